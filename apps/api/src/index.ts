@@ -1,0 +1,3 @@
+export { createApp } from './app';
+export { loadConfig, type AppConfig } from './config/config';
+export { PUBLIC_KEY, ROLES_KEY, type Principal } from './common/principal';

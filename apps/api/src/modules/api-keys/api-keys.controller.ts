@@ -1,0 +1,33 @@
+import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { PageQuery } from '../../common/pagination';
+import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { IdParam } from '../../common/tenant-scope';
+import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto';
+import { ApiKeysService } from './api-keys.service';
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Roles('admin')
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an API key for server-to-server calls; the key is shown only in this answer' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.keys.create(p, dto);
+  }
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal, @Query() page: PageQuery): Promise<ApiKeyPageDto> {
+    return this.keys.list(p.tenantId, page);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Revoke a key at once (repeatable)' })
+  revoke(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<ApiKeyDto> {
+    return this.keys.revoke(p.tenantId, id);
+  }
+}

@@ -1,0 +1,31 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ROLES, type Role } from '@sop/domain';
+import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
+
+export class CreateApiKeyDto {
+  @ApiProperty({ example: 'CRM order sync' }) @IsString() @MinLength(1) @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ enum: ROLES, description: 'The role the key acts with' }) @IsIn(ROLES)
+  role: Role;
+}
+
+export class ApiKeyDto {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ROLES }) role: Role;
+  @ApiProperty({ description: 'Non-secret start of the key, to tell keys apart' }) prefix: string;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty({ nullable: true, type: Date }) lastUsedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) revokedAt: Date | null;
+}
+
+export class CreatedApiKeyDto extends ApiKeyDto {
+  @ApiProperty({ description: 'The full key. Shown this once: store it now; send it as the X-Api-Key header.' })
+  key: string;
+}
+
+export class ApiKeyPageDto {
+  @ApiProperty({ type: [ApiKeyDto] }) items: ApiKeyDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKey } from '@sop/db';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysService } from './api-keys.service';
+
+@Module({ imports: [TypeOrmModule.forFeature([ApiKey])], controllers: [ApiKeysController], providers: [ApiKeysService] })
+export class ApiKeysModule {}

@@ -1,0 +1,34 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKey, Tenant, User } from '@sop/db';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { AccessGuard } from './access.guard';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { CredentialsService } from './credentials.service';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([User, Tenant, ApiKey]),
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        secret: config.jwt.secret,
+        signOptions: { expiresIn: config.jwt.ttlSeconds, algorithm: 'HS256' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => [{ ttl: 60_000, limit: config.loginRateLimitPerMinute }],
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [AuthService, CredentialsService, { provide: APP_GUARD, useClass: AccessGuard }],
+  exports: [CredentialsService],
+})
+export class AuthModule {}

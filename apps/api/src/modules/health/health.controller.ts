@@ -1,0 +1,52 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { Public } from '../../common/principal';
+import { TemporalService } from '../../temporal/temporal.module';
+
+interface Check {
+  status: 'up' | 'down';
+  detail: string;
+  ms: number;
+}
+
+/** Probes carry their own deadlines, so a check never outlives the request. */
+async function check(probe: () => Promise<string>): Promise<Check> {
+  const start = Date.now();
+  try {
+    const detail = await probe();
+    return { status: 'up', detail, ms: Date.now() - start };
+  } catch (err) {
+    return { status: 'down', detail: (err as Error).message, ms: Date.now() - start };
+  }
+}
+
+@ApiTags('system')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly temporal: TemporalService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: Postgres and Temporal answer (503 when one does not)' })
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const [postgres, temporal] = await Promise.all([
+      check(async () => (await this.db.query('SHOW server_version'))[0].server_version as string),
+      check(() => this.temporal.ping()),
+    ]);
+    const ready = postgres.status === 'up' && temporal.status === 'up';
+    res.status(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not ready', checks: { postgres, temporal } };
+  }
+}

@@ -1,0 +1,36 @@
+import { Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { IdParam } from '../../common/tenant-scope';
+import { RoundTripDto, StartRoundTripDto } from './round-trips.dto';
+import { RoundTripsService } from './round-trips.service';
+
+@ApiTags('system')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Roles('admin', 'ops')
+@Controller('round-trips')
+export class RoundTripsController {
+  constructor(private readonly roundTrips: RoundTripsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Prove the whole stack works: starts a workflow whose activity writes to Postgres',
+    description: '201 when started, 200 when this id was started before. Poll GET /api/round-trips/{id} until completed.',
+  })
+  async start(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: StartRoundTripDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RoundTripDto> {
+    const { created, roundTrip } = await this.roundTrips.start(p, dto.id);
+    res.status(created ? 201 : 200);
+    return roundTrip;
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<RoundTripDto> {
+    return this.roundTrips.get(p.tenantId, id);
+  }
+}

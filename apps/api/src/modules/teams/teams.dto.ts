@@ -1,0 +1,25 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
+
+export class CreateTeamDto {
+  @ApiProperty({ example: 'East China sales' }) @IsString() @MinLength(1) @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'A manager or admin of this organization' })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsUUID()
+  managerId?: string | null;
+}
+
+export class UpdateTeamDto extends PartialType(CreateTeamDto) {}
+
+export class TeamDto {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String }) managerId: string | null;
+  @ApiProperty() createdAt: Date;
+}
+
+export class TeamPageDto {
+  @ApiProperty({ type: [TeamDto] }) items: TeamDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Team, User } from '@sop/db';
+import { TeamsController } from './teams.controller';
+import { TeamsService } from './teams.service';
+
+@Module({ imports: [TypeOrmModule.forFeature([Team, User])], controllers: [TeamsController], providers: [TeamsService] })
+export class TeamsModule {}

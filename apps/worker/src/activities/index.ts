@@ -1,0 +1,7 @@
+import type { DataSource } from 'typeorm';
+import { roundTripActivities } from './round-trip.activities';
+
+/** Builds every activity from its dependencies; the worker and the tests call this one factory. */
+export function createActivities(db: DataSource, workerIdentity: string) {
+  return { ...roundTripActivities(db, workerIdentity) };
+}

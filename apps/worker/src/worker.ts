@@ -1,0 +1,28 @@
+import { TASK_QUEUE } from '@sop/temporal';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createActivities } from './activities';
+
+export interface EngineWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  db: DataSource;
+  identity?: string;
+  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  taskQueue?: string;
+}
+
+export const WORKFLOWS_PATH = require.resolve('@sop/workflows');
+
+export async function createEngineWorker(options: EngineWorkerOptions): Promise<Worker> {
+  const identity = options.identity ?? `sop-worker@${process.pid}`;
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    identity,
+    activities: createActivities(options.db, identity),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}

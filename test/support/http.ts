@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A tiny HTTP client over fetch, speaking JSON, that never throws on an error status. */
+export class Http {
+  constructor(
+    readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  as(token: string): Http {
+    return new Http(this.baseUrl, { authorization: `Bearer ${token}` });
+  }
+
+  withApiKey(key: string): Http {
+    return new Http(this.baseUrl, { 'x-api-key': key });
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Reply<T>> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...this.headers, ...extra },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get = <T = any>(path: string) => this.request<T>('GET', path);
+  post = <T = any>(path: string, body?: unknown) => this.request<T>('POST', path, body ?? {});
+  patch = <T = any>(path: string, body: unknown) => this.request<T>('PATCH', path, body);
+  delete = <T = any>(path: string) => this.request<T>('DELETE', path);
+}
+
+export interface TenantFixture {
+  organization: string;
+  email: string;
+  password: string;
+  admin: Http;
+  adminToken: string;
+}
+
+/** A fresh tenant with its admin, through the public signup endpoint: every test gets its own. */
+export async function signupTenant(http: Http, label = 'Test org'): Promise<TenantFixture> {
+  const email = `admin-${randomUUID()}@test.example`;
+  const password = `pw-${randomUUID()}`;
+  const organization = `${label} ${randomUUID().slice(0, 8)}`;
+  const res = await http.post('/api/auth/signup', { organization, name: 'Test Admin', email, password });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { organization, email, password, admin: http.as(res.body.accessToken), adminToken: res.body.accessToken };
+}
+
+/** Adds a user with the given role to the tenant and returns an HTTP client logged in as them. */
+export async function addUser(
+  t: TenantFixture, http: Http, role: string, extra: Record<string, unknown> = {},
+): Promise<{ id: string; email: string; client: Http }> {
+  const email = `${role}-${randomUUID()}@test.example`;
+  const password = `pw-${randomUUID()}`;
+  const created = await t.admin.post('/api/users', { email, name: `Test ${role}`, role, password, ...extra });
+  if (created.status !== 201) throw new Error(`create user failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const login = await http.post('/api/auth/login', { email, password });
+  return { id: created.body.id, email, client: http.as(login.body.accessToken) };
+}

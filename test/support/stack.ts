@@ -1,0 +1,57 @@
+import { createApp, loadConfig } from '@sop/api';
+import { dataSourceOptions } from '@sop/db';
+import { createEngineWorker } from '@sop/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { testEnv, WORKFLOW_BUNDLE } from './env';
+
+/**
+ * The real system in-process: the Nest API on a free port and a Temporal worker on a task queue
+ * of its own, both on the real Postgres and the real Temporal server the test command started.
+ */
+export class Stack {
+  private constructor(
+    readonly app: NestExpressApplication,
+    readonly baseUrl: string,
+    readonly db: DataSource,
+    readonly taskQueue: string,
+    private readonly worker?: { worker: Worker; running: Promise<void>; connection: NativeConnection },
+  ) {}
+
+  static async start({ worker = false, env = {} }: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+    const taskQueue = `test-${randomUUID()}`;
+    const config = loadConfig({
+      DATABASE_URL: testEnv('DATABASE_URL'),
+      TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      ...env,
+    });
+    const app = await createApp(config);
+    await app.listen(0, '127.0.0.1');
+    const baseUrl = await app.getUrl();
+    const db = await new DataSource(dataSourceOptions(config.databaseUrl, { extra: { max: 4 } })).initialize();
+    if (!worker) return new Stack(app, baseUrl.replace('[::1]', '127.0.0.1'), db, taskQueue);
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const w = await createEngineWorker({
+      connection, namespace: config.temporal.namespace, db, taskQueue, identity: `test-worker-${taskQueue}`,
+      workflowBundle: { codePath: WORKFLOW_BUNDLE },
+    });
+    const running = w.run();
+    return new Stack(app, baseUrl, db, taskQueue, { worker: w, running, connection });
+  }
+
+  async stop(): Promise<void> {
+    if (this.worker) {
+      this.worker.worker.shutdown();
+      await this.worker.running;
+      await this.worker.connection.close();
+    }
+    await this.app.close();
+    await this.db.destroy();
+  }
+}

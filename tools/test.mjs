@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): installs what is missing, builds, lints, provisions a real
+// Postgres, a real Temporal dev server and the time-skipping test server, then runs every Jest
+// test against them and prints a closing "N passed, N failed" line.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { elapsed, freePort, log, run, warn } from './lib/proc.mjs';
+import {
+  build, ensureDependencies, ensureTimeSkippingServer, postgresVersion, ROOT, startEmbeddedPostgres, startTemporal,
+} from './lib/infra.mjs';
+
+const started = Date.now();
+const dataDir = join(ROOT, '.data');
+const stops = [];
+
+async function main() {
+  await ensureDependencies();
+  await build();
+  log('Linting…');
+  await run(process.execPath, [join(ROOT, 'node_modules/eslint/bin/eslint.js'), '.'], { cwd: ROOT });
+
+  mkdirSync(dataDir, { recursive: true });
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    log('Using DATABASE_URL for tests: its schema is migrated, and each test creates its own tenant.');
+  } else {
+    const pg = await startEmbeddedPostgres({
+      dataDir: join(dataDir, 'test-postgres'), port: await freePort(), database: 'sop_test', fresh: true,
+    });
+    stops.push(pg.stop);
+    databaseUrl = pg.url;
+  }
+  log(`Postgres: ${await postgresVersion(databaseUrl)}`);
+
+  const temporalLog = join(dataDir, 'test-temporal.log');
+  rmSync(temporalLog, { force: true });
+  const temporal = await startTemporal({ port: await freePort(), logFile: temporalLog });
+  stops.push(temporal.stop);
+  log(`Temporal: ${temporal.version} at ${temporal.address} (log: .data/test-temporal.log)`);
+
+  const timeSkipping = await ensureTimeSkippingServer();
+  log(timeSkipping ? `Time-skipping test server: ${timeSkipping.replace(process.env.HOME ?? '~', '~')}` : 'Time-skipping server unavailable: workflow tests use the dev server.');
+
+  const resultsFile = join(dataDir, 'jest-results.json');
+  rmSync(resultsFile, { force: true });
+  const jestArgs = ['--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)];
+  let jestFailed = false;
+  try {
+    await run(process.execPath, [join(ROOT, 'node_modules/jest/bin/jest.js'), ...jestArgs], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_TEST_SERVER: timeSkipping ?? '',
+        NODE_ENV: 'test',
+      },
+    });
+  } catch {
+    jestFailed = true;
+  }
+  if (!existsSync(resultsFile)) throw new Error('Jest wrote no results: see the output above.');
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  log(`Test run took ${elapsed(started)}`);
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  return jestFailed || r.numFailedTests > 0 || r.numTotalTests === 0 || !r.success ? 1 : 0;
+}
+
+async function teardown() {
+  for (const stop of stops.reverse()) await stop().catch((e) => warn(`cleanup: ${e.message}`));
+}
+
+main()
+  .then(async (code) => { await teardown(); process.exit(code); })
+  .catch(async (err) => { warn(err.stack ?? String(err)); await teardown(); process.exit(1); });

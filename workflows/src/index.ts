@@ -1,0 +1,3 @@
+// Every workflow the worker registers. Deterministic code only: see eslint.config.mjs.
+export * from './round-trip.workflow';
+export type * from './round-trip.activities';
