@@ -4,9 +4,9 @@
 // test against them and prints a closing "N passed, N failed" line.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { elapsed, freePort, log, run, warn } from './lib/proc.mjs';
+import { capture, elapsed, freePort, log, run, warn } from './lib/proc.mjs';
 import {
-  build, ensureDependencies, ensureTimeSkippingServer, postgresVersion, ROOT, startEmbeddedPostgres, startTemporal,
+  build, ensureChromium, ensureDependencies, ensureTimeSkippingServer, postgresVersion, ROOT, startEmbeddedPostgres, startTemporal,
 } from './lib/infra.mjs';
 
 const started = Date.now();
@@ -41,6 +41,9 @@ async function main() {
   const timeSkipping = await ensureTimeSkippingServer();
   log(timeSkipping ? `Time-skipping test server: ${timeSkipping.replace(process.env.HOME ?? '~', '~')}` : 'Time-skipping server unavailable: workflow tests use the dev server.');
 
+  const chromium = await ensureChromium();
+  log(chromium ? `Browser: ${(await capture(chromium, ['--version']))?.split('\n').pop()}` : 'Browser: none; the browser tests will fail and say why.');
+
   const resultsFile = join(dataDir, 'jest-results.json');
   rmSync(resultsFile, { force: true });
   const jestArgs = ['--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)];
@@ -53,6 +56,7 @@ async function main() {
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TEST_SERVER: timeSkipping ?? '',
+        CHROMIUM_PATH: chromium ?? '',
         NODE_ENV: 'test',
       },
     });

@@ -253,3 +253,31 @@ export async function ensureTimeSkippingServer() {
 
 const relative = (p) => p.replace(`${ROOT}/`, '');
 const relativeHome = (p) => p.replace(homedir(), '~');
+
+// ---------------------------------------------------------------- browser for end-to-end tests
+
+/**
+ * Debian's Chromium drives the web app's browser tests (Playwright's own browser download is not
+ * reachable here). Installed with apt-get when missing and we are root; null otherwise.
+ */
+export async function ensureChromium() {
+  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  if (process.getuid?.() !== 0 || !(await capture('apt-get', ['--version']))) {
+    warn('Chromium is missing and cannot be installed here (needs root and apt-get): set CHROMIUM_PATH.');
+    return null;
+  }
+  log("Installing Debian's chromium for the browser tests (once per machine, about a minute)…");
+  const start = Date.now();
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    await run('apt-get', ['update', '-qq'], { env });
+    await run('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
+  } catch (err) {
+    warn(`Installing chromium failed: ${err.message}`);
+    return null;
+  }
+  log(`Chromium installed in ${elapsed(start)}`);
+  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null;
+}

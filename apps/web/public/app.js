@@ -2,10 +2,12 @@
 const TEXT = {
   zh: { docs: 'API 文档', welcome: '欢迎回来', tagline: '为运营、员工和主管设计的 SOP 触达引擎', email: '邮箱', password: '密码',
     signin: '登录', hello: '你好', organization: '组织', role: '角色', signout: '退出登录', other: 'English',
-    roles: { admin: '管理员', ops: '运营', manager: '主管', employee: '员工' } },
+    roles: { admin: '管理员', ops: '运营', manager: '主管', employee: '员工' },
+    errors: { INVALID_CREDENTIALS: '邮箱或密码错误。', RATE_LIMITED: '尝试次数过多，请一分钟后再试。', VALIDATION_FAILED: '请填写有效的邮箱和密码。' } },
   en: { docs: 'API docs', welcome: 'Welcome back', tagline: 'The SOP outreach engine for ops, employees and managers', email: 'Email',
     password: 'Password', signin: 'Sign in', hello: 'Hello', organization: 'Organization', role: 'Role', signout: 'Sign out', other: '中文',
-    roles: { admin: 'Admin', ops: 'Operations', manager: 'Manager', employee: 'Employee' } },
+    roles: { admin: 'Admin', ops: 'Operations', manager: 'Manager', employee: 'Employee' },
+    errors: { INVALID_CREDENTIALS: 'The email or password is wrong.', RATE_LIMITED: 'Too many attempts: wait a minute and try again.', VALIDATION_FAILED: 'Enter a valid email and password.' } },
 };
 let lang = localStorage.getItem('lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
 let me = null;
@@ -43,7 +45,8 @@ $('login').addEventListener('submit', async (event) => {
   });
   const body = await res.json();
   $('error').hidden = res.ok;
-  if (!res.ok) return ($('error').textContent = body.message);
+  // Known error codes read in the page's language; anything else shows the server's message.
+  if (!res.ok) return ($('error').textContent = TEXT[lang].errors[body.code] || body.message);
   sessionStorage.setItem('token', body.accessToken);
   loadMe();
 });
