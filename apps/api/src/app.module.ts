@@ -6,10 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { ContactsModule } from './modules/contacts/contacts.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
+import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
 import { TemporalModule } from './temporal/temporal.module';
@@ -42,6 +44,8 @@ export class AppModule {
         TeamsModule,
         ApiKeysModule,
         RoundTripsModule,
+        TagsModule,
+        ContactsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

@@ -24,6 +24,15 @@ const badCursor = () =>
     { path: 'cursor', problem: 'is not a cursor this API returned' },
   ]);
 
+export const encodeCursor = (createdAt: Date, id: string): string =>
+  Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+
+export function decodeCursor(cursor: string): [string, string] {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(at))) throw badCursor();
+  return [at, id];
+}
+
 /**
  * Keyset pagination over (created_at, id): stable under inserts and as fast on page 1,000 as on
  * page 1, unlike OFFSET.
@@ -34,8 +43,7 @@ export async function paginate<T extends ObjectLiteral & { id: string; createdAt
   { limit, cursor }: PageQuery,
 ): Promise<Page<T>> {
   if (cursor) {
-    const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-    if (!id || Number.isNaN(Date.parse(at))) throw badCursor();
+    const [at, id] = decodeCursor(cursor);
     qb.andWhere(`(${alias}.created_at, ${alias}.id) > (:at, :id)`, { at, id });
   }
   const rows = await qb.orderBy(`${alias}.created_at`, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(limit + 1).getMany();
@@ -43,6 +51,6 @@ export async function paginate<T extends ObjectLiteral & { id: string; createdAt
   const last = items[items.length - 1];
   return {
     items,
-    nextCursor: rows.length > limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }

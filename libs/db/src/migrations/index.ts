@@ -1,4 +1,5 @@
 import { Foundation1763856000000 } from './1763856000000-foundation';
+import { CustomersAndTags1763942400000 } from './1763942400000-customers-and-tags';
 
 /** Every migration, oldest first. Schema sync stays off: the schema changes only here. */
-export const MIGRATIONS = [Foundation1763856000000];
+export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000];

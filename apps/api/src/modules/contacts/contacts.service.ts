@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, notFound } from '@sop/domain';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Page, PageQuery } from '../../common/pagination';
+import { decodeCursor, encodeCursor } from '../../common/pagination';
+import { isUniqueViolation } from '../../common/postgres-errors';
+import type { Principal } from '../../common/principal';
+import { type TagActor, TagWriter } from '../tags/tag-writer.service';
+import type { ContactDto, CreateContactDto, TimelineEntryDto, UpdateContactDto } from './contacts.dto';
+
+/** Writable contact fields: DTO name -> column. */
+const COLUMNS = {
+  externalId: 'external_id', name: 'name', phone: 'phone', email: 'email', ownerId: 'owner_id', timezone: 'timezone',
+  attributes: 'attributes', orderCount: 'order_count', totalSpend: 'total_spend', spend30d: 'spend_30d',
+  lastOrderAt: 'last_order_at', lastContactedAt: 'last_contacted_at', lastRespondedAt: 'last_responded_at',
+} as const;
+
+const SELECT = `
+  SELECT c.id, c.external_id, c.name, c.phone, c.email, c.owner_id, c.timezone, c.attributes, c.order_count,
+         c.total_spend::float8 AS total_spend, c.spend_30d::float8 AS spend_30d, c.last_order_at, c.last_contacted_at,
+         c.last_responded_at, c.created_at, c.updated_at,
+         coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name, 'groupId', t.group_id, 'color', t.color,
+                     'weight', ct.weight::float8) ORDER BY t.num)
+                   FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id), '[]') AS tags
+    FROM contacts c`;
+
+interface Row {
+  id: string; external_id: string; name: string; phone: string | null; email: string | null; owner_id: string | null;
+  timezone: string; attributes: Record<string, unknown>; order_count: number; total_spend: number; spend_30d: number;
+  last_order_at: Date | null; last_contacted_at: Date | null; last_responded_at: Date | null;
+  tags: ContactDto['tags']; created_at: Date; updated_at: Date;
+}
+
+export const toContactDto = (r: Row): ContactDto => ({
+  id: r.id, externalId: r.external_id, name: r.name, phone: r.phone, email: r.email, ownerId: r.owner_id, timezone: r.timezone,
+  attributes: r.attributes, orderCount: r.order_count, totalSpend: r.total_spend, spend30d: r.spend_30d,
+  lastOrderAt: r.last_order_at, lastContactedAt: r.last_contacted_at, lastRespondedAt: r.last_responded_at,
+  tags: r.tags, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const actorOf = (p: Principal): TagActor =>
+  p.userId ? { type: 'user', id: p.userId } : { type: 'api_key', id: p.apiKeyId };
+
+@Injectable()
+export class ContactsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly tagWriter: TagWriter,
+  ) {}
+
+  async create(caller: Principal, dto: CreateContactDto): Promise<ContactDto> {
+    const id = await this.db.transaction(async (m) => {
+      await this.assertOwner(m, caller.tenantId, dto.ownerId);
+      const fields = Object.entries(COLUMNS).filter(([k]) => dto[k as keyof CreateContactDto] !== undefined);
+      const values = fields.map(([k]) => toColumnValue(dto[k as keyof CreateContactDto]));
+      let created: Row[];
+      try {
+        created = await m.query(
+          `INSERT INTO contacts (tenant_id, ${fields.map(([, c]) => c).join(', ')})
+           VALUES ($1, ${fields.map((_, i) => `$${i + 2}`).join(', ')}) RETURNING id`,
+          [caller.tenantId, ...values],
+        );
+      } catch (err) {
+        if (isUniqueViolation(err, 'contacts_tenant_external_key')) {
+          throw new AppError('CONTACT_EXISTS', 409, `A contact with externalId "${dto.externalId}" already exists.`, [
+            { path: 'externalId', problem: 'is already used' },
+          ]);
+        }
+        throw err;
+      }
+      if (dto.tags?.length) {
+        await this.tagWriter.change(caller.tenantId, [created[0].id], { add: dto.tags, reason: 'set at creation' }, actorOf(caller), m)
+          .catch(renamePaths('add', 'tags'));
+      }
+      return created[0].id as string;
+    });
+    return this.get(caller.tenantId, id);
+  }
+
+  async get(tenantId: string, id: string, m: EntityManager = this.db.manager): Promise<ContactDto> {
+    const [row] = await m.query(`${SELECT} WHERE c.tenant_id = $1 AND c.id = $2`, [tenantId, id]);
+    if (!row) throw notFound('contact', id);
+    return toContactDto(row);
+  }
+
+  async list(tenantId: string, { limit, cursor }: PageQuery, q?: string): Promise<Page<ContactDto>> {
+    const params: unknown[] = [tenantId, limit + 1];
+    let where = 'c.tenant_id = $1';
+    if (cursor) {
+      const [at, id] = decodeCursor(cursor);
+      params.push(at, id);
+      where += ` AND (c.created_at, c.id) > ($3, $4)`;
+    }
+    if (q) {
+      params.push(q);
+      where += ` AND (c.external_id = $${params.length} OR c.name ILIKE '%' || $${params.length} || '%' OR c.phone = $${params.length})`;
+    }
+    const rows: Row[] = await this.db.query(`${SELECT} WHERE ${where} ORDER BY c.created_at, c.id LIMIT $2`, params);
+    const items = rows.slice(0, limit).map(toContactDto);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  async update(tenantId: string, id: string, dto: UpdateContactDto): Promise<ContactDto> {
+    return this.db.transaction(async (m) => {
+      await this.assertOwner(m, tenantId, dto.ownerId);
+      const fields = Object.entries(COLUMNS).filter(([k]) => dto[k as keyof UpdateContactDto] !== undefined);
+      if (fields.length) {
+        const sets = fields.map(([, c], i) => `${c} = $${i + 3}`).join(', ');
+        const [, updated] = await m.query(
+          `UPDATE contacts SET ${sets}, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+          [tenantId, id, ...fields.map(([k]) => toColumnValue(dto[k as keyof UpdateContactDto]))],
+        ).catch((err) => {
+          if (isUniqueViolation(err, 'contacts_tenant_external_key')) {
+            throw new AppError('CONTACT_EXISTS', 409, `Another contact has externalId "${dto.externalId}".`, [{ path: 'externalId', problem: 'is already used' }]);
+          }
+          throw err;
+        });
+        if (!updated) throw notFound('contact', id);
+        await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
+          tenantId, { contactIds: [id], fields: Object.keys(Object.fromEntries(fields)) },
+        ]);
+      }
+      return this.get(tenantId, id, m);
+    });
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    const [, count] = await this.db.query(`DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!count) throw notFound('contact', id);
+  }
+
+  async timeline(tenantId: string, id: string, limit = 100): Promise<TimelineEntryDto[]> {
+    await this.get(tenantId, id);
+    const rows: { type: string; at: Date; detail: Record<string, unknown> }[] = await this.db.query(
+      `SELECT 'tag.' || e.action AS type, e.at, json_build_object('tagId', e.tag_id, 'tag', t.name, 'by', e.actor_type,
+              'actorId', e.actor_id, 'reason', e.reason) AS detail
+         FROM tag_events e JOIN tags t ON t.id = e.tag_id
+        WHERE e.tenant_id = $1 AND e.contact_id = $2
+        ORDER BY e.at DESC, e.id DESC LIMIT $3`,
+      [tenantId, id, limit],
+    );
+    return rows.map((r) => ({ type: r.type, at: r.at, detail: r.detail }));
+  }
+
+  private async assertOwner(m: EntityManager, tenantId: string, ownerId: string | null | undefined): Promise<void> {
+    if (!ownerId) return;
+    const [ok] = await m.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, ownerId]);
+    if (!ok) throw new AppError('OWNER_NOT_FOUND', 422, `No active user with id ${ownerId}.`, [{ path: 'ownerId', problem: 'no such active user' }]);
+  }
+}
+
+const toColumnValue = (v: unknown) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v);
+
+/** Tag errors name `add[i]`; on contact creation the field is `tags[i]`. */
+function renamePaths(from: string, to: string) {
+  return (err: unknown): never => {
+    if (err instanceof AppError && err.details) {
+      throw new AppError(err.code, err.status, err.message, err.details.map((d) => ({ ...d, path: d.path.replace(from, to) })));
+    }
+    throw err;
+  };
+}
