@@ -148,6 +148,6 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 process.on('SIGHUP', () => shutdown(0));
 main().catch((err) => {
-  warn(err.stack ?? String(err));
+  warn(err?.stack ?? String(err));
   shutdown(1);
 });

@@ -76,4 +76,4 @@ async function teardown() {
 
 main()
   .then(async (code) => { await teardown(); process.exit(code); })
-  .catch(async (err) => { warn(err.stack ?? String(err)); await teardown(); process.exit(1); });
+  .catch(async (err) => { warn(err?.stack ?? String(err)); await teardown(); process.exit(1); });

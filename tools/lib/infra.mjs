@@ -2,7 +2,7 @@
 // Temporal dev server and the Temporal time-skipping test server. Plain Node, no dependencies
 // until ensureDependencies() has run.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { capture, elapsed, log, run, stopChild, waitForPort, warn } from './proc.mjs';
@@ -59,6 +59,7 @@ export async function startEmbeddedPostgres({ dataDir, port, database, fresh = f
     onLog: () => {},
     onError: (e) => warn(`postgres: ${e}`),
   });
+  assertDataDirFree(dataDir);
   const start = Date.now();
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     log(`Initialising Postgres data in ${relative(dataDir)}…`);
@@ -85,6 +86,19 @@ export async function startEmbeddedPostgres({ dataDir, port, database, fresh = f
       if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
     },
   };
+}
+
+/** A second run on the same data folder would fail obscurely inside Postgres: say what is going on. */
+function assertDataDirFree(dataDir) {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // stale: Postgres cleans it up itself
+  }
+  throw new Error(`Postgres data in ${relative(dataDir)} is in use by process ${pid} (is another run still going?). Stop it first.`);
 }
 
 export async function postgresVersion(url) {
