@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from './config/config';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
+import { GroupsModule } from './modules/groups/groups.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
@@ -46,6 +47,7 @@ export class AppModule {
         RoundTripsModule,
         TagsModule,
         ContactsModule,
+        GroupsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [
