@@ -12,6 +12,7 @@ import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
+import { SegmentsModule } from './modules/segments/segments.module';
 import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
@@ -48,6 +49,7 @@ export class AppModule {
         TagsModule,
         ContactsModule,
         GroupsModule,
+        SegmentsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

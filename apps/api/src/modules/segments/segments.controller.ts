@@ -1,0 +1,72 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { PageQuery } from '../../common/pagination';
+import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { IdParam } from '../../common/tenant-scope';
+import { CreateSegmentDto, IsMemberDto, MemberPageDto, PreviewDto, PreviewSegmentDto, SegmentDto, UpdateSegmentDto } from './segments.dto';
+import { SegmentsService } from './segments.service';
+
+@ApiTags('segments')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Roles('admin', 'ops')
+@Controller('segments')
+export class SegmentsController {
+  constructor(private readonly segments: SegmentsService) {}
+
+  @Post('preview')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'How many contacts a rule reaches now, and a first page of them (nothing is saved)' })
+  preview(@CurrentPrincipal() p: Principal, @Body() dto: PreviewSegmentDto): Promise<PreviewDto> {
+    return this.segments.preview(p.tenantId, dto.rule);
+  }
+
+  @Post()
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateSegmentDto): Promise<SegmentDto> {
+    return this.segments.create(p, dto);
+  }
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal): Promise<SegmentDto[]> {
+    return this.segments.list(p.tenantId);
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<SegmentDto> {
+    return this.segments.get(p.tenantId, id);
+  }
+
+  @Patch(':id')
+  update(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: UpdateSegmentDto): Promise<SegmentDto> {
+    return this.segments.update(p.tenantId, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<void> {
+    return this.segments.remove(p.tenantId, id);
+  }
+
+  @Get(':id/members')
+  @ApiOperation({ summary: 'Current members, by contact id (keyset pages: pass nextCursor as cursor)' })
+  members(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Query() page: PageQuery): Promise<MemberPageDto> {
+    return this.segments.members(p.tenantId, id, page.limit, page.cursor);
+  }
+
+  @Get(':id/members/:contactId')
+  @ApiOperation({ summary: 'Whether one contact is a member now' })
+  async isMember(@CurrentPrincipal() p: Principal, @IdParam() id: string, @IdParam('contactId') contactId: string): Promise<IsMemberDto> {
+    return { member: await this.segments.isMember(p.tenantId, id, contactId) };
+  }
+
+  @Get(':id/export.csv')
+  @ApiProduces('text/csv')
+  @ApiOperation({ summary: 'Every member as CSV, streamed' })
+  async export(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: Response): Promise<void> {
+    await this.segments.get(p.tenantId, id); // 404 before any byte is sent
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('content-disposition', `attachment; filename="segment-${id}.csv"`);
+    await this.segments.exportCsv(p.tenantId, id, res);
+  }
+}

@@ -1,0 +1,62 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDefined, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+const RULE_DOC =
+  'A rule tree: { all: [...] } | { any: [...] } | { not: rule } | a predicate: { tag }, { tags: { any|all } }, ' +
+  '{ tagWeight: { tag, gte } }, { attribute: { key, op, value } }, { metric: { name, op, value } }, ' +
+  '{ daysSince: { field, op, days } }, { owner: { users?, teams? } }, { group: { any } }. See docs/segments.md.';
+
+export class PreviewSegmentDto {
+  @ApiProperty({ description: RULE_DOC, example: { all: [{ tag: '<high intent tag id>' }, { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } }] } })
+  @IsDefined()
+  rule: unknown;
+}
+
+export class CreateSegmentDto extends PreviewSegmentDto {
+  @ApiProperty({ example: 'High intent, product B, silent 14 days' }) @IsString() @MinLength(1) @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000)
+  description?: string;
+}
+
+export class UpdateSegmentDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({ description: RULE_DOC }) @IsOptional()
+  rule?: unknown;
+}
+
+export class MemberDto {
+  @ApiProperty() id: string;
+  @ApiProperty() externalId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String }) ownerId: string | null;
+}
+
+export class PreviewDto {
+  @ApiProperty({ description: 'How many contacts match now' }) count: number;
+  @ApiProperty({ type: [MemberDto], description: 'A first page of them' }) sample: MemberDto[];
+}
+
+export class SegmentDto {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ type: Object }) rule: unknown;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}
+
+export class MemberPageDto {
+  @ApiProperty({ type: [MemberDto] }) items: MemberDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class IsMemberDto {
+  @ApiProperty() member: boolean;
+}

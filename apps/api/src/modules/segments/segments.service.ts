@@ -1,0 +1,157 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, compileRule, notFound, referencedTags, type Rule, SqlParams, timeFields, validateRule } from '@sop/domain';
+import { stringify } from 'csv-stringify';
+import type { Writable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../../common/postgres-errors';
+import type { Principal } from '../../common/principal';
+import type { CreateSegmentDto, MemberDto, MemberPageDto, PreviewDto, SegmentDto, UpdateSegmentDto } from './segments.dto';
+
+interface SegmentRow { id: string; name: string; description: string; rule: unknown; created_at: Date; updated_at: Date }
+interface MemberRow { id: string; external_id: string; name: string; owner_id: string | null }
+
+const toSegmentDto = (r: SegmentRow): SegmentDto => ({
+  id: r.id, name: r.name, description: r.description, rule: r.rule, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+const toMemberDto = (r: MemberRow): MemberDto => ({ id: r.id, externalId: r.external_id, name: r.name, ownerId: r.owner_id });
+
+const SAMPLE = 20;
+const EXPORT_PAGE = 5000;
+
+/** A compiled rule: `where` is a boolean SQL expression over `contacts c`; $1 is always the tenant id. */
+interface CompiledRule {
+  where: string;
+  params: unknown[];
+}
+
+@Injectable()
+export class SegmentsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Validates a rule against the tenant's tags (errors name the JSON path) and compiles it to SQL. */
+  async compile(tenantId: string, input: unknown, now = new Date()): Promise<{ rule: Rule; compiled: CompiledRule }> {
+    const rows: { id: string; num: number }[] = await this.db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId]);
+    const tagNums = new Map(rows.map((r) => [r.id, r.num]));
+    const rule = validateRule(input, { tagNums, root: 'rule' });
+    const params = new SqlParams(2);
+    const where = compileRule(rule, { tagNums, now, params });
+    return { rule, compiled: { where, params: [tenantId, ...params.values] } };
+  }
+
+  async preview(tenantId: string, input: unknown): Promise<PreviewDto> {
+    const { compiled } = await this.compile(tenantId, input);
+    const [[{ count }], sample] = await Promise.all([
+      this.db.query(`SELECT count(*)::int AS count FROM contacts c WHERE c.tenant_id = $1 AND (${compiled.where})`, compiled.params),
+      this.db.query(
+        `SELECT c.id, c.external_id, c.name, c.owner_id FROM contacts c WHERE c.tenant_id = $1 AND (${compiled.where}) ORDER BY c.id LIMIT ${SAMPLE}`,
+        compiled.params,
+      ),
+    ]);
+    return { count, sample: sample.map(toMemberDto) };
+  }
+
+  async create(caller: Principal, dto: CreateSegmentDto): Promise<SegmentDto> {
+    const { rule } = await this.compile(caller.tenantId, dto.rule);
+    const [row] = await this.saving(dto.name, () =>
+      this.db.query(
+        `INSERT INTO segments (tenant_id, name, description, rule, tag_ids, time_fields, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [caller.tenantId, dto.name.trim(), dto.description ?? '', rule, referencedTags(rule), timeFields(rule), caller.userId],
+      ),
+    );
+    return toSegmentDto(row);
+  }
+
+  async list(tenantId: string): Promise<SegmentDto[]> {
+    const rows: SegmentRow[] = await this.db.query(`SELECT * FROM segments WHERE tenant_id = $1 ORDER BY name`, [tenantId]);
+    return rows.map(toSegmentDto);
+  }
+
+  async get(tenantId: string, id: string): Promise<SegmentDto> {
+    return toSegmentDto(await this.row(tenantId, id));
+  }
+
+  async update(tenantId: string, id: string, dto: UpdateSegmentDto): Promise<SegmentDto> {
+    const current = await this.row(tenantId, id);
+    const rule = dto.rule === undefined ? current.rule : (await this.compile(tenantId, dto.rule)).rule;
+    const [[row]] = await this.saving(dto.name ?? current.name, () =>
+      this.db.query(
+        `UPDATE segments SET name = $3, description = $4, rule = $5, tag_ids = $6, time_fields = $7, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        [tenantId, id, dto.name?.trim() ?? current.name, dto.description ?? current.description, rule,
+          referencedTags(rule as Rule), timeFields(rule as Rule)],
+      ),
+    );
+    return toSegmentDto(row);
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    const [, count] = await this.db.query(`DELETE FROM segments WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!count) throw notFound('segment', id);
+  }
+
+  /** Current members by contact id (keyset), evaluated from the rule against today's data. */
+  async members(tenantId: string, id: string, limit: number, after?: string): Promise<MemberPageDto> {
+    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+    const rows = await this.memberPage(compiled, limit + 1, after);
+    const items = rows.slice(0, limit).map(toMemberDto);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  async isMember(tenantId: string, id: string, contactId: string): Promise<boolean> {
+    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+    const n = compiled.params.length + 1;
+    const [row] = await this.db.query(
+      `SELECT (${compiled.where}) AS member FROM contacts c WHERE c.tenant_id = $1 AND c.id = $${n}`,
+      [...compiled.params, contactId],
+    );
+    if (!row) throw notFound('contact', contactId);
+    return row.member;
+  }
+
+  /** Streams every member as CSV in keyset pages: memory stays flat however large the segment. */
+  async exportCsv(tenantId: string, id: string, out: Writable): Promise<void> {
+    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+    const csv = stringify({ header: true, columns: ['id', 'external_id', 'name', 'phone', 'email', 'owner_id'] });
+    csv.pipe(out);
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.memberPage(compiled, EXPORT_PAGE, after, ', c.phone, c.email');
+      for (const r of rows) {
+        if (!csv.write(r)) await new Promise((resolve) => csv.once('drain', resolve));
+      }
+      if (rows.length < EXPORT_PAGE) break;
+      after = rows[rows.length - 1].id;
+    }
+    csv.end();
+    await new Promise((resolve, reject) => out.once('finish', resolve).once('error', reject));
+  }
+
+  private memberPage(compiled: CompiledRule, limit: number, after?: string, extra = ''): Promise<(MemberRow & Record<string, unknown>)[]> {
+    const n = compiled.params.length;
+    return this.db.query(
+      `SELECT c.id, c.external_id, c.name, c.owner_id${extra} FROM contacts c
+        WHERE c.tenant_id = $1 AND (${compiled.where}) ${after ? `AND c.id > $${n + 2}` : ''}
+        ORDER BY c.id LIMIT $${n + 1}`,
+      [...compiled.params, limit, ...(after ? [after] : [])],
+    );
+  }
+
+  private async row(tenantId: string, id: string): Promise<SegmentRow> {
+    const [row] = await this.db.query(`SELECT * FROM segments WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!row) throw notFound('segment', id);
+    return row;
+  }
+
+  private async saving<T>(name: string, save: () => Promise<T>): Promise<T> {
+    try {
+      return await save();
+    } catch (err) {
+      if (isUniqueViolation(err, 'segments_tenant_name_key')) {
+        throw new AppError('SEGMENT_NAME_TAKEN', 409, `A segment named "${name}" already exists.`, [{ path: 'name', problem: 'is already used' }]);
+      }
+      throw err;
+    }
+  }
+}
