@@ -18,7 +18,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.use(json({ limit: '1mb' }), answerBodyErrors);
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });

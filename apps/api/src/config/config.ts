@@ -11,7 +11,10 @@ const schema = z.object({
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  METRICS_TOKEN: z.string().min(16).optional(),
+  // Empty means unset, so compose files can pass ${METRICS_TOKEN:-} through.
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Which proxies may set X-Forwarded-For (Express trust proxy): client addresses feed the login rate limit. */
+  TRUST_PROXY: z.string().min(1).default('loopback'),
 });
 
 export interface AppConfig {
@@ -22,6 +25,7 @@ export interface AppConfig {
   loginRateLimitPerMinute: number;
   logLevel: string;
   metricsToken?: string;
+  trustProxy: string;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +51,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     loginRateLimitPerMinute: c.LOGIN_RATE_LIMIT_PER_MINUTE,
     logLevel: c.LOG_LEVEL,
     metricsToken: c.METRICS_TOKEN,
+    trustProxy: c.TRUST_PROXY,
   };
 }
 
