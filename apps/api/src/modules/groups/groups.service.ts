@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
+import { evaluateMemberships } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor, type Page, type PageQuery } from '../../common/pagination';
 import type { CreateGroupDto, GroupDto, GroupMembersDto, UpdateGroupDto } from './groups.dto';
@@ -80,6 +81,7 @@ export class GroupsService {
       await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [
         tenantId, { groupId: id, contactIds: ids },
       ]);
+      await evaluateMemberships(m, tenantId, ids);
     });
     return this.get(tenantId, id);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, compileRule, notFound, referencedTags, type Rule, SqlParams, timeFields, validateRule } from '@sop/domain';
+import { populateSegment } from '@sop/engine';
 import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
@@ -54,11 +55,15 @@ export class SegmentsService {
   async create(caller: Principal, dto: CreateSegmentDto): Promise<SegmentDto> {
     const { rule } = await this.compile(caller.tenantId, dto.rule);
     const [row] = await this.saving(dto.name, () =>
-      this.db.query(
+      this.db.transaction(async (m) => {
+        const saved = await m.query(
         `INSERT INTO segments (tenant_id, name, description, rule, tag_ids, time_fields, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
         [caller.tenantId, dto.name.trim(), dto.description ?? '', rule, referencedTags(rule), timeFields(rule), caller.userId],
-      ),
+        );
+        await populateSegment(m, caller.tenantId, saved[0].id);
+        return saved;
+      }),
     );
     return toSegmentDto(row);
   }
@@ -76,12 +81,16 @@ export class SegmentsService {
     const current = await this.row(tenantId, id);
     const rule = dto.rule === undefined ? current.rule : (await this.compile(tenantId, dto.rule)).rule;
     const [[row]] = await this.saving(dto.name ?? current.name, () =>
-      this.db.query(
+      this.db.transaction(async (m) => {
+        const saved = await m.query(
         `UPDATE segments SET name = $3, description = $4, rule = $5, tag_ids = $6, time_fields = $7, updated_at = now()
           WHERE tenant_id = $1 AND id = $2 RETURNING *`,
         [tenantId, id, dto.name?.trim() ?? current.name, dto.description ?? current.description, rule,
           referencedTags(rule as Rule), timeFields(rule as Rule)],
-      ),
+        );
+        if (dto.rule !== undefined) await populateSegment(m, tenantId, id);
+        return saved;
+      }),
     );
     return toSegmentDto(row);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type ErrorDetail } from '@sop/domain';
+import { evaluateMemberships } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export interface TagActor {
@@ -90,7 +91,10 @@ export class TagWriter {
     return { contacts: counts.contacts, added: counts.added, removed: counts.removed };
   }
 
-  /** Rebuilds the searchable tag_nums copy from contact_tags and announces the change (outbox). */
+  /**
+   * Rebuilds the searchable tag_nums copy from contact_tags, announces the change (outbox) and
+   * moves the contacts in and out of segments, all in the caller's transaction.
+   */
   async refreshTagNums(m: EntityManager, tenantId: string, contactIds: string[]): Promise<void> {
     await m.query(
       `WITH updated AS (
@@ -103,6 +107,7 @@ export class TagWriter {
        SELECT $1, 'contact.tags_changed', jsonb_build_object('contactIds', jsonb_agg(id)) FROM updated HAVING count(*) > 0`,
       [tenantId, contactIds],
     );
+    await evaluateMemberships(m, tenantId, contactIds);
   }
 
   private async loadTags(tenantId: string, add: string[], remove: string[], m: EntityManager): Promise<Map<string, TagRow>> {

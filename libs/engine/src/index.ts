@@ -1,0 +1,2 @@
+export * from './queryable';
+export * from './segment-membership';
