@@ -1,28 +1,37 @@
 # One image for the API, the worker and the migration step; docker-compose.yml picks the command.
-FROM node:20-bookworm-slim AS build
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# Manifests first, so dependency layers are reused while only sources change.
+# Manifests first: the npm ci layer is reused until a dependency changes, not on every source edit.
 COPY package.json package-lock.json ./
-COPY apps/api/package.json apps/api/
-COPY apps/worker/package.json apps/worker/
-COPY apps/web/package.json apps/web/
 COPY libs/domain/package.json libs/domain/
 COPY libs/db/package.json libs/db/
+COPY libs/engine/package.json libs/engine/
 COPY libs/temporal/package.json libs/temporal/
 COPY workflows/package.json workflows/
+COPY apps/worker/package.json apps/worker/
+COPY apps/api/package.json apps/api/
+COPY apps/web/package.json apps/web/
+# A workspace missing from the lines above would be left unlinked without an error: stop here instead.
+RUN node -e "const m=require('./package.json').workspaces.filter(w=>!require('fs').existsSync(w+'/package.json')); \
+  if(m.length){console.error('Dockerfile: add a COPY line for workspace(s) '+m.join(', '));process.exit(1)}"
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
-COPY apps apps
 COPY libs libs
 COPY workflows workflows
+COPY apps apps
 COPY tools tools
+# Build every workspace into its dist/, then drop dev dependencies (the @sop/* workspace links stay).
 RUN npx tsc -b && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-# The workspace links in node_modules/@sop point at these folders, so the tree keeps its shape.
-COPY --from=build --chown=node:node /app /app
+# The whole tree, not only dist/: node_modules/@sop/* are symlinks into libs/, workflows/ and apps/,
+# the API serves apps/web/public, and the worker bundles workflows/ at start. Owned by root, so the
+# non-root process can read but not modify its own code.
+COPY --from=build /app /app
 USER node
 EXPOSE 3000
 CMD ["node", "apps/api/dist/main.js"]

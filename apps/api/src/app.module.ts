@@ -8,6 +8,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
 import { GroupsModule } from './modules/groups/groups.module';
+import { ImportsModule } from './modules/imports/imports.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
@@ -50,6 +51,7 @@ export class AppModule {
         ContactsModule,
         GroupsModule,
         SegmentsModule,
+        ImportsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

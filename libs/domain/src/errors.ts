@@ -2,7 +2,7 @@
  * Errors a caller can act on. Every error carries a stable `code` (clients branch on it,
  * never on the message) and the HTTP status the API answers with.
  */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 export interface ErrorDetail {
   /** Path of the offending field, e.g. `members[2].email`; empty for the body as a whole. */

@@ -1,5 +1,6 @@
 import { Foundation1763856000000 } from './1763856000000-foundation';
 import { CustomersAndTags1763942400000 } from './1763942400000-customers-and-tags';
+import { Imports1764028800000 } from './1764028800000-imports';
 
 /** Every migration, oldest first. Schema sync stays off: the schema changes only here. */
-export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000];
+export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000, Imports1764028800000];

@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AppError } from '@sop/domain';
-import { PageQuery } from '../../common/pagination';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
 import { BulkTagChangeDto, TagChangeDto, TagChangeResultDto } from '../tags/tags.dto';
 import { TagWriter } from '../tags/tag-writer.service';
-import { ContactDto, ContactPageDto, CreateContactDto, TimelineEntryDto, UpdateContactDto } from './contacts.dto';
+import { ContactDto, ContactPageDto, ContactQuery, CreateContactDto, TimelineEntryDto, UpdateContactDto } from './contacts.dto';
 import { actorOf, ContactsService } from './contacts.service';
 
 const DESIGNERS = ['admin', 'ops'] as const;
@@ -30,9 +29,8 @@ export class ContactsController {
 
   @Get()
   @Roles(...DESIGNERS)
-  @ApiQuery({ name: 'q', required: false, description: 'externalId, phone, or part of the name' })
-  list(@CurrentPrincipal() p: Principal, @Query() page: PageQuery, @Query('q') q?: string): Promise<ContactPageDto> {
-    return this.contacts.list(p.tenantId, page, q);
+  list(@CurrentPrincipal() p: Principal, @Query() query: ContactQuery): Promise<ContactPageDto> {
+    return this.contacts.list(p.tenantId, query, query.q);
   }
 
   @Post('bulk-tags')

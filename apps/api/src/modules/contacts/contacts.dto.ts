@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { PageQuery } from '../../common/pagination';
 import {
   ArrayMaxSize, IsArray, IsDate, IsEmail, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength,
   Min, MinLength, registerDecorator, ValidateIf, type ValidationOptions,
@@ -135,4 +136,9 @@ export class TimelineEntryDto {
   @ApiProperty({ enum: ['tag.added', 'tag.removed'] }) type: string;
   @ApiProperty() at: Date;
   @ApiProperty({ type: Object }) detail: Record<string, unknown>;
+}
+
+export class ContactQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'externalId, phone, or part of the name' }) @IsOptional() @IsString() @MaxLength(200)
+  q?: string;
 }

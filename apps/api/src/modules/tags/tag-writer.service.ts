@@ -95,7 +95,7 @@ export class TagWriter {
    * Rebuilds the searchable tag_nums copy from contact_tags, announces the change (outbox) and
    * moves the contacts in and out of segments, all in the caller's transaction.
    */
-  async refreshTagNums(m: EntityManager, tenantId: string, contactIds: string[]): Promise<void> {
+  async refreshTagNums(m: EntityManager, tenantId: string, contactIds: string[], { evaluate = true } = {}): Promise<void> {
     await m.query(
       `WITH updated AS (
          UPDATE contacts c SET updated_at = now(), tag_nums = coalesce(
@@ -107,7 +107,7 @@ export class TagWriter {
        SELECT $1, 'contact.tags_changed', jsonb_build_object('contactIds', jsonb_agg(id)) FROM updated HAVING count(*) > 0`,
       [tenantId, contactIds],
     );
-    await evaluateMemberships(m, tenantId, contactIds);
+    if (evaluate) await evaluateMemberships(m, tenantId, contactIds);
   }
 
   private async loadTags(tenantId: string, add: string[], remove: string[], m: EntityManager): Promise<Map<string, TagRow>> {

@@ -1,0 +1,212 @@
+// Segment engine benchmark (issue 3): 1,000,000 contacts, 60 tags in 8 groups (~5 per contact),
+// 50 saved segments. Measures preview through the real HTTP API, incremental re-evaluation of one
+// contact against the 50 segments, and the streamed CSV export of every contact (time and the API
+// process's peak RSS).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(fileURLToPath(import.meta.url), '../..');
+const require = createRequire(import.meta.url);
+const { DataSource } = require('typeorm');
+const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
+const { evaluateMemberships } = require(join(ROOT, 'libs/engine/dist'));
+const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
+const GROUPS = [
+  ['Gender 性别', true, ['Female', 'Male']],
+  ['Region 地区', true, ['Shanghai', 'Beijing', 'Guangzhou', 'Shenzhen', 'Hangzhou', 'Chengdu', 'Wuhan', 'Nanjing', 'Suzhou', 'Xian', 'Tianjin', 'Other']],
+  ['Age band 年龄段', true, ['18-24', '25-34', '35-44', '45-54', '55-64', '65+']],
+  ['Spending level 消费水平', true, ['S1', 'S2', 'S3', 'S4', 'S5']],
+  ['Source channel 来源渠道', false, ['Ad', 'Promo', 'Event A', 'Event B', 'Referral', 'Douyin', 'Xiaohongshu', 'WeChat', 'Store', 'Web', 'Partner', 'Other']],
+  ['Product interest 产品兴趣', false, ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']],
+  ['Purchase intent 购买意向', true, ['Low', 'Mid', 'High']],
+  ['Lifecycle 生命周期', true, ['Lapsed', 'Unpaid', 'Paid', 'Repurchased', 'Loyal', 'Trial', 'Churn risk', 'Won back', 'New', 'Dormant', 'VIP', 'Prospect']],
+];
+
+const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.95) - 1];
+const round = (x) => Math.round(x * 10) / 10;
+
+async function timed(fn) {
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - t) / 1e6, value];
+}
+
+async function seed(db, tenantId, log) {
+  const tagIds = {};
+  for (const [name, exclusive, tags] of GROUPS) {
+    const [{ id: groupId }] = await db.query(`INSERT INTO tag_groups (tenant_id, name, exclusive) VALUES ($1, $2, $3) RETURNING id`, [tenantId, name, exclusive]);
+    tagIds[name] = [];
+    for (const tag of tags) {
+      const [row] = await db.query(`INSERT INTO tags (tenant_id, group_id, name, kind) VALUES ($1, $2, $3, 'manual') RETURNING id, num`, [tenantId, groupId, tag]);
+      tagIds[name].push(row);
+    }
+  }
+  const nums = (g) => `ARRAY[${tagIds[g].map((t) => t.num).join(',')}]`;
+  const owners = (await db.query(
+    `INSERT INTO users (tenant_id, email, name, role, password_hash)
+     SELECT $1, 'bench-emp-' || g || '-' || $2 || '@bench.example', 'Employee ' || g, 'employee', 'x' FROM generate_series(1, 20) g RETURNING id`,
+    [tenantId, randomBytes(4).toString('hex')],
+  )).map((r) => r.id);
+  const [tSeed] = await timed(() => db.query(
+    `INSERT INTO contacts (tenant_id, external_id, name, owner_id, attributes, order_count, total_spend, spend_30d,
+                           last_order_at, last_contacted_at, last_responded_at, tag_nums)
+     SELECT $1, 'ext-' || g, 'Contact ' || g, ($2::uuid[])[1 + g % 20],
+            jsonb_build_object('gender', (ARRAY['female','male'])[1 + g % 2], 'ageBand', (ARRAY['18-24','25-34','35-44','45-54','55-64','65+'])[1 + g % 6],
+                               'city', 'City ' || (g % 300), 'member', g % 3 = 0),
+            o, o * (50 + random() * 400), CASE WHEN random() < 0.3 THEN round((random() * 800)::numeric, 2) ELSE 0 END,
+            CASE WHEN o > 0 THEN now() - random() * interval '365 days' END,
+            CASE WHEN random() < 0.1 THEN NULL ELSE now() - random() * interval '60 days' END,
+            CASE WHEN random() < 0.4 THEN NULL ELSE now() - random() * interval '90 days' END,
+            (SELECT array_agg(x ORDER BY x) FROM unnest(ARRAY[
+               (${nums('Gender 性别')})[1 + g % 2],
+               (${nums('Region 地区')})[1 + (g / 7) % 12],
+               (${nums('Age band 年龄段')})[1 + g % 6],
+               (${nums('Product interest 产品兴趣')})[1 + (g / 3) % 8],
+               (${nums('Purchase intent 购买意向')})[CASE WHEN r < 0.15 THEN 3 WHEN r < 0.5 THEN 2 ELSE 1 END],
+               CASE WHEN g % 10 < 3 THEN (${nums('Source channel 来源渠道')})[1 + (g / 11) % 12] END]) x WHERE x IS NOT NULL)
+       FROM (SELECT g, random() AS r, (random() * random() * 12)::int AS o FROM generate_series(1, $3::int) g) s`,
+    [tenantId, owners, CONTACTS],
+  ));
+  const [tTags] = await timed(() => db.query(
+    `INSERT INTO contact_tags (tenant_id, contact_id, tag_id, tag_num)
+     SELECT c.tenant_id, c.id, t.id, t.num FROM contacts c CROSS JOIN unnest(c.tag_nums) n JOIN tags t ON t.num = n WHERE c.tenant_id = $1`,
+    [tenantId],
+  ));
+  await db.query('ANALYZE');
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM contact_tags WHERE tenant_id = $1`, [tenantId]);
+  log(`Seeded ${CONTACTS} contacts in ${round(tSeed / 1000)} s and ${n} contact tags in ${round(tTags / 1000)} s`);
+  return tagIds;
+}
+
+/** 50 segments of the shapes operations teams save: tags, silence, metrics, attributes, any / not. */
+function segmentRules(tagIds) {
+  const tag = (g, i) => tagIds[g][i].id;
+  const rules = [];
+  for (let i = 0; i < 50; i++) {
+    const parts = [
+      { tag: tag('Purchase intent 购买意向', i % 3) },
+      { tag: tag('Product interest 产品兴趣', i % 8) },
+      [{ daysSince: { field: 'lastContacted', op: 'gte', days: [7, 14, 30][i % 3] } }],
+      [{ metric: { name: 'spend30d', op: 'gte', value: 100 * (i % 5) } }],
+      [{ not: { tag: tag('Lifecycle 生命周期', i % 12) } }],
+      [{ attribute: { key: 'ageBand', op: 'in', value: ['25-34', '35-44'] } }],
+      [{ any: [{ tag: tag('Region 地区', i % 12) }, { tag: tag('Region 地区', (i + 1) % 12) }] }],
+    ];
+    rules.push({ all: [parts[0], parts[1], ...parts.slice(2, 2 + (i % 5) + 1).flat()] });
+  }
+  return rules;
+}
+
+function startApi(env) {
+  const child = spawn(process.execPath, [join(ROOT, 'apps/api/dist/main.js')], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+const peakRssMb = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+export async function run({ databaseUrl, log }) {
+  const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 4 } })).initialize();
+  const port = await freePort();
+  const api = startApi({ DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${base}/health`);
+    const signup = await (await fetch(`${base}/api/auth/signup`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ organization: 'Bench', name: 'Bench', email: `bench-${randomBytes(4).toString('hex')}@bench.example`, password: 'bench-password' }),
+    })).json();
+    const auth = { authorization: `Bearer ${signup.accessToken}`, 'content-type': 'application/json' };
+    const me = await (await fetch(`${base}/api/auth/me`, { headers: auth })).json();
+    const tagIds = await seed(db, me.tenantId, log);
+
+    const rules = segmentRules(tagIds);
+    await db.query(
+      `INSERT INTO segments (tenant_id, name, rule, tag_ids) SELECT $1, 'Bench segment ' || i, r, '{}' FROM unnest($2::jsonb[]) WITH ORDINALITY AS x(r, i)`,
+      [me.tenantId, rules.map((r) => JSON.stringify(r))],
+    );
+
+    const classic = { all: [{ tag: tagIds['Purchase intent 购买意向'][2].id }, { tag: tagIds['Product interest 产品兴趣'][1].id }, { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } }] };
+    const sixPredicates = {
+      all: [
+        { any: [{ tag: tagIds['Region 地区'][0].id }, { tag: tagIds['Region 地区'][1].id }] },
+        { not: { tag: tagIds['Lifecycle 生命周期'][0].id } },
+        { tags: { any: [tagIds['Product interest 产品兴趣'][0].id, tagIds['Product interest 产品兴趣'][2].id] } },
+        { attribute: { key: 'ageBand', op: 'in', value: ['25-34', '35-44'] } },
+        { metric: { name: 'spend30d', op: 'gte', value: 100 } },
+        { daysSince: { field: 'lastResponded', op: 'lt', days: 30 } },
+      ],
+    };
+    const previews = {};
+    for (const [name, rule] of Object.entries({ classic, sixPredicates })) {
+      const times = [];
+      let count;
+      for (let i = 0; i < 35; i++) {
+        const [ms, res] = await timed(() => fetch(`${base}/api/segments/preview`, { method: 'POST', headers: auth, body: JSON.stringify({ rule }) }).then((r) => r.json()));
+        if (i >= 5) times.push(ms);
+        count = res.count;
+      }
+      previews[name] = { p95: round(p95(times)), count };
+      log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${count} contacts`);
+    }
+
+    const sample = (await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY random() LIMIT 220`, [me.tenantId])).map((r) => r.id);
+    const incremental = [];
+    for (const [i, id] of sample.entries()) {
+      const [ms] = await timed(() => evaluateMemberships(db, me.tenantId, [id]));
+      if (i >= 20) incremental.push(ms);
+    }
+    log(`incremental re-evaluation, 1 contact x 50 segments: p95 ${round(p95(incremental))} ms over 200 contacts`);
+
+    const [{ id: everyone }] = await db.query(
+      `INSERT INTO segments (tenant_id, name, rule) VALUES ($1, 'Everyone', '{"metric":{"name":"orderCount","op":"gte","value":0}}') RETURNING id`,
+      [me.tenantId],
+    );
+    const [exportMs, lines] = await timed(async () => {
+      const res = await fetch(`${base}/api/segments/${everyone}/export.csv`, { headers: auth });
+      let n = 0;
+      for await (const chunk of res.body) for (const b of chunk) if (b === 10) n++;
+      return n;
+    });
+    const exportRss = peakRssMb(api.pid);
+    log(`export: ${lines - 1} rows in ${round(exportMs / 1000)} s, API peak RSS ${round(exportRss)} MB`);
+
+    const worse = previews.classic.p95 >= previews.sixPredicates.p95 ? 'classic' : 'sixPredicates';
+    const figures = {
+      bench: 'segments', contacts: CONTACTS,
+      preview_p95_ms: previews[worse].p95, preview_rule: worse === 'classic' ? 'high intent AND product B AND silent >= 14 days' : '6 predicates with any and not',
+      preview_classic_p95_ms: previews.classic.p95, preview_six_p95_ms: previews.sixPredicates.p95,
+      incremental_p95_ms: round(p95(incremental)),
+      import_rows_per_s: null, import_vs_copy_ratio: null,
+      export_s: round(exportMs / 1000), export_rows: lines - 1, export_peak_rss_mb: round(exportRss),
+    };
+    const missed = [];
+    if (figures.preview_p95_ms > 100) missed.push(`preview p95 ${figures.preview_p95_ms} ms > 100`);
+    if (figures.incremental_p95_ms > 10) missed.push(`incremental p95 ${figures.incremental_p95_ms} ms > 10`);
+    if (figures.export_s > 20) missed.push(`export ${figures.export_s} s > 20`);
+    if (figures.export_peak_rss_mb > 300) missed.push(`export peak RSS ${figures.export_peak_rss_mb} MB > 300`);
+    if (lines - 1 !== CONTACTS) missed.push(`export wrote ${lines - 1} rows, expected ${CONTACTS}`);
+    missed.push('CSV import is not built yet, so its ratio to COPY is not measured');
+    return { figures, missed };
+  } finally {
+    api.kill('SIGTERM');
+    await db.destroy();
+  }
+}

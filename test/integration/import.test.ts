@@ -1,0 +1,84 @@
+import { createTagSystem } from '../support/fixtures';
+import { addUser, Http, signupTenant } from '../support/http';
+import { Stack } from '../support/stack';
+
+describe('CSV import of contacts (real Postgres)', () => {
+  let stack: Stack;
+  let http: Http;
+
+  beforeAll(async () => {
+    stack = await Stack.start();
+    http = new Http(stack.baseUrl);
+  });
+  afterAll(() => stack.stop());
+
+  const upload = (client: Http, csv: string | Buffer) =>
+    client.request('POST', '/api/imports/contacts', csv, { 'content-type': 'text/csv' });
+
+  it('upserts valid rows with tags, owner, metrics and attributes, and reports each bad row by number and column', async () => {
+    const t = await signupTenant(http);
+    await createTagSystem(t.admin);
+    const owner = await addUser(t, http, 'employee');
+    const rows = [
+      'external_id,name,owner_email,tags,order_count,last_contacted_at,attr.region',
+      `w1,陈静,${owner.email},High 高|Product B,3,2026-11-01T08:00:00Z,Shanghai`,
+      'w2,"Li, Wei",,Product A,0,,Beijing',
+      'w3,Bad Count,,,-2,,',
+      'w4,Bad Tag,,Product Z,1,,',
+      'w5,Two intents,,Low 低|High 高,1,,',
+      `w6,Bad owner,nobody@nowhere.example,,1,not-a-date,`,
+      ...Array.from({ length: 15 }, (_, i) => `bulk-${i},Bulk ${i},,,${i},,`),
+    ];
+    const res = await upload(t.admin, rows.join('\n'));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'completed', processedRows: 21, importedRows: 17, errorRows: 4 });
+    expect(res.body.errors).toEqual([
+      { row: 4, column: 'order_count', reason: 'must be a whole number ≥ 0' },
+      { row: 5, column: 'tags', reason: expect.stringContaining('unknown tag "Product Z"') },
+      { row: 6, column: 'tags', reason: 'two tags of the exclusive group "Purchase intent 购买意向"' },
+      { row: 7, column: 'owner_email', reason: 'no active user has this email' },
+      { row: 7, column: 'last_contacted_at', reason: expect.stringContaining('is not a date') },
+    ]);
+    const found = (await t.admin.get('/api/contacts?q=w1')).body.items[0];
+    expect(found).toMatchObject({ name: '陈静', ownerId: owner.id, orderCount: 3, attributes: { region: 'Shanghai' } });
+    expect(found.tags.map((x: { name: string }) => x.name)).toEqual(['High 高', 'Product B']);
+    expect((await t.admin.get(`/api/imports/${res.body.id}`)).body).toEqual(res.body);
+
+    // Again, with a changed intent: same contacts (upsert), the exclusive group keeps the new tag.
+    const again = await upload(t.admin, 'external_id,tags\nw1,Low 低\n');
+    expect(again.body).toMatchObject({ importedRows: 1, errorRows: 0 });
+    const w1 = (await t.admin.get('/api/contacts?q=w1')).body.items;
+    expect(w1).toHaveLength(1);
+    expect(w1[0].tags.map((x: { name: string }) => x.name).sort()).toEqual(['Low 低', 'Product B']);
+    expect(w1[0].name).toBe('陈静'); // columns left out keep their values
+  });
+
+  it('refuses unknown or missing columns up front and stores nothing', async () => {
+    const t = await signupTenant(http);
+    const res = await upload(t.admin, 'name,favourite_colour\nA,red\n');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('CSV_COLUMNS_INVALID');
+    expect(res.body.details).toEqual([
+      { path: 'header', problem: 'unknown column "favourite_colour"' },
+      { path: 'header', problem: 'the column external_id is required' },
+    ]);
+    expect((await t.admin.get('/api/contacts')).body.items).toEqual([]);
+  });
+
+  it('reports invalid UTF-8 and ragged rows clearly', async () => {
+    const t = await signupTenant(http);
+    const bad = Buffer.concat([Buffer.from('external_id,name\nu1,'), Buffer.from([0xff, 0xfe]), Buffer.from('\nu2,Fine\n')]);
+    const res = await upload(t.admin, bad);
+    expect(res.body).toMatchObject({ importedRows: 1, errorRows: 1, errors: [{ row: 2, column: 'name', reason: 'is not valid UTF-8 text' }] });
+    const ragged = await upload(t.admin, 'external_id,name\nr1,A,extra\n');
+    expect(ragged.status).toBe(400);
+    expect(ragged.body.code).toBe('CSV_MALFORMED');
+  });
+
+  it('is open to ops and admins only, and asks for text/csv', async () => {
+    const t = await signupTenant(http);
+    const employee = await addUser(t, http, 'employee');
+    expect((await upload(employee.client, 'external_id\nx\n')).status).toBe(403);
+    expect((await t.admin.post('/api/imports/contacts', { external_id: 'x' })).status).toBe(415);
+  });
+});

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// `npm run bench -- <name>`: provisions a fresh Postgres database, runs bench/<name>.mjs against it, and
+// exits non-zero when the benchmark reports a missed target. Long-running; kept out of `npm test`.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, log, warn } from './lib/proc.mjs';
+import { build, ensureDependencies, ROOT, startEmbeddedPostgres } from './lib/infra.mjs';
+import { migrate } from './migrate.mjs';
+
+const name = process.argv[2];
+const script = join(ROOT, 'bench', `${name}.mjs`);
+if (!name || !existsSync(script)) {
+  console.error(`Usage: npm run bench -- <name>; benchmarks: segments`);
+  process.exit(64);
+}
+
+let stopPg = async () => {};
+try {
+  await ensureDependencies();
+  await build();
+  mkdirSync(join(ROOT, '.data'), { recursive: true });
+  const pg = await startEmbeddedPostgres({ dataDir: join(ROOT, '.data/bench-postgres'), port: await freePort(), database: `bench_${name}`, fresh: true });
+  stopPg = pg.stop;
+  await migrate(pg.url);
+  log(`Running bench/${name}.mjs on a fresh database…`);
+  const { run } = await import(script);
+  const result = await run({ databaseUrl: pg.url, log });
+  if (result.missed.length) warn(`Missed targets: ${result.missed.join('; ')}`);
+  console.log(JSON.stringify(result.figures)); // the last line: one JSON object
+  process.exitCode = result.missed.length ? 1 : 0;
+} catch (err) {
+  warn(err?.stack ?? String(err));
+  process.exitCode = 1;
+} finally {
+  await stopPg();
+}
