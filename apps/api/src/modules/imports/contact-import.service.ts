@@ -134,7 +134,7 @@ export class ContactImportService {
     // Only columns the file has are written: a column left out keeps what the contact had.
     const present = FIELDS.filter(([f]) => rows.some((r) => f in r));
     await this.db.transaction(async (m) => {
-      const ids: { id: string; tag_nums: number[] | null }[] = await m.query(
+      const upserted: { id: string; external_id: string }[] = await m.query(
         `WITH input AS (
            SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(external_id text, tag_nums int[]${present.map(([f, t]) => `, ${f} ${t}`).join('')})
          )
@@ -142,9 +142,11 @@ export class ContactImportService {
          SELECT $1, external_id${present.map(([f]) => `, ${this.withDefault(f)}`).join('')} FROM input
          ON CONFLICT (tenant_id, external_id) DO UPDATE SET updated_at = now()${present
            .map(([f]) => `, ${f} = ${f === 'attributes' ? 'c.attributes || EXCLUDED.attributes' : `EXCLUDED.${f}`}`).join('')}
-         RETURNING c.id, (SELECT tag_nums FROM input i WHERE i.external_id = c.external_id)`,
+         RETURNING c.id, c.external_id`,
         [tenantId, JSON.stringify(rows)],
       );
+      const tagsOf = new Map(rows.map((r) => [r.external_id, r.tag_nums]));
+      const ids = upserted.map((u) => ({ id: u.id, tag_nums: tagsOf.get(u.external_id) ?? null }));
       await this.applyTags(m, tenantId, ids);
       await evaluateMemberships(m, tenantId, ids.map((r) => r.id));
     });
