@@ -59,6 +59,8 @@ describe('segments over HTTP (real Postgres)', () => {
     expect(await count({ attribute: { key: 'age', op: 'gte', value: 25 } })).toBe(3);
     expect(await count({ any: [{ tag: tags.productA.id }, { metric: { name: 'orderCount', op: 'gte', value: 10 } }] })).toBe(3);
     expect(await count({ owner: { users: [owner.id] } })).toBe(6);
+    expect(await count({ attribute: { key: 'region', op: 'in', value: ['Shanghai', 'Beijing'] } })).toBe(3);
+    expect(await count({ not: { attribute: { key: 'region', op: 'in', value: ['Shanghai'] } } })).toBe(10);
     expect(await count({ all: [{ tags: { any: [tags.intentHigh.id, tags.intentLow.id] } }, { not: { tag: tags.productB.id } }] })).toBe(1);
     expect(ids).toHaveLength(12);
   });
