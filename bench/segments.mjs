@@ -17,6 +17,8 @@ const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { evaluateMemberships } = require(join(ROOT, 'libs/engine/dist'));
+const { compileRule, SqlParams, validateRule } = require(join(ROOT, 'libs/domain/dist'));
+const { writeFileSync } = require('node:fs');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -158,6 +160,22 @@ async function importViaApi(base, headers, file) {
   return [ms, body];
 }
 
+/** EXPLAIN ANALYZE of the preview counts, kept in .data for docs/segments.md. */
+async function explainPlans(db, tenantId, rules, log) {
+  const tagNums = new Map((await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r) => [r.id, r.num]));
+  const out = [];
+  for (const [name, input] of Object.entries(rules)) {
+    const params = new SqlParams(2);
+    const where = compileRule(validateRule(input, { tagNums }), { tagNums, now: new Date(), params });
+    const sql = `SELECT count(*) FROM contacts c WHERE c.tenant_id = $1 AND (${where})`;
+    const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [tenantId, ...params.values]);
+    out.push(`-- ${name}\n${sql}\n\n${plan.map((r) => r['QUERY PLAN']).join('\n')}\n`);
+  }
+  const file = join(ROOT, '.data/bench-segments-plans.txt');
+  writeFileSync(file, out.join('\n'));
+  log(`query plans written to .data/bench-segments-plans.txt`);
+}
+
 const peakRssMb = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 export async function run({ databaseUrl, log }) {
@@ -204,6 +222,8 @@ export async function run({ databaseUrl, log }) {
       previews[name] = { p95: round(p95(times)), count };
       log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${count} contacts`);
     }
+
+    await explainPlans(db, me.tenantId, { classic, sixPredicates }, log);
 
     const sample = (await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY random() LIMIT 220`, [me.tenantId])).map((r) => r.id);
     const incremental = [];
