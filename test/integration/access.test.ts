@@ -1,23 +1,16 @@
 import { ModulesContainer } from '@nestjs/core';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { PUBLIC_KEY, ROLES_KEY } from '@sop/api';
-import { addUser, Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { addUser, signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
 
 describe('tenants, roles and API keys (real Postgres)', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   it('declares roles or @Public on every route, so none is open by accident', () => {
     const undeclared: string[] = [];
     let routes = 0;
-    for (const mod of stack.app.get(ModulesContainer).values()) {
+    for (const mod of ctx.stack.app.get(ModulesContainer).values()) {
       for (const { metatype } of mod.controllers.values()) {
         const proto = (metatype as { prototype: Record<string, unknown> }).prototype;
         for (const name of Object.getOwnPropertyNames(proto)) {
@@ -36,10 +29,10 @@ describe('tenants, roles and API keys (real Postgres)', () => {
   });
 
   it('answers 401 without credentials and 403 ROLE_FORBIDDEN for the wrong role', async () => {
-    const t = await signupTenant(http);
-    expect((await http.get('/api/users')).status).toBe(401);
-    expect((await http.as('not.a.jwt').get('/api/users')).body.code).toBe('UNAUTHENTICATED');
-    const employee = await addUser(t, http, 'employee');
+    const t = await signupTenant(ctx.http);
+    expect((await ctx.http.get('/api/users')).status).toBe(401);
+    expect((await ctx.http.as('not.a.jwt').get('/api/users')).body.code).toBe('UNAUTHENTICATED');
+    const employee = await addUser(t, ctx.http, 'employee');
     const res = await employee.client.get('/api/users');
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'ROLE_FORBIDDEN', message: 'This action needs the role admin; you are employee.' });
@@ -47,9 +40,9 @@ describe('tenants, roles and API keys (real Postgres)', () => {
   });
 
   it("answers 404 for another tenant's ids and never lists them", async () => {
-    const a = await signupTenant(http, 'A');
-    const b = await signupTenant(http, 'B');
-    const bUser = await addUser(b, http, 'ops');
+    const a = await signupTenant(ctx.http, 'A');
+    const b = await signupTenant(ctx.http, 'B');
+    const bUser = await addUser(b, ctx.http, 'ops');
     const bTeam = (await b.admin.post('/api/teams', { name: 'B team' })).body;
     expect((await a.admin.get(`/api/users/${bUser.id}`)).status).toBe(404);
     expect((await a.admin.patch(`/api/users/${bUser.id}`, { name: 'hijack' })).status).toBe(404);
@@ -62,19 +55,19 @@ describe('tenants, roles and API keys (real Postgres)', () => {
   });
 
   it('takes a disabled user or a changed role into account at once, token or not', async () => {
-    const t = await signupTenant(http);
-    const ops = await addUser(t, http, 'ops');
+    const t = await signupTenant(ctx.http);
+    const ops = await addUser(t, ctx.http, 'ops');
     const someId = '00000000-0000-4000-8000-000000000000';
     expect((await ops.client.get(`/api/round-trips/${someId}`)).body.code).toBe('ROUND_TRIP_NOT_FOUND');
     await t.admin.patch(`/api/users/${ops.id}`, { role: 'employee' });
     expect((await ops.client.get(`/api/round-trips/${someId}`)).status).toBe(403);
     await t.admin.delete(`/api/users/${ops.id}`);
     expect((await ops.client.get('/api/auth/me')).status).toBe(401);
-    expect((await http.post('/api/auth/login', { email: ops.email, password: 'anything-at-all' })).status).toBe(401);
+    expect((await ctx.http.post('/api/auth/login', { email: ops.email, password: 'anything-at-all' })).status).toBe(401);
   });
 
   it('creates an API key shown once, stores only its hash, authenticates with it and revokes it', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const created = await t.admin.post('/api/api-keys', { name: 'CRM sync', role: 'admin' });
     expect(created.status).toBe(201);
     const { key, id, prefix } = created.body;
@@ -82,10 +75,10 @@ describe('tenants, roles and API keys (real Postgres)', () => {
     const listed = await t.admin.get('/api/api-keys');
     expect(listed.body.items).toEqual([expect.objectContaining({ id, prefix, revokedAt: null })]);
     expect(JSON.stringify(listed.body)).not.toContain(key.split('_')[2]);
-    const [row] = await stack.db.query('SELECT secret_hash FROM api_keys WHERE id = $1', [id]);
+    const [row] = await ctx.stack.db.query('SELECT secret_hash FROM api_keys WHERE id = $1', [id]);
     expect(row.secret_hash).not.toContain(key.split('_')[2]);
 
-    const viaKey = http.withApiKey(key);
+    const viaKey = ctx.http.withApiKey(key);
     const me = await viaKey.get('/api/auth/me');
     expect(me.body).toMatchObject({ apiKeyId: id, role: 'admin', userId: null });
     expect((await viaKey.get('/api/users')).status).toBe(200);
@@ -95,6 +88,6 @@ describe('tenants, roles and API keys (real Postgres)', () => {
     const again = await t.admin.delete(`/api/api-keys/${id}`);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
     expect((await viaKey.get('/api/auth/me')).status).toBe(401);
-    expect((await http.withApiKey(`${key.slice(0, -1)}x`).get('/api/auth/me')).status).toBe(401);
+    expect((await ctx.http.withApiKey(`${key.slice(0, -1)}x`).get('/api/auth/me')).status).toBe(401);
   });
 });

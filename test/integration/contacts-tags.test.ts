@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createTagSystem } from '../support/fixtures';
-import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
-import { Stack } from '../support/stack';
+import { addUser, signupTenant, type TenantFixture } from '../support/http';
+import { useStack } from '../support/stack';
 
 describe('contacts and tags (real Postgres)', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   const newContact = async (t: TenantFixture, extra: Record<string, unknown> = {}) => {
     const res = await t.admin.post('/api/contacts', { externalId: `ext-${randomUUID()}`, name: '陈静', ...extra });
@@ -20,9 +13,9 @@ describe('contacts and tags (real Postgres)', () => {
   };
 
   it('creates a contact with owner, attributes, metrics and tags, and reads it back', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
-    const owner = await addUser(t, http, 'employee');
+    const owner = await addUser(t, ctx.http, 'employee');
     const c = await newContact(t, {
       ownerId: owner.id, timezone: 'Asia/Shanghai', attributes: { region: 'Shanghai', ageBand: '25-34', vip: true },
       orderCount: 3, totalSpend: 1280.5, lastContactedAt: '2026-11-01T08:00:00Z', tags: [tags.intentHigh.id, tags.productB.id],
@@ -30,12 +23,12 @@ describe('contacts and tags (real Postgres)', () => {
     expect(c).toMatchObject({ ownerId: owner.id, orderCount: 3, totalSpend: 1280.5, attributes: { region: 'Shanghai', vip: true } });
     expect(c.tags.map((x: { name: string }) => x.name)).toEqual(['High 高', 'Product B']);
     expect(c.tags[0].weight).toBe(80);
-    const [row] = await stack.db.query('SELECT tag_nums FROM contacts WHERE id = $1', [c.id]);
+    const [row] = await ctx.stack.db.query('SELECT tag_nums FROM contacts WHERE id = $1', [c.id]);
     expect(row.tag_nums).toHaveLength(2);
   });
 
   it('keeps one tag of an exclusive group: applying High removes Low, with a tag event for each change', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const c = await newContact(t, { tags: [tags.intentLow.id, tags.productA.id] });
     const res = await t.admin.post(`/api/contacts/${c.id}/tags`, { add: [tags.intentHigh.id], reason: 'asked for a quote' });
@@ -46,16 +39,16 @@ describe('contacts and tags (real Postgres)', () => {
     const timeline = (await t.admin.get(`/api/contacts/${c.id}/timeline`)).body;
     const changes = timeline.map((e: { type: string; detail: { tag: string } }) => `${e.type} ${e.detail.tag}`);
     expect(changes.sort()).toEqual(['tag.added High 高', 'tag.added Low 低', 'tag.added Product A', 'tag.removed Low 低']);
-    const [{ nums }] = await stack.db.query(
+    const [{ nums }] = await ctx.stack.db.query(
       `SELECT (SELECT array_agg(num ORDER BY num) FROM tags WHERE id = ANY($2::uuid[])) AS nums FROM contacts WHERE id = $1`,
       [c.id, [tags.intentHigh.id, tags.productA.id]],
     );
-    const [{ tag_nums }] = await stack.db.query('SELECT tag_nums FROM contacts WHERE id = $1', [c.id]);
+    const [{ tag_nums }] = await ctx.stack.db.query('SELECT tag_nums FROM contacts WHERE id = $1', [c.id]);
     expect(tag_nums).toEqual(nums);
   });
 
   it('tags many contacts at once and counts only real changes', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await newContact(t, i < 2 ? { tags: [tags.productB.id] } : {})).id);
@@ -63,13 +56,13 @@ describe('contacts and tags (real Postgres)', () => {
     expect(res.body).toEqual({ contacts: 5, added: 3, removed: 0 });
     const repeat = await t.admin.post('/api/contacts/bulk-tags', { contactIds: ids, add: [tags.productB.id] });
     expect(repeat.body).toEqual({ contacts: 5, added: 0, removed: 0 });
-    const [{ n }] = await stack.db.query(`SELECT count(*)::int AS n FROM domain_events WHERE tenant_id = (SELECT tenant_id FROM contacts WHERE id = $1) AND type = 'contact.tags_changed'`, [ids[0]]);
+    const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM domain_events WHERE tenant_id = (SELECT tenant_id FROM contacts WHERE id = $1) AND type = 'contact.tags_changed'`, [ids[0]]);
     expect(n).toBe(3); // two creations with tags and the bulk change; the repeat announced nothing
   });
 
   it('refuses two tags of one exclusive group, unknown tags and another tenant\'s tags, naming each', async () => {
-    const t = await signupTenant(http);
-    const other = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
+    const other = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const { tags: foreign } = await createTagSystem(other.admin);
     const c = await newContact(t);
@@ -87,7 +80,7 @@ describe('contacts and tags (real Postgres)', () => {
   });
 
   it('validates contacts at the edge: attribute keys, time zones, owners, duplicates', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const c = await newContact(t, { externalId: 'dup-1' });
     const dup = await t.admin.post('/api/contacts', { externalId: 'dup-1' });
     expect(dup.status).toBe(409);
@@ -97,8 +90,8 @@ describe('contacts and tags (real Postgres)', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.details.map((d: { path: string }) => d.path).sort()).toEqual(['attributes', 'orderCount', 'timezone']);
-    const other = await signupTenant(http);
-    const foreignUser = await addUser(other, http, 'employee');
+    const other = await signupTenant(ctx.http);
+    const foreignUser = await addUser(other, ctx.http, 'employee');
     const owner = await t.admin.patch(`/api/contacts/${c.id}`, { ownerId: foreignUser.id });
     expect(owner.status).toBe(422);
     expect(owner.body.details).toEqual([{ path: 'ownerId', problem: 'no such active user' }]);
@@ -107,11 +100,11 @@ describe('contacts and tags (real Postgres)', () => {
   });
 
   it('refuses to delete a tag a segment uses, naming the segment; deletes an unused one from every contact', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const c = await newContact(t, { tags: [tags.productA.id, tags.productB.id] });
-    const [{ tenant_id }] = await stack.db.query('SELECT tenant_id FROM contacts WHERE id = $1', [c.id]);
-    await stack.db.query(`INSERT INTO segments (tenant_id, name, rule, tag_ids) VALUES ($1, 'Wants B', $2, $3)`, [
+    const [{ tenant_id }] = await ctx.stack.db.query('SELECT tenant_id FROM contacts WHERE id = $1', [c.id]);
+    await ctx.stack.db.query(`INSERT INTO segments (tenant_id, name, rule, tag_ids) VALUES ($1, 'Wants B', $2, $3)`, [
       tenant_id, { tag: tags.productB.id }, [tags.productB.id],
     ]);
     const refused = await t.admin.delete(`/api/tags/${tags.productB.id}`);
@@ -122,9 +115,9 @@ describe('contacts and tags (real Postgres)', () => {
   });
 
   it('lets employees read the tag system but not change it or read contacts', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     await createTagSystem(t.admin);
-    const employee = await addUser(t, http, 'employee');
+    const employee = await addUser(t, ctx.http, 'employee');
     expect((await employee.client.get('/api/tag-groups')).body).toHaveLength(2);
     expect((await employee.client.post('/api/tag-groups', { name: 'x' })).status).toBe(403);
     expect((await employee.client.get('/api/contacts')).status).toBe(403);

@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { addUser, Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { addUser, signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
 
 describe('customer groups (real Postgres)', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   it('registers a group chat with its owner and manages members idempotently', async () => {
-    const t = await signupTenant(http);
-    const owner = await addUser(t, http, 'employee');
+    const t = await signupTenant(ctx.http);
+    const owner = await addUser(t, ctx.http, 'employee');
     const group = await t.admin.post('/api/groups', { name: 'VIP 群 1', ownerId: owner.id });
     expect(group.status).toBe(201);
     expect(group.body).toMatchObject({ name: 'VIP 群 1', ownerId: owner.id, memberCount: 0 });
@@ -29,8 +22,8 @@ describe('customer groups (real Postgres)', () => {
   });
 
   it("refuses another tenant's contacts by path and keeps groups private", async () => {
-    const a = await signupTenant(http);
-    const b = await signupTenant(http);
+    const a = await signupTenant(ctx.http);
+    const b = await signupTenant(ctx.http);
     const group = (await a.admin.post('/api/groups', { name: 'A group' })).body;
     const foreign = (await b.admin.post('/api/contacts', { externalId: 'b-1' })).body.id;
     const res = await a.admin.post(`/api/groups/${group.id}/members`, { add: [foreign] });

@@ -1,24 +1,17 @@
 import { createTagSystem } from '../support/fixtures';
 import { addUser, Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { useStack } from '../support/stack';
 
 describe('CSV import of contacts (real Postgres)', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   const upload = (client: Http, csv: string | Buffer) =>
     client.request('POST', '/api/imports/contacts', csv, { 'content-type': 'text/csv' });
 
   it('upserts valid rows with tags, owner, metrics and attributes, and reports each bad row by number and column', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     await createTagSystem(t.admin);
-    const owner = await addUser(t, http, 'employee');
+    const owner = await addUser(t, ctx.http, 'employee');
     const rows = [
       'external_id,name,owner_email,tags,order_count,last_contacted_at,attr.region',
       `w1,陈静,${owner.email},High 高|Product B,3,2026-11-01T08:00:00Z,Shanghai`,
@@ -54,7 +47,7 @@ describe('CSV import of contacts (real Postgres)', () => {
   });
 
   it('refuses unknown or missing columns up front and stores nothing', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const res = await upload(t.admin, 'name,favourite_colour\nA,red\n');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('CSV_COLUMNS_INVALID');
@@ -66,7 +59,7 @@ describe('CSV import of contacts (real Postgres)', () => {
   });
 
   it('reports invalid UTF-8 and ragged rows clearly', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const bad = Buffer.concat([Buffer.from('external_id,name\nu1,'), Buffer.from([0xff, 0xfe]), Buffer.from('\nu2,Fine\n')]);
     const res = await upload(t.admin, bad);
     expect(res.body).toMatchObject({ importedRows: 1, errorRows: 1, errors: [{ row: 2, column: 'name', reason: 'is not valid UTF-8 text' }] });
@@ -76,8 +69,8 @@ describe('CSV import of contacts (real Postgres)', () => {
   });
 
   it('is open to ops and admins only, and asks for text/csv', async () => {
-    const t = await signupTenant(http);
-    const employee = await addUser(t, http, 'employee');
+    const t = await signupTenant(ctx.http);
+    const employee = await addUser(t, ctx.http, 'employee');
     expect((await upload(employee.client, 'external_id\nx\n')).status).toBe(403);
     expect((await t.admin.post('/api/imports/contacts', { external_id: 'x' })).status).toBe(415);
   });

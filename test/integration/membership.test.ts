@@ -1,31 +1,24 @@
 import { evaluateMemberships } from '@sop/engine';
 import { createTagSystem } from '../support/fixtures';
-import { Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
 
 describe('incremental segment membership (real Postgres)', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   const openMembers = async (segmentId: string) =>
-    (await stack.db.query(`SELECT contact_id FROM segment_memberships WHERE segment_id = $1 AND exited_at IS NULL`, [segmentId]))
+    (await ctx.stack.db.query(`SELECT contact_id FROM segment_memberships WHERE segment_id = $1 AND exited_at IS NULL`, [segmentId]))
       .map((r: { contact_id: string }) => r.contact_id);
   const events = async (tenantId: string, type: string) =>
-    (await stack.db.query(`SELECT payload FROM domain_events WHERE tenant_id = $1 AND type = $2 ORDER BY id`, [tenantId, type]))
+    (await ctx.stack.db.query(`SELECT payload FROM domain_events WHERE tenant_id = $1 AND type = $2 ORDER BY id`, [tenantId, type]))
       .map((r: { payload: unknown }) => r.payload);
 
   it('populates a new segment, then enters and exits contacts exactly once as their tags change', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const a = (await t.admin.post('/api/contacts', { externalId: 'a', tags: [tags.intentHigh.id] })).body;
     const b = (await t.admin.post('/api/contacts', { externalId: 'b', tags: [tags.intentLow.id] })).body;
-    const [{ tenant_id: tenantId }] = await stack.db.query('SELECT tenant_id FROM contacts WHERE id = $1', [a.id]);
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query('SELECT tenant_id FROM contacts WHERE id = $1', [a.id]);
 
     const seg = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     expect(await openMembers(seg.id)).toEqual([a.id]);
@@ -39,16 +32,16 @@ describe('incremental segment membership (real Postgres)', () => {
     expect(await events(tenantId, 'segment.exited')).toEqual([{ segmentId: seg.id, contactIds: [a.id] }]);
 
     // Evaluating again, twice at once, changes nothing and announces nothing.
-    await Promise.all([evaluateMemberships(stack.db, tenantId, [a.id, b.id]), evaluateMemberships(stack.db, tenantId, [a.id, b.id])]);
+    await Promise.all([evaluateMemberships(ctx.stack.db, tenantId, [a.id, b.id]), evaluateMemberships(ctx.stack.db, tenantId, [a.id, b.id])]);
     expect(await events(tenantId, 'segment.entered')).toHaveLength(1);
-    const history = await stack.db.query(
+    const history = await ctx.stack.db.query(
       `SELECT contact_id, exited_at IS NOT NULL AS closed FROM segment_memberships WHERE segment_id = $1 ORDER BY id`, [seg.id],
     );
     expect(history).toEqual([{ contact_id: a.id, closed: true }, { contact_id: b.id, closed: false }]);
   });
 
   it('moves contacts when attributes, metrics or group membership change', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const c = (await t.admin.post('/api/contacts', { externalId: 'c', attributes: { region: 'Beijing' } })).body;
     const group = (await t.admin.post('/api/groups', { name: 'VIP' })).body;
     const shanghai = (await t.admin.post('/api/segments', { name: 'Shanghai', rule: { attribute: { key: 'region', op: 'eq', value: 'Shanghai' } } })).body;

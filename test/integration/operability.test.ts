@@ -1,19 +1,12 @@
 import { Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { Stack, useStack } from '../support/stack';
 
 describe('operability: health, metrics, OpenAPI, request ids', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   it('is live, and ready only when Postgres and Temporal both answer', async () => {
-    expect((await http.get('/health')).body).toEqual({ status: 'ok' });
-    const ready = await http.get('/health/ready');
+    expect((await ctx.http.get('/health')).body).toEqual({ status: 'ok' });
+    const ready = await ctx.http.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.checks.postgres).toMatchObject({ status: 'up', detail: expect.stringMatching(/^\d+\.\d+/) });
     expect(ready.body.checks.temporal).toMatchObject({ status: 'up' });
@@ -32,37 +25,37 @@ describe('operability: health, metrics, OpenAPI, request ids', () => {
   });
 
   it('exposes Prometheus metrics with request durations by route', async () => {
-    await http.get('/health');
-    await http.get('/api/auth/me');
-    const res = await http.get('/metrics');
+    await ctx.http.get('/health');
+    await ctx.http.get('/api/auth/me');
+    const res = await ctx.http.get('/metrics');
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     expect(res.body).toContain('sop_api_process_cpu_user_seconds_total');
     expect(res.body).toMatch(/sop_api_http_request_duration_seconds_count\{method="GET",route="\/api\/auth\/me",status="401"\} \d+/);
   });
 
   it('serves OpenAPI at /docs and its JSON at /docs-json', async () => {
-    const json = await http.get('/docs-json');
+    const json = await ctx.http.get('/docs-json');
     expect(json.status).toBe(200);
     expect(Object.keys(json.body.paths)).toEqual(
       expect.arrayContaining(['/api/auth/signup', '/api/auth/login', '/api/users/{id}', '/api/teams', '/api/api-keys', '/api/round-trips', '/health/ready']),
     );
     expect(json.body.components.securitySchemes).toHaveProperty('api-key');
-    const html = await http.get('/docs');
+    const html = await ctx.http.get('/docs');
     expect(html.body).toContain('swagger-ui');
   });
 
   it('gives every answer a request id, echoing a caller-supplied one', async () => {
-    const mine = await http.request('GET', '/api/nowhere', undefined, { 'x-request-id': 'trace-123' });
+    const mine = await ctx.http.request('GET', '/api/nowhere', undefined, { 'x-request-id': 'trace-123' });
     expect(mine.status).toBe(404);
     expect(mine.headers.get('x-request-id')).toBe('trace-123');
     expect(mine.body).toEqual({ code: 'ROUTE_NOT_FOUND', message: 'No route GET /api/nowhere.', requestId: 'trace-123' });
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const generated = await t.admin.get('/api/users');
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('serves the web app at /', async () => {
-    const res = await http.get('/');
+    const res = await ctx.http.get('/');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(res.body).toContain('SOP');

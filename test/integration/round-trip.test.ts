@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { saveHistory } from '../support/histories';
 import { testEnv } from '../support/env';
 import { addUser, Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { Stack, useStack } from '../support/stack';
 
 async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -16,25 +16,18 @@ async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, time
 }
 
 describe('first round trip: API -> Temporal dev server -> worker activity -> Postgres', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start({ worker: true });
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack({ worker: true });
 
   it('starts a workflow whose activity writes to Postgres, once per id', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const id = randomUUID();
     const started = await t.admin.post('/api/round-trips', { id });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ id, status: 'pending', workflowId: workflowIds.roundTrip(id) });
 
     const done = await waitFor(() => t.admin.get(`/api/round-trips/${id}`), (r) => r.body.status === 'completed');
-    expect(done.body).toMatchObject({ status: 'completed', workerIdentity: `test-worker-${stack.taskQueue}` });
-    const [row] = await stack.db.query('SELECT status, completed_at FROM round_trips WHERE id = $1', [id]);
+    expect(done.body).toMatchObject({ status: 'completed', workerIdentity: `test-worker-${ctx.stack.taskQueue}` });
+    const [row] = await ctx.stack.db.query('SELECT status, completed_at FROM round_trips WHERE id = $1', [id]);
     expect(row.status).toBe('completed');
 
     // The same id again: same round trip, 200, and no second workflow run.
@@ -49,7 +42,7 @@ describe('first round trip: API -> Temporal dev server -> worker activity -> Pos
       for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowIds.roundTrip(id)}'` })) runs.push(wf);
       expect(runs.length).toBeLessThanOrEqual(1);
       const handle = client.workflow.getHandle(workflowIds.roundTrip(id));
-      expect(await handle.result()).toEqual({ workerIdentity: `test-worker-${stack.taskQueue}` });
+      expect(await handle.result()).toEqual({ workerIdentity: `test-worker-${ctx.stack.taskQueue}` });
       if (process.env.RECORD_HISTORIES) {
         saveHistory('roundTripWorkflow', await handle.fetchHistory());
       }
@@ -59,13 +52,13 @@ describe('first round trip: API -> Temporal dev server -> worker activity -> Pos
   });
 
   it('lets ops start a round trip but not employees, and hides other tenants\' round trips', async () => {
-    const t = await signupTenant(http);
-    const ops = await addUser(t, http, 'ops');
-    const employee = await addUser(t, http, 'employee');
+    const t = await signupTenant(ctx.http);
+    const ops = await addUser(t, ctx.http, 'ops');
+    const employee = await addUser(t, ctx.http, 'employee');
     const mine = await ops.client.post('/api/round-trips', {});
     expect(mine.status).toBe(201);
     expect((await employee.client.post('/api/round-trips', {})).status).toBe(403);
-    const other = await signupTenant(http);
+    const other = await signupTenant(ctx.http);
     expect((await other.admin.get(`/api/round-trips/${mine.body.id}`)).status).toBe(404);
     expect((await other.admin.post('/api/round-trips', { id: mine.body.id })).status).toBe(409);
   });

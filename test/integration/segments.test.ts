@@ -1,25 +1,18 @@
 import { createTagSystem } from '../support/fixtures';
-import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
-import { Stack } from '../support/stack';
+import { addUser, signupTenant, type TenantFixture } from '../support/http';
+import { useStack } from '../support/stack';
 
 const DAY = 86_400_000;
 const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
 
 describe('segments over HTTP (real Postgres)', () => {
-  let stack: Stack;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    http = new Http(stack.baseUrl);
-  });
-  afterAll(() => stack.stop());
+  const ctx = useStack();
 
   /** 12 contacts whose membership in each rule below is known by construction. */
   async function world(t: TenantFixture) {
     const system = await createTagSystem(t.admin);
     const { tags } = system;
-    const owner = await addUser(t, http, 'employee');
+    const owner = await addUser(t, ctx.http, 'employee');
     const specs = [
       { n: 0, tags: [tags.intentHigh.id, tags.productB.id], lastContactedAt: daysAgo(20), attributes: { region: 'Shanghai', age: 31 } },
       { n: 1, tags: [tags.intentHigh.id, tags.productB.id], lastContactedAt: null, attributes: { region: 'Beijing' } },
@@ -41,7 +34,7 @@ describe('segments over HTTP (real Postgres)', () => {
   }
 
   it('previews the classic target: high intent AND product B AND silent 14 days', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags, ids } = await world(t);
     const rule = { all: [{ tag: tags.intentHigh.id }, { tag: tags.productB.id }, { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } }] };
     const res = await t.admin.post('/api/segments/preview', { rule });
@@ -51,7 +44,7 @@ describe('segments over HTTP (real Postgres)', () => {
   });
 
   it('evaluates any / not, attributes, metrics and owners as a person would expect', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags, ids, owner } = await world(t);
     const count = async (rule: unknown) => (await t.admin.post('/api/segments/preview', { rule })).body.count;
     expect(await count({ not: { attribute: { key: 'region', op: 'eq', value: 'Shanghai' } } })).toBe(10);
@@ -66,7 +59,7 @@ describe('segments over HTTP (real Postgres)', () => {
   });
 
   it('saves a segment, pages its members, answers is-member and exports CSV', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags, ids } = await world(t);
     const created = await t.admin.post('/api/segments', { name: 'Wants B', rule: { tag: tags.productB.id } });
     expect(created.status).toBe(201);
@@ -87,7 +80,7 @@ describe('segments over HTTP (real Postgres)', () => {
   });
 
   it('rejects malformed rules with exact paths and keeps injection attempts inert', async () => {
-    const t = await signupTenant(http);
+    const t = await signupTenant(ctx.http);
     const { tags } = await world(t);
     const bad = await t.admin.post('/api/segments/preview', {
       rule: { all: [{ tag: tags.intentHigh.id }, { attribute: { key: 'age', op: 'gt', value: 'thirty' } }, { tag: 'nope' }] },
@@ -102,13 +95,13 @@ describe('segments over HTTP (real Postgres)', () => {
       rule: { any: [{ attribute: { key: 'region', op: 'eq', value: evil } }, { attribute: { key: 'region', op: 'contains', value: "' OR 1=1 --" } }] },
     });
     expect(res.body.count).toBe(0);
-    const [{ n }] = await stack.db.query(`SELECT count(*)::int AS n FROM contacts`);
+    const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM contacts`);
     expect(n).toBeGreaterThan(0);
   });
 
   it("keeps segments private to a tenant and rules to the tenant's own tags", async () => {
-    const a = await signupTenant(http);
-    const b = await signupTenant(http);
+    const a = await signupTenant(ctx.http);
+    const b = await signupTenant(ctx.http);
     const { tags } = await world(a);
     const seg = (await a.admin.post('/api/segments', { name: 'A', rule: { tag: tags.productB.id } })).body;
     expect((await b.admin.get(`/api/segments/${seg.id}`)).status).toBe(404);

@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { testEnv, WORKFLOW_BUNDLE } from './env';
+import { Http } from './http';
 
 /**
  * The real system in-process: the Nest API on a free port and a Temporal worker on a task queue
@@ -54,4 +55,15 @@ export class Stack {
     await this.app.close();
     await this.db.destroy();
   }
+}
+
+/** Starts a Stack for the test file (beforeAll) and stops it (afterAll); read ctx.stack and ctx.http in tests. */
+export function useStack(options: Parameters<typeof Stack.start>[0] = {}): { stack: Stack; http: Http } {
+  const ctx = {} as { stack: Stack; http: Http };
+  beforeAll(async () => {
+    ctx.stack = await Stack.start(options);
+    ctx.http = new Http(ctx.stack.baseUrl);
+  });
+  afterAll(() => ctx.stack?.stop());
+  return ctx;
 }

@@ -47,10 +47,12 @@ export async function paginate<T extends ObjectLiteral & { id: string; createdAt
     qb.andWhere(`(${alias}.created_at, ${alias}.id) > (:at, :id)`, { at, id });
   }
   const rows = await qb.orderBy(`${alias}.created_at`, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(limit + 1).getMany();
-  const items = rows.slice(0, limit);
+  return keysetPage(rows, limit, (r) => r);
+}
+
+/** Turns limit + 1 fetched rows into a page; the extra row only says whether another page exists. */
+export function keysetPage<R, T extends { id: string; createdAt: Date }>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+  const items = rows.slice(0, limit).map(map);
   const last = items[items.length - 1];
-  return {
-    items,
-    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
-  };
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
 }

@@ -1,6 +1,7 @@
 import { Param, ParseUUIDPipe } from '@nestjs/common';
-import { notFound, validationFailed } from '@sop/domain';
+import { AppError, notFound, validationFailed } from '@sop/domain';
 import type { FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
+import type { Queryable } from '@sop/engine';
 
 /** A path id that must be a UUID; anything else is a 400 naming the parameter. */
 export const IdParam = (name = 'id') =>
@@ -19,4 +20,11 @@ export async function findInTenant<T extends ObjectLiteral & { tenantId: string;
   const row = await repo.findOneBy({ tenantId, id } as FindOptionsWhere<T>);
   if (!row) throw notFound(what, id);
   return row;
+}
+
+/** An owner or assignee must be an active user of the same tenant; 422 naming the field otherwise. */
+export async function assertActiveUser(db: Queryable, tenantId: string, userId: string | null | undefined, path = 'ownerId'): Promise<void> {
+  if (!userId) return;
+  const [ok] = await db.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, userId]);
+  if (!ok) throw new AppError('OWNER_NOT_FOUND', 422, `No active user with id ${userId}.`, [{ path, problem: 'no such active user' }]);
 }

@@ -4,9 +4,10 @@ import { AppError, notFound } from '@sop/domain';
 import { evaluateMemberships } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Page, PageQuery } from '../../common/pagination';
-import { decodeCursor, encodeCursor } from '../../common/pagination';
+import { decodeCursor, keysetPage } from '../../common/pagination';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
+import { assertActiveUser } from '../../common/tenant-scope';
 import { type TagActor, TagWriter } from '../tags/tag-writer.service';
 import type { ContactDto, CreateContactDto, TimelineEntryDto, UpdateContactDto } from './contacts.dto';
 
@@ -52,7 +53,7 @@ export class ContactsService {
 
   async create(caller: Principal, dto: CreateContactDto): Promise<ContactDto> {
     const id = await this.db.transaction(async (m) => {
-      await this.assertOwner(m, caller.tenantId, dto.ownerId);
+      await assertActiveUser(m, caller.tenantId, dto.ownerId);
       const fields = Object.entries(COLUMNS).filter(([k]) => dto[k as keyof CreateContactDto] !== undefined);
       const values = fields.map(([k]) => toColumnValue(dto[k as keyof CreateContactDto]));
       let created: Row[];
@@ -100,14 +101,12 @@ export class ContactsService {
       where += ` AND (c.external_id = $${params.length} OR c.name ILIKE '%' || $${params.length} || '%' OR c.phone = $${params.length})`;
     }
     const rows: Row[] = await this.db.query(`${SELECT} WHERE ${where} ORDER BY c.created_at, c.id LIMIT $2`, params);
-    const items = rows.slice(0, limit).map(toContactDto);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return keysetPage(rows, limit, toContactDto);
   }
 
   async update(tenantId: string, id: string, dto: UpdateContactDto): Promise<ContactDto> {
     return this.db.transaction(async (m) => {
-      await this.assertOwner(m, tenantId, dto.ownerId);
+      await assertActiveUser(m, tenantId, dto.ownerId);
       const fields = Object.entries(COLUMNS).filter(([k]) => dto[k as keyof UpdateContactDto] !== undefined);
       if (fields.length) {
         const sets = fields.map(([, c], i) => `${c} = $${i + 3}`).join(', ');
@@ -148,11 +147,6 @@ export class ContactsService {
     return rows.map((r) => ({ type: r.type, at: r.at, detail: r.detail }));
   }
 
-  private async assertOwner(m: EntityManager, tenantId: string, ownerId: string | null | undefined): Promise<void> {
-    if (!ownerId) return;
-    const [ok] = await m.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, ownerId]);
-    if (!ok) throw new AppError('OWNER_NOT_FOUND', 422, `No active user with id ${ownerId}.`, [{ path: 'ownerId', problem: 'no such active user' }]);
-  }
 }
 
 const toColumnValue = (v: unknown) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v);

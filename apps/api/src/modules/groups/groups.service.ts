@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
 import { evaluateMemberships } from '@sop/engine';
 import { DataSource } from 'typeorm';
-import { decodeCursor, encodeCursor, type Page, type PageQuery } from '../../common/pagination';
+import { decodeCursor, keysetPage, type Page, type PageQuery } from '../../common/pagination';
+import { assertActiveUser } from '../../common/tenant-scope';
 import type { CreateGroupDto, GroupDto, GroupMembersDto, UpdateGroupDto } from './groups.dto';
 
 interface Row { id: string; name: string; owner_id: string | null; member_count: number; created_at: Date }
@@ -18,7 +19,7 @@ export class GroupsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async create(tenantId: string, dto: CreateGroupDto): Promise<GroupDto> {
-    await this.assertOwner(tenantId, dto.ownerId);
+    await assertActiveUser(this.db, tenantId, dto.ownerId);
     const [{ id }] = await this.db.query(`INSERT INTO customer_groups (tenant_id, name, owner_id) VALUES ($1, $2, $3) RETURNING id`, [
       tenantId, dto.name.trim(), dto.ownerId ?? null,
     ]);
@@ -37,14 +38,12 @@ export class GroupsService {
       `${SELECT} WHERE g.tenant_id = $1 ${cursor ? 'AND (g.created_at, g.id) > ($3, $4)' : ''} ORDER BY g.created_at, g.id LIMIT $2`,
       params,
     );
-    const items = rows.slice(0, limit).map(toDto);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return keysetPage(rows, limit, toDto);
   }
 
   async update(tenantId: string, id: string, dto: UpdateGroupDto): Promise<GroupDto> {
     await this.get(tenantId, id);
-    await this.assertOwner(tenantId, dto.ownerId);
+    await assertActiveUser(this.db, tenantId, dto.ownerId);
     await this.db.query(
       `UPDATE customer_groups SET name = coalesce($3, name), owner_id = CASE WHEN $4 THEN $5::uuid ELSE owner_id END, updated_at = now()
         WHERE tenant_id = $1 AND id = $2`,
@@ -86,9 +85,4 @@ export class GroupsService {
     return this.get(tenantId, id);
   }
 
-  private async assertOwner(tenantId: string, ownerId: string | null | undefined): Promise<void> {
-    if (!ownerId) return;
-    const [ok] = await this.db.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, ownerId]);
-    if (!ok) throw new AppError('OWNER_NOT_FOUND', 422, `No active user with id ${ownerId}.`, [{ path: 'ownerId', problem: 'no such active user' }]);
-  }
 }
