@@ -1,4 +1,4 @@
 export * from './rule';
 export * from './sql-params';
-export { compileRule, type CompileContext } from './compile';
-export { ATTRIBUTE_KEY, validateRule, type RuleContext } from './validate';
+export { compileRule, silenceCutoff, type CompileContext } from './compile';
+export { ATTRIBUTE_KEY, checkRule, validateRule, type RuleCheck, type RuleContext } from './validate';
