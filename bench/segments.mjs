@@ -171,6 +171,16 @@ async function explainPlans(db, tenantId, rules, log) {
     const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [tenantId, ...params.values]);
     out.push(`-- ${name}\n${sql}\n\n${plan.map((r) => r['QUERY PLAN']).join('\n')}\n`);
   }
+  // The read half of incremental re-evaluation: one contact against every saved segment.
+  const segments = await db.query(`SELECT rule FROM segments WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+  const params = new SqlParams(3);
+  const columns = segments.map((s) => `(${compileRule(s.rule, { tagNums, now: new Date(), params })})`);
+  const [{ id }] = await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 LIMIT 1`, [tenantId]);
+  const plan = await db.query(
+    `EXPLAIN (ANALYZE, SUMMARY) SELECT ARRAY[${columns.join(', ')}] FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2`,
+    [tenantId, id, ...params.values],
+  );
+  out.push(`-- evaluation of one contact against ${segments.length} segments\n${plan.map((r) => r['QUERY PLAN']).slice(-3).join('\n')}\n`);
   const file = join(ROOT, '.data/bench-segments-plans.txt');
   writeFileSync(file, out.join('\n'));
   log(`query plans written to .data/bench-segments-plans.txt`);
