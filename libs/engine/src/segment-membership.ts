@@ -12,56 +12,71 @@ interface SegmentRow {
 }
 
 /**
- * Re-evaluates the given contacts against every saved segment of the tenant in one query, then
- * opens and closes membership rows. The partial unique index on open memberships makes entries
- * happen exactly once even when two evaluations race; only rows this call really changed are
- * announced as `segment.entered` / `segment.exited` outbox events, for the SOP engine.
+ * Re-evaluates the given contacts against every saved segment of the tenant. One read query gives,
+ * per contact, which segments it matches now and which it is a member of; only a difference is
+ * written. The partial unique index on open memberships makes entries happen exactly once even when
+ * two evaluations race; only rows this call really changed are announced as `segment.entered` /
+ * `segment.exited` outbox events, for the SOP engine.
  */
 export async function evaluateMemberships(
   db: Queryable, tenantId: string, contactIds: string[], now = new Date(), onlySegments?: string[],
 ): Promise<MembershipChanges> {
   if (!contactIds.length) return { entered: 0, exited: 0 };
-  const segments: SegmentRow[] = await db.query(
-    `SELECT id, rule FROM segments WHERE tenant_id = $1 ${onlySegments ? 'AND id = ANY($2::uuid[])' : ''} ORDER BY id`,
-    onlySegments ? [tenantId, onlySegments] : [tenantId],
-  );
+  const { segments, tagNums } = await loadRules(db, tenantId, onlySegments);
   if (!segments.length) return { entered: 0, exited: 0 };
-  const tagNums = new Map<string, number>(
-    (await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r: { id: string; num: number }) => [r.id, r.num]),
-  );
-  const params = new SqlParams(3);
-  const columns = segments.map((s) => compileRule(s.rule, { tagNums, now, params }));
   const ids = segments.map((s) => s.id);
-  // One row per (segment, contact) that should be a member now.
+  const params = new SqlParams(4);
+  const columns = segments.map((s) => `(${compileRule(s.rule, { tagNums, now, params })})`);
+  const rows: { id: string; hits: boolean[]; current: string[] }[] = await db.query(
+    `SELECT c.id, ARRAY[${columns.join(', ')}]::boolean[] AS hits,
+            ARRAY(SELECT m.segment_id FROM segment_memberships m
+                   WHERE m.contact_id = c.id AND m.exited_at IS NULL AND m.segment_id = ANY($3::uuid[])) AS current
+       FROM contacts c WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[])`,
+    [tenantId, contactIds, ids, ...params.values],
+  );
+  const enter: [string, string][] = [];
+  const exit: [string, string][] = [];
+  for (const row of rows) {
+    const current = new Set(row.current);
+    ids.forEach((segmentId, i) => {
+      if (row.hits[i] && !current.has(segmentId)) enter.push([segmentId, row.id]);
+      if (!row.hits[i] && current.has(segmentId)) exit.push([segmentId, row.id]);
+    });
+  }
+  return enter.length || exit.length ? writeChanges(db, tenantId, enter, exit) : { entered: 0, exited: 0 };
+}
+
+/** The tenant's segment rules and tag numbers, in one round trip. */
+async function loadRules(db: Queryable, tenantId: string, onlySegments?: string[]) {
+  const [row] = await db.query(
+    `SELECT coalesce((SELECT json_agg(json_build_object('id', s.id, 'rule', s.rule) ORDER BY s.id) FROM segments s
+                       WHERE s.tenant_id = $1 AND ($2::uuid[] IS NULL OR s.id = ANY($2::uuid[]))), '[]') AS segments,
+            coalesce((SELECT json_object_agg(t.id, t.num) FROM tags t WHERE t.tenant_id = $1), '{}') AS tags`,
+    [tenantId, onlySegments ?? null],
+  );
+  return { segments: row.segments as SegmentRow[], tagNums: new Map<string, number>(Object.entries(row.tags as Record<string, number>)) };
+}
+
+async function writeChanges(db: Queryable, tenantId: string, enter: [string, string][], exit: [string, string][]): Promise<MembershipChanges> {
   const [counts] = await db.query(
-    `WITH evaluated AS (
-       SELECT c.id AS contact_id, ARRAY[${columns.map((col) => `(${col})`).join(', ')}]::boolean[] AS hits
-         FROM contacts c WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[])
-     ), should AS (
-       SELECT s.segment_id, e.contact_id
-         FROM evaluated e CROSS JOIN unnest($${params.values.length + 3}::uuid[]) WITH ORDINALITY AS s(segment_id, i)
-        WHERE e.hits[s.i]
-     ), current AS (
-       SELECT segment_id, contact_id FROM segment_memberships
-        WHERE contact_id = ANY($2::uuid[]) AND segment_id = ANY($${params.values.length + 3}::uuid[]) AND exited_at IS NULL
-     ), entered AS (
+    `WITH entered AS (
        INSERT INTO segment_memberships (tenant_id, segment_id, contact_id)
-       SELECT $1::uuid, segment_id, contact_id FROM (SELECT * FROM should EXCEPT SELECT * FROM current) fresh
+       SELECT $1, s, c FROM unnest($2::uuid[], $3::uuid[]) AS x(s, c)
        ON CONFLICT DO NOTHING
        RETURNING segment_id, contact_id
      ), exited AS (
        UPDATE segment_memberships m SET exited_at = now()
-         FROM (SELECT segment_id, contact_id FROM current EXCEPT SELECT segment_id, contact_id FROM should) gone
-        WHERE m.segment_id = gone.segment_id AND m.contact_id = gone.contact_id AND m.exited_at IS NULL
+         FROM unnest($4::uuid[], $5::uuid[]) AS x(s, c)
+        WHERE m.segment_id = x.s AND m.contact_id = x.c AND m.exited_at IS NULL
        RETURNING m.segment_id, m.contact_id
      ), events AS (
        INSERT INTO domain_events (tenant_id, type, payload)
-       SELECT $1::uuid, kind, jsonb_build_object('segmentId', segment_id, 'contactIds', jsonb_agg(contact_id))
+       SELECT $1, kind, jsonb_build_object('segmentId', segment_id, 'contactIds', jsonb_agg(contact_id))
          FROM (SELECT 'segment.entered' AS kind, * FROM entered UNION ALL SELECT 'segment.exited', * FROM exited) x
         GROUP BY kind, segment_id
      )
      SELECT (SELECT count(*) FROM entered)::int AS entered, (SELECT count(*) FROM exited)::int AS exited`,
-    [tenantId, contactIds, ...params.values, ids],
+    [tenantId, enter.map((p) => p[0]), enter.map((p) => p[1]), exit.map((p) => p[0]), exit.map((p) => p[1])],
   );
   return counts;
 }
@@ -71,11 +86,8 @@ export async function evaluateMemberships(
  * is saved or its rule changes. Announced as one `segment.populated` event with the counts.
  */
 export async function populateSegment(db: Queryable, tenantId: string, segmentId: string, now = new Date()): Promise<MembershipChanges> {
-  const [segment] = await db.query(`SELECT rule FROM segments WHERE tenant_id = $1 AND id = $2`, [tenantId, segmentId]);
+  const { segments: [segment], tagNums } = await loadRules(db, tenantId, [segmentId]);
   if (!segment) return { entered: 0, exited: 0 };
-  const tagNums = new Map<string, number>(
-    (await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r: { id: string; num: number }) => [r.id, r.num]),
-  );
   const params = new SqlParams(3);
   const where = compileRule(segment.rule as Rule, { tagNums, now, params });
   const [counts] = await db.query(
