@@ -60,6 +60,22 @@ describe('contacts and tags (real Postgres)', () => {
     expect(n).toBe(3); // two creations with tags and the bulk change; the repeat announced nothing
   });
 
+  it('tags every member of a segment at once, and needs exactly one of contactIds or segmentId', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const wantsB = [];
+    for (let i = 0; i < 3; i++) wantsB.push((await newContact(t, { tags: [tags.productB.id] })).id);
+    const other = (await newContact(t)).id;
+    const seg = (await t.admin.post('/api/segments', { name: 'Wants B', rule: { tag: tags.productB.id } })).body;
+    const res = await t.admin.post('/api/contacts/bulk-tags', { segmentId: seg.id, add: [tags.intentHigh.id], reason: 'campaign' });
+    expect(res.body).toEqual({ contacts: 3, added: 3, removed: 0 });
+    for (const id of wantsB) expect((await t.admin.get(`/api/contacts/${id}`)).body.tags.map((x: { name: string }) => x.name)).toContain('High 高');
+    expect((await t.admin.get(`/api/contacts/${other}`)).body.tags).toEqual([]);
+    const both = await t.admin.post('/api/contacts/bulk-tags', { segmentId: seg.id, contactIds: [other], add: [tags.intentHigh.id] });
+    expect(both.status).toBe(400);
+    expect((await t.admin.post('/api/contacts/bulk-tags', { add: [tags.intentHigh.id] })).status).toBe(400);
+  });
+
   it('refuses two tags of one exclusive group, unknown tags and another tenant\'s tags, naming each', async () => {
     const t = await signupTenant(ctx.http);
     const other = await signupTenant(ctx.http);

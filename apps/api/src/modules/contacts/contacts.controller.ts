@@ -6,6 +6,7 @@ import { IdParam } from '../../common/tenant-scope';
 import { BulkTagChangeDto, TagChangeDto, TagChangeResultDto } from '../tags/tags.dto';
 import { TagWriter } from '../tags/tag-writer.service';
 import { ContactDto, ContactPageDto, ContactQuery, CreateContactDto, TimelineEntryDto, UpdateContactDto } from './contacts.dto';
+import { SegmentsService } from '../segments/segments.service';
 import { actorOf, ContactsService } from './contacts.service';
 
 const DESIGNERS = ['admin', 'ops'] as const;
@@ -18,6 +19,7 @@ export class ContactsController {
   constructor(
     private readonly contacts: ContactsService,
     private readonly tags: TagWriter,
+    private readonly segments: SegmentsService,
   ) {}
 
   @Post()
@@ -36,12 +38,25 @@ export class ContactsController {
   @Post('bulk-tags')
   @Roles(...DESIGNERS)
   @HttpCode(200)
-  @ApiOperation({ summary: 'Apply and remove tags on many contacts at once (by ids); repeatable' })
+  @ApiOperation({ summary: 'Apply and remove tags on many contacts at once, by ids or every member of a segment; repeatable' })
   async bulkTags(@CurrentPrincipal() p: Principal, @Body() dto: BulkTagChangeDto): Promise<TagChangeResultDto> {
-    if (!dto.contactIds?.length) {
-      throw new AppError('VALIDATION_FAILED', 400, 'contactIds: give at least one contact', [{ path: 'contactIds', problem: 'give at least one contact' }]);
+    if (!dto.contactIds?.length === !dto.segmentId) {
+      const problem = 'give either contactIds or segmentId';
+      throw new AppError('VALIDATION_FAILED', 400, problem, [{ path: 'contactIds', problem }, { path: 'segmentId', problem }]);
     }
-    return this.tags.change(p.tenantId, dto.contactIds, dto, actorOf(p));
+    if (dto.contactIds?.length) return this.tags.change(p.tenantId, dto.contactIds, dto, actorOf(p));
+    // Membership is read before any change, page by page; each page is its own transaction, and a
+    // retry after a failure finishes the job without doubling anything (the change is idempotent).
+    const pages: string[][] = [];
+    for await (const ids of this.segments.memberIds(p.tenantId, dto.segmentId!)) pages.push(ids);
+    const total = { contacts: 0, added: 0, removed: 0 };
+    for (const ids of pages) {
+      const r = await this.tags.change(p.tenantId, ids, dto, actorOf(p));
+      total.contacts += r.contacts;
+      total.added += r.added;
+      total.removed += r.removed;
+    }
+    return total;
   }
 
   @Get(':id')

@@ -137,6 +137,18 @@ export class SegmentsService {
     await new Promise((resolve, reject) => out.once('finish', resolve).once('error', reject));
   }
 
+  /** Every current member's id, in pages: for bulk actions on a whole segment. */
+  async *memberIds(tenantId: string, id: string, pageSize = EXPORT_PAGE): AsyncGenerator<string[]> {
+    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.memberPage(compiled, pageSize, after);
+      if (rows.length) yield rows.map((r) => r.id);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
   private memberPage(compiled: CompiledRule, limit: number, after?: string, extra = ''): Promise<(MemberRow & Record<string, unknown>)[]> {
     const n = compiled.params.length;
     return this.db.query(
