@@ -278,7 +278,7 @@ export async function run({ databaseUrl, log }) {
 
     const worse = previews.classic.p95 >= previews.sixPredicates.p95 ? 'classic' : 'sixPredicates';
     const figures = {
-      bench: 'segments', contacts: CONTACTS,
+      bench: 'segments', contacts: CONTACTS, pg_shared_buffers: (await db.query('SHOW shared_buffers'))[0].shared_buffers,
       preview_p95_ms: previews[worse].p95, preview_rule: worse === 'classic' ? 'high intent AND product B AND silent >= 14 days' : '6 predicates with any and not',
       preview_classic_p95_ms: previews.classic.p95, preview_six_p95_ms: previews.sixPredicates.p95,
       incremental_p95_ms: round(p95(incremental)),

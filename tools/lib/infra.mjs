@@ -47,7 +47,7 @@ async function importEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-export async function startEmbeddedPostgres({ dataDir, port, database, fresh = false }) {
+export async function startEmbeddedPostgres({ dataDir, port, database, fresh = false, settings = {} }) {
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -56,6 +56,8 @@ export async function startEmbeddedPostgres({ dataDir, port, database, fresh = f
     password: 'sop',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
+    // Server settings (e.g. shared_buffers for the benchmarks) as postgres -c flags.
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     onLog: () => {},
     onError: (e) => warn(`postgres: ${e}`),
   });
