@@ -45,39 +45,53 @@ export class ContactImportService {
 
   async run(caller: Principal, csv: Readable): Promise<ImportDto> {
     const ctx = await this.context(caller.tenantId); // before piping: the parser must not run without a reader
-    const parser = csv.pipe(parse({ bom: true, columns: (header: string[]) => this.checkHeader(header), skip_empty_lines: true }));
+    let header: AppError | undefined;
+    const skipped: RowError[] = [];
+    // A malformed record (wrong field count, stray quote) is a row error like any other: it is skipped
+    // and reported, and the rows around it are kept. The header is checked before any row is written.
+    const parser = csv.pipe(parse({
+      bom: true, skip_empty_lines: true, info: true, skip_records_with_error: true,
+      columns: (names: string[]) => ((header = this.headerError(names)), names.map((n) => n.trim())),
+    }));
+    parser.on('skip', (err: Error & { lines?: number }) => skipped.push({ row: err.lines ?? 0, column: '(row)', reason: err.message }));
     let importId: string | undefined;
     let batch: { rec: ContactRecord; row: number }[] = [];
     const counts = { processed: 0, imported: 0, errorRows: 0 };
     const errors: RowError[] = [];
+    const report = (rowErrors: RowError[], rows: number) => {
+      counts.errorRows += rows;
+      errors.push(...rowErrors.slice(0, Math.max(0, MAX_KEPT_ERRORS - errors.length)));
+    };
+    const drainSkipped = () => {
+      const rows = skipped.splice(0);
+      counts.processed += rows.length;
+      report(rows, rows.length);
+    };
     const flush = async () => {
       importId ??= await this.open(caller);
       const dropped = await this.upsert(caller.tenantId, batch);
       counts.imported += batch.length - dropped.length;
-      counts.errorRows += dropped.length;
-      errors.push(...dropped.slice(0, MAX_KEPT_ERRORS - errors.length));
+      report(dropped, dropped.length);
       await this.progress(importId, counts, errors);
       batch = [];
     };
     try {
-      for await (const rec of parser as AsyncIterable<Record<string, string>>) {
-        const row = ++counts.processed + 1; // line 1 is the header
-        const parsed = parseContactRow(rec, row, ctx);
-        if (Array.isArray(parsed)) {
-          counts.errorRows++;
-          errors.push(...parsed.slice(0, Math.max(0, MAX_KEPT_ERRORS - errors.length)));
-        } else batch.push({ rec: parsed, row });
+      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+        if (header) throw header;
+        drainSkipped();
+        counts.processed++;
+        const parsed = parseContactRow(record, info.lines, ctx);
+        if (Array.isArray(parsed)) report(parsed, 1);
+        else batch.push({ rec: parsed, row: info.lines });
         if (batch.length >= BATCH) await flush();
       }
+      if (header) throw header;
+      drainSkipped();
       await flush();
       await this.finish(importId!, 'completed', null);
     } catch (err) {
-      const message = err instanceof AppError ? err.message : `stopped at row ${counts.processed + 1}: ${(err as Error).message}`;
+      const message = err instanceof AppError ? err.message : `stopped after row ${counts.processed + 1}: ${(err as Error).message}`;
       if (importId) await this.finish(importId, 'failed', message);
-      if (err instanceof AppError) throw err;
-      if ((err as { code?: string }).code?.startsWith('CSV_')) {
-        throw new AppError('CSV_MALFORMED', 400, `The CSV is malformed: ${message}`, [{ path: `row ${counts.processed + 2}`, problem: (err as Error).message }]);
-      }
       throw err;
     }
     return this.get(caller.tenantId, importId!);
@@ -92,14 +106,11 @@ export class ContactImportService {
     };
   }
 
-  private checkHeader(header: string[]): string[] {
-    const names = header.map((h) => h.trim());
-    const problems = headerProblems(names);
-    if (problems.length) {
-      throw new AppError('CSV_COLUMNS_INVALID', 400, `The CSV header has problems: ${problems.join('; ')}.`,
-        problems.map((problem) => ({ path: 'header', problem })));
-    }
-    return names;
+  private headerError(header: string[]): AppError | undefined {
+    const problems = headerProblems(header.map((h) => h.trim()));
+    if (!problems.length) return undefined;
+    return new AppError('CSV_COLUMNS_INVALID', 400, `The CSV header has problems: ${problems.join('; ')}.`,
+      problems.map((problem) => ({ path: 'header', problem })));
   }
 
   private async context(tenantId: string): Promise<ImportContext> {
