@@ -14,6 +14,7 @@ import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
+import { SourceCodesModule } from './modules/source-codes/source-codes.module';
 import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
@@ -52,6 +53,7 @@ export class AppModule {
         GroupsModule,
         SegmentsModule,
         ImportsModule,
+        SourceCodesModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

@@ -4,5 +4,5 @@ import { TagsModule } from '../tags/tags.module';
 import { ContactsController } from './contacts.controller';
 import { ContactsService } from './contacts.service';
 
-@Module({ imports: [TagsModule, SegmentsModule], controllers: [ContactsController], providers: [ContactsService] })
+@Module({ imports: [TagsModule, SegmentsModule], controllers: [ContactsController], providers: [ContactsService], exports: [ContactsService] })
 export class ContactsModule {}

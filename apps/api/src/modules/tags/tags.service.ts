@@ -85,14 +85,16 @@ export class TagsService {
   }
 
   private async assertUnused(m: EntityManager, tenantId: string, tagIds: string[]): Promise<void> {
-    const users: { id: string; name: string }[] = await m.query(
-      `SELECT id, name FROM segments WHERE tenant_id = $1 AND tag_ids && $2::uuid[] ORDER BY name`,
+    const users: { kind: string; id: string; name: string }[] = await m.query(
+      `SELECT 'segment' AS kind, id, name FROM segments WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       UNION ALL SELECT 'source code', id, code FROM source_codes WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       ORDER BY 1, 3`,
       [tenantId, tagIds],
     );
     if (users.length) {
       throw new AppError(
-        'TAG_IN_USE', 409, `In use by ${users.length} segment(s): ${users.map((u) => u.name).join(', ')}. Change them first.`,
-        users.map((u) => ({ path: `segments/${u.id}`, problem: `segment "${u.name}" uses it` })),
+        'TAG_IN_USE', 409, `In use by ${users.map((u) => `${u.kind} "${u.name}"`).join(', ')}. Change them first.`,
+        users.map((u) => ({ path: `${u.kind === 'segment' ? 'segments' : 'source-codes'}/${u.id}`, problem: `${u.kind} "${u.name}" uses it` })),
       );
     }
   }

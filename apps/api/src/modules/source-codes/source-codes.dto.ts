@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+
+export class CreateSourceCodeDto {
+  @ApiProperty({ example: 'XHS-2026-DOUBLE11', description: 'The code a channel or campaign carries (QR code, link parameter)' })
+  @IsString() @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1 to 64 letters, digits, _ . or -' })
+  code: string;
+
+  @ApiProperty({ example: 'Xiaohongshu Double 11 ad 小红书双11广告' }) @IsString() @MinLength(1) @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Tags given to every contact arriving through the code' })
+  @IsOptional() @IsArray() @ArrayMaxSize(20) @IsUUID('all', { each: true })
+  tagIds?: string[];
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'Owner given to new arrivals' })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsUUID()
+  ownerId?: string | null;
+}
+
+export class UpdateSourceCodeDto extends PartialType(CreateSourceCodeDto) {}
+
+export class SourceCodeDto {
+  @ApiProperty() id: string;
+  @ApiProperty() code: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ type: [String] }) tagIds: string[];
+  @ApiProperty({ nullable: true, type: String }) ownerId: string | null;
+  @ApiProperty() createdAt: Date;
+}
+
+export class JoinDto {
+  @ApiProperty({ example: 'XHS-2026-DOUBLE11' }) @IsString() @MinLength(1) @MaxLength(64)
+  code: string;
+
+  @ApiProperty({ example: 'wx_8812' }) @IsString() @MinLength(1) @MaxLength(200)
+  externalId: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50)
+  phone?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(320)
+  email?: string;
+}

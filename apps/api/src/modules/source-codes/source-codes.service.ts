@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, notFound } from '@sop/domain';
+import { evaluateMemberships } from '@sop/engine';
+import { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../../common/postgres-errors';
+import { assertActiveUser } from '../../common/tenant-scope';
+import type { ContactDto } from '../contacts/contacts.dto';
+import { ContactsService } from '../contacts/contacts.service';
+import { TagWriter } from '../tags/tag-writer.service';
+import type { CreateSourceCodeDto, JoinDto, SourceCodeDto, UpdateSourceCodeDto } from './source-codes.dto';
+
+interface Row { id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date }
+const toDto = (r: Row): SourceCodeDto => ({ id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at });
+
+/** Channel and campaign codes: whoever arrives through one gets its tags and, if new, its owner. */
+@Injectable()
+export class SourceCodesService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly tagWriter: TagWriter,
+    private readonly contacts: ContactsService,
+  ) {}
+
+  async create(tenantId: string, dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
+    await this.assertTags(tenantId, dto.tagIds ?? []);
+    await assertActiveUser(this.db, tenantId, dto.ownerId);
+    const [row] = await this.saving(dto.code, () =>
+      this.db.query(`INSERT INTO source_codes (tenant_id, code, name, tag_ids, owner_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
+        tenantId, dto.code, dto.name.trim(), dto.tagIds ?? [], dto.ownerId ?? null,
+      ]),
+    );
+    return toDto(row);
+  }
+
+  async list(tenantId: string): Promise<SourceCodeDto[]> {
+    return (await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 ORDER BY code`, [tenantId])).map(toDto);
+  }
+
+  async get(tenantId: string, id: string): Promise<SourceCodeDto> {
+    return toDto(await this.row(tenantId, id));
+  }
+
+  async update(tenantId: string, id: string, dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
+    const current = await this.row(tenantId, id);
+    if (dto.tagIds) await this.assertTags(tenantId, dto.tagIds);
+    await assertActiveUser(this.db, tenantId, dto.ownerId);
+    const [[row]] = await this.saving(dto.code ?? current.code, () =>
+      this.db.query(
+        `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        [tenantId, id, dto.code ?? current.code, dto.name?.trim() ?? current.name, dto.tagIds ?? current.tag_ids,
+          dto.ownerId === undefined ? current.owner_id : dto.ownerId],
+      ),
+    );
+    return toDto(row);
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    const [, count] = await this.db.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!count) throw notFound('source code', id);
+  }
+
+  /**
+   * A contact arrives through a code: created or found by external id, given the code's tags and,
+   * when it has no owner yet, the code's owner (an existing relationship is not taken away).
+   * Repeating it changes nothing.
+   */
+  async join(tenantId: string, dto: JoinDto): Promise<{ created: boolean; contact: ContactDto }> {
+    const [code]: Row[] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND code = $2`, [tenantId, dto.code]);
+    if (!code) throw new AppError('SOURCE_CODE_NOT_FOUND', 422, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }]);
+    return this.db.transaction(async (m) => {
+      const [contact] = await m.query(
+        `INSERT INTO contacts (tenant_id, external_id, name, phone, email, owner_id) VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)
+         ON CONFLICT (tenant_id, external_id) DO UPDATE SET
+           name = coalesce(nullif(EXCLUDED.name, ''), contacts.name), phone = coalesce(EXCLUDED.phone, contacts.phone),
+           email = coalesce(EXCLUDED.email, contacts.email), owner_id = coalesce(contacts.owner_id, EXCLUDED.owner_id), updated_at = now()
+         RETURNING id, (xmax = 0) AS created`,
+        [tenantId, dto.externalId.trim(), dto.name ?? null, dto.phone ?? null, dto.email ?? null, code.owner_id],
+      );
+      if (code.tag_ids.length) {
+        await this.tagWriter.change(tenantId, [contact.id], { add: code.tag_ids, reason: `joined via ${code.code}` }, { type: 'source_code', id: code.id }, m);
+      } else {
+        await evaluateMemberships(m, tenantId, [contact.id]);
+      }
+      if (contact.created) {
+        await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.joined', $2)`, [
+          tenantId, { contactId: contact.id, sourceCodeId: code.id, code: code.code },
+        ]);
+      }
+      return { created: contact.created, contact: await this.contacts.get(tenantId, contact.id, m) };
+    });
+  }
+
+  private async assertTags(tenantId: string, tagIds: string[]): Promise<void> {
+    const known = new Set<string>((await this.db.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, tagIds]))
+      .map((r: { id: string }) => r.id));
+    const details = tagIds.map((id, i) => ({ id, path: `tagIds[${i}]` })).filter((t) => !known.has(t.id)).map(({ path }) => ({ path, problem: 'no such tag' }));
+    if (details.length) throw new AppError('TAG_NOT_FOUND', 422, 'Some tags do not exist.', details);
+  }
+
+  private async row(tenantId: string, id: string): Promise<Row> {
+    const [row] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!row) throw notFound('source code', id);
+    return row;
+  }
+
+  private async saving<T>(code: string, save: () => Promise<T>): Promise<T> {
+    try {
+      return await save();
+    } catch (err) {
+      if (isUniqueViolation(err, 'source_codes_tenant_code_key')) {
+        throw new AppError('SOURCE_CODE_TAKEN', 409, `The code "${code}" is already in use.`, [{ path: 'code', problem: 'is already used' }]);
+      }
+      throw err;
+    }
+  }
+}
