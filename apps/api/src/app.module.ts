@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { ComputedTagsModule } from './modules/computed-tags/computed-tags.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { ImportsModule } from './modules/imports/imports.module';
@@ -54,6 +55,7 @@ export class AppModule {
         SegmentsModule,
         ImportsModule,
         SourceCodesModule,
+        ComputedTagsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

@@ -1,2 +1,5 @@
 export * from './queryable';
 export * from './segment-membership';
+export * from './tag-nums';
+export * from './computed-tags';
+export * from './contacts-changed';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
-import { evaluateMemberships } from '@sop/engine';
+import { contactsChanged } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Page, PageQuery } from '../../common/pagination';
 import { decodeCursor, keysetPage } from '../../common/pagination';
@@ -75,7 +75,7 @@ export class ContactsService {
         await this.tagWriter.change(caller.tenantId, [created[0].id], { add: dto.tags, reason: 'set at creation' }, actorOf(caller), m)
           .catch(renamePaths('add', 'tags'));
       } else {
-        await evaluateMemberships(m, caller.tenantId, [created[0].id]);
+        await contactsChanged(m, caller.tenantId, [created[0].id]);
       }
       return created[0].id as string;
     });
@@ -123,7 +123,7 @@ export class ContactsService {
         await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
           tenantId, { contactIds: [id], fields: Object.keys(Object.fromEntries(fields)) },
         ]);
-        await evaluateMemberships(m, tenantId, [id]);
+        await contactsChanged(m, tenantId, [id]);
       }
       return this.get(tenantId, id, m);
     });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
-import { evaluateMemberships } from '@sop/engine';
+import { contactsChanged } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { decodeCursor, keysetPage, type Page, type PageQuery } from '../../common/pagination';
 import { assertActiveUser } from '../../common/tenant-scope';
@@ -80,7 +80,7 @@ export class GroupsService {
       await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [
         tenantId, { groupId: id, contactIds: ids },
       ]);
-      await evaluateMemberships(m, tenantId, ids);
+      await contactsChanged(m, tenantId, ids);
     });
     return this.get(tenantId, id);
   }

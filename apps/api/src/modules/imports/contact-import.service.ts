@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
-import { evaluateMemberships } from '@sop/engine';
+import { contactsChanged } from '@sop/engine';
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -159,7 +159,7 @@ export class ContactImportService {
       const tagsOf = new Map(rows.map((r) => [r.external_id, r.tag_nums]));
       const ids = upserted.map((u) => ({ id: u.id, tag_nums: tagsOf.get(u.external_id) ?? null }));
       await this.applyTags(m, tenantId, ids);
-      await evaluateMemberships(m, tenantId, ids.map((r) => r.id));
+      await contactsChanged(m, tenantId, ids.map((r) => r.id));
     });
     return dropped;
   }

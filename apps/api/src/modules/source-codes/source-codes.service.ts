@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
-import { evaluateMemberships } from '@sop/engine';
+import { contactsChanged } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import { assertActiveUser } from '../../common/tenant-scope';
@@ -80,7 +80,7 @@ export class SourceCodesService {
       if (code.tag_ids.length) {
         await this.tagWriter.change(tenantId, [contact.id], { add: code.tag_ids, reason: `joined via ${code.code}` }, { type: 'source_code', id: code.id }, m);
       } else {
-        await evaluateMemberships(m, tenantId, [contact.id]);
+        await contactsChanged(m, tenantId, [contact.id]);
       }
       if (contact.created) {
         await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.joined', $2)`, [

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type ErrorDetail } from '@sop/domain';
-import { evaluateMemberships } from '@sop/engine';
+import { contactsChanged, refreshTagNums } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export interface TagActor {
@@ -96,18 +96,8 @@ export class TagWriter {
    * moves the contacts in and out of segments, all in the caller's transaction.
    */
   async refreshTagNums(m: EntityManager, tenantId: string, contactIds: string[], { evaluate = true } = {}): Promise<void> {
-    await m.query(
-      `WITH updated AS (
-         UPDATE contacts c SET updated_at = now(), tag_nums = coalesce(
-           (SELECT array_agg(ct.tag_num ORDER BY ct.tag_num) FROM contact_tags ct WHERE ct.contact_id = c.id), '{}')
-          WHERE c.tenant_id = $1 AND c.id = ANY($2::uuid[])
-         RETURNING c.id
-       )
-       INSERT INTO domain_events (tenant_id, type, payload)
-       SELECT $1, 'contact.tags_changed', jsonb_build_object('contactIds', jsonb_agg(id)) FROM updated HAVING count(*) > 0`,
-      [tenantId, contactIds],
-    );
-    if (evaluate) await evaluateMemberships(m, tenantId, contactIds);
+    await refreshTagNums(m, tenantId, contactIds);
+    if (evaluate) await contactsChanged(m, tenantId, contactIds);
   }
 
   private async loadTags(tenantId: string, add: string[], remove: string[], m: EntityManager): Promise<Map<string, TagRow>> {

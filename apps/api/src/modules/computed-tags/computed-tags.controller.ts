@@ -1,0 +1,38 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { IdParam } from '../../common/tenant-scope';
+import { ComputedTagRuleDto, CreateComputedTagRuleDto } from './computed-tags.dto';
+import { ComputedTagsService } from './computed-tags.service';
+
+@ApiTags('computed-tags')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Roles('admin', 'ops')
+@Controller('computed-tags')
+export class ComputedTagsController {
+  constructor(private readonly rules: ComputedTagsService) {}
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal): Promise<ComputedTagRuleDto[]> {
+    return this.rules.list(p.tenantId);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a computed-tag rule and apply it to every contact now' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateComputedTagRuleDto): Promise<ComputedTagRuleDto> {
+    return this.rules.save(p.tenantId, dto);
+  }
+
+  @Put(':id')
+  @ApiOperation({ summary: 'Replace a rule and re-apply it to every contact' })
+  replace(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: CreateComputedTagRuleDto): Promise<ComputedTagRuleDto> {
+    return this.rules.save(p.tenantId, dto, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<void> {
+    return this.rules.remove(p.tenantId, id);
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, type ErrorDetail, notFound, validateRule } from '@sop/domain';
+import { applyComputedTags, evaluateMemberships } from '@sop/engine';
+import { DataSource, type EntityManager } from 'typeorm';
+import { isUniqueViolation } from '../../common/postgres-errors';
+import type { ComputedTagRuleDto, CreateComputedTagRuleDto } from './computed-tags.dto';
+
+interface Row { id: string; name: string; group_id: string; cases: ComputedTagRuleDto['cases'] }
+const toDto = (r: Row, changedContacts?: number): ComputedTagRuleDto => ({ id: r.id, name: r.name, groupId: r.group_id, cases: r.cases, changedContacts });
+
+/** Rules that keep a tag group in line with contacts' data: spend tiers, RFM scores, lifecycle. */
+@Injectable()
+export class ComputedTagsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async list(tenantId: string): Promise<ComputedTagRuleDto[]> {
+    return (await this.db.query(`SELECT * FROM computed_tag_rules WHERE tenant_id = $1 ORDER BY name`, [tenantId])).map((r: Row) => toDto(r));
+  }
+
+  /** Saves the rule and applies it to every contact in the same transaction. */
+  async save(tenantId: string, dto: CreateComputedTagRuleDto, id?: string): Promise<ComputedTagRuleDto> {
+    const cases = await this.validate(tenantId, dto);
+    return this.db.transaction(async (m) => {
+      const row = await this.store(m, tenantId, dto, cases, id);
+      const changed = await applyComputedTags(m, tenantId, null, new Date(), row.id);
+      for (let i = 0; i < changed.length; i += 5000) await evaluateMemberships(m, tenantId, changed.slice(i, i + 5000));
+      return toDto(row, changed.length);
+    });
+  }
+
+  /** Deleting a rule stops recomputation; the tags it gave stay until changed. */
+  async remove(tenantId: string, id: string): Promise<void> {
+    const [, count] = await this.db.query(`DELETE FROM computed_tag_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!count) throw notFound('computed tag rule', id);
+  }
+
+  private async store(m: EntityManager, tenantId: string, dto: CreateComputedTagRuleDto, cases: unknown, id?: string): Promise<Row> {
+    const tagIds = dto.cases.map((c) => c.tagId);
+    try {
+      if (!id) {
+        const [row] = await m.query(
+          `INSERT INTO computed_tag_rules (tenant_id, name, group_id, cases, tag_ids) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+          [tenantId, dto.name.trim(), dto.groupId, JSON.stringify(cases), tagIds],
+        );
+        return row;
+      }
+      const [[row]] = await m.query(
+        `UPDATE computed_tag_rules SET name = $3, group_id = $4, cases = $5, tag_ids = $6, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        [tenantId, id, dto.name.trim(), dto.groupId, JSON.stringify(cases), tagIds],
+      );
+      if (!row) throw notFound('computed tag rule', id);
+      return row;
+    } catch (err) {
+      if (isUniqueViolation(err, 'computed_tag_rules_group_key')) {
+        throw new AppError('GROUP_HAS_RULE', 409, 'This tag group already has a computed rule; change that one.', [{ path: 'groupId', problem: 'already has a rule' }]);
+      }
+      throw err;
+    }
+  }
+
+  private async validate(tenantId: string, dto: CreateComputedTagRuleDto) {
+    const [group] = await this.db.query(`SELECT exclusive FROM tag_groups WHERE tenant_id = $1 AND id = $2`, [tenantId, dto.groupId]);
+    const details: ErrorDetail[] = [];
+    if (!group) details.push({ path: 'groupId', problem: 'no such tag group' });
+    else if (!group.exclusive) details.push({ path: 'groupId', problem: 'must be an exclusive group (one computed tag per contact)' });
+    const tags: { id: string; num: number; group_id: string }[] = await this.db.query(`SELECT id, num, group_id FROM tags WHERE tenant_id = $1`, [tenantId]);
+    const tagNums = new Map(tags.map((t) => [t.id, t.num]));
+    const inGroup = new Set(tags.filter((t) => t.group_id === dto.groupId).map((t) => t.id));
+    const cases = dto.cases.map((c, i) => {
+      if (!inGroup.has(c.tagId)) details.push({ path: `cases[${i}].tagId`, problem: 'must be a tag of the rule\'s group' });
+      try {
+        return { tagId: c.tagId, when: validateRule(c.when, { tagNums, root: `cases[${i}].when` }) };
+      } catch (err) {
+        details.push(...((err as AppError).details ?? []));
+        return c;
+      }
+    });
+    if (details.length) throw new AppError('VALIDATION_FAILED', 422, 'The computed tag rule cannot be saved as it is.', details);
+    return cases;
+  }
+}
