@@ -1,3 +1,5 @@
 // Every workflow the worker registers. Deterministic code only: see eslint.config.mjs.
 export * from './round-trip.workflow';
+export * from './silence-sweep.workflow';
 export type * from './round-trip.activities';
+export type * from './silence-sweep.activities';

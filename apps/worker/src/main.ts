@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
+import { connectClient, ensureSilenceSweepSchedule, TASK_QUEUE } from '@sop/temporal';
 import pino from 'pino';
 import { createEngineWorker } from './worker';
 
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 10, application_name: 'sop-worker' } })).initialize();
   const connection = await NativeConnection.connect({ address });
   const worker = await createEngineWorker({ connection, namespace, db });
+  const client = await connectClient({ address, namespace });
+  log.info({ schedule: await ensureSilenceSweepSchedule(client, TASK_QUEUE) }, 'silence sweep schedule ready');
+  await client.connection.close();
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
 
   // The Temporal runtime shuts the worker down gracefully on SIGINT and SIGTERM.

@@ -3,3 +3,4 @@ export * from './segment-membership';
 export * from './tag-nums';
 export * from './computed-tags';
 export * from './contacts-changed';
+export * from './silence-sweep';

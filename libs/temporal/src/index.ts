@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -17,3 +18,24 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
 export const workflowIds = {
   roundTrip: (roundTripId: string) => `round-trip/${roundTripId}`,
 };
+
+export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';
+
+/**
+ * Makes sure the Schedule that sweeps time-based segment rules exists (every 15 minutes; a sweep
+ * still running makes the next one skip). Safe to call at every worker start.
+ */
+export async function ensureSilenceSweepSchedule(client: Client, taskQueue: string, every: Duration = '15m'): Promise<'created' | 'exists'> {
+  try {
+    await client.schedule.create({
+      scheduleId: SILENCE_SWEEP_SCHEDULE,
+      spec: { intervals: [{ every }] },
+      action: { type: 'startWorkflow', workflowType: 'silenceSweepWorkflow', taskQueue, args: [] },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+    return 'created';
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) return 'exists';
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+import { sweepSilence } from '@sop/engine';
+import { ensureSilenceSweepSchedule, SILENCE_SWEEP_SCHEDULE } from '@sop/temporal';
+import { Client, Connection } from '@temporalio/client';
+import { testEnv } from '../support/env';
+import { saveHistory } from '../support/histories';
+import { signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
+
+const DAY = 86_400_000;
+
+describe('silence sweep: time-based rules follow the clock (real Postgres and Temporal)', () => {
+  const ctx = useStack({ worker: true });
+
+  it('enters a contact when 14 days of silence pass, without any change to the contact, once', async () => {
+    const t = await signupTenant(ctx.http);
+    const now = Date.now();
+    const almost = (await t.admin.post('/api/contacts', { externalId: 'almost', lastContactedAt: new Date(now - 13.5 * DAY).toISOString() })).body;
+    const recent = (await t.admin.post('/api/contacts', { externalId: 'recent', lastContactedAt: new Date(now - 2 * DAY).toISOString() })).body;
+    const never = (await t.admin.post('/api/contacts', { externalId: 'never' })).body;
+    const seg = (await t.admin.post('/api/segments', { name: 'Silent 14 days', rule: { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } } })).body;
+    const members = async () => (await t.admin.get(`/api/segments/${seg.id}/members`)).body.items.map((m: { id: string }) => m.id).sort();
+    const open = async () => (await ctx.stack.db.query(
+      `SELECT contact_id FROM segment_memberships WHERE segment_id = $1 AND exited_at IS NULL ORDER BY contact_id`, [seg.id],
+    )).map((r: { contact_id: string }) => r.contact_id);
+    expect(await open()).toEqual([never.id]);
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query('SELECT tenant_id FROM contacts WHERE id = $1', [never.id]);
+
+    const tomorrow = new Date(now + DAY);
+    expect(await sweepSilence(ctx.stack.db, tomorrow, [tenantId])).toEqual({ tenants: 1, contacts: 1 });
+    expect(await open()).toEqual([almost.id, never.id].sort());
+    expect(await sweepSilence(ctx.stack.db, tomorrow, [tenantId])).toEqual({ tenants: 1, contacts: 0 });
+    const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM domain_events WHERE tenant_id = $1 AND type = 'segment.entered'`, [tenantId]);
+    expect(n).toBe(1);
+    expect(await members()).not.toContain(recent.id);
+  });
+
+  it('runs silenceSweepWorkflow through the worker, and keeps one Schedule for it', async () => {
+    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    try {
+      const client = new Client({ connection });
+      const result = await client.workflow.execute('silenceSweepWorkflow', { taskQueue: ctx.stack.taskQueue, workflowId: `sweep-${ctx.stack.taskQueue}`, args: [] });
+      expect(result).toEqual({ tenants: expect.any(Number), contacts: expect.any(Number) });
+      if (process.env.RECORD_HISTORIES) saveHistory('silenceSweepWorkflow', await client.workflow.getHandle(`sweep-${ctx.stack.taskQueue}`).fetchHistory());
+
+      expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('created');
+      expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('exists');
+      const schedule = await client.schedule.getHandle(SILENCE_SWEEP_SCHEDULE).describe();
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'silenceSweepWorkflow' });
+      expect(schedule.spec.intervals?.[0].every).toBe(3_600_000);
+      await client.schedule.getHandle(SILENCE_SWEEP_SCHEDULE).delete();
+    } finally {
+      await connection.close();
+    }
+  });
+});
