@@ -68,4 +68,22 @@ describe('computed tags (real Postgres)', () => {
     expect((await t.admin.post('/api/computed-tags', ok)).status).toBe(201);
     expect((await t.admin.post('/api/computed-tags', ok)).body.code).toBe('GROUP_HAS_RULE');
   });
+
+  it("refuses deleting a tag a rule gives or tests, so contact changes keep working", async () => {
+    const t = await signupTenant(ctx.http);
+    const { group, gold, silver } = await tiers(t);
+    const vip = (await t.admin.post('/api/tag-groups', { name: 'VIP' })).body;
+    const vipTag = (await t.admin.post('/api/tags', { groupId: vip.id, name: 'VIP member' })).body;
+    await t.admin.post('/api/computed-tags', {
+      name: 'VIP gold', groupId: group.id, cases: [{ tagId: gold.id, when: { tag: vipTag.id } }],
+    });
+    for (const tag of [gold, vipTag]) {
+      const refused = await t.admin.delete(`/api/tags/${tag.id}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain('computed tag rule "VIP gold"');
+    }
+    expect((await t.admin.delete(`/api/tags/${silver.id}`)).status).toBe(204);
+    const c = (await t.admin.post('/api/contacts', { externalId: 'v1', tags: [vipTag.id] })).body;
+    expect(c.tags.map((x: { name: string }) => x.name).sort()).toEqual(['Gold', 'VIP member']);
+  });
 });

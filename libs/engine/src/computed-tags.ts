@@ -1,6 +1,6 @@
 import { compileRule, type Rule, SqlParams } from '@sop/domain';
 import type { Queryable } from './queryable';
-import { refreshTagNums } from './tag-nums';
+import { loadTagNums, refreshTagNums } from './tag-nums';
 
 export interface ComputedCase {
   tagId: string;
@@ -28,8 +28,7 @@ export async function applyComputedTags(
     [tenantId, onlyRule ?? null],
   );
   if (!rules.length) return [];
-  const tags: { id: string; num: number }[] = await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId]);
-  const tagNums = new Map(tags.map((t) => [t.id, t.num]));
+  const tagNums = await loadTagNums(db, tenantId);
   const changed = new Set<string>();
   for (const rule of rules) {
     for (const id of await applyRule(db, tenantId, contactIds, rule, tagNums, now)) changed.add(id);
@@ -42,9 +41,8 @@ async function applyRule(
   db: Queryable, tenantId: string, contactIds: string[] | null, rule: RuleRow, tagNums: Map<string, number>, now: Date,
 ): Promise<string[]> {
   const params = new SqlParams(5);
-  const branches = rule.cases
-    .filter((c) => tagNums.has(c.tagId))
-    .map((c) => `WHEN ${compileRule(c.when, { tagNums, now, params })} THEN ${params.add(tagNums.get(c.tagId))}::int`);
+  // Tags a rule references cannot be deleted while it exists (TagsService), so every case compiles.
+  const branches = rule.cases.map((c) => `WHEN ${compileRule(c.when, { tagNums, now, params })} THEN ${params.add(tagNums.get(c.tagId))}::int`);
   const [{ changed }] = await db.query(
     `WITH desired AS (
        SELECT c.id AS contact_id, CASE ${branches.join(' ')} ELSE NULL END AS tag_num

@@ -1,5 +1,11 @@
 import type { Queryable } from './queryable';
 
+/** The tenant's tags as id -> number, the form rules are validated and compiled with. */
+export async function loadTagNums(db: Queryable, tenantId: string): Promise<Map<string, number>> {
+  const rows: { id: string; num: number }[] = await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId]);
+  return new Map(rows.map((r) => [r.id, r.num]));
+}
+
 /**
  * Rebuilds the searchable contacts.tag_nums copy from contact_tags for the given contacts and
  * announces the change in the outbox. Callers then re-evaluate memberships.

@@ -12,7 +12,7 @@ export class ComputedTags1764201600000 implements MigrationInterface {
         name text NOT NULL,
         group_id uuid NOT NULL REFERENCES tag_groups(id) ON DELETE CASCADE,
         cases jsonb NOT NULL,
-        tag_ids uuid[] NOT NULL DEFAULT '{}',
+        tag_ids uuid[] NOT NULL DEFAULT '{}', -- every tag the rule gives or tests: deleting them is refused
         created_at timestamptz(3) NOT NULL DEFAULT now(),
         updated_at timestamptz(3) NOT NULL DEFAULT now(),
         CONSTRAINT computed_tag_rules_group_key UNIQUE (group_id)

@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Tenant, User } from '@sop/db';
 import { AppError } from '@sop/domain';
 import { DataSource, IsNull, Repository } from 'typeorm';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import type { LoginDto, MeDto, SignupDto, TokenDto } from './auth.dto';
 import { CredentialsService } from './credentials.service';
@@ -24,18 +24,15 @@ export class AuthService {
   /** Creates a tenant and its first admin in one transaction: both or neither. */
   async signup(dto: SignupDto): Promise<TokenDto> {
     const passwordHash = await hashPassword(dto.password);
-    try {
-      const admin = await this.db.transaction(async (tx) => {
+    const admin = await unlessTaken('users_email_key', () => emailTaken(dto.email), () =>
+      this.db.transaction(async (tx) => {
         const tenant = await tx.save(Tenant, tx.create(Tenant, { name: dto.organization.trim() }));
         return tx.save(User, tx.create(User, {
           tenantId: tenant.id, email: dto.email, name: dto.name.trim(), role: 'admin', passwordHash,
         }));
-      });
-      return { accessToken: this.credentials.issueToken(admin) };
-    } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) throw emailTaken(dto.email);
-      throw err;
-    }
+      }),
+    );
+    return { accessToken: this.credentials.issueToken(admin) };
   }
 
   async login(dto: LoginDto): Promise<TokenDto> {

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, type ErrorDetail, notFound, validateRule } from '@sop/domain';
+import { AppError, type ErrorDetail, notFound, referencedTags, type Rule, validateRule } from '@sop/domain';
 import { applyComputedTags, evaluateMemberships } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { unlessTaken } from '../../common/postgres-errors';
 import type { ComputedTagRuleDto, CreateComputedTagRuleDto } from './computed-tags.dto';
 
 interface Row { id: string; name: string; group_id: string; cases: ComputedTagRuleDto['cases'] }
+const groupHasRule = () =>
+  new AppError('GROUP_HAS_RULE', 409, 'This tag group already has a computed rule; change that one.', [{ path: 'groupId', problem: 'already has a rule' }]);
 const toDto = (r: Row, changedContacts?: number): ComputedTagRuleDto => ({ id: r.id, name: r.name, groupId: r.group_id, cases: r.cases, changedContacts });
 
 /** Rules that keep a tag group in line with contacts' data: spend tiers, RFM scores, lifecycle. */
@@ -35,9 +37,10 @@ export class ComputedTagsService {
     if (!count) throw notFound('computed tag rule', id);
   }
 
-  private async store(m: EntityManager, tenantId: string, dto: CreateComputedTagRuleDto, cases: unknown, id?: string): Promise<Row> {
-    const tagIds = dto.cases.map((c) => c.tagId);
-    try {
+  private async store(m: EntityManager, tenantId: string, dto: CreateComputedTagRuleDto, cases: { tagId: string; when: Rule }[], id?: string): Promise<Row> {
+    // Every tag the rule gives or looks at: deleting any of them is refused while the rule exists.
+    const tagIds = [...new Set(cases.flatMap((c) => [c.tagId, ...referencedTags(c.when)]))];
+    return unlessTaken('computed_tag_rules_group_key', groupHasRule, async () => {
       if (!id) {
         const [row] = await m.query(
           `INSERT INTO computed_tag_rules (tenant_id, name, group_id, cases, tag_ids) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
@@ -52,12 +55,7 @@ export class ComputedTagsService {
       );
       if (!row) throw notFound('computed tag rule', id);
       return row;
-    } catch (err) {
-      if (isUniqueViolation(err, 'computed_tag_rules_group_key')) {
-        throw new AppError('GROUP_HAS_RULE', 409, 'This tag group already has a computed rule; change that one.', [{ path: 'groupId', problem: 'already has a rule' }]);
-      }
-      throw err;
-    }
+    });
   }
 
   private async validate(tenantId: string, dto: CreateComputedTagRuleDto) {
@@ -68,13 +66,13 @@ export class ComputedTagsService {
     const tags: { id: string; num: number; group_id: string }[] = await this.db.query(`SELECT id, num, group_id FROM tags WHERE tenant_id = $1`, [tenantId]);
     const tagNums = new Map(tags.map((t) => [t.id, t.num]));
     const inGroup = new Set(tags.filter((t) => t.group_id === dto.groupId).map((t) => t.id));
-    const cases = dto.cases.map((c, i) => {
+    const cases: { tagId: string; when: Rule }[] = [];
+    dto.cases.forEach((c, i) => {
       if (!inGroup.has(c.tagId)) details.push({ path: `cases[${i}].tagId`, problem: 'must be a tag of the rule\'s group' });
       try {
-        return { tagId: c.tagId, when: validateRule(c.when, { tagNums, root: `cases[${i}].when` }) };
+        cases.push({ tagId: c.tagId, when: validateRule(c.when, { tagNums, root: `cases[${i}].when` }) });
       } catch (err) {
         details.push(...((err as AppError).details ?? []));
-        return c;
       }
     });
     if (details.length) throw new AppError('VALIDATION_FAILED', 422, 'The computed tag rule cannot be saved as it is.', details);

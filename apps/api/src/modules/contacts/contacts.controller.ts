@@ -83,9 +83,8 @@ export class ContactsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Apply and remove tags; an exclusive group keeps only the new tag; repeatable' })
   async changeTags(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: TagChangeDto): Promise<ContactDto> {
-    const result = await this.tags.change(p.tenantId, [id], dto, actorOf(p));
-    if (!result.contacts) await this.contacts.get(p.tenantId, id); // answers 404 for an unknown id
-    return this.contacts.get(p.tenantId, id);
+    await this.tags.change(p.tenantId, [id], dto, actorOf(p)); // touches no row of an unknown or foreign id
+    return this.contacts.get(p.tenantId, id); // …which then answers 404
   }
 
   @Get(':id/timeline')

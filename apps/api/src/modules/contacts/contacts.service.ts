@@ -5,7 +5,7 @@ import { contactsChanged } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Page, PageQuery } from '../../common/pagination';
 import { decodeCursor, keysetPage } from '../../common/pagination';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import { assertActiveUser } from '../../common/tenant-scope';
 import { type TagActor, TagWriter } from '../tags/tag-writer.service';
@@ -41,6 +41,10 @@ export const toContactDto = (r: Row): ContactDto => ({
   tags: r.tags, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
+const EXTERNAL_ID_KEY = 'contacts_tenant_external_key';
+const externalIdTaken = (externalId: string) => () =>
+  taken('CONTACT_EXISTS', `A contact with externalId "${externalId}" already exists.`, 'externalId');
+
 export const actorOf = (p: Principal): TagActor =>
   p.userId ? { type: 'user', id: p.userId } : { type: 'api_key', id: p.apiKeyId };
 
@@ -56,21 +60,13 @@ export class ContactsService {
       await assertActiveUser(m, caller.tenantId, dto.ownerId);
       const fields = Object.entries(COLUMNS).filter(([k]) => dto[k as keyof CreateContactDto] !== undefined);
       const values = fields.map(([k]) => toColumnValue(dto[k as keyof CreateContactDto]));
-      let created: Row[];
-      try {
-        created = await m.query(
+      const created: { id: string }[] = await unlessTaken(EXTERNAL_ID_KEY, externalIdTaken(dto.externalId), () =>
+        m.query(
           `INSERT INTO contacts (tenant_id, ${fields.map(([, c]) => c).join(', ')})
            VALUES ($1, ${fields.map((_, i) => `$${i + 2}`).join(', ')}) RETURNING id`,
           [caller.tenantId, ...values],
-        );
-      } catch (err) {
-        if (isUniqueViolation(err, 'contacts_tenant_external_key')) {
-          throw new AppError('CONTACT_EXISTS', 409, `A contact with externalId "${dto.externalId}" already exists.`, [
-            { path: 'externalId', problem: 'is already used' },
-          ]);
-        }
-        throw err;
-      }
+        ),
+      );
       if (dto.tags?.length) {
         await this.tagWriter.change(caller.tenantId, [created[0].id], { add: dto.tags, reason: 'set at creation' }, actorOf(caller), m)
           .catch(renamePaths('add', 'tags'));
@@ -110,15 +106,12 @@ export class ContactsService {
       const fields = Object.entries(COLUMNS).filter(([k]) => dto[k as keyof UpdateContactDto] !== undefined);
       if (fields.length) {
         const sets = fields.map(([, c], i) => `${c} = $${i + 3}`).join(', ');
-        const [, updated] = await m.query(
-          `UPDATE contacts SET ${sets}, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-          [tenantId, id, ...fields.map(([k]) => toColumnValue(dto[k as keyof UpdateContactDto]))],
-        ).catch((err) => {
-          if (isUniqueViolation(err, 'contacts_tenant_external_key')) {
-            throw new AppError('CONTACT_EXISTS', 409, `Another contact has externalId "${dto.externalId}".`, [{ path: 'externalId', problem: 'is already used' }]);
-          }
-          throw err;
-        });
+        const [, updated] = await unlessTaken(EXTERNAL_ID_KEY, externalIdTaken(dto.externalId ?? ''), () =>
+          m.query(
+            `UPDATE contacts SET ${sets}, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+            [tenantId, id, ...fields.map(([k]) => toColumnValue(dto[k as keyof UpdateContactDto]))],
+          ),
+        );
         if (!updated) throw notFound('contact', id);
         await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
           tenantId, { contactIds: [id], fields: Object.keys(Object.fromEntries(fields)) },

@@ -64,9 +64,9 @@ export class SegmentsController {
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'Every member as CSV, streamed' })
   async export(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: Response): Promise<void> {
-    await this.segments.get(p.tenantId, id); // 404 before any byte is sent
+    const compiled = await this.segments.compileSaved(p.tenantId, id); // 404 before any byte is sent
     res.setHeader('content-type', 'text/csv; charset=utf-8');
     res.setHeader('content-disposition', `attachment; filename="segment-${id}.csv"`);
-    await this.segments.exportCsv(p.tenantId, id, res);
+    await this.segments.exportCsv(compiled, res);
   }
 }

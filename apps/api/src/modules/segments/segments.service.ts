@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, compileRule, notFound, referencedTags, type Rule, SqlParams, timeFields, validateRule } from '@sop/domain';
-import { populateSegment } from '@sop/engine';
+import { compileRule, notFound, referencedTags, type Rule, SqlParams, timeFields, validateRule } from '@sop/domain';
+import { loadTagNums, populateSegment } from '@sop/engine';
 import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import type { CreateSegmentDto, MemberDto, MemberPageDto, PreviewDto, SegmentDto, UpdateSegmentDto } from './segments.dto';
 
@@ -16,6 +16,8 @@ const toSegmentDto = (r: SegmentRow): SegmentDto => ({
   id: r.id, name: r.name, description: r.description, rule: r.rule, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 const toMemberDto = (r: MemberRow): MemberDto => ({ id: r.id, externalId: r.external_id, name: r.name, ownerId: r.owner_id });
+
+const nameTaken = (name: string) => () => taken('SEGMENT_NAME_TAKEN', `A segment named "${name}" already exists.`, 'name');
 
 const SAMPLE = 20;
 const EXPORT_PAGE = 5000;
@@ -32,8 +34,7 @@ export class SegmentsService {
 
   /** Validates a rule against the tenant's tags (errors name the JSON path) and compiles it to SQL. */
   async compile(tenantId: string, input: unknown, now = new Date()): Promise<{ rule: Rule; compiled: CompiledRule }> {
-    const rows: { id: string; num: number }[] = await this.db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId]);
-    const tagNums = new Map(rows.map((r) => [r.id, r.num]));
+    const tagNums = await loadTagNums(this.db, tenantId);
     const rule = validateRule(input, { tagNums, root: 'rule' });
     const params = new SqlParams(2);
     const where = compileRule(rule, { tagNums, now, params });
@@ -54,7 +55,7 @@ export class SegmentsService {
 
   async create(caller: Principal, dto: CreateSegmentDto): Promise<SegmentDto> {
     const { rule } = await this.compile(caller.tenantId, dto.rule);
-    const [row] = await this.saving(dto.name, () =>
+    const [row] = await unlessTaken('segments_tenant_name_key', nameTaken(dto.name), () =>
       this.db.transaction(async (m) => {
         const saved = await m.query(
         `INSERT INTO segments (tenant_id, name, description, rule, tag_ids, time_fields, created_by)
@@ -80,7 +81,7 @@ export class SegmentsService {
   async update(tenantId: string, id: string, dto: UpdateSegmentDto): Promise<SegmentDto> {
     const current = await this.row(tenantId, id);
     const rule = dto.rule === undefined ? current.rule : (await this.compile(tenantId, dto.rule)).rule;
-    const [[row]] = await this.saving(dto.name ?? current.name, () =>
+    const [[row]] = await unlessTaken('segments_tenant_name_key', nameTaken(dto.name ?? current.name), () =>
       this.db.transaction(async (m) => {
         const saved = await m.query(
         `UPDATE segments SET name = $3, description = $4, rule = $5, tag_ids = $6, time_fields = $7, updated_at = now()
@@ -100,16 +101,21 @@ export class SegmentsService {
     if (!count) throw notFound('segment', id);
   }
 
+  /** A saved segment's rule compiled against today's tags; 404 when the segment does not exist. */
+  async compileSaved(tenantId: string, id: string): Promise<CompiledRule> {
+    return (await this.compile(tenantId, (await this.row(tenantId, id)).rule)).compiled;
+  }
+
   /** Current members by contact id (keyset), evaluated from the rule against today's data. */
   async members(tenantId: string, id: string, limit: number, after?: string): Promise<MemberPageDto> {
-    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+    const compiled = await this.compileSaved(tenantId, id);
     const rows = await this.memberPage(compiled, limit + 1, after);
     const items = rows.slice(0, limit).map(toMemberDto);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
   async isMember(tenantId: string, id: string, contactId: string): Promise<boolean> {
-    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+    const compiled = await this.compileSaved(tenantId, id);
     const n = compiled.params.length + 1;
     const [row] = await this.db.query(
       `SELECT (${compiled.where}) AS member FROM contacts c WHERE c.tenant_id = $1 AND c.id = $${n}`,
@@ -120,31 +126,30 @@ export class SegmentsService {
   }
 
   /** Streams every member as CSV in keyset pages: memory stays flat however large the segment. */
-  async exportCsv(tenantId: string, id: string, out: Writable): Promise<void> {
-    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+  async exportCsv(compiled: CompiledRule, out: Writable): Promise<void> {
     const csv = stringify({ header: true, columns: ['id', 'external_id', 'name', 'phone', 'email', 'owner_id'] });
     csv.pipe(out);
-    let after: string | undefined;
-    for (;;) {
-      const rows = await this.memberPage(compiled, EXPORT_PAGE, after, ', c.phone, c.email');
+    for await (const rows of this.pages(compiled, ', c.phone, c.email')) {
       for (const r of rows) {
         if (!csv.write(r)) await new Promise((resolve) => csv.once('drain', resolve));
       }
-      if (rows.length < EXPORT_PAGE) break;
-      after = rows[rows.length - 1].id;
     }
     csv.end();
     await new Promise((resolve, reject) => out.once('finish', resolve).once('error', reject));
   }
 
   /** Every current member's id, in pages: for bulk actions on a whole segment. */
-  async *memberIds(tenantId: string, id: string, pageSize = EXPORT_PAGE): AsyncGenerator<string[]> {
-    const { compiled } = await this.compile(tenantId, (await this.row(tenantId, id)).rule);
+  async *memberIds(tenantId: string, id: string): AsyncGenerator<string[]> {
+    for await (const rows of this.pages(await this.compileSaved(tenantId, id))) yield rows.map((r) => r.id);
+  }
+
+  /** Every member in keyset pages of EXPORT_PAGE rows. */
+  private async *pages(compiled: CompiledRule, extra = ''): AsyncGenerator<(MemberRow & Record<string, unknown>)[]> {
     let after: string | undefined;
     for (;;) {
-      const rows = await this.memberPage(compiled, pageSize, after);
-      if (rows.length) yield rows.map((r) => r.id);
-      if (rows.length < pageSize) return;
+      const rows = await this.memberPage(compiled, EXPORT_PAGE, after, extra);
+      if (rows.length) yield rows;
+      if (rows.length < EXPORT_PAGE) return;
       after = rows[rows.length - 1].id;
     }
   }
@@ -163,16 +168,5 @@ export class SegmentsService {
     const [row] = await this.db.query(`SELECT * FROM segments WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     if (!row) throw notFound('segment', id);
     return row;
-  }
-
-  private async saving<T>(name: string, save: () => Promise<T>): Promise<T> {
-    try {
-      return await save();
-    } catch (err) {
-      if (isUniqueViolation(err, 'segments_tenant_name_key')) {
-        throw new AppError('SEGMENT_NAME_TAKEN', 409, `A segment named "${name}" already exists.`, [{ path: 'name', problem: 'is already used' }]);
-      }
-      throw err;
-    }
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
 import { contactsChanged } from '@sop/engine';
 import { DataSource } from 'typeorm';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { taken, unlessTaken } from '../../common/postgres-errors';
 import { assertActiveUser } from '../../common/tenant-scope';
 import type { ContactDto } from '../contacts/contacts.dto';
 import { ContactsService } from '../contacts/contacts.service';
@@ -11,6 +11,7 @@ import { TagWriter } from '../tags/tag-writer.service';
 import type { CreateSourceCodeDto, JoinDto, SourceCodeDto, UpdateSourceCodeDto } from './source-codes.dto';
 
 interface Row { id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date }
+const codeTaken = (code: string) => () => taken('SOURCE_CODE_TAKEN', `The code "${code}" is already in use.`, 'code');
 const toDto = (r: Row): SourceCodeDto => ({ id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at });
 
 /** Channel and campaign codes: whoever arrives through one gets its tags and, if new, its owner. */
@@ -25,7 +26,7 @@ export class SourceCodesService {
   async create(tenantId: string, dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
     await this.assertTags(tenantId, dto.tagIds ?? []);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
-    const [row] = await this.saving(dto.code, () =>
+    const [row] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code), () =>
       this.db.query(`INSERT INTO source_codes (tenant_id, code, name, tag_ids, owner_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
         tenantId, dto.code, dto.name.trim(), dto.tagIds ?? [], dto.ownerId ?? null,
       ]),
@@ -45,7 +46,7 @@ export class SourceCodesService {
     const current = await this.row(tenantId, id);
     if (dto.tagIds) await this.assertTags(tenantId, dto.tagIds);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
-    const [[row]] = await this.saving(dto.code ?? current.code, () =>
+    const [[row]] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code ?? current.code), () =>
       this.db.query(
         `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
         [tenantId, id, dto.code ?? current.code, dto.name?.trim() ?? current.name, dto.tagIds ?? current.tag_ids,
@@ -102,16 +103,5 @@ export class SourceCodesService {
     const [row] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     if (!row) throw notFound('source code', id);
     return row;
-  }
-
-  private async saving<T>(code: string, save: () => Promise<T>): Promise<T> {
-    try {
-      return await save();
-    } catch (err) {
-      if (isUniqueViolation(err, 'source_codes_tenant_code_key')) {
-        throw new AppError('SOURCE_CODE_TAKEN', 409, `The code "${code}" is already in use.`, [{ path: 'code', problem: 'is already used' }]);
-      }
-      throw err;
-    }
   }
 }

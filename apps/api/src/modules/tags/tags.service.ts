@@ -3,15 +3,18 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Tag, TagGroup } from '@sop/db';
 import { AppError } from '@sop/domain';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { taken, unlessTaken } from '../../common/postgres-errors';
 import { findInTenant } from '../../common/tenant-scope';
 import type { CreateTagDto, CreateTagGroupDto, TagDto, TagGroupDto, UpdateTagDto, UpdateTagGroupDto } from './tags.dto';
 import { TagWriter } from './tag-writer.service';
 
+/** Where each kind of tag user lives in the API, for the paths in a refusal. */
+const USER_PATHS: Record<string, string> = { segment: 'segments', 'source code': 'source-codes', 'computed tag rule': 'computed-tags' };
+
 const toTagDto = ({ id, groupId, name, color, kind, weight }: Tag): TagDto => ({ id, groupId, name, color, kind, weight });
 
-const nameTaken = (what: string, name: string) =>
-  new AppError(`${what.toUpperCase().replace(' ', '_')}_NAME_TAKEN`, 409, `A ${what} named "${name}" already exists here.`, [{ path: 'name', problem: 'is already used' }]);
+const groupTaken = (name: string) => () => taken('TAG_GROUP_NAME_TAKEN', `A tag group named "${name}" already exists here.`, 'name');
+const tagTaken = (name: string) => () => taken('TAG_NAME_TAKEN', `A tag named "${name}" already exists here.`, 'name');
 
 @Injectable()
 export class TagsService {
@@ -31,7 +34,7 @@ export class TagsService {
   }
 
   async createGroup(tenantId: string, dto: CreateTagGroupDto): Promise<TagGroupDto> {
-    const group = await this.unique('tag group', dto.name, () =>
+    const group = await unlessTaken('tag_groups_tenant_name_key', groupTaken(dto.name), () =>
       this.groups.save(this.groups.create({ tenantId, name: dto.name.trim(), exclusive: dto.exclusive ?? false })),
     );
     return { id: group.id, name: group.name, exclusive: group.exclusive, tags: [] };
@@ -41,15 +44,16 @@ export class TagsService {
     const group = await findInTenant(this.groups, tenantId, id, 'tag group');
     if (dto.exclusive && !group.exclusive) await this.assertAtMostOneTagPerContact(tenantId, id);
     Object.assign(group, { name: dto.name?.trim() ?? group.name, exclusive: dto.exclusive ?? group.exclusive });
-    await this.unique('tag group', group.name, () => this.groups.save(group));
-    return (await this.listGroups(tenantId)).find((g) => g.id === id)!;
+    await unlessTaken('tag_groups_tenant_name_key', groupTaken(group.name), () => this.groups.save(group));
+    const tags = await this.tags.find({ where: { tenantId, groupId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return { id: group.id, name: group.name, exclusive: group.exclusive, tags: tags.map(toTagDto) };
   }
 
   async createTag(tenantId: string, dto: CreateTagDto): Promise<TagDto> {
     if (!(await this.groups.existsBy({ tenantId, id: dto.groupId }))) {
       throw new AppError('TAG_GROUP_NOT_FOUND', 422, `No tag group with id ${dto.groupId}.`, [{ path: 'groupId', problem: 'no such tag group' }]);
     }
-    const saved = await this.unique('tag', dto.name, () =>
+    const saved = await unlessTaken('tags_group_name_key', tagTaken(dto.name), () =>
       this.tags.save(this.tags.create({
         tenantId, groupId: dto.groupId, name: dto.name.trim(), color: dto.color ?? '#64748b', kind: dto.kind ?? 'manual', weight: dto.weight ?? null,
       })),
@@ -60,7 +64,7 @@ export class TagsService {
   async updateTag(tenantId: string, id: string, dto: UpdateTagDto): Promise<TagDto> {
     const tag = await findInTenant(this.tags, tenantId, id, 'tag');
     Object.assign(tag, { name: dto.name?.trim() ?? tag.name, color: dto.color ?? tag.color, weight: dto.weight === undefined ? tag.weight : dto.weight });
-    return toTagDto(await this.unique('tag', tag.name, () => this.tags.save(tag)));
+    return toTagDto(await unlessTaken('tags_group_name_key', tagTaken(tag.name), () => this.tags.save(tag)));
   }
 
   /** Refused while a segment uses the tag (the answer lists them); otherwise removed from every contact. */
@@ -88,13 +92,14 @@ export class TagsService {
     const users: { kind: string; id: string; name: string }[] = await m.query(
       `SELECT 'segment' AS kind, id, name FROM segments WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
        UNION ALL SELECT 'source code', id, code FROM source_codes WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       UNION ALL SELECT 'computed tag rule', id, name FROM computed_tag_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
        ORDER BY 1, 3`,
       [tenantId, tagIds],
     );
     if (users.length) {
       throw new AppError(
         'TAG_IN_USE', 409, `In use by ${users.map((u) => `${u.kind} "${u.name}"`).join(', ')}. Change them first.`,
-        users.map((u) => ({ path: `${u.kind === 'segment' ? 'segments' : 'source-codes'}/${u.id}`, problem: `${u.kind} "${u.name}" uses it` })),
+        users.map((u) => ({ path: `${USER_PATHS[u.kind]}/${u.id}`, problem: `${u.kind} "${u.name}" uses it` })),
       );
     }
   }
@@ -118,15 +123,6 @@ export class TagsService {
       throw new AppError('GROUP_NOT_EXCLUSIVE', 409, `${row.n} contact(s) have several tags of this group; remove the extras first.`, [
         { path: 'exclusive', problem: 'contacts hold more than one tag of this group' },
       ]);
-    }
-  }
-
-  private async unique<T>(what: string, name: string, save: () => Promise<T>): Promise<T> {
-    try {
-      return await save();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw nameTaken(what, name);
-      throw err;
     }
   }
 }

@@ -4,14 +4,13 @@ import { Team, User } from '@sop/db';
 import { AppError } from '@sop/domain';
 import { DataSource, In, IsNull, Repository } from 'typeorm';
 import { type Page, type PageQuery, paginate } from '../../common/pagination';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { taken, unlessTaken } from '../../common/postgres-errors';
 import { findInTenant } from '../../common/tenant-scope';
 import type { CreateTeamDto, TeamDto, UpdateTeamDto } from './teams.dto';
 
 const toTeamDto = (t: Team): TeamDto => ({ id: t.id, name: t.name, managerId: t.managerId, createdAt: t.createdAt });
 
-const nameTaken = (name: string) =>
-  new AppError('TEAM_NAME_TAKEN', 409, `A team named "${name}" already exists.`, [{ path: 'name', problem: 'is already used' }]);
+const nameTaken = (name: string) => () => taken('TEAM_NAME_TAKEN', `A team named "${name}" already exists.`, 'name');
 
 @Injectable()
 export class TeamsService {
@@ -23,9 +22,10 @@ export class TeamsService {
 
   async create(tenantId: string, dto: CreateTeamDto): Promise<TeamDto> {
     await this.assertManager(tenantId, dto.managerId);
-    return this.saving(dto.name, () =>
+    const team = await unlessTaken('teams_tenant_name_key', nameTaken(dto.name), () =>
       this.teams.save(this.teams.create({ tenantId, name: dto.name.trim(), managerId: dto.managerId ?? null })),
     );
+    return toTeamDto(team);
   }
 
   async list(tenantId: string, page: PageQuery): Promise<Page<TeamDto>> {
@@ -42,7 +42,7 @@ export class TeamsService {
     if (dto.managerId !== undefined) await this.assertManager(tenantId, dto.managerId);
     if (dto.name !== undefined) team.name = dto.name.trim();
     if (dto.managerId !== undefined) team.managerId = dto.managerId;
-    return this.saving(team.name, () => this.teams.save(team));
+    return toTeamDto(await unlessTaken('teams_tenant_name_key', nameTaken(team.name), () => this.teams.save(team)));
   }
 
   /** Deleting a team leaves its members without a team. */
@@ -52,15 +52,6 @@ export class TeamsService {
       await tx.update(User, { tenantId, teamId: id }, { teamId: null });
       await tx.delete(Team, { tenantId, id });
     });
-  }
-
-  private async saving(name: string, save: () => Promise<Team>): Promise<TeamDto> {
-    try {
-      return toTeamDto(await save());
-    } catch (err) {
-      if (isUniqueViolation(err, 'teams_tenant_name_key')) throw nameTaken(name);
-      throw err;
-    }
   }
 
   private async assertManager(tenantId: string, managerId: string | null | undefined): Promise<void> {

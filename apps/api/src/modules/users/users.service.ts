@@ -4,7 +4,7 @@ import { Team, User } from '@sop/db';
 import { AppError } from '@sop/domain';
 import { Repository } from 'typeorm';
 import { type Page, type PageQuery, paginate } from '../../common/pagination';
-import { isUniqueViolation } from '../../common/postgres-errors';
+import { unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import { findInTenant } from '../../common/tenant-scope';
 import { emailTaken } from '../auth/auth.service';
@@ -25,15 +25,12 @@ export class UsersService {
   async create(tenantId: string, dto: CreateUserDto): Promise<UserDto> {
     await this.assertTeam(tenantId, dto.teamId);
     const passwordHash = await hashPassword(dto.password);
-    try {
-      const user = await this.users.save(this.users.create({
+    const user = await unlessTaken('users_email_key', () => emailTaken(dto.email), () =>
+      this.users.save(this.users.create({
         tenantId, email: dto.email, name: dto.name.trim(), role: dto.role, teamId: dto.teamId ?? null, passwordHash,
-      }));
-      return toUserDto(user);
-    } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) throw emailTaken(dto.email);
-      throw err;
-    }
+      })),
+    );
+    return toUserDto(user);
   }
 
   async list(tenantId: string, page: PageQuery, teamId?: string): Promise<Page<UserDto>> {
@@ -59,12 +56,7 @@ export class UsersService {
     if (dto.teamId !== undefined) user.teamId = dto.teamId;
     if (dto.disabled !== undefined) user.disabledAt = dto.disabled ? (user.disabledAt ?? new Date()) : null;
     if (dto.password !== undefined) user.passwordHash = await hashPassword(dto.password);
-    try {
-      return toUserDto(await this.users.save(user));
-    } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) throw emailTaken(dto.email ?? '');
-      throw err;
-    }
+    return toUserDto(await unlessTaken('users_email_key', () => emailTaken(user.email), () => this.users.save(user)));
   }
 
   /** Users are disabled, never deleted: their tasks and history keep pointing at them. */
