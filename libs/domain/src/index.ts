@@ -1,3 +1,5 @@
 export * from './errors';
 export * from './roles';
 export * from './segments';
+export * from './calendar';
+export * from './sops';

@@ -1,0 +1,129 @@
+/**
+ * Cadence maths: when a step is due, in whose wall clock, on which days. Pure functions over
+ * luxon (time zones), rrule (calendar rules) and the business calendar.
+ */
+import { DateTime } from 'luxon';
+import { Frequency, type RRule, rrulestr } from 'rrule';
+import type { BusinessCalendar } from '../calendar/business-calendar';
+import type { Window } from './definition';
+
+export interface DueWindow {
+  dueAt: Date;
+  dueUntil: Date;
+}
+
+export interface DayPolicy {
+  zone: string;
+  calendar: BusinessCalendar;
+  businessDaysOnly: boolean;
+  quietHours?: Window;
+}
+
+const minutesOf = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+
+/** Whether a minute of the day falls in quiet hours (which may wrap midnight, e.g. 21:00-08:00). */
+function isQuiet(minute: number, quiet: Window): boolean {
+  const [s, e] = [minutesOf(quiet.start), minutesOf(quiet.end)];
+  return s <= e ? minute >= s && minute < e : minute >= s || minute < e;
+}
+
+/**
+ * The part of a day window outside quiet hours: its start moves past quiet time and its end back
+ * before it. Null when nothing is left (validation refuses such SOPs).
+ */
+export function clipToQuietHours(window: Window, quiet?: Window): { start: number; end: number } | null {
+  let [start, end] = [minutesOf(window.start), minutesOf(window.end)];
+  if (!quiet) return { start, end };
+  while (start < end && isQuiet(start, quiet)) start++;
+  while (end > start && isQuiet(end - 1, quiet)) end--;
+  return start < end ? { start, end } : null;
+}
+
+/**
+ * A journey step's due window: `offsetDays` calendar days after the entry day (in the contact's
+ * zone), moved to the next working day when the SOP keeps to business days, inside `window` less
+ * quiet hours. A window already over when the contact enters moves to the next (working) day;
+ * a window already open starts at the entry moment.
+ */
+export function journeyDueWindow(enteredAt: Date, offsetDays: number, window: Window, policy: DayPolicy): DueWindow {
+  const clipped = clipToQuietHours(window, policy.quietHours);
+  if (!clipped) throw new Error('the window lies wholly inside quiet hours');
+  const entered = DateTime.fromJSDate(enteredAt, { zone: policy.zone });
+  let day = entered.startOf('day').plus({ days: offsetDays });
+  for (let guard = 0; guard < 400; guard++, day = day.plus({ days: 1 })) {
+    if (policy.businessDaysOnly) day = DateTime.fromISO(policy.calendar.onOrAfter(day.toISODate()!), { zone: policy.zone });
+    const start = day.plus({ minutes: clipped.start });
+    const end = day.plus({ minutes: clipped.end });
+    if (end > entered) return { dueAt: (start > entered ? start : entered).toJSDate(), dueUntil: end.toJSDate() };
+  }
+  throw new Error('no due day found within a year');
+}
+
+// ---- recurring rules ------------------------------------------------------------------------------
+
+/** Calendar rules may repeat at most hourly: a minutely or secondly rule would flood executors. */
+export const MIN_RECURRENCE_GAP_MINUTES = 60;
+const ALLOWED_FREQS = [Frequency.YEARLY, Frequency.MONTHLY, Frequency.WEEKLY, Frequency.DAILY];
+
+/**
+ * rrule works in "floating" time here: each Date's UTC fields are the wall clock in the SOP's zone.
+ * That keeps 08:30 at 08:30 across daylight-saving changes; `toInstant` then places it in the zone.
+ */
+const toFloating = (instant: Date, zone: string): Date => {
+  const local = DateTime.fromJSDate(instant, { zone });
+  return new Date(Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second));
+};
+const toInstant = (floating: Date, zone: string): Date =>
+  DateTime.fromObject({
+    year: floating.getUTCFullYear(), month: floating.getUTCMonth() + 1, day: floating.getUTCDate(),
+    hour: floating.getUTCHours(), minute: floating.getUTCMinutes(),
+  }, { zone }).toJSDate();
+
+export function parseRecurrence(rule: string, anchor: Date, zone: string): RRule {
+  const parsed = rrulestr(rule.replace(/^RRULE:/i, ''), { dtstart: toFloating(anchor, zone) });
+  if (Array.isArray(parsed)) throw new Error('one RRULE only');
+  return parsed as RRule;
+}
+
+/** Problems with a recurring schedule, each a sentence; empty when it is usable. */
+export function recurrenceProblems(rule: string, zone: string, now: Date): string[] {
+  if (/DTSTART|EXDATE|RDATE/i.test(rule)) return ['give only the RRULE part (FREQ=...;BYHOUR=...;BYMINUTE=...); the SOP supplies the start'];
+  let r: RRule;
+  try {
+    r = parseRecurrence(rule, now, zone);
+  } catch (err) {
+    return [`is not a valid RRULE: ${(err as Error).message}`];
+  }
+  const text = rule.toUpperCase();
+  if (!ALLOWED_FREQS.includes(r.options.freq)) return ['FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY: an SOP may repeat at most hourly'];
+  if (!/BYHOUR=/.test(text) || !/BYMINUTE=/.test(text)) return ['must say the time of day with BYHOUR and BYMINUTE (e.g. BYHOUR=8;BYMINUTE=30)'];
+  if (/BYSECOND=/.test(text)) return ['BYSECOND is not supported: tasks are due to the minute'];
+  const next = nextOccurrences(rule, zone, now, 50);
+  if (!next.length) return ['never fires from now on'];
+  for (let i = 1; i < next.length; i++) {
+    if (next[i].getTime() - next[i - 1].getTime() < MIN_RECURRENCE_GAP_MINUTES * 60_000) {
+      return [`fires more often than every ${MIN_RECURRENCE_GAP_MINUTES} minutes`];
+    }
+  }
+  return [];
+}
+
+/** The next `limit` occurrences strictly after `after`, as instants. */
+export function nextOccurrences(rule: string, zone: string, after: Date, limit: number, anchor = after): Date[] {
+  const r = parseRecurrence(rule, anchor, zone);
+  const out: Date[] = [];
+  let cursor = toFloating(after, zone);
+  for (let d = r.after(cursor, false); d && out.length < limit; d = r.after(cursor, false)) {
+    out.push(toInstant(d, zone));
+    cursor = d;
+  }
+  return out;
+}
+
+/** Occurrences in [from, to), as instants. */
+export function occurrencesBetween(rule: string, zone: string, from: Date, to: Date, anchor = from): Date[] {
+  const r = parseRecurrence(rule, anchor, zone);
+  return r.between(toFloating(from, zone), toFloating(to, zone), true)
+    .map((d) => toInstant(d, zone))
+    .filter((d) => d >= from && d < to);
+}

@@ -1,0 +1,121 @@
+/**
+ * What an SOP says: WHO (audience), WHEN (trigger, schedule or send time, step offsets and windows),
+ * WHERE (channel), WHAT (content) and WHO DOES IT (executor), plus its policies. The zod schema
+ * checks shape; validate.ts adds the checks that need the tenant's data or cross fields.
+ */
+import { z } from 'zod';
+
+export const SOP_KINDS = ['journey', 'recurring', 'broadcast'] as const;
+export const CHANNELS = [
+  'wecom_chat', 'group_chat', 'moments', 'official_account', 'mini_program', 'video_channel',
+  'sms', 'email', 'phone_call', 'offline_visit', 'other',
+] as const;
+export const EXIT_ON = ['replied', 'bought', 'tagAdded', 'tagRemoved', 'leftSegment'] as const;
+export const MAX_STEPS = 20;
+export const MAX_OFFSET_DAYS = 365;
+
+export type SopKind = (typeof SOP_KINDS)[number];
+export type Channel = (typeof CHANNELS)[number];
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00 to 23:59)');
+const id = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
+  .transform((s) => s.toLowerCase());
+const ids = z.array(id).max(1000);
+const template = z.string().min(1, 'must not be empty').max(10_000);
+
+export const windowSchema = z.strictObject({ start: clock, end: clock });
+
+const materialSchema = z.strictObject({
+  title: z.string().min(1).max(200),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  tagIds: ids.default([]),
+});
+
+const variantSchema = z.strictObject({
+  name: z.string().min(1).max(50),
+  weight: z.number().int().min(1).max(100),
+  template,
+});
+
+const executorSchema = z.discriminatedUnion('rule', [
+  z.strictObject({ rule: z.literal('contactOwner') }),
+  z.strictObject({ rule: z.literal('groupOwner') }),
+  z.strictObject({ rule: z.literal('user'), userId: id }),
+  z.strictObject({ rule: z.literal('roundRobin'), teamId: id }),
+], { error: 'must be one of contactOwner, groupOwner, user (with userId), roundRobin (with teamId)' });
+
+export const stepSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  /** journey: calendar days after entry (a non-working day moves to the next working day) */
+  offsetDays: z.number().int().min(0).max(MAX_OFFSET_DAYS).optional(),
+  /** journey: the due window, wall-clock in the contact's timezone */
+  window: windowSchema.optional(),
+  /** recurring and broadcast: how long after the occurrence the task is due */
+  dueWithinMinutes: z.number().int().min(5).max(7 * 24 * 60).optional(),
+  channel: z.enum(CHANNELS),
+  content: z.strictObject({
+    template,
+    materials: z.array(materialSchema).max(20).default([]),
+    variants: z.array(variantSchema).min(2).max(5).optional(),
+  }),
+  executor: executorSchema,
+  reminder: z.strictObject({
+    dueSoonMinutes: z.number().int().min(1).max(24 * 60).optional(),
+    overdueEscalationMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+    /** a mandatory reminder cannot be switched off in a user's preferences */
+    mandatory: z.boolean().default(false),
+  }).default({ mandatory: false }),
+});
+
+const exitSchema = z.discriminatedUnion('on', [
+  z.strictObject({ on: z.literal('replied') }),
+  z.strictObject({ on: z.literal('bought') }),
+  z.strictObject({ on: z.literal('tagAdded'), tagId: id }),
+  z.strictObject({ on: z.literal('tagRemoved'), tagId: id }),
+  z.strictObject({ on: z.literal('leftSegment') }),
+], { error: `must be one of ${EXIT_ON.join(', ')} (tagAdded and tagRemoved need tagId)` });
+
+export const policiesSchema = z.strictObject({
+  /** skip public holidays and weekends, work make-up days (the tenant's business calendar) */
+  businessDaysOnly: z.boolean().default(true),
+  /** no task window inside these hours of the contact's (or, for groups, the SOP's) timezone */
+  quietHours: windowSchema.optional(),
+  /** which SOP yields when a contact's cap is reached: the lower priority one */
+  priority: z.number().int().min(0).max(100).default(50),
+  executorDailyCapacity: z.number().int().min(1).max(10_000).optional(),
+  overflow: z.enum(['defer', 'reassign']).default('defer'),
+  exitOn: z.array(exitSchema).max(20).default([]),
+  onFinish: z.strictObject({
+    addTagIds: ids.default([]),
+    removeTagIds: ids.default([]),
+    handoverSopId: id.optional(),
+  }).default({ addTagIds: [], removeTagIds: [] }),
+}).default({ businessDaysOnly: true, priority: 50, overflow: 'defer', exitOn: [], onFinish: { addTagIds: [], removeTagIds: [] } });
+
+export const audienceSchema = z.union([
+  z.strictObject({ segmentId: id }),
+  z.strictObject({ groups: z.strictObject({ ownerUserIds: ids.optional(), ownerTeamIds: ids.optional() }) }),
+], { error: 'must be { segmentId } or { groups: { ownerUserIds?, ownerTeamIds? } }' });
+
+export const definitionSchema = z.strictObject({
+  kind: z.enum(SOP_KINDS),
+  /** IANA zone for the schedule and send time (and for group tasks); contacts keep their own */
+  timezone: z.string().min(1).default('Asia/Shanghai'),
+  audience: audienceSchema,
+  /** journey: whether current segment members enter on activation, and whether a contact may enter again */
+  entry: z.strictObject({
+    includeExistingMembers: z.boolean().default(false),
+    reentry: z.enum(['never', 'afterExit']).default('never'),
+  }).default({ includeExistingMembers: false, reentry: 'never' }),
+  /** recurring: an RFC 5545 RRULE with BYHOUR and BYMINUTE, read in `timezone` */
+  schedule: z.strictObject({ rrule: z.string().min(1).max(500) }).optional(),
+  /** broadcast: when, as an ISO date-time with offset */
+  sendAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time with a UTC offset' }).optional(),
+  steps: z.array(stepSchema).min(1, 'an SOP needs at least one step').max(MAX_STEPS),
+  policies: policiesSchema,
+});
+
+export type SopDefinition = z.output<typeof definitionSchema>;
+export type SopStep = SopDefinition['steps'][number];
+export type Window = z.output<typeof windowSchema>;
+export type Executor = SopStep['executor'];

@@ -1,0 +1,4 @@
+export * from './cadence';
+export * from './definition';
+export * from './template';
+export * from './validate';

@@ -1,0 +1,130 @@
+import { AppError } from '../errors';
+import { BusinessCalendar } from '../calendar/business-calendar';
+import { clipToQuietHours, journeyDueWindow, nextOccurrences, recurrenceProblems } from './cadence';
+import { compileTemplate, templateProblems } from './template';
+import { type SopContext, validateSop } from './validate';
+
+const cn = new BusinessCalendar();
+const shanghai = { zone: 'Asia/Shanghai', calendar: cn, businessDaysOnly: true };
+const iso = (d: Date) => d.toISOString();
+
+describe('business calendar', () => {
+  it('rests on public holidays and works make-up Saturdays (2026 National Day)', () => {
+    expect(cn.day('2026-10-01')).toMatchObject({ working: false, source: 'cn', name: 'National Day / 国庆节' });
+    expect(cn.day('2026-10-10')).toMatchObject({ working: true, source: 'cn' });
+    expect(cn.isWorkingDay('2026-10-11')).toBe(false); // an ordinary Sunday
+    expect(cn.onOrAfter('2026-10-01')).toBe('2026-10-08');
+  });
+
+  it('lets a tenant override a day, and falls back to weekends outside the shipped years', () => {
+    const own = new BusinessCalendar([{ date: '2026-10-08', working: false, name: 'Store inventory' }]);
+    expect(own.onOrAfter('2026-10-01')).toBe('2026-10-09');
+    expect(cn.day('2030-01-05')).toMatchObject({ working: false, source: 'weekend-rule' }); // a Saturday
+  });
+});
+
+describe('journey due windows', () => {
+  const window = { start: '10:00', end: '12:00' };
+  const entered = new Date('2026-09-30T02:30:00Z'); // Wed 10:30 in Shanghai
+
+  it('starts at entry when the window is open, skips the holiday, works the make-up Saturday', () => {
+    const day0 = journeyDueWindow(entered, 0, window, shanghai);
+    expect([iso(day0.dueAt), iso(day0.dueUntil)]).toEqual(['2026-09-30T02:30:00.000Z', '2026-09-30T04:00:00.000Z']);
+    expect(iso(journeyDueWindow(entered, 3, window, shanghai).dueAt)).toBe('2026-10-08T02:00:00.000Z'); // Sat 3rd is a holiday
+    expect(iso(journeyDueWindow(entered, 10, window, shanghai).dueAt)).toBe('2026-10-10T02:00:00.000Z'); // make-up Saturday
+  });
+
+  it('moves a window already over to the next working day', () => {
+    const late = new Date('2026-09-30T05:00:00Z'); // 13:00 in Shanghai, the day before the holiday
+    expect(iso(journeyDueWindow(late, 0, window, shanghai).dueAt)).toBe('2026-10-08T02:00:00.000Z');
+  });
+
+  it("uses the contact's time zone and trims quiet hours", () => {
+    const ny = { ...shanghai, zone: 'America/New_York', quietHours: { start: '21:00', end: '09:00' } };
+    const w = journeyDueWindow(new Date('2026-11-23T12:00:00Z'), 1, { start: '08:00', end: '11:00' }, ny);
+    expect([iso(w.dueAt), iso(w.dueUntil)]).toEqual(['2026-11-24T14:00:00.000Z', '2026-11-24T16:00:00.000Z']); // 09:00-11:00 EST
+    expect(clipToQuietHours({ start: '22:00', end: '23:00' }, { start: '21:00', end: '09:00' })).toBeNull();
+  });
+});
+
+describe('recurring rules', () => {
+  const now = new Date('2026-11-23T00:00:00Z');
+  it('reads the time of day in the SOP zone', () => {
+    const [a, b] = nextOccurrences('FREQ=DAILY;BYHOUR=8;BYMINUTE=30', 'Asia/Shanghai', now, 2);
+    expect([iso(a), iso(b)]).toEqual(['2026-11-23T00:30:00.000Z', '2026-11-24T00:30:00.000Z']);
+  });
+
+  it.each([
+    ['FREQ=SECONDLY', 'FREQ must be DAILY'],
+    ['FREQ=DAILY', 'BYHOUR and BYMINUTE'],
+    ['FREQ=DAILY;BYHOUR=8;BYMINUTE=0,10,20', 'more often than every 60 minutes'],
+    ['FREQ=DAILY;BYHOUR=8;BYMINUTE=0;UNTIL=20200101T000000Z', 'never fires'],
+    ['FREQ=SOMETIMES', 'not a valid RRULE'],
+  ])('refuses %s', (rule, problem) => {
+    expect(recurrenceProblems(rule, 'Asia/Shanghai', now).join()).toContain(problem);
+  });
+});
+
+describe('templates', () => {
+  it('renders known variables and names unknown ones', () => {
+    expect(compileTemplate('{{ contact.name }}, {{ contact.attributes.city | default: "?" }}')({
+      contact: { name: '王芳', attributes: { city: '上海' } }, sop: { name: 's' }, step: { name: 'x' },
+    })).toBe('王芳, 上海');
+    expect(templateProblems('{{ contact.nickname }} {{ boss.name }}')).toEqual([
+      expect.stringContaining('unknown variable "contact.nickname"'), expect.stringContaining('unknown variable "boss"')]);
+    expect(templateProblems('{% if %}')[0]).toContain('not a valid Liquid template');
+    expect(templateProblems('{{ contact.name | shout }}')[0]).toContain('not a valid Liquid template');
+  });
+});
+
+describe('validateSop', () => {
+  const segment = '11111111-1111-4111-8111-111111111111';
+  const user = '22222222-2222-4222-8222-222222222222';
+  const ctx: SopContext = {
+    segmentIds: new Set([segment]), userIds: new Set([user]), teamIds: new Set(), tagIds: new Set(), sopIds: new Set(),
+    now: new Date('2026-11-23T00:00:00Z'),
+  };
+  const step = {
+    name: 'Welcome', offsetDays: 0, window: { start: '10:00', end: '12:00' }, channel: 'wecom_chat',
+    content: { template: 'Hi {{ contact.name }}' }, executor: { rule: 'contactOwner' },
+  };
+  const journey = { kind: 'journey', audience: { segmentId: segment }, steps: [step] };
+  const problems = (input: unknown) => {
+    try {
+      validateSop(input, ctx);
+      return [];
+    } catch (err) {
+      return (err as AppError).details!.map((d) => `${d.path}: ${d.problem}`);
+    }
+  };
+
+  it('accepts a journey and fills defaults', () => {
+    const def = validateSop(journey, ctx);
+    expect(def.policies).toMatchObject({ businessDaysOnly: true, priority: 50, exitOn: [] });
+    expect(def.timezone).toBe('Asia/Shanghai');
+  });
+
+  it('names the JSON path of each problem, with status 422', () => {
+    expect(() => validateSop({}, ctx)).toThrow(expect.objectContaining({ status: 422, code: 'SOP_INVALID' }));
+    expect(problems({ ...journey, steps: [{ ...step, window: { start: '12:00', end: '10:00' }, channel: 'fax',
+      executor: { rule: 'user', userId: '33333333-3333-4333-8333-333333333333' }, content: { template: '{{ contact.nick }}' } }] }))
+      .toEqual(['definition.steps[0].channel: Invalid option: expected one of "wecom_chat"|"group_chat"|"moments"|"official_account"|"mini_program"|"video_channel"|"sms"|"email"|"phone_call"|"offline_visit"|"other"']);
+    expect(problems({ ...journey, audience: { segmentId: '44444444-4444-4444-8444-444444444444' }, steps: [{ ...step,
+      window: { start: '12:00', end: '10:00' }, executor: { rule: 'user', userId: '33333333-3333-4333-8333-333333333333' },
+      content: { template: '{{ contact.nick }}' } }] })).toEqual([
+      'definition.audience.segmentId: unknown segment 44444444-4444-4444-8444-444444444444',
+      'definition.steps[0].window: ends (10:00) before it starts (12:00)',
+      'definition.steps[0].executor.userId: unknown or disabled user 33333333-3333-4333-8333-333333333333',
+      expect.stringContaining('definition.steps[0].content.template: unknown variable "contact.nick"'),
+    ]);
+  });
+
+  it('checks kind-specific fields', () => {
+    expect(problems({ ...journey, kind: 'recurring', schedule: { rrule: 'FREQ=MINUTELY' } })).toEqual(expect.arrayContaining([
+      'definition.schedule.rrule: FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY: an SOP may repeat at most hourly',
+      'definition.steps[0].offsetDays: only journey steps have offsetDays',
+    ]));
+    expect(problems({ ...journey, kind: 'broadcast', sendAt: '2020-01-01T00:00:00Z' })).toContain('definition.sendAt: is in the past');
+    expect(problems({ ...journey, steps: [{ ...step, window: undefined }] })).toEqual(['definition.steps[0].window: a journey step needs a window { start, end }']);
+  });
+});

@@ -1,0 +1,123 @@
+import { AppError, type ErrorDetail } from '../errors';
+import { clipToQuietHours, recurrenceProblems } from './cadence';
+import { definitionSchema, type SopDefinition, type SopStep } from './definition';
+import { templateProblems } from './template';
+
+/** What the tenant has, so references can be checked. Ids are lowercase. */
+export interface SopContext {
+  segmentIds: ReadonlySet<string>;
+  userIds: ReadonlySet<string>;
+  teamIds: ReadonlySet<string>;
+  tagIds: ReadonlySet<string>;
+  sopIds: ReadonlySet<string>;
+  /** the SOP being checked, when it exists: it may not hand over to itself */
+  selfId?: string;
+  now: Date;
+}
+
+const ROOT = 'definition';
+
+/** `['steps', 0, 'window']` -> `definition.steps[0].window` */
+export const jsonPath = (parts: readonly PropertyKey[], root = ROOT): string =>
+  parts.reduce<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : `${p}.${String(k)}`), root);
+
+export const sopInvalid = (details: ErrorDetail[]): AppError =>
+  new AppError('SOP_INVALID', 422, details.map((d) => `${d.path}: ${d.problem}`).join('; '), details);
+
+/** Checks an SOP definition's shape and meaning; throws 422 SOP_INVALID naming every problem's JSON path. */
+export function validateSop(input: unknown, ctx: SopContext): SopDefinition {
+  const parsed = definitionSchema.safeParse(input);
+  if (!parsed.success) {
+    throw sopInvalid(parsed.error.issues.map((i) => ({ path: jsonPath(i.path), problem: i.message })));
+  }
+  const errors = meaningProblems(parsed.data, ctx);
+  if (errors.length) throw sopInvalid(errors);
+  return parsed.data;
+}
+
+function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const fail = (parts: PropertyKey[], problem: string) => errors.push({ path: jsonPath(parts), problem });
+  const known = (set: ReadonlySet<string>, value: string | undefined, parts: PropertyKey[], what: string) => {
+    if (value !== undefined && !set.has(value)) fail(parts, `unknown ${what} ${value}`);
+  };
+
+  if (!isTimeZone(def.timezone)) fail(['timezone'], 'is not an IANA time zone such as Asia/Shanghai');
+  const forGroups = 'groups' in def.audience;
+  if ('segmentId' in def.audience) known(ctx.segmentIds, def.audience.segmentId, ['audience', 'segmentId'], 'segment');
+  else {
+    def.audience.groups.ownerUserIds?.forEach((u, i) => known(ctx.userIds, u, ['audience', 'groups', 'ownerUserIds', i], 'user'));
+    def.audience.groups.ownerTeamIds?.forEach((t, i) => known(ctx.teamIds, t, ['audience', 'groups', 'ownerTeamIds', i], 'team'));
+  }
+  if (def.kind === 'journey' && forGroups) fail(['audience'], 'a journey enrolls contacts: give a segmentId');
+
+  if (def.kind === 'recurring') {
+    if (!def.schedule) fail(['schedule'], 'a recurring SOP needs schedule.rrule');
+    else for (const p of recurrenceProblems(def.schedule.rrule, isTimeZone(def.timezone) ? def.timezone : 'UTC', ctx.now)) fail(['schedule', 'rrule'], p);
+  } else if (def.schedule) fail(['schedule'], `only recurring SOPs have a schedule`);
+  if (def.kind === 'broadcast') {
+    if (!def.sendAt) fail(['sendAt'], 'a broadcast needs sendAt');
+    else if (new Date(def.sendAt) <= ctx.now) fail(['sendAt'], 'is in the past');
+  } else if (def.sendAt) fail(['sendAt'], 'only broadcasts have sendAt');
+
+  def.steps.forEach((step, i) => stepProblems(def, step, ctx, forGroups).forEach(([parts, p]) => fail(['steps', i, ...parts], p)));
+
+  const pol = def.policies;
+  pol.exitOn.forEach((e, i) => {
+    if (e.on === 'tagAdded' || e.on === 'tagRemoved') known(ctx.tagIds, e.tagId, ['policies', 'exitOn', i, 'tagId'], 'tag');
+    if (e.on === 'leftSegment' && forGroups) fail(['policies', 'exitOn', i], 'leftSegment needs a segment audience');
+  });
+  pol.onFinish.addTagIds.forEach((t, i) => known(ctx.tagIds, t, ['policies', 'onFinish', 'addTagIds', i], 'tag'));
+  pol.onFinish.removeTagIds.forEach((t, i) => known(ctx.tagIds, t, ['policies', 'onFinish', 'removeTagIds', i], 'tag'));
+  const handover = pol.onFinish.handoverSopId;
+  if (handover !== undefined) {
+    if (handover === ctx.selfId) fail(['policies', 'onFinish', 'handoverSopId'], 'an SOP cannot hand over to itself');
+    else known(ctx.sopIds, handover, ['policies', 'onFinish', 'handoverSopId'], 'SOP');
+  }
+  if (pol.overflow === 'reassign' && pol.executorDailyCapacity === undefined) {
+    fail(['policies', 'overflow'], 'reassign needs executorDailyCapacity');
+  }
+  return errors;
+}
+
+function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGroups: boolean): [PropertyKey[], string][] {
+  const out: [PropertyKey[], string][] = [];
+  if (def.kind === 'journey') {
+    if (step.offsetDays === undefined) out.push([['offsetDays'], 'a journey step needs offsetDays (0 = the entry day)']);
+    if (!step.window) out.push([['window'], 'a journey step needs a window { start, end }']);
+    if (step.dueWithinMinutes !== undefined) out.push([['dueWithinMinutes'], 'journey steps use window; dueWithinMinutes is for recurring and broadcast SOPs']);
+  } else {
+    if (step.offsetDays !== undefined) out.push([['offsetDays'], 'only journey steps have offsetDays']);
+    if (step.window) out.push([['window'], 'only journey steps have a window; use dueWithinMinutes']);
+  }
+  if (step.window) {
+    if (step.window.end <= step.window.start) out.push([['window'], `ends (${step.window.end}) before it starts (${step.window.start})`]);
+    else if (!clipToQuietHours(step.window, def.policies.quietHours)) out.push([['window'], 'lies wholly inside the quiet hours']);
+  }
+  const ex = step.executor;
+  if (ex.rule === 'contactOwner' && forGroups) out.push([['executor', 'rule'], 'group SOPs have no contact owner: use groupOwner, user or roundRobin']);
+  if (ex.rule === 'groupOwner' && !forGroups) out.push([['executor', 'rule'], 'groupOwner needs a groups audience']);
+  if (ex.rule === 'user' && !ctx.userIds.has(ex.userId)) out.push([['executor', 'userId'], `unknown or disabled user ${ex.userId}`]);
+  if (ex.rule === 'roundRobin' && !ctx.teamIds.has(ex.teamId)) out.push([['executor', 'teamId'], `unknown team ${ex.teamId}`]);
+
+  const templates: [PropertyKey[], string][] = [[['content', 'template'], step.content.template],
+    ...(step.content.variants ?? []).map((v, i): [PropertyKey[], string] => [['content', 'variants', i, 'template'], v.template])];
+  for (const [parts, source] of templates) {
+    for (const p of templateProblems(source)) out.push([parts, p]);
+    if (forGroups && /\{\{-?\s*contact\b|\{%-?[^%]*\bcontact\./.test(source)) out.push([parts, 'group SOPs have no contact: use group.* variables']);
+    if (!forGroups && /\bgroup\./.test(source)) out.push([parts, 'contact SOPs have no group: use contact.* variables']);
+  }
+  step.content.materials.forEach((m, i) => m.tagIds.forEach((t, j) => {
+    if (!ctx.tagIds.has(t)) out.push([['content', 'materials', i, 'tagIds', j], `unknown tag ${t}`]);
+  }));
+  return out;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
