@@ -1,5 +1,7 @@
 // Every workflow the worker registers. Deterministic code only: see eslint.config.mjs.
 export * from './round-trip.workflow';
 export * from './silence-sweep.workflow';
+export * from './sop-dispatcher.workflow';
 export type * from './round-trip.activities';
 export type * from './silence-sweep.activities';
+export type * from './sop-dispatcher.activities';

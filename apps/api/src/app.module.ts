@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { CalendarModule } from './modules/calendar/calendar.module';
 import { ComputedTagsModule } from './modules/computed-tags/computed-tags.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
 import { GroupsModule } from './modules/groups/groups.module';
@@ -15,6 +16,7 @@ import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
+import { SopsModule } from './modules/sops/sops.module';
 import { SourceCodesModule } from './modules/source-codes/source-codes.module';
 import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
@@ -53,6 +55,8 @@ export class AppModule {
         ContactsModule,
         GroupsModule,
         SegmentsModule,
+        SopsModule,
+        CalendarModule,
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,

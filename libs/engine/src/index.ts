@@ -4,3 +4,4 @@ export * from './tag-nums';
 export * from './computed-tags';
 export * from './contacts-changed';
 export * from './silence-sweep';
+export * from './sop-dispatch';

@@ -17,6 +17,7 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
 /** Workflow ids are derived from domain ids so a retried start cannot create a second run. */
 export const workflowIds = {
   roundTrip: (roundTripId: string) => `round-trip/${roundTripId}`,
+  sopDispatcher: (sopId: string) => `sop-dispatcher/${sopId}`,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';

@@ -119,3 +119,11 @@ export type SopDefinition = z.output<typeof definitionSchema>;
 export type SopStep = SopDefinition['steps'][number];
 export type Window = z.output<typeof windowSchema>;
 export type Executor = SopStep['executor'];
+
+/** Tags and segments a definition refers to: they may not be deleted while it does. */
+export function sopReferences(def: SopDefinition): { tagIds: string[]; segmentIds: string[] } {
+  const tags = new Set<string>([...def.policies.onFinish.addTagIds, ...def.policies.onFinish.removeTagIds]);
+  for (const e of def.policies.exitOn) if (e.on === 'tagAdded' || e.on === 'tagRemoved') tags.add(e.tagId);
+  for (const step of def.steps) for (const m of step.content.materials) m.tagIds.forEach((t) => tags.add(t));
+  return { tagIds: [...tags], segmentIds: 'segmentId' in def.audience ? [def.audience.segmentId] : [] };
+}

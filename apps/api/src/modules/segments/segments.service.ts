@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { compileRule, notFound, referencedTags, type Rule, SqlParams, timeFields, validateRule } from '@sop/domain';
+import { AppError, compileRule, notFound, referencedTags, type Rule, SqlParams, timeFields, validateRule } from '@sop/domain';
 import { loadTagNums, populateSegment } from '@sop/engine';
 import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
@@ -97,6 +97,15 @@ export class SegmentsService {
   }
 
   async remove(tenantId: string, id: string): Promise<void> {
+    const sops: { id: string; name: string }[] = await this.db.query(
+      `SELECT s.id, s.name FROM sops s WHERE s.tenant_id = $1 AND s.status <> 'archived' AND (s.segment_ids @> ARRAY[$2::uuid]
+         OR EXISTS (SELECT 1 FROM sop_versions v WHERE v.sop_id = s.id AND v.segment_ids @> ARRAY[$2::uuid])) ORDER BY s.name`,
+      [tenantId, id],
+    );
+    if (sops.length) {
+      throw new AppError('SEGMENT_IN_USE', 409, `In use by ${sops.map((s) => `SOP "${s.name}"`).join(', ')}. Change or archive them first.`,
+        sops.map((s) => ({ path: `sops/${s.id}`, problem: `SOP "${s.name}" targets it` })));
+    }
     const [, count] = await this.db.query(`DELETE FROM segments WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     if (!count) throw notFound('segment', id);
   }

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { validationFailed } from '@sop/domain';
+import { loadCalendar } from '@sop/engine';
+import { DateTime } from 'luxon';
+import { DataSource } from 'typeorm';
+import type { CalendarDayDto, SetCalendarDayDto } from './calendar.dto';
+
+const MAX_RANGE_DAYS = 366;
+
+/** The tenant's business calendar: the shipped mainland-China schedule with the tenant's own corrections on top. */
+@Injectable()
+export class CalendarService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async days(tenantId: string, from: string, to: string): Promise<CalendarDayDto[]> {
+    const start = this.date(from, 'from');
+    const end = this.date(to, 'to');
+    const span = end.diff(start, 'days').days;
+    if (span < 0) throw validationFailed([{ path: 'to', problem: 'is before from' }]);
+    if (span >= MAX_RANGE_DAYS) throw validationFailed([{ path: 'to', problem: `at most ${MAX_RANGE_DAYS} days after from` }]);
+    const calendar = await loadCalendar(this.db, tenantId);
+    const out: CalendarDayDto[] = [];
+    for (let d = start; d <= end; d = d.plus({ days: 1 })) out.push(calendar.day(d.toISODate()!));
+    return out;
+  }
+
+  /** Sets (or replaces) the tenant's own entry for a day: repeating it changes nothing. */
+  async set(tenantId: string, date: string, dto: SetCalendarDayDto): Promise<CalendarDayDto> {
+    const iso = this.date(date, 'date').toISODate()!;
+    await this.db.query(
+      `INSERT INTO calendar_overrides (tenant_id, date, working, name) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, date) DO UPDATE SET working = EXCLUDED.working, name = EXCLUDED.name`,
+      [tenantId, iso, dto.working, dto.name ?? ''],
+    );
+    return (await loadCalendar(this.db, tenantId)).day(iso);
+  }
+
+  /** Drops the tenant's entry: the shipped calendar applies again. */
+  async unset(tenantId: string, date: string): Promise<CalendarDayDto> {
+    const iso = this.date(date, 'date').toISODate()!;
+    await this.db.query(`DELETE FROM calendar_overrides WHERE tenant_id = $1 AND date = $2`, [tenantId, iso]);
+    return (await loadCalendar(this.db, tenantId)).day(iso);
+  }
+
+  private date(value: string, path: string): DateTime {
+    const d = DateTime.fromISO(value, { zone: 'UTC' });
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !d.isValid) throw validationFailed([{ path, problem: 'must be a real date as YYYY-MM-DD' }]);
+    return d;
+  }
+}

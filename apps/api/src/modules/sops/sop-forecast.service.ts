@@ -1,0 +1,177 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type BusinessCalendar, occurrencesBetween, type SopDefinition, type SopStep } from '@sop/domain';
+import { loadCalendar } from '@sop/engine';
+import { DateTime } from 'luxon';
+import { DataSource } from 'typeorm';
+import type { ForecastDayDto, ForecastDto } from './sops.dto';
+import { SopsService } from './sops.service';
+
+export const FORECAST_DAYS = 30;
+
+/** Audience size per owner (contact owner or group owner); null: without owner. */
+type OwnerCounts = Map<string | null, number>;
+
+/**
+ * Expected tasks per day per executor for the next 30 days, from today's data: current audience,
+ * open enrollments and their remaining steps, the calendar and the executor rules. Days are in the
+ * SOP's time zone. Future segment entrants cannot be known, so they are not counted.
+ */
+@Injectable()
+export class SopForecastService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sops: SopsService,
+  ) {}
+
+  async forecast(tenantId: string, id: string, now = new Date()): Promise<ForecastDto> {
+    const sop = await this.sops.row(this.db, tenantId, id);
+    const def = sop.definition;
+    const zone = def.timezone;
+    const today = DateTime.fromJSDate(now, { zone }).startOf('day');
+    const from = today.toISODate()!;
+    const to = today.plus({ days: FORECAST_DAYS - 1 }).toISODate()!;
+    const calendar = await loadCalendar(this.db, tenantId);
+    const audience = await this.audience(tenantId, def);
+    const reach = [...audience.values()].reduce((a, b) => a + b, 0);
+    const teams = await this.teams(tenantId);
+    const tally = new Tally(from, to);
+
+    const add = (step: SopStep, date: string, owners: OwnerCounts) => {
+      for (const [executor, n] of this.assign(step, owners, teams)) tally.add(date, executor, n);
+    };
+    const workday = (date: string) => (def.policies.businessDaysOnly ? calendar.onOrAfter(date) : date);
+
+    let entering = reach;
+    if (def.kind === 'journey') {
+      entering = def.entry.includeExistingMembers || sop.status === 'draft' ? await this.notEnrolled(tenantId, id, def) : 0;
+      const newcomers = def.entry.includeExistingMembers ? await this.notEnrolledByOwner(id, def) : new Map();
+      def.steps.forEach((step) => add(step, workday(today.plus({ days: step.offsetDays ?? 0 }).toISODate()!), newcomers));
+      await this.openEnrollments(id, zone, calendar, def.policies.businessDaysOnly, teams, tally);
+    } else if (def.kind === 'recurring' && def.schedule) {
+      const days = new Set(occurrencesBetween(def.schedule.rrule, zone, today.toJSDate(), today.plus({ days: FORECAST_DAYS }).toJSDate(), now)
+        .map((d) => DateTime.fromJSDate(d, { zone }).toISODate()!)
+        .filter((d) => !def.policies.businessDaysOnly || calendar.isWorkingDay(d)));
+      for (const date of days) def.steps.forEach((step) => add(step, date, audience));
+    } else if (def.kind === 'broadcast' && def.sendAt) {
+      const date = DateTime.fromISO(def.sendAt, { zone }).toISODate()!;
+      def.steps.forEach((step) => add(step, date, audience));
+    }
+
+    const days = await this.withCapacity(tenantId, tally.rows(), def.policies.executorDailyCapacity);
+    return {
+      reach, entering, from, to, days,
+      overCapacityDays: [...new Set(days.filter((d) => d.overCapacity).map((d) => d.date))].sort(),
+      basis: 'Current audience and open enrollments with their remaining steps, on the business calendar, in the SOP time zone. '
+        + 'Contacts who enter the segment later are not counted. Capacity counts tasks already scheduled for the executor by any SOP.',
+    };
+  }
+
+  private async audience(tenantId: string, def: SopDefinition): Promise<OwnerCounts> {
+    const rows: { owner_id: string | null; n: number }[] = 'segmentId' in def.audience
+      ? await this.db.query(
+        `SELECT c.owner_id, count(*)::int AS n FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
+          WHERE m.segment_id = $1 AND m.exited_at IS NULL AND c.tenant_id = $2 GROUP BY c.owner_id`,
+        [def.audience.segmentId, tenantId])
+      : await this.db.query(
+        `SELECT g.owner_id, count(*)::int AS n FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
+          WHERE g.tenant_id = $1 AND (($2::uuid[] IS NULL AND $3::uuid[] IS NULL) OR g.owner_id = ANY($2) OR u.team_id = ANY($3))
+          GROUP BY g.owner_id`,
+        [tenantId, def.audience.groups.ownerUserIds ?? null, def.audience.groups.ownerTeamIds ?? null]);
+    return new Map(rows.map((r) => [r.owner_id, r.n]));
+  }
+
+  private notEnrolledQuery = `FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
+     WHERE m.segment_id = $2 AND m.exited_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id AND e.status = 'active')`;
+
+  private async notEnrolled(tenantId: string, sopId: string, def: SopDefinition): Promise<number> {
+    if (!('segmentId' in def.audience)) return 0;
+    const [r] = await this.db.query(`SELECT count(*)::int AS n ${this.notEnrolledQuery} AND c.tenant_id = $3`, [sopId, def.audience.segmentId, tenantId]);
+    return r.n;
+  }
+
+  private async notEnrolledByOwner(sopId: string, def: SopDefinition): Promise<OwnerCounts> {
+    if (!('segmentId' in def.audience)) return new Map();
+    const rows: { owner_id: string | null; n: number }[] = await this.db.query(
+      `SELECT c.owner_id, count(*)::int AS n ${this.notEnrolledQuery} GROUP BY c.owner_id`, [sopId, def.audience.segmentId]);
+    return new Map(rows.map((r) => [r.owner_id, r.n]));
+  }
+
+  /** Remaining steps of open enrollments, each on its version's offsets. */
+  private async openEnrollments(
+    sopId: string, zone: string, calendar: BusinessCalendar, businessDays: boolean, teams: Map<string, string[]>, tally: Tally,
+  ): Promise<void> {
+    const groups: { definition: SopDefinition; next_step: number; entered: string; owner_id: string | null; n: number }[] = await this.db.query(
+      `SELECT v.definition, e.next_step, to_char(e.entered_at AT TIME ZONE $2, 'YYYY-MM-DD') AS entered, c.owner_id, count(*)::int AS n
+         FROM enrollments e JOIN sop_versions v ON v.id = e.sop_version_id JOIN contacts c ON c.id = e.contact_id
+        WHERE e.sop_id = $1 AND e.status = 'active'
+        GROUP BY v.definition, e.next_step, entered, c.owner_id`,
+      [sopId, zone],
+    );
+    for (const g of groups) {
+      g.definition.steps.slice(g.next_step).forEach((step) => {
+        let date = DateTime.fromISO(g.entered, { zone }).plus({ days: step.offsetDays ?? 0 }).toISODate()!;
+        if (businessDays) date = calendar.onOrAfter(date);
+        for (const [executor, n] of this.assign(step, new Map([[g.owner_id, g.n]]), teams)) tally.add(date, executor, n);
+      });
+    }
+  }
+
+  /** Who gets the tasks for an audience: owners themselves, a named user, or a team in turn. */
+  private assign(step: SopStep, owners: OwnerCounts, teams: Map<string, string[]>): Map<string | null, number> {
+    const ex = step.executor;
+    const total = [...owners.values()].reduce((a, b) => a + b, 0);
+    if (ex.rule === 'contactOwner' || ex.rule === 'groupOwner') return owners;
+    if (ex.rule === 'user') return new Map([[ex.userId, total]]);
+    const members = teams.get(ex.teamId) ?? [];
+    if (!members.length) return new Map([[null, total]]);
+    return new Map(members.map((u, i) => [u, Math.floor(total / members.length) + (i < total % members.length ? 1 : 0)]));
+  }
+
+  private async teams(tenantId: string): Promise<Map<string, string[]>> {
+    const rows: { id: string; team_id: string }[] = await this.db.query(
+      `SELECT id, team_id FROM users WHERE tenant_id = $1 AND team_id IS NOT NULL AND disabled_at IS NULL ORDER BY id`, [tenantId]);
+    const teams = new Map<string, string[]>();
+    for (const r of rows) teams.set(r.team_id, [...(teams.get(r.team_id) ?? []), r.id]);
+    return teams;
+  }
+
+  /** Names executors and flags days where this SOP plus what is already scheduled exceeds the capacity. */
+  private async withCapacity(tenantId: string, rows: { date: string; executorId: string | null; tasks: number }[], capacity?: number): Promise<ForecastDayDto[]> {
+    const ids = [...new Set(rows.map((r) => r.executorId).filter((x): x is string => !!x))];
+    const people: { id: string; name: string }[] = ids.length
+      ? await this.db.query(`SELECT id, name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]) : [];
+    const names = new Map(people.map((p) => [p.id, p.name]));
+    const scheduled: { executor_id: string; date: string; n: number }[] = ids.length && capacity
+      ? await this.db.query(
+        `SELECT executor_id, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
+          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids]) : [];
+    const already = new Map(scheduled.map((s) => [`${s.executor_id}|${s.date}`, s.n]));
+    return rows.map((r) => ({
+      ...r,
+      executorName: r.executorId ? names.get(r.executorId) ?? null : null,
+      overCapacity: capacity !== undefined && r.executorId !== null && r.tasks + (already.get(`${r.executorId}|${r.date}`) ?? 0) > capacity,
+    }));
+  }
+}
+
+/** Sums tasks per (day, executor) inside the forecast range. */
+class Tally {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly from: string, private readonly to: string) {}
+
+  add(date: string, executor: string | null, n: number): void {
+    if (n <= 0 || date < this.from || date > this.to) return;
+    const key = `${date}|${executor ?? ''}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+
+  rows(): { date: string; executorId: string | null; tasks: number }[] {
+    return [...this.counts].map(([key, tasks]) => {
+      const [date, executor] = key.split('|');
+      return { date, executorId: executor || null, tasks };
+    }).sort((a, b) => a.date.localeCompare(b.date) || (a.executorId ?? '').localeCompare(b.executorId ?? ''));
+  }
+}

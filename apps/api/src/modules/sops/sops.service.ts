@@ -1,0 +1,242 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, conflict, notFound, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
+import type { Queryable } from '@sop/engine';
+import { workflowIds } from '@sop/temporal';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { DataSource } from 'typeorm';
+import { taken, unlessTaken } from '../../common/postgres-errors';
+import type { Principal } from '../../common/principal';
+import { TemporalService } from '../../temporal/temporal.module';
+import type { CreateSopDto, SopDetailDto, SopDto, SopStatus, UpdateSopDto } from './sops.dto';
+
+interface SopRow {
+  id: string; tenant_id: string; name: string; description: string; kind: string; status: SopStatus;
+  definition: SopDefinition; current_version: number | null; created_at: Date; updated_at: Date;
+}
+
+const toDto = (r: SopRow): SopDto => ({
+  id: r.id, name: r.name, description: r.description, kind: r.kind, status: r.status, definition: r.definition,
+  currentVersion: r.current_version, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const nameTaken = (name: string) => () => taken('SOP_NAME_TAKEN', `An SOP named "${name}" already exists.`, 'name');
+
+/** Signals of sopDispatcherWorkflow (workflows/src/sop-dispatcher.workflow.ts). */
+type DispatcherSignal = 'wake' | 'pause' | 'resume' | 'archive';
+
+/** The kinds the engine runs today; the others can be designed, validated and forecast, not yet activated. */
+const RUNNABLE_KINDS = ['journey'];
+
+/**
+ * SOP lifecycle: drafts are edited freely; activation validates again (what a draft refers to may have
+ * gone), publishes an immutable version and starts the SOP's dispatcher workflow; editing an active
+ * SOP publishes a new version (enrollments stay on theirs); pause, resume and archive reach the
+ * dispatcher by signal, while the database status is what every page of work checks.
+ */
+@Injectable()
+export class SopsService {
+  private readonly log = new Logger(SopsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly temporal: TemporalService,
+  ) {}
+
+  async create(caller: Principal, dto: CreateSopDto): Promise<SopDto> {
+    const def = await this.check(this.db, caller.tenantId, dto.definition);
+    const refs = sopReferences(def);
+    const [row] = await unlessTaken('sops_tenant_name_key', nameTaken(dto.name), () => this.db.query(
+      `INSERT INTO sops (tenant_id, name, description, kind, definition, tag_ids, segment_ids, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [caller.tenantId, dto.name.trim(), dto.description ?? '', def.kind, def, refs.tagIds, refs.segmentIds, caller.userId],
+    ));
+    return toDto(row);
+  }
+
+  async list(tenantId: string, status?: SopStatus): Promise<SopDto[]> {
+    const rows: SopRow[] = await this.db.query(
+      `SELECT * FROM sops WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY name`, [tenantId, status ?? null]);
+    return rows.map(toDto);
+  }
+
+  async get(tenantId: string, id: string): Promise<SopDetailDto> {
+    const row = await this.row(this.db, tenantId, id);
+    const [versions, [counts]] = await Promise.all([
+      this.db.query(`SELECT version, published_at, published_by FROM sop_versions WHERE sop_id = $1 ORDER BY version DESC`, [id]),
+      this.db.query(
+        `SELECT (SELECT json_build_object(
+                   'active', count(*) FILTER (WHERE status = 'active'), 'completed', count(*) FILTER (WHERE status = 'completed'),
+                   'exited', count(*) FILTER (WHERE status = 'exited')) FROM enrollments WHERE sop_id = $1) AS enrollments,
+                (SELECT coalesce(json_object_agg(status, n), '{}') FROM
+                   (SELECT status, count(*) AS n FROM tasks WHERE sop_id = $1 GROUP BY status) t) AS tasks`,
+        [id],
+      ),
+    ]);
+    return {
+      ...toDto(row),
+      versions: versions.map((v: { version: number; published_at: Date; published_by: string | null }) => ({
+        version: v.version, publishedAt: v.published_at, publishedBy: v.published_by,
+      })),
+      enrollments: counts.enrollments,
+      tasks: counts.tasks,
+    };
+  }
+
+  async update(caller: Principal, id: string, dto: UpdateSopDto): Promise<SopDto> {
+    const { row, published } = await unlessTaken('sops_tenant_name_key', nameTaken(dto.name ?? ''), () =>
+      this.db.transaction(async (m) => {
+        const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
+        if (current.status === 'archived') throw conflict('SOP_ARCHIVED', 'An archived SOP cannot be edited; copy it into a new SOP.');
+        let def = current.definition;
+        if (dto.definition !== undefined) {
+          def = await this.check(m, caller.tenantId, dto.definition, id);
+          if (current.current_version !== null && def.kind !== current.kind) {
+            throw sopInvalid([{ path: 'definition.kind', problem: `a published SOP stays ${current.kind}; create a new SOP instead` }]);
+          }
+        }
+        const refs = sopReferences(def);
+        const [[saved]]: SopRow[][] = await m.query(
+          `UPDATE sops SET name = $3, description = $4, kind = $5, definition = $6, tag_ids = $7, segment_ids = $8, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+          [caller.tenantId, id, dto.name?.trim() ?? current.name, dto.description ?? current.description, def.kind, def,
+            refs.tagIds, refs.segmentIds],
+        );
+        const live = current.status === 'active' || current.status === 'paused';
+        return { row: live && dto.definition !== undefined ? await this.publish(m, caller, saved) : saved, published: live };
+      }),
+    );
+    if (published && row.status === 'active') await this.signal(row.id, 'wake', false);
+    return toDto(row);
+  }
+
+  /** Publishes the working copy (when it differs from the current version) and starts the dispatcher. Repeating it changes nothing. */
+  async activate(caller: Principal, id: string): Promise<SopDto> {
+    const row = await this.db.transaction(async (m) => {
+      const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
+      if (current.status === 'active') return current;
+      if (current.status === 'archived') throw conflict('SOP_ARCHIVED', 'An archived SOP cannot be activated again.');
+      if (current.status === 'paused') throw conflict('SOP_PAUSED', 'This SOP is paused: resume it instead.');
+      if (!RUNNABLE_KINDS.includes(current.kind)) {
+        throw conflict('SOP_KIND_NOT_RUNNABLE', `${current.kind} SOPs cannot be activated yet: the engine runs journeys today.`);
+      }
+      await this.check(m, caller.tenantId, current.definition, id); // what it refers to may have changed since it was saved
+      const published = await this.publish(m, caller, current);
+      const [[active]]: SopRow[][] = await m.query(`UPDATE sops SET status = 'active', updated_at = now() WHERE id = $1 RETURNING *`, [id]);
+      await this.signal(id, 'wake', true); // inside the transaction: if Temporal refuses, nothing is kept
+      return { ...active, current_version: published.current_version };
+    });
+    return toDto(row);
+  }
+
+  async pause(caller: Principal, id: string): Promise<SopDto> {
+    const row = await this.transition(caller.tenantId, id, 'paused', ['active']);
+    await this.signal(id, 'pause', false); // best effort: pages check the status, so a lost signal only costs an idle pass
+    return toDto(row);
+  }
+
+  async resume(caller: Principal, id: string): Promise<SopDto> {
+    return toDto(await this.db.transaction(async (m) => {
+      const row = await this.transitionIn(m, caller.tenantId, id, 'active', ['paused']);
+      await this.signal(id, 'resume', true);
+      return row;
+    }));
+  }
+
+  /** Ends the SOP for good: open enrollments close and pending tasks are cancelled, with the reason. */
+  async archive(caller: Principal, id: string): Promise<SopDto> {
+    const row = await this.db.transaction(async (m) => {
+      const archived = await this.transitionIn(m, caller.tenantId, id, 'archived', ['draft', 'active', 'paused']);
+      await m.query(
+        `WITH closed AS (
+           UPDATE enrollments SET status = 'exited', closed_at = now(), close_reason = 'SOP archived', next_due_at = NULL
+            WHERE sop_id = $1 AND status = 'active' RETURNING id
+         )
+         UPDATE tasks SET status = 'cancelled', cancel_reason = 'SOP archived', finished_at = now()
+          WHERE sop_id = $1 AND status = 'pending'`,
+        [id],
+      );
+      return archived;
+    });
+    await this.signal(id, 'archive', false);
+    return toDto(row);
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    const row = await this.row(this.db, tenantId, id);
+    if (row.current_version !== null) throw conflict('SOP_PUBLISHED', 'A published SOP keeps its history: archive it instead.');
+    await this.db.query(`DELETE FROM sops WHERE tenant_id = $1 AND id = $2 AND current_version IS NULL`, [tenantId, id]);
+  }
+
+  async row(db: Queryable, tenantId: string, id: string, lock = ''): Promise<SopRow> {
+    const [row] = await db.query(`SELECT * FROM sops WHERE tenant_id = $1 AND id = $2 ${lock}`, [tenantId, id]);
+    if (!row) throw notFound('SOP', id);
+    return row;
+  }
+
+  /** Validates a definition against what the tenant has now: 422 SOP_INVALID naming each JSON path. */
+  async check(db: Queryable, tenantId: string, input: unknown, selfId?: string): Promise<SopDefinition> {
+    const [r] = await db.query(
+      `SELECT ARRAY(SELECT id FROM segments WHERE tenant_id = $1) AS segments,
+              ARRAY(SELECT id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL) AS users,
+              ARRAY(SELECT id FROM teams WHERE tenant_id = $1) AS teams,
+              ARRAY(SELECT id FROM tags WHERE tenant_id = $1) AS tags,
+              ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived') AS sops`,
+      [tenantId],
+    );
+    const ctx: SopContext = {
+      segmentIds: new Set(r.segments), userIds: new Set(r.users), teamIds: new Set(r.teams), tagIds: new Set(r.tags),
+      sopIds: new Set(r.sops), selfId, now: new Date(),
+    };
+    return validateSop(input, ctx);
+  }
+
+  /** A new immutable version from the working copy, unless it equals the current one. */
+  private async publish(m: Queryable, caller: Principal, sop: SopRow): Promise<SopRow> {
+    const [same] = await m.query(
+      `SELECT 1 FROM sop_versions WHERE sop_id = $1 AND version = $2 AND definition = $3::jsonb`,
+      [sop.id, sop.current_version, sop.definition],
+    );
+    if (same) return sop;
+    const refs = sopReferences(sop.definition);
+    const version = (sop.current_version ?? 0) + 1;
+    await m.query(
+      `INSERT INTO sop_versions (tenant_id, sop_id, version, definition, tag_ids, segment_ids, published_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [sop.tenant_id, sop.id, version, sop.definition, refs.tagIds, refs.segmentIds, caller.userId],
+    );
+    const [[row]] = await m.query(`UPDATE sops SET current_version = $2, updated_at = now() WHERE id = $1 RETURNING *`, [sop.id, version]);
+    return row;
+  }
+
+  private transition(tenantId: string, id: string, to: SopStatus, from: SopStatus[]): Promise<SopRow> {
+    return this.db.transaction((m) => this.transitionIn(m, tenantId, id, to, from));
+  }
+
+  /** Moves the status; repeating a transition answers the same SOP (idempotent); a wrong one is 409 naming the status. */
+  private async transitionIn(m: Queryable, tenantId: string, id: string, to: SopStatus, from: SopStatus[]): Promise<SopRow> {
+    const current = await this.row(m, tenantId, id, 'FOR UPDATE');
+    if (current.status === to) return current;
+    if (!from.includes(current.status)) {
+      throw conflict('SOP_STATUS_CONFLICT', `This SOP is ${current.status}; it can become ${to} only from ${from.join(' or ')}.`);
+    }
+    const [[row]] = await m.query(`UPDATE sops SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [id, to]);
+    return row;
+  }
+
+  /** Signals the SOP's dispatcher; `start` also starts it when it is not running (and must succeed). */
+  private async signal(sopId: string, signal: DispatcherSignal, start: boolean): Promise<void> {
+    const workflowId = workflowIds.sopDispatcher(sopId);
+    try {
+      await this.temporal.within<unknown>(5000, () => start
+        ? this.temporal.client.workflow.signalWithStart('sopDispatcherWorkflow', {
+          workflowId, taskQueue: this.temporal.taskQueue, args: [{ sopId }], signal, signalArgs: [],
+        })
+        : this.temporal.client.workflow.getHandle(workflowId).signal(signal));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError && !start) return;
+      if (start) throw new AppError('TEMPORAL_UNAVAILABLE', 503, `The SOP's dispatcher could not be started: ${(err as Error).message}`);
+      this.log.warn(`signal ${signal} to ${workflowId} failed: ${(err as Error).message}`);
+    }
+  }
+}

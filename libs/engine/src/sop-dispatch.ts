@@ -1,0 +1,291 @@
+/**
+ * The journey engine in SQL: enroll segment entrants in bulk, close enrollments whose exit
+ * conditions hold, and turn due enrollments into tasks a page at a time. Every write is keyed
+ * (enrollments by SOP, contact and segment entry; tasks by enrollment and step), so a retried
+ * activity changes nothing twice. The dispatcher workflow only decides when to call these.
+ */
+import {
+  BusinessCalendar, type CalendarOverride, compileTemplate, type DayPolicy, journeyDueWindow, type SopDefinition, type SopStep,
+} from '@sop/domain';
+import type { Queryable } from './queryable';
+
+export interface Transactional extends Queryable {
+  transaction<T>(run: (m: Queryable) => Promise<T>): Promise<T>;
+}
+
+/** Segment entries this recent are looked at again, in case a slower transaction committed a lower id. */
+const LATE_COMMIT_WINDOW = '5 minutes';
+
+interface ActiveSop {
+  id: string;
+  tenantId: string;
+  name: string;
+  status: string;
+  versionId: string;
+  definition: SopDefinition;
+}
+
+async function activeSop(db: Queryable, sopId: string, lock = ''): Promise<ActiveSop | null> {
+  const [row] = await db.query(
+    `SELECT s.id, s.tenant_id, s.name, s.status, v.id AS version_id, v.definition
+       FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+      WHERE s.id = $1 ${lock}`,
+    [sopId],
+  );
+  if (!row || row.status !== 'active') return null;
+  return { id: row.id, tenantId: row.tenant_id, name: row.name, status: row.status, versionId: row.version_id, definition: row.definition };
+}
+
+export async function loadCalendar(db: Queryable, tenantId: string): Promise<BusinessCalendar> {
+  const rows: CalendarOverride[] = await db.query(
+    `SELECT to_char(date, 'YYYY-MM-DD') AS date, working, name FROM calendar_overrides WHERE tenant_id = $1`, [tenantId]);
+  return new BusinessCalendar(rows);
+}
+
+/**
+ * Enrolls the journey's segment entrants not yet enrolled: one INSERT ... SELECT. A contact enters
+ * once per segment entry; with `reentry: never`, only if it was never enrolled in this SOP.
+ */
+export async function enrollEntrants(db: Transactional, sopId: string, now = new Date()): Promise<number> {
+  return db.transaction(async (m) => {
+    const sop = await activeSop(m, sopId, 'FOR UPDATE OF s');
+    if (!sop || sop.definition.kind !== 'journey' || !('segmentId' in sop.definition.audience)) return 0;
+    const rows: { max: string | null; n: number }[] = await m.query(
+      `WITH entrants AS (
+         INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+         SELECT m.tenant_id, $1, $2, m.contact_id, m.id, $5, $5
+           FROM segment_memberships m
+          WHERE m.segment_id = $3 AND m.exited_at IS NULL
+            AND (m.id > (SELECT enroll_cursor FROM sops WHERE id = $1) OR m.entered_at > $5::timestamptz - $6::interval)
+            AND ($4 OR NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id))
+         ON CONFLICT DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3) AS max, (SELECT count(*)::int FROM entrants) AS n`,
+      [sopId, sop.versionId, sop.definition.audience.segmentId, sop.definition.entry.reentry === 'afterExit', now, LATE_COMMIT_WINDOW],
+    );
+    if (rows[0].max) await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, $2) WHERE id = $1`, [sopId, rows[0].max]);
+    return rows[0].n;
+  });
+}
+
+/**
+ * Closes active enrollments whose exit conditions hold now (left the segment, tag added or removed)
+ * and cancels their pending tasks, with the reason. Replies and purchases arrive with the response
+ * ingest and are applied there.
+ */
+export async function applyExits(db: Transactional, sopId: string): Promise<number> {
+  return db.transaction(async (m) => {
+    const sop = await activeSop(m, sopId);
+    if (!sop) return 0;
+    const def = sop.definition;
+    const conditions: string[] = [];
+    const params: unknown[] = [sopId];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    for (const exit of def.policies.exitOn) {
+      if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
+        conditions.push(`WHEN NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
+          AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`);
+      } else if (exit.on === 'tagAdded' || exit.on === 'tagRemoved') {
+        const has = `EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = e.contact_id AND ct.tag_id = ${param(exit.tagId)})`;
+        conditions.push(exit.on === 'tagAdded' ? `WHEN ${has} THEN 'tag added'` : `WHEN NOT ${has} THEN 'tag removed'`);
+      }
+    }
+    if (!conditions.length) return 0;
+    const [{ n }] = await m.query(
+      `WITH exiting AS (
+         SELECT e.id, CASE ${conditions.join(' ')} END AS reason FROM enrollments e WHERE e.sop_id = $1 AND e.status = 'active'
+       ), closed AS (
+         UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = x.reason, next_due_at = NULL
+           FROM exiting x WHERE e.id = x.id AND x.reason IS NOT NULL RETURNING e.id, x.reason
+       ), cancelled AS (
+         UPDATE tasks t SET status = 'cancelled', cancel_reason = c.reason, finished_at = now()
+           FROM closed c WHERE t.enrollment_id = c.id AND t.status = 'pending' RETURNING 1
+       )
+       SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _`,
+      params,
+    );
+    return n;
+  });
+}
+
+export interface PageResult {
+  tasks: number;
+  rescheduled: number;
+  completed: number;
+  /** a full page was taken: there may be more due now */
+  more: boolean;
+}
+
+interface DueRow {
+  id: string;
+  contact_id: string;
+  next_step: number;
+  entered_at: Date;
+  definition: SopDefinition;
+  version_id: string;
+  contact: Record<string, unknown>;
+  timezone: string;
+  owner: { id: string; name: string; email: string } | null;
+}
+
+/**
+ * Takes up to `limit` enrollments due by `now` and, for each, either creates its step's task
+ * (rendered content, resolved executor, due window in the contact's zone) and moves it to the next
+ * step, or, when the step's window opens later, sets it to wake then. One transaction per page.
+ */
+export async function materializeDuePage(db: Transactional, sopId: string, now: Date, limit: number): Promise<PageResult> {
+  return db.transaction(async (m) => {
+    const sop = await activeSop(m, sopId, 'FOR SHARE OF s'); // a concurrent pause waits for this page, then stops the next
+    if (!sop) return { tasks: 0, rescheduled: 0, completed: 0, more: false };
+    const due: DueRow[] = await m.query(
+      `SELECT e.id, e.contact_id, e.next_step, e.entered_at, v.definition, v.id AS version_id, c.timezone,
+              json_build_object('name', c.name, 'externalId', c.external_id, 'phone', c.phone, 'email', c.email,
+                'timezone', c.timezone, 'attributes', c.attributes, 'orderCount', c.order_count,
+                'totalSpend', c.total_spend, 'lastOrderAt', c.last_order_at) AS contact,
+              CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name, 'email', u.email) END AS owner
+         FROM enrollments e
+         JOIN sop_versions v ON v.id = e.sop_version_id
+         JOIN contacts c ON c.id = e.contact_id
+         LEFT JOIN users u ON u.id = c.owner_id AND u.disabled_at IS NULL
+        WHERE e.sop_id = $1 AND e.status = 'active' AND e.next_due_at <= $2
+        ORDER BY e.next_due_at, e.id
+        LIMIT $3
+        FOR UPDATE OF e SKIP LOCKED`,
+      [sopId, now, limit],
+    );
+    if (!due.length) return { tasks: 0, rescheduled: 0, completed: 0, more: false };
+    const plan = new PagePlanner(sop, await loadCalendar(m, sop.tenantId), await executors(m, sop.tenantId), now);
+    due.forEach((row) => plan.add(row));
+    await plan.write(m);
+    return { ...plan.counts, more: due.length === limit };
+  });
+}
+
+/** When the dispatcher must next look at this SOP: its earliest due enrollment, or null. */
+export async function nextDueAt(db: Queryable, sopId: string): Promise<Date | null> {
+  const [row] = await db.query(
+    `SELECT min(next_due_at) AS at FROM enrollments WHERE sop_id = $1 AND status = 'active'`, [sopId]);
+  return row.at ?? null;
+}
+
+interface Executors {
+  users: Map<string, { name: string }>;
+  teams: Map<string, string[]>;
+}
+
+async function executors(db: Queryable, tenantId: string): Promise<Executors> {
+  const users: { id: string; name: string; team_id: string | null }[] = await db.query(
+    `SELECT id, name, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [tenantId]);
+  const teams = new Map<string, string[]>();
+  for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
+  return { users: new Map(users.map((u) => [u.id, { name: u.name }])), teams };
+}
+
+/** A stable number in [0, 1) for an id: deterministic choices (variants, round robin) survive retries. */
+function unitHash(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** Builds one page's writes in memory, then sends them as three set-based statements. */
+class PagePlanner {
+  readonly counts = { tasks: 0, rescheduled: 0, completed: 0 };
+  private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+  private readonly moves: unknown[][] = [[], [], [], []];
+  private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
+
+  constructor(
+    private readonly sop: ActiveSop,
+    private readonly calendar: BusinessCalendar,
+    private readonly people: Executors,
+    private readonly now: Date,
+  ) {}
+
+  add(row: DueRow): void {
+    const def = row.definition;
+    const step = def.steps[row.next_step];
+    if (!step) return this.move(row.id, row.next_step, null, 'completed');
+    const window = this.window(row, step);
+    if (window.dueAt > this.now) {
+      this.counts.rescheduled++;
+      return this.move(row.id, row.next_step, window.dueAt, 'active');
+    }
+    const executorId = this.executor(step, row);
+    const { name: variant, template } = this.variant(step, row.id);
+    const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
+      contact: row.contact, owner: row.owner, sop: { name: this.sop.name }, step: { name: step.name },
+      executor: executorId ? this.people.users.get(executorId) ?? null : null,
+    });
+    const t = this.tasks;
+    [row.version_id, row.next_step, row.id, row.contact_id, executorId, step.channel, content, variant,
+      JSON.stringify(step.content.materials), window.dueAt, window.dueUntil].forEach((v, i) => t[i].push(v));
+    this.counts.tasks++;
+    const next = def.steps[row.next_step + 1];
+    if (next) this.move(row.id, row.next_step + 1, this.window(row, next).dueAt, 'active');
+    else this.move(row.id, row.next_step + 1, null, 'completed');
+  }
+
+  async write(m: Queryable): Promise<void> {
+    const [versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants, materials, dueAts, dueUntils] = this.tasks;
+    if (versionIds.length) {
+      await m.query(
+        `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, executor_id, channel, content,
+                            variant, materials, due_at, due_until)
+         SELECT $1, $2, x.* FROM unnest($3::uuid[], $4::int[], $5::bigint[], $6::uuid[], $7::uuid[], $8::text[], $9::text[],
+                                       $10::text[], $11::jsonb[], $12::timestamptz[], $13::timestamptz[]) AS x
+         ON CONFLICT DO NOTHING`,
+        [this.sop.tenantId, this.sop.id, versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants,
+          materials, dueAts, dueUntils],
+      );
+    }
+    const [ids, nextSteps, nextDue, statuses] = this.moves;
+    await m.query(
+      `UPDATE enrollments e SET next_step = x.step, next_due_at = x.due, status = x.status,
+              closed_at = CASE WHEN x.status = 'completed' THEN now() END,
+              close_reason = CASE WHEN x.status = 'completed' THEN 'finished' END
+         FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::text[]) AS x(id, step, due, status)
+        WHERE e.id = x.id`,
+      [ids, nextSteps, nextDue, statuses],
+    );
+  }
+
+  private move(id: string, step: number, due: Date | null, status: 'active' | 'completed'): void {
+    [id, step, due, status].forEach((v, i) => this.moves[i].push(v));
+    if (status === 'completed') this.counts.completed++;
+  }
+
+  private window(row: DueRow, step: SopStep) {
+    const policy: DayPolicy = {
+      zone: row.timezone, calendar: this.calendar,
+      businessDaysOnly: row.definition.policies.businessDaysOnly, quietHours: row.definition.policies.quietHours,
+    };
+    return journeyDueWindow(row.entered_at, step.offsetDays ?? 0, step.window!, policy);
+  }
+
+  private executor(step: SopStep, row: DueRow): string | null {
+    const ex = step.executor;
+    if (ex.rule === 'contactOwner') return row.owner?.id ?? null;
+    if (ex.rule === 'user') return this.people.users.has(ex.userId) ? ex.userId : null;
+    if (ex.rule === 'roundRobin') {
+      const team = this.people.teams.get(ex.teamId) ?? [];
+      return team.length ? team[Math.floor(unitHash(row.id) * team.length)] : null;
+    }
+    return null; // groupOwner: journeys reach contacts, which have no group owner (validation refuses it)
+  }
+
+  private variant(step: SopStep, enrollmentId: string): { name: string | null; template: string } {
+    const variants = step.content.variants;
+    if (!variants) return { name: null, template: step.content.template };
+    let pick = unitHash(`variant:${enrollmentId}`) * variants.reduce((s, v) => s + v.weight, 0);
+    for (const v of variants) if ((pick -= v.weight) < 0) return { name: v.name, template: v.template };
+    return { name: variants[variants.length - 1].name, template: variants[variants.length - 1].template };
+  }
+
+  private render(key: string, template: string, scope: Parameters<ReturnType<typeof compileTemplate>>[0]): string {
+    let render = this.renderers.get(key);
+    if (!render) this.renderers.set(key, (render = compileTemplate(template)));
+    return render(scope);
+  }
+}

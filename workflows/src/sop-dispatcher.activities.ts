@@ -1,0 +1,22 @@
+/** The activities the SOP dispatcher calls; the worker implements them over Postgres. */
+export interface DispatchInput {
+  sopId: string;
+  /** the workflow's clock, so a time-skipping test and a replay see the same "now" as the workflow */
+  now: number;
+}
+
+export interface DispatchPage {
+  tasks: number;
+  rescheduled: number;
+  completed: number;
+  more: boolean;
+}
+
+export interface SopDispatcherActivities {
+  /** Enrolls new segment entrants and closes enrollments whose exit conditions hold. */
+  prepareDispatch(input: DispatchInput): Promise<{ enrolled: number; exited: number }>;
+  /** Creates the tasks of one page of due enrollments (one transaction); `more` when a full page was taken. */
+  materializePage(input: DispatchInput & { pageSize: number }): Promise<DispatchPage>;
+  /** Epoch ms of the earliest due enrollment, or null when none is waiting. */
+  nextDueAt(input: { sopId: string }): Promise<number | null>;
+}

@@ -1,0 +1,66 @@
+import {
+  condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo,
+} from '@temporalio/workflow';
+import type { SopDispatcherActivities } from './sop-dispatcher.activities';
+
+const { prepareDispatch, materializePage, nextDueAt } = proxyActivities<SopDispatcherActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface SopDispatcherInput {
+  sopId: string;
+  /** tasks per page; each page is one activity and one transaction */
+  pageSize?: number;
+  /** how long to sleep when nothing is due and no signal comes: new segment entrants are found then */
+  idlePollMs?: number;
+}
+
+export type DispatcherState = 'running' | 'paused' | 'archived';
+
+/** Something earlier may be due (new entrants, a changed SOP): look now. */
+export const wakeSignal = defineSignal('wake');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Ends the workflow after the current page. */
+export const archiveSignal = defineSignal('archive');
+export const dispatcherStatusQuery = defineQuery<{ state: DispatcherState; passes: number; tasks: number }>('status');
+
+/** Continue as new after this many passes, long before the history nears its limits. */
+export const PASSES_PER_RUN = 200;
+
+/**
+ * One per active SOP. Each pass enrolls new entrants, applies exits, materializes every due task in
+ * pages, then sleeps until the next enrollment is due (or a signal wakes it). Pausing stops between
+ * pages; the database's SOP status is the source of truth, so a page never runs for a paused SOP.
+ */
+export async function sopDispatcherWorkflow(input: SopDispatcherInput): Promise<{ archived: boolean }> {
+  const pageSize = input.pageSize ?? 1000;
+  const idlePollMs = input.idlePollMs ?? 5 * 60_000;
+  // Signal handlers change this object; reading through it keeps TypeScript from narrowing stale values.
+  const run = { state: 'running' as DispatcherState, woken: false, tasks: 0, passes: 0 };
+  setHandler(wakeSignal, () => void (run.woken = true));
+  setHandler(pauseSignal, () => void (run.state = run.state === 'archived' ? 'archived' : 'paused'));
+  setHandler(resumeSignal, () => void (run.state = run.state === 'paused' ? 'running' : run.state));
+  setHandler(archiveSignal, () => void (run.state = 'archived'));
+  setHandler(dispatcherStatusQuery, () => ({ state: run.state, passes: run.passes, tasks: run.tasks }));
+
+  while (run.passes < PASSES_PER_RUN && !workflowInfo().continueAsNewSuggested) {
+    await condition(() => run.state !== 'paused');
+    if (run.state === 'archived') return { archived: true };
+    run.woken = false;
+    run.passes++;
+    const now = Date.now();
+    await prepareDispatch({ sopId: input.sopId, now });
+    for (let more = true; more && run.state === 'running';) {
+      const page = await materializePage({ sopId: input.sopId, now, pageSize });
+      run.tasks += page.tasks;
+      more = page.more;
+    }
+    const next = await nextDueAt({ sopId: input.sopId });
+    const sleepMs = Math.min(idlePollMs, next === null ? idlePollMs : next - Date.now());
+    if (sleepMs > 0) await condition(() => run.woken || run.state !== 'running', sleepMs);
+  }
+  if (run.state === 'archived') return { archived: true };
+  return continueAsNew<typeof sopDispatcherWorkflow>(input);
+}
