@@ -12,6 +12,8 @@ export interface SopDispatcherInput {
   sopId: string;
   /** tasks per page; each page is one activity and one transaction */
   pageSize?: number;
+  /** pages materialized at once (rows are claimed with SKIP LOCKED, so pages never overlap) */
+  parallelPages?: number;
   /** how long to sleep when nothing is due and no signal comes: new segment entrants are found then */
   idlePollMs?: number;
 }
@@ -35,7 +37,8 @@ export const PASSES_PER_RUN = 200;
  * pages; the database's SOP status is the source of truth, so a page never runs for a paused SOP.
  */
 export async function sopDispatcherWorkflow(input: SopDispatcherInput): Promise<{ archived: boolean }> {
-  const pageSize = input.pageSize ?? 1000;
+  const pageSize = input.pageSize ?? 2000;
+  const parallelPages = input.parallelPages ?? 2;
   const idlePollMs = input.idlePollMs ?? 5 * 60_000;
   // Signal handlers change this object; reading through it keeps TypeScript from narrowing stale values.
   const run = { state: 'running' as DispatcherState, woken: false, tasks: 0, passes: 0 };
@@ -53,9 +56,9 @@ export async function sopDispatcherWorkflow(input: SopDispatcherInput): Promise<
     const now = Date.now();
     await prepareDispatch({ sopId: input.sopId, now });
     for (let more = true; more && run.state === 'running';) {
-      const page = await materializePage({ sopId: input.sopId, now, pageSize });
-      run.tasks += page.tasks;
-      more = page.more;
+      const pages = await Promise.all(Array.from({ length: parallelPages }, () => materializePage({ sopId: input.sopId, now, pageSize })));
+      run.tasks += pages.reduce((sum, page) => sum + page.tasks, 0);
+      more = pages.some((page) => page.more);
     }
     const next = await nextDueAt({ sopId: input.sopId });
     const sleepMs = Math.min(idlePollMs, next === null ? idlePollMs : next - Date.now());

@@ -5,7 +5,7 @@
  * activity changes nothing twice. The dispatcher workflow only decides when to call these.
  */
 import {
-  BusinessCalendar, type CalendarOverride, compileTemplate, type DayPolicy, journeyDueWindow, type SopDefinition, type SopStep,
+  BusinessCalendar, type CalendarOverride, compileTemplate, type DayPolicy, type DueWindow, journeyDueWindow, type SopDefinition, type SopStep,
 } from '@sop/domain';
 import type { Queryable } from './queryable';
 
@@ -43,6 +43,28 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
 }
 
 /**
+ * $1 SOP, $2 version, $3 segment, $4 now, $5 late-commit window. With `reentry: never` a contact ever
+ * enrolled is left out by an anti-join (planned as a hash anti-join over this SOP's rows, read once).
+ */
+export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED (
+   SELECT m.tenant_id, m.contact_id, m.id
+     FROM segment_memberships m
+    WHERE m.segment_id = $3 AND m.exited_at IS NULL
+      AND (m.id > (SELECT enroll_cursor FROM sops WHERE id = $1) OR m.entered_at > $4::timestamptz - $5::interval)
+      ${reentry ? '' : 'AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id)'}
+    -- The sort reads every candidate before the first insert, so the anti-join never scans rows this statement
+    -- inserts (with stale statistics the planner may scan enrollments; that would turn quadratic); it also
+    -- feeds the unique index in key order.
+    ORDER BY m.contact_id
+ ), entrants AS (
+   INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+   SELECT tenant_id, $1, $2, contact_id, id, $4, $4 FROM candidates
+   ON CONFLICT DO NOTHING
+   RETURNING 1
+ )
+ SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3) AS max, (SELECT count(*)::int FROM entrants) AS n`;
+
+/**
  * Enrolls the journey's segment entrants not yet enrolled: one INSERT ... SELECT. A contact enters
  * once per segment entry; with `reentry: never`, only if it was never enrolled in this SOP.
  */
@@ -50,20 +72,8 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
   return db.transaction(async (m) => {
     const sop = await activeSop(m, sopId, 'FOR UPDATE OF s');
     if (!sop || sop.definition.kind !== 'journey' || !('segmentId' in sop.definition.audience)) return 0;
-    const rows: { max: string | null; n: number }[] = await m.query(
-      `WITH entrants AS (
-         INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
-         SELECT m.tenant_id, $1, $2, m.contact_id, m.id, $5, $5
-           FROM segment_memberships m
-          WHERE m.segment_id = $3 AND m.exited_at IS NULL
-            AND (m.id > (SELECT enroll_cursor FROM sops WHERE id = $1) OR m.entered_at > $5::timestamptz - $6::interval)
-            AND ($4 OR NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id))
-         ON CONFLICT DO NOTHING
-         RETURNING 1
-       )
-       SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3) AS max, (SELECT count(*)::int FROM entrants) AS n`,
-      [sopId, sop.versionId, sop.definition.audience.segmentId, sop.definition.entry.reentry === 'afterExit', now, LATE_COMMIT_WINDOW],
-    );
+    const rows: { max: string | null; n: number }[] = await m.query(enrollSql(sop.definition.entry.reentry === 'afterExit'),
+      [sopId, sop.versionId, sop.definition.audience.segmentId, now, LATE_COMMIT_WINDOW]);
     if (rows[0].max) await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, $2) WHERE id = $1`, [sopId, rows[0].max]);
     return rows[0].n;
   });
@@ -122,11 +132,17 @@ interface DueRow {
   contact_id: string;
   next_step: number;
   entered_at: Date;
-  definition: SopDefinition;
   version_id: string;
-  contact: Record<string, unknown>;
   timezone: string;
-  owner: { id: string; name: string; email: string } | null;
+  name: string;
+  external_id: string;
+  phone: string | null;
+  email: string | null;
+  attributes: Record<string, unknown>;
+  order_count: number;
+  total_spend: string;
+  last_order_at: Date | null;
+  owner_id: string | null;
 }
 
 /**
@@ -139,15 +155,9 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
     const sop = await activeSop(m, sopId, 'FOR SHARE OF s'); // a concurrent pause waits for this page, then stops the next
     if (!sop) return { tasks: 0, rescheduled: 0, completed: 0, more: false };
     const due: DueRow[] = await m.query(
-      `SELECT e.id, e.contact_id, e.next_step, e.entered_at, v.definition, v.id AS version_id, c.timezone,
-              json_build_object('name', c.name, 'externalId', c.external_id, 'phone', c.phone, 'email', c.email,
-                'timezone', c.timezone, 'attributes', c.attributes, 'orderCount', c.order_count,
-                'totalSpend', c.total_spend, 'lastOrderAt', c.last_order_at) AS contact,
-              CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id, 'name', u.name, 'email', u.email) END AS owner
-         FROM enrollments e
-         JOIN sop_versions v ON v.id = e.sop_version_id
-         JOIN contacts c ON c.id = e.contact_id
-         LEFT JOIN users u ON u.id = c.owner_id AND u.disabled_at IS NULL
+      `SELECT e.id, e.contact_id, e.next_step, e.entered_at, e.sop_version_id AS version_id, c.timezone, c.name, c.external_id,
+              c.phone, c.email, c.attributes, c.order_count, c.total_spend, c.last_order_at, c.owner_id
+         FROM enrollments e JOIN contacts c ON c.id = e.contact_id
         WHERE e.sop_id = $1 AND e.status = 'active' AND e.next_due_at <= $2
         ORDER BY e.next_due_at, e.id
         LIMIT $3
@@ -155,7 +165,7 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
       [sopId, now, limit],
     );
     if (!due.length) return { tasks: 0, rescheduled: 0, completed: 0, more: false };
-    const plan = new PagePlanner(sop, await loadCalendar(m, sop.tenantId), await executors(m, sop.tenantId), now);
+    const plan = new PagePlanner(sop, await pageContext(m, sop), now);
     due.forEach((row) => plan.add(row));
     await plan.write(m);
     return { ...plan.counts, more: due.length === limit };
@@ -169,17 +179,28 @@ export async function nextDueAt(db: Queryable, sopId: string): Promise<Date | nu
   return row.at ?? null;
 }
 
-interface Executors {
-  users: Map<string, { name: string }>;
+/** What a page needs besides its rows, read once: versions, the calendar, the tenant's active users and teams. */
+interface PageContext {
+  versions: Map<string, SopDefinition>;
+  calendar: BusinessCalendar;
+  users: Map<string, { name: string; email: string }>;
   teams: Map<string, string[]>;
 }
 
-async function executors(db: Queryable, tenantId: string): Promise<Executors> {
-  const users: { id: string; name: string; team_id: string | null }[] = await db.query(
-    `SELECT id, name, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [tenantId]);
+async function pageContext(db: Queryable, sop: ActiveSop): Promise<PageContext> {
+  const [versions, users]: [{ id: string; definition: SopDefinition }[], { id: string; name: string; email: string; team_id: string | null }[]] =
+    await Promise.all([
+      db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]),
+      db.query(`SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [sop.tenantId]),
+    ]);
   const teams = new Map<string, string[]>();
   for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
-  return { users: new Map(users.map((u) => [u.id, { name: u.name }])), teams };
+  return {
+    versions: new Map(versions.map((v) => [v.id, v.definition])),
+    calendar: await loadCalendar(db, sop.tenantId),
+    users: new Map(users.map((u) => [u.id, { name: u.name, email: u.email }])),
+    teams,
+  };
 }
 
 /** A stable number in [0, 1) for an id: deterministic choices (variants, round robin) survive retries. */
@@ -194,20 +215,20 @@ class PagePlanner {
   readonly counts = { tasks: 0, rescheduled: 0, completed: 0 };
   private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   private readonly moves: unknown[][] = [[], [], [], []];
+  private readonly windows = new Map<string, DueWindow>();
   private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
 
   constructor(
     private readonly sop: ActiveSop,
-    private readonly calendar: BusinessCalendar,
-    private readonly people: Executors,
+    private readonly ctx: PageContext,
     private readonly now: Date,
   ) {}
 
   add(row: DueRow): void {
-    const def = row.definition;
+    const def = this.ctx.versions.get(row.version_id)!;
     const step = def.steps[row.next_step];
     if (!step) return this.move(row.id, row.next_step, null, 'completed');
-    const window = this.window(row, step);
+    const window = this.window(row, def, row.next_step);
     if (window.dueAt > this.now) {
       this.counts.rescheduled++;
       return this.move(row.id, row.next_step, window.dueAt, 'active');
@@ -215,15 +236,20 @@ class PagePlanner {
     const executorId = this.executor(step, row);
     const { name: variant, template } = this.variant(step, row.id);
     const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
-      contact: row.contact, owner: row.owner, sop: { name: this.sop.name }, step: { name: step.name },
-      executor: executorId ? this.people.users.get(executorId) ?? null : null,
+      contact: {
+        name: row.name, externalId: row.external_id, phone: row.phone, email: row.email, timezone: row.timezone,
+        attributes: row.attributes, orderCount: row.order_count, totalSpend: Number(row.total_spend), lastOrderAt: row.last_order_at,
+      },
+      owner: row.owner_id ? this.ctx.users.get(row.owner_id) ?? null : null,
+      sop: { name: this.sop.name }, step: { name: step.name },
+      executor: executorId ? this.ctx.users.get(executorId) ?? null : null,
     });
     const t = this.tasks;
     [row.version_id, row.next_step, row.id, row.contact_id, executorId, step.channel, content, variant,
       JSON.stringify(step.content.materials), window.dueAt, window.dueUntil].forEach((v, i) => t[i].push(v));
     this.counts.tasks++;
     const next = def.steps[row.next_step + 1];
-    if (next) this.move(row.id, row.next_step + 1, this.window(row, next).dueAt, 'active');
+    if (next) this.move(row.id, row.next_step + 1, this.window(row, def, row.next_step + 1).dueAt, 'active');
     else this.move(row.id, row.next_step + 1, null, 'completed');
   }
 
@@ -256,20 +282,29 @@ class PagePlanner {
     if (status === 'completed') this.counts.completed++;
   }
 
-  private window(row: DueRow, step: SopStep) {
-    const policy: DayPolicy = {
-      zone: row.timezone, calendar: this.calendar,
-      businessDaysOnly: row.definition.policies.businessDaysOnly, quietHours: row.definition.policies.quietHours,
-    };
-    return journeyDueWindow(row.entered_at, step.offsetDays ?? 0, step.window!, policy);
+  /**
+   * Enrollments made in one pass share their entry instant, so a page needs few distinct windows:
+   * each is computed once per (version, step, zone, entry instant).
+   */
+  private window(row: DueRow, def: SopDefinition, stepIndex: number): DueWindow {
+    const key = `${row.version_id}|${stepIndex}|${row.timezone}|${row.entered_at.getTime()}`;
+    let window = this.windows.get(key);
+    if (!window) {
+      const step = def.steps[stepIndex];
+      const policy: DayPolicy = {
+        zone: row.timezone, calendar: this.ctx.calendar, businessDaysOnly: def.policies.businessDaysOnly, quietHours: def.policies.quietHours,
+      };
+      this.windows.set(key, (window = journeyDueWindow(row.entered_at, step.offsetDays ?? 0, step.window!, policy)));
+    }
+    return window;
   }
 
   private executor(step: SopStep, row: DueRow): string | null {
     const ex = step.executor;
-    if (ex.rule === 'contactOwner') return row.owner?.id ?? null;
-    if (ex.rule === 'user') return this.people.users.has(ex.userId) ? ex.userId : null;
+    if (ex.rule === 'contactOwner') return row.owner_id && this.ctx.users.has(row.owner_id) ? row.owner_id : null;
+    if (ex.rule === 'user') return this.ctx.users.has(ex.userId) ? ex.userId : null;
     if (ex.rule === 'roundRobin') {
-      const team = this.people.teams.get(ex.teamId) ?? [];
+      const team = this.ctx.teams.get(ex.teamId) ?? [];
       return team.length ? team[Math.floor(unitHash(row.id) * team.length)] : null;
     }
     return null; // groupOwner: journeys reach contacts, which have no group owner (validation refuses it)

@@ -50,7 +50,8 @@ export class Sops1764374400000 implements MigrationInterface {
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         tenant_id uuid NOT NULL,
         sop_id uuid NOT NULL,
-        sop_version_id uuid NOT NULL REFERENCES sop_versions(id) ON DELETE CASCADE,
+        -- no foreign key: versions are immutable and go only with their SOP, whose key cascades
+        sop_version_id uuid NOT NULL,
         contact_id uuid NOT NULL,
         -- which entry this is: the segment membership (one entry into the segment) that caused it
         entry_no bigint NOT NULL,
@@ -75,7 +76,9 @@ export class Sops1764374400000 implements MigrationInterface {
         sop_id uuid NOT NULL,
         sop_version_id uuid NOT NULL,
         step_index int NOT NULL,
-        enrollment_id bigint REFERENCES enrollments(id) ON DELETE SET NULL,
+        -- no foreign key (its check would cost every materialized task): enrollments and tasks are written
+        -- together by the engine and removed together with their contact or SOP
+        enrollment_id bigint,
         -- recurring occurrence or broadcast send time; null for journey tasks
         occurrence timestamptz(3),
         contact_id uuid,

@@ -26,12 +26,19 @@ export const CN_CALENDAR_YEARS = { first: 2004, last: 2026 } as const;
  */
 export class BusinessCalendar {
   private readonly overrides: Map<string, CalendarOverride>;
+  private readonly known = new Map<string, DayInfo>();
 
   constructor(overrides: readonly CalendarOverride[] = []) {
     this.overrides = new Map(overrides.map((o) => [o.date, o]));
   }
 
   day(date: string): DayInfo {
+    let info = this.known.get(date);
+    if (!info) this.known.set(date, (info = this.lookUp(date)));
+    return info;
+  }
+
+  private lookUp(date: string): DayInfo {
     const own = this.overrides.get(date);
     if (own) return { date, working: own.working, name: own.name ?? '', source: 'tenant' };
     const year = Number(date.slice(0, 4));
