@@ -208,10 +208,10 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     expect((await t.admin.get('/api/calendar/days?from=yesterday&to=2026-01-01')).body.details[0].path).toBe('from');
   });
 
-  it('keeps recurring and broadcast SOPs to design and forecast until the engine runs them', async () => {
+  it('runs a recurring morning report on a Temporal Schedule: one task per group per occurrence', async () => {
     const t = await signupTenant(ctx.http);
     const { owner } = await setup(t);
-    await t.admin.post('/api/groups', { name: 'VIP 群 1', ownerId: owner.id });
+    const vip1 = (await t.admin.post('/api/groups', { name: 'VIP 群 1', ownerId: owner.id })).body;
     await t.admin.post('/api/groups', { name: 'VIP 群 2', ownerId: owner.id });
     const report = (await t.admin.post('/api/sops', { name: 'Morning report 早报', definition: {
       kind: 'recurring', audience: { groups: {} }, schedule: { rrule: 'FREQ=DAILY;BYHOUR=8;BYMINUTE=30' },
@@ -219,12 +219,63 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
         executor: { rule: 'groupOwner' } }],
       policies: { businessDaysOnly: false, executorDailyCapacity: 1 },
     } })).body;
-    expect(report.kind).toBe('recurring');
     const forecast = (await t.admin.get(`/api/sops/${report.id}/forecast`)).body;
     expect(forecast.reach).toBe(2);
     expect(forecast.days.length).toBeGreaterThanOrEqual(29);
     expect(forecast.days[1]).toMatchObject({ executorId: owner.id, tasks: 2, overCapacity: true });
-    expect(forecast.overCapacityDays.length).toBe(forecast.days.length);
-    expect((await t.admin.post(`/api/sops/${report.id}/activate`)).body.code).toBe('SOP_KIND_NOT_RUNNABLE');
+
+    expect((await t.admin.post(`/api/sops/${report.id}/activate`)).body.status).toBe('active');
+    const schedule = client.schedule.getHandle(workflowIds.sopSchedule(report.id));
+    const described = await schedule.describe();
+    expect(described.spec.timezone).toBe('Asia/Shanghai');
+    expect(described.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 8, end: 8, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'sopOccurrenceWorkflow' });
+
+    // A firing, and the same firing again (as after a restart): each group gets its one task.
+    const occurrence = described.info.nextActionTimes[0].getTime();
+    for (const run of [1, 2]) {
+      const result = await client.workflow.execute('sopOccurrenceWorkflow', {
+        taskQueue: ctx.stack.taskQueue, workflowId: `occurrence-${report.id}-${run}`, args: [{ sopId: report.id, occurrence }],
+      });
+      expect(result).toEqual({ occurrence, tasks: run === 1 ? 2 : 0 });
+    }
+    const tasks = await ctx.stack.db.query(`SELECT group_id, executor_id, content, due_at, due_until FROM tasks WHERE sop_id = $1 ORDER BY content`, [report.id]);
+    expect(tasks).toHaveLength(2);
+    expect(tasks[0]).toMatchObject({ group_id: vip1.id, executor_id: owner.id, content: 'VIP 群 1 早报' });
+    expect(tasks[0].due_until.getTime() - tasks[0].due_at.getTime()).toBe(3_600_000);
+    const skipped = await client.workflow.execute('sopOccurrenceWorkflow', {
+      taskQueue: ctx.stack.taskQueue, workflowId: `occurrence-${report.id}-odd`, args: [{ sopId: report.id, occurrence: occurrence + 60_000 }],
+    });
+    expect(skipped).toMatchObject({ tasks: 0, skipped: 'not an occurrence of the rule' });
+    if (process.env.RECORD_HISTORIES) saveHistory('sopOccurrenceWorkflow', await client.workflow.getHandle(`occurrence-${report.id}-1`).fetchHistory());
+
+    await t.admin.post(`/api/sops/${report.id}/pause`);
+    expect((await schedule.describe()).state.paused).toBe(true);
+    await t.admin.post(`/api/sops/${report.id}/resume`);
+    expect((await schedule.describe()).state.paused).toBe(false);
+    await t.admin.patch(`/api/sops/${report.id}`, { definition: { ...report.definition, schedule: { rrule: 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=19;BYMINUTE=0' } } });
+    expect((await schedule.describe()).spec.calendars?.[0]).toMatchObject({ dayOfWeek: [{ start: 'FRIDAY', end: 'FRIDAY', step: 1 }] });
+    await t.admin.post(`/api/sops/${report.id}/archive`);
+    await expect(schedule.describe()).rejects.toThrow();
+  });
+
+  it('sends a broadcast once at its time to a snapshot of the segment, and refuses edits after activation', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags, owner, segment } = await setup(t);
+    for (const n of [1, 2, 3]) await t.admin.post('/api/contacts', { externalId: `b${n}`, name: `客户${n}`, ownerId: owner.id, tags: [tags.intentHigh.id] });
+    const sendAt = new Date(Date.now() + 1500).toISOString();
+    const broadcast = (await t.admin.post('/api/sops', { name: 'Double 11 双十一', definition: {
+      kind: 'broadcast', audience: { segmentId: segment.id }, sendAt,
+      steps: [{ name: 'Announce', dueWithinMinutes: 240, channel: 'wecom_chat', content: { template: '{{ contact.name }}：双十一活动开始了' },
+        executor: { rule: 'contactOwner' } }],
+    } })).body;
+    expect((await t.admin.post(`/api/sops/${broadcast.id}/activate`)).body.status).toBe('active');
+    expect((await t.admin.patch(`/api/sops/${broadcast.id}`, { definition: broadcast.definition })).body.code).toBe('BROADCAST_PUBLISHED');
+    const handle = client.workflow.getHandle(workflowIds.sopBroadcast(broadcast.id));
+    expect(await handle.result()).toEqual({ tasks: 3, cancelled: false });
+    const tasks = await ctx.stack.db.query(`SELECT content, due_at, occurrence FROM tasks WHERE sop_id = $1 ORDER BY content`, [broadcast.id]);
+    expect(tasks.map((r: { content: string }) => r.content)).toEqual(['客户1：双十一活动开始了', '客户2：双十一活动开始了', '客户3：双十一活动开始了']);
+    expect(tasks[0].occurrence).toEqual(new Date(sendAt));
+    if (process.env.RECORD_HISTORIES) saveHistory('sopBroadcastWorkflow', await handle.fetchHistory());
   });
 });

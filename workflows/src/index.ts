@@ -2,6 +2,8 @@
 export * from './round-trip.workflow';
 export * from './silence-sweep.workflow';
 export * from './sop-dispatcher.workflow';
+export * from './sop-occurrence.workflow';
 export type * from './round-trip.activities';
 export type * from './silence-sweep.activities';
 export type * from './sop-dispatcher.activities';
+export type * from './sop-occurrence.activities';

@@ -5,3 +5,4 @@ export * from './computed-tags';
 export * from './contacts-changed';
 export * from './silence-sweep';
 export * from './sop-dispatch';
+export * from './sop-occurrence';

@@ -204,7 +204,7 @@ async function pageContext(db: Queryable, sop: ActiveSop): Promise<PageContext> 
 }
 
 /** A stable number in [0, 1) for an id: deterministic choices (variants, round robin) survive retries. */
-function unitHash(key: string): number {
+export function unitHash(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
   return (h >>> 0) / 2 ** 32;

@@ -18,6 +18,10 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
 export const workflowIds = {
   roundTrip: (roundTripId: string) => `round-trip/${roundTripId}`,
   sopDispatcher: (sopId: string) => `sop-dispatcher/${sopId}`,
+  sopBroadcast: (sopId: string) => `sop-broadcast/${sopId}`,
+  /** a recurring SOP's Schedule; each firing's workflow id is this plus the firing time */
+  sopSchedule: (sopId: string) => `sop-recurring/${sopId}`,
+  sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';

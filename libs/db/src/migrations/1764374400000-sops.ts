@@ -67,7 +67,8 @@ export class Sops1764374400000 implements MigrationInterface {
         CONSTRAINT enrollments_contact_fk FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
       );
       CREATE UNIQUE INDEX enrollments_one_active_key ON enrollments (sop_id, contact_id) WHERE status = 'active';
-      CREATE INDEX enrollments_due_idx ON enrollments (sop_id, next_due_at) WHERE status = 'active';
+      -- pages take the earliest due first: (next_due_at, id) in index order, no sort of every due row
+      CREATE INDEX enrollments_due_idx ON enrollments (sop_id, next_due_at, id) WHERE status = 'active';
       CREATE INDEX enrollments_contact_idx ON enrollments (contact_id) WHERE status = 'active';
 
       CREATE TABLE tasks (
@@ -109,6 +110,13 @@ export class Sops1764374400000 implements MigrationInterface {
       CREATE INDEX tasks_sop_idx ON tasks (sop_id, status);
       CREATE INDEX tasks_contact_idx ON tasks (contact_id, due_at) WHERE contact_id IS NOT NULL;
 
+      -- a broadcast's audience, taken once when it starts
+      CREATE TABLE broadcast_recipients (
+        sop_id uuid NOT NULL REFERENCES sops(id) ON DELETE CASCADE,
+        contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        PRIMARY KEY (sop_id, contact_id)
+      );
+
       CREATE TABLE calendar_overrides (
         tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
         date date NOT NULL,
@@ -122,6 +130,6 @@ export class Sops1764374400000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP INDEX segment_memberships_segment_idx; DROP TABLE calendar_overrides, tasks, enrollments, sop_versions, sops`);
+    await db.query(`DROP INDEX segment_memberships_segment_idx; DROP TABLE calendar_overrides, broadcast_recipients, tasks, enrollments, sop_versions, sops`);
   }
 }

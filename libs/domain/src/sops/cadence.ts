@@ -127,3 +127,39 @@ export function occurrencesBetween(rule: string, zone: string, from: Date, to: D
     .map((d) => toInstant(d, zone))
     .filter((d) => d >= from && d < to);
 }
+
+/** A Temporal Schedule calendar entry (the shape of @temporalio/client's CalendarSpec, kept free of the SDK here). */
+export interface ScheduleCalendar {
+  hour: number[];
+  minute: number[];
+  dayOfWeek?: string[];
+  dayOfMonth?: number[];
+  month?: string[];
+}
+
+const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+
+/**
+ * The Temporal Schedule calendar that fires at every occurrence of a (validated) RRULE: its BY-parts
+ * as calendar fields. Parts a calendar cannot say (INTERVAL, COUNT, UNTIL, BYSETPOS) make it fire more
+ * often; each firing then checks `isOccurrence` and skips the extra ones.
+ */
+export function scheduleCalendar(rule: string, zone: string, anchor: Date): ScheduleCalendar {
+  const o = parseRecurrence(rule, anchor, zone).options;
+  const calendar: ScheduleCalendar = { hour: o.byhour ?? [], minute: o.byminute ?? [] };
+  if (o.byweekday?.length) calendar.dayOfWeek = o.byweekday.map((d) => WEEKDAYS[d]);
+  else if (o.freq === Frequency.WEEKLY) calendar.dayOfWeek = [WEEKDAYS[(DateTime.fromJSDate(anchor, { zone }).weekday + 6) % 7]];
+  if (o.bymonthday?.length) calendar.dayOfMonth = o.bymonthday.filter((d) => d > 0);
+  else if ((o.freq === Frequency.MONTHLY || o.freq === Frequency.YEARLY) && !o.byweekday?.length) calendar.dayOfMonth = [DateTime.fromJSDate(anchor, { zone }).day];
+  if (o.bymonth?.length) calendar.month = o.bymonth.map((m) => MONTHS[m - 1]);
+  else if (o.freq === Frequency.YEARLY) calendar.month = [MONTHS[DateTime.fromJSDate(anchor, { zone }).month - 1]];
+  return calendar;
+}
+
+/** Whether `at` (to the minute) is an occurrence of the rule anchored at `anchor`. */
+export function isOccurrence(rule: string, zone: string, anchor: Date, at: Date): boolean {
+  const minute = 60_000;
+  return occurrencesBetween(rule, zone, new Date(at.getTime() - minute), new Date(at.getTime() + minute), anchor)
+    .some((d) => Math.abs(d.getTime() - at.getTime()) < minute);
+}

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SopForecastService } from './sop-forecast.service';
+import { SopRuntime } from './sop-runtime.service';
 import { SopsController } from './sops.controller';
 import { SopsService } from './sops.service';
 
-@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService], exports: [SopsService] })
+@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService, SopRuntime], exports: [SopsService] })
 export class SopsModule {}

@@ -1,13 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, conflict, notFound, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
+import { conflict, notFound, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
-import { workflowIds } from '@sop/temporal';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
-import { TemporalService } from '../../temporal/temporal.module';
+import { type RunningSop, SopRuntime } from './sop-runtime.service';
 import type { CreateSopDto, SopDetailDto, SopDto, SopStatus, UpdateSopDto } from './sops.dto';
 
 interface SopRow {
@@ -22,12 +20,6 @@ const toDto = (r: SopRow): SopDto => ({
 
 const nameTaken = (name: string) => () => taken('SOP_NAME_TAKEN', `An SOP named "${name}" already exists.`, 'name');
 
-/** Signals of sopDispatcherWorkflow (workflows/src/sop-dispatcher.workflow.ts). */
-type DispatcherSignal = 'wake' | 'pause' | 'resume' | 'archive';
-
-/** The kinds the engine runs today; the others can be designed, validated and forecast, not yet activated. */
-const RUNNABLE_KINDS = ['journey'];
-
 /**
  * SOP lifecycle: drafts are edited freely; activation validates again (what a draft refers to may have
  * gone), publishes an immutable version and starts the SOP's dispatcher workflow; editing an active
@@ -36,11 +28,9 @@ const RUNNABLE_KINDS = ['journey'];
  */
 @Injectable()
 export class SopsService {
-  private readonly log = new Logger(SopsService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly temporal: TemporalService,
+    private readonly runtime: SopRuntime,
   ) {}
 
   async create(caller: Principal, dto: CreateSopDto): Promise<SopDto> {
@@ -88,6 +78,9 @@ export class SopsService {
       this.db.transaction(async (m) => {
         const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
         if (current.status === 'archived') throw conflict('SOP_ARCHIVED', 'An archived SOP cannot be edited; copy it into a new SOP.');
+        if (current.kind === 'broadcast' && current.current_version !== null && dto.definition !== undefined) {
+          throw conflict('BROADCAST_PUBLISHED', 'A broadcast cannot change once activated: archive it (which cancels what is left) and create a new one.');
+        }
         let def = current.definition;
         if (dto.definition !== undefined) {
           def = await this.check(m, caller.tenantId, dto.definition, id);
@@ -102,12 +95,13 @@ export class SopsService {
           [caller.tenantId, id, dto.name?.trim() ?? current.name, dto.description ?? current.description, def.kind, def,
             refs.tagIds, refs.segmentIds],
         );
-        const live = current.status === 'active' || current.status === 'paused';
-        return { row: live && dto.definition !== undefined ? await this.publish(m, caller, saved) : saved, published: live };
+        const live = (current.status === 'active' || current.status === 'paused') && dto.definition !== undefined;
+        const row = live ? await this.publish(m, caller, saved) : saved;
+        if (live) await this.runtime.apply(await this.running(m, row), 'edit'); // a Schedule must follow its new rule
+        return { row, published: live };
       }),
     );
-    if (published && row.status === 'active') await this.signal(row.id, 'wake', false);
-    return toDto(row);
+    return toDto(published ? await this.row(this.db, caller.tenantId, id) : row);
   }
 
   /** Publishes the working copy (when it differs from the current version) and starts the dispatcher. Repeating it changes nothing. */
@@ -117,28 +111,25 @@ export class SopsService {
       if (current.status === 'active') return current;
       if (current.status === 'archived') throw conflict('SOP_ARCHIVED', 'An archived SOP cannot be activated again.');
       if (current.status === 'paused') throw conflict('SOP_PAUSED', 'This SOP is paused: resume it instead.');
-      if (!RUNNABLE_KINDS.includes(current.kind)) {
-        throw conflict('SOP_KIND_NOT_RUNNABLE', `${current.kind} SOPs cannot be activated yet: the engine runs journeys today.`);
-      }
       await this.check(m, caller.tenantId, current.definition, id); // what it refers to may have changed since it was saved
-      const published = await this.publish(m, caller, current);
+      await this.publish(m, caller, current);
       const [[active]]: SopRow[][] = await m.query(`UPDATE sops SET status = 'active', updated_at = now() WHERE id = $1 RETURNING *`, [id]);
-      await this.signal(id, 'wake', true); // inside the transaction: if Temporal refuses, nothing is kept
-      return { ...active, current_version: published.current_version };
+      await this.runtime.apply(await this.running(m, active), 'start'); // inside the transaction: if Temporal refuses, nothing is kept
+      return active;
     });
     return toDto(row);
   }
 
   async pause(caller: Principal, id: string): Promise<SopDto> {
     const row = await this.transition(caller.tenantId, id, 'paused', ['active']);
-    await this.signal(id, 'pause', false); // best effort: pages check the status, so a lost signal only costs an idle pass
+    await this.runtime.apply(await this.running(this.db, row), 'pause');
     return toDto(row);
   }
 
   async resume(caller: Principal, id: string): Promise<SopDto> {
     return toDto(await this.db.transaction(async (m) => {
       const row = await this.transitionIn(m, caller.tenantId, id, 'active', ['paused']);
-      await this.signal(id, 'resume', true);
+      await this.runtime.apply(await this.running(m, row), 'resume');
       return row;
     }));
   }
@@ -158,7 +149,7 @@ export class SopsService {
       );
       return archived;
     });
-    await this.signal(id, 'archive', false);
+    if (row.current_version !== null) await this.runtime.apply(await this.running(this.db, row), 'stop');
     return toDto(row);
   }
 
@@ -224,19 +215,13 @@ export class SopsService {
     return row;
   }
 
-  /** Signals the SOP's dispatcher; `start` also starts it when it is not running (and must succeed). */
-  private async signal(sopId: string, signal: DispatcherSignal, start: boolean): Promise<void> {
-    const workflowId = workflowIds.sopDispatcher(sopId);
-    try {
-      await this.temporal.within<unknown>(5000, () => start
-        ? this.temporal.client.workflow.signalWithStart('sopDispatcherWorkflow', {
-          workflowId, taskQueue: this.temporal.taskQueue, args: [{ sopId }], signal, signalArgs: [],
-        })
-        : this.temporal.client.workflow.getHandle(workflowId).signal(signal));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError && !start) return;
-      if (start) throw new AppError('TEMPORAL_UNAVAILABLE', 503, `The SOP's dispatcher could not be started: ${(err as Error).message}`);
-      this.log.warn(`signal ${signal} to ${workflowId} failed: ${(err as Error).message}`);
-    }
+  /** What the runtime needs: the current version's definition and the anchor of its calendar rule. */
+  private async running(db: Queryable, sop: SopRow): Promise<RunningSop> {
+    const [v] = await db.query(
+      `SELECT definition, (SELECT min(published_at) FROM sop_versions WHERE sop_id = $1) AS anchor
+         FROM sop_versions WHERE sop_id = $1 AND version = $2`,
+      [sop.id, sop.current_version],
+    );
+    return { id: sop.id, kind: sop.kind, definition: v.definition, anchor: v.anchor };
   }
 }

@@ -1,0 +1,150 @@
+/**
+ * Occurrence work: a recurring SOP's firing or a broadcast creates one task per audience member (a
+ * contact or a customer group) for each step, in keyset pages. Tasks are keyed by (SOP, occurrence,
+ * step, target), so a page that runs twice, or a firing repeated after a worker restart, adds nothing.
+ */
+import { compileTemplate, isOccurrence, type SopDefinition, type SopStep, type TemplateScope } from '@sop/domain';
+import { DateTime } from 'luxon';
+import { loadCalendar, type Transactional, unitHash } from './sop-dispatch';
+import type { Queryable } from './queryable';
+
+export interface OccurrencePage {
+  tasks: number;
+  /** keyset cursor: the last target id of this page */
+  after: string | null;
+  more: boolean;
+  /** why nothing was done: not active, not an occurrence of the rule, not a working day */
+  skipped?: string;
+  /** the SOP is paused: nothing was done, the same page is due again after resume */
+  held?: boolean;
+}
+
+interface Target {
+  id: string;
+  owner_id: string | null;
+  name: string;
+  contact: Record<string, unknown> | null;
+}
+
+interface OccurrenceSop {
+  id: string;
+  tenant_id: string;
+  name: string;
+  status: string;
+  version_id: string;
+  definition: SopDefinition;
+  published_at: Date;
+  first_published_at: Date;
+}
+
+const DEFAULT_DUE_MINUTES = 120;
+
+export async function materializeOccurrencePage(
+  db: Transactional, input: { sopId: string; occurrence: Date; after: string | null; limit: number },
+): Promise<OccurrencePage> {
+  return db.transaction(async (m) => {
+    const [sop]: OccurrenceSop[] = await m.query(
+      `SELECT s.id, s.tenant_id, s.name, s.status, v.id AS version_id, v.definition, v.published_at,
+              (SELECT min(published_at) FROM sop_versions WHERE sop_id = s.id) AS first_published_at
+         FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+        WHERE s.id = $1 FOR SHARE OF s`,
+      [input.sopId],
+    );
+    const none = (skipped: string): OccurrencePage => ({ tasks: 0, after: input.after, more: false, skipped });
+    if (sop?.status === 'paused') return { tasks: 0, after: input.after, more: true, held: true };
+    if (!sop || sop.status !== 'active') return none('the SOP is not active');
+    const def = sop.definition;
+    if (def.kind === 'recurring') {
+      if (!isOccurrence(def.schedule!.rrule, def.timezone, sop.first_published_at, input.occurrence)) return none('not an occurrence of the rule');
+      const day = DateTime.fromJSDate(input.occurrence, { zone: def.timezone }).toISODate()!;
+      if (def.policies.businessDaysOnly && !(await loadCalendar(m, sop.tenant_id)).isWorkingDay(day)) return none(`${day} is not a working day`);
+    }
+    const targets = await audiencePage(m, sop, input.after, input.limit);
+    if (!targets.length) return { tasks: 0, after: input.after, more: false };
+    const tasks = await insertTasks(m, sop, input.occurrence, targets);
+    return { tasks, after: targets[targets.length - 1].id, more: targets.length === input.limit };
+  });
+}
+
+/** The next page of the audience by id: customer groups, or contacts (a broadcast reads its snapshot). */
+async function audiencePage(m: Queryable, sop: OccurrenceSop, after: string | null, limit: number): Promise<Target[]> {
+  const a = sop.definition.audience;
+  if ('groups' in a) {
+    return m.query(
+      `SELECT g.id, g.owner_id, g.name, NULL AS contact FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
+        WHERE g.tenant_id = $1 AND ($2::uuid IS NULL OR g.id > $2)
+          AND (($3::uuid[] IS NULL AND $4::uuid[] IS NULL) OR g.owner_id = ANY($3) OR u.team_id = ANY($4))
+        ORDER BY g.id LIMIT $5`,
+      [sop.tenant_id, after, a.groups.ownerUserIds ?? null, a.groups.ownerTeamIds ?? null, limit],
+    );
+  }
+  const source = sop.definition.kind === 'broadcast'
+    ? `SELECT contact_id FROM broadcast_recipients WHERE sop_id = $2 AND ($3::uuid IS NULL OR contact_id > $3) ORDER BY contact_id LIMIT $4`
+    : `SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL AND ($3::uuid IS NULL OR contact_id > $3)
+        ORDER BY contact_id LIMIT $4`;
+  return m.query(
+    `SELECT c.id, c.owner_id, c.name, json_build_object('name', c.name, 'externalId', c.external_id, 'phone', c.phone, 'email', c.email,
+              'timezone', c.timezone, 'attributes', c.attributes, 'orderCount', c.order_count, 'totalSpend', c.total_spend,
+              'lastOrderAt', c.last_order_at) AS contact
+       FROM (${source}) page JOIN contacts c ON c.id = page.contact_id AND c.tenant_id = $1 ORDER BY c.id`,
+    [sop.tenant_id, sop.definition.kind === 'broadcast' ? sop.id : a.segmentId, after, limit],
+  );
+}
+
+/** Takes a broadcast's audience once, when it starts: later segment changes do not change who gets it. */
+export async function snapshotBroadcast(db: Queryable, sopId: string): Promise<number> {
+  const [{ n }] = await db.query(
+    `WITH sop AS (
+       SELECT s.id, s.tenant_id, (v.definition->'audience'->>'segmentId')::uuid AS segment_id
+         FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version WHERE s.id = $1
+     ), taken AS (
+       INSERT INTO broadcast_recipients (sop_id, contact_id)
+       SELECT sop.id, m.contact_id FROM sop JOIN segment_memberships m ON m.segment_id = sop.segment_id AND m.exited_at IS NULL
+        WHERE NOT EXISTS (SELECT 1 FROM broadcast_recipients r WHERE r.sop_id = $1)
+       ON CONFLICT DO NOTHING RETURNING 1
+     )
+     SELECT count(*)::int AS n FROM taken`,
+    [sopId],
+  );
+  return n;
+}
+
+async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, targets: Target[]): Promise<number> {
+  const users: { id: string; name: string; email: string; team_id: string | null }[] = await m.query(
+    `SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [sop.tenant_id]);
+  const byId = new Map(users.map((u) => [u.id, u]));
+  const forGroups = 'groups' in sop.definition.audience;
+  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+  sop.definition.steps.forEach((step, index) => {
+    const render = compileTemplate(step.content.template);
+    const dueUntil = new Date(occurrence.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
+    for (const t of targets) {
+      const executorId = executorFor(step, t, users);
+      const owner = t.owner_id ? byId.get(t.owner_id) ?? null : null;
+      const scope: TemplateScope = {
+        sop: { name: sop.name }, step: { name: step.name }, owner, executor: executorId ? byId.get(executorId) ?? null : null,
+        ...(forGroups ? { group: { name: t.name } } : { contact: t.contact ?? undefined }),
+      };
+      [index, forGroups ? null : t.id, forGroups ? t.id : null, executorId, step.channel, render(scope), JSON.stringify(step.content.materials), dueUntil]
+        .forEach((v, i) => cols[i].push(v));
+    }
+  });
+  const rows = await m.query(
+    `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, due_at, step_index, contact_id, group_id, executor_id, channel,
+                        content, materials, due_until)
+     SELECT $1, $2, $3, $4, $4, x.* FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::jsonb[],
+                                          $12::timestamptz[]) AS x
+     ON CONFLICT DO NOTHING RETURNING 1`,
+    [sop.tenant_id, sop.id, sop.version_id, occurrence, ...cols],
+  );
+  return rows.length;
+}
+
+function executorFor(step: SopStep, target: Target, users: { id: string; team_id: string | null }[]): string | null {
+  const ex = step.executor;
+  if (ex.rule === 'contactOwner' || ex.rule === 'groupOwner') return target.owner_id && users.some((u) => u.id === target.owner_id) ? target.owner_id : null;
+  if (ex.rule === 'user') return users.some((u) => u.id === ex.userId) ? ex.userId : null;
+  const team = users.filter((u) => u.team_id === ex.teamId);
+  if (!team.length) return null;
+  return team[Math.floor(unitHash(target.id) * team.length)].id;
+}
