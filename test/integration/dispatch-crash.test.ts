@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { workflowIds } from '@sop/temporal';
 import { Client, Connection } from '@temporalio/client';
+import { DateTime } from 'luxon';
 import { ROOT, testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
@@ -92,10 +93,13 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
     const [{ num }] = await ctx.stack.db.query(`SELECT num FROM tags WHERE id = $1`, [tags.intentHigh.id]);
 
     // Contacts in bulk (over HTTP one by one would take minutes), owned by the employee and tagged high intent.
+    // The step's window is 00:00-23:59 in the contact's zone: entering in its last minute would make
+    // the tasks due tomorrow, so the contacts live where it is not late evening now.
+    const zone = DateTime.now().setZone('Asia/Shanghai').hour >= 22 ? 'America/New_York' : 'Asia/Shanghai';
     await ctx.stack.db.query(
-      `INSERT INTO contacts (tenant_id, external_id, name, owner_id, tag_nums)
-       SELECT $1, 'crash-' || g, 'Contact ' || g, $2, ARRAY[$3::int] FROM generate_series(1, $4::int) g`,
-      [tenantId, owner.id, num, CONTACTS],
+      `INSERT INTO contacts (tenant_id, external_id, name, owner_id, timezone, tag_nums)
+       SELECT $1, 'crash-' || g, 'Contact ' || g, $2, $5, ARRAY[$3::int] FROM generate_series(1, $4::int) g`,
+      [tenantId, owner.id, num, CONTACTS, zone],
     );
     await ctx.stack.db.query(
       `INSERT INTO contact_tags (tenant_id, contact_id, tag_id, tag_num) SELECT tenant_id, id, $2, $3 FROM contacts WHERE tenant_id = $1`,
@@ -123,7 +127,10 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
     // First worker: activate, let it dispatch part of the way, then kill it without warning while it
     // holds a page's transaction open (its database sessions are named sop-worker).
     const first = await startWorker('worker 1');
+    const tStarted = Date.now();
     expect((await t.admin.post(`/api/sops/${sopId}/activate`)).status).toBe(200);
+    const tActivated = Date.now();
+    let tFirstTask = 0;
     const until = Date.now() + 60_000;
     let beforeKill = 0;
     for (;;) {
@@ -134,6 +141,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
         [sopId],
       );
       beforeKill = row.n;
+      if (row.n && !tFirstTask) tFirstTask = Date.now();
       if (row.n >= KILL_AT && row.busy) break;
       if (Date.now() > until) throw new Error(`timed out waiting for ${KILL_AT} tasks; ${row.n} tasks`);
       await sleep(20);
@@ -179,7 +187,10 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
     );
     expect(wrong).toBe(0);
 
-    console.log(`[dispatch-crash] seeded in ${tSeeded - t0} ms; killed worker 1 at ${beforeKill} tasks (${atKill} after it died; `
+    console.log(`[dispatch-crash] seeded in ${tSeeded - t0} ms; worker 1 up in ${tStarted - tSeeded} ms, activated in `
+      + `${tActivated - tStarted} ms, first task after ${tFirstTask - tActivated} ms, killed after ${tKilled - tFirstTask} ms more; `
+      + `${JSON.stringify(dispatcher.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt })))}; `
+      + `killed worker 1 at ${beforeKill} tasks (${atKill} after it died; `
       + `page in flight: ${orphaned}); `
       + `all ${CONTACTS} tasks ${tDone - tKilled} ms after the kill; whole test ${Date.now() - t0} ms`);
   }, 240_000);
