@@ -5,6 +5,8 @@ import type { SopDispatcherActivities } from './sop-dispatcher.activities';
 
 const { prepareDispatch, materializePage, nextDueAt } = proxyActivities<SopDispatcherActivities>({
   startToCloseTimeout: '2 minutes',
+  // The activities heartbeat while they run: a page on a worker that died is retried within seconds.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -20,13 +20,18 @@ async function main(): Promise<void> {
   const databaseUrl = required('DATABASE_URL');
   const address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  // The API's setting of the same name: where it starts workflows is where the worker must poll.
+  const taskQueue = process.env.TEMPORAL_TASK_QUEUE || TASK_QUEUE;
 
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 10, application_name: 'sop-worker' } })).initialize();
   const connection = await NativeConnection.connect({ address });
-  const worker = await createEngineWorker({ connection, namespace, db });
-  const client = await connectClient({ address, namespace });
-  log.info({ schedule: await ensureSilenceSweepSchedule(client, TASK_QUEUE) }, 'silence sweep schedule ready');
-  await client.connection.close();
+  const worker = await createEngineWorker({ connection, namespace, db, taskQueue });
+  // SILENCE_SWEEP_SCHEDULE=off leaves the (namespace-wide) Schedule alone, e.g. for a throwaway test worker.
+  if (process.env.SILENCE_SWEEP_SCHEDULE !== 'off') {
+    const client = await connectClient({ address, namespace });
+    log.info({ schedule: await ensureSilenceSweepSchedule(client, taskQueue) }, 'silence sweep schedule ready');
+    await client.connection.close();
+  }
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
 
   // The Temporal runtime shuts the worker down gracefully on SIGINT and SIGTERM.
