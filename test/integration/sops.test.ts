@@ -1,4 +1,5 @@
 import { workflowIds } from '@sop/temporal';
+import { startWakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
 import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
@@ -143,44 +144,49 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     expect((await t.admin.delete(`/api/sops/${sop.id}`)).body).toMatchObject({ code: 'SOP_PUBLISHED' });
   });
 
-  it('enrolls new entrants when woken, exits those who leave the segment, pauses, resumes and archives', async () => {
+  it('enrolls new entrants as they enter (the wake relay follows the outbox), exits leavers, pauses, resumes and archives', async () => {
     const t = await signupTenant(ctx.http);
     const { tags, owner, segment } = await setup(t);
     const sop = (await t.admin.post('/api/sops', { name: 'Journey', definition: journey(segment.id) })).body;
     await t.admin.post(`/api/sops/${sop.id}/activate`);
     const handle = client.workflow.getHandle(workflowIds.sopDispatcher(sop.id));
+    const relay = await startWakeRelay(ctx.stack.db, client, { intervalMs: 100 });
 
-    const li = (await t.admin.post('/api/contacts', { externalId: 'li', name: '李雷', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
-    await handle.signal('wake');
-    await eventually(() => tasksOf(sop.id), (rows) => rows.length === 1, 'a task for the new entrant');
+    try {
+      const entered = Date.now();
+      const li = (await t.admin.post('/api/contacts', { externalId: 'li', name: '李雷', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
+      await eventually(() => tasksOf(sop.id), (rows) => rows.length === 1, 'a task for the new entrant', 10_000);
+      expect(Date.now() - entered).toBeLessThan(5000); // woken, not the 5-minute poll
 
-    // Li leaves the segment: the enrollment closes with the reason and the pending task is cancelled.
-    await t.admin.post(`/api/contacts/${li.id}/tags`, { remove: [tags.intentHigh.id] });
-    await handle.signal('wake');
-    const [cancelled] = await eventually(() => tasksOf(sop.id), (rows) => rows[0]?.status === 'cancelled', 'the cancelled task');
-    expect(cancelled.cancel_reason).toBe('left the segment');
-    const [closed] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]);
-    expect(closed).toEqual({ status: 'exited', close_reason: 'left the segment' });
+      // Li leaves the segment: the enrollment closes with the reason and the pending task is cancelled.
+      await t.admin.post(`/api/contacts/${li.id}/tags`, { remove: [tags.intentHigh.id] });
+      const [cancelled] = await eventually(() => tasksOf(sop.id), (rows) => rows[0]?.status === 'cancelled', 'the cancelled task');
+      expect(cancelled.cancel_reason).toBe('left the segment');
+      const [closed] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]);
+      expect(closed).toEqual({ status: 'exited', close_reason: 'left the segment' });
 
-    // Paused: a new entrant waits; resumed: its task is created, once.
-    expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
-    expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
-    await eventually(() => handle.query('status'), (s: { state: string }) => s.state === 'paused', 'the paused dispatcher');
-    const han = (await t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
-    await handle.signal('wake');
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toEqual([]);
-    expect((await t.admin.post(`/api/sops/${sop.id}/resume`)).body.status).toBe('active');
-    await eventually(() => tasksOf(sop.id), (rows) => rows.some((r: { contact_id: string }) => r.contact_id === han.id), "han's task");
-    expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toHaveLength(1);
+      // Paused: a new entrant waits; resumed: its task is created, once.
+      expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
+      expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
+      await eventually(() => handle.query('status'), (s: { state: string }) => s.state === 'paused', 'the paused dispatcher');
+      const han = (await t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
+      await handle.signal('wake');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toEqual([]);
+      expect((await t.admin.post(`/api/sops/${sop.id}/resume`)).body.status).toBe('active');
+      await eventually(() => tasksOf(sop.id), (rows) => rows.some((r: { contact_id: string }) => r.contact_id === han.id), "han's task");
+      expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toHaveLength(1);
 
-    // Archived: pending tasks are cancelled and the dispatcher ends.
-    const archived = await t.admin.post(`/api/sops/${sop.id}/archive`);
-    expect(archived.body.status).toBe('archived');
-    expect(await handle.result()).toEqual({ archived: true });
-    expect((await tasksOf(sop.id)).map((r: { status: string }) => r.status)).toEqual(['cancelled', 'cancelled']);
-    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(409);
-    if (process.env.RECORD_HISTORIES) saveHistory('sopDispatcherWorkflow', await handle.fetchHistory());
+      // Archived: pending tasks are cancelled and the dispatcher ends.
+      const archived = await t.admin.post(`/api/sops/${sop.id}/archive`);
+      expect(archived.body.status).toBe('archived');
+      expect(await handle.result()).toEqual({ archived: true });
+      expect((await tasksOf(sop.id)).map((r: { status: string }) => r.status)).toEqual(['cancelled', 'cancelled']);
+      expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(409);
+      if (process.env.RECORD_HISTORIES) saveHistory('sopDispatcherWorkflow', await handle.fetchHistory());
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('serves the business calendar: shipped holidays and make-up days, with tenant corrections on top', async () => {

@@ -4,6 +4,7 @@ import type { OccurrencePageResult, SopOccurrenceActivities } from './sop-occurr
 
 const { materializeOccurrencePage, broadcastPlan, snapshotBroadcast } = proxyActivities<SopOccurrenceActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds', // pages heartbeat: one on a worker that died is retried within seconds
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -1,2 +1,3 @@
 export * from './worker';
 export * from './activities';
+export * from './wake-relay';

@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { connectClient, ensureSilenceSweepSchedule, TASK_QUEUE } from '@sop/temporal';
 import pino from 'pino';
 import { createEngineWorker } from './worker';
+import { startWakeRelay } from './wake-relay';
 
 const log = pino({ name: 'worker' });
 
@@ -32,10 +33,14 @@ async function main(): Promise<void> {
     log.info({ schedule: await ensureSilenceSweepSchedule(client, taskQueue) }, 'silence sweep schedule ready');
     await client.connection.close();
   }
+  const client = await connectClient({ address, namespace });
+  const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
 
   // The Temporal runtime shuts the worker down gracefully on SIGINT and SIGTERM.
   await worker.run();
+  await relay.stop();
+  await client.connection.close();
   await connection.close();
   await db.destroy();
   log.info('worker stopped');

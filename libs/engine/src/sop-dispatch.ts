@@ -324,3 +324,27 @@ class PagePlanner {
     return render(scope);
   }
 }
+
+/**
+ * Active journeys whose segment gained or lost members since outbox event `after`: the dispatchers to
+ * wake. Returns the newest event id seen, the cursor for the next call.
+ */
+export async function journeysToWake(db: Queryable, after: string): Promise<{ sopIds: string[]; cursor: string }> {
+  const [row] = await db.query(
+    `WITH recent AS (
+       SELECT id, tenant_id, (payload->>'segmentId')::uuid AS segment_id FROM domain_events
+        WHERE id > $1 AND type IN ('segment.entered', 'segment.exited')
+     )
+     SELECT (SELECT coalesce(max(id), $1) FROM domain_events WHERE id > $1) AS cursor,
+            ARRAY(SELECT DISTINCT s.id FROM recent r JOIN sops s ON s.tenant_id = r.tenant_id AND s.segment_ids @> ARRAY[r.segment_id]
+                   WHERE s.status = 'active' AND s.kind = 'journey') AS sop_ids`,
+    [after],
+  );
+  return { sopIds: row.sop_ids, cursor: String(row.cursor) };
+}
+
+/** Where the outbox ends now: a relay starting fresh looks only at what comes next. */
+export async function outboxEnd(db: Queryable): Promise<string> {
+  const [row] = await db.query(`SELECT coalesce(max(id), 0) AS id FROM domain_events`);
+  return String(row.id);
+}

@@ -1,22 +1,7 @@
 import { applyExits, enrollEntrants, materializeDuePage, nextDueAt } from '@sop/engine';
 import type { SopDispatcherActivities } from '@sop/workflows';
-import { Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
-
-/**
- * Heartbeats while `work` runs. The dispatcher gives these activities a short heartbeat timeout, so
- * when a worker dies mid-page Temporal retries the page on another worker within seconds instead of
- * waiting out the start-to-close timeout with the SOP's dispatch stalled.
- */
-async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), 1000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
+import { heartbeating } from './heartbeating';
 
 export function sopDispatcherActivities(db: DataSource): SopDispatcherActivities {
   return {

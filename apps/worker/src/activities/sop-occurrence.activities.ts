@@ -1,17 +1,18 @@
 import { materializeOccurrencePage, snapshotBroadcast } from '@sop/engine';
 import type { SopOccurrenceActivities } from '@sop/workflows';
 import type { DataSource } from 'typeorm';
+import { heartbeating } from './heartbeating';
 
 export function sopOccurrenceActivities(db: DataSource): SopOccurrenceActivities {
   return {
     materializeOccurrencePage: ({ sopId, occurrence, after, pageSize }) =>
-      materializeOccurrencePage(db, { sopId, occurrence: new Date(occurrence), after, limit: pageSize }),
+      heartbeating(() => materializeOccurrencePage(db, { sopId, occurrence: new Date(occurrence), after, limit: pageSize })),
     async broadcastPlan({ sopId }) {
       const [row] = await db.query(
         `SELECT v.definition->>'sendAt' AS send_at FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
           WHERE s.id = $1 AND s.status IN ('active', 'paused') AND s.kind = 'broadcast'`, [sopId]);
       return row ? { sendAt: new Date(row.send_at).getTime() } : null;
     },
-    snapshotBroadcast: async ({ sopId }) => ({ recipients: await snapshotBroadcast(db, sopId) }),
+    snapshotBroadcast: ({ sopId }) => heartbeating(async () => ({ recipients: await snapshotBroadcast(db, sopId) })),
   };
 }
