@@ -9,6 +9,7 @@ export interface DispatchPage {
   tasks: number;
   rescheduled: number;
   completed: number;
+  deferred: number;
   more: boolean;
 }
 

@@ -16,6 +16,7 @@ import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
+import { SettingsModule } from './modules/settings/settings.module';
 import { SopsModule } from './modules/sops/sops.module';
 import { SourceCodesModule } from './modules/source-codes/source-codes.module';
 import { TagsModule } from './modules/tags/tags.module';
@@ -57,6 +58,7 @@ export class AppModule {
         SegmentsModule,
         SopsModule,
         CalendarModule,
+        SettingsModule,
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,

@@ -6,3 +6,5 @@ export * from './contacts-changed';
 export * from './silence-sweep';
 export * from './sop-dispatch';
 export * from './sop-occurrence';
+export * from './sop-limits';
+export * from './tag-changes';

@@ -7,7 +7,10 @@
 import {
   BusinessCalendar, type CalendarOverride, compileTemplate, type DayPolicy, type DueWindow, journeyDueWindow, type SopDefinition, type SopStep,
 } from '@sop/domain';
+import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
+import { PageLimits } from './sop-limits';
+import { changeTags } from './tag-changes';
 
 export interface Transactional extends Queryable {
   transaction<T>(run: (m: Queryable) => Promise<T>): Promise<T>;
@@ -123,6 +126,8 @@ export interface PageResult {
   tasks: number;
   rescheduled: number;
   completed: number;
+  /** held back a day by a contact cap or an executor's capacity */
+  deferred: number;
   /** a full page was taken: there may be more due now */
   more: boolean;
 }
@@ -131,6 +136,7 @@ interface DueRow {
   id: string;
   contact_id: string;
   next_step: number;
+  next_due_at: Date;
   entered_at: Date;
   version_id: string;
   timezone: string;
@@ -153,9 +159,9 @@ interface DueRow {
 export async function materializeDuePage(db: Transactional, sopId: string, now: Date, limit: number): Promise<PageResult> {
   return db.transaction(async (m) => {
     const sop = await activeSop(m, sopId, 'FOR SHARE OF s'); // a concurrent pause waits for this page, then stops the next
-    if (!sop) return { tasks: 0, rescheduled: 0, completed: 0, more: false };
+    if (!sop) return { tasks: 0, rescheduled: 0, completed: 0, deferred: 0, more: false };
     const due: DueRow[] = await m.query(
-      `SELECT e.id, e.contact_id, e.next_step, e.entered_at, e.sop_version_id AS version_id, c.timezone, c.name, c.external_id,
+      `SELECT e.id, e.contact_id, e.next_step, e.next_due_at, e.entered_at, e.sop_version_id AS version_id, c.timezone, c.name, c.external_id,
               c.phone, c.email, c.attributes, c.order_count, c.total_spend, c.last_order_at, c.owner_id
          FROM enrollments e JOIN contacts c ON c.id = e.contact_id
         WHERE e.sop_id = $1 AND e.status = 'active' AND e.next_due_at <= $2
@@ -164,9 +170,10 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
         FOR UPDATE OF e SKIP LOCKED`,
       [sopId, now, limit],
     );
-    if (!due.length) return { tasks: 0, rescheduled: 0, completed: 0, more: false };
+    if (!due.length) return { tasks: 0, rescheduled: 0, completed: 0, deferred: 0, more: false };
     const plan = new PagePlanner(sop, await pageContext(m, sop), now);
     due.forEach((row) => plan.add(row));
+    await plan.admit(m);
     await plan.write(m);
     return { ...plan.counts, more: due.length === limit };
   });
@@ -185,6 +192,8 @@ interface PageContext {
   calendar: BusinessCalendar;
   users: Map<string, { name: string; email: string }>;
   teams: Map<string, string[]>;
+  /** user id -> the other members of their team */
+  teamOf: Map<string, string[]>;
 }
 
 async function pageContext(db: Queryable, sop: ActiveSop): Promise<PageContext> {
@@ -200,6 +209,7 @@ async function pageContext(db: Queryable, sop: ActiveSop): Promise<PageContext> 
     calendar: await loadCalendar(db, sop.tenantId),
     users: new Map(users.map((u) => [u.id, { name: u.name, email: u.email }])),
     teams,
+    teamOf: new Map(users.filter((u) => u.team_id).map((u) => [u.id, teams.get(u.team_id!)!.filter((id) => id !== u.id)])),
   };
 }
 
@@ -212,11 +222,14 @@ export function unitHash(key: string): number {
 
 /** Builds one page's writes in memory, then sends them as three set-based statements. */
 class PagePlanner {
-  readonly counts = { tasks: 0, rescheduled: 0, completed: 0 };
+  readonly counts = { tasks: 0, rescheduled: 0, completed: 0, deferred: 0 };
+  private readonly drafts: { row: DueRow; def: SopDefinition; step: SopStep; window: DueWindow; executorId: string | null }[] = [];
   private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   private readonly moves: unknown[][] = [[], [], [], []];
   private readonly windows = new Map<string, DueWindow>();
   private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
+  private limits?: PageLimits;
+  private readonly finished: { enrollmentId: string; contactId: string }[] = [];
 
   constructor(
     private readonly sop: ActiveSop,
@@ -224,6 +237,7 @@ class PagePlanner {
     private readonly now: Date,
   ) {}
 
+  /** Completes a finished enrollment, sets a future window to wake then, or drafts the step's task. */
   add(row: DueRow): void {
     const def = this.ctx.versions.get(row.version_id)!;
     const step = def.steps[row.next_step];
@@ -233,7 +247,27 @@ class PagePlanner {
       this.counts.rescheduled++;
       return this.move(row.id, row.next_step, window.dueAt, 'active');
     }
-    const executorId = this.executor(step, row);
+    this.drafts.push({ row, def, step, window, executorId: this.executor(step, row) });
+  }
+
+  /** Holds the drafts to the contact caps and executor capacity: admitted ones become tasks, the rest wait a day. */
+  async admit(m: Queryable): Promise<void> {
+    const policies = this.sop.definition.policies;
+    this.limits = await PageLimits.load(m, this.sop.tenantId,
+      this.drafts.map((d) => ({ contactId: d.row.contact_id, zone: d.row.timezone, executorId: d.executorId, dueAt: d.window.dueAt })),
+      { priority: policies.priority, capacity: policies.executorDailyCapacity, overflow: policies.overflow, zone: this.sop.definition.timezone, teamOf: this.ctx.teamOf });
+    for (const d of this.drafts) {
+      const admission = this.limits.admit({ contactId: d.row.contact_id, zone: d.row.timezone, executorId: d.executorId, dueAt: d.window.dueAt });
+      if (admission.admitted) this.task(d.row, d.def, d.step, d.window, admission.executorId);
+      else {
+        this.counts.deferred++;
+        const tomorrow = DateTime.fromJSDate(d.window.dueAt, { zone: d.row.timezone }).plus({ days: 1 }).startOf('day').toJSDate();
+        this.move(d.row.id, d.row.next_step, tomorrow, 'active');
+      }
+    }
+  }
+
+  private task(row: DueRow, def: SopDefinition, step: SopStep, window: DueWindow, executorId: string | null): void {
     const { name: variant, template } = this.variant(step, row.id);
     const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
       contact: {
@@ -250,10 +284,35 @@ class PagePlanner {
     this.counts.tasks++;
     const next = def.steps[row.next_step + 1];
     if (next) this.move(row.id, row.next_step + 1, this.window(row, def, row.next_step + 1).dueAt, 'active');
-    else this.move(row.id, row.next_step + 1, null, 'completed');
+    else {
+      this.move(row.id, row.next_step + 1, null, 'completed');
+      this.finished.push({ enrollmentId: row.id, contactId: row.contact_id });
+    }
   }
 
   async write(m: Queryable): Promise<void> {
+    await this.limits?.writeBumps(m);
+    await this.writeTasksAndMoves(m);
+    await this.finish(m);
+  }
+
+  /**
+   * On-finish actions for the enrollments this page completed, in its transaction, so they run exactly
+   * once: tags added and removed as the SOP, and a hand-over that enrolls the contact in another journey
+   * (keyed by the finishing enrollment, so a retry enrolls nobody twice).
+   */
+  private async finish(m: Queryable): Promise<void> {
+    const done = this.finished;
+    if (!done.length) return;
+    const { addTagIds, removeTagIds, handoverSopId } = this.sop.definition.policies.onFinish;
+    if (addTagIds.length || removeTagIds.length) {
+      await changeTags(m, this.sop.tenantId, done.map((d) => d.contactId),
+        { add: addTagIds, remove: removeTagIds, reason: `finished SOP "${this.sop.name}"` }, { type: 'sop', id: this.sop.id });
+    }
+    if (handoverSopId) await handOver(m, this.sop.tenantId, handoverSopId, done, this.now);
+  }
+
+  private async writeTasksAndMoves(m: Queryable): Promise<void> {
     const [versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants, materials, dueAts, dueUntils] = this.tasks;
     if (versionIds.length) {
       await m.query(
@@ -287,15 +346,14 @@ class PagePlanner {
    * each is computed once per (version, step, zone, entry instant).
    */
   private window(row: DueRow, def: SopDefinition, stepIndex: number): DueWindow {
+    const policy = (): DayPolicy => ({
+      zone: row.timezone, calendar: this.ctx.calendar, businessDaysOnly: def.policies.businessDaysOnly, quietHours: def.policies.quietHours,
+    });
     const key = `${row.version_id}|${stepIndex}|${row.timezone}|${row.entered_at.getTime()}`;
     let window = this.windows.get(key);
-    if (!window) {
-      const step = def.steps[stepIndex];
-      const policy: DayPolicy = {
-        zone: row.timezone, calendar: this.ctx.calendar, businessDaysOnly: def.policies.businessDaysOnly, quietHours: def.policies.quietHours,
-      };
-      this.windows.set(key, (window = journeyDueWindow(row.entered_at, step.offsetDays ?? 0, step.window!, policy)));
-    }
+    if (!window) this.windows.set(key, (window = journeyDueWindow(row.entered_at, def.steps[stepIndex].offsetDays ?? 0, def.steps[stepIndex].window!, policy())));
+    // A step deferred by a limit waits past its own window: it is due in the window of the day it was moved to.
+    if (stepIndex === row.next_step && row.next_due_at > window.dueUntil) return journeyDueWindow(row.next_due_at, 0, def.steps[stepIndex].window!, policy());
     return window;
   }
 
@@ -326,8 +384,8 @@ class PagePlanner {
 }
 
 /**
- * Active journeys whose segment gained or lost members since outbox event `after`: the dispatchers to
- * wake. Returns the newest event id seen, the cursor for the next call.
+ * Active journeys whose segment gained or lost members, or that were handed contacts, since outbox
+ * event `after`: the dispatchers to wake. Returns the newest event id seen, the cursor for the next call.
  */
 export async function journeysToWake(db: Queryable, after: string): Promise<{ sopIds: string[]; cursor: string }> {
   const [row] = await db.query(
@@ -336,8 +394,10 @@ export async function journeysToWake(db: Queryable, after: string): Promise<{ so
         WHERE id > $1 AND type IN ('segment.entered', 'segment.exited')
      )
      SELECT (SELECT coalesce(max(id), $1) FROM domain_events WHERE id > $1) AS cursor,
-            ARRAY(SELECT DISTINCT s.id FROM recent r JOIN sops s ON s.tenant_id = r.tenant_id AND s.segment_ids @> ARRAY[r.segment_id]
-                   WHERE s.status = 'active' AND s.kind = 'journey') AS sop_ids`,
+            ARRAY(SELECT s.id FROM recent r JOIN sops s ON s.tenant_id = r.tenant_id AND s.segment_ids @> ARRAY[r.segment_id]
+                   WHERE s.status = 'active' AND s.kind = 'journey'
+                  UNION
+                  SELECT (payload->>'sopId')::uuid FROM domain_events WHERE id > $1 AND type = 'sop.handover') AS sop_ids`,
     [after],
   );
   return { sopIds: row.sop_ids, cursor: String(row.cursor) };
@@ -347,4 +407,28 @@ export async function journeysToWake(db: Queryable, after: string): Promise<{ so
 export async function outboxEnd(db: Queryable): Promise<string> {
   const [row] = await db.query(`SELECT coalesce(max(id), 0) AS id FROM domain_events`);
   return String(row.id);
+}
+
+/**
+ * Enrolls finishing contacts in the hand-over journey (when it is active): entry number is the negated
+ * finishing enrollment id, so it never meets a segment entry's and a retry adds nothing. An outbox
+ * event wakes that journey's dispatcher.
+ */
+async function handOver(m: Queryable, tenantId: string, sopId: string, done: { enrollmentId: string; contactId: string }[], now: Date): Promise<void> {
+  await m.query(
+    `WITH target AS (
+       SELECT s.id, v.id AS version_id, coalesce(v.definition->'entry'->>'reentry', 'never') AS reentry
+         FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+        WHERE s.tenant_id = $1 AND s.id = $2 AND s.status = 'active' AND s.kind = 'journey'
+     ), entered AS (
+       INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+       SELECT $1, t.id, t.version_id, x.contact_id, -x.enrollment_id, $5, $5
+         FROM target t, unnest($3::uuid[], $4::bigint[]) AS x(contact_id, enrollment_id)
+        WHERE t.reentry = 'afterExit' OR NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = t.id AND e.contact_id = x.contact_id)
+       ON CONFLICT DO NOTHING RETURNING 1
+     )
+     INSERT INTO domain_events (tenant_id, type, payload)
+     SELECT $1, 'sop.handover', json_build_object('sopId', $2::uuid, 'contacts', count(*)) FROM entered HAVING count(*) > 0`,
+    [tenantId, sopId, done.map((d) => d.contactId), done.map((d) => d.enrollmentId), now],
+  );
 }

@@ -125,11 +125,21 @@ export class Sops1764374400000 implements MigrationInterface {
         PRIMARY KEY (tenant_id, date)
       );
 
+      -- on-finish actions tag contacts as the SOP
+      ALTER TABLE tag_events DROP CONSTRAINT tag_events_actor_type_check,
+        ADD CONSTRAINT tag_events_actor_type_check
+        CHECK (actor_type IN ('user', 'api_key', 'system', 'rule', 'import', 'source_code', 'response', 'sop'));
+
+      -- the per-contact cap across all SOPs (null: none)
+      ALTER TABLE tenants ADD COLUMN contact_cap_per_day int CHECK (contact_cap_per_day > 0),
+                          ADD COLUMN contact_cap_per_week int CHECK (contact_cap_per_week > 0);
+
       CREATE INDEX segment_memberships_segment_idx ON segment_memberships (segment_id, id) WHERE exited_at IS NULL;
     `);
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query(`ALTER TABLE tenants DROP COLUMN contact_cap_per_day, DROP COLUMN contact_cap_per_week`);
     await db.query(`DROP INDEX segment_memberships_segment_idx; DROP TABLE calendar_overrides, broadcast_recipients, tasks, enrollments, sop_versions, sops`);
   }
 }

@@ -1,0 +1,163 @@
+/**
+ * Limits a page of journey tasks must respect: the tenant's per-contact cap across all SOPs (tasks per
+ * day and per week, in the contact's zone), where a higher-priority SOP takes the place of a
+ * lower-priority journey task not yet done, and the SOP's per-executor daily capacity with its overflow
+ * rule (defer to the next working day, or reassign to the least-loaded teammate with room).
+ */
+import { DateTime } from 'luxon';
+import type { Queryable } from './queryable';
+
+export interface ContactCaps {
+  perDay: number | null;
+  perWeek: number | null;
+}
+
+export interface Candidate {
+  contactId: string;
+  zone: string;
+  executorId: string | null;
+  dueAt: Date;
+}
+
+export type Admission = { admitted: true; executorId: string | null } | { admitted: false; reason: 'contact cap' | 'executor capacity' };
+
+/** An existing pending journey task that yields its place: deleted, and its enrollment rewound to that step. */
+export interface Bump {
+  taskId: string;
+  enrollmentId: string;
+  stepIndex: number;
+  /** the next day: the enrollment's next look; the step's window is worked out again then */
+  retryAt: Date;
+}
+
+interface Held {
+  id: string;
+  contact_id: string;
+  executor_id: string | null;
+  due_at: Date;
+  priority: number;
+  enrollment_id: string | null;
+  step_index: number;
+  status: string;
+}
+
+const COUNTED = ['pending', 'done', 'expired'];
+const dayOf = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toISODate()!;
+const weekOf = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toFormat("kkkk-'W'WW");
+
+export async function loadCaps(db: Queryable, tenantId: string): Promise<ContactCaps> {
+  const [row] = await db.query(`SELECT contact_cap_per_day, contact_cap_per_week FROM tenants WHERE id = $1`, [tenantId]);
+  return { perDay: row?.contact_cap_per_day ?? null, perWeek: row?.contact_cap_per_week ?? null };
+}
+
+export class PageLimits {
+  readonly bumps: Bump[] = [];
+  private readonly held = new Map<string, Held[]>();
+  private readonly load = new Map<string, number>();
+
+  private constructor(
+    private readonly caps: ContactCaps,
+    private readonly priority: number,
+    private readonly capacity: number | undefined,
+    private readonly overflow: 'defer' | 'reassign',
+    private readonly sopZone: string,
+    private readonly teamOf: Map<string, string[]>,
+  ) {}
+
+  /** Reads, for the page's contacts and executors, the tasks that count against the limits (one query each). */
+  static async load(
+    m: Queryable, tenantId: string, candidates: Candidate[],
+    sop: { priority: number; capacity?: number; overflow: 'defer' | 'reassign'; zone: string; teamOf: Map<string, string[]> },
+  ): Promise<PageLimits> {
+    const limits = new PageLimits(await loadCaps(m, tenantId), sop.priority, sop.capacity, sop.overflow, sop.zone, sop.teamOf);
+    if (!candidates.length) return limits;
+    const from = new Date(Math.min(...candidates.map((c) => c.dueAt.getTime())) - 8 * 86_400_000);
+    const to = new Date(Math.max(...candidates.map((c) => c.dueAt.getTime())) + 8 * 86_400_000);
+    if (limits.caps.perDay !== null || limits.caps.perWeek !== null) {
+      const held: Held[] = await m.query(
+        `SELECT t.id, t.contact_id, t.executor_id, t.due_at, coalesce((v.definition->'policies'->>'priority')::int, 50) AS priority,
+                t.enrollment_id, t.step_index, t.status
+           FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id
+          WHERE t.tenant_id = $1 AND t.contact_id = ANY($2::uuid[]) AND t.status = ANY($3) AND t.due_at >= $4 AND t.due_at < $5`,
+        [tenantId, [...new Set(candidates.map((c) => c.contactId))], COUNTED, from, to],
+      );
+      for (const h of held) limits.held.set(h.contact_id, [...(limits.held.get(h.contact_id) ?? []), h]);
+    }
+    if (sop.capacity !== undefined) {
+      const people = new Set(candidates.flatMap((c) => (c.executorId ? [c.executorId, ...(sop.teamOf.get(c.executorId) ?? [])] : [])));
+      const rows: { executor_id: string; day: string; n: number }[] = await m.query(
+        `SELECT executor_id, to_char(due_at AT TIME ZONE $5, 'YYYY-MM-DD') AS day, count(*)::int AS n FROM tasks
+          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = ANY($3) AND due_at >= $4 AND due_at < $6 GROUP BY 1, 2`,
+        [tenantId, [...people], COUNTED, from, sop.zone, to],
+      );
+      for (const r of rows) limits.load.set(`${r.executor_id}|${r.day}`, r.n);
+    }
+    return limits;
+  }
+
+  /** Admits a task (counting it), or says which limit defers it. */
+  admit(c: Candidate): Admission {
+    if (!this.withinContactCaps(c)) return { admitted: false, reason: 'contact cap' };
+    const executorId = this.executorWithRoom(c);
+    if (executorId === undefined) return { admitted: false, reason: 'executor capacity' };
+    const mine: Held = { id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, enrollment_id: null, step_index: 0, status: 'new' };
+    this.held.set(c.contactId, [...(this.held.get(c.contactId) ?? []), mine]);
+    if (executorId) this.count(executorId, c.dueAt, 1);
+    return { admitted: true, executorId };
+  }
+
+  /** Within the caps, after lower-priority pending journey tasks on that day or week give way if needed. */
+  private withinContactCaps(c: Candidate): boolean {
+    const held = this.held.get(c.contactId) ?? [];
+    const checks: [number | null, (at: Date) => string][] = [[this.caps.perDay, (at) => dayOf(at, c.zone)], [this.caps.perWeek, (at) => weekOf(at, c.zone)]];
+    for (const [cap, period] of checks) {
+      if (cap === null) continue;
+      const key = period(c.dueAt);
+      const same = held.filter((h) => period(h.due_at) === key);
+      if (same.length < cap) continue;
+      const yielding = same
+        .filter((h) => h.status === 'pending' && h.enrollment_id !== null && h.priority < this.priority)
+        .sort((a, b) => a.priority - b.priority)[0];
+      if (!yielding) return false;
+      this.bump(yielding, c.zone);
+    }
+    return true;
+  }
+
+  private bump(h: Held, zone: string): void {
+    this.held.set(h.contact_id, (this.held.get(h.contact_id) ?? []).filter((x) => x !== h));
+    if (h.executor_id) this.count(h.executor_id, h.due_at, -1);
+    const retryAt = DateTime.fromJSDate(h.due_at, { zone }).plus({ days: 1 }).startOf('day').toJSDate();
+    this.bumps.push({ taskId: h.id, enrollmentId: h.enrollment_id!, stepIndex: h.step_index, retryAt });
+  }
+
+  /** The executor, a teammate with room (reassign), or undefined when the task must wait. */
+  private executorWithRoom(c: Candidate): string | null | undefined {
+    if (this.capacity === undefined || !c.executorId || this.room(c.executorId, c.dueAt) > 0) return c.executorId;
+    if (this.overflow !== 'reassign') return undefined;
+    const mates = (this.teamOf.get(c.executorId) ?? []).filter((u) => this.room(u, c.dueAt) > 0);
+    mates.sort((a, b) => this.room(b, c.dueAt) - this.room(a, c.dueAt) || a.localeCompare(b));
+    return mates[0];
+  }
+
+  private room(executorId: string, at: Date): number {
+    return this.capacity! - (this.load.get(`${executorId}|${dayOf(at, this.sopZone)}`) ?? 0);
+  }
+
+  private count(executorId: string, at: Date, n: number): void {
+    const key = `${executorId}|${dayOf(at, this.sopZone)}`;
+    this.load.set(key, (this.load.get(key) ?? 0) + n);
+  }
+
+  /** Deletes the bumped tasks and rewinds their enrollments, in the page's transaction. */
+  async writeBumps(m: Queryable): Promise<void> {
+    if (!this.bumps.length) return;
+    await m.query(
+      `WITH gone AS (DELETE FROM tasks WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id)
+       UPDATE enrollments e SET next_step = x.step, next_due_at = x.retry, status = 'active', closed_at = NULL, close_reason = NULL
+         FROM unnest($2::bigint[], $3::int[], $4::timestamptz[]) AS x(id, step, retry)
+        WHERE e.id = x.id`,
+      [this.bumps.map((b) => b.taskId), this.bumps.map((b) => b.enrollmentId), this.bumps.map((b) => b.stepIndex), this.bumps.map((b) => b.retryAt)],
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { enrollEntrants, journeysToWake, materializeDuePage, outboxEnd } from '@sop/engine';
+import { createTagSystem } from '../support/fixtures';
+import { addUser, signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
+
+describe('SOP on-finish actions (real Postgres)', () => {
+  const ctx = useStack();
+
+  it('tags the contact as the SOP and hands it over to another journey, once', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const highIntent = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
+    const productB = (await t.admin.post('/api/segments', { name: 'Product B', rule: { tag: tags.productB.id } })).body;
+    const step = { name: 'Call', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+      content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } };
+    const followUp = (await t.admin.post('/api/sops', { name: 'Product B follow-up', definition: {
+      kind: 'journey', audience: { segmentId: productB.id }, steps: [step], policies: { businessDaysOnly: false },
+    } })).body;
+    const welcome = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
+      kind: 'journey', audience: { segmentId: highIntent.id }, entry: { includeExistingMembers: true }, steps: [step],
+      policies: { businessDaysOnly: false, onFinish: { addTagIds: [tags.productB.id], removeTagIds: [tags.productA.id], handoverSopId: followUp.id } },
+    } })).body;
+    for (const sop of [followUp, welcome]) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    const contact = (await t.admin.post('/api/contacts', {
+      externalId: 'zhang', name: '张伟', ownerId: owner.id, tags: [tags.intentHigh.id, tags.productA.id],
+    })).body;
+    const cursor = await outboxEnd(ctx.stack.db);
+
+    const now = new Date();
+    await enrollEntrants(ctx.stack.db, welcome.id, now);
+    for (const run of [1, 2]) {
+      expect(await materializeDuePage(ctx.stack.db, welcome.id, now, 100)).toMatchObject({ tasks: run === 1 ? 1 : 0 });
+    }
+    const events = await ctx.stack.db.query(
+      `SELECT t.name, e.action, e.actor_type, e.reason FROM tag_events e JOIN tags t ON t.id = e.tag_id
+        WHERE e.contact_id = $1 AND e.actor_type = 'sop' ORDER BY t.name`, [contact.id]);
+    expect(events).toEqual([
+      { name: 'Product A', action: 'removed', actor_type: 'sop', reason: 'finished SOP "Welcome"' },
+      { name: 'Product B', action: 'added', actor_type: 'sop', reason: 'finished SOP "Welcome"' },
+    ]);
+    // The new tag moved the contact into the Product B segment in the same transaction.
+    const [{ n }] = await ctx.stack.db.query(
+      `SELECT count(*)::int AS n FROM segment_memberships WHERE segment_id = $1 AND contact_id = $2 AND exited_at IS NULL`, [productB.id, contact.id]);
+    expect(n).toBe(1);
+
+    const [welcomeEnrollment] = await ctx.stack.db.query(`SELECT id, status FROM enrollments WHERE sop_id = $1`, [welcome.id]);
+    expect(welcomeEnrollment.status).toBe('completed');
+    const handed = await ctx.stack.db.query(`SELECT contact_id, entry_no, status FROM enrollments WHERE sop_id = $1`, [followUp.id]);
+    expect(handed).toEqual([{ contact_id: contact.id, entry_no: String(-welcomeEnrollment.id), status: 'active' }]);
+    expect((await journeysToWake(ctx.stack.db, cursor)).sopIds).toContain(followUp.id);
+
+    // The follow-up's own enrollment pass finds the contact already there: still one enrollment.
+    await enrollEntrants(ctx.stack.db, followUp.id, now);
+    const [{ count }] = await ctx.stack.db.query(`SELECT count(*)::int AS count FROM enrollments WHERE sop_id = $1`, [followUp.id]);
+    expect(count).toBe(1);
+  });
+});
