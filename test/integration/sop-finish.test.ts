@@ -50,6 +50,11 @@ describe('SOP on-finish actions (real Postgres)', () => {
     expect(handed).toEqual([{ contact_id: contact.id, entry_no: String(-welcomeEnrollment.id), status: 'active' }]);
     expect((await journeysToWake(ctx.stack.db, cursor)).sopIds).toContain(followUp.id);
 
+    // A reply from an enrolled contact wakes its journeys too (their exit conditions may now hold).
+    const beforeReply = await outboxEnd(ctx.stack.db);
+    await t.admin.patch(`/api/contacts/${contact.id}`, { lastRespondedAt: new Date().toISOString() });
+    expect((await journeysToWake(ctx.stack.db, beforeReply)).sopIds).toEqual([followUp.id]);
+
     // The follow-up's own enrollment pass finds the contact already there: still one enrollment.
     await enrollEntrants(ctx.stack.db, followUp.id, now);
     const [{ count }] = await ctx.stack.db.query(`SELECT count(*)::int AS count FROM enrollments WHERE sop_id = $1`, [followUp.id]);

@@ -139,6 +139,14 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
       `SELECT v.version FROM enrollments e JOIN sop_versions v ON v.id = e.sop_version_id WHERE e.sop_id = $1`, [sop.id]);
     expect(version).toBe(1);
 
+    // On purpose, open enrollments move to the current version.
+    expect((await t.admin.post(`/api/sops/${sop.id}/migrate-enrollments`, {})).body).toEqual({ migrated: 1, toVersion: 2 });
+    expect((await t.admin.post(`/api/sops/${sop.id}/migrate-enrollments`, { fromVersion: 1 })).body).toEqual({ migrated: 0, toVersion: 2 });
+    expect((await t.admin.post(`/api/sops/${sop.id}/migrate-enrollments`, { fromVersion: 0 })).status).toBe(400);
+    const [{ version: migratedTo }] = await ctx.stack.db.query(
+      `SELECT v.version FROM enrollments e JOIN sop_versions v ON v.id = e.sop_version_id WHERE e.sop_id = $1`, [sop.id]);
+    expect(migratedTo).toBe(2);
+
     // What a published SOP refers to cannot be deleted; a published SOP cannot be deleted either.
     expect((await t.admin.delete(`/api/segments/${segment.id}`)).body).toMatchObject({ code: 'SEGMENT_IN_USE' });
     expect((await t.admin.delete(`/api/sops/${sop.id}`)).body).toMatchObject({ code: 'SOP_PUBLISHED' });

@@ -114,4 +114,44 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
       expect(await handle.result()).toEqual({ archived: true });
     });
   });
+
+  it('exits on reply: the pending task is cancelled and the remaining steps never come', async () => {
+    if (!timeSkipping) return console.warn('skipped: needs the time-skipping server (the test command fetches it)');
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
+    const contact = (await t.admin.post('/api/contacts', { externalId: 'r', name: 'Rui', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
+    const sop = (await t.admin.post('/api/sops', { name: 'Nurture', definition: {
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      steps: [0, 2, 4].map((offsetDays) => ({ name: `Day ${offsetDays}`, offsetDays, window: { start: '00:00', end: '23:59' },
+        channel: 'wecom_chat', content: { template: 'Hi {{ contact.name }}' }, executor: { rule: 'contactOwner' } })),
+      policies: { businessDaysOnly: false, exitOn: [{ on: 'replied' }] },
+    } })).body;
+    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    const taskQueue = `wf-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue,
+      activities: createActivities(ctx.stack.db, 'time-skipping-worker'), workflowBundle: { codePath: WORKFLOW_BUNDLE },
+    });
+    const tasks = () => ctx.stack.db.query(`SELECT step_index, status, cancel_reason FROM tasks WHERE sop_id = $1 ORDER BY step_index`, [sop.id]);
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(sopDispatcherWorkflow, {
+        taskQueue, workflowId: `dispatcher-${randomUUID()}`, args: [{ sopId: sop.id, idlePollMs: DAY }],
+      });
+      await env.sleep(HOUR);
+      expect(await tasks()).toEqual([{ step_index: 0, status: 'pending', cancel_reason: null }]);
+      // The customer replies (the response ingest sets this; here the API does); the relay would wake the dispatcher.
+      await t.admin.patch(`/api/contacts/${contact.id}`, { lastRespondedAt: new Date(await env.currentTimeMs()).toISOString() });
+      await handle.signal('wake');
+      await env.sleep(HOUR);
+      expect(await tasks()).toEqual([{ step_index: 0, status: 'cancelled', cancel_reason: 'replied' }]);
+      await env.sleep(6 * DAY);
+      expect(await tasks()).toHaveLength(1);
+      const [enrollment] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]);
+      expect(enrollment).toEqual({ status: 'exited', close_reason: 'replied' });
+      await handle.signal(archiveSignal);
+      await handle.result();
+    });
+  });
 });

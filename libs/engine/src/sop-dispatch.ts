@@ -83,9 +83,8 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
 }
 
 /**
- * Closes active enrollments whose exit conditions hold now (left the segment, tag added or removed)
- * and cancels their pending tasks, with the reason. Replies and purchases arrive with the response
- * ingest and are applied there.
+ * Closes active enrollments whose exit conditions hold now (replied or bought since entering, left the
+ * segment, tag added or removed) and cancels their pending tasks, with the reason, in one statement.
  */
 export async function applyExits(db: Transactional, sopId: string): Promise<number> {
   return db.transaction(async (m) => {
@@ -99,6 +98,10 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
         conditions.push(`WHEN NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
           AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`);
+      } else if (exit.on === 'replied' || exit.on === 'bought') {
+        // A response or a purchase after the contact entered: the times the responses and events update.
+        const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
+        conditions.push(`WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.id = e.contact_id AND c.${column} > e.entered_at) THEN '${exit.on}'`);
       } else if (exit.on === 'tagAdded' || exit.on === 'tagRemoved') {
         const has = `EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = e.contact_id AND ct.tag_id = ${param(exit.tagId)})`;
         conditions.push(exit.on === 'tagAdded' ? `WHEN ${has} THEN 'tag added'` : `WHEN NOT ${has} THEN 'tag removed'`);
@@ -384,8 +387,9 @@ class PagePlanner {
 }
 
 /**
- * Active journeys whose segment gained or lost members, or that were handed contacts, since outbox
- * event `after`: the dispatchers to wake. Returns the newest event id seen, the cursor for the next call.
+ * Active journeys whose segment gained or lost members, that were handed contacts, or whose enrolled
+ * contacts changed (a reply, a purchase, a tag: exit conditions), since outbox event `after`: the
+ * dispatchers to wake. Returns the newest event id seen, the cursor for the next call.
  */
 export async function journeysToWake(db: Queryable, after: string): Promise<{ sopIds: string[]; cursor: string }> {
   const [row] = await db.query(
@@ -397,7 +401,11 @@ export async function journeysToWake(db: Queryable, after: string): Promise<{ so
             ARRAY(SELECT s.id FROM recent r JOIN sops s ON s.tenant_id = r.tenant_id AND s.segment_ids @> ARRAY[r.segment_id]
                    WHERE s.status = 'active' AND s.kind = 'journey'
                   UNION
-                  SELECT (payload->>'sopId')::uuid FROM domain_events WHERE id > $1 AND type = 'sop.handover') AS sop_ids`,
+                  SELECT (payload->>'sopId')::uuid FROM domain_events WHERE id > $1 AND type = 'sop.handover'
+                  UNION
+                  SELECT e.sop_id FROM domain_events d CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') AS c(id)
+                    JOIN enrollments e ON e.contact_id = c.id::uuid AND e.status = 'active'
+                   WHERE d.id > $1 AND d.type IN ('contact.updated', 'contact.tags_changed')) AS sop_ids`,
     [after],
   );
   return { sopIds: row.sop_ids, cursor: String(row.cursor) };

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagg
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
 import { SopForecastService } from './sop-forecast.service';
-import { CreateSopDto, ForecastDto, ListSopsQuery, SopDetailDto, SopDto, UpdateSopDto } from './sops.dto';
+import { CreateSopDto, ForecastDto, ListSopsQuery, MigrateEnrollmentsDto, SopDetailDto, SopDto, UpdateSopDto } from './sops.dto';
 import { SopsService } from './sops.service';
 
 @ApiTags('sops')
@@ -80,6 +80,14 @@ export class SopsController {
   @ApiOperation({ summary: 'End the SOP: open enrollments close and pending tasks are cancelled' })
   archive(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<SopDto> {
     return this.sops.archive(p, id);
+  }
+
+  @Post(':id/migrate-enrollments')
+  @Roles('admin', 'ops')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move open enrollments from older versions (or fromVersion) to the current version, on purpose' })
+  migrate(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: MigrateEnrollmentsDto): Promise<{ migrated: number; toVersion: number }> {
+    return this.sops.migrateEnrollments(p, id, dto.fromVersion);
   }
 
   @Get(':id/forecast')

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, MinLength } from 'class-validator';
 
 export const SOP_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
 export type SopStatus = (typeof SOP_STATUSES)[number];
@@ -90,4 +90,10 @@ export class ForecastDto {
   days: ForecastDayDto[];
   @ApiProperty({ description: 'Days on which some executor is over capacity' }) overCapacityDays: string[];
   @ApiProperty({ description: 'What the forecast counts, in words' }) basis: string;
+}
+
+export class MigrateEnrollmentsDto {
+  @ApiPropertyOptional({ description: 'Only enrollments on this version; all older versions when left out' })
+  @IsOptional() @IsInt() @Min(1)
+  fromVersion?: number;
 }

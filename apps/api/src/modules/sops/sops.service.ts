@@ -153,6 +153,30 @@ export class SopsService {
     return toDto(row);
   }
 
+  /**
+   * Moves open enrollments from older versions (or only `fromVersion`) to the current one, on purpose:
+   * each keeps its step number and is looked at again now, so its next step's window follows the new
+   * version (a step the new version no longer has completes the enrollment).
+   */
+  async migrateEnrollments(caller: Principal, id: string, fromVersion?: number): Promise<{ migrated: number; toVersion: number }> {
+    const { sop, migrated } = await this.db.transaction(async (m) => {
+      const sop = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
+      if (sop.kind !== 'journey' || sop.current_version === null || sop.status === 'archived') {
+        throw conflict('SOP_NOT_MIGRATABLE', 'Only the enrollments of a published, not archived journey can move to its current version.');
+      }
+      const [, migrated] = await m.query(
+        `UPDATE enrollments e SET sop_version_id = cur.id, next_due_at = now()
+           FROM sop_versions cur, sop_versions old
+          WHERE cur.sop_id = $1 AND cur.version = $2 AND old.id = e.sop_version_id AND old.version <> $2
+            AND ($3::int IS NULL OR old.version = $3) AND e.sop_id = $1 AND e.status = 'active'`,
+        [id, sop.current_version, fromVersion ?? null],
+      );
+      return { sop, migrated: migrated as number };
+    });
+    if (migrated && sop.status === 'active') await this.runtime.apply(await this.running(this.db, sop), 'edit');
+    return { migrated, toVersion: sop.current_version! };
+  }
+
   async remove(tenantId: string, id: string): Promise<void> {
     const row = await this.row(this.db, tenantId, id);
     if (row.current_version !== null) throw conflict('SOP_PUBLISHED', 'A published SOP keeps its history: archive it instead.');
