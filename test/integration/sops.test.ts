@@ -257,6 +257,8 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     expect(tasks).toHaveLength(2);
     expect(tasks[0]).toMatchObject({ group_id: vip1.id, executor_id: owner.id, content: 'VIP 群 1 早报' });
     expect(tasks[0].due_until.getTime() - tasks[0].due_at.getTime()).toBe(3_600_000);
+    // Capacity 1 a day: the owner's second report of that occurrence moves to the next day.
+    expect(tasks.map((r: { due_at: Date }) => r.due_at.getTime() - occurrence).sort()).toEqual([0, 86_400_000]);
     const skipped = await client.workflow.execute('sopOccurrenceWorkflow', {
       taskQueue: ctx.stack.taskQueue, workflowId: `occurrence-${report.id}-odd`, args: [{ sopId: report.id, occurrence: occurrence + 60_000 }],
     });

@@ -13,7 +13,8 @@ export interface ContactCaps {
 }
 
 export interface Candidate {
-  contactId: string;
+  /** null for group tasks: contact caps do not apply */
+  contactId: string | null;
   zone: string;
   executorId: string | null;
   dueAt: Date;
@@ -79,7 +80,7 @@ export class PageLimits {
                 t.enrollment_id, t.step_index, t.status
            FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id
           WHERE t.tenant_id = $1 AND t.contact_id = ANY($2::uuid[]) AND t.status = ANY($3) AND t.due_at >= $4 AND t.due_at < $5`,
-        [tenantId, [...new Set(candidates.map((c) => c.contactId))], COUNTED, from, to],
+        [tenantId, [...new Set(candidates.flatMap((c) => (c.contactId ? [c.contactId] : [])))], COUNTED, from, to],
       );
       for (const h of held) limits.held.set(h.contact_id, [...(limits.held.get(h.contact_id) ?? []), h]);
     }
@@ -97,18 +98,20 @@ export class PageLimits {
 
   /** Admits a task (counting it), or says which limit defers it. */
   admit(c: Candidate): Admission {
-    if (!this.withinContactCaps(c)) return { admitted: false, reason: 'contact cap' };
+    if (c.contactId && !this.withinContactCaps(c.contactId, c)) return { admitted: false, reason: 'contact cap' };
     const executorId = this.executorWithRoom(c);
     if (executorId === undefined) return { admitted: false, reason: 'executor capacity' };
-    const mine: Held = { id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, enrollment_id: null, step_index: 0, status: 'new' };
-    this.held.set(c.contactId, [...(this.held.get(c.contactId) ?? []), mine]);
+    if (c.contactId) {
+      const mine: Held = { id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, enrollment_id: null, step_index: 0, status: 'new' };
+      this.held.set(c.contactId, [...(this.held.get(c.contactId) ?? []), mine]);
+    }
     if (executorId) this.count(executorId, c.dueAt, 1);
     return { admitted: true, executorId };
   }
 
   /** Within the caps, after lower-priority pending journey tasks on that day or week give way if needed. */
-  private withinContactCaps(c: Candidate): boolean {
-    const held = this.held.get(c.contactId) ?? [];
+  private withinContactCaps(contactId: string, c: Candidate): boolean {
+    const held = this.held.get(contactId) ?? [];
     const checks: [number | null, (at: Date) => string][] = [[this.caps.perDay, (at) => dayOf(at, c.zone)], [this.caps.perWeek, (at) => weekOf(at, c.zone)]];
     for (const [cap, period] of checks) {
       if (cap === null) continue;

@@ -6,6 +6,7 @@
 import { compileTemplate, isOccurrence, type SopDefinition, type SopStep, type TemplateScope } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional, unitHash } from './sop-dispatch';
+import { type Candidate, PageLimits } from './sop-limits';
 import type { Queryable } from './queryable';
 
 export interface OccurrencePage {
@@ -109,35 +110,58 @@ export async function snapshotBroadcast(db: Queryable, sopId: string): Promise<n
   return n;
 }
 
+/**
+ * The page's tasks: rendered, assigned, and held to the limits. A task an executor's capacity or a
+ * contact's cap cannot take on the occurrence's day moves to the first later day with room (at most a
+ * week; beyond that it stays on its day). The occurrence stays its key, so a repeat still adds nothing.
+ */
 async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, targets: Target[]): Promise<number> {
   const users: { id: string; name: string; email: string; team_id: string | null }[] = await m.query(
     `SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [sop.tenant_id]);
   const byId = new Map(users.map((u) => [u.id, u]));
   const forGroups = 'groups' in sop.definition.audience;
-  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
-  sop.definition.steps.forEach((step, index) => {
-    const render = compileTemplate(step.content.template);
-    const dueUntil = new Date(occurrence.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
-    for (const t of targets) {
-      const executorId = executorFor(step, t, users);
-      const owner = t.owner_id ? byId.get(t.owner_id) ?? null : null;
-      const scope: TemplateScope = {
-        sop: { name: sop.name }, step: { name: step.name }, owner, executor: executorId ? byId.get(executorId) ?? null : null,
-        ...(forGroups ? { group: { name: t.name } } : { contact: t.contact ?? undefined }),
-      };
-      [index, forGroups ? null : t.id, forGroups ? t.id : null, executorId, step.channel, render(scope), JSON.stringify(step.content.materials), dueUntil]
-        .forEach((v, i) => cols[i].push(v));
-    }
-  });
+  const def = sop.definition;
+  const zoneOf = (t: Target) => (forGroups ? def.timezone : String(t.contact?.timezone ?? def.timezone));
+  const drafts = def.steps.flatMap((step, index) => targets.map((t) => ({ step, index, t, executorId: executorFor(step, t, users) })));
+  const teamOf = new Map(users.filter((u) => u.team_id).map((u) => [u.id, users.filter((x) => x.team_id === u.team_id && x.id !== u.id).map((x) => x.id)]));
+  const limits = await PageLimits.load(m, sop.tenant_id,
+    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: occurrence })),
+    { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf });
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  const renderers = def.steps.map((step) => compileTemplate(step.content.template));
+  for (const { step, index, t, executorId } of drafts) {
+    const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt: occurrence });
+    const owner = t.owner_id ? byId.get(t.owner_id) ?? null : null;
+    const scope: TemplateScope = {
+      sop: { name: sop.name }, step: { name: step.name }, owner, executor: placed.executorId ? byId.get(placed.executorId) ?? null : null,
+      ...(forGroups ? { group: { name: t.name } } : { contact: t.contact ?? undefined }),
+    };
+    const dueUntil = new Date(placed.dueAt.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
+    [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, renderers[index](scope),
+      JSON.stringify(step.content.materials), placed.dueAt, dueUntil].forEach((v, i) => cols[i].push(v));
+  }
+  await limits.writeBumps(m);
   const rows = await m.query(
-    `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, due_at, step_index, contact_id, group_id, executor_id, channel,
-                        content, materials, due_until)
-     SELECT $1, $2, $3, $4, $4, x.* FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::jsonb[],
-                                          $12::timestamptz[]) AS x
+    `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, step_index, contact_id, group_id, executor_id, channel,
+                        content, materials, due_at, due_until)
+     SELECT $1, $2, $3, $4, x.* FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::jsonb[],
+                                          $12::timestamptz[], $13::timestamptz[]) AS x
      ON CONFLICT DO NOTHING RETURNING 1`,
     [sop.tenant_id, sop.id, sop.version_id, occurrence, ...cols],
   );
   return rows.length;
+}
+
+const MAX_SHIFT_DAYS = 7;
+
+/** The first day, from the occurrence's, on which the limits admit the task; the occurrence's day when none within a week does. */
+function place(limits: PageLimits, c: Candidate): { executorId: string | null; dueAt: Date } {
+  for (let days = 0; days <= MAX_SHIFT_DAYS; days++) {
+    const dueAt = new Date(c.dueAt.getTime() + days * 86_400_000);
+    const admission = limits.admit({ ...c, dueAt });
+    if (admission.admitted) return { executorId: admission.executorId, dueAt };
+  }
+  return { executorId: c.executorId, dueAt: c.dueAt };
 }
 
 function executorFor(step: SopStep, target: Target, users: { id: string; team_id: string | null }[]): string | null {
