@@ -28,7 +28,7 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     for (let i = 0; i < contacts; i++) {
       ids.push((await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `客户${i}`, ownerId: owner.id, tags: [tags.intentHigh.id] })).body.id);
     }
-    return { owner, segment, ids };
+    return { owner, segment, ids, tags };
   }
 
   async function activeSop(t: TenantFixture, name: string, definition: unknown): Promise<string> {
@@ -94,5 +94,18 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     expect(await materializeDuePage(ctx.stack.db, sop, now, 100)).toMatchObject({ tasks: 3, deferred: 0 });
     const executors = (await tasksOf(sop)).map((r: { executor_id: string }) => r.executor_id).sort();
     expect(executors).toEqual([owner.id, owner.id, mate.id].sort());
+  });
+
+  it('enrolls only new entrants unless the journey says to include existing members', async () => {
+    const t = await signupTenant(ctx.http);
+    const { segment, owner, tags } = await world(t, 2);
+    const high = tags.intentHigh;
+    const newOnly = await activeSop(t, 'New members only', { ...journey(segment.id, {}), entry: { includeExistingMembers: false } });
+    const everyone = await activeSop(t, 'Everyone', journey(segment.id, {}));
+    expect(await enrollEntrants(ctx.stack.db, newOnly, new Date())).toBe(0);
+    expect(await enrollEntrants(ctx.stack.db, everyone, new Date())).toBe(2);
+    await t.admin.post('/api/contacts', { externalId: 'late', name: '新客', ownerId: owner.id, tags: [high.id] });
+    expect(await enrollEntrants(ctx.stack.db, newOnly, new Date())).toBe(1);
+    expect(await enrollEntrants(ctx.stack.db, everyone, new Date())).toBe(1);
   });
 });

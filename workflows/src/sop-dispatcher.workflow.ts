@@ -18,6 +18,8 @@ export interface SopDispatcherInput {
   parallelPages?: number;
   /** how long to sleep when nothing is due and no signal comes: new segment entrants are found then */
   idlePollMs?: number;
+  /** carried across continue-as-new */
+  paused?: boolean;
 }
 
 export type DispatcherState = 'running' | 'paused' | 'archived';
@@ -43,10 +45,13 @@ export async function sopDispatcherWorkflow(input: SopDispatcherInput): Promise<
   const parallelPages = input.parallelPages ?? 2;
   const idlePollMs = input.idlePollMs ?? 5 * 60_000;
   // Signal handlers change this object; reading through it keeps TypeScript from narrowing stale values.
-  const run = { state: 'running' as DispatcherState, woken: false, tasks: 0, passes: 0 };
+  const run = { state: (input.paused ? 'paused' : 'running') as DispatcherState, woken: false, tasks: 0, passes: 0 };
   setHandler(wakeSignal, () => void (run.woken = true));
   setHandler(pauseSignal, () => void (run.state = run.state === 'archived' ? 'archived' : 'paused'));
-  setHandler(resumeSignal, () => void (run.state = run.state === 'paused' ? 'running' : run.state));
+  setHandler(resumeSignal, () => {
+    if (run.state === 'paused') run.state = 'running';
+    run.woken = true;
+  });
   setHandler(archiveSignal, () => void (run.state = 'archived'));
   setHandler(dispatcherStatusQuery, () => ({ state: run.state, passes: run.passes, tasks: run.tasks }));
 
@@ -56,16 +61,27 @@ export async function sopDispatcherWorkflow(input: SopDispatcherInput): Promise<
     run.woken = false;
     run.passes++;
     const now = Date.now();
-    await prepareDispatch({ sopId: input.sopId, now });
+    const prepared = await prepareDispatch({ sopId: input.sopId, now });
+    // The database is the source of truth: a lost pause or archive signal is caught up with here.
+    if (prepared.status === 'paused') {
+      // Wait for the resume signal, but look at the database again after a while: a resume that raced
+      // this pass may have been signalled already.
+      await condition(() => run.state === 'archived' || run.woken, idlePollMs);
+      continue;
+    }
+    if (prepared.status !== undefined && prepared.status !== 'active') return { archived: true };
+    let progress = prepared.enrolled + prepared.exited;
     for (let more = true; more && run.state === 'running';) {
       const pages = await Promise.all(Array.from({ length: parallelPages }, () => materializePage({ sopId: input.sopId, now, pageSize })));
       run.tasks += pages.reduce((sum, page) => sum + page.tasks, 0);
+      progress += pages.reduce((sum, page) => sum + page.tasks + page.rescheduled + page.completed + page.deferred, 0);
       more = pages.some((page) => page.more);
     }
     const next = await nextDueAt({ sopId: input.sopId });
-    const sleepMs = Math.min(idlePollMs, next === null ? idlePollMs : next - Date.now());
+    // Something due that no page could take (rows locked by a concurrent page): look again in a second, not at once.
+    const sleepMs = Math.max(progress ? 0 : 1000, Math.min(idlePollMs, next === null ? idlePollMs : next - Date.now()));
     if (sleepMs > 0) await condition(() => run.woken || run.state !== 'running', sleepMs);
   }
   if (run.state === 'archived') return { archived: true };
-  return continueAsNew<typeof sopDispatcherWorkflow>(input);
+  return continueAsNew<typeof sopDispatcherWorkflow>({ ...input, paused: run.state === 'paused' });
 }

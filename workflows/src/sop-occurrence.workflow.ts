@@ -29,6 +29,7 @@ export async function sopOccurrenceWorkflow(input: SopOccurrenceInput): Promise<
   for (let after: string | null = null; ;) {
     const page: OccurrencePageResult = await materializeOccurrencePage({ sopId: input.sopId, occurrence, after, pageSize: input.pageSize ?? 1000 });
     tasks += page.tasks;
+    if (page.held) return { occurrence, tasks, skipped: 'the SOP is paused' }; // a paused recurring SOP skips its firings
     if (page.skipped) return { occurrence, tasks, skipped: page.skipped };
     if (!page.more) return { occurrence, tasks };
     after = page.after;
@@ -74,7 +75,9 @@ export async function sopBroadcastWorkflow(input: SopBroadcastInput): Promise<{ 
     const page: OccurrencePageResult = await materializeOccurrencePage({ sopId: input.sopId, occurrence: plan.sendAt, after, pageSize: input.pageSize ?? 1000 });
     run.tasks += page.tasks;
     if (page.held) {
-      run.paused = true; // paused in the database before its signal arrived: wait for resume
+      // Paused in the database (its signal may not have come yet, or a resume may have raced it):
+      // wait for a signal, and look again after a minute either way.
+      await condition(() => run.cancelled || run.paused, 60_000);
       continue;
     }
     if (page.skipped) return { tasks: run.tasks, cancelled: true };

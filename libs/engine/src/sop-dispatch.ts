@@ -53,7 +53,9 @@ export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED 
    SELECT m.tenant_id, m.contact_id, m.id
      FROM segment_memberships m
     WHERE m.segment_id = $3 AND m.exited_at IS NULL
-      AND (m.id > (SELECT enroll_cursor FROM sops WHERE id = $1) OR m.entered_at > $4::timestamptz - $5::interval)
+      AND m.tenant_id = (SELECT tenant_id FROM sops WHERE id = $1)
+      AND (m.id > (SELECT enroll_cursor FROM sops WHERE id = $1)
+           OR m.entered_at > greatest($4::timestamptz - $5::interval, (SELECT enroll_from FROM sops WHERE id = $1)))
       ${reentry ? '' : 'AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id)'}
     -- The sort reads every candidate before the first insert, so the anti-join never scans rows this statement
     -- inserts (with stale statistics the planner may scan enrollments; that would turn quadratic); it also
@@ -96,7 +98,8 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
-        conditions.push(`WHEN NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
+        // Only segment entries can leave the segment: a contact handed over from another SOP entered without it.
+        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
           AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`);
       } else if (exit.on === 'replied' || exit.on === 'bought') {
         // A response or a purchase after the contact entered: the times the responses and events update.
@@ -141,6 +144,7 @@ interface DueRow {
   next_step: number;
   next_due_at: Date;
   entered_at: Date;
+  finished_at: Date | null;
   version_id: string;
   timezone: string;
   name: string;
@@ -164,7 +168,7 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
     const sop = await activeSop(m, sopId, 'FOR SHARE OF s'); // a concurrent pause waits for this page, then stops the next
     if (!sop) return { tasks: 0, rescheduled: 0, completed: 0, deferred: 0, more: false };
     const due: DueRow[] = await m.query(
-      `SELECT e.id, e.contact_id, e.next_step, e.next_due_at, e.entered_at, e.sop_version_id AS version_id, c.timezone, c.name, c.external_id,
+      `SELECT e.id, e.contact_id, e.next_step, e.next_due_at, e.entered_at, e.finished_at, e.sop_version_id AS version_id, c.timezone, c.name, c.external_id,
               c.phone, c.email, c.attributes, c.order_count, c.total_spend, c.last_order_at, c.owner_id
          FROM enrollments e JOIN contacts c ON c.id = e.contact_id
         WHERE e.sop_id = $1 AND e.status = 'active' AND e.next_due_at <= $2
@@ -180,6 +184,11 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
     await plan.write(m);
     return { ...plan.counts, more: due.length === limit };
   });
+}
+
+export async function sopStatus(db: Queryable, sopId: string): Promise<'draft' | 'active' | 'paused' | 'archived' | null> {
+  const [row] = await db.query(`SELECT status FROM sops WHERE id = $1`, [sopId]);
+  return row?.status ?? null;
 }
 
 /** When the dispatcher must next look at this SOP: its earliest due enrollment, or null. */
@@ -232,7 +241,7 @@ class PagePlanner {
   private readonly windows = new Map<string, DueWindow>();
   private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
   private limits?: PageLimits;
-  private readonly finished: { enrollmentId: string; contactId: string }[] = [];
+  private readonly finished: { enrollmentId: string; contactId: string; versionId: string }[] = [];
 
   constructor(
     private readonly sop: ActiveSop,
@@ -244,7 +253,7 @@ class PagePlanner {
   add(row: DueRow): void {
     const def = this.ctx.versions.get(row.version_id)!;
     const step = def.steps[row.next_step];
-    if (!step) return this.move(row.id, row.next_step, null, 'completed');
+    if (!step) return this.complete(row); // a version with fewer steps (enrollments moved to it on purpose)
     const window = this.window(row, def, row.next_step);
     if (window.dueAt > this.now) {
       this.counts.rescheduled++;
@@ -287,10 +296,12 @@ class PagePlanner {
     this.counts.tasks++;
     const next = def.steps[row.next_step + 1];
     if (next) this.move(row.id, row.next_step + 1, this.window(row, def, row.next_step + 1).dueAt, 'active');
-    else {
-      this.move(row.id, row.next_step + 1, null, 'completed');
-      this.finished.push({ enrollmentId: row.id, contactId: row.contact_id });
-    }
+    else this.complete(row, row.next_step + 1);
+  }
+
+  private complete(row: DueRow, step = row.next_step): void {
+    this.move(row.id, step, null, 'completed');
+    if (!row.finished_at) this.finished.push({ enrollmentId: row.id, contactId: row.contact_id, versionId: row.version_id });
   }
 
   async write(m: Queryable): Promise<void> {
@@ -305,14 +316,15 @@ class PagePlanner {
    * (keyed by the finishing enrollment, so a retry enrolls nobody twice).
    */
   private async finish(m: Queryable): Promise<void> {
-    const done = this.finished;
-    if (!done.length) return;
-    const { addTagIds, removeTagIds, handoverSopId } = this.sop.definition.policies.onFinish;
-    if (addTagIds.length || removeTagIds.length) {
-      await changeTags(m, this.sop.tenantId, done.map((d) => d.contactId),
-        { add: addTagIds, remove: removeTagIds, reason: `finished SOP "${this.sop.name}"` }, { type: 'sop', id: this.sop.id });
+    for (const versionId of new Set(this.finished.map((d) => d.versionId))) {
+      const done = this.finished.filter((d) => d.versionId === versionId); // each on the version it walked
+      const { addTagIds, removeTagIds, handoverSopId } = this.ctx.versions.get(versionId)!.policies.onFinish;
+      if (addTagIds.length || removeTagIds.length) {
+        await changeTags(m, this.sop.tenantId, done.map((d) => d.contactId),
+          { add: addTagIds, remove: removeTagIds, reason: `finished SOP "${this.sop.name}"` }, { type: 'sop', id: this.sop.id });
+      }
+      if (handoverSopId) await handOver(m, this.sop.tenantId, handoverSopId, done, this.now);
     }
-    if (handoverSopId) await handOver(m, this.sop.tenantId, handoverSopId, done, this.now);
   }
 
   private async writeTasksAndMoves(m: Queryable): Promise<void> {
@@ -332,7 +344,8 @@ class PagePlanner {
     await m.query(
       `UPDATE enrollments e SET next_step = x.step, next_due_at = x.due, status = x.status,
               closed_at = CASE WHEN x.status = 'completed' THEN now() END,
-              close_reason = CASE WHEN x.status = 'completed' THEN 'finished' END
+              close_reason = CASE WHEN x.status = 'completed' THEN 'finished' END,
+              finished_at = CASE WHEN x.status = 'completed' THEN coalesce(e.finished_at, now()) ELSE e.finished_at END
          FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::text[]) AS x(id, step, due, status)
         WHERE e.id = x.id`,
       [ids, nextSteps, nextDue, statuses],
@@ -428,6 +441,7 @@ async function handOver(m: Queryable, tenantId: string, sopId: string, done: { e
        SELECT s.id, v.id AS version_id, coalesce(v.definition->'entry'->>'reentry', 'never') AS reentry
          FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
         WHERE s.tenant_id = $1 AND s.id = $2 AND s.status = 'active' AND s.kind = 'journey'
+          FOR SHARE OF s
      ), entered AS (
        INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
        SELECT $1, t.id, t.version_id, x.contact_id, -x.enrollment_id, $5, $5

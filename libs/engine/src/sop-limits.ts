@@ -40,6 +40,8 @@ interface Held {
   enrollment_id: string | null;
   step_index: number;
   status: string;
+  /** a pending journey task whose enrollment is still active and past its step: it can give way */
+  bumpable: boolean;
 }
 
 const COUNTED = ['pending', 'done', 'expired'];
@@ -77,8 +79,10 @@ export class PageLimits {
     if (limits.caps.perDay !== null || limits.caps.perWeek !== null) {
       const held: Held[] = await m.query(
         `SELECT t.id, t.contact_id, t.executor_id, t.due_at, coalesce((v.definition->'policies'->>'priority')::int, 50) AS priority,
-                t.enrollment_id, t.step_index, t.status
-           FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id
+                t.enrollment_id, t.step_index, t.status,
+                (t.status = 'pending' AND ((e.status = 'active' AND e.next_step > t.step_index)
+                  OR (e.status = 'completed' AND e.close_reason = 'finished' AND e.next_step = t.step_index + 1))) AS bumpable
+           FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id LEFT JOIN enrollments e ON e.id = t.enrollment_id
           WHERE t.tenant_id = $1 AND t.contact_id = ANY($2::uuid[]) AND t.status = ANY($3) AND t.due_at >= $4 AND t.due_at < $5`,
         [tenantId, [...new Set(candidates.flatMap((c) => (c.contactId ? [c.contactId] : [])))], COUNTED, from, to],
       );
@@ -102,7 +106,10 @@ export class PageLimits {
     const executorId = this.executorWithRoom(c);
     if (executorId === undefined) return { admitted: false, reason: 'executor capacity' };
     if (c.contactId) {
-      const mine: Held = { id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, enrollment_id: null, step_index: 0, status: 'new' };
+      const mine: Held = {
+        id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, enrollment_id: null,
+        step_index: 0, status: 'new', bumpable: false,
+      };
       this.held.set(c.contactId, [...(this.held.get(c.contactId) ?? []), mine]);
     }
     if (executorId) this.count(executorId, c.dueAt, 1);
@@ -111,16 +118,13 @@ export class PageLimits {
 
   /** Within the caps, after lower-priority pending journey tasks on that day or week give way if needed. */
   private withinContactCaps(contactId: string, c: Candidate): boolean {
-    const held = this.held.get(contactId) ?? [];
     const checks: [number | null, (at: Date) => string][] = [[this.caps.perDay, (at) => dayOf(at, c.zone)], [this.caps.perWeek, (at) => weekOf(at, c.zone)]];
     for (const [cap, period] of checks) {
       if (cap === null) continue;
       const key = period(c.dueAt);
-      const same = held.filter((h) => period(h.due_at) === key);
+      const same = (this.held.get(contactId) ?? []).filter((h) => period(h.due_at) === key); // after any bump of the day check
       if (same.length < cap) continue;
-      const yielding = same
-        .filter((h) => h.status === 'pending' && h.enrollment_id !== null && h.priority < this.priority)
-        .sort((a, b) => a.priority - b.priority)[0];
+      const yielding = same.filter((h) => h.bumpable && h.priority < this.priority).sort((a, b) => a.priority - b.priority)[0];
       if (!yielding) return false;
       this.bump(yielding, c.zone);
     }
@@ -155,12 +159,22 @@ export class PageLimits {
   /** Deletes the bumped tasks and rewinds their enrollments, in the page's transaction. */
   async writeBumps(m: Queryable): Promise<void> {
     if (!this.bumps.length) return;
+    // Only what is still as it was read gives way: a task done meanwhile, or an enrollment that moved on, stays.
     await m.query(
-      `WITH gone AS (DELETE FROM tasks WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id)
-       UPDATE enrollments e SET next_step = x.step, next_due_at = x.retry, status = 'active', closed_at = NULL, close_reason = NULL
-         FROM unnest($2::bigint[], $3::int[], $4::timestamptz[]) AS x(id, step, retry)
-        WHERE e.id = x.id`,
-      [this.bumps.map((b) => b.taskId), this.bumps.map((b) => b.enrollmentId), this.bumps.map((b) => b.stepIndex), this.bumps.map((b) => b.retryAt)],
+      // A completed enrollment reopens at its last step (its on-finish actions, already run, do not run again),
+      // unless the contact has entered the SOP again since.
+      `WITH gone AS (
+         DELETE FROM tasks t USING enrollments e
+          WHERE t.id = ANY($1::bigint[]) AND t.status = 'pending' AND e.id = t.enrollment_id
+            AND ((e.status = 'active' AND e.next_step > t.step_index)
+              OR (e.status = 'completed' AND e.close_reason = 'finished' AND e.next_step = t.step_index + 1
+                  AND NOT EXISTS (SELECT 1 FROM enrollments o WHERE o.sop_id = e.sop_id AND o.contact_id = e.contact_id AND o.status = 'active')))
+         RETURNING t.id, t.enrollment_id, t.step_index
+       )
+       UPDATE enrollments e SET next_step = g.step_index, next_due_at = x.retry, status = 'active', closed_at = NULL, close_reason = NULL
+         FROM gone g JOIN unnest($1::bigint[], $2::timestamptz[]) AS x(task_id, retry) ON x.task_id = g.id
+        WHERE e.id = g.enrollment_id`,
+      [this.bumps.map((b) => b.taskId), this.bumps.map((b) => b.retryAt)],
     );
   }
 }

@@ -122,8 +122,11 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
   const forGroups = 'groups' in sop.definition.audience;
   const def = sop.definition;
   const zoneOf = (t: Target) => (forGroups ? def.timezone : String(t.contact?.timezone ?? def.timezone));
-  const drafts = def.steps.flatMap((step, index) => targets.map((t) => ({ step, index, t, executorId: executorFor(step, t, users) })));
-  const teamOf = new Map(users.filter((u) => u.team_id).map((u) => [u.id, users.filter((x) => x.team_id === u.team_id && x.id !== u.id).map((x) => x.id)]));
+  const teams = new Map<string, string[]>();
+  for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
+  const people: People = { ids: new Set(users.map((u) => u.id)), teams };
+  const drafts = def.steps.flatMap((step, index) => targets.map((t) => ({ step, index, t, executorId: executorFor(step, t, people) })));
+  const teamOf = new Map(users.filter((u) => u.team_id).map((u) => [u.id, teams.get(u.team_id!)!.filter((id) => id !== u.id)]));
   const limits = await PageLimits.load(m, sop.tenant_id,
     drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: occurrence })),
     { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf });
@@ -164,11 +167,15 @@ function place(limits: PageLimits, c: Candidate): { executorId: string | null; d
   return { executorId: c.executorId, dueAt: c.dueAt };
 }
 
-function executorFor(step: SopStep, target: Target, users: { id: string; team_id: string | null }[]): string | null {
+interface People {
+  ids: Set<string>;
+  teams: Map<string, string[]>;
+}
+
+function executorFor(step: SopStep, target: Target, people: People): string | null {
   const ex = step.executor;
-  if (ex.rule === 'contactOwner' || ex.rule === 'groupOwner') return target.owner_id && users.some((u) => u.id === target.owner_id) ? target.owner_id : null;
-  if (ex.rule === 'user') return users.some((u) => u.id === ex.userId) ? ex.userId : null;
-  const team = users.filter((u) => u.team_id === ex.teamId);
-  if (!team.length) return null;
-  return team[Math.floor(unitHash(target.id) * team.length)].id;
+  if (ex.rule === 'contactOwner' || ex.rule === 'groupOwner') return target.owner_id && people.ids.has(target.owner_id) ? target.owner_id : null;
+  if (ex.rule === 'user') return people.ids.has(ex.userId) ? ex.userId : null;
+  const team = people.teams.get(ex.teamId) ?? [];
+  return team.length ? team[Math.floor(unitHash(target.id) * team.length)] : null;
 }

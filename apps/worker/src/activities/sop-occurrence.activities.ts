@@ -10,7 +10,8 @@ export function sopOccurrenceActivities(db: DataSource): SopOccurrenceActivities
     async broadcastPlan({ sopId }) {
       const [row] = await db.query(
         `SELECT v.definition->>'sendAt' AS send_at FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
-          WHERE s.id = $1 AND s.status IN ('active', 'paused') AND s.kind = 'broadcast'`, [sopId]);
+          WHERE s.id = $1 AND s.status IN ('active', 'paused') AND s.kind = 'broadcast'
+            FOR SHARE OF s`, [sopId]); // waits for an activation still in flight
       return row ? { sendAt: new Date(row.send_at).getTime() } : null;
     },
     snapshotBroadcast: ({ sopId }) => heartbeating(async () => ({ recipients: await snapshotBroadcast(db, sopId) })),

@@ -23,8 +23,10 @@ export class Sops1764374400000 implements MigrationInterface {
         -- what the working copy refers to, so a referenced tag or segment cannot be deleted
         tag_ids uuid[] NOT NULL DEFAULT '{}',
         segment_ids uuid[] NOT NULL DEFAULT '{}',
-        -- segment memberships up to this id have been considered for enrollment
+        -- segment memberships up to this id have been considered for enrollment; entries before
+        -- enroll_from are not looked at again (set when a version with a new audience goes live)
         enroll_cursor bigint NOT NULL DEFAULT 0,
+        enroll_from timestamptz(3),
         created_by uuid,
         created_at timestamptz(3) NOT NULL DEFAULT now(),
         updated_at timestamptz(3) NOT NULL DEFAULT now(),
@@ -62,6 +64,8 @@ export class Sops1764374400000 implements MigrationInterface {
         entered_at timestamptz(3) NOT NULL DEFAULT now(),
         closed_at timestamptz(3),
         close_reason text,
+        -- on-finish actions ran (once, even if a yielding task later reopens the enrollment)
+        finished_at timestamptz(3),
         CONSTRAINT enrollments_entry_key UNIQUE (sop_id, contact_id, entry_no),
         CONSTRAINT enrollments_sop_fk FOREIGN KEY (tenant_id, sop_id) REFERENCES sops (tenant_id, id) ON DELETE CASCADE,
         CONSTRAINT enrollments_contact_fk FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id) ON DELETE CASCADE
@@ -134,12 +138,16 @@ export class Sops1764374400000 implements MigrationInterface {
       ALTER TABLE tenants ADD COLUMN contact_cap_per_day int CHECK (contact_cap_per_day > 0),
                           ADD COLUMN contact_cap_per_week int CHECK (contact_cap_per_week > 0);
 
+      -- enrollment reads new entries by id past the cursor, and recent ones by time (late commits): both by index
       CREATE INDEX segment_memberships_segment_idx ON segment_memberships (segment_id, id) WHERE exited_at IS NULL;
+      CREATE INDEX segment_memberships_entered_idx ON segment_memberships (segment_id, entered_at) WHERE exited_at IS NULL;
     `);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`ALTER TABLE tenants DROP COLUMN contact_cap_per_day, DROP COLUMN contact_cap_per_week`);
-    await db.query(`DROP INDEX segment_memberships_segment_idx; DROP TABLE calendar_overrides, broadcast_recipients, tasks, enrollments, sop_versions, sops`);
+    await db.query(`ALTER TABLE tag_events DROP CONSTRAINT tag_events_actor_type_check, ADD CONSTRAINT tag_events_actor_type_check
+      CHECK (actor_type IN ('user', 'api_key', 'system', 'rule', 'import', 'source_code', 'response'))`);
+    await db.query(`DROP INDEX segment_memberships_entered_idx, segment_memberships_segment_idx; DROP TABLE calendar_overrides, broadcast_recipients, tasks, enrollments, sop_versions, sops`);
   }
 }

@@ -52,8 +52,9 @@ export function journeyDueWindow(enteredAt: Date, offsetDays: number, window: Wi
   let day = entered.startOf('day').plus({ days: offsetDays });
   for (let guard = 0; guard < 400; guard++, day = day.plus({ days: 1 })) {
     if (policy.businessDaysOnly) day = DateTime.fromISO(policy.calendar.onOrAfter(day.toISODate()!), { zone: policy.zone });
-    const start = day.plus({ minutes: clipped.start });
-    const end = day.plus({ minutes: clipped.end });
+    // Wall-clock times: `set`, not `plus`, so 10:00 stays 10:00 on a daylight-saving change day.
+    const start = day.set({ hour: Math.floor(clipped.start / 60), minute: clipped.start % 60 });
+    const end = day.set({ hour: Math.floor(clipped.end / 60), minute: clipped.end % 60 });
     if (end > entered) return { dueAt: (start > entered ? start : entered).toJSDate(), dueUntil: end.toJSDate() };
   }
   throw new Error('no due day found within a year');
@@ -148,12 +149,18 @@ const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 
 export function scheduleCalendar(rule: string, zone: string, anchor: Date): ScheduleCalendar {
   const o = parseRecurrence(rule, anchor, zone).options;
   const calendar: ScheduleCalendar = { hour: o.byhour ?? [], minute: o.byminute ?? [] };
-  if (o.byweekday?.length) calendar.dayOfWeek = o.byweekday.map((d) => WEEKDAYS[d]);
-  else if (o.freq === Frequency.WEEKLY) calendar.dayOfWeek = [WEEKDAYS[(DateTime.fromJSDate(anchor, { zone }).weekday + 6) % 7]];
+  const local = DateTime.fromJSDate(anchor, { zone });
+  // Parts a calendar field cannot say (the 1st Monday, the last day, a year day or week number): fire on
+  // every day at that time and let isOccurrence pick the right ones.
+  const openDays = Boolean(o.bynmonthday?.length || o.byyearday?.length || o.byweekno?.length || o.bysetpos?.length);
+  const weekdays = [...(o.byweekday ?? []), ...(o.bynweekday ?? []).map(([day]) => day)];
+  if (weekdays.length) calendar.dayOfWeek = [...new Set(weekdays)].map((d) => WEEKDAYS[d]);
+  else if (o.freq === Frequency.WEEKLY && !openDays) calendar.dayOfWeek = [WEEKDAYS[(local.weekday + 6) % 7]];
   if (o.bymonthday?.length) calendar.dayOfMonth = o.bymonthday.filter((d) => d > 0);
-  else if ((o.freq === Frequency.MONTHLY || o.freq === Frequency.YEARLY) && !o.byweekday?.length) calendar.dayOfMonth = [DateTime.fromJSDate(anchor, { zone }).day];
+  else if ((o.freq === Frequency.MONTHLY || o.freq === Frequency.YEARLY) && !weekdays.length && !openDays) calendar.dayOfMonth = [local.day];
   if (o.bymonth?.length) calendar.month = o.bymonth.map((m) => MONTHS[m - 1]);
-  else if (o.freq === Frequency.YEARLY) calendar.month = [MONTHS[DateTime.fromJSDate(anchor, { zone }).month - 1]];
+  else if (o.freq === Frequency.YEARLY && !openDays) calendar.month = [MONTHS[local.month - 1]];
+  if (calendar.dayOfMonth && !calendar.dayOfMonth.length) delete calendar.dayOfMonth; // only negative month days: open
   return calendar;
 }
 

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { BusinessCalendar } from '../calendar/business-calendar';
-import { clipToQuietHours, journeyDueWindow, nextOccurrences, recurrenceProblems } from './cadence';
+import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, recurrenceProblems, scheduleCalendar } from './cadence';
 import { compileTemplate, templateProblems } from './template';
 import { type SopContext, validateSop } from './validate';
 
@@ -47,7 +47,26 @@ describe('journey due windows', () => {
   });
 });
 
+describe('daylight saving', () => {
+  it('keeps a window at its wall-clock time on the day clocks change', () => {
+    const ny = { zone: 'America/New_York', calendar: cn, businessDaysOnly: false };
+    const w = journeyDueWindow(new Date('2026-03-07T12:00:00Z'), 1, { start: '10:00', end: '12:00' }, ny);
+    expect([iso(w.dueAt), iso(w.dueUntil)]).toEqual(['2026-03-08T14:00:00.000Z', '2026-03-08T16:00:00.000Z']); // 10:00-12:00 EDT
+  });
+});
+
 describe('recurring rules', () => {
+  it('maps a rule to a Schedule calendar that fires at least at every occurrence', () => {
+    const anchor = new Date('2026-11-20T00:00:00Z');
+    expect(scheduleCalendar('FREQ=WEEKLY;BYDAY=FR;BYHOUR=19;BYMINUTE=0', 'Asia/Shanghai', anchor)).toEqual({ hour: [19], minute: [0], dayOfWeek: ['FRIDAY'] });
+    // The first Monday and the last day of the month: every Monday / every day at 09:00, filtered by isOccurrence.
+    expect(scheduleCalendar('FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0', 'Asia/Shanghai', anchor)).toEqual({ hour: [9], minute: [0], dayOfWeek: ['MONDAY'] });
+    expect(scheduleCalendar('FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9;BYMINUTE=0', 'Asia/Shanghai', anchor)).toEqual({ hour: [9], minute: [0] });
+    expect(isOccurrence('FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0', 'Asia/Shanghai', anchor, new Date('2026-12-07T01:00:00Z'))).toBe(true);
+    expect(isOccurrence('FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0', 'Asia/Shanghai', anchor, new Date('2026-12-14T01:00:00Z'))).toBe(false);
+    expect(isOccurrence('FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9;BYMINUTE=0', 'Asia/Shanghai', anchor, new Date('2026-12-31T01:00:00Z'))).toBe(true);
+  });
+
   const now = new Date('2026-11-23T00:00:00Z');
   it('reads the time of day in the SOP zone', () => {
     const [a, b] = nextOccurrences('FREQ=DAILY;BYHOUR=8;BYMINUTE=30', 'Asia/Shanghai', now, 2);
@@ -117,6 +136,28 @@ describe('validateSop', () => {
       'definition.steps[0].executor.userId: unknown or disabled user 33333333-3333-4333-8333-333333333333',
       expect.stringContaining('definition.steps[0].content.template: unknown variable "contact.nick"'),
     ]);
+  });
+
+  it('refuses what would stall the engine later: conflicting on-finish tags, steps out of order, a hand-over to a non-journey', () => {
+    const [a, b] = ['55555555-5555-4555-8555-555555555555', '66666666-6666-4666-8666-666666666666'];
+    const recurring = '77777777-7777-4777-8777-777777777777';
+    const rich: SopContext = { ...ctx, tagIds: new Set([a, b]), exclusiveGroupOf: new Map([[a, 'g'], [b, 'g']]),
+      sopIds: new Set([recurring]), journeyIds: new Set() };
+    const fail = (input: unknown) => {
+      try {
+        validateSop(input, rich);
+        return [];
+      } catch (err) {
+        return (err as AppError).details!.map((d) => `${d.path}: ${d.problem}`);
+      }
+    };
+    expect(fail({ ...journey, policies: { onFinish: { addTagIds: [a, b], removeTagIds: [a], handoverSopId: recurring } } })).toEqual([
+      'definition.policies.onFinish.addTagIds[0]: is also in removeTagIds',
+      'definition.policies.onFinish.addTagIds[1]: a second tag of the same exclusive group',
+      'definition.policies.onFinish.handoverSopId: only a journey can take a hand-over',
+    ]);
+    expect(fail({ ...journey, steps: [{ ...step, offsetDays: 3 }, { ...step, offsetDays: 1 }] }))
+      .toEqual(['definition.steps[1].offsetDays: comes before the previous step (day 3): steps run in order']);
   });
 
   it('checks kind-specific fields', () => {

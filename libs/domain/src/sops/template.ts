@@ -8,7 +8,7 @@ const engine = new Liquid({
   strictFilters: true,
   ownPropertyOnly: true,
   parseLimit: 20_000,
-  renderLimit: 50, // ms per render
+  renderLimit: 1000, // ms per render: generous, so a busy machine does not fail an ordinary template
   memoryLimit: 1_000_000,
 });
 
@@ -49,8 +49,18 @@ export function templateProblems(source: string): string[] {
   return [...problems];
 }
 
-/** Parses once; render many times with different scopes. */
+/**
+ * Parses once; render many times with different scopes. A template that fails while rendering (a limit
+ * hit, a filter error on odd data) yields its source text rather than an error: the task still reaches
+ * its executor, who can write the message by hand, and the page of work is not retried for ever.
+ */
 export function compileTemplate(source: string): (scope: TemplateScope) => string {
   const parsed: Template[] = engine.parse(source);
-  return (scope) => engine.renderSync(parsed, scope) as string;
+  return (scope) => {
+    try {
+      return engine.renderSync(parsed, scope) as string;
+    } catch {
+      return source;
+    }
+  };
 }

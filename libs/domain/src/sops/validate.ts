@@ -9,7 +9,11 @@ export interface SopContext {
   userIds: ReadonlySet<string>;
   teamIds: ReadonlySet<string>;
   tagIds: ReadonlySet<string>;
+  /** tag id -> its group's id, for tags of exclusive groups */
+  exclusiveGroupOf?: ReadonlyMap<string, string>;
   sopIds: ReadonlySet<string>;
+  /** the journeys among sopIds: only a journey can take a hand-over */
+  journeyIds?: ReadonlySet<string>;
   /** the SOP being checked, when it exists: it may not hand over to itself */
   selfId?: string;
   now: Date;
@@ -67,12 +71,21 @@ function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
     if (e.on === 'tagAdded' || e.on === 'tagRemoved') known(ctx.tagIds, e.tagId, ['policies', 'exitOn', i, 'tagId'], 'tag');
     if (e.on === 'leftSegment' && forGroups) fail(['policies', 'exitOn', i], 'leftSegment needs a segment audience');
   });
-  pol.onFinish.addTagIds.forEach((t, i) => known(ctx.tagIds, t, ['policies', 'onFinish', 'addTagIds', i], 'tag'));
+  const groupsAdded = new Set<string>();
+  pol.onFinish.addTagIds.forEach((t, i) => {
+    known(ctx.tagIds, t, ['policies', 'onFinish', 'addTagIds', i], 'tag');
+    if (pol.onFinish.removeTagIds.includes(t)) fail(['policies', 'onFinish', 'addTagIds', i], 'is also in removeTagIds');
+    const group = ctx.exclusiveGroupOf?.get(t);
+    if (group && groupsAdded.has(group)) fail(['policies', 'onFinish', 'addTagIds', i], 'a second tag of the same exclusive group');
+    if (group) groupsAdded.add(group);
+  });
   pol.onFinish.removeTagIds.forEach((t, i) => known(ctx.tagIds, t, ['policies', 'onFinish', 'removeTagIds', i], 'tag'));
   const handover = pol.onFinish.handoverSopId;
   if (handover !== undefined) {
-    if (handover === ctx.selfId) fail(['policies', 'onFinish', 'handoverSopId'], 'an SOP cannot hand over to itself');
-    else known(ctx.sopIds, handover, ['policies', 'onFinish', 'handoverSopId'], 'SOP');
+    const path = ['policies', 'onFinish', 'handoverSopId'];
+    if (handover === ctx.selfId) fail(path, 'an SOP cannot hand over to itself');
+    else if (!ctx.sopIds.has(handover)) fail(path, `unknown SOP ${handover}`);
+    else if (ctx.journeyIds && !ctx.journeyIds.has(handover)) fail(path, 'only a journey can take a hand-over');
   }
   if (pol.overflow === 'reassign' && pol.executorDailyCapacity === undefined) {
     fail(['policies', 'overflow'], 'reassign needs executorDailyCapacity');
@@ -83,6 +96,11 @@ function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
 function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGroups: boolean): [PropertyKey[], string][] {
   const out: [PropertyKey[], string][] = [];
   if (def.kind === 'journey') {
+    const index = def.steps.indexOf(step);
+    const before = def.steps[index - 1]?.offsetDays;
+    if (step.offsetDays !== undefined && before !== undefined && step.offsetDays < before) {
+      out.push([['offsetDays'], `comes before the previous step (day ${before}): steps run in order`]);
+    }
     if (step.offsetDays === undefined) out.push([['offsetDays'], 'a journey step needs offsetDays (0 = the entry day)']);
     if (!step.window) out.push([['window'], 'a journey step needs a window { start, end }']);
     if (step.dueWithinMinutes !== undefined) out.push([['dueWithinMinutes'], 'journey steps use window; dueWithinMinutes is for recurring and broadcast SOPs']);

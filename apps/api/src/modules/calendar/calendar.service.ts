@@ -28,12 +28,20 @@ export class CalendarService {
   /** Sets (or replaces) the tenant's own entry for a day: repeating it changes nothing. */
   async set(tenantId: string, date: string, dto: SetCalendarDayDto): Promise<CalendarDayDto> {
     const iso = this.date(date, 'date').toISODate()!;
-    await this.db.query(
-      `INSERT INTO calendar_overrides (tenant_id, date, working, name) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, date) DO UPDATE SET working = EXCLUDED.working, name = EXCLUDED.name`,
-      [tenantId, iso, dto.working, dto.name ?? ''],
-    );
-    return (await loadCalendar(this.db, tenantId)).day(iso);
+    return this.db.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO calendar_overrides (tenant_id, date, working, name) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, date) DO UPDATE SET working = EXCLUDED.working, name = EXCLUDED.name`,
+        [tenantId, iso, dto.working, dto.name ?? ''],
+      );
+      const calendar = await loadCalendar(m, tenantId);
+      try {
+        calendar.onOrAfter(iso); // the engine moves due days forward to a working day: there must be one
+      } catch {
+        throw validationFailed([{ path: 'working', problem: 'would leave no working day in the year from this date' }]);
+      }
+      return calendar.day(iso);
+    });
   }
 
   /** Drops the tenant's entry: the shipped calendar applies again. */

@@ -45,11 +45,12 @@ export class SopForecastService {
     let entering = reach;
     if (def.kind === 'journey') {
       entering = def.entry.includeExistingMembers || sop.status === 'draft' ? await this.notEnrolled(tenantId, id, def) : 0;
-      const newcomers = def.entry.includeExistingMembers ? await this.notEnrolledByOwner(id, def) : new Map();
+      const newcomers = def.entry.includeExistingMembers ? await this.notEnrolledByOwner(tenantId, id, def) : new Map();
       def.steps.forEach((step) => add(step, workday(today.plus({ days: step.offsetDays ?? 0 }).toISODate()!), newcomers));
       await this.openEnrollments(id, zone, calendar, def.policies.businessDaysOnly, teams, tally);
     } else if (def.kind === 'recurring' && def.schedule) {
-      const days = new Set(occurrencesBetween(def.schedule.rrule, zone, today.toJSDate(), today.plus({ days: FORECAST_DAYS }).toJSDate(), now)
+      const [{ anchor }] = await this.db.query(`SELECT min(published_at) AS anchor FROM sop_versions WHERE sop_id = $1`, [id]);
+      const days = new Set(occurrencesBetween(def.schedule.rrule, zone, today.toJSDate(), today.plus({ days: FORECAST_DAYS }).toJSDate(), anchor ?? now)
         .map((d) => DateTime.fromJSDate(d, { zone }).toISODate()!)
         .filter((d) => !def.policies.businessDaysOnly || calendar.isWorkingDay(d)));
       for (const date of days) def.steps.forEach((step) => add(step, date, audience));
@@ -58,7 +59,7 @@ export class SopForecastService {
       def.steps.forEach((step) => add(step, date, audience));
     }
 
-    const days = await this.withCapacity(tenantId, tally.rows(), def.policies.executorDailyCapacity);
+    const days = await this.withCapacity(tenantId, tally.rows(), zone, def.policies.executorDailyCapacity);
     return {
       reach, entering, from, to, days,
       overCapacityDays: [...new Set(days.filter((d) => d.overCapacity).map((d) => d.date))].sort(),
@@ -91,10 +92,10 @@ export class SopForecastService {
     return r.n;
   }
 
-  private async notEnrolledByOwner(sopId: string, def: SopDefinition): Promise<OwnerCounts> {
+  private async notEnrolledByOwner(tenantId: string, sopId: string, def: SopDefinition): Promise<OwnerCounts> {
     if (!('segmentId' in def.audience)) return new Map();
     const rows: { owner_id: string | null; n: number }[] = await this.db.query(
-      `SELECT c.owner_id, count(*)::int AS n ${this.notEnrolledQuery} GROUP BY c.owner_id`, [sopId, def.audience.segmentId]);
+      `SELECT c.owner_id, count(*)::int AS n ${this.notEnrolledQuery} AND c.tenant_id = $3 GROUP BY c.owner_id`, [sopId, def.audience.segmentId, tenantId]);
     return new Map(rows.map((r) => [r.owner_id, r.n]));
   }
 
@@ -138,15 +139,17 @@ export class SopForecastService {
   }
 
   /** Names executors and flags days where this SOP plus what is already scheduled exceeds the capacity. */
-  private async withCapacity(tenantId: string, rows: { date: string; executorId: string | null; tasks: number }[], capacity?: number): Promise<ForecastDayDto[]> {
+  private async withCapacity(
+    tenantId: string, rows: { date: string; executorId: string | null; tasks: number }[], zone: string, capacity?: number,
+  ): Promise<ForecastDayDto[]> {
     const ids = [...new Set(rows.map((r) => r.executorId).filter((x): x is string => !!x))];
     const people: { id: string; name: string }[] = ids.length
       ? await this.db.query(`SELECT id, name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]) : [];
     const names = new Map(people.map((p) => [p.id, p.name]));
     const scheduled: { executor_id: string; date: string; n: number }[] = ids.length && capacity
       ? await this.db.query(
-        `SELECT executor_id, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
-          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids]) : [];
+        `SELECT executor_id, to_char(due_at AT TIME ZONE $3, 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
+          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids, zone]) : [];
     const already = new Map(scheduled.map((s) => [`${s.executor_id}|${s.date}`, s.n]));
     return rows.map((r) => ({
       ...r,

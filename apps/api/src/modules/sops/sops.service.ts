@@ -196,12 +196,16 @@ export class SopsService {
               ARRAY(SELECT id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL) AS users,
               ARRAY(SELECT id FROM teams WHERE tenant_id = $1) AS teams,
               ARRAY(SELECT id FROM tags WHERE tenant_id = $1) AS tags,
-              ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived') AS sops`,
+              coalesce((SELECT json_object_agg(t.id, t.group_id) FROM tags t JOIN tag_groups g ON g.id = t.group_id
+                         WHERE t.tenant_id = $1 AND g.exclusive), '{}') AS exclusive,
+              ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived') AS sops,
+              ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived' AND kind = 'journey') AS journeys`,
       [tenantId],
     );
     const ctx: SopContext = {
       segmentIds: new Set(r.segments), userIds: new Set(r.users), teamIds: new Set(r.teams), tagIds: new Set(r.tags),
-      sopIds: new Set(r.sops), selfId, now: new Date(),
+      exclusiveGroupOf: new Map(Object.entries(r.exclusive as Record<string, string>)),
+      sopIds: new Set(r.sops), journeyIds: new Set(r.journeys), selfId, now: new Date(),
     };
     return validateSop(input, ctx);
   }
@@ -221,7 +225,26 @@ export class SopsService {
       [sop.tenant_id, sop.id, version, sop.definition, refs.tagIds, refs.segmentIds, caller.userId],
     );
     const [[row]] = await m.query(`UPDATE sops SET current_version = $2, updated_at = now() WHERE id = $1 RETURNING *`, [sop.id, version]);
+    await this.startAudience(m, sop, refs.segmentIds[0]);
     return row;
+  }
+
+  /**
+   * When a journey's first version, or a version with another segment, goes live: its enrollment starts
+   * from the segment's current members (includeExistingMembers) or only from those who enter from now on.
+   */
+  private async startAudience(m: Queryable, sop: SopRow, segmentId: string | undefined): Promise<void> {
+    if (sop.kind !== 'journey' || !segmentId) return;
+    const [previous] = await m.query(
+      `SELECT segment_ids FROM sop_versions WHERE sop_id = $1 AND version = $2`, [sop.id, sop.current_version]);
+    if (previous?.segment_ids?.[0] === segmentId) return;
+    const existing = sop.definition.entry.includeExistingMembers;
+    await m.query(
+      `UPDATE sops SET enroll_from = CASE WHEN $3 THEN NULL ELSE now() END,
+              enroll_cursor = CASE WHEN $3 THEN 0 ELSE (SELECT coalesce(max(id), 0) FROM segment_memberships WHERE segment_id = $2) END
+        WHERE id = $1`,
+      [sop.id, segmentId, existing],
+    );
   }
 
   private transition(tenantId: string, id: string, to: SopStatus, from: SopStatus[]): Promise<SopRow> {
