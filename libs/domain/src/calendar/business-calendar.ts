@@ -47,7 +47,9 @@ export class BusinessCalendar {
       const official = d.name.split(',')[0]; // e.g. "National Day,国庆节,3" or a weekday's English name
       const weekend = /^(Saturday|Sunday)$/.test(official);
       const plain = weekend || /^(Monday|Tuesday|Wednesday|Thursday|Friday)$/.test(official);
-      return { date, working: d.work, name: plain ? '' : d.name.split(',').slice(0, 2).join(' / '), source: 'cn' };
+      const name = plain ? '' : d.name.split(',').slice(0, 2).join(' / ');
+      const makeUp = !plain && d.work; // a weekend worked in exchange for a longer holiday
+      return { date, working: d.work, name: makeUp ? `${name} (make-up working day 调休上班)` : name, source: 'cn' };
     }
     const weekday = DateTime.fromISO(date, { zone: 'UTC' }).weekday;
     return { date, working: weekday <= 5, name: '', source: 'weekend-rule' };

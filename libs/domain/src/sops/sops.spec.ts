@@ -11,7 +11,7 @@ const iso = (d: Date) => d.toISOString();
 describe('business calendar', () => {
   it('rests on public holidays and works make-up Saturdays (2026 National Day)', () => {
     expect(cn.day('2026-10-01')).toMatchObject({ working: false, source: 'cn', name: 'National Day / 国庆节' });
-    expect(cn.day('2026-10-10')).toMatchObject({ working: true, source: 'cn' });
+    expect(cn.day('2026-10-10')).toMatchObject({ working: true, source: 'cn', name: 'National Day / 国庆节 (make-up working day 调休上班)' });
     expect(cn.isWorkingDay('2026-10-11')).toBe(false); // an ordinary Sunday
     expect(cn.onOrAfter('2026-10-01')).toBe('2026-10-08');
   });
