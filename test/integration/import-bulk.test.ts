@@ -160,4 +160,33 @@ describe('CSV import, staged and merged set-based (real Postgres)', () => {
     const finished = await (await done).json();
     expect(finished).toMatchObject({ status: 'completed', processedRows: 501, importedRows: 501 });
   });
+  it('marks an import failed and lets go of its connections when the upload is cut off', async () => {
+    const t = await signupTenant(ctx.http);
+    const abort = new AbortController();
+    let push!: (text: string) => void;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = (text) => c.enqueue(new TextEncoder().encode(text))) });
+    const sent = fetch(`${ctx.http.baseUrl}/api/imports/contacts`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'text/csv' }, body, duplex: 'half', signal: abort.signal,
+    } as RequestInit & { duplex: 'half' }).catch((err: Error) => err);
+    push('external_id,name\n' + Array.from({ length: 100 }, (_, i) => `x${i},X ${i}\n`).join(''));
+    let id: string | undefined;
+    for (let i = 0; i < 50 && !id; i++) {
+      [{ id } = { id: undefined }] = await ctx.stack.db.query(
+        `SELECT i.id FROM imports i JOIN users u ON u.id = i.created_by WHERE u.email = $1`, [t.email]);
+      if (!id) await new Promise((r) => setTimeout(r, 100));
+    }
+    abort.abort();
+    expect((await sent as Error).name).toBe('AbortError');
+    let seen: { status: string; message: string } | undefined;
+    for (let i = 0; i < 50 && seen?.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = (await t.admin.get(`/api/imports/${id}`)).body;
+    }
+    expect(seen).toMatchObject({ status: 'failed', message: expect.stringContaining('stopped after row') });
+    expect((await t.admin.get('/api/contacts')).body.items).toEqual([]);
+    // Both staging connections went back (or were closed): nothing of this import is left in Postgres.
+    const [{ n }] = await ctx.stack.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND query LIKE 'COPY import_rows%'`);
+    expect(n).toBe(0);
+  });
 });

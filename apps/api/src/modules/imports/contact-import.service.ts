@@ -167,6 +167,11 @@ export class ContactImportService {
         },
       }));
       parser.on('skip', (err: Error & { lines?: number }) => skipped.push({ row: err.lines ?? 0, column: '(row)', reason: err.message }));
+      // pipe() does not pass on a broken upload: without this the parser would wait forever, holding both connections.
+      csv.once('error', (err) => parser.destroy(err));
+      csv.once('close', () => {
+        if (!csv.readableEnded) parser.destroy(new Error('the upload was cut off before the end of the file'));
+      });
       const report = (rowErrors: RowError[], rows: number) => {
         counts.errorRows += rows;
         errors.push(...rowErrors.slice(0, Math.max(0, MAX_KEPT_ERRORS - errors.length)));
