@@ -139,8 +139,8 @@ export async function evaluateMembershipsSet(
        SELECT c.id, ARRAY[${columns.join(', ')}]::boolean[] AS hits
          FROM contacts c JOIN ids ON ids.id = c.id WHERE c.tenant_id = $1
      ), wanted AS (
-       SELECT s.segment_id, h.id AS contact_id
-         FROM hits h CROSS JOIN LATERAL unnest($3::uuid[], h.hits) AS s(segment_id, hit) WHERE s.hit
+       SELECT ($3::uuid[])[p.i] AS segment_id, h.id AS contact_id
+         FROM hits h CROSS JOIN LATERAL unnest(array_positions(h.hits, true)) AS p(i)
      ), current AS (
        SELECT m.segment_id, m.contact_id FROM segment_memberships m JOIN ids ON ids.id = m.contact_id
         WHERE m.exited_at IS NULL AND m.segment_id = ANY($3::uuid[])
