@@ -31,7 +31,7 @@ export interface ImportDto {
   finishedAt: Date | null;
 }
 
-/** Staging columns, in COPY order, with their types; the contact columns among them carry the contact's name. */
+/** Staging columns with their types, in the order copyLine writes them; contact columns keep the contact's names. */
 const STAGING: [keyof ContactRecord | 'seq' | 'row_no', string][] = [
   ['seq', 'int'], ['row_no', 'int'], ['external_id', 'text'], ['name', 'text'], ['phone', 'text'], ['email', 'text'], ['owner_id', 'uuid'],
   ['timezone', 'text'], ['attributes', 'jsonb'], ['order_count', 'int'], ['total_spend', 'numeric'], ['spend_30d', 'numeric'],
@@ -113,16 +113,18 @@ interface Counts {
 }
 
 /**
- * Streams a contacts CSV in two phases on one dedicated connection.
+ * Streams a contacts CSV in two phases on two dedicated connections (lanes; docs/segments.md, CSV import).
  *
  * 1. Stage: rows are parsed and validated in Node as they arrive (each bad row reported with its
- *    number, column and reason) and the valid ones are streamed with COPY into a per-import TEMP
- *    table, so Postgres ingests while Node parses. The header is checked before anything is kept.
+ *    number, column and reason) and the valid ones are streamed with COPY into a TEMP table on the
+ *    lane their external id hashes to, so Postgres ingests while Node parses. The header is checked
+ *    before anything is kept.
  * 2. Merge: a file that names one external id twice keeps its later row (earlier rows are reported);
- *    then, per chunk of 100,000 rows and in one transaction each, one INSERT ... SELECT ... ON
- *    CONFLICT upserts the contacts, tags and tag events are written set-based (an exclusive group
- *    keeps only the new tag), and computed tags and segment memberships are re-evaluated for the
- *    chunk's contacts set-based (`contactsChangedSet`), with the same outbox events as any change.
+ *    then each lane, in parallel, per chunk of 100,000 rows and in one transaction each: one
+ *    INSERT ... SELECT ... ON CONFLICT upserts the contacts, tags and tag events are written
+ *    set-based (an exclusive group keeps only the new tag), and computed tags and segment memberships
+ *    are re-evaluated for the chunk's contacts set-based (`contactsChangedSet`), with the same outbox
+ *    events as any change.
  *
  * Progress is written to the import resource as it goes; memory stays flat whatever the file size.
  */
