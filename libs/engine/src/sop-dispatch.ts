@@ -239,6 +239,7 @@ class PagePlanner {
   private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   private readonly moves: unknown[][] = [[], [], [], []];
   private readonly windows = new Map<string, DueWindow>();
+  private readonly materialsJson = new Map<SopStep, string>();
   private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
   private limits?: PageLimits;
   private readonly finished: { enrollmentId: string; contactId: string; versionId: string }[] = [];
@@ -291,12 +292,19 @@ class PagePlanner {
       executor: executorId ? this.ctx.users.get(executorId) ?? null : null,
     });
     const t = this.tasks;
+    // Times go as ISO text: node-pg's own Date formatting costs more than the rest of the row.
     [row.version_id, row.next_step, row.id, row.contact_id, executorId, step.channel, content, variant,
-      JSON.stringify(step.content.materials), window.dueAt, window.dueUntil].forEach((v, i) => t[i].push(v));
+      this.materials(step), window.dueAt.toISOString(), window.dueUntil.toISOString()].forEach((v, i) => t[i].push(v));
     this.counts.tasks++;
     const next = def.steps[row.next_step + 1];
     if (next) this.move(row.id, row.next_step + 1, this.window(row, def, row.next_step + 1).dueAt, 'active');
     else this.complete(row, row.next_step + 1);
+  }
+
+  private materials(step: SopStep): string {
+    let json = this.materialsJson.get(step);
+    if (json === undefined) this.materialsJson.set(step, (json = JSON.stringify(step.content.materials)));
+    return json;
   }
 
   private complete(row: DueRow, step = row.next_step): void {
@@ -353,7 +361,7 @@ class PagePlanner {
   }
 
   private move(id: string, step: number, due: Date | null, status: 'active' | 'completed'): void {
-    [id, step, due, status].forEach((v, i) => this.moves[i].push(v));
+    [id, step, due?.toISOString() ?? null, status].forEach((v, i) => this.moves[i].push(v));
     if (status === 'completed') this.counts.completed++;
   }
 

@@ -96,6 +96,26 @@ describe('templates', () => {
   });
 });
 
+describe('the plain-template fast path', () => {
+  const scopes = [
+    { contact: { name: '王芳', attributes: { city: '上海', vip: true, visits: 3, zero: 0, empty: '' } }, owner: { name: 'Li', email: 'l@x' }, sop: { name: 's' }, step: { name: 'x' } },
+    { contact: { name: 'Ann', attributes: {} }, owner: null, sop: { name: 's' }, step: { name: 'x' } },
+    { contact: { name: '', attributes: { vip: false, list: ['a', 'b'], when: new Date('2026-01-02T03:04:05Z') } }, sop: { name: 's' }, step: { name: 'x' } },
+  ];
+  it.each([
+    'Hi {{ contact.name }}, I am {{ owner.name }}.',
+    '{{contact.attributes.city|default:"您"}} / {{ contact.attributes.vip }} / {{ contact.attributes.visits }} / {{ contact.attributes.zero }}',
+    "{{ contact.attributes.empty | default: 'none' }}{{ contact.attributes.missing }}{{ owner.email | default: \"-\" }}",
+    '{{ contact.attributes.list }} {{ contact.attributes.when }} {{ contact.name | default: "friend" }}',
+    'no outputs at all, 只有文字 {not} { {}',
+    '{{ contact.name | upcase }} {% if owner %}x{% endif %} {{- contact.name -}}',
+  ])('renders %s exactly as Liquid does', (source) => {
+    const fast = compileTemplate(source);
+    const liquid = compileTemplate(source, { interpreterOnly: true });
+    for (const scope of scopes) expect(fast(scope)).toBe(liquid(scope));
+  });
+});
+
 describe('validateSop', () => {
   const segment = '11111111-1111-4111-8111-111111111111';
   const user = '22222222-2222-4222-8222-222222222222';
