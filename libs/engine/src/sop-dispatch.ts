@@ -70,6 +70,31 @@ export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED 
  SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3) AS max, (SELECT count(*)::int FROM entrants) AS n`;
 
 /**
+ * A journey that starts on an event: the contacts named by that type of outbox event since the last
+ * look (and the late-commit window before it, never before activation), who are in the audience
+ * segment, each entering once per event (entry number = event id). $6 is the event type.
+ */
+export const enrollOnEventSql = (reentry: boolean) => `WITH sop AS (
+   SELECT id, tenant_id, greatest(coalesce(events_seen_at, enroll_from) - $5::interval, enroll_from) AS since FROM sops WHERE id = $1
+ ), candidates AS MATERIALIZED (
+   SELECT DISTINCT ON (x.contact_id) sop.tenant_id, x.contact_id::uuid AS contact_id, d.id AS entry_no
+     FROM sop JOIN domain_events d ON d.tenant_id = sop.tenant_id AND d.type = $6 AND d.created_at > sop.since
+    CROSS JOIN LATERAL jsonb_array_elements_text(
+      CASE WHEN d.payload ? 'contactIds' THEN d.payload->'contactIds' ELSE jsonb_build_array(d.payload->'contactId') END) AS x(contact_id)
+    WHERE EXISTS (SELECT 1 FROM segment_memberships m WHERE m.segment_id = $3 AND m.contact_id = x.contact_id::uuid AND m.exited_at IS NULL)
+      ${reentry ? '' : 'AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = x.contact_id::uuid)'}
+    ORDER BY x.contact_id, d.id
+ ), entrants AS (
+   INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+   SELECT tenant_id, $1, $2, contact_id, entry_no, $4, $4 FROM candidates
+   ON CONFLICT DO NOTHING
+   RETURNING 1
+ ), seen AS (
+   UPDATE sops SET events_seen_at = $4 WHERE id = $1 RETURNING 1
+ )
+ SELECT (SELECT count(*)::int FROM entrants) AS n, (SELECT count(*) FROM seen) AS _`;
+
+/**
  * Enrolls the journey's segment entrants not yet enrolled: one INSERT ... SELECT. A contact enters
  * once per segment entry; with `reentry: never`, only if it was never enrolled in this SOP.
  */
@@ -77,7 +102,13 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
   return db.transaction(async (m) => {
     const sop = await activeSop(m, sopId, 'FOR UPDATE OF s');
     if (!sop || sop.definition.kind !== 'journey' || !('segmentId' in sop.definition.audience)) return 0;
-    const rows: { max: string | null; n: number }[] = await m.query(enrollSql(sop.definition.entry.reentry === 'afterExit'),
+    const reentry = sop.definition.entry.reentry === 'afterExit';
+    if (sop.definition.entry.event) {
+      const [row] = await m.query(enrollOnEventSql(reentry),
+        [sopId, sop.versionId, sop.definition.audience.segmentId, now, LATE_COMMIT_WINDOW, sop.definition.entry.event]);
+      return row.n;
+    }
+    const rows: { max: string | null; n: number }[] = await m.query(enrollSql(reentry),
       [sopId, sop.versionId, sop.definition.audience.segmentId, now, LATE_COMMIT_WINDOW]);
     if (rows[0].max) await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, $2) WHERE id = $1`, [sopId, rows[0].max]);
     return rows[0].n;
@@ -423,6 +454,10 @@ export async function journeysToWake(db: Queryable, after: string): Promise<{ so
                    WHERE s.status = 'active' AND s.kind = 'journey'
                   UNION
                   SELECT (payload->>'sopId')::uuid FROM domain_events WHERE id > $1 AND type = 'sop.handover'
+                  UNION
+                  SELECT s.id FROM domain_events d JOIN sops s ON s.tenant_id = d.tenant_id AND s.status = 'active' AND s.kind = 'journey'
+                    JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version AND v.definition->'entry'->>'event' = d.type
+                   WHERE d.id > $1
                   UNION
                   SELECT e.sop_id FROM domain_events d CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') AS c(id)
                     JOIN enrollments e ON e.contact_id = c.id::uuid AND e.status = 'active'

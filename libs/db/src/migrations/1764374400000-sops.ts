@@ -27,6 +27,8 @@ export class Sops1764374400000 implements MigrationInterface {
         -- enroll_from are not looked at again (set when a version with a new audience goes live)
         enroll_cursor bigint NOT NULL DEFAULT 0,
         enroll_from timestamptz(3),
+        -- a journey that starts on an event: outbox events up to this time were looked at
+        events_seen_at timestamptz(3),
         created_by uuid,
         created_at timestamptz(3) NOT NULL DEFAULT now(),
         updated_at timestamptz(3) NOT NULL DEFAULT now(),
@@ -140,6 +142,9 @@ export class Sops1764374400000 implements MigrationInterface {
 
       -- enrollment reads new entries by id past the cursor, and recent ones by time (late commits): both by index
       CREATE INDEX segment_memberships_segment_idx ON segment_memberships (segment_id, id) WHERE exited_at IS NULL;
+      -- journeys that start on an event read the outbox by type and time
+      CREATE INDEX domain_events_type_idx ON domain_events (tenant_id, type, created_at);
+
       CREATE INDEX segment_memberships_entered_idx ON segment_memberships (segment_id, entered_at) WHERE exited_at IS NULL;
     `);
   }
@@ -148,6 +153,6 @@ export class Sops1764374400000 implements MigrationInterface {
     await db.query(`ALTER TABLE tenants DROP COLUMN contact_cap_per_day, DROP COLUMN contact_cap_per_week`);
     await db.query(`ALTER TABLE tag_events DROP CONSTRAINT tag_events_actor_type_check, ADD CONSTRAINT tag_events_actor_type_check
       CHECK (actor_type IN ('user', 'api_key', 'system', 'rule', 'import', 'source_code', 'response'))`);
-    await db.query(`DROP INDEX segment_memberships_entered_idx, segment_memberships_segment_idx; DROP TABLE calendar_overrides, broadcast_recipients, tasks, enrollments, sop_versions, sops`);
+    await db.query(`DROP INDEX domain_events_type_idx, segment_memberships_entered_idx, segment_memberships_segment_idx; DROP TABLE calendar_overrides, broadcast_recipients, tasks, enrollments, sop_versions, sops`);
   }
 }

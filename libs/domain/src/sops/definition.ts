@@ -11,6 +11,8 @@ export const CHANNELS = [
   'sms', 'email', 'phone_call', 'offline_visit', 'other',
 ] as const;
 export const EXIT_ON = ['replied', 'bought', 'tagAdded', 'tagRemoved', 'leftSegment'] as const;
+/** Outbox events a journey can start on: a contact arriving through a channel code, or changing. */
+export const ENTRY_EVENTS = ['contact.joined', 'contact.updated', 'contact.tags_changed'] as const;
 export const MAX_STEPS = 20;
 export const MAX_OFFSET_DAYS = 365;
 
@@ -106,6 +108,8 @@ export const definitionSchema = z.strictObject({
   entry: z.strictObject({
     includeExistingMembers: z.boolean().default(false),
     reentry: z.enum(['never', 'afterExit']).default('never'),
+    /** enter on this event (for contacts in the audience segment then) instead of on entering the segment */
+    event: z.enum(ENTRY_EVENTS).optional(),
   }).default({ includeExistingMembers: false, reentry: 'never' }),
   /** recurring: an RFC 5545 RRULE with BYHOUR and BYMINUTE, read in `timezone` */
   schedule: z.strictObject({ rrule: z.string().min(1).max(500) }).optional(),

@@ -54,6 +54,8 @@ function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
     def.audience.groups.ownerTeamIds?.forEach((t, i) => known(ctx.teamIds, t, ['audience', 'groups', 'ownerTeamIds', i], 'team'));
   }
   if (def.kind === 'journey' && forGroups) fail(['audience'], 'a journey enrolls contacts: give a segmentId');
+  if (def.kind !== 'journey' && def.entry.event) fail(['entry', 'event'], 'only journeys enroll on events');
+  if (def.entry.event && def.entry.includeExistingMembers) fail(['entry', 'includeExistingMembers'], 'a journey that starts on an event enrolls only on that event');
 
   if (def.kind === 'recurring') {
     if (!def.schedule) fail(['schedule'], 'a recurring SOP needs schedule.rrule');

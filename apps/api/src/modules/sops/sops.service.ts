@@ -236,11 +236,12 @@ export class SopsService {
   private async startAudience(m: Queryable, sop: SopRow, segmentId: string | undefined): Promise<void> {
     if (sop.kind !== 'journey' || !segmentId) return;
     const [previous] = await m.query(
-      `SELECT segment_ids FROM sop_versions WHERE sop_id = $1 AND version = $2`, [sop.id, sop.current_version]);
-    if (previous?.segment_ids?.[0] === segmentId) return;
-    const existing = sop.definition.entry.includeExistingMembers;
+      `SELECT segment_ids, definition->'entry'->>'event' AS event FROM sop_versions WHERE sop_id = $1 AND version = $2`, [sop.id, sop.current_version]);
+    const event = sop.definition.entry.event ?? null;
+    if (previous?.segment_ids?.[0] === segmentId && (previous?.event ?? null) === event) return;
+    const existing = sop.definition.entry.includeExistingMembers && !event; // an event journey takes only events from now on
     await m.query(
-      `UPDATE sops SET enroll_from = CASE WHEN $3 THEN NULL ELSE now() END,
+      `UPDATE sops SET enroll_from = CASE WHEN $3 THEN NULL ELSE now() END, events_seen_at = NULL,
               enroll_cursor = CASE WHEN $3 THEN 0 ELSE (SELECT coalesce(max(id), 0) FROM segment_memberships WHERE segment_id = $2) END
         WHERE id = $1`,
       [sop.id, segmentId, existing],
