@@ -1,4 +1,4 @@
-import { getDayDetail } from 'chinese-days';
+import { getDayDetail, getSolarDateFromLunar, getSolarTerms } from 'chinese-days';
 import { DateTime } from 'luxon';
 
 /** A tenant's own correction to the shipped calendar: this date is (or is not) a working day. */
@@ -14,7 +14,12 @@ export interface DayInfo {
   working: boolean;
   /** Holiday or make-up working day name; empty for an ordinary weekday or weekend. */
   name: string;
-  source: 'tenant' | 'cn' | 'weekend-rule';
+  /**
+   * tenant: the tenant's own entry; cn: the published State Council schedule; cn-statutory: a year whose
+   * schedule is not in the shipped data yet, with the statutory holidays worked out from the law's rules
+   * (make-up working days are decided each year and cannot be); weekend-rule: Monday to Friday.
+   */
+  source: 'tenant' | 'cn' | 'cn-statutory' | 'weekend-rule';
 }
 
 /** Years the shipped mainland-China data (the `chinese-days` package) covers; outside them, only weekends rest. */
@@ -51,8 +56,10 @@ export class BusinessCalendar {
       const makeUp = !plain && d.work; // a weekend worked in exchange for a longer holiday
       return { date, working: d.work, name: makeUp ? `${name} (make-up working day 调休上班)` : name, source: 'cn' };
     }
+    const statutory = year > CN_CALENDAR_YEARS.last ? statutoryHolidays(year).get(date) : undefined;
+    if (statutory) return { date, working: false, name: statutory, source: 'cn-statutory' };
     const weekday = DateTime.fromISO(date, { zone: 'UTC' }).weekday;
-    return { date, working: weekday <= 5, name: '', source: 'weekend-rule' };
+    return { date, working: weekday <= 5, name: '', source: year > CN_CALENDAR_YEARS.last ? 'cn-statutory' : 'weekend-rule' };
   }
 
   isWorkingDay(date: string): boolean {
@@ -68,4 +75,31 @@ export class BusinessCalendar {
     }
     throw new Error(`no working day within a year of ${date}: check the calendar overrides`);
   }
+}
+
+const statutoryYears = new Map<number, Map<string, string>>();
+
+/**
+ * The 13 statutory public holidays of mainland China (Regulations on Public Holidays, as revised from
+ * 2025): New Year's Day; Spring Festival eve to the 3rd day; Qingming; 1-2 May; Dragon Boat; Mid-Autumn;
+ * 1-3 October. Lunar dates and the Qingming solar term come from `chinese-days`.
+ */
+export function statutoryHolidays(year: number): Map<string, string> {
+  let days = statutoryYears.get(year);
+  if (days) return days;
+  days = new Map<string, string>();
+  const add = (date: string, name: string) => days!.set(date, name);
+  const lunar = (monthDay: string) => DateTime.fromISO(getSolarDateFromLunar(`${year}-${monthDay}`).date, { zone: 'UTC' });
+  add(`${year}-01-01`, "New Year's Day / 元旦");
+  const newYear = lunar('01-01');
+  for (let d = -1; d <= 2; d++) add(newYear.plus({ days: d }).toISODate()!, 'Spring Festival / 春节');
+  const qingming = getSolarTerms(`${year}-04-01`, `${year}-04-10`).find((t) => t.name === '清明');
+  if (qingming) add(qingming.date, 'Tomb-sweeping Day / 清明');
+  add(`${year}-05-01`, 'Labour Day / 劳动节');
+  add(`${year}-05-02`, 'Labour Day / 劳动节');
+  add(lunar('05-05').toISODate()!, 'Dragon Boat Festival / 端午节');
+  add(lunar('08-15').toISODate()!, 'Mid-autumn Festival / 中秋节');
+  for (const d of ['01', '02', '03']) add(`${year}-10-${d}`, 'National Day / 国庆节');
+  statutoryYears.set(year, days);
+  return days;
 }

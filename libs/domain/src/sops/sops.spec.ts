@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import { BusinessCalendar } from '../calendar/business-calendar';
+import { BusinessCalendar, statutoryHolidays } from '../calendar/business-calendar';
 import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, recurrenceProblems, scheduleCalendar } from './cadence';
 import { compileTemplate, templateProblems } from './template';
 import { type SopContext, validateSop } from './validate';
@@ -16,10 +16,23 @@ describe('business calendar', () => {
     expect(cn.onOrAfter('2026-10-01')).toBe('2026-10-08');
   });
 
-  it('lets a tenant override a day, and falls back to weekends outside the shipped years', () => {
+  it('lets a tenant override a day', () => {
     const own = new BusinessCalendar([{ date: '2026-10-08', working: false, name: 'Store inventory' }]);
     expect(own.onOrAfter('2026-10-01')).toBe('2026-10-09');
-    expect(cn.day('2030-01-05')).toMatchObject({ working: false, source: 'weekend-rule' }); // a Saturday
+  });
+
+  it('works out the statutory holidays of a year not yet in the shipped data (2027), weekends otherwise', () => {
+    const holidays = [...statutoryHolidays(2027).keys()].sort();
+    expect(holidays).toEqual([
+      '2027-01-01', '2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08', '2027-04-05', '2027-05-01', '2027-05-02',
+      '2027-06-09', '2027-09-15', '2027-10-01', '2027-10-02', '2027-10-03',
+    ]);
+    expect(cn.day('2027-02-05')).toEqual({ date: '2027-02-05', working: false, name: 'Spring Festival / 春节', source: 'cn-statutory' });
+    expect(cn.day('2027-02-09')).toMatchObject({ working: true, source: 'cn-statutory' }); // a Tuesday
+    expect(cn.day('2027-02-13')).toMatchObject({ working: false, source: 'cn-statutory' }); // a Saturday
+    // The law's rules reproduce the published 2026 holidays (make-up days aside).
+    for (const date of statutoryHolidays(2026).keys()) expect(cn.isWorkingDay(date)).toBe(false);
+    expect(cn.day('2003-01-04')).toMatchObject({ working: false, source: 'weekend-rule' });
   });
 });
 

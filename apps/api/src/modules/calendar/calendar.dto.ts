@@ -23,7 +23,11 @@ export class CalendarDayDto {
   @ApiProperty({ example: '2026-10-10' }) date: string;
   @ApiProperty() working: boolean;
   @ApiProperty({ example: 'National Day / 国庆节' }) name: string;
-  @ApiProperty({ enum: ['tenant', 'cn', 'weekend-rule'], description: 'tenant: your override; cn: the shipped mainland-China calendar' })
+  @ApiProperty({
+    enum: ['tenant', 'cn', 'cn-statutory', 'weekend-rule'],
+    description: 'tenant: your entry; cn: the published mainland-China schedule (2004-2026); cn-statutory: a later year, with the '
+      + 'statutory holidays worked out from the law (make-up working days are published each year: enter them yourself)',
+  })
   source: string;
 }
 
