@@ -39,18 +39,21 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
     })).body;
 
     // The days around "now" (skipped time starts at the real clock), set explicitly so the test holds on any date:
-    // day 2 is a holiday, day 5 a rest day, day 6 a make-up working day; all others work.
+    // day 2 is a holiday; the first Saturday from day 5 on (day S) is a make-up working day for the holiday on the
+    // Friday before it; the Sunday after rests; every other day works.
     const start = DateTime.fromMillis(await env.currentTimeMs(), { zone: ZONE });
     const day = (n: number) => start.startOf('day').plus({ days: n });
-    for (let n = 0; n <= 9; n++) {
-      const working = n !== 2 && n !== 5;
-      const name = n === 2 ? 'Holiday' : n === 6 ? 'Make-up working day' : '';
+    let S = 5;
+    while (day(S).weekday !== 6) S++;
+    for (let n = 0; n <= S + 1; n++) {
+      const working = n !== 2 && n !== S - 1 && n !== S + 1;
+      const name = n === 2 || n === S - 1 ? 'Holiday 假日' : n === S ? 'Make-up Saturday 调休上班' : '';
       await t.admin.put(`/api/calendar/days/${day(n).toISODate()}`, { working, name });
     }
     const definition = {
       kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id },
       entry: { includeExistingMembers: true },
-      steps: [0, 2, 5].map((offsetDays) => ({
+      steps: [0, 2, S - 1].map((offsetDays) => ({
         name: `Day ${offsetDays}`, offsetDays, window: { start: '09:00', end: '11:00' }, channel: 'wecom_chat',
         content: { template: `Day ${offsetDays} for {{ contact.name }}` }, executor: { rule: 'contactOwner' },
       })),
@@ -101,11 +104,13 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
       expect(afterResume.map((r) => r.step_index)).toEqual([0, 1]);
       expect([afterResume[1].due_at, afterResume[1].due_until]).toEqual([at(day(3), '09:30'), at(day(3), '11:00')]);
 
-      // Day 5 rests, so the last step falls on the make-up day 6; then the enrollment completes.
-      await env.sleep(at(day(7), '00:00').getTime() - (await env.currentTimeMs()));
+      // The last step's day (the Friday before day S) is a holiday, so it falls on the make-up Saturday; then the
+      // enrollment completes.
+      await env.sleep(at(day(S + 1), '00:00').getTime() - (await env.currentTimeMs()));
       const all = await tasks();
       expect(all.map((r) => r.step_index)).toEqual([0, 1, 2]);
-      expect([all[2].due_at, all[2].due_until]).toEqual([at(day(6), '09:30'), at(day(6), '11:00')]);
+      expect(DateTime.fromJSDate(all[2].due_at, { zone: ZONE }).weekday).toBe(6);
+      expect([all[2].due_at, all[2].due_until]).toEqual([at(day(S), '09:30'), at(day(S), '11:00')]);
       const [enrollment] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]);
       expect(enrollment).toEqual({ status: 'completed', close_reason: 'finished' });
       expect(contact.timezone).toBe(ZONE);
