@@ -10,6 +10,7 @@ import { CalendarModule } from './modules/calendar/calendar.module';
 import { ComputedTagsModule } from './modules/computed-tags/computed-tags.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
 import { GroupsModule } from './modules/groups/groups.module';
+import { InboxModule } from './modules/inbox/inbox.module';
 import { ImportsModule } from './modules/imports/imports.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
@@ -59,6 +60,7 @@ export class AppModule {
         SopsModule,
         CalendarModule,
         SettingsModule,
+        InboxModule,
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,

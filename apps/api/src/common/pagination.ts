@@ -27,9 +27,10 @@ const badCursor = () =>
 export const encodeCursor = (createdAt: Date, id: string): string =>
   Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
 
-export function decodeCursor(cursor: string): [string, string] {
+/** `idPattern`: what the page's ids look like (UUIDs unless the table keys by number). */
+export function decodeCursor(cursor: string, idPattern = /^[0-9a-f-]{36}$/): [string, string] {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(at))) throw badCursor();
+  if (!id || !idPattern.test(id) || Number.isNaN(Date.parse(at))) throw badCursor();
   return [at, id];
 }
 

@@ -112,7 +112,8 @@ export class Sops1764374400000 implements MigrationInterface {
       CREATE UNIQUE INDEX tasks_journey_step_key ON tasks (enrollment_id, step_index) WHERE occurrence IS NULL;
       CREATE UNIQUE INDEX tasks_occurrence_key ON tasks (sop_id, occurrence, step_index, coalesce(contact_id, group_id))
         WHERE occurrence IS NOT NULL;
-      CREATE INDEX tasks_executor_idx ON tasks (tenant_id, executor_id, status, due_at);
+      -- an executor's lists (today, overdue, upcoming, done) read by (executor, status, due time, id)
+      CREATE INDEX tasks_executor_idx ON tasks (tenant_id, executor_id, status, due_at, id);
       CREATE INDEX tasks_sop_idx ON tasks (sop_id, status);
       CREATE INDEX tasks_contact_idx ON tasks (contact_id, due_at) WHERE contact_id IS NOT NULL;
 

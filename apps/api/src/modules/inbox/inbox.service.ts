@@ -1,0 +1,240 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, conflict, notFound } from '@sop/domain';
+import { contactsChanged, type Queryable } from '@sop/engine';
+import { DateTime } from 'luxon';
+import { DataSource } from 'typeorm';
+import { decodeCursor, encodeCursor } from '../../common/pagination';
+import type { Principal } from '../../common/principal';
+import {
+  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
+  OUTCOMES, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
+} from './inbox.dto';
+
+interface TaskRow {
+  id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
+  group_id: string | null; group_name: string | null; executor_id: string | null; channel: string; content: string; materials: unknown[];
+  due_at: Date; due_until: Date; status: string; outcome: string | null; note: string | null; snoozed_until: Date | null;
+  finished_at: Date | null; tenant_id: string;
+}
+
+const toDto = (r: TaskRow): TaskDto => ({
+  id: r.id, sopId: r.sop_id, sopName: r.sop_name, stepIndex: r.step_index, contactId: r.contact_id, contactName: r.contact_name,
+  groupId: r.group_id, groupName: r.group_name, executorId: r.executor_id, channel: r.channel, content: r.content, materials: r.materials,
+  dueAt: r.due_at, dueUntil: r.due_until, status: r.status, outcome: r.outcome, note: r.note, snoozedUntil: r.snoozed_until,
+  finishedAt: r.finished_at, onTime: r.status === 'done' && r.finished_at ? r.finished_at <= r.due_until : null,
+});
+
+const SELECT_TASK = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name
+  FROM tasks t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id`;
+
+/** Outcomes that mean the employee reached the customer, and those that mean the customer answered. */
+const CONTACTED: Outcome[] = ['sent', 'replied', 'interested', 'not_interested', 'bought'];
+const RESPONDED: Outcome[] = ['replied', 'interested', 'not_interested', 'bought'];
+
+/**
+ * The employee's task inbox. Employees see and act on their own tasks (another's answers 404, as if it
+ * did not exist); managers on their own and their teams' (another team's answers 403); admins and ops on
+ * the tenant's. Every action is idempotent: repeating it answers the same task and records nothing new.
+ */
+@Injectable()
+export class InboxService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async list(caller: Principal, q: InboxQuery): Promise<TaskPageDto> {
+    const executors = await this.visibleExecutors(caller, q.executorId);
+    const { now, todayEnd } = this.bounds(q.tz);
+    const params: unknown[] = [caller.tenantId, now, todayEnd];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = [`t.tenant_id = $1`, LIST_WHERE[q.list]];
+    if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
+    if (q.sopId) where.push(`t.sop_id = ${p(q.sopId)}`);
+    if (q.channel) where.push(`t.channel = ${p(q.channel)}`);
+    if (q.contactId) where.push(`t.contact_id = ${p(q.contactId)}`);
+    if (q.groupId) where.push(`t.group_id = ${p(q.groupId)}`);
+    const done = q.list === 'done';
+    const [sortAt, dir, cmp] = done ? ['t.finished_at', 'DESC', '<'] : ['t.due_at', 'ASC', '>'];
+    if (q.cursor) {
+      const [at, id] = decodeCursor(q.cursor, TASK_ID);
+      where.push(`(${sortAt}, t.id) ${cmp} (${p(at)}::timestamptz, ${p(id)}::bigint)`);
+    }
+    const rows: TaskRow[] = await this.db.query(
+      `${SELECT_TASK} WHERE ${where.join(' AND ')} ORDER BY ${sortAt} ${dir}, t.id ${dir} LIMIT ${q.limit + 1}`, params);
+    const items = rows.slice(0, q.limit).map(toDto);
+    const last = rows.length > q.limit ? rows[q.limit - 1] : undefined;
+    return { items, nextCursor: last ? encodeCursor(done ? last.finished_at! : last.due_at, last.id) : null };
+  }
+
+  async counts(caller: Principal, executorId: string | undefined, tz: string): Promise<CountsDto> {
+    const executors = await this.visibleExecutors(caller, executorId);
+    const { now, todayEnd } = this.bounds(tz);
+    const todayStart = DateTime.fromJSDate(todayEnd).minus({ days: 1 }).toJSDate();
+    const [row] = await this.db.query(
+      `SELECT count(*) FILTER (WHERE ${LIST_WHERE.today})::int AS today, count(*) FILTER (WHERE ${LIST_WHERE.overdue})::int AS overdue,
+              count(*) FILTER (WHERE ${LIST_WHERE.upcoming})::int AS upcoming,
+              count(*) FILTER (WHERE ${LIST_WHERE.done} AND t.finished_at >= $5)::int AS done
+         FROM tasks t WHERE t.tenant_id = $1 AND ($4::uuid[] IS NULL OR t.executor_id = ANY($4::uuid[]))
+          AND (t.status = 'pending' OR t.finished_at >= $5)`,
+      [caller.tenantId, now, todayEnd, executors, todayStart],
+    );
+    return row;
+  }
+
+  async detail(caller: Principal, id: string): Promise<TaskDetailDto> {
+    const task = await this.visibleTask(this.db, caller, id);
+    const [tags, history] = await Promise.all([
+      task.contact_id ? this.db.query(
+        `SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 ORDER BY t.name`, [task.contact_id]) : [],
+      this.db.query(`SELECT action, actor_id AS "actorId", detail, created_at AS "at" FROM task_events WHERE task_id = $1 ORDER BY id`, [id]),
+    ]);
+    return { ...toDto(task), contactTags: tags.map((t: { name: string }) => t.name), history };
+  }
+
+  /** Done with an outcome: the contact's contacted and responded times follow, so silence and reply exits stay true. */
+  async complete(caller: Principal, id: string, dto: CompleteDto): Promise<TaskDto> {
+    if (!OUTCOMES.includes(dto.outcome)) {
+      throw new AppError('INVALID_OUTCOME', 422, `outcome: must be one of ${OUTCOMES.join(', ')}`, [{ path: 'outcome', problem: `must be one of ${OUTCOMES.join(', ')}` }]);
+    }
+    return this.db.transaction(async (m) => {
+      const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
+      if (task.status === 'done' && task.outcome === dto.outcome) return toDto(task);
+      this.assertPending(task, 'completed');
+      const [[done]] = await m.query(
+        `UPDATE tasks SET status = 'done', outcome = $2, note = $3, finished_at = now(), snoozed_until = NULL WHERE id = $1 RETURNING id`,
+        [id, dto.outcome, dto.note ?? null]);
+      await this.record(m, caller, task, 'completed', { outcome: dto.outcome, note: dto.note ?? null });
+      if (task.contact_id) await this.touchContact(m, task.tenant_id, task.contact_id, dto.outcome);
+      return this.reread(m, done.id);
+    });
+  }
+
+  async skip(caller: Principal, id: string, dto: SkipDto): Promise<TaskDto> {
+    return this.db.transaction(async (m) => {
+      const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
+      if (task.status === 'skipped') return toDto(task);
+      this.assertPending(task, 'skipped');
+      await m.query(`UPDATE tasks SET status = 'skipped', skip_reason = $2, finished_at = now(), snoozed_until = NULL WHERE id = $1`, [id, dto.reason.trim()]);
+      await this.record(m, caller, task, 'skipped', { reason: dto.reason.trim() });
+      return this.reread(m, id);
+    });
+  }
+
+  async snooze(caller: Principal, id: string, dto: SnoozeDto): Promise<TaskDto> {
+    const until = new Date(dto.until);
+    if (until <= new Date()) throw new AppError('SNOOZE_IN_PAST', 422, 'until: must be in the future', [{ path: 'until', problem: 'must be in the future' }]);
+    return this.db.transaction(async (m) => {
+      const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
+      if (task.snoozed_until?.getTime() === until.getTime()) return toDto(task);
+      this.assertPending(task, 'snoozed');
+      await m.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1`, [id, until]);
+      await this.record(m, caller, task, 'snoozed', { until });
+      return this.reread(m, id);
+    });
+  }
+
+  /** Employees hand a task to a teammate; managers within the teams they manage; admins and ops to anyone active. */
+  async reassign(caller: Principal, id: string, dto: ReassignDto): Promise<TaskDto> {
+    return this.db.transaction(async (m) => {
+      const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
+      if (task.executor_id === dto.executorId) return toDto(task);
+      this.assertPending(task, 'reassigned');
+      const [target] = await m.query(
+        `SELECT u.id, u.team_id, (SELECT team_id FROM users WHERE id = $3) AS caller_team,
+                EXISTS (SELECT 1 FROM teams tm WHERE tm.id = u.team_id AND tm.manager_id = $3) AS managed
+           FROM users u WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled_at IS NULL`,
+        [caller.tenantId, dto.executorId, caller.userId]);
+      if (!target) throw new AppError('EXECUTOR_NOT_FOUND', 422, 'executorId: no active user with that id', [{ path: 'executorId', problem: 'no active user with that id' }]);
+      const allowed = caller.role === 'admin' || caller.role === 'ops'
+        || (caller.role === 'manager' && target.managed)
+        || (caller.role === 'employee' && target.team_id !== null && target.team_id === target.caller_team);
+      if (!allowed) throw new AppError('REASSIGN_NOT_ALLOWED', 403, 'You may hand tasks only to teammates (managers: within the teams they manage).');
+      await m.query(`UPDATE tasks SET executor_id = $2 WHERE id = $1`, [id, dto.executorId]);
+      await this.record(m, caller, task, 'reassigned', { from: task.executor_id, to: dto.executorId });
+      return this.reread(m, id);
+    });
+  }
+
+  /** Group posts are often done for many groups at once: each task completes on its own; the refused say why. */
+  async bulkComplete(caller: Principal, dto: BulkCompleteDto): Promise<BulkResultDto> {
+    const result: BulkResultDto = { done: [], refused: [] };
+    for (const taskId of [...new Set(dto.taskIds)]) {
+      try {
+        result.done.push(await this.complete(caller, taskId, dto));
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        result.refused.push({ taskId, problem: err.message });
+      }
+    }
+    return result;
+  }
+
+  /** The task as the action left it (a reassigned task is no longer the caller's: no access check here). */
+  private async reread(m: Queryable, id: string): Promise<TaskDto> {
+    const [task]: TaskRow[] = await m.query(`${SELECT_TASK} WHERE t.id = $1`, [id]);
+    return toDto(task);
+  }
+
+  private assertPending(task: TaskRow, action: string): void {
+    if (task.status !== 'pending') throw conflict('TASK_NOT_PENDING', `This task is ${task.status}; it cannot be ${action}.`);
+  }
+
+  private async record(m: Queryable, caller: Principal, task: TaskRow, action: string, detail: Record<string, unknown>): Promise<void> {
+    await m.query(`INSERT INTO task_events (tenant_id, task_id, action, actor_id, detail) VALUES ($1, $2, $3, $4, $5)`,
+      [task.tenant_id, task.id, action, caller.userId, detail]);
+  }
+
+  private async touchContact(m: Queryable, tenantId: string, contactId: string, outcome: Outcome): Promise<void> {
+    const contacted = CONTACTED.includes(outcome);
+    const responded = RESPONDED.includes(outcome);
+    if (!contacted) return;
+    await m.query(
+      `UPDATE contacts SET last_contacted_at = now(), last_responded_at = CASE WHEN $3 THEN now() ELSE last_responded_at END, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2`, [tenantId, contactId, responded]);
+    await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
+      tenantId, { contactIds: [contactId], fields: responded ? ['lastContactedAt', 'lastRespondedAt'] : ['lastContactedAt'], outcome }]);
+    await contactsChanged(m, tenantId, [contactId]);
+  }
+
+  /** A task the caller may see, or 404 (employees: others' tasks do not exist for them) / 403 (a manager outside the team). */
+  private async visibleTask(m: Queryable, caller: Principal, id: string, lock = ''): Promise<TaskRow> {
+    if (!TASK_ID.test(id)) throw notFound('task', id);
+    const [task]: TaskRow[] = await m.query(`${SELECT_TASK} WHERE t.tenant_id = $1 AND t.id = $2 ${lock}`, [caller.tenantId, id]);
+    if (!task) throw notFound('task', id);
+    if (caller.role === 'admin' || caller.role === 'ops' || task.executor_id === caller.userId) return task;
+    if (caller.role === 'manager') {
+      const [managed] = await m.query(
+        `SELECT 1 FROM users u JOIN teams tm ON tm.id = u.team_id WHERE u.id = $1 AND tm.manager_id = $2`, [task.executor_id, caller.userId]);
+      if (managed) return task;
+      throw new AppError('TASK_OUTSIDE_TEAM', 403, 'This task belongs to someone outside the teams you manage.');
+    }
+    throw notFound('task', id);
+  }
+
+  /** null: every executor in the tenant (admin, ops); otherwise the executors whose tasks the caller may list. */
+  private async visibleExecutors(caller: Principal, executorId?: string): Promise<string[] | null> {
+    if (caller.role === 'admin' || caller.role === 'ops') return executorId ? [executorId] : null;
+    if (caller.role === 'employee') {
+      if (executorId && executorId !== caller.userId) throw new AppError('NOT_YOUR_TASKS', 403, 'Employees see their own tasks.');
+      return [caller.userId!];
+    }
+    const team: { id: string }[] = await this.db.query(
+      `SELECT u.id FROM users u JOIN teams tm ON tm.id = u.team_id WHERE tm.manager_id = $1 AND u.tenant_id = $2`, [caller.userId, caller.tenantId]);
+    const visible = [caller.userId!, ...team.map((u) => u.id)];
+    if (!executorId) return visible;
+    if (!visible.includes(executorId)) throw new AppError('TASK_OUTSIDE_TEAM', 403, 'That person is outside the teams you manage.');
+    return [executorId];
+  }
+
+  private bounds(tz: string): { now: Date; todayEnd: Date } {
+    const now = new Date();
+    return { now, todayEnd: DateTime.fromJSDate(now, { zone: tz }).plus({ days: 1 }).startOf('day').toJSDate() };
+  }
+}
+
+/** $2 is now, $3 the end of the caller's today. Snoozed tasks wait in upcoming until their time. */
+const LIST_WHERE = {
+  today: `t.status = 'pending' AND t.due_at < $3 AND t.due_until >= $2 AND (t.snoozed_until IS NULL OR t.snoozed_until <= $2)`,
+  overdue: `t.status = 'pending' AND t.due_until < $2`,
+  upcoming: `t.status = 'pending' AND t.due_until >= $2 AND (t.due_at >= $3 OR t.snoozed_until > $2)`,
+  done: `t.status IN ('done', 'skipped')`,
+};

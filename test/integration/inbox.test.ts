@@ -1,0 +1,112 @@
+import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { createTagSystem } from '../support/fixtures';
+import { addUser, signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
+
+describe('the employee inbox (real Postgres)', () => {
+  const ctx = useStack();
+
+  async function world() {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const store = (await t.admin.post('/api/teams', { name: 'Store 门店' })).body;
+    const other = (await t.admin.post('/api/teams', { name: 'Other 其他' })).body;
+    const manager = await addUser(t, ctx.http, 'manager', { teamId: store.id });
+    const outsider = await addUser(t, ctx.http, 'manager', { teamId: other.id });
+    await t.admin.patch(`/api/teams/${store.id}`, { managerId: manager.id });
+    await t.admin.patch(`/api/teams/${other.id}`, { managerId: outsider.id });
+    const e1 = await addUser(t, ctx.http, 'employee', { teamId: store.id });
+    const e2 = await addUser(t, ctx.http, 'employee', { teamId: store.id });
+    const e3 = await addUser(t, ctx.http, 'employee', { teamId: other.id });
+    const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
+    const contacts = [];
+    for (const n of [1, 2, 3]) {
+      contacts.push((await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id] })).body);
+    }
+    const sop = (await t.admin.post('/api/sops', { name: 'Follow up 跟进', definition: {
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      steps: [{ name: 'Call', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+        content: { template: '给{{ contact.name }}打电话' }, executor: { rule: 'contactOwner' } }],
+      policies: { businessDaysOnly: false, exitOn: [{ on: 'replied' }] },
+    } })).body;
+    await t.admin.post(`/api/sops/${sop.id}/activate`);
+    await enrollEntrants(ctx.stack.db, sop.id, new Date());
+    await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
+    return { t, manager, outsider, e1, e2, e3, contacts, sop };
+  }
+
+  it('lists an employee\'s own tasks by list with counts and keyset pages; others see 404 or 403', async () => {
+    const { t, manager, outsider, e1, e2, sop } = await world();
+    const counts = (await e1.client.get('/api/inbox/counts')).body;
+    // Tasks are due by the end of the contact's day (Asia/Shanghai): today there, unless that day ended already.
+    expect(counts.today + counts.overdue).toBe(3);
+    const list = counts.today ? 'today' : 'overdue';
+    const first = (await e1.client.get(`/api/inbox/tasks?list=${list}&limit=2`)).body;
+    expect(first.items).toHaveLength(2);
+    const second = (await e1.client.get(`/api/inbox/tasks?list=${list}&limit=2&cursor=${first.nextCursor}`)).body;
+    expect(second).toMatchObject({ nextCursor: null });
+    const all = [...first.items, ...second.items];
+    expect(new Set(all.map((x: { id: string }) => x.id)).size).toBe(3);
+    expect(all[0]).toMatchObject({ sopId: sop.id, sopName: 'Follow up 跟进', channel: 'phone_call', status: 'pending', executorId: e1.id });
+    expect(all.map((x: { content: string }) => x.content).sort()).toEqual(['给客户1打电话', '给客户2打电话', '给客户3打电话']);
+
+    expect((await e2.client.get(`/api/inbox/tasks?list=${list}`)).body.items).toEqual([]);
+    expect((await e2.client.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(404);
+    expect((await e2.client.get(`/api/inbox/tasks?executorId=${e1.id}`)).status).toBe(403);
+    expect((await manager.client.get(`/api/inbox/tasks?list=${list}&executorId=${e1.id}`)).body.items).toHaveLength(3);
+    expect((await manager.client.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(200);
+    expect((await outsider.client.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(403);
+    expect((await t.admin.get('/api/inbox/tasks/999999999')).status).toBe(404);
+    expect((await e1.client.get('/api/inbox/tasks/not-a-task')).status).toBe(404);
+    expect((await (await signupTenant(ctx.http)).admin.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(404);
+  });
+
+  it('completes, skips, snoozes and reassigns idempotently; a reply updates the contact times and announces them', async () => {
+    const { t, e1, e2, e3, contacts, sop } = await world();
+    const taskOf = async (contactId: string) => (await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, contactId]))[0].id;
+    const replied = await taskOf(contacts[0].id);
+
+    expect((await e1.client.post(`/api/inbox/tasks/${replied}/complete`, { outcome: 'maybe' })).body).toMatchObject({ code: 'INVALID_OUTCOME', details: [{ path: 'outcome' }] });
+    const done = await e1.client.post(`/api/inbox/tasks/${replied}/complete`, { outcome: 'replied', note: '客户说下周到店' });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'done', outcome: 'replied', note: '客户说下周到店', onTime: true });
+    expect((await e1.client.post(`/api/inbox/tasks/${replied}/complete`, { outcome: 'replied' })).body).toMatchObject({ status: 'done', note: '客户说下周到店' });
+    expect((await e1.client.post(`/api/inbox/tasks/${replied}/skip`, { reason: 'late' })).body.code).toBe('TASK_NOT_PENDING');
+    const detail = (await e1.client.get(`/api/inbox/tasks/${replied}`)).body;
+    expect(detail.history.map((h: { action: string }) => h.action)).toEqual(['completed']);
+    expect(detail.contactTags).toEqual(['High 高']);
+    const [contact] = await ctx.stack.db.query(`SELECT last_contacted_at, last_responded_at FROM contacts WHERE id = $1`, [contacts[0].id]);
+    expect(contact.last_responded_at).not.toBeNull();
+    const [{ n }] = await ctx.stack.db.query(
+      `SELECT count(*)::int AS n FROM domain_events WHERE type = 'contact.updated' AND payload->'contactIds' ? $1`, [contacts[0].id]);
+    expect(n).toBe(1);
+
+    const skipped = await taskOf(contacts[1].id);
+    expect((await e1.client.post(`/api/inbox/tasks/${skipped}/skip`, { reason: '  ' })).status).toBe(400);
+    expect((await e1.client.post(`/api/inbox/tasks/${skipped}/skip`, { reason: 'Wrong number' })).body.status).toBe('skipped');
+
+    const later = await taskOf(contacts[2].id);
+    expect((await e1.client.post(`/api/inbox/tasks/${later}/snooze`, { until: '2020-01-01T00:00:00Z' })).status).toBe(422);
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await e1.client.post(`/api/inbox/tasks/${later}/snooze`, { until })).body.snoozedUntil).toBe(until);
+    expect((await e1.client.post(`/api/inbox/tasks/${later}/snooze`, { until })).status).toBe(200);
+    const upcoming = (await e1.client.get('/api/inbox/tasks?list=upcoming')).body.items.map((x: { id: string }) => x.id);
+    expect(upcoming).toEqual([later]);
+
+    expect((await e1.client.post(`/api/inbox/tasks/${later}/reassign`, { executorId: e3.id })).status).toBe(403);
+    expect((await e1.client.post(`/api/inbox/tasks/${later}/reassign`, { executorId: e2.id })).body.executorId).toBe(e2.id);
+    expect((await e1.client.get(`/api/inbox/tasks/${later}`)).status).toBe(404); // now e2's
+    const history = (await e2.client.get(`/api/inbox/tasks/${later}`)).body.history;
+    expect(history.map((h: { action: string }) => h.action)).toEqual(['snoozed', 'reassigned']);
+    expect(history[1].detail).toEqual({ from: e1.id, to: e2.id });
+
+    // In bulk: the replied task is already done (the same outcome would repeat it; 'sent' is another), the skipped one is closed.
+    const bulk = (await t.admin.post('/api/inbox/tasks/complete', { taskIds: [later, replied, skipped, later], outcome: 'sent' })).body;
+    expect(bulk.done.map((x: { id: string }) => x.id)).toEqual([later]);
+    expect(bulk.refused).toEqual([
+      { taskId: replied, problem: 'This task is done; it cannot be completed.' },
+      { taskId: skipped, problem: 'This task is skipped; it cannot be completed.' },
+    ]);
+    expect((await t.admin.get('/api/inbox/counts')).body).toMatchObject({ done: 3 });
+  });
+});
