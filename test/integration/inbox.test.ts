@@ -32,7 +32,7 @@ describe('the employee inbox (real Postgres)', () => {
     await t.admin.post(`/api/sops/${sop.id}/activate`);
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
-    return { t, manager, outsider, e1, e2, e3, contacts, sop };
+    return { t, manager, outsider, e1, e2, e3, contacts, sop, tags, segment };
   }
 
   it('lists an employee\'s own tasks by list with counts and keyset pages; others see 404 or 403', async () => {
@@ -108,5 +108,45 @@ describe('the employee inbox (real Postgres)', () => {
       { taskId: skipped, problem: 'This task is skipped; it cannot be completed.' },
     ]);
     expect((await t.admin.get('/api/inbox/counts')).body).toMatchObject({ done: 3 });
+  });
+
+  it('gives each task a tracked link: it redirects, tags the contact once a day, and unknown tokens are a bare 404', async () => {
+    const { t, e1, contacts, tags, segment } = await world();
+    const sop = (await t.admin.post('/api/sops', { name: 'Coupon 优惠券', definition: {
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      steps: [{ name: 'Send the coupon', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',
+        content: { template: '{{ contact.name }}，送您一张券', materials: [{ title: 'Coupon', url: 'https://shop.example/coupon?id=7', tagIds: [tags.productB.id] }] },
+        executor: { rule: 'contactOwner' } }],
+      policies: { businessDaysOnly: false },
+    } })).body;
+    await t.admin.post(`/api/sops/${sop.id}/activate`);
+    await enrollEntrants(ctx.stack.db, sop.id, new Date());
+    await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
+    const [{ id }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, contacts[0].id]);
+    const detail = (await e1.client.get(`/api/inbox/tasks/${id}`)).body;
+    const path: string = detail.materials[0].trackedPath;
+    expect(path).toMatch(new RegExp(`^/r/${id}-0-[A-Za-z0-9_-]{22}$`));
+
+    const open = () => fetch(`${ctx.stack.baseUrl}${path}`, { redirect: 'manual' });
+    for (const _ of [1, 2]) {
+      const res = await open();
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe('https://shop.example/coupon?id=7');
+    }
+    const events = await ctx.stack.db.query(
+      `SELECT e.action, e.actor_type FROM tag_events e WHERE e.contact_id = $1 AND e.tag_id = $2`, [contacts[0].id, tags.productB.id]);
+    expect(events).toEqual([{ action: 'added', actor_type: 'response' }]);
+    const [opens] = await ctx.stack.db.query(`SELECT opens FROM link_opens WHERE task_id = $1`, [id]);
+    expect(opens.opens).toBe(2);
+    const [{ n }] = await ctx.stack.db.query(
+      `SELECT count(*)::int AS n FROM domain_events WHERE type = 'material.opened' AND payload->>'taskId' = $1`, [id]);
+    expect(n).toBe(1);
+
+    const forged = path.slice(0, -1) + (path.endsWith('A') ? 'B' : 'A');
+    for (const bad of [forged, `/r/${id}-1-${path.split('-')[2]}`, '/r/nothing-here', `/r/999999999-0-${'a'.repeat(22)}`]) {
+      const res = await fetch(`${ctx.stack.baseUrl}${bad}`, { redirect: 'manual' });
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain('shop.example');
+    }
   });
 });

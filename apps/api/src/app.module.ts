@@ -11,6 +11,7 @@ import { ComputedTagsModule } from './modules/computed-tags/computed-tags.module
 import { ContactsModule } from './modules/contacts/contacts.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { InboxModule } from './modules/inbox/inbox.module';
+import { LinksModule } from './modules/links/links.module';
 import { ImportsModule } from './modules/imports/imports.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
@@ -61,6 +62,7 @@ export class AppModule {
         CalendarModule,
         SettingsModule,
         InboxModule,
+        LinksModule,
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,

@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The employee's inbox: snoozes, skip reasons and an append-only history of what happened to each task. */
+/** The employee's inbox: snoozes, skip reasons, an append-only history of each task, and tracked-link opens. */
 export class Inbox1764460800000 implements MigrationInterface {
   name = 'Inbox1764460800000';
 
@@ -18,12 +18,23 @@ export class Inbox1764460800000 implements MigrationInterface {
         created_at timestamptz(3) NOT NULL DEFAULT now()
       );
       CREATE INDEX task_events_task_idx ON task_events (task_id, id);
+
+      -- tracked-link opens: one row per task, material and day (in the contact's zone); repeats count up
+      CREATE TABLE link_opens (
+        tenant_id uuid NOT NULL,
+        task_id bigint NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        material_index int NOT NULL,
+        day date NOT NULL,
+        opens int NOT NULL DEFAULT 1,
+        first_opened_at timestamptz(3) NOT NULL DEFAULT now(),
+        PRIMARY KEY (task_id, material_index, day)
+      );
     `);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`
-      DROP TABLE task_events;
+      DROP TABLE link_opens, task_events;
       ALTER TABLE tasks DROP COLUMN snoozed_until, DROP COLUMN skip_reason;
     `);
   }

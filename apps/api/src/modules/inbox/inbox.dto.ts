@@ -68,6 +68,8 @@ export class CountsDto {
 
 export class TaskDetailDto extends TaskDto {
   @ApiProperty({ type: [String], description: "The contact's tags, by name" }) contactTags: string[];
+  @ApiProperty({ type: Object, isArray: true, description: 'Materials, each with trackedPath: the link to send (unique to this task)' })
+  declare materials: unknown[];
   @ApiProperty({ type: Object, isArray: true, description: 'What happened to this task, oldest first' }) history: unknown[];
 }
 

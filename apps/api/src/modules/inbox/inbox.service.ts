@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
+import { LinksService } from '../links/links.service';
 import {
   type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
   OUTCOMES, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
@@ -39,7 +40,10 @@ const RESPONDED: Outcome[] = ['replied', 'interested', 'not_interested', 'bought
  */
 @Injectable()
 export class InboxService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly links: LinksService,
+  ) {}
 
   async list(caller: Principal, q: InboxQuery): Promise<TaskPageDto> {
     const executors = await this.visibleExecutors(caller, q.executorId);
@@ -87,7 +91,8 @@ export class InboxService {
         `SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 ORDER BY t.name`, [task.contact_id]) : [],
       this.db.query(`SELECT action, actor_id AS "actorId", detail, created_at AS "at" FROM task_events WHERE task_id = $1 ORDER BY id`, [id]),
     ]);
-    return { ...toDto(task), contactTags: tags.map((t: { name: string }) => t.name), history };
+    const materials = task.materials.map((m, i) => ({ ...(m as object), trackedPath: this.links.path(task.tenant_id, task.id, i) }));
+    return { ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history };
   }
 
   /** Done with an outcome: the contact's contacted and responded times follow, so silence and reply exits stay true. */

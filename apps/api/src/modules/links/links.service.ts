@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { notFound } from '@sop/domain';
+import { changeTags, contactsChanged } from '@sop/engine';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+
+interface Material { title: string; url: string; tagIds: string[] }
+
+const TOKEN = /^(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
+
+/**
+ * Tracked links: one unguessable link per task and material, signed (HMAC) rather than stored. Opening it
+ * redirects to the material, records the open once per task, material and day (later opens count up),
+ * and on the first open of the day applies the material's tags, marks the contact as having responded
+ * and announces it (`material.opened`, for the task's executor).
+ */
+@Injectable()
+export class LinksService {
+  private readonly key: Buffer;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.key = createHmac('sha256', config.jwt.secret).update('tracked-links').digest();
+  }
+
+  path(tenantId: string, taskId: string, index: number): string {
+    return `/r/${taskId}-${index}-${this.sign(tenantId, taskId, index)}`;
+  }
+
+  /** The material's address for a valid token; 404 for anything else, saying nothing about why. */
+  async open(token: string): Promise<string> {
+    const m = TOKEN.exec(token);
+    if (!m) throw notFound('link', token);
+    const [, taskId, index] = m;
+    const [task] = await this.db.query(`SELECT tenant_id, contact_id, executor_id, materials FROM tasks WHERE id = $1`, [taskId]);
+    const expected = task ? Buffer.from(this.sign(task.tenant_id, taskId, Number(index))) : Buffer.alloc(22);
+    const material: Material | undefined = task?.materials?.[Number(index)];
+    if (!task || !material || !timingSafeEqual(expected, Buffer.from(m[3]))) throw notFound('link', token);
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `INSERT INTO link_opens (tenant_id, task_id, material_index, day)
+         SELECT $1, $2, $3, (now() AT TIME ZONE coalesce((SELECT timezone FROM contacts WHERE id = $4), 'Asia/Shanghai'))::date
+         ON CONFLICT (task_id, material_index, day) DO UPDATE SET opens = link_opens.opens + 1
+         RETURNING opens`,
+        [task.tenant_id, taskId, Number(index), task.contact_id],
+      );
+      if (row.opens !== 1 || !task.contact_id) return;
+      if (material.tagIds.length) {
+        await changeTags(tx, task.tenant_id, [task.contact_id], { add: material.tagIds, reason: `opened "${material.title}"` }, { type: 'response', id: null });
+      }
+      await tx.query(`UPDATE contacts SET last_responded_at = now(), updated_at = now() WHERE id = $1`, [task.contact_id]);
+      await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'material.opened', $2)`, [
+        task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title }]);
+      await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
+        task.tenant_id, { contactIds: [task.contact_id], fields: ['lastRespondedAt'] }]);
+      await contactsChanged(tx, task.tenant_id, [task.contact_id]);
+    });
+    return material.url;
+  }
+
+  private sign(tenantId: string, taskId: string, index: number): string {
+    return createHmac('sha256', this.key).update(`${tenantId}.${taskId}.${index}`).digest('base64url').slice(0, 22);
+  }
+}
