@@ -50,6 +50,12 @@ describe('the employee inbox (real Postgres)', () => {
     expect(all[0]).toMatchObject({ sopId: sop.id, sopName: 'Follow up 跟进', channel: 'phone_call', status: 'pending', executorId: e1.id });
     expect(all.map((x: { content: string }) => x.content).sort()).toEqual(['给客户1打电话', '给客户2打电话', '给客户3打电话']);
 
+    for (const l of ['today', 'overdue', 'upcoming', 'done']) {
+      expect((await e1.client.get(`/api/inbox/tasks?list=${l}`)).status).toBe(200);
+      expect((await manager.client.get(`/api/inbox/tasks?list=${l}&executorId=${e1.id.toUpperCase()}`)).status).toBe(200);
+      expect((await t.admin.get(`/api/inbox/tasks?list=${l}&limit=1`)).status).toBe(200);
+    }
+    expect((await e1.client.get('/api/inbox/tasks?list=done')).body.items).toEqual([]);
     expect((await e2.client.get(`/api/inbox/tasks?list=${list}`)).body.items).toEqual([]);
     expect((await e2.client.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(404);
     expect((await e2.client.get(`/api/inbox/tasks?executorId=${e1.id}`)).status).toBe(403);
@@ -100,6 +106,9 @@ describe('the employee inbox (real Postgres)', () => {
     expect(history.map((h: { action: string }) => h.action)).toEqual(['snoozed', 'reassigned']);
     expect(history[1].detail).toEqual({ from: e1.id, to: e2.id });
 
+    const doneList = (await e1.client.get('/api/inbox/tasks?list=done')).body.items.map((x: { id: string; status: string }) => [x.id, x.status]);
+    expect(doneList).toEqual([[skipped, 'skipped'], [replied, 'done']]); // most recently finished first
+
     // In bulk: the replied task is already done (the same outcome would repeat it; 'sent' is another), the skipped one is closed.
     const bulk = (await t.admin.post('/api/inbox/tasks/complete', { taskIds: [later, replied, skipped, later], outcome: 'sent' })).body;
     expect(bulk.done.map((x: { id: string }) => x.id)).toEqual([later]);
@@ -115,7 +124,10 @@ describe('the employee inbox (real Postgres)', () => {
     const sop = (await t.admin.post('/api/sops', { name: 'Coupon 优惠券', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
       steps: [{ name: 'Send the coupon', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',
-        content: { template: '{{ contact.name }}，送您一张券', materials: [{ title: 'Coupon', url: 'https://shop.example/coupon?id=7', tagIds: [tags.productB.id] }] },
+        content: { template: '{{ contact.name }}，送您一张券', materials: [
+          { title: 'Coupon', url: 'https://shop.example/coupon?id=7', tagIds: [tags.productB.id] },
+          { title: 'Catalogue', url: 'https://shop.example/catalogue' },
+        ] },
         executor: { rule: 'contactOwner' } }],
       policies: { businessDaysOnly: false },
     } })).body;
@@ -142,8 +154,11 @@ describe('the employee inbox (real Postgres)', () => {
       `SELECT count(*)::int AS n FROM domain_events WHERE type = 'material.opened' AND payload->>'taskId' = $1`, [id]);
     expect(n).toBe(1);
 
+    const second: string = detail.materials[1].trackedPath;
+    expect((await fetch(`${ctx.stack.baseUrl}${second}`, { redirect: 'manual' })).headers.get('location')).toBe('https://shop.example/catalogue');
     const forged = path.slice(0, -1) + (path.endsWith('A') ? 'B' : 'A');
-    for (const bad of [forged, `/r/${id}-1-${path.split('-')[2]}`, '/r/nothing-here', `/r/999999999-0-${'a'.repeat(22)}`]) {
+    const otherIndex = `/r/${id}-1-${path.slice(`/r/${id}-0-`.length)}`; // material 1 with material 0's signature
+    for (const bad of [forged, otherIndex, '/r/nothing-here', `/r/999999999-0-${'a'.repeat(22)}`]) {
       const res = await fetch(`${ctx.stack.baseUrl}${bad}`, { redirect: 'manual' });
       expect(res.status).toBe(404);
       expect(await res.text()).not.toContain('shop.example');

@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsOptional, IsString, IsTimeZone, IsUUID, Matches, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
 import { PageQuery } from '../../common/pagination';
+
+/** UUIDs compare as Postgres writes them: lower case. */
+const Lower = () => Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value));
 
 export const LISTS = ['today', 'overdue', 'upcoming', 'done'] as const;
 export type InboxList = (typeof LISTS)[number];
@@ -14,20 +18,20 @@ export class InboxQuery extends PageQuery {
   list: InboxList = 'today';
 
   @ApiPropertyOptional({ description: 'Whose tasks: yourself by default; a manager may name a member of a team they manage' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @IsUUID() @Lower()
   executorId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsUUID() sopId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() sopId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) channel?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUUID() contactId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUUID() groupId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() contactId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() groupId?: string;
 
   @ApiPropertyOptional({ default: 'Asia/Shanghai', description: 'Where "today" is' }) @IsOptional() @IsTimeZone()
   tz: string = 'Asia/Shanghai';
 }
 
 export class CountsQuery {
-  @ApiPropertyOptional() @IsOptional() @IsUUID() executorId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() executorId?: string;
   @ApiPropertyOptional({ default: 'Asia/Shanghai' }) @IsOptional() @IsTimeZone() tz: string = 'Asia/Shanghai';
 }
 
@@ -93,7 +97,7 @@ export class SnoozeDto {
 }
 
 export class ReassignDto {
-  @ApiProperty() @IsUUID()
+  @ApiProperty() @IsUUID() @Lower()
   executorId: string;
 }
 

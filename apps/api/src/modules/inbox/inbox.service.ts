@@ -48,9 +48,12 @@ export class InboxService {
   async list(caller: Principal, q: InboxQuery): Promise<TaskPageDto> {
     const executors = await this.visibleExecutors(caller, q.executorId);
     const { now, todayEnd } = this.bounds(q.tz);
-    const params: unknown[] = [caller.tenantId, now, todayEnd];
+    const params: unknown[] = [caller.tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
-    const where = [`t.tenant_id = $1`, LIST_WHERE[q.list]];
+    // Only the bounds a list uses become parameters (Postgres refuses parameters a statement does not use).
+    const refs: { now?: string; end?: string } = {};
+    const bounds: Bounds = { get now() { return (refs.now ??= p(now)); }, get end() { return (refs.end ??= p(todayEnd)); } };
+    const where = [`t.tenant_id = $1`, LIST_WHERE[q.list](bounds)];
     if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
     if (q.sopId) where.push(`t.sop_id = ${p(q.sopId)}`);
     if (q.channel) where.push(`t.channel = ${p(q.channel)}`);
@@ -71,12 +74,12 @@ export class InboxService {
 
   async counts(caller: Principal, executorId: string | undefined, tz: string): Promise<CountsDto> {
     const executors = await this.visibleExecutors(caller, executorId);
-    const { now, todayEnd } = this.bounds(tz);
-    const todayStart = DateTime.fromJSDate(todayEnd).minus({ days: 1 }).toJSDate();
+    const { now, todayEnd, todayStart } = this.bounds(tz);
+    const b: Bounds = { now: '$2', end: '$3' };
     const [row] = await this.db.query(
-      `SELECT count(*) FILTER (WHERE ${LIST_WHERE.today})::int AS today, count(*) FILTER (WHERE ${LIST_WHERE.overdue})::int AS overdue,
-              count(*) FILTER (WHERE ${LIST_WHERE.upcoming})::int AS upcoming,
-              count(*) FILTER (WHERE ${LIST_WHERE.done} AND t.finished_at >= $5)::int AS done
+      `SELECT count(*) FILTER (WHERE ${LIST_WHERE.today(b)})::int AS today, count(*) FILTER (WHERE ${LIST_WHERE.overdue(b)})::int AS overdue,
+              count(*) FILTER (WHERE ${LIST_WHERE.upcoming(b)})::int AS upcoming,
+              count(*) FILTER (WHERE ${LIST_WHERE.done(b)} AND t.finished_at >= $5)::int AS done
          FROM tasks t WHERE t.tenant_id = $1 AND ($4::uuid[] IS NULL OR t.executor_id = ANY($4::uuid[]))
           AND (t.status = 'pending' OR t.finished_at >= $5)`,
       [caller.tenantId, now, todayEnd, executors, todayStart],
@@ -105,8 +108,8 @@ export class InboxService {
       if (task.status === 'done' && task.outcome === dto.outcome) return toDto(task);
       this.assertPending(task, 'completed');
       const [[done]] = await m.query(
-        `UPDATE tasks SET status = 'done', outcome = $2, note = $3, finished_at = now(), snoozed_until = NULL WHERE id = $1 RETURNING id`,
-        [id, dto.outcome, dto.note ?? null]);
+        `UPDATE tasks SET status = 'done', outcome = $2, note = $3, finished_at = now(), snoozed_until = NULL WHERE id = $1 AND tenant_id = $4 RETURNING id`,
+        [id, dto.outcome, dto.note ?? null, caller.tenantId]);
       await this.record(m, caller, task, 'completed', { outcome: dto.outcome, note: dto.note ?? null });
       if (task.contact_id) await this.touchContact(m, task.tenant_id, task.contact_id, dto.outcome);
       return this.reread(m, done.id);
@@ -118,7 +121,8 @@ export class InboxService {
       const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
       if (task.status === 'skipped') return toDto(task);
       this.assertPending(task, 'skipped');
-      await m.query(`UPDATE tasks SET status = 'skipped', skip_reason = $2, finished_at = now(), snoozed_until = NULL WHERE id = $1`, [id, dto.reason.trim()]);
+      await m.query(`UPDATE tasks SET status = 'skipped', skip_reason = $2, finished_at = now(), snoozed_until = NULL WHERE id = $1 AND tenant_id = $3`,
+        [id, dto.reason.trim(), caller.tenantId]);
       await this.record(m, caller, task, 'skipped', { reason: dto.reason.trim() });
       return this.reread(m, id);
     });
@@ -131,7 +135,7 @@ export class InboxService {
       const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
       if (task.snoozed_until?.getTime() === until.getTime()) return toDto(task);
       this.assertPending(task, 'snoozed');
-      await m.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1`, [id, until]);
+      await m.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1 AND tenant_id = $3`, [id, until, caller.tenantId]);
       await this.record(m, caller, task, 'snoozed', { until });
       return this.reread(m, id);
     });
@@ -153,7 +157,7 @@ export class InboxService {
         || (caller.role === 'manager' && target.managed)
         || (caller.role === 'employee' && target.team_id !== null && target.team_id === target.caller_team);
       if (!allowed) throw new AppError('REASSIGN_NOT_ALLOWED', 403, 'You may hand tasks only to teammates (managers: within the teams they manage).');
-      await m.query(`UPDATE tasks SET executor_id = $2 WHERE id = $1`, [id, dto.executorId]);
+      await m.query(`UPDATE tasks SET executor_id = $2 WHERE id = $1 AND tenant_id = $3`, [id, dto.executorId, caller.tenantId]);
       await this.record(m, caller, task, 'reassigned', { from: task.executor_id, to: dto.executorId });
       return this.reread(m, id);
     });
@@ -185,7 +189,7 @@ export class InboxService {
 
   private async record(m: Queryable, caller: Principal, task: TaskRow, action: string, detail: Record<string, unknown>): Promise<void> {
     await m.query(`INSERT INTO task_events (tenant_id, task_id, action, actor_id, detail) VALUES ($1, $2, $3, $4, $5)`,
-      [task.tenant_id, task.id, action, caller.userId, detail]);
+      [task.tenant_id, task.id, action, caller.userId, caller.apiKeyId ? { ...detail, apiKeyId: caller.apiKeyId } : detail]);
   }
 
   private async touchContact(m: Queryable, tenantId: string, contactId: string, outcome: Outcome): Promise<void> {
@@ -202,11 +206,13 @@ export class InboxService {
 
   /** A task the caller may see, or 404 (employees: others' tasks do not exist for them) / 403 (a manager outside the team). */
   private async visibleTask(m: Queryable, caller: Principal, id: string, lock = ''): Promise<TaskRow> {
+    this.assertPerson(caller);
     if (!TASK_ID.test(id)) throw notFound('task', id);
     const [task]: TaskRow[] = await m.query(`${SELECT_TASK} WHERE t.tenant_id = $1 AND t.id = $2 ${lock}`, [caller.tenantId, id]);
     if (!task) throw notFound('task', id);
-    if (caller.role === 'admin' || caller.role === 'ops' || task.executor_id === caller.userId) return task;
+    if (caller.role === 'admin' || caller.role === 'ops' || (caller.userId !== null && task.executor_id === caller.userId)) return task;
     if (caller.role === 'manager') {
+      if (task.executor_id === null) return task; // nobody was found for it: managers assign it
       const [managed] = await m.query(
         `SELECT 1 FROM users u JOIN teams tm ON tm.id = u.team_id WHERE u.id = $1 AND tm.manager_id = $2`, [task.executor_id, caller.userId]);
       if (managed) return task;
@@ -216,7 +222,15 @@ export class InboxService {
   }
 
   /** null: every executor in the tenant (admin, ops); otherwise the executors whose tasks the caller may list. */
+  /** An employee's or manager's inbox belongs to a person: an API key with such a role has none. */
+  private assertPerson(caller: Principal): void {
+    if ((caller.role === 'employee' || caller.role === 'manager') && !caller.userId) {
+      throw new AppError('INBOX_NEEDS_A_USER', 403, 'The inbox is a person\'s: use an admin or ops API key for server-to-server access.');
+    }
+  }
+
   private async visibleExecutors(caller: Principal, executorId?: string): Promise<string[] | null> {
+    this.assertPerson(caller);
     if (caller.role === 'admin' || caller.role === 'ops') return executorId ? [executorId] : null;
     if (caller.role === 'employee') {
       if (executorId && executorId !== caller.userId) throw new AppError('NOT_YOUR_TASKS', 403, 'Employees see their own tasks.');
@@ -230,16 +244,22 @@ export class InboxService {
     return [executorId];
   }
 
-  private bounds(tz: string): { now: Date; todayEnd: Date } {
+  private bounds(tz: string): { now: Date; todayStart: Date; todayEnd: Date } {
     const now = new Date();
-    return { now, todayEnd: DateTime.fromJSDate(now, { zone: tz }).plus({ days: 1 }).startOf('day').toJSDate() };
+    const today = DateTime.fromJSDate(now, { zone: tz }).startOf('day');
+    return { now, todayStart: today.toJSDate(), todayEnd: today.plus({ days: 1 }).toJSDate() };
   }
 }
 
-/** $2 is now, $3 the end of the caller's today. Snoozed tasks wait in upcoming until their time. */
-const LIST_WHERE = {
-  today: `t.status = 'pending' AND t.due_at < $3 AND t.due_until >= $2 AND (t.snoozed_until IS NULL OR t.snoozed_until <= $2)`,
-  overdue: `t.status = 'pending' AND t.due_until < $2`,
-  upcoming: `t.status = 'pending' AND t.due_until >= $2 AND (t.due_at >= $3 OR t.snoozed_until > $2)`,
-  done: `t.status IN ('done', 'skipped')`,
+interface Bounds {
+  readonly now: string;
+  readonly end: string;
+}
+
+/** SQL per list; `now` and `end` (of the caller's today) are parameter references. Snoozed tasks wait in upcoming. */
+const LIST_WHERE: Record<'today' | 'overdue' | 'upcoming' | 'done', (b: Bounds) => string> = {
+  today: (b) => `t.status = 'pending' AND t.due_at < ${b.end} AND t.due_until >= ${b.now} AND (t.snoozed_until IS NULL OR t.snoozed_until <= ${b.now})`,
+  overdue: (b) => `t.status = 'pending' AND t.due_until < ${b.now}`,
+  upcoming: (b) => `t.status = 'pending' AND t.due_until >= ${b.now} AND (t.due_at >= ${b.end} OR t.snoozed_until > ${b.now})`,
+  done: () => `t.status IN ('done', 'skipped')`,
 };

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound } from '@sop/domain';
 import { changeTags, contactsChanged } from '@sop/engine';
@@ -19,6 +19,7 @@ const TOKEN = /^(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
 @Injectable()
 export class LinksService {
   private readonly key: Buffer;
+  private readonly log = new Logger(LinksService.name);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -40,26 +41,34 @@ export class LinksService {
     const expected = task ? Buffer.from(this.sign(task.tenant_id, taskId, Number(index))) : Buffer.alloc(22);
     const material: Material | undefined = task?.materials?.[Number(index)];
     if (!task || !material || !timingSafeEqual(expected, Buffer.from(m[3]))) throw notFound('link', token);
+    // The customer is always sent on: recording the open is best effort and never stands in the way.
+    await this.record(task, taskId, Number(index), material).catch((err: Error) => this.log.warn(`open of task ${taskId} not recorded: ${err.message}`));
+    return material.url;
+  }
+
+  private async record(task: { tenant_id: string; contact_id: string | null; executor_id: string | null }, taskId: string, index: number, material: Material): Promise<void> {
     await this.db.transaction(async (tx) => {
       const [row] = await tx.query(
         `INSERT INTO link_opens (tenant_id, task_id, material_index, day)
          SELECT $1, $2, $3, (now() AT TIME ZONE coalesce((SELECT timezone FROM contacts WHERE id = $4), 'Asia/Shanghai'))::date
          ON CONFLICT (task_id, material_index, day) DO UPDATE SET opens = link_opens.opens + 1
          RETURNING opens`,
-        [task.tenant_id, taskId, Number(index), task.contact_id],
+        [task.tenant_id, taskId, index, task.contact_id],
       );
       if (row.opens !== 1 || !task.contact_id) return;
-      if (material.tagIds.length) {
-        await changeTags(tx, task.tenant_id, [task.contact_id], { add: material.tagIds, reason: `opened "${material.title}"` }, { type: 'response', id: null });
+      // A material's tag may have been deleted since the task was made (its SOP archived): give the ones that remain.
+      const tags: { id: string }[] = material.tagIds.length
+        ? await tx.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenant_id, material.tagIds]) : [];
+      if (tags.length) {
+        await changeTags(tx, task.tenant_id, [task.contact_id], { add: tags.map((t) => t.id), reason: `opened "${material.title}"` }, { type: 'response', id: null });
       }
-      await tx.query(`UPDATE contacts SET last_responded_at = now(), updated_at = now() WHERE id = $1`, [task.contact_id]);
+      await tx.query(`UPDATE contacts SET last_responded_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2`, [task.tenant_id, task.contact_id]);
       await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'material.opened', $2)`, [
         task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title }]);
       await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
         task.tenant_id, { contactIds: [task.contact_id], fields: ['lastRespondedAt'] }]);
       await contactsChanged(tx, task.tenant_id, [task.contact_id]);
     });
-    return material.url;
   }
 
   private sign(tenantId: string, taskId: string, index: number): string {
