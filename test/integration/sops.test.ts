@@ -176,7 +176,7 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
       // Paused: a new entrant waits; resumed: its task is created, once.
       expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
       expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
-      await eventually(() => handle.query('status'), (s: { state: string }) => s.state === 'paused', 'the paused dispatcher');
+      await eventually(() => handle.query<{ state: string }>('status'), (s) => s.state === 'paused', 'the paused dispatcher');
       const han = (await t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
       await handle.signal('wake');
       await new Promise((r) => setTimeout(r, 1000));

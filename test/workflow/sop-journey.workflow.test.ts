@@ -1,14 +1,10 @@
-import { createActivities } from '@sop/worker';
 import { archiveSignal, pauseSignal, resumeSignal, sopDispatcherWorkflow } from '@sop/workflows';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { randomUUID } from 'node:crypto';
-import { WORKFLOW_BUNDLE } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
-import { workflowTestEnv } from '../support/workflow-env';
+import { itWithTimeSkipping, useWorkflowEnv } from '../support/workflow-env';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -20,16 +16,10 @@ const ZONE = 'America/New_York';
  */
 describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, real activities)', () => {
   const ctx = useStack();
-  let env: TestWorkflowEnvironment;
-  let timeSkipping = false;
+  const wf = useWorkflowEnv();
 
-  beforeAll(async () => {
-    ({ env, timeSkipping } = await workflowTestEnv());
-  }, 120_000);
-  afterAll(() => env?.teardown());
-
-  it('skips a holiday, works a make-up day, keeps quiet hours in the contact zone, and loses nothing across pause and resume', async () => {
-    if (!timeSkipping) return console.warn('skipped: needs the time-skipping server (the test command fetches it)');
+  itWithTimeSkipping('skips a holiday, works a make-up day, keeps quiet hours in the contact zone, and loses nothing across pause and resume', async () => {
+    const env = wf.env();
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const owner = await addUser(t, ctx.http, 'employee');
@@ -65,10 +55,7 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
 
     const taskQueue = `wf-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue,
-      activities: createActivities(ctx.stack.db, 'time-skipping-worker'), workflowBundle: { codePath: WORKFLOW_BUNDLE },
-    });
+    const worker = await wf.worker(ctx.stack.db, taskQueue);
     const tasks = () => ctx.stack.db.query(
       `SELECT step_index, content, due_at, due_until FROM tasks WHERE sop_id = $1 ORDER BY step_index`, [sop.id],
     ) as Promise<{ step_index: number; content: string; due_at: Date; due_until: Date }[]>;
@@ -120,8 +107,8 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
     });
   });
 
-  it('exits on reply: the pending task is cancelled and the remaining steps never come', async () => {
-    if (!timeSkipping) return console.warn('skipped: needs the time-skipping server (the test command fetches it)');
+  itWithTimeSkipping('exits on reply: the pending task is cancelled and the remaining steps never come', async () => {
+    const env = wf.env();
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const owner = await addUser(t, ctx.http, 'employee');
@@ -135,10 +122,7 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
     } })).body;
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     const taskQueue = `wf-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue,
-      activities: createActivities(ctx.stack.db, 'time-skipping-worker'), workflowBundle: { codePath: WORKFLOW_BUNDLE },
-    });
+    const worker = await wf.worker(ctx.stack.db, taskQueue);
     const tasks = () => ctx.stack.db.query(`SELECT step_index, status, cancel_reason FROM tasks WHERE sop_id = $1 ORDER BY step_index`, [sop.id]);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(sopDispatcherWorkflow, {

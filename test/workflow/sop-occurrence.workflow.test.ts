@@ -1,34 +1,21 @@
-import { createActivities } from '@sop/worker';
 import { sopBroadcastWorkflow, sopOccurrenceWorkflow } from '@sop/workflows';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { randomUUID } from 'node:crypto';
-import { WORKFLOW_BUNDLE } from '../support/env';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
-import { workflowTestEnv } from '../support/workflow-env';
+import { itWithTimeSkipping, useWorkflowEnv } from '../support/workflow-env';
 
 const MINUTE = 60_000;
 
 /** Recurring firings and broadcasts with their real activities on real Postgres, on the time-skipping server. */
 describe('occurrence workflows (time-skipping server, real activities)', () => {
   const ctx = useStack();
-  let env: TestWorkflowEnvironment;
-  let timeSkipping = false;
+  const wf = useWorkflowEnv();
 
-  beforeAll(async () => {
-    ({ env, timeSkipping } = await workflowTestEnv());
-  }, 120_000);
-  afterAll(() => env?.teardown());
+  const worker = (taskQueue: string) => wf.worker(ctx.stack.db, taskQueue);
 
-  const worker = (taskQueue: string, activities = createActivities(ctx.stack.db, 'time-skipping-worker')) => Worker.create({
-    connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities,
-    workflowBundle: { codePath: WORKFLOW_BUNDLE }, shutdownGraceTime: '1s',
-  });
-
-  it('creates exactly one morning-report task per group per day, across a worker restart and a repeated firing', async () => {
-    if (!timeSkipping) return console.warn('skipped: needs the time-skipping server (the test command fetches it)');
+  itWithTimeSkipping('creates exactly one morning-report task per group per day, across a worker restart and a repeated firing', async () => {
+    const env = wf.env();
     const t = await signupTenant(ctx.http);
     const owner = await addUser(t, ctx.http, 'employee');
     for (const name of ['群 A', '群 B', '群 C']) await t.admin.post('/api/groups', { name, ownerId: owner.id });
@@ -63,8 +50,8 @@ describe('occurrence workflows (time-skipping server, real activities)', () => {
     ]);
   });
 
-  it('cancels a broadcast to 100,000 contacts half-way: no task is created after the cancel', async () => {
-    if (!timeSkipping) return console.warn('skipped: needs the time-skipping server (the test command fetches it)');
+  itWithTimeSkipping('cancels a broadcast to 100,000 contacts half-way: no task is created after the cancel', async () => {
+    const env = wf.env();
     const t = await signupTenant(ctx.http);
     const owner = await addUser(t, ctx.http, 'employee');
     const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM users WHERE id = $1`, [owner.id]);

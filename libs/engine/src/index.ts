@@ -8,3 +8,5 @@ export * from './sop-dispatch';
 export * from './sop-occurrence';
 export * from './sop-limits';
 export * from './tag-changes';
+export * from './sop-people';
+export * from './contact-activity';

@@ -10,6 +10,7 @@ import {
 import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
 import { PageLimits } from './sop-limits';
+import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, loadPeople, type People, resolveExecutor, unitHash } from './sop-people';
 import { changeTags } from './tag-changes';
 
 export interface Transactional extends Queryable {
@@ -169,7 +170,7 @@ export interface PageResult {
   more: boolean;
 }
 
-interface DueRow {
+interface DueRow extends ContactScopeRow {
   id: string;
   contact_id: string;
   next_step: number;
@@ -177,15 +178,6 @@ interface DueRow {
   entered_at: Date;
   finished_at: Date | null;
   version_id: string;
-  timezone: string;
-  name: string;
-  external_id: string;
-  phone: string | null;
-  email: string | null;
-  attributes: Record<string, unknown>;
-  order_count: number;
-  total_spend: string;
-  last_order_at: Date | null;
   owner_id: string | null;
 }
 
@@ -199,8 +191,8 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
     const sop = await activeSop(m, sopId, 'FOR SHARE OF s'); // a concurrent pause waits for this page, then stops the next
     if (!sop) return { tasks: 0, rescheduled: 0, completed: 0, deferred: 0, more: false };
     const due: DueRow[] = await m.query(
-      `SELECT e.id, e.contact_id, e.next_step, e.next_due_at, e.entered_at, e.finished_at, e.sop_version_id AS version_id, c.timezone, c.name, c.external_id,
-              c.phone, c.email, c.attributes, c.order_count, c.total_spend, c.last_order_at, c.owner_id
+      `SELECT e.id, e.contact_id, e.next_step, e.next_due_at, e.entered_at, e.finished_at, e.sop_version_id AS version_id,
+              c.owner_id, ${CONTACT_SCOPE_COLUMNS}
          FROM enrollments e JOIN contacts c ON c.id = e.contact_id
         WHERE e.sop_id = $1 AND e.status = 'active' AND e.next_due_at <= $2
         ORDER BY e.next_due_at, e.id
@@ -229,38 +221,19 @@ export async function nextDueAt(db: Queryable, sopId: string): Promise<Date | nu
   return row.at ?? null;
 }
 
-/** What a page needs besides its rows, read once: versions, the calendar, the tenant's active users and teams. */
-interface PageContext {
+/** What a page needs besides its rows, read once: versions, the calendar, the tenant's people. */
+interface PageContext extends People {
   versions: Map<string, SopDefinition>;
   calendar: BusinessCalendar;
-  users: Map<string, { name: string; email: string }>;
-  teams: Map<string, string[]>;
-  /** user id -> the other members of their team */
-  teamOf: Map<string, string[]>;
 }
 
 async function pageContext(db: Queryable, sop: ActiveSop): Promise<PageContext> {
-  const [versions, users]: [{ id: string; definition: SopDefinition }[], { id: string; name: string; email: string; team_id: string | null }[]] =
-    await Promise.all([
-      db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]),
-      db.query(`SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [sop.tenantId]),
-    ]);
-  const teams = new Map<string, string[]>();
-  for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
-  return {
-    versions: new Map(versions.map((v) => [v.id, v.definition])),
-    calendar: await loadCalendar(db, sop.tenantId),
-    users: new Map(users.map((u) => [u.id, { name: u.name, email: u.email }])),
-    teams,
-    teamOf: new Map(users.filter((u) => u.team_id).map((u) => [u.id, teams.get(u.team_id!)!.filter((id) => id !== u.id)])),
-  };
-}
-
-/** A stable number in [0, 1) for an id: deterministic choices (variants, round robin) survive retries. */
-export function unitHash(key: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return (h >>> 0) / 2 ** 32;
+  const [versions, people, calendar] = await Promise.all([
+    db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]) as Promise<{ id: string; definition: SopDefinition }[]>,
+    loadPeople(db, sop.tenantId),
+    loadCalendar(db, sop.tenantId),
+  ]);
+  return { ...people, versions: new Map(versions.map((v) => [v.id, v.definition])), calendar };
 }
 
 /** Builds one page's writes in memory, then sends them as three set-based statements. */
@@ -291,7 +264,7 @@ class PagePlanner {
       this.counts.rescheduled++;
       return this.move(row.id, row.next_step, window.dueAt, 'active');
     }
-    this.drafts.push({ row, def, step, window, executorId: this.executor(step, row) });
+    this.drafts.push({ row, def, step, window, executorId: resolveExecutor(step.executor, row.owner_id, row.id, this.ctx) });
   }
 
   /** Holds the drafts to the contact caps and executor capacity: admitted ones become tasks, the rest wait a day. */
@@ -314,10 +287,7 @@ class PagePlanner {
   private task(row: DueRow, def: SopDefinition, step: SopStep, window: DueWindow, executorId: string | null): void {
     const { name: variant, template } = this.variant(step, row.id);
     const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
-      contact: {
-        name: row.name, externalId: row.external_id, phone: row.phone, email: row.email, timezone: row.timezone,
-        attributes: row.attributes, orderCount: row.order_count, totalSpend: Number(row.total_spend), lastOrderAt: row.last_order_at,
-      },
+      contact: contactScope(row),
       owner: row.owner_id ? this.ctx.users.get(row.owner_id) ?? null : null,
       sop: { name: this.sop.name }, step: { name: step.name },
       executor: executorId ? this.ctx.users.get(executorId) ?? null : null,
@@ -410,17 +380,6 @@ class PagePlanner {
     // A step deferred by a limit waits past its own window: it is due in the window of the day it was moved to.
     if (stepIndex === row.next_step && row.next_due_at > window.dueUntil) return journeyDueWindow(row.next_due_at, 0, def.steps[stepIndex].window!, policy());
     return window;
-  }
-
-  private executor(step: SopStep, row: DueRow): string | null {
-    const ex = step.executor;
-    if (ex.rule === 'contactOwner') return row.owner_id && this.ctx.users.has(row.owner_id) ? row.owner_id : null;
-    if (ex.rule === 'user') return this.ctx.users.has(ex.userId) ? ex.userId : null;
-    if (ex.rule === 'roundRobin') {
-      const team = this.ctx.teams.get(ex.teamId) ?? [];
-      return team.length ? team[Math.floor(unitHash(row.id) * team.length)] : null;
-    }
-    return null; // groupOwner: journeys reach contacts, which have no group owner (validation refuses it)
   }
 
   private variant(step: SopStep, enrollmentId: string): { name: string | null; template: string } {

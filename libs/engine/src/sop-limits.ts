@@ -20,13 +20,11 @@ export interface Candidate {
   dueAt: Date;
 }
 
-export type Admission = { admitted: true; executorId: string | null } | { admitted: false; reason: 'contact cap' | 'executor capacity' };
+export type Admission = { admitted: true; executorId: string | null } | { admitted: false };
 
 /** An existing pending journey task that yields its place: deleted, and its enrollment rewound to that step. */
 export interface Bump {
   taskId: string;
-  enrollmentId: string;
-  stepIndex: number;
   /** the next day: the enrollment's next look; the step's window is worked out again then */
   retryAt: Date;
 }
@@ -37,9 +35,6 @@ interface Held {
   executor_id: string | null;
   due_at: Date;
   priority: number;
-  enrollment_id: string | null;
-  step_index: number;
-  status: string;
   /** a pending journey task whose enrollment is still active and past its step: it can give way */
   bumpable: boolean;
 }
@@ -79,7 +74,6 @@ export class PageLimits {
     if (limits.caps.perDay !== null || limits.caps.perWeek !== null) {
       const held: Held[] = await m.query(
         `SELECT t.id, t.contact_id, t.executor_id, t.due_at, coalesce((v.definition->'policies'->>'priority')::int, 50) AS priority,
-                t.enrollment_id, t.step_index, t.status,
                 (t.status = 'pending' AND ((e.status = 'active' AND e.next_step > t.step_index)
                   OR (e.status = 'completed' AND e.close_reason = 'finished' AND e.next_step = t.step_index + 1))) AS bumpable
            FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id LEFT JOIN enrollments e ON e.id = t.enrollment_id
@@ -102,13 +96,12 @@ export class PageLimits {
 
   /** Admits a task (counting it), or says which limit defers it. */
   admit(c: Candidate): Admission {
-    if (c.contactId && !this.withinContactCaps(c.contactId, c)) return { admitted: false, reason: 'contact cap' };
+    if (c.contactId && !this.withinContactCaps(c.contactId, c)) return { admitted: false };
     const executorId = this.executorWithRoom(c);
-    if (executorId === undefined) return { admitted: false, reason: 'executor capacity' };
+    if (executorId === undefined) return { admitted: false };
     if (c.contactId) {
       const mine: Held = {
-        id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, enrollment_id: null,
-        step_index: 0, status: 'new', bumpable: false,
+        id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, bumpable: false,
       };
       this.held.set(c.contactId, [...(this.held.get(c.contactId) ?? []), mine]);
     }
@@ -135,7 +128,7 @@ export class PageLimits {
     this.held.set(h.contact_id, (this.held.get(h.contact_id) ?? []).filter((x) => x !== h));
     if (h.executor_id) this.count(h.executor_id, h.due_at, -1);
     const retryAt = DateTime.fromJSDate(h.due_at, { zone }).plus({ days: 1 }).startOf('day').toJSDate();
-    this.bumps.push({ taskId: h.id, enrollmentId: h.enrollment_id!, stepIndex: h.step_index, retryAt });
+    this.bumps.push({ taskId: h.id, retryAt });
   }
 
   /** The executor, a teammate with room (reassign), or undefined when the task must wait. */
@@ -159,7 +152,8 @@ export class PageLimits {
   /** Deletes the bumped tasks and rewinds their enrollments, in the page's transaction. */
   async writeBumps(m: Queryable): Promise<void> {
     if (!this.bumps.length) return;
-    // Only what is still as it was read gives way: a task done meanwhile, or an enrollment that moved on, stays.
+    // The same condition as when the tasks were read, checked again under the delete's lock: a task done
+    // meanwhile, or an enrollment that moved on, stays.
     await m.query(
       // A completed enrollment reopens at its last step (its on-finish actions, already run, do not run again),
       // unless the contact has entered the SOP again since.

@@ -3,10 +3,11 @@
  * contact or a customer group) for each step, in keyset pages. Tasks are keyed by (SOP, occurrence,
  * step, target), so a page that runs twice, or a firing repeated after a worker restart, adds nothing.
  */
-import { compileTemplate, isOccurrence, type SopDefinition, type SopStep, type TemplateScope } from '@sop/domain';
+import { compileTemplate, isOccurrence, type SopDefinition, type TemplateScope } from '@sop/domain';
 import { DateTime } from 'luxon';
-import { loadCalendar, type Transactional, unitHash } from './sop-dispatch';
+import { loadCalendar, type Transactional } from './sop-dispatch';
 import { type Candidate, PageLimits } from './sop-limits';
+import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, loadPeople, resolveExecutor } from './sop-people';
 import type { Queryable } from './queryable';
 
 export interface OccurrencePage {
@@ -24,6 +25,7 @@ interface Target {
   id: string;
   owner_id: string | null;
   name: string;
+  /** a contact's template scope; null for a customer group */
   contact: Record<string, unknown> | null;
 }
 
@@ -34,7 +36,6 @@ interface OccurrenceSop {
   status: string;
   version_id: string;
   definition: SopDefinition;
-  published_at: Date;
   first_published_at: Date;
 }
 
@@ -45,7 +46,7 @@ export async function materializeOccurrencePage(
 ): Promise<OccurrencePage> {
   return db.transaction(async (m) => {
     const [sop]: OccurrenceSop[] = await m.query(
-      `SELECT s.id, s.tenant_id, s.name, s.status, v.id AS version_id, v.definition, v.published_at,
+      `SELECT s.id, s.tenant_id, s.name, s.status, v.id AS version_id, v.definition,
               (SELECT min(published_at) FROM sop_versions WHERE sop_id = s.id) AS first_published_at
          FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
         WHERE s.id = $1 FOR SHARE OF s`,
@@ -83,13 +84,12 @@ async function audiencePage(m: Queryable, sop: OccurrenceSop, after: string | nu
     ? `SELECT contact_id FROM broadcast_recipients WHERE sop_id = $2 AND ($3::uuid IS NULL OR contact_id > $3) ORDER BY contact_id LIMIT $4`
     : `SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL AND ($3::uuid IS NULL OR contact_id > $3)
         ORDER BY contact_id LIMIT $4`;
-  return m.query(
-    `SELECT c.id, c.owner_id, c.name, json_build_object('name', c.name, 'externalId', c.external_id, 'phone', c.phone, 'email', c.email,
-              'timezone', c.timezone, 'attributes', c.attributes, 'orderCount', c.order_count, 'totalSpend', c.total_spend,
-              'lastOrderAt', c.last_order_at) AS contact
+  const rows: (ContactScopeRow & { id: string; owner_id: string | null })[] = await m.query(
+    `SELECT c.id, c.owner_id, ${CONTACT_SCOPE_COLUMNS}
        FROM (${source}) page JOIN contacts c ON c.id = page.contact_id AND c.tenant_id = $1 ORDER BY c.id`,
     [sop.tenant_id, sop.definition.kind === 'broadcast' ? sop.id : a.segmentId, after, limit],
   );
+  return rows.map((r) => ({ id: r.id, owner_id: r.owner_id, name: r.name, contact: contactScope(r) }));
 }
 
 /** Takes a broadcast's audience once, when it starts: later segment changes do not change who gets it. */
@@ -116,32 +116,27 @@ export async function snapshotBroadcast(db: Queryable, sopId: string): Promise<n
  * week; beyond that it stays on its day). The occurrence stays its key, so a repeat still adds nothing.
  */
 async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, targets: Target[]): Promise<number> {
-  const users: { id: string; name: string; email: string; team_id: string | null }[] = await m.query(
-    `SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [sop.tenant_id]);
-  const byId = new Map(users.map((u) => [u.id, u]));
+  const people = await loadPeople(m, sop.tenant_id);
   const forGroups = 'groups' in sop.definition.audience;
   const def = sop.definition;
   const zoneOf = (t: Target) => (forGroups ? def.timezone : String(t.contact?.timezone ?? def.timezone));
-  const teams = new Map<string, string[]>();
-  for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
-  const people: People = { ids: new Set(users.map((u) => u.id)), teams };
-  const drafts = def.steps.flatMap((step, index) => targets.map((t) => ({ step, index, t, executorId: executorFor(step, t, people) })));
-  const teamOf = new Map(users.filter((u) => u.team_id).map((u) => [u.id, teams.get(u.team_id!)!.filter((id) => id !== u.id)]));
+  const drafts = def.steps.flatMap((step, index) => targets.map((t) => ({ step, index, t, executorId: resolveExecutor(step.executor, t.owner_id, t.id, people) })));
   const limits = await PageLimits.load(m, sop.tenant_id,
     drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: occurrence })),
-    { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf });
+    { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: people.teamOf });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   const renderers = def.steps.map((step) => compileTemplate(step.content.template));
+  const materials = def.steps.map((step) => JSON.stringify(step.content.materials));
   for (const { step, index, t, executorId } of drafts) {
     const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt: occurrence });
-    const owner = t.owner_id ? byId.get(t.owner_id) ?? null : null;
+    const owner = t.owner_id ? people.users.get(t.owner_id) ?? null : null;
     const scope: TemplateScope = {
-      sop: { name: sop.name }, step: { name: step.name }, owner, executor: placed.executorId ? byId.get(placed.executorId) ?? null : null,
+      sop: { name: sop.name }, step: { name: step.name }, owner, executor: placed.executorId ? people.users.get(placed.executorId) ?? null : null,
       ...(forGroups ? { group: { name: t.name } } : { contact: t.contact ?? undefined }),
     };
     const dueUntil = new Date(placed.dueAt.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
     [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, renderers[index](scope),
-      JSON.stringify(step.content.materials), placed.dueAt, dueUntil].forEach((v, i) => cols[i].push(v));
+      materials[index], placed.dueAt, dueUntil].forEach((v, i) => cols[i].push(v));
   }
   await limits.writeBumps(m);
   const rows = await m.query(
@@ -167,15 +162,3 @@ function place(limits: PageLimits, c: Candidate): { executorId: string | null; d
   return { executorId: c.executorId, dueAt: c.dueAt };
 }
 
-interface People {
-  ids: Set<string>;
-  teams: Map<string, string[]>;
-}
-
-function executorFor(step: SopStep, target: Target, people: People): string | null {
-  const ex = step.executor;
-  if (ex.rule === 'contactOwner' || ex.rule === 'groupOwner') return target.owner_id && people.ids.has(target.owner_id) ? target.owner_id : null;
-  if (ex.rule === 'user') return people.ids.has(ex.userId) ? ex.userId : null;
-  const team = people.teams.get(ex.teamId) ?? [];
-  return team.length ? team[Math.floor(unitHash(target.id) * team.length)] : null;
-}

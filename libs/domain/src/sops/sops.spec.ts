@@ -141,9 +141,9 @@ describe('validateSop', () => {
     content: { template: 'Hi {{ contact.name }}' }, executor: { rule: 'contactOwner' },
   };
   const journey = { kind: 'journey', audience: { segmentId: segment }, steps: [step] };
-  const problems = (input: unknown) => {
+  const problems = (input: unknown, context = ctx) => {
     try {
-      validateSop(input, ctx);
+      validateSop(input, context);
       return [];
     } catch (err) {
       return (err as AppError).details!.map((d) => `${d.path}: ${d.problem}`);
@@ -176,20 +176,12 @@ describe('validateSop', () => {
     const recurring = '77777777-7777-4777-8777-777777777777';
     const rich: SopContext = { ...ctx, tagIds: new Set([a, b]), exclusiveGroupOf: new Map([[a, 'g'], [b, 'g']]),
       sopIds: new Set([recurring]), journeyIds: new Set() };
-    const fail = (input: unknown) => {
-      try {
-        validateSop(input, rich);
-        return [];
-      } catch (err) {
-        return (err as AppError).details!.map((d) => `${d.path}: ${d.problem}`);
-      }
-    };
-    expect(fail({ ...journey, policies: { onFinish: { addTagIds: [a, b], removeTagIds: [a], handoverSopId: recurring } } })).toEqual([
+    expect(problems({ ...journey, policies: { onFinish: { addTagIds: [a, b], removeTagIds: [a], handoverSopId: recurring } } }, rich)).toEqual([
       'definition.policies.onFinish.addTagIds[0]: is also in removeTagIds',
       'definition.policies.onFinish.addTagIds[1]: a second tag of the same exclusive group',
       'definition.policies.onFinish.handoverSopId: only a journey can take a hand-over',
     ]);
-    expect(fail({ ...journey, steps: [{ ...step, offsetDays: 3 }, { ...step, offsetDays: 1 }] }))
+    expect(problems({ ...journey, steps: [{ ...step, offsetDays: 3 }, { ...step, offsetDays: 1 }] }, rich))
       .toEqual(['definition.steps[1].offsetDays: comes before the previous step (day 3): steps run in order']);
   });
 

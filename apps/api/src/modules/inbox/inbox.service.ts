@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, conflict, notFound } from '@sop/domain';
-import { contactsChanged, type Queryable } from '@sop/engine';
+import { type Queryable, recordContactActivity } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
@@ -111,7 +111,10 @@ export class InboxService {
         `UPDATE tasks SET status = 'done', outcome = $2, note = $3, finished_at = now(), snoozed_until = NULL WHERE id = $1 AND tenant_id = $4 RETURNING id`,
         [id, dto.outcome, dto.note ?? null, caller.tenantId]);
       await this.record(m, caller, task, 'completed', { outcome: dto.outcome, note: dto.note ?? null });
-      if (task.contact_id) await this.touchContact(m, task.tenant_id, task.contact_id, dto.outcome);
+      if (task.contact_id) {
+        await recordContactActivity(m, task.tenant_id, task.contact_id,
+          { contacted: CONTACTED.includes(dto.outcome), responded: RESPONDED.includes(dto.outcome) }, { outcome: dto.outcome });
+      }
       return this.reread(m, done.id);
     });
   }
@@ -190,18 +193,6 @@ export class InboxService {
   private async record(m: Queryable, caller: Principal, task: TaskRow, action: string, detail: Record<string, unknown>): Promise<void> {
     await m.query(`INSERT INTO task_events (tenant_id, task_id, action, actor_id, detail) VALUES ($1, $2, $3, $4, $5)`,
       [task.tenant_id, task.id, action, caller.userId, caller.apiKeyId ? { ...detail, apiKeyId: caller.apiKeyId } : detail]);
-  }
-
-  private async touchContact(m: Queryable, tenantId: string, contactId: string, outcome: Outcome): Promise<void> {
-    const contacted = CONTACTED.includes(outcome);
-    const responded = RESPONDED.includes(outcome);
-    if (!contacted) return;
-    await m.query(
-      `UPDATE contacts SET last_contacted_at = now(), last_responded_at = CASE WHEN $3 THEN now() ELSE last_responded_at END, updated_at = now()
-        WHERE tenant_id = $1 AND id = $2`, [tenantId, contactId, responded]);
-    await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
-      tenantId, { contactIds: [contactId], fields: responded ? ['lastContactedAt', 'lastRespondedAt'] : ['lastContactedAt'], outcome }]);
-    await contactsChanged(m, tenantId, [contactId]);
   }
 
   /** A task the caller may see, or 404 (employees: others' tasks do not exist for them) / 403 (a manager outside the team). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound } from '@sop/domain';
-import { changeTags, contactsChanged } from '@sop/engine';
+import { changeTags, recordContactActivity } from '@sop/engine';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
@@ -62,12 +62,9 @@ export class LinksService {
       if (tags.length) {
         await changeTags(tx, task.tenant_id, [task.contact_id], { add: tags.map((t) => t.id), reason: `opened "${material.title}"` }, { type: 'response', id: null });
       }
-      await tx.query(`UPDATE contacts SET last_responded_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2`, [task.tenant_id, task.contact_id]);
       await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'material.opened', $2)`, [
         task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title }]);
-      await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
-        task.tenant_id, { contactIds: [task.contact_id], fields: ['lastRespondedAt'] }]);
-      await contactsChanged(tx, task.tenant_id, [task.contact_id]);
+      await recordContactActivity(tx, task.tenant_id, task.contact_id, { contacted: false, responded: true });
     });
   }
 

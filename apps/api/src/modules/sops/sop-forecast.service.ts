@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type BusinessCalendar, occurrencesBetween, type SopDefinition, type SopStep } from '@sop/domain';
-import { loadCalendar } from '@sop/engine';
+import { loadCalendar, loadPeople } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import type { ForecastDayDto, ForecastDto } from './sops.dto';
@@ -34,7 +34,7 @@ export class SopForecastService {
     const calendar = await loadCalendar(this.db, tenantId);
     const audience = await this.audience(tenantId, def);
     const reach = [...audience.values()].reduce((a, b) => a + b, 0);
-    const teams = await this.teams(tenantId);
+    const { teams } = await loadPeople(this.db, tenantId);
     const tally = new Tally(from, to);
 
     const add = (step: SopStep, date: string, owners: OwnerCounts) => {
@@ -128,14 +128,6 @@ export class SopForecastService {
     const members = teams.get(ex.teamId) ?? [];
     if (!members.length) return new Map([[null, total]]);
     return new Map(members.map((u, i) => [u, Math.floor(total / members.length) + (i < total % members.length ? 1 : 0)]));
-  }
-
-  private async teams(tenantId: string): Promise<Map<string, string[]>> {
-    const rows: { id: string; team_id: string }[] = await this.db.query(
-      `SELECT id, team_id FROM users WHERE tenant_id = $1 AND team_id IS NOT NULL AND disabled_at IS NULL ORDER BY id`, [tenantId]);
-    const teams = new Map<string, string[]>();
-    for (const r of rows) teams.set(r.team_id, [...(teams.get(r.team_id) ?? []), r.id]);
-    return teams;
   }
 
   /** Names executors and flags days where this SOP plus what is already scheduled exceeds the capacity. */
