@@ -46,6 +46,7 @@ export class TaskDto {
   @ApiProperty({ nullable: true, type: String }) groupId: string | null;
   @ApiProperty({ nullable: true, type: String }) groupName: string | null;
   @ApiProperty({ nullable: true, type: String }) executorId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "Who does it (a manager's team list shows it)" }) executorName: string | null;
   @ApiProperty() channel: string;
   @ApiProperty({ description: 'Rendered, ready to copy' }) content: string;
   @ApiProperty({ type: Object, isArray: true }) materials: unknown[];

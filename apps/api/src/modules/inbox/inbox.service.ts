@@ -14,20 +14,21 @@ import {
 
 interface TaskRow {
   id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
-  group_id: string | null; group_name: string | null; executor_id: string | null; channel: string; content: string; materials: unknown[];
+  group_id: string | null; group_name: string | null; executor_id: string | null; executor_name: string | null; channel: string; content: string; materials: unknown[];
   due_at: Date; due_until: Date; status: string; outcome: string | null; note: string | null; snoozed_until: Date | null;
   finished_at: Date | null; tenant_id: string;
 }
 
 const toDto = (r: TaskRow): TaskDto => ({
   id: r.id, sopId: r.sop_id, sopName: r.sop_name, stepIndex: r.step_index, contactId: r.contact_id, contactName: r.contact_name,
-  groupId: r.group_id, groupName: r.group_name, executorId: r.executor_id, channel: r.channel, content: r.content, materials: r.materials,
+  groupId: r.group_id, groupName: r.group_name, executorId: r.executor_id, executorName: r.executor_name, channel: r.channel, content: r.content, materials: r.materials,
   dueAt: r.due_at, dueUntil: r.due_until, status: r.status, outcome: r.outcome, note: r.note, snoozedUntil: r.snoozed_until,
   finishedAt: r.finished_at, onTime: r.status === 'done' && r.finished_at ? r.finished_at <= r.due_until : null,
 });
 
-const TASK_NAMES = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name
-  FROM %TASKS% t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id`;
+const TASK_NAMES = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name, u.name AS executor_name
+  FROM %TASKS% t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
+  LEFT JOIN users u ON u.id = t.executor_id`;
 const SELECT_TASK = TASK_NAMES.replace('%TASKS%', 'tasks');
 
 /** How each list is ordered: today by the closing window (what must be done first), done newest first. */
