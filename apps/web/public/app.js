@@ -53,6 +53,8 @@ const TEXT = {
     snoozeTitle: '推迟', snooze1h: '1 小时后', snoozeTomorrow: '明天 9:00', snoozeCustom: '自定义时间', snoozeBtn: '推迟到此时间',
     completedToast: '任务已完成', skippedToast: '任务已跳过', snoozedToast: (t) => `已推迟到 ${t}`,
     failed: (m) => `操作失败：${m}`, network: '网络有问题，请稍后再试。', expired: '登录已过期，请重新登录。', pickTime: '请选择一个时间。',
+    notifications: '通知', markAllRead: '全部已读', markRead: '标为已读', noNotifications: '暂时没有通知。新的提醒会实时出现在这里。',
+    bellLabel: (n) => (n ? `通知，${n} 条未读` : '通知'), unread: '未读',
     notFinished: '这个任务已经结束。', taskGone: '找不到这个任务（可能已转交给别人）。',
   },
   en: {
@@ -101,6 +103,8 @@ const TEXT = {
     snoozeTitle: 'Snooze', snooze1h: '1 hour', snoozeTomorrow: 'Tomorrow 9:00', snoozeCustom: 'Custom time', snoozeBtn: 'Snooze until then',
     completedToast: 'Task completed', skippedToast: 'Task skipped', snoozedToast: (t) => `Snoozed until ${t}`,
     failed: (m) => `That did not work: ${m}`, network: 'Network problem: try again in a moment.', expired: 'Your session ended: sign in again.', pickTime: 'Pick a time.',
+    notifications: 'Notifications', markAllRead: 'Mark all read', markRead: 'Mark read', noNotifications: 'No notifications yet. New reminders appear here as they happen.',
+    bellLabel: (n) => (n ? `Notifications, ${n} unread` : 'Notifications'), unread: 'Unread',
     notFinished: 'This task is finished.', taskGone: 'That task is not here (it may have been handed to someone else).',
   },
 };
@@ -197,7 +201,14 @@ function dueHint(task, now = Date.now()) {
   return { text: t.closesIn(span(until - now)), level: until - now <= 3600000 ? 'soon' : 'calm' };
 }
 
-const windowText = (task) => `${when(task.dueAt)} – ${when(task.dueUntil)}`;
+/** The window: "10:00 – 12:00" on one day, each end with its day when it spans days. */
+function windowText(task) {
+  const from = new Date(task.dueAt);
+  const until = new Date(task.dueUntil);
+  if (dayKey(from) === dayKey(until)) return `${when(from)} – ${fmtTime(until)}`;
+  const day = (d) => (dayKey(d) === dayKey(new Date()) ? `${T().today} ${fmtTime(d)}` : when(d));
+  return `${day(from)} – ${day(until)}`;
+}
 
 // ---------------------------------------------------------------- page shell
 
@@ -221,6 +232,7 @@ function render() {
     $('who').textContent = `${me.name || me.email || ''} · ${t.roles[me.role] || me.role}`;
   }
   if (employeeLike) renderInbox();
+  renderBell();
 }
 
 async function loadMe() {
@@ -231,12 +243,14 @@ async function loadMe() {
   if (!me) sessionStorage.removeItem('token');
   render();
   if (me && !$('inbox').hidden) startInbox();
+  if (me) startBell();
 }
 
 function signOut(message) {
   sessionStorage.removeItem('token');
   me = null;
   stopInbox();
+  stopBell();
   render();
   $('error').hidden = !message;
   $('error').textContent = message || '';
@@ -303,7 +317,7 @@ function startInbox() {
   if (hash) openDetail(hash[1], { focus: true });
   timers = [
     setInterval(updateHints, 30000),
-    setInterval(refreshCounts, 60000),
+    setInterval(() => refreshCounts({ reload: true }), 60000),
   ];
 }
 
@@ -321,35 +335,48 @@ function query(extra = {}) {
   return q.toString();
 }
 
-async function refreshCounts() {
+/** reload: when the current list's count moved (new tasks fell due, another device acted), the list follows quietly. */
+async function refreshCounts({ reload = false } = {}) {
+  const before = inbox.counts[inbox.list];
   try {
     inbox.counts = await api('GET', `/api/inbox/counts?${query()}`);
     renderCounts();
-  } catch { /* the list shows errors; counts follow on the next refresh */ }
+  } catch { return; /* the list shows errors; counts follow on the next refresh */ }
+  if (reload && inbox.counts[inbox.list] !== before && !inbox.loading && !inbox.selected.size) loadList({ quiet: true });
 }
 
-/** Loads the current list from its first page (more: the next page). */
-async function loadList({ more = false } = {}) {
+/**
+ * Loads the current list from its first page (more: appends the next page). quiet: a background refresh that
+ * keeps the rows on screen until the new ones arrive and keeps the cursor on the same task.
+ */
+async function loadList({ more = false, quiet = false } = {}) {
   const seq = ++inbox.seq;
+  const activeId = inbox.items[inbox.active]?.id;
   inbox.loading = true;
-  if (!more) { inbox.items = []; inbox.cursor = null; inbox.active = -1; inbox.selected.clear(); }
-  renderList();
+  if (!more && !quiet) { inbox.items = []; inbox.cursor = null; inbox.active = -1; inbox.selected.clear(); }
+  if (!quiet) renderList();
   try {
     const { sopId, channel } = inbox.filters;
     const page = await api('GET', `/api/inbox/tasks?${query({ list: inbox.list, limit: PAGE, sopId, channel, cursor: more ? inbox.cursor : '' })}`);
     if (seq !== inbox.seq) return;
-    inbox.items.push(...page.items);
+    inbox.items = more ? [...inbox.items, ...page.items] : page.items;
     inbox.cursor = page.nextCursor;
     inbox.listError = '';
     for (const task of page.items) inbox.sops.set(task.sopId, task.sopName);
-    if (inbox.active < 0 && inbox.items.length) inbox.active = 0;
+    if (quiet) {
+      const i = inbox.items.findIndex((x) => x.id === activeId);
+      inbox.active = i >= 0 ? i : inbox.items.length ? 0 : -1;
+      for (const id of inbox.selected) if (!inbox.items.some((x) => x.id === id)) inbox.selected.delete(id);
+    } else if (inbox.active < 0 && inbox.items.length) inbox.active = 0;
   } catch (err) {
     if (seq !== inbox.seq) return;
     inbox.listError = T().failed(err.message);
   } finally {
     if (seq === inbox.seq) inbox.loading = false;
   }
-  renderInbox();
+  if (seq !== inbox.seq) return;
+  if (!quiet) renderFilters();
+  renderList();
 }
 
 async function openDetail(id, { focus = false } = {}) {
@@ -536,8 +563,14 @@ function renderRow(task, index) {
 
 function renderList() {
   const t = T();
+  // the focused row (or a control in it) keeps focus across the re-render
+  const focused = document.activeElement;
+  const focusedRow = focused?.closest?.('#task-list > li');
+  const focusedPart = focusedRow && focused !== focusedRow ? focused.className.split(' ')[0] : '';
   $('task-list').setAttribute('aria-busy', String(inbox.loading));
   $('task-list').replaceChildren(...inbox.items.map(renderRow));
+  const again = focusedRow && $(focusedRow.id);
+  if (again) (focusedPart && again.querySelector(`.${focusedPart}`) || again).focus();
   const empty = !inbox.loading && !inbox.items.length && !inbox.listError;
   $('empty').hidden = !empty;
   if (empty) {
@@ -687,6 +720,146 @@ function historyDetail(e) {
   return '';
 }
 
+// ---------------------------------------------------------------- notifications: the bell
+
+const bell = { available: false, unread: 0, items: [], loaded: false, open: false, source: null, retry: null, streams: 0, error: '' };
+
+/** Shows the bell when the notifications API answers; live updates come by server-sent events. */
+async function startBell() {
+  stopBell();
+  if (!me?.userId) return;
+  try {
+    bell.unread = (await api('GET', '/api/notifications/unread-count')).unread;
+    bell.available = true;
+  } catch {
+    bell.available = false; // a server without notifications: no bell
+  }
+  renderBell();
+  if (bell.available) connectStream();
+}
+
+function stopBell() {
+  bell.source?.close();
+  clearTimeout(bell.retry);
+  Object.assign(bell, { available: false, unread: 0, items: [], loaded: false, open: false, source: null, retry: null, streams: 0, error: '' });
+  renderBell();
+}
+
+/** EventSource cannot send the Authorization header: a one-minute ticket opens the stream instead. */
+async function connectStream() {
+  const user = me?.userId;
+  try {
+    const { streamPath } = await api('POST', '/api/notifications/stream-tickets');
+    if (me?.userId !== user || !bell.available) return;
+    const source = new EventSource(streamPath);
+    bell.source = source;
+    source.addEventListener('ready', () => {
+      // after a reconnect, whatever came meanwhile is read again
+      if (bell.streams++ > 0) refreshBell();
+      document.body.dataset.notificationStream = 'open';
+    });
+    source.addEventListener('notification', (e) => onNotification(JSON.parse(e.data)));
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+      source.close();
+      document.body.dataset.notificationStream = 'closed';
+      bell.retry = setTimeout(connectStream, 5000); // a ticket expired or the server restarted: a new ticket
+    };
+  } catch {
+    bell.retry = setTimeout(connectStream, 15000);
+  }
+}
+
+function onNotification(n) {
+  if (bell.items.some((x) => x.id === n.id)) return;
+  bell.items.unshift(n);
+  if (!n.readAt) bell.unread += 1;
+  renderBell();
+  toast(n.title);
+  refreshCounts({ reload: true }); // a reminder often means the lists moved
+}
+
+async function refreshBell() {
+  try {
+    bell.unread = (await api('GET', '/api/notifications/unread-count')).unread;
+    if (bell.open || bell.loaded) {
+      bell.items = (await api('GET', '/api/notifications?limit=20')).items;
+      bell.loaded = true;
+    }
+    bell.error = '';
+  } catch (err) {
+    bell.error = T().failed(err.message);
+  }
+  renderBell();
+}
+
+function toggleBell(open = !bell.open) {
+  bell.open = open;
+  renderBell();
+  if (open) {
+    refreshBell().then(() => (bell.items.length ? document.querySelector('#bell-list .n-open') : $('bell-read-all'))?.focus());
+  }
+}
+
+async function markRead(n) {
+  if (n.readAt) return;
+  try {
+    Object.assign(n, await api('POST', `/api/notifications/${n.id}/read`));
+    bell.unread = Math.max(0, bell.unread - 1);
+    bell.error = '';
+  } catch (err) {
+    bell.error = T().failed(err.message);
+  }
+  renderBell();
+}
+
+async function markAllRead() {
+  try {
+    await api('POST', '/api/notifications/read-all');
+    const now = new Date().toISOString();
+    for (const n of bell.items) n.readAt ??= now;
+    bell.unread = 0;
+    bell.error = '';
+  } catch (err) {
+    bell.error = T().failed(err.message);
+  }
+  renderBell();
+}
+
+async function openNotification(n) {
+  await markRead(n);
+  toggleBell(false);
+  if (n.taskId && !$('inbox').hidden) openDetail(n.taskId, { focus: true });
+  else if (n.link) location.href = n.link;
+}
+
+function renderBell() {
+  const t = T();
+  $('bell-wrap').hidden = !bell.available || !me;
+  $('bell-count').hidden = !bell.unread;
+  $('bell-count').textContent = bell.unread > 99 ? '99+' : String(bell.unread);
+  $('bell').setAttribute('aria-label', t.bellLabel(bell.unread));
+  $('bell').setAttribute('aria-expanded', String(bell.open));
+  $('bell-menu').hidden = !bell.open;
+  $('bell-read-all').disabled = !bell.unread;
+  $('bell-empty').hidden = !bell.loaded || bell.items.length > 0;
+  $('bell-error').hidden = !bell.error;
+  $('bell-error').textContent = bell.error;
+  $('bell-list').replaceChildren(...bell.items.map((n) => h('li', { class: `notification${n.readAt ? '' : ' unread'}`, 'data-id': n.id },
+    h('button', { type: 'button', class: 'n-open', onclick: () => openNotification(n) },
+      h('span', { class: 'n-title' }, n.readAt ? null : h('span', { class: 'sr-only' }, `${t.unread}: `), n.title),
+      h('span', { class: 'n-body' }, n.body),
+      h('time', { datetime: n.createdAt, class: 'muted' }, when(n.createdAt))),
+    n.readAt ? null : h('button', { type: 'button', class: 'n-read', 'aria-label': `${t.markRead}: ${n.title}`, onclick: () => markRead(n) }, t.markRead))));
+}
+
+$('bell').addEventListener('click', () => toggleBell());
+$('bell-read-all').addEventListener('click', markAllRead);
+$('bell-wrap').addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && bell.open) { e.preventDefault(); toggleBell(false); $('bell').focus(); }
+});
+document.addEventListener('click', (e) => { if (bell.open && !e.target.closest?.('#bell-wrap')) toggleBell(false); });
+
 // ---------------------------------------------------------------- inbox: events
 
 for (const tab of document.querySelectorAll('[role=tab]')) {
@@ -719,7 +892,7 @@ window.addEventListener('hashchange', () => {
   const id = location.hash.match(/^#\/inbox\/tasks\/(\d+)$/)?.[1];
   if (id && me && !$('inbox').hidden && inbox.detail?.id !== id) openDetail(id, { focus: true });
 });
-window.addEventListener('focus', () => { if (me && !$('inbox').hidden) refreshCounts(); });
+window.addEventListener('focus', () => { if (me && !$('inbox').hidden) refreshCounts({ reload: true }); });
 
 function move(by) {
   if (!inbox.items.length) return;
@@ -734,7 +907,7 @@ function move(by) {
 document.addEventListener('keydown', (e) => {
   if ($('inbox').hidden || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
   const target = e.target;
-  const typing = target.closest?.('input, textarea, select, [contenteditable]');
+  const typing = target.closest?.('input, textarea, select, [contenteditable], #bell-wrap');
   if (e.key === 'Escape' && inbox.detail) { e.preventDefault(); return closeDetail(); }
   if (typing) return;
   const task = inbox.items[inbox.active];
