@@ -242,6 +242,13 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     await row(page, '客户1').waitFor();
     await expect(row(page, '客户1').locator('.chip.person').textContent()).resolves.toBe('Wang Fang 王芳');
     await expect(row(page, '客户1').locator('.due').textContent()).resolves.toMatch(/^closes in 2[45] min$/);
+    await page.check('#select-all');
+    await expect(text(page, '#bulk-count')).resolves.toBe('6 selected');
+    await page.click('#bulk-clear');
+    await expect(page.locator('#bulk-bar').isHidden()).resolves.toBe(true);
+    await page.setViewportSize({ width: 390, height: 820 });
+    await page.screenshot({ path: join(SHOTS, 'inbox-phone-list.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.selectOption('#filter-who', { label: 'Only mine' });
     await page.locator('#empty', { hasText: 'Nothing left for today' }).waitFor();
     await expect(text(page, '#count-today')).resolves.toBe('0');

@@ -19,7 +19,7 @@ const TEXT = {
     filterSop: 'SOP', filterChannel: '渠道', filterWho: '谁的任务', allSops: '全部 SOP', allChannels: '全部渠道', whoTeam: '我和团队', whoMe: '只看我的',
     outcome: '结果', bulkComplete: '完成所选', clearSelection: '取消选择', bulkSelected: (n) => `已选 ${n} 项`,
     bulkDone: (n) => `已完成 ${n} 项任务`, bulkRefused: (n) => `${n} 项未能完成：`,
-    loadMore: '加载更多', loading: '加载中…',
+    loadMore: '加载更多', loading: '加载中…', selectAll: '全选本页', account: '账户',
     empty: {
       today: ['今天没有待办任务', '新任务到期时会出现在这里；可以看看“即将到来”提前准备。'],
       overdue: ['没有逾期任务', '做得好！在时间窗口内完成任务，它们就不会出现在这里。'],
@@ -69,7 +69,7 @@ const TEXT = {
     filterSop: 'SOP', filterChannel: 'Channel', filterWho: 'Whose tasks', allSops: 'All SOPs', allChannels: 'All channels', whoTeam: 'Me and my team', whoMe: 'Only mine',
     outcome: 'Outcome', bulkComplete: 'Complete selected', clearSelection: 'Clear selection', bulkSelected: (n) => `${n} selected`,
     bulkDone: (n) => `${n} ${n === 1 ? 'task' : 'tasks'} completed`, bulkRefused: (n) => `${n} could not be completed:`,
-    loadMore: 'Load more', loading: 'Loading…',
+    loadMore: 'Load more', loading: 'Loading…', selectAll: 'Select all on this page', account: 'Account',
     empty: {
       today: ['Nothing left for today', 'New tasks appear here as they fall due; look at Upcoming to prepare.'],
       overdue: ['No overdue tasks', 'Well done! Finish tasks within their window and they never land here.'],
@@ -217,6 +217,7 @@ function render() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.querySelectorAll('[data-i18n]').forEach((el) => (el.textContent = t[el.dataset.i18n]));
   $('lang').textContent = t.other;
+  $('account-nav').setAttribute('aria-label', t.account);
   $('lang').setAttribute('aria-label', lang === 'zh' ? 'Switch to English' : '切换到中文');
   const employeeLike = me && (me.role === 'employee' || me.role === 'manager') && me.userId;
   $('login-card').hidden = Boolean(me);
@@ -451,6 +452,8 @@ async function act(id, action, body, success) {
     afterAction(task);
     return task;
   } catch (err) {
+    // finished elsewhere (another device, a manager, an exit rule): the lists catch up
+    if (err.status === 409 || err.status === 404) { refreshCounts(); loadList({ quiet: true }); }
     if (inbox.detail?.id === id) {
       inbox.detailError = T().failed(err.message);
       renderDetail();
@@ -582,6 +585,7 @@ function renderList() {
   $('load-more').hidden = !inbox.cursor;
   $('load-more').disabled = inbox.loading;
   $('load-more').textContent = inbox.loading && inbox.items.length ? t.loading : t.loadMore;
+  $('list-loading').hidden = !(inbox.loading && !inbox.items.length);
   $('list-error').hidden = !inbox.listError;
   $('list-error').textContent = inbox.listError;
   renderBulk();
@@ -589,6 +593,10 @@ function renderList() {
 
 function renderBulk() {
   const n = inbox.selected.size;
+  const pending = inbox.items.filter((x) => x.status === 'pending');
+  $('select-all-label').hidden = pending.length < 2;
+  $('select-all').checked = pending.length > 0 && pending.every((x) => inbox.selected.has(x.id));
+  $('select-all').indeterminate = n > 0 && !$('select-all').checked;
   $('bulk-bar').hidden = n === 0;
   $('bulk-count').textContent = T().bulkSelected(n);
 }
@@ -887,6 +895,10 @@ $('filter-channel').addEventListener('change', (e) => { inbox.filters.channel = 
 $('filter-who').addEventListener('change', (e) => { inbox.filters.executorId = e.target.value; renderInbox(); loadList(); refreshCounts(); });
 $('load-more').addEventListener('click', () => loadList({ more: true }));
 $('bulk-complete').addEventListener('click', bulkComplete);
+$('select-all').addEventListener('change', (e) => {
+  for (const task of inbox.items) if (task.status === 'pending') e.target.checked ? inbox.selected.add(task.id) : inbox.selected.delete(task.id);
+  renderList();
+});
 $('bulk-clear').addEventListener('click', () => { inbox.selected.clear(); renderList(); });
 window.addEventListener('hashchange', () => {
   const id = location.hash.match(/^#\/inbox\/tasks\/(\d+)$/)?.[1];
