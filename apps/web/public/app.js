@@ -838,7 +838,7 @@ async function openNotification(n) {
   await markRead(n);
   toggleBell(false);
   if (n.taskId && !$('inbox').hidden) openDetail(n.taskId, { focus: true });
-  else if (n.link) location.href = n.link;
+  else if (n.link?.startsWith('/')) location.href = n.link;
 }
 
 function renderBell() {
@@ -922,15 +922,17 @@ document.addEventListener('keydown', (e) => {
   const typing = target.closest?.('input, textarea, select, [contenteditable], #bell-wrap');
   if (e.key === 'Escape' && inbox.detail) { e.preventDefault(); return closeDetail(); }
   if (typing) return;
-  const task = inbox.items[inbox.active];
+  // c and Enter act on the task in the panel when one is open (it may have come from a notification), else on the row
+  const task = inbox.detail?.status ? inbox.detail : inbox.items[inbox.active];
   if (e.key === 'j') { e.preventDefault(); move(1); }
   else if (e.key === 'k') { e.preventDefault(); move(-1); }
   else if (e.key === 'c' && task) { e.preventDefault(); copyMessage(task); }
-  else if (e.key === 'x' && task?.status === 'pending') {
+  else if (e.key === 'x' && inbox.items[inbox.active]?.status === 'pending') {
     e.preventDefault();
-    inbox.selected.has(task.id) ? inbox.selected.delete(task.id) : inbox.selected.add(task.id);
+    const row = inbox.items[inbox.active];
+    inbox.selected.has(row.id) ? inbox.selected.delete(row.id) : inbox.selected.add(row.id);
     renderList();
-    $(`task-${task.id}`)?.focus();
+    $(`task-${row.id}`)?.focus();
   } else if (e.key === 'Enter' && task?.status === 'pending' && !target.closest?.('button, a, summary')) {
     e.preventDefault();
     complete(task.id, 'sent').then(() => { const next = inbox.items[inbox.active]; if (next) $(`task-${next.id}`)?.focus(); });
