@@ -28,12 +28,12 @@ export interface Leave {
 
 /** The tenant's active users, teams and the leaves that end after `leavesEndAfter`: two reads, once per page. */
 export async function loadPeople(db: Queryable, tenantId: string, leavesEndAfter = new Date()): Promise<People> {
-  const [users, leaves]: [{ id: string; name: string; email: string; team_id: string | null }[], Leave[]] = await Promise.all([
-    db.query(`SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [tenantId]),
-    db.query(
-      `SELECT id, user_id AS "userId", starts_at AS "startsAt", ends_at AS "endsAt", policy, to_user_id AS "toUserId", to_team_id AS "toTeamId"
-         FROM leaves WHERE tenant_id = $1 AND ends_at > $2 ORDER BY starts_at`, [tenantId, leavesEndAfter]),
-  ]);
+  // One after the other: callers pass a transaction's single connection.
+  const users: { id: string; name: string; email: string; team_id: string | null }[] = await db.query(
+    `SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [tenantId]);
+  const leaves: Leave[] = await db.query(
+    `SELECT id, user_id AS "userId", starts_at AS "startsAt", ends_at AS "endsAt", policy, to_user_id AS "toUserId", to_team_id AS "toTeamId"
+       FROM leaves WHERE tenant_id = $1 AND ends_at > $2 ORDER BY starts_at`, [tenantId, leavesEndAfter]);
   const teams = new Map<string, string[]>();
   for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
   const byUser = new Map<string, Leave[]>();
