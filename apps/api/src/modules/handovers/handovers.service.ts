@@ -24,9 +24,9 @@ export class HandoversService {
     const scope = HANDOVER_SCOPES.filter((s) => (dto.scope ?? HANDOVER_SCOPES).includes(s));
     const key = idempotencyKey?.trim() || null;
     return this.db.transaction(async (m) => {
+      await lockSubject(m, caller, dto.fromUserId, 'fromUserId'); // first: a repeat answers only a caller who may make it
       const earlier = await this.earlier(m, caller, dto.id, key);
       if (earlier) return { created: false, handover: this.sameRequest(earlier, dto, scope) };
-      await lockSubject(m, caller, dto.fromUserId, 'fromUserId');
       const toUserIds = await recipients(m, caller, dto.fromUserId, dto);
       const id = dto.id ?? randomUUID();
       const fresh = await insertHandover(m, caller, {
