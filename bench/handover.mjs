@@ -6,6 +6,7 @@
 // segment re-evaluation) within 10 s; the repeat answers without moving anything.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +15,11 @@ const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
-const { moveContacts, moveGroups, moveTasks } = require(join(ROOT, 'libs/engine/dist'));
+const { moveGroups, moveTasks, ownersChanged, reassignContacts } = require(join(ROOT, 'libs/engine/dist'));
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
-const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 400_000);
+const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 100_000);
 const GROUPS = 1000;
 const TEAM = 10;
 const TARGET_S = 10;
@@ -87,17 +88,46 @@ async function seed(db, api, tenantId, log) {
   return { leaver, team: team.id, others };
 }
 
-/** Where the time goes: the three set-based moves on their own, in a transaction rolled back afterwards. */
+/**
+ * The floor: the same rows moved by plain UPDATEs to one person (no spread, history, outbox or segments),
+ * under EXPLAIN ANALYZE (whose trigger lines show the foreign-key checks), rolled back.
+ */
+async function rawFloor(db, tenantId, leaver, to) {
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  const plans = [];
+  try {
+    const [ms] = await timed(async () => {
+      for (const sql of [
+        `UPDATE contacts SET owner_id = $3, updated_at = now() WHERE tenant_id = $1 AND owner_id = $2`,
+        `UPDATE customer_groups SET owner_id = $3, updated_at = now() WHERE tenant_id = $1 AND owner_id = $2`,
+        `UPDATE tasks SET executor_id = $3 WHERE tenant_id = $1 AND executor_id = $2 AND status = 'pending'`,
+      ]) {
+        const rows = await runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [tenantId, leaver, to]);
+        plans.push(`-- ${sql}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
+      }
+    });
+    writeFileSync(join(ROOT, '.data/bench-handover-plans.txt'), plans.join('\n'));
+    return ms;
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+}
+
+/** Where the time goes: the set-based moves on their own, in a transaction rolled back afterwards. */
 async function breakdown(db, tenantId, leaver, others) {
   const runner = db.createQueryRunner();
   await runner.connect();
   await runner.startTransaction();
   try {
     const c = { tenantId, fromUserId: leaver, toUserIds: [...others].sort(), handoverId: randomUUID(), actorId: null };
-    const [contactsMs] = await timed(() => moveContacts(runner, c));
+    const [contactsMs, ids] = await timed(() => reassignContacts(runner, c));
+    const [segmentsMs] = await timed(() => ownersChanged(runner, tenantId, ids));
     const [groupsMs] = await timed(() => moveGroups(runner, c));
     const [tasksMs] = await timed(() => moveTasks(runner, c));
-    return { contactsMs, groupsMs, tasksMs };
+    return { contactsMs, segmentsMs, groupsMs, tasksMs };
   } finally {
     await runner.rollbackTransaction();
     await runner.release();
@@ -127,8 +157,12 @@ export async function run({ databaseUrl, log }) {
     const me = (await api('GET', '/api/auth/me')).body;
     const { leaver, team, others } = await seed(db, api, me.tenantId, log);
 
+    const rawMs = await rawFloor(db, me.tenantId, leaver, others[0]);
+    log(`raw floor (plain UPDATEs of the same rows to one person, rolled back): ${round(rawMs / 1000)} s; plans in .data/bench-handover-plans.txt`);
+    await db.query('VACUUM ANALYZE contacts, customer_groups, tasks');
     const parts = await breakdown(db, me.tenantId, leaver, others);
-    log(`breakdown (rolled back): contacts with outbox and segments ${round(parts.contactsMs / 1000)} s, groups ${round(parts.groupsMs / 1000)} s, `
+    log(`breakdown (rolled back): contacts with outbox ${round(parts.contactsMs / 1000)} s, computed tags and segments ${round(parts.segmentsMs / 1000)} s, `
+      + `groups ${round(parts.groupsMs / 1000)} s, `
       + `tasks with history ${round(parts.tasksMs / 1000)} s`);
     await db.query('VACUUM ANALYZE contacts, customer_groups, tasks, segment_memberships');
 
@@ -149,8 +183,8 @@ export async function run({ databaseUrl, log }) {
       `SELECT t.executor_id, count(*)::int AS n FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.detail->>'handoverId' = $1 GROUP BY 1 ORDER BY 2`, [id]);
     const figures = {
       bench: 'handover', contacts: first.body.moved.contacts, groups: first.body.moved.groups, tasks: first.body.moved.tasks,
-      team_members: others.length, other_contacts: OTHER_CONTACTS, segments: 20, handover_s: round(handoverMs / 1000), repeat_ms: round(repeatMs),
-      breakdown_contacts_s: round(parts.contactsMs / 1000), breakdown_groups_s: round(parts.groupsMs / 1000), breakdown_tasks_s: round(parts.tasksMs / 1000),
+      raw_update_s: round(rawMs / 1000), handover_vs_raw_ratio: round(handoverMs / rawMs), team_members: others.length, other_contacts: OTHER_CONTACTS, segments: 20, handover_s: round(handoverMs / 1000), repeat_ms: round(repeatMs),
+      breakdown_contacts_s: round(parts.contactsMs / 1000), breakdown_segments_s: round(parts.segmentsMs / 1000), breakdown_groups_s: round(parts.groupsMs / 1000), breakdown_tasks_s: round(parts.tasksMs / 1000),
       history_rows: check.history_rows, outbox_events: check.outbox_events, share_min: shares[0]?.n, share_max: shares[shares.length - 1]?.n,
     };
     const missed = [];

@@ -4,8 +4,10 @@
  * picked by a hash of its key, so the spread is even and stable, and a contact's tasks (keyed by the
  * contact) go to the same person as the contact.
  */
-import { contactsChangedSet } from './contacts-changed';
+import { readsOwner, type Rule } from '@sop/domain';
+import { applyComputedTags, type ComputedCase } from './computed-tags';
 import type { Queryable } from './queryable';
+import { evaluateMembershipsSet } from './segment-membership';
 
 /** Contacts per `contact.updated` event, as for segment events. */
 const EVENT_CONTACTS = 5000;
@@ -36,6 +38,13 @@ const recipient = (key: string) => `($3::uuid[])[1 + mod(hashtext(${key})::bigin
  * event) and lets computed tags and segment memberships follow, in the caller's transaction.
  */
 export async function moveContacts(m: Queryable, c: MoveContext): Promise<number> {
+  const ids = await reassignContacts(m, c);
+  await ownersChanged(m, c.tenantId, ids);
+  return ids.length;
+}
+
+/** The owner update and its outbox events, in one statement; returns the moved contacts' ids. */
+export async function reassignContacts(m: Queryable, c: MoveContext): Promise<string[]> {
   const [{ ids }]: { ids: string[] }[] = await m.query(
     `WITH moved AS (
        UPDATE contacts c SET owner_id = ${recipient('c.id::text')}, updated_at = now()
@@ -49,8 +58,28 @@ export async function moveContacts(m: Queryable, c: MoveContext): Promise<number
      SELECT coalesce(array_agg(id), '{}') AS ids FROM moved`,
     [c.tenantId, c.fromUserId, c.toUserIds, c.handoverId],
   );
-  await contactsChangedSet(m, c.tenantId, ids);
-  return ids.length;
+  return ids;
+}
+
+/**
+ * What follows an owner change, set-based: only rules that read the owner can change their answer, so the
+ * computed-tag rules and segments that do are evaluated for these contacts (not all of the tenant's, which
+ * costs 100,000 contacts seconds per segment); contacts whose computed tags changed are then evaluated
+ * against every segment, as any tag change is.
+ */
+export async function ownersChanged(m: Queryable, tenantId: string, contactIds: string[], now = new Date()): Promise<void> {
+  if (!contactIds.length) return;
+  const [{ segments, rules }]: { segments: { id: string; rule: Rule }[]; rules: { id: string; cases: ComputedCase[] }[] }[] = await m.query(
+    `SELECT coalesce((SELECT json_agg(json_build_object('id', id, 'rule', rule)) FROM segments WHERE tenant_id = $1), '[]') AS segments,
+            coalesce((SELECT json_agg(json_build_object('id', id, 'cases', cases)) FROM computed_tag_rules WHERE tenant_id = $1), '[]') AS rules`,
+    [tenantId]);
+  const retagged = new Set<string>();
+  for (const rule of rules.filter((r) => r.cases.some((x) => readsOwner(x.when)))) {
+    for (const id of await applyComputedTags(m, tenantId, contactIds, now, rule.id)) retagged.add(id);
+  }
+  const ownerSegments = segments.filter((s) => readsOwner(s.rule)).map((s) => s.id);
+  if (ownerSegments.length) await evaluateMembershipsSet(m, tenantId, contactIds, now, ownerSegments);
+  if (retagged.size) await evaluateMembershipsSet(m, tenantId, [...retagged], now);
 }
 
 export async function moveGroups(m: Queryable, c: MoveContext): Promise<number> {
