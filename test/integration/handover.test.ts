@@ -76,6 +76,13 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
 
   it('moves contacts, groups and open tasks to one user with one audit record; a repeat moves nothing; owner segments follow', async () => {
     const w = await world();
+    // A computed tag read from the owner, and a segment of that tag: both must follow the owner change too.
+    const book = (await w.t.admin.post('/api/tag-groups', { name: 'Book 客户归属', exclusive: true })).body;
+    const e2Book = (await w.t.admin.post('/api/tags', { groupId: book.id, name: "e2's book", kind: 'computed' })).body;
+    expect((await w.t.admin.post('/api/computed-tags', { name: 'Book', groupId: book.id,
+      cases: [{ tagId: e2Book.id, when: { owner: { users: [w.e2.id] } } }] })).status).toBe(201);
+    const tagged = (await w.t.admin.post('/api/segments', { name: "Tagged e2's book", rule: { tag: e2Book.id } })).body;
+    expect(await members(tagged.id)).toBe(0);
     const id = randomUUID();
     const body = { id, fromUserId: w.e1.id, toUserId: w.e2.id, reason: '离职交接 Left the company' };
     const first = await w.t.admin.post('/api/handovers', body);
@@ -101,6 +108,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
 
     // Owner-based segments follow, announced through the outbox: contact.updated for every moved contact, then entries and exits.
     expect([await members(w.ofE1.id), await members(w.ofE2.id), await members(w.everyone.id)]).toEqual([0, CONTACTS, CONTACTS]);
+    expect(await members(tagged.id)).toBe(CONTACTS);
     const [announced] = await ctx.stack.db.query(
       `SELECT count(DISTINCT c)::int AS contacts, count(DISTINCT d.id)::int AS events FROM domain_events d
         CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') c WHERE d.type = 'contact.updated' AND d.payload->>'handoverId' = $1`, [id]);
