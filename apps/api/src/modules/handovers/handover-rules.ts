@@ -18,7 +18,8 @@ export const toHandoverDto = (r: HandoverRow): HandoverDto => ({
   createdAt: r.created_at,
 });
 
-const problem = (code: string, status: 403 | 409 | 422, path: string, text: string) => new AppError(code, status, `${path}: ${text}`, [{ path, problem: text }]);
+/** An error naming the field it is about. */
+export const problem = (code: string, status: 403 | 409 | 422, path: string, text: string) => new AppError(code, status, `${path}: ${text}`, [{ path, problem: text }]);
 
 /** SQL: the users in teams `$manager` manages (a manager acts for them). */
 export const MANAGED_USERS = (manager: string) => `SELECT u.id FROM users u JOIN teams tm ON tm.id = u.team_id WHERE tm.manager_id = ${manager}`;

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound, validationFailed } from '@sop/domain';
+import { notFound, validationFailed } from '@sop/domain';
 import { deferTasks, moveTasks, type Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/principal';
-import { type HandoverRow, insertHandover, lockSubject, recipients, recordCounts, toHandoverDto } from './handover-rules';
+import { type HandoverRow, insertHandover, lockSubject, problem, recipients, recordCounts, toHandoverDto } from './handover-rules';
 import type { CreateLeaveDto, LeaveDto } from './handovers.dto';
 
 interface LeaveRow {
@@ -21,8 +21,6 @@ const toLeaveDto = (r: LeaveRow): LeaveDto => ({
 });
 
 const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE h.leave_id = l.id) AS handover FROM leaves l`;
-
-const problem = (code: string, status: 409 | 422, path: string, text: string) => new AppError(code, status, `${path}: ${text}`, [{ path, problem: text }]);
 
 /**
  * A user's leaves. Recording one applies its policy at once to the user's pending tasks due during it
