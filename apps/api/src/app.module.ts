@@ -13,6 +13,7 @@ import { GroupsModule } from './modules/groups/groups.module';
 import { InboxModule } from './modules/inbox/inbox.module';
 import { LinksModule } from './modules/links/links.module';
 import { ImportsModule } from './modules/imports/imports.module';
+import { HandoversModule } from './modules/handovers/handovers.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
@@ -66,6 +67,7 @@ export class AppModule {
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,
+        HandoversModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [
