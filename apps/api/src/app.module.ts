@@ -16,6 +16,7 @@ import { ImportsModule } from './modules/imports/imports.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
+import { NotificationsModule } from './modules/notifications/notifications.module';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
 import { SettingsModule } from './modules/settings/settings.module';
@@ -63,6 +64,7 @@ export class AppModule {
         SettingsModule,
         InboxModule,
         LinksModule,
+        NotificationsModule,
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,

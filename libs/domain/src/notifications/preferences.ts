@@ -5,8 +5,8 @@ import { AppError, type ErrorDetail } from '../errors';
 export const NOTIFICATION_KINDS = ['digest', 'due_soon', 'escalation', 'material_opened'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** in_app is always on; the others deliver to the user's email or to their registered robots of that kind. */
-export const CHANNELS = ['in_app', 'email', 'wecom', 'dingtalk', 'feishu', 'webhook'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export const NOTIFY_CHANNELS = ['in_app', 'email', 'wecom', 'dingtalk', 'feishu', 'webhook'] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
 export const TARGET_KINDS = ['wecom', 'dingtalk', 'feishu', 'webhook'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 export const LOCALES = ['zh', 'en'] as const;
@@ -15,7 +15,7 @@ export type Locale = (typeof LOCALES)[number];
 export interface NotificationPreferences {
   locale: Locale;
   timezone: string;
-  channels: Channel[];
+  channels: NotifyChannel[];
   digestTime: string;
   quietHours: { start: string; end: string } | null;
   dueSoonMinutes: number;
@@ -28,7 +28,7 @@ const time = z.string({ error: 'must be a time HH:MM' }).regex(HH_MM, 'must be a
 const preferencesSchema = z.strictObject({
   locale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
   timezone: z.string({ error: 'must be an IANA time zone' }).refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone, e.g. Asia/Shanghai'),
-  channels: z.array(z.enum(CHANNELS, { error: `unknown channel: must be one of ${CHANNELS.join(', ')}` })).max(CHANNELS.length),
+  channels: z.array(z.enum(NOTIFY_CHANNELS, { error: `unknown channel: must be one of ${NOTIFY_CHANNELS.join(', ')}` })).max(NOTIFY_CHANNELS.length),
   digestTime: time,
   quietHours: z.strictObject({ start: time, end: time })
     .refine((q) => q.start !== q.end, 'start and end must differ (omit quietHours for none)').nullable(),
@@ -53,7 +53,7 @@ export function mergePreferences(current: NotificationPreferences, change: unkno
   return {
     locale: c.locale ?? current.locale,
     timezone: c.timezone ?? current.timezone,
-    channels: c.channels ? ['in_app', ...CHANNELS.filter((ch) => ch !== 'in_app' && c.channels!.includes(ch))] : current.channels,
+    channels: c.channels ? ['in_app', ...NOTIFY_CHANNELS.filter((ch) => ch !== 'in_app' && c.channels!.includes(ch))] : current.channels,
     digestTime: c.digestTime ?? current.digestTime,
     quietHours: c.quietHours === undefined ? current.quietHours : c.quietHours,
     dueSoonMinutes: c.dueSoonMinutes ?? current.dueSoonMinutes,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound } from '@sop/domain';
-import { changeTags, recordContactActivity } from '@sop/engine';
+import { changeTags, notifyMaterialOpened, recordContactActivity } from '@sop/engine';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
@@ -14,7 +14,7 @@ const TOKEN = /^(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
  * Tracked links: one unguessable link per task and material, signed (HMAC) rather than stored. Opening it
  * redirects to the material, records the open once per task, material and day (later opens count up),
  * and on the first open of the day applies the material's tags, marks the contact as having responded
- * and announces it (`material.opened`, for the task's executor).
+ * and announces it (`material.opened`) and tells the task's executor (a `material_opened` notification).
  */
 @Injectable()
 export class LinksService {
@@ -52,7 +52,7 @@ export class LinksService {
         `INSERT INTO link_opens (tenant_id, task_id, material_index, day)
          SELECT $1, $2, $3, (now() AT TIME ZONE coalesce((SELECT timezone FROM contacts WHERE id = $4), 'Asia/Shanghai'))::date
          ON CONFLICT (task_id, material_index, day) DO UPDATE SET opens = link_opens.opens + 1
-         RETURNING opens`,
+         RETURNING opens, day::text AS day`,
         [task.tenant_id, taskId, index, task.contact_id],
       );
       if (row.opens !== 1 || !task.contact_id) return;
@@ -65,6 +65,8 @@ export class LinksService {
       await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'material.opened', $2)`, [
         task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title }]);
       await recordContactActivity(tx, task.tenant_id, task.contact_id, { contacted: false, responded: true });
+      // the executor hears of it in the app as this commits (the trigger's NOTIFY); email follows with the next sweep
+      await notifyMaterialOpened(tx, { tenantId: task.tenant_id, taskId, materialIndex: index, material: material.title, day: row.day });
     });
   }
 
