@@ -16,5 +16,5 @@ export interface ReminderSweepActivities {
   /** Plans every reminder whose moment fell in (last sweep, now]; repeats and overlaps create nothing twice. */
   planReminders(input: { now: number; tenantIds?: string[] }): Promise<ReminderPlan>;
   /** Sends due deliveries in claimed pages until none is due or its time budget is spent. */
-  deliverReminders(input: { now?: number }): Promise<DeliveryRun>;
+  deliverReminders(input: { now?: number; tenantIds?: string[] }): Promise<DeliveryRun>;
 }

@@ -25,6 +25,6 @@ export interface ReminderSweepInput {
  */
 export async function reminderSweepWorkflow(input: ReminderSweepInput = {}): Promise<ReminderPlan & DeliveryRun> {
   const planned = await planReminders({ now: input.now ?? Date.now(), tenantIds: input.tenantIds });
-  const delivered = await deliverReminders(input.now === undefined ? {} : { now: input.now });
+  const delivered = await deliverReminders({ now: input.now, tenantIds: input.tenantIds });
   return { ...planned, ...delivered };
 }

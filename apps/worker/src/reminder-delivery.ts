@@ -16,6 +16,8 @@ export interface DeliveryOptions {
   leaseMs?: number;
   /** stop claiming new pages after this long, so a minute's sweep ends before the next */
   budgetMs?: number;
+  /** only these tenants' deliveries (tests); every tenant's when absent */
+  onlyTenants?: string[];
   /** called after each page (the activity heartbeats) */
   onPage?: () => void;
 }
@@ -34,7 +36,7 @@ export async function deliverDueReminders(db: Queryable, notifier: Notifier, opt
   const run: DeliveryRun = { sent: 0, retried: 0, failed: 0 };
   while (Date.now() - started < budgetMs) {
     const now = options.now ?? new Date();
-    const page = await claimDeliveries(db, { now, limit: pageSize, leaseMs });
+    const page = await claimDeliveries(db, { now, limit: pageSize, leaseMs, onlyTenants: options.onlyTenants });
     if (!page.length) break;
     const buffer: DeliveryOutcome[] = [];
     const flush = async () => finishDeliveries(db, buffer.splice(0));

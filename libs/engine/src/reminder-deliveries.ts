@@ -38,11 +38,13 @@ export function retryDelayMs(attempts: number): number {
  * commits at once and moves next_attempt_at to the lease's end, so other workers skip it (SKIP LOCKED while
  * the claim runs, then the time) and a crashed worker's claims come back when the lease ends.
  */
-export async function claimDeliveries(db: Queryable, { now, limit, leaseMs }: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(
+  db: Queryable, { now, limit, leaseMs, onlyTenants }: { now: Date; limit: number; leaseMs: number; onlyTenants?: string[] },
+): Promise<ClaimedDelivery[]> {
   return db.query(
     `WITH due AS (
        SELECT id FROM notification_deliveries
-        WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
+        WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 AND ($4::uuid[] IS NULL OR tenant_id = ANY($4::uuid[]))
         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED),
      claimed AS (
        UPDATE notification_deliveries d SET status = 'sending', attempts = d.attempts + 1,
@@ -55,7 +57,7 @@ export async function claimDeliveries(db: Queryable, { now, limit, leaseMs }: { 
        JOIN notifications n ON n.id = cl.notification_id
        JOIN user_notification_settings s ON s.user_id = n.user_id
        LEFT JOIN notification_targets nt ON nt.id = cl.target_id`,
-    [now, limit, leaseMs],
+    [now, limit, leaseMs, onlyTenants ?? null],
   );
 }
 

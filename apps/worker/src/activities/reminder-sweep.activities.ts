@@ -15,8 +15,8 @@ export interface ReminderDeps {
 export function reminderSweepActivities(db: DataSource, { notifier, appUrl }: ReminderDeps): ReminderSweepActivities {
   return {
     planReminders: ({ now, tenantIds }) => heartbeating(() => planReminders(db, new Date(now), tenantIds)),
-    deliverReminders: ({ now }) => heartbeating(() => deliverDueReminders(db, notifier, {
-      now: now === undefined ? undefined : new Date(now), appUrl, onPage: () => Context.current().heartbeat(),
+    deliverReminders: ({ now, tenantIds }) => heartbeating(() => deliverDueReminders(db, notifier, {
+      now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, onPage: () => Context.current().heartbeat(),
     })),
   };
 }
