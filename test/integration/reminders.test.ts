@@ -60,7 +60,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const deliveries = (userId: string) => stack.db.query(
       `SELECT d.id::text, d.channel, d.status, d.attempts, d.next_attempt_at, d.last_error FROM notification_deliveries d
          JOIN notifications n ON n.id = d.notification_id WHERE n.user_id = $1 ORDER BY d.id`, [userId]);
-    const deliver = (now: Date) => deliverDueReminders(stack.db, stack.notifier, { now, onlyTenants: [tenantId] });
+    const deliver = (now: Date) => deliverDueReminders(stack.db, stack.notifier, { now, onlyTenants: [tenantId], appUrl: stack.baseUrl });
     return { t, tenantId, manager, e1, e2, sop, window, plan, rows, deliveries, deliver };
   }
 
@@ -351,7 +351,7 @@ async function openStream(url: string, as?: Http) {
     }
   };
   return {
-    async next(type: string, timeoutMs = 5000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    async next(type: string, timeoutMs = 5000): Promise<any> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const i = events.findIndex((e) => e.type === type);

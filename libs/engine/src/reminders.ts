@@ -188,7 +188,7 @@ export async function planReminders(db: TransactionalDb, now: Date, onlyTenants?
     await m.query(
       `INSERT INTO reminder_sweeps (tenant_id, swept_at) SELECT id, $1::timestamptz - interval '1 hour' FROM tenants
         WHERE $2::uuid[] IS NULL OR id = ANY($2::uuid[]) ON CONFLICT DO NOTHING`, scope);
-    await m.query(`SELECT 1 FROM reminder_sweeps WHERE $2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[]) ORDER BY tenant_id FOR UPDATE`, scope);
+    await m.query(`SELECT 1 FROM reminder_sweeps WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR UPDATE`, [scope[1]]);
     const run = async (ctes: string, candidates: string, params: unknown[]) =>
       (await m.query(insertNotificationsSql(candidates, '$1::timestamptz', WINDOWS + ctes), [...scope, ...params]))[0] as { notifications: number; deliveries: number };
     const digest = await run(DIGEST, DIGEST_CANDIDATES, [dz.title, de.title, dz.line, de.line, dz.separator, de.separator, dz.more, de.more]);
