@@ -1,4 +1,4 @@
-import { enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
+import { claimDeliveries, enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
 import { ensureReminderSweepSchedule, REMINDER_SWEEP_SCHEDULE } from '@sop/temporal';
 import { deliverDueReminders } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
@@ -150,6 +150,30 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect(smtp.to(w.e1.email)).toHaveLength(0);
     await w.deliver(at('2030-03-08T00:00:01Z'));
     expect(smtp.to(w.e1.email)).toHaveLength(3);
+
+    // a mandatory reminder is not held: the SOP's owner wants it before the window closes
+    const m = await world({ dueSoonMinutes: 60, mandatory: true });
+    await m.e1.client.put('/api/me/notification-preferences', { quietHours: { start: '22:00', end: '08:00' } });
+    await m.window(new Date(closes.getTime() - 180 * MIN), closes);
+    await m.plan(nudgeAt);
+    expect((await m.deliveries(m.e1.id)).map((d: { next_attempt_at: Date }) => d.next_attempt_at)).toEqual(Array(3).fill(nudgeAt));
+    await m.deliver(nudgeAt);
+    expect(smtp.to(m.e1.email)).toHaveLength(3);
+  });
+
+  it("takes back a crashed worker's claims when their lease ends, and sends each once", async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    const closes = at('2030-03-08T10:00:00Z');
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes);
+    const now = new Date(closes.getTime() - 19 * MIN);
+    await w.plan(now);
+    // a worker claims the page and dies before sending
+    expect(await claimDeliveries(stack.db, { now, limit: 10, leaseMs: 60_000, onlyTenants: [w.tenantId] })).toHaveLength(3);
+    expect(await w.deliver(new Date(now.getTime() + 30_000))).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(await w.deliver(new Date(now.getTime() + 61_000))).toEqual({ sent: 3, retried: 0, failed: 0 });
+    expect(await w.deliver(new Date(now.getTime() + 3_600_000))).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(smtp.to(w.e1.email)).toHaveLength(3);
+    expect((await w.deliveries(w.e1.id)).map((d: { attempts: number }) => d.attempts)).toEqual([2, 2, 2]);
   });
 
   it('retries a transient SMTP failure with backoff and then delivers it once', async () => {
@@ -202,6 +226,17 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     } finally {
       stream.close();
     }
+  });
+
+  it('ends open streams and releases its listener when the API shuts down', async () => {
+    const other = await Stack.start();
+    const t = await signupTenant(new Http(other.baseUrl));
+    const stream = await openStream(`${other.baseUrl}/api/notifications/stream`, t.admin);
+    await stream.next('ready');
+    const started = Date.now();
+    await other.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await expect(stream.next('notification', 2000)).rejects.toThrow('stream ended');
   });
 
   it("tells the task's executor when a customer opens a tracked material, once a day", async () => {
