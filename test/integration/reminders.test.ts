@@ -226,12 +226,22 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     } finally {
       stream.close();
     }
+    // a browser that reconnects sends Last-Event-ID and gets what came after it
+    const [first] = await w.rows(w.e1.id, 'due_soon');
+    const resumed = await openStream(`${stack.baseUrl}${streamPath}`, { 'last-event-id': first.id });
+    try {
+      await resumed.next('ready');
+      const replayed = [await resumed.next('notification'), await resumed.next('notification')];
+      expect(replayed.map((n) => Number(n.id))).toEqual([Number(first.id) + 1, Number(first.id) + 2]);
+    } finally {
+      resumed.close();
+    }
   });
 
   it('ends open streams and releases its listener when the API shuts down', async () => {
     const other = await Stack.start();
     const t = await signupTenant(new Http(other.baseUrl));
-    const stream = await openStream(`${other.baseUrl}/api/notifications/stream`, t.admin);
+    const stream = await openStream(`${other.baseUrl}/api/notifications/stream`, t.admin.headers);
     await stream.next('ready');
     const started = Date.now();
     await other.stop();
@@ -244,7 +254,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const [task] = await stack.db.query(
       `SELECT t.id::text FROM tasks t JOIN contacts c ON c.id = t.contact_id WHERE t.sop_id = $1 AND c.name = '客户1'`, [w.sop.id]);
     const path = (await w.e1.client.get(`/api/inbox/tasks/${task.id}`)).body.materials[0].trackedPath;
-    const bearer = await openStream(`${stack.baseUrl}/api/notifications/stream`, w.e1.client);
+    const bearer = await openStream(`${stack.baseUrl}/api/notifications/stream`, w.e1.client.headers);
     try {
       await bearer.next('ready');
       for (const _ of [1, 2]) expect((await fetch(`${stack.baseUrl}${path}`, { redirect: 'manual' })).status).toBe(302);
@@ -362,9 +372,8 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
 });
 
 /** A server-sent-event reader over fetch: next(type) resolves with the next event of that type's data. */
-async function openStream(url: string, as?: Http) {
+async function openStream(url: string, headers?: Record<string, string>) {
   const controller = new AbortController();
-  const headers = as?.headers;
   const res = await fetch(url, { signal: controller.signal, headers });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);

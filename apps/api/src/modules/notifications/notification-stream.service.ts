@@ -15,8 +15,8 @@ interface Subscriber {
   tenantId: string;
   userId: string;
   res: Response;
-  /** the last notification id sent; undefined until the starting point is known */
-  lastId?: string;
+  /** the last notification id sent */
+  lastId: string;
   pulling: boolean;
   again: boolean;
 }
@@ -60,11 +60,16 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
 
   /** Opens a stream for the user; `lastEventId` (the browser's Last-Event-ID) replays what came after it. */
   async open(tenantId: string, userId: string, res: Response, lastEventId?: string): Promise<void> {
+    // where to start, before the headers go out (a failure here still answers as JSON); what arrives
+    // between this read and the subscription below is caught by the first pull
+    const lastId = lastEventId && /^\d{1,18}$/.test(lastEventId)
+      ? lastEventId
+      : (await this.db.query(`SELECT coalesce(max(id), 0)::text AS id FROM notifications WHERE user_id = $1`, [userId]))[0].id;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no',
     });
-    res.write('retry: 5000\n\n');
-    const sub: Subscriber = { tenantId, userId, res, pulling: false, again: false };
+    res.write('retry: 5000\n\nevent: ready\ndata: {}\n\n');
+    const sub: Subscriber = { tenantId, userId, res, lastId, pulling: false, again: false };
     const set = this.subscribers.get(userId) ?? new Set<Subscriber>();
     set.add(sub);
     this.subscribers.set(userId, set);
@@ -72,13 +77,6 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
       set.delete(sub);
       if (!set.size) this.subscribers.delete(userId);
     });
-    if (lastEventId && /^\d{1,18}$/.test(lastEventId)) {
-      sub.lastId = lastEventId;
-    } else {
-      const [row] = await this.db.query(`SELECT coalesce(max(id), 0)::text AS id FROM notifications WHERE user_id = $1`, [userId]);
-      sub.lastId = row.id;
-    }
-    res.write(`event: ready\ndata: {}\n\n`);
     await this.pull(sub);
   }
 
@@ -133,7 +131,6 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
 
   /** Sends the user's rows newer than the last sent; wake-ups during a pull make it look once more. */
   private async pull(sub: Subscriber): Promise<void> {
-    if (sub.lastId === undefined) return;
     if (sub.pulling) {
       sub.again = true;
       return;
