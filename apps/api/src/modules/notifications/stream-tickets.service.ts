@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { JwtService } from '@nestjs/jwt';
 import { AppError } from '@sop/domain';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { Principal } from '../../common/principal';
@@ -20,7 +20,7 @@ const AUDIENCE = 'notifications-stream';
  */
 @Injectable()
 export class StreamTickets {
-  private readonly secret: string;
+  private readonly secret: KeyObject;
 
   constructor(
     private readonly jwt: JwtService,
@@ -28,7 +28,8 @@ export class StreamTickets {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.secret = createHmac('sha256', config.jwt.secret).update('notification-stream-tickets').digest('base64url');
+    // a key object, as for access tokens: jsonwebtoken would otherwise re-derive it at every use
+    this.secret = createSecretKey(createHmac('sha256', config.jwt.secret).update('notification-stream-tickets').digest());
   }
 
   issue(caller: Principal): { ticket: string; expiresAt: Date } {
