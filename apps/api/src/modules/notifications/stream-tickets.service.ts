@@ -1,40 +1,32 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { JwtService } from '@nestjs/jwt';
 import { AppError } from '@sop/domain';
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { Principal } from '../../common/principal';
 import { CredentialsService } from '../auth/credentials.service';
 import { personOf } from './notifications.service';
 
-const TTL_SECONDS = 60;
-const AUDIENCE = 'notifications-stream';
+export const STREAM_TICKET_SECONDS = 60;
+export const STREAM_TICKET_AUDIENCE = 'notifications-stream';
 
 /**
  * A browser's EventSource cannot send an Authorization header, and an access token in a URL would sit in
  * logs for its whole life. So the page asks (with its token) for a ticket good for one minute and only for
- * the stream, signed with a key of its own (a ticket is no access token anywhere else), and opens
+ * the stream, signed with a key of its own (NotificationsModule: a ticket is no access token anywhere else), and opens
  * `/api/notifications/stream?ticket=…`. Other clients may send the bearer token as a header instead.
  */
 @Injectable()
 export class StreamTickets {
-  private readonly secret: KeyObject;
-
   constructor(
     private readonly jwt: JwtService,
     private readonly credentials: CredentialsService,
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    // a key object, as for access tokens: jsonwebtoken would otherwise re-derive it at every use
-    this.secret = createSecretKey(createHmac('sha256', config.jwt.secret).update('notification-stream-tickets').digest());
-  }
+  ) {}
 
   issue(caller: Principal): { ticket: string; expiresAt: Date } {
-    const ticket = this.jwt.sign({ sub: personOf(caller), tid: caller.tenantId }, { secret: this.secret, expiresIn: TTL_SECONDS, audience: AUDIENCE });
-    return { ticket, expiresAt: new Date(Date.now() + TTL_SECONDS * 1000) };
+    const ticket = this.jwt.sign({ sub: personOf(caller), tid: caller.tenantId });
+    return { ticket, expiresAt: new Date(Date.now() + STREAM_TICKET_SECONDS * 1000) };
   }
 
   /** The stream's caller, from a ticket or else from the usual headers; 401 when neither holds. */
@@ -45,7 +37,7 @@ export class StreamTickets {
     }
     let claims: { sub: string; tid: string };
     try {
-      claims = await this.jwt.verifyAsync(ticket, { secret: this.secret, audience: AUDIENCE });
+      claims = await this.jwt.verifyAsync(ticket);
     } catch {
       throw new AppError('UNAUTHENTICATED', 401, 'The stream ticket is invalid or expired: ask for a new one (POST /api/notifications/stream-tickets).');
     }
