@@ -185,8 +185,9 @@ const { zh: dz, en: de } = MESSAGES.digest;
 export async function planReminders(db: TransactionalDb, now: Date, onlyTenants?: string[]): Promise<PlanResult> {
   const scope = [now, onlyTenants ?? null];
   return db.transaction(async (m) => {
+    // a tenant's first sweep starts now (less the settling margin): nothing was planned for it before
     await m.query(
-      `INSERT INTO reminder_sweeps (tenant_id, swept_at) SELECT id, $1::timestamptz - interval '1 hour' FROM tenants
+      `INSERT INTO reminder_sweeps (tenant_id, swept_at) SELECT id, $1::timestamptz FROM tenants
         WHERE $2::uuid[] IS NULL OR id = ANY($2::uuid[]) ON CONFLICT DO NOTHING`, scope);
     await m.query(`SELECT 1 FROM reminder_sweeps WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR UPDATE`, [scope[1]]);
     const run = async (ctes: string, candidates: string, params: unknown[]) =>
