@@ -9,7 +9,8 @@ import { Stack } from '../support/stack';
 /**
  * The reminder target of issue 5 at full size (10,000 tasks whose due-soon moment is the same minute: every
  * in-app and email reminder out within 60 s), through a real SMTP server. Heavy, so it runs only when asked:
- * REMINDER_SCALE=1 npm test -- test/integration/reminders-scale.test.ts (SCALE_TASKS, SCALE_POOL, SCALE_CONC).
+ * REMINDER_SCALE=1 npm test -- test/integration/reminders-scale.test.ts (SCALE_TASKS, SCALE_POOL, SCALE_CONC;
+ * SCALE_BACKGROUND adds that many other pending tasks spread over a month, to show planning reads only the due ones).
  */
 const N = Number(process.env.SCALE_TASKS ?? 10000);
 const USERS = 500;
@@ -41,6 +42,17 @@ maybe(`plans and delivers ${N} due-soon reminders (in-app and email) within 60 s
       SELECT $1, $2, $3, 0, $4::timestamptz, c.id, u.ids[1 + (row_number() OVER ()) % ${USERS}], 'phone_call', 'x', $4::timestamptz - interval '2 hours', $4
         FROM contacts c, (SELECT array_agg(id) ids FROM users WHERE tenant_id = $1 AND email LIKE 'scale-%') u WHERE c.tenant_id = $1`,
       [tenantId, sop.id, versionId, closes]);
+    const background = Number(process.env.SCALE_BACKGROUND ?? 0);
+    if (background) {
+      await db.query(`
+        INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, occurrence, group_id, executor_id, channel, content, due_at, due_until)
+        SELECT $1, $2, $3, 0, $4::timestamptz + g * interval '1 second', NULL, u.ids[1 + g % ${USERS}], 'phone_call', 'x',
+               $4::timestamptz + (g % 43200) * interval '1 minute' - interval '15 days',
+               $4::timestamptz + (g % 43200) * interval '1 minute' - interval '15 days' + interval '2 hours'
+          FROM generate_series(1, $5::int) g, (SELECT array_agg(id) ids FROM users WHERE tenant_id = $1 AND email LIKE 'scale-%') u
+         WHERE (g % 43200) NOT BETWEEN 21400 AND 21700`, // none due or closing around the measured minutes
+        [tenantId, sop.id, versionId, closes, background]);
+    }
     await db.query('ANALYZE tasks');
     await planReminders(db, new Date(closes.getTime() - 30 * 60_000), [tenantId]);
     const now = new Date(closes.getTime() - 20 * 60_000);
@@ -52,8 +64,12 @@ maybe(`plans and delivers ${N} due-soon reminders (in-app and email) within 60 s
     const run = await deliverDueReminders(db, notifier, { now, onlyTenants: [tenantId], concurrency: Number(process.env.SCALE_CONC ?? 32) });
     await notifier.close();
     const deliverMs = Date.now() - started;
+    started = Date.now();
+    const idle = await planReminders(db, new Date(now.getTime() + 60_000), [tenantId]);
+    const idleSweepMs = Date.now() - started;
+    expect(idle).toMatchObject({ dueSoon: 0 });
     await smtp.waitFor(N, 60_000);
-    console.log(JSON.stringify({ tasks: N, planned, planMs, run, deliverMs, mails: smtp.received.length }));
+    console.log(JSON.stringify({ tasks: N, background, planned, planMs, run, deliverMs, idleSweepMs, mails: smtp.received.length }));
     expect(planned).toMatchObject({ dueSoon: N, deliveries: N });
     expect(run.sent).toBe(N);
     expect(planMs + deliverMs).toBeLessThan(60_000);
