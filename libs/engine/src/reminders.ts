@@ -64,9 +64,9 @@ export function insertNotificationsSql(candidates: string, now: string, prefix =
 }
 
 /** Each tenant's window start ($1: now, $2: tenant ids or null), read after the sweep rows are locked. */
-const WINDOWS = `w AS (SELECT tenant_id, GREATEST(swept_at, $1::timestamptz - ${MAX_LOOKBACK}) - ${SETTLE} AS since
-                         FROM reminder_sweeps WHERE $2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])),
-                 lo AS (SELECT min(since) AS since FROM w), `;
+const SINCE = `SELECT tenant_id, GREATEST(swept_at, $1::timestamptz - ${MAX_LOOKBACK}) - ${SETTLE} AS since
+                 FROM reminder_sweeps WHERE $2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])`;
+const WINDOWS = `w AS (${SINCE}), `;
 
 /** A step's reminder policy, read from the task's published version. */
 const STEP = `v.definition -> 'steps' -> t.step_index`;
@@ -74,22 +74,23 @@ const STEP = `v.definition -> 'steps' -> t.step_index`;
 /**
  * The due-soon nudge, N minutes before a pending task's window closes (N from the step, else the executor's
  * preference); at the window's opening when the window is shorter than N. Snoozed tasks are left alone.
- * Candidates come from two index ranges: window ends in (since + n, now + n] for each n in use, and windows
- * that opened in (since, now] (the executor's task index).
+ * Candidates come from index ranges with bounds bound as values (the planner cannot use, nor estimate, bounds
+ * computed in the statement: it scanned half the tasks): window ends in (since + n, now + n] for each n in
+ * use, and windows that opened in (since, now] (the executor's task index).
  */
-const DUE_SOON = `
-  ns AS (SELECT DISTINCT n FROM (
-           SELECT due_soon_minutes AS n FROM user_notification_settings WHERE tenant_id IN (SELECT tenant_id FROM w) AND disabled_at IS NULL
-           UNION SELECT (st -> 'reminder' ->> 'dueSoonMinutes')::int
-             FROM sops so JOIN sop_versions v ON v.sop_id = so.id, jsonb_array_elements(v.definition -> 'steps') st
-            WHERE so.status IN ('active', 'paused') AND so.tenant_id IN (SELECT tenant_id FROM w)) x WHERE n IS NOT NULL),
+const DUE_SOON_MINUTES = `
+  SELECT DISTINCT n FROM (
+    SELECT due_soon_minutes AS n FROM user_notification_settings WHERE tenant_id IN (SELECT tenant_id FROM w) AND disabled_at IS NULL
+    UNION SELECT (st -> 'reminder' ->> 'dueSoonMinutes')::int
+      FROM sops so JOIN sop_versions v ON v.sop_id = so.id, jsonb_array_elements(v.definition -> 'steps') st
+     WHERE so.status IN ('active', 'paused') AND so.tenant_id IN (SELECT tenant_id FROM w)) x WHERE n IS NOT NULL`;
+const dueSoonIds = (ranges: string[], lo: string) => `
   ids AS (
-    SELECT t.id FROM ns, lo, tasks t
-     WHERE t.status = 'pending' AND t.due_until > lo.since + make_interval(mins => ns.n) AND t.due_until <= $1::timestamptz + make_interval(mins => ns.n)
+    SELECT t.id FROM tasks t WHERE t.status = 'pending' AND (${ranges.join(' OR ')})
     UNION
-    SELECT t.id FROM lo, user_notification_settings u
+    SELECT t.id FROM user_notification_settings u
       JOIN tasks t ON t.tenant_id = u.tenant_id AND t.executor_id = u.user_id AND t.status = 'pending'
-     WHERE u.tenant_id IN (SELECT tenant_id FROM w) AND u.disabled_at IS NULL AND t.due_at > lo.since AND t.due_at <= $1::timestamptz),
+     WHERE u.tenant_id IN (SELECT tenant_id FROM w) AND u.disabled_at IS NULL AND t.due_at > ${lo} AND t.due_at <= $1::timestamptz),
   `;
 const DUE_SOON_CANDIDATES = `
   SELECT x.* FROM ids CROSS JOIN LATERAL (
@@ -116,18 +117,20 @@ const DUE_SOON_CANDIDATES = `
 /**
  * The overdue escalation, M minutes after a pending task's window closed (M from the step's policy), to the
  * manager of the executor's team (not to a manager who is the executor). Steps with a policy are few: one
- * index range of window ends per step.
+ * index range of window ends per step, with its bounds bound as values.
  */
-const ESCALATION = `
-  pol AS (SELECT v.id AS version_id, (st.ord - 1)::int AS step_index, st.step ->> 'name' AS step_name,
-                 (st.step -> 'reminder' ->> 'overdueEscalationMinutes')::int AS m,
-                 coalesce((st.step -> 'reminder' ->> 'mandatory')::boolean, false) AS mandatory
-            FROM sops so JOIN sop_versions v ON v.sop_id = so.id, jsonb_array_elements(v.definition -> 'steps') WITH ORDINALITY st(step, ord)
-           WHERE so.status IN ('active', 'paused') AND so.tenant_id IN (SELECT tenant_id FROM w)
-             AND st.step -> 'reminder' ? 'overdueEscalationMinutes'),
-  late AS (SELECT t.id, pol.step_name, pol.m, pol.mandatory FROM pol, lo, tasks t
-            WHERE t.status = 'pending' AND t.sop_version_id = pol.version_id AND t.step_index = pol.step_index
-              AND t.due_until > lo.since - make_interval(mins => pol.m) AND t.due_until <= $1::timestamptz - make_interval(mins => pol.m)),
+const ESCALATION_POLICIES = `
+  SELECT v.id AS version_id, (st.ord - 1)::int AS step_index, st.step ->> 'name' AS step_name,
+         (st.step -> 'reminder' ->> 'overdueEscalationMinutes')::int AS m,
+         coalesce((st.step -> 'reminder' ->> 'mandatory')::boolean, false) AS mandatory
+    FROM sops so JOIN sop_versions v ON v.sop_id = so.id, jsonb_array_elements(v.definition -> 'steps') WITH ORDINALITY st(step, ord)
+   WHERE so.status IN ('active', 'paused') AND so.tenant_id IN (SELECT tenant_id FROM w)
+     AND st.step -> 'reminder' ? 'overdueEscalationMinutes'`;
+interface EscalationPolicy { version_id: string; step_index: number; step_name: string; m: number; mandatory: boolean }
+const escalationLate = (ranges: string[]) => `
+  late AS (SELECT t.id, p.step_name, p.m, p.mandatory
+             FROM tasks t JOIN pol p ON p.version_id = t.sop_version_id AND p.step_index = t.step_index
+            WHERE t.status = 'pending' AND (${ranges.join(' OR ')}) AND t.due_until <= $1::timestamptz - make_interval(mins => p.m)),
   `;
 const ESCALATION_CANDIDATES = `
   SELECT x.* FROM late CROSS JOIN LATERAL (
@@ -202,17 +205,47 @@ export async function planReminders(db: TransactionalDb, now: Date, onlyTenants?
       `INSERT INTO reminder_sweeps (tenant_id, swept_at) SELECT id, $1::timestamptz FROM tenants
         WHERE $2::uuid[] IS NULL OR id = ANY($2::uuid[]) ON CONFLICT DO NOTHING`, scope);
     await m.query(`SELECT 1 FROM reminder_sweeps WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR UPDATE`, [scope[1]]);
-    const run = async (ctes: string, candidates: string, params: unknown[]) =>
-      (await m.query(insertNotificationsSql(candidates, '$1::timestamptz', WINDOWS + ctes), [...scope, ...params]))[0] as { notifications: number; deliveries: number };
-    const digest = await run(DIGEST, DIGEST_CANDIDATES, [dz.title, de.title, dz.line, de.line, dz.separator, de.separator, dz.more, de.more]);
-    const dueSoon = await run(DUE_SOON, DUE_SOON_CANDIDATES, texts('due_soon'));
-    const escalation = await run(ESCALATION, ESCALATION_CANDIDATES, texts('escalation'));
-    await m.query(`UPDATE reminder_sweeps SET swept_at = GREATEST(swept_at, $1) WHERE $2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])`, scope);
-    return {
-      digests: digest.notifications, dueSoon: dueSoon.notifications, escalations: escalation.notifications,
-      deliveries: digest.deliveries + dueSoon.deliveries + escalation.deliveries,
+    const [{ lo }]: { lo: Date | null }[] = await m.query(`SELECT min(since) AS lo FROM (${SINCE}) w`, scope);
+    const result: PlanResult = { digests: 0, dueSoon: 0, escalations: 0, deliveries: 0 };
+    if (!lo) return result;
+    const run = async (ctes: string, candidates: string, params: unknown[]) => {
+      const [row] = await m.query(insertNotificationsSql(candidates, '$1::timestamptz', WINDOWS + ctes), [...scope, ...params]);
+      result.deliveries += row.deliveries;
+      return row.notifications as number;
     };
+    result.digests = await run(DIGEST, DIGEST_CANDIDATES, [dz.title, de.title, dz.line, de.line, dz.separator, de.separator, dz.more, de.more]);
+    result.dueSoon = await planDueSoon(m, scope, lo, run);
+    result.escalations = await planEscalations(m, scope, lo, run);
+    await m.query(`UPDATE reminder_sweeps SET swept_at = GREATEST(swept_at, $1) WHERE $2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])`, scope);
+    return result;
   });
+}
+
+type Run = (ctes: string, candidates: string, params: unknown[]) => Promise<number>;
+const MINUTE = 60_000;
+
+async function planDueSoon(m: Queryable, scope: unknown[], lo: Date, run: Run): Promise<number> {
+  const minutes: number[] = (await m.query(`WITH ${WINDOWS.replace(/, $/, '')} ${DUE_SOON_MINUTES}`, scope)).map((r: { n: number }) => r.n);
+  const params: unknown[] = texts('due_soon');
+  const p = (v: unknown) => `$${scope.length + params.push(v)}`;
+  const now = (scope[0] as Date).getTime();
+  const ranges = minutes.map((n) => `(t.due_until > ${p(new Date(lo.getTime() + n * MINUTE))} AND t.due_until <= ${p(new Date(now + n * MINUTE))})`);
+  if (!ranges.length) ranges.push('false');
+  return run(dueSoonIds(ranges, p(lo)), DUE_SOON_CANDIDATES, params);
+}
+
+async function planEscalations(m: Queryable, scope: unknown[], lo: Date, run: Run): Promise<number> {
+  const policies: EscalationPolicy[] = await m.query(`WITH ${WINDOWS.replace(/, $/, '')} ${ESCALATION_POLICIES}`, scope);
+  if (!policies.length) return 0;
+  const params: unknown[] = texts('escalation');
+  const p = (v: unknown) => `$${scope.length + params.push(v)}`;
+  const now = (scope[0] as Date).getTime();
+  const ms = [...new Set(policies.map((x) => x.m))];
+  const ranges = ms.map((mins) => `(t.due_until > ${p(new Date(lo.getTime() - mins * MINUTE))} AND t.due_until <= ${p(new Date(now - mins * MINUTE))})`);
+  const pol = `pol AS (SELECT * FROM unnest(${p(policies.map((x) => x.version_id))}::uuid[], ${p(policies.map((x) => x.step_index))}::int[],
+                 ${p(policies.map((x) => x.step_name))}::text[], ${p(policies.map((x) => x.m))}::int[], ${p(policies.map((x) => x.mandatory))}::boolean[])
+                 AS p(version_id, step_index, step_name, m, mandatory)),`;
+  return run(pol + escalationLate(ranges), ESCALATION_CANDIDATES, params);
 }
 
 /**
