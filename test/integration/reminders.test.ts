@@ -40,19 +40,24 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
       await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id] });
     }
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
-    const sop = (await t.admin.post('/api/sops', { name: 'Follow up 跟进', definition: {
-      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
-      steps: [{ name: 'Call 电话', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
-        content: { template: '给{{ contact.name }}打电话', materials }, executor: { rule: 'contactOwner' }, reminder }],
-      policies: { businessDaysOnly: false },
-    } })).body;
-    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
-    await enrollEntrants(stack.db, sop.id, new Date());
-    await materializeDuePage(stack.db, sop.id, new Date(), 100);
+    /** an active journey for the three contacts, its tasks made */
+    const addSop = async (name: string, stepReminder: Record<string, unknown>) => {
+      const created = (await t.admin.post('/api/sops', { name, definition: {
+        kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+        steps: [{ name: 'Call 电话', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+          content: { template: '给{{ contact.name }}打电话', materials }, executor: { rule: 'contactOwner' }, reminder: stepReminder }],
+        policies: { businessDaysOnly: false },
+      } })).body;
+      expect((await t.admin.post(`/api/sops/${created.id}/activate`)).status).toBe(200);
+      await enrollEntrants(stack.db, created.id, new Date());
+      await materializeDuePage(stack.db, created.id, new Date(), 100);
+      return created;
+    };
+    const sop = await addSop('Follow up 跟进', reminder);
     const [{ tenant_id: tenantId }] = await stack.db.query(`SELECT tenant_id FROM users WHERE id = $1`, [e1.id]);
     /** every task of the SOP gets this window */
-    const window = (from: Date, until: Date, executorId = e1.id) => stack.db.query(
-      `UPDATE tasks SET due_at = $2, due_until = $3, executor_id = $4 WHERE sop_id = $1`, [sop.id, from, until, executorId]);
+    const window = (from: Date, until: Date, executorId = e1.id, sopId = sop.id) => stack.db.query(
+      `UPDATE tasks SET due_at = $2, due_until = $3, executor_id = $4 WHERE sop_id = $1`, [sopId, from, until, executorId]);
     const plan = (now: Date) => planReminders(stack.db, now, [tenantId]);
     const rows = (userId: string, kind?: string) => stack.db.query(
       `SELECT id::text, kind, title, body, dedupe_key, mandatory, task_id::text, link FROM notifications
@@ -61,7 +66,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
       `SELECT d.id::text, d.channel, d.status, d.attempts, d.next_attempt_at, d.last_error FROM notification_deliveries d
          JOIN notifications n ON n.id = d.notification_id WHERE n.user_id = $1 ORDER BY d.id`, [userId]);
     const deliver = (now: Date) => deliverDueReminders(stack.db, stack.notifier, { now, onlyTenants: [tenantId], appUrl: stack.baseUrl });
-    return { t, tenantId, manager, e1, e2, sop, window, plan, rows, deliveries, deliver };
+    return { t, tenantId, manager, e1, e2, sop, addSop, window, plan, rows, deliveries, deliver };
   }
 
 
@@ -103,6 +108,20 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect(await w.rows(w.e2.id)).toEqual([]);
     await w.deliver(new Date(closes.getTime() + 31 * MIN));
     expect(smtp.to(w.manager.email)).toHaveLength(2);
+  });
+
+  it('escalates each step after its own M, planned together', async () => {
+    const w = await world({ overdueEscalationMinutes: 30 });
+    const later = await w.addSop('Second look 复查', { overdueEscalationMinutes: 90 });
+    const closes = at('2030-03-04T12:00:00Z');
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes);
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes, w.e1.id, later.id);
+    await w.plan(new Date(closes.getTime() + 20 * MIN));
+    expect(await w.plan(new Date(closes.getTime() + 31 * MIN))).toMatchObject({ escalations: 3 });
+    expect(await w.plan(new Date(closes.getTime() + 89 * MIN))).toMatchObject({ escalations: 0 });
+    expect(await w.plan(new Date(closes.getTime() + 91 * MIN))).toMatchObject({ escalations: 3 });
+    const bodies = (await w.rows(w.manager.id, 'escalation')).map((n: { body: string }) => n.body);
+    expect(bodies.filter((b: string) => b.includes('Second look 复查'))).toHaveLength(3);
   });
 
   it("sends the morning digest at the user's digest time in the user's zone, and catches up after a sweep was down", async () => {
