@@ -3,3 +3,4 @@ export * from './roles';
 export * from './segments';
 export * from './calendar';
 export * from './sops';
+export * from './responses';

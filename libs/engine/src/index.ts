@@ -10,3 +10,5 @@ export * from './sop-limits';
 export * from './tag-changes';
 export * from './sop-people';
 export * from './contact-activity';
+export * from './responses';
+export * from './purchases';

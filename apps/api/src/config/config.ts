@@ -15,6 +15,8 @@ const schema = z.object({
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   /** Which proxies may set X-Forwarded-For (Express trust proxy): client addresses feed the login rate limit. */
   TRUST_PROXY: z.string().min(1).default('loopback'),
+  /** Server key the events API's per-key signing secrets derive from; unset: derived from JWT_SECRET. */
+  EVENT_SIGNING_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
 export interface AppConfig {
@@ -26,6 +28,7 @@ export interface AppConfig {
   logLevel: string;
   metricsToken?: string;
   trustProxy: string;
+  eventSigningSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +55,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     logLevel: c.LOG_LEVEL,
     metricsToken: c.METRICS_TOKEN,
     trustProxy: c.TRUST_PROXY,
+    eventSigningSecret: c.EVENT_SIGNING_SECRET,
   };
 }
 
