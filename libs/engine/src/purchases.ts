@@ -48,7 +48,8 @@ export async function ageSpend30d(db: TransactionalDb, now = new Date()): Promis
   let changed = 0;
   for (;;) {
     const contacts = await db.transaction(async (m) => {
-      const rows: { tenant_id: string; id: string }[] = await m.query(
+      // An UPDATE answers [rows, count].
+      const [rows]: [{ tenant_id: string; id: string }[], number] = await m.query(
         `WITH aged AS (
            UPDATE purchases p SET in_30d = false
              FROM (SELECT tenant_id, order_id FROM purchases WHERE in_30d AND ordered_at <= $1::timestamptz - interval '30 days'
