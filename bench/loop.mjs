@@ -25,10 +25,11 @@ const p95 = (xs) => {
 
 /**
  * Starts the API (on a free port), a worker and the wake relay on `databaseUrl` and `temporalAddress`, seeds a
- * tenant with two journeys, then takes `samples` measurements of each kind, one response at a time.
- * Returns { loop_p95_ms, loop_exit_p95_ms, loop_enroll_p95_ms, loop_samples, loop_relay_interval_ms }.
+ * tenant with two journeys, then takes `samples` measurements of each kind, `concurrency` responses at a time.
+ * Returns { loop_p95_ms, loop_exit_p95_ms, loop_enroll_p95_ms, loop_leave_p95_ms, loop_samples, loop_concurrency,
+ * loop_relay_interval_ms }.
  */
-export async function measureLoop({ databaseUrl, temporalAddress, samples = 50, relayIntervalMs, log = () => {} }) {
+export async function measureLoop({ databaseUrl, temporalAddress, samples = 50, relayIntervalMs, concurrency = 1, log = () => {} }) {
   const { createApp, loadConfig } = require(join(ROOT, 'apps/api/dist'));
   const { createEngineWorker, startWakeRelay } = require(join(ROOT, 'apps/worker/dist'));
   const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
@@ -57,18 +58,21 @@ export async function measureLoop({ databaseUrl, temporalAddress, samples = 50, 
     const exits = [];
     const enrolls = [];
     const leaves = [];
-    for (let i = 0; i < samples; i++) {
-      exits.push(await replyToExit(world, i));
-      const { enrollMs, leaveMs } = await openToEnrollment(world, i);
-      enrolls.push(enrollMs);
-      leaves.push(leaveMs);
+    // `concurrency` responses of each kind at once per round (separate requests, as from several systems and people).
+    for (let i = 0; i < samples; i += concurrency) {
+      const round = Array.from({ length: Math.min(concurrency, samples - i) }, (_, k) => i + k);
+      exits.push(...(await Promise.all(round.map((j) => replyToExit(world, j)))));
+      for (const { enrollMs, leaveMs } of await Promise.all(round.map((j) => openToEnrollment(world, j)))) {
+        enrolls.push(enrollMs);
+        leaves.push(leaveMs);
+      }
     }
     const all = [...exits, ...enrolls, ...leaves];
     log(`loop: reply -> exit p50 ${median(exits)} ms, p95 ${p95(exits)} ms; open -> enrollment p50 ${median(enrolls)} ms, ` +
       `p95 ${p95(enrolls)} ms; open -> nurture exit p95 ${p95(leaves)} ms`);
     return {
       loop_p95_ms: p95(all), loop_exit_p95_ms: p95(exits), loop_enroll_p95_ms: p95(enrolls), loop_leave_p95_ms: p95(leaves),
-      loop_samples: samples, loop_relay_interval_ms: relayIntervalMs ?? 500,
+      loop_samples: samples, loop_concurrency: concurrency, loop_relay_interval_ms: relayIntervalMs ?? 500,
     };
   } finally {
     await relay.stop();
@@ -176,7 +180,8 @@ export async function run({ databaseUrl, log }) {
   try {
     const figures = await measureLoop({
       databaseUrl, temporalAddress: temporal.address, samples: Number(process.env.BENCH_LOOP_SAMPLES ?? 50),
-      relayIntervalMs: process.env.BENCH_RELAY_MS ? Number(process.env.BENCH_RELAY_MS) : undefined, log,
+      relayIntervalMs: process.env.BENCH_RELAY_MS ? Number(process.env.BENCH_RELAY_MS) : undefined,
+      concurrency: Number(process.env.BENCH_LOOP_CONCURRENCY ?? 1), log,
     });
     const missed = figures.loop_p95_ms > TARGET_P95_MS ? [`loop p95 ${figures.loop_p95_ms} ms > ${TARGET_P95_MS} ms`] : [];
     return { figures: { bench: 'loop', ...figures }, missed };
