@@ -8,6 +8,7 @@
 // `measureLoop` is reusable: the inbox benchmark calls it with its own database and Temporal server;
 // `npm run bench -- loop` runs it alone on a fresh database.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

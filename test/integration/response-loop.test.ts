@@ -1,3 +1,4 @@
+import { journeysToWake, outboxEnd } from '@sop/engine';
 import { startWakeRelay, type WakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
 import { testEnv } from '../support/env';
@@ -92,5 +93,33 @@ describe('the loop closes: responses move contacts between SOPs within seconds (
 
     console.log(`loop latency: reply -> exit ${exitMs} ms; coupon open -> high-intent enrollment ${enrollMs} ms, -> nurture exit ${leaveMs} ms`);
     for (const ms of [exitMs, enrollMs, leaveMs]) expect(ms).toBeLessThan(5000);
+  });
+
+  it('wakes a journey for an outbox row whose transaction commits after a later row was read', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const segment = (await t.admin.post('/api/segments', { name: 'A', rule: { tag: tags.productA.id } })).body;
+    const contact = (await t.admin.post('/api/contacts', { externalId: 'late', name: '晚提交', tags: [tags.productA.id] })).body;
+    const sop = (await t.admin.post('/api/sops', { name: 'Late commits', definition: { kind: 'journey', audience: { segmentId: segment.id },
+      entry: { includeExistingMembers: true }, steps: [step('Later', 30)], policies: { businessDaysOnly: false, exitOn: [{ on: 'replied' }] } } })).body;
+    await t.admin.post(`/api/sops/${sop.id}/activate`);
+    await eventually(() => ctx.stack.db.query(`SELECT 1 FROM enrollments WHERE sop_id = $1`, [sop.id]), (rows) => rows.length === 1, 'the enrollment');
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM contacts WHERE id = $1`, [contact.id]);
+    const cursor = await outboxEnd(ctx.stack.db);
+
+    const slow = ctx.stack.db.createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    const [{ id: slowId }] = await slow.query(
+      `INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2) RETURNING id::text`, [tenantId, { contactIds: [contact.id] }]);
+    await ctx.stack.db.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'test.later', '{}')`, [tenantId]);
+    const first = await journeysToWake(ctx.stack.db, cursor);
+    expect(first.sopIds).not.toContain(sop.id);
+    expect(first.pending).toContain(slowId);
+    await slow.commitTransaction();
+    await slow.release();
+    const second = await journeysToWake(ctx.stack.db, first.cursor, first.pending);
+    expect(second.sopIds).toContain(sop.id);
+    expect(second.pending).not.toContain(slowId);
   });
 });
