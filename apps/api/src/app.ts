@@ -3,7 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, raw, type NextFunction, type Request, type Response } from 'express';
+import { json, raw, static as serveStatic, type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { resolve } from 'node:path';
 import { AppModule } from './app.module';
@@ -28,7 +28,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   app.use(recordDuration(app.get<Metrics>(METRICS)));
-  app.useStaticAssets(WEB_ROOT, { index: 'index.html', maxAge: '5m' });
+  app.use(webApp());
 
   const doc = new DocumentBuilder()
     .setTitle('SOP engine API')
@@ -42,6 +42,13 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     .build();
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/** The web app's files, for every path the API does not own: API calls skip the file-system lookups. */
+function webApp() {
+  const files = serveStatic(WEB_ROOT, { index: 'index.html', maxAge: '5m' });
+  const apiPath = /^\/(api|r|health|metrics|docs)(\/|-json|$)/;
+  return (req: Request, res: Response, next: NextFunction) => (apiPath.test(req.path) ? next() : files(req, res, next));
 }
 
 function recordDuration({ httpDuration }: Metrics) {

@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { registerDecorator, type ValidationOptions } from 'class-validator';
 import { type ErrorDetail, validationFailed } from '@sop/domain';
 
 /** Flattens class-validator's tree into one detail per problem, each with the field's full path. */
@@ -23,3 +24,28 @@ export const validationPipe = () =>
     stopAtFirstError: false,
     exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
   });
+
+const knownZones = new Map<string, boolean>();
+
+/** An IANA zone name. Remembered once checked: building a formatter per request was a hot spot of the inbox. */
+export function isTimeZone(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > 64) return false;
+  let known = knownZones.get(value);
+  if (known === undefined) {
+    try {
+      known = Boolean(new Intl.DateTimeFormat('en', { timeZone: value }));
+    } catch {
+      known = false;
+    }
+    if (knownZones.size < 10_000) knownZones.set(value, known);
+  }
+  return known;
+}
+
+export function IsTimeZone(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTimeZone', target: object.constructor, propertyName, options,
+      validator: { validate: isTimeZone, defaultMessage: () => 'must be an IANA time zone such as Asia/Shanghai' },
+    });
+}

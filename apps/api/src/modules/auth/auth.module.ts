@@ -9,6 +9,7 @@ import { AccessGuard } from './access.guard';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { CredentialsService } from './credentials.service';
+import { createSecretKey } from 'node:crypto';
 
 @Global()
 @Module({
@@ -17,7 +18,9 @@ import { CredentialsService } from './credentials.service';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        secret: config.jwt.secret,
+        // A key object, not the string: jsonwebtoken otherwise re-derives the key (first trying it as a
+        // public key, which throws) on every request; that was the largest cost of a cheap API call.
+        secret: createSecretKey(Buffer.from(config.jwt.secret)),
         signOptions: { expiresIn: config.jwt.ttlSeconds, algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

@@ -13,6 +13,8 @@ interface TokenClaims {
   role: Role;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', 401, message);
 
 /** Turns a bearer token or an API key into a Principal, checking the stored user or key each time. */
@@ -46,10 +48,13 @@ export class CredentialsService {
     } catch {
       throw unauthenticated('The access token is invalid or expired: log in again.');
     }
-    // Re-read the user so that disabling someone or changing their role takes effect at once.
-    const user = await this.users.findOne({ where: { id: claims.sub, tenantId: claims.tid, disabledAt: IsNull() } });
+    // Re-read the user so that disabling someone or changing their role takes effect at once (plain SQL:
+    // this runs on every request, and the query builder cost more than the query).
+    const [user]: Array<{ role: string }> = UUID.test(claims.sub) && UUID.test(claims.tid)
+      ? await this.users.query(`SELECT role FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL`, [claims.sub, claims.tid])
+      : [];
     if (!user || !isRole(user.role)) throw unauthenticated('This account no longer exists or is disabled.');
-    return { tenantId: user.tenantId, role: user.role, userId: user.id, apiKeyId: null };
+    return { tenantId: claims.tid, role: user.role, userId: claims.sub, apiKeyId: null };
   }
 
   private async fromApiKey(raw: string): Promise<Principal> {

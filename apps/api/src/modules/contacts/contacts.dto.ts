@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { PageQuery } from '../../common/pagination';
+import { IsTimeZone } from '../../common/validation';
 import {
   ArrayMaxSize, IsArray, IsDate, IsEmail, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength,
   Min, MinLength, registerDecorator, ValidateIf, type ValidationOptions,
@@ -26,23 +27,6 @@ function IsAttributes(options?: ValidationOptions) {
           Object.entries(value).every(([k, v]) => ATTRIBUTE_KEY.test(k) && isAttributeValue(v)),
         defaultMessage: () =>
           `must be an object of at most ${MAX_ATTRIBUTES} keys matching ${ATTRIBUTE_KEY} with string, number, boolean, null or list values`,
-      },
-    });
-}
-
-function IsTimeZone(options?: ValidationOptions) {
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isTimeZone', target: object.constructor, propertyName, options,
-      validator: {
-        validate: (value: unknown) => {
-          try {
-            return typeof value === 'string' && Boolean(new Intl.DateTimeFormat('en', { timeZone: value }));
-          } catch {
-            return false;
-          }
-        },
-        defaultMessage: () => 'must be an IANA time zone such as Asia/Shanghai',
       },
     });
 }

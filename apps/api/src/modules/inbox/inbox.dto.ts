@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TASK_OUTCOMES } from '@sop/domain';
 
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsOptional, IsString, IsTimeZone, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { PageQuery } from '../../common/pagination';
+import { IsTimeZone } from '../../common/validation';
 
 /** UUIDs compare as Postgres writes them: lower case. */
 const Lower = () => Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value));

@@ -1,0 +1,158 @@
+// Inbox benchmark (issue 5). On a fresh database:
+// - 5,000,000 tasks over 2,000 employees (about half a year of history each, a few due today, some
+//   overdue, some upcoming), then 200 employees reading their inbox lists at once through the real API,
+//   which runs as a separate process; p95 per list, and the worst list is the figure;
+// - (reminders, loop: see the sections below).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(fileURLToPath(import.meta.url), '../..');
+const require = createRequire(import.meta.url);
+const { DataSource } = require('typeorm');
+const jwt = require('jsonwebtoken');
+const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
+const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 5_000_000);
+const EMPLOYEES = Number(process.env.BENCH_EMPLOYEES ?? 2000);
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 200_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
+/** Each employee waits about this long between two requests (uniformly 0.5x to 1.5x): people read their list, then act. */
+const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1000);
+const LISTS = ['today', 'overdue', 'upcoming', 'done'];
+const TARGETS = { inbox_p95_ms: 50 };
+
+const round = (x) => Math.round(x * 10) / 10;
+const p95 = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? NaN;
+};
+async function timed(fn) {
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - t) / 1e6, value];
+}
+
+/** A tenant with a team of employees, contacts, one SOP, and TASKS tasks spread over half a year around today. */
+async function seed(db, log) {
+  const [{ id: tenantId }] = await db.query(`INSERT INTO tenants (name) VALUES ('Inbox bench 收件箱') RETURNING id`);
+  const employees = (await db.query(
+    `INSERT INTO users (tenant_id, email, name, role, password_hash)
+     SELECT $1, 'inbox-emp-' || g || '@bench.example', '员工 ' || g, 'employee', 'x' FROM generate_series(1, $2::int) g RETURNING id`,
+    [tenantId, EMPLOYEES])).map((r) => r.id);
+  await db.query(
+    `INSERT INTO contacts (tenant_id, external_id, name, owner_id)
+     SELECT $1, 'c-' || g, '客户 ' || g, ($2::uuid[])[1 + g % $3::int] FROM generate_series(1, $4::int) g`,
+    [tenantId, employees, EMPLOYEES, CONTACTS]);
+  const definition = { kind: 'journey', note: 'bench' };
+  const [{ id: sopId }] = await db.query(
+    `INSERT INTO sops (tenant_id, name, kind, status, definition, current_version) VALUES ($1, '新客 7 日培育 Nurture', 'journey', 'active', $2, 1) RETURNING id`,
+    [tenantId, definition]);
+  const [{ id: versionId }] = await db.query(
+    `INSERT INTO sop_versions (tenant_id, sop_id, version, definition) VALUES ($1, $2, 1, $3) RETURNING id`, [tenantId, sopId, definition]);
+  const contactIds = (await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY external_id`, [tenantId])).map((r) => r.id);
+
+  // Task g belongs to employee g % EMPLOYEES; its due day runs from 180 days ago to 30 days ahead. Past tasks
+  // are mostly done (some skipped, 4% still pending: overdue); today's and later ones are pending.
+  const CHUNK = 250_000;
+  for (let from = 1; from <= TASKS; from += CHUNK) {
+    const to = Math.min(TASKS, from + CHUNK - 1);
+    const [ms] = await timed(() => db.query(
+      `WITH g AS (
+         SELECT g, date_trunc('day', now()) - interval '180 days' + ((g / $5::int) % 211) * interval '1 day' + (g % 8) * interval '1 hour' + interval '9 hours' AS due_at
+           FROM generate_series($6::int, $7::int) g)
+       INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, executor_id, channel, content, due_at, due_until,
+                          status, outcome, finished_at)
+       SELECT $1, $2, $3, 0, g, ($4::uuid[])[1 + g % array_length($4::uuid[], 1)], ($8::uuid[])[1 + g % $5::int], 'wecom_chat',
+              '您好，新品 Product B 到了，点击查看。', due_at, due_at + interval '3 hours',
+              CASE WHEN due_at + interval '3 hours' >= now() OR g % 25 = 0 THEN 'pending' WHEN g % 10 = 0 THEN 'skipped' ELSE 'done' END,
+              CASE WHEN due_at + interval '3 hours' < now() AND g % 25 <> 0 AND g % 10 <> 0 THEN 'sent' END,
+              CASE WHEN due_at + interval '3 hours' < now() AND g % 25 <> 0 THEN due_at + interval '1 hour' END
+         FROM g`,
+      [tenantId, sopId, versionId, contactIds, EMPLOYEES, from, to, employees]));
+    log(`tasks ${to.toLocaleString('en')} / ${TASKS.toLocaleString('en')} (${round(ms / 1000)} s for this chunk)`);
+  }
+  await db.query('VACUUM ANALYZE tasks');
+  return { tenantId, employees };
+}
+
+function startApi(env) {
+  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps/api/dist/main.js')], {
+    env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', process.env.BENCH_API_STDOUT ? 'inherit' : 'ignore', 'inherit'],
+  });
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+/** CONCURRENCY employees, each reading its lists in turn as fast as answers come, for LOAD_SECONDS. */
+async function loadInbox(base, tokens, log) {
+  const latencies = Object.fromEntries(LISTS.map((l) => [l, []]));
+  let errors = 0;
+  const until = Date.now() + LOAD_SECONDS * 1000;
+  const user = async (u) => {
+    if (THINK_MS) await new Promise((r) => setTimeout(r, Math.random() * THINK_MS));
+    const headers = { authorization: `Bearer ${tokens[u]}` };
+    for (let i = u; Date.now() < until; i++) {
+      const list = LISTS[i % LISTS.length];
+      const t = performance.now();
+      const res = await fetch(`${base}/api/inbox/tasks?list=${list}&limit=20`, { headers });
+      const body = await res.json();
+      if (!res.ok || !Array.isArray(body.items)) errors++;
+      else latencies[list].push(performance.now() - t);
+      if (THINK_MS) await new Promise((r) => setTimeout(r, THINK_MS * (0.5 + Math.random())));
+    }
+  };
+  // Warm up the API's connection pool and Postgres caches a little, as a running system would be.
+  await Promise.all(tokens.slice(0, 20).map((token) => fetch(`${base}/api/inbox/tasks?list=today`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text())));
+  await Promise.all(tokens.map((_, u) => user(u)));
+  const perList = Object.fromEntries(LISTS.map((l) => [l, round(p95(latencies[l]))]));
+  const requests = LISTS.reduce((n, l) => n + latencies[l].length, 0);
+  log(`inbox: ${requests} list requests in ${LOAD_SECONDS} s from ${tokens.length} employees thinking ${THINK_MS} ms (${errors} errors); p95 per list ${JSON.stringify(perList)}`);
+  return { perList, requests, errors, perSecond: round(requests / LOAD_SECONDS) };
+}
+
+export async function run({ databaseUrl, log }) {
+  const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 4 } })).initialize();
+  const secret = randomBytes(32).toString('hex');
+  const port = await freePort();
+  let api;
+  try {
+    log(`Seeding ${TASKS.toLocaleString('en')} tasks for ${EMPLOYEES} employees…`);
+    const { tenantId, employees } = await seed(db, log);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM tasks`);
+    api = startApi({ DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: secret, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(`${base}/health`);
+    const tokens = employees.slice(0, CONCURRENCY).map((id) => jwt.sign({ sub: id, tid: tenantId, role: 'employee' }, secret, { expiresIn: '1h' }));
+    const inbox = await loadInbox(base, tokens, log);
+
+    const figures = {
+      bench: 'inbox', tasks: n, inbox_p95_ms: Math.max(...Object.values(inbox.perList)), concurrency: CONCURRENCY,
+      inbox_p95_by_list_ms: inbox.perList, inbox_think_ms: THINK_MS, inbox_requests_per_s: inbox.perSecond, inbox_errors: inbox.errors,
+    };
+    const missed = [];
+    if (!(figures.inbox_p95_ms <= TARGETS.inbox_p95_ms)) missed.push(`inbox_p95_ms ${figures.inbox_p95_ms} > ${TARGETS.inbox_p95_ms}`);
+    if (inbox.errors) missed.push(`${inbox.errors} inbox requests failed`);
+    return { figures, missed };
+  } finally {
+    api?.kill('SIGTERM');
+    await db.destroy();
+  }
+}
