@@ -24,6 +24,7 @@ export class ResponseRulesController {
 
   @Get(':id')
   @Roles(...READERS)
+  @ApiOperation({ summary: 'One response rule' })
   get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<ResponseRuleDto> {
     return this.rules.get(p.tenantId, id);
   }
