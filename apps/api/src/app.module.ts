@@ -14,6 +14,7 @@ import { GroupsModule } from './modules/groups/groups.module';
 import { InboxModule } from './modules/inbox/inbox.module';
 import { LinksModule } from './modules/links/links.module';
 import { ImportsModule } from './modules/imports/imports.module';
+import { HandoversModule } from './modules/handovers/handovers.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
@@ -70,6 +71,7 @@ export class AppModule {
         ComputedTagsModule,
         ResponsesModule,
         EventsModule,
+        HandoversModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

@@ -12,3 +12,4 @@ export * from './sop-people';
 export * from './contact-activity';
 export * from './responses';
 export * from './purchases';
+export * from './handover';

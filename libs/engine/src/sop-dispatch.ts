@@ -10,7 +10,9 @@ import {
 import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
 import { PageLimits } from './sop-limits';
-import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, loadPeople, type People, resolveExecutor, unitHash } from './sop-people';
+import {
+  CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, resolveExecutor, unitHash,
+} from './sop-people';
 import { changeTags } from './tag-changes';
 
 export interface Transactional extends Queryable {
@@ -201,7 +203,7 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
       [sopId, now, limit],
     );
     if (!due.length) return { tasks: 0, rescheduled: 0, completed: 0, deferred: 0, more: false };
-    const plan = new PagePlanner(sop, await pageContext(m, sop), now);
+    const plan = new PagePlanner(sop, await pageContext(m, sop, due[0].next_due_at), now); // rows come earliest first
     due.forEach((row) => plan.add(row));
     await plan.admit(m);
     await plan.write(m);
@@ -227,10 +229,11 @@ interface PageContext extends People {
   calendar: BusinessCalendar;
 }
 
-async function pageContext(db: Queryable, sop: ActiveSop): Promise<PageContext> {
+/** `earliestDue`: leaves that ended before it cannot cover any of the page's tasks. */
+async function pageContext(db: Queryable, sop: ActiveSop, earliestDue: Date): Promise<PageContext> {
   const [versions, people, calendar] = await Promise.all([
     db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]) as Promise<{ id: string; definition: SopDefinition }[]>,
-    loadPeople(db, sop.tenantId),
+    loadPeople(db, sop.tenantId, earliestDue),
     loadCalendar(db, sop.tenantId),
   ]);
   return { ...people, versions: new Map(versions.map((v) => [v.id, v.definition])), calendar };
@@ -264,7 +267,14 @@ class PagePlanner {
       this.counts.rescheduled++;
       return this.move(row.id, row.next_step, window.dueAt, 'active');
     }
-    this.drafts.push({ row, def, step, window, executorId: resolveExecutor(step.executor, row.owner_id, row.id, this.ctx) });
+    // Due at its window, or later when a limit or a leave moved it: who is away then decides.
+    const dueAt = row.next_due_at > window.dueAt ? row.next_due_at : window.dueAt;
+    const cover = coverLeave(resolveExecutor(step.executor, row.owner_id, row.id, this.ctx), dueAt, row.contact_id, this.ctx);
+    if ('deferUntil' in cover) {
+      this.counts.deferred++;
+      return this.move(row.id, row.next_step, cover.deferUntil, 'active'); // due in the step's window from the return on
+    }
+    this.drafts.push({ row, def, step, window, executorId: cover.executorId });
   }
 
   /** Holds the drafts to the contact caps and executor capacity: admitted ones become tasks, the rest wait a day. */
