@@ -57,22 +57,22 @@ async function seed(db, log) {
     `INSERT INTO sop_versions (tenant_id, sop_id, version, definition) VALUES ($1, $2, 1, $3) RETURNING id`, [tenantId, sopId, definition]);
   const contactIds = (await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY external_id`, [tenantId])).map((r) => r.id);
 
-  // Task g belongs to employee g % EMPLOYEES; its due day runs from 180 days ago to 30 days ahead. Past tasks
+  // Task g is employee g % EMPLOYEES's k-th (k = g / EMPLOYEES); its due day runs from 180 days ago to 30 days ahead. Past tasks
   // are mostly done (some skipped, 4% still pending: overdue); today's and later ones are pending.
   const CHUNK = 250_000;
   for (let from = 1; from <= TASKS; from += CHUNK) {
     const to = Math.min(TASKS, from + CHUNK - 1);
     const [ms] = await timed(() => db.query(
       `WITH g AS (
-         SELECT g, date_trunc('day', now()) - interval '180 days' + ((g / $5::int) % 211) * interval '1 day' + (g % 8) * interval '1 hour' + interval '9 hours' AS due_at
-           FROM generate_series($6::int, $7::int) g)
+         SELECT g, k, date_trunc('day', now()) - interval '180 days' + (k % 211) * interval '1 day' + (k % 8) * interval '1 hour' + interval '9 hours' AS due_at
+           FROM generate_series($6::int, $7::int) g, LATERAL (SELECT g / $5::int AS k) k)
        INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, executor_id, channel, content, due_at, due_until,
                           status, outcome, finished_at)
        SELECT $1, $2, $3, 0, g, ($4::uuid[])[1 + g % array_length($4::uuid[], 1)], ($8::uuid[])[1 + g % $5::int], 'wecom_chat',
               '您好，新品 Product B 到了，点击查看。', due_at, due_at + interval '3 hours',
-              CASE WHEN due_at + interval '3 hours' >= now() OR g % 25 = 0 THEN 'pending' WHEN g % 10 = 0 THEN 'skipped' ELSE 'done' END,
-              CASE WHEN due_at + interval '3 hours' < now() AND g % 25 <> 0 AND g % 10 <> 0 THEN 'sent' END,
-              CASE WHEN due_at + interval '3 hours' < now() AND g % 25 <> 0 THEN due_at + interval '1 hour' END
+              CASE WHEN due_at + interval '3 hours' >= now() OR k % 25 = 0 THEN 'pending' WHEN k % 10 = 0 THEN 'skipped' ELSE 'done' END,
+              CASE WHEN due_at + interval '3 hours' < now() AND k % 25 <> 0 AND k % 10 <> 0 THEN 'sent' END,
+              CASE WHEN due_at + interval '3 hours' < now() AND k % 25 <> 0 THEN due_at + interval '1 hour' END
          FROM g`,
       [tenantId, sopId, versionId, contactIds, EMPLOYEES, from, to, employees]));
     log(`tasks ${to.toLocaleString('en')} / ${TASKS.toLocaleString('en')} (${round(ms / 1000)} s for this chunk)`);
@@ -128,6 +128,24 @@ async function loadInbox(base, tokens, log) {
   return { perList, requests, errors, perSecond: round(requests / LOAD_SECONDS) };
 }
 
+/** The plans of the list pages as the inbox cuts them for one employee (BENCH_EXPLAIN=1), for docs and index design. */
+async function explainLists(db, tenantId, executorId, log) {
+  const lists = {
+    today: [`t.status = 'pending' AND t.due_at < $4 AND t.due_until >= $3 AND (t.snoozed_until IS NULL OR t.snoozed_until <= $3)`, 't.due_until, t.id'],
+    overdue: [`t.status = 'pending' AND t.due_until < $3`, 't.due_at, t.id'],
+    upcoming: [`t.status = 'pending' AND t.due_until >= $3 AND (t.due_at >= $4 OR t.snoozed_until > $3)`, 't.due_at, t.id'],
+    done: [`t.status IN ('done', 'skipped')`, 't.finished_at DESC, t.id DESC'],
+  };
+  const now = new Date();
+  const end = new Date(now.getTime() + 12 * 3600_000);
+  for (const [list, [where, order]] of Object.entries(lists)) {
+    const params = [tenantId, executorId, now, end].filter((_, i) => i < 2 || where.includes(`$${i + 1}`));
+    const plan = await db.query(
+      `EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM tasks t WHERE t.tenant_id = $1 AND t.executor_id = $2 AND ${where} ORDER BY ${order} LIMIT 21`, params);
+    log(`${list}:\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+  }
+}
+
 export async function run({ databaseUrl, log }) {
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 4 } })).initialize();
   const secret = randomBytes(32).toString('hex');
@@ -141,6 +159,7 @@ export async function run({ databaseUrl, log }) {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/health`);
     const tokens = employees.slice(0, CONCURRENCY).map((id) => jwt.sign({ sub: id, tid: tenantId, role: 'employee' }, secret, { expiresIn: '1h' }));
+    if (process.env.BENCH_EXPLAIN) await explainLists(db, tenantId, employees[0], log);
     const inbox = await loadInbox(base, tokens, log);
 
     const figures = {

@@ -9,14 +9,17 @@ import { AuthModule } from './modules/auth/auth.module';
 import { CalendarModule } from './modules/calendar/calendar.module';
 import { ComputedTagsModule } from './modules/computed-tags/computed-tags.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
+import { EventsModule } from './modules/events/events.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { InboxModule } from './modules/inbox/inbox.module';
 import { LinksModule } from './modules/links/links.module';
 import { ImportsModule } from './modules/imports/imports.module';
+import { HandoversModule } from './modules/handovers/handovers.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
 import { NotificationsModule } from './modules/notifications/notifications.module';
+import { ResponsesModule } from './modules/responses/responses.module';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
 import { SettingsModule } from './modules/settings/settings.module';
@@ -68,6 +71,9 @@ export class AppModule {
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,
+        ResponsesModule,
+        EventsModule,
+        HandoversModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [

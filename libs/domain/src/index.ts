@@ -4,3 +4,4 @@ export * from './segments';
 export * from './calendar';
 export * from './sops';
 export * from './notifications';
+export * from './responses';

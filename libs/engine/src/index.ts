@@ -12,3 +12,6 @@ export * from './sop-people';
 export * from './contact-activity';
 export * from './reminders';
 export * from './reminder-deliveries';
+export * from './responses';
+export * from './purchases';
+export * from './handover';

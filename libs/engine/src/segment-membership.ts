@@ -125,10 +125,10 @@ const EVENT_CONTACTS = 5000;
  * the application but the counts. Exactly-once entry rests on the same partial unique index.
  */
 export async function evaluateMembershipsSet(
-  db: Queryable, tenantId: string, contactIds: string[], now = new Date(),
+  db: Queryable, tenantId: string, contactIds: string[], now = new Date(), onlySegments?: string[],
 ): Promise<MembershipChanges> {
   if (!contactIds.length) return { entered: 0, exited: 0 };
-  const { segments, tagNums } = await loadRules(db, tenantId);
+  const { segments, tagNums } = await loadRules(db, tenantId, onlySegments);
   if (!segments.length) return { entered: 0, exited: 0 };
   const params = new SqlParams(4);
   const columns = segments.map((s) => `(${compileRule(s.rule, { tagNums, now, params })})`);

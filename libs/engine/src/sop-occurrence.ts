@@ -7,7 +7,7 @@ import { compileTemplate, isOccurrence, type SopDefinition, type TemplateScope }
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
 import { type Candidate, PageLimits } from './sop-limits';
-import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, loadPeople, resolveExecutor } from './sop-people';
+import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, resolveExecutor } from './sop-people';
 import type { Queryable } from './queryable';
 
 export interface OccurrencePage {
@@ -116,19 +116,24 @@ export async function snapshotBroadcast(db: Queryable, sopId: string): Promise<n
  * week; beyond that it stays on its day). The occurrence stays its key, so a repeat still adds nothing.
  */
 async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, targets: Target[]): Promise<number> {
-  const people = await loadPeople(m, sop.tenant_id);
+  const people = await loadPeople(m, sop.tenant_id, occurrence);
   const forGroups = 'groups' in sop.definition.audience;
   const def = sop.definition;
   const zoneOf = (t: Target) => (forGroups ? def.timezone : String(t.contact?.timezone ?? def.timezone));
-  const drafts = def.steps.flatMap((step, index) => targets.map((t) => ({ step, index, t, executorId: resolveExecutor(step.executor, t.owner_id, t.id, people) })));
+  // An executor on leave at the occurrence: the leave's substitute, or the same executor at the return.
+  const drafts = def.steps.flatMap((step, index) => targets.map((t) => {
+    const executorId = resolveExecutor(step.executor, t.owner_id, t.id, people);
+    const cover = coverLeave(executorId, occurrence, t.id, people);
+    return 'deferUntil' in cover ? { step, index, t, executorId, dueAt: cover.deferUntil } : { step, index, t, executorId: cover.executorId, dueAt: occurrence };
+  }));
   const limits = await PageLimits.load(m, sop.tenant_id,
-    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: occurrence })),
+    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: d.dueAt })),
     { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: people.teamOf });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   const renderers = def.steps.map((step) => compileTemplate(step.content.template));
   const materials = def.steps.map((step) => JSON.stringify(step.content.materials));
-  for (const { step, index, t, executorId } of drafts) {
-    const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt: occurrence });
+  for (const { step, index, t, executorId, dueAt } of drafts) {
+    const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt });
     const owner = t.owner_id ? people.users.get(t.owner_id) ?? null : null;
     const scope: TemplateScope = {
       sop: { name: sop.name }, step: { name: step.name }, owner, executor: placed.executorId ? people.users.get(placed.executorId) ?? null : null,

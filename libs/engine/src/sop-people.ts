@@ -11,18 +11,63 @@ export interface People {
   teams: Map<string, string[]>;
   /** user id -> the other members of their team */
   teamOf: Map<string, string[]>;
+  /** user id -> their leaves not over yet, earliest first */
+  leaves: Map<string, Leave[]>;
 }
 
-export async function loadPeople(db: Queryable, tenantId: string): Promise<People> {
+/** A user away from `startsAt` until `endsAt` (exclusive): their tasks go to a substitute or wait for the return. */
+export interface Leave {
+  id: string;
+  userId: string;
+  startsAt: Date;
+  endsAt: Date;
+  policy: 'reassign' | 'defer';
+  toUserId: string | null;
+  toTeamId: string | null;
+}
+
+/** The tenant's active users, teams and the leaves that end after `leavesEndAfter`: two reads, once per page. */
+export async function loadPeople(db: Queryable, tenantId: string, leavesEndAfter = new Date()): Promise<People> {
+  // One after the other: callers pass a transaction's single connection.
   const users: { id: string; name: string; email: string; team_id: string | null }[] = await db.query(
     `SELECT id, name, email, team_id FROM users WHERE tenant_id = $1 AND disabled_at IS NULL ORDER BY id`, [tenantId]);
+  const leaves: Leave[] = await db.query(
+    `SELECT id, user_id AS "userId", starts_at AS "startsAt", ends_at AS "endsAt", policy, to_user_id AS "toUserId", to_team_id AS "toTeamId"
+       FROM leaves WHERE tenant_id = $1 AND ends_at > $2 ORDER BY starts_at`, [tenantId, leavesEndAfter]);
   const teams = new Map<string, string[]>();
   for (const u of users) if (u.team_id) teams.set(u.team_id, [...(teams.get(u.team_id) ?? []), u.id]);
+  const byUser = new Map<string, Leave[]>();
+  for (const l of leaves) byUser.set(l.userId, [...(byUser.get(l.userId) ?? []), l]);
   return {
     users: new Map(users.map((u) => [u.id, { name: u.name, email: u.email }])),
     teams,
     teamOf: new Map(users.filter((u) => u.team_id).map((u) => [u.id, teams.get(u.team_id!)!.filter((id) => id !== u.id)])),
+    leaves: byUser,
   };
+}
+
+/** The leave `userId` is on at `at`, if any. */
+export function leaveAt(people: Pick<People, 'leaves'>, userId: string, at: Date): Leave | undefined {
+  const t = at.getTime();
+  return people.leaves.get(userId)?.find((l) => l.startsAt.getTime() <= t && t < l.endsAt.getTime());
+}
+
+export type LeaveCover = { executorId: string | null } | { deferUntil: Date };
+
+/**
+ * Who takes a task due at `dueAt` whose executor is on leave then: the leave's substitute (a named user,
+ * or a team member not on leave chosen by a stable hash of `key`, the contact or group, so one contact's
+ * tasks go to one person), nobody (a manager assigns it) when no substitute is available, or, for
+ * `defer`, the same executor at the return.
+ */
+export function coverLeave(executorId: string | null, dueAt: Date, key: string, people: People): LeaveCover {
+  const leave = executorId ? leaveAt(people, executorId, dueAt) : undefined;
+  if (!leave) return { executorId };
+  if (leave.policy === 'defer') return { deferUntil: leave.endsAt };
+  const present = (id: string) => people.users.has(id) && id !== leave.userId && !leaveAt(people, id, dueAt);
+  if (leave.toUserId) return { executorId: present(leave.toUserId) ? leave.toUserId : null };
+  const team = (people.teams.get(leave.toTeamId ?? '') ?? []).filter(present);
+  return { executorId: team.length ? team[Math.floor(unitHash(`leave:${key}`) * team.length)] : null };
 }
 
 /** A stable number in [0, 1) for an id: deterministic choices (variants, team members) survive retries. */

@@ -17,6 +17,8 @@ const schema = z.object({
   TRUST_PROXY: z.string().min(1).default('loopback'),
   /** Hosts a robot or webhook target may reach over plain http (local test servers); https everywhere else. */
   NOTIFY_INSECURE_TARGET_HOSTS: z.string().default(''),
+  /** Server key the events API's per-key signing secrets derive from; unset: derived from JWT_SECRET. */
+  EVENT_SIGNING_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
 export interface AppConfig {
@@ -29,6 +31,7 @@ export interface AppConfig {
   metricsToken?: string;
   trustProxy: string;
   notifyInsecureTargetHosts: string[];
+  eventSigningSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +59,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     metricsToken: c.METRICS_TOKEN,
     trustProxy: c.TRUST_PROXY,
     notifyInsecureTargetHosts: c.NOTIFY_INSECURE_TARGET_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+    eventSigningSecret: c.EVENT_SIGNING_SECRET,
   };
 }
 

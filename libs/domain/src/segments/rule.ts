@@ -86,6 +86,15 @@ export function timeFields(rule: Rule): TimeField[] {
   return [...fields].sort();
 }
 
+/** Whether a rule looks at the contact's owner (or the owner's team): only such rules change with an owner. */
+export function readsOwner(rule: Rule): boolean {
+  let found = false;
+  walk(rule, (p) => {
+    if ('owner' in p) found = true;
+  });
+  return found;
+}
+
 /** Visits every leaf predicate, left to right. */
 export function walk(rule: Rule, visit: (p: Predicate) => void): void {
   if ('all' in rule) rule.all.forEach((r) => walk(r, visit));

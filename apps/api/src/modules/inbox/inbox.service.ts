@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, conflict, notFound } from '@sop/domain';
-import { type Queryable, recordContactActivity } from '@sop/engine';
+import { type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { LinksService } from '../links/links.service';
 import {
-  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
+  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxList, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
   OUTCOMES, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
 
@@ -26,8 +26,14 @@ const toDto = (r: TaskRow): TaskDto => ({
   finishedAt: r.finished_at, onTime: r.status === 'done' && r.finished_at ? r.finished_at <= r.due_until : null,
 });
 
-const SELECT_TASK = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name
-  FROM tasks t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id`;
+const TASK_NAMES = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name
+  FROM %TASKS% t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id`;
+const SELECT_TASK = TASK_NAMES.replace('%TASKS%', 'tasks');
+
+/** How each list is ordered: today by the closing window (what must be done first), done newest first. */
+const LIST_ORDER: Record<InboxList, { at: 'due_at' | 'due_until' | 'finished_at'; dir: 'ASC' | 'DESC' }> = {
+  today: { at: 'due_until', dir: 'ASC' }, overdue: { at: 'due_at', dir: 'ASC' }, upcoming: { at: 'due_at', dir: 'ASC' }, done: { at: 'finished_at', dir: 'DESC' },
+};
 
 /** Outcomes that mean the employee reached the customer, and those that mean the customer answered. */
 const CONTACTED: Outcome[] = ['sent', 'replied', 'interested', 'not_interested', 'bought'];
@@ -54,22 +60,27 @@ export class InboxService {
     const refs: { now?: string; end?: string } = {};
     const bounds: Bounds = { get now() { return (refs.now ??= p(now)); }, get end() { return (refs.end ??= p(todayEnd)); } };
     const where = [`t.tenant_id = $1`, LIST_WHERE[q.list](bounds)];
-    if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
+    // One person (an employee's own list) compares by equality, so the index's due-time order serves the
+    // ORDER BY and LIMIT directly; with ANY(...) Postgres reads all of the person's tasks and sorts them.
+    if (executors?.length === 1) where.push(`t.executor_id = ${p(executors[0])}`);
+    else if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
     if (q.sopId) where.push(`t.sop_id = ${p(q.sopId)}`);
     if (q.channel) where.push(`t.channel = ${p(q.channel)}`);
     if (q.contactId) where.push(`t.contact_id = ${p(q.contactId)}`);
     if (q.groupId) where.push(`t.group_id = ${p(q.groupId)}`);
-    const done = q.list === 'done';
-    const [sortAt, dir, cmp] = done ? ['t.finished_at', 'DESC', '<'] : ['t.due_at', 'ASC', '>'];
+    const { at, dir } = LIST_ORDER[q.list];
     if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor, TASK_ID);
-      where.push(`(${sortAt}, t.id) ${cmp} (${p(at)}::timestamptz, ${p(id)}::bigint)`);
+      const [after, id] = decodeCursor(q.cursor, TASK_ID);
+      where.push(`(t.${at}, t.id) ${dir === 'ASC' ? '>' : '<'} (${p(after)}::timestamptz, ${p(id)}::bigint)`);
     }
-    const rows: TaskRow[] = await this.db.query(
-      `${SELECT_TASK} WHERE ${where.join(' AND ')} ORDER BY ${sortAt} ${dir}, t.id ${dir} LIMIT ${q.limit + 1}`, params);
+    // The page is cut from tasks alone, then named: joining first would look up names for every task the
+    // list scans, not just the page's.
+    const order = `ORDER BY t.${at} ${dir}, t.id ${dir}`;
+    const page = `(SELECT * FROM tasks t WHERE ${where.join(' AND ')} ${order} LIMIT ${q.limit + 1})`;
+    const rows: TaskRow[] = await this.db.query(`${TASK_NAMES.replace('%TASKS%', page)} ${order}`, params);
     const items = rows.slice(0, q.limit).map(toDto);
     const last = rows.length > q.limit ? rows[q.limit - 1] : undefined;
-    return { items, nextCursor: last ? encodeCursor(done ? last.finished_at! : last.due_at, last.id) : null };
+    return { items, nextCursor: last ? encodeCursor(last[at]!, last.id) : null };
   }
 
   async counts(caller: Principal, executorId: string | undefined, tz: string): Promise<CountsDto> {
@@ -89,16 +100,27 @@ export class InboxService {
 
   async detail(caller: Principal, id: string): Promise<TaskDetailDto> {
     const task = await this.visibleTask(this.db, caller, id);
-    const [tags, history] = await Promise.all([
+    const [tags, history, lastResponses] = await Promise.all([
       task.contact_id ? this.db.query(
         `SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 ORDER BY t.name`, [task.contact_id]) : [],
       this.db.query(`SELECT action, actor_id AS "actorId", detail, created_at AS "at" FROM task_events WHERE task_id = $1 ORDER BY id`, [id]),
+      task.contact_id ? this.db.query(
+        `SELECT json_strip_nulls(json_build_object('kind', kind, 'source', source, 'outcome', outcome, 'name', name, 'material', material,
+                'at', occurred_at)) AS r
+           FROM responses WHERE tenant_id = $1 AND contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 5`,
+        [task.tenant_id, task.contact_id]) : [],
     ]);
     const materials = task.materials.map((m, i) => ({ ...(m as object), trackedPath: this.links.path(task.tenant_id, task.id, i) }));
-    return { ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history };
+    return {
+      ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history,
+      lastResponses: lastResponses.map((x: { r: unknown }) => x.r),
+    };
   }
 
-  /** Done with an outcome: the contact's contacted and responded times follow, so silence and reply exits stay true. */
+  /**
+   * Done with an outcome: the contact's contacted and responded times follow, so silence and reply exits stay
+   * true, and the outcome is recorded as a response, which the tenant's response rules turn into tags.
+   */
   async complete(caller: Principal, id: string, dto: CompleteDto): Promise<TaskDto> {
     if (!OUTCOMES.includes(dto.outcome)) {
       throw new AppError('INVALID_OUTCOME', 422, `outcome: must be one of ${OUTCOMES.join(', ')}`, [{ path: 'outcome', problem: `must be one of ${OUTCOMES.join(', ')}` }]);
@@ -114,6 +136,10 @@ export class InboxService {
       if (task.contact_id) {
         await recordContactActivity(m, task.tenant_id, task.contact_id,
           { contacted: CONTACTED.includes(dto.outcome), responded: RESPONDED.includes(dto.outcome) }, { outcome: dto.outcome });
+        await recordResponse(m, task.tenant_id, {
+          contactId: task.contact_id, kind: 'outcome', source: 'outcome', outcome: dto.outcome, taskId: task.id, sopId: task.sop_id,
+          stepIndex: task.step_index, data: dto.note ? { note: dto.note } : {},
+        });
       }
       return this.reread(m, done.id);
     });

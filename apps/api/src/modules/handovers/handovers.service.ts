@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, notFound } from '@sop/domain';
+import { type MoveContext, moveContacts, moveGroups, moveTasks, type Queryable } from '@sop/engine';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { decodeCursor, encodeCursor } from '../../common/pagination';
+import type { Principal } from '../../common/principal';
+import {
+  type HandoverRow, insertHandover, lockSubject, MANAGED_USERS, recipients, recordCounts, toHandoverDto,
+} from './handover-rules';
+import { type CreateHandoverDto, type HandoverDto, type HandoverPageDto, type HandoverQuery, HANDOVER_SCOPES } from './handovers.dto';
+
+/**
+ * Moves a user's contacts, customer groups and open tasks to another user or over a team, in one
+ * transaction with one audit row. Each kind of row moves with one statement (see libs/engine handover.ts).
+ * A repeated id or Idempotency-Key answers the first result and moves nothing.
+ */
+@Injectable()
+export class HandoversService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(caller: Principal, dto: CreateHandoverDto, idempotencyKey?: string): Promise<{ created: boolean; handover: HandoverDto }> {
+    const scope = HANDOVER_SCOPES.filter((s) => (dto.scope ?? HANDOVER_SCOPES).includes(s));
+    const key = idempotencyKey?.trim() || null;
+    return this.db.transaction(async (m) => {
+      await lockSubject(m, caller, dto.fromUserId, 'fromUserId'); // first: a repeat answers only a caller who may make it
+      const earlier = await this.earlier(m, caller, dto.id, key);
+      if (earlier) return { created: false, handover: this.sameRequest(earlier, dto, scope) };
+      const toUserIds = await recipients(m, caller, dto.fromUserId, dto);
+      const id = dto.id ?? randomUUID();
+      const fresh = await insertHandover(m, caller, {
+        id, key, kind: 'handover', leaveId: null, fromUserId: dto.fromUserId, toUserId: dto.toUserId ?? null, toTeamId: dto.toTeamId ?? null,
+        scope, reason: dto.reason?.trim() ?? '',
+      });
+      if (!fresh) return this.raced(m, caller, dto, scope, id, key);
+      const c: MoveContext = { tenantId: caller.tenantId, fromUserId: dto.fromUserId, toUserIds, handoverId: id, actorId: caller.userId };
+      const moved = {
+        contacts: scope.includes('contacts') ? await moveContacts(m, c) : 0,
+        groups: scope.includes('groups') ? await moveGroups(m, c) : 0,
+        tasks: scope.includes('tasks') ? await moveTasks(m, c) : 0,
+      };
+      return { created: true, handover: toHandoverDto(await recordCounts(m, caller.tenantId, id, moved)) };
+    });
+  }
+
+  /** Newest first, keyset pages; managers see the handovers of the teams they manage. */
+  async list(caller: Principal, q: HandoverQuery): Promise<HandoverPageDto> {
+    const params: unknown[] = [caller.tenantId];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = ['h.tenant_id = $1'];
+    if (caller.role === 'manager') where.push(`h.from_user_id IN (${MANAGED_USERS(p(caller.userId))})`);
+    if (q.userId) where.push(`${p(q.userId)}::uuid IN (h.from_user_id, h.to_user_id)`);
+    if (q.cursor) {
+      const [at, id] = decodeCursor(q.cursor);
+      where.push(`(h.created_at, h.id) < (${p(at)}::timestamptz, ${p(id)}::uuid)`);
+    }
+    const rows: HandoverRow[] = await this.db.query(
+      `SELECT h.* FROM handovers h WHERE ${where.join(' AND ')} ORDER BY h.created_at DESC, h.id DESC LIMIT ${q.limit + 1}`, params);
+    const items = rows.slice(0, q.limit).map(toHandoverDto);
+    const last = rows.length > q.limit ? items[items.length - 1] : undefined;
+    return { items, nextCursor: last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  async get(caller: Principal, id: string): Promise<HandoverDto> {
+    const [row]: HandoverRow[] = await this.db.query(`SELECT * FROM handovers WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, id]);
+    if (!row) throw notFound('handover', id);
+    if (caller.role === 'manager') {
+      const [managed] = await this.db.query(`SELECT 1 FROM (${MANAGED_USERS('$1')}) x WHERE x.id = $2`, [caller.userId, row.from_user_id]);
+      if (!managed) throw new AppError('OUTSIDE_YOUR_TEAM', 403, 'This handover concerns someone outside the teams you manage.');
+    }
+    return toHandoverDto(row);
+  }
+
+  private async earlier(m: Queryable, caller: Principal, id: string | undefined, key: string | null): Promise<HandoverRow | undefined> {
+    if (!id && !key) return undefined;
+    const [row] = await m.query(
+      `SELECT * FROM handovers WHERE tenant_id = $1 AND kind = 'handover' AND (id = $2 OR idempotency_key = $3) ORDER BY id = $2 DESC LIMIT 1`,
+      [caller.tenantId, id ?? null, key]);
+    return row;
+  }
+
+  /** A repeat must ask for the same move: one id reused for another handover is a client bug worth saying. */
+  private sameRequest(row: HandoverRow, dto: CreateHandoverDto, scope: string[]): HandoverDto {
+    const same = row.from_user_id === dto.fromUserId && row.to_user_id === (dto.toUserId ?? null)
+      && row.to_team_id === (dto.toTeamId ?? null) && row.scope.join() === scope.join();
+    if (!same) {
+      throw new AppError('HANDOVER_ID_REUSED', 409, 'This handover id (or Idempotency-Key) was already used for a different handover.',
+        [{ path: row.idempotency_key && !dto.id ? 'Idempotency-Key' : 'id', problem: 'already used for a different handover' }]);
+    }
+    return toHandoverDto(row);
+  }
+
+  /** The insert found the id taken: a concurrent repeat committed first (answer it), or another tenant's id. */
+  private async raced(m: Queryable, caller: Principal, dto: CreateHandoverDto, scope: string[], id: string, key: string | null) {
+    const earlier = await this.earlier(m, caller, id, key);
+    if (!earlier) throw new AppError('HANDOVER_ID_TAKEN', 409, 'id: already taken; send a new one', [{ path: 'id', problem: 'already taken' }]);
+    return { created: false, handover: this.sameRequest(earlier, dto, scope) };
+  }
+}

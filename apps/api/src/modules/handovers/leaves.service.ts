@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { notFound, validationFailed } from '@sop/domain';
+import { deferTasks, moveTasks, type Queryable } from '@sop/engine';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { Principal } from '../../common/principal';
+import { type HandoverRow, insertHandover, lockSubject, problem, recipients, recordCounts, toHandoverDto } from './handover-rules';
+import type { CreateLeaveDto, LeaveDto } from './handovers.dto';
+
+interface LeaveRow {
+  id: string; user_id: string; starts_at: Date; ends_at: Date; policy: string; to_user_id: string | null; to_team_id: string | null;
+  reason: string; created_at: Date; handover: HandoverRow | null;
+}
+
+const toLeaveDto = (r: LeaveRow): LeaveDto => ({
+  id: r.id, userId: r.user_id, startsAt: r.starts_at, endsAt: r.ends_at, policy: r.policy, toUserId: r.to_user_id, toTeamId: r.to_team_id,
+  reason: r.reason, createdAt: r.created_at,
+  // row_to_json gives the audit row's time as text
+  handover: r.handover ? toHandoverDto({ ...r.handover, created_at: new Date(r.handover.created_at) }) : null,
+});
+
+const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE h.leave_id = l.id) AS handover FROM leaves l`;
+
+/**
+ * A user's leaves. Recording one applies its policy at once to the user's pending tasks due during it
+ * (reassigned or deferred to the return, audited as a handover of kind 'leave'); tasks the engine creates
+ * later for a user on leave follow the same policy (libs/engine sop-people.ts coverLeave).
+ */
+@Injectable()
+export class LeavesService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async list(caller: Principal, userId: string): Promise<LeaveDto[]> {
+    return this.db.transaction(async (m) => {
+      await this.subject(m, caller, userId);
+      const rows: LeaveRow[] = await m.query(`${SELECT_LEAVE} WHERE l.tenant_id = $1 AND l.user_id = $2 ORDER BY l.starts_at, l.id`,
+        [caller.tenantId, userId]);
+      return rows.map(toLeaveDto);
+    });
+  }
+
+  async create(caller: Principal, userId: string, dto: CreateLeaveDto): Promise<{ created: boolean; leave: LeaveDto }> {
+    const period = this.period(dto);
+    return this.db.transaction(async (m) => {
+      await this.subject(m, caller, userId); // locked: leaves of one person are recorded one at a time
+      if (dto.id) {
+        const earlier = await this.find(m, caller.tenantId, userId, dto.id);
+        if (earlier) return { created: false, leave: earlier };
+      }
+      if (dto.policy === 'defer' && (dto.toUserId || dto.toTeamId)) {
+        throw validationFailed([{ path: dto.toUserId ? 'toUserId' : 'toTeamId', problem: 'a deferring leave has no substitute; use policy reassign' }]);
+      }
+      const toUserIds = dto.policy === 'reassign' ? await recipients(m, caller, userId, dto) : [];
+      await this.assertNoOverlap(m, caller.tenantId, userId, period);
+      const id = dto.id ?? randomUUID();
+      const rows = await m.query(
+        `INSERT INTO leaves (id, tenant_id, user_id, starts_at, ends_at, policy, to_user_id, to_team_id, reason, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
+        [id, caller.tenantId, userId, period.from, period.until, dto.policy, dto.toUserId ?? null, dto.toTeamId ?? null, dto.reason?.trim() ?? '', caller.userId]);
+      if (!rows.length) throw problem('LEAVE_ID_TAKEN', 409, 'id', 'already used for another leave; send a new one');
+      await this.applyToDueTasks(m, caller, userId, id, dto, toUserIds, period);
+      return { created: true, leave: (await this.find(m, caller.tenantId, userId, id))! };
+    });
+  }
+
+  /** Ends the policy for work created from now on; tasks already moved stay where they went (their history says so). */
+  async remove(caller: Principal, userId: string, leaveId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await this.subject(m, caller, userId);
+      const [, n] = await m.query(`DELETE FROM leaves WHERE tenant_id = $1 AND user_id = $2 AND id = $3`, [caller.tenantId, userId, leaveId]);
+      if (!n) throw notFound('leave', leaveId);
+    });
+  }
+
+  /** The user (404 when not in the caller's tenant), locked; managers only for their teams' members (403). */
+  private async subject(m: Queryable, caller: Principal, userId: string): Promise<void> {
+    const [exists] = await m.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, userId]);
+    if (!exists) throw notFound('user', userId);
+    await lockSubject(m, caller, userId, 'userId');
+  }
+
+  private period(dto: CreateLeaveDto): { from: Date; until: Date } {
+    const from = new Date(dto.startsAt);
+    const until = new Date(dto.endsAt);
+    if (until <= from) throw problem('LEAVE_PERIOD_INVALID', 422, 'endsAt', 'must be after startsAt');
+    if (until <= new Date()) throw problem('LEAVE_PERIOD_INVALID', 422, 'endsAt', 'must be in the future: a leave that is over changes nothing');
+    return { from, until };
+  }
+
+  private async assertNoOverlap(m: Queryable, tenantId: string, userId: string, p: { from: Date; until: Date }): Promise<void> {
+    const [other] = await m.query(
+      `SELECT id FROM leaves WHERE tenant_id = $1 AND user_id = $2 AND starts_at < $4 AND ends_at > $3 LIMIT 1`, [tenantId, userId, p.from, p.until]);
+    if (other) throw problem('LEAVE_OVERLAPS', 409, 'startsAt', `overlaps leave ${other.id} of this user; change or delete that one first`);
+  }
+
+  /** The user's pending tasks due during the leave follow its policy now, audited as a handover of kind 'leave'. */
+  private async applyToDueTasks(
+    m: Queryable, caller: Principal, userId: string, leaveId: string, dto: CreateLeaveDto, toUserIds: string[], period: { from: Date; until: Date },
+  ): Promise<void> {
+    const handoverId = randomUUID();
+    await insertHandover(m, caller, {
+      id: handoverId, key: null, kind: 'leave', leaveId, fromUserId: userId, toUserId: dto.toUserId ?? null, toTeamId: dto.toTeamId ?? null,
+      scope: ['tasks'], reason: dto.reason?.trim() ?? '',
+    });
+    const c = { tenantId: caller.tenantId, fromUserId: userId, handoverId, actorId: caller.userId };
+    const moved = dto.policy === 'defer'
+      ? { tasksDeferred: await deferTasks(m, c, period) }
+      : { tasks: await moveTasks(m, { ...c, toUserIds }, period) };
+    await recordCounts(m, caller.tenantId, handoverId, moved);
+  }
+
+  private async find(m: Queryable, tenantId: string, userId: string, id: string): Promise<LeaveDto | undefined> {
+    const [row]: LeaveRow[] = await m.query(`${SELECT_LEAVE} WHERE l.tenant_id = $1 AND l.user_id = $2 AND l.id = $3`, [tenantId, userId, id]);
+    return row && toLeaveDto(row);
+  }
+}

@@ -1,0 +1,51 @@
+import { coverLeave, type Leave, type People } from './sop-people';
+
+const at = (iso: string) => new Date(iso);
+
+function people(leaves: Omit<Leave, 'id'>[], active = ['away', 'sub', 'm1', 'm2', 'm3']): People {
+  const byUser = new Map<string, Leave[]>();
+  leaves.forEach((l, i) => byUser.set(l.userId, [...(byUser.get(l.userId) ?? []), { ...l, id: `leave-${i}` }]));
+  return {
+    users: new Map(active.map((id) => [id, { name: id, email: `${id}@test.example` }])),
+    teams: new Map([['team', ['away', 'm1', 'm2', 'm3']]]),
+    teamOf: new Map(),
+    leaves: byUser,
+  };
+}
+
+const week = { startsAt: at('2026-12-01T00:00:00Z'), endsAt: at('2026-12-08T00:00:00Z') };
+const during = at('2026-12-03T10:00:00Z');
+
+describe('coverLeave', () => {
+  it('keeps the executor outside a leave (the return itself included) and for nobody', () => {
+    const p = people([{ userId: 'away', ...week, policy: 'defer', toUserId: null, toTeamId: null }]);
+    expect(coverLeave('away', at('2026-11-30T23:59:59Z'), 'c1', p)).toEqual({ executorId: 'away' });
+    expect(coverLeave('away', week.endsAt, 'c1', p)).toEqual({ executorId: 'away' });
+    expect(coverLeave(null, during, 'c1', p)).toEqual({ executorId: null });
+  });
+
+  it('defers to the return', () => {
+    const p = people([{ userId: 'away', ...week, policy: 'defer', toUserId: null, toTeamId: null }]);
+    expect(coverLeave('away', during, 'c1', p)).toEqual({ deferUntil: week.endsAt });
+  });
+
+  it('gives the task to the substitute, or to nobody when the substitute is disabled or away too', () => {
+    const toSub = { userId: 'away', ...week, policy: 'reassign' as const, toUserId: 'sub', toTeamId: null };
+    expect(coverLeave('away', during, 'c1', people([toSub]))).toEqual({ executorId: 'sub' });
+    expect(coverLeave('away', during, 'c1', people([toSub], ['away']))).toEqual({ executorId: null });
+    const subAway = { userId: 'sub', ...week, policy: 'defer' as const, toUserId: null, toTeamId: null };
+    expect(coverLeave('away', during, 'c1', people([toSub, subAway]))).toEqual({ executorId: null });
+  });
+
+  it('spreads over the team members present, the same member for the same contact', () => {
+    const toTeam = { userId: 'away', ...week, policy: 'reassign' as const, toUserId: null, toTeamId: 'team' };
+    const m2Away = { userId: 'm2', ...week, policy: 'defer' as const, toUserId: null, toTeamId: null };
+    const p = people([toTeam, m2Away]);
+    const picks = Array.from({ length: 300 }, (_, i) => coverLeave('away', during, `contact-${i}`, p));
+    const counts = new Map<string | null, number>();
+    for (const pick of picks) if ('executorId' in pick) counts.set(pick.executorId, (counts.get(pick.executorId) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(['m1', 'm3']);
+    for (const n of counts.values()) expect(n).toBeGreaterThan(100);
+    expect(coverLeave('away', during, 'contact-7', p)).toEqual(picks[7]);
+  });
+});
