@@ -39,7 +39,7 @@ describe('silence sweep: time-based rules follow the clock (real Postgres and Te
     try {
       const client = new Client({ connection });
       const result = await client.workflow.execute('silenceSweepWorkflow', { taskQueue: ctx.stack.taskQueue, workflowId: `sweep-${ctx.stack.taskQueue}`, args: [] });
-      expect(result).toEqual({ tenants: expect.any(Number), contacts: expect.any(Number) });
+      expect(result).toEqual({ tenants: expect.any(Number), contacts: expect.any(Number), agedSpend: expect.any(Number) });
       if (process.env.RECORD_HISTORIES) saveHistory('silenceSweepWorkflow', await client.workflow.getHandle(`sweep-${ctx.stack.taskQueue}`).fetchHistory());
 
       expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('created');

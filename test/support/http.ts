@@ -10,7 +10,7 @@ export interface Reply<T = any> {
 export class Http {
   constructor(
     readonly baseUrl: string,
-    private readonly headers: Record<string, string> = {},
+    readonly headers: Record<string, string> = {},
   ) {}
 
   as(token: string): Http {

@@ -1,5 +1,6 @@
 import { createApp, loadConfig } from '@sop/api';
 import { dataSourceOptions } from '@sop/db';
+import { createNotifier, type Notifier } from '@sop/notify';
 import { createEngineWorker } from '@sop/worker';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -18,10 +19,14 @@ export class Stack {
     readonly baseUrl: string,
     readonly db: DataSource,
     readonly taskQueue: string,
+    /** the worker's reminder notifier (email through `smtpUrl` when given) */
+    readonly notifier: Notifier,
     private readonly worker?: { worker: Worker; running: Promise<void>; connection: NativeConnection },
   ) {}
 
-  static async start({ worker = false, env = {} }: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+  static async start(
+    { worker = false, env = {}, smtpUrl }: { worker?: boolean; env?: Record<string, string>; smtpUrl?: string } = {},
+  ): Promise<Stack> {
     const taskQueue = `test-${randomUUID()}`;
     const config = loadConfig({
       DATABASE_URL: testEnv('DATABASE_URL'),
@@ -36,14 +41,15 @@ export class Stack {
     await app.listen(0, '127.0.0.1');
     const baseUrl = await app.getUrl();
     const db = await new DataSource(dataSourceOptions(config.databaseUrl, { extra: { max: 4 } })).initialize();
-    if (!worker) return new Stack(app, baseUrl.replace('[::1]', '127.0.0.1'), db, taskQueue);
+    const notifier = createNotifier(smtpUrl ? { smtp: { url: smtpUrl, from: 'SOP reminders <reminders@test.example>' } } : {});
+    if (!worker) return new Stack(app, baseUrl.replace('[::1]', '127.0.0.1'), db, taskQueue, notifier);
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const w = await createEngineWorker({
       connection, namespace: config.temporal.namespace, db, taskQueue, identity: `test-worker-${taskQueue}`,
-      workflowBundle: { codePath: WORKFLOW_BUNDLE },
+      workflowBundle: { codePath: WORKFLOW_BUNDLE }, reminders: { notifier, appUrl: baseUrl },
     });
     const running = w.run();
-    return new Stack(app, baseUrl, db, taskQueue, { worker: w, running, connection });
+    return new Stack(app, baseUrl, db, taskQueue, notifier, { worker: w, running, connection });
   }
 
   async stop(): Promise<void> {
@@ -53,6 +59,7 @@ export class Stack {
       await this.worker.connection.close();
     }
     await this.app.close();
+    await this.notifier.close();
     await this.db.destroy();
   }
 }

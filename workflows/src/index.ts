@@ -1,8 +1,10 @@
 // Every workflow the worker registers. Deterministic code only: see eslint.config.mjs.
+export * from './reminder-sweep.workflow';
 export * from './round-trip.workflow';
 export * from './silence-sweep.workflow';
 export * from './sop-dispatcher.workflow';
 export * from './sop-occurrence.workflow';
+export type * from './reminder-sweep.activities';
 export type * from './round-trip.activities';
 export type * from './silence-sweep.activities';
 export type * from './sop-dispatcher.activities';

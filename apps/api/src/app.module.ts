@@ -9,6 +9,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { CalendarModule } from './modules/calendar/calendar.module';
 import { ComputedTagsModule } from './modules/computed-tags/computed-tags.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
+import { EventsModule } from './modules/events/events.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { InboxModule } from './modules/inbox/inbox.module';
 import { LinksModule } from './modules/links/links.module';
@@ -17,6 +18,8 @@ import { HandoversModule } from './modules/handovers/handovers.module';
 import { HealthController } from './modules/health/health.controller';
 import { createMetrics, METRICS } from './modules/metrics/metrics';
 import { MetricsController } from './modules/metrics/metrics.controller';
+import { NotificationsModule } from './modules/notifications/notifications.module';
+import { ResponsesModule } from './modules/responses/responses.module';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
 import { SettingsModule } from './modules/settings/settings.module';
@@ -64,9 +67,12 @@ export class AppModule {
         SettingsModule,
         InboxModule,
         LinksModule,
+        NotificationsModule,
         ImportsModule,
         SourceCodesModule,
         ComputedTagsModule,
+        ResponsesModule,
+        EventsModule,
         HandoversModule,
       ],
       controllers: [HealthController, MetricsController],

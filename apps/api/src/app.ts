@@ -3,7 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, static as serveStatic, type NextFunction, type Request, type Response } from 'express';
+import { json, raw, static as serveStatic, type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { resolve } from 'node:path';
 import { AppModule } from './app.module';
@@ -21,6 +21,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.enableShutdownHooks();
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // The events API signs the exact bytes sent: its body stays raw and is parsed after the signature checks out.
+  app.use('/api/events', raw({ type: () => true, limit: '1mb' }));
   app.use(json({ limit: '1mb' }), answerBodyErrors);
   app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics', { path: 'r/:token', method: RequestMethod.GET }] });
   app.useGlobalPipes(validationPipe());

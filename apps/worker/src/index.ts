@@ -1,3 +1,4 @@
 export * from './worker';
 export * from './activities';
 export * from './wake-relay';
+export * from './reminder-delivery';

@@ -1,7 +1,7 @@
 import { TASK_QUEUE } from '@sop/temporal';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { createActivities } from './activities';
+import { createActivities, type ReminderDeps } from './activities';
 
 export interface EngineWorkerOptions {
   connection: NativeConnection;
@@ -11,6 +11,8 @@ export interface EngineWorkerOptions {
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** the notifier (one per process: it holds the SMTP pool) and the app address for reminder deliveries */
+  reminders?: ReminderDeps;
 }
 
 export const WORKFLOWS_PATH = require.resolve('@sop/workflows');
@@ -22,7 +24,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     identity,
-    activities: createActivities(options.db, identity),
+    activities: createActivities(options.db, identity, options.reminders),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -3,3 +3,5 @@ export * from './roles';
 export * from './segments';
 export * from './calendar';
 export * from './sops';
+export * from './notifications';
+export * from './responses';

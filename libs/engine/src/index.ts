@@ -10,4 +10,8 @@ export * from './sop-limits';
 export * from './tag-changes';
 export * from './sop-people';
 export * from './contact-activity';
+export * from './reminders';
+export * from './reminder-deliveries';
+export * from './responses';
+export * from './purchases';
 export * from './handover';

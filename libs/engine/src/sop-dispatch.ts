@@ -409,31 +409,40 @@ class PagePlanner {
 
 /**
  * Active journeys whose segment gained or lost members, that were handed contacts, or whose enrolled
- * contacts changed (a reply, a purchase, a tag: exit conditions), since outbox event `after`: the
- * dispatchers to wake. Returns the newest event id seen, the cursor for the next call.
+ * contacts changed (a reply, a purchase, a tag: exit conditions), since outbox event `after`, and among the
+ * `recheck` ids: the dispatchers to wake. Returns the newest event id seen (the cursor for the next call) and
+ * `pending`: ids up to the cursor not visible yet. An outbox id is taken when the row is inserted, not when its
+ * transaction commits, so a slower transaction may commit an id below the cursor; the caller passes those ids
+ * back as `recheck` for a while (ids of rolled-back transactions never appear).
  */
-export async function journeysToWake(db: Queryable, after: string): Promise<{ sopIds: string[]; cursor: string }> {
+export async function journeysToWake(db: Queryable, after: string, recheck: string[] = []): Promise<{ sopIds: string[]; cursor: string; pending: string[] }> {
   const [row] = await db.query(
-    `WITH recent AS (
-       SELECT id, tenant_id, (payload->>'segmentId')::uuid AS segment_id FROM domain_events
-        WHERE id > $1 AND type IN ('segment.entered', 'segment.exited')
+    `WITH ev AS MATERIALIZED (
+       SELECT id, tenant_id, type, payload FROM domain_events WHERE id > $1 OR id = ANY($2::bigint[])
+     ), recent AS (
+       SELECT id, tenant_id, (payload->>'segmentId')::uuid AS segment_id FROM ev WHERE type IN ('segment.entered', 'segment.exited')
+     ), top AS (
+       SELECT coalesce(max(id), $1::bigint) AS id FROM ev WHERE id > $1
      )
-     SELECT (SELECT coalesce(max(id), $1) FROM domain_events WHERE id > $1) AS cursor,
+     SELECT (SELECT id FROM top) AS cursor,
             ARRAY(SELECT s.id FROM recent r JOIN sops s ON s.tenant_id = r.tenant_id AND s.segment_ids @> ARRAY[r.segment_id]
                    WHERE s.status = 'active' AND s.kind = 'journey'
                   UNION
-                  SELECT (payload->>'sopId')::uuid FROM domain_events WHERE id > $1 AND type = 'sop.handover'
+                  SELECT (payload->>'sopId')::uuid FROM ev WHERE type = 'sop.handover'
                   UNION
-                  SELECT s.id FROM domain_events d JOIN sops s ON s.tenant_id = d.tenant_id AND s.status = 'active' AND s.kind = 'journey'
+                  SELECT s.id FROM ev d JOIN sops s ON s.tenant_id = d.tenant_id AND s.status = 'active' AND s.kind = 'journey'
                     JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version AND v.definition->'entry'->>'event' = d.type
-                   WHERE d.id > $1
                   UNION
-                  SELECT e.sop_id FROM domain_events d CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') AS c(id)
+                  SELECT e.sop_id FROM ev d CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') AS c(id)
                     JOIN enrollments e ON e.contact_id = c.id::uuid AND e.status = 'active'
-                   WHERE d.id > $1 AND d.type IN ('contact.updated', 'contact.tags_changed')) AS sop_ids`,
-    [after],
+                   WHERE d.type IN ('contact.updated', 'contact.tags_changed')) AS sop_ids,
+            ARRAY(SELECT g::text FROM generate_series($1::bigint + 1, (SELECT id FROM top)) g WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.id = g)
+                  UNION ALL
+                  SELECT r::text FROM unnest($2::bigint[]) r WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.id = r)
+                  LIMIT 10000) AS pending`,
+    [after, recheck],
   );
-  return { sopIds: row.sop_ids, cursor: String(row.cursor) };
+  return { sopIds: row.sop_ids, cursor: String(row.cursor), pending: row.pending };
 }
 
 /** Where the outbox ends now: a relay starting fresh looks only at what comes next. */

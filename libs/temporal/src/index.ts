@@ -44,3 +44,24 @@ export async function ensureSilenceSweepSchedule(client: Client, taskQueue: stri
     throw err;
   }
 }
+
+export const REMINDER_SWEEP_SCHEDULE = 'reminder-sweep';
+
+/**
+ * Makes sure the Schedule that plans and delivers reminders exists (every minute, on the minute; a sweep
+ * still running makes the next one skip, and the next plans from the last one's time). Safe at every start.
+ */
+export async function ensureReminderSweepSchedule(client: Client, taskQueue: string, every: Duration = '1m'): Promise<'created' | 'exists'> {
+  try {
+    await client.schedule.create({
+      scheduleId: REMINDER_SWEEP_SCHEDULE,
+      spec: { intervals: [{ every }] },
+      action: { type: 'startWorkflow', workflowType: 'reminderSweepWorkflow', taskQueue, args: [] },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+    return 'created';
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) return 'exists';
+    throw err;
+  }
+}

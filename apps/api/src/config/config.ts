@@ -15,6 +15,10 @@ const schema = z.object({
   METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
   /** Which proxies may set X-Forwarded-For (Express trust proxy): client addresses feed the login rate limit. */
   TRUST_PROXY: z.string().min(1).default('loopback'),
+  /** Hosts a robot or webhook target may reach over plain http (local test servers); https everywhere else. */
+  NOTIFY_INSECURE_TARGET_HOSTS: z.string().default(''),
+  /** Server key the events API's per-key signing secrets derive from; unset: derived from JWT_SECRET. */
+  EVENT_SIGNING_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
 export interface AppConfig {
@@ -26,6 +30,8 @@ export interface AppConfig {
   logLevel: string;
   metricsToken?: string;
   trustProxy: string;
+  notifyInsecureTargetHosts: string[];
+  eventSigningSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +58,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     logLevel: c.LOG_LEVEL,
     metricsToken: c.METRICS_TOKEN,
     trustProxy: c.TRUST_PROXY,
+    notifyInsecureTargetHosts: c.NOTIFY_INSECURE_TARGET_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+    eventSigningSecret: c.EVENT_SIGNING_SECRET,
   };
 }
 

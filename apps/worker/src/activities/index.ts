@@ -1,10 +1,20 @@
+import { createNotifier } from '@sop/notify';
 import type { DataSource } from 'typeorm';
+import { type ReminderDeps, reminderSweepActivities } from './reminder-sweep.activities';
 import { roundTripActivities } from './round-trip.activities';
 import { silenceSweepActivities } from './silence-sweep.activities';
 import { sopDispatcherActivities } from './sop-dispatcher.activities';
 import { sopOccurrenceActivities } from './sop-occurrence.activities';
 
-/** Builds every activity from its dependencies; the worker and the tests call this one factory. */
-export function createActivities(db: DataSource, workerIdentity: string) {
-  return { ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db) };
+export type { ReminderDeps } from './reminder-sweep.activities';
+
+/**
+ * Builds every activity from its dependencies; the worker and the tests call this one factory. Without a
+ * notifier, reminders go to robots and webhooks only (email needs SMTP settings).
+ */
+export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }) {
+  return {
+    ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db),
+    ...reminderSweepActivities(db, reminders),
+  };
 }

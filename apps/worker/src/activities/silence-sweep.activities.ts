@@ -1,9 +1,15 @@
-import { sweepSilence } from '@sop/engine';
+import { ageSpend30d, sweepSilence } from '@sop/engine';
 import type { SilenceSweepActivities } from '@sop/workflows';
 import type { DataSource } from 'typeorm';
 
 export function silenceSweepActivities(db: DataSource): SilenceSweepActivities {
   return {
-    sweepSilence: () => sweepSilence(db),
+    // One periodic sweep for everything the clock alone changes: 30-day spend first, so computed tags and
+    // segments then see it.
+    sweepSilence: async () => {
+      const now = new Date();
+      const agedSpend = await ageSpend30d(db, now);
+      return { ...(await sweepSilence(db, now)), agedSpend };
+    },
   };
 }

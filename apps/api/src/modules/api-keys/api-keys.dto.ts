@@ -23,6 +23,9 @@ export class ApiKeyDto {
 export class CreatedApiKeyDto extends ApiKeyDto {
   @ApiProperty({ description: 'The full key. Shown this once: store it now; send it as the X-Api-Key header.' })
   key: string;
+
+  @ApiProperty({ description: 'Signs requests to POST /api/events (X-Sop-Signature, see docs/responses.md). Shown this once: store it with the key.' })
+  signingSecret: string;
 }
 
 export class ApiKeyPageDto {

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKey } from '@sop/db';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
+import { EventSigning } from './event-signing';
 
-@Module({ imports: [TypeOrmModule.forFeature([ApiKey])], controllers: [ApiKeysController], providers: [ApiKeysService] })
+@Module({ imports: [TypeOrmModule.forFeature([ApiKey])], controllers: [ApiKeysController], providers: [ApiKeysService, EventSigning], exports: [EventSigning] })
 export class ApiKeysModule {}

@@ -7,6 +7,7 @@ import type { Principal } from '../../common/principal';
 import { findInTenant } from '../../common/tenant-scope';
 import { generateApiKey } from './api-key-secret';
 import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto';
+import { EventSigning } from './event-signing';
 
 const toDto = (k: ApiKey): ApiKeyDto => ({
   id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt,
@@ -14,14 +15,17 @@ const toDto = (k: ApiKey): ApiKeyDto => ({
 
 @Injectable()
 export class ApiKeysService {
-  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly signing: EventSigning,
+  ) {}
 
   async create(caller: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     const { key, prefix, secretHash } = generateApiKey();
     const row = await this.keys.save(this.keys.create({
       tenantId: caller.tenantId, name: dto.name.trim(), role: dto.role, prefix, secretHash, createdBy: caller.userId,
     }));
-    return { ...toDto(row), key };
+    return { ...toDto(row), key, signingSecret: this.signing.secretFor(row.id) };
   }
 
   async list(tenantId: string, page: PageQuery): Promise<Page<ApiKeyDto>> {

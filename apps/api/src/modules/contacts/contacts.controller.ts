@@ -89,7 +89,7 @@ export class ContactsController {
 
   @Get(':id/timeline')
   @Roles(...DESIGNERS)
-  @ApiOperation({ summary: 'What happened to this customer, newest first (tag changes; responses and tasks as they arrive)' })
+  @ApiOperation({ summary: 'What happened to this customer, newest first: tag changes and responses' })
   timeline(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<TimelineEntryDto[]> {
     return this.contacts.timeline(p.tenantId, id);
   }

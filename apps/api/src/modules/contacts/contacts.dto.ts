@@ -117,7 +117,8 @@ export class ContactPageDto {
 }
 
 export class TimelineEntryDto {
-  @ApiProperty({ enum: ['tag.added', 'tag.removed'] }) type: string;
+  @ApiProperty({ description: 'tag.added, tag.removed, or response.<kind> (response.replied, response.opened, response.outcome, …)' })
+  type: string;
   @ApiProperty() at: Date;
   @ApiProperty({ type: Object }) detail: Record<string, unknown>;
 }

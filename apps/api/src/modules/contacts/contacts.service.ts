@@ -127,14 +127,23 @@ export class ContactsService {
     if (!count) throw notFound('contact', id);
   }
 
+  /** Tag changes and responses, newest first. */
   async timeline(tenantId: string, id: string, limit = 100): Promise<TimelineEntryDto[]> {
     await this.get(tenantId, id);
     const rows: { type: string; at: Date; detail: Record<string, unknown> }[] = await this.db.query(
-      `SELECT 'tag.' || e.action AS type, e.at, json_build_object('tagId', e.tag_id, 'tag', t.name, 'by', e.actor_type,
+      `(SELECT 'tag.' || e.action AS type, e.at, e.id AS seq, json_build_object('tagId', e.tag_id, 'tag', t.name, 'by', e.actor_type,
               'actorId', e.actor_id, 'reason', e.reason) AS detail
-         FROM tag_events e JOIN tags t ON t.id = e.tag_id
-        WHERE e.tenant_id = $1 AND e.contact_id = $2
-        ORDER BY e.at DESC, e.id DESC LIMIT $3`,
+          FROM tag_events e JOIN tags t ON t.id = e.tag_id
+         WHERE e.tenant_id = $1 AND e.contact_id = $2
+         ORDER BY e.at DESC, e.id DESC LIMIT $3)
+       UNION ALL
+       (SELECT 'response.' || r.kind, r.occurred_at, r.id, json_strip_nulls(json_build_object('responseId', r.id::text, 'source', r.source,
+              'outcome', r.outcome, 'name', r.name, 'amount', r.amount::float8, 'taskId', r.task_id::text, 'sopId', r.sop_id,
+              'stepIndex', r.step_index, 'material', r.material, 'eventId', r.event_id, 'data', r.data))
+          FROM responses r
+         WHERE r.tenant_id = $1 AND r.contact_id = $2
+         ORDER BY r.occurred_at DESC, r.id DESC LIMIT $3)
+       ORDER BY at DESC, seq DESC LIMIT $3`,
       [tenantId, id, limit],
     );
     return rows.map((r) => ({ type: r.type, at: r.at, detail: r.detail }));

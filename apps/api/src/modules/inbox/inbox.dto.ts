@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TASK_OUTCOMES } from '@sop/domain';
 
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Transform } from 'class-transformer';
@@ -10,7 +11,7 @@ const Lower = () => Transform(({ value }) => (typeof value === 'string' ? value.
 
 export const LISTS = ['today', 'overdue', 'upcoming', 'done'] as const;
 export type InboxList = (typeof LISTS)[number];
-export const OUTCOMES = ['sent', 'replied', 'interested', 'not_interested', 'bought', 'wrong_contact', 'other'] as const;
+export const OUTCOMES = TASK_OUTCOMES;
 export type Outcome = (typeof OUTCOMES)[number];
 const TASK_ID = /^[1-9]\d{0,17}$/;
 
@@ -77,6 +78,8 @@ export class TaskDetailDto extends TaskDto {
   @ApiProperty({ type: Object, isArray: true, description: 'Materials, each with trackedPath: the link to send (unique to this task)' })
   declare materials: unknown[];
   @ApiProperty({ type: Object, isArray: true, description: 'What happened to this task, oldest first' }) history: unknown[];
+  @ApiProperty({ type: Object, isArray: true, description: "The contact's last 5 responses, newest first: { kind, source, outcome?, name?, material?, at }" })
+  lastResponses: unknown[];
 }
 
 export class CompleteDto {

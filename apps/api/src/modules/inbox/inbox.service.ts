@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, conflict, notFound } from '@sop/domain';
-import { type Queryable, recordContactActivity } from '@sop/engine';
+import { type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
@@ -101,16 +101,27 @@ export class InboxService {
 
   async detail(caller: Principal, id: string): Promise<TaskDetailDto> {
     const task = await this.visibleTask(this.db, caller, id);
-    const [tags, history] = await Promise.all([
+    const [tags, history, lastResponses] = await Promise.all([
       task.contact_id ? this.db.query(
         `SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 ORDER BY t.name`, [task.contact_id]) : [],
       this.db.query(`SELECT action, actor_id AS "actorId", detail, created_at AS "at" FROM task_events WHERE task_id = $1 ORDER BY id`, [id]),
+      task.contact_id ? this.db.query(
+        `SELECT json_strip_nulls(json_build_object('kind', kind, 'source', source, 'outcome', outcome, 'name', name, 'material', material,
+                'at', occurred_at)) AS r
+           FROM responses WHERE tenant_id = $1 AND contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 5`,
+        [task.tenant_id, task.contact_id]) : [],
     ]);
     const materials = task.materials.map((m, i) => ({ ...(m as object), trackedPath: this.links.path(task.tenant_id, task.id, i) }));
-    return { ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history };
+    return {
+      ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history,
+      lastResponses: lastResponses.map((x: { r: unknown }) => x.r),
+    };
   }
 
-  /** Done with an outcome: the contact's contacted and responded times follow, so silence and reply exits stay true. */
+  /**
+   * Done with an outcome: the contact's contacted and responded times follow, so silence and reply exits stay
+   * true, and the outcome is recorded as a response, which the tenant's response rules turn into tags.
+   */
   async complete(caller: Principal, id: string, dto: CompleteDto): Promise<TaskDto> {
     if (!OUTCOMES.includes(dto.outcome)) {
       throw new AppError('INVALID_OUTCOME', 422, `outcome: must be one of ${OUTCOMES.join(', ')}`, [{ path: 'outcome', problem: `must be one of ${OUTCOMES.join(', ')}` }]);
@@ -126,6 +137,10 @@ export class InboxService {
       if (task.contact_id) {
         await recordContactActivity(m, task.tenant_id, task.contact_id,
           { contacted: CONTACTED.includes(dto.outcome), responded: RESPONDED.includes(dto.outcome) }, { outcome: dto.outcome });
+        await recordResponse(m, task.tenant_id, {
+          contactId: task.contact_id, kind: 'outcome', source: 'outcome', outcome: dto.outcome, taskId: task.id, sopId: task.sop_id,
+          stepIndex: task.step_index, data: dto.note ? { note: dto.note } : {},
+        });
       }
       return this.reread(m, done.id);
     });

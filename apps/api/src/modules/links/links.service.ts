@@ -1,20 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound } from '@sop/domain';
-import { changeTags, recordContactActivity } from '@sop/engine';
+import { changeTags, notifyMaterialOpened, recordContactActivity, recordResponse } from '@sop/engine';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 
 interface Material { title: string; url: string; tagIds: string[] }
+interface OpenedTask { tenant_id: string; contact_id: string | null; executor_id: string | null; sop_id: string; step_index: number }
 
 const TOKEN = /^(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
 
 /**
  * Tracked links: one unguessable link per task and material, signed (HMAC) rather than stored. Opening it
  * redirects to the material, records the open once per task, material and day (later opens count up),
- * and on the first open of the day applies the material's tags, marks the contact as having responded
- * and announces it (`material.opened`, for the task's executor).
+ * and on the first open of the day applies the material's tags, records an `opened` response (the tenant's
+ * response rules follow), marks the contact as having responded and announces it (`material.opened`), and tells the task's
+ * executor (a `material_opened` notification).
  */
 @Injectable()
 export class LinksService {
@@ -37,7 +39,7 @@ export class LinksService {
     const m = TOKEN.exec(token);
     if (!m) throw notFound('link', token);
     const [, taskId, index] = m;
-    const [task] = await this.db.query(`SELECT tenant_id, contact_id, executor_id, materials FROM tasks WHERE id = $1`, [taskId]);
+    const [task] = await this.db.query(`SELECT tenant_id, contact_id, executor_id, sop_id, step_index, materials FROM tasks WHERE id = $1`, [taskId]);
     const expected = task ? Buffer.from(this.sign(task.tenant_id, taskId, Number(index))) : Buffer.alloc(22);
     const material: Material | undefined = task?.materials?.[Number(index)];
     if (!task || !material || !timingSafeEqual(expected, Buffer.from(m[3]))) throw notFound('link', token);
@@ -46,13 +48,13 @@ export class LinksService {
     return material.url;
   }
 
-  private async record(task: { tenant_id: string; contact_id: string | null; executor_id: string | null }, taskId: string, index: number, material: Material): Promise<void> {
+  private async record(task: OpenedTask, taskId: string, index: number, material: Material): Promise<void> {
     await this.db.transaction(async (tx) => {
       const [row] = await tx.query(
         `INSERT INTO link_opens (tenant_id, task_id, material_index, day)
          SELECT $1, $2, $3, (now() AT TIME ZONE coalesce((SELECT timezone FROM contacts WHERE id = $4), 'Asia/Shanghai'))::date
          ON CONFLICT (task_id, material_index, day) DO UPDATE SET opens = link_opens.opens + 1
-         RETURNING opens`,
+         RETURNING opens, day::text AS day`,
         [task.tenant_id, taskId, index, task.contact_id],
       );
       if (row.opens !== 1 || !task.contact_id) return;
@@ -62,9 +64,15 @@ export class LinksService {
       if (tags.length) {
         await changeTags(tx, task.tenant_id, [task.contact_id], { add: tags.map((t) => t.id), reason: `opened "${material.title}"` }, { type: 'response', id: null });
       }
+      await recordResponse(tx, task.tenant_id, {
+        contactId: task.contact_id, kind: 'opened', source: 'link', taskId, sopId: task.sop_id, stepIndex: task.step_index,
+        material: material.title, data: { materialIndex: index },
+      });
       await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'material.opened', $2)`, [
         task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title }]);
       await recordContactActivity(tx, task.tenant_id, task.contact_id, { contacted: false, responded: true });
+      // the executor hears of it in the app as this commits (the trigger's NOTIFY); email follows with the next sweep
+      await notifyMaterialOpened(tx, { tenantId: task.tenant_id, taskId, materialIndex: index, material: material.title, day: row.day });
     });
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { conflict, notFound, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
+import { AppError, conflict, notFound, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { taken, unlessTaken } from '../../common/postgres-errors';
@@ -180,6 +180,12 @@ export class SopsService {
   async remove(tenantId: string, id: string): Promise<void> {
     const row = await this.row(this.db, tenantId, id);
     if (row.current_version !== null) throw conflict('SOP_PUBLISHED', 'A published SOP keeps its history: archive it instead.');
+    const rules: { id: string; name: string }[] = await this.db.query(
+      `SELECT id, name FROM response_rules WHERE tenant_id = $1 AND sop_id = $2 ORDER BY name`, [tenantId, id]);
+    if (rules.length) {
+      throw new AppError('SOP_IN_USE', 409, `In use by ${rules.map((r) => `response rule "${r.name}"`).join(', ')}. Change them first.`,
+        rules.map((r) => ({ path: `response-rules/${r.id}`, problem: `response rule "${r.name}" uses it` })));
+    }
     await this.db.query(`DELETE FROM sops WHERE tenant_id = $1 AND id = $2 AND current_version IS NULL`, [tenantId, id]);
   }
 

@@ -4,5 +4,5 @@ import { TagsModule } from '../tags/tags.module';
 import { SourceCodesController } from './source-codes.controller';
 import { SourceCodesService } from './source-codes.service';
 
-@Module({ imports: [TagsModule, ContactsModule], controllers: [SourceCodesController], providers: [SourceCodesService] })
+@Module({ imports: [TagsModule, ContactsModule], controllers: [SourceCodesController], providers: [SourceCodesService], exports: [SourceCodesService] })
 export class SourceCodesModule {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
 import { contactsChanged } from '@sop/engine';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import { assertActiveUser } from '../../common/tenant-scope';
 import type { ContactDto } from '../contacts/contacts.dto';
@@ -67,29 +67,35 @@ export class SourceCodesService {
    * Repeating it changes nothing.
    */
   async join(tenantId: string, dto: JoinDto): Promise<{ created: boolean; contact: ContactDto }> {
-    const [code]: Row[] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND code = $2`, [tenantId, dto.code]);
-    if (!code) throw new AppError('SOURCE_CODE_NOT_FOUND', 422, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }]);
     return this.db.transaction(async (m) => {
-      const [contact] = await m.query(
-        `INSERT INTO contacts (tenant_id, external_id, name, phone, email, owner_id) VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)
-         ON CONFLICT (tenant_id, external_id) DO UPDATE SET
-           name = coalesce(nullif(EXCLUDED.name, ''), contacts.name), phone = coalesce(EXCLUDED.phone, contacts.phone),
-           email = coalesce(EXCLUDED.email, contacts.email), owner_id = coalesce(contacts.owner_id, EXCLUDED.owner_id), updated_at = now()
-         RETURNING id, (xmax = 0) AS created`,
-        [tenantId, dto.externalId.trim(), dto.name ?? null, dto.phone ?? null, dto.email ?? null, code.owner_id],
-      );
-      if (code.tag_ids.length) {
-        await this.tagWriter.change(tenantId, [contact.id], { add: code.tag_ids, reason: `joined via ${code.code}` }, { type: 'source_code', id: code.id }, m);
-      } else {
-        await contactsChanged(m, tenantId, [contact.id]);
-      }
-      if (contact.created) {
-        await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.joined', $2)`, [
-          tenantId, { contactId: contact.id, sourceCodeId: code.id, code: code.code },
-        ]);
-      }
-      return { created: contact.created, contact: await this.contacts.get(tenantId, contact.id, m) };
+      const { created, contactId } = await this.joinIn(m, tenantId, dto);
+      return { created, contact: await this.contacts.get(tenantId, contactId, m) };
     });
+  }
+
+  /** `join` in the caller's transaction (the events API records the arrival with it). */
+  async joinIn(m: EntityManager, tenantId: string, dto: JoinDto): Promise<{ created: boolean; contactId: string; sourceCodeId: string }> {
+    const [code]: Row[] = await m.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND code = $2`, [tenantId, dto.code]);
+    if (!code) throw new AppError('SOURCE_CODE_NOT_FOUND', 422, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }]);
+    const [contact] = await m.query(
+      `INSERT INTO contacts (tenant_id, external_id, name, phone, email, owner_id) VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)
+       ON CONFLICT (tenant_id, external_id) DO UPDATE SET
+         name = coalesce(nullif(EXCLUDED.name, ''), contacts.name), phone = coalesce(EXCLUDED.phone, contacts.phone),
+         email = coalesce(EXCLUDED.email, contacts.email), owner_id = coalesce(contacts.owner_id, EXCLUDED.owner_id), updated_at = now()
+       RETURNING id, (xmax = 0) AS created`,
+      [tenantId, dto.externalId.trim(), dto.name ?? null, dto.phone ?? null, dto.email ?? null, code.owner_id],
+    );
+    if (code.tag_ids.length) {
+      await this.tagWriter.change(tenantId, [contact.id], { add: code.tag_ids, reason: `joined via ${code.code}` }, { type: 'source_code', id: code.id }, m);
+    } else {
+      await contactsChanged(m, tenantId, [contact.id]);
+    }
+    if (contact.created) {
+      await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.joined', $2)`, [
+        tenantId, { contactId: contact.id, sourceCodeId: code.id, code: code.code },
+      ]);
+    }
+    return { created: contact.created, contactId: contact.id, sourceCodeId: code.id };
   }
 
   private async assertTags(tenantId: string, tagIds: string[]): Promise<void> {

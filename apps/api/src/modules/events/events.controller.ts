@@ -1,0 +1,27 @@
+import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { EventBatchDto, EventBatchResultDto } from './events.dto';
+import { EventsService } from './events.service';
+
+@ApiTags('events')
+@ApiSecurity('api-key')
+@Roles('admin', 'ops')
+@Controller('events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiHeader({ name: 'X-Sop-Timestamp', required: true, description: 'Unix time in seconds; more than 5 minutes off is refused (401)' })
+  @ApiHeader({ name: 'X-Sop-Signature', required: true, description: 'v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>" under the key\'s signing secret>' })
+  @ApiBody({ type: EventBatchDto })
+  @ApiOperation({ summary: 'Events from other systems (API key and signature; 401 and nothing kept otherwise); answers per event: accepted, duplicate or rejected' })
+  ingest(
+    @CurrentPrincipal() p: Principal, @Req() req: Request,
+    @Headers('x-sop-timestamp') timestamp?: string, @Headers('x-sop-signature') signature?: string,
+  ): Promise<EventBatchResultDto> {
+    return this.events.ingest(p, { timestamp, signature, rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) });
+  }
+}

@@ -1,0 +1,160 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { NOTIFICATION_COLUMNS, type NotificationRow, toNotificationDto } from './notifications.service';
+
+interface PgClient {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification', listener: (msg: { channel: string; payload?: string }) => void): void;
+  on(event: 'error' | 'end', listener: (err?: Error) => void): void;
+  removeAllListeners(event: string): void;
+}
+
+interface Subscriber {
+  tenantId: string;
+  userId: string;
+  res: Response;
+  /** the last notification id sent */
+  lastId: string;
+  pulling: boolean;
+  again: boolean;
+}
+
+const HEARTBEAT_MS = 15_000;
+const RECONNECT_MS = 2_000;
+/** Most notifications one push sends; the rest follow on the next wake-up or from the list. */
+const PUSH_LIMIT = 100;
+
+/**
+ * Live notifications over server-sent events. One LISTEN connection per API process hears the trigger's
+ * NOTIFY (a user id per inserting statement) and each of that user's open streams then reads its rows newer
+ * than the last it sent. Heartbeat comments keep proxies from closing idle streams; on shutdown every stream
+ * is ended and the listening connection released.
+ */
+@Injectable()
+export class NotificationStream implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger(NotificationStream.name);
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private runner?: QueryRunner;
+  private heartbeat?: NodeJS.Timeout;
+  private reconnect?: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen();
+    this.heartbeat = setInterval(() => this.everyStream((s) => s.res.write(': ping\n\n')), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.reconnect);
+    this.everyStream((s) => s.res.end());
+    this.subscribers.clear();
+    await this.release();
+  }
+
+  /** Opens a stream for the user; `lastEventId` (the browser's Last-Event-ID) replays what came after it. */
+  async open(tenantId: string, userId: string, res: Response, lastEventId?: string): Promise<void> {
+    // where to start, before the headers go out (a failure here still answers as JSON); what arrives
+    // between this read and the subscription below is caught by the first pull
+    const lastId = lastEventId && /^\d{1,18}$/.test(lastEventId)
+      ? lastEventId
+      : (await this.db.query(`SELECT coalesce(max(id), 0)::text AS id FROM notifications WHERE user_id = $1`, [userId]))[0].id;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no',
+    });
+    res.write('retry: 5000\n\nevent: ready\ndata: {}\n\n');
+    const sub: Subscriber = { tenantId, userId, res, lastId, pulling: false, again: false };
+    const set = this.subscribers.get(userId) ?? new Set<Subscriber>();
+    set.add(sub);
+    this.subscribers.set(userId, set);
+    res.on('close', () => {
+      set.delete(sub);
+      if (!set.size) this.subscribers.delete(userId);
+    });
+    await this.pull(sub);
+  }
+
+  /** How many streams are open (for tests and metrics). */
+  get openStreams(): number {
+    let n = 0;
+    for (const set of this.subscribers.values()) n += set.size;
+    return n;
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closing) return;
+    try {
+      this.runner = this.db.createQueryRunner();
+      await this.runner.connect();
+      const client = (this.runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+      client.on('notification', (msg) => msg.channel === 'notifications' && msg.payload && this.wake(msg.payload));
+      client.on('error', (err) => this.lost(err));
+      client.on('end', () => this.lost());
+      await client.query('LISTEN notifications');
+      // anything written while no one listened reaches the open streams now
+      this.everyStream((s) => void this.pull(s));
+    } catch (err) {
+      this.lost(err as Error);
+    }
+  }
+
+  private lost(err?: Error): void {
+    if (this.closing || this.reconnect) return;
+    this.log.warn(`notification listener lost (${err?.message ?? 'connection ended'}); reconnecting`);
+    void this.release(err);
+    this.reconnect = setTimeout(() => {
+      this.reconnect = undefined;
+      void this.listen();
+    }, RECONNECT_MS);
+  }
+
+  private async release(err?: Error): Promise<void> {
+    const runner = this.runner;
+    this.runner = undefined;
+    if (!runner) return;
+    const client = (runner as unknown as { databaseConnection?: PgClient }).databaseConnection;
+    client?.removeAllListeners('notification');
+    client?.removeAllListeners('end');
+    if (!err) await client?.query('UNLISTEN *').catch(() => undefined);
+    await runner.release().catch(() => undefined);
+  }
+
+  private wake(userId: string): void {
+    for (const sub of this.subscribers.get(userId) ?? []) void this.pull(sub);
+  }
+
+  /** Sends the user's rows newer than the last sent; wake-ups during a pull make it look once more. */
+  private async pull(sub: Subscriber): Promise<void> {
+    if (sub.pulling) {
+      sub.again = true;
+      return;
+    }
+    sub.pulling = true;
+    try {
+      do {
+        sub.again = false;
+        const rows: NotificationRow[] = await this.db.query(
+          `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND id > $3 ORDER BY id LIMIT ${PUSH_LIMIT}`,
+          [sub.tenantId, sub.userId, sub.lastId]);
+        for (const row of rows) {
+          sub.res.write(`id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(toNotificationDto(row))}\n\n`);
+          sub.lastId = row.id;
+        }
+      } while (sub.again && !sub.res.writableEnded);
+    } catch (err) {
+      this.log.warn(`notification push failed: ${(err as Error).message}`);
+    } finally {
+      sub.pulling = false;
+    }
+  }
+
+  private everyStream(fn: (s: Subscriber) => void): void {
+    for (const set of this.subscribers.values()) for (const s of set) if (!s.res.writableEnded) fn(s);
+  }
+}

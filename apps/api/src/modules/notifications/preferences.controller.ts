@@ -1,0 +1,50 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ANY_ROLE, CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { CreateTargetDto, PreferencesDto, TargetDto, TargetListDto, UpdatePreferencesDto, UpdateTargetDto } from './notifications.dto';
+import { PreferencesService } from './preferences.service';
+
+@ApiTags('notifications')
+@ApiBearerAuth()
+@Roles(...ANY_ROLE)
+@Controller('me')
+export class PreferencesController {
+  constructor(private readonly preferences: PreferencesService) {}
+
+  @Get('notification-preferences')
+  @ApiOperation({ summary: 'Your notification preferences (defaults until you change them)' })
+  get(@CurrentPrincipal() p: Principal): Promise<PreferencesDto> {
+    return this.preferences.get(p);
+  }
+
+  @Put('notification-preferences')
+  @ApiOperation({ summary: 'Change your preferences; fields left out keep their value; 422 PREFERENCES_INVALID names each bad field' })
+  put(@CurrentPrincipal() p: Principal, @Body() dto: UpdatePreferencesDto): Promise<PreferencesDto> {
+    return this.preferences.update(p, { ...dto });
+  }
+
+  @Get('notification-targets')
+  @ApiOperation({ summary: 'Your group robots and webhooks (secrets shown only by their last 4 characters)' })
+  async list(@CurrentPrincipal() p: Principal): Promise<TargetListDto> {
+    return { items: await this.preferences.listTargets(p) };
+  }
+
+  @Post('notification-targets')
+  @ApiOperation({ summary: 'Register a WeCom, DingTalk or Feishu group robot or a signed webhook (https; 422 TARGET_INVALID names the field)' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateTargetDto): Promise<TargetDto> {
+    return this.preferences.createTarget(p, dto);
+  }
+
+  @Patch('notification-targets/:id')
+  @ApiOperation({ summary: 'Rename a target, move its URL or replace its secret' })
+  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: UpdateTargetDto): Promise<TargetDto> {
+    return this.preferences.updateTarget(p, id, dto);
+  }
+
+  @Delete('notification-targets/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a target (its unsent deliveries go with it)' })
+  async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
+    await this.preferences.deleteTarget(p, id);
+  }
+}

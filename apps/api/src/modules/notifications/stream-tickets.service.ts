@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { JwtService } from '@nestjs/jwt';
+import { AppError } from '@sop/domain';
+import { DataSource } from 'typeorm';
+import type { Principal } from '../../common/principal';
+import { CredentialsService } from '../auth/credentials.service';
+import { personOf } from './notifications.service';
+
+export const STREAM_TICKET_SECONDS = 60;
+export const STREAM_TICKET_AUDIENCE = 'notifications-stream';
+
+/**
+ * A browser's EventSource cannot send an Authorization header, and an access token in a URL would sit in
+ * logs for its whole life. So the page asks (with its token) for a ticket good for one minute and only for
+ * the stream, signed with a key of its own (NotificationsModule: a ticket is no access token anywhere else), and opens
+ * `/api/notifications/stream?ticket=…`. Other clients may send the bearer token as a header instead.
+ */
+@Injectable()
+export class StreamTickets {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly credentials: CredentialsService,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  issue(caller: Principal): { ticket: string; expiresAt: Date } {
+    const ticket = this.jwt.sign({ sub: personOf(caller), tid: caller.tenantId });
+    return { ticket, expiresAt: new Date(Date.now() + STREAM_TICKET_SECONDS * 1000) };
+  }
+
+  /** The stream's caller, from a ticket or else from the usual headers; 401 when neither holds. */
+  async authenticate(ticket: string | undefined, headers: Record<string, string | string[] | undefined>): Promise<{ tenantId: string; userId: string }> {
+    if (!ticket) {
+      const caller = await this.credentials.authenticate(headers as { authorization?: string });
+      return { tenantId: caller.tenantId, userId: personOf(caller) };
+    }
+    let claims: { sub: string; tid: string };
+    try {
+      claims = await this.jwt.verifyAsync(ticket);
+    } catch {
+      throw new AppError('UNAUTHENTICATED', 401, 'The stream ticket is invalid or expired: ask for a new one (POST /api/notifications/stream-tickets).');
+    }
+    const [user] = await this.db.query(`SELECT 1 FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL`, [claims.sub, claims.tid]);
+    if (!user) throw new AppError('UNAUTHENTICATED', 401, 'This account no longer exists or is disabled.');
+    return { tenantId: claims.tid, userId: claims.sub };
+  }
+}

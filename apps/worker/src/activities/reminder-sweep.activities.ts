@@ -1,0 +1,22 @@
+import { planReminders } from '@sop/engine';
+import type { Notifier } from '@sop/notify';
+import type { ReminderSweepActivities } from '@sop/workflows';
+import { Context } from '@temporalio/activity';
+import type { DataSource } from 'typeorm';
+import { deliverDueReminders } from '../reminder-delivery';
+import { heartbeating } from './heartbeating';
+
+export interface ReminderDeps {
+  notifier: Notifier;
+  /** the web app's public address, for links in emails */
+  appUrl?: string;
+}
+
+export function reminderSweepActivities(db: DataSource, { notifier, appUrl }: ReminderDeps): ReminderSweepActivities {
+  return {
+    planReminders: ({ now, tenantIds }) => heartbeating(() => planReminders(db, new Date(now), tenantIds)),
+    deliverReminders: ({ now, tenantIds }) => heartbeating(() => deliverDueReminders(db, notifier, {
+      now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, onPage: () => Context.current().heartbeat(),
+    })),
+  };
+}

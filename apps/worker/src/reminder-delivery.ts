@@ -1,0 +1,97 @@
+import {
+  type ClaimedDelivery, claimDeliveries, type DeliveryOutcome, finishDeliveries, MAX_DELIVERY_ATTEMPTS, type Queryable, retryDelayMs,
+} from '@sop/engine';
+import { DeliveryFailure, type Message, type Notifier, type Target } from '@sop/notify';
+import type { DeliveryRun } from '@sop/workflows';
+
+export interface DeliveryOptions {
+  /** the clock for claims and retries (tests); the real time when absent */
+  now?: Date;
+  /** makes email links absolute: the web app's public address */
+  appUrl?: string;
+  pageSize?: number;
+  /** sends in flight at once (the SMTP pool queues beyond its connections) */
+  concurrency?: number;
+  /** how long a claim holds before another worker may take it again */
+  leaseMs?: number;
+  /** stop claiming new pages after this long, so a minute's sweep ends before the next */
+  budgetMs?: number;
+  /** only these tenants' deliveries (tests); every tenant's when absent */
+  onlyTenants?: string[];
+  /** called after each page (the activity heartbeats) */
+  onPage?: () => void;
+}
+
+/** Outcomes are written in batches of this many, so a crash re-sends at most one batch. */
+const FLUSH_EVERY = 100;
+
+/**
+ * Sends due deliveries: claims a page, sends it with bounded concurrency through the notifier, and records
+ * each outcome (sent; retried with exponential backoff; failed at once when permanent or after the last
+ * attempt). The delivery id is the message id the adapter hands on, so receivers can drop a repeat.
+ */
+export async function deliverDueReminders(db: Queryable, notifier: Notifier, options: DeliveryOptions = {}): Promise<DeliveryRun> {
+  const { pageSize = 500, concurrency = 32, leaseMs = 120_000, budgetMs = 45_000 } = options;
+  const started = Date.now();
+  const run: DeliveryRun = { sent: 0, retried: 0, failed: 0 };
+  while (Date.now() - started < budgetMs) {
+    const now = options.now ?? new Date();
+    const page = await claimDeliveries(db, { now, limit: pageSize, leaseMs, onlyTenants: options.onlyTenants });
+    if (!page.length) break;
+    const buffer: DeliveryOutcome[] = [];
+    const flush = async () => finishDeliveries(db, buffer.splice(0));
+    await inPool(page, concurrency, async (delivery) => {
+      const outcome = await sendOne(notifier, delivery, now, options.appUrl);
+      run[outcome.result === 'sent' ? 'sent' : outcome.result === 'retry' ? 'retried' : 'failed']++;
+      buffer.push(outcome);
+      if (buffer.length >= FLUSH_EVERY) await flush();
+    });
+    await flush();
+    options.onPage?.();
+    if (page.length < pageSize) break;
+  }
+  return run;
+}
+
+async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl?: string): Promise<DeliveryOutcome> {
+  const target = toTarget(d);
+  if (!target) return { id: d.id, result: 'failed', error: 'the target was removed' };
+  try {
+    await notifier.send(target, toMessage(d, appUrl));
+    return { id: d.id, result: 'sent' };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    const permanent = err instanceof DeliveryFailure && err.permanent;
+    if (permanent || d.attempts >= MAX_DELIVERY_ATTEMPTS) return { id: d.id, result: 'failed', error };
+    return { id: d.id, result: 'retry', error, at: new Date(now.getTime() + retryDelayMs(d.attempts)) };
+  }
+}
+
+function toTarget(d: ClaimedDelivery): Target | null {
+  if (d.channel === 'email') return { channel: 'email', to: d.email, name: d.userName };
+  if (!d.url) return null;
+  if (d.channel === 'wecom') return { channel: 'wecom', url: d.url };
+  if (d.channel === 'webhook') return d.secret ? { channel: 'webhook', url: d.url, secret: d.secret } : null;
+  return { channel: d.channel, url: d.url, secret: d.secret ?? undefined };
+}
+
+function toMessage(d: ClaimedDelivery, appUrl?: string): Message {
+  return {
+    id: `reminder-delivery-${d.id}`,
+    kind: d.kind,
+    locale: d.locale,
+    title: d.title,
+    body: d.body,
+    url: appUrl && d.link ? `${appUrl.replace(/\/$/, '')}${d.link}` : undefined,
+    data: { ...d.data, notificationId: d.notificationId },
+  };
+}
+
+/** Runs `work` over the items with at most `limit` at once. */
+async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
