@@ -162,8 +162,14 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     await expect(taskRow(tasks['客户1'])).resolves.toMatchObject({ status: 'done', outcome: 'interested', note: '客户说周末到店' });
     await page.click('#tab-done');
     await expect(row(page, '客户1').locator('.chip.done').textContent()).resolves.toBe('有兴趣');
+    // The finished task keeps its story: the outcome as the customer's response, and the history.
+    await row(page, '客户1').locator('button.open').click();
+    await page.locator('#detail .responses li', { hasText: '员工记录 · 有兴趣' }).waitFor();
+    await expect(text(page, '#detail .history li')).resolves.toContain('完成 · 有兴趣 · 客户说周末到店');
+    await expect(page.locator('#complete-form').count()).resolves.toBe(0);
     await page.click('#tab-today');
-    await row(page, '客户2').waitFor();
+    await row(page, '客户2').locator('button.open').click();
+    await page.locator('#detail-title', { hasText: '客户2' }).waitFor();
 
     // Skip with a reason.
     await page.fill('#skip-reason', '客户这周出差');
@@ -231,6 +237,49 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     const box = await page.locator('#detail').boundingBox();
     expect(box?.width).toBe(390);
     await page.screenshot({ path: join(SHOTS, 'inbox-phone.png') });
+    await context.close();
+  });
+
+  it('rings the bell live when a customer opens a tracked link; marks one and then all read, as the server records', async () => {
+    const { employee, tasks } = await world();
+    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+    const page = await signIn(context, employee);
+    await page.locator('#bell').waitFor();
+    await expect(page.locator('#bell-count').isHidden()).resolves.toBe(true);
+    await expect(page.locator('#bell').getAttribute('aria-label')).resolves.toBe('Notifications');
+    await page.waitForFunction(() => document.body.dataset.notificationStream === 'open');
+
+    // Two customers open their coupon links: the executor hears of each without reloading.
+    for (const name of ['客户1', '客户2']) {
+      const path = (await employee.client.get(`/api/inbox/tasks/${tasks[name]}`)).body.materials[0].trackedPath;
+      expect((await fetch(`${stack.baseUrl}${path}`, { redirect: 'manual' })).status).toBe(302);
+    }
+    await page.locator('#bell-count', { hasText: /^2$/ }).waitFor();
+    await expect(page.locator('#bell').getAttribute('aria-label')).resolves.toBe('Notifications, 2 unread');
+    await page.click('#bell');
+    await expect(page.locator('#bell').getAttribute('aria-expanded')).resolves.toBe('true');
+    await eventually(async () => expect(await page.locator('#bell-list > li.unread').count()).toBe(2));
+    const first = page.locator('#bell-list > li').first();
+    await expect(first.locator('.n-title').textContent()).resolves.toContain('Coupon 优惠券');
+
+    // One read, then all read: the badge follows and the rows say so.
+    const firstId = await first.getAttribute('data-id');
+    await first.locator('button.n-read').click();
+    await page.locator('#bell-count', { hasText: /^1$/ }).waitFor();
+    const [one] = await stack.db.query(`SELECT read_at FROM notifications WHERE id = $1`, [firstId]);
+    expect(one.read_at).not.toBeNull();
+    await page.click('#bell-read-all');
+    await page.locator('#bell-count').waitFor({ state: 'hidden' });
+    const [{ unread }] = await stack.db.query(`SELECT count(*)::int AS unread FROM notifications WHERE user_id = $1 AND read_at IS NULL`, [employee.id]);
+    expect(unread).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'inbox-bell.png') });
+
+    // A notification leads to its task.
+    await page.locator('#bell-list > li button.n-open').last().click();
+    await expect(page.locator('#bell-menu').isHidden()).resolves.toBe(true);
+    await page.locator('#detail-title', { hasText: /^客户[12]$/ }).waitFor();
+    // …whose customer's last responses show the open.
+    await page.locator('#detail .responses li', { hasText: 'Opened a material · Coupon 优惠券' }).waitFor();
     await context.close();
   });
 
