@@ -114,6 +114,10 @@ async function main() {
   startService('api', 'apps/api/dist/main.js', env);
   const base = `http://localhost:${port}`;
   await waitReady(`${base}/health/ready`);
+  if (seeded.created) {
+    const work = await api.seedDemoWork(base, api.DEMO_PASSWORD);
+    log(`Demo work: ${work.contacts} customers and the journey "${work.sop}", active; the worker fills the employees' inboxes.`);
+  }
 
   const pad = (s, n) => s + ' '.repeat(Math.max(1, n - [...s].length));
   console.log(`

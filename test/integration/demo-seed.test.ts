@@ -1,4 +1,4 @@
-import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from '@sop/api';
+import { DEMO_PASSWORD, DEMO_USERS, seedDemo, seedDemoWork } from '@sop/api';
 import { Http } from '../support/http';
 import { Stack } from '../support/stack';
 
@@ -6,7 +6,7 @@ describe('demo seed of the run command', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await Stack.start();
+    stack = await Stack.start({ worker: true });
   });
   afterAll(() => stack.stop());
 
@@ -26,5 +26,22 @@ describe('demo seed of the run command', () => {
       [first.tenantId],
     );
     expect(team).toEqual({ name: 'Shanghai Store 上海门店', members: 3 });
+  });
+
+  it("gives the employees a day of work: the demo journey fills their inboxes with today's tasks", async () => {
+    const work = await seedDemoWork(stack.baseUrl, DEMO_PASSWORD);
+    expect(work.contacts).toBe(12);
+    const http = new Http(stack.baseUrl);
+    const login = await http.post('/api/auth/login', { email: 'employee1@demo.example', password: DEMO_PASSWORD });
+    const employee = http.as(login.body.accessToken);
+    let today: { items: { contactName: string; content: string; materials: unknown[] }[] } = { items: [] };
+    for (let i = 0; i < 100 && today.items.length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      today = (await employee.get('/api/inbox/tasks?list=today')).body;
+    }
+    // employee1 owns the 6 odd-numbered demo customers; 4 of them are high intent, the journey's audience
+    expect(today.items).toHaveLength(4);
+    expect(today.items[0].content).toMatch(/，您好！我是Zhang Wei 张伟。/);
+    expect(today.items[0].materials).toHaveLength(1);
   });
 });

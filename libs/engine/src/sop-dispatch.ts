@@ -231,11 +231,10 @@ interface PageContext extends People {
 
 /** `earliestDue`: leaves that ended before it cannot cover any of the page's tasks. */
 async function pageContext(db: Queryable, sop: ActiveSop, earliestDue: Date): Promise<PageContext> {
-  const [versions, people, calendar] = await Promise.all([
-    db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]) as Promise<{ id: string; definition: SopDefinition }[]>,
-    loadPeople(db, sop.tenantId, earliestDue),
-    loadCalendar(db, sop.tenantId),
-  ]);
+  // One after another: `db` is the page's transaction, a single connection that runs one query at a time.
+  const versions: { id: string; definition: SopDefinition }[] = await db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]);
+  const people = await loadPeople(db, sop.tenantId, earliestDue);
+  const calendar = await loadCalendar(db, sop.tenantId);
   return { ...people, versions: new Map(versions.map((v) => [v.id, v.definition])), calendar };
 }
 

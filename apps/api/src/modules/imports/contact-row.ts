@@ -90,8 +90,9 @@ export function parseContactRow(rec: Record<string, string>, row: number, ctx: I
   for (const col of ['last_order_at', 'last_contacted_at', 'last_responded_at'] as const) {
     if (!(col in rec)) continue;
     const v = rec[col].trim();
-    if (v && Number.isNaN(Date.parse(v))) fail(col, 'is not a date (use ISO 8601, e.g. 2026-11-01T08:00:00+08:00)');
-    else out[col] = v ? new Date(v).toISOString() : null;
+    const at = v ? Date.parse(v) : null; // parsed once: this runs for every row
+    if (Number.isNaN(at)) fail(col, 'is not a date (use ISO 8601, e.g. 2026-11-01T08:00:00+08:00)');
+    else out[col] = at === null ? null : new Date(at).toISOString();
   }
   const attributes: Record<string, string | number | boolean> = {};
   for (const [col, value] of Object.entries(rec)) {
