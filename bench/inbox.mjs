@@ -1,7 +1,8 @@
 // Inbox benchmark (issue 5). On a fresh database:
 // - 5,000,000 tasks over 2,000 employees (about half a year of history each, a few due today, some
 //   overdue, some upcoming), then 200 employees reading their inbox lists at once through the real API,
-//   which runs as a separate process; p95 per list, and the worst list is the figure;
+//   which runs as a separate process, each pausing about a second between two lists (BENCH_THINK_MS);
+//   p95 per list, and the worst list is the figure; then the same employees with no pause, for capacity;
 // - 10,000 tasks whose due-soon moment falls in the same minute, in that same tenant: one reminder sweep
 //   (the Schedule's workflow on a real Temporal server, with the real worker) plans the in-app notifications
 //   and emails, and the worker sends the emails through a real SMTP server in this process; the figure is
