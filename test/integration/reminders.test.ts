@@ -1,4 +1,4 @@
-import { claimDeliveries, enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
+import { claimDeliveries, enrollEntrants, finishDeliveries, materializeDuePage, planReminders } from '@sop/engine';
 import { ensureReminderSweepSchedule, REMINDER_SWEEP_SCHEDULE } from '@sop/temporal';
 import { deliverDueReminders } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
@@ -193,6 +193,23 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect(await w.deliver(new Date(now.getTime() + 3_600_000))).toEqual({ sent: 0, retried: 0, failed: 0 });
     expect(smtp.to(w.e1.email)).toHaveLength(3);
     expect((await w.deliveries(w.e1.id)).map((d: { attempts: number }) => d.attempts)).toEqual([2, 2, 2]);
+  });
+
+  it("ignores a worker's late report on a claim another worker took over after its lease", async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    const closes = at('2030-03-08T14:00:00Z');
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes);
+    const now = new Date(closes.getTime() - 19 * MIN);
+    await w.plan(now);
+    const claim = (t: Date) => claimDeliveries(stack.db, { now: t, limit: 10, leaseMs: 60_000, onlyTenants: [w.tenantId] });
+    const slow = await claim(now);
+    const second = await claim(new Date(now.getTime() + 61_000));
+    expect(second.map((d) => d.attempts)).toEqual([2, 2, 2]);
+    // the slow worker's send timed out and it reports a retry while the second worker is sending
+    await finishDeliveries(stack.db, slow.map((d) => ({ id: d.id, attempts: d.attempts, result: 'retry', error: 'timeout', at: new Date(now.getTime() + 90_000) })));
+    expect(await claim(new Date(now.getTime() + 91_000))).toEqual([]);
+    await finishDeliveries(stack.db, second.map((d) => ({ id: d.id, attempts: d.attempts, result: 'sent' })));
+    expect((await w.deliveries(w.e1.id)).map((d: { status: string; attempts: number }) => [d.status, d.attempts])).toEqual(Array(3).fill(['sent', 2]));
   });
 
   it('retries a transient SMTP failure with backoff and then delivers it once', async () => {

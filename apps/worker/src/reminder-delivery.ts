@@ -54,16 +54,17 @@ export async function deliverDueReminders(db: Queryable, notifier: Notifier, opt
 }
 
 async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl?: string): Promise<DeliveryOutcome> {
+  const { id, attempts } = d;
   const target = toTarget(d);
-  if (!target) return { id: d.id, result: 'failed', error: 'the target was removed' };
+  if (!target) return { id, attempts, result: 'failed', error: 'the target was removed' };
   try {
     await notifier.send(target, toMessage(d, appUrl));
-    return { id: d.id, result: 'sent' };
+    return { id, attempts, result: 'sent' };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     const permanent = err instanceof DeliveryFailure && err.permanent;
-    if (permanent || d.attempts >= MAX_DELIVERY_ATTEMPTS) return { id: d.id, result: 'failed', error };
-    return { id: d.id, result: 'retry', error, at: new Date(now.getTime() + retryDelayMs(d.attempts)) };
+    if (permanent || attempts >= MAX_DELIVERY_ATTEMPTS) return { id, attempts, result: 'failed', error };
+    return { id, attempts, result: 'retry', error, at: new Date(now.getTime() + retryDelayMs(attempts)) };
   }
 }
 
