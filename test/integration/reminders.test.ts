@@ -274,6 +274,28 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     }
   });
 
+  it('pushes a notification whose transaction commits after a later one was pushed', async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    const stream = await openStream(`${stack.baseUrl}/api/notifications/stream`, w.e1.client.headers);
+    const slowTx = stack.db.createQueryRunner();
+    const insert = async (q: { query: (sql: string, params: unknown[]) => Promise<{ id: string }[]> }, key: string) => (await q.query(
+      `INSERT INTO notifications (tenant_id, user_id, kind, dedupe_key, title, body) VALUES ($1, $2, 'digest', $3, 't', 'b') RETURNING id::text AS id`,
+      [w.tenantId, w.e1.id, key]))[0].id;
+    try {
+      await stream.next('ready');
+      await slowTx.connect();
+      await slowTx.startTransaction();
+      const slow = await insert(slowTx, 'late-commit:slow'); // a long sweep took the lower id
+      const fast = await insert(stack.db, 'late-commit:fast');
+      expect((await stream.next('notification', 2000)).id).toBe(fast);
+      await slowTx.commitTransaction();
+      expect((await stream.next('notification', 2000)).id).toBe(slow);
+    } finally {
+      stream.close();
+      await slowTx.release();
+    }
+  });
+
   it('ends open streams and releases its listener when the API shuts down', async () => {
     const other = await Stack.start();
     const t = await signupTenant(new Http(other.baseUrl));
