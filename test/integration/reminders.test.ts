@@ -212,6 +212,22 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect((await w.deliveries(w.e1.id)).map((d: { status: string; attempts: number }) => [d.status, d.attempts])).toEqual(Array(3).fill(['sent', 2]));
   });
 
+  it('refuses to send to a robot whose host is an internal address, however the row got there (SSRF)', async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    await w.e1.client.put('/api/me/notification-preferences', { channels: ['wecom'] });
+    // a target stored before registration checked hosts, or a public name that now resolves inside
+    await stack.db.query(`INSERT INTO notification_targets (tenant_id, user_id, kind, url) VALUES ($1, $2, 'wecom', 'https://127.0.0.1:9/cgi-bin/webhook/send')`,
+      [w.tenantId, w.e1.id]);
+    const closes = at('2030-03-08T16:00:00Z');
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes);
+    const now = new Date(closes.getTime() - 19 * MIN);
+    await w.plan(now);
+    expect(await w.deliver(now)).toEqual({ sent: 0, retried: 0, failed: 3 });
+    const rows = await w.deliveries(w.e1.id);
+    expect(rows.map((d: { channel: string; status: string }) => [d.channel, d.status])).toEqual(Array(3).fill(['wecom', 'failed']));
+    expect(rows[0].last_error).toMatch(/internal address/);
+  });
+
   it('retries a transient SMTP failure with backoff and then delivers it once', async () => {
     const w = await world({ dueSoonMinutes: 20 });
     const closes = at('2030-03-09T10:00:00Z');

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import { mergePreferences, type NotificationPreferences, targetUrlProblem } from './preferences';
+import { isInternalHost, mergePreferences, type NotificationPreferences, targetUrlProblem } from './preferences';
 
 const DEFAULTS: NotificationPreferences = {
   locale: 'zh', timezone: 'Asia/Shanghai', channels: ['in_app', 'email'], digestTime: '08:30', quietHours: null, dueSoonMinutes: 30,
@@ -56,6 +56,9 @@ describe('notification preferences', () => {
     expect(targetUrlProblem('https://user:pw@hooks.example/in', [])).toBe('must not carry a user name or password');
     expect(targetUrlProblem('https://127.0.0.1:8443/hook', ['127.0.0.1'])).toBeNull();
     expect(targetUrlProblem('https://8.8.8.8/hook', [])).toBeNull();
+    expect(isInternalHost('[::ffff:10.1.2.3]')).toBe(true);
+    expect(isInternalHost('[::ffff:7f00:1]')).toBe(true);
+    expect(isInternalHost('[::ffff:8.8.8.8]')).toBe(false);
     expect(targetUrlProblem('https://[2001:4860:4860::8888]/hook', [])).toBeNull();
     expect(targetUrlProblem('https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x', [])).toBeNull();
   });

@@ -110,6 +110,9 @@ function internalV4([a, b]: number[]): boolean {
 function internalV6(addr: string): boolean {
   const a = addr.toLowerCase();
   if (a === '::' || a === '::1') return true;
+  // IPv4-mapped as a resolver writes it (::ffff:127.0.0.1)
+  const dotted = /^::(ffff:)?(\d{1,3}(\.\d{1,3}){3})$/.exec(a);
+  if (dotted) return internalV4(dotted[2].split('.').map(Number));
   // IPv4-mapped or -compatible (the URL parser writes the IPv4 part as hex groups: ::ffff:7f00:1)
   const mapped = /^::(ffff:)?([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a);
   if (mapped) {
