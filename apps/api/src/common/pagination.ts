@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { AppError } from '@sop/domain';
+import { AppError, UUID_PATTERN } from '@sop/domain';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
@@ -27,12 +27,11 @@ const badCursor = () =>
 export const encodeCursor = (createdAt: Date, id: string): string =>
   Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What encodeCursor writes (toISOString). Date.parse alone takes '1' or 'May 5', which Postgres refuses (a 500). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** `idPattern`: what the page's ids look like (UUIDs unless the table keys by number). */
-export function decodeCursor(cursor: string, idPattern = UUID): [string, string] {
+export function decodeCursor(cursor: string, idPattern = UUID_PATTERN): [string, string] {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
   if (!id || rest.length || !idPattern.test(id) || !ISO_TIME.test(at) || Number.isNaN(Date.parse(at))) throw badCursor();
   return [at, id];

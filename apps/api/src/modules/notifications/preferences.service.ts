@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
-  AppError, type NotifyChannel, mergePreferences, NOTIFICATION_KINDS, type NotificationPreferences, notFound, TARGET_KINDS, targetUrlProblem,
+  AppError, type NotifyChannel, mergePreferences, NOTIFICATION_KINDS, type NotificationPreferences, notFound, TARGET_KINDS, targetUrlProblem, UUID_PATTERN as UUID,
 } from '@sop/domain';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
@@ -17,7 +17,6 @@ interface SettingsRow {
 interface TargetRow { id: string; kind: string; name: string; url: string; secret: string | null; created_at: Date }
 
 const MAX_TARGETS = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hhmm = (t: string) => t.slice(0, 5);
 
 const toTargetDto = (r: TargetRow): TargetDto => ({
