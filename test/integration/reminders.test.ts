@@ -409,7 +409,13 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const created = await me.post('/api/me/notification-targets', { kind: 'dingtalk', name: 'Store robot', url: 'http://127.0.0.1:9/robot', secret });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ kind: 'dingtalk', secretHint: '••••cdef' });
+    // a repeated request (a retry after a lost answer) registers nothing twice: the robot would get every reminder twice
+    const again = await me.post('/api/me/notification-targets', { kind: 'dingtalk', name: 'Store robot', url: 'http://127.0.0.1:9/robot', secret });
+    expect(again.body.id).toBe(created.body.id);
+    const other = await me.post('/api/me/notification-targets', { kind: 'dingtalk', name: 'Other', url: 'http://127.0.0.1:9/robot', secret });
+    expect([other.status, other.body.code]).toEqual([409, 'TARGET_EXISTS']);
     const listed = await me.get('/api/me/notification-targets');
+    expect(listed.body.items).toHaveLength(1);
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     expect((await w.e2.client.delete(`/api/me/notification-targets/${created.body.id}`)).status).toBe(404);
     expect((await me.patch(`/api/me/notification-targets/${created.body.id}`, { name: 'Renamed' })).body).toMatchObject({ name: 'Renamed', secretHint: '••••cdef' });
