@@ -144,6 +144,16 @@ describe('the events API (real Postgres)', () => {
     expect([bad.status, bad.body.code]).toEqual([400, 'MALFORMED_JSON']);
   });
 
+  it('refuses an event holding a NUL character alone, keeping the rest of the batch (Postgres cannot store it)', async () => {
+    const { key, stored } = await world();
+    const reply = { id: 'n-1', type: 'reply', externalId: 'wx_8812', data: { text: 'hello' } };
+    const res = await sendEvents(ctx.http, key, [reply, { ...reply, id: 'n-2', data: { text: 'a\u0000b' } }, { ...reply, id: 'n\u00003' }]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ accepted: 1, rejected: 2 });
+    expect(res.body.results[1].problems).toEqual([{ path: 'data.text', problem: 'must not contain the NUL character (\\u0000)' }]);
+    expect(await stored()).toMatchObject({ events: 1, responses: 1 });
+  });
+
   it('applies replies, group joins and leaves, unsubscribes and arrivals through a channel code', async () => {
     const { t, key, contact, metrics } = await world();
     const { tags } = await createTagSystem(t.admin);

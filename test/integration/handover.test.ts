@@ -214,6 +214,8 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
       expect(leave.body).toMatchObject({ userId: w.e1.id, policy: 'reassign', toUserId: w.e2.id, handover: { kind: 'leave', moved: { tasks: 5 } } });
       expect([await pending(w.e1.id), await pending(w.e2.id)]).toEqual([0, 5]);
       expect((await w.t.admin.post(`/api/users/${w.e1.id}/leaves`, { id: leave.body.id, startsAt, endsAt, policy: 'reassign', toUserId: w.e2.id })).status).toBe(200);
+      const reused = await w.t.admin.post(`/api/users/${w.e1.id}/leaves`, { id: leave.body.id, startsAt, endsAt, policy: 'defer' });
+      expect([reused.status, reused.body.code]).toEqual([409, 'LEAVE_ID_REUSED']);
       expect((await w.t.admin.get('/api/handovers')).body.items).toMatchObject([{ kind: 'leave', leaveId: leave.body.id, moved: { tasks: 5 } }]);
 
       // A new customer of e1's enters the journey while e1 is away: the dispatcher gives the task to e2.

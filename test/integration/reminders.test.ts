@@ -1,4 +1,4 @@
-import { claimDeliveries, enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
+import { claimDeliveries, enrollEntrants, finishDeliveries, materializeDuePage, planReminders } from '@sop/engine';
 import { ensureReminderSweepSchedule, REMINDER_SWEEP_SCHEDULE } from '@sop/temporal';
 import { deliverDueReminders } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
@@ -195,6 +195,39 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect((await w.deliveries(w.e1.id)).map((d: { attempts: number }) => d.attempts)).toEqual([2, 2, 2]);
   });
 
+  it("ignores a worker's late report on a claim another worker took over after its lease", async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    const closes = at('2030-03-08T14:00:00Z');
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes);
+    const now = new Date(closes.getTime() - 19 * MIN);
+    await w.plan(now);
+    const claim = (t: Date) => claimDeliveries(stack.db, { now: t, limit: 10, leaseMs: 60_000, onlyTenants: [w.tenantId] });
+    const slow = await claim(now);
+    const second = await claim(new Date(now.getTime() + 61_000));
+    expect(second.map((d) => d.attempts)).toEqual([2, 2, 2]);
+    // the slow worker's send timed out and it reports a retry while the second worker is sending
+    await finishDeliveries(stack.db, slow.map((d) => ({ id: d.id, attempts: d.attempts, result: 'retry', error: 'timeout', at: new Date(now.getTime() + 90_000) })));
+    expect(await claim(new Date(now.getTime() + 91_000))).toEqual([]);
+    await finishDeliveries(stack.db, second.map((d) => ({ id: d.id, attempts: d.attempts, result: 'sent' })));
+    expect((await w.deliveries(w.e1.id)).map((d: { status: string; attempts: number }) => [d.status, d.attempts])).toEqual(Array(3).fill(['sent', 2]));
+  });
+
+  it('refuses to send to a robot whose host is an internal address, however the row got there (SSRF)', async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    await w.e1.client.put('/api/me/notification-preferences', { channels: ['wecom'] });
+    // a target stored before registration checked hosts, or a public name that now resolves inside
+    await stack.db.query(`INSERT INTO notification_targets (tenant_id, user_id, kind, url) VALUES ($1, $2, 'wecom', 'https://127.0.0.1:9/cgi-bin/webhook/send')`,
+      [w.tenantId, w.e1.id]);
+    const closes = at('2030-03-08T16:00:00Z');
+    await w.window(new Date(closes.getTime() - 120 * MIN), closes);
+    const now = new Date(closes.getTime() - 19 * MIN);
+    await w.plan(now);
+    expect(await w.deliver(now)).toEqual({ sent: 0, retried: 0, failed: 3 });
+    const rows = await w.deliveries(w.e1.id);
+    expect(rows.map((d: { channel: string; status: string }) => [d.channel, d.status])).toEqual(Array(3).fill(['wecom', 'failed']));
+    expect(rows[0].last_error).toMatch(/internal address/);
+  });
+
   it('retries a transient SMTP failure with backoff and then delivers it once', async () => {
     const w = await world({ dueSoonMinutes: 20 });
     const closes = at('2030-03-09T10:00:00Z');
@@ -254,6 +287,28 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
       expect(replayed.map((n) => n.id)).toEqual(later.map((n: { id: string }) => n.id));
     } finally {
       resumed.close();
+    }
+  });
+
+  it('pushes a notification whose transaction commits after a later one was pushed', async () => {
+    const w = await world({ dueSoonMinutes: 20 });
+    const stream = await openStream(`${stack.baseUrl}/api/notifications/stream`, w.e1.client.headers);
+    const slowTx = stack.db.createQueryRunner();
+    const insert = async (q: { query: (sql: string, params: unknown[]) => Promise<{ id: string }[]> }, key: string) => (await q.query(
+      `INSERT INTO notifications (tenant_id, user_id, kind, dedupe_key, title, body) VALUES ($1, $2, 'digest', $3, 't', 'b') RETURNING id::text AS id`,
+      [w.tenantId, w.e1.id, key]))[0].id;
+    try {
+      await stream.next('ready');
+      await slowTx.connect();
+      await slowTx.startTransaction();
+      const slow = await insert(slowTx, 'late-commit:slow'); // a long sweep took the lower id
+      const fast = await insert(stack.db, 'late-commit:fast');
+      expect((await stream.next('notification', 2000)).id).toBe(fast);
+      await slowTx.commitTransaction();
+      expect((await stream.next('notification', 2000)).id).toBe(slow);
+    } finally {
+      stream.close();
+      await slowTx.release();
     }
   });
 
@@ -354,7 +409,13 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const created = await me.post('/api/me/notification-targets', { kind: 'dingtalk', name: 'Store robot', url: 'http://127.0.0.1:9/robot', secret });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ kind: 'dingtalk', secretHint: '••••cdef' });
+    // a repeated request (a retry after a lost answer) registers nothing twice: the robot would get every reminder twice
+    const again = await me.post('/api/me/notification-targets', { kind: 'dingtalk', name: 'Store robot', url: 'http://127.0.0.1:9/robot', secret });
+    expect(again.body.id).toBe(created.body.id);
+    const other = await me.post('/api/me/notification-targets', { kind: 'dingtalk', name: 'Other', url: 'http://127.0.0.1:9/robot', secret });
+    expect([other.status, other.body.code]).toEqual([409, 'TARGET_EXISTS']);
     const listed = await me.get('/api/me/notification-targets');
+    expect(listed.body.items).toHaveLength(1);
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     expect((await w.e2.client.delete(`/api/me/notification-targets/${created.body.id}`)).status).toBe(404);
     expect((await me.patch(`/api/me/notification-targets/${created.body.id}`, { name: 'Renamed' })).body).toMatchObject({ name: 'Renamed', secretHint: '••••cdef' });

@@ -29,6 +29,7 @@ import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
 import { TemporalModule } from './temporal/temporal.module';
+import { redactTicket } from './common/log-redaction';
 
 @Module({})
 export class AppModule {
@@ -48,6 +49,7 @@ export class AppModule {
               return id;
             },
             redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+            serializers: { req: redactTicket },
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),

@@ -36,7 +36,11 @@ async function main(): Promise<void> {
   }
   // One notifier per process: it holds the pooled SMTP connections every reminder email goes through.
   const notifier = createNotifier(notifyConfig);
-  const worker = await createEngineWorker({ connection, namespace, db, taskQueue, reminders: { notifier, appUrl: process.env.APP_URL } });
+  const worker = await createEngineWorker({ connection, namespace, db, taskQueue, reminders: {
+    notifier, appUrl: process.env.APP_URL,
+    // as in the API: robot and webhook hosts allowed to be internal (local test servers); none by default
+    allowHosts: (process.env.NOTIFY_INSECURE_TARGET_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+  } });
   const client = await connectClient({ address, namespace });
   // SILENCE_SWEEP_SCHEDULE=off and REMINDER_SWEEP_SCHEDULE=off leave those (namespace-wide) Schedules alone,
   // e.g. for a throwaway test worker.

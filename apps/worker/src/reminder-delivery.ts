@@ -1,7 +1,9 @@
 import {
   type ClaimedDelivery, claimDeliveries, type DeliveryOutcome, finishDeliveries, MAX_DELIVERY_ATTEMPTS, type Queryable, retryDelayMs,
 } from '@sop/engine';
+import { isInternalHost } from '@sop/domain';
 import { DeliveryFailure, type Message, type Notifier, type Target } from '@sop/notify';
+import { lookup } from 'node:dns/promises';
 import type { DeliveryRun } from '@sop/workflows';
 
 export interface DeliveryOptions {
@@ -20,6 +22,8 @@ export interface DeliveryOptions {
   onlyTenants?: string[];
   /** called after each page (the activity heartbeats) */
   onPage?: () => void;
+  /** robot and webhook hosts that may be internal addresses (NOTIFY_INSECURE_TARGET_HOSTS: local test servers) */
+  allowHosts?: readonly string[];
 }
 
 /** Outcomes are written in batches of this many, so a crash re-sends at most one batch. */
@@ -41,7 +45,7 @@ export async function deliverDueReminders(db: Queryable, notifier: Notifier, opt
     const buffer: DeliveryOutcome[] = [];
     const flush = async () => finishDeliveries(db, buffer.splice(0));
     await inPool(page, concurrency, async (delivery) => {
-      const outcome = await sendOne(notifier, delivery, now, options.appUrl);
+      const outcome = await sendOne(notifier, delivery, now, options.appUrl, options.allowHosts ?? []);
       run[outcome.result === 'sent' ? 'sent' : outcome.result === 'retry' ? 'retried' : 'failed']++;
       buffer.push(outcome);
       if (buffer.length >= FLUSH_EVERY) await flush();
@@ -53,17 +57,33 @@ export async function deliverDueReminders(db: Queryable, notifier: Notifier, opt
   return run;
 }
 
-async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl?: string): Promise<DeliveryOutcome> {
+async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl: string | undefined, allowHosts: readonly string[]): Promise<DeliveryOutcome> {
+  const { id, attempts } = d;
   const target = toTarget(d);
-  if (!target) return { id: d.id, result: 'failed', error: 'the target was removed' };
+  if (!target) return { id, attempts, result: 'failed', error: 'the target was removed' };
   try {
+    if ('url' in target) await assertPublicTarget(target.url, allowHosts);
     await notifier.send(target, toMessage(d, appUrl));
-    return { id: d.id, result: 'sent' };
+    return { id, attempts, result: 'sent' };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     const permanent = err instanceof DeliveryFailure && err.permanent;
-    if (permanent || d.attempts >= MAX_DELIVERY_ATTEMPTS) return { id: d.id, result: 'failed', error };
-    return { id: d.id, result: 'retry', error, at: new Date(now.getTime() + retryDelayMs(d.attempts)) };
+    if (permanent || attempts >= MAX_DELIVERY_ATTEMPTS) return { id, attempts, result: 'failed', error };
+    return { id, attempts, result: 'retry', error, at: new Date(now.getTime() + retryDelayMs(attempts)) };
+  }
+}
+
+/**
+ * Targets are checked when registered, but a public name may resolve to an internal address (or be moved
+ * there later): the worker must not POST into its own network (SSRF). Permanent: it will not get better.
+ */
+async function assertPublicTarget(url: string, allowHosts: readonly string[]): Promise<void> {
+  const host = new URL(url).hostname;
+  if (allowHosts.includes(host)) return;
+  const internal = (address: string) => isInternalHost(address.includes(':') ? `[${address}]` : address);
+  const addresses = isInternalHost(host) ? [host] : (await lookup(host.replace(/^\[|\]$/g, ''), { all: true })).map((a) => a.address);
+  if (isInternalHost(host) || addresses.some(internal)) {
+    throw new DeliveryFailure(`the target's host ${host} is or resolves to an internal address; refusing to send`, true);
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './ids';
 export * from './roles';
 export * from './segments';
 export * from './calendar';

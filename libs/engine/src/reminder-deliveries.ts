@@ -20,10 +20,11 @@ export interface ClaimedDelivery {
   notificationId: string;
 }
 
+/** `attempts` is the claim's (ClaimedDelivery.attempts): it tells this claim from a later one of the same delivery. */
 export type DeliveryOutcome =
-  | { id: string; result: 'sent' }
-  | { id: string; result: 'retry'; error: string; at: Date }
-  | { id: string; result: 'failed'; error: string };
+  | { id: string; attempts: number; result: 'sent' }
+  | { id: string; attempts: number; result: 'retry'; error: string; at: Date }
+  | { id: string; attempts: number; result: 'failed'; error: string };
 
 /** After this many attempts a delivery stops being retried. */
 export const MAX_DELIVERY_ATTEMPTS = 8;
@@ -61,7 +62,11 @@ export async function claimDeliveries(
   );
 }
 
-/** Records how claimed deliveries went, in one statement; a claim that was taken over since is left alone. */
+/**
+ * Records how claimed deliveries went, in one statement. A claim that was taken over since (its lease ran
+ * out and another worker claimed it again, counting one more attempt) is left alone: the late report must
+ * not turn the newer claim's send back into a retry, nor free it for a third claim while it is sending.
+ */
 export async function finishDeliveries(db: Queryable, outcomes: DeliveryOutcome[]): Promise<void> {
   if (!outcomes.length) return;
   await db.query(
@@ -70,13 +75,14 @@ export async function finishDeliveries(db: Queryable, outcomes: DeliveryOutcome[
             sent_at = CASE WHEN r.result = 'sent' THEN now() END,
             last_error = r.error,
             next_attempt_at = coalesce(r.at, d.next_attempt_at)
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) r(id, result, error, at)
-      WHERE d.id = r.id AND d.status = 'sending'`,
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::int[]) r(id, result, error, at, attempts)
+      WHERE d.id = r.id AND d.status = 'sending' AND d.attempts = r.attempts`,
     [
       outcomes.map((o) => o.id),
       outcomes.map((o) => o.result),
       outcomes.map((o) => ('error' in o ? o.error.slice(0, 1000) : null)),
       outcomes.map((o) => (o.result === 'retry' ? o.at : null)),
+      outcomes.map((o) => o.attempts),
     ],
   );
 }

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { AppError } from '@sop/domain';
+import { AppError, UUID_PATTERN } from '@sop/domain';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
@@ -27,10 +27,13 @@ const badCursor = () =>
 export const encodeCursor = (createdAt: Date, id: string): string =>
   Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
 
+/** What encodeCursor writes (toISOString). Date.parse alone takes '1' or 'May 5', which Postgres refuses (a 500). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** `idPattern`: what the page's ids look like (UUIDs unless the table keys by number). */
-export function decodeCursor(cursor: string, idPattern = /^[0-9a-f-]{36}$/): [string, string] {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!id || !idPattern.test(id) || Number.isNaN(Date.parse(at))) throw badCursor();
+export function decodeCursor(cursor: string, idPattern = UUID_PATTERN): [string, string] {
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!id || rest.length || !idPattern.test(id) || !ISO_TIME.test(at) || Number.isNaN(Date.parse(at))) throw badCursor();
   return [at, id];
 }
 

@@ -10,13 +10,15 @@ export interface ReminderDeps {
   notifier: Notifier;
   /** the web app's public address, for links in emails */
   appUrl?: string;
+  /** robot and webhook hosts that may be internal addresses (local test servers) */
+  allowHosts?: readonly string[];
 }
 
-export function reminderSweepActivities(db: DataSource, { notifier, appUrl }: ReminderDeps): ReminderSweepActivities {
+export function reminderSweepActivities(db: DataSource, { notifier, appUrl, allowHosts }: ReminderDeps): ReminderSweepActivities {
   return {
     planReminders: ({ now, tenantIds }) => heartbeating(() => planReminders(db, new Date(now), tenantIds)),
     deliverReminders: ({ now, tenantIds }) => heartbeating(() => deliverDueReminders(db, notifier, {
-      now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, onPage: () => Context.current().heartbeat(),
+      now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, allowHosts, onPage: () => Context.current().heartbeat(),
     })),
   };
 }

@@ -1,10 +1,10 @@
 import { type ErrorDetail, validationFailed } from '../errors';
+import { UUID_PATTERN as UUID } from '../ids';
 import {
   ATTRIBUTE_OPS, type AttributeCondition, type AttributeOp, COMPARISONS, MAX_DEPTH, MAX_IDS, MAX_PREDICATES, MAX_SILENCE_DAYS,
   METRICS, NUMERIC_OPS, type Predicate, type Rule, RULE_KINDS, type RuleKind, SILENCE_OPS, TIME_FIELDS,
 } from './rule';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Attribute keys people may use. Keys are bound as parameters anyway; this keeps them sane and readable. */
 export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -4,6 +4,7 @@
  * checks shape; validate.ts adds the checks that need the tenant's data or cross fields.
  */
 import { z } from 'zod';
+import { UUID_PATTERN } from '../ids';
 
 export const SOP_KINDS = ['journey', 'recurring', 'broadcast'] as const;
 export const CHANNELS = [
@@ -20,7 +21,7 @@ export type SopKind = (typeof SOP_KINDS)[number];
 export type Channel = (typeof CHANNELS)[number];
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00 to 23:59)');
-const id = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
+const id = z.string().regex(UUID_PATTERN, 'must be a UUID')
   .transform((s) => s.toLowerCase());
 const ids = z.array(id).max(1000);
 const template = z.string().min(1, 'must not be empty').max(10_000);

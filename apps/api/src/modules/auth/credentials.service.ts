@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApiKey, User } from '@sop/db';
-import { AppError, isRole, type Role } from '@sop/domain';
+import { AppError, isRole, type Role, UUID_PATTERN as UUID } from '@sop/domain';
 import { IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/principal';
 import { parseApiKey, secretMatches } from '../api-keys/api-key-secret';
@@ -12,8 +12,6 @@ interface TokenClaims {
   tid: string;
   role: Role;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', 401, message);
 

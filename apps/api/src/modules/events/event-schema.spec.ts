@@ -16,6 +16,14 @@ describe('ingested event shapes', () => {
     expect(parseEvent({ id: 'u', type: 'custom', externalId: 'x', name: 'big', data: { blob: 'x'.repeat(9000) } })).toMatchObject({ ok: false, problems: [{ path: 'data' }] });
   });
 
+  it('refuses the NUL character Postgres cannot store, naming where it is', () => {
+    const reply = { id: 'r-1', type: 'reply', externalId: 'wx_1', data: { text: 'hi', nested: [{ ok: 'x' }, { bad: 'a\u0000b' }] } };
+    expect(parseEvent(reply)).toEqual({ ok: false, id: 'r-1', problems: [{ path: 'data.nested[1].bad', problem: 'must not contain the NUL character (\\u0000)' }] });
+    expect(parseEvent({ ...reply, id: 'r\u00002', data: {} })).toMatchObject({ ok: false, problems: [{ path: 'id' }] });
+    expect(parseEvent({ ...reply, data: { ['k\u0000']: 1 } })).toMatchObject({ ok: false, problems: [{ path: 'data.k\u0000' }] });
+    expect(parseEvent({ ...reply, data: { text: 'fine' } })).toMatchObject({ ok: true });
+  });
+
   it('reads one event, a bare array or { events }, with 1 to 500 events', () => {
     expect(eventsOf(purchase)).toEqual([purchase]);
     expect(eventsOf([purchase, purchase])).toHaveLength(2);

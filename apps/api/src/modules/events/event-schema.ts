@@ -51,6 +51,9 @@ export function parseEvent(input: unknown): Parsed {
     return { ok: false, id, problems: [{ path: 'type', problem: `must be one of ${EVENT_TYPES.join(', ')}` }] };
   }
   const parsed = schemas[type as EventType].safeParse(input);
+  // Postgres text and jsonb cannot hold U+0000: storing one failed the whole batch with a 500
+  const nul = parsed.success ? nulPath(parsed.data) : null;
+  if (nul !== null) return { ok: false, id, problems: [{ path: nul, problem: 'must not contain the NUL character (\\u0000)' }] };
   if (parsed.success) return { ok: true, event: parsed.data as IngestedEvent };
   return { ok: false, id, problems: parsed.error.issues.map((i) => ({ path: pathOf(i.path), problem: i.message })) };
 }
@@ -63,6 +66,25 @@ export function eventsOf(body: unknown): unknown[] | ErrorDetail {
   if (!list.length) return { path: 'events', problem: 'must hold at least one event' };
   if (list.length > MAX_BATCH) return { path: 'events', problem: `at most ${MAX_BATCH} events per request (got ${list.length})` };
   return list;
+}
+
+/** The path of the first string (value or key) holding U+0000, or null. */
+function nulPath(value: unknown, path: PropertyKey[] = []): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? pathOf(path) : null;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = nulPath(v, [...path, i]);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = k.includes('\u0000') ? pathOf([...path, k]) : nulPath(v, [...path, k]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 const pathOf = (path: PropertyKey[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');

@@ -20,6 +20,10 @@ const toLeaveDto = (r: LeaveRow): LeaveDto => ({
   handover: r.handover ? toHandoverDto({ ...r.handover, created_at: new Date(r.handover.created_at) }) : null,
 });
 
+const sameLeave = (l: LeaveDto, dto: CreateLeaveDto, p: { from: Date; until: Date }) =>
+  l.startsAt.getTime() === p.from.getTime() && l.endsAt.getTime() === p.until.getTime() && l.policy === dto.policy
+  && l.toUserId === (dto.toUserId ?? null) && l.toTeamId === (dto.toTeamId ?? null);
+
 const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE h.leave_id = l.id) AS handover FROM leaves l`;
 
 /**
@@ -46,6 +50,8 @@ export class LeavesService {
       await this.subject(m, caller, userId); // locked: leaves of one person are recorded one at a time
       if (dto.id) {
         const earlier = await this.find(m, caller.tenantId, userId, dto.id);
+        // a repeat must ask for the same leave (as for handovers): one id reused for another is a client bug worth saying
+        if (earlier && !sameLeave(earlier, dto, period)) throw problem('LEAVE_ID_REUSED', 409, 'id', 'already used for a different leave');
         if (earlier) return { created: false, leave: earlier };
       }
       if (dto.policy === 'defer' && (dto.toUserId || dto.toTeamId)) {

@@ -15,8 +15,10 @@ interface Subscriber {
   tenantId: string;
   userId: string;
   res: Response;
-  /** the last notification id sent */
+  /** the highest notification id sent (or known at the start) */
   lastId: string;
+  /** ids at or below lastId already sent or known, with when they were seen: a late commit's rows are the others */
+  seen: Map<string, number>;
   pulling: boolean;
   again: boolean;
 }
@@ -25,6 +27,13 @@ const HEARTBEAT_MS = 15_000;
 const RECONNECT_MS = 2_000;
 /** Most notifications one push sends; the rest follow on the next wake-up or from the list. */
 const PUSH_LIMIT = 100;
+/**
+ * Ids are taken at INSERT, rows become visible at COMMIT: a long transaction (a reminder sweep) may commit
+ * rows below an id already pushed. Rows created this recently are looked at again by id, beyond lastId; ids
+ * seen are remembered twice as long (by this process's clock) so clock skew cannot resend one.
+ */
+const LATE_COMMIT = `interval '5 minutes'`;
+const SEEN_MS = 10 * 60_000;
 
 /**
  * Live notifications over server-sent events. One LISTEN connection per API process hears the trigger's
@@ -62,14 +71,19 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
   async open(tenantId: string, userId: string, res: Response, lastEventId?: string): Promise<void> {
     // where to start, before the headers go out (a failure here still answers as JSON); what arrives
     // between this read and the subscription below is caught by the first pull
-    const lastId = lastEventId && /^\d{1,18}$/.test(lastEventId)
-      ? lastEventId
-      : (await this.db.query(`SELECT coalesce(max(id), 0)::text AS id FROM notifications WHERE user_id = $1`, [userId]))[0].id;
+    const [start]: { last: string; recent: string[] }[] = await this.db.query(
+      `SELECT x.last, ARRAY(SELECT id::text FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND id <= x.last::bigint
+                               AND created_at > now() - ${LATE_COMMIT}) AS recent
+         FROM (SELECT coalesce($3::bigint, (SELECT max(id) FROM notifications WHERE user_id = $2), 0)::text AS last) x`,
+      [tenantId, userId, lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null]);
+    const lastId = start.last;
+    const now = Date.now();
+    const seen = new Map(start.recent.map((id) => [id, now]));
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no',
     });
     res.write('retry: 5000\n\nevent: ready\ndata: {}\n\n');
-    const sub: Subscriber = { tenantId, userId, res, lastId, pulling: false, again: false };
+    const sub: Subscriber = { tenantId, userId, res, lastId, seen, pulling: false, again: false };
     const set = this.subscribers.get(userId) ?? new Set<Subscriber>();
     set.add(sub);
     this.subscribers.set(userId, set);
@@ -129,7 +143,10 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
     for (const sub of this.subscribers.get(userId) ?? []) void this.pull(sub);
   }
 
-  /** Sends the user's rows newer than the last sent; wake-ups during a pull make it look once more. */
+  /**
+   * Sends the user's rows newer than the last sent, and recent rows below it not sent yet (committed late);
+   * wake-ups during a pull make it look once more.
+   */
   private async pull(sub: Subscriber): Promise<void> {
     if (sub.pulling) {
       sub.again = true;
@@ -139,12 +156,18 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
     try {
       do {
         sub.again = false;
+        const forgetBefore = Date.now() - SEEN_MS;
+        for (const [id, at] of sub.seen) if (at < forgetBefore) sub.seen.delete(id);
         const rows: NotificationRow[] = await this.db.query(
-          `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND id > $3 ORDER BY id LIMIT ${PUSH_LIMIT}`,
-          [sub.tenantId, sub.userId, sub.lastId]);
+          `SELECT ${NOTIFICATION_COLUMNS} FROM notifications
+            WHERE tenant_id = $1 AND user_id = $2
+              AND (id > $3 OR (created_at > now() - ${LATE_COMMIT} AND NOT id = ANY($4::bigint[])))
+            ORDER BY id LIMIT ${PUSH_LIMIT}`,
+          [sub.tenantId, sub.userId, sub.lastId, [...sub.seen.keys()]]);
         for (const row of rows) {
           sub.res.write(`id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(toNotificationDto(row))}\n\n`);
-          sub.lastId = row.id;
+          sub.seen.set(row.id, Date.now());
+          if (BigInt(row.id) > BigInt(sub.lastId)) sub.lastId = row.id;
         }
       } while (sub.again && !sub.res.writableEnded);
     } catch (err) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
-  AppError, type NotifyChannel, mergePreferences, NOTIFICATION_KINDS, type NotificationPreferences, notFound, TARGET_KINDS, targetUrlProblem,
+  AppError, type NotifyChannel, mergePreferences, NOTIFICATION_KINDS, type NotificationPreferences, notFound, TARGET_KINDS, targetUrlProblem, UUID_PATTERN as UUID,
 } from '@sop/domain';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
@@ -17,7 +17,6 @@ interface SettingsRow {
 interface TargetRow { id: string; kind: string; name: string; url: string; secret: string | null; created_at: Date }
 
 const MAX_TARGETS = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hhmm = (t: string) => t.slice(0, 5);
 
 const toTargetDto = (r: TargetRow): TargetDto => ({
@@ -74,6 +73,15 @@ export class PreferencesService {
     return this.db.transaction(async (m) => {
       // one at a time per user, so the cap holds under concurrent creates
       await m.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [personOf(caller)]);
+      // the same robot twice would get every reminder twice: a repeated request answers the first target
+      const [same]: TargetRow[] = await m.query(
+        `SELECT id, kind, name, url, secret, created_at FROM notification_targets WHERE user_id = $1 AND kind = $2 AND url = $3`,
+        [caller.userId, dto.kind, dto.url]);
+      if (same) {
+        if (same.name === (dto.name?.trim() ?? '') && same.secret === (dto.secret || null)) return toTargetDto(same);
+        throw new AppError('TARGET_EXISTS', 409, `url: you have this ${dto.kind} target already (${same.id}): change that one instead`,
+          [{ path: 'url', problem: `already registered as target ${same.id}` }]);
+      }
       const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM notification_targets WHERE user_id = $1`, [caller.userId]);
       if (n >= MAX_TARGETS) throw new AppError('TOO_MANY_TARGETS', 409, `You have ${MAX_TARGETS} targets already: remove one first.`);
       const [row]: TargetRow[] = await m.query(
