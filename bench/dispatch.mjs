@@ -20,6 +20,7 @@ const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
 const { Client, Connection } = require('@temporalio/client');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+const { timed } = await import(join(ROOT, 'bench/lib.mjs'));
 const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -30,12 +31,6 @@ const PARALLEL = Number(process.env.BENCH_PARALLEL_PAGES ?? 2);
 const TEMPLATE = '{{ contact.name }}，您好！我是{{ owner.name }}。{{ contact.attributes.city | default: "您" }}的新品 Product B 到了，点击查看。';
 
 const round = (x) => Math.round(x * 100) / 100;
-async function timed(fn) {
-  const t = process.hrtime.bigint();
-  const value = await fn();
-  return [Number(process.hrtime.bigint() - t) / 1e6, value];
-}
-
 function journey(segmentId) {
   return {
     kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId }, entry: { includeExistingMembers: true, reentry: 'never' },

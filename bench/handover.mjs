@@ -19,6 +19,7 @@ const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { moveGroups, moveTasks, ownersChanged, reassignContacts } = require(join(ROOT, 'libs/engine/dist'));
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+const { timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 100_000);
@@ -29,24 +30,6 @@ const TEAM = 10;
 const TARGET_RAW_RATIO = 2;
 
 const round = (x) => Math.round(x * 100) / 100;
-async function timed(fn) {
-  const t = process.hrtime.bigint();
-  const value = await fn();
-  return [Number(process.hrtime.bigint() - t) / 1e6, value];
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} never answered`);
-}
-
 async function seed(db, api, tenantId, log) {
   const [team] = await db.query(`INSERT INTO teams (tenant_id, name) VALUES ($1, 'Store 门店') RETURNING id`, [tenantId]);
   const members = (await db.query(

@@ -8,7 +8,6 @@
 //   and emails, and the worker sends the emails through a real SMTP server in this process; the figure is
 //   the time from the sweep's start to the last email received;
 // - the loop (bench/loop.mjs): response -> exit and response -> enrollment in another journey, p95.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ const { DataSource } = require('typeorm');
 const jwt = require('jsonwebtoken');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+const { p95, startApi, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
 const { measureLoop } = await import(join(ROOT, 'bench/loop.mjs'));
 
@@ -37,16 +37,6 @@ const LOOP_SAMPLES = Number(process.env.BENCH_LOOP_SAMPLES ?? 50);
 const TARGETS = { inbox_p95_ms: 50, reminders_delivered_s: 60, loop_p95_ms: 2000 };
 
 const round = (x) => Math.round(x * 10) / 10;
-const p95 = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? NaN;
-};
-async function timed(fn) {
-  const t = process.hrtime.bigint();
-  const value = await fn();
-  return [Number(process.hrtime.bigint() - t) / 1e6, value];
-}
-
 /** A tenant with a team of employees, contacts, one SOP, and TASKS tasks spread over half a year around today. */
 async function seed(db, log) {
   const [{ id: tenantId }] = await db.query(`INSERT INTO tenants (name) VALUES ('Inbox bench 收件箱') RETURNING id`);
@@ -98,26 +88,6 @@ async function seed(db, log) {
   }
   await db.query('VACUUM ANALYZE tasks');
   return { tenantId, employees };
-}
-
-function startApi(env) {
-  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps/api/dist/main.js')], {
-    env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'warn' },
-    stdio: ['ignore', process.env.BENCH_API_STDOUT ? 'inherit' : 'ignore', 'inherit'],
-  });
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} never answered`);
 }
 
 /** CONCURRENCY employees, each reading its lists in turn with a pause of about `thinkMs` between two (none: as fast as answers come). */

@@ -15,14 +15,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
+const { p95 } = await import(join(ROOT, 'bench/lib.mjs'));
 
 const TARGET_P95_MS = 2000;
 const POLL_MS = 10;
-
-const p95 = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * 0.95) - 1)];
-};
 
 /**
  * Starts the API (on a free port), a worker and the wake relay on `databaseUrl` and `temporalAddress`, seeds a

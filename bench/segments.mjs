@@ -4,7 +4,6 @@
 // process's peak RSS), and the CSV import over HTTP against two floors measured in the same run: a
 // raw COPY of the file into a bare table, and a COPY of the same rows into a copy of contacts with
 // its indexes.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ const pg = require('pg');
 const { from: copyFrom } = require('pg-copy-streams');
 const { pipeline } = require('node:stream/promises');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+const { p95, startApi, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? CONTACTS);
@@ -39,14 +39,7 @@ const GROUPS = [
   ['Lifecycle 生命周期', true, ['Lapsed', 'Unpaid', 'Paid', 'Repurchased', 'Loyal', 'Trial', 'Churn risk', 'Won back', 'New', 'Dormant', 'VIP', 'Prospect']],
 ];
 
-const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.95) - 1];
 const round = (x) => Math.round(x * 10) / 10;
-
-async function timed(fn) {
-  const t = process.hrtime.bigint();
-  const value = await fn();
-  return [Number(process.hrtime.bigint() - t) / 1e6, value];
-}
 
 async function seed(db, tenantId, log) {
   const tagIds = {};
@@ -112,23 +105,6 @@ function segmentRules(tagIds) {
     rules.push({ all: [parts[0], parts[1], ...parts.slice(2, 2 + (i % 5) + 1).flat()] });
   }
   return rules;
-}
-
-function startApi(env) {
-  const child = spawn(process.execPath, [join(ROOT, 'apps/api/dist/main.js')], { env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', process.env.BENCH_API_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
-  return child;
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} never answered`);
 }
 
 /** A realistic contacts CSV: ids, names, owners, tags from several groups, metrics, dates, attributes. */

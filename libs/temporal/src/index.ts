@@ -25,38 +25,31 @@ export const workflowIds = {
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';
+export const REMINDER_SWEEP_SCHEDULE = 'reminder-sweep';
 
 /**
  * Makes sure the Schedule that sweeps time-based segment rules exists (every 15 minutes; a sweep
  * still running makes the next one skip). Safe to call at every worker start.
  */
-export async function ensureSilenceSweepSchedule(client: Client, taskQueue: string, every: Duration = '15m'): Promise<'created' | 'exists'> {
-  try {
-    await client.schedule.create({
-      scheduleId: SILENCE_SWEEP_SCHEDULE,
-      spec: { intervals: [{ every }] },
-      action: { type: 'startWorkflow', workflowType: 'silenceSweepWorkflow', taskQueue, args: [] },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    });
-    return 'created';
-  } catch (err) {
-    if (err instanceof ScheduleAlreadyRunning) return 'exists';
-    throw err;
-  }
-}
-
-export const REMINDER_SWEEP_SCHEDULE = 'reminder-sweep';
+export const ensureSilenceSweepSchedule = (client: Client, taskQueue: string, every: Duration = '15m') =>
+  ensureSweepSchedule(client, SILENCE_SWEEP_SCHEDULE, 'silenceSweepWorkflow', taskQueue, every);
 
 /**
  * Makes sure the Schedule that plans and delivers reminders exists (every minute, on the minute; a sweep
  * still running makes the next one skip, and the next plans from the last one's time). Safe at every start.
  */
-export async function ensureReminderSweepSchedule(client: Client, taskQueue: string, every: Duration = '1m'): Promise<'created' | 'exists'> {
+export const ensureReminderSweepSchedule = (client: Client, taskQueue: string, every: Duration = '1m') =>
+  ensureSweepSchedule(client, REMINDER_SWEEP_SCHEDULE, 'reminderSweepWorkflow', taskQueue, every);
+
+/** A namespace-wide Schedule starting `workflowType` every `every`, skipping a firing while one still runs. */
+async function ensureSweepSchedule(
+  client: Client, scheduleId: string, workflowType: string, taskQueue: string, every: Duration,
+): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({
-      scheduleId: REMINDER_SWEEP_SCHEDULE,
+      scheduleId,
       spec: { intervals: [{ every }] },
-      action: { type: 'startWorkflow', workflowType: 'reminderSweepWorkflow', taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType, taskQueue, args: [] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
     return 'created';

@@ -1,0 +1,38 @@
+// What the benchmarks share: timing, the percentile, and the API started as a process of its own.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(fileURLToPath(import.meta.url), '../..');
+
+/** [milliseconds, value] of an async call. */
+export async function timed(fn) {
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - t) / 1e6, value];
+}
+
+/** The nearest-rank 95th percentile. */
+export const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.95) - 1)];
+
+/** The built API as a child process; BENCH_API_LOG_LEVEL, BENCH_API_STDOUT and BENCH_API_NODE_ARGS (e.g. --cpu-prof) tune it. */
+export function startApi(env) {
+  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps/api/dist/main.js')], {
+    env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', process.env.BENCH_API_STDOUT ? 'inherit' : 'ignore', 'inherit'],
+  });
+}
+
+/** Resolves once `url` answers 2xx (about a minute at most). */
+export async function waitFor(url) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never answered`);
+}
