@@ -154,6 +154,21 @@ describe('the employee inbox (real Postgres)', () => {
       `SELECT count(*)::int AS n FROM domain_events WHERE type = 'material.opened' AND payload->>'taskId' = $1`, [id]);
     expect(n).toBe(1);
 
+    // The same coupon from a second SOP's task: its link works, but the contact opened that material today already.
+    const again = (await t.admin.post('/api/sops', { name: 'Coupon again 再发一次', definition: {
+      ...sop.definition, steps: [{ ...sop.definition.steps[0], name: 'Send it again' }],
+    } })).body;
+    await t.admin.post(`/api/sops/${again.id}/activate`);
+    await enrollEntrants(ctx.stack.db, again.id, new Date());
+    await materializeDuePage(ctx.stack.db, again.id, new Date(), 100);
+    const [{ id: againId }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [again.id, contacts[0].id]);
+    const againPath: string = (await e1.client.get(`/api/inbox/tasks/${againId}`)).body.materials[0].trackedPath;
+    expect((await fetch(`${ctx.stack.baseUrl}${againPath}`, { redirect: 'manual' })).status).toBe(302);
+    const [{ responses }] = await ctx.stack.db.query(
+      `SELECT count(*)::int AS responses FROM responses WHERE contact_id = $1 AND kind = 'opened'`, [contacts[0].id]);
+    expect(responses).toBe(1);
+    expect(await ctx.stack.db.query(`SELECT opens FROM link_opens WHERE task_id = $1`, [againId])).toEqual([{ opens: 1 }]);
+
     const second: string = detail.materials[1].trackedPath;
     expect((await fetch(`${ctx.stack.baseUrl}${second}`, { redirect: 'manual' })).headers.get('location')).toBe('https://shop.example/catalogue');
     const forged = path.slice(0, -1) + (path.endsWith('A') ? 'B' : 'A');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound } from '@sop/domain';
-import { changeTags, notifyMaterialOpened, recordContactActivity, recordResponse } from '@sop/engine';
+import { changeTags, notifyMaterialOpened, type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
@@ -58,6 +58,7 @@ export class LinksService {
         [task.tenant_id, taskId, index, task.contact_id],
       );
       if (row.opens !== 1 || !task.contact_id) return;
+      if (await this.openedElsewhereToday(tx, task, taskId, index, material.url, row.day)) return;
       // A material's tag may have been deleted since the task was made (its SOP archived): give the ones that remain.
       const tags: { id: string }[] = material.tagIds.length
         ? await tx.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenant_id, material.tagIds]) : [];
@@ -74,6 +75,22 @@ export class LinksService {
       // the executor hears of it in the app as this commits (the trigger's NOTIFY); email follows with the next sweep
       await notifyMaterialOpened(tx, { tenantId: task.tenant_id, taskId, materialIndex: index, material: material.title, day: row.day });
     });
+  }
+
+  /**
+   * An open counts once per contact, material and day: the same coupon sent by two SOPs and opened through
+   * both links tags and notifies once. Opens of the same material by the same contact take turns (an
+   * advisory lock for the day), so two at once cannot both be first.
+   */
+  private async openedElsewhereToday(tx: Queryable, task: OpenedTask, taskId: string, index: number, url: string, day: string): Promise<boolean> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`link-open:${task.contact_id}:${day}:${url}`]);
+    const [earlier] = await tx.query(
+      `SELECT 1 FROM tasks t JOIN link_opens o ON o.task_id = t.id AND o.day = $3::date
+        WHERE t.tenant_id = $1 AND t.contact_id = $2 AND NOT (o.task_id = $4 AND o.material_index = $5)
+          AND t.materials -> o.material_index ->> 'url' = $6
+        LIMIT 1`,
+      [task.tenant_id, task.contact_id, day, taskId, index, url]);
+    return Boolean(earlier);
   }
 
   private sign(tenantId: string, taskId: string, index: number): string {
