@@ -7,6 +7,7 @@
 import { readsOwner, type Rule } from '@sop/domain';
 import { applyComputedTags, type ComputedCase } from './computed-tags';
 import type { Queryable } from './queryable';
+import { coverLeave, type People } from './sop-people';
 import { evaluateMembershipsSet } from './segment-membership';
 
 /** Contacts per `contact.updated` event, as for segment events. */
@@ -103,6 +104,37 @@ export async function moveTasks(m: Queryable, c: MoveContext, period?: Period): 
      )
      SELECT count(*)::int AS n FROM moved`,
     [c.tenantId, c.fromUserId, c.toUserIds, c.handoverId, period?.from ?? null, period?.until ?? null, c.actorId]);
+  return n;
+}
+
+/**
+ * A reassigning leave's pending tasks due during it go where `coverLeave` sends them: the rule engine pages
+ * apply to tasks they create later, so one contact's tasks land with one substitute, before and after.
+ * `people` must already hold the leave.
+ */
+export async function coverTasksOnLeave(m: Queryable, c: Omit<MoveContext, 'toUserIds'>, period: Period, people: People): Promise<number> {
+  const due: { id: string; key: string | null; due_at: Date }[] = await m.query(
+    `SELECT id::text, coalesce(contact_id, group_id)::text AS key, due_at FROM tasks
+      WHERE tenant_id = $1 AND executor_id = $2 AND status = 'pending' AND due_at < $4 AND due_until > $3
+      FOR UPDATE`,
+    [c.tenantId, c.fromUserId, period.from, period.until]);
+  const moves = due.flatMap((t) => {
+    // a window open when the leave starts counts from the start
+    const cover = coverLeave(c.fromUserId, t.due_at < period.from ? period.from : t.due_at, t.key ?? t.id, people);
+    return 'executorId' in cover ? [{ id: t.id, to: cover.executorId }] : [];
+  });
+  if (!moves.length) return 0;
+  const [{ n }] = await m.query(
+    `WITH moved AS (
+       UPDATE tasks t SET executor_id = x.executor_id FROM unnest($3::bigint[], $4::uuid[]) AS x(task_id, executor_id)
+        WHERE t.id = x.task_id AND t.tenant_id = $1
+       RETURNING t.id, t.executor_id
+     ), history AS (
+       INSERT INTO task_events (tenant_id, task_id, action, actor_id, detail)
+       SELECT $1, id, 'reassigned', $6::uuid, jsonb_build_object('from', $2::uuid, 'to', executor_id, 'handoverId', $5::uuid) FROM moved
+     )
+     SELECT count(*)::int AS n FROM moved`,
+    [c.tenantId, c.fromUserId, moves.map((x) => x.id), moves.map((x) => x.to), c.handoverId, c.actorId]);
   return n;
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notFound, validationFailed } from '@sop/domain';
-import { deferTasks, moveTasks, type Queryable } from '@sop/engine';
+import { coverTasksOnLeave, deferTasks, loadPeople, type Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/principal';
@@ -57,7 +57,7 @@ export class LeavesService {
       if (dto.policy === 'defer' && (dto.toUserId || dto.toTeamId)) {
         throw validationFailed([{ path: dto.toUserId ? 'toUserId' : 'toTeamId', problem: 'a deferring leave has no substitute; use policy reassign' }]);
       }
-      const toUserIds = dto.policy === 'reassign' ? await recipients(m, caller, userId, dto) : [];
+      if (dto.policy === 'reassign') await recipients(m, caller, userId, dto); // refuses a substitute who cannot take work
       await this.assertNoOverlap(m, caller.tenantId, userId, period);
       const id = dto.id ?? randomUUID();
       const rows = await m.query(
@@ -65,7 +65,7 @@ export class LeavesService {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
         [id, caller.tenantId, userId, period.from, period.until, dto.policy, dto.toUserId ?? null, dto.toTeamId ?? null, dto.reason?.trim() ?? '', caller.userId]);
       if (!rows.length) throw problem('LEAVE_ID_TAKEN', 409, 'id', 'already used for another leave; send a new one');
-      await this.applyToDueTasks(m, caller, userId, id, dto, toUserIds, period);
+      await this.applyToDueTasks(m, caller, userId, id, dto, period);
       return { created: true, leave: (await this.find(m, caller.tenantId, userId, id))! };
     });
   }
@@ -102,7 +102,7 @@ export class LeavesService {
 
   /** The user's pending tasks due during the leave follow its policy now, audited as a handover of kind 'leave'. */
   private async applyToDueTasks(
-    m: Queryable, caller: Principal, userId: string, leaveId: string, dto: CreateLeaveDto, toUserIds: string[], period: { from: Date; until: Date },
+    m: Queryable, caller: Principal, userId: string, leaveId: string, dto: CreateLeaveDto, period: { from: Date; until: Date },
   ): Promise<void> {
     const handoverId = randomUUID();
     await insertHandover(m, caller, {
@@ -112,7 +112,7 @@ export class LeavesService {
     const c = { tenantId: caller.tenantId, fromUserId: userId, handoverId, actorId: caller.userId };
     const moved = dto.policy === 'defer'
       ? { tasksDeferred: await deferTasks(m, c, period) }
-      : { tasks: await moveTasks(m, { ...c, toUserIds }, period) };
+      : { tasks: await coverTasksOnLeave(m, c, period, await loadPeople(m, caller.tenantId, period.from)) };
     await recordCounts(m, caller.tenantId, handoverId, moved);
   }
 
