@@ -300,7 +300,8 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.selectOption('#filter-who', { label: 'Only mine' });
     await page.locator('#empty', { hasText: 'Nothing left for today' }).waitFor();
-    await expect(text(page, '#count-today')).resolves.toBe('0');
+    // the list and the counts are fetched separately: wait for the counts' answer too
+    await page.waitForFunction(() => document.querySelector('#count-today')?.textContent === '0', undefined, { timeout: 10_000 });
 
     await page.goto(`${stack.baseUrl}/#/inbox/tasks/${tasks['客户7']}`);
     await page.locator('#detail-title', { hasText: '客户7' }).waitFor();
