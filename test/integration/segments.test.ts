@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { useStack } from '../support/stack';
@@ -77,6 +78,54 @@ describe('segments over HTTP (real Postgres)', () => {
     expect(lines[0]).toBe('id,external_id,name,phone,email,owner_id');
     expect(lines).toHaveLength(5);
     expect((await t.admin.post('/api/segments', { name: 'Wants B', rule: { tag: tags.productA.id } })).status).toBe(409);
+  });
+
+  it('exports CSV that Excel reads as UTF-8 and cannot run as formulas, from one tenant only', async () => {
+    const t = await signupTenant(ctx.http);
+    const other = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const people = [
+      { externalId: 'f1', name: '=HYPERLINK("http://evil.example","点我")', phone: '+86 138 0000 0000' },
+      { externalId: '@f2', name: '王小明, "VIP"\nline two', email: 'wang@example.com', phone: '-5' },
+      { externalId: 'f3', name: '+SUM(1,2)', phone: '=1+1' },
+    ];
+    for (const p of people) expect((await t.admin.post('/api/contacts', { ...p, tags: [tags.productB.id] })).status).toBe(201);
+    const theirs = await createTagSystem(other.admin);
+    await other.admin.post('/api/contacts', { externalId: 'other', name: 'Not yours', tags: [theirs.tags.productB.id] });
+    const seg = (await t.admin.post('/api/segments', { name: 'B', rule: { tag: tags.productB.id } })).body;
+
+    const res = await fetch(`${ctx.http.baseUrl}/api/segments/${seg.id}/export.csv`, { headers: t.admin.headers });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows: Record<string, string>[] = parse(bytes, { bom: true, columns: true });
+    const byId = Object.fromEntries(rows.map((r) => [r.external_id, r]));
+    expect(Object.keys(byId).sort()).toEqual(["'@f2", 'f1', 'f3']);
+    expect(byId.f1).toMatchObject({ name: `'${people[0].name}`, phone: '+86 138 0000 0000' });
+    expect(byId["'@f2"]).toMatchObject({ name: people[1].name, email: 'wang@example.com', phone: '-5' });
+    expect(byId.f3).toMatchObject({ name: "'+SUM(1,2)", phone: "'=1+1" });
+  });
+
+  it('gives the connection back when the client leaves in the middle of an export', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tenantId } = (await t.admin.get('/api/auth/me')).body;
+    // Enough rows (about 10 MB of CSV) that the COPY is still writing when the client goes.
+    await ctx.stack.db.query(
+      `INSERT INTO contacts (tenant_id, external_id, name) SELECT $1, 'big-' || g, 'Contact ' || g FROM generate_series(1, 80000) g`,
+      [tenantId],
+    );
+    const seg = (await t.admin.post('/api/segments', { name: 'All', rule: { metric: { name: 'orderCount', op: 'gte', value: 0 } } })).body;
+    for (let i = 0; i < 3; i++) {
+      const leave = new AbortController();
+      const res = await fetch(`${ctx.http.baseUrl}/api/segments/${seg.id}/export.csv`, { headers: t.admin.headers, signal: leave.signal });
+      await res.body!.getReader().read();
+      leave.abort();
+    }
+    const copying = async () =>
+      (await ctx.stack.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT%export_members%'`))[0].n;
+    for (let i = 0; i < 50 && (await copying()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await copying()).toBe(0);
+    const whole = await t.admin.get(`/api/segments/${seg.id}/export.csv`);
+    expect((whole.body as string).trim().split('\n')).toHaveLength(80001);
   });
 
   it('rejects malformed rules with exact paths and keeps injection attempts inert', async () => {

@@ -29,6 +29,13 @@ export class ErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
+    if (res.headersSent) {
+      // A stream (a CSV export) failed after its first bytes, or its client left: cut the connection, so
+      // that no one takes a partial file for a whole one.
+      this.logger.warn({ err: exception, requestId: String(req.id ?? '') }, 'response stream ended early');
+      res.destroy();
+      return;
+    }
     const [status, body] = this.toBody(exception, req);
     body.requestId = String(req.id ?? '');
     if (status >= 500) this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');

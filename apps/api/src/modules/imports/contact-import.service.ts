@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { DataSource, type QueryRunner } from 'typeorm';
 import type { Principal } from '../../common/principal';
+import { discardConnection, pgClient } from '../../common/dedicated-connection';
 import { type ContactRecord, headerProblems, type ImportContext, parseContactRow, type RowError } from './contact-row';
 
 /** Rows merged into contacts per transaction (after the whole file is staged). */
@@ -261,8 +262,7 @@ export class ContactImportService {
     const qr = this.db.createQueryRunner();
     await qr.connect();
     await qr.query(`CREATE TEMP TABLE import_rows (${STAGING.map(([c, t]) => `${c} ${t}`).join(', ')})`);
-    const client = (qr as unknown as { databaseConnection: { query(q: unknown): Writable } }).databaseConnection;
-    const copy = client.query(copyFrom(`COPY import_rows FROM STDIN`));
+    const copy = pgClient(qr).query(copyFrom(`COPY import_rows FROM STDIN`));
     const lane: Lane = { qr, copy, staged: 0, buffer: '' };
     copy.on('error', (err) => (lane.error ??= err));
     return lane;
@@ -275,12 +275,7 @@ export class ContactImportService {
   private async closeLane(lane: Lane, failure: unknown): Promise<void> {
     if (failure) {
       lane.copy.destroy();
-      if (lane.qr.isTransactionActive) await lane.qr.rollbackTransaction().catch(() => undefined);
-      // TypeORM's release() cannot say "discard"; its Postgres runner passes this error on to the pool, which then closes the client.
-      const runner = lane.qr as QueryRunner & { releasePostgresConnection?(err: Error): Promise<void> };
-      const err = failure instanceof Error ? failure : new Error(String(failure));
-      await (runner.releasePostgresConnection ? runner.releasePostgresConnection(err) : runner.release()).catch(() => undefined);
-      return;
+      return discardConnection(lane.qr, failure);
     }
     await lane.qr.query(`DROP TABLE IF EXISTS pg_temp.import_rows, pg_temp.import_repeats, pg_temp.import_chunk`).catch(() => undefined);
     await lane.qr.release();

@@ -2,14 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplication
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { pgClient, type PgClient } from '../../common/dedicated-connection';
 import { NOTIFICATION_COLUMNS, type NotificationRow, toNotificationDto } from './notifications.service';
-
-interface PgClient {
-  query(sql: string): Promise<unknown>;
-  on(event: 'notification', listener: (msg: { channel: string; payload?: string }) => void): void;
-  on(event: 'error' | 'end', listener: (err?: Error) => void): void;
-  removeAllListeners(event: string): void;
-}
 
 interface Subscriber {
   tenantId: string;
@@ -106,7 +100,7 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
     try {
       this.runner = this.db.createQueryRunner();
       await this.runner.connect();
-      const client = (this.runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+      const client = pgClient(this.runner);
       client.on('notification', (msg) => msg.channel === 'notifications' && msg.payload && this.wake(msg.payload));
       client.on('error', (err) => this.lost(err));
       client.on('end', () => this.lost());
@@ -132,7 +126,7 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
     const runner = this.runner;
     this.runner = undefined;
     if (!runner) return;
-    const client = (runner as unknown as { databaseConnection?: PgClient }).databaseConnection;
+    const client = pgClient(runner) as PgClient | undefined;
     client?.removeAllListeners('notification');
     client?.removeAllListeners('end');
     if (!err) await client?.query('UNLISTEN *').catch(() => undefined);
