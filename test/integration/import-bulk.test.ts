@@ -160,6 +160,39 @@ describe('CSV import, staged and merged set-based (real Postgres)', () => {
     const finished = await (await done).json();
     expect(finished).toMatchObject({ status: 'completed', processedRows: 501, importedRows: 501 });
   });
+  it('holds the tags it writes until its chunk commits: a tag deleted meanwhile leaves no row behind', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const tenantId = (await t.admin.get('/api/auth/me')).body.tenantId;
+    // Another session is deleting Product A and holds its row; the import must wait for it, then not refer to it.
+    const deleter = ctx.stack.db.createQueryRunner();
+    await deleter.connect();
+    try {
+      await deleter.startTransaction();
+      await deleter.query(`SELECT 1 FROM tags WHERE id = $1 FOR UPDATE`, [tags.productA.id]);
+      const imported = upload(t.admin, 'external_id,tags\nkeep1,Product A|Product B\nkeep2,Product A\n');
+      let waiting = 0;
+      for (let i = 0; i < 100 && !waiting; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        [{ n: waiting }] = await ctx.stack.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%tags%'`);
+      }
+      expect(waiting).toBeGreaterThan(0);
+      await deleter.query(`DELETE FROM contact_tags WHERE tag_id = $1`, [tags.productA.id]);
+      await deleter.query(`DELETE FROM tags WHERE id = $1`, [tags.productA.id]);
+      await deleter.commitTransaction();
+      expect((await imported).body).toMatchObject({ status: 'completed', importedRows: 2 });
+    } finally {
+      await deleter.release();
+    }
+    expect(tagNames(await contact(t, 'keep1'))).toEqual(['Product B']);
+    const [{ orphans }] = await ctx.stack.db.query(
+      `SELECT (SELECT count(*) FROM contact_tags ct WHERE ct.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM tags g WHERE g.id = ct.tag_id))
+            + (SELECT count(*) FROM tag_events e WHERE e.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM tags g WHERE g.id = e.tag_id)) AS orphans`,
+      [tenantId]);
+    expect(Number(orphans)).toBe(0);
+  });
+
   it('marks an import failed and lets go of its connections when the upload is cut off', async () => {
     const t = await signupTenant(ctx.http);
     const abort = new AbortController();
