@@ -319,10 +319,10 @@ export async function run({ databaseUrl, log }) {
     // The API's resident memory while it imports (sampled), to show it stays flat whatever the file size.
     let importRss = 0;
     const timeline = []; // the highest RSS of each 10 s: flat, or growing with the rows read so far?
-    const importStart = performance.now();
+    const importStart = Date.now();
     const sampler = setInterval(() => {
       const mb = rssMb(api.pid);
-      const slot = Math.floor((performance.now() - importStart) / 10_000);
+      const slot = Math.floor((Date.now() - importStart) / 10_000);
       importRss = Math.max(importRss, mb);
       timeline[slot] = Math.max(timeline[slot] ?? 0, mb);
     }, 250);
