@@ -144,7 +144,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
       beforeKill = row.n;
       if (row.n && !tFirstTask) tFirstTask = Date.now();
       if (row.n >= KILL_AT && row.busy) break;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${KILL_AT} tasks; ${row.n} tasks`);
+      if (Date.now() > until) throw new Error(`timed out waiting for ${KILL_AT} tasks; ${row.n} tasks; the worker said:\n${output.join('').slice(-4000)}`);
       await sleep(20);
     }
     await kill(first);
