@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, notFound } from '@sop/domain';
-import { contactsChangedSet, refreshTagNums } from '@sop/engine';
+import { applyComputedTags, evaluateMembershipsSet, refreshTagNums } from '@sop/engine';
 import { parse } from 'csv-parse';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Readable, Writable } from 'node:stream';
@@ -77,16 +77,21 @@ function copyLine(seq: number, rowNo: number, r: ContactRecord): string {
  * has just locked, and to the tenant's tags and segments, which this locks FOR KEY SHARE (the lock a
  * foreign-key check takes), once, instead of once per row. With every parent thus held until commit, the
  * per-row foreign-key triggers of contact_tags, tag_events and segment_memberships can only confirm what
- * the statements' own joins guarantee, so they are skipped for this transaction, as pg_restore
- * --disable-triggers does for a bulk load; they were half of the merge's time (docs/segments.md). Only
- * when the connection may (a superuser, or GRANT SET ON PARAMETER session_replication_role); otherwise
- * the checks run as usual. Small writes elsewhere keep their foreign keys checked row by row.
+ * the statements' own joins guarantee, so they are skipped (`session_replication_role = replica`, as
+ * pg_restore --disable-triggers does for a bulk load); they were half of the merge's time
+ * (docs/segments.md). Only when the connection may (a superuser, or GRANT SET ON PARAMETER
+ * session_replication_role); otherwise the checks run as usual. Small writes elsewhere keep their
+ * foreign keys checked row by row. Returns the locked segments: memberships are evaluated for those
+ * only, since a segment created after this lock is not held by it.
  */
-async function trustChunkReferences(qr: QueryRunner, tenantId: string): Promise<void> {
+async function holdChunkReferences(qr: QueryRunner, tenantId: string): Promise<string[]> {
   await qr.query(`SELECT 1 FROM tags WHERE tenant_id = $1 FOR KEY SHARE`, [tenantId]);
-  await qr.query(`SELECT 1 FROM segments WHERE tenant_id = $1 FOR KEY SHARE`, [tenantId]);
-  await qr.query(`SET LOCAL session_replication_role = replica`);
+  const segments: { id: string }[] = await qr.query(`SELECT id FROM segments WHERE tenant_id = $1 FOR KEY SHARE`, [tenantId]);
+  await rowChecks(qr, false);
+  return segments.map((r) => r.id);
 }
+
+const rowChecks = (qr: QueryRunner, on: boolean) => qr.query(`SET LOCAL session_replication_role = ${on ? 'origin' : 'replica'}`);
 
 /** Parallel staging and merging connections; on 2 cores, Node parses while Postgres ingests and merges. */
 const LANES = 2;
@@ -97,7 +102,7 @@ interface Lane {
   staged: number;
   buffer: string;
   error?: Error;
-  /** whether this connection may set session_replication_role (see `trustChunkReferences`) */
+  /** whether this connection may set session_replication_role (see `holdChunkReferences`) */
   mayTrust: boolean;
 }
 
@@ -142,7 +147,7 @@ interface Counts {
  *    then each lane, in parallel, per chunk of 100,000 rows and in one transaction each: one
  *    INSERT ... SELECT ... ON CONFLICT upserts the contacts, tags and tag events are written
  *    set-based (an exclusive group keeps only the new tag), and computed tags and segment memberships
- *    are re-evaluated for the chunk's contacts set-based (`contactsChangedSet`), with the same outbox
+ *    are re-evaluated for the chunk's contacts set-based (`applyComputedTags`, `evaluateMembershipsSet`), with the same outbox
  *    events as any change.
  *
  * Progress is written to the import resource as it goes; memory stays flat whatever the file size.
@@ -386,7 +391,7 @@ export class ContactImportService {
       [tenantId, lo, hi],
     ));
     await qr.query(`ANALYZE import_chunk`);
-    if (lane.mayTrust) await time('lock', () => trustChunkReferences(qr, tenantId));
+    const heldSegments = lane.mayTrust ? await time('lock', () => holdChunkReferences(qr, tenantId)) : undefined;
     // New contacts: every listed tag is added (there are no earlier tags to clear), with its tag event.
     await time('newTags', () => qr.query(
       `WITH added AS (
@@ -435,7 +440,14 @@ export class ContactImportService {
     ));
     await time('existingTags', () => refreshTagNums(qr, tenantId, changed)); // announces contact.tags_changed for them
     const ids: string[] = (await qr.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM import_chunk`))[0].ids;
-    await time('evaluate', () => contactsChangedSet(qr, tenantId, ids));
+    await time('evaluate', async () => {
+      // What contactsChanged does, set-based; with the row checks back on for computed tags (a rule may
+      // name a tag made after the lock), and memberships for the held segments while they are off.
+      if (heldSegments) await rowChecks(qr, true);
+      await applyComputedTags(qr, tenantId, ids);
+      if (heldSegments) await rowChecks(qr, false);
+      await evaluateMembershipsSet(qr, tenantId, ids, new Date(), heldSegments);
+    });
     await time('commit', () => qr.commitTransaction());
     return n;
   }
