@@ -62,7 +62,11 @@ export class SegmentsController {
 
   @Get(':id/export.csv')
   @ApiProduces('text/csv')
-  @ApiOperation({ summary: 'Every member as CSV, streamed' })
+  @ApiOperation({
+    summary: 'Every member as CSV, streamed',
+    description: 'Columns id, external_id, name, phone, email, owner_id, from one snapshot. UTF-8 with a byte-order mark (Excel); ' +
+      "a cell starting with =, +, -, @, tab or CR that is not a number gets a leading ' so spreadsheets do not run it.",
+  })
   async export(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: Response): Promise<void> {
     const compiled = await this.segments.compileSaved(p.tenantId, id); // 404 before any byte is sent
     res.setHeader('content-type', 'text/csv; charset=utf-8');
