@@ -317,17 +317,16 @@ export async function run({ databaseUrl, log }) {
     const copyStdinMs = await rawCopyFromClient(databaseUrl, file);
     const [indexedMs, indexCount, indexedRows] = await indexedCopy(db, me.tenantId, file);
     // The API's resident memory while it imports (sampled), to show it stays flat whatever the file size.
-    let importRss = 0;
     const timeline = []; // the highest RSS of each 10 s: flat, or growing with the rows read so far?
     const importStart = Date.now();
     const sampler = setInterval(() => {
       const mb = rssMb(api.pid);
       const slot = Math.floor((Date.now() - importStart) / 10_000);
-      importRss = Math.max(importRss, mb);
       timeline[slot] = Math.max(timeline[slot] ?? 0, mb);
     }, 250);
     const [importMs, imported] = await importViaApi(base, auth, file).finally(() => clearInterval(sampler));
     rmSync(file, { force: true });
+    const importRss = Math.max(0, ...timeline.filter(Boolean));
     log(`import: ${imported.importedRows} of ${IMPORT_ROWS} rows in ${round(importMs / 1000)} s; raw COPY of the same file ${round(copyMs / 1000)} s (${round(copyStdinMs / 1000)} s sent by a client); ` +
       `COPY of the same ${indexedRows} rows into a copy of contacts with its ${indexCount} indexes ${round(indexedMs / 1000)} s; ` +
       `API RSS during the import at most ${round(importRss)} MB; highest per 10 s: ${timeline.map(Math.round).join(', ')} MB`);
