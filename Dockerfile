@@ -23,14 +23,15 @@ COPY libs libs
 COPY workflows workflows
 COPY apps apps
 COPY tools tools
-# Build every workspace into its dist/, then drop dev dependencies (the @sop/* workspace links stay).
-RUN npx tsc -b && npm prune --omit=dev --no-audit --no-fund
+# Build every workspace into its dist/ and the console into apps/web/dist, then drop dev dependencies
+# (the @sop/* workspace links stay).
+RUN npx tsc -b && npx tsc -p apps/web && npm run build -w apps/web && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 # The whole tree, not only dist/: node_modules/@sop/* are symlinks into libs/, workflows/ and apps/,
-# the API serves apps/web/public, and the worker bundles workflows/ at start. Owned by root, so the
+# the API serves apps/web/dist, and the worker bundles workflows/ at start. Owned by root, so the
 # non-root process can read but not modify its own code.
 COPY --from=build /app /app
 USER node

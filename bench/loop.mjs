@@ -143,7 +143,8 @@ async function openToEnrollment(w, i) {
   const [{ id }] = await w.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [w.nurtureSop, w.openers[i]]);
   const { materials } = await w.admin('GET', `/api/inbox/tasks/${id}`);
   const started = performance.now();
-  const res = await fetch(`${w.baseUrl}${materials[0].trackedPath}`, { redirect: 'manual' });
+  // a phone's user agent: Node's own is counted as a script, and its open would not be recorded
+  const res = await fetch(`${w.baseUrl}${materials[0].trackedPath}`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 MicroMessenger/8.0.40' } });
   if (res.status !== 302) throw new Error(`tracked link: ${res.status}`);
   let leaveMs;
   await until(async () => {

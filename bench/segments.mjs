@@ -26,9 +26,9 @@ const { pipeline } = require('node:stream/promises');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
 const { p95, startApi, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 
-const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
+export const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? CONTACTS);
-const GROUPS = [
+export const GROUPS = [
   ['Gender 性别', true, ['Female', 'Male']],
   ['Region 地区', true, ['Shanghai', 'Beijing', 'Guangzhou', 'Shenzhen', 'Hangzhou', 'Chengdu', 'Wuhan', 'Nanjing', 'Suzhou', 'Xian', 'Tianjin', 'Other']],
   ['Age band 年龄段', true, ['18-24', '25-34', '35-44', '45-54', '55-64', '65+']],
@@ -41,7 +41,7 @@ const GROUPS = [
 
 const round = (x) => Math.round(x * 10) / 10;
 
-async function seed(db, tenantId, log) {
+export async function seed(db, tenantId, log) {
   const tagIds = {};
   for (const [name, exclusive, tags] of GROUPS) {
     const [{ id: groupId }] = await db.query(`INSERT INTO tag_groups (tenant_id, name, exclusive) VALUES ($1, $2, $3) RETURNING id`, [tenantId, name, exclusive]);
@@ -205,10 +205,14 @@ async function importViaApi(base, headers, file) {
 async function explainPlans(db, tenantId, rules, log) {
   const tagNums = new Map((await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r) => [r.id, r.num]));
   const out = [];
+  const costs = {};
   for (const [name, input] of Object.entries(rules)) {
     const params = new SqlParams(2);
     const where = compileRule(validateRule(input, { tagNums }), { tagNums, now: new Date(), params });
     const sql = `SELECT count(*) FROM contacts c WHERE c.tenant_id = $1 AND (${where})`;
+    // the planned cost the API's budget (SEGMENT_COST_BUDGET) is held against
+    const [planned] = await db.query(`EXPLAIN (FORMAT JSON) ${sql}`, [tenantId, ...params.values]);
+    costs[name] = Math.round(planned['QUERY PLAN'][0].Plan['Total Cost']);
     const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [tenantId, ...params.values]);
     out.push(`-- ${name}\n${sql}\n\n${plan.map((r) => r['QUERY PLAN']).join('\n')}\n`);
   }
@@ -224,7 +228,8 @@ async function explainPlans(db, tenantId, rules, log) {
   out.push(`-- evaluation of one contact against ${segments.length} segments\n${plan.map((r) => r['QUERY PLAN']).slice(-3).join('\n')}\n`);
   const file = join(ROOT, '.data/bench-segments-plans.txt');
   writeFileSync(file, out.join('\n'));
-  log(`query plans written to .data/bench-segments-plans.txt`);
+  log(`query plans written to .data/bench-segments-plans.txt; planned costs ${JSON.stringify(costs)}`);
+  return costs;
 }
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
@@ -275,7 +280,12 @@ export async function run({ databaseUrl, log }) {
       log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${count} contacts`);
     }
 
-    await explainPlans(db, me.tenantId, { classic, sixPredicates }, log);
+    const costs = await explainPlans(db, me.tenantId, { classic, sixPredicates }, log);
+    // Issue 15: 100 contains predicates, what an attacker sent; the cost budget or the statement timeout refuses it
+    const containsRule = { all: Array.from({ length: 100 }, (_, i) => ({ attribute: { key: 'ageBand', op: 'contains', value: `x${i}` } })) };
+    const [containsMs, containsRes] = await timed(() => fetch(`${base}/api/segments/preview`, { method: 'POST', headers: auth, body: JSON.stringify({ rule: containsRule }) })
+      .then(async (r) => ({ status: r.status, body: await r.json() })));
+    log(`preview of 100 contains predicates: ${containsRes.status} ${containsRes.body.code ?? ''} in ${round(containsMs)} ms`);
 
     const sample = (await db.query(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY random() LIMIT 220`, [me.tenantId])).map((r) => r.id);
     // A real change on contacts whose memberships exist: swap the purchase-intent tag, then time the
@@ -336,6 +346,8 @@ export async function run({ databaseUrl, log }) {
       bench: 'segments', contacts: CONTACTS, pg_shared_buffers: (await db.query('SHOW shared_buffers'))[0].shared_buffers,
       preview_p95_ms: previews[worse].p95, preview_rule: worse === 'classic' ? 'high intent AND product B AND silent >= 14 days' : '6 predicates with any and not',
       preview_classic_p95_ms: previews.classic.p95, preview_six_p95_ms: previews.sixPredicates.p95,
+      preview_classic_cost: costs.classic, preview_six_cost: costs.sixPredicates,
+      preview_100_contains_status: containsRes.status, preview_100_contains_ms: round(containsMs),
       incremental_p95_ms: round(p95(incremental)),
       import_rows: IMPORT_ROWS, import_rows_per_s: Math.round(IMPORT_ROWS / (importMs / 1000)), import_vs_copy_ratio: round(importMs / copyMs),
       import_vs_indexed_copy_ratio: round(importMs / indexedMs),

@@ -109,6 +109,8 @@ async function main() {
   const env = {
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, PORT: String(port),
     JWT_SECRET: process.env.JWT_SECRET ?? localJwtSecret(),
+    // People read this console: one short line per request (LOG_FORMAT=json gives the production format).
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
   };
   startService('worker', 'apps/worker/dist/main.js', env);
   startService('api', 'apps/api/dist/main.js', env);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture, elapsed, freePort, log, run, warn } from './lib/proc.mjs';
 import {
-  build, ensureChromium, ensureDependencies, ensureTimeSkippingServer, postgresVersion, ROOT, startEmbeddedPostgres, startTemporal,
+  build, ensureChromium, ensureDependencies, ensureSchemathesis, ensureTimeSkippingServer, postgresVersion, ROOT, startEmbeddedPostgres, startTemporal,
 } from './lib/infra.mjs';
 
 const started = Date.now();
@@ -39,10 +39,13 @@ async function main() {
   log(`Temporal: ${temporal.version} at ${temporal.address} (log: .data/test-temporal.log)`);
 
   const timeSkipping = await ensureTimeSkippingServer();
-  log(timeSkipping ? `Time-skipping test server: ${timeSkipping.replace(process.env.HOME ?? '~', '~')}` : 'Time-skipping server unavailable: workflow tests use the dev server.');
+  log(`Time-skipping test server: ${timeSkipping.replace(process.env.HOME ?? '~', '~')}`);
 
   const chromium = await ensureChromium();
   log(chromium ? `Browser: ${(await capture(chromium, ['--version']))?.split('\n').pop()}` : 'Browser: none; the browser tests will fail and say why.');
+
+  const schemathesis = await ensureSchemathesis();
+  log(schemathesis ? `API fuzzer: ${(await capture(schemathesis, ['--version']))?.trim()}` : 'API fuzzer: none; the fuzz test will fail and say why.');
 
   const resultsFile = join(dataDir, 'jest-results.json');
   rmSync(resultsFile, { force: true });
@@ -55,8 +58,9 @@ async function main() {
         ...process.env,
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporal.address,
-        TEMPORAL_TEST_SERVER: timeSkipping ?? '',
+        TEMPORAL_TEST_SERVER: timeSkipping,
         CHROMIUM_PATH: chromium ?? '',
+        SCHEMATHESIS: schemathesis ?? '',
         NODE_ENV: 'test',
       },
     });

@@ -1,36 +1,19 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser';
-import { ROOT } from '../support/env';
+import type { BrowserContext, Page } from 'playwright-core';
+import { checkPageInBothLanguages, screenshot, signIn as signInAt, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
-import { Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { AS_CUSTOMER, Http, signupTenant } from '../support/http';
+import { eventually } from '../support/poll';
 
 const MIN = 60_000;
-const SHOTS = join(ROOT, '.data/screenshots');
 
 /**
- * The employee's day in a real browser: the inbox lists what the API and the database hold, and every
- * action taken in the page is checked in the page and in Postgres.
+ * The employee's day in the console, in a real browser: the inbox lists what the API and the database hold,
+ * and every action taken in the page is checked in the page and in Postgres.
  */
 describe('the employee inbox in a real browser (Chromium)', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let http: Http;
-
-  beforeAll(async () => {
-    stack = await Stack.start();
-    browser = await launchBrowser();
-    http = new Http(stack.baseUrl);
-    mkdirSync(SHOTS, { recursive: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const ctx = useConsoleStack();
 
   /** A person with a password the browser can type. */
   async function person(admin: Http, role: string, name: string, teamId?: string) {
@@ -38,8 +21,8 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     const password = `pw-${randomUUID()}`;
     const res = await admin.post('/api/users', { email, name, role, password, teamId });
     if (res.status !== 201) throw new Error(`create user: ${res.status} ${JSON.stringify(res.body)}`);
-    const login = await http.post('/api/auth/login', { email, password });
-    return { id: res.body.id as string, email, password, name, client: http.as(login.body.accessToken) };
+    const login = await ctx.http.post('/api/auth/login', { email, password });
+    return { id: res.body.id as string, email, password, name, client: ctx.http.as(login.body.accessToken) };
   }
 
   /**
@@ -47,7 +30,7 @@ describe('the employee inbox in a real browser (Chromium)', () => {
    * now, in that order), one overdue and one upcoming, with a coupon material on each.
    */
   async function world() {
-    const t = await signupTenant(http, 'Inbox Org');
+    const t = await signupTenant(ctx.http, 'Inbox Org');
     const { tags } = await createTagSystem(t.admin);
     const team = (await t.admin.post('/api/teams', { name: 'Store 门店' })).body;
     const manager = await person(t.admin, 'manager', 'Manager Li 李经理', team.id);
@@ -67,11 +50,11 @@ describe('the employee inbox in a real browser (Chromium)', () => {
       policies: { businessDaysOnly: false },
     } })).body;
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
-    await enrollEntrants(stack.db, sop.id, new Date());
-    await materializeDuePage(stack.db, sop.id, new Date(), 100);
+    await enrollEntrants(ctx.stack.db, sop.id, new Date());
+    await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
     const tasks: Record<string, string> = {};
     for (const c of contacts) {
-      tasks[c.name] = (await stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, c.id]))[0].id;
+      tasks[c.name] = (await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, c.id]))[0].id;
     }
     // Windows relative to now, so the hints and lists do not depend on the hour the test runs.
     const now = Date.now();
@@ -80,234 +63,264 @@ describe('the employee inbox in a real browser (Chromium)', () => {
       ['客户5', -60 * MIN, 300 * MIN], ['客户6', -60 * MIN, 360 * MIN], ['客户7', -26 * 60 * MIN, -120 * MIN], ['客户8', 48 * 60 * MIN, 50 * 60 * MIN],
     ];
     for (const [name, from, until] of windows) {
-      await stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE id = $1`, [tasks[name], new Date(now + from), new Date(now + until)]);
+      await ctx.stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE id = $1`, [tasks[name], new Date(now + from), new Date(now + until)]);
     }
     return { t, manager, employee, sop, tasks };
   }
 
   async function signIn(context: BrowserContext, who: { email: string; password: string }): Promise<Page> {
     const page = await context.newPage();
-    await page.goto(`${stack.baseUrl}/`);
-    await page.fill('input[name=email]', who.email);
-    await page.fill('input[name=password]', who.password);
-    await page.click('button[type=submit]');
-    await page.locator('#inbox').waitFor({ state: 'visible' });
+    await signInAt(page, ctx.stack.baseUrl, who.email, who.password);
     return page;
   }
 
-  const row = (page: Page, name: string) => page.locator('#task-list > li', { has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
-  const text = (page: Page, selector: string) => page.locator(selector).first().textContent();
-  const counts = async (page: Page) => Object.fromEntries(
-    await Promise.all(['today', 'overdue', 'upcoming', 'done'].map(async (l) => [l, Number(await text(page, `#count-${l}`))])));
+  const row = (page: Page, name: string) => page.locator('[data-task-id]', { has: page.locator('.task-row-who', { hasText: new RegExp(`^${name}$`) }) });
+  const names = (page: Page) => page.locator('[data-task-id] .task-row-who').allTextContents();
+  const counts = async (page: Page) => Object.fromEntries(await Promise.all(['today', 'overdue', 'upcoming'].map(async (l) =>
+    [l, Number(await page.locator(`[data-list=${l}] .ant-badge`).first().textContent())])));
+  const list = (page: Page, l: string) => page.locator(`[data-list=${l}]`).click();
+  const panelTitle = (page: Page) => page.locator('#task-panel-title');
   const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
-  async function eventually(check: () => Promise<void>, ms = 5000) {
-    const until = Date.now() + ms;
-    for (;;) {
-      try { return await check(); } catch (err) {
-        if (Date.now() > until) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
-  const taskRow = async (id: string) => (await stack.db.query(
-    `SELECT status, outcome, note, skip_reason, snoozed_until FROM tasks WHERE id = $1`, [id]))[0];
+  const taskRow = async (id: string) => (await ctx.stack.db.query(
+    `SELECT status, outcome, note, skip_reason, snoozed_until, executor_id FROM tasks WHERE id = $1`, [id]))[0];
 
-  it('shows today\'s tasks with counts; copies, completes, skips, snoozes and bulk-completes, as the server records', async () => {
-    const { employee, tasks } = await world();
-    const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1366, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
+  it("lists today's tasks with counts; copies, completes, skips, snoozes, reassigns and bulk-completes, as the server records", async () => {
+    const { employee, manager, tasks, t } = await world();
+    const teammate = await person(t.admin, 'employee', 'Li Na 李娜', (await t.admin.get(`/api/users/${employee.id}`)).body.teamId);
+    const context = await ctx.browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1366, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.stack.baseUrl });
     const page = await signIn(context, employee);
+    await page.waitForURL(/\/inbox$/);
 
-    // Today's list: counts per list, the closing window first, with a hint in the browser's time.
-    await eventually(async () => expect(await counts(page)).toEqual({ today: 6, overdue: 1, upcoming: 1, done: 0 }));
-    await expect(page.locator('#task-list > li .name').allTextContents()).resolves.toEqual(['客户1', '客户2', '客户3', '客户4', '客户5', '客户6']);
-    await expect(row(page, '客户1').locator('.due').textContent()).resolves.toMatch(/^还剩 2[45] 分钟截止$/);
-    await expect(row(page, '客户1').locator('.due').getAttribute('class')).resolves.toBe('due soon');
-    await expect(row(page, '客户2').locator('.due').textContent()).resolves.toMatch(/^还剩 1 小时 5\d 分钟截止$|^还剩 2 小时截止$/);
-    await expect(text(page, '#inbox-title')).resolves.toBe('我的任务');
-
-    // Overdue in a warning colour.
-    await page.click('#tab-overdue');
-    await row(page, '客户7').waitFor();
-    await expect(row(page, '客户7').locator('.due').textContent()).resolves.toMatch(/^已逾期 2 小时( 1 分钟)?$/);
-    await expect(row(page, '客户7').locator('.due').evaluate((el) => getComputedStyle(el).color)).resolves.toBe('rgb(180, 83, 9)');
-    await page.click('#tab-upcoming');
+    // Today: counts per list, the closing window first, hints in the viewer's zone.
+    await eventually(async () => expect(await counts(page)).toEqual({ today: 6, overdue: 1, upcoming: 1 }));
+    expect(await names(page)).toEqual(['客户1', '客户2', '客户3', '客户4', '客户5', '客户6']);
+    await expect(row(page, '客户1').locator('.task-row-due').textContent()).resolves.toMatch(/^还剩 2[45] 分钟截止$/);
+    await expect(row(page, '客户1').locator('.task-row-due').getAttribute('class')).resolves.toContain('task-due-soon');
+    await list(page, 'overdue');
+    await expect(row(page, '客户7').locator('.task-row-due').textContent()).resolves.toMatch(/^已逾期 2 小时( 1 分钟)?$/);
+    await expect(row(page, '客户7').locator('.task-row-due').getAttribute('class')).resolves.toContain('task-due-warn');
+    await list(page, 'upcoming');
     await row(page, '客户8').waitFor();
-    await page.click('#tab-today');
+    await list(page, 'today');
     await row(page, '客户1').waitFor();
-    await page.screenshot({ path: join(SHOTS, 'inbox-today.png') });
+    await checkPageInBothLanguages(page, 'inbox', async (lang) => {
+      await page.getByRole('heading', { name: lang === 'zh' ? '我的任务' : 'My tasks' }).waitFor();
+    });
+    await switchLang(page, 'zh');
 
-    // Open a task: the rendered content, its tracked link, the contact's tags; copy the message.
-    await row(page, '客户1').locator('button.open').click();
-    await page.locator('#detail-title', { hasText: '客户1' }).waitFor();
+    // Open a task: its message, its tracked link, the contact's tags; copy both.
+    await row(page, '客户1').click();
+    await panelTitle(page).filter({ hasText: '客户1' }).waitFor();
     const detail = (await employee.client.get(`/api/inbox/tasks/${tasks['客户1']}`)).body;
-    await expect(text(page, '#detail-content')).resolves.toBe('客户1，您好！本周新品到店，送您一张券。');
-    await expect(text(page, '#material-link-0')).resolves.toBe(`${stack.baseUrl}${detail.materials[0].trackedPath}`);
-    await expect(page.locator('#detail .tags li').allTextContents()).resolves.toEqual(['High 高', 'Product A']);
-    await eventually(async () => expect(await page.evaluate(() => document.activeElement?.id)).toBe('detail-title'));
-    await page.click('#copy-content');
-    await page.locator('#toast', { hasText: '已复制' }).waitFor();
-    await expect(clipboard(page)).resolves.toBe('客户1，您好！本周新品到店，送您一张券。');
-    await page.locator('#detail button.copy-link').click();
-    await expect(clipboard(page)).resolves.toBe(`${stack.baseUrl}${detail.materials[0].trackedPath}`);
-    await page.screenshot({ path: join(SHOTS, 'inbox-task.png') });
+    await expect(page.getByTestId('task-message').textContent()).resolves.toBe('客户1，您好！本周新品到店，送您一张券。');
+    await page.locator('.task-panel .ant-tag', { hasText: 'Product A' }).waitFor();
+    await page.getByTestId('copy-message').click();
+    await eventually(async () => expect(await clipboard(page)).toBe('客户1，您好！本周新品到店，送您一张券。'));
+    await page.locator(`[data-tracked-url="${ctx.stack.baseUrl}${detail.materials[0].trackedPath}"]`).click();
+    await eventually(async () => expect(await clipboard(page)).toBe(`${ctx.stack.baseUrl}${detail.materials[0].trackedPath}`));
+    await screenshot(page, 'inbox-task-zh');
 
-    // Complete with an outcome and a note: it leaves Today, the counts follow, the panel moves to the next task.
-    await page.locator('#complete-form label.outcome', { hasText: '有兴趣' }).click();
-    await page.fill('#note', '客户说周末到店');
-    await page.click('#complete-btn');
-    await page.locator('#detail-title', { hasText: '客户2' }).waitFor();
-    await expect(row(page, '客户1').count()).resolves.toBe(0);
-    await eventually(async () => expect(await counts(page)).toMatchObject({ today: 5, done: 1 }));
+    // Complete with an outcome and a note: it leaves Today, counts follow, the panel moves on.
+    await page.locator('.task-outcomes label', { hasText: '有兴趣' }).click();
+    await page.getByLabel('备注（可选）').fill('客户说周末到店');
+    await page.getByTestId('complete-btn').click();
+    await panelTitle(page).filter({ hasText: '客户2' }).waitFor();
+    await eventually(async () => expect(await row(page, '客户1').count()).toBe(0));
+    await eventually(async () => expect(await counts(page)).toMatchObject({ today: 5 }));
     await expect(taskRow(tasks['客户1'])).resolves.toMatchObject({ status: 'done', outcome: 'interested', note: '客户说周末到店' });
-    await page.click('#tab-done');
-    await expect(row(page, '客户1').locator('.chip.done').textContent()).resolves.toBe('有兴趣');
-    // The finished task keeps its story: the outcome as the customer's response, and the history.
-    await row(page, '客户1').locator('button.open').click();
-    await page.locator('#detail .responses li', { hasText: '员工记录 · 有兴趣' }).waitFor();
-    await expect(text(page, '#detail .history li')).resolves.toContain('完成 · 有兴趣 · 客户说周末到店');
-    await expect(page.locator('#complete-form').count()).resolves.toBe(0);
-    await page.click('#tab-today');
-    await row(page, '客户2').locator('button.open').click();
-    await page.locator('#detail-title', { hasText: '客户2' }).waitFor();
 
     // Skip with a reason.
-    await page.fill('#skip-reason', '客户这周出差');
-    await page.click('#skip-btn');
-    await page.locator('#detail-title', { hasText: '客户3' }).waitFor();
-    await expect(row(page, '客户2').count()).resolves.toBe(0);
+    await page.locator('.task-actions .ant-segmented-item', { hasText: '跳过' }).click();
+    await page.getByLabel('原因').fill('客户这周出差');
+    await page.getByTestId('skip-btn').click();
+    await panelTitle(page).filter({ hasText: '客户3' }).waitFor();
     await expect(taskRow(tasks['客户2'])).resolves.toMatchObject({ status: 'skipped', skip_reason: '客户这周出差' });
 
-    // A refused action shows the server's message; then snooze for an hour: it waits in Upcoming.
-    await page.fill('#snooze-at', '2020-01-01T09:00');
-    await page.click('#snooze-custom');
-    await page.locator('#detail-error', { hasText: 'until: must be in the future' }).waitFor();
+    // Snooze for an hour: it waits in Upcoming.
+    await page.locator('.task-actions .ant-segmented-item', { hasText: '推迟' }).click();
     const before = Date.now();
-    await page.click('#snooze-1h');
-    await page.locator('#detail-title', { hasText: '客户4' }).waitFor();
-    await expect(row(page, '客户3').count()).resolves.toBe(0);
+    await page.getByTestId('snooze-1h').click();
+    await panelTitle(page).filter({ hasText: '客户4' }).waitFor();
     const snoozed = await taskRow(tasks['客户3']);
     expect(snoozed.status).toBe('pending');
     expect(snoozed.snoozed_until.getTime()).toBeGreaterThanOrEqual(before + 59 * MIN);
-    expect(snoozed.snoozed_until.getTime()).toBeLessThanOrEqual(Date.now() + 61 * MIN);
-    await eventually(async () => expect(await counts(page)).toEqual({ today: 3, overdue: 1, upcoming: 2, done: 2 }));
+    await eventually(async () => expect(await counts(page)).toEqual({ today: 3, overdue: 1, upcoming: 2 }));
 
-    // Keyboard: Esc closes the panel, j moves, c copies, Enter completes as sent.
+    // Reassign to a teammate: the task is theirs now.
+    await page.locator('.task-actions .ant-segmented-item', { hasText: '转交' }).click();
+    await page.getByTestId('reassign-select').click();
+    await page.locator('.ant-select-item-option:visible', { hasText: 'Li Na 李娜' }).click();
+    await page.getByTestId('reassign-btn').click();
+    await eventually(async () => expect((await taskRow(tasks['客户4'])).executor_id).toBe(teammate.id));
+    await eventually(async () => expect(await row(page, '客户4').count()).toBe(0));
+
+    // Keyboard: Esc closes, j/k move, c copies, Enter completes as sent, x selects.
     await page.keyboard.press('Escape');
-    await page.locator('#detail').waitFor({ state: 'hidden' });
+    await panelTitle(page).waitFor({ state: 'detached' });
     await page.keyboard.press('k');
-    await page.keyboard.press('k');
-    await expect(row(page, '客户4').getAttribute('aria-current')).resolves.toBe('true');
-    await page.keyboard.press('j');
     await expect(row(page, '客户5').getAttribute('aria-current')).resolves.toBe('true');
+    await page.keyboard.press('j');
+    await expect(row(page, '客户6').getAttribute('aria-current')).resolves.toBe('true');
+    await page.keyboard.press('k');
     await page.keyboard.press('c');
     await eventually(async () => expect(await clipboard(page)).toBe('客户5，您好！本周新品到店，送您一张券。'));
     await page.keyboard.press('Enter');
     await eventually(async () => expect(await row(page, '客户5').count()).toBe(0));
     await expect(taskRow(tasks['客户5'])).resolves.toMatchObject({ status: 'done', outcome: 'sent' });
 
-    // Bulk complete the rest, as for a post to many groups; the empty state says what to do.
-    await row(page, '客户4').locator('input.pick').check();
-    await row(page, '客户6').locator('input.pick').check();
-    await expect(text(page, '#bulk-count')).resolves.toBe('已选 2 项');
-    await page.click('#bulk-complete');
-    await page.locator('#empty', { hasText: '今天没有待办任务' }).waitFor();
-    await expect(page.locator('#bulk-bar').isHidden()).resolves.toBe(true);
-    for (const name of ['客户4', '客户6']) await expect(taskRow(tasks[name])).resolves.toMatchObject({ status: 'done', outcome: 'sent' });
-    await eventually(async () => expect(await counts(page)).toEqual({ today: 0, overdue: 1, upcoming: 2, done: 5 }));
-    expect((await employee.client.get('/api/inbox/counts?tz=Asia/Shanghai')).body).toEqual({ today: 0, overdue: 1, upcoming: 2, done: 5 });
+    // Bulk: select with x, complete the selection; the empty state says what to do.
+    await row(page, '客户6').waitFor();
+    await page.keyboard.press('x');
+    await page.getByTestId('bulk-bar').filter({ hasText: '已选 1 项' }).waitFor();
+    await page.getByTestId('bulk-complete').click();
+    await page.getByTestId('inbox-empty').filter({ hasText: '今天没有待办任务' }).waitFor();
+    await expect(taskRow(tasks['客户6'])).resolves.toMatchObject({ status: 'done', outcome: 'sent' });
+    await eventually(async () => expect(await counts(page)).toEqual({ today: 0, overdue: 1, upcoming: 2 }));
+    expect((await employee.client.get('/api/inbox/counts?tz=Asia/Shanghai')).body).toMatchObject({ today: 0, overdue: 1, upcoming: 2 });
 
-    // English: labels, hints and outcomes switch; the choice survives a reload.
-    await page.click('#lang');
-    await expect(text(page, '#tab-today')).resolves.toBe('Today0');
-    await expect(text(page, '#empty-title')).resolves.toBe('Nothing left for today');
-    await expect(text(page, '#logout')).resolves.toBe('Sign out');
-    await page.click('#tab-done');
-    await expect(row(page, '客户1').locator('.chip.done').textContent()).resolves.toBe('Interested');
-    await page.reload();
-    await page.locator('#inbox').waitFor({ state: 'visible' });
-    await expect(text(page, '#inbox-title')).resolves.toBe('My tasks');
-    await page.click('#tab-overdue');
-    await expect(row(page, '客户7').locator('.due').textContent()).resolves.toMatch(/^overdue by 2 h( 1 min)?$/);
-
-    // Phone width: the list stays usable and the task panel takes the screen.
-    await page.setViewportSize({ width: 390, height: 820 });
-    await row(page, '客户7').locator('button.open').click();
-    await page.locator('#detail-title', { hasText: '客户7' }).waitFor();
-    const box = await page.locator('#detail').boundingBox();
-    expect(box?.width).toBe(390);
-    await page.screenshot({ path: join(SHOTS, 'inbox-phone.png') });
+    // Done: the finished task keeps its story (outcome as a response, the history).
+    await list(page, 'done');
+    await row(page, '客户1').click();
+    await page.locator('.task-panel', { hasText: '完成 · 有兴趣 · 客户说周末到店' }).waitFor();
+    await page.locator('.task-panel', { hasText: '员工记录 · 有兴趣' }).waitFor();
+    expect(manager.id).toBeTruthy();
     await context.close();
   });
 
-  it('rings the bell live when a customer opens a tracked link; marks one and then all read, as the server records', async () => {
+  it('works on a 375 px phone: the list fits, a task opens full screen, copies and completes', async () => {
     const { employee, tasks } = await world();
-    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+    const context = await ctx.browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.stack.baseUrl });
     const page = await signIn(context, employee);
-    await page.locator('#bell').waitFor();
-    await expect(page.locator('#bell-count').isHidden()).resolves.toBe(true);
-    await expect(page.locator('#bell').getAttribute('aria-label')).resolves.toBe('Notifications');
+    await row(page, '客户1').waitFor();
+    await page.getByTestId('my-week').filter({ hasText: '我的本周' }).waitFor(); // their week, above the lists
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await checkPageInBothLanguages(page, 'inbox-phone', async () => { await row(page, '客户1').waitFor(); });
+    await switchLang(page, 'zh');
+    await row(page, '客户2').locator('.task-row-who').click();
+    await panelTitle(page).filter({ hasText: '客户2' }).waitFor();
+    const box = await page.getByRole('dialog').boundingBox();
+    expect([box?.x, box?.width]).toEqual([0, 375]);
+    await page.getByTestId('copy-message').click();
+    await eventually(async () => expect(await clipboard(page)).toBe('客户2，您好！本周新品到店，送您一张券。'));
+    await screenshot(page, 'inbox-phone-task-zh');
+    await page.getByTestId('complete-btn').click();
+    await eventually(async () => expect(await taskRow(tasks['客户2'])).toMatchObject({ status: 'done', outcome: 'sent' }));
+    await context.close();
+  });
+
+  it('rings the bell live when a customer opens a tracked link; marks read; a notification opens its task', async () => {
+    const { employee, tasks } = await world();
+    const context = await ctx.browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+    const page = await signIn(context, employee);
     await page.waitForFunction(() => document.body.dataset.notificationStream === 'open');
+    await expect(page.getByTestId('bell').getAttribute('aria-label')).resolves.toMatch(/^(Notifications|通知)$/);
 
     // Two customers open their coupon links: the executor hears of each without reloading.
     for (const name of ['客户1', '客户2']) {
       const path = (await employee.client.get(`/api/inbox/tasks/${tasks[name]}`)).body.materials[0].trackedPath;
-      expect((await fetch(`${stack.baseUrl}${path}`, { redirect: 'manual' })).status).toBe(302);
+      expect((await fetch(`${ctx.stack.baseUrl}${path}`, AS_CUSTOMER)).status).toBe(302);
     }
-    await page.locator('#bell-count', { hasText: /^2$/ }).waitFor();
-    await expect(page.locator('#bell').getAttribute('aria-label')).resolves.toBe('Notifications, 2 unread');
-    await page.click('#bell');
-    await expect(page.locator('#bell').getAttribute('aria-expanded')).resolves.toBe('true');
-    await eventually(async () => expect(await page.locator('#bell-list > li.unread').count()).toBe(2));
-    const first = page.locator('#bell-list > li').first();
-    await expect(first.locator('.n-title').textContent()).resolves.toContain('Coupon 优惠券');
+    await eventually(async () => expect(await page.getByTestId('bell').getAttribute('aria-label')).toMatch(/(2 unread|2 条未读)$/));
+    await page.getByTestId('bell').click();
+    await eventually(async () => expect(await page.locator('.bell-item-unread').count()).toBe(2));
+    await expect(page.locator('.bell-item').first().textContent()).resolves.toContain('Coupon 优惠券');
 
-    // One read, then all read: the badge follows and the rows say so.
-    const firstId = await first.getAttribute('data-id');
-    await first.locator('button.n-read').click();
-    await page.locator('#bell-count', { hasText: /^1$/ }).waitFor();
-    const [one] = await stack.db.query(`SELECT read_at FROM notifications WHERE id = $1`, [firstId]);
-    expect(one.read_at).not.toBeNull();
-    await page.click('#bell-read-all');
-    await page.locator('#bell-count').waitFor({ state: 'hidden' });
-    const [{ unread }] = await stack.db.query(`SELECT count(*)::int AS unread FROM notifications WHERE user_id = $1 AND read_at IS NULL`, [employee.id]);
+    // One read, then all read: the badge follows, and so does the database.
+    await page.locator('.bell-item-unread').first().getByRole('button', { name: /Mark read|标为已读/ }).click();
+    await eventually(async () => expect(await page.getByTestId('bell').getAttribute('aria-label')).toMatch(/(1 unread|1 条未读)$/));
+    await page.getByRole('button', { name: /Mark all read|全部已读/ }).click();
+    await eventually(async () => expect(await page.getByTestId('bell').getAttribute('aria-label')).toMatch(/^(Notifications|通知)$/));
+    const [{ unread }] = await ctx.stack.db.query(`SELECT count(*)::int AS unread FROM notifications WHERE user_id = $1 AND read_at IS NULL`, [employee.id]);
     expect(unread).toBe(0);
-    await page.screenshot({ path: join(SHOTS, 'inbox-bell.png') });
+    await screenshot(page, 'inbox-bell');
 
-    // A notification leads to its task.
-    await page.locator('#bell-list > li button.n-open').last().click();
-    await expect(page.locator('#bell-menu').isHidden()).resolves.toBe(true);
-    await page.locator('#detail-title', { hasText: /^客户[12]$/ }).waitFor();
-    // …whose customer's last responses show the open.
-    await page.locator('#detail .responses li', { hasText: 'Opened a material · Coupon 优惠券' }).waitFor();
+    // A notification leads to its task, whose customer's last responses show the open.
+    await page.locator('.bell-item-open').last().click();
+    await panelTitle(page).filter({ hasText: /^客户[12]$/ }).waitFor();
+    await page.locator('.task-panel', { hasText: /Opened a material · Coupon 优惠券|打开了素材 · Coupon 优惠券/ }).waitFor();
+
+    // A link in an email sent before the console had routes still opens its task.
+    await page.goto(`${ctx.stack.baseUrl}/#/inbox/tasks/${tasks['客户3']}`);
+    await panelTitle(page).filter({ hasText: '客户3' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('');
     await context.close();
   });
 
-  it('shows a manager the team\'s tasks with who does each, and a task link opens its panel', async () => {
-    const { manager, tasks } = await world();
-    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+  it("shows a manager the team's tasks overdue first, filters by employee and SOP and reassigns within the team", async () => {
+    const { manager, employee, tasks, t, sop } = await world();
+    const teamId = (await t.admin.get(`/api/users/${employee.id}`)).body.teamId;
+    const teammate = await person(t.admin, 'employee', 'Zhao Lei 赵磊', teamId);
+    const context = await ctx.browser.newContext({ locale: 'en-US', timezoneId: 'Asia/Shanghai', viewport: { width: 1366, height: 900 } });
     const page = await signIn(context, manager);
-    await expect(text(page, '#inbox-title')).resolves.toBe('My and my team\'s tasks');
-    await row(page, '客户1').waitFor();
-    await expect(row(page, '客户1').locator('.chip.person').textContent()).resolves.toBe('Wang Fang 王芳');
-    await expect(row(page, '客户1').locator('.due').textContent()).resolves.toMatch(/^closes in 2[45] min$/);
-    await page.check('#select-all');
-    await expect(text(page, '#bulk-count')).resolves.toBe('6 selected');
-    await page.click('#bulk-clear');
-    await expect(page.locator('#bulk-bar').isHidden()).resolves.toBe(true);
-    await page.setViewportSize({ width: 390, height: 820 });
-    await page.screenshot({ path: join(SHOTS, 'inbox-phone-list.png') });
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.selectOption('#filter-who', { label: 'Only mine' });
-    await page.locator('#empty', { hasText: 'Nothing left for today' }).waitFor();
-    // the list and the counts are fetched separately: wait for the counts' answer too
-    await page.waitForFunction(() => document.querySelector('#count-today')?.textContent === '0', undefined, { timeout: 10_000 });
+    await page.waitForURL(/\/dashboard$/); // a manager's first screen
+    await page.goto(`${ctx.stack.baseUrl}/team`);
+    await row(page, '客户7').waitFor(); // overdue first
+    await expect(row(page, '客户7').locator('.task-row-meta').textContent()).resolves.toContain('Wang Fang 王芳');
+    await checkPageInBothLanguages(page, 'team-inbox', async () => { await row(page, '客户7').waitFor(); });
 
-    await page.goto(`${stack.baseUrl}/#/inbox/tasks/${tasks['客户7']}`);
-    await page.locator('#detail-title', { hasText: '客户7' }).waitFor();
-    await expect(text(page, '#detail .facts')).resolves.toContain('Wang Fang 王芳');
-    await page.selectOption('#filter-channel', 'group_chat');
-    await page.locator('#empty', { hasText: 'No tasks match these filters' }).waitFor();
+    // Filter by employee: the teammate has none yet.
+    await page.getByRole('button', { name: /Filter|筛选/ }).click();
+    await page.locator('#filter-executor').click();
+    await page.locator('.ant-select-item-option:visible', { hasText: 'Zhao Lei 赵磊' }).click();
+    await page.getByTestId('inbox-empty').waitFor();
+    await page.getByRole('button', { name: /Clear filters|清除筛选/ }).click();
+    await row(page, '客户7').waitFor();
+
+    // Filter by SOP: its choices are the SOPs with pending tasks here, which an employee may ask for too.
+    const theirs = (await employee.client.get('/api/inbox/sops')).body;
+    expect(theirs).toEqual([{ id: sop.id, name: sop.name, pending: 8 }]);
+    expect((await teammate.client.get('/api/inbox/sops')).body).toEqual([]);
+    expect((await teammate.client.get(`/api/inbox/sops?executorId=${employee.id}`)).status).toBe(403);
+    await page.locator('#filter-sop').click();
+    await page.locator('.ant-select-item-option:visible', { hasText: `${sop.name} (8)` }).click();
+    await row(page, '客户7').waitFor();
+    await page.getByRole('button', { name: /Clear filters|清除筛选/ }).click();
+
+    // Reassign the overdue task to the teammate.
+    await row(page, '客户7').click();
+    await page.locator('.task-actions .ant-segmented-item').nth(3).click();
+    await page.getByTestId('reassign-select').click();
+    await page.locator('.ant-select-item-option:visible', { hasText: 'Zhao Lei 赵磊' }).click();
+    await page.getByTestId('reassign-btn').click();
+    await eventually(async () => expect((await taskRow(tasks['客户7'])).executor_id).toBe(teammate.id));
+    await eventually(async () => expect(await row(page, '客户7').locator('.task-row-meta').textContent()).toContain('Zhao Lei 赵磊'));
+    await context.close();
+  });
+
+  it("shows a manager how the team did, who is behind, drills into their overdue tasks and exports the table", async () => {
+    const { manager, employee } = await world();
+    const context = await ctx.browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+    const page = await signIn(context, manager);
+    await page.waitForURL(/\/dashboard$/);
+    // The API's own figures are what the page shows.
+    const board = (await manager.client.get('/api/dashboards/employees')).body;
+    const mine = board.items.find((r: { userId: string }) => r.userId === employee.id);
+    expect(mine).toMatchObject({ overdueNow: 1, created: expect.any(Number) });
+    const staff = page.locator('.ant-table-row', { hasText: 'Wang Fang 王芳' });
+    await staff.getByTestId('drill-overdue').filter({ hasText: '1' }).waitFor();
+    await page.locator('[data-measure="overdueNow"] .ant-statistic-content-value', { hasText: '1' }).waitFor();
+    await page.getByTestId('trend-chart').waitFor();
+    await checkPageInBothLanguages(page, 'dashboard', async (lang) => {
+      await page.locator('[data-measure="completionRate"]', { hasText: lang === 'zh' ? '完成率' : 'Completion' }).waitFor();
+    });
+    await switchLang(page, 'zh');
+
+    // Export the employees table as Excel: a real .xlsx (a zip) with the Chinese headers.
+    await page.getByTestId('export-employees').hover();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('导出 Excel').click()]);
+    expect(download.suggestedFilename()).toMatch(/\.xlsx$/);
+    const file = await download.path();
+    expect((await import('node:fs')).readFileSync(file!).subarray(0, 2).toString()).toBe('PK');
+
+    // Drill down: the employee's overdue task in the team inbox, where it can be reassigned.
+    await page.mouse.move(5, 5); // the export menu closes once the pointer leaves it
+    await page.locator('.ant-dropdown-menu').waitFor({ state: 'hidden' });
+    await staff.getByTestId('drill-overdue').click();
+    await page.waitForURL(/\/team$/);
+    await row(page, '客户7').waitFor();
+    expect(await names(page)).toEqual(['客户7']);
     await context.close();
   });
 });

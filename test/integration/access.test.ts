@@ -33,7 +33,7 @@ describe('tenants, roles and API keys (real Postgres)', () => {
     expect((await ctx.http.get('/api/users')).status).toBe(401);
     expect((await ctx.http.as('not.a.jwt').get('/api/users')).body.code).toBe('UNAUTHENTICATED');
     const employee = await addUser(t, ctx.http, 'employee');
-    const res = await employee.client.get('/api/users');
+    const res = await employee.client.post('/api/users', { email: 'x@test.example', name: 'X', role: 'admin', password: 'long-enough-password' });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'ROLE_FORBIDDEN', message: 'This action needs the role admin; you are employee.' });
     expect((await employee.client.get('/api/auth/me')).status).toBe(200);

@@ -138,4 +138,23 @@ describe('contacts and tags (real Postgres)', () => {
     expect((await employee.client.post('/api/tag-groups', { name: 'x' })).status).toBe(403);
     expect((await employee.client.get('/api/contacts')).status).toBe(403);
   });
+
+  it('filters the contact list by tags (all of them) and by owner, within the tenant', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const make = async (externalId: string, tagIds: string[], ownerId?: string) =>
+      expect((await t.admin.post('/api/contacts', { externalId, name: externalId, tags: tagIds, ownerId })).status).toBe(201);
+    await make('f1', [tags.intentHigh.id, tags.productA.id], owner.id);
+    await make('f2', [tags.intentHigh.id]);
+    await make('f3', [tags.productA.id], owner.id);
+    const ids = async (query: string) => (await t.admin.get(`/api/contacts?${query}`)).body.items.map((c: { externalId: string }) => c.externalId).sort();
+    expect(await ids(`tagIds=${tags.intentHigh.id}`)).toEqual(['f1', 'f2']);
+    expect(await ids(`tagIds=${tags.intentHigh.id},${tags.productA.id}`)).toEqual(['f1']);
+    expect(await ids(`ownerId=${owner.id}`)).toEqual(['f1', 'f3']);
+    expect(await ids(`ownerId=${owner.id}&tagIds=${tags.intentHigh.id}&q=f1`)).toEqual(['f1']);
+    expect((await t.admin.get('/api/contacts?tagIds=nope')).status).toBe(400);
+    const other = await signupTenant(ctx.http);
+    expect((await other.admin.get(`/api/contacts?tagIds=${tags.intentHigh.id}`)).body.items).toEqual([]);
+  });
 });

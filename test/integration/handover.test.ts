@@ -5,17 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { testEnv } from '../support/env';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
+import { waitUntil } from '../support/poll';
 
-/** Polls until `read` returns something `done` accepts (the worker runs on its own schedule). */
-async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const CONTACTS = 300;
 
@@ -63,7 +54,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
     // The worker's dispatcher does the same at the same time; both are idempotent, and rows one holds the other skips.
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     while ((await materializeDuePage(ctx.stack.db, sop.id, new Date(), 1000)).more);
-    await eventually(() => pending(e1.id), (n) => n === contacts, `${contacts} tasks for e1`);
+    await waitUntil(() => pending(e1.id), (n) => n === contacts, `${contacts} tasks for e1`);
     return { t, tenantId, store, other, manager, outsider, e1, e2, e3, x, ids, groups, ofE1, ofE2, everyone, sop };
   }
 
@@ -220,7 +211,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
 
       // A new customer of e1's enters the journey while e1 is away: the dispatcher gives the task to e2.
       const han = (await w.t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: w.e1.id })).body;
-      const [task] = await eventually(() => ctx.stack.db.query(`SELECT executor_id FROM tasks WHERE contact_id = $1`, [han.id]),
+      const [task] = await waitUntil(() => ctx.stack.db.query(`SELECT executor_id FROM tasks WHERE contact_id = $1`, [han.id]),
         (rows) => rows.length === 1, "the new customer's task");
       expect(task.executor_id).toBe(w.e2.id);
 
@@ -239,7 +230,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
       expect((await w.manager.client.delete(`/api/users/${w.e1.id}/leaves/${leave.body.id}`)).status).toBe(204);
       expect((await w.manager.client.delete(`/api/users/${w.e1.id}/leaves/${leave.body.id}`)).status).toBe(404);
       const lu = (await w.t.admin.post('/api/contacts', { externalId: 'lu', name: '路人', ownerId: w.e1.id })).body;
-      const [back] = await eventually(() => ctx.stack.db.query(`SELECT executor_id FROM tasks WHERE contact_id = $1`, [lu.id]),
+      const [back] = await waitUntil(() => ctx.stack.db.query(`SELECT executor_id FROM tasks WHERE contact_id = $1`, [lu.id]),
         (rows) => rows.length === 1, "the next customer's task");
       expect(back.executor_id).toBe(w.e1.id);
     } finally {
@@ -265,7 +256,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
 
       // A new customer of e1's enters during the leave: no task yet; the enrollment waits for the return.
       const han = (await w.t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: w.e1.id })).body;
-      const [enrollment] = await eventually(
+      const [enrollment] = await waitUntil(
         () => ctx.stack.db.query(`SELECT next_due_at FROM enrollments WHERE contact_id = $1`, [han.id]),
         (rows) => rows[0]?.next_due_at?.getTime() === endsAt.getTime(), 'the enrollment deferred to the return');
       expect(enrollment.next_due_at).toEqual(endsAt);

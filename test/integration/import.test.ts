@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, Http, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -46,6 +47,17 @@ describe('CSV import of contacts (real Postgres)', () => {
     expect(w1[0].name).toBe('陈静'); // columns left out keep their values
   });
 
+  it('refuses a header of 100,000 columns at once, saying the cap (issue 15: it ran for 18 s)', async () => {
+    const t = await signupTenant(ctx.http);
+    const header = ['external_id', ...Array.from({ length: 100_000 }, (_, i) => `attr.k${i}`)].join(',');
+    // no time bound here: csv-parse reading the 1 MB header line takes 1 s on a quiet machine and 10 s on a loaded one
+    const res = await upload(t.admin, `${header}\nx1\n`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'CSV_COLUMNS_INVALID', details: [{ path: 'header', problem: 'the file has 100001 columns; at most 150 are taken' }] });
+    const fits = ['external_id', ...Array.from({ length: 100 }, (_, i) => `attr.k${i}`)].join(',');
+    expect((await upload(t.admin, `${fits}\nx1${',v'.repeat(100)}\n`)).body).toMatchObject({ importedRows: 1, errorRows: 0 });
+  });
+
   it('refuses unknown or missing columns up front and stores nothing', async () => {
     const t = await signupTenant(ctx.http);
     const res = await upload(t.admin, 'name,favourite_colour\nA,red\n');
@@ -74,5 +86,20 @@ describe('CSV import of contacts (real Postgres)', () => {
     const employee = await addUser(t, ctx.http, 'employee');
     expect((await upload(employee.client, 'external_id\nx\n')).status).toBe(403);
     expect((await t.admin.post('/api/imports/contacts', { external_id: 'x' })).status).toBe(415);
+  });
+
+  it('takes an id chosen by the client, so progress can be read while the upload streams; a reused id is refused', async () => {
+    const t = await signupTenant(ctx.http);
+    const id = randomUUID();
+    const done = await t.admin.request('POST', `/api/imports/contacts?id=${id}`, 'external_id,name\nq1,甲\nq2,乙\n', { 'content-type': 'text/csv' });
+    expect(done.status).toBe(201);
+    expect(done.body).toMatchObject({ id, status: 'completed', importedRows: 2 });
+    expect((await t.admin.get(`/api/imports/${id}`)).body).toMatchObject({ id, importedRows: 2 });
+    const again = await t.admin.request('POST', `/api/imports/contacts?id=${id}`, 'external_id,name\nq3,丙\n', { 'content-type': 'text/csv' });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('IMPORT_ID_TAKEN');
+    expect((await t.admin.request('POST', '/api/imports/contacts?id=nope', 'external_id\nx\n', { 'content-type': 'text/csv' })).status).toBe(400);
+    const other = await signupTenant(ctx.http);
+    expect((await other.admin.get(`/api/imports/${id}`)).status).toBe(404);
   });
 });

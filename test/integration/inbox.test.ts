@@ -1,6 +1,6 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { createTagSystem } from '../support/fixtures';
-import { addUser, signupTenant } from '../support/http';
+import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
 
 describe('the employee inbox (real Postgres)', () => {
@@ -137,9 +137,9 @@ describe('the employee inbox (real Postgres)', () => {
     const [{ id }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, contacts[0].id]);
     const detail = (await e1.client.get(`/api/inbox/tasks/${id}`)).body;
     const path: string = detail.materials[0].trackedPath;
-    expect(path).toMatch(new RegExp(`^/r/${id}-0-[A-Za-z0-9_-]{22}$`));
+    expect(path).toMatch(new RegExp(`^/r/${id}-0-[A-Za-z0-9]{1,8}\\.[A-Za-z0-9_-]{22}$`));
 
-    const open = () => fetch(`${ctx.stack.baseUrl}${path}`, { redirect: 'manual' });
+    const open = () => fetch(`${ctx.stack.baseUrl}${path}`, AS_CUSTOMER);
     for (const _ of [1, 2]) {
       const res = await open();
       expect(res.status).toBe(302);
@@ -163,18 +163,18 @@ describe('the employee inbox (real Postgres)', () => {
     await materializeDuePage(ctx.stack.db, again.id, new Date(), 100);
     const [{ id: againId }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [again.id, contacts[0].id]);
     const againPath: string = (await e1.client.get(`/api/inbox/tasks/${againId}`)).body.materials[0].trackedPath;
-    expect((await fetch(`${ctx.stack.baseUrl}${againPath}`, { redirect: 'manual' })).status).toBe(302);
+    expect((await fetch(`${ctx.stack.baseUrl}${againPath}`, AS_CUSTOMER)).status).toBe(302);
     const [{ responses }] = await ctx.stack.db.query(
       `SELECT count(*)::int AS responses FROM responses WHERE contact_id = $1 AND kind = 'opened'`, [contacts[0].id]);
     expect(responses).toBe(1);
     expect(await ctx.stack.db.query(`SELECT opens FROM link_opens WHERE task_id = $1`, [againId])).toEqual([{ opens: 1 }]);
 
     const second: string = detail.materials[1].trackedPath;
-    expect((await fetch(`${ctx.stack.baseUrl}${second}`, { redirect: 'manual' })).headers.get('location')).toBe('https://shop.example/catalogue');
+    expect((await fetch(`${ctx.stack.baseUrl}${second}`, AS_CUSTOMER)).headers.get('location')).toBe('https://shop.example/catalogue');
     const forged = path.slice(0, -1) + (path.endsWith('A') ? 'B' : 'A');
     const otherIndex = `/r/${id}-1-${path.slice(`/r/${id}-0-`.length)}`; // material 1 with material 0's signature
     for (const bad of [forged, otherIndex, '/r/nothing-here', `/r/999999999-0-${'a'.repeat(22)}`]) {
-      const res = await fetch(`${ctx.stack.baseUrl}${bad}`, { redirect: 'manual' });
+      const res = await fetch(`${ctx.stack.baseUrl}${bad}`, AS_CUSTOMER);
       expect(res.status).toBe(404);
       expect(await res.text()).not.toContain('shop.example');
     }

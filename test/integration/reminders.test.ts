@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { saveHistory } from '../support/histories';
-import { addUser, Http, signupTenant } from '../support/http';
+import { AS_CUSTOMER, addUser, Http, signupTenant } from '../support/http';
 import { SmtpSink } from '../support/smtp-sink';
 import { Stack } from '../support/stack';
 
@@ -80,10 +80,10 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     // two sweeps at once (a retry overlapping the next firing) plan each reminder once
     const [a, b] = await Promise.all([w.plan(nudgeAt), w.plan(nudgeAt)]);
     expect(a.dueSoon + b.dueSoon).toBe(3);
-    expect(await w.plan(nudgeAt)).toEqual({ digests: 0, dueSoon: 0, escalations: 0, deliveries: 0 });
+    expect(await w.plan(nudgeAt)).toEqual({ digests: 0, managerDigests: 0, dueSoon: 0, escalations: 0, deliveries: 0 });
     const nudges = await w.rows(w.e1.id, 'due_soon');
     expect(nudges).toHaveLength(3);
-    expect(nudges[0]).toMatchObject({ title: expect.stringMatching(/^任务即将截止：客户\d$/), mandatory: false, link: `/#/inbox/tasks/${nudges[0].task_id}` });
+    expect(nudges[0]).toMatchObject({ title: expect.stringMatching(/^任务即将截止：客户\d$/), mandatory: false, link: `/inbox?task=${nudges[0].task_id}` });
     expect(nudges[0].body).toBe('Follow up 跟进「Call 电话」将于 03-04 18:00 截止，请尽快完成。');
     expect(await w.deliveries(w.e1.id)).toHaveLength(3);
 
@@ -94,7 +94,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect(mails).toHaveLength(3);
     expect(mails.map((m) => m.mail.subject).sort()).toEqual(nudges.map((n: { title: string }) => n.title).sort());
     expect(new Set(mails.map((m) => m.mail.messageId)).size).toBe(3);
-    expect(mails[0].mail.text).toContain(`${stack.baseUrl}/#/inbox/tasks/`);
+    expect(mails[0].mail.text).toContain(`${stack.baseUrl}/inbox?task=`);
     expect((await w.deliveries(w.e1.id)).map((d: { status: string }) => d.status)).toEqual(['sent', 'sent', 'sent']);
 
     // a task done in time is not escalated
@@ -105,6 +105,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const escalations = await w.rows(w.manager.id, 'escalation');
     expect(escalations.map((e: { task_id: string }) => e.task_id)).not.toContain(done.id);
     expect(escalations[0].title).toBe('团队任务逾期：Test employee');
+    expect(escalations[0].link).toBe(`/team?task=${escalations[0].task_id}`); // the manager opens it in the team inbox
     expect(await w.rows(w.e2.id)).toEqual([]);
     await w.deliver(new Date(closes.getTime() + 31 * MIN));
     expect(smtp.to(w.manager.email)).toHaveLength(2);
@@ -134,7 +135,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect(await w.plan(at('2030-03-05T12:10:00Z'))).toMatchObject({ digests: 1 });
     expect(await w.plan(at('2030-03-05T12:11:00Z'))).toMatchObject({ digests: 0 });
     const [digest] = await w.rows(w.e2.id, 'digest');
-    expect(digest).toMatchObject({ title: 'Today: 3 tasks', dedupe_key: 'digest:2030-03-05', link: '/#/inbox?list=today' });
+    expect(digest).toMatchObject({ title: 'Today: 3 tasks', dedupe_key: 'digest:2030-03-05', link: '/inbox?list=today' });
     expect(digest.body).toMatch(/^Follow up 跟进: 3 \(客户\d, 客户\d, 客户\d\)$/);
     // e1 (08:30 in Shanghai, the default) has no tasks that day: no digest
     expect(await w.plan(at('2030-03-06T00:31:00Z'))).toMatchObject({ digests: 0 });
@@ -145,7 +146,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     for (const mandatory of [false, true]) {
       const w = await world({ dueSoonMinutes: 20, mandatory });
       const prefs = await w.e1.client.put('/api/me/notification-preferences', { kinds: { due_soon: false } });
-      expect(prefs.body.kinds).toEqual({ digest: true, due_soon: false, escalation: true, material_opened: true });
+      expect(prefs.body.kinds).toEqual({ digest: true, due_soon: false, escalation: true, material_opened: true, manager_digest: true });
       const closes = at('2030-03-06T10:00:00Z');
       await w.window(new Date(closes.getTime() - 120 * MIN), closes);
       const planned = await w.plan(new Date(closes.getTime() - 19 * MIN));
@@ -278,9 +279,14 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     } finally {
       stream.close();
     }
-    // a browser that reconnects sends Last-Event-ID and gets what came after it
+    // a ticket is single-use (issue 15): seen in a log or a URL bar, it opens nothing
+    const reused = await http.get(streamPath);
+    expect(reused.status).toBe(401);
+    expect(reused.body.message).toMatch(/used already/);
+    // a browser that reconnects (with a new ticket) sends Last-Event-ID and gets what came after it
     const [first, ...later] = await w.rows(w.e1.id, 'due_soon');
-    const resumed = await openStream(`${stack.baseUrl}${streamPath}`, { 'last-event-id': first.id });
+    const fresh = (await w.e1.client.post('/api/notifications/stream-tickets')).body.streamPath;
+    const resumed = await openStream(`${stack.baseUrl}${fresh}`, { 'last-event-id': first.id });
     try {
       await resumed.next('ready');
       const replayed = [await resumed.next('notification'), await resumed.next('notification')];
@@ -331,7 +337,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const bearer = await openStream(`${stack.baseUrl}/api/notifications/stream`, w.e1.client.headers);
     try {
       await bearer.next('ready');
-      for (const _ of [1, 2]) expect((await fetch(`${stack.baseUrl}${path}`, { redirect: 'manual' })).status).toBe(302);
+      for (const _ of [1, 2]) expect((await fetch(`${stack.baseUrl}${path}`, AS_CUSTOMER)).status).toBe(302);
       const live = await bearer.next('notification', 1000);
       expect(live).toMatchObject({ kind: 'material_opened', taskId: task.id, title: '客户1 打开了「Coupon 优惠券」' });
     } finally {
@@ -381,7 +387,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const me = w.e1.client;
     expect((await me.get('/api/me/notification-preferences')).body).toEqual({
       locale: 'zh', timezone: 'Asia/Shanghai', channels: ['in_app', 'email'], digestTime: '08:30', quietHours: null, dueSoonMinutes: 30,
-      kinds: { digest: true, due_soon: true, escalation: true, material_opened: true },
+      kinds: { digest: true, due_soon: true, escalation: true, material_opened: true, manager_digest: true },
     });
     const bad = await me.put('/api/me/notification-preferences', {
       timezone: 'Mars/Olympus', digestTime: '25:00', channels: ['email', 'pager'], quietHours: { start: '22:00', end: '22:00' }, dueSoonMinutes: 0,

@@ -4,19 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { testEnv } from '../support/env';
 import { eventKey, sendEvents } from '../support/events';
 import { createTagSystem } from '../support/fixtures';
-import { addUser, signupTenant } from '../support/http';
+import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
+import { waitUntil } from '../support/poll';
 
-/** Polls until `read` returns something `done` accepts: the worker and the wake relay run on their own. */
-async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const allDay = { start: '00:00', end: '23:59' };
 const step = (name: string, offsetDays: number, materials: unknown[] = []) => ({
@@ -67,14 +58,14 @@ describe('the loop closes: responses move contacts between SOPs within seconds (
          FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = $2`, [sopId, contactId]).then((rows: unknown[]) => rows[0] as
       { status: string; close_reason: string | null; tasks: { status: string; reason: string | null }[] | null } | undefined);
     for (const c of [replier, opener]) {
-      await eventually(() => enrollment(nurtureSop.id, c.id), (e) => e?.tasks?.[0]?.status === 'pending', `${c.name}'s first nurture task`);
+      await waitUntil(() => enrollment(nurtureSop.id, c.id), (e) => e?.tasks?.[0]?.status === 'pending', `${c.name}'s first nurture task`);
     }
 
     // A reply from another system: the pending task is cancelled and the enrollment closed, within seconds.
     const replied = Date.now();
     const res = await sendEvents(ctx.http, key, { id: 'reply-1', type: 'reply', externalId: 'wx_reply', data: { channel: 'wecom' } });
     expect(res.body.results[0].status).toBe('accepted');
-    const exited = await eventually(() => enrollment(nurtureSop.id, replier.id), (e) => e?.status === 'exited', 'the exit on reply');
+    const exited = await waitUntil(() => enrollment(nurtureSop.id, replier.id), (e) => e?.status === 'exited', 'the exit on reply');
     const exitMs = Date.now() - replied;
     expect(exited).toEqual({ status: 'exited', close_reason: 'replied', tasks: [{ status: 'cancelled', reason: 'replied' }] });
 
@@ -82,14 +73,14 @@ describe('the loop closes: responses move contacts between SOPs within seconds (
     const [{ id: taskId }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [nurtureSop.id, opener.id]);
     const path = (await owner.client.get(`/api/inbox/tasks/${taskId}`)).body.materials[0].trackedPath;
     const opened = Date.now();
-    expect((await fetch(`${ctx.stack.baseUrl}${path}`, { redirect: 'manual' })).status).toBe(302);
+    expect((await fetch(`${ctx.stack.baseUrl}${path}`, AS_CUSTOMER)).status).toBe(302);
     // Enrolled: active, or already completed (a one-step journey completes in the pass that enrolls it).
-    await eventually(() => enrollment(highSop.id, opener.id), (e) => e !== undefined, 'the high-intent enrollment');
+    await waitUntil(() => enrollment(highSop.id, opener.id), (e) => e !== undefined, 'the high-intent enrollment');
     const enrollMs = Date.now() - opened;
-    const left = await eventually(() => enrollment(nurtureSop.id, opener.id), (e) => e?.status === 'exited', 'the nurture exit');
+    const left = await waitUntil(() => enrollment(nurtureSop.id, opener.id), (e) => e?.status === 'exited', 'the nurture exit');
     const leaveMs = Date.now() - opened;
     expect(left).toEqual({ status: 'exited', close_reason: 'left the segment', tasks: [{ status: 'cancelled', reason: 'left the segment' }] });
-    await eventually(() => enrollment(highSop.id, opener.id), (e) => e?.tasks?.[0]?.status === 'pending', 'the high-intent task');
+    await waitUntil(() => enrollment(highSop.id, opener.id), (e) => e?.tasks?.[0]?.status === 'pending', 'the high-intent task');
 
     console.log(`loop latency: reply -> exit ${exitMs} ms; coupon open -> high-intent enrollment ${enrollMs} ms, -> nurture exit ${leaveMs} ms`);
     for (const ms of [exitMs, enrollMs, leaveMs]) expect(ms).toBeLessThan(5000);
@@ -103,7 +94,7 @@ describe('the loop closes: responses move contacts between SOPs within seconds (
     const sop = (await t.admin.post('/api/sops', { name: 'Late commits', definition: { kind: 'journey', audience: { segmentId: segment.id },
       entry: { includeExistingMembers: true }, steps: [step('Later', 30)], policies: { businessDaysOnly: false, exitOn: [{ on: 'replied' }] } } })).body;
     await t.admin.post(`/api/sops/${sop.id}/activate`);
-    await eventually(() => ctx.stack.db.query(`SELECT 1 FROM enrollments WHERE sop_id = $1`, [sop.id]), (rows) => rows.length === 1, 'the enrollment');
+    await waitUntil(() => ctx.stack.db.query(`SELECT 1 FROM enrollments WHERE sop_id = $1`, [sop.id]), (rows) => rows.length === 1, 'the enrollment');
     const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM contacts WHERE id = $1`, [contact.id]);
     const cursor = await outboxEnd(ctx.stack.db);
 

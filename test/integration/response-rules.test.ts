@@ -1,7 +1,7 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { eventKey, sendEvents } from '../support/events';
 import { createTagSystem } from '../support/fixtures';
-import { addUser, signupTenant } from '../support/http';
+import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
 
 describe('response rules turn responses into behaviour tags (real Postgres)', () => {
@@ -120,7 +120,7 @@ describe('response rules turn responses into behaviour tags (real Postgres)', ()
     await t.admin.post('/api/response-rules', { name: 'Opened something else', when: { kind: 'opened', material: 'Catalogue' },
       then: { addTagIds: [tags.productB.id] } });
     const path = (await employee.client.get(`/api/inbox/tasks/${taskId}`)).body.materials[0].trackedPath;
-    const res = await fetch(`${ctx.stack.baseUrl}${path}`, { redirect: 'manual' });
+    const res = await fetch(`${ctx.stack.baseUrl}${path}`, AS_CUSTOMER);
     expect(res.status).toBe(302);
     expect(await tagsOf()).toEqual([['High 高', 95], ['Product A', null]]);
     const [response] = await ctx.stack.db.query(`SELECT kind, source, material, task_id::text FROM responses WHERE task_id = $1`, [taskId]);

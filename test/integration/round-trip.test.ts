@@ -21,9 +21,10 @@ describe('first round trip: API -> Temporal dev server -> worker activity -> Pos
   it('starts a workflow whose activity writes to Postgres, once per id', async () => {
     const t = await signupTenant(ctx.http);
     const id = randomUUID();
+    const { tenantId } = (await t.admin.get('/api/auth/me')).body;
     const started = await t.admin.post('/api/round-trips', { id });
     expect(started.status).toBe(201);
-    expect(started.body).toMatchObject({ id, status: 'pending', workflowId: workflowIds.roundTrip(id) });
+    expect(started.body).toMatchObject({ id, status: 'pending', workflowId: workflowIds.roundTrip(tenantId, id) });
 
     const done = await waitFor(() => t.admin.get(`/api/round-trips/${id}`), (r) => r.body.status === 'completed');
     expect(done.body).toMatchObject({ status: 'completed', workerIdentity: `test-worker-${ctx.stack.taskQueue}` });
@@ -39,9 +40,9 @@ describe('first round trip: API -> Temporal dev server -> worker activity -> Pos
     try {
       const client = new Client({ connection });
       const runs = [];
-      for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowIds.roundTrip(id)}'` })) runs.push(wf);
+      for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowIds.roundTrip(tenantId, id)}'` })) runs.push(wf);
       expect(runs.length).toBeLessThanOrEqual(1);
-      const handle = client.workflow.getHandle(workflowIds.roundTrip(id));
+      const handle = client.workflow.getHandle(workflowIds.roundTrip(tenantId, id));
       expect(await handle.result()).toEqual({ workerIdentity: `test-worker-${ctx.stack.taskQueue}` });
       if (process.env.RECORD_HISTORIES) {
         saveHistory('roundTripWorkflow', await handle.fetchHistory());
@@ -60,7 +61,11 @@ describe('first round trip: API -> Temporal dev server -> worker activity -> Pos
     expect((await employee.client.post('/api/round-trips', {})).status).toBe(403);
     const other = await signupTenant(ctx.http);
     expect((await other.admin.get(`/api/round-trips/${mine.body.id}`)).status).toBe(404);
-    expect((await other.admin.post('/api/round-trips', { id: mine.body.id })).status).toBe(409);
+    // ids are unique per tenant (issue 15): another tenant's id is free here, and answers nothing about theirs
+    const theirs = await other.admin.post('/api/round-trips', { id: mine.body.id });
+    expect(theirs.status).toBe(201);
+    expect(theirs.body.workflowId).not.toBe(mine.body.workflowId);
+    expect((await ops.client.get(`/api/round-trips/${mine.body.id}`)).body.workflowId).toBe(mine.body.workflowId);
   });
 
   it('answers 503 and stores nothing when Temporal is unreachable', async () => {

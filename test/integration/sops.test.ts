@@ -6,17 +6,8 @@ import { createTagSystem } from '../support/fixtures';
 import { saveHistory } from '../support/histories';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { useStack } from '../support/stack';
+import { waitUntil } from '../support/poll';
 
-/** Polls until `read` returns something `done` accepts (the worker runs on its own schedule). */
-async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const allDay = { start: '00:00', end: '23:59' };
 
@@ -120,7 +111,7 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     expect(activated.body).toMatchObject({ status: 'active', currentVersion: 1 });
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).body).toMatchObject({ status: 'active', currentVersion: 1 });
 
-    const [task] = await eventually(() => tasksOf(sop.id), (rows) => rows.length === 1, 'the welcome task');
+    const [task] = await waitUntil(() => tasksOf(sop.id), (rows) => rows.length === 1, 'the welcome task');
     expect(task).toMatchObject({
       contact_id: wang.id, executor_id: owner.id, step_index: 0, channel: 'wecom_chat', status: 'pending',
       content: '王芳，您好！我是Test employee。', materials: [{ title: 'Coupon', url: 'https://example.com/c', tagIds: [] }],
@@ -163,12 +154,12 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     try {
       const entered = Date.now();
       const li = (await t.admin.post('/api/contacts', { externalId: 'li', name: '李雷', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
-      await eventually(() => tasksOf(sop.id), (rows) => rows.length === 1, 'a task for the new entrant', 10_000);
+      await waitUntil(() => tasksOf(sop.id), (rows) => rows.length === 1, 'a task for the new entrant', 10_000);
       expect(Date.now() - entered).toBeLessThan(5000); // woken, not the 5-minute poll
 
       // Li leaves the segment: the enrollment closes with the reason and the pending task is cancelled.
       await t.admin.post(`/api/contacts/${li.id}/tags`, { remove: [tags.intentHigh.id] });
-      const [cancelled] = await eventually(() => tasksOf(sop.id), (rows) => rows[0]?.status === 'cancelled', 'the cancelled task');
+      const [cancelled] = await waitUntil(() => tasksOf(sop.id), (rows) => rows[0]?.status === 'cancelled', 'the cancelled task');
       expect(cancelled.cancel_reason).toBe('left the segment');
       const [closed] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]);
       expect(closed).toEqual({ status: 'exited', close_reason: 'left the segment' });
@@ -176,13 +167,13 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
       // Paused: a new entrant waits; resumed: its task is created, once.
       expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
       expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
-      await eventually(() => handle.query<{ state: string }>('status'), (s) => s.state === 'paused', 'the paused dispatcher');
+      await waitUntil(() => handle.query<{ state: string }>('status'), (s) => s.state === 'paused', 'the paused dispatcher');
       const han = (await t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
       await handle.signal('wake');
       await new Promise((r) => setTimeout(r, 1000));
       expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toEqual([]);
       expect((await t.admin.post(`/api/sops/${sop.id}/resume`)).body.status).toBe('active');
-      await eventually(() => tasksOf(sop.id), (rows) => rows.some((r: { contact_id: string }) => r.contact_id === han.id), "han's task");
+      await waitUntil(() => tasksOf(sop.id), (rows) => rows.some((r: { contact_id: string }) => r.contact_id === han.id), "han's task");
       expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toHaveLength(1);
 
       // Archived: pending tasks are cancelled and the dispatcher ends.

@@ -23,8 +23,31 @@ describe('users and teams CRUD (admin only, real Postgres)', () => {
 
     const renamed = await t.admin.patch(`/api/users/${employees[0].id}`, { name: '王芳', teamId: null });
     expect(renamed.body).toMatchObject({ name: '王芳', teamId: null });
+    // null stands for "not given" (it was a 500 for password: null, found by the fuzz pass)
+    expect((await t.admin.patch(`/api/users/${employees[0].id}`, { password: null, name: null, role: null, disabled: null })).body).toMatchObject({ name: '王芳', disabled: false });
     const renamedTeam = await t.admin.patch(`/api/teams/${team.body.id}`, { name: 'Shanghai East' });
     expect(renamedTeam.body.name).toBe('Shanghai East');
+  });
+
+  it('lets every role read the directory, filtered by team, role, a name or email, and active people; only admins change it', async () => {
+    const t = await signupTenant(ctx.http);
+    const team = (await t.admin.post('/api/teams', { name: 'Directory team' })).body;
+    const wang = await addUser(t, ctx.http, 'employee', { teamId: team.id, name: 'Wang 王芳_1' });
+    const li = await addUser(t, ctx.http, 'employee', { teamId: team.id, name: 'Li 李娜' });
+    await addUser(t, ctx.http, 'ops');
+    await t.admin.delete(`/api/users/${li.id}`);
+    const names = async (query: string) => (await wang.client.get(`/api/users?${query}`)).body.items.map((u: { name: string }) => u.name).sort();
+    expect(await names(`teamId=${team.id}`)).toEqual(['Li 李娜', 'Wang 王芳_1']);
+    expect(await names(`teamId=${team.id}&active=true`)).toEqual(['Wang 王芳_1']);
+    expect(await names('active=false')).toEqual(['Li 李娜']); // disabled people only
+    expect((await wang.client.get('/api/users?active=maybe')).body.details).toEqual([{ path: 'active', problem: 'must be a boolean value' }]);
+    expect(await names('q=王芳')).toEqual(['Wang 王芳_1']);
+    expect(await names('q=_')).toEqual(['Wang 王芳_1']); // LIKE wildcards are taken literally
+    expect((await names('role=ops'))).toHaveLength(1);
+    expect((await wang.client.get('/api/teams')).body.items.map((x: { name: string }) => x.name)).toEqual(['Directory team']);
+    expect((await wang.client.get('/api/users?role=boss')).status).toBe(400);
+    expect((await wang.client.patch(`/api/users/${wang.id}`, { name: 'x' })).status).toBe(403);
+    expect((await wang.client.post('/api/teams', { name: 'x' })).status).toBe(403);
   });
 
   it('keeps team names unique per tenant (409) and managers real (422 naming managerId)', async () => {
@@ -40,6 +63,24 @@ describe('users and teams CRUD (admin only, real Postgres)', () => {
     expect((await t.admin.get('/api/teams')).body.items.map((x: { name: string }) => x.name)).toEqual(['North']);
     const other = await signupTenant(ctx.http);
     expect((await other.admin.post('/api/teams', { name: 'North' })).status).toBe(201);
+  });
+
+  it('counts each team\'s members who can sign in, in the list, one team and after a change', async () => {
+    const t = await signupTenant(ctx.http);
+    const north = (await t.admin.post('/api/teams', { name: 'North' })).body;
+    const south = (await t.admin.post('/api/teams', { name: 'South' })).body;
+    expect(north.memberCount).toBe(0);
+    const a = await addUser(t, ctx.http, 'employee', { teamId: north.id });
+    await addUser(t, ctx.http, 'employee', { teamId: north.id });
+    const gone = await addUser(t, ctx.http, 'manager', { teamId: north.id });
+    await t.admin.delete(`/api/users/${gone.id}`);
+    await t.admin.patch(`/api/users/${a.id}`, { teamId: south.id });
+    const counts = async () => Object.fromEntries((await t.admin.get('/api/teams')).body.items.map((x: { name: string; memberCount: number }) => [x.name, x.memberCount]));
+    expect(await counts()).toEqual({ North: 1, South: 1 });
+    expect((await t.admin.get(`/api/teams/${north.id}`)).body.memberCount).toBe(1);
+    expect((await t.admin.patch(`/api/teams/${south.id}`, { name: 'South 南区' })).body).toMatchObject({ name: 'South 南区', memberCount: 1 });
+    const other = await signupTenant(ctx.http);
+    expect((await other.admin.get('/api/teams')).body.items).toEqual([]);
   });
 
   it('deleting a team keeps its members, without a team', async () => {

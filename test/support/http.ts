@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { auditAnswer } from './openapi';
 
 export interface Reply<T = any> {
   status: number;
@@ -34,6 +35,7 @@ export class Http {
     } catch {
       /* not JSON: keep the text */
     }
+    await auditAnswer(this.baseUrl, method, `${this.baseUrl}${path}`, res, parsed);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
@@ -73,3 +75,12 @@ export async function addUser(
   const login = await http.post('/api/auth/login', { email, password });
   return { id: created.body.id, email, client: http.as(login.body.accessToken) };
 }
+
+/**
+ * fetch options for opening a tracked link as a customer's phone does: the redirect itself, and a browser's
+ * user agent (Node's own, "node", is counted as a script and the open is not recorded).
+ */
+export const AS_CUSTOMER: RequestInit = {
+  redirect: 'manual',
+  headers: { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40 NetType/WIFI Language/zh_CN' },
+};

@@ -35,6 +35,9 @@ export class Stack {
       JWT_SECRET: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'silent',
       PORT: '0',
+      // every test signs up its tenants from 127.0.0.1: the per-address limits are tested on their own
+      LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+      SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '100000',
       ...env,
     });
     const app = await createApp(config);

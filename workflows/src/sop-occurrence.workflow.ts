@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { broadcastStatusQuery, cancelBroadcastSignal, pauseSignal, resumeSignal } from './signals';
 import type { OccurrencePageResult, SopOccurrenceActivities } from './sop-occurrence.activities';
 
 const { materializeOccurrencePage, broadcastPlan, snapshotBroadcast } = proxyActivities<SopOccurrenceActivities>({
@@ -46,8 +47,6 @@ export interface SopBroadcastInput {
   tasks?: number;
 }
 
-export const cancelBroadcastSignal = defineSignal('cancel');
-export const broadcastStatusQuery = defineQuery<{ state: 'waiting' | 'sending' | 'paused' | 'cancelled' | 'done'; tasks: number }>('status');
 
 /**
  * One per broadcast: waits for the send time, takes the audience snapshot, then creates its tasks page
@@ -56,8 +55,8 @@ export const broadcastStatusQuery = defineQuery<{ state: 'waiting' | 'sending' |
  */
 export async function sopBroadcastWorkflow(input: SopBroadcastInput): Promise<{ tasks: number; cancelled: boolean }> {
   const run = { state: 'waiting' as 'waiting' | 'sending' | 'paused' | 'cancelled' | 'done', paused: false, cancelled: false, tasks: input.tasks ?? 0 };
-  setHandler(defineSignal('pause'), () => void (run.paused = true));
-  setHandler(defineSignal('resume'), () => void (run.paused = false));
+  setHandler(pauseSignal, () => void (run.paused = true));
+  setHandler(resumeSignal, () => void (run.paused = false));
   setHandler(cancelBroadcastSignal, () => void (run.cancelled = true));
   setHandler(broadcastStatusQuery, () => ({ state: run.cancelled ? 'cancelled' : run.paused ? 'paused' : run.state, tasks: run.tasks }));
 

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { LoggerModule } from 'nestjs-pino';
@@ -22,6 +22,7 @@ import { NotificationsModule } from './modules/notifications/notifications.modul
 import { ResponsesModule } from './modules/responses/responses.module';
 import { RoundTripsModule } from './modules/round-trips/round-trips.module';
 import { SegmentsModule } from './modules/segments/segments.module';
+import { DashboardsModule } from './modules/dashboards/dashboards.module';
 import { SettingsModule } from './modules/settings/settings.module';
 import { SopsModule } from './modules/sops/sops.module';
 import { SourceCodesModule } from './modules/source-codes/source-codes.module';
@@ -30,6 +31,7 @@ import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { redactTicket } from './common/log-redaction';
+import { logStream, quietBoot, requestLevel, requestLine } from './common/log-format';
 
 @Module({})
 export class AppModule {
@@ -39,8 +41,12 @@ export class AppModule {
       global: true,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
+          pinoHttp: [{
             level: config.logLevel,
+            customSuccessMessage: requestLine,
+            customErrorMessage: (req, res) => requestLine(req, res),
+            customLogLevel: requestLevel,
+            ...quietBoot(config.logFormat),
             // Honour a caller's X-Request-Id so one id follows a request across services.
             genReqId: (req, res) => {
               const given = req.headers['x-request-id'];
@@ -50,8 +56,10 @@ export class AppModule {
             },
             redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
             serializers: { req: redactTicket },
-            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-          },
+            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/health/ready' || req.url === '/metrics' },
+          }, logStream(config.logFormat)],
+          // Express 5's path syntax for "every route" (the default '*' warns at start-up)
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         }),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         TemporalModule,
@@ -64,6 +72,7 @@ export class AppModule {
         ContactsModule,
         GroupsModule,
         SegmentsModule,
+        DashboardsModule,
         SopsModule,
         CalendarModule,
         SettingsModule,

@@ -1,4 +1,4 @@
-export { createApp } from './app';
+export { createApp, openApiDocument } from './app';
 export { loadConfig, type AppConfig } from './config/config';
 export { PUBLIC_KEY, ROLES_KEY, type Principal } from './common/principal';
 export { seedDemo, DEMO_USERS, DEMO_PASSWORD, DEMO_ORGANIZATION } from './seed/demo-seed';

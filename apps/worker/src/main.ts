@@ -2,29 +2,32 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
 import { createNotifier, notifyConfigFromEnv } from '@sop/notify';
-import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, TASK_QUEUE } from '@sop/temporal';
+import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule } from '@sop/temporal';
+import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain';
 import pino from 'pino';
+import pretty from 'pino-pretty';
 import { createEngineWorker } from './worker';
 import { startWakeRelay } from './wake-relay';
 
-const log = pino({ name: 'worker' });
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    log.fatal({ setting: name }, `Configuration error: ${name} is required`);
+/** Settings by the API's rules (libs/domain WORKER_SETTINGS); a bad one stops the worker naming it. */
+function loadSettings(): WorkerSettings {
+  try {
+    return parseSettings(WORKER_SETTINGS, process.env);
+  } catch (err) {
+    console.error((err as Error).message);
     process.exit(78);
   }
-  return value;
 }
 
-async function main(): Promise<void> {
-  const databaseUrl = required('DATABASE_URL');
-  const address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  // The API's setting of the same name: where it starts workflows is where the worker must poll.
-  const taskQueue = process.env.TEMPORAL_TASK_QUEUE || TASK_QUEUE;
+const settings = loadSettings();
+// LOG_FORMAT=pretty (the run command): short coloured lines for people; JSON otherwise.
+const log = pino(
+  { name: 'worker', level: settings.LOG_LEVEL },
+  settings.LOG_FORMAT === 'pretty' ? pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : undefined,
+);
 
+async function main(): Promise<void> {
+  const { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue } = settings;
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 10, application_name: 'sop-worker' } })).initialize();
   const connection = await NativeConnection.connect({ address });
   let notifyConfig;
@@ -37,17 +40,17 @@ async function main(): Promise<void> {
   // One notifier per process: it holds the pooled SMTP connections every reminder email goes through.
   const notifier = createNotifier(notifyConfig);
   const worker = await createEngineWorker({ connection, namespace, db, taskQueue, reminders: {
-    notifier, appUrl: process.env.APP_URL,
+    notifier, appUrl: settings.APP_URL,
     // as in the API: robot and webhook hosts allowed to be internal (local test servers); none by default
-    allowHosts: (process.env.NOTIFY_INSECURE_TARGET_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    allowHosts: settings.NOTIFY_INSECURE_TARGET_HOSTS,
   } });
   const client = await connectClient({ address, namespace });
   // SILENCE_SWEEP_SCHEDULE=off and REMINDER_SWEEP_SCHEDULE=off leave those (namespace-wide) Schedules alone,
   // e.g. for a throwaway test worker.
-  if (process.env.SILENCE_SWEEP_SCHEDULE !== 'off') {
+  if (settings.SILENCE_SWEEP_SCHEDULE === 'on') {
     log.info({ schedule: await ensureSilenceSweepSchedule(client, taskQueue) }, 'silence sweep schedule ready');
   }
-  if (process.env.REMINDER_SWEEP_SCHEDULE !== 'off') {
+  if (settings.REMINDER_SWEEP_SCHEDULE === 'on') {
     log.info({ schedule: await ensureReminderSweepSchedule(client, taskQueue), email: notifier.emailEnabled }, 'reminder sweep schedule ready');
   }
   const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });

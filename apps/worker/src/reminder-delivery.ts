@@ -1,9 +1,7 @@
 import {
   type ClaimedDelivery, claimDeliveries, type DeliveryOutcome, finishDeliveries, MAX_DELIVERY_ATTEMPTS, type Queryable, retryDelayMs,
 } from '@sop/engine';
-import { isInternalHost } from '@sop/domain';
 import { DeliveryFailure, type Message, type Notifier, type Target } from '@sop/notify';
-import { lookup } from 'node:dns/promises';
 import type { DeliveryRun } from '@sop/workflows';
 
 export interface DeliveryOptions {
@@ -62,28 +60,14 @@ async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl
   const target = toTarget(d);
   if (!target) return { id, attempts, result: 'failed', error: 'the target was removed' };
   try {
-    if ('url' in target) await assertPublicTarget(target.url, allowHosts);
-    await notifier.send(target, toMessage(d, appUrl));
+    // robots and webhooks: public addresses only, resolved once and connected to as checked (libs/notify http.ts)
+    await notifier.send(target, toMessage(d, appUrl), { publicOnly: { allowHosts } });
     return { id, attempts, result: 'sent' };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     const permanent = err instanceof DeliveryFailure && err.permanent;
     if (permanent || attempts >= MAX_DELIVERY_ATTEMPTS) return { id, attempts, result: 'failed', error };
     return { id, attempts, result: 'retry', error, at: new Date(now.getTime() + retryDelayMs(attempts)) };
-  }
-}
-
-/**
- * Targets are checked when registered, but a public name may resolve to an internal address (or be moved
- * there later): the worker must not POST into its own network (SSRF). Permanent: it will not get better.
- */
-async function assertPublicTarget(url: string, allowHosts: readonly string[]): Promise<void> {
-  const host = new URL(url).hostname;
-  if (allowHosts.includes(host)) return;
-  const internal = (address: string) => isInternalHost(address.includes(':') ? `[${address}]` : address);
-  const addresses = isInternalHost(host) ? [host] : (await lookup(host.replace(/^\[|\]$/g, ''), { all: true })).map((a) => a.address);
-  if (isInternalHost(host) || addresses.some(internal)) {
-    throw new DeliveryFailure(`the target's host ${host} is or resolves to an internal address; refusing to send`, true);
   }
 }
 

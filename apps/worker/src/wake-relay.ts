@@ -1,3 +1,4 @@
+import { wakeSignal } from '@sop/workflows';
 import { journeysToWake, outboxEnd, type Queryable } from '@sop/engine';
 import { workflowIds } from '@sop/temporal';
 import type { Client } from '@temporalio/client';
@@ -31,7 +32,7 @@ export async function startWakeRelay(db: Queryable, client: Client, options: Wak
     while (!stopped) {
       try {
         const { sopIds, cursor: next, pending: missing } = await journeysToWake(db, cursor, [...pending.keys()]);
-        await Promise.all(sopIds.map((id) => client.workflow.getHandle(workflowIds.sopDispatcher(id)).signal('wake').catch(onError)));
+        await Promise.all(sopIds.map((id) => client.workflow.getHandle(workflowIds.sopDispatcher(id)).signal(wakeSignal).catch(onError)));
         cursor = next;
         keepPending(pending, missing, Date.now());
       } catch (err) {

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './json-safety';
 export * from './ids';
 export * from './roles';
 export * from './segments';
@@ -6,3 +7,5 @@ export * from './calendar';
 export * from './sops';
 export * from './notifications';
 export * from './responses';
+export * from './settings';
+export * from './dashboards';

@@ -15,3 +15,6 @@ export * from './reminder-deliveries';
 export * from './responses';
 export * from './purchases';
 export * from './handover';
+export * from './sop-preview';
+export * from './task-expiry';
+export * from './task-rollups';

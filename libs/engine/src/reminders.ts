@@ -25,6 +25,7 @@ const DIGEST_NAMES = 3;
 
 export interface PlanResult {
   digests: number;
+  managerDigests: number;
   dueSoon: number;
   escalations: number;
   deliveries: number;
@@ -137,7 +138,7 @@ const ESCALATION_CANDIDATES = `
     SELECT t.tenant_id, s.user_id, 'escalation' AS kind, 'escalation:' || t.id AS dedupe_key,
            format(${byLocale('s.locale', '$3', '$4')}, ${WHO}, so.name, late.step_name, ${localTime('t.due_until', 's.timezone')}, ex.name) AS title,
            format(${byLocale('s.locale', '$5', '$6')}, ${WHO}, so.name, late.step_name, ${localTime('t.due_until', 's.timezone')}, ex.name) AS body,
-           '${APP_LINKS.task('')}' || t.id AS link, t.id AS task_id, late.mandatory,
+           '${APP_LINKS.teamTask('')}' || t.id AS link, t.id AS task_id, late.mandatory,
            jsonb_build_object('sopId', t.sop_id, 'executorId', t.executor_id, 'dueUntil', t.due_until) AS data
       FROM tasks t
       JOIN w ON w.tenant_id = t.tenant_id
@@ -189,6 +190,43 @@ const DIGEST_CANDIDATES = `
     FROM due u JOIN lines p ON p.user_id = u.user_id AND p.day = u.day
    GROUP BY u.tenant_id, u.user_id, u.day, u.locale`;
 
+/**
+ * The manager's digest: when the manager's digest time (in their zone) fell in the window, yesterday's completion
+ * of each member of the teams they manage, from the executor rollups (yesterday: the day before the manager's
+ * today, as a day of the rollups, which are in the organization's zone). Completion is done / (done + skipped +
+ * expired + still pending), docs/dashboards.md's completion rate with yesterday's still-pending tasks as overdue.
+ * Only for managers whose teams had tasks that day.
+ */
+const MANAGER_DIGEST = `
+  mdue AS (
+    SELECT s.tenant_id, s.user_id, s.locale, s.timezone, d.day, d.at
+      FROM w JOIN user_notification_settings s ON s.tenant_id = w.tenant_id AND s.disabled_at IS NULL AND NOT 'manager_digest' = ANY(s.kinds_off)
+     CROSS JOIN LATERAL (SELECT day, (day + s.digest_time) AT TIME ZONE s.timezone AS at
+                           FROM (VALUES (($1::timestamptz AT TIME ZONE s.timezone)::date),
+                                        (($1::timestamptz AT TIME ZONE s.timezone)::date - 1)) dd(day)) d
+     WHERE d.at > w.since AND d.at <= $1::timestamptz AND EXISTS (SELECT 1 FROM teams tm WHERE tm.manager_id = s.user_id)),
+  mlines AS (
+    SELECT u.user_id, u.day, ex.id AS executor_id, ex.name, sum(r.done)::int AS done,
+           sum(r.done + r.skipped + r.expired + r.pending)::int AS closed, sum(r.pending)::int AS pending
+      FROM mdue u JOIN teams tm ON tm.manager_id = u.user_id JOIN users ex ON ex.team_id = tm.id AND ex.id <> u.user_id
+      JOIN task_rollups_executor r ON r.tenant_id = u.tenant_id AND r.executor_id = ex.id AND r.day = u.day - 1
+     GROUP BY u.user_id, u.day, ex.id, ex.name
+    HAVING sum(r.done + r.skipped + r.expired + r.pending) > 0),
+  `;
+const pct = (a: string, b: string) => `coalesce(round(100.0 * ${a} / nullif(${b}, 0))::int, 0)`;
+const MANAGER_DIGEST_CANDIDATES = `
+  SELECT u.tenant_id, u.user_id, 'manager_digest' AS kind, 'manager_digest:' || u.day AS dedupe_key,
+         format(${byLocale('u.locale', '$3', '$4')}, sum(l.done), sum(l.closed), ${pct('sum(l.done)', 'sum(l.closed)')}) AS title,
+         string_agg(format(${byLocale('u.locale', '$5', '$6')}, l.name, l.done, l.closed, ${pct('l.done', 'l.closed')}, l.pending),
+                    E'\\n' ORDER BY l.done::float / nullif(l.closed, 0), l.name) AS body,
+         '${APP_LINKS.teamDashboard}' AS link, NULL::bigint AS task_id, false AS mandatory,
+         jsonb_build_object('day', u.day - 1, 'done', sum(l.done), 'closed', sum(l.closed),
+                            'employees', jsonb_agg(jsonb_build_object('userId', l.executor_id, 'name', l.name, 'done', l.done, 'closed', l.closed, 'pending', l.pending)
+                                                   ORDER BY l.name)) AS data
+    FROM mdue u JOIN mlines l ON l.user_id = u.user_id AND l.day = u.day
+   GROUP BY u.tenant_id, u.user_id, u.day, u.locale`;
+const { zh: mz, en: me } = MESSAGES.manager_digest;
+
 const texts = (kind: 'due_soon' | 'escalation') => [MESSAGES[kind].zh.title, MESSAGES[kind].en.title, MESSAGES[kind].zh.body, MESSAGES[kind].en.body];
 const { zh: dz, en: de } = MESSAGES.digest;
 
@@ -206,7 +244,7 @@ export async function planReminders(db: TransactionalDb, now: Date, onlyTenants?
         WHERE $2::uuid[] IS NULL OR id = ANY($2::uuid[]) ON CONFLICT DO NOTHING`, scope);
     await m.query(`SELECT 1 FROM reminder_sweeps WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR UPDATE`, [scope[1]]);
     const [{ lo }]: { lo: Date | null }[] = await m.query(`SELECT min(since) AS lo FROM (${SINCE}) w`, scope);
-    const result: PlanResult = { digests: 0, dueSoon: 0, escalations: 0, deliveries: 0 };
+    const result: PlanResult = { digests: 0, managerDigests: 0, dueSoon: 0, escalations: 0, deliveries: 0 };
     if (!lo) return result;
     const run = async (ctes: string, candidates: string, params: unknown[]) => {
       const [row] = await m.query(insertNotificationsSql(candidates, '$1::timestamptz', WINDOWS + ctes), [...scope, ...params]);
@@ -214,6 +252,7 @@ export async function planReminders(db: TransactionalDb, now: Date, onlyTenants?
       return row.notifications as number;
     };
     result.digests = await run(DIGEST, DIGEST_CANDIDATES, [dz.title, de.title, dz.line, de.line, dz.separator, de.separator, dz.more, de.more]);
+    result.managerDigests = await run(MANAGER_DIGEST, MANAGER_DIGEST_CANDIDATES, [mz.title, me.title, mz.line, me.line]);
     result.dueSoon = await planDueSoon(m, scope, lo, run);
     result.escalations = await planEscalations(m, scope, lo, run);
     await m.query(`UPDATE reminder_sweeps SET swept_at = GREATEST(swept_at, $1) WHERE $2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])`, scope);

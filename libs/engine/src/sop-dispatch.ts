@@ -11,7 +11,7 @@ import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
 import { PageLimits } from './sop-limits';
 import {
-  CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, resolveExecutor, unitHash,
+  CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor,
 } from './sop-people';
 import { changeTags } from './tag-changes';
 
@@ -294,7 +294,7 @@ class PagePlanner {
   }
 
   private task(row: DueRow, def: SopDefinition, step: SopStep, window: DueWindow, executorId: string | null): void {
-    const { name: variant, template } = this.variant(step, row.id);
+    const { name: variant, template } = pickVariant(step, row.id);
     const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
       contact: contactScope(row),
       owner: row.owner_id ? this.ctx.users.get(row.owner_id) ?? null : null,
@@ -391,13 +391,6 @@ class PagePlanner {
     return window;
   }
 
-  private variant(step: SopStep, enrollmentId: string): { name: string | null; template: string } {
-    const variants = step.content.variants;
-    if (!variants) return { name: null, template: step.content.template };
-    let pick = unitHash(`variant:${enrollmentId}`) * variants.reduce((s, v) => s + v.weight, 0);
-    for (const v of variants) if ((pick -= v.weight) < 0) return { name: v.name, template: v.template };
-    return { name: variants[variants.length - 1].name, template: variants[variants.length - 1].template };
-  }
 
   private render(key: string, template: string, scope: Parameters<ReturnType<typeof compileTemplate>>[0]): string {
     let render = this.renderers.get(key);

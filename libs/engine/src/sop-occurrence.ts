@@ -7,7 +7,7 @@ import { compileTemplate, isOccurrence, type SopDefinition, type TemplateScope }
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
 import { type Candidate, PageLimits } from './sop-limits';
-import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, resolveExecutor } from './sop-people';
+import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, pickVariant, resolveExecutor } from './sop-people';
 import type { Queryable } from './queryable';
 
 export interface OccurrencePage {
@@ -129,8 +129,15 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
   const limits = await PageLimits.load(m, sop.tenant_id,
     drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: d.dueAt })),
     { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: people.teamOf });
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
-  const renderers = def.steps.map((step) => compileTemplate(step.content.template));
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+  // Variants as journeys pick them (sop-people.ts pickVariant), one compiled template per step and variant.
+  const renderers = new Map<string, ReturnType<typeof compileTemplate>>();
+  const render = (index: number, variant: string | null, template: string, scope: TemplateScope) => {
+    const key = `${index}:${variant ?? ''}`;
+    let r = renderers.get(key);
+    if (!r) renderers.set(key, (r = compileTemplate(template)));
+    return r(scope);
+  };
   const materials = def.steps.map((step) => JSON.stringify(step.content.materials));
   for (const { step, index, t, executorId, dueAt } of drafts) {
     const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt });
@@ -140,15 +147,16 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
       ...(forGroups ? { group: { name: t.name } } : { contact: t.contact ?? undefined }),
     };
     const dueUntil = new Date(placed.dueAt.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
-    [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, renderers[index](scope),
-      materials[index], placed.dueAt, dueUntil].forEach((v, i) => cols[i].push(v));
+    const variant = pickVariant(step, `${sop.id}:${t.id}`);
+    [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, render(index, variant.name, variant.template, scope),
+      variant.name, materials[index], placed.dueAt, dueUntil].forEach((v, i) => cols[i].push(v));
   }
   await limits.writeBumps(m);
   const rows = await m.query(
     `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, step_index, contact_id, group_id, executor_id, channel,
-                        content, materials, due_at, due_until)
-     SELECT $1, $2, $3, $4, x.* FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::jsonb[],
-                                          $12::timestamptz[], $13::timestamptz[]) AS x
+                        content, variant, materials, due_at, due_until)
+     SELECT $1, $2, $3, $4, x.* FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[],
+                                          $13::timestamptz[], $14::timestamptz[]) AS x
      ON CONFLICT DO NOTHING RETURNING 1`,
     [sop.tenant_id, sop.id, sop.version_id, occurrence, ...cols],
   );

@@ -1,4 +1,4 @@
-import { coverLeave, type Leave, type People } from './sop-people';
+import { coverLeave, type Leave, type People, pickVariant } from './sop-people';
 
 const at = (iso: string) => new Date(iso);
 
@@ -47,5 +47,28 @@ describe('coverLeave', () => {
     expect([...counts.keys()].sort()).toEqual(['m1', 'm3']);
     for (const n of counts.values()) expect(n).toBeGreaterThan(100);
     expect(coverLeave('away', during, 'contact-7', p)).toEqual(picks[7]);
+  });
+});
+
+describe('pickVariant', () => {
+  const step = {
+    content: { template: 'plain', materials: [], variants: [{ name: 'A', weight: 1, template: 'a' }, { name: 'B', weight: 1, template: 'b' }] },
+  } as unknown as Parameters<typeof pickVariant>[0];
+
+  it('splits sequential ids evenly and without long runs, and gives one key one variant', () => {
+    const picks = Array.from({ length: 2000 }, (_, i) => pickVariant(step, String(100_000 + i)).name);
+    const a = picks.filter((p) => p === 'A').length;
+    expect(a).toBeGreaterThan(900);
+    expect(a).toBeLessThan(1100);
+    let run = 1;
+    let longest = 1;
+    for (let i = 1; i < picks.length; i++) longest = Math.max(longest, (run = picks[i] === picks[i - 1] ? run + 1 : 1));
+    expect(longest).toBeLessThan(16);
+    expect(pickVariant(step, 'x')).toEqual(pickVariant(step, 'x'));
+  });
+
+  it('answers the template without variants', () => {
+    expect(pickVariant({ content: { template: 'plain', materials: [] } } as unknown as Parameters<typeof pickVariant>[0], 'k'))
+      .toEqual({ name: null, template: 'plain' });
   });
 });

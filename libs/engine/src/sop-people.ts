@@ -2,7 +2,7 @@
  * Who can do the work: the tenant's active users and teams, read once per page, and the one rule that
  * turns a step's executor rule into a person. Journeys, occurrences and the forecast all use it.
  */
-import type { Executor } from '@sop/domain';
+import type { Executor, SopStep } from '@sop/domain';
 import type { Queryable } from './queryable';
 
 export interface People {
@@ -74,6 +74,32 @@ export function coverLeave(executorId: string | null, dueAt: Date, key: string, 
 export function unitHash(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) / 2 ** 32;
+}
+
+/**
+ * The step's variant for `key` (journeys: the enrollment; recurring SOPs and broadcasts: the SOP and the target,
+ * so a contact or group sees the same variant at every occurrence), chosen by weight; no variants: the template.
+ * The hash is mixed (MurmurHash3's finalizer over FNV-1a): FNV-1a alone gives runs of sequential ids the same
+ * variant, which skews an A/B split of enrollments made together.
+ */
+export function pickVariant(step: SopStep, key: string): { name: string | null; template: string } {
+  const variants = step.content.variants;
+  if (!variants?.length) return { name: null, template: step.content.template };
+  let pick = mixedUnitHash(`variant:${key}`) * variants.reduce((s, v) => s + v.weight, 0);
+  for (const v of variants) if ((pick -= v.weight) < 0) return { name: v.name, template: v.template };
+  const last = variants[variants.length - 1];
+  return { name: last.name, template: last.template };
+}
+
+function mixedUnitHash(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 2 ** 32;
 }
 

@@ -1,33 +1,92 @@
+import { isInternalHost } from '@sop/domain';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { DeliveryFailure } from './types';
 
 /** Statuses worth another try: the receiver may take it later. */
 const TRANSIENT_STATUS = new Set([408, 425, 429]);
 
-/** POSTs JSON; network errors, timeouts, 5xx and 429 are transient, other non-2xx permanent. Returns the parsed reply. */
-export async function postJson(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<unknown> {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-      body: raw,
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'error',
+export interface HttpOptions {
+  timeoutMs: number;
+  /**
+   * When given, the request may only reach public addresses (SSRF): the host is resolved once, every
+   * address it gives is checked, and the connection goes to the address checked (no second lookup, so
+   * DNS rebinding between check and connect cannot happen). These hosts may be internal (local test servers).
+   */
+  publicOnly?: { allowHosts: readonly string[] };
+}
+
+const internalAddress = (address: string) => isInternalHost(address.includes(':') ? `[${address}]` : address);
+
+/** A `lookup` for http(s).request that refuses internal addresses and hands the socket the very address it checked. */
+export function pinnedLookup(allowHosts: readonly string[]): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { all: true, family: options.family ?? 0, hints: options.hints }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const bad = allowHosts.includes(hostname) ? undefined : addresses.find((a) => internalAddress(a.address));
+      if (bad) {
+        const refused = Object.assign(new Error(`${hostname} resolves to the internal address ${bad.address}; refusing to connect`), { code: 'EINTERNAL' });
+        return callback(refused, '', 0);
+      }
+      const [first] = addresses;
+      // net asks for every address when it may race IPv4 and IPv6 (autoSelectFamily); it gets the one checked
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, [first]);
+      callback(null, first.address, first.family);
     });
-  } catch (err) {
-    throw new DeliveryFailure(`request to ${safeHost(url)} failed: ${(err as Error).message}`, false);
+  };
+}
+
+/** POSTs JSON; network errors, timeouts, 5xx and 429 are transient, other non-2xx permanent. Returns the parsed reply. */
+export async function postJson(url: string, body: unknown, http: HttpOptions, headers: Record<string, string> = {}): Promise<unknown> {
+  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (http.publicOnly && !http.publicOnly.allowHosts.includes(target.hostname) && (isIP(host) ? internalAddress(host) : isInternalHost(target.hostname))) {
+    throw new DeliveryFailure(`the target's host ${target.hostname} is an internal address; refusing to send`, true);
   }
-  const text = await response.text().catch(() => '');
-  if (!response.ok) {
-    const permanent = response.status < 500 && !TRANSIENT_STATUS.has(response.status);
-    throw new DeliveryFailure(`${safeHost(url)} answered ${response.status}: ${text.slice(0, 200)}`, permanent);
+  let status: number;
+  let text: string;
+  try {
+    ({ status, text } = await send(target, raw, http, headers));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EINTERNAL') throw new DeliveryFailure(`the target's host ${e.message}`, true);
+    throw new DeliveryFailure(`request to ${safeHost(url)} failed: ${e.message}`, false);
+  }
+  if (status < 200 || status >= 300) {
+    if (status >= 300 && status < 400) throw new DeliveryFailure(`${safeHost(url)} answered a redirect (${status}); redirects are not followed`, false);
+    const permanent = status < 500 && !TRANSIENT_STATUS.has(status);
+    throw new DeliveryFailure(`${safeHost(url)} answered ${status}: ${text.slice(0, 200)}`, permanent);
   }
   try {
     return text ? JSON.parse(text) : {};
   } catch {
     return { text };
   }
+}
+
+/** One request with Node's http(s) (fetch takes no `lookup`); the answer is read up to 64 KB. */
+function send(target: URL, raw: Buffer, http: HttpOptions, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(raw.length), ...headers },
+      timeout: http.timeoutMs,
+      ...(http.publicOnly ? { lookup: pinnedLookup(http.publicOnly.allowHosts) } : {}),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => { if ((size += c.length) <= 65_536) chunks.push(c); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${http.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(raw);
+  });
 }
 
 /** The host only: robot URLs carry their key in the query, which must not reach logs or error columns. */

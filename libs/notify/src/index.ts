@@ -6,6 +6,7 @@ import { sendWebhook } from './webhook';
 export * from './types';
 export { dingTalkSign, feishuSign } from './robots';
 export { verifyWebhookSignature, webhookSignature, WEBHOOK_HEADERS } from './webhook';
+export { pinnedLookup } from './http';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -15,15 +16,16 @@ export function createNotifier(config: NotifyConfig): Notifier {
   const email = config.smtp ? createEmailSender(config.smtp, timeoutMs) : undefined;
   return {
     emailEnabled: email !== undefined,
-    async send(target: Target, message: Message): Promise<void> {
+    async send(target: Target, message: Message, options = {}): Promise<void> {
+      const http = { timeoutMs, publicOnly: options.publicOnly };
       switch (target.channel) {
         case 'email':
           if (!email) throw new DeliveryFailure('email is not configured (SMTP_URL is unset)', true);
           return email.send(target.to, target.name, message);
-        case 'wecom': return sendWeCom(target.url, message, timeoutMs);
-        case 'dingtalk': return sendDingTalk(target.url, target.secret, message, timeoutMs);
-        case 'feishu': return sendFeishu(target.url, target.secret, message, timeoutMs);
-        case 'webhook': return sendWebhook(target.url, target.secret, message, timeoutMs);
+        case 'wecom': return sendWeCom(target.url, message, http);
+        case 'dingtalk': return sendDingTalk(target.url, target.secret, message, http);
+        case 'feishu': return sendFeishu(target.url, target.secret, message, http);
+        case 'webhook': return sendWebhook(target.url, target.secret, message, http);
       }
     },
     close: async () => email?.close(),

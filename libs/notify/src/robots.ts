@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { markdown } from './format';
-import { postJson, safeHost } from './http';
+import { type HttpOptions, postJson, safeHost } from './http';
 import { DeliveryFailure, type Message } from './types';
 
 /**
@@ -16,8 +16,8 @@ function checkReply(url: string, reply: unknown, codeField: 'errcode' | 'code', 
 }
 
 /** WeCom group robot: markdown, no signature (the key in the URL is the secret). 45009: sent too often. */
-export async function sendWeCom(url: string, message: Message, timeoutMs: number): Promise<void> {
-  const reply = await postJson(url, { msgtype: 'markdown', markdown: { content: markdown(message) } }, timeoutMs);
+export async function sendWeCom(url: string, message: Message, http: HttpOptions): Promise<void> {
+  const reply = await postJson(url, { msgtype: 'markdown', markdown: { content: markdown(message) } }, http);
   checkReply(url, reply, 'errcode', [45009]);
 }
 
@@ -27,13 +27,13 @@ export function dingTalkSign(timestampMs: number, secret: string): string {
 }
 
 /** DingTalk group robot: markdown; with a secret, timestamp and sign ride in the query. 130101: sent too often. */
-export async function sendDingTalk(url: string, secret: string | undefined, message: Message, timeoutMs: number, now = Date.now()): Promise<void> {
+export async function sendDingTalk(url: string, secret: string | undefined, message: Message, http: HttpOptions, now = Date.now()): Promise<void> {
   const signed = new URL(url);
   if (secret) {
     signed.searchParams.set('timestamp', String(now));
     signed.searchParams.set('sign', dingTalkSign(now, secret));
   }
-  const reply = await postJson(signed.toString(), { msgtype: 'markdown', markdown: { title: message.title, text: markdown(message) } }, timeoutMs);
+  const reply = await postJson(signed.toString(), { msgtype: 'markdown', markdown: { title: message.title, text: markdown(message) } }, http);
   checkReply(url, reply, 'errcode', [130101]);
 }
 
@@ -43,12 +43,12 @@ export function feishuSign(timestampSeconds: number, secret: string): string {
 }
 
 /** Feishu group robot: a rich-text post; with a secret, timestamp and sign ride in the body. 9499, 11232: rate limits. */
-export async function sendFeishu(url: string, secret: string | undefined, message: Message, timeoutMs: number, now = Date.now()): Promise<void> {
+export async function sendFeishu(url: string, secret: string | undefined, message: Message, http: HttpOptions, now = Date.now()): Promise<void> {
   const lines = message.body.split('\n').map((text) => [{ tag: 'text', text }]);
   if (message.url) lines.push([{ tag: 'a', text: message.locale === 'zh' ? '打开' : 'Open', href: message.url } as never]);
   const post = { msg_type: 'post', content: { post: { [message.locale === 'zh' ? 'zh_cn' : 'en_us']: { title: message.title, content: lines } } } };
   const timestamp = Math.floor(now / 1000);
   const body = secret ? { timestamp: String(timestamp), sign: feishuSign(timestamp, secret), ...post } : post;
-  const reply = await postJson(url, body, timeoutMs);
+  const reply = await postJson(url, body, http);
   checkReply(url, reply, 'code', [9499, 11232]);
 }

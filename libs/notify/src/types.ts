@@ -29,8 +29,11 @@ export interface NotifyConfig {
 }
 
 export interface Notifier {
-  /** Resolves once the receiver accepted the message; throws DeliveryFailure otherwise. */
-  send(target: Target, message: Message): Promise<void>;
+  /**
+   * Resolves once the receiver accepted the message; throws DeliveryFailure otherwise. `publicOnly`: a robot or
+   * webhook may only be reached at a public address, resolved once and connected to as checked (DNS pinning).
+   */
+  send(target: Target, message: Message, options?: { publicOnly?: { allowHosts: readonly string[] } }): Promise<void>;
   close(): Promise<void>;
   readonly emailEnabled: boolean;
 }

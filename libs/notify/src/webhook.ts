@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { postJson } from './http';
+import { type HttpOptions, postJson } from './http';
 import type { Message } from './types';
 
 /** Headers of the generic webhook; receivers verify with verifyWebhookSignature. */
@@ -24,13 +24,13 @@ export function verifyWebhookSignature(
 }
 
 /** The generic webhook: the message as JSON, signed, with the delivery id so a receiver can drop a repeat. */
-export async function sendWebhook(url: string, secret: string, message: Message, timeoutMs: number, now = Date.now()): Promise<void> {
+export async function sendWebhook(url: string, secret: string, message: Message, http: HttpOptions, now = Date.now()): Promise<void> {
   const timestamp = Math.floor(now / 1000);
   const body = JSON.stringify({
     id: message.id, kind: message.kind, locale: message.locale, title: message.title, body: message.body,
     url: message.url ?? null, data: message.data ?? {}, sentAt: new Date(now).toISOString(),
   });
-  await postJson(url, body, timeoutMs, {
+  await postJson(url, body, http, {
     [WEBHOOK_HEADERS.delivery]: message.id,
     [WEBHOOK_HEADERS.timestamp]: String(timestamp),
     [WEBHOOK_HEADERS.signature]: webhookSignature(secret, timestamp, body),

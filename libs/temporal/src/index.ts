@@ -1,5 +1,6 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import { reminderSweepWorkflow, silenceSweepWorkflow } from '@sop/workflows';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -16,7 +17,8 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
 
 /** Workflow ids are derived from domain ids so a retried start cannot create a second run. */
 export const workflowIds = {
-  roundTrip: (roundTripId: string) => `round-trip/${roundTripId}`,
+  /** round-trip ids are the client's choice, unique per tenant: the tenant is part of the workflow id */
+  roundTrip: (tenantId: string, roundTripId: string) => `round-trip/${tenantId}/${roundTripId}`,
   sopDispatcher: (sopId: string) => `sop-dispatcher/${sopId}`,
   sopBroadcast: (sopId: string) => `sop-broadcast/${sopId}`,
   /** a recurring SOP's Schedule; each firing's workflow id is this plus the firing time */
@@ -32,18 +34,18 @@ export const REMINDER_SWEEP_SCHEDULE = 'reminder-sweep';
  * still running makes the next one skip). Safe to call at every worker start.
  */
 export const ensureSilenceSweepSchedule = (client: Client, taskQueue: string, every: Duration = '15m') =>
-  ensureSweepSchedule(client, SILENCE_SWEEP_SCHEDULE, 'silenceSweepWorkflow', taskQueue, every);
+  ensureSweepSchedule(client, SILENCE_SWEEP_SCHEDULE, silenceSweepWorkflow, taskQueue, every);
 
 /**
  * Makes sure the Schedule that plans and delivers reminders exists (every minute, on the minute; a sweep
  * still running makes the next one skip, and the next plans from the last one's time). Safe at every start.
  */
 export const ensureReminderSweepSchedule = (client: Client, taskQueue: string, every: Duration = '1m') =>
-  ensureSweepSchedule(client, REMINDER_SWEEP_SCHEDULE, 'reminderSweepWorkflow', taskQueue, every);
+  ensureSweepSchedule(client, REMINDER_SWEEP_SCHEDULE, reminderSweepWorkflow, taskQueue, every);
 
 /** A namespace-wide Schedule starting `workflowType` every `every`, skipping a firing while one still runs. */
 async function ensureSweepSchedule(
-  client: Client, scheduleId: string, workflowType: string, taskQueue: string, every: Duration,
+  client: Client, scheduleId: string, workflowType: () => Promise<unknown>, taskQueue: string, every: Duration,
 ): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({

@@ -2,6 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import { ThrottlerException } from '@nestjs/throttler';
 import { AppError, type ErrorDetail } from '@sop/domain';
 import type { NextFunction, Request, Response } from 'express';
+import { TOO_DEEP } from './body-guards';
+import { type CatalogEntry, COMMON_ERRORS } from './errors.catalog';
 
 export interface ErrorBody {
   code: string;
@@ -10,14 +12,14 @@ export interface ErrorBody {
   requestId?: string;
 }
 
-const HTTP_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
+/** Codes of the HTTP layer's own exceptions (a 404 there is an unknown route); other statuses: BAD_REQUEST or INTERNAL. */
+const HTTP_ERRORS: Record<number, CatalogEntry> = {
+  400: COMMON_ERRORS.BAD_REQUEST,
+  401: COMMON_ERRORS.UNAUTHENTICATED,
+  403: COMMON_ERRORS.FORBIDDEN,
+  405: COMMON_ERRORS.METHOD_NOT_ALLOWED,
+  413: COMMON_ERRORS.PAYLOAD_TOO_LARGE,
+  415: COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE,
 };
 
 /** The one place errors become HTTP answers: a status, a stable code and a readable message. */
@@ -47,31 +49,52 @@ export class ErrorFilter implements ExceptionFilter {
       return [exception.status, { code: exception.code, message: exception.message, details: exception.details }];
     }
     if (exception instanceof ThrottlerException) {
-      return [429, { code: 'RATE_LIMITED', message: 'Too many attempts: wait a minute and try again.' }];
+      return [429, { code: COMMON_ERRORS.RATE_LIMITED.code, message: COMMON_ERRORS.RATE_LIMITED.message }];
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) {
-        return [404, { code: 'ROUTE_NOT_FOUND', message: `No route ${req.method} ${req.path}.` }];
+        return [404, { code: COMMON_ERRORS.ROUTE_NOT_FOUND.code, message: `No route ${req.method} ${req.path}.` }];
       }
-      return [status, { code: HTTP_CODES[status] ?? `HTTP_${status}`, message: exception.message }];
+      const known = HTTP_ERRORS[status] ?? (status >= 500 ? COMMON_ERRORS.INTERNAL : COMMON_ERRORS.BAD_REQUEST);
+      return [status, { code: known.code, message: exception.message }];
     }
-    return [500, { code: 'INTERNAL', message: 'Something went wrong on our side; the request id helps us find it.' }];
+    return [500, { code: COMMON_ERRORS.INTERNAL.code, message: COMMON_ERRORS.INTERNAL.message }];
   }
 }
 
-const BODY_ERRORS: Record<string, [number, string, string]> = {
-  'entity.parse.failed': [400, 'MALFORMED_JSON', 'The request body is not valid JSON'],
-  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MB'],
-  'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'The request body encoding is not supported'],
-  'charset.unsupported': [415, 'UNSUPPORTED_ENCODING', 'The request body charset is not supported'],
+const BODY_ERRORS: Record<string, [CatalogEntry<string, { status: 400 | 413 | 415; message: string }>, string]> = {
+  'entity.parse.failed': [COMMON_ERRORS.MALFORMED_JSON, 'The request body is not valid JSON'],
+  'entity.too.large': [COMMON_ERRORS.PAYLOAD_TOO_LARGE, 'The request body is larger than 1 MB'],
+  'encoding.unsupported': [COMMON_ERRORS.UNSUPPORTED_ENCODING, 'The request body encoding is not supported'],
+  'charset.unsupported': [COMMON_ERRORS.UNSUPPORTED_ENCODING, 'The request body charset is not supported'],
 };
 
-/** Express error middleware for the JSON body parser, which fails before Nest's filters run. */
-export function answerBodyErrors(err: { type?: string; message?: string }, req: Request & { id?: string }, res: Response, next: NextFunction): void {
+/**
+ * Express error middleware for the body parsers, which fail before Nest's filters run: a body too
+ * deep (body-guards.ts), a body that is not what its Content-Encoding says (bad gzip), and the
+ * parser's own refusals. Any other error goes on to Nest.
+ */
+export function answerBodyErrors(
+  err: { type?: string; message?: string; status?: number; code?: string }, req: Request & { id?: string }, res: Response, next: NextFunction,
+): void {
+  const requestId = String(req.id ?? '');
+  if (err?.type === TOO_DEEP) {
+    const body: ErrorBody = { code: COMMON_ERRORS.VALIDATION_FAILED.code, message: `The request body ${err.message}`, details: [{ path: '', problem: String(err.message) }], requestId };
+    res.status(400).json(body);
+    return;
+  }
   const known = err?.type ? BODY_ERRORS[err.type] : undefined;
-  if (!known) return next(err);
-  const [status, code, message] = known;
-  const body: ErrorBody = { code, message: `${message}: ${err.message}`, requestId: String(req.id ?? '') };
-  res.status(status).json(body);
+  if (!known) {
+    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR) and a body cut short: the bytes could not be read as sent
+    if (err?.status === 400 && (String(err.code ?? '').startsWith('Z_') || err.type === 'request.aborted' || err.type === 'request.size.invalid')) {
+      const body: ErrorBody = { code: COMMON_ERRORS.MALFORMED_BODY.code, message: `${COMMON_ERRORS.MALFORMED_BODY.message} (${err.message})`, requestId };
+      res.status(400).json(body);
+      return;
+    }
+    return next(err);
+  }
+  const [error, message] = known;
+  const body: ErrorBody = { code: error.code, message: `${message}: ${err.message}`, requestId };
+  res.status(error.status).json(body);
 }

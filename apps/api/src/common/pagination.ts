@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { AppError, UUID_PATTERN } from '@sop/domain';
+import { UUID_PATTERN } from '@sop/domain';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { COMMON_ERRORS, failAt } from './errors.catalog';
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
@@ -19,10 +20,7 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-const badCursor = () =>
-  new AppError('VALIDATION_FAILED', 400, 'cursor: is not a cursor this API returned', [
-    { path: 'cursor', problem: 'is not a cursor this API returned' },
-  ]);
+const badCursor = () => failAt(COMMON_ERRORS.VALIDATION_FAILED, 'cursor', 'is not a cursor this API returned', 400);
 
 export const encodeCursor = (createdAt: Date, id: string): string =>
   Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');

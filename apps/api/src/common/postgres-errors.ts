@@ -1,7 +1,22 @@
-import { AppError } from '@sop/domain';
+import type { AppError } from '@sop/domain';
+import { type CatalogEntry, fail } from './errors.catalog';
 
 /** Postgres error codes the services translate into domain errors. */
 export const PG_UNIQUE_VIOLATION = '23505';
+/** statement_timeout (or a cancel) stopped the statement. */
+export const PG_QUERY_CANCELED = '57014';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+
+/** A write that refers to a row that is gone (deleted between the check and the write, by another request). */
+export function isForeignKeyViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  return (e?.code ?? e?.driverError?.code) === PG_FOREIGN_KEY_VIOLATION && (e?.constraint ?? e?.driverError?.constraint) === constraint;
+}
+
+export function isQueryCanceled(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return (e?.code ?? e?.driverError?.code) === PG_QUERY_CANCELED;
+}
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
@@ -11,8 +26,8 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 }
 
 /** A 409 for a value that must be unique, naming the field that holds it. */
-export const taken = (code: string, message: string, path: string) =>
-  new AppError(code, 409, message, [{ path, problem: 'is already used' }]);
+export const taken = (error: CatalogEntry<string, { status: 409; message: string }>, message: string, path: string): AppError =>
+  fail(error, message, [{ path, problem: 'is already used' }]);
 
 /**
  * Runs a write and turns a violation of the unique `constraint` into the caller's domain error:

@@ -1,7 +1,8 @@
 import { Param, ParseUUIDPipe } from '@nestjs/common';
-import { AppError, notFound, validationFailed } from '@sop/domain';
+import { validationFailed } from '@sop/domain';
 import type { FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
 import type { Queryable } from '@sop/engine';
+import { COMMON_ERRORS, fail, notFound, type NotFoundSubject } from './errors.catalog';
 
 /** A path id that must be a UUID; anything else is a 400 naming the parameter. */
 export const IdParam = (name = 'id') =>
@@ -11,11 +12,11 @@ export const IdParam = (name = 'id') =>
  * Loads a row of the caller's tenant or answers 404: another tenant's id is indistinguishable
  * from an id that does not exist.
  */
-export async function findInTenant<T extends ObjectLiteral & { tenantId: string; id: string }>(
+export async function findInTenant<T extends ObjectLiteral & { tenantId: string; id: string }, W extends string>(
   repo: Repository<T>,
   tenantId: string,
   id: string,
-  what: string,
+  what: NotFoundSubject<W>,
 ): Promise<T> {
   const row = await repo.findOneBy({ tenantId, id } as FindOptionsWhere<T>);
   if (!row) throw notFound(what, id);
@@ -26,5 +27,5 @@ export async function findInTenant<T extends ObjectLiteral & { tenantId: string;
 export async function assertActiveUser(db: Queryable, tenantId: string, userId: string | null | undefined, path = 'ownerId'): Promise<void> {
   if (!userId) return;
   const [ok] = await db.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, userId]);
-  if (!ok) throw new AppError('OWNER_NOT_FOUND', 422, `No active user with id ${userId}.`, [{ path, problem: 'no such active user' }]);
+  if (!ok) throw fail(COMMON_ERRORS.OWNER_NOT_FOUND, `No active user with id ${userId}.`, [{ path, problem: 'no such active user' }]);
 }

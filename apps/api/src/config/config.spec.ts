@@ -1,3 +1,4 @@
+import { parseSettings, WORKER_SETTINGS } from '@sop/domain';
 import { ConfigError, loadConfig } from './config';
 
 const valid = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', JWT_SECRET: 'x'.repeat(32) };
@@ -23,7 +24,36 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/^PORT: /m);
   });
 
+  it('refuses to start in production without the metrics token and the event and link signing keys (no fallback to JWT_SECRET)', () => {
+    expect(() => loadConfig({ ...valid, NODE_ENV: 'production' })).toThrow(
+      /METRICS_TOKEN: is required in production[\s\S]*EVENT_SIGNING_SECRET: is required in production[\s\S]*LINK_SIGNING_KEYS: is required in production/,
+    );
+    const prod = loadConfig({
+      ...valid, NODE_ENV: 'production', METRICS_TOKEN: 'm'.repeat(16), EVENT_SIGNING_SECRET: 'e'.repeat(32),
+      LINK_SIGNING_KEYS: `k2:${'b'.repeat(32)}, k1:${'a'.repeat(32)}`,
+    });
+    expect(prod.linkSigningKeys).toEqual([{ id: 'k2', secret: 'b'.repeat(32) }, { id: 'k1', secret: 'a'.repeat(32) }]);
+    expect(() => loadConfig({ ...valid, LINK_SIGNING_KEYS: 'k-1:short' })).toThrow(/LINK_SIGNING_KEYS: "k-1": a key id must be/);
+    expect(() => loadConfig({ ...valid, LINK_SIGNING_KEYS: 'k1:short' })).toThrow(/LINK_SIGNING_KEYS: key k1: the secret must be at least 32/);
+    // the local run keeps /metrics open and derives the keys
+    expect(loadConfig(valid).metricsToken).toBeUndefined();
+  });
+
   it('says a missing setting is required', () => {
     expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(32) })).toThrow(/DATABASE_URL: is required/);
+  });
+});
+
+describe('the worker reads the same settings by the same rules', () => {
+  it('shares defaults and refusals with the API', () => {
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/sop' };
+    const worker = parseSettings(WORKER_SETTINGS, env);
+    const api = loadConfig({ ...env, JWT_SECRET: 'x'.repeat(32) });
+    expect(worker.TEMPORAL_ADDRESS).toBe(api.temporal.address);
+    expect([worker.TEMPORAL_NAMESPACE, worker.TEMPORAL_TASK_QUEUE]).toEqual([api.temporal.namespace, api.temporal.taskQueue]);
+    expect(() => parseSettings(WORKER_SETTINGS, { ...env, TEMPORAL_ADDRESS: 'nohost' })).toThrow('TEMPORAL_ADDRESS: must be host:port');
+    expect(() => parseSettings(WORKER_SETTINGS, { ...env, REMINDER_SWEEP_SCHEDULE: 'maybe' })).toThrow(/REMINDER_SWEEP_SCHEDULE/);
+    expect(() => parseSettings(WORKER_SETTINGS, {})).toThrow('DATABASE_URL: is required');
+    expect(parseSettings(WORKER_SETTINGS, { ...env, NOTIFY_INSECURE_TARGET_HOSTS: ' a, b ,' }).NOTIFY_INSECURE_TARGET_HOSTS).toEqual(['a', 'b']);
   });
 });

@@ -1,24 +1,59 @@
 import { z } from 'zod';
+import { type LogFormat, parseSettings, SettingsError, SHARED_SETTINGS } from '@sop/domain';
 
-/** Every setting the API reads, validated once at start-up. */
+/** Every setting the API reads, validated once at start-up (the shared ones by the worker's rules too). */
+const optionalSecret = (min: number) => z.preprocess((v) => (v === '' ? undefined : v), z.string().min(min, `must be at least ${min} characters`).optional());
+
+/** `id:secret` pairs, comma-separated; the first signs, every one verifies (so a key can be rotated in). */
+const signingKeys = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+      const at = pair.indexOf(':');
+      return { id: pair.slice(0, at), secret: pair.slice(at + 1) };
+    });
+    for (const k of keys) {
+      if (!/^[A-Za-z0-9]{1,8}$/.test(k.id)) ctx.addIssue({ code: 'custom', message: `"${k.id}": a key id must be 1 to 8 letters or digits, as in k2:<secret>` });
+      else if (k.secret.length < 32) ctx.addIssue({ code: 'custom', message: `key ${k.id}: the secret must be at least 32 characters` });
+    }
+    if (!keys.length) ctx.addIssue({ code: 'custom', message: 'must list at least one id:secret' });
+    return keys;
+  }),
+);
+
+/** Required in production (NODE_ENV=production): no fallback to JWT_SECRET, no open /metrics. */
+const PRODUCTION_SECRETS = ['METRICS_TOKEN', 'EVENT_SIGNING_SECRET', 'LINK_SIGNING_KEYS'] as const;
+
 const schema = z.object({
-  DATABASE_URL: z.string().url().refine((v) => /^postgres(ql)?:/.test(v), 'must be a postgres:// URL'),
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('sop-engine'),
+  ...SHARED_SETTINGS,
+  NODE_ENV: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
+  /** Login and signup attempts per client address and email. */
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Login attempts per client address, whatever the email (password spraying). */
+  LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().positive().default(30),
+  /** Organizations one client address may sign up. */
+  SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: z.coerce.number().int().positive().default(5),
+  /** Longest a segment preview, count or members page may run before it is stopped (422 SEGMENT_TOO_EXPENSIVE). */
+  SEGMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Largest Postgres plan cost (EXPLAIN's total cost) a new or changed segment rule may have. */
+  SEGMENT_COST_BUDGET: z.coerce.number().positive().default(1_000_000),
   // Empty means unset, so compose files can pass ${METRICS_TOKEN:-} through.
-  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_TOKEN: optionalSecret(16),
   /** Which proxies may set X-Forwarded-For (Express trust proxy): client addresses feed the login rate limit. */
   TRUST_PROXY: z.string().min(1).default('loopback'),
-  /** Hosts a robot or webhook target may reach over plain http (local test servers); https everywhere else. */
-  NOTIFY_INSECURE_TARGET_HOSTS: z.string().default(''),
   /** Server key the events API's per-key signing secrets derive from; unset: derived from JWT_SECRET. */
-  EVENT_SIGNING_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
+  EVENT_SIGNING_SECRET: optionalSecret(32),
+  /** Keys tracked links are signed with (`id:secret`, first signs); unset: one key derived from JWT_SECRET. */
+  LINK_SIGNING_KEYS: signingKeys,
+}).superRefine((c, ctx) => {
+  if (c.NODE_ENV !== 'production') return;
+  for (const name of PRODUCTION_SECRETS) {
+    if (c[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production (NODE_ENV=production)' });
+  }
 });
 
 export interface AppConfig {
@@ -27,39 +62,39 @@ export interface AppConfig {
   port: number;
   jwt: { secret: string; ttlSeconds: number };
   loginRateLimitPerMinute: number;
+  loginRateLimitPerAddressPerMinute: number;
+  signupRateLimitPerAddressPerHour: number;
+  segments: { timeoutMs: number; costBudget: number };
   logLevel: string;
+  logFormat: LogFormat;
   metricsToken?: string;
   trustProxy: string;
   notifyInsecureTargetHosts: string[];
   eventSigningSecret?: string;
+  linkSigningKeys?: { id: string; secret: string }[];
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+/** A setting is missing or wrong: the message names each one. */
+export { SettingsError as ConfigError };
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.code === 'invalid_type' && env[String(i.path[0])] === undefined ? 'is required' : i.message}`),
-    );
-  }
-  const c = parsed.data;
+  const c = parseSettings(schema, env);
   return {
     databaseUrl: c.DATABASE_URL,
     temporal: { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE },
     port: c.PORT,
     jwt: { secret: c.JWT_SECRET, ttlSeconds: c.JWT_TTL_SECONDS },
     loginRateLimitPerMinute: c.LOGIN_RATE_LIMIT_PER_MINUTE,
+    loginRateLimitPerAddressPerMinute: c.LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+    signupRateLimitPerAddressPerHour: c.SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR,
+    segments: { timeoutMs: c.SEGMENT_TIMEOUT_MS, costBudget: c.SEGMENT_COST_BUDGET },
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     metricsToken: c.METRICS_TOKEN,
     trustProxy: c.TRUST_PROXY,
-    notifyInsecureTargetHosts: c.NOTIFY_INSECURE_TARGET_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+    notifyInsecureTargetHosts: c.NOTIFY_INSECURE_TARGET_HOSTS,
     eventSigningSecret: c.EVENT_SIGNING_SECRET,
+    linkSigningKeys: c.LINK_SIGNING_KEYS,
   };
 }
 

@@ -1,4 +1,4 @@
-import { planReminders } from '@sop/engine';
+import { expireTasks, planReminders } from '@sop/engine';
 import type { Notifier } from '@sop/notify';
 import type { ReminderSweepActivities } from '@sop/workflows';
 import { Context } from '@temporalio/activity';
@@ -17,6 +17,7 @@ export interface ReminderDeps {
 export function reminderSweepActivities(db: DataSource, { notifier, appUrl, allowHosts }: ReminderDeps): ReminderSweepActivities {
   return {
     planReminders: ({ now, tenantIds }) => heartbeating(() => planReminders(db, new Date(now), tenantIds)),
+    expireTasks: ({ now, tenantIds }) => heartbeating(() => expireTasks(db, new Date(now), tenantIds)),
     deliverReminders: ({ now, tenantIds }) => heartbeating(() => deliverDueReminders(db, notifier, {
       now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, allowHosts, onPage: () => Context.current().heartbeat(),
     })),

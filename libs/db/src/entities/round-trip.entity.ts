@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 export type RoundTripStatus = 'pending' | 'completed';
 
@@ -8,8 +8,9 @@ export type RoundTripStatus = 'pending' | 'completed';
  */
 @Entity('round_trips')
 export class RoundTrip {
-  @PrimaryGeneratedColumn('uuid') id: string;
-  @Column({ name: 'tenant_id', type: 'uuid' }) tenantId: string;
+  // keyed (tenant_id, id): a client may choose the id, and another tenant's use of it must not show
+  @PrimaryColumn('uuid') id: string;
+  @PrimaryColumn({ name: 'tenant_id', type: 'uuid' }) tenantId: string;
   @Column({ name: 'requested_by', type: 'uuid', nullable: true }) requestedBy: string | null;
   @Column({ type: 'text' }) status: RoundTripStatus;
   @Column({ name: 'workflow_id' }) workflowId: string;

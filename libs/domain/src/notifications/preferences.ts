@@ -2,7 +2,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { AppError, type ErrorDetail } from '../errors';
 
-export const NOTIFICATION_KINDS = ['digest', 'due_soon', 'escalation', 'material_opened'] as const;
+export const NOTIFICATION_KINDS = ['digest', 'due_soon', 'escalation', 'material_opened', 'manager_digest'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** in_app is always on; the others deliver to the user's email or to their registered robots of that kind. */
 export const NOTIFY_CHANNELS = ['in_app', 'email', 'wecom', 'dingtalk', 'feishu', 'webhook'] as const;

@@ -10,6 +10,8 @@ export const MAX_PREDICATES = 100;
 /** Ids (or `in` values) in one list. */
 export const MAX_IDS = 1000;
 export const MAX_SILENCE_DAYS = 3650;
+/** Longest text a `contains` predicate looks for (each one is a case-folded search through every candidate's value). */
+export const MAX_CONTAINS_LENGTH = 200;
 
 export const COMPARISONS = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte'] as const;
 export const NUMERIC_OPS = ['lt', 'lte', 'gt', 'gte'] as const;

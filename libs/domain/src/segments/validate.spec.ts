@@ -126,7 +126,7 @@ describe('validateRule', () => {
       { path: 'rule.attribute.value', problem: 'must be a list of 1 to 1000 strings or numbers' },
     ]],
     ['contains with a number', { attribute: { key: 'note', op: 'contains', value: 5 } }, [
-      { path: 'rule.attribute.value', problem: 'must be a non-empty string' },
+      { path: 'rule.attribute.value', problem: 'must be a non-empty string of at most 200 characters' },
     ]],
     ['a stray attribute field', { attribute: { key: 'age', op: 'gt', value: 1, unit: 'y' } }, [
       { path: 'rule.attribute.unit', problem: 'is not allowed here' },

@@ -1,7 +1,7 @@
 import { type ErrorDetail, validationFailed } from '../errors';
 import { UUID_PATTERN as UUID } from '../ids';
 import {
-  ATTRIBUTE_OPS, type AttributeCondition, type AttributeOp, COMPARISONS, MAX_DEPTH, MAX_IDS, MAX_PREDICATES, MAX_SILENCE_DAYS,
+  ATTRIBUTE_OPS, type AttributeCondition, type AttributeOp, COMPARISONS, MAX_CONTAINS_LENGTH, MAX_DEPTH, MAX_IDS, MAX_PREDICATES, MAX_SILENCE_DAYS,
   METRICS, NUMERIC_OPS, type Predicate, type Rule, RULE_KINDS, type RuleKind, SILENCE_OPS, TIME_FIELDS,
 } from './rule';
 
@@ -154,7 +154,10 @@ class Checker {
     if (op === 'exists') return value === undefined || !!this.fail(at, 'must be left out for exists');
     if (value === undefined) return !!this.fail(at, 'is required');
     if ((NUMERIC_OPS as readonly string[]).includes(op)) return this.number(value, at) !== undefined;
-    if (op === 'contains') return (typeof value === 'string' && value !== '') || !!this.fail(at, 'must be a non-empty string');
+    if (op === 'contains') {
+      return (typeof value === 'string' && value !== '' && value.length <= MAX_CONTAINS_LENGTH) ||
+        !!this.fail(at, `must be a non-empty string of at most ${MAX_CONTAINS_LENGTH} characters`);
+    }
     if (op === 'in') return this.inList(value, at);
     return isScalar(value) || !!this.fail(at, 'must be a string, number or boolean');
   }

@@ -28,9 +28,21 @@ const template = z.string().min(1, 'must not be empty').max(10_000);
 
 export const windowSchema = z.strictObject({ start: clock, end: clock });
 
+/** zod runs refinements even after `z.url()` failed: an unparsable URL is that check's problem, not this one's. */
+function noCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return !parsed.username && !parsed.password;
+  } catch {
+    return true;
+  }
+}
+
 const materialSchema = z.strictObject({
   title: z.string().min(1).max(200),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
+    // a customer's phone would show or send the credentials; https is checked against the tenant's setting (validate.ts)
+    .refine(noCredentials, 'must not carry a user name or password (user:pass@)'),
   tagIds: ids.default([]),
 });
 
@@ -121,6 +133,15 @@ export const definitionSchema = z.strictObject({
 });
 
 export type SopDefinition = z.output<typeof definitionSchema>;
+/** A definition as written (defaults not yet applied): what a client sends. */
+export type SopDefinitionInput = z.input<typeof definitionSchema>;
+
+/**
+ * The definition's schema for OpenAPI (the API publishes it, so the console's generated client types
+ * definitions from the same zod schema the API checks them with). Ids document lowercase; any case is taken.
+ */
+export const sopDefinitionOpenApiSchema = (): Record<string, unknown> =>
+  z.toJSONSchema(definitionSchema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' }) as Record<string, unknown>;
 export type SopStep = SopDefinition['steps'][number];
 export type Window = z.output<typeof windowSchema>;
 export type Executor = SopStep['executor'];

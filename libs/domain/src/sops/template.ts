@@ -31,6 +31,14 @@ export interface TemplateScope {
   executor?: { name: string } | null;
 }
 
+/**
+ * Renders once, throwing when the template cannot render (the designer's preview says why). Tasks use
+ * compileTemplate, which never throws.
+ */
+export function renderTemplate(source: string, scope: TemplateScope): string {
+  return engine.parseAndRenderSync(source, scope) as string;
+}
+
 /** Problems with a template, each a sentence; empty when it parses and uses only known variables. */
 export function templateProblems(source: string): string[] {
   let segments: unknown[][];

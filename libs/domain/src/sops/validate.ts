@@ -16,6 +16,8 @@ export interface SopContext {
   journeyIds?: ReadonlySet<string>;
   /** the SOP being checked, when it exists: it may not hand over to itself */
   selfId?: string;
+  /** the tenant lets materials link over plain http (tenants.allow_http_materials); https only otherwise */
+  allowHttpMaterials?: boolean;
   now: Date;
 }
 
@@ -127,6 +129,11 @@ function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGro
     if (forGroups && /\{\{-?\s*contact\b|\{%-?[^%]*\bcontact\./.test(source)) out.push([parts, 'group SOPs have no contact: use group.* variables']);
     if (!forGroups && /\bgroup\./.test(source)) out.push([parts, 'contact SOPs have no group: use contact.* variables']);
   }
+  step.content.materials.forEach((m, i) => {
+    if (!ctx.allowHttpMaterials && m.url.toLowerCase().startsWith('http:')) {
+      out.push([['content', 'materials', i, 'url'], 'must be an https URL (an admin may allow http: PUT /api/settings/materials)']);
+    }
+  });
   step.content.materials.forEach((m, i) => m.tagIds.forEach((t, j) => {
     if (!ctx.tagIds.has(t)) out.push([['content', 'materials', i, 'tagIds', j], `unknown tag ${t}`]);
   }));

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi';
 import { PageQuery } from '../../common/pagination';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
@@ -16,17 +17,21 @@ export class ApiKeysController {
 
   @Post()
   @ApiOperation({ summary: 'Create an API key for server-to-server calls; the key is shown only in this answer' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
   create(@CurrentPrincipal() p: Principal, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.keys.create(p, dto);
   }
 
   @Get()
+  @ApiOkResponse({ type: ApiKeyPageDto })
   list(@CurrentPrincipal() p: Principal, @Query() page: PageQuery): Promise<ApiKeyPageDto> {
     return this.keys.list(p.tenantId, page);
   }
 
   @Delete(':id')
   @ApiOperation({ summary: 'Revoke a key at once (repeatable)' })
+  @ApiOkResponse({ type: ApiKeyDto })
+  @ApiErrors('API_KEY_NOT_FOUND')
   revoke(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<ApiKeyDto> {
     return this.keys.revoke(p.tenantId, id);
   }

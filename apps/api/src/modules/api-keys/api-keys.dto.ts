@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { ROLES, type Role } from '@sop/domain';
 import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 
@@ -11,7 +12,7 @@ export class CreateApiKeyDto {
 }
 
 export class ApiKeyDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: ROLES }) role: Role;
   @ApiProperty({ description: 'Non-secret start of the key, to tell keys apart' }) prefix: string;

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError } from '@sop/domain';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { fail } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { API_KEYS_ERRORS } from './api-keys.errors';
 
 /** How far a signed request's timestamp may be from the server's clock, either way. */
 export const SIGNATURE_TOLERANCE_S = 300;
 
-const unsigned = (code: string, message: string) => new AppError(code, 401, message);
 
 /**
  * Signing secrets for the events API, one per API key, derived rather than stored: HMAC-SHA256 of the key's
@@ -31,16 +31,16 @@ export class EventSigning {
    */
   verify(apiKeyId: string, timestamp: string | undefined, signature: string | undefined, rawBody: Buffer, now = Date.now()): void {
     if (!timestamp || !signature) {
-      throw unsigned('SIGNATURE_MISSING', 'Send X-Sop-Timestamp and X-Sop-Signature (see docs/responses.md).');
+      throw fail(API_KEYS_ERRORS.SIGNATURE_MISSING);
     }
     const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : NaN;
     if (!Number.isFinite(seconds) || Math.abs(now / 1000 - seconds) > SIGNATURE_TOLERANCE_S) {
-      throw unsigned('SIGNATURE_STALE', `X-Sop-Timestamp must be the current Unix time in seconds (within ${SIGNATURE_TOLERANCE_S} s).`);
+      throw fail(API_KEYS_ERRORS.SIGNATURE_STALE, `X-Sop-Timestamp must be the current Unix time in seconds (within ${SIGNATURE_TOLERANCE_S} s).`);
     }
     const expected = createHmac('sha256', this.secretFor(apiKeyId)).update(`${timestamp}.`).update(rawBody).digest();
     const given = Buffer.from(/^v1=([0-9a-f]{64})$/i.exec(signature.trim())?.[1] ?? '', 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw unsigned('SIGNATURE_INVALID', 'X-Sop-Signature does not match the body and timestamp under this key\'s signing secret.');
+      throw fail(API_KEYS_ERRORS.SIGNATURE_INVALID);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError, type Role } from '@sop/domain';
+import type { Role } from '@sop/domain';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { PUBLIC_KEY, ROLES_KEY } from '../../common/principal';
 import { CredentialsService } from './credentials.service';
 
@@ -22,9 +23,8 @@ export class AccessGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest();
     const principal = await this.credentials.authenticate(req.headers);
     if (!allowed.includes(principal.role)) {
-      throw new AppError(
-        'ROLE_FORBIDDEN',
-        403,
+      throw fail(
+        COMMON_ERRORS.ROLE_FORBIDDEN,
         allowed.length
           ? `This action needs the role ${allowed.join(' or ')}; you are ${principal.role}.`
           : 'This route is not open to any role.',

@@ -1,17 +1,27 @@
-import { Body, Controller, Get, HttpCode, Injectable, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
-import type { Request } from 'express';
+import { Body, Controller, type ExecutionContext, Get, HttpCode, Injectable, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi';
+import { SkipThrottle, ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
 import { ANY_ROLE, CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
 import { LoginDto, MeDto, SignupDto, TokenDto } from './auth.dto';
 import { AuthService } from './auth.service';
 
-/** Counts attempts per client address and email, so one noisy address cannot lock out everyone. */
+/**
+ * Counts attempts per client address and email (so one noisy address cannot lock out everyone), and per
+ * address alone (auth.module.ts); a refusal says when to try again in `Retry-After` (seconds), whichever
+ * counter refused.
+ */
 @Injectable()
 class LoginThrottler extends ThrottlerGuard {
   protected override async getTracker(req: Request): Promise<string> {
     const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
     return `${req.ip}|${email}`;
+  }
+
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
+    return super.throwThrottlingException(context, detail);
   }
 }
 
@@ -23,7 +33,10 @@ export class AuthController {
   @Post('signup')
   @Public()
   @UseGuards(LoginThrottler)
+  @SkipThrottle({ address: true })
   @ApiOperation({ summary: 'Create an organization (tenant) and its first admin' })
+  @ApiCreatedResponse({ type: TokenDto })
+  @ApiErrors('EMAIL_TAKEN')
   signup(@Body() dto: SignupDto): Promise<TokenDto> {
     return this.auth.signup(dto);
   }
@@ -32,7 +45,10 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @UseGuards(LoginThrottler)
+  @SkipThrottle({ signup: true })
   @ApiOperation({ summary: 'Exchange email and password for an access token (rate-limited)' })
+  @ApiOkResponse({ type: TokenDto })
+  @ApiErrors('INVALID_CREDENTIALS')
   login(@Body() dto: LoginDto): Promise<TokenDto> {
     return this.auth.login(dto);
   }
@@ -41,6 +57,7 @@ export class AuthController {
   @Roles(...ANY_ROLE)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Who the caller is' })
+  @ApiOkResponse({ type: MeDto })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.auth.me(principal);
   }

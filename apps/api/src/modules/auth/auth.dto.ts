@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 
@@ -34,10 +35,10 @@ export class TokenDto {
 }
 
 export class MeDto {
-  @ApiProperty() tenantId: string;
+  @ApiUuid() tenantId: string;
   @ApiProperty({ enum: ['admin', 'ops', 'manager', 'employee'] }) role: string;
-  @ApiProperty({ nullable: true, type: String }) userId: string | null;
-  @ApiProperty({ nullable: true, type: String }) apiKeyId: string | null;
+  @ApiUuid({ nullable: true }) userId: string | null;
+  @ApiUuid({ nullable: true }) apiKeyId: string | null;
   @ApiProperty({ nullable: true, type: String }) name: string | null;
   @ApiProperty({ nullable: true, type: String }) email: string | null;
   @ApiProperty() organization: string;

@@ -27,7 +27,14 @@ import { createSecretKey } from 'node:crypto';
     }),
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => [{ ttl: 60_000, limit: config.loginRateLimitPerMinute }],
+      // Three counters (each route skips the one that is not its own): per address and email (both routes), per
+      // address for login (password spraying: one address, many emails) and per address for signup (one address,
+      // many organizations). In memory: with several API processes, each counts its own share.
+      useFactory: (config: AppConfig) => [
+        { name: 'default', ttl: 60_000, limit: config.loginRateLimitPerMinute },
+        { name: 'address', ttl: 60_000, limit: config.loginRateLimitPerAddressPerMinute, getTracker: (req: Record<string, unknown>) => String(req.ip) },
+        { name: 'signup', ttl: 3_600_000, limit: config.signupRateLimitPerAddressPerHour, getTracker: (req: Record<string, unknown>) => String(req.ip) },
+      ],
     }),
   ],
   controllers: [AuthController],

@@ -1,16 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Tenant, User } from '@sop/db';
-import { AppError } from '@sop/domain';
 import { DataSource, IsNull, Repository } from 'typeorm';
+import { fail } from '../../common/errors.catalog';
 import { unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import type { LoginDto, MeDto, SignupDto, TokenDto } from './auth.dto';
+import { AUTH_ERRORS } from './auth.errors';
 import { CredentialsService } from './credentials.service';
 import { hashPassword, verifyPassword } from './passwords';
 
 export const emailTaken = (email: string) =>
-  new AppError('EMAIL_TAKEN', 409, `${email} already has an account.`, [{ path: 'email', problem: 'is already registered' }]);
+  fail(AUTH_ERRORS.EMAIL_TAKEN, `${email} already has an account.`, [{ path: 'email', problem: 'is already registered' }]);
 
 @Injectable()
 export class AuthService {
@@ -41,7 +42,7 @@ export class AuthService {
       select: { id: true, tenantId: true, role: true, passwordHash: true },
     });
     if (!(await verifyPassword(user?.passwordHash, dto.password)) || !user) {
-      throw new AppError('INVALID_CREDENTIALS', 401, 'The email or password is wrong.');
+      throw fail(AUTH_ERRORS.INVALID_CREDENTIALS);
     }
     return { accessToken: this.credentials.issueToken(user) };
   }

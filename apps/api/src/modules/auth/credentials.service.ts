@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApiKey, User } from '@sop/db';
-import { AppError, isRole, type Role, UUID_PATTERN as UUID } from '@sop/domain';
+import { isRole, type Role, UUID_PATTERN as UUID } from '@sop/domain';
 import { IsNull, Repository } from 'typeorm';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import { parseApiKey, secretMatches } from '../api-keys/api-key-secret';
 
@@ -13,7 +14,7 @@ interface TokenClaims {
   role: Role;
 }
 
-const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', 401, message);
+const unauthenticated = (message: string) => fail(COMMON_ERRORS.UNAUTHENTICATED, message);
 
 /** Turns a bearer token or an API key into a Principal, checking the stored user or key each time. */
 @Injectable()

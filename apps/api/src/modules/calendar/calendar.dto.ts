@@ -4,10 +4,10 @@ import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-valid
 const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 export class CalendarRangeQuery {
-  @ApiProperty({ example: '2026-10-01' }) @Matches(ISO_DATE, { message: 'must be a date as YYYY-MM-DD' })
+  @ApiProperty({ format: 'date', example: '2026-10-01' }) @Matches(ISO_DATE, { message: 'must be a date as YYYY-MM-DD' })
   from: string;
 
-  @ApiProperty({ example: '2026-10-31', description: 'inclusive; at most 366 days after from' }) @Matches(ISO_DATE, { message: 'must be a date as YYYY-MM-DD' })
+  @ApiProperty({ format: 'date', example: '2026-10-31', description: 'inclusive; at most 366 days after from' }) @Matches(ISO_DATE, { message: 'must be a date as YYYY-MM-DD' })
   to: string;
 }
 
@@ -20,7 +20,7 @@ export class SetCalendarDayDto {
 }
 
 export class CalendarDayDto {
-  @ApiProperty({ example: '2026-10-10' }) date: string;
+  @ApiProperty({ format: 'date', example: '2026-10-10' }) date: string;
   @ApiProperty() working: boolean;
   @ApiProperty({ example: 'National Day / 国庆节' }) name: string;
   @ApiProperty({

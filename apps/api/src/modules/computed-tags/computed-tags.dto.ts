@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiFreeObject, ApiUuid } from '../../common/openapi';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
 
@@ -6,7 +7,7 @@ export class ComputedCaseDto {
   @ApiProperty({ format: 'uuid', description: 'A tag of the rule\'s group' }) @IsUUID()
   tagId: string;
 
-  @ApiProperty({ description: 'A segment rule (see docs/segments.md), e.g. { metric: { name: "spend30d", op: "gte", value: 1000 } }' })
+  @ApiFreeObject({ description: 'A segment rule (see docs/segments.md), e.g. { metric: { name: "spend30d", op: "gte", value: 1000 } }' })
   @IsDefined()
   when: unknown;
 }
@@ -24,9 +25,9 @@ export class CreateComputedTagRuleDto {
 }
 
 export class ComputedTagRuleDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
-  @ApiProperty() groupId: string;
+  @ApiUuid() groupId: string;
   @ApiProperty({ type: [ComputedCaseDto] }) cases: ComputedCaseDto[];
-  @ApiProperty({ description: 'Contacts whose tags this save changed' }) changedContacts?: number;
+  @ApiPropertyOptional({ description: 'Contacts whose tags this save changed (in the answer to a save)' }) changedContacts?: number;
 }

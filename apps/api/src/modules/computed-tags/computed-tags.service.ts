@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, type ErrorDetail, notFound, referencedTags, type Rule, validateRule } from '@sop/domain';
+import { AppError, type ErrorDetail, referencedTags, type Rule, validateRule } from '@sop/domain';
 import { applyComputedTags, evaluateMemberships } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
+import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import { unlessTaken } from '../../common/postgres-errors';
 import type { ComputedTagRuleDto, CreateComputedTagRuleDto } from './computed-tags.dto';
+import { COMPUTED_TAGS_ERRORS } from './computed-tags.errors';
 
 interface Row { id: string; name: string; group_id: string; cases: ComputedTagRuleDto['cases'] }
 const groupHasRule = () =>
-  new AppError('GROUP_HAS_RULE', 409, 'This tag group already has a computed rule; change that one.', [{ path: 'groupId', problem: 'already has a rule' }]);
+  fail(COMPUTED_TAGS_ERRORS.GROUP_HAS_RULE, undefined, [{ path: 'groupId', problem: 'already has a rule' }]);
 const toDto = (r: Row, changedContacts?: number): ComputedTagRuleDto => ({ id: r.id, name: r.name, groupId: r.group_id, cases: r.cases, changedContacts });
 
 /** Rules that keep a tag group in line with contacts' data: spend tiers, RFM scores, lifecycle. */
@@ -75,7 +77,7 @@ export class ComputedTagsService {
         details.push(...((err as AppError).details ?? []));
       }
     });
-    if (details.length) throw new AppError('VALIDATION_FAILED', 422, 'The computed tag rule cannot be saved as it is.', details);
+    if (details.length) throw fail(COMMON_ERRORS.VALIDATION_FAILED, 'The computed tag rule cannot be saved as it is.', details, 422);
     return cases;
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { ApiFreeObject, ApiUuid } from '../../common/openapi';
+import { Transform, Type } from 'class-transformer';
 import { PageQuery } from '../../common/pagination';
 import { IsTimeZone } from '../../common/validation';
 import {
@@ -59,7 +60,7 @@ export class CreateContactDto {
   @ApiPropertyOptional({ example: 'Asia/Shanghai' }) @IsOptional() @IsTimeZone()
   timezone?: string;
 
-  @ApiPropertyOptional({ example: { gender: 'female', region: 'Shanghai', ageBand: '25-34' } })
+  @ApiFreeObject({ required: false, example: { gender: 'female', region: 'Shanghai', ageBand: '25-34' } })
   @IsOptional() @IsObject() @IsAttributes()
   attributes?: Record<string, unknown>;
 
@@ -84,22 +85,22 @@ export class CreateContactDto {
 export class UpdateContactDto extends PartialType(OmitType(CreateContactDto, ['tags'] as const)) {}
 
 export class ContactTagDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
-  @ApiProperty() groupId: string;
+  @ApiUuid() groupId: string;
   @ApiProperty() color: string;
   @ApiProperty({ nullable: true, type: Number }) weight: number | null;
 }
 
 export class ContactDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() externalId: string;
   @ApiProperty() name: string;
   @ApiProperty({ nullable: true, type: String }) phone: string | null;
   @ApiProperty({ nullable: true, type: String }) email: string | null;
-  @ApiProperty({ nullable: true, type: String }) ownerId: string | null;
+  @ApiUuid({ nullable: true }) ownerId: string | null;
   @ApiProperty() timezone: string;
-  @ApiProperty({ type: Object }) attributes: Record<string, unknown>;
+  @ApiFreeObject() attributes: Record<string, unknown>;
   @ApiProperty() orderCount: number;
   @ApiProperty() totalSpend: number;
   @ApiProperty() spend30d: number;
@@ -120,10 +121,22 @@ export class TimelineEntryDto {
   @ApiProperty({ description: 'tag.added, tag.removed, or response.<kind> (response.replied, response.opened, response.outcome, …)' })
   type: string;
   @ApiProperty() at: Date;
-  @ApiProperty({ type: Object }) detail: Record<string, unknown>;
+  @ApiFreeObject({
+    description: 'tag.*: tagId, tag, by, actorId, reason; response.*: responseId, source and, when known, outcome, name, amount, taskId, '
+      + 'sopId, stepIndex, material, eventId, data',
+  })
+  detail: Record<string, unknown>;
 }
 
 export class ContactQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'externalId, phone, or part of the name' }) @IsOptional() @IsString() @MaxLength(200)
   q?: string;
+
+  @ApiPropertyOptional({ description: 'Only contacts holding every one of these tags (ids, comma separated)', example: 'uuid,uuid' })
+  @IsOptional() @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean) : value))
+  @IsArray() @ArrayMaxSize(20) @IsUUID('all', { each: true })
+  tagIds?: string[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Only this employee's contacts" }) @IsOptional() @IsUUID()
+  ownerId?: string;
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound } from '@sop/domain';
+import { AppError } from '@sop/domain';
 import { contactsChanged } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
+import { notFound } from '../../common/errors.catalog';
 import type { Page, PageQuery } from '../../common/pagination';
 import { decodeCursor, keysetPage } from '../../common/pagination';
 import { taken, unlessTaken } from '../../common/postgres-errors';
@@ -10,6 +11,7 @@ import type { Principal } from '../../common/principal';
 import { assertActiveUser } from '../../common/tenant-scope';
 import { type TagActor, TagWriter } from '../tags/tag-writer.service';
 import type { ContactDto, CreateContactDto, TimelineEntryDto, UpdateContactDto } from './contacts.dto';
+import { CONTACTS_ERRORS } from './contacts.errors';
 
 /** Writable contact fields: DTO name -> column. */
 const COLUMNS = {
@@ -17,6 +19,9 @@ const COLUMNS = {
   attributes: 'attributes', orderCount: 'order_count', totalSpend: 'total_spend', spend30d: 'spend_30d',
   lastOrderAt: 'last_order_at', lastContactedAt: 'last_contacted_at', lastRespondedAt: 'last_responded_at',
 } as const;
+
+/** Below this many contacts a tag filter lists from the tag's contacts, above it by walking contacts in order. */
+const RARE_TAG = 10_000;
 
 const SELECT = `
   SELECT c.id, c.external_id, c.name, c.phone, c.email, c.owner_id, c.timezone, c.attributes, c.order_count,
@@ -43,7 +48,7 @@ export const toContactDto = (r: Row): ContactDto => ({
 
 const EXTERNAL_ID_KEY = 'contacts_tenant_external_key';
 const externalIdTaken = (externalId: string) => () =>
-  taken('CONTACT_EXISTS', `A contact with externalId "${externalId}" already exists.`, 'externalId');
+  taken(CONTACTS_ERRORS.CONTACT_EXISTS, `A contact with externalId "${externalId}" already exists.`, 'externalId');
 
 export const actorOf = (p: Principal): TagActor =>
   p.userId ? { type: 'user', id: p.userId } : { type: 'api_key', id: p.apiKeyId };
@@ -84,7 +89,7 @@ export class ContactsService {
     return toContactDto(row);
   }
 
-  async list(tenantId: string, { limit, cursor }: PageQuery, q?: string): Promise<Page<ContactDto>> {
+  async list(tenantId: string, { limit, cursor }: PageQuery, { q, tagIds, ownerId }: { q?: string; tagIds?: string[]; ownerId?: string } = {}): Promise<Page<ContactDto>> {
     const params: unknown[] = [tenantId, limit + 1];
     let where = 'c.tenant_id = $1';
     if (cursor) {
@@ -96,8 +101,36 @@ export class ContactsService {
       params.push(q);
       where += ` AND (c.external_id = $${params.length} OR c.name ILIKE '%' || $${params.length} || '%' OR c.phone = $${params.length})`;
     }
-    const rows: Row[] = await this.db.query(`${SELECT} WHERE ${where} ORDER BY c.created_at, c.id LIMIT $2`, params);
+    if (tagIds?.length) {
+      // tag_nums carries the contact's tags as numbers (GIN-indexed); a tag of another tenant matches nothing.
+      params.push(tagIds);
+      where += ` AND c.tag_nums @> ARRAY(SELECT t.num FROM tags t WHERE t.tenant_id = $1 AND t.id = ANY($${params.length}::uuid[]))`
+        + ` AND cardinality(ARRAY(SELECT t.num FROM tags t WHERE t.tenant_id = $1 AND t.id = ANY($${params.length}::uuid[]))) = cardinality($${params.length}::uuid[])`;
+    }
+    if (ownerId) {
+      params.push(ownerId);
+      where += ` AND c.owner_id = $${params.length}`;
+    }
+    const rows: Row[] = tagIds?.length && (await this.someTagIsRare(tagIds))
+      // Walking the tenant's contacts in order for a rare tag reads them all (2.4 s for a tag no one has among
+      // 1,000,000): take the few that have it from the tag index, then order those.
+      ? await this.db.query(
+        `WITH m AS MATERIALIZED (SELECT c.id, c.created_at FROM contacts c WHERE ${where}),
+              page AS (SELECT id FROM m ORDER BY created_at, id LIMIT $2)
+         ${SELECT} JOIN page ON page.id = c.id ORDER BY c.created_at, c.id`, params)
+      : await this.db.query(`${SELECT} WHERE ${where} ORDER BY c.created_at, c.id LIMIT $2`, params);
     return keysetPage(rows, limit, toContactDto);
+  }
+
+  /** Whether fewer than RARE_TAG contacts have one of these tags (counting stops there: a few ms at most). */
+  private async someTagIsRare(tagIds: string[]): Promise<boolean> {
+    const [{ rare }] = await this.db.query(
+      `SELECT coalesce(bool_or(n < ${RARE_TAG}), true) AS rare
+         FROM unnest($1::uuid[]) tag(id)
+        CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM contact_tags ct WHERE ct.tag_id = tag.id LIMIT ${RARE_TAG}) x) c`,
+      [tagIds],
+    );
+    return rare;
   }
 
   async update(tenantId: string, id: string, dto: UpdateContactDto): Promise<ContactDto> {

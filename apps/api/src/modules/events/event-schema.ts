@@ -2,7 +2,7 @@
  * The shapes of ingested events, checked one by one so a bad event is refused alone, naming its fields.
  * Paths are relative to the event (`data.amount`); the answer gives each event's index in the batch.
  */
-import type { ErrorDetail } from '@sop/domain';
+import { type ErrorDetail, jsonTextProblems } from '@sop/domain';
 import { z } from 'zod';
 
 export const EVENT_TYPES = ['purchase', 'reply', 'group.joined', 'group.left', 'unsubscribed', 'contact.joined', 'custom'] as const;
@@ -51,9 +51,9 @@ export function parseEvent(input: unknown): Parsed {
     return { ok: false, id, problems: [{ path: 'type', problem: `must be one of ${EVENT_TYPES.join(', ')}` }] };
   }
   const parsed = schemas[type as EventType].safeParse(input);
-  // Postgres text and jsonb cannot hold U+0000: storing one failed the whole batch with a 500
-  const nul = parsed.success ? nulPath(parsed.data) : null;
-  if (nul !== null) return { ok: false, id, problems: [{ path: nul, problem: 'must not contain the NUL character (\\u0000)' }] };
+  // Postgres text and jsonb cannot hold U+0000 or half a surrogate pair: storing one failed the whole batch with a 500
+  const bad = parsed.success ? jsonTextProblems(parsed.data, '', 1)[0] : undefined;
+  if (bad) return { ok: false, id, problems: [bad] };
   if (parsed.success) return { ok: true, event: parsed.data as IngestedEvent };
   return { ok: false, id, problems: parsed.error.issues.map((i) => ({ path: pathOf(i.path), problem: i.message })) };
 }
@@ -66,25 +66,6 @@ export function eventsOf(body: unknown): unknown[] | ErrorDetail {
   if (!list.length) return { path: 'events', problem: 'must hold at least one event' };
   if (list.length > MAX_BATCH) return { path: 'events', problem: `at most ${MAX_BATCH} events per request (got ${list.length})` };
   return list;
-}
-
-/** The path of the first string (value or key) holding U+0000, or null. */
-function nulPath(value: unknown, path: PropertyKey[] = []): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? pathOf(path) : null;
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) {
-      const found = nulPath(v, [...path, i]);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = k.includes('\u0000') ? pathOf([...path, k]) : nulPath(v, [...path, k]);
-      if (found !== null) return found;
-    }
-  }
-  return null;
 }
 
 const pathOf = (path: PropertyKey[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');

@@ -1,5 +1,6 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi';
 import type { Request } from 'express';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { EventBatchDto, EventBatchResultDto } from './events.dto';
@@ -18,6 +19,8 @@ export class EventsController {
   @ApiHeader({ name: 'X-Sop-Signature', required: true, description: 'v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>" under the key\'s signing secret>' })
   @ApiBody({ type: EventBatchDto })
   @ApiOperation({ summary: 'Events from other systems (API key and signature; 401 and nothing kept otherwise); answers per event: accepted, duplicate or rejected' })
+  @ApiOkResponse({ type: EventBatchResultDto })
+  @ApiErrors('API_KEY_REQUIRED', 'SIGNATURE_MISSING', 'SIGNATURE_STALE', 'SIGNATURE_INVALID', 'MALFORMED_JSON', ['VALIDATION_FAILED', 400], 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING')
   ingest(
     @CurrentPrincipal() p: Principal, @Req() req: Request,
     @Headers('x-sop-timestamp') timestamp?: string, @Headers('x-sop-signature') signature?: string,

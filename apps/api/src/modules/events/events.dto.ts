@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiFreeObject } from '../../common/openapi';
 import { EVENT_TYPES, MAX_BATCH } from './event-schema';
 
 /** For the OpenAPI document: the service checks events one by one (event-schema.ts) so each is refused alone. */
@@ -10,13 +11,14 @@ export class EventDto {
 
   @ApiProperty({ example: 'wx_8812', description: 'The contact\'s external id' }) externalId: string;
 
-  @ApiPropertyOptional({ example: '2026-11-23T08:30:00+08:00', description: 'When it happened (ISO 8601 with offset); now if left out' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-11-23T08:30:00+08:00', description: 'When it happened (ISO 8601 with offset); now if left out' })
   occurredAt?: string;
 
   @ApiPropertyOptional({ example: 'coupon.redeemed', description: 'custom events: the name response rules match on' })
   name?: string;
 
-  @ApiPropertyOptional({
+  @ApiFreeObject({
+    required: false,
     description: 'purchase: { orderId, amount, currency }; group.joined / group.left: { groupId }; contact.joined: { code, name?, phone?, email? }; ' +
       'reply, unsubscribed, custom: any object (kept with the response, at most 8 KB)',
     example: { orderId: 'SO-123', amount: 299, currency: 'CNY' },

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, type ErrorDetail, validationFailed } from '@sop/domain';
+import { AppError, type ErrorDetail, jsonDepthExceeds, MAX_JSON_DEPTH, validationFailed } from '@sop/domain';
 import { contactsChanged, recordContactActivity, recordPurchase, recordResponse, type ResponseInput } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
+import { COMMON_ERRORS, fail, failAt } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import { EventSigning } from '../api-keys/event-signing';
 import { SourceCodesService } from '../source-codes/source-codes.service';
 import { eventsOf, type IngestedEvent, parseEvent } from './event-schema';
 import type { EventBatchResultDto, EventResultDto } from './events.dto';
+import { EVENTS_ERRORS } from './events.errors';
 
 export interface SignedRequest {
   timestamp?: string;
@@ -39,7 +41,7 @@ export class EventsService {
   ) {}
 
   async ingest(caller: Principal, req: SignedRequest): Promise<EventBatchResultDto> {
-    if (!caller.apiKeyId) throw new AppError('API_KEY_REQUIRED', 401, 'Events are sent with an API key (X-Api-Key) and signed with its signing secret.');
+    if (!caller.apiKeyId) throw fail(EVENTS_ERRORS.API_KEY_REQUIRED);
     this.signing.verify(caller.apiKeyId, req.timestamp, req.signature, req.rawBody);
     const events = eventsOf(parseJson(req.rawBody));
     if (!Array.isArray(events)) throw validationFailed([events]);
@@ -134,10 +136,11 @@ export class EventsService {
 }
 
 function parseJson(raw: Buffer): unknown {
+  if (jsonDepthExceeds(raw)) throw failAt(COMMON_ERRORS.VALIDATION_FAILED, 'events', `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`, 400);
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    throw new AppError('MALFORMED_JSON', 400, `The request body is not valid JSON: ${(err as Error).message}`);
+    throw fail(COMMON_ERRORS.MALFORMED_JSON, `The request body is not valid JSON: ${(err as Error).message}`);
   }
 }
 

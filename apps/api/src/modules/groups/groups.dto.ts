@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 export class CreateGroupDto {
@@ -21,9 +22,9 @@ export class GroupMembersDto {
 }
 
 export class GroupDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
-  @ApiProperty({ nullable: true, type: String }) ownerId: string | null;
+  @ApiUuid({ nullable: true }) ownerId: string | null;
   @ApiProperty() memberCount: number;
   @ApiProperty() createdAt: Date;
 }

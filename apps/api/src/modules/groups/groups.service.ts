@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound } from '@sop/domain';
 import { contactsChanged } from '@sop/engine';
 import { DataSource } from 'typeorm';
+import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import { decodeCursor, keysetPage, type Page, type PageQuery } from '../../common/pagination';
 import { assertActiveUser } from '../../common/tenant-scope';
 import type { CreateGroupDto, GroupDto, GroupMembersDto, UpdateGroupDto } from './groups.dto';
@@ -69,7 +69,8 @@ export class GroupsService {
       ...(dto.remove ?? []).map((c, i) => [c, `remove[${i}]`]),
     ].filter(([c]) => !known.has(c));
     if (missing.length) {
-      throw new AppError('CONTACT_NOT_FOUND', 422, 'Some contacts do not exist.', missing.map(([, path]) => ({ path, problem: 'no such contact' })));
+      const details = missing.map(([, path]) => ({ path, problem: 'no such contact' }));
+      throw fail(COMMON_ERRORS.CONTACT_NOT_FOUND, 'Some contacts do not exist.', details, 422);
     }
     await this.db.transaction(async (m) => {
       await m.query(`DELETE FROM group_members WHERE group_id = $1 AND contact_id = ANY($2::uuid[])`, [id, dto.remove ?? []]);

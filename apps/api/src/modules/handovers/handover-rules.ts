@@ -1,7 +1,8 @@
-import { AppError } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
+import { COMMON_ERRORS, failAt } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import type { HandoverDto } from './handovers.dto';
+import { HANDOVERS_ERRORS } from './handovers.errors';
 
 /** Reads and rules shared by handovers and leaves: who may act for whom, and who can receive work. */
 
@@ -18,9 +19,6 @@ export const toHandoverDto = (r: HandoverRow): HandoverDto => ({
   createdAt: r.created_at,
 });
 
-/** An error naming the field it is about. */
-export const problem = (code: string, status: 403 | 409 | 422, path: string, text: string) => new AppError(code, status, `${path}: ${text}`, [{ path, problem: text }]);
-
 /** SQL: the users in teams `$manager` manages (a manager acts for them). */
 export const MANAGED_USERS = (manager: string) => `SELECT u.id FROM users u JOIN teams tm ON tm.id = u.team_id WHERE tm.manager_id = ${manager}`;
 
@@ -33,7 +31,7 @@ export async function lockSubject(m: Queryable, caller: Principal, userId: strin
     `SELECT u.id, u.disabled_at IS NOT NULL AS disabled, u.team_id IN (SELECT id FROM teams WHERE manager_id = $3) AS managed
        FROM users u WHERE u.tenant_id = $1 AND u.id = $2 FOR UPDATE OF u`,
     [caller.tenantId, userId, caller.userId]);
-  if (!user) throw problem('USER_NOT_FOUND', 422, path, 'no user with that id in your organization');
+  if (!user) throw failAt(COMMON_ERRORS.USER_NOT_FOUND, path, 'no user with that id in your organization', 422);
   assertManages(caller, user.managed === true, path);
   return user;
 }
@@ -41,7 +39,7 @@ export async function lockSubject(m: Queryable, caller: Principal, userId: strin
 function assertManages(caller: Principal, managed: boolean, path: string): void {
   if (caller.role === 'admin' || caller.role === 'ops') return;
   if (caller.role === 'manager' && caller.userId && managed) return;
-  throw problem('OUTSIDE_YOUR_TEAM', 403, path, 'managers act only for members of the teams they manage');
+  throw failAt(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, path, 'managers act only for members of the teams they manage');
 }
 
 /**
@@ -54,15 +52,15 @@ export async function recipients(
   m: Queryable, caller: Principal, fromUserId: string, to: { toUserId?: string | null; toTeamId?: string | null },
 ): Promise<string[]> {
   if (Boolean(to.toUserId) === Boolean(to.toTeamId)) {
-    throw new AppError('VALIDATION_FAILED', 400, 'toUserId: give either toUserId or toTeamId', [{ path: 'toUserId', problem: 'give either toUserId or toTeamId' }]);
+    throw failAt(COMMON_ERRORS.VALIDATION_FAILED, 'toUserId', 'give either toUserId or toTeamId', 400);
   }
   if (to.toUserId) {
-    if (to.toUserId === fromUserId) throw problem('SAME_USER', 422, 'toUserId', 'is the user handing over; choose someone else');
+    if (to.toUserId === fromUserId) throw failAt(HANDOVERS_ERRORS.SAME_USER, 'toUserId', 'is the user handing over; choose someone else');
     const [user] = await m.query(
       `SELECT disabled_at IS NOT NULL AS disabled, team_id IN (SELECT id FROM teams WHERE manager_id = $3) AS managed
          FROM users WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, to.toUserId, caller.userId]);
-    if (!user) throw problem('USER_NOT_FOUND', 422, 'toUserId', 'no user with that id in your organization');
-    if (user.disabled) throw problem('TARGET_DISABLED', 422, 'toUserId', 'this user is disabled and cannot take work');
+    if (!user) throw failAt(COMMON_ERRORS.USER_NOT_FOUND, 'toUserId', 'no user with that id in your organization', 422);
+    if (user.disabled) throw failAt(HANDOVERS_ERRORS.TARGET_DISABLED, 'toUserId', 'this user is disabled and cannot take work');
     assertManages(caller, user.managed === true, 'toUserId');
     return [to.toUserId];
   }
@@ -71,9 +69,9 @@ export async function recipients(
             ARRAY(SELECT u.id FROM users u WHERE u.tenant_id = $1 AND u.team_id = t.id AND u.disabled_at IS NULL AND u.id <> $4 ORDER BY u.id) AS members
        FROM teams t WHERE t.tenant_id = $1 AND t.id = $2`,
     [caller.tenantId, to.toTeamId, caller.userId, fromUserId]);
-  if (!team) throw problem('TEAM_NOT_FOUND', 422, 'toTeamId', 'no team with that id in your organization');
+  if (!team) throw failAt(COMMON_ERRORS.TEAM_NOT_FOUND, 'toTeamId', 'no team with that id in your organization', 422);
   assertManages(caller, team.managed === true, 'toTeamId');
-  if (!team.members.length) throw problem('TEAM_HAS_NO_ACTIVE_MEMBERS', 422, 'toTeamId', 'this team has no active member who could take the work');
+  if (!team.members.length) throw failAt(HANDOVERS_ERRORS.TEAM_HAS_NO_ACTIVE_MEMBERS, 'toTeamId', 'this team has no active member who could take the work');
   return team.members;
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { Transform } from 'class-transformer';
 import { ArrayMinSize, ArrayUnique, IsArray, IsDateString, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
@@ -43,16 +44,16 @@ export class HandoverCountsDto {
 }
 
 export class HandoverDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty({ enum: ['handover', 'leave'] }) kind: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The leave that caused it (kind leave)' }) leaveId: string | null;
-  @ApiProperty() fromUserId: string;
-  @ApiProperty({ nullable: true, type: String }) toUserId: string | null;
-  @ApiProperty({ nullable: true, type: String }) toTeamId: string | null;
+  @ApiUuid({ nullable: true, description: 'The leave that caused it (kind leave)' }) leaveId: string | null;
+  @ApiUuid() fromUserId: string;
+  @ApiUuid({ nullable: true }) toUserId: string | null;
+  @ApiUuid({ nullable: true }) toTeamId: string | null;
   @ApiProperty({ enum: HANDOVER_SCOPES, isArray: true }) scope: string[];
   @ApiProperty() reason: string;
-  @ApiProperty({ nullable: true, type: String, description: 'Who did it (null for an API key)' }) actorId: string | null;
-  @ApiProperty({ nullable: true, type: String }) apiKeyId: string | null;
+  @ApiUuid({ nullable: true, description: 'Who did it (null for an API key)' }) actorId: string | null;
+  @ApiUuid({ nullable: true }) apiKeyId: string | null;
   @ApiProperty({ type: HandoverCountsDto }) moved: HandoverCountsDto;
   @ApiProperty() createdAt: Date;
 }
@@ -73,10 +74,10 @@ export class CreateLeaveDto {
   @IsOptional() @IsUUID() @Lower()
   id?: string;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00+08:00' }) @IsDateString({ strict: true }, { message: 'must be an ISO date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-12-01T00:00:00+08:00' }) @IsDateString({ strict: true }, { message: 'must be an ISO date-time' })
   startsAt: string;
 
-  @ApiProperty({ example: '2026-12-08T00:00:00+08:00', description: 'The return (exclusive)' })
+  @ApiProperty({ format: 'date-time', example: '2026-12-08T00:00:00+08:00', description: 'The return (exclusive)' })
   @IsDateString({ strict: true }, { message: 'must be an ISO date-time' })
   endsAt: string;
 
@@ -95,13 +96,13 @@ export class CreateLeaveDto {
 }
 
 export class LeaveDto {
-  @ApiProperty() id: string;
-  @ApiProperty() userId: string;
+  @ApiUuid() id: string;
+  @ApiUuid() userId: string;
   @ApiProperty() startsAt: Date;
   @ApiProperty() endsAt: Date;
   @ApiProperty({ enum: LEAVE_POLICIES }) policy: string;
-  @ApiProperty({ nullable: true, type: String }) toUserId: string | null;
-  @ApiProperty({ nullable: true, type: String }) toTeamId: string | null;
+  @ApiUuid({ nullable: true }) toUserId: string | null;
+  @ApiUuid({ nullable: true }) toTeamId: string | null;
   @ApiProperty() reason: string;
   @ApiProperty() createdAt: Date;
   @ApiProperty({ nullable: true, type: HandoverDto, description: 'What recording it did to tasks already due during the leave' })

@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound } from '@sop/domain';
 import { type MoveContext, moveContacts, moveGroups, moveTasks, type Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { fail, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import {
   type HandoverRow, insertHandover, lockSubject, MANAGED_USERS, recipients, recordCounts, toHandoverDto,
 } from './handover-rules';
 import { type CreateHandoverDto, type HandoverDto, type HandoverPageDto, type HandoverQuery, HANDOVER_SCOPES } from './handovers.dto';
+import { HANDOVERS_ERRORS } from './handovers.errors';
 
 /**
  * Moves a user's contacts, customer groups and open tasks to another user or over a team, in one
@@ -67,7 +68,7 @@ export class HandoversService {
     if (!row) throw notFound('handover', id);
     if (caller.role === 'manager') {
       const [managed] = await this.db.query(`SELECT 1 FROM (${MANAGED_USERS('$1')}) x WHERE x.id = $2`, [caller.userId, row.from_user_id]);
-      if (!managed) throw new AppError('OUTSIDE_YOUR_TEAM', 403, 'This handover concerns someone outside the teams you manage.');
+      if (!managed) throw fail(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, 'This handover concerns someone outside the teams you manage.');
     }
     return toHandoverDto(row);
   }
@@ -85,7 +86,7 @@ export class HandoversService {
     const same = row.from_user_id === dto.fromUserId && row.to_user_id === (dto.toUserId ?? null)
       && row.to_team_id === (dto.toTeamId ?? null) && row.scope.join() === scope.join();
     if (!same) {
-      throw new AppError('HANDOVER_ID_REUSED', 409, 'This handover id (or Idempotency-Key) was already used for a different handover.',
+      throw fail(HANDOVERS_ERRORS.HANDOVER_ID_REUSED, undefined,
         [{ path: row.idempotency_key && !dto.id ? 'Idempotency-Key' : 'id', problem: 'already used for a different handover' }]);
     }
     return toHandoverDto(row);
@@ -94,7 +95,7 @@ export class HandoversService {
   /** The insert found the id taken: a concurrent repeat committed first (answer it), or another tenant's id. */
   private async raced(m: Queryable, caller: Principal, dto: CreateHandoverDto, scope: string[], id: string, key: string | null) {
     const earlier = await this.earlier(m, caller, id, key);
-    if (!earlier) throw new AppError('HANDOVER_ID_TAKEN', 409, 'id: already taken; send a new one', [{ path: 'id', problem: 'already taken' }]);
+    if (!earlier) throw fail(HANDOVERS_ERRORS.HANDOVER_ID_TAKEN, 'id: already taken; send a new one', [{ path: 'id', problem: 'already taken' }]);
     return { created: false, handover: this.sameRequest(earlier, dto, scope) };
   }
 }

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { notFound, validationFailed } from '@sop/domain';
+import { validationFailed } from '@sop/domain';
 import { coverTasksOnLeave, deferTasks, loadPeople, type Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { failAt, notFound } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
-import { type HandoverRow, insertHandover, lockSubject, problem, recipients, recordCounts, toHandoverDto } from './handover-rules';
+import { type HandoverRow, insertHandover, lockSubject, recipients, recordCounts, toHandoverDto } from './handover-rules';
 import type { CreateLeaveDto, LeaveDto } from './handovers.dto';
+import { HANDOVERS_ERRORS } from './handovers.errors';
 
 interface LeaveRow {
   id: string; user_id: string; starts_at: Date; ends_at: Date; policy: string; to_user_id: string | null; to_team_id: string | null;
@@ -24,7 +26,7 @@ const sameLeave = (l: LeaveDto, dto: CreateLeaveDto, p: { from: Date; until: Dat
   l.startsAt.getTime() === p.from.getTime() && l.endsAt.getTime() === p.until.getTime() && l.policy === dto.policy
   && l.toUserId === (dto.toUserId ?? null) && l.toTeamId === (dto.toTeamId ?? null);
 
-const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE h.leave_id = l.id) AS handover FROM leaves l`;
+const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE h.tenant_id = l.tenant_id AND h.leave_id = l.id) AS handover FROM leaves l`;
 
 /**
  * A user's leaves. Recording one applies its policy at once to the user's pending tasks due during it
@@ -51,7 +53,7 @@ export class LeavesService {
       if (dto.id) {
         const earlier = await this.find(m, caller.tenantId, userId, dto.id);
         // a repeat must ask for the same leave (as for handovers): one id reused for another is a client bug worth saying
-        if (earlier && !sameLeave(earlier, dto, period)) throw problem('LEAVE_ID_REUSED', 409, 'id', 'already used for a different leave');
+        if (earlier && !sameLeave(earlier, dto, period)) throw failAt(HANDOVERS_ERRORS.LEAVE_ID_REUSED, 'id', 'already used for a different leave');
         if (earlier) return { created: false, leave: earlier };
       }
       if (dto.policy === 'defer' && (dto.toUserId || dto.toTeamId)) {
@@ -64,7 +66,7 @@ export class LeavesService {
         `INSERT INTO leaves (id, tenant_id, user_id, starts_at, ends_at, policy, to_user_id, to_team_id, reason, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
         [id, caller.tenantId, userId, period.from, period.until, dto.policy, dto.toUserId ?? null, dto.toTeamId ?? null, dto.reason?.trim() ?? '', caller.userId]);
-      if (!rows.length) throw problem('LEAVE_ID_TAKEN', 409, 'id', 'already used for another leave; send a new one');
+      if (!rows.length) throw failAt(HANDOVERS_ERRORS.LEAVE_ID_TAKEN, 'id', 'already used for another leave; send a new one');
       await this.applyToDueTasks(m, caller, userId, id, dto, period);
       return { created: true, leave: (await this.find(m, caller.tenantId, userId, id))! };
     });
@@ -89,15 +91,15 @@ export class LeavesService {
   private period(dto: CreateLeaveDto): { from: Date; until: Date } {
     const from = new Date(dto.startsAt);
     const until = new Date(dto.endsAt);
-    if (until <= from) throw problem('LEAVE_PERIOD_INVALID', 422, 'endsAt', 'must be after startsAt');
-    if (until <= new Date()) throw problem('LEAVE_PERIOD_INVALID', 422, 'endsAt', 'must be in the future: a leave that is over changes nothing');
+    if (until <= from) throw failAt(HANDOVERS_ERRORS.LEAVE_PERIOD_INVALID, 'endsAt', 'must be after startsAt');
+    if (until <= new Date()) throw failAt(HANDOVERS_ERRORS.LEAVE_PERIOD_INVALID, 'endsAt', 'must be in the future: a leave that is over changes nothing');
     return { from, until };
   }
 
   private async assertNoOverlap(m: Queryable, tenantId: string, userId: string, p: { from: Date; until: Date }): Promise<void> {
     const [other] = await m.query(
       `SELECT id FROM leaves WHERE tenant_id = $1 AND user_id = $2 AND starts_at < $4 AND ends_at > $3 LIMIT 1`, [tenantId, userId, p.from, p.until]);
-    if (other) throw problem('LEAVE_OVERLAPS', 409, 'startsAt', `overlaps leave ${other.id} of this user; change or delete that one first`);
+    if (other) throw failAt(HANDOVERS_ERRORS.LEAVE_OVERLAPS, 'startsAt', `overlaps leave ${other.id} of this user; change or delete that one first`);
   }
 
   /** The user's pending tasks due during the leave follow its policy now, audited as a handover of kind 'leave'. */

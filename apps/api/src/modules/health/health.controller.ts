@@ -1,19 +1,14 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/principal';
 import { TemporalService } from '../../temporal/temporal.module';
-
-interface Check {
-  status: 'up' | 'down';
-  detail: string;
-  ms: number;
-}
+import { type CheckDto, LiveDto, ReadinessDto } from './health.dto';
 
 /** Probes carry their own deadlines, so a check never outlives the request. */
-async function check(probe: () => Promise<string>): Promise<Check> {
+async function check(probe: () => Promise<string>): Promise<CheckDto> {
   const start = Date.now();
   try {
     const detail = await probe();
@@ -34,13 +29,16 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  live(): { status: 'ok' } {
+  @ApiOkResponse({ type: LiveDto })
+  live(): LiveDto {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: Postgres and Temporal answer (503 when one does not)' })
-  async ready(@Res({ passthrough: true }) res: Response) {
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready' })
+  @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'Not ready: the checks say which part is down' })
+  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessDto> {
     const [postgres, temporal] = await Promise.all([
       check(async () => (await this.db.query('SHOW server_version'))[0].server_version as string),
       check(() => this.temporal.ping()),

@@ -1,15 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound } from '@sop/domain';
+import { AppError } from '@sop/domain';
 import { applyComputedTags, evaluateMembershipsSet, refreshTagNums } from '@sop/engine';
 import { parse } from 'csv-parse';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { fail, failAt, notFound } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import { discardConnection, pgClient } from '../../common/dedicated-connection';
+import { unlessTaken } from '../../common/postgres-errors';
 import { type ContactRecord, headerProblems, type ImportContext, parseContactRow, type RowError } from './contact-row';
+import type { ImportDto, ImportSummaryDto } from './imports.dto';
+import { IMPORTS_ERRORS } from './imports.errors';
 
 /** Rows merged into contacts per transaction (after the whole file is staged). */
 const MERGE_CHUNK = 100_000;
@@ -19,18 +23,6 @@ const PROGRESS_MS = 1000;
 const EVENT_CONTACTS = 5000;
 const MAX_KEPT_ERRORS = 1000;
 const COPY_FLUSH_CHARS = 256 * 1024;
-
-export interface ImportDto {
-  id: string;
-  status: 'running' | 'completed' | 'failed';
-  processedRows: number;
-  importedRows: number;
-  errorRows: number;
-  errors: RowError[];
-  message: string | null;
-  createdAt: Date;
-  finishedAt: Date | null;
-}
 
 /** Staging columns with their types, in the order copyLine writes them; contact columns keep the contact's names. */
 const STAGING: [keyof ContactRecord | 'seq' | 'row_no', string][] = [
@@ -133,8 +125,31 @@ async function flush(lane: Lane): Promise<void> {
 interface Counts {
   processed: number;
   imported: number;
+  /** of the imported rows, those that made a new contact */
+  created: number;
   errorRows: number;
 }
+
+/** What the caller may say about an upload: the import's id (chosen by the client, so it can watch the import's progress while its upload is still streaming) and the file's name. */
+export interface ImportOptions {
+  id?: string;
+  fileName?: string;
+}
+
+interface ImportRow {
+  id: string; status: ImportDto['status']; processed_rows: number; imported_rows: number; created_rows: number; error_rows: number;
+  errors: RowError[]; message: string | null; file_name: string | null; created_by: string | null; created_by_name: string | null;
+  created_at: Date; finished_at: Date | null;
+}
+
+const toSummary = (r: ImportRow): ImportSummaryDto => ({
+  id: r.id, status: r.status, fileName: r.file_name, processedRows: r.processed_rows, importedRows: r.imported_rows,
+  createdRows: r.created_rows, updatedRows: r.imported_rows - r.created_rows, errorRows: r.error_rows, message: r.message,
+  createdBy: r.created_by, createdByName: r.created_by_name, createdAt: r.created_at, finishedAt: r.finished_at,
+});
+
+/** An import with its author's name (the list and the detail read the same columns). */
+const SELECT_IMPORTS = `SELECT i.*, u.name AS created_by_name FROM imports i LEFT JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.created_by`;
 
 /**
  * Streams a contacts CSV in two phases on two dedicated connections (lanes; docs/segments.md, CSV import).
@@ -158,10 +173,10 @@ export class ContactImportService {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async run(caller: Principal, csv: Readable): Promise<ImportDto> {
+  async run(caller: Principal, csv: Readable, options: ImportOptions = {}): Promise<ImportDto> {
     const ctx = await this.context(caller.tenantId); // before piping: the parser must not run without a reader
     let importId: string | undefined;
-    const counts: Counts = { processed: 0, imported: 0, errorRows: 0 };
+    const counts: Counts = { processed: 0, imported: 0, created: 0, errorRows: 0 };
     const errors: RowError[] = [];
     let stage = 'stage';
     const started = Date.now();
@@ -212,7 +227,7 @@ export class ContactImportService {
         let nextProgress = Date.now() + PROGRESS_MS;
         for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
           if (header) throw header;
-          importId ??= await this.open(caller);
+          importId ??= await this.open(caller, options);
           drainSkipped();
           counts.processed++;
           const parsed = parseContactRow(record, info.lines, ctx);
@@ -224,7 +239,7 @@ export class ContactImportService {
             if (lane.buffer.length >= COPY_FLUSH_CHARS) await flush(lane);
           }
           if (Date.now() >= nextProgress) {
-            await this.progress(importId, counts, errors);
+            await this.progress(caller.tenantId, importId, counts, errors);
             nextProgress = Date.now() + PROGRESS_MS;
           }
         }
@@ -236,8 +251,8 @@ export class ContactImportService {
         }
         await Promise.all(lanes.map((lane) => finished(lane.copy)));
       });
-      importId ??= await this.open(caller);
-      await this.progress(importId, counts, errors);
+      importId ??= await this.open(caller, options);
+      await this.progress(caller.tenantId, importId, counts, errors);
 
       stage = 'merge';
       const repeated = await time('repeats', () => Promise.all(lanes.map((lane) => this.dropRepeats(lane))));
@@ -251,13 +266,14 @@ export class ContactImportService {
       const merged = await Promise.allSettled(lanes.map(async (lane) => {
         for (let lo = 0; lo < lane.staged && !failure; lo += MERGE_CHUNK) {
           try {
-            const n = await this.merge(lane, caller.tenantId, writes, lo, Math.min(lane.staged, lo + MERGE_CHUNK), time);
+            const { n, created } = await this.merge(lane, caller.tenantId, writes, lo, Math.min(lane.staged, lo + MERGE_CHUNK), time);
             counts.imported += n; // not `+= await`: the other lane adds meanwhile
+            counts.created += created;
           } catch (err) {
             failure ??= err;
             throw err;
           }
-          progress = progress.then(() => this.progress(importId!, counts, errors));
+          progress = progress.then(() => this.progress(caller.tenantId, importId!, counts, errors));
           await progress;
         }
       }));
@@ -265,14 +281,14 @@ export class ContactImportService {
       merged.forEach((m) => {
         if (m.status === 'rejected') throw m.reason;
       });
-      await this.finish(importId, 'completed', null);
+      await this.finish(caller.tenantId, importId, 'completed', null);
       this.logger.log(`import ${importId}: ${counts.imported} of ${counts.processed} rows in ${Date.now() - started} ms; ms per step ${JSON.stringify(took)}`);
     } catch (err) {
       failure ??= err;
       const message = err instanceof AppError ? err.message
         : stage === 'stage' ? `stopped after row ${counts.processed + 1}: ${(err as Error).message}`
         : `stopped after ${counts.imported} imported rows: ${(err as Error).message}`;
-      if (importId) await this.finish(importId, 'failed', message);
+      if (importId) await this.finish(caller.tenantId, importId, 'failed', message);
       throw err;
     } finally {
       await Promise.all(lanes.map((lane) => this.closeLane(lane, failure)));
@@ -306,18 +322,22 @@ export class ContactImportService {
   }
 
   async get(tenantId: string, id: string): Promise<ImportDto> {
-    const [r] = await this.db.query(`SELECT * FROM imports WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const [r]: ImportRow[] = await this.db.query(`${SELECT_IMPORTS} WHERE i.tenant_id = $1 AND i.id = $2`, [tenantId, id]);
     if (!r) throw notFound('import', id);
-    return {
-      id: r.id, status: r.status, processedRows: r.processed_rows, importedRows: r.imported_rows, errorRows: r.error_rows,
-      errors: r.errors, message: r.message, createdAt: r.created_at, finishedAt: r.finished_at,
-    };
+    return { ...toSummary(r), errors: r.errors };
+  }
+
+  /** The organization's latest imports, newest first, without their row errors (read one for those). */
+  async recent(tenantId: string, limit: number): Promise<ImportSummaryDto[]> {
+    const rows: ImportRow[] = await this.db.query(
+      `${SELECT_IMPORTS} WHERE i.tenant_id = $1 ORDER BY i.created_at DESC, i.id DESC LIMIT $2`, [tenantId, limit]);
+    return rows.map(toSummary);
   }
 
   private headerError(header: string[]): AppError | undefined {
     const problems = headerProblems(header);
     if (!problems.length) return undefined;
-    return new AppError('CSV_COLUMNS_INVALID', 400, `The CSV header has problems: ${problems.join('; ')}.`,
+    return fail(IMPORTS_ERRORS.CSV_COLUMNS_INVALID, `The CSV header has problems: ${problems.join('; ')}.`,
       problems.map((problem) => ({ path: 'header', problem })));
   }
 
@@ -365,10 +385,10 @@ export class ContactImportService {
     return { count, errors: rows.map((r) => ({ row: r.row, column: 'external_id', reason: 'repeated later in the file; the later row was used' })) };
   }
 
-  /** Merges staged rows with seq in (lo, hi] in one transaction; returns how many contacts it upserted. */
+  /** Merges staged rows with seq in (lo, hi] in one transaction; returns how many contacts it upserted and how many of them are new. */
   private async merge(
     lane: Lane, tenantId: string, writes: string[], lo: number, hi: number, time: <T>(step: string, run: () => Promise<T>) => Promise<T>,
-  ): Promise<number> {
+  ): Promise<{ n: number; created: number }> {
     const { qr } = lane;
     // Only columns the file has are written: a column left out keeps what the contact had; attributes merge.
     const value = (c: string) => (DEFAULTS[c] ? `coalesce(s.${c}, ${DEFAULTS[c]})` : `s.${c}`);
@@ -377,7 +397,7 @@ export class ContactImportService {
     await qr.query(`SET LOCAL work_mem = '64MB'`);
     await qr.query(`TRUNCATE import_chunk`);
     // A new contact gets its tag_nums in its first and only row version; existing ones after their tags change.
-    const [{ n }] = await time('upsert', () => qr.query(
+    const [{ n, created }] = await time('upsert', () => qr.query(
       `WITH up AS (
          INSERT INTO contacts AS c (tenant_id, external_id, tag_nums${writes.map((c) => `, ${c}`).join('')})
          SELECT $1, s.external_id, coalesce(s.tag_nums, '{}')${writes.map((c) => `, ${value(c)}`).join('')}
@@ -385,9 +405,9 @@ export class ContactImportService {
          ON CONFLICT (tenant_id, external_id) DO UPDATE SET updated_at = now()${writes.map((c) => `, ${set(c)}`).join('')}
          RETURNING c.id, c.external_id, c.xmax = 0 AS inserted, c.tag_nums
        ), kept AS (
-         INSERT INTO import_chunk (id, external_id, inserted, tag_nums) SELECT * FROM up RETURNING 1
+         INSERT INTO import_chunk (id, external_id, inserted, tag_nums) SELECT * FROM up RETURNING inserted
        )
-       SELECT count(*)::int AS n FROM kept`,
+       SELECT count(*)::int AS n, count(*) FILTER (WHERE inserted)::int AS created FROM kept`,
       [tenantId, lo, hi],
     ));
     await qr.query(`ANALYZE import_chunk`);
@@ -449,24 +469,28 @@ export class ContactImportService {
       await evaluateMembershipsSet(qr, tenantId, ids, new Date(), heldSegments);
     });
     await time('commit', () => qr.commitTransaction());
-    return n;
+    return { n, created };
   }
 
-  private async open(caller: Principal): Promise<string> {
-    const [{ id }] = await this.db.query(`INSERT INTO imports (tenant_id, status, created_by) VALUES ($1, 'running', $2) RETURNING id`, [
-      caller.tenantId, caller.userId,
-    ]);
+  /** The import's row, under the id the caller chose when it chose one (a reused id is refused: nothing is imported). */
+  private async open(caller: Principal, { id: chosen, fileName }: ImportOptions): Promise<string> {
+    // unique per tenant: only the caller's own imports can have taken it
+    const taken = () => failAt(IMPORTS_ERRORS.IMPORT_ID_TAKEN, 'id', 'is taken by one of your imports');
+    const [{ id }] = await unlessTaken('imports_pkey', taken, () => this.db.query(
+      `INSERT INTO imports (id, tenant_id, status, created_by, file_name) VALUES (COALESCE($3::uuid, gen_random_uuid()), $1, 'running', $2, $4) RETURNING id`,
+      [caller.tenantId, caller.userId, chosen ?? null, fileName ?? null],
+    ));
     return id;
   }
 
-  private async progress(id: string, c: Counts, errors: RowError[]): Promise<void> {
+  private async progress(tenantId: string, id: string, c: Counts, errors: RowError[]): Promise<void> {
     await this.db.query(
-      `UPDATE imports SET processed_rows = $2, imported_rows = $3, error_rows = $4, errors = $5 WHERE id = $1`,
-      [id, c.processed, c.imported, c.errorRows, JSON.stringify(errors)],
+      `UPDATE imports SET processed_rows = $2, imported_rows = $3, error_rows = $4, errors = $5, created_rows = $6 WHERE id = $1 AND tenant_id = $7`,
+      [id, c.processed, c.imported, c.errorRows, JSON.stringify(errors), c.created, tenantId],
     );
   }
 
-  private async finish(id: string, status: 'completed' | 'failed', message: string | null): Promise<void> {
-    await this.db.query(`UPDATE imports SET status = $2, message = $3, finished_at = now() WHERE id = $1`, [id, status, message]);
+  private async finish(tenantId: string, id: string, status: 'completed' | 'failed', message: string | null): Promise<void> {
+    await this.db.query(`UPDATE imports SET status = $2, message = $3, finished_at = now() WHERE id = $1 AND tenant_id = $4`, [id, status, message, tenantId]);
   }
 }

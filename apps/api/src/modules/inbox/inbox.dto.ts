@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiFreeObject, ApiUuid } from '../../common/openapi';
 import { TASK_OUTCOMES } from '@sop/domain';
 
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
 import { PageQuery } from '../../common/pagination';
 import { IsTimeZone } from '../../common/validation';
 
@@ -19,38 +20,74 @@ export class InboxQuery extends PageQuery {
   @ApiPropertyOptional({ enum: LISTS, default: 'today' }) @IsOptional() @IsIn(LISTS)
   list: InboxList = 'today';
 
-  @ApiPropertyOptional({ description: 'Whose tasks: yourself by default; a manager may name a member of a team they manage' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'Whose tasks: yourself by default; a manager may name a member of a team they manage' })
   @IsOptional() @IsUUID() @Lower()
   executorId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() sopId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() sopId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) channel?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() contactId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() groupId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() contactId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() groupId?: string;
 
   @ApiPropertyOptional({ default: 'Asia/Shanghai', description: 'Where "today" is' }) @IsOptional() @IsTimeZone()
   tz: string = 'Asia/Shanghai';
 }
 
 export class CountsQuery {
-  @ApiPropertyOptional() @IsOptional() @IsUUID() @Lower() executorId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() executorId?: string;
   @ApiPropertyOptional({ default: 'Asia/Shanghai' }) @IsOptional() @IsTimeZone() tz: string = 'Asia/Shanghai';
 }
 
+export class SopsQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: "One person's SOPs (default: everyone whose tasks the caller may see)" }) @IsOptional() @IsUUID() @Lower() executorId?: string;
+}
+
+export class InboxSopDto {
+  @ApiUuid() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'Pending tasks of this SOP in the inbox asked for' }) pending: number;
+}
+
+export class MaterialDto {
+  @ApiProperty({ example: 'Coupon 优惠券' }) title: string;
+  @ApiProperty({ example: 'https://shop.example/coupon/b' }) url: string;
+  @ApiProperty({ type: String, format: 'uuid', isArray: true, description: 'Tags a contact who opens it gets' }) tagIds: string[];
+}
+
+export class TrackedMaterialDto extends MaterialDto {
+  @ApiProperty({ example: '/r/…', description: 'The tracked link to send (unique to this task and material)' }) trackedPath: string;
+}
+
+export class TaskEventDto {
+  @ApiProperty({ example: 'completed', description: 'completed, skipped, snoozed, reassigned, …' }) action: string;
+  @ApiUuid({ nullable: true, description: 'Who did it (null: the engine or an API key)' }) actorId: string | null;
+  @ApiFreeObject({ description: 'What changed: outcome and note, reason, until, from and to executor, …' }) detail: Record<string, unknown>;
+  @ApiProperty() at: Date;
+}
+
+export class ResponseSummaryDto {
+  @ApiProperty({ example: 'opened' }) kind: string;
+  @ApiProperty({ example: 'link' }) source: string;
+  @ApiPropertyOptional() outcome?: string;
+  @ApiPropertyOptional({ description: 'custom events: their name' }) name?: string;
+  @ApiPropertyOptional({ description: 'opened: the material\'s title' }) material?: string;
+  @ApiProperty() at: Date;
+}
+
 export class TaskDto {
-  @ApiProperty({ example: '1042' }) id: string;
-  @ApiProperty() sopId: string;
+  @ApiProperty({ example: '1042', pattern: '^\\d{1,18}$' }) id: string;
+  @ApiUuid() sopId: string;
   @ApiProperty() sopName: string;
   @ApiProperty() stepIndex: number;
-  @ApiProperty({ nullable: true, type: String }) contactId: string | null;
+  @ApiUuid({ nullable: true }) contactId: string | null;
   @ApiProperty({ nullable: true, type: String }) contactName: string | null;
-  @ApiProperty({ nullable: true, type: String }) groupId: string | null;
+  @ApiUuid({ nullable: true }) groupId: string | null;
   @ApiProperty({ nullable: true, type: String }) groupName: string | null;
-  @ApiProperty({ nullable: true, type: String }) executorId: string | null;
+  @ApiUuid({ nullable: true }) executorId: string | null;
   @ApiProperty({ nullable: true, type: String, description: "Who does it (a manager's team list shows it)" }) executorName: string | null;
   @ApiProperty() channel: string;
   @ApiProperty({ description: 'Rendered, ready to copy' }) content: string;
-  @ApiProperty({ type: Object, isArray: true }) materials: unknown[];
+  @ApiProperty({ type: [MaterialDto] }) materials: MaterialDto[];
   @ApiProperty() dueAt: Date;
   @ApiProperty() dueUntil: Date;
   @ApiProperty({ enum: ['pending', 'done', 'skipped', 'expired', 'cancelled'] }) status: string;
@@ -75,11 +112,11 @@ export class CountsDto {
 
 export class TaskDetailDto extends TaskDto {
   @ApiProperty({ type: [String], description: "The contact's tags, by name" }) contactTags: string[];
-  @ApiProperty({ type: Object, isArray: true, description: 'Materials, each with trackedPath: the link to send (unique to this task)' })
-  declare materials: unknown[];
-  @ApiProperty({ type: Object, isArray: true, description: 'What happened to this task, oldest first' }) history: unknown[];
-  @ApiProperty({ type: Object, isArray: true, description: "The contact's last 5 responses, newest first: { kind, source, outcome?, name?, material?, at }" })
-  lastResponses: unknown[];
+  @ApiProperty({ type: [TrackedMaterialDto], description: 'Materials, each with trackedPath: the link to send (unique to this task)' })
+  declare materials: TrackedMaterialDto[];
+  @ApiProperty({ type: [TaskEventDto], description: 'What happened to this task, oldest first' }) history: TaskEventDto[];
+  @ApiProperty({ type: [ResponseSummaryDto], description: "The contact's last 5 responses, newest first" })
+  lastResponses: ResponseSummaryDto[];
 }
 
 export class CompleteDto {
@@ -97,24 +134,38 @@ export class SkipDto {
 }
 
 export class SnoozeDto {
-  @ApiProperty({ example: '2026-11-24T10:00:00+08:00' }) @IsDateString({ strict: true }, { message: 'must be an ISO date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00+08:00' }) @IsDateString({ strict: true }, { message: 'must be an ISO date-time' })
   until: string;
 }
 
 export class ReassignDto {
-  @ApiProperty() @IsUUID() @Lower()
+  @ApiProperty({ format: 'uuid' }) @IsUUID() @Lower()
   executorId: string;
 }
 
 export class BulkCompleteDto extends CompleteDto {
-  @ApiProperty({ type: [String], example: ['1042', '1043'] })
+  @ApiProperty({ type: [String], pattern: '^\\d{1,18}$', minItems: 1, maxItems: 500, example: ['1042', '1043'] })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(500) @Matches(TASK_ID, { each: true, message: 'each id must be a task id' })
   taskIds: string[];
 }
 
+export class RefusedTaskDto {
+  @ApiProperty({ example: '1043', pattern: '^\\d{1,18}$' }) taskId: string;
+  @ApiProperty({ example: 'This task is skipped; it cannot be completed.' }) problem: string;
+}
+
 export class BulkResultDto {
   @ApiProperty({ type: [TaskDto] }) done: TaskDto[];
-  @ApiProperty({ type: Object, isArray: true, description: 'Ids that could not be completed, with why' }) refused: { taskId: string; problem: string }[];
+  @ApiProperty({ type: [RefusedTaskDto], description: 'Ids that could not be completed, with why' }) refused: RefusedTaskDto[];
 }
 
 export { TASK_ID };
+
+/** A task's material, by its place in the task's materials. */
+export class MaterialParams {
+  @ApiProperty({ description: 'The task id', pattern: '^\\d{1,18}$' }) @IsString() @Matches(/^\d{1,18}$/, { message: 'must be a task id' })
+  id: string;
+
+  @ApiProperty({ minimum: 0, maximum: 99 }) @Type(() => Number) @IsInt() @Min(0) @Max(99)
+  index: number;
+}

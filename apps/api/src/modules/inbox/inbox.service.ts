@@ -1,20 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, conflict, notFound } from '@sop/domain';
+import { AppError } from '@sop/domain';
 import { type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
+import { fail, failAt, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { LinksService } from '../links/links.service';
 import {
-  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxList, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
-  OUTCOMES, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
+  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxList, type InboxSopDto, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
+  OUTCOMES, type MaterialDto, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
+import { INBOX_ERRORS } from './inbox.errors';
 
 interface TaskRow {
   id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
-  group_id: string | null; group_name: string | null; executor_id: string | null; executor_name: string | null; channel: string; content: string; materials: unknown[];
+  group_id: string | null; group_name: string | null; executor_id: string | null; executor_name: string | null; channel: string; content: string; materials: MaterialDto[];
   due_at: Date; due_until: Date; status: string; outcome: string | null; note: string | null; snoozed_until: Date | null;
   finished_at: Date | null; tenant_id: string;
 }
@@ -99,6 +101,17 @@ export class InboxService {
     return row;
   }
 
+  async sops(caller: Principal, executorId: string | undefined): Promise<InboxSopDto[]> {
+    const executors = await this.visibleExecutors(caller, executorId);
+    return this.db.query(
+      `SELECT s.id, s.name, t.pending FROM sops s
+         JOIN (SELECT sop_id, count(*)::int AS pending FROM tasks
+                WHERE tenant_id = $1 AND status = 'pending' AND ($2::uuid[] IS NULL OR executor_id = ANY($2::uuid[])) GROUP BY sop_id) t ON t.sop_id = s.id
+        WHERE s.tenant_id = $1 ORDER BY t.pending DESC, s.name LIMIT 200`,
+      [caller.tenantId, executors],
+    );
+  }
+
   async detail(caller: Principal, id: string): Promise<TaskDetailDto> {
     const task = await this.visibleTask(this.db, caller, id);
     const [tags, history, lastResponses] = await Promise.all([
@@ -111,7 +124,7 @@ export class InboxService {
            FROM responses WHERE tenant_id = $1 AND contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 5`,
         [task.tenant_id, task.contact_id]) : [],
     ]);
-    const materials = task.materials.map((m, i) => ({ ...(m as object), trackedPath: this.links.path(task.tenant_id, task.id, i) }));
+    const materials = task.materials.map((m, i) => ({ ...m, trackedPath: this.links.path(task.tenant_id, task.id, i) }));
     return {
       ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history,
       lastResponses: lastResponses.map((x: { r: unknown }) => x.r),
@@ -124,7 +137,7 @@ export class InboxService {
    */
   async complete(caller: Principal, id: string, dto: CompleteDto): Promise<TaskDto> {
     if (!OUTCOMES.includes(dto.outcome)) {
-      throw new AppError('INVALID_OUTCOME', 422, `outcome: must be one of ${OUTCOMES.join(', ')}`, [{ path: 'outcome', problem: `must be one of ${OUTCOMES.join(', ')}` }]);
+      throw failAt(INBOX_ERRORS.INVALID_OUTCOME, 'outcome', `must be one of ${OUTCOMES.join(', ')}`);
     }
     return this.db.transaction(async (m) => {
       const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
@@ -160,7 +173,7 @@ export class InboxService {
 
   async snooze(caller: Principal, id: string, dto: SnoozeDto): Promise<TaskDto> {
     const until = new Date(dto.until);
-    if (until <= new Date()) throw new AppError('SNOOZE_IN_PAST', 422, 'until: must be in the future', [{ path: 'until', problem: 'must be in the future' }]);
+    if (until <= new Date()) throw failAt(INBOX_ERRORS.SNOOZE_IN_PAST, 'until', 'must be in the future');
     return this.db.transaction(async (m) => {
       const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
       if (task.snoozed_until?.getTime() === until.getTime()) return toDto(task);
@@ -182,11 +195,11 @@ export class InboxService {
                 EXISTS (SELECT 1 FROM teams tm WHERE tm.id = u.team_id AND tm.manager_id = $3) AS managed
            FROM users u WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled_at IS NULL`,
         [caller.tenantId, dto.executorId, caller.userId]);
-      if (!target) throw new AppError('EXECUTOR_NOT_FOUND', 422, 'executorId: no active user with that id', [{ path: 'executorId', problem: 'no active user with that id' }]);
+      if (!target) throw failAt(INBOX_ERRORS.EXECUTOR_NOT_FOUND, 'executorId', 'no active user with that id');
       const allowed = caller.role === 'admin' || caller.role === 'ops'
         || (caller.role === 'manager' && target.managed)
         || (caller.role === 'employee' && target.team_id !== null && target.team_id === target.caller_team);
-      if (!allowed) throw new AppError('REASSIGN_NOT_ALLOWED', 403, 'You may hand tasks only to teammates (managers: within the teams they manage).');
+      if (!allowed) throw fail(INBOX_ERRORS.REASSIGN_NOT_ALLOWED);
       await m.query(`UPDATE tasks SET executor_id = $2 WHERE id = $1 AND tenant_id = $3`, [id, dto.executorId, caller.tenantId]);
       await this.record(m, caller, task, 'reassigned', { from: task.executor_id, to: dto.executorId });
       return this.reread(m, id);
@@ -214,12 +227,19 @@ export class InboxService {
   }
 
   private assertPending(task: TaskRow, action: string): void {
-    if (task.status !== 'pending') throw conflict('TASK_NOT_PENDING', `This task is ${task.status}; it cannot be ${action}.`);
+    if (task.status !== 'pending') throw fail(INBOX_ERRORS.TASK_NOT_PENDING, `This task is ${task.status}; it cannot be ${action}.`);
   }
 
   private async record(m: Queryable, caller: Principal, task: TaskRow, action: string, detail: Record<string, unknown>): Promise<void> {
     await m.query(`INSERT INTO task_events (tenant_id, task_id, action, actor_id, detail) VALUES ($1, $2, $3, $4, $5)`,
       [task.tenant_id, task.id, action, caller.userId, caller.apiKeyId ? { ...detail, apiKeyId: caller.apiKeyId } : detail]);
+  }
+
+  /** The executor copied a material's tracked link: opens in the next seconds are the chat app's preview, not the customer. */
+  async linkCopied(caller: Principal, id: string, index: number): Promise<void> {
+    const task = await this.visibleTask(this.db, caller, id);
+    if (!task.materials[index]) throw notFound('link', `${id}-${index}`);
+    await this.links.copied(task.tenant_id, task.id, index);
   }
 
   /** A task the caller may see, or 404 (employees: others' tasks do not exist for them) / 403 (a manager outside the team). */
@@ -234,7 +254,7 @@ export class InboxService {
       const [managed] = await m.query(
         `SELECT 1 FROM users u JOIN teams tm ON tm.id = u.team_id WHERE u.id = $1 AND tm.manager_id = $2`, [task.executor_id, caller.userId]);
       if (managed) return task;
-      throw new AppError('TASK_OUTSIDE_TEAM', 403, 'This task belongs to someone outside the teams you manage.');
+      throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'This task belongs to someone outside the teams you manage.');
     }
     throw notFound('task', id);
   }
@@ -243,7 +263,7 @@ export class InboxService {
   /** An employee's or manager's inbox belongs to a person: an API key with such a role has none. */
   private assertPerson(caller: Principal): void {
     if ((caller.role === 'employee' || caller.role === 'manager') && !caller.userId) {
-      throw new AppError('INBOX_NEEDS_A_USER', 403, 'The inbox is a person\'s: use an admin or ops API key for server-to-server access.');
+      throw fail(INBOX_ERRORS.INBOX_NEEDS_A_USER);
     }
   }
 
@@ -251,14 +271,14 @@ export class InboxService {
     this.assertPerson(caller);
     if (caller.role === 'admin' || caller.role === 'ops') return executorId ? [executorId] : null;
     if (caller.role === 'employee') {
-      if (executorId && executorId !== caller.userId) throw new AppError('NOT_YOUR_TASKS', 403, 'Employees see their own tasks.');
+      if (executorId && executorId !== caller.userId) throw fail(INBOX_ERRORS.NOT_YOUR_TASKS);
       return [caller.userId!];
     }
     const team: { id: string }[] = await this.db.query(
       `SELECT u.id FROM users u JOIN teams tm ON tm.id = u.team_id WHERE tm.manager_id = $1 AND u.tenant_id = $2`, [caller.userId, caller.tenantId]);
     const visible = [caller.userId!, ...team.map((u) => u.id)];
     if (!executorId) return visible;
-    if (!visible.includes(executorId)) throw new AppError('TASK_OUTSIDE_TEAM', 403, 'That person is outside the teams you manage.');
+    if (!visible.includes(executorId)) throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'That person is outside the teams you manage.');
     return [executorId];
   }
 

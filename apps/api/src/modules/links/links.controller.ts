@@ -1,18 +1,30 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiFoundResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi';
+import type { Request, Response } from 'express';
 import { Public } from '../../common/principal';
 import { LinksService } from './links.service';
 
 /** `GET /r/{token}`: a customer's click on a tracked material. Public by nature; an unknown token is a plain 404. */
-@ApiExcludeController()
+@ApiTags('links')
 @Public()
 @Controller('r')
 export class LinksController {
   constructor(private readonly links: LinksService) {}
 
   @Get(':token')
-  async open(@Param('token') token: string, @Res() res: Response): Promise<void> {
-    res.redirect(302, await this.links.open(token));
+  @ApiOperation({
+    summary: "A customer opens a tracked material: the response is recorded and the material's tags applied, then a redirect to it. " +
+      'Not counted: HEAD requests, link-preview and mail-scanner user agents, and opens within 30 s of the executor copying the link',
+  })
+  @ApiParam({ name: 'token', description: 'From a task\'s materials[].trackedPath' })
+  @ApiFoundResponse({
+    description: 'Redirects to the material',
+    headers: { Location: { description: "The material's URL", schema: { type: 'string' } } },
+  })
+  @ApiErrors('LINK_NOT_FOUND')
+  async open(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, await this.links.open(token, { method: req.method, userAgent: req.headers['user-agent'] }));
   }
 }

@@ -1,15 +1,29 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { notFound } from '@sop/domain';
 import { changeTags, notifyMaterialOpened, type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
+import { isbot } from 'isbot';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { notFound } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
+
+/** Rolls back the open's row: an open that does not count leaves no trace (the next real one is the first). */
+class NotCounted extends Error {}
 
 interface Material { title: string; url: string; tagIds: string[] }
 interface OpenedTask { tenant_id: string; contact_id: string | null; executor_id: string | null; sop_id: string; step_index: number }
 
-const TOKEN = /^(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
+/** `<task>-<material>-<key id>.<signature>`; links sent before key ids have no `<key id>.` (signed with the JWT-derived key). */
+const TOKEN = /^(\d{1,18})-(\d{1,2})-(?:([A-Za-z0-9]{1,8})\.)?([A-Za-z0-9_-]{22})$/;
+
+/** Opens this soon after the executor copied the link are the chat app's link preview, not the customer. */
+export const COPY_GRACE_SECONDS = 30;
+
+/** Who opens a link without being the customer: link previews, mail scanners, crawlers and scripts (isbot's list). */
+export const isAutomatedOpen = (method: string, userAgent: string | undefined): boolean =>
+  method === 'HEAD' || !userAgent || isbot(userAgent);
+
+export interface OpenRequest { method: string; userAgent?: string }
 
 /**
  * Tracked links: one unguessable link per task and material, signed (HMAC) rather than stored. Opening it
@@ -20,32 +34,54 @@ const TOKEN = /^(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
  */
 @Injectable()
 export class LinksService {
-  private readonly key: Buffer;
+  /** Signing keys by id; `current` signs new links. Links without a key id were signed with `legacy`. */
+  private readonly keys = new Map<string, Buffer>();
+  private readonly current: string;
+  private readonly legacy: Buffer;
   private readonly log = new Logger(LinksService.name);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.key = createHmac('sha256', config.jwt.secret).update('tracked-links').digest();
+    this.legacy = createHmac('sha256', config.jwt.secret).update('tracked-links').digest();
+    // LINK_SIGNING_KEYS (required in production): links outlive a JWT_SECRET rotation; locally one key derived from JWT_SECRET
+    const keys = config.linkSigningKeys ?? [{ id: 'j', secret: this.legacy.toString('hex') }];
+    for (const k of keys) this.keys.set(k.id, createHmac('sha256', k.secret).update('tracked-links').digest());
+    this.current = keys[0].id;
   }
 
   path(tenantId: string, taskId: string, index: number): string {
-    return `/r/${taskId}-${index}-${this.sign(tenantId, taskId, index)}`;
+    return `/r/${taskId}-${index}-${this.current}.${this.sign(this.keys.get(this.current)!, tenantId, taskId, index)}`;
   }
 
-  /** The material's address for a valid token; 404 for anything else, saying nothing about why. */
-  async open(token: string): Promise<string> {
+  /**
+   * The material's address for a valid token; 404 for anything else, saying nothing about why. A HEAD, a
+   * known preview or scanner user agent, or an open within COPY_GRACE_SECONDS of the executor copying the
+   * link is sent on without being counted (docs/security.md).
+   */
+  async open(token: string, req: OpenRequest = { method: 'GET' }): Promise<string> {
     const m = TOKEN.exec(token);
     if (!m) throw notFound('link', token);
-    const [, taskId, index] = m;
-    const [task] = await this.db.query(`SELECT tenant_id, contact_id, executor_id, sop_id, step_index, materials FROM tasks WHERE id = $1`, [taskId]);
-    const expected = task ? Buffer.from(this.sign(task.tenant_id, taskId, Number(index))) : Buffer.alloc(22);
+    const [, taskId, index, keyId, signature] = m;
+    const key = keyId === undefined ? this.legacy : this.keys.get(keyId);
+    const [task] = key ? await this.db.query(`SELECT tenant_id, contact_id, executor_id, sop_id, step_index, materials FROM tasks WHERE id = $1`, [taskId]) : [];
+    const expected = task ? Buffer.from(this.sign(key!, task.tenant_id, taskId, Number(index))) : Buffer.alloc(22);
     const material: Material | undefined = task?.materials?.[Number(index)];
-    if (!task || !material || !timingSafeEqual(expected, Buffer.from(m[3]))) throw notFound('link', token);
+    if (!task || !material || !timingSafeEqual(expected, Buffer.from(signature))) throw notFound('link', token);
+    if (isAutomatedOpen(req.method, req.userAgent)) return material.url;
     // The customer is always sent on: recording the open is best effort and never stands in the way.
-    await this.record(task, taskId, Number(index), material).catch((err: Error) => this.log.warn(`open of task ${taskId} not recorded: ${err.message}`));
+    await this.record(task, taskId, Number(index), material).catch((err: Error) => {
+      if (!(err instanceof NotCounted)) this.log.warn(`open of task ${taskId} not recorded: ${err.message}`);
+    });
     return material.url;
+  }
+
+  /** The executor copied the link (the console says so): opens in the next COPY_GRACE_SECONDS are the paste's preview. */
+  async copied(tenantId: string, taskId: string, index: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO link_copies (tenant_id, task_id, material_index) VALUES ($1, $2, $3)
+       ON CONFLICT (task_id, material_index) DO UPDATE SET copied_at = now()`, [tenantId, taskId, index]);
   }
 
   private async record(task: OpenedTask, taskId: string, index: number, material: Material): Promise<void> {
@@ -58,6 +94,10 @@ export class LinksService {
         [task.tenant_id, taskId, index, task.contact_id],
       );
       if (row.opens !== 1 || !task.contact_id) return;
+      const [justCopied] = await tx.query(
+        `SELECT 1 FROM link_copies WHERE task_id = $1 AND material_index = $2 AND copied_at > now() - make_interval(secs => $3)`,
+        [taskId, index, COPY_GRACE_SECONDS]);
+      if (justCopied) throw new NotCounted();
       if (await this.openedElsewhereToday(tx, task, taskId, index, material.url, row.day)) return;
       // A material's tag may have been deleted since the task was made (its SOP archived): give the ones that remain.
       const tags: { id: string }[] = material.tagIds.length
@@ -93,7 +133,7 @@ export class LinksService {
     return Boolean(earlier);
   }
 
-  private sign(tenantId: string, taskId: string, index: number): string {
-    return createHmac('sha256', this.key).update(`${tenantId}.${taskId}.${index}`).digest('base64url').slice(0, 22);
+  private sign(key: Buffer, tenantId: string, taskId: string, index: number): string {
+    return createHmac('sha256', key).update(`${tenantId}.${taskId}.${index}`).digest('base64url').slice(0, 22);
   }
 }

@@ -1,13 +1,14 @@
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
-import { AppError } from '@sop/domain';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
+import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { Public } from '../../common/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { METRICS, type Metrics } from './metrics';
 
 /** Prometheus scrape endpoint; protected by METRICS_TOKEN when that is set. */
-@ApiExcludeController()
+@ApiTags('system')
 @Public()
 @Controller('metrics')
 export class MetricsController {
@@ -17,9 +18,12 @@ export class MetricsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics; when METRICS_TOKEN is set, send it as "Authorization: Bearer <METRICS_TOKEN>"' })
+  @ApiTextResponse('text/plain', 'The Prometheus text exposition format (version 0.0.4)')
+  @ApiErrors('UNAUTHENTICATED')
   async scrape(@Headers('authorization') auth: string | undefined, @Res() res: Response): Promise<void> {
     if (this.config.metricsToken && auth !== `Bearer ${this.config.metricsToken}`) {
-      throw new AppError('UNAUTHENTICATED', 401, 'Send "Authorization: Bearer <METRICS_TOKEN>".');
+      throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'Send "Authorization: Bearer <METRICS_TOKEN>".');
     }
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { ANY_ROLE, CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
 import { NotificationStream } from './notification-stream.service';
 import {
@@ -22,6 +23,8 @@ export class NotificationsController {
   @Get()
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'Your notifications, newest first, keyset pages; ?unread=true for the unread ones' })
+  @ApiOkResponse({ type: NotificationPageDto })
+  @ApiErrors('NOTIFICATIONS_NEED_A_USER')
   list(@CurrentPrincipal() p: Principal, @Query() q: NotificationsQuery): Promise<NotificationPageDto> {
     return this.notifications.list(p, q);
   }
@@ -29,6 +32,8 @@ export class NotificationsController {
   @Get('unread-count')
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'How many of your notifications are unread' })
+  @ApiOkResponse({ type: UnreadCountDto })
+  @ApiErrors('NOTIFICATIONS_NEED_A_USER')
   async unreadCount(@CurrentPrincipal() p: Principal): Promise<UnreadCountDto> {
     return { unread: await this.notifications.unreadCount(p) };
   }
@@ -37,6 +42,8 @@ export class NotificationsController {
   @HttpCode(200)
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'Mark all of yours read (repeating it changes nothing)' })
+  @ApiOkResponse({ type: ReadAllDto })
+  @ApiErrors('NOTIFICATIONS_NEED_A_USER')
   async readAll(@CurrentPrincipal() p: Principal): Promise<ReadAllDto> {
     return { updated: await this.notifications.markAllRead(p) };
   }
@@ -45,6 +52,9 @@ export class NotificationsController {
   @HttpCode(200)
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'Mark one read (repeating it keeps the first read time); another person\'s answers 404' })
+  @ApiOkResponse({ type: NotificationDto })
+  @ApiErrors('NOTIFICATIONS_NEED_A_USER', 'NOTIFICATION_NOT_FOUND')
+  @ApiParam({ name: 'id', description: 'A notification id', schema: { type: 'string', pattern: '^\\d{1,18}$' } })
   markRead(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<NotificationDto> {
     return this.notifications.markRead(p, id);
   }
@@ -53,6 +63,8 @@ export class NotificationsController {
   @HttpCode(201)
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'A one-minute ticket for the live stream (a browser EventSource cannot send the Authorization header)' })
+  @ApiCreatedResponse({ type: StreamTicketDto })
+  @ApiErrors('NOTIFICATIONS_NEED_A_USER')
   ticket(@CurrentPrincipal() p: Principal): StreamTicketDto {
     const { ticket, expiresAt } = this.tickets.issue(p);
     return { ticket, expiresAt, streamPath: `/api/notifications/stream?ticket=${encodeURIComponent(ticket)}` };
@@ -62,9 +74,9 @@ export class NotificationsController {
   @Get('stream')
   @Public()
   @ApiOperation({ summary: 'Live notifications (server-sent events: `notification` events with the notification as data, id = its id; `: ping` every 15 s)' })
-  @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'ticket', required: false, description: 'From POST /api/notifications/stream-tickets; or send Authorization: Bearer' })
-  @ApiOkResponse({ description: 'An event stream; Last-Event-ID replays what came after that id' })
+  @ApiTextResponse('text/event-stream', 'An event stream; Last-Event-ID replays what came after that id')
+  @ApiErrors('UNAUTHENTICATED', 'NOTIFICATIONS_NEED_A_USER')
   async open(
     @Query('ticket') ticket: string | undefined, @Headers('last-event-id') lastEventId: string | undefined, @Req() req: Request, @Res() res: Response,
   ): Promise<void> {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiFreeObject, ApiUuid } from '../../common/openapi';
 import { NOTIFY_CHANNELS, LOCALES, NOTIFICATION_KINDS, TARGET_KINDS } from '@sop/domain';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsDefined, IsOptional, IsString, MaxLength } from 'class-validator';
@@ -11,14 +12,14 @@ export class NotificationsQuery extends PageQuery {
 }
 
 export class NotificationDto {
-  @ApiProperty({ example: '1042' }) id: string;
+  @ApiProperty({ example: '1042', pattern: '^\\d{1,18}$' }) id: string;
   @ApiProperty({ enum: NOTIFICATION_KINDS }) kind: string;
   @ApiProperty({ description: "Rendered in the user's language when it was created" }) title: string;
   @ApiProperty() body: string;
-  @ApiProperty({ nullable: true, type: String, example: '/#/inbox/tasks/1042', description: 'Where it leads in the app' }) link: string | null;
-  @ApiProperty({ nullable: true, type: String }) taskId: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '/inbox?task=1042', description: 'Where it leads in the app' }) link: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '1042', pattern: '^\\d{1,18}$' }) taskId: string | null;
   @ApiProperty({ description: 'From an SOP step that makes it mandatory: preferences cannot switch it off' }) mandatory: boolean;
-  @ApiProperty({ type: Object }) data: Record<string, unknown>;
+  @ApiFreeObject({ description: 'What the notification is about (task, contact, SOP, material…), by kind' }) data: Record<string, unknown>;
   @ApiProperty() createdAt: Date;
   @ApiProperty({ nullable: true, type: Date }) readAt: Date | null;
 }
@@ -42,6 +43,11 @@ export class StreamTicketDto {
   @ApiProperty({ example: '/api/notifications/stream?ticket=…' }) streamPath: string;
 }
 
+export class QuietHoursDto {
+  @ApiProperty({ example: '22:00' }) start: string;
+  @ApiProperty({ example: '08:00' }) end: string;
+}
+
 const PREFERENCES_DOC = 'Fields left out keep their value. Each bad field answers 422 PREFERENCES_INVALID naming it.';
 
 export class PreferencesDto {
@@ -50,26 +56,26 @@ export class PreferencesDto {
   @ApiProperty({ enum: NOTIFY_CHANNELS, isArray: true, description: 'in_app is always on; email goes to your login address; robot kinds go to your targets of that kind' })
   channels: string[];
   @ApiProperty({ example: '08:30' }) digestTime: string;
-  @ApiProperty({ nullable: true, type: Object, example: { start: '22:00', end: '08:00' }, description: 'External deliveries wait until they end (not mandatory ones)' })
-  quietHours: { start: string; end: string } | null;
+  @ApiProperty({ nullable: true, type: QuietHoursDto, description: 'External deliveries wait until they end (not mandatory ones)' })
+  quietHours: QuietHoursDto | null;
   @ApiProperty({ example: 30, description: 'Due-soon nudge this many minutes before a window closes, unless the SOP step says otherwise' })
   dueSoonMinutes: number;
-  @ApiProperty({ type: Object, example: { digest: true, due_soon: true, escalation: true, material_opened: true }, description: 'Kinds on or off; mandatory SOP reminders come anyway' })
+  @ApiFreeObject({ values: 'boolean', example: { digest: true, due_soon: true, escalation: true, material_opened: true, manager_digest: true }, description: 'Kinds on or off; mandatory SOP reminders come anyway' })
   kinds: Record<string, boolean>;
 }
 
 export class UpdatePreferencesDto {
-  @ApiPropertyOptional({ enum: LOCALES, description: PREFERENCES_DOC }) @IsOptional() locale?: unknown;
-  @ApiPropertyOptional({ example: 'Asia/Shanghai' }) @IsOptional() timezone?: unknown;
-  @ApiPropertyOptional({ enum: NOTIFY_CHANNELS, isArray: true }) @IsOptional() channels?: unknown;
-  @ApiPropertyOptional({ example: '08:30' }) @IsOptional() digestTime?: unknown;
-  @ApiPropertyOptional({ nullable: true, type: Object, example: { start: '22:00', end: '08:00' } }) @IsOptional() quietHours?: unknown;
-  @ApiPropertyOptional({ example: 30 }) @IsOptional() dueSoonMinutes?: unknown;
-  @ApiPropertyOptional({ type: Object, example: { digest: false } }) @IsOptional() kinds?: unknown;
+  @ApiPropertyOptional({ type: String, enum: LOCALES, description: PREFERENCES_DOC }) @IsOptional() locale?: unknown;
+  @ApiPropertyOptional({ type: String, example: 'Asia/Shanghai' }) @IsOptional() timezone?: unknown;
+  @ApiPropertyOptional({ type: String, enum: NOTIFY_CHANNELS, isArray: true }) @IsOptional() channels?: unknown;
+  @ApiPropertyOptional({ type: String, example: '08:30' }) @IsOptional() digestTime?: unknown;
+  @ApiPropertyOptional({ nullable: true, type: QuietHoursDto }) @IsOptional() quietHours?: unknown;
+  @ApiPropertyOptional({ type: Number, example: 30 }) @IsOptional() dueSoonMinutes?: unknown;
+  @ApiFreeObject({ required: false, values: 'boolean', example: { digest: false } }) @IsOptional() kinds?: unknown;
 }
 
 export class TargetDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty({ enum: TARGET_KINDS }) kind: string;
   @ApiProperty() name: string;
   @ApiProperty() url: string;

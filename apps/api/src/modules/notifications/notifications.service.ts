@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound } from '@sop/domain';
 import { DataSource } from 'typeorm';
+import { fail, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import type { NotificationDto, NotificationPageDto, NotificationsQuery } from './notifications.dto';
+import { NOTIFICATIONS_ERRORS } from './notifications.errors';
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -66,6 +67,6 @@ export class NotificationsService {
 
 /** Notifications belong to a person: an API key has none. */
 export function personOf(caller: Principal): string {
-  if (!caller.userId) throw new AppError('NOTIFICATIONS_NEED_A_USER', 403, 'Notifications belong to a person: log in as a user.');
+  if (!caller.userId) throw fail(NOTIFICATIONS_ERRORS.NOTIFICATIONS_NEED_A_USER);
   return caller.userId;
 }

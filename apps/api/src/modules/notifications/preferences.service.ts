@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
-  AppError, type NotifyChannel, mergePreferences, NOTIFICATION_KINDS, type NotificationPreferences, notFound, TARGET_KINDS, targetUrlProblem, UUID_PATTERN as UUID,
+  type NotifyChannel, mergePreferences, NOTIFICATION_KINDS, type NotificationPreferences, TARGET_KINDS, targetUrlProblem, UUID_PATTERN as UUID,
 } from '@sop/domain';
 import { DataSource } from 'typeorm';
+import { fail, failAt, notFound } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { Principal } from '../../common/principal';
+import { NOTIFICATIONS_ERRORS } from './notifications.errors';
 import { personOf } from './notifications.service';
 import type { CreateTargetDto, TargetDto, UpdateTargetDto } from './notifications.dto';
 
@@ -23,7 +25,7 @@ const toTargetDto = (r: TargetRow): TargetDto => ({
   id: r.id, kind: r.kind, name: r.name, url: r.url, secretHint: r.secret ? `••••${r.secret.slice(-4)}` : null, createdAt: r.created_at,
 });
 
-const targetInvalid = (path: string, problem: string) => new AppError('TARGET_INVALID', 422, `${path}: ${problem}`, [{ path, problem }]);
+const targetInvalid = (path: string, problem: string) => failAt(NOTIFICATIONS_ERRORS.TARGET_INVALID, path, problem);
 
 /** A user's own notification preferences and webhook targets; defaults come from the user_notification_settings view. */
 @Injectable()
@@ -79,11 +81,11 @@ export class PreferencesService {
         [caller.userId, dto.kind, dto.url]);
       if (same) {
         if (same.name === (dto.name?.trim() ?? '') && same.secret === (dto.secret || null)) return toTargetDto(same);
-        throw new AppError('TARGET_EXISTS', 409, `url: you have this ${dto.kind} target already (${same.id}): change that one instead`,
+        throw fail(NOTIFICATIONS_ERRORS.TARGET_EXISTS, `url: you have this ${dto.kind} target already (${same.id}): change that one instead`,
           [{ path: 'url', problem: `already registered as target ${same.id}` }]);
       }
       const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM notification_targets WHERE user_id = $1`, [caller.userId]);
-      if (n >= MAX_TARGETS) throw new AppError('TOO_MANY_TARGETS', 409, `You have ${MAX_TARGETS} targets already: remove one first.`);
+      if (n >= MAX_TARGETS) throw fail(NOTIFICATIONS_ERRORS.TOO_MANY_TARGETS, `You have ${MAX_TARGETS} targets already: remove one first.`);
       const [row]: TargetRow[] = await m.query(
         `INSERT INTO notification_targets (tenant_id, user_id, kind, name, url, secret) VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id, kind, name, url, secret, created_at`,

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { JwtService } from '@nestjs/jwt';
-import { AppError } from '@sop/domain';
+import { UUID_PATTERN } from '@sop/domain';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import { CredentialsService } from '../auth/credentials.service';
 import { personOf } from './notifications.service';
@@ -25,7 +27,7 @@ export class StreamTickets {
   ) {}
 
   issue(caller: Principal): { ticket: string; expiresAt: Date } {
-    const ticket = this.jwt.sign({ sub: personOf(caller), tid: caller.tenantId });
+    const ticket = this.jwt.sign({ sub: personOf(caller), tid: caller.tenantId, jti: randomUUID() });
     return { ticket, expiresAt: new Date(Date.now() + STREAM_TICKET_SECONDS * 1000) };
   }
 
@@ -35,14 +37,27 @@ export class StreamTickets {
       const caller = await this.credentials.authenticate(headers as { authorization?: string });
       return { tenantId: caller.tenantId, userId: personOf(caller) };
     }
-    let claims: { sub: string; tid: string };
+    let claims: { sub: string; tid: string; jti?: string; exp: number };
     try {
       claims = await this.jwt.verifyAsync(ticket);
     } catch {
-      throw new AppError('UNAUTHENTICATED', 401, 'The stream ticket is invalid or expired: ask for a new one (POST /api/notifications/stream-tickets).');
+      throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'The stream ticket is invalid or expired: ask for a new one (POST /api/notifications/stream-tickets).');
+    }
+    // single-use: a ticket seen in a URL (a log, a proxy, the browser's history) opens nothing once its page has used it
+    if (!claims.jti || !(await this.firstUse(claims.jti, claims.exp))) {
+      throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'This stream ticket was used already: ask for a new one (POST /api/notifications/stream-tickets).');
     }
     const [user] = await this.db.query(`SELECT 1 FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL`, [claims.sub, claims.tid]);
-    if (!user) throw new AppError('UNAUTHENTICATED', 401, 'This account no longer exists or is disabled.');
+    if (!user) throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'This account no longer exists or is disabled.');
     return { tenantId: claims.tid, userId: claims.sub };
+  }
+
+  /** Records the ticket's use; false when it was used before. Uses of expired tickets are forgotten as new ones come. */
+  private async firstUse(jti: string, exp: number): Promise<boolean> {
+    if (!UUID_PATTERN.test(jti)) return false;
+    await this.db.query(`DELETE FROM stream_ticket_uses WHERE expires_at < now() - interval '1 minute'`);
+    const rows = await this.db.query(
+      `INSERT INTO stream_ticket_uses (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT DO NOTHING RETURNING jti`, [jti, exp]);
+    return rows.length === 1;
   }
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { RESPONSE_KINDS, type ResponseKind, TASK_OUTCOMES, type TaskOutcome } from '@sop/domain';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -40,7 +41,7 @@ export class ResponseRuleWhenDto {
 
 /** What a matching response does to the contact's tags (an exclusive group keeps only the new tag). */
 export class ResponseRuleThenDto {
-  @ApiPropertyOptional({ type: [String], description: 'Tags to add' })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Tags to add' })
   @IsOptional() @IsArray() @ArrayMaxSize(20) @IsUUID('all', { each: true }) @LowerEach()
   addTagIds?: string[];
 
@@ -48,7 +49,7 @@ export class ResponseRuleThenDto {
   @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 }) @Min(-999_999) @Max(999_999)
   weight?: number;
 
-  @ApiPropertyOptional({ type: [String], description: 'Tags to remove' })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Tags to remove' })
   @IsOptional() @IsArray() @ArrayMaxSize(20) @IsUUID('all', { each: true }) @LowerEach()
   removeTagIds?: string[];
 }
@@ -68,7 +69,7 @@ export class SaveResponseRuleDto {
 }
 
 export class ResponseRuleDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
   @ApiProperty() enabled: boolean;
   @ApiProperty({ type: ResponseRuleWhenDto }) when: ResponseRuleWhenDto;

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, type ErrorDetail, notFound, type SopDefinition } from '@sop/domain';
+import { type ErrorDetail, type SopDefinition } from '@sop/domain';
 import { DataSource } from 'typeorm';
+import { fail, notFound } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { ResponseRuleDto, ResponseRuleWhenDto, SaveResponseRuleDto } from './response-rules.dto';
+import { RESPONSES_ERRORS } from './responses.errors';
 
 interface Row {
   id: string; name: string; enabled: boolean; kind: string; outcome: string | null; sop_id: string | null; step_index: number | null;
@@ -24,7 +26,7 @@ const dropNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entr
 /** Conditions that only make sense for one kind of response. */
 const ONLY_FOR: [keyof ResponseRuleWhenDto, string][] = [['outcome', 'outcome'], ['material', 'opened'], ['eventName', 'custom'], ['minAmount', 'bought']];
 
-const nameTaken = (name: string) => () => taken('RESPONSE_RULE_NAME_TAKEN', `A response rule named "${name}" already exists.`, 'name');
+const nameTaken = (name: string) => () => taken(RESPONSES_ERRORS.RESPONSE_RULE_NAME_TAKEN, `A response rule named "${name}" already exists.`, 'name');
 
 /** Per-tenant rules that turn responses into behaviour tags (applied by libs/engine `recordResponse`). */
 @Injectable()
@@ -79,7 +81,7 @@ export class ResponseRulesService {
     details.push(...(await this.tagProblems(tenantId, t.addTagIds ?? [], t.removeTagIds ?? [])));
     if (!t.addTagIds?.length && !t.removeTagIds?.length) details.push({ path: 'then', problem: 'add or remove at least one tag' });
     if (t.weight !== undefined && !t.addTagIds?.length) details.push({ path: 'then.weight', problem: 'weighs added tags: needs then.addTagIds' });
-    if (details.length) throw new AppError('RESPONSE_RULE_INVALID', 422, 'The response rule cannot be saved as it is.', details);
+    if (details.length) throw fail(RESPONSES_ERRORS.RESPONSE_RULE_INVALID, 'The response rule cannot be saved as it is.', details);
   }
 
   private async sopProblems(tenantId: string, sopId: string, stepIndex?: number): Promise<ErrorDetail[]> {

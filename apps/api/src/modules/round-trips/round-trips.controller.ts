@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi';
 import type { Response } from 'express';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
@@ -19,6 +20,9 @@ export class RoundTripsController {
     summary: 'Prove the whole stack works: starts a workflow whose activity writes to Postgres',
     description: '201 when started, 200 when this id was started before. Poll GET /api/round-trips/{id} until completed.',
   })
+  @ApiCreatedResponse({ type: RoundTripDto, description: 'Started' })
+  @ApiOkResponse({ type: RoundTripDto, description: 'This id was started before' })
+  @ApiErrors('TEMPORAL_UNAVAILABLE')
   async start(
     @CurrentPrincipal() p: Principal,
     @Body() dto: StartRoundTripDto,
@@ -30,6 +34,8 @@ export class RoundTripsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: RoundTripDto })
+  @ApiErrors('ROUND_TRIP_NOT_FOUND')
   get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<RoundTripDto> {
     return this.roundTrips.get(p.tenantId, id);
   }

@@ -1,11 +1,12 @@
+import { roundTripWorkflow } from '@sop/workflows';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { RoundTrip } from '@sop/db';
-import { AppError } from '@sop/domain';
 import { workflowIds } from '@sop/temporal';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { isUniqueViolation } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import { findInTenant } from '../../common/tenant-scope';
@@ -29,19 +30,17 @@ export class RoundTripsService {
    * row is rolled back. The same id twice answers the first round trip and starts nothing new.
    */
   async start(caller: Principal, id: string = randomUUID()): Promise<{ created: boolean; roundTrip: RoundTripDto }> {
-    const existing = await this.roundTrips.findOneBy({ id });
-    if (existing) {
-      if (existing.tenantId !== caller.tenantId) throw new AppError('ID_TAKEN', 409, `The id ${id} is already in use.`);
-      return { created: false, roundTrip: toDto(existing) };
-    }
-    const workflowId = workflowIds.roundTrip(id);
+    // ids are unique per tenant: another tenant's round trip with this id is none of the caller's business
+    const existing = await this.roundTrips.findOneBy({ id, tenantId: caller.tenantId });
+    if (existing) return { created: false, roundTrip: toDto(existing) };
+    const workflowId = workflowIds.roundTrip(caller.tenantId, id);
     const row = await this.db.transaction(async (tx) => {
-      const saved = await tx.save(RoundTrip, tx.create(RoundTrip, {
-        id, tenantId: caller.tenantId, requestedBy: caller.userId, status: 'pending', workflowId,
-      }));
+      const saved = tx.create(RoundTrip, { id, tenantId: caller.tenantId, requestedBy: caller.userId, status: 'pending', workflowId, workerIdentity: null, completedAt: null });
+      await tx.insert(RoundTrip, saved);
+      Object.assign(saved, (await tx.findOneByOrFail(RoundTrip, { id, tenantId: caller.tenantId })));
       try {
         await this.temporal.within(5000, () =>
-          this.temporal.client.workflow.start('roundTripWorkflow', {
+          this.temporal.client.workflow.start(roundTripWorkflow, {
             taskQueue: this.temporal.taskQueue,
             workflowId,
             args: [{ tenantId: caller.tenantId, roundTripId: id }],
@@ -49,7 +48,7 @@ export class RoundTripsService {
         );
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-          throw new AppError('TEMPORAL_UNAVAILABLE', 503, `The workflow could not be started: ${(err as Error).message}`);
+          throw fail(COMMON_ERRORS.TEMPORAL_UNAVAILABLE, `The workflow could not be started: ${(err as Error).message}`);
         }
       }
       return saved;

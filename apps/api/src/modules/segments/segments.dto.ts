@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiFreeObject, ApiUuid } from '../../common/openapi';
 import { IsDefined, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 const RULE_DOC =
@@ -7,7 +8,7 @@ const RULE_DOC =
   '{ daysSince: { field, op, days } }, { owner: { users?, teams? } }, { group: { any } }. See docs/segments.md.';
 
 export class PreviewSegmentDto {
-  @ApiProperty({ description: RULE_DOC, example: { all: [{ tag: '<high intent tag id>' }, { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } }] } })
+  @ApiFreeObject({ description: RULE_DOC, example: { all: [{ tag: '<high intent tag id>' }, { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } }] } })
   @IsDefined()
   rule: unknown;
 }
@@ -27,15 +28,15 @@ export class UpdateSegmentDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000)
   description?: string;
 
-  @ApiPropertyOptional({ description: RULE_DOC }) @IsOptional()
+  @ApiFreeObject({ required: false, description: RULE_DOC }) @IsOptional()
   rule?: unknown;
 }
 
 export class MemberDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() externalId: string;
   @ApiProperty() name: string;
-  @ApiProperty({ nullable: true, type: String }) ownerId: string | null;
+  @ApiUuid({ nullable: true }) ownerId: string | null;
 }
 
 export class PreviewDto {
@@ -44,10 +45,10 @@ export class PreviewDto {
 }
 
 export class SegmentDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
   @ApiProperty() description: string;
-  @ApiProperty({ type: Object }) rule: unknown;
+  @ApiFreeObject() rule: unknown;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }

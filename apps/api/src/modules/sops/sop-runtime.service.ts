@@ -1,10 +1,15 @@
+import {
+  archiveSignal, cancelBroadcastSignal, pauseSignal, resumeSignal, sopBroadcastWorkflow, sopDispatcherWorkflow, sopOccurrenceWorkflow, wakeSignal,
+  type SopOccurrenceInput,
+} from '@sop/workflows';
 import { Injectable, Logger } from '@nestjs/common';
-import { AppError, type SopDefinition, scheduleCalendar } from '@sop/domain';
+import { type SopDefinition, scheduleCalendar } from '@sop/domain';
 import { workflowIds } from '@sop/temporal';
 import {
   type CalendarSpec, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { TemporalService } from '../../temporal/temporal.module';
 
 export interface RunningSop {
@@ -37,7 +42,7 @@ export class SopRuntime {
       if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError) {
         if (!must) return;
       }
-      if (must) throw new AppError('TEMPORAL_UNAVAILABLE', 503, `The SOP could not be ${change === 'edit' ? 'rescheduled' : `${change}ed`} in Temporal: ${(err as Error).message}`);
+      if (must) throw fail(COMMON_ERRORS.TEMPORAL_UNAVAILABLE, `The SOP could not be ${change === 'edit' ? 'rescheduled' : `${change}ed`} in Temporal: ${(err as Error).message}`);
       this.log.warn(`${change} of SOP ${sop.id} did not reach Temporal: ${(err as Error).message}`);
     }
   }
@@ -48,16 +53,16 @@ export class SopRuntime {
     if (sop.kind === 'broadcast') {
       const workflowId = workflowIds.sopBroadcast(sop.id);
       if (change === 'start') {
-        return workflow.start('sopBroadcastWorkflow', { workflowId, taskQueue: this.temporal.taskQueue, args: [{ sopId: sop.id }] })
+        return workflow.start(sopBroadcastWorkflow, { workflowId, taskQueue: this.temporal.taskQueue, args: [{ sopId: sop.id }] })
           .catch((err) => { if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; });
       }
-      const signal = { pause: 'pause', resume: 'resume', stop: 'cancel', edit: null }[change];
+      const signal = { pause: pauseSignal, resume: resumeSignal, stop: cancelBroadcastSignal, edit: null }[change];
       return signal ? workflow.getHandle(workflowId).signal(signal) : Promise.resolve();
     }
     const workflowId = workflowIds.sopDispatcher(sop.id);
-    const signal = { start: 'wake', pause: 'pause', resume: 'resume', stop: 'archive', edit: 'wake' }[change];
+    const signal = { start: wakeSignal, pause: pauseSignal, resume: resumeSignal, stop: archiveSignal, edit: wakeSignal }[change];
     if (change === 'start' || change === 'resume') {
-      return workflow.signalWithStart('sopDispatcherWorkflow', {
+      return workflow.signalWithStart(sopDispatcherWorkflow, {
         workflowId, taskQueue: this.temporal.taskQueue, args: [{ sopId: sop.id }], signal, signalArgs: [],
       });
     }
@@ -76,8 +81,8 @@ export class SopRuntime {
       timezone: def.timezone,
     };
     const action = {
-      type: 'startWorkflow' as const, workflowType: 'sopOccurrenceWorkflow', taskQueue: this.temporal.taskQueue,
-      workflowId: workflowIds.sopOccurrence(sop.id), args: [{ sopId: sop.id }],
+      type: 'startWorkflow' as const, workflowType: sopOccurrenceWorkflow, taskQueue: this.temporal.taskQueue,
+      workflowId: workflowIds.sopOccurrence(sop.id), args: [{ sopId: sop.id }] as [SopOccurrenceInput],
     };
     // Firings are keyed by their own time, so none is skipped for overlapping a slow one; a firing missed
     // while the server was down is still made up within a day.

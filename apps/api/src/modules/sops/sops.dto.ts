@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, MinLength } from 'class-validator';
+import { ApiFreeObject, ApiSchemaRef, ApiUuid, ErrorDetailDto } from '../../common/openapi';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsTimeZone } from '../../common/validation';
+import { CalendarDayDto } from '../calendar/calendar.dto';
 
 export const SOP_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
 export type SopStatus = (typeof SOP_STATUSES)[number];
 
-const DEFINITION_DOC =
-  '{ kind: journey|recurring|broadcast, timezone, audience: { segmentId } | { groups }, entry?, schedule?: { rrule }, sendAt?, ' +
-  'steps: [{ name, offsetDays?, window?: { start, end }, dueWithinMinutes?, channel, content: { template, materials?, variants? }, ' +
-  'executor: { rule, userId?, teamId? }, reminder? }], policies? }. See docs/sops.md.';
+const DEFINITION_DOC = 'What the SOP does (schema SopDefinition; the checks that need the tenant\'s data answer 422 SOP_INVALID). See docs/sops.md.';
 
 const EXAMPLE = {
   kind: 'journey',
@@ -29,7 +30,7 @@ export class CreateSopDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000)
   description?: string;
 
-  @ApiProperty({ description: DEFINITION_DOC, example: EXAMPLE }) @IsDefined()
+  @ApiSchemaRef('SopDefinition', { description: DEFINITION_DOC, example: EXAMPLE }) @IsDefined()
   definition: unknown;
 }
 
@@ -40,42 +41,76 @@ export class UpdateSopDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000)
   description?: string;
 
-  @ApiPropertyOptional({ description: `${DEFINITION_DOC} On an active or paused SOP this publishes a new version.` }) @IsOptional()
+  @ApiSchemaRef('SopDefinition', { required: false, description: `${DEFINITION_DOC} On an active or paused SOP this publishes a new version.` }) @IsOptional()
   definition?: unknown;
 }
 
 export class ListSopsQuery {
   @ApiPropertyOptional({ enum: SOP_STATUSES }) @IsOptional() @IsIn(SOP_STATUSES)
   status?: SopStatus;
+
+  @ApiPropertyOptional({ enum: ['journey', 'recurring', 'broadcast'] }) @IsOptional() @IsIn(['journey', 'recurring', 'broadcast'])
+  kind?: string;
 }
 
 export class SopVersionDto {
   @ApiProperty() version: number;
   @ApiProperty() publishedAt: Date;
-  @ApiProperty({ nullable: true, type: String }) publishedBy: string | null;
+  @ApiUuid({ nullable: true }) publishedBy: string | null;
+}
+
+export class SopVersionDetailDto extends SopVersionDto {
+  @ApiSchemaRef('SopDefinition', { description: 'What this version says (immutable)' }) definition: unknown;
+  @ApiProperty({ description: 'Open enrollments on this version' }) openEnrollments: number;
+}
+
+export class VersionParams {
+  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  id: string;
+
+  @ApiProperty({ minimum: 1 }) @Type(() => Number) @IsInt() @Min(1)
+  version: number;
 }
 
 export class SopDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
   @ApiProperty() description: string;
   @ApiProperty({ enum: ['journey', 'recurring', 'broadcast'] }) kind: string;
   @ApiProperty({ enum: SOP_STATUSES }) status: SopStatus;
-  @ApiProperty({ type: Object, description: 'The working copy (what the next activation or edit publishes)' }) definition: unknown;
+  @ApiSchemaRef('SopDefinition', { description: 'The working copy (what the next activation or edit publishes)' }) definition: unknown;
   @ApiProperty({ nullable: true, type: Number, description: 'The version new enrollments get' }) currentVersion: number | null;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
 
+export class SopListSummaryDto {
+  @ApiProperty({ nullable: true, type: Number, description: "Contacts in the audience segment now (customer groups for group SOPs)" }) audience: number | null;
+  @ApiProperty({ description: 'Active enrollments (journeys)' }) openEnrollments: number;
+  @ApiProperty({ description: "Pending tasks due by the end of today in the SOP's zone and not overdue" }) tasksToday: number;
+  @ApiProperty({ description: 'Pending tasks whose window has closed' }) tasksOverdue: number;
+}
+
+export class SopListItemDto extends SopDto {
+  @ApiProperty({ type: SopListSummaryDto }) summary: SopListSummaryDto;
+}
+
+export class EnrollmentCountsDto {
+  @ApiProperty() active: number;
+  @ApiProperty() completed: number;
+  @ApiProperty() exited: number;
+}
+
 export class SopDetailDto extends SopDto {
   @ApiProperty({ type: [SopVersionDto] }) versions: SopVersionDto[];
-  @ApiProperty({ description: 'Enrollments by status' }) enrollments: { active: number; completed: number; exited: number };
-  @ApiProperty({ description: 'Tasks by status' }) tasks: Record<string, number>;
+  @ApiProperty({ type: EnrollmentCountsDto, description: 'Enrollments by status' }) enrollments: EnrollmentCountsDto;
+  @ApiFreeObject({ values: 'number', description: 'Tasks by status (pending, done, skipped, expired, cancelled; statuses without tasks left out)' })
+  tasks: Record<string, number>;
 }
 
 export class ForecastDayDto {
-  @ApiProperty({ example: '2026-11-24' }) date: string;
-  @ApiProperty({ nullable: true, type: String, description: 'null: nobody resolved (e.g. contacts without owner)' }) executorId: string | null;
+  @ApiProperty({ format: 'date', example: '2026-11-24' }) date: string;
+  @ApiUuid({ nullable: true, description: 'null: nobody resolved (e.g. contacts without owner)' }) executorId: string | null;
   @ApiProperty({ nullable: true, type: String }) executorName: string | null;
   @ApiProperty() tasks: number;
   @ApiProperty({ description: 'More than policies.executorDailyCapacity' }) overCapacity: boolean;
@@ -84,11 +119,11 @@ export class ForecastDayDto {
 export class ForecastDto {
   @ApiProperty({ description: 'Contacts the SOP reaches now (current segment members)' }) reach: number;
   @ApiProperty({ description: 'Of them, how many would enter on activation (journeys: includeExistingMembers)' }) entering: number;
-  @ApiProperty({ example: '2026-11-23' }) from: string;
+  @ApiProperty({ format: 'date', example: '2026-11-23' }) from: string;
   @ApiProperty({ example: '2026-12-22' }) to: string;
   @ApiProperty({ type: [ForecastDayDto], description: 'Expected tasks per day per executor (days without tasks left out)' })
   days: ForecastDayDto[];
-  @ApiProperty({ description: 'Days on which some executor is over capacity' }) overCapacityDays: string[];
+  @ApiProperty({ type: [String], example: ['2026-11-24'], description: 'Days on which some executor is over capacity' }) overCapacityDays: string[];
   @ApiProperty({ description: 'What the forecast counts, in words' }) basis: string;
 }
 
@@ -96,4 +131,81 @@ export class MigrateEnrollmentsDto {
   @ApiPropertyOptional({ description: 'Only enrollments on this version; all older versions when left out' })
   @IsOptional() @IsInt() @Min(1)
   fromVersion?: number;
+}
+
+export class MigratedDto {
+  @ApiProperty({ description: 'Open enrollments moved (0 on a repeat)' }) migrated: number;
+  @ApiProperty({ description: 'The version they are on now' }) toVersion: number;
+}
+
+export class PreviewScheduleDto {
+  @ApiProperty({ example: 'FREQ=DAILY;BYHOUR=8;BYMINUTE=30', description: 'An RFC 5545 RRULE with BYHOUR and BYMINUTE, read in timezone' })
+  @IsString() @MinLength(1) @MaxLength(500)
+  rrule: string;
+
+  @ApiProperty({ example: 'Asia/Shanghai' }) @IsTimeZone()
+  timezone: string;
+
+  @ApiPropertyOptional({ default: true, description: 'Skip days that are not working days (policies.businessDaysOnly)' })
+  @IsOptional() @IsBoolean()
+  businessDaysOnly?: boolean;
+
+  @ApiPropertyOptional({ default: 10, minimum: 1, maximum: 50, description: 'How many occurrences that make tasks' })
+  @IsOptional() @IsInt() @Min(1) @Max(50)
+  count?: number;
+
+  @ApiPropertyOptional({ description: 'Occurrences after this instant (default: now)' })
+  @IsOptional() @IsISO8601({ strict: true })
+  after?: string;
+}
+
+export class PlannedOccurrenceDto {
+  @ApiProperty() at: Date;
+  @ApiProperty({ example: '2026-12-07 08:30', description: "Wall-clock date and time in the SOP's zone" }) local: string;
+  @ApiProperty({ minimum: 1, maximum: 7, description: '1 = Monday … 7 = Sunday' }) weekday: number;
+  @ApiProperty({ type: CalendarDayDto }) day: CalendarDayDto;
+  @ApiProperty({ description: 'false: skipped (business days only, and this is not one)' }) runs: boolean;
+}
+
+export class PlannedScheduleDto {
+  @ApiProperty({ type: [PlannedOccurrenceDto], description: 'The next occurrences that make tasks, with the skipped days between them' })
+  occurrences: PlannedOccurrenceDto[];
+}
+
+export class PreviewMessageDto {
+  @ApiProperty({ example: '{{ contact.name }}，您好！我是{{ owner.name }}。' }) @IsString() @MinLength(1) @MaxLength(10_000)
+  template: string;
+
+  @ApiUuid({ description: 'The contact to render it for (one of the audience)' }) @IsUUID()
+  contactId: string;
+
+  @ApiPropertyOptional({ example: 'New customer welcome 新客欢迎' }) @IsOptional() @IsString() @MaxLength(200)
+  sopName?: string;
+
+  @ApiPropertyOptional({ example: 'Day 0 welcome' }) @IsOptional() @IsString() @MaxLength(200)
+  stepName?: string;
+}
+
+export class PreviewContactDto {
+  @ApiUuid() id: string;
+  @ApiProperty() name: string;
+}
+
+export class RenderedMessageDto {
+  @ApiProperty({ description: 'The message as the executor will see it' }) text: string;
+  @ApiProperty({ type: PreviewContactDto }) contact: PreviewContactDto;
+}
+
+export class CheckSopDto {
+  @ApiSchemaRef('SopDefinition', { description: 'The draft to check' }) @IsDefined()
+  definition: unknown;
+
+  @ApiPropertyOptional({ description: 'The SOP being edited (it may not hand over to itself)', format: 'uuid' }) @IsOptional() @IsUUID()
+  sopId?: string;
+}
+
+export class SopCheckDto {
+  @ApiProperty({ description: 'true: saving this definition would be accepted' }) valid: boolean;
+  @ApiProperty({ type: [ErrorDetailDto], description: 'Each problem at its JSON path (definition.steps[0].window …), as a save would answer them' })
+  problems: ErrorDetailDto[];
 }

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { SopForecastService } from './sop-forecast.service';
+import { SopPreviewService } from './sop-preview.service';
 import { SopRuntime } from './sop-runtime.service';
 import { SopsController } from './sops.controller';
 import { SopsService } from './sops.service';
 
-@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService, SopRuntime], exports: [SopsService] })
+@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService, SopPreviewService, SopRuntime], exports: [SopsService] })
 export class SopsModule {}

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, conflict, notFound, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
+import { AppError, type ErrorDetail, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { DataSource } from 'typeorm';
+import { fail, notFound } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
 import { type RunningSop, SopRuntime } from './sop-runtime.service';
-import type { CreateSopDto, SopDetailDto, SopDto, SopStatus, UpdateSopDto } from './sops.dto';
+import type { CreateSopDto, SopDetailDto, SopDto, SopListItemDto, SopListSummaryDto, SopStatus, SopVersionDetailDto, UpdateSopDto } from './sops.dto';
+import { SOPS_ERRORS } from './sops.errors';
 
 interface SopRow {
   id: string; tenant_id: string; name: string; description: string; kind: string; status: SopStatus;
@@ -18,7 +20,7 @@ const toDto = (r: SopRow): SopDto => ({
   currentVersion: r.current_version, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-const nameTaken = (name: string) => () => taken('SOP_NAME_TAKEN', `An SOP named "${name}" already exists.`, 'name');
+const nameTaken = (name: string) => () => taken(SOPS_ERRORS.SOP_NAME_TAKEN, `An SOP named "${name}" already exists.`, 'name');
 
 /**
  * SOP lifecycle: drafts are edited freely; activation validates again (what a draft refers to may have
@@ -44,10 +46,30 @@ export class SopsService {
     return toDto(row);
   }
 
-  async list(tenantId: string, status?: SopStatus): Promise<SopDto[]> {
-    const rows: SopRow[] = await this.db.query(
-      `SELECT * FROM sops WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY name`, [tenantId, status ?? null]);
-    return rows.map(toDto);
+  /** The tenant's SOPs with what a list shows of each: audience size, open enrollments, tasks today and overdue. */
+  async list(tenantId: string, filter: { status?: SopStatus; kind?: string } = {}): Promise<SopListItemDto[]> {
+    const rows: (SopRow & { summary: SopListSummaryDto })[] = await this.db.query(
+      `SELECT s.*, json_build_object(
+                'audience', CASE WHEN s.definition -> 'audience' ? 'segmentId'
+                  THEN (SELECT count(*) FROM segment_memberships sm
+                         WHERE sm.tenant_id = s.tenant_id AND sm.segment_id = (s.definition -> 'audience' ->> 'segmentId')::uuid AND sm.exited_at IS NULL)
+                  ELSE (SELECT count(*) FROM customer_groups g
+                         WHERE g.tenant_id = s.tenant_id AND (g.owner_id::text IN (SELECT jsonb_array_elements_text(s.definition -> 'audience' -> 'groups' -> 'ownerUserIds'))
+                            OR g.owner_id IN (SELECT u.id FROM users u WHERE u.tenant_id = s.tenant_id
+                                               AND u.team_id::text IN (SELECT jsonb_array_elements_text(s.definition -> 'audience' -> 'groups' -> 'ownerTeamIds')))))
+                END,
+                'openEnrollments', (SELECT count(*) FROM enrollments e WHERE e.sop_id = s.id AND e.status = 'active'),
+                'tasksToday', t.today, 'tasksOverdue', t.overdue) AS summary
+         FROM sops s
+         CROSS JOIN LATERAL (
+           SELECT count(*) FILTER (WHERE due_until >= now() AND due_at < (date_trunc('day', now() AT TIME ZONE (s.definition ->> 'timezone')) + interval '1 day') AT TIME ZONE (s.definition ->> 'timezone')) AS today,
+                  count(*) FILTER (WHERE due_until < now()) AS overdue
+             FROM tasks WHERE sop_id = s.id AND status = 'pending') t
+        WHERE s.tenant_id = $1 AND ($2::text IS NULL OR s.status = $2) AND ($3::text IS NULL OR s.kind = $3)
+        ORDER BY s.name`,
+      [tenantId, filter.status ?? null, filter.kind ?? null],
+    );
+    return rows.map((r) => ({ ...toDto(r), summary: r.summary }));
   }
 
   async get(tenantId: string, id: string): Promise<SopDetailDto> {
@@ -77,9 +99,9 @@ export class SopsService {
     const { row, published } = await unlessTaken('sops_tenant_name_key', nameTaken(dto.name ?? ''), () =>
       this.db.transaction(async (m) => {
         const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
-        if (current.status === 'archived') throw conflict('SOP_ARCHIVED', 'An archived SOP cannot be edited; copy it into a new SOP.');
+        if (current.status === 'archived') throw fail(SOPS_ERRORS.SOP_ARCHIVED, 'An archived SOP cannot be edited; copy it into a new SOP.');
         if (current.kind === 'broadcast' && current.current_version !== null && dto.definition !== undefined) {
-          throw conflict('BROADCAST_PUBLISHED', 'A broadcast cannot change once activated: archive it (which cancels what is left) and create a new one.');
+          throw fail(SOPS_ERRORS.BROADCAST_PUBLISHED, 'A broadcast cannot change once activated: archive it (which cancels what is left) and create a new one.');
         }
         let def = current.definition;
         if (dto.definition !== undefined) {
@@ -109,8 +131,8 @@ export class SopsService {
     const row = await this.db.transaction(async (m) => {
       const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
       if (current.status === 'active') return current;
-      if (current.status === 'archived') throw conflict('SOP_ARCHIVED', 'An archived SOP cannot be activated again.');
-      if (current.status === 'paused') throw conflict('SOP_PAUSED', 'This SOP is paused: resume it instead.');
+      if (current.status === 'archived') throw fail(SOPS_ERRORS.SOP_ARCHIVED, 'An archived SOP cannot be activated again.');
+      if (current.status === 'paused') throw fail(SOPS_ERRORS.SOP_PAUSED);
       await this.check(m, caller.tenantId, current.definition, id); // what it refers to may have changed since it was saved
       await this.publish(m, caller, current);
       const [[active]]: SopRow[][] = await m.query(`UPDATE sops SET status = 'active', updated_at = now() WHERE id = $1 RETURNING *`, [id]);
@@ -162,7 +184,7 @@ export class SopsService {
     const { sop, migrated } = await this.db.transaction(async (m) => {
       const sop = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
       if (sop.kind !== 'journey' || sop.current_version === null || sop.status === 'archived') {
-        throw conflict('SOP_NOT_MIGRATABLE', 'Only the enrollments of a published, not archived journey can move to its current version.');
+        throw fail(SOPS_ERRORS.SOP_NOT_MIGRATABLE);
       }
       const [, migrated] = await m.query(
         `UPDATE enrollments e SET sop_version_id = cur.id, next_due_at = now()
@@ -179,11 +201,11 @@ export class SopsService {
 
   async remove(tenantId: string, id: string): Promise<void> {
     const row = await this.row(this.db, tenantId, id);
-    if (row.current_version !== null) throw conflict('SOP_PUBLISHED', 'A published SOP keeps its history: archive it instead.');
+    if (row.current_version !== null) throw fail(SOPS_ERRORS.SOP_PUBLISHED);
     const rules: { id: string; name: string }[] = await this.db.query(
       `SELECT id, name FROM response_rules WHERE tenant_id = $1 AND sop_id = $2 ORDER BY name`, [tenantId, id]);
     if (rules.length) {
-      throw new AppError('SOP_IN_USE', 409, `In use by ${rules.map((r) => `response rule "${r.name}"`).join(', ')}. Change them first.`,
+      throw fail(SOPS_ERRORS.SOP_IN_USE, `In use by ${rules.map((r) => `response rule "${r.name}"`).join(', ')}. Change them first.`,
         rules.map((r) => ({ path: `response-rules/${r.id}`, problem: `response rule "${r.name}" uses it` })));
     }
     await this.db.query(`DELETE FROM sops WHERE tenant_id = $1 AND id = $2 AND current_version IS NULL`, [tenantId, id]);
@@ -193,6 +215,29 @@ export class SopsService {
     const [row] = await db.query(`SELECT * FROM sops WHERE tenant_id = $1 AND id = $2 ${lock}`, [tenantId, id]);
     if (!row) throw notFound('SOP', id);
     return row;
+  }
+
+  async version(tenantId: string, id: string, version: number): Promise<SopVersionDetailDto> {
+    await this.row(this.db, tenantId, id);
+    const [v] = await this.db.query(
+      `SELECT v.version, v.published_at, v.published_by, v.definition,
+              (SELECT count(*)::int FROM enrollments e WHERE e.sop_version_id = v.id AND e.status = 'active') AS open
+         FROM sop_versions v WHERE v.tenant_id = $1 AND v.sop_id = $2 AND v.version = $3`,
+      [tenantId, id, version],
+    );
+    if (!v) throw notFound('SOP version', `${id} v${version}`);
+    return { version: v.version, publishedAt: v.published_at, publishedBy: v.published_by, definition: v.definition, openEnrollments: v.open };
+  }
+
+  /** What a save of this definition would say, without saving: its problems at their JSON paths. */
+  async dryRun(tenantId: string, input: unknown, selfId?: string): Promise<{ valid: boolean; problems: ErrorDetail[] }> {
+    try {
+      await this.check(this.db, tenantId, input, selfId);
+      return { valid: true, problems: [] };
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'SOP_INVALID') return { valid: false, problems: e.details ?? [] };
+      throw e;
+    }
   }
 
   /** Validates a definition against what the tenant has now: 422 SOP_INVALID naming each JSON path. */
@@ -205,13 +250,14 @@ export class SopsService {
               coalesce((SELECT json_object_agg(t.id, t.group_id) FROM tags t JOIN tag_groups g ON g.id = t.group_id
                          WHERE t.tenant_id = $1 AND g.exclusive), '{}') AS exclusive,
               ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived') AS sops,
-              ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived' AND kind = 'journey') AS journeys`,
+              ARRAY(SELECT id FROM sops WHERE tenant_id = $1 AND status <> 'archived' AND kind = 'journey') AS journeys,
+              (SELECT allow_http_materials FROM tenants WHERE id = $1) AS allow_http`,
       [tenantId],
     );
     const ctx: SopContext = {
       segmentIds: new Set(r.segments), userIds: new Set(r.users), teamIds: new Set(r.teams), tagIds: new Set(r.tags),
       exclusiveGroupOf: new Map(Object.entries(r.exclusive as Record<string, string>)),
-      sopIds: new Set(r.sops), journeyIds: new Set(r.journeys), selfId, now: new Date(),
+      sopIds: new Set(r.sops), journeyIds: new Set(r.journeys), selfId, allowHttpMaterials: Boolean(r.allow_http), now: new Date(),
     };
     return validateSop(input, ctx);
   }
@@ -263,7 +309,7 @@ export class SopsService {
     const current = await this.row(m, tenantId, id, 'FOR UPDATE');
     if (current.status === to) return current;
     if (!from.includes(current.status)) {
-      throw conflict('SOP_STATUS_CONFLICT', `This SOP is ${current.status}; it can become ${to} only from ${from.join(' or ')}.`);
+      throw fail(SOPS_ERRORS.SOP_STATUS_CONFLICT, `This SOP is ${current.status}; it can become ${to} only from ${from.join(' or ')}.`);
     }
     const [[row]] = await m.query(`UPDATE sops SET status = $2, updated_at = now() WHERE id = $1 RETURNING *`, [id, to]);
     return row;

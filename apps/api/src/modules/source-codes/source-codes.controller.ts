@@ -1,11 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/openapi';
+import type { Request, Response } from 'express';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
-import type { ContactDto } from '../contacts/contacts.dto';
-import { CreateSourceCodeDto, JoinDto, SourceCodeDto, UpdateSourceCodeDto } from './source-codes.dto';
+import { ContactDto } from '../contacts/contacts.dto';
+import { CreateSourceCodeDto, JoinDto, SourceCodeDto, type SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
+import { joinUrl } from './join-page';
 import { SourceCodesService } from './source-codes.service';
+
+/** Adds each code's join link, on the origin the caller reached the API at (what a QR code printed from the console opens). */
+const withLinks = (req: Request) => (code: SourceCodeRecord): SourceCodeDto => ({ ...code, joinUrl: joinUrl(req, code.id) });
 
 @ApiTags('source-codes')
 @ApiBearerAuth()
@@ -17,33 +22,45 @@ export class SourceCodesController {
 
   @Post('source-codes')
   @ApiOperation({ summary: 'Create a channel or campaign code carrying tags and an owner' })
-  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
-    return this.codes.create(p.tenantId, dto);
+  @ApiCreatedResponse({ type: SourceCodeDto })
+  @ApiErrors(['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN')
+  async create(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
+    return withLinks(req)(await this.codes.create(p.tenantId, dto));
   }
 
   @Get('source-codes')
-  list(@CurrentPrincipal() p: Principal): Promise<SourceCodeDto[]> {
-    return this.codes.list(p.tenantId);
+  @ApiOkResponse({ type: [SourceCodeDto] })
+  async list(@CurrentPrincipal() p: Principal, @Req() req: Request): Promise<SourceCodeDto[]> {
+    return (await this.codes.list(p.tenantId)).map(withLinks(req));
   }
 
   @Get('source-codes/:id')
-  get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<SourceCodeDto> {
-    return this.codes.get(p.tenantId, id);
+  @ApiOkResponse({ type: SourceCodeDto })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404])
+  async get(@CurrentPrincipal() p: Principal, @Req() req: Request, @IdParam() id: string): Promise<SourceCodeDto> {
+    return withLinks(req)(await this.codes.get(p.tenantId, id));
   }
 
   @Patch('source-codes/:id')
-  update(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
-    return this.codes.update(p.tenantId, id, dto);
+  @ApiOkResponse({ type: SourceCodeDto })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN')
+  async update(@CurrentPrincipal() p: Principal, @Req() req: Request, @IdParam() id: string, @Body() dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
+    return withLinks(req)(await this.codes.update(p.tenantId, id, dto));
   }
 
   @Delete('source-codes/:id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404])
   remove(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<void> {
     return this.codes.remove(p.tenantId, id);
   }
 
   @Post('contacts/join')
   @ApiOperation({ summary: 'A contact arrives through a source code: created or found, tagged, owned (201 new, 200 known; repeatable)' })
+  @ApiCreatedResponse({ type: ContactDto, description: 'A new contact' })
+  @ApiOkResponse({ type: ContactDto, description: 'A known contact (tagged and owned as the code says)' })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 422], 'TAG_CHANGE_INVALID')
   async join(@CurrentPrincipal() p: Principal, @Body() dto: JoinDto, @Res({ passthrough: true }) res: Response): Promise<ContactDto> {
     const { created, contact } = await this.codes.join(p.tenantId, dto);
     res.status(created ? 201 : 200);

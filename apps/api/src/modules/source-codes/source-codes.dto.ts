@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 export class CreateSourceCodeDto {
@@ -9,7 +10,7 @@ export class CreateSourceCodeDto {
   @ApiProperty({ example: 'Xiaohongshu Double 11 ad 小红书双11广告' }) @IsString() @MinLength(1) @MaxLength(200)
   name: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Tags given to every contact arriving through the code' })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Tags given to every contact arriving through the code' })
   @IsOptional() @IsArray() @ArrayMaxSize(20) @IsUUID('all', { each: true })
   tagIds?: string[];
 
@@ -21,13 +22,22 @@ export class CreateSourceCodeDto {
 export class UpdateSourceCodeDto extends PartialType(CreateSourceCodeDto) {}
 
 export class SourceCodeDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() code: string;
   @ApiProperty() name: string;
-  @ApiProperty({ type: [String] }) tagIds: string[];
-  @ApiProperty({ nullable: true, type: String }) ownerId: string | null;
+  @ApiProperty({ type: [String], format: 'uuid' }) tagIds: string[];
+  @ApiUuid({ nullable: true }) ownerId: string | null;
   @ApiProperty() createdAt: Date;
+  @ApiProperty({
+    example: 'https://sop.example.com/j/3f0c7a52-8a3e-4c55-9d0e-2b7f0f7b9b11',
+    description: 'The link the code\'s QR code carries: a public page where a customer leaves a name and phone number ' +
+      'and arrives through the code (its tags, and its owner when new). It names the code by id, so it survives renaming the code.',
+  })
+  joinUrl: string;
 }
+
+/** A source code as the service reads it; the controller adds its join link (built from the request's origin). */
+export type SourceCodeRecord = Omit<SourceCodeDto, 'joinUrl'>;
 
 export class JoinDto {
   @ApiProperty({ example: 'XHS-2026-DOUBLE11' }) @IsString() @MinLength(1) @MaxLength(64)

@@ -1,18 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, notFound } from '@sop/domain';
-import { contactsChanged } from '@sop/engine';
+import { UUID_PATTERN } from '@sop/domain';
+import { contactsChanged, recordResponse } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
+import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import { assertActiveUser } from '../../common/tenant-scope';
 import type { ContactDto } from '../contacts/contacts.dto';
 import { ContactsService } from '../contacts/contacts.service';
 import { TagWriter } from '../tags/tag-writer.service';
-import type { CreateSourceCodeDto, JoinDto, SourceCodeDto, UpdateSourceCodeDto } from './source-codes.dto';
+import type { CreateSourceCodeDto, JoinDto, SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
+import { SOURCE_CODES_ERRORS } from './source-codes.errors';
 
 interface Row { id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date }
-const codeTaken = (code: string) => () => taken('SOURCE_CODE_TAKEN', `The code "${code}" is already in use.`, 'code');
-const toDto = (r: Row): SourceCodeDto => ({ id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at });
+const codeTaken = (code: string) => () => taken(SOURCE_CODES_ERRORS.SOURCE_CODE_TAKEN, `The code "${code}" is already in use.`, 'code');
+const toDto = (r: Row): SourceCodeRecord => ({ id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at });
 
 /** Channel and campaign codes: whoever arrives through one gets its tags and, if new, its owner. */
 @Injectable()
@@ -23,7 +25,7 @@ export class SourceCodesService {
     private readonly contacts: ContactsService,
   ) {}
 
-  async create(tenantId: string, dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
+  async create(tenantId: string, dto: CreateSourceCodeDto): Promise<SourceCodeRecord> {
     await this.assertTags(tenantId, dto.tagIds ?? []);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
     const [row] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code), () =>
@@ -34,15 +36,15 @@ export class SourceCodesService {
     return toDto(row);
   }
 
-  async list(tenantId: string): Promise<SourceCodeDto[]> {
+  async list(tenantId: string): Promise<SourceCodeRecord[]> {
     return (await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 ORDER BY code`, [tenantId])).map(toDto);
   }
 
-  async get(tenantId: string, id: string): Promise<SourceCodeDto> {
+  async get(tenantId: string, id: string): Promise<SourceCodeRecord> {
     return toDto(await this.row(tenantId, id));
   }
 
-  async update(tenantId: string, id: string, dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
+  async update(tenantId: string, id: string, dto: UpdateSourceCodeDto): Promise<SourceCodeRecord> {
     const current = await this.row(tenantId, id);
     if (dto.tagIds) await this.assertTags(tenantId, dto.tagIds);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
@@ -76,7 +78,7 @@ export class SourceCodesService {
   /** `join` in the caller's transaction (the events API records the arrival with it). */
   async joinIn(m: EntityManager, tenantId: string, dto: JoinDto): Promise<{ created: boolean; contactId: string; sourceCodeId: string }> {
     const [code]: Row[] = await m.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND code = $2`, [tenantId, dto.code]);
-    if (!code) throw new AppError('SOURCE_CODE_NOT_FOUND', 422, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }]);
+    if (!code) throw fail(COMMON_ERRORS.SOURCE_CODE_NOT_FOUND, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }], 422);
     const [contact] = await m.query(
       `INSERT INTO contacts (tenant_id, external_id, name, phone, email, owner_id) VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)
        ON CONFLICT (tenant_id, external_id) DO UPDATE SET
@@ -98,11 +100,36 @@ export class SourceCodesService {
     return { created: contact.created, contactId: contact.id, sourceCodeId: code.id };
   }
 
+  /** What the public join page shows of a code: the organization it leads to (nothing internal). Null for an unknown id. */
+  async joinPage(id: string): Promise<{ organization: string } | null> {
+    if (!UUID_PATTERN.test(id)) return null;
+    const [row] = await this.db.query(`SELECT t.name AS organization FROM source_codes c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  /**
+   * A customer leaves a phone number (and a name) on the code's join page: they arrive through the code as
+   * `join` does, under the external id `phone:<number>`, so leaving it again adds nothing, and a `joined`
+   * response (source `link`) lets response rules follow, as the events API's contact.joined does. Null for an unknown id.
+   */
+  async joinByPhone(id: string, phone: string, name?: string): Promise<{ created: boolean; contactId: string } | null> {
+    if (!UUID_PATTERN.test(id)) return null;
+    const [code]: { tenant_id: string; code: string }[] = await this.db.query(`SELECT tenant_id, code FROM source_codes WHERE id = $1`, [id]);
+    if (!code) return null;
+    return this.db.transaction(async (m) => {
+      const arrival = await this.joinIn(m, code.tenant_id, { code: code.code, externalId: `phone:${phone}`, phone, name: name || undefined });
+      await recordResponse(m, code.tenant_id, {
+        contactId: arrival.contactId, kind: 'joined', source: 'link', data: { code: code.code, created: arrival.created, via: 'join page' },
+      });
+      return arrival;
+    });
+  }
+
   private async assertTags(tenantId: string, tagIds: string[]): Promise<void> {
     const known = new Set<string>((await this.db.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, tagIds]))
       .map((r: { id: string }) => r.id));
     const details = tagIds.map((id, i) => ({ id, path: `tagIds[${i}]` })).filter((t) => !known.has(t.id)).map(({ path }) => ({ path, problem: 'no such tag' }));
-    if (details.length) throw new AppError('TAG_NOT_FOUND', 422, 'Some tags do not exist.', details);
+    if (details.length) throw fail(COMMON_ERRORS.TAG_NOT_FOUND, 'Some tags do not exist.', details, 422);
   }
 
   private async row(tenantId: string, id: string): Promise<Row> {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { TAG_KINDS, type TagKind } from '@sop/db';
 import { Type } from 'class-transformer';
 import {
@@ -38,8 +39,8 @@ export class CreateTagDto {
 export class UpdateTagDto extends PartialType(PickType(CreateTagDto, ['name', 'color', 'weight'] as const)) {}
 
 export class TagDto {
-  @ApiProperty() id: string;
-  @ApiProperty() groupId: string;
+  @ApiUuid() id: string;
+  @ApiUuid() groupId: string;
   @ApiProperty() name: string;
   @ApiProperty() color: string;
   @ApiProperty({ enum: TAG_KINDS }) kind: TagKind;
@@ -47,7 +48,7 @@ export class TagDto {
 }
 
 export class TagGroupDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
   @ApiProperty() exclusive: boolean;
   @ApiProperty({ type: [TagDto] }) tags: TagDto[];
@@ -73,7 +74,7 @@ export class TagChangeDto {
 }
 
 export class BulkTagChangeDto extends TagChangeDto {
-  @ApiPropertyOptional({ type: [String], description: `Contacts to change (at most ${MAX_BULK}); or give segmentId` })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: `Contacts to change (at most ${MAX_BULK}); or give segmentId` })
   @IsOptional() @IsArray() @ArrayMaxSize(MAX_BULK) @IsUUID('all', { each: true })
   contactIds?: string[];
 

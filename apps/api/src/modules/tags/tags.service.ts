@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Tag, TagGroup } from '@sop/db';
-import { AppError } from '@sop/domain';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import { findInTenant } from '../../common/tenant-scope';
 import type { CreateTagDto, CreateTagGroupDto, TagDto, TagGroupDto, UpdateTagDto, UpdateTagGroupDto } from './tags.dto';
 import { TagWriter } from './tag-writer.service';
+import { TAGS_ERRORS } from './tags.errors';
 
 /** Where each kind of tag user lives in the API, for the paths in a refusal. */
 const USER_PATHS: Record<string, string> = {
@@ -15,8 +16,8 @@ const USER_PATHS: Record<string, string> = {
 
 const toTagDto = ({ id, groupId, name, color, kind, weight }: Tag): TagDto => ({ id, groupId, name, color, kind, weight });
 
-const groupTaken = (name: string) => () => taken('TAG_GROUP_NAME_TAKEN', `A tag group named "${name}" already exists here.`, 'name');
-const tagTaken = (name: string) => () => taken('TAG_NAME_TAKEN', `A tag named "${name}" already exists here.`, 'name');
+const groupTaken = (name: string) => () => taken(TAGS_ERRORS.TAG_GROUP_NAME_TAKEN, `A tag group named "${name}" already exists here.`, 'name');
+const tagTaken = (name: string) => () => taken(TAGS_ERRORS.TAG_NAME_TAKEN, `A tag named "${name}" already exists here.`, 'name');
 
 @Injectable()
 export class TagsService {
@@ -53,7 +54,7 @@ export class TagsService {
 
   async createTag(tenantId: string, dto: CreateTagDto): Promise<TagDto> {
     if (!(await this.groups.existsBy({ tenantId, id: dto.groupId }))) {
-      throw new AppError('TAG_GROUP_NOT_FOUND', 422, `No tag group with id ${dto.groupId}.`, [{ path: 'groupId', problem: 'no such tag group' }]);
+      throw fail(COMMON_ERRORS.TAG_GROUP_NOT_FOUND, `No tag group with id ${dto.groupId}.`, [{ path: 'groupId', problem: 'no such tag group' }], 422);
     }
     const saved = await unlessTaken('tags_group_name_key', tagTaken(dto.name), () =>
       this.tags.save(this.tags.create({
@@ -102,8 +103,8 @@ export class TagsService {
       [tenantId, tagIds],
     );
     if (users.length) {
-      throw new AppError(
-        'TAG_IN_USE', 409, `In use by ${users.map((u) => `${u.kind} "${u.name}"`).join(', ')}. Change them first.`,
+      throw fail(
+        TAGS_ERRORS.TAG_IN_USE, `In use by ${users.map((u) => `${u.kind} "${u.name}"`).join(', ')}. Change them first.`,
         users.map((u) => ({ path: `${USER_PATHS[u.kind]}/${u.id}`, problem: `${u.kind} "${u.name}" uses it` })),
       );
     }
@@ -125,7 +126,7 @@ export class TagsService {
       [tenantId, groupId],
     );
     if (row.n > 0) {
-      throw new AppError('GROUP_NOT_EXCLUSIVE', 409, `${row.n} contact(s) have several tags of this group; remove the extras first.`, [
+      throw fail(TAGS_ERRORS.GROUP_NOT_EXCLUSIVE, `${row.n} contact(s) have several tags of this group; remove the extras first.`, [
         { path: 'exclusive', problem: 'contacts hold more than one tag of this group' },
       ]);
     }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 export class CreateTeamDto {
@@ -13,9 +14,10 @@ export class CreateTeamDto {
 export class UpdateTeamDto extends PartialType(CreateTeamDto) {}
 
 export class TeamDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() name: string;
-  @ApiProperty({ nullable: true, type: String }) managerId: string | null;
+  @ApiUuid({ nullable: true }) managerId: string | null;
+  @ApiProperty({ description: 'Members who can sign in (disabled users are not counted)' }) memberCount: number;
   @ApiProperty() createdAt: Date;
 }
 

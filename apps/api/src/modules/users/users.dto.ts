@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiUuid } from '../../common/openapi';
 import { ROLES, type Role } from '@sop/domain';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { PageQuery } from '../../common/pagination';
 import { lower, PASSWORD_MIN } from '../auth/auth.dto';
 
 export class CreateUserDto {
@@ -30,11 +32,11 @@ export class UpdateUserDto extends PartialType(CreateUserDto) {
 }
 
 export class UserDto {
-  @ApiProperty() id: string;
+  @ApiUuid() id: string;
   @ApiProperty() email: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: ROLES }) role: Role;
-  @ApiProperty({ nullable: true, type: String }) teamId: string | null;
+  @ApiUuid({ nullable: true }) teamId: string | null;
   @ApiProperty() disabled: boolean;
   @ApiProperty() createdAt: Date;
 }
@@ -42,4 +44,20 @@ export class UserDto {
 export class UserPageDto {
   @ApiProperty({ type: [UserDto] }) items: UserDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/** The directory's filters: pickers search it by name or email, a team's members, one role, active (or disabled) people only. */
+export class UserListQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  teamId?: string;
+
+  @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ description: 'Part of a name or email' }) @IsOptional() @IsString() @MaxLength(100)
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'true: only users who can sign in; false: only disabled users; absent: both' })
+  @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
+  active?: boolean;
 }

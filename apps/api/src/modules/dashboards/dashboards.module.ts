@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { SopsModule } from '../sops/sops.module';
+import { DashboardsController } from './dashboards.controller';
+import { DashboardsService } from './dashboards.service';
+
+@Module({ imports: [SopsModule], controllers: [DashboardsController], providers: [DashboardsService] })
+export class DashboardsModule {}

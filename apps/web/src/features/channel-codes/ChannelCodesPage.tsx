@@ -1,0 +1,245 @@
+import { DeleteOutlined, DownloadOutlined, EditOutlined, ExportOutlined, PlusOutlined, QrcodeOutlined } from '@ant-design/icons';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Empty, Flex, Form, Input, Modal, Popconfirm, Skeleton, Space, Table, Tooltip, Typography, type ButtonProps } from 'antd';
+import QRCode from 'qrcode';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call, type Schemas } from '../../api/client';
+import type { User } from '../../api/models';
+import { Page } from '../../app/Page';
+import { applyWordedFieldErrors, listField, refusalText, type ProblemWords } from '../../components/intake-refusals';
+import { TagList, TagSelect } from '../../components/TagSelect';
+import { UserSelect } from '../../components/UserSelect';
+import { addMessages } from '../../i18n';
+import { formatDateTime } from '../../lib/time';
+import { messages } from './messages';
+import { useMessage } from '../../app/feedback';
+
+addMessages('channel-codes', messages);
+
+type SourceCode = Schemas['SourceCodeDto'];
+interface FormValues {
+  name: string;
+  code: string;
+  tagIds?: string[];
+  ownerId?: string | null;
+}
+
+const CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const PROBLEMS: ProblemWords = [
+  [/letters, digits/, 'problems.codeFormat'],
+  [/^is already used$/, 'problems.taken'],
+  [/^no such tag$/, 'problems.noTag'],
+  [/^no such active user$/, 'problems.noOwner'],
+];
+
+/** The QR code of a link as a PNG data URL, drawn once per link and size. */
+function useQrCode(link: string, width: number) {
+  return useQuery({
+    queryKey: ['qr', link, width],
+    queryFn: () => QRCode.toDataURL(link, { width, margin: 2, errorCorrectionLevel: 'M' }),
+    staleTime: Infinity,
+  });
+}
+
+/** Channel codes (渠道活码): the tags and owner a contact gets on arrival, and the QR code that brings them. */
+export default function ChannelCodesPage() {
+  const { t } = useTranslation('channel-codes');
+  const message = useMessage();
+  const queries = useQueryClient();
+  const codes = useQuery({ queryKey: ['source-codes'], queryFn: () => call(api.GET('/api/source-codes')) });
+  const [editing, setEditing] = useState<SourceCode | 'new' | null>(null);
+  const [showing, setShowing] = useState<SourceCode | null>(null);
+  const remove = useMutation({
+    mutationFn: (id: string) => call(api.DELETE('/api/source-codes/{id}', { params: { path: { id } } })),
+    onSuccess: () => {
+      message.success(t('deleted'));
+      void queries.invalidateQueries({ queryKey: ['source-codes'] });
+    },
+    onError: (e) => message.error(refusalText(t, 'channel-codes', e)),
+  });
+
+  return (
+    <Page title={t('title')} extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing('new')}>{t('create')}</Button>}>
+      <Typography.Paragraph type="secondary">{t('intro')}</Typography.Paragraph>
+      {codes.error && <Alert type="error" showIcon message={refusalText(t, 'channel-codes', codes.error)} style={{ marginBottom: 12 }} />}
+      <Table<SourceCode>
+        rowKey="id"
+        size="middle"
+        loading={codes.isPending}
+        dataSource={codes.data ?? []}
+        pagination={{ pageSize: 20, hideOnSinglePage: true }}
+        scroll={{ x: 1000 }}
+        locale={{ emptyText: <Empty description={t('empty')}><Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing('new')}>{t('create')}</Button></Empty> }}
+        columns={[
+          {
+            title: t('columns.qr'), key: 'qr', width: 88,
+            render: (_, c) => <QrThumb code={c} onOpen={() => setShowing(c)} />,
+          },
+          {
+            title: t('columns.name'), dataIndex: 'name', sorter: (a, b) => a.name.localeCompare(b.name, 'zh-CN'),
+            render: (name: string, c) => <Typography.Link onClick={() => setShowing(c)}>{name}</Typography.Link>,
+          },
+          { title: t('columns.code'), dataIndex: 'code', width: 200, sorter: (a, b) => a.code.localeCompare(b.code), render: (code: string) => <Typography.Text code>{code}</Typography.Text> },
+          {
+            title: t('columns.tags'), dataIndex: 'tagIds', width: 240,
+            render: (ids: string[]) => (ids.length ? <TagList ids={ids} /> : <Typography.Text type="secondary">{t('noTags')}</Typography.Text>),
+          },
+          { title: t('columns.owner'), dataIndex: 'ownerId', width: 150, render: (id: string | null) => <OwnerName id={id} /> },
+          { title: t('columns.createdAt'), dataIndex: 'createdAt', width: 160, sorter: (a, b) => a.createdAt.localeCompare(b.createdAt), render: formatDateTime },
+          {
+            title: t('columns.actions'), key: 'actions', width: 150, fixed: 'right',
+            render: (_, c) => (
+              <Space size={0}>
+                <Tooltip title={t('actions.qr')}><Button type="text" icon={<QrcodeOutlined />} aria-label={t('actions.qr')} onClick={() => setShowing(c)} /></Tooltip>
+                <Tooltip title={t('common:actions.edit')}><Button type="text" icon={<EditOutlined />} aria-label={t('common:actions.edit')} onClick={() => setEditing(c)} /></Tooltip>
+                <Popconfirm
+                  title={t('deleteConfirm', { name: c.name })}
+                  description={<div style={{ maxWidth: 280 }}>{t('deleteEffect')}</div>}
+                  okText={t('common:actions.delete')}
+                  okButtonProps={{ danger: true }}
+                  onConfirm={() => remove.mutateAsync(c.id)}
+                >
+                  <Tooltip title={t('common:actions.delete')}><Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} /></Tooltip>
+                </Popconfirm>
+              </Space>
+            ),
+          },
+        ]}
+      />
+      {editing && (
+        <CodeForm
+          code={editing === 'new' ? null : editing}
+          onClose={(saved) => {
+            setEditing(null);
+            if (saved && editing === 'new') setShowing(saved);
+          }}
+        />
+      )}
+      {showing && <QrModal code={codes.data?.find((c) => c.id === showing.id) ?? showing} onClose={() => setShowing(null)} />}
+    </Page>
+  );
+}
+
+function OwnerName({ id }: { id: string | null }) {
+  const { t } = useTranslation('channel-codes');
+  const user = useQuery({
+    queryKey: ['user', id],
+    enabled: Boolean(id),
+    queryFn: async () => (await call(api.GET('/api/users/{id}', { params: { path: { id: id! } } }))) as User,
+    staleTime: 60_000,
+  });
+  if (!id) return <Typography.Text type="secondary">{t('noOwner')}</Typography.Text>;
+  return user.data ? <span>{user.data.name}</span> : <Skeleton.Input size="small" active style={{ width: 80 }} />;
+}
+
+function QrThumb({ code, onOpen }: { code: SourceCode; onOpen(): void }) {
+  const { t } = useTranslation('channel-codes');
+  const qr = useQrCode(code.joinUrl, 240);
+  return (
+    <button type="button" onClick={onOpen} aria-label={t('actions.qr')} style={{ padding: 0, border: 0, background: 'none', cursor: 'pointer', lineHeight: 0 }}>
+      {qr.data ? <img src={qr.data} alt={t('qr.alt', { code: code.code })} width={56} height={56} /> : <Skeleton.Node active style={{ width: 56, height: 56 }} />}
+    </button>
+  );
+}
+
+/** The code's QR code, large, with its link to copy or open and the PNG to download (named after the code). */
+function QrModal({ code, onClose }: { code: SourceCode; onClose(): void }) {
+  const { t } = useTranslation('channel-codes');
+  const qr = useQrCode(code.joinUrl, 640);
+  function downloadPng() {
+    if (!qr.data) return;
+    const link = Object.assign(document.createElement('a'), { href: qr.data, download: `${code.code}.png` });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+  return (
+    <Modal open title={t('qr.title', { name: code.name })} onCancel={onClose} footer={<Button onClick={onClose}>{t('common:actions.close')}</Button>} width={480} data-testid="qr-modal">
+      <Flex vertical align="center" gap={12}>
+        {qr.error ? <Alert type="error" showIcon message={t('qr.failed')} /> : qr.data
+          ? <img src={qr.data} alt={t('qr.alt', { code: code.code })} width={260} height={260} data-testid="qr-image" style={{ border: '1px solid #f0f0f0', borderRadius: 8 }} />
+          : <Skeleton.Node active style={{ width: 260, height: 260 }} />}
+        <Typography.Text code style={{ fontSize: 15 }}>{code.code}</Typography.Text>
+        <Flex gap="small" wrap justify="center">
+          <Button type="primary" icon={<DownloadOutlined />} disabled={!qr.data} onClick={downloadPng} data-testid="qr-download">{t('qr.download')}</Button>
+          <Button icon={<ExportOutlined />} href={code.joinUrl} target="_blank" rel="noopener noreferrer">{t('qr.open')}</Button>
+        </Flex>
+        <div style={{ width: '100%' }}>
+          <Typography.Text strong>{t('qr.link')}</Typography.Text>
+          <Typography.Paragraph copyable={{ text: code.joinUrl, tooltips: [t('common:actions.copy'), t('common:actions.copied')] }} style={{ marginBottom: 4, wordBreak: 'break-all' }}>
+            <span data-testid="join-link">{code.joinUrl}</span>
+          </Typography.Paragraph>
+          <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>{t('qr.explain')}</Typography.Paragraph>
+        </div>
+      </Flex>
+    </Modal>
+  );
+}
+
+/** Create or edit a code: browser checks as the user types, the API's refusals at their fields. */
+function CodeForm({ code, onClose }: { code: SourceCode | null; onClose(saved?: SourceCode): void }) {
+  const { t } = useTranslation('channel-codes');
+  const message = useMessage();
+  const queries = useQueryClient();
+  const [form] = Form.useForm<FormValues>();
+  const [rest, setRest] = useState<string[]>([]);
+  const save = useMutation({
+    mutationFn: (v: FormValues) => {
+      const body = { name: v.name.trim(), code: v.code.trim(), tagIds: v.tagIds ?? [], ownerId: v.ownerId ?? null };
+      return code
+        ? call(api.PATCH('/api/source-codes/{id}', { params: { path: { id: code.id } }, body }))
+        : call(api.POST('/api/source-codes', { body }));
+    },
+    onSuccess: (saved) => {
+      message.success(code ? t('saved') : t('created'));
+      void queries.invalidateQueries({ queryKey: ['source-codes'] });
+      onClose(saved);
+    },
+    onError: (e) => {
+      setRest(applyWordedFieldErrors(form, e, t, PROBLEMS, listField));
+      message.error(refusalText(t, 'channel-codes', e));
+    },
+  });
+  return (
+    <Modal
+      open
+      title={code ? t('form.editTitle') : t('form.createTitle')}
+      onCancel={() => onClose()}
+      onOk={() => form.submit()}
+      okText={t('common:actions.save')}
+      confirmLoading={save.isPending}
+      okButtonProps={{ 'data-testid': 'save-code' } as ButtonProps}
+      destroyOnHidden
+      width={560}
+    >
+      <Form<FormValues>
+        form={form}
+        layout="vertical"
+        validateTrigger={['onChange', 'onBlur']}
+        initialValues={code ? { name: code.name, code: code.code, tagIds: code.tagIds, ownerId: code.ownerId } : { tagIds: [] }}
+        onFinish={(v) => { setRest([]); save.mutate(v); }}
+        data-testid="code-form"
+      >
+        <Form.Item name="name" label={t('form.name')} rules={[{ required: true, whitespace: true, message: t('form.nameRequired') }, { max: 200 }]}>
+          <Input placeholder={t('form.namePlaceholder')} maxLength={200} />
+        </Form.Item>
+        <Form.Item
+          name="code"
+          label={t('form.code')}
+          extra={t('form.codeHelp')}
+          rules={[{ required: true, message: t('form.codeRequired') }, { pattern: CODE_PATTERN, message: t('form.codePattern') }]}
+        >
+          <Input placeholder={t('form.codePlaceholder')} maxLength={64} autoComplete="off" />
+        </Form.Item>
+        <Form.Item name="tagIds" label={t('form.tags')} extra={t('form.tagsHelp')} rules={[{ type: 'array', max: 20, message: t('form.tagsMax') }]}>
+          <TagSelect aria-label={t('form.tags')} />
+        </Form.Item>
+        <Form.Item name="ownerId" label={t('form.owner')} extra={t('form.ownerHelp')}>
+          <UserSelect aria-label={t('form.owner')} placeholder={t('form.ownerPlaceholder')} />
+        </Form.Item>
+        {rest.length > 0 && <Alert type="error" showIcon message={rest.join('; ')} />}
+      </Form>
+    </Modal>
+  );
+}

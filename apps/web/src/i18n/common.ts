@@ -1,0 +1,61 @@
+import type { Messages } from './index';
+
+/** Texts every page shares: the shell, navigation, roles, actions and generic states. */
+export const common: Messages = {
+  zh: {
+    appName: 'SOP 触达引擎',
+    tagline: '为运营、员工和主管设计的私域 SOP 触达平台',
+    language: '语言',
+    nav: {
+      inbox: '我的任务', team: '团队任务', dashboard: '团队看板', sops: 'SOP 管理', customers: '客户', contacts: '客户列表', segments: '客户分群', tags: '标签体系',
+      imports: '导入客户', channelCodes: '渠道活码', computedTags: '计算标签', responseRules: '响应规则', groups: '客户群',
+      admin: '组织管理', users: '成员', teams: '团队', apiKeys: 'API 密钥', settings: '组织设置', calendar: '工作日历',
+      apiDocs: 'API 文档', menu: '菜单',
+    },
+    roles: { admin: '管理员', ops: '运营', manager: '主管', employee: '员工' },
+    auth: {
+      welcome: '欢迎回来', email: '邮箱', password: '密码', signIn: '登录', signOut: '退出登录',
+      emailRequired: '请输入邮箱', passwordRequired: '请输入密码', signedInAs: '当前登录：{{name}}',
+    },
+    actions: {
+      save: '保存', cancel: '取消', delete: '删除', edit: '编辑', create: '新建', add: '添加', search: '搜索', reset: '重置',
+      confirm: '确认', close: '关闭', loadMore: '加载更多', export: '导出', download: '下载', copy: '复制', copied: '已复制',
+      refresh: '刷新', back: '返回', more: '更多', apply: '应用', retry: '重试',
+    },
+    state: {
+      loading: '加载中…', empty: '暂无数据', saved: '已保存', deleted: '已删除', created: '已创建', failed: '操作失败',
+      forbidden: '你没有权限查看此页面。', notFound: '页面不存在。', offline: '无法连接服务器，请检查网络后重试。',
+    },
+    error: { requestId: '请求编号：{{id}}', unknown: '出了点问题（{{code}}）：{{message}}' },
+    confirmDelete: '确定删除“{{name}}”吗？',
+    yes: '是', no: '否', all: '全部', none: '无', total: '共 {{count}} 条', today: '今天', tomorrow: '明天',
+  },
+  en: {
+    appName: 'SOP Engine',
+    tagline: 'Private-domain SOP outreach for ops, employees and managers',
+    language: 'Language',
+    nav: {
+      inbox: 'My tasks', team: 'Team tasks', dashboard: 'Dashboard', sops: 'SOPs', customers: 'Customers', contacts: 'Contacts', segments: 'Segments', tags: 'Tags',
+      imports: 'Import', channelCodes: 'Channel codes', computedTags: 'Computed tags', responseRules: 'Response rules', groups: 'Customer groups',
+      admin: 'Organization', users: 'Users', teams: 'Teams', apiKeys: 'API keys', settings: 'Settings', calendar: 'Business calendar',
+      apiDocs: 'API docs', menu: 'Menu',
+    },
+    roles: { admin: 'Admin', ops: 'Operations', manager: 'Manager', employee: 'Employee' },
+    auth: {
+      welcome: 'Welcome back', email: 'Email', password: 'Password', signIn: 'Sign in', signOut: 'Sign out',
+      emailRequired: 'Enter your email', passwordRequired: 'Enter your password', signedInAs: 'Signed in as {{name}}',
+    },
+    actions: {
+      save: 'Save', cancel: 'Cancel', delete: 'Delete', edit: 'Edit', create: 'Create', add: 'Add', search: 'Search', reset: 'Reset',
+      confirm: 'Confirm', close: 'Close', loadMore: 'Load more', export: 'Export', download: 'Download', copy: 'Copy', copied: 'Copied',
+      refresh: 'Refresh', back: 'Back', more: 'More', apply: 'Apply', retry: 'Retry',
+    },
+    state: {
+      loading: 'Loading…', empty: 'Nothing here yet', saved: 'Saved', deleted: 'Deleted', created: 'Created', failed: 'Something failed',
+      forbidden: 'You do not have access to this page.', notFound: 'This page does not exist.', offline: 'Cannot reach the server: check the network and retry.',
+    },
+    error: { requestId: 'Request id: {{id}}', unknown: 'Something went wrong ({{code}}): {{message}}' },
+    confirmDelete: 'Delete “{{name}}”?',
+    yes: 'Yes', no: 'No', all: 'All', none: 'None', total: '{{count}} in all', today: 'today', tomorrow: 'tomorrow',
+  },
+};

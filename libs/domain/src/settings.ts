@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * Environment settings, validated once at start-up by the API and the worker with the same rules, so a
+ * setting means the same in both processes (one default for TEMPORAL_ADDRESS, one parser for numbers).
+ */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Empty means unset, so compose files can pass ${VAR:-} through. */
+const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const onOff = z.enum(['on', 'off']).default('on');
+
+/** What both processes read. */
+export const SHARED_SETTINGS = {
+  DATABASE_URL: z.string().url().refine((v) => /^postgres(ql)?:/.test(v), 'must be a postgres:// URL'),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('sop-engine'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** json for machines (the default); pretty for people reading a local console (the run command sets it) */
+  LOG_FORMAT: z.enum(LOG_FORMATS).default('json'),
+  /** Hosts a robot or webhook target may reach over plain http (local test servers); https everywhere else. */
+  NOTIFY_INSECURE_TARGET_HOSTS: z.string().default('').transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+};
+
+/**
+ * The worker's own: links in reminders and the namespace-wide Schedules it keeps (reminder email,
+ * SMTP_URL, MAIL_FROM and SMTP_POOL, is read by @sop/notify, its one user).
+ */
+export const WORKER_SETTINGS = z.object({
+  ...SHARED_SETTINGS,
+  APP_URL: optional(z.string().url()),
+  SILENCE_SWEEP_SCHEDULE: onOff,
+  REMINDER_SWEEP_SCHEDULE: onOff,
+});
+export type WorkerSettings = z.infer<typeof WORKER_SETTINGS>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** The settings, or a SettingsError naming every bad one ("is required" for the missing). */
+export function parseSettings<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new SettingsError(parsed.error.issues.map((i) => {
+    const name = String(i.path[0]);
+    return `${name}: ${i.code === 'invalid_type' && env[name] === undefined ? 'is required' : i.message}`;
+  }));
+}
+
+/**
+ * A tenant's own settings (rows in `tenants`, changed at `/api/settings/task-results`), with their defaults and
+ * bounds in one place for the API's validation and the engine (the migration that made the columns repeats the
+ * defaults: a migration never changes).
+ */
+export const TENANT_SETTINGS = {
+  /** the zone of dashboard days and weeks (rollups are kept per day in it) */
+  timezone: { default: 'Asia/Shanghai' },
+  /** a pending task whose window closed more than this long ago becomes `expired` (the sweep, every minute) */
+  taskExpiryGraceHours: { default: 24, min: 0, max: 720 },
+  /** a response counts for the latest done task of its contact up to this many days before it */
+  attributionWindowDays: { default: 7, min: 1, max: 90 },
+} as const;
+
+export const TENANT_SETTINGS_SCHEMA = z.strictObject({
+  timezone: z.string().min(1).refine((zone) => {
+    try { new Intl.DateTimeFormat('en', { timeZone: zone }); return true; } catch { return false; }
+  }, 'must be an IANA time zone such as Asia/Shanghai'),
+  taskExpiryGraceHours: z.number().int().min(TENANT_SETTINGS.taskExpiryGraceHours.min).max(TENANT_SETTINGS.taskExpiryGraceHours.max),
+  attributionWindowDays: z.number().int().min(TENANT_SETTINGS.attributionWindowDays.min).max(TENANT_SETTINGS.attributionWindowDays.max),
+});
+export type TenantSettings = z.infer<typeof TENANT_SETTINGS_SCHEMA>;

@@ -1,0 +1,160 @@
+import { compareRollups, enrollEntrants, materializeDuePage, rebuildRollups } from '@sop/engine';
+import { Client, Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { testEnv } from '../support/env';
+import { eventKey, sendEvents } from '../support/events';
+import { saveHistory } from '../support/histories';
+import { addUser, signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
+
+const HOUR = 3600_000;
+/** A 2xx answer, or the test fails naming what came back. */
+const ok = (res: { status: number; body: unknown }) => {
+  if (res.status >= 300) throw new Error(`${res.status} ${JSON.stringify(res.body)}`);
+  return res;
+};
+
+/**
+ * Issue 13, data design: tasks change in every way (create, complete, skip, expire, cancel, reassign, hand over,
+ * response, purchase, delete) and after each the trigger-kept rollups equal a recount from the raw rows.
+ */
+describe('task rollups and expiry (real Postgres and Temporal)', () => {
+  const ctx = useStack({ worker: true });
+  const db = () => ctx.stack.db;
+
+  async function world() {
+    const t = await signupTenant(ctx.http);
+    const team = (await t.admin.post('/api/teams', { name: 'Store 门店' })).body;
+    const manager = await addUser(t, ctx.http, 'manager', { teamId: team.id });
+    await t.admin.patch(`/api/teams/${team.id}`, { managerId: manager.id });
+    const e1 = await addUser(t, ctx.http, 'employee', { teamId: team.id });
+    const e2 = await addUser(t, ctx.http, 'employee', { teamId: team.id });
+    const [{ tenant_id: tenantId }] = await db().query(`SELECT tenant_id FROM users WHERE id = $1`, [e1.id]);
+    await db().query(
+      `INSERT INTO contacts (tenant_id, external_id, name, owner_id)
+       SELECT $1, 'c' || g, '客户' || g, CASE WHEN g <= 20 THEN $2::uuid ELSE $3::uuid END FROM generate_series(1, 30) g`,
+      [tenantId, e1.id, e2.id]);
+    const everyone = (await t.admin.post('/api/segments', { name: 'Everyone', rule: { metric: { name: 'orderCount', op: 'gte', value: 0 } } })).body;
+    const step = (name: string) => ({
+      name, offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat', executor: { rule: 'contactOwner' },
+      content: { template: '您好 {{ contact.name }}', variants: [{ name: 'A', weight: 1, template: 'A {{ contact.name }}' }, { name: 'B', weight: 1, template: 'B {{ contact.name }}' }] },
+    });
+    const sop = (await t.admin.post('/api/sops', { name: 'Welcome 欢迎', definition: {
+      kind: 'journey', audience: { segmentId: everyone.id }, entry: { includeExistingMembers: true },
+      steps: [step('Hello'), step('Follow up')], policies: { businessDaysOnly: false, exitOn: [] },
+    } })).body;
+    ok(await t.admin.post(`/api/sops/${sop.id}/activate`));
+    await enrollEntrants(db(), sop.id, new Date());
+    // both steps fall due today: pages run until nothing is due (the worker's dispatcher may take some rows)
+    for (let i = 0; i < 10; i++) while ((await materializeDuePage(db(), sop.id, new Date(), 1000)).more);
+    const tasksOf = async (contact: string) => (await db().query(
+      `SELECT t.id::text, t.step_index FROM tasks t JOIN contacts c ON c.id = t.contact_id WHERE c.tenant_id = $1 AND c.external_id = $2 ORDER BY step_index`,
+      [tenantId, contact])) as { id: string; step_index: number }[];
+    return { t, tenantId, team, manager, e1, e2, sop, tasksOf };
+  }
+
+  const agrees = async (tenantId: string) => expect(await compareRollups(db(), tenantId)).toEqual([]);
+  const totals = async (tenantId: string) => (await db().query(
+    `SELECT sum(created)::int AS created, sum(pending)::int AS pending, sum(done)::int AS done, sum(skipped)::int AS skipped,
+            sum(expired)::int AS expired, sum(cancelled)::int AS cancelled, sum(responded)::int AS responded, sum(converted)::int AS converted,
+            sum(purchases)::int AS purchases, sum(revenue)::float AS revenue
+       FROM task_rollups_executor WHERE tenant_id = $1`, [tenantId]))[0];
+
+  it('keeps the rollups equal to a recount through every kind of change, and expires tasks by the sweep', async () => {
+    const w = await world();
+    const [{ n: created }] = await db().query(`SELECT count(*)::int AS n FROM tasks WHERE tenant_id = $1`, [w.tenantId]);
+    expect(created).toBe(60);
+    await agrees(w.tenantId);
+    expect(await totals(w.tenantId)).toMatchObject({ created: 60, pending: 60, done: 0 });
+    const [{ variants }] = await db().query(`SELECT count(DISTINCT variant)::int AS variants FROM task_rollups_sop WHERE tenant_id = $1`, [w.tenantId]);
+    expect(variants).toBe(2);
+
+    // complete (one with an outcome that reports a reply), skip, reassign in the inbox
+    const c1 = await w.tasksOf('c1');
+    const c2 = await w.tasksOf('c2');
+    const c3 = await w.tasksOf('c3');
+    const c4 = await w.tasksOf('c4');
+    const e1 = w.e1.client;
+    ok(await e1.post(`/api/inbox/tasks/${c1[0].id}/complete`, { outcome: 'sent' }));
+    ok(await e1.post(`/api/inbox/tasks/${c1[1].id}/complete`, { outcome: 'sent' }));
+    ok(await e1.post(`/api/inbox/tasks/${c2[0].id}/complete`, { outcome: 'replied' }));
+    ok(await e1.post(`/api/inbox/tasks/${c3[0].id}/skip`, { reason: '客户出差 away' }));
+    ok(await e1.post(`/api/inbox/tasks/${c4[0].id}/reassign`, { executorId: w.e2.id }));
+    await agrees(w.tenantId);
+    expect(await totals(w.tenantId)).toMatchObject({ done: 3, skipped: 1, responded: 1 });
+    // the outcome "replied" counts for its own task (done in the same transaction)
+    const [c2first] = await db().query(`SELECT responses FROM tasks WHERE id = $1`, [c2[0].id]);
+    expect(c2first.responses).toBe(1);
+
+    // responses from other systems: a reply and a purchase of c1 count for its latest done task (step 2) only
+    const key = await eventKey(w.t);
+    const reply = await sendEvents(ctx.http, key, { id: 'r1', type: 'reply', externalId: 'c1', data: {} });
+    expect(reply.status).toBe(200);
+    const bought = await sendEvents(ctx.http, key, { id: 'p1', type: 'purchase', externalId: 'c1', data: { orderId: 'SO-1', amount: 99.5, currency: 'CNY' } });
+    expect(bought.status).toBe(200);
+    // c5 has no done task: its reply counts for nothing
+    await sendEvents(ctx.http, key, { id: 'r5', type: 'reply', externalId: 'c5', data: {} });
+    const figures = await db().query(`SELECT id::text, responses, purchases, revenue::float FROM tasks WHERE id = ANY($1::bigint[]) ORDER BY step_index`,
+      [[c1[0].id, c1[1].id]]);
+    expect(figures).toEqual([
+      { id: c1[0].id, responses: 0, purchases: 0, revenue: 0 },
+      { id: c1[1].id, responses: 2, purchases: 1, revenue: 99.5 },
+    ]);
+    await agrees(w.tenantId);
+    expect(await totals(w.tenantId)).toMatchObject({ responded: 2, converted: 1, purchases: 1, revenue: 99.5 });
+
+    // hand over: e2's contacts and open tasks to e1
+    ok(await w.t.admin.post('/api/handovers', { id: randomUUID(), fromUserId: w.e2.id, toUserId: w.e1.id, reason: 'left' }));
+    await agrees(w.tenantId);
+
+    // expiry: one window closed 30 h ago (past the 24 h grace), one closed 1 h ago (overdue, not yet expired)
+    const c6 = await w.tasksOf('c6');
+    const c7 = await w.tasksOf('c7');
+    const now = Date.now();
+    await db().query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE id = $1`, [c6[0].id, new Date(now - 32 * HOUR), new Date(now - 30 * HOUR)]);
+    await db().query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE id = $1`, [c7[0].id, new Date(now - 3 * HOUR), new Date(now - HOUR)]);
+    await agrees(w.tenantId); // a task moved to another day moves its counts with it
+    const overdue = async () => (await e1.get('/api/inbox/tasks?list=overdue')).body.items.map((x: { id: string }) => x.id).sort();
+    expect(await overdue()).toEqual([c6[0].id, c7[0].id].sort());
+    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    try {
+      const client = new Client({ connection });
+      const workflowId = `reminder-sweep-expiry-${ctx.stack.taskQueue}`;
+      const result = await client.workflow.execute('reminderSweepWorkflow', {
+        taskQueue: ctx.stack.taskQueue, workflowId, args: [{ now, tenantIds: [w.tenantId] }],
+      });
+      expect(result).toMatchObject({ expired: 1 });
+      if (process.env.RECORD_HISTORIES) saveHistory('reminderSweepWorkflow-expiry', await client.workflow.getHandle(workflowId).fetchHistory());
+    } finally {
+      await connection.close();
+    }
+    expect(await overdue()).toEqual([c7[0].id]);
+    const [expired] = await db().query(`SELECT status, finished_at FROM tasks WHERE id = $1`, [c6[0].id]);
+    expect(expired.status).toBe('expired');
+    const history = (await e1.get(`/api/inbox/tasks/${c6[0].id}`)).body.history;
+    expect(history.map((h: { action: string }) => h.action)).toContain('expired');
+    await agrees(w.tenantId);
+    // a longer grace keeps c7 pending; none expires twice
+    const again = await import('@sop/engine').then((e) => e.expireTasks(db(), new Date(now), [w.tenantId]));
+    expect(again).toEqual({ expired: 0 });
+
+    // cancel: archiving the SOP cancels what is left
+    ok(await w.t.admin.post(`/api/sops/${w.sop.id}/archive`));
+    await agrees(w.tenantId);
+    const after = await totals(w.tenantId);
+    expect(after).toMatchObject({ created: 60, pending: 0, done: 3, skipped: 1, expired: 1, cancelled: 55 });
+
+    // deleting a contact takes its tasks and responses, and their counts, away
+    await db().query(`DELETE FROM contacts WHERE tenant_id = $1 AND external_id = 'c1'`, [w.tenantId]);
+    await agrees(w.tenantId);
+    expect(await totals(w.tenantId)).toMatchObject({ created: 58, done: 1, responded: 1, purchases: 0, revenue: 0 });
+
+    // the rebuild command's work gives the same rows
+    const progress: unknown[] = [];
+    const rebuilt = await rebuildRollups(db(), { tenantIds: [w.tenantId], onProgress: (p) => progress.push(p) });
+    expect(rebuilt.tenants).toBe(1);
+    expect(progress).toHaveLength(1);
+    await agrees(w.tenantId);
+    expect(await totals(w.tenantId)).toMatchObject({ created: 58, done: 1, responded: 1 });
+  });
+});

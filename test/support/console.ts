@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from './browser';
+import { ROOT } from './env';
+import { Http } from './http';
+import { Stack } from './stack';
+
+export const SHOTS = join(ROOT, '.data/screenshots');
+export type Lang = 'zh' | 'en';
+
+/** Signs in through the console's login form and waits for the signed-in shell. */
+export async function signIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.locator('input[type=email]').fill(email);
+  await page.locator('input[type=password]').fill(password);
+  await page.locator('button[type=submit]').click();
+  await page.getByTestId('user-menu').waitFor();
+}
+
+/** Switches the console's language with the header's switch (the choice is remembered for the user). */
+export async function switchLang(page: Page, lang: Lang): Promise<void> {
+  await page.locator('.ant-segmented-item', { hasText: lang === 'zh' ? '中文' : 'EN' }).first().click();
+  await page.waitForFunction((l) => document.documentElement.lang === (l === 'zh' ? 'zh-CN' : 'en'), lang);
+}
+
+/** i18n keys the page asked for that have no text in the current language (the console records them). */
+export async function missingTranslations(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...((window as unknown as { __missingI18n?: Set<string> }).__missingI18n ?? [])]);
+}
+
+/** axe-core's serious and critical findings on the page as it is now (WCAG 2 A and AA rules). */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.join(', ')}`);
+}
+
+/** Saves .data/screenshots/<name>.png (full page). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * The checks every main page gets, in both languages: no untranslated key, no serious accessibility
+ * problem, and a screenshot per language. `ready` waits for the page's content in that language.
+ */
+export async function checkPageInBothLanguages(page: Page, name: string, ready: (lang: Lang) => Promise<void>): Promise<void> {
+  for (const lang of ['zh', 'en'] as const) {
+    await switchLang(page, lang);
+    await ready(lang);
+    expect(await missingTranslations(page)).toEqual([]);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, `${name}-${lang}`);
+  }
+}
+
+/** Picks an option in the Ant Design dropdown that is open now. */
+export const pick = (page: Page, text: string | RegExp) => page.locator('.ant-select-item-option:visible', { hasText: text }).first().click();
+
+/** The dialog on top. */
+export const visibleModal = (page: Page) => page.locator('.ant-modal:visible').last();
+
+/** A browser test's world: the whole stack (API, worker, Postgres, Temporal) and a headless Chromium, for the file. */
+export function useConsoleStack(options: Parameters<typeof Stack.start>[0] = {}): { stack: Stack; http: Http; browser: Browser } {
+  const ctx = {} as { stack: Stack; http: Http; browser: Browser };
+  beforeAll(async () => {
+    ctx.stack = await Stack.start(options);
+    ctx.http = new Http(ctx.stack.baseUrl);
+    ctx.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await ctx.stack?.stop();
+  });
+  return ctx;
+}

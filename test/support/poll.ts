@@ -1,0 +1,28 @@
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls until `read` returns something `done` accepts (workers, relays and pages run on their own schedule);
+ * the timeout names what was awaited and the last value seen.
+ */
+export async function waitUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 20_000, every = 50): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await sleep(every);
+  }
+}
+
+/** Retries `check` (expectations) until it passes; after `ms`, its last failure is the test's. */
+export async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await sleep(100);
+    }
+  }
+}
