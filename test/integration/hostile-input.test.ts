@@ -79,6 +79,23 @@ describe('hostile input (no 500 from bad input)', () => {
     expect(proto.body.details).toEqual([expect.objectContaining({ path: 'attributes.__proto__' })]);
   });
 
+  it('answers 400 for a contact update with a malformed id, extreme numbers or dates out of range (found by the fuzz pass)', async () => {
+    const ok = await t.admin.post('/api/contacts', { externalId: 'extreme-1' });
+    expect(ok.status).toBe(201);
+    const hostile = { orderCount: 1e308, totalSpend: -5e-324, lastOrderAt: '0410-01-15T19:23:07+20:54', '\ud83d\ude00': 1 };
+    const malformedId = await t.admin.request('PATCH', '/api/contacts/%C2%97%F3%8B%82%83', hostile);
+    expect(malformedId.status).toBe(400);
+    for (const [field, value] of [
+      ['lastOrderAt', '0410-01-15T19:23:07+20:54'], ['lastOrderAt', '275760-09-13T00:00:00Z'], ['lastContactedAt', '-000001-01-01T00:00:00Z'],
+      ['orderCount', 1e308], ['totalSpend', -5e-324], ['spend30d', 1e308],
+    ] as const) {
+      const res = await t.admin.patch(`/api/contacts/${ok.body.id}`, { [field]: value });
+      expect({ field, status: res.status }).toEqual({ field, status: 400 });
+      expect(new Set(res.body.details.map((d: { path: string }) => d.path))).toEqual(new Set([field]));
+    }
+    expect((await t.admin.get(`/api/contacts/${ok.body.id}`)).body).toMatchObject({ orderCount: 0, lastOrderAt: null });
+  });
+
   it('answers 400 for a members cursor that is not a cursor', async () => {
     const seg = await t.admin.post('/api/segments', { name: 'silent', rule: { daysSince: { field: 'lastContacted', op: 'gte', days: 14 } } });
     expect(seg.status).toBe(201);

@@ -49,3 +49,19 @@ export function IsTimeZone(options?: ValidationOptions) {
       validator: { validate: isTimeZone, defaultMessage: () => 'must be an IANA time zone such as Asia/Shanghai' },
     });
 }
+
+/**
+ * A finite number with at most two decimal places (money). class-validator's `maxDecimalPlaces` reads the
+ * number's text and throws on exponent notation (-5e-324 answered 500).
+ */
+export function isAmount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && Number(value.toFixed(2)) === value;
+}
+
+export function IsAmount(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isAmount', target: object.constructor, propertyName, options,
+      validator: { validate: isAmount, defaultMessage: () => 'must be a number with at most 2 decimal places' },
+    });
+}

@@ -2,9 +2,9 @@ import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs
 import { ApiFreeObject, ApiUuid } from '../../common/openapi';
 import { Transform, Type } from 'class-transformer';
 import { PageQuery } from '../../common/pagination';
-import { IsTimeZone } from '../../common/validation';
+import { IsAmount, IsTimeZone } from '../../common/validation';
 import {
-  ArrayMaxSize, IsArray, IsDate, IsEmail, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength,
+  ArrayMaxSize, IsArray, IsDate, IsEmail, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength,
   Min, MinLength, registerDecorator, ValidateIf, type ValidationOptions,
 } from 'class-validator';
 
@@ -32,11 +32,20 @@ function IsAttributes(options?: ValidationOptions) {
     });
 }
 
+/** Dates a customer's history can hold; outside them Postgres or the engine's calendar code would fail. */
+const EARLIEST = new Date('1900-01-01T00:00:00Z');
+const LATEST = new Date('2200-01-01T00:00:00Z');
+
 const nullableDate = () => (target: object, key: string) => {
   IsOptional()(target, key);
   ValidateIf((_, v) => v !== null)(target, key);
   Type(() => Date)(target, key);
   IsDate()(target, key);
+  registerDecorator({
+    name: 'dateInRange', target: target.constructor, propertyName: key,
+    // an invalid date is IsDate's to name; this names only a real date out of range
+    validator: { validate: (v) => !(v instanceof Date) || Number.isNaN(v.getTime()) || (v >= EARLIEST && v < LATEST), defaultMessage: () => 'must be between 1900-01-01 and 2200-01-01' },
+  });
 };
 
 export class CreateContactDto {
@@ -67,10 +76,10 @@ export class CreateContactDto {
   @ApiPropertyOptional({ minimum: 0 }) @IsOptional() @IsInt() @Min(0) @Max(1_000_000)
   orderCount?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsNumber({ maxDecimalPlaces: 2 }) @Min(0) @Max(1e11)
+  @ApiPropertyOptional() @IsOptional() @IsAmount() @Min(0) @Max(1e11)
   totalSpend?: number;
 
-  @ApiPropertyOptional({ description: 'Spend in the last 30 days' }) @IsOptional() @IsNumber({ maxDecimalPlaces: 2 }) @Min(0) @Max(1e11)
+  @ApiPropertyOptional({ description: 'Spend in the last 30 days' }) @IsOptional() @IsAmount() @Min(0) @Max(1e11)
   spend30d?: number;
 
   @ApiPropertyOptional({ nullable: true, type: Date }) @nullableDate() lastOrderAt?: Date | null;

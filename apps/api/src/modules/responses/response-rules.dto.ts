@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ApiUuid } from '../../common/openapi';
+import { IsAmount } from '../../common/validation';
 import { RESPONSE_KINDS, type ResponseKind, TASK_OUTCOMES, type TaskOutcome } from '@sop/domain';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength,
+  ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength,
   ValidateNested,
 } from 'class-validator';
 
@@ -35,7 +36,7 @@ export class ResponseRuleWhenDto {
   eventName?: string;
 
   @ApiPropertyOptional({ example: 500, description: 'kind bought only: the purchase amount is at least this' })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 }) @Min(0) @Max(999_999_999_999)
+  @IsOptional() @IsAmount() @Min(0) @Max(999_999_999_999)
   minAmount?: number;
 }
 
@@ -46,7 +47,7 @@ export class ResponseRuleThenDto {
   addTagIds?: string[];
 
   @ApiPropertyOptional({ example: 80, description: 'Weight (interest or intent score) of the added tags; the tag\'s own weight otherwise' })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 }) @Min(-999_999) @Max(999_999)
+  @IsOptional() @IsAmount() @Min(-999_999) @Max(999_999)
   weight?: number;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Tags to remove' })
