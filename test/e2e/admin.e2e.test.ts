@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
 import { checkPageInBothLanguages, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { Http, signupTenant, type TenantFixture } from '../support/http';
+import { sendEvents } from '../support/events';
 import { eventually } from '../support/poll';
 
 /** An admin runs the organization in the console: people, teams, API keys, caps and the business calendar. */
@@ -199,6 +200,20 @@ describe('the console: organization screens (Chromium)', () => {
       await noToasts(page);
     });
     await switchLang(page, 'zh');
+
+    // Rotating the events signing secret shows the new one once; the old stops, the key stays.
+    await row(page, 'CRM order sync').getByRole('button', { name: '轮换签名密钥' }).click();
+    await popconfirmOk(page, '轮换“CRM order sync”的事件签名密钥？');
+    const rotated = modal(page);
+    await rotated.getByText('新的签名密钥只显示这一次').waitFor();
+    expect(await rotated.getByTestId('created-key').count()).toBe(0);
+    const newSecret = await rotated.getByTestId('created-signing-secret').inputValue();
+    expect(newSecret).toMatch(/^whsec_/);
+    await rotated.getByRole('button', { name: '我已妥善保存' }).click();
+    const events = { id: 'evt-rotated', type: 'custom', externalId: 'nobody', data: { name: 'ping' } };
+    const keyId = listed.id;
+    expect((await sendEvents(http, { id: keyId, key, signingSecret }, events)).body.code).toBe('SIGNATURE_INVALID');
+    expect((await sendEvents(http, { id: keyId, key, signingSecret: newSecret }, events)).status).toBe(200);
 
     await row(page, 'CRM order sync').getByRole('button', { name: /吊\s?销/ }).click();
     await popconfirmOk(page, '吊销密钥“CRM order sync”？');

@@ -96,7 +96,7 @@ describe('the SOP designer in a real browser (Chromium)', () => {
 
     // The engine does what the designer said: day 0's task for each customer, in the employee's inbox (today, or the next working day).
     const tasks = await waitUntil(() => ctx.stack.db.query(`SELECT content FROM tasks WHERE sop_id = $1 AND step_index = 0 ORDER BY content`, [sopId]),
-      (rows) => rows.length === 2, 'the day-0 tasks', 60_000);
+      (rows) => rows.length === 2, 'the day-0 tasks', 90_000);
     expect(tasks.map((x: { content: string }) => x.content)).toEqual(['张伟', '李娜'].map((n) => `${n}，您好！我是您的专属顾问王芳，有任何问题随时找我。`).sort());
     const counts = (await employee.client.get('/api/inbox/counts?tz=Asia/Shanghai')).body;
     expect(counts.today + counts.upcoming + counts.overdue).toBe(2);
@@ -163,7 +163,8 @@ describe('the SOP designer in a real browser (Chromium)', () => {
         await page.getByTestId(`sop-${action}`).click();
         await page.getByTestId('lifecycle-confirm').filter({ hasText: words }).waitFor();
         await page.locator('.ant-modal-confirm-btns .ant-btn-primary').click();
-        await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe(status));
+        // the change goes through Temporal (signals, cancellations): seconds on a busy machine
+        await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe(status), 30_000);
         await page.locator('.ant-modal-confirm').waitFor({ state: 'detached' });
       }
     };

@@ -23,7 +23,7 @@ const signingKeys = z.preprocess(
 );
 
 /** Required in production (NODE_ENV=production): no fallback to JWT_SECRET, no open /metrics. */
-const PRODUCTION_SECRETS = ['METRICS_TOKEN', 'EVENT_SIGNING_SECRET', 'LINK_SIGNING_KEYS'] as const;
+const PRODUCTION_SECRETS = ['METRICS_TOKEN', 'EVENT_SIGNING_KEYS', 'LINK_SIGNING_KEYS'] as const;
 
 const schema = z.object({
   ...SHARED_SETTINGS,
@@ -45,14 +45,17 @@ const schema = z.object({
   METRICS_TOKEN: optionalSecret(16),
   /** Which proxies may set X-Forwarded-For (Express trust proxy): client addresses feed the login rate limit. */
   TRUST_PROXY: z.string().min(1).default('loopback'),
-  /** Server key the events API's per-key signing secrets derive from; unset: derived from JWT_SECRET. */
+  /** Server keys the events API's per-key signing secrets derive from (`id:secret`, first for new keys). */
+  EVENT_SIGNING_KEYS: signingKeys,
+  /** The single server key of before EVENT_SIGNING_KEYS: still verifies the API keys made under it. */
   EVENT_SIGNING_SECRET: optionalSecret(32),
   /** Keys tracked links are signed with (`id:secret`, first signs); unset: one key derived from JWT_SECRET. */
   LINK_SIGNING_KEYS: signingKeys,
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV !== 'production') return;
   for (const name of PRODUCTION_SECRETS) {
-    if (c[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production (NODE_ENV=production)' });
+    // the older single secret alone still stands in for EVENT_SIGNING_KEYS (never JWT_SECRET)
+    if (c[name] === undefined && !(name === 'EVENT_SIGNING_KEYS' && c.EVENT_SIGNING_SECRET)) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production (NODE_ENV=production)' });
   }
 });
 
@@ -71,6 +74,7 @@ export interface AppConfig {
   trustProxy: string;
   notifyInsecureTargetHosts: string[];
   eventSigningSecret?: string;
+  eventSigningKeys?: { id: string; secret: string }[];
   linkSigningKeys?: { id: string; secret: string }[];
 }
 
@@ -94,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     trustProxy: c.TRUST_PROXY,
     notifyInsecureTargetHosts: c.NOTIFY_INSECURE_TARGET_HOSTS,
     eventSigningSecret: c.EVENT_SIGNING_SECRET,
+    eventSigningKeys: c.EVENT_SIGNING_KEYS,
     linkSigningKeys: c.LINK_SIGNING_KEYS,
   };
 }

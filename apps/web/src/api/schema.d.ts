@@ -35,6 +35,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/api-keys/{id}/signing-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the key's events signing secret
+         * @description Derives a new signing secret under the current server key (EVENT_SIGNING_KEYS) and shows it once; the old secret stops verifying at once. Repeatable: while the server key is the same, the answer is the same secret.
+         */
+        post: operations["ApiKeysController_rotateSigningSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -1704,6 +1724,10 @@ export interface components {
             revokedAt: string | null;
             /** @enum {string} */
             role: "admin" | "ops" | "manager" | "employee";
+            /** @description The signing secret derives from the current server key; false: rotate it before the old server key is retired. */
+            signingKeyCurrent: boolean;
+            /** @description Id of the server key (EVENT_SIGNING_KEYS) the events signing secret derives from; null: EVENT_SIGNING_SECRET. Rotate keys still on an old one. */
+            signingKeyId: string | null;
         };
         ApiKeyPageDto: {
             items: components["schemas"]["ApiKeyDto"][];
@@ -1959,6 +1983,10 @@ export interface components {
             revokedAt: string | null;
             /** @enum {string} */
             role: "admin" | "ops" | "manager" | "employee";
+            /** @description The signing secret derives from the current server key; false: rotate it before the old server key is retired. */
+            signingKeyCurrent: boolean;
+            /** @description Id of the server key (EVENT_SIGNING_KEYS) the events signing secret derives from; null: EVENT_SIGNING_SECRET. Rotate keys still on an old one. */
+            signingKeyId: string | null;
             /** @description Signs requests to POST /api/events (X-Sop-Signature, see docs/responses.md). Shown this once: store it with the key. */
             signingSecret: string;
         };
@@ -2307,7 +2335,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -3008,6 +3036,27 @@ export interface components {
             outcome?: string;
             /** @example link */
             source: string;
+        };
+        RotatedSigningSecretDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            name: string;
+            /** @description Non-secret start of the key, to tell keys apart */
+            prefix: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** @enum {string} */
+            role: "admin" | "ops" | "manager" | "employee";
+            /** @description The signing secret derives from the current server key; false: rotate it before the old server key is retired. */
+            signingKeyCurrent: boolean;
+            /** @description Id of the server key (EVENT_SIGNING_KEYS) the events signing secret derives from; null: EVENT_SIGNING_SECRET. Rotate keys still on an old one. */
+            signingKeyId: string | null;
+            /** @description The new secret that signs requests to POST /api/events; the old one stops working now. Shown this once. */
+            signingSecret: string;
         };
         RoundTripDto: {
             /** Format: date-time */
@@ -4026,6 +4075,81 @@ export interface operations {
             };
             /** @description - `API_KEY_NOT_FOUND`: No API key with this id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    ApiKeysController_rotateSigningSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSigningSecretDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `API_KEY_NOT_FOUND`: No API key with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `API_KEY_REVOKED`: This API key is revoked; create a new one. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6644,6 +6768,7 @@ export interface operations {
              *     - `SIGNATURE_INVALID`: X-Sop-Signature does not match the body and timestamp under this key's signing secret.
              *     - `SIGNATURE_MISSING`: Send X-Sop-Timestamp and X-Sop-Signature (see docs/responses.md).
              *     - `SIGNATURE_STALE`: X-Sop-Timestamp must be the current Unix time in seconds, within 5 minutes.
+             *     - `SIGNING_KEY_RETIRED`: This API key's signing secret derives from a server key that is no longer configured; rotate it (POST /api/api-keys/{id}/signing-secret) and sign with the new one.
              *     - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again.
              */
             401: {

@@ -223,6 +223,11 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
     zh: '签名校验失败：请用该 API 密钥的签名密钥，对“时间戳.请求体原文”重新计算签名。',
     en: 'The signature does not match. Sign "<timestamp>.<raw body>" with this API key\'s signing secret.',
   },
+  SIGNING_KEY_RETIRED: {
+    zh: '该 API 密钥的签名密钥来自已停用的服务端密钥：请在“API 密钥”页轮换签名密钥，并用新的签名密钥签名。',
+    en: 'This API key\'s signing secret comes from a retired server key. Rotate its signing secret on the API keys page and sign with the new one.',
+  },
+  API_KEY_REVOKED: { zh: '该 API 密钥已吊销，请新建一个。', en: 'This API key is revoked; create a new one.' },
 
   // dashboards and SOP results
   DASHBOARD_RANGE_INVALID: { zh: '日期范围有误：结束日期不能早于开始日期，且最长 366 天。', en: 'The date range is invalid: it must end on or after its start and span at most 366 days.' },

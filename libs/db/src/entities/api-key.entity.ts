@@ -15,5 +15,9 @@ export class ApiKey {
   @Column({ name: 'created_by', type: 'uuid', nullable: true }) createdBy: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true }) lastUsedAt: Date | null;
+  /** The server key (EVENT_SIGNING_KEYS id) the events signing secret derives from; null: EVENT_SIGNING_SECRET. */
+  @Column({ name: 'signing_key_id', type: 'text', nullable: true }) signingKeyId: string | null;
+  /** Drawn at each rotation of the signing secret (never shown; the secret is HMAC(server key, id.nonce)). */
+  @Column({ name: 'signing_nonce', type: 'text', nullable: true, select: false }) signingNonce: string | null;
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt: Date | null;
 }

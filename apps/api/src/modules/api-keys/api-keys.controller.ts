@@ -4,7 +4,7 @@ import { ApiErrors } from '../../common/openapi';
 import { PageQuery } from '../../common/pagination';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
-import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto';
+import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto, RotatedSigningSecretDto } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
 
 @ApiTags('api-keys')
@@ -26,6 +26,17 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyPageDto })
   list(@CurrentPrincipal() p: Principal, @Query() page: PageQuery): Promise<ApiKeyPageDto> {
     return this.keys.list(p.tenantId, page);
+  }
+
+  @Post(':id/signing-secret')
+  @ApiOperation({
+    summary: "Rotate the key's events signing secret",
+    description: 'Draws a new signing secret under the current server key (EVENT_SIGNING_KEYS) and shows it once; the previous secret stops verifying at once. Each call draws a new one: sign with the one in the last answer.',
+  })
+  @ApiCreatedResponse({ type: RotatedSigningSecretDto })
+  @ApiErrors('API_KEY_NOT_FOUND', 'API_KEY_REVOKED')
+  rotateSigningSecret(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<RotatedSigningSecretDto> {
+    return this.keys.rotateSigningSecret(p.tenantId, id);
   }
 
   @Delete(':id')

@@ -19,6 +19,13 @@ export class ApiKeyDto {
   @ApiProperty() createdAt: Date;
   @ApiProperty({ nullable: true, type: Date }) lastUsedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) revokedAt: Date | null;
+  @ApiProperty({
+    nullable: true, type: String,
+    description: 'Id of the server key (EVENT_SIGNING_KEYS) the events signing secret derives from; null: EVENT_SIGNING_SECRET. Rotate keys still on an old one.',
+  })
+  signingKeyId: string | null;
+  @ApiProperty({ description: 'The signing secret derives from the current server key; false: rotate it before the old server key is retired.' })
+  signingKeyCurrent: boolean;
 }
 
 export class CreatedApiKeyDto extends ApiKeyDto {
@@ -26,6 +33,11 @@ export class CreatedApiKeyDto extends ApiKeyDto {
   key: string;
 
   @ApiProperty({ description: 'Signs requests to POST /api/events (X-Sop-Signature, see docs/responses.md). Shown this once: store it with the key.' })
+  signingSecret: string;
+}
+
+export class RotatedSigningSecretDto extends ApiKeyDto {
+  @ApiProperty({ description: 'The new secret that signs requests to POST /api/events; the previous one stops working now. Shown this once.' })
   signingSecret: string;
 }
 

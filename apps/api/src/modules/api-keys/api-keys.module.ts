@@ -5,5 +5,5 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { EventSigning } from './event-signing';
 
-@Module({ imports: [TypeOrmModule.forFeature([ApiKey])], controllers: [ApiKeysController], providers: [ApiKeysService, EventSigning], exports: [EventSigning] })
+@Module({ imports: [TypeOrmModule.forFeature([ApiKey])], controllers: [ApiKeysController], providers: [ApiKeysService, EventSigning], exports: [EventSigning, ApiKeysService] })
 export class ApiKeysModule {}

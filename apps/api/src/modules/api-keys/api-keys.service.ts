@@ -6,12 +6,12 @@ import { type Page, type PageQuery, paginate } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { findInTenant } from '../../common/tenant-scope';
 import { generateApiKey } from './api-key-secret';
-import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto';
-import { EventSigning } from './event-signing';
+import { randomBytes } from 'node:crypto';
+import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
+import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, RotatedSigningSecretDto } from './api-keys.dto';
+import { API_KEYS_ERRORS } from './api-keys.errors';
+import { EventSigning, type SigningKeyRef } from './event-signing';
 
-const toDto = (k: ApiKey): ApiKeyDto => ({
-  id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt,
-});
 
 @Injectable()
 export class ApiKeysService {
@@ -20,17 +20,46 @@ export class ApiKeysService {
     private readonly signing: EventSigning,
   ) {}
 
+  private toDto(k: ApiKey): ApiKeyDto {
+    return {
+      id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt,
+      signingKeyId: k.signingKeyId, signingKeyCurrent: k.signingKeyId === this.signing.currentKeyId,
+    };
+  }
+
   async create(caller: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     const { key, prefix, secretHash } = generateApiKey();
     const row = await this.keys.save(this.keys.create({
       tenantId: caller.tenantId, name: dto.name.trim(), role: dto.role, prefix, secretHash, createdBy: caller.userId,
+      signingKeyId: this.signing.currentKeyId, signingNonce: null,
     }));
-    return { ...toDto(row), key, signingSecret: this.signing.secretFor(row.id) };
+    return { ...this.toDto(row), key, signingSecret: this.signing.secretFor(row) };
+  }
+
+  /**
+   * A new events signing secret under the current server key, shown once; the old one stops at once. Each
+   * call draws a new one (a retry whose answer was lost leaves only the newest secret working, which is the
+   * one the caller sees).
+   */
+  async rotateSigningSecret(tenantId: string, id: string): Promise<RotatedSigningSecretDto> {
+    const key = await findInTenant(this.keys, tenantId, id, 'API key');
+    if (key.revokedAt) throw fail(API_KEYS_ERRORS.API_KEY_REVOKED);
+    const rotated = { signingKeyId: this.signing.currentKeyId, signingNonce: randomBytes(16).toString('base64url') };
+    await this.keys.update({ tenantId, id }, rotated);
+    Object.assign(key, rotated);
+    return { ...this.toDto(key), signingSecret: this.signing.secretFor(key) };
+  }
+
+  /** The key as its events signature needs it (the caller's own key: tenant and id come from its credential). */
+  async signingRef(tenantId: string, id: string): Promise<SigningKeyRef> {
+    const key = await this.keys.findOne({ where: { tenantId, id }, select: { id: true, signingKeyId: true, signingNonce: true } });
+    if (!key) throw fail(COMMON_ERRORS.API_KEY_NOT_FOUND);
+    return key;
   }
 
   async list(tenantId: string, page: PageQuery): Promise<Page<ApiKeyDto>> {
     const result = await paginate(this.keys.createQueryBuilder('k').where('k.tenant_id = :tenantId', { tenantId }), 'k', page);
-    return { ...result, items: result.items.map(toDto) };
+    return { ...result, items: result.items.map((k) => this.toDto(k)) };
   }
 
   /** Revoking twice keeps the first revocation time. */
@@ -40,6 +69,6 @@ export class ApiKeysService {
       key.revokedAt = new Date();
       await this.keys.update({ tenantId, id }, { revokedAt: key.revokedAt });
     }
-    return toDto(key);
+    return this.toDto(key);
   }
 }

@@ -20,7 +20,7 @@ export class EventsController {
   @ApiBody({ type: EventBatchDto })
   @ApiOperation({ summary: 'Events from other systems (API key and signature; 401 and nothing kept otherwise); answers per event: accepted, duplicate or rejected' })
   @ApiOkResponse({ type: EventBatchResultDto })
-  @ApiErrors('API_KEY_REQUIRED', 'SIGNATURE_MISSING', 'SIGNATURE_STALE', 'SIGNATURE_INVALID', 'MALFORMED_JSON', ['VALIDATION_FAILED', 400], 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING')
+  @ApiErrors('API_KEY_REQUIRED', 'SIGNATURE_MISSING', 'SIGNATURE_STALE', 'SIGNATURE_INVALID', 'SIGNING_KEY_RETIRED', 'MALFORMED_JSON', ['VALIDATION_FAILED', 400], 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING')
   ingest(
     @CurrentPrincipal() p: Principal, @Req() req: Request,
     @Headers('x-sop-timestamp') timestamp?: string, @Headers('x-sop-signature') signature?: string,

@@ -5,6 +5,7 @@ import { contactsChanged, recordContactActivity, recordPurchase, recordResponse,
 import { DataSource, type EntityManager } from 'typeorm';
 import { COMMON_ERRORS, fail, failAt } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { EventSigning } from '../api-keys/event-signing';
 import { SourceCodesService } from '../source-codes/source-codes.service';
 import { eventsOf, type IngestedEvent, parseEvent } from './event-schema';
@@ -37,12 +38,13 @@ export class EventsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly signing: EventSigning,
+    private readonly apiKeys: ApiKeysService,
     private readonly sourceCodes: SourceCodesService,
   ) {}
 
   async ingest(caller: Principal, req: SignedRequest): Promise<EventBatchResultDto> {
     if (!caller.apiKeyId) throw fail(EVENTS_ERRORS.API_KEY_REQUIRED);
-    this.signing.verify(caller.apiKeyId, req.timestamp, req.signature, req.rawBody);
+    this.signing.verify(await this.apiKeys.signingRef(caller.tenantId, caller.apiKeyId), req.timestamp, req.signature, req.rawBody);
     const events = eventsOf(parseJson(req.rawBody));
     if (!Array.isArray(events)) throw validationFailed([events]);
     const results: EventResultDto[] = [];

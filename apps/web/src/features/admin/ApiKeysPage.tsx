@@ -1,6 +1,6 @@
-import { PlusOutlined, StopOutlined } from '@ant-design/icons';
+import { PlusOutlined, StopOutlined, SyncOutlined } from '@ant-design/icons';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Alert, Badge, Button, Empty, Flex, Form, Input, Modal, Popconfirm, Space, Switch, Table, Typography } from 'antd';
+import { Alert, Badge, Button, Empty, Flex, Form, Input, Modal, Popconfirm, Space, Switch, Table, Tag, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
@@ -17,6 +17,7 @@ addMessages('admin', messages);
 
 type ApiKey = Schemas['ApiKeyDto'];
 type CreatedKey = Schemas['CreatedApiKeyDto'];
+type RotatedKey = Schemas['RotatedSigningSecretDto'];
 
 /** Keys other systems call the API with: list, create (the secrets shown once), revoke. */
 export default function ApiKeysPage() {
@@ -25,6 +26,7 @@ export default function ApiKeysPage() {
   const queries = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedKey | null>(null);
+  const [rotated, setRotated] = useState<RotatedKey | null>(null);
   const [showRevoked, setShowRevoked] = useState(false);
   const list = useKeysetList<ApiKey>(['api-keys'], (cursor) =>
     call(api.GET('/api/api-keys', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
@@ -34,6 +36,12 @@ export default function ApiKeysPage() {
   const revoke = useMutation({
     mutationFn: (key: ApiKey) => call(api.DELETE('/api/api-keys/{id}', { params: { path: { id: key.id } } })),
     onSuccess: (key) => { message.success(t('apiKeys.revoked', { name: key.name })); void queries.invalidateQueries({ queryKey: ['api-keys'] }); },
+    onError: (e) => message.error({ content: refusal(e), duration: 8 }),
+  });
+
+  const rotate = useMutation({
+    mutationFn: (key: ApiKey) => call(api.POST('/api/api-keys/{id}/signing-secret', { params: { path: { id: key.id } } })),
+    onSuccess: (key) => { setRotated(key); void queries.invalidateQueries({ queryKey: ['api-keys'] }); },
     onError: (e) => message.error({ content: refusal(e), duration: 8 }),
   });
 
@@ -68,14 +76,32 @@ export default function ApiKeysPage() {
               : <Typography.Text type="secondary">{t('apiKeys.neverUsed')}</Typography.Text>),
           },
           {
+            title: t('apiKeys.signingKey'), dataIndex: 'signingKeyId', width: 170,
+            render: (id: string | null, key) => (
+              <Space size={4}>
+                {id ? <Typography.Text code>{id}</Typography.Text> : <Typography.Text type="secondary">{t('apiKeys.signingKeyLegacy')}</Typography.Text>}
+                {!key.revokedAt && !key.signingKeyCurrent && <Tooltip title={t('apiKeys.signingKeyOld')}><Tag color="warning">!</Tag></Tooltip>}
+              </Space>
+            ),
+          },
+          {
             title: t('apiKeys.columns.status'), dataIndex: 'revokedAt', width: 190,
             render: (at: string | null) => (at
               ? <Badge status="default" text={t('apiKeys.revokedAt', { at: formatDateTime(at) })} />
               : <Badge status="success" text={t('apiKeys.active')} />),
           },
           {
-            title: t('apiKeys.columns.actions'), key: 'actions', width: 100,
+            title: t('apiKeys.columns.actions'), key: 'actions', width: 240,
             render: (_, key) => !key.revokedAt && (
+              <Space size={0}>
+              <Popconfirm
+                title={t('apiKeys.rotateConfirm', { name: key.name })}
+                description={<div style={{ maxWidth: 280 }}>{t('apiKeys.rotateConfirmText')}</div>}
+                okText={t('apiKeys.rotate')}
+                onConfirm={() => rotate.mutateAsync(key).catch(() => undefined)}
+              >
+                <Button type="link" size="small" icon={<SyncOutlined />}>{t('apiKeys.rotate')}</Button>
+              </Popconfirm>
               <Popconfirm
                 title={t('apiKeys.revokeConfirm', { name: key.name })}
                 description={<div style={{ maxWidth: 280 }}>{t('apiKeys.revokeConfirmText')}</div>}
@@ -85,6 +111,7 @@ export default function ApiKeysPage() {
               >
                 <Button type="link" size="small" danger icon={<StopOutlined />}>{t('apiKeys.revoke')}</Button>
               </Popconfirm>
+              </Space>
             ),
           },
         ]}
@@ -105,6 +132,7 @@ export default function ApiKeysPage() {
         />
       )}
       {created && <SecretsOnceModal created={created} onClose={() => setCreated(null)} />}
+      {rotated && <SecretsOnceModal created={rotated} onClose={() => setRotated(null)} />}
     </Page>
   );
 }
@@ -148,13 +176,17 @@ function CreateKeyModal({ onClose, onCreated }: { onClose(): void; onCreated(key
   );
 }
 
-/** The key and its signing secret, shown this once: closing needs an explicit "stored them" click. */
-function SecretsOnceModal({ created, onClose }: { created: CreatedKey; onClose(): void }) {
+/**
+ * The key and its signing secret (or, after a rotation, the new signing secret alone), shown this once:
+ * closing needs an explicit "stored them" click.
+ */
+function SecretsOnceModal({ created, onClose }: { created: CreatedKey | RotatedKey; onClose(): void }) {
   const { t } = useTranslation('admin');
+  const key = 'key' in created ? created.key : null;
   return (
     <Modal
       open
-      title={t('apiKeys.createdTitle', { name: created.name })}
+      title={t(key ? 'apiKeys.createdTitle' : 'apiKeys.rotatedTitle', { name: created.name })}
       closable={false}
       maskClosable={false}
       keyboard={false}
@@ -162,11 +194,13 @@ function SecretsOnceModal({ created, onClose }: { created: CreatedKey; onClose()
       footer={<Button type="primary" onClick={onClose}>{t('apiKeys.saved')}</Button>}
     >
       <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-        <Alert type="warning" showIcon message={t('apiKeys.once')} description={t('apiKeys.onceText')} />
-        <div>
-          <Typography.Text strong>{t('apiKeys.key')}</Typography.Text>
-          <CopyField value={created.key} label={t('apiKeys.key')} copyLabel={t('apiKeys.copyKey')} testId="created-key" />
-        </div>
+        <Alert type="warning" showIcon message={t(key ? 'apiKeys.once' : 'apiKeys.rotatedOnce')} description={t(key ? 'apiKeys.onceText' : 'apiKeys.rotatedOnceText')} />
+        {key && (
+          <div>
+            <Typography.Text strong>{t('apiKeys.key')}</Typography.Text>
+            <CopyField value={key} label={t('apiKeys.key')} copyLabel={t('apiKeys.copyKey')} testId="created-key" />
+          </div>
+        )}
         <div>
           <Typography.Text strong>{t('apiKeys.signingSecret')}</Typography.Text>
           <CopyField value={created.signingSecret} label={t('apiKeys.signingSecret')} copyLabel={t('apiKeys.copySigning')} testId="created-signing-secret" />

@@ -72,6 +72,9 @@ export const messages: Messages = {
       key: 'API 密钥（请求头 X-Api-Key）', signingSecret: '事件签名密钥（用于签名 POST /api/events 请求）',
       copyKey: '复制 API 密钥', copySigning: '复制事件签名密钥', saved: '我已妥善保存',
       revoke: '吊销', revokeConfirm: '吊销密钥“{{name}}”？', revokeConfirmText: '使用该密钥的系统会立即无法调用接口，此操作不能撤销。', revoked: '已吊销密钥 {{name}}',
+      signingKey: '签名服务端密钥', signingKeyLegacy: '旧版（EVENT_SIGNING_SECRET）', signingKeyOld: '服务端密钥已更新，请轮换',
+      rotate: '轮换签名密钥', rotateConfirm: '轮换“{{name}}”的事件签名密钥？', rotateConfirmText: '旧的签名密钥会立即失效：请先准备好在对接系统中替换。API 密钥本身不变。',
+      rotatedTitle: '新的事件签名密钥：{{name}}', rotatedOnce: '新的签名密钥只显示这一次', rotatedOnceText: '旧的签名密钥已失效。请立即复制新的签名密钥，替换对接系统中的配置。',
     },
     settings: {
       title: '组织设置',
@@ -181,6 +184,9 @@ export const messages: Messages = {
       key: 'API key (X-Api-Key header)', signingSecret: 'Events signing secret (signs POST /api/events requests)',
       copyKey: 'Copy the API key', copySigning: 'Copy the events signing secret', saved: 'I have stored them safely',
       revoke: 'Revoke', revokeConfirm: 'Revoke the key “{{name}}”?', revokeConfirmText: 'Systems using it lose access to the API at once. This cannot be undone.', revoked: 'Key {{name}} revoked',
+      signingKey: 'Signing server key', signingKeyLegacy: 'Legacy (EVENT_SIGNING_SECRET)', signingKeyOld: 'A newer server key exists: rotate',
+      rotate: 'Rotate signing secret', rotateConfirm: 'Rotate the events signing secret of “{{name}}”?', rotateConfirmText: 'The old signing secret stops working at once: be ready to replace it in the connected system. The API key itself stays the same.',
+      rotatedTitle: 'New events signing secret: {{name}}', rotatedOnce: 'The new signing secret is shown only this once', rotatedOnceText: 'The old signing secret no longer works. Copy the new one now and replace it in the connected system.',
     },
     settings: {
       title: 'Settings',
