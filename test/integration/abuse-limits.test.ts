@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { signupTenant } from '../support/http';
-import { useStack } from '../support/stack';
+import { Http, signupTenant } from '../support/http';
+import { Stack, useStack } from '../support/stack';
 
 /** Issue 15: limits an attacker cannot walk around by changing the email or the organization. */
 describe('abuse limits', () => {
   const ctx = useStack({
     env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '8', SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '3' },
   });
-  // The API trusts X-Forwarded-For from loopback (TRUST_PROXY): each test is its own client address.
-  let n = 0;
-  const address = () => `198.51.100.${++n}`;
+  // The API trusts X-Forwarded-For from loopback (TRUST_PROXY): each test is its own client address (random:
+  // the counters are in Postgres and outlive a test run by their window).
+  const octet = () => Math.floor(Math.random() * 250) + 1;
+  const address = () => `10.${octet()}.${octet()}.${octet()}`;
   const from = (ip: string, path: string, body: unknown) => ctx.http.request('POST', path, body, { 'x-forwarded-for': ip });
 
   it('limits login attempts per address whatever the email (password spraying), with Retry-After', async () => {
@@ -54,5 +55,29 @@ describe('abuse limits', () => {
     expect((await from(address(), '/api/auth/signup', {
       organization: `Org ${randomUUID()}`, name: 'Admin', email: `a-${randomUUID()}@test.example`, password: 'password-1234',
     })).status).toBe(201);
+  });
+
+  it('counts attempts across API processes: two processes on one database let the limit through once, not twice', async () => {
+    const second = await Stack.start({
+      env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '8', SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '3' },
+    });
+    try {
+      const ip = address();
+      const apis = [ctx.http, new Http(second.baseUrl)];
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const res = await apis[i % 2].request('POST', '/api/auth/login', { email: `spread-${randomUUID()}@test.example`, password: 'password123' }, { 'x-forwarded-for': ip });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([...Array(8).fill(401), 429, 429]);
+      // and at once: 12 attempts in parallel over both processes, 8 are let through
+      const burst = address();
+      const parallel = await Promise.all(Array.from({ length: 12 }, (_, i) => apis[i % 2].request('POST', '/api/auth/login',
+        { email: `burst-${randomUUID()}@test.example`, password: 'password123' }, { 'x-forwarded-for': burst })));
+      expect(parallel.filter((r) => r.status === 401)).toHaveLength(8);
+      expect(parallel.filter((r) => r.status === 429)).toHaveLength(4);
+    } finally {
+      await second.stop();
+    }
   });
 });

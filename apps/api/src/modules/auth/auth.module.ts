@@ -10,6 +10,8 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { CredentialsService } from './credentials.service';
 import { createSecretKey } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { PostgresRateLimitStorage } from './rate-limit-storage';
 
 @Global()
 @Module({
@@ -26,15 +28,18 @@ import { createSecretKey } from 'node:crypto';
       }),
     }),
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
+      inject: [APP_CONFIG, DataSource],
       // Three counters (each route skips the one that is not its own): per address and email (both routes), per
       // address for login (password spraying: one address, many emails) and per address for signup (one address,
-      // many organizations). In memory: with several API processes, each counts its own share.
-      useFactory: (config: AppConfig) => [
-        { name: 'default', ttl: 60_000, limit: config.loginRateLimitPerMinute },
-        { name: 'address', ttl: 60_000, limit: config.loginRateLimitPerAddressPerMinute, getTracker: (req: Record<string, unknown>) => String(req.ip) },
-        { name: 'signup', ttl: 3_600_000, limit: config.signupRateLimitPerAddressPerHour, getTracker: (req: Record<string, unknown>) => String(req.ip) },
-      ],
+      // many organizations). In Postgres, so several API processes count together.
+      useFactory: (config: AppConfig, db: DataSource) => ({
+        storage: new PostgresRateLimitStorage(db),
+        throttlers: [
+          { name: 'default', ttl: 60_000, limit: config.loginRateLimitPerMinute },
+          { name: 'address', ttl: 60_000, limit: config.loginRateLimitPerAddressPerMinute, getTracker: (req: Record<string, unknown>) => String(req.ip) },
+          { name: 'signup', ttl: 3_600_000, limit: config.signupRateLimitPerAddressPerHour, getTracker: (req: Record<string, unknown>) => String(req.ip) },
+        ],
+      }),
     }),
   ],
   controllers: [AuthController],
