@@ -5,7 +5,7 @@ import { Stack, useStack } from '../support/stack';
 /** Issue 15: limits an attacker cannot walk around by changing the email or the organization. */
 describe('abuse limits', () => {
   const ctx = useStack({
-    env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '8', SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '3' },
+    env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '8', SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '3', JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '3' },
   });
   // The API trusts X-Forwarded-For from loopback (TRUST_PROXY): each test is its own client address (random:
   // the counters are in Postgres and outlive a test run by their window).
@@ -26,7 +26,7 @@ describe('abuse limits', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     // another address is not affected
-    const t = await signupTenant(ctx.http);
+    const t = await signupTenant(new Http(ctx.stack.baseUrl, { 'x-forwarded-for': address() })); // 127.0.0.1's signups are counted for every test file
     expect((await from(address(), '/api/auth/login', { email: t.email, password: t.password })).status).toBe(200);
   });
 
@@ -57,9 +57,20 @@ describe('abuse limits', () => {
     })).status).toBe(201);
   });
 
+  it('limits join-page forms per address, with Retry-After', async () => {
+    const ip = address();
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await ctx.http.request('POST', `/j/${randomUUID()}`, 'phone=13800138000&consent=yes',
+        { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([404, 404, 404, 429, 429]);
+  });
+
   it('counts attempts across API processes: two processes on one database let the limit through once, not twice', async () => {
     const second = await Stack.start({
-      env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '8', SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '3' },
+      env: { LOGIN_RATE_LIMIT_PER_MINUTE: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '8', SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '3', JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '3' },
     });
     try {
       const ip = address();

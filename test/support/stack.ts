@@ -35,9 +35,11 @@ export class Stack {
       JWT_SECRET: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'silent',
       PORT: '0',
-      // every test signs up its tenants from 127.0.0.1: the per-address limits are tested on their own
+      // every test signs up its tenants (and the fuzz pass posts join forms) from 127.0.0.1, and the counters are
+      // shared by every test file's API through Postgres: the per-address limits are tested on their own
       LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
       SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '100000',
+      JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
       ...env,
     });
     const app = await createApp(config);

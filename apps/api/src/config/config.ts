@@ -35,6 +35,8 @@ const schema = z.object({
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   /** Login attempts per client address, whatever the email (password spraying). */
   LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().positive().default(30),
+  /** Join-page forms (a channel code's public page) one client address may send a minute. */
+  JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().positive().default(30),
   /** Organizations one client address may sign up. */
   SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: z.coerce.number().int().positive().default(5),
   /** Longest a segment preview, count or members page may run before it is stopped (422 SEGMENT_TOO_EXPENSIVE). */
@@ -67,6 +69,7 @@ export interface AppConfig {
   loginRateLimitPerMinute: number;
   loginRateLimitPerAddressPerMinute: number;
   signupRateLimitPerAddressPerHour: number;
+  joinRateLimitPerAddressPerMinute: number;
   segments: { timeoutMs: number; costBudget: number };
   logLevel: string;
   logFormat: LogFormat;
@@ -91,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     loginRateLimitPerMinute: c.LOGIN_RATE_LIMIT_PER_MINUTE,
     loginRateLimitPerAddressPerMinute: c.LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
     signupRateLimitPerAddressPerHour: c.SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR,
+    joinRateLimitPerAddressPerMinute: c.JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
     segments: { timeoutMs: c.SEGMENT_TIMEOUT_MS, costBudget: c.SEGMENT_COST_BUDGET },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,

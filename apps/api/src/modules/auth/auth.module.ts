@@ -29,15 +29,16 @@ import { PostgresRateLimitStorage } from './rate-limit-storage';
     }),
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG, DataSource],
-      // Three counters (each route skips the one that is not its own): per address and email (both routes), per
+      // Four counters (each route skips those that are not its own): per address and email (both routes), per
       // address for login (password spraying: one address, many emails) and per address for signup (one address,
-      // many organizations). In Postgres, so several API processes count together.
+      // many organizations), and per address for a channel code's join page. In Postgres, so several API processes count together.
       useFactory: (config: AppConfig, db: DataSource) => ({
         storage: new PostgresRateLimitStorage(db),
         throttlers: [
           { name: 'default', ttl: 60_000, limit: config.loginRateLimitPerMinute },
           { name: 'address', ttl: 60_000, limit: config.loginRateLimitPerAddressPerMinute, getTracker: (req: Record<string, unknown>) => String(req.ip) },
           { name: 'signup', ttl: 3_600_000, limit: config.signupRateLimitPerAddressPerHour, getTracker: (req: Record<string, unknown>) => String(req.ip) },
+          { name: 'join', ttl: 60_000, limit: config.joinRateLimitPerAddressPerMinute, getTracker: (req: Record<string, unknown>) => String(req.ip) },
         ],
       }),
     }),

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, Throttle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { notFound } from '../../common/errors.catalog';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
@@ -51,8 +51,7 @@ export class JoinPageController {
   @Post(':id')
   @HttpCode(200)
   @UseGuards(ThrottlerGuard)
-  @Throttle({ default: { limit: 30, ttl: 60_000 } })
-  @SkipThrottle({ address: true, signup: true })
+  @SkipThrottle({ default: true, address: true, signup: true })
   @ApiOperation({
     summary: 'A customer sends the join page\'s form: with a valid phone number and consent they arrive through the code ' +
       '(external id phone:<number>; repeatable) and a joined response is recorded; otherwise the form comes back saying what to fix',
