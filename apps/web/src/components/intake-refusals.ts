@@ -3,7 +3,7 @@ import type { TFunction } from 'i18next';
 import { ApiError } from '../api/client';
 import { i18n } from '../i18n';
 import { ERROR_TEXTS } from '../i18n/error-texts';
-import { applyFieldErrors, errorText } from '../lib/errors';
+import { applyFieldErrors, errorText, problemText, type ProblemWords } from '../lib/errors';
 
 /**
  * A refusal's text: the shared catalog's when it has the code, else the feature's own `apiErrors.<CODE>`
@@ -14,20 +14,7 @@ export function refusalText(t: TFunction, ns: string, error: unknown): string {
   return errorText(error);
 }
 
-/**
- * How a feature words the API's field problems: a pattern of the API's (English) problem, the message key that
- * says it, and optionally the values it fills in (by default the pattern's named groups).
- */
-export type ProblemWords = [RegExp, string, ((m: RegExpExecArray) => Record<string, unknown>)?][];
-
-/** An API problem in the viewer's words; unknown ones as the API said them. */
-export function problemText(t: TFunction, words: ProblemWords, problem: string): string {
-  for (const [pattern, key, values] of words) {
-    const m = pattern.exec(problem);
-    if (m) return t(key, values ? values(m) : { ...m.groups });
-  }
-  return problem;
-}
+export { problemText, type ProblemWords } from '../lib/errors';
 
 /**
  * applyFieldErrors with each problem in the viewer's words; `field` may move a detail to the form field that

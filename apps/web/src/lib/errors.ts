@@ -1,4 +1,6 @@
 import type { FormInstance } from 'antd';
+import type { TFunction } from 'i18next';
+import { COMMON_PROBLEMS, problemText, type ProblemWords } from './problems';
 import { ApiError } from '../api/client';
 import { i18n, type Lang } from '../i18n';
 import { ERROR_TEXTS } from '../i18n/error-texts';
@@ -12,6 +14,12 @@ export function errorText(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+export { problemText, type ProblemWords };
+
+/** A field problem in the viewer's words: a feature's own first, then the common ones, else as the API said it. */
+export const fieldProblemText = (problem: string, words: ProblemWords = []): string =>
+  problemText(i18n.t.bind(i18n) as TFunction, [...words, ...COMMON_PROBLEMS], problem);
 
 /** `steps[0].content.template` or `$.steps[0].name` → ['steps', 0, 'content', 'template'] (antd's name path). */
 export function namePath(path: string): (string | number)[] {
@@ -35,11 +43,11 @@ export function applyFieldErrors(form: FormInstance, error: unknown): string[] {
     const name = namePath(d.path);
     const key = JSON.stringify(name);
     if (!d.path || !known.has(key)) {
-      rest.push(d.path ? `${d.path}: ${d.problem}` : d.problem);
+      rest.push(d.path ? `${d.path}: ${fieldProblemText(d.problem)}` : fieldProblemText(d.problem));
       continue;
     }
     const entry = byField.get(key) ?? { name, errors: [] };
-    entry.errors.push(d.problem);
+    entry.errors.push(fieldProblemText(d.problem));
     byField.set(key, entry);
   }
   form.setFields([...byField.values()]);
