@@ -26,6 +26,7 @@ import { DashboardsModule } from './modules/dashboards/dashboards.module';
 import { SettingsModule } from './modules/settings/settings.module';
 import { SopsModule } from './modules/sops/sops.module';
 import { SourceCodesModule } from './modules/source-codes/source-codes.module';
+import { WecomModule } from './modules/wecom/wecom.module';
 import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
@@ -81,6 +82,7 @@ export class AppModule {
         NotificationsModule,
         ImportsModule,
         SourceCodesModule,
+        WecomModule,
         ComputedTagsModule,
         ResponsesModule,
         EventsModule,

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { sopDefinitionOpenApiSchema } from '@sop/domain';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { json, raw, static as serveStatic, urlencoded, type NextFunction, type Request, type Response } from 'express';
+import { json, raw, static as serveStatic, text, urlencoded, type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
@@ -28,6 +28,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   // The events API signs the exact bytes sent: its body stays raw and is parsed after the signature checks out.
   app.use('/api/events', raw({ type: () => true, limit: '1mb' }), answerBodyErrors);
+  // WeCom posts encrypted XML (whatever content type it names): kept as text, parsed once the signature checks out.
+  app.use('/api/wecom/callback', text({ type: () => true, limit: '64kb' }), answerBodyErrors);
   app.use(json({ limit: '1mb', verify: refuseDeepJson }), answerBodyErrors);
   // The public join page of channel codes posts a plain HTML form.
   app.use('/j', urlencoded({ extended: false, limit: '16kb' }), answerBodyErrors);

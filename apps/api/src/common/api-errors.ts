@@ -15,6 +15,7 @@ import { SOURCE_CODES_ERRORS } from '../modules/source-codes/source-codes.errors
 import { TAGS_ERRORS } from '../modules/tags/tags.errors';
 import { TEAMS_ERRORS } from '../modules/teams/teams.errors';
 import { USERS_ERRORS } from '../modules/users/users.errors';
+import { WECOM_ERRORS } from '../modules/wecom/wecom.errors';
 import { COMMON_ERRORS } from './errors.catalog';
 
 /** Each catalog by where it lives; a code is listed in exactly one (a test checks). */
@@ -37,6 +38,7 @@ export const ERROR_CATALOGS = {
   tags: TAGS_ERRORS,
   teams: TEAMS_ERRORS,
   users: USERS_ERRORS,
+  wecom: WECOM_ERRORS,
 } as const;
 
 /** Every error the API can answer, by code. */

@@ -26,17 +26,17 @@ describe('loadConfig', () => {
 
   it('refuses to start in production without the metrics token and the event and link signing keys (no fallback to JWT_SECRET)', () => {
     expect(() => loadConfig({ ...valid, NODE_ENV: 'production' })).toThrow(
-      /METRICS_TOKEN: is required in production[\s\S]*EVENT_SIGNING_KEYS: is required in production[\s\S]*LINK_SIGNING_KEYS: is required in production/,
+      /METRICS_TOKEN: is required in production[\s\S]*EVENT_SIGNING_KEYS: is required in production[\s\S]*LINK_SIGNING_KEYS: is required in production[\s\S]*WECOM_SECRET_KEYS: is required in production/,
     );
     const prod = loadConfig({
       ...valid, NODE_ENV: 'production', METRICS_TOKEN: 'm'.repeat(16), EVENT_SIGNING_SECRET: 'e'.repeat(32),
-      LINK_SIGNING_KEYS: `k2:${'b'.repeat(32)}, k1:${'a'.repeat(32)}`,
+      LINK_SIGNING_KEYS: `k2:${'b'.repeat(32)}, k1:${'a'.repeat(32)}`, WECOM_SECRET_KEYS: `w1:${'w'.repeat(32)}`,
     });
     expect(prod.linkSigningKeys).toEqual([{ id: 'k2', secret: 'b'.repeat(32) }, { id: 'k1', secret: 'a'.repeat(32) }]);
     // the rotatable EVENT_SIGNING_KEYS stands in for the single secret of before
     const keyed = loadConfig({
       ...valid, NODE_ENV: 'production', METRICS_TOKEN: 'm'.repeat(16), EVENT_SIGNING_KEYS: `e2:${'c'.repeat(32)}`,
-      LINK_SIGNING_KEYS: `k1:${'a'.repeat(32)}`,
+      LINK_SIGNING_KEYS: `k1:${'a'.repeat(32)}`, WECOM_SECRET_KEYS: `w1:${'w'.repeat(32)}`,
     });
     expect(keyed.eventSigningKeys).toEqual([{ id: 'e2', secret: 'c'.repeat(32) }]);
     expect(() => loadConfig({ ...valid, LINK_SIGNING_KEYS: 'k-1:short' })).toThrow(/LINK_SIGNING_KEYS: "k-1": a key id must be/);

@@ -23,7 +23,7 @@ const signingKeys = z.preprocess(
 );
 
 /** Required in production (NODE_ENV=production): no fallback to JWT_SECRET, no open /metrics. */
-const PRODUCTION_SECRETS = ['METRICS_TOKEN', 'EVENT_SIGNING_KEYS', 'LINK_SIGNING_KEYS'] as const;
+const PRODUCTION_SECRETS = ['METRICS_TOKEN', 'EVENT_SIGNING_KEYS', 'LINK_SIGNING_KEYS', 'WECOM_SECRET_KEYS'] as const;
 
 const schema = z.object({
   ...SHARED_SETTINGS,
@@ -53,6 +53,10 @@ const schema = z.object({
   EVENT_SIGNING_SECRET: optionalSecret(32),
   /** Keys tracked links are signed with (`id:secret`, first signs); unset: one key derived from JWT_SECRET. */
   LINK_SIGNING_KEYS: signingKeys,
+  /** Keys a tenant's WeCom secrets are sealed with at rest (`id:secret`, first seals); unset: derived from JWT_SECRET. */
+  WECOM_SECRET_KEYS: signingKeys,
+  /** WeCom's server API (a local stand-in in tests). */
+  WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com'),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV !== 'production') return;
   for (const name of PRODUCTION_SECRETS) {
@@ -79,6 +83,7 @@ export interface AppConfig {
   eventSigningSecret?: string;
   eventSigningKeys?: { id: string; secret: string }[];
   linkSigningKeys?: { id: string; secret: string }[];
+  wecom: { secretKeys?: { id: string; secret: string }[]; apiBase: string };
 }
 
 /** A setting is missing or wrong: the message names each one. */
@@ -104,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     eventSigningSecret: c.EVENT_SIGNING_SECRET,
     eventSigningKeys: c.EVENT_SIGNING_KEYS,
     linkSigningKeys: c.LINK_SIGNING_KEYS,
+    wecom: { secretKeys: c.WECOM_SECRET_KEYS, apiBase: c.WECOM_API_BASE.replace(/\/$/, '') },
   };
 }
 

@@ -229,6 +229,15 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
   },
   API_KEY_REVOKED: { zh: '该 API 密钥已吊销，请新建一个。', en: 'This API key is revoked; create a new one.' },
 
+  // WeCom
+  WECOM_NOT_CONNECTED: { zh: '本组织还没有连接企业微信。', en: 'This organization has not connected WeCom yet.' },
+  WECOM_CHECK_FAILED: { zh: '企业微信拒绝了这些连接信息，请检查标出的字段。', en: 'WeCom refused these connection details: check the field marked.' },
+  WECOM_UNREACHABLE: { zh: '暂时无法连接企业微信进行校验，设置未保存，请稍后重试。', en: 'WeCom could not be reached to check the connection; nothing was saved. Try again shortly.' },
+  WECOM_CALLBACK_NOT_FOUND: { zh: '该回调地址没有对应的企业微信连接。', en: 'No WeCom connection answers at this callback address.' },
+  WECOM_SIGNATURE_INVALID: { zh: '回调签名不匹配：请检查企业微信后台填写的 Token。', en: 'The callback signature does not match: check the Token entered in WeCom.' },
+  WECOM_TIMESTAMP_STALE: { zh: '回调时间戳与服务器时间相差超过 5 分钟。', en: 'The callback timestamp is more than 5 minutes from the server clock.' },
+  WECOM_PAYLOAD_INVALID: { zh: '回调内容不是发给本企业的企业微信加密消息：请检查 EncodingAESKey 和企业 ID。', en: 'The callback is not WeCom\'s encrypted message for this corporation: check the EncodingAESKey and corp id.' },
+
   // dashboards and SOP results
   DASHBOARD_RANGE_INVALID: { zh: '日期范围有误：结束日期不能早于开始日期，且最长 366 天。', en: 'The date range is invalid: it must end on or after its start and span at most 366 days.' },
   DASHBOARD_NEEDS_A_USER: { zh: '该看板属于个人账号，API 密钥无法查看。', en: 'This dashboard belongs to a person; an API key cannot open it.' },

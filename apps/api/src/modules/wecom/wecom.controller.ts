@@ -1,0 +1,84 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiErrors, ApiTextResponse } from '../../common/openapi';
+import { CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
+import { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
+import { type CallbackQuery, WecomService } from './wecom.service';
+
+const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
+
+@ApiTags('wecom')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('wecom/connection')
+export class WecomConnectionController {
+  constructor(private readonly wecom: WecomService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The WeCom connection: ids, the last 4 characters of each secret, the callback URL and its status' })
+  @ApiOkResponse({ type: WecomConnectionDto })
+  @ApiErrors('WECOM_NOT_CONNECTED')
+  get(@CurrentPrincipal() p: Principal, @Req() req: Request): Promise<WecomConnectionDto> {
+    return this.wecom.connection(p.tenantId, origin(req));
+  }
+
+  @Put()
+  @ApiOperation({
+    summary: 'Connect (or change) the WeCom corporation',
+    description: 'WeCom is asked for a token with each secret and for the app with its AgentId before anything is saved; a refusal is 422 naming the field. Secrets are sealed at rest and never returned; leave one out to keep it.',
+  })
+  @ApiOkResponse({ type: WecomConnectionDto })
+  @ApiErrors('WECOM_CHECK_FAILED', 'WECOM_UNREACHABLE')
+  connect(@CurrentPrincipal() p: Principal, @Body() dto: ConnectWecomDto, @Req() req: Request): Promise<WecomConnectionDto> {
+    return this.wecom.connect(p.tenantId, dto, origin(req));
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable)' })
+  @ApiNoContentResponse()
+  async disconnect(@CurrentPrincipal() p: Principal): Promise<void> {
+    await this.wecom.disconnect(p.tenantId);
+  }
+}
+
+const CALLBACK_QUERY = ['msg_signature', 'timestamp', 'nonce'] as const;
+
+/** The address WeCom calls (one unguessable path per connection); public, authenticated by WeCom's signature. */
+@ApiTags('wecom')
+@Public()
+@Controller('wecom/callback')
+export class WecomCallbackController {
+  constructor(private readonly wecom: WecomService) {}
+
+  @Get(':callbackId')
+  @ApiOperation({ summary: 'WeCom\'s URL handshake: answers the decrypted echostr when the signature is WeCom\'s' })
+  @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl' })
+  @ApiQuery({ name: 'echostr', required: true })
+  @ApiTextResponse('text/plain', 'The decrypted echostr')
+  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID')
+  async verify(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Res() res: Response): Promise<void> {
+    const echo = await this.wecom.verifyUrl(id, q);
+    res.type('text/plain').send(echo);
+  }
+
+  @Post(':callbackId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'WeCom delivers an event (encrypted XML); kept once, applied after the answer' })
+  @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl' })
+  @ApiConsumes('text/xml')
+  @ApiBody({ schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
+  @ApiTextResponse('text/plain', '"success", as WeCom expects (also for a delivery it already made)')
+  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID')
+  async receive(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Body() body: unknown, @Res() res: Response): Promise<void> {
+    await this.wecom.receive(id, q, typeof body === 'string' ? body : '');
+    res.type('text/plain').send('success');
+  }
+}
+
+for (const name of CALLBACK_QUERY) {
+  for (const method of ['verify', 'receive'] as const) {
+    ApiQuery({ name, required: true })(WecomCallbackController.prototype, method, Object.getOwnPropertyDescriptor(WecomCallbackController.prototype, method)!);
+  }
+}

@@ -1,0 +1,12 @@
+import { defineErrors } from '../../common/errors.catalog';
+
+/** The WeCom connection (admin) and WeCom's callbacks. */
+export const WECOM_ERRORS = defineErrors({
+  WECOM_NOT_CONNECTED: { status: 404, message: 'This organization has not connected a WeCom corporation.' },
+  WECOM_CHECK_FAILED: { status: 422, message: 'WeCom refused the connection details; details name the field it refused.' },
+  WECOM_UNREACHABLE: { status: 503, message: 'WeCom could not be reached to check the connection; nothing was changed. Try again shortly.' },
+  WECOM_CALLBACK_NOT_FOUND: { status: 404, message: 'No WeCom connection answers at this callback address.' },
+  WECOM_SIGNATURE_INVALID: { status: 401, message: 'msg_signature does not match the token, timestamp, nonce and ciphertext.' },
+  WECOM_TIMESTAMP_STALE: { status: 401, message: 'The callback timestamp is more than 5 minutes from the server clock.' },
+  WECOM_PAYLOAD_INVALID: { status: 400, message: 'The callback body is not WeCom\'s encrypted XML for this corporation.' },
+});

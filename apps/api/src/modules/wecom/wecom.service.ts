@@ -1,0 +1,171 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { XMLParser } from 'fast-xml-parser';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { fail } from '../../common/errors.catalog';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { SecretBox } from './secret-box';
+import { WecomApi, WecomRefusal, WecomUnreachable } from './wecom-api';
+import { callbackSignature, decryptCallback, signatureMatches, WecomDecryptError } from './wecom-crypto';
+import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
+import { WECOM_ERRORS } from './wecom.errors';
+
+/** How far WeCom's callback timestamp may be from our clock, either way. */
+export const CALLBACK_TOLERANCE_S = 300;
+const SECRET_FIELDS = ['contactSecret', 'agentSecret', 'callbackToken', 'encodingAesKey'] as const;
+type SecretField = (typeof SECRET_FIELDS)[number];
+const COLUMN: Record<SecretField, string> = {
+  contactSecret: 'contact_secret', agentSecret: 'agent_secret', callbackToken: 'callback_token', encodingAesKey: 'encoding_aes_key',
+};
+
+export interface CallbackQuery {
+  msg_signature?: string;
+  timestamp?: string;
+  nonce?: string;
+  echostr?: string;
+}
+
+const xml = new XMLParser({ parseTagValue: false, trimValues: true });
+
+/**
+ * A tenant's WeCom connection (secrets sealed at rest, checked with WeCom on save, never returned) and the
+ * callback WeCom calls: the URL handshake and event delivery, signature and freshness checked, decrypted, and
+ * each event kept once (WeCom retries a delivery it saw no "success" for; a replayed request adds nothing).
+ */
+@Injectable()
+export class WecomService {
+  private readonly box: SecretBox;
+  private readonly api: WecomApi;
+
+  constructor(@InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+    // Locally (never in production, which requires WECOM_SECRET_KEYS) a key derived from JWT_SECRET.
+    this.box = new SecretBox(config.wecom.secretKeys ?? [{ id: 'local', secret: createHmac('sha256', config.jwt.secret).update('wecom-secrets').digest('hex') }]);
+    this.api = new WecomApi(config.wecom.apiBase);
+  }
+
+  async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
+    const [row] = await this.db.query(
+      `SELECT c.*, (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.received_at > now() - interval '1 day') AS events_last_day
+         FROM wecom_connections c WHERE c.tenant_id = $1`, [tenantId]);
+    if (!row) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);
+    return {
+      corpId: row.corp_id, agentId: row.agent_id, secrets: row.secrets_last4, callbackUrl: `${origin}/api/wecom/callback/${row.callback_id}`,
+      connectedAt: row.connected_at, updatedAt: row.updated_at, lastCallbackAt: row.last_callback_at, lastSyncAt: row.last_sync_at,
+      lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
+    };
+  }
+
+  /**
+   * Saves the connection after WeCom accepts it: a token for the customer-contact secret and one for the app's
+   * secret, and the app readable with it. A refusal is a 422 naming the field; nothing is saved. Secrets left
+   * out keep their saved values (a first connection needs them all). Repeating a save changes nothing more.
+   */
+  async connect(tenantId: string, dto: ConnectWecomDto, origin: string): Promise<WecomConnectionDto> {
+    const saved = await this.savedSecrets(tenantId);
+    const secrets = {} as Record<SecretField, string>;
+    const missing = SECRET_FIELDS.filter((f) => !(secrets[f] = dto[f] ?? saved?.[f] ?? ''));
+    if (missing.length) throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, 'A first connection needs every secret.', missing.map((path) => ({ path, problem: 'is required to connect' })));
+    await this.check(dto.corpId, dto.agentId, secrets);
+    const sealed = SECRET_FIELDS.map((f) => this.box.seal(secrets[f]));
+    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, `…${secrets[f].slice(-4)}`]));
+    await this.db.query(
+      `INSERT INTO wecom_connections (tenant_id, corp_id, agent_id, contact_secret, agent_secret, callback_token, encoding_aes_key, secrets_last4, callback_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (tenant_id) DO UPDATE SET corp_id = excluded.corp_id, agent_id = excluded.agent_id, contact_secret = excluded.contact_secret,
+         agent_secret = excluded.agent_secret, callback_token = excluded.callback_token, encoding_aes_key = excluded.encoding_aes_key,
+         secrets_last4 = excluded.secrets_last4, updated_at = now(), last_error = NULL, last_error_at = NULL`,
+      [tenantId, dto.corpId, dto.agentId, ...sealed, JSON.stringify(last4), randomBytes(24).toString('base64url')],
+    );
+    return this.connection(tenantId, origin);
+  }
+
+  /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */
+  async disconnect(tenantId: string): Promise<void> {
+    await this.db.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+  }
+
+  private async check(corpId: string, agentId: string, secrets: Record<SecretField, string>): Promise<void> {
+    try {
+      await this.api.token(corpId, secrets.contactSecret, 'contactSecret');
+      await this.api.checkAgent(await this.api.token(corpId, secrets.agentSecret, 'agentSecret'), agentId);
+    } catch (err) {
+      if (err instanceof WecomRefusal) throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, undefined, [err.detail]);
+      if (err instanceof WecomUnreachable) throw fail(WECOM_ERRORS.WECOM_UNREACHABLE, err.message);
+      throw err;
+    }
+  }
+
+  private async savedSecrets(tenantId: string): Promise<Record<SecretField, string> | null> {
+    const [row] = await this.db.query(`SELECT ${Object.values(COLUMN).join(', ')} FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    return row ? (Object.fromEntries(SECRET_FIELDS.map((f) => [f, this.box.open(row[COLUMN[f]])])) as Record<SecretField, string>) : null;
+  }
+
+  // ------------------------------------------------------------------ the callback
+
+  /** The URL handshake: the decrypted echostr, when the signature is WeCom's. */
+  async verifyUrl(callbackId: string, q: CallbackQuery): Promise<string> {
+    const c = await this.callbackConnection(callbackId);
+    return this.open(c, q, q.echostr).message;
+  }
+
+  /**
+   * An event delivery: signature and timestamp checked, decrypted, kept once by its digest. Answered before
+   * anything is applied (WeCom waits 5 s at most); the worker applies kept events from the table.
+   */
+  async receive(callbackId: string, q: CallbackQuery, body: string): Promise<{ duplicate: boolean }> {
+    const c = await this.callbackConnection(callbackId);
+    const encrypted = this.field(body, 'Encrypt');
+    const { message } = this.open(c, q, encrypted);
+    const event = this.parse(message);
+    const digest = createHash('sha256').update(message).digest('hex');
+    const kept = await this.db.query(
+      `WITH kept AS (
+         INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING id)
+       UPDATE wecom_connections SET last_callback_at = now() WHERE tenant_id = $1 RETURNING (SELECT count(*) FROM kept)::int AS kept`,
+      [c.tenantId, digest, String(event.Event ?? event.MsgType ?? 'unknown'), event.ChangeType ? String(event.ChangeType) : null, JSON.stringify(event)],
+    );
+    return { duplicate: kept[0]?.kept === 0 };
+  }
+
+  private async callbackConnection(callbackId: string): Promise<{ tenantId: string; corpId: string; token: string; aesKey: string }> {
+    const [row] = /^[A-Za-z0-9_-]{32}$/.test(callbackId)
+      ? await this.db.query(`SELECT tenant_id, corp_id, callback_token, encoding_aes_key FROM wecom_connections WHERE callback_id = $1`, [callbackId])
+      : [];
+    if (!row) throw fail(WECOM_ERRORS.WECOM_CALLBACK_NOT_FOUND);
+    return { tenantId: row.tenant_id, corpId: row.corp_id, token: this.box.open(row.callback_token), aesKey: this.box.open(row.encoding_aes_key) };
+  }
+
+  /** Signature, freshness, decryption and receive id (the corp id) of one ciphertext. */
+  private open(c: { corpId: string; token: string; aesKey: string }, q: CallbackQuery, encrypted: string | undefined, now = Date.now()) {
+    if (!q.msg_signature || !q.timestamp || !q.nonce || !encrypted) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, 'msg_signature, timestamp, nonce and the ciphertext are all required.');
+    if (!/^\d{1,12}$/.test(q.timestamp) || Math.abs(now / 1000 - Number(q.timestamp)) > CALLBACK_TOLERANCE_S) throw fail(WECOM_ERRORS.WECOM_TIMESTAMP_STALE);
+    if (!signatureMatches(callbackSignature(c.token, q.timestamp, q.nonce, encrypted), q.msg_signature)) throw fail(WECOM_ERRORS.WECOM_SIGNATURE_INVALID);
+    try {
+      const opened = decryptCallback(c.aesKey, encrypted);
+      if (opened.receiveId !== c.corpId) throw new WecomDecryptError(`the receive id is not this corporation's (${c.corpId})`);
+      return opened;
+    } catch (err) {
+      if (err instanceof WecomDecryptError) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, `The ciphertext is not for this connection: ${err.message}.`);
+      throw err;
+    }
+  }
+
+  private field(body: string, name: string): string | undefined {
+    const value = this.parse(body)[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  private parse(text: string): Record<string, unknown> {
+    let doc: unknown;
+    try {
+      doc = xml.parse(text);
+    } catch {
+      doc = null;
+    }
+    const root = (doc as { xml?: unknown } | null)?.xml;
+    if (!root || typeof root !== 'object') throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, 'The body is not XML with an <xml> root.');
+    return root as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
+import { Stack, useStack } from '../support/stack';
+import { newCorp, WecomServer, type WecomCorp } from '../support/wecom-server';
+
+/**
+ * Issue 16, the connection and the callback, against a local WeCom (its server API answering with WeCom's
+ * documented error codes; callbacks encrypted and signed with WeCom's official @wecom/crypto).
+ */
+describe('the WeCom connection and its callback (real Postgres, a local WeCom)', () => {
+  let wecom: WecomServer;
+  const env: Record<string, string> = {};
+  beforeAll(async () => {
+    wecom = await WecomServer.start();
+    env.WECOM_API_BASE = wecom.baseUrl;
+  });
+  const ctx = useStack({ env });
+  afterAll(() => wecom?.close());
+
+  const details = (corp: WecomCorp) => ({ ...corp });
+  const connected = async (): Promise<{ t: TenantFixture; corp: WecomCorp; callbackPath: string }> => {
+    const t = await signupTenant(ctx.http, 'WeCom Org');
+    const corp = wecom.add(newCorp());
+    const res = await t.admin.put('/api/wecom/connection', details(corp));
+    expect(res.status).toBe(200);
+    return { t, corp, callbackPath: new URL(res.body.callbackUrl).pathname };
+  };
+  const deliver = (path: string, corp: WecomCorp, message: string, options?: Parameters<typeof WecomServer.delivery>[2]) => {
+    const { query, body } = WecomServer.delivery(corp, message, options);
+    return ctx.http.request('POST', `${path}?${query}`, body, { 'content-type': 'text/xml' });
+  };
+  const contactAdded = (corp: WecomCorp, externalUserId: string) =>
+    `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime>`
+    + `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>`
+    + `<UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[${externalUserId}]]></ExternalUserID><State><![CDATA[spring-fair]]></State>`
+    + `<WelcomeCode><![CDATA[WELCOMECODE]]></WelcomeCode></xml>`;
+
+  it('checks the details with WeCom before saving, names the field it refuses, never returns or stores a secret in clear', async () => {
+    const t = await signupTenant(ctx.http, 'WeCom Checks');
+    const corp = wecom.add(newCorp());
+    const refusal = async (body: Record<string, unknown>) => {
+      const res = await t.admin.put('/api/wecom/connection', body);
+      return [res.status, res.body.code, (res.body.details ?? []).map((d: { path: string }) => d.path).sort().join(',')];
+    };
+    expect(await refusal({ corpId: corp.corpId, agentId: corp.agentId })).toEqual([422, 'WECOM_CHECK_FAILED', 'agentSecret,callbackToken,contactSecret,encodingAesKey']);
+    expect(await refusal({ ...details(corp), corpId: 'wwunknown1' })).toEqual([422, 'WECOM_CHECK_FAILED', 'corpId']);
+    expect(await refusal({ ...details(corp), contactSecret: 'not-the-secret-at-all' })).toEqual([422, 'WECOM_CHECK_FAILED', 'contactSecret']);
+    expect(await refusal({ ...details(corp), agentSecret: 'not-the-secret-at-all' })).toEqual([422, 'WECOM_CHECK_FAILED', 'agentSecret']);
+    expect(await refusal({ ...details(corp), agentId: '999' })).toEqual([422, 'WECOM_CHECK_FAILED', 'agentId']);
+    expect(await refusal({ ...details(corp), encodingAesKey: 'short' })).toEqual([400, 'VALIDATION_FAILED', 'encodingAesKey']);
+    expect((await t.admin.get('/api/wecom/connection')).body.code).toBe('WECOM_NOT_CONNECTED');
+
+    const saved = await t.admin.put('/api/wecom/connection', details(corp));
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({
+      corpId: corp.corpId, agentId: corp.agentId, lastCallbackAt: null, eventsLastDay: 0,
+      secrets: { contactSecret: `…${corp.contactSecret.slice(-4)}`, agentSecret: `…${corp.agentSecret.slice(-4)}`, callbackToken: `…${corp.callbackToken.slice(-4)}`, encodingAesKey: `…${corp.encodingAesKey.slice(-4)}` },
+    });
+    expect(saved.body.callbackUrl).toMatch(/\/api\/wecom\/callback\/[A-Za-z0-9_-]{32}$/);
+    const stored = JSON.stringify(await ctx.stack.db.query(`SELECT * FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]));
+    for (const secret of [corp.contactSecret, corp.agentSecret, corp.callbackToken, corp.encodingAesKey]) {
+      expect(JSON.stringify(saved.body)).not.toContain(secret);
+      expect(stored).not.toContain(secret);
+    }
+    // a change of ids alone keeps the saved secrets and the callback address
+    const again = await t.admin.put('/api/wecom/connection', { corpId: corp.corpId, agentId: corp.agentId });
+    expect(again.status).toBe(200);
+    expect(again.body.callbackUrl).toBe(saved.body.callbackUrl);
+
+    // admins only; another organization sees nothing of it
+    const ops = await addUser(t, ctx.http, 'ops');
+    expect((await ops.client.get('/api/wecom/connection')).status).toBe(403);
+    expect((await ops.client.put('/api/wecom/connection', details(corp))).status).toBe(403);
+    const other = await signupTenant(ctx.http, 'Other');
+    expect((await other.admin.get('/api/wecom/connection')).status).toBe(404);
+  });
+
+  it('answers 503 and saves nothing when WeCom cannot be reached', async () => {
+    const offline = await Stack.start({ env: { WECOM_API_BASE: `http://127.0.0.1:9` } });
+    try {
+      const t = await signupTenant(new Http(offline.baseUrl), 'Offline');
+      const res = await t.admin.put('/api/wecom/connection', newCorp());
+      expect([res.status, res.body.code]).toEqual([503, 'WECOM_UNREACHABLE']);
+      expect((await t.admin.get('/api/wecom/connection')).status).toBe(404);
+    } finally {
+      await offline.stop();
+    }
+  });
+
+  it('passes WeCom\'s URL handshake and refuses a wrong signature, a stale timestamp or an unknown address', async () => {
+    const { corp, callbackPath } = await connected();
+    const echostr = `echo-${randomBytes(8).toString('hex')}`;
+    const handshake = (c: WecomCorp, options?: Parameters<typeof WecomServer.delivery>[2], path = callbackPath) => {
+      const { query, encrypted } = WecomServer.delivery(c, echostr, options);
+      query.set('echostr', encrypted);
+      return ctx.http.request('GET', `${path}?${query}`);
+    };
+    const ok = await handshake(corp);
+    expect([ok.status, ok.body]).toEqual([200, echostr]);
+    expect((await handshake({ ...corp, callbackToken: 'wrongtoken' })).body.code).toBe('WECOM_SIGNATURE_INVALID');
+    expect((await handshake(corp, { timestamp: Math.floor(Date.now() / 1000) - 600 })).body.code).toBe('WECOM_TIMESTAMP_STALE');
+    // signed with the right token but encrypted for another corporation: not ours
+    const stranger = { ...newCorp(), callbackToken: corp.callbackToken };
+    expect((await handshake(stranger)).body.code).toBe('WECOM_PAYLOAD_INVALID');
+    expect((await handshake(corp, undefined, '/api/wecom/callback/nosuchcallbackaddressatallxxxxxx')).status).toBe(404);
+  });
+
+  it('keeps each delivered event once under WeCom\'s retries and replays, and says when the last one came', async () => {
+    const { t, corp, callbackPath } = await connected();
+    const first = contactAdded(corp, 'wmEXT001');
+    const res = await deliver(callbackPath, corp, first);
+    expect([res.status, res.body]).toEqual([200, 'success']);
+    // WeCom retries a delivery it saw no answer for (same event, new nonce), or someone replays the request
+    expect((await deliver(callbackPath, corp, first)).body).toBe('success');
+    const { query, body } = WecomServer.delivery(corp, first);
+    for (let i = 0; i < 2; i++) expect((await ctx.http.request('POST', `${callbackPath}?${query}`, body, { 'content-type': 'text/xml' })).body).toBe('success');
+    expect((await deliver(callbackPath, corp, contactAdded(corp, 'wmEXT002'))).body).toBe('success');
+    const rows = await ctx.stack.db.query(
+      `SELECT event, change_type, payload->>'ExternalUserID' AS external, payload->>'State' AS state FROM wecom_callback_events e
+         JOIN wecom_connections c USING (tenant_id) WHERE c.corp_id = $1 ORDER BY e.id`, [corp.corpId]);
+    expect(rows).toEqual([
+      { event: 'change_external_contact', change_type: 'add_external_contact', external: 'wmEXT001', state: 'spring-fair' },
+      { event: 'change_external_contact', change_type: 'add_external_contact', external: 'wmEXT002', state: 'spring-fair' },
+    ]);
+    const status = (await t.admin.get('/api/wecom/connection')).body;
+    expect(status.eventsLastDay).toBe(2);
+    expect(status.lastCallbackAt).not.toBeNull();
+
+    // a body that is not WeCom's XML, or with a tampered ciphertext, keeps nothing
+    const bad = await ctx.http.request('POST', `${callbackPath}?${WecomServer.delivery(corp, first).query}`, 'not xml', { 'content-type': 'text/xml' });
+    expect([bad.status, bad.body.code]).toEqual([400, 'WECOM_PAYLOAD_INVALID']);
+    const tampered = WecomServer.delivery(corp, contactAdded(corp, 'wmEXT003'));
+    const swapped = tampered.body.replace(tampered.encrypted, WecomServer.delivery(corp, contactAdded(corp, 'wmEXT004')).encrypted);
+    expect((await ctx.http.request('POST', `${callbackPath}?${tampered.query}`, swapped, { 'content-type': 'text/xml' })).body.code).toBe('WECOM_SIGNATURE_INVALID');
+
+    // disconnected: the address answers nothing any more
+    expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
+    expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
+    expect((await deliver(callbackPath, corp, first)).status).toBe(404);
+  });
+});
