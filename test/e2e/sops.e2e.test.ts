@@ -57,7 +57,9 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     await setWindow(['18', '00'], ['09', '00']);
     await windowItem.locator('.ant-form-item-explain-error').filter({ hasText: 'ends (09:00) before it starts (18:00)' }).waitFor();
     await page.getByTestId('sop-check').filter({ hasText: '还有 1 处需要修改' }).waitFor();
-    await setWindow(['09', '00'], ['18', '00']);
+    // Fixed to the whole day, with quiet hours cleared and every day a working day below: the day-0 tasks are
+    // due now whatever the hour and weekday the test runs at (the engine makes a task when its window opens).
+    await setWindow(['00', '00'], ['23', '55']);
     await page.getByTestId('sop-check').filter({ hasText: '检查通过' }).waitFor();
     await eventually(async () => expect(await windowItem.locator('.ant-form-item-explain-error').count()).toBe(0));
 
@@ -71,6 +73,11 @@ describe('the SOP designer in a real browser (Chromium)', () => {
       await page.getByTestId(`variant-1-${text.startsWith('A') ? 0 : 1}`).locator('textarea').fill(text);
     }
 
+    const quietHours = page.locator('.ant-form-item', { hasText: '免打扰时段' });
+    await quietHours.locator('.ant-picker').hover();
+    await quietHours.locator('.ant-picker-clear').click();
+    await page.locator('.ant-form-item', { hasText: '只在工作日' }).locator('.ant-switch').click();
+
     // Current members enter on activation (the template leaves them out).
     await page.locator('.ant-form-item', { hasText: '启动时现有成员也进入' }).locator('.ant-switch').click();
     await page.getByTestId('sop-save').click();
@@ -83,8 +90,10 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     ]);
     expect(saved).toMatchObject({ name: '新客欢迎', status: 'draft', kind: 'journey' });
     expect(saved.definition.steps.map((s: { offsetDays: number; window: object }) => [s.offsetDays, s.window])).toEqual([
-      [0, { start: '09:00', end: '18:00' }], [3, { start: '14:00', end: '17:00' }], [7, { start: '14:00', end: '17:00' }],
+      [0, { start: '00:00', end: '23:55' }], [3, { start: '14:00', end: '17:00' }], [7, { start: '14:00', end: '17:00' }],
     ]);
+    expect(saved.definition.policies).toMatchObject({ businessDaysOnly: false });
+    expect(saved.definition.policies.quietHours ?? null).toBeNull();
 
     // The forecast heatmap, then activation confirmed with the reach.
     await page.getByTestId('sop-forecast').locator('canvas').first().waitFor();
