@@ -150,8 +150,9 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     const weekdays = page.getByTestId('rule-weekdays');
     await eventually(async () => { // a pick made while the list still opens can miss: pick again until the weekdays show
       if (!(await weekdays.isVisible())) {
+        await page.keyboard.press('Escape'); // a list left half open by a missed pick
         await page.getByTestId('rule-mode').click();
-        await pick(page, '每周指定几天');
+        await page.locator('.ant-select-item-option:visible', { hasText: '每周指定几天' }).first().click({ timeout: 3000 });
       }
       await weekdays.waitFor({ timeout: 2000 });
     }, 20_000);

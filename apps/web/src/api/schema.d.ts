@@ -46,7 +46,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate the key's events signing secret
-         * @description Derives a new signing secret under the current server key (EVENT_SIGNING_KEYS) and shows it once; the old secret stops verifying at once. Repeatable: while the server key is the same, the answer is the same secret.
+         * @description Draws a new signing secret under the current server key (EVENT_SIGNING_KEYS) and shows it once; the previous secret stops verifying at once. Each call draws a new one: sign with the one in the last answer.
          */
         post: operations["ApiKeysController_rotateSigningSecret"];
         delete?: never;
@@ -1620,6 +1620,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/wecom/callback/{callbackId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** WeCom's URL handshake: answers the decrypted echostr when the signature is WeCom's */
+        get: operations["WecomCallbackController_verify"];
+        put?: never;
+        /** WeCom delivers an event (encrypted XML); kept once, applied after the answer */
+        post: operations["WecomCallbackController_receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/connection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The WeCom connection: ids, the last 4 characters of each secret, the callback URL and its status */
+        get: operations["WecomConnectionController_get"];
+        /**
+         * Connect (or change) the WeCom corporation
+         * @description WeCom is asked for a token with each secret and for the app with its AgentId before anything is saved; a refusal is 422 naming the field. Secrets are sealed at rest and never returned; leave one out to keep it.
+         */
+        put: operations["WecomConnectionController_connect"];
+        post?: never;
+        /** Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable) */
+        delete: operations["WecomConnectionController_disconnect"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1845,6 +1885,26 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+        };
+        ConnectWecomDto: {
+            /**
+             * @description The self-built app's AgentId, which sends employees their reminders
+             * @example 1000002
+             */
+            agentId: string;
+            /** @description The self-built app's secret; leave out to keep the saved one */
+            agentSecret?: string;
+            /** @description The callback Token (up to 32 letters and digits); leave out to keep the saved one */
+            callbackToken?: string;
+            /** @description The customer-contact (客户联系) secret; leave out to keep the saved one */
+            contactSecret?: string;
+            /**
+             * @description The corporation id (企业ID)
+             * @example ww1a2b3c4d5e6f7a8b
+             */
+            corpId: string;
+            /** @description The callback EncodingAESKey (43 characters); leave out to keep the saved one */
+            encodingAesKey?: string;
         };
         ContactCapsDto: {
             /**
@@ -2335,7 +2395,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -3055,7 +3115,7 @@ export interface components {
             signingKeyCurrent: boolean;
             /** @description Id of the server key (EVENT_SIGNING_KEYS) the events signing secret derives from; null: EVENT_SIGNING_SECRET. Rotate keys still on an old one. */
             signingKeyId: string | null;
-            /** @description The new secret that signs requests to POST /api/events; the old one stops working now. Shown this once. */
+            /** @description The new secret that signs requests to POST /api/events; the previous one stops working now. Shown this once. */
             signingSecret: string;
         };
         RoundTripDto: {
@@ -3077,6 +3137,16 @@ export interface components {
             name: string;
             then: components["schemas"]["ResponseRuleThenDto"];
             when: components["schemas"]["ResponseRuleWhenDto"];
+        };
+        SecretHintsDto: {
+            /** @example …k2Lm */
+            agentSecret: string;
+            /** @example …9aBc */
+            callbackToken: string;
+            /** @example …x7Qa */
+            contactSecret: string;
+            /** @example …Zx01 */
+            encodingAesKey: string;
         };
         SegmentDto: {
             /** Format: date-time */
@@ -3869,6 +3939,30 @@ export interface components {
             responseRate: number | null;
             /** @example A */
             variant: string;
+        };
+        WecomConnectionDto: {
+            agentId: string;
+            /**
+             * Format: uri
+             * @description Paste into the app's and the customer-contact callback settings in the WeCom admin console
+             */
+            callbackUrl: string;
+            /** Format: date-time */
+            connectedAt: string;
+            corpId: string;
+            /** @description Events WeCom delivered in the last 24 hours */
+            eventsLastDay: number;
+            /** Format: date-time */
+            lastCallbackAt: string | null;
+            lastError: string | null;
+            /** Format: date-time */
+            lastErrorAt: string | null;
+            /** Format: date-time */
+            lastSyncAt: string | null;
+            /** @description The last 4 characters of each secret; the secrets themselves are never returned */
+            secrets: components["schemas"]["SecretHintsDto"];
+            /** Format: date-time */
+            updatedAt: string;
         };
         WeekDayDto: {
             created: number;
@@ -14293,6 +14387,341 @@ export interface operations {
              *     - `USER_NOT_FOUND`: No user with this id.
              */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomCallbackController_verify: {
+        parameters: {
+            query: {
+                echostr: unknown;
+                msg_signature: unknown;
+                nonce: unknown;
+                timestamp: unknown;
+            };
+            header?: never;
+            path: {
+                /** @description From the connection's callbackUrl */
+                callbackId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decrypted echostr */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_SIGNATURE_INVALID`: msg_signature does not match the token, timestamp, nonce and ciphertext.
+             *     - `WECOM_TIMESTAMP_STALE`: The callback timestamp is more than 5 minutes from the server clock.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_CALLBACK_NOT_FOUND`: No WeCom connection answers at this callback address. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomCallbackController_receive: {
+        parameters: {
+            query: {
+                msg_signature: unknown;
+                nonce: unknown;
+                timestamp: unknown;
+            };
+            header?: never;
+            path: {
+                /** @description From the connection's callbackUrl */
+                callbackId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/xml": string;
+            };
+        };
+        responses: {
+            /** @description "success", as WeCom expects (also for a delivery it already made) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_SIGNATURE_INVALID`: msg_signature does not match the token, timestamp, nonce and ciphertext.
+             *     - `WECOM_TIMESTAMP_STALE`: The callback timestamp is more than 5 minutes from the server clock.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_CALLBACK_NOT_FOUND`: No WeCom connection answers at this callback address. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomConnectionController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomConnectionDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomConnectionController_connect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectWecomDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomConnectionDto"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_BODY`: The request body could not be read: its bytes do not match its Content-Encoding (gzip, deflate, br).
+             *     - `MALFORMED_JSON`: The request body is not valid JSON.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNSUPPORTED_ENCODING`: The request body encoding or charset is not supported: send UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_CHECK_FAILED`: WeCom refused the connection details; details name the field it refused. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_UNREACHABLE`: WeCom could not be reached to check the connection; nothing was changed. Try again shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomConnectionController_disconnect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

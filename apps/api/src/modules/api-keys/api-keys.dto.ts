@@ -20,7 +20,7 @@ export class ApiKeyDto {
   @ApiProperty({ nullable: true, type: Date }) lastUsedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) revokedAt: Date | null;
   @ApiProperty({
-    nullable: true, type: String,
+    nullable: true, type: String, pattern: '^[A-Za-z0-9]{1,8}$',
     description: 'Id of the server key (EVENT_SIGNING_KEYS) the events signing secret derives from; null: EVENT_SIGNING_SECRET. Rotate keys still on an old one.',
   })
   signingKeyId: string | null;

@@ -54,7 +54,7 @@ export class WecomCallbackController {
 
   @Get(':callbackId')
   @ApiOperation({ summary: 'WeCom\'s URL handshake: answers the decrypted echostr when the signature is WeCom\'s' })
-  @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl' })
+  @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{32}$' } })
   @ApiQuery({ name: 'echostr', required: true })
   @ApiTextResponse('text/plain', 'The decrypted echostr')
   @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID')
@@ -66,7 +66,7 @@ export class WecomCallbackController {
   @Post(':callbackId')
   @HttpCode(200)
   @ApiOperation({ summary: 'WeCom delivers an event (encrypted XML); kept once, applied after the answer' })
-  @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl' })
+  @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{32}$' } })
   @ApiConsumes('text/xml')
   @ApiBody({ schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
   @ApiTextResponse('text/plain', '"success", as WeCom expects (also for a delivery it already made)')

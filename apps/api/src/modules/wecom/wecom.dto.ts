@@ -1,13 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
+const CORP_ID = '^[A-Za-z0-9]{6,64}$';
+const AGENT_ID = '^\\d{1,12}$';
+
 export class ConnectWecomDto {
-  @ApiProperty({ example: 'ww1a2b3c4d5e6f7a8b', description: 'The corporation id (企业ID)' })
-  @IsString() @Matches(/^[A-Za-z0-9]{6,64}$/, { message: 'must be the corporation id: letters and digits, as in ww1a2b3c4d5e6f7a8b' })
+  @ApiProperty({ example: 'ww1a2b3c4d5e6f7a8b', pattern: CORP_ID, description: 'The corporation id (企业ID)' })
+  @IsString() @Matches(new RegExp(CORP_ID), { message: 'must be the corporation id: letters and digits, as in ww1a2b3c4d5e6f7a8b' })
   corpId: string;
 
-  @ApiProperty({ example: '1000002', description: 'The self-built app\'s AgentId, which sends employees their reminders' })
-  @IsString() @Matches(/^\d{1,12}$/, { message: 'must be the app\'s AgentId: digits' })
+  @ApiProperty({ example: '1000002', pattern: AGENT_ID, description: 'The self-built app\'s AgentId, which sends employees their reminders' })
+  @IsString() @Matches(new RegExp(AGENT_ID), { message: 'must be the app\'s AgentId: digits' })
   agentId: string;
 
   @ApiPropertyOptional({ description: 'The customer-contact (客户联系) secret; leave out to keep the saved one' })
@@ -35,8 +38,8 @@ class SecretHintsDto {
 }
 
 export class WecomConnectionDto {
-  @ApiProperty() corpId: string;
-  @ApiProperty() agentId: string;
+  @ApiProperty({ pattern: CORP_ID }) corpId: string;
+  @ApiProperty({ pattern: AGENT_ID }) agentId: string;
   @ApiProperty({ type: SecretHintsDto, description: 'The last 4 characters of each secret; the secrets themselves are never returned' })
   secrets: SecretHintsDto;
   @ApiProperty({ format: 'uri', description: 'Paste into the app\'s and the customer-contact callback settings in the WeCom admin console' })
