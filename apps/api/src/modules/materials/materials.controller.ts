@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { ApiErrors } from '../../common/openapi';
 import { ANY_ROLE, CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
 import {
-  CreateMaterialDto, MaterialDetailDto, MaterialDto, MaterialFolderDto, MaterialInputDto, MaterialPageDto, MaterialQuery, MaterialUpdatedDto,
+  CreateMaterialDto, LibraryMaterialDetailDto, LibraryMaterialDto, MaterialFolderDto, MaterialInputDto, LibraryMaterialPageDto, MaterialQuery, LibraryMaterialUpdatedDto,
   UpdateMaterialQuery,
 } from './materials.dto';
 import { MaterialsService } from './materials.service';
@@ -25,14 +25,14 @@ export class MaterialsController {
   @Roles(...DESIGNERS)
   @ApiOperation({ summary: 'Add a material to the library. 201 when made, 200 when this id or Idempotency-Key made one before (its first result)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Instead of an id in the body: a repeat answers the first material' })
-  @ApiCreatedResponse({ type: MaterialDto, description: 'Made' })
-  @ApiOkResponse({ type: MaterialDto, description: 'This id or Idempotency-Key made it before' })
+  @ApiCreatedResponse({ type: LibraryMaterialDto, description: 'Made' })
+  @ApiOkResponse({ type: LibraryMaterialDto, description: 'This id or Idempotency-Key made it before' })
   @ApiErrors(['VALIDATION_FAILED', 422], 'MATERIAL_ID_REUSED')
   async create(
-    @CurrentPrincipal() p: Principal, @Body() dto: CreateMaterialDto, @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<MaterialDto> {
-    const { created, material } = await this.materials.create(p, dto, key);
+    @CurrentPrincipal() p: Principal, @Body() dto: CreateMaterialDto, @Req() req: Request, @Res({ passthrough: true }) res: Response,
+  ): Promise<LibraryMaterialDto> {
+    // read from the request rather than @Headers(name), which would document the header as required
+    const { created, material } = await this.materials.create(p, dto, req.header('idempotency-key'));
     res.status(created ? 201 : 200);
     return material;
   }
@@ -40,9 +40,9 @@ export class MaterialsController {
   @Get()
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'The library, newest first (keyset pages): search titles and summaries, by folder and kind; each with its use and opens' })
-  @ApiOkResponse({ type: MaterialPageDto })
+  @ApiOkResponse({ type: LibraryMaterialPageDto })
   @ApiErrors(['VALIDATION_FAILED', 400])
-  list(@CurrentPrincipal() p: Principal, @Query() q: MaterialQuery): Promise<MaterialPageDto> {
+  list(@CurrentPrincipal() p: Principal, @Query() q: MaterialQuery): Promise<LibraryMaterialPageDto> {
     return this.materials.list(p.tenantId, q);
   }
 
@@ -57,9 +57,9 @@ export class MaterialsController {
   @Get(':id')
   @Roles(...ANY_ROLE)
   @ApiOperation({ summary: 'A material with where it is used (SOP, version, step) and how often its tracked links were opened' })
-  @ApiOkResponse({ type: MaterialDetailDto })
+  @ApiOkResponse({ type: LibraryMaterialDetailDto })
   @ApiErrors(['MATERIAL_NOT_FOUND', 404])
-  get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<MaterialDetailDto> {
+  get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<LibraryMaterialDetailDto> {
     return this.materials.get(p.tenantId, id);
   }
 
@@ -69,11 +69,11 @@ export class MaterialsController {
     summary: 'Replace a material; ?republish=true also publishes a new version of each active or paused SOP that picks it',
     description: 'Published versions keep what they were published with. Without republish, SOPs take the new content at their next edit or activation.',
   })
-  @ApiOkResponse({ type: MaterialUpdatedDto })
+  @ApiOkResponse({ type: LibraryMaterialUpdatedDto })
   @ApiErrors(['MATERIAL_NOT_FOUND', 404], ['VALIDATION_FAILED', 422], 'SOP_INVALID', 'TEMPORAL_UNAVAILABLE')
   update(
     @CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: MaterialInputDto, @Query() q: UpdateMaterialQuery,
-  ): Promise<MaterialUpdatedDto> {
+  ): Promise<LibraryMaterialUpdatedDto> {
     return this.materials.update(p, id, dto, q.republish ?? false);
   }
 

@@ -68,7 +68,7 @@ export class MaterialStatsDto {
   @ApiProperty({ description: 'Contacts who opened it at least once' }) openedContacts: number;
 }
 
-export class MaterialDto {
+export class LibraryMaterialDto {
   @ApiUuid() id: string;
   @ApiProperty({ enum: MATERIAL_KINDS }) kind: MaterialKind;
   @ApiProperty() folder: string;
@@ -82,8 +82,8 @@ export class MaterialDto {
   @ApiProperty() updatedAt: Date;
 }
 
-export class MaterialPageDto {
-  @ApiProperty({ type: [MaterialDto] }) items: MaterialDto[];
+export class LibraryMaterialPageDto {
+  @ApiProperty({ type: [LibraryMaterialDto] }) items: LibraryMaterialDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
@@ -102,7 +102,7 @@ export class MaterialUseDto {
   @ApiProperty({ description: 'Whether this use carries what the library holds now (a published version keeps what it was published with)' }) current: boolean;
 }
 
-export class MaterialDetailDto extends MaterialDto {
+export class LibraryMaterialDetailDto extends LibraryMaterialDto {
   @ApiProperty({ type: [MaterialUseDto], description: 'Where it is used: SOP, version (or working copy) and step' }) usage: MaterialUseDto[];
 }
 
@@ -112,6 +112,6 @@ export class RepublishedDto {
   @ApiProperty({ nullable: true, type: Number }) version: number | null;
 }
 
-export class MaterialUpdatedDto extends MaterialDetailDto {
+export class LibraryMaterialUpdatedDto extends LibraryMaterialDetailDto {
   @ApiProperty({ type: [RepublishedDto], description: 'SOPs that got a new version (with ?republish=true)' }) republished: RepublishedDto[];
 }

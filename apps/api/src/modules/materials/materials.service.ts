@@ -9,19 +9,19 @@ import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { SopsService } from '../sops/sops.service';
 import type {
-  CreateMaterialDto, MaterialDetailDto, MaterialDto, MaterialFolderDto, MaterialInputDto, MaterialPageDto, MaterialQuery, MaterialStatsDto,
-  MaterialUpdatedDto, MaterialUseDto, RepublishedDto,
+  CreateMaterialDto, LibraryMaterialDetailDto, LibraryMaterialDto, MaterialFolderDto, MaterialInputDto, LibraryMaterialPageDto, MaterialQuery, MaterialStatsDto,
+  LibraryMaterialUpdatedDto, MaterialUseDto, RepublishedDto,
 } from './materials.dto';
 import { MATERIALS_ERRORS } from './materials.errors';
 
 interface MaterialRow {
-  id: string; tenant_id: string; idempotency_key: string | null; kind: MaterialDto['kind']; folder: string; title: string; summary: string;
+  id: string; tenant_id: string; idempotency_key: string | null; kind: LibraryMaterialDto['kind']; folder: string; title: string; summary: string;
   cover_url: string | null; url: string; tag_ids: string[]; created_at: Date; updated_at: Date;
 }
 
 const NO_STATS: MaterialStatsDto = { sops: 0, sent: 0, opens: 0, openedContacts: 0 };
 
-const toDto = (r: MaterialRow, stats: MaterialStatsDto = NO_STATS): MaterialDto => ({
+const toDto = (r: MaterialRow, stats: MaterialStatsDto = NO_STATS): LibraryMaterialDto => ({
   id: r.id, kind: r.kind, folder: r.folder, title: r.title, summary: r.summary, coverUrl: r.cover_url, url: r.url, tagIds: r.tag_ids,
   stats, createdAt: r.created_at, updatedAt: r.updated_at,
 });
@@ -44,7 +44,7 @@ export class MaterialsService {
   ) {}
 
   /** A repeated id or Idempotency-Key answers the first material (created false); a different one under it is 409. */
-  async create(caller: Principal, dto: CreateMaterialDto, idempotencyKey?: string): Promise<{ created: boolean; material: MaterialDto }> {
+  async create(caller: Principal, dto: CreateMaterialDto, idempotencyKey?: string): Promise<{ created: boolean; material: LibraryMaterialDto }> {
     const key = idempotencyKey?.trim() || null;
     await this.checkInput(caller.tenantId, dto);
     const earlier = await this.earlier(caller.tenantId, dto.id, key);
@@ -61,7 +61,7 @@ export class MaterialsService {
   }
 
   /** Newest first in keyset pages; `q` looks in titles and summaries. Each with where it is used and how often it was opened. */
-  async list(tenantId: string, q: MaterialQuery): Promise<MaterialPageDto> {
+  async list(tenantId: string, q: MaterialQuery): Promise<LibraryMaterialPageDto> {
     const params: unknown[] = [tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
     const where = ['tenant_id = $1'];
@@ -89,7 +89,7 @@ export class MaterialsService {
       `SELECT folder AS name, count(*)::int AS materials FROM materials WHERE tenant_id = $1 GROUP BY folder ORDER BY folder`, [tenantId]);
   }
 
-  async get(tenantId: string, id: string): Promise<MaterialDetailDto> {
+  async get(tenantId: string, id: string): Promise<LibraryMaterialDetailDto> {
     const row = await this.row(this.db, tenantId, id);
     const [stats, usage] = await Promise.all([this.stats(this.db, tenantId, [id]), this.usage(this.db, tenantId, id)]);
     return { ...toDto(row, stats.get(id)), usage };
@@ -99,7 +99,7 @@ export class MaterialsService {
    * Replaces the material. SOPs keep what they were published with; with `republish`, each active or paused SOP
    * whose working copy picks it publishes a new version (the SOP module's own edit, which copies the new content in).
    */
-  async update(caller: Principal, id: string, dto: MaterialInputDto, republish = false): Promise<MaterialUpdatedDto> {
+  async update(caller: Principal, id: string, dto: MaterialInputDto, republish = false): Promise<LibraryMaterialUpdatedDto> {
     await this.row(this.db, caller.tenantId, id);
     await this.checkInput(caller.tenantId, dto);
     await this.db.query(
@@ -228,7 +228,7 @@ export class MaterialsService {
   }
 
   /** A repeat must ask for the same material: one id reused for another is a client bug worth saying. */
-  private sameRequest(row: MaterialRow, dto: CreateMaterialDto, key: string | null): MaterialDto {
+  private sameRequest(row: MaterialRow, dto: CreateMaterialDto, key: string | null): LibraryMaterialDto {
     if (row.title !== dto.title || row.url !== dto.url || row.kind !== dto.kind) {
       throw fail(MATERIALS_ERRORS.MATERIAL_ID_REUSED, undefined,
         [{ path: key && row.idempotency_key === key && !dto.id ? 'Idempotency-Key' : 'id', problem: 'already used for a different material' }]);

@@ -60,6 +60,13 @@ export const messages: Messages = {
       migrate: '把进行中的客户移到当前版本', migrateConfirm: '进行中的客户将按 v{{version}} 继续后面的步骤。', migrated: '已移动 {{count}} 位客户到 v{{version}}',
     },
     forecast: { total: '合计', reach: '受众 {{reach}} 人 · 启动时进入 {{entering}} 人', none: '未来 30 天没有预计任务', unassigned: '未分配' },
+    progress: {
+      title: '客户在哪一步', step: '步骤', entered: '到达', waiting: '等待中', tasksCreated: '已生成任务', pending: '待办', done: '已完成',
+      skippedExpired: '跳过 / 过期 / 取消', exited: '在此步前退出', none: '还没有客户进入。', totals: '进行中 {{active}} · 已完成 {{completed}} · 已退出 {{exited}}',
+      olderStep: '（旧版本的步骤）',
+      reasons: { replied: '已回复', bought: '已购买', 'tag added': '获得标签', 'tag removed': '失去标签', 'left segment': '离开分群', 'SOP archived': 'SOP 已归档' },
+    },
+    zone: { sop: 'SOP 时区', yours: '你的时区' },
   },
   en: {
     title: 'SOPs',
@@ -120,5 +127,12 @@ export const messages: Messages = {
       migrate: 'Move customers in progress to the current version', migrateConfirm: 'Customers in progress continue their next steps on v{{version}}.', migrated: 'Moved {{count}} customers to v{{version}}',
     },
     forecast: { total: 'Total', reach: 'Audience {{reach}} · {{entering}} enter on activation', none: 'No tasks expected in the next 30 days', unassigned: 'Unassigned' },
+    progress: {
+      title: 'Where contacts are', step: 'Step', entered: 'Reached', waiting: 'Waiting', tasksCreated: 'Tasks made', pending: 'Pending', done: 'Done',
+      skippedExpired: 'Skipped / expired / cancelled', exited: 'Left before this step', none: 'No contact has entered yet.', totals: '{{active}} in progress · {{completed}} finished · {{exited}} left',
+      olderStep: '(a step of an older version)',
+      reasons: { replied: 'Replied', bought: 'Bought', 'tag added': 'Tag added', 'tag removed': 'Tag removed', 'left segment': 'Left the segment', 'SOP archived': 'SOP archived' },
+    },
+    zone: { sop: "SOP's zone", yours: 'your zone' },
   },
 };
