@@ -23,6 +23,7 @@ import { useLiveCheck } from './live-check';
 import { messages } from './messages';
 import { ACTIONS_BY_STATUS, useLifecycle } from './sop-actions';
 import { type Definition, templateDefinition, type TemplateKey, TEMPLATE_KEYS } from './templates';
+import { ZonedTime, ZoneNote, zonesDiffer } from './ZonedTime';
 import './sops.css';
 
 addMessages('sops', messages);
@@ -220,7 +221,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
           </div>
         )}
       </Form>
-      {sop && <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>{formatDateTime(sop.updatedAt)}</Typography.Paragraph>}
+      {sop && <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}><ZonedTime at={sop.updatedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Paragraph>}
     </Page>
   );
 }
@@ -311,7 +312,7 @@ function WhenCard({ kind, definition }: { kind: Kind; definition?: Definition })
         <Form.Item name={['definition', 'sendAt']} label={t('editor.sendAt')}
           getValueProps={(v: string | undefined) => ({ value: v ? dayjs(v) : null })}
           normalize={(v: dayjs.Dayjs | null) => (v ? v.toISOString() : undefined)}
-          extra={definition?.sendAt && t('editor.sendAtHint', { local: new Date(definition.sendAt).toLocaleString('zh-CN', { timeZone: zone, hour12: false }) })}>
+          extra={definition?.sendAt ? <ZonedTime at={definition.sendAt} zone={zone} /> : <ZoneNote zone={zone} />}>
           <DatePicker showTime={{ format: 'HH:mm', minuteStep: 5 }} format="YYYY-MM-DD HH:mm" />
         </Form.Item>
       )}
@@ -333,11 +334,14 @@ function NextOccurrences({ rrule, zone, businessDaysOnly }: { rrule?: string; zo
   if (plan.error) return <Alert type="warning" showIcon message={errorText(plan.error)} />;
   return (
     <div>
-      <Typography.Text strong>{t('editor.nextOccurrences')}</Typography.Text>
+      <Typography.Text strong>{t('editor.nextOccurrences')}</Typography.Text> <ZoneNote zone={zone} />
       <ul className="sop-occurrences" data-testid="next-occurrences">
         {(plan.data?.occurrences ?? []).map((o) => (
           <li key={o.local} data-runs={o.runs} data-date={o.day.date}>
             <span className={o.runs ? undefined : 'sop-occurrence-skipped'}>{o.local} {names[o.weekday - 1]}</span>
+            {o.runs && zonesDiffer(zone, o.at) && (
+              <Typography.Text type="secondary" data-testid="viewer-time"> · {formatDateTime(o.at)} ({t('zone.yours')})</Typography.Text>
+            )}
             {!o.runs && <Tag style={{ marginInlineStart: 8 }}>{t('editor.skipped')}</Tag>}
             {o.day.name && <Tag color={o.day.working ? 'blue' : 'red'} style={{ marginInlineStart: 8 }}>{o.day.working ? t('editor.makeUp') : t('editor.holiday')} · {o.day.name}</Tag>}
             {o.day.source === 'tenant' && <Tag style={{ marginInlineStart: 8 }}>{t('editor.tenantDay')}</Tag>}
