@@ -72,6 +72,7 @@ describe('the material library in a real browser (Chromium)', () => {
     await page.getByTestId('pick-material-0').click();
     await visibleModal(page).getByTestId('pick-新品券').click();
     await page.getByTestId('material-0-0').filter({ hasText: '新品券' }).waitFor();
+    await page.locator('.ant-form-item', { hasText: '启动时现有成员也进入' }).locator('.ant-switch').click(); // the two contacts enter
     await page.getByTestId('sop-check').filter({ hasText: '检查通过' }).waitFor();
     await page.getByTestId('sop-save').click();
     await page.waitForURL(/\/sops\/[0-9a-f-]{36}$/);
@@ -113,7 +114,10 @@ describe('the material library in a real browser (Chromium)', () => {
     await screenshot(page, 'material-detail-zh');
 
     // In English too.
+    await page.keyboard.press('Escape'); // the drawer covers the header's language switch
+    await page.getByTestId('material-detail').waitFor({ state: 'detached' });
     await switchLang(page, 'en');
+    await page.getByTestId('material-row-新品券').click();
     await page.getByTestId('material-usage').filter({ hasText: 'working copy' }).waitFor();
     await page.keyboard.press('Escape');
     await page.goto(`${ctx.stack.baseUrl}/sops/${sopId}`);

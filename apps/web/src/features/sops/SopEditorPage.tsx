@@ -516,7 +516,8 @@ function Materials({ index }: { index: number }) {
 function MaterialRow({ step, name, onRemove }: { step: number; name: number; onRemove(): void }) {
   const { t } = useTranslation('sops');
   const { t: tm } = useTranslation('materials');
-  const picked = Form.useWatch(['definition', 'steps', step, 'content', 'materials', name]) as { materialId?: string; title?: string; url?: string } | undefined;
+  // preserve: materialId has no field of its own until the row knows it is a library material
+  const picked = Form.useWatch(['definition', 'steps', step, 'content', 'materials', name], { preserve: true }) as { materialId?: string; title?: string; url?: string } | undefined;
   const fromLibrary = Boolean(picked?.materialId);
   return (
     <Flex gap="small" wrap align="baseline" data-testid={`material-${step}-${name}`}>
