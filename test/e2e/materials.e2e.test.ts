@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { checkPageInBothLanguages, pick, screenshot, signIn, switchLang, useConsoleStack, visibleModal } from '../support/console';
+import { join } from 'node:path';
+import { checkPageInBothLanguages, pick, screenshot, SHOTS, signIn, switchLang, useConsoleStack, visibleModal } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
 import { eventually } from '../support/poll';
@@ -95,6 +96,8 @@ describe('the material library in a real browser (Chromium)', () => {
     await page.getByTestId('version-times').getByTestId('viewer-time').filter({ hasText: 'Europe/London' }).first().waitFor();
     await page.getByTestId('version-times').filter({ hasText: 'Asia/Shanghai' }).waitFor();
     await screenshot(page, 'sop-designer-materials-zh');
+    await page.getByTestId('step-0').screenshot({ path: join(SHOTS, 'sop-step-material-zh.png') });
+    await page.getByTestId('sop-progress').screenshot({ path: join(SHOTS, 'sop-progress-zh.png') });
 
     // The material shows where it is used; editing it asks whether to publish a new version of the running SOP.
     await page.goto(`${ctx.stack.baseUrl}/materials`);
@@ -111,6 +114,7 @@ describe('the material library in a real browser (Chromium)', () => {
     expect(v2.url).toBe('https://shop.example/coupon-2');
     await page.getByTestId('material-row-新品券').click();
     await page.getByTestId('material-usage').filter({ hasText: 'v2' }).waitFor();
+    await page.waitForFunction(() => document.getAnimations().length === 0); // the drawer has slid in
     await screenshot(page, 'material-detail-zh');
 
     // In English too.
