@@ -13520,7 +13520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `TAG_IN_USE`: Segments, source codes, rules or SOPs use this tag: change them first. */
+            /** @description - `TAG_IN_USE`: Segments, source codes, rules, SOPs or library materials use this tag: change them first. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13797,7 +13797,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `TAG_IN_USE`: Segments, source codes, rules or SOPs use this tag: change them first. */
+            /** @description - `TAG_IN_USE`: Segments, source codes, rules, SOPs or library materials use this tag: change them first. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -72,8 +72,8 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
   TAG_NAME_TAKEN: { zh: '该标签组里已有同名标签，请换一个名称。', en: 'This tag group already has a tag with this name. Choose another name.' },
   TAG_GROUP_NAME_TAKEN: { zh: '已有同名的标签组，请换一个名称。', en: 'A tag group with this name already exists. Choose another name.' },
   TAG_IN_USE: {
-    zh: '该标签正被客户分群、渠道码、规则或 SOP 使用，请先修改它们再删除。',
-    en: 'Segments, channel codes, rules or SOPs use this tag. Change them before deleting it.',
+    zh: '该标签正被客户分群、渠道码、规则、SOP 或素材使用，请先修改它们再删除。',
+    en: 'Segments, channel codes, rules, SOPs or materials use this tag. Change them before deleting it.',
   },
   TAG_CHANGE_INVALID: {
     zh: '部分标签无法按要求修改（标签不存在、同时添加和移除，或在互斥组里选了多个），请按提示修改。',
