@@ -34,6 +34,10 @@ describe('the material library (real Postgres and Temporal)', () => {
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ kind: 'coupon', folder: '促销 Promotions', tagIds: [tags.productB.id], coverUrl: null,
       stats: { sops: 0, sent: 0, opens: 0, openedContacts: 0 } });
+    // a tag a material gives cannot be deleted from under it
+    const inUse = await t.admin.delete(`/api/tags/${tags.productB.id}`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body).toMatchObject({ code: 'TAG_IN_USE', details: [{ path: `materials/${made.body.id}` }] });
 
     for (const [body, path] of [
       [coupon({ url: 'http://shop.example/coupon' }), 'url'], [coupon({ url: 'https://user:pass@shop.example/' }), 'url'],
@@ -65,10 +69,6 @@ describe('the material library (real Postgres and Temporal)', () => {
     expect((await other.admin.delete(`/api/materials/${made.body.id}`)).status).toBe(404);
     expect((await other.admin.get('/api/materials')).body.items).toEqual([]);
     expect((await other.admin.post('/api/materials', coupon({ tagIds: [tags.productB.id] }))).body.details[0].path).toBe('tagIds[0]');
-    // a tag a material gives cannot be deleted from under it
-    const inUse = await t.admin.delete(`/api/tags/${tags.productB.id}`);
-    expect(inUse.status).toBe(409);
-    expect(inUse.body).toMatchObject({ code: 'TAG_IN_USE', details: [{ path: `materials/${made.body.id}` }] });
     // another tenant's id is not theirs to reuse, and says nothing of what it is
     expect((await other.admin.post('/api/materials', coupon({ id: made.body.id }))).body.code).toBe('MATERIAL_ID_REUSED');
   });
