@@ -189,6 +189,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
 
         {sop && sop.status !== 'archived' && (
           <Card title={t('editor.forecast')} extra={<Typography.Text type="secondary">{t('editor.forecastHint')}</Typography.Text>}>
+            <ZoneNote zone={sop.definition.timezone ?? 'Asia/Shanghai'} /> {/* the forecast's days are the SOP zone's */}
             <Suspense fallback={<Skeleton active />}><SopForecast sopId={sop.id} version={sop.updatedAt} /></Suspense>
           </Card>
         )}
