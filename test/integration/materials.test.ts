@@ -160,6 +160,7 @@ describe('the material library (real Postgres and Temporal)', () => {
     // with republish the SOP publishes version 2 carrying the new content; version 1 keeps what it sent
     const again = await t.admin.put(`/api/materials/${material.id}?republish=true`, coupon({ url: 'https://shop.example/coupon-v2', tagIds: [tags.productA.id] }));
     expect(again.body.republished).toEqual([{ sopId: sop.id, sopName: 'Coupon journey', version: 2 }]);
+    expect(again.body.notRepublished).toEqual([]);
     const v2 = (await t.admin.get(`/api/sops/${sop.id}/versions/2`)).body.definition.steps[0].content.materials[0];
     expect(v2).toEqual({ materialId: material.id, title: material.title, url: 'https://shop.example/coupon-v2', tagIds: [tags.productA.id] });
     expect((await t.admin.get(`/api/sops/${sop.id}/versions/1`)).body.definition.steps[0].content.materials[0].url).toBe('https://shop.example/coupon');
@@ -172,6 +173,27 @@ describe('the material library (real Postgres and Temporal)', () => {
     expect((await t.admin.post(`/api/sops/${sop.id}/archive`)).status).toBe(200);
     expect((await t.admin.delete(`/api/materials/${material.id}`)).status).toBe(204);
     expect((await t.admin.get(`/api/sops/${sop.id}/versions/2`)).body.definition.steps[0].content.materials[0].title).toBe(material.title);
+  });
+
+  it('republishes the SOPs it can and names the one whose own checks now refuse it', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const helper = await addUser(t, ctx.http, 'employee');
+    const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
+    const material = (await t.admin.post('/api/materials', coupon())).body;
+    const fine = (await journeyPicking(t, material.id, segment.id, 'A fine one')).body;
+    const byHelper = await journeyPicking(t, material.id, segment.id, 'B by a person');
+    const broken = (await t.admin.patch(`/api/sops/${byHelper.body.id}`, { definition: { ...byHelper.body.definition,
+      steps: byHelper.body.definition.steps.map((s: object) => ({ ...s, executor: { rule: 'user', userId: helper.id } })) } })).body;
+    for (const s of [fine, broken]) expect((await t.admin.post(`/api/sops/${s.id}/activate`)).status).toBe(200);
+    expect((await t.admin.patch(`/api/users/${helper.id}`, { disabled: true })).status).toBe(200); // B's executor leaves
+
+    const res = await t.admin.put(`/api/materials/${material.id}?republish=true`, coupon({ url: 'https://shop.example/coupon-3' }));
+    expect(res.status).toBe(200);
+    expect(res.body.url).toBe('https://shop.example/coupon-3');
+    expect(res.body.republished).toEqual([{ sopId: fine.id, sopName: 'A fine one', version: 2 }]);
+    expect(res.body.notRepublished).toEqual([{ sopId: broken.id, sopName: 'B by a person', code: 'SOP_INVALID', message: expect.stringContaining('executor.userId') }]);
+    expect((await t.admin.get(`/api/sops/${broken.id}`)).body.currentVersion).toBe(1);
   });
 
   it("shows a running journey's contacts per step: waiting, tasks made and done, exited by reason", async () => {

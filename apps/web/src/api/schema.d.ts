@@ -825,7 +825,7 @@ export interface paths {
         get: operations["MaterialsController_get"];
         /**
          * Replace a material; ?republish=true also publishes a new version of each active or paused SOP that picks it
-         * @description Published versions keep what they were published with. Without republish, SOPs take the new content at their next edit or activation.
+         * @description Published versions keep what they were published with. Without republish, SOPs take the new content at their next edit or activation. An SOP whose own checks refuse its new version is listed in notRepublished; the others publish.
          */
         put: operations["MaterialsController_update"];
         post?: never;
@@ -2787,6 +2787,8 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+            /** @description SOPs whose new version was refused (e.g. their executor was disabled since): fix and save them */
+            notRepublished: components["schemas"]["NotRepublishedDto"][];
             /** @description SOPs that got a new version (with ?republish=true) */
             republished: components["schemas"]["RepublishedDto"][];
             stats: components["schemas"]["MaterialStatsDto"];
@@ -2981,6 +2983,17 @@ export interface components {
         NotificationPageDto: {
             items: components["schemas"]["NotificationDto"][];
             nextCursor: string | null;
+        };
+        NotRepublishedDto: {
+            /**
+             * @description Why its new version was refused (its own edit would say the same)
+             * @example SOP_INVALID
+             */
+            code: string;
+            message: string;
+            /** Format: uuid */
+            sopId: string;
+            sopName: string;
         };
         PlannedOccurrenceDto: {
             /** Format: date-time */
@@ -9069,10 +9082,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /**
-             * @description - `SOP_INVALID`: The SOP definition has problems; details name each one by JSON path.
-             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
-             */
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9083,15 +9093,6 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"];
-                };
-            };
-            /** @description - `TEMPORAL_UNAVAILABLE`: The workflow service could not be reached; nothing was changed. Try again shortly. */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -67,10 +67,10 @@ export class MaterialsController {
   @Roles(...DESIGNERS)
   @ApiOperation({
     summary: 'Replace a material; ?republish=true also publishes a new version of each active or paused SOP that picks it',
-    description: 'Published versions keep what they were published with. Without republish, SOPs take the new content at their next edit or activation.',
+    description: 'Published versions keep what they were published with. Without republish, SOPs take the new content at their next edit or activation. An SOP whose own checks refuse its new version is listed in notRepublished; the others publish.',
   })
   @ApiOkResponse({ type: LibraryMaterialUpdatedDto })
-  @ApiErrors(['MATERIAL_NOT_FOUND', 404], ['VALIDATION_FAILED', 422], 'SOP_INVALID', 'TEMPORAL_UNAVAILABLE')
+  @ApiErrors(['MATERIAL_NOT_FOUND', 404], ['VALIDATION_FAILED', 422])
   update(
     @CurrentPrincipal() p: Principal, @IdParam() id: string, @Body() dto: MaterialInputDto, @Query() q: UpdateMaterialQuery,
   ): Promise<LibraryMaterialUpdatedDto> {

@@ -112,6 +112,15 @@ export class RepublishedDto {
   @ApiProperty({ nullable: true, type: Number }) version: number | null;
 }
 
+export class NotRepublishedDto {
+  @ApiUuid() sopId: string;
+  @ApiProperty() sopName: string;
+  @ApiProperty({ example: 'SOP_INVALID', description: 'Why its new version was refused (its own edit would say the same)' }) code: string;
+  @ApiProperty() message: string;
+}
+
 export class LibraryMaterialUpdatedDto extends LibraryMaterialDetailDto {
   @ApiProperty({ type: [RepublishedDto], description: 'SOPs that got a new version (with ?republish=true)' }) republished: RepublishedDto[];
+  @ApiProperty({ type: [NotRepublishedDto], description: 'SOPs whose new version was refused (e.g. their executor was disabled since): fix and save them' })
+  notRepublished: NotRepublishedDto[];
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type ErrorDetail, materialUrlSchema } from '@sop/domain';
+import { AppError, type ErrorDetail, materialUrlSchema } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -10,7 +10,7 @@ import type { Principal } from '../../common/principal';
 import { SopsService } from '../sops/sops.service';
 import type {
   CreateMaterialDto, LibraryMaterialDetailDto, LibraryMaterialDto, MaterialFolderDto, MaterialInputDto, LibraryMaterialPageDto, MaterialQuery, MaterialStatsDto,
-  LibraryMaterialUpdatedDto, MaterialUseDto, RepublishedDto,
+  LibraryMaterialUpdatedDto, MaterialUseDto, NotRepublishedDto, RepublishedDto,
 } from './materials.dto';
 import { MATERIALS_ERRORS } from './materials.errors';
 
@@ -107,8 +107,8 @@ export class MaterialsService {
         WHERE tenant_id = $1 AND id = $2`,
       [caller.tenantId, id, ...this.values(dto)],
     );
-    const republished = republish ? await this.republish(caller, id) : [];
-    return { ...(await this.get(caller.tenantId, id)), republished };
+    const { republished, notRepublished } = republish ? await this.republish(caller, id) : { republished: [], notRepublished: [] };
+    return { ...(await this.get(caller.tenantId, id)), republished, notRepublished };
   }
 
   /** Refused while an SOP that is not archived picks it in its working copy: published versions carry their own copy. */
@@ -124,18 +124,28 @@ export class MaterialsService {
     await this.db.query(`DELETE FROM materials WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   }
 
-  private async republish(caller: Principal, id: string): Promise<RepublishedDto[]> {
+  /**
+   * Each SOP publishes on its own (its own transaction and dispatcher): one that its own checks now refuse
+   * (say its executor was disabled since) is reported and the others still publish.
+   */
+  private async republish(caller: Principal, id: string): Promise<{ republished: RepublishedDto[]; notRepublished: NotRepublishedDto[] }> {
     const live: { id: string; name: string }[] = await this.db.query(
       `SELECT DISTINCT s.id, s.name FROM sops s ${PICKS('s.definition')}
         WHERE s.tenant_id = $1 AND s.status IN ('active', 'paused') AND NOT (s.kind = 'broadcast' AND s.current_version IS NOT NULL)
           AND pick.m ->> 'materialId' = $2 ORDER BY s.name`, [caller.tenantId, id]);
-    const out: RepublishedDto[] = [];
+    const republished: RepublishedDto[] = [];
+    const notRepublished: NotRepublishedDto[] = [];
     for (const sop of live) {
-      const current = await this.sops.row(this.db, caller.tenantId, sop.id);
-      const saved = await this.sops.update(caller, sop.id, { definition: current.definition });
-      if (saved.currentVersion !== current.current_version) out.push({ sopId: sop.id, sopName: sop.name, version: saved.currentVersion });
+      try {
+        const current = await this.sops.row(this.db, caller.tenantId, sop.id);
+        const saved = await this.sops.update(caller, sop.id, { definition: current.definition });
+        if (saved.currentVersion !== current.current_version) republished.push({ sopId: sop.id, sopName: sop.name, version: saved.currentVersion });
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        notRepublished.push({ sopId: sop.id, sopName: sop.name, code: e.code, message: e.message });
+      }
     }
-    return out;
+    return { republished, notRepublished };
   }
 
   /** Where the material is picked: each SOP's working copy and published versions, step by step. */

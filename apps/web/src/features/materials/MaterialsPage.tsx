@@ -154,10 +154,11 @@ function MaterialForm({ material, onClose }: { material?: Material; onClose(): v
       if (!material) return { created: await call(api.POST('/api/materials', { body: { ...body, id: clientId } })), republished: 0 };
       const republish = await askRepublish(material.id);
       const saved = await call(api.PUT('/api/materials/{id}', { params: { path: { id: material.id }, query: { republish } }, body }));
-      return { created: null, republished: saved.republished.length };
+      return { created: null, republished: saved.republished.length, refused: saved.notRepublished };
     },
     onSuccess: (done) => {
       message.success(done.created ? t('done.created') : done.republished ? t('republish.done', { count: done.republished }) : t('done.saved'));
+      for (const r of done.refused ?? []) message.warning(t('republish.refused', { name: r.sopName, why: r.message }), 8);
       void queries.invalidateQueries({ queryKey: ['materials'] });
       void queries.invalidateQueries({ queryKey: ['sops'] });
       onClose();

@@ -28,6 +28,7 @@ export const messages: Messages = {
       body: '以下运行中或已暂停的 SOP 使用这个素材：{{names}}。发布新版本后，之后生成的任务将使用新内容；已进入的客户仍按原版本执行，可在 SOP 页面迁移。',
       yes: '保存并发布新版本', no: '仅保存素材',
       done: '已保存，{{count}} 个 SOP 发布了新版本',
+      refused: '“{{name}}”未能发布新版本，请打开它修改后保存：{{why}}',
     },
     done: { saved: '已保存', created: '已添加到素材库', deleted: '已删除' },
     picker: {
@@ -62,6 +63,7 @@ export const messages: Messages = {
       body: 'These active or paused SOPs use this material: {{names}}. A new version makes the tasks created from now on carry the new content; contacts already enrolled stay on their version (you can move them on the SOP page).',
       yes: 'Save and publish new versions', no: 'Save the material only',
       done: 'Saved; {{count}} SOP(s) published a new version',
+      refused: '"{{name}}" could not publish a new version; open it, fix it and save: {{why}}',
     },
     done: { saved: 'Saved', created: 'Added to the library', deleted: 'Deleted' },
     picker: {
