@@ -181,17 +181,22 @@ export class MaterialsService {
          UNION
          SELECT pick.m ->> 'materialId', s.id FROM sops s ${PICKS('s.definition')}
           WHERE s.tenant_id = $1 AND s.status <> 'archived' AND pick.m ->> 'materialId' = ANY($2::text[])
-       ), sent AS (
-         SELECT carried.m ->> 'materialId' AS material_id, t.contact_id,
-                (SELECT sum(o.opens) FROM link_opens o WHERE o.task_id = t.id AND o.material_index = carried.ord - 1) AS opens
+       ), sent AS MATERIALIZED (
+         SELECT carried.m ->> 'materialId' AS material_id, t.id AS task_id, (carried.ord - 1)::int AS idx, t.contact_id
            FROM tasks t CROSS JOIN LATERAL jsonb_array_elements(t.materials) WITH ORDINALITY carried(m, ord)
           WHERE t.tenant_id = $1 AND t.sop_id IN (SELECT sop_id FROM picked) AND carried.m ->> 'materialId' = ANY($2::text[])
+       ), sends AS (
+         SELECT material_id, count(*)::int AS n FROM sent GROUP BY 1
+       ), opened AS (
+         SELECT s.material_id, sum(o.opens)::int AS opens, count(DISTINCT s.contact_id)::int AS contacts
+           FROM sent s JOIN link_opens o ON o.task_id = s.task_id AND o.material_index = s.idx GROUP BY 1
+       ), users AS (
+         SELECT material_id, count(DISTINCT sop_id)::int AS n FROM picked GROUP BY 1
        )
-       SELECT id, (SELECT count(DISTINCT sop_id) FROM picked WHERE material_id = id)::int AS sops,
-              (SELECT count(*) FROM sent WHERE material_id = id)::int AS sent,
-              (SELECT coalesce(sum(opens), 0) FROM sent WHERE material_id = id)::int AS opens,
-              (SELECT count(DISTINCT contact_id) FROM sent WHERE material_id = id AND opens > 0)::int AS "openedContacts"
-         FROM unnest($2::text[]) AS id`,
+       SELECT id, coalesce(users.n, 0) AS sops, coalesce(sends.n, 0) AS sent, coalesce(opened.opens, 0) AS opens,
+              coalesce(opened.contacts, 0) AS "openedContacts"
+         FROM unnest($2::text[]) AS id
+         LEFT JOIN users ON users.material_id = id LEFT JOIN sends ON sends.material_id = id LEFT JOIN opened ON opened.material_id = id`,
       [tenantId, ids],
     );
     return new Map(rows.map(({ id, ...s }) => [id, s]));
