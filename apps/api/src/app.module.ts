@@ -13,6 +13,7 @@ import { EventsModule } from './modules/events/events.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { InboxModule } from './modules/inbox/inbox.module';
 import { LinksModule } from './modules/links/links.module';
+import { MaterialsModule } from './modules/materials/materials.module';
 import { ImportsModule } from './modules/imports/imports.module';
 import { HandoversModule } from './modules/handovers/handovers.module';
 import { HealthController } from './modules/health/health.controller';
@@ -79,6 +80,7 @@ export class AppModule {
         SettingsModule,
         InboxModule,
         LinksModule,
+        MaterialsModule,
         NotificationsModule,
         ImportsModule,
         SourceCodesModule,

@@ -7,6 +7,7 @@ import { EVENTS_ERRORS } from '../modules/events/events.errors';
 import { HANDOVERS_ERRORS } from '../modules/handovers/handovers.errors';
 import { IMPORTS_ERRORS } from '../modules/imports/imports.errors';
 import { INBOX_ERRORS } from '../modules/inbox/inbox.errors';
+import { MATERIALS_ERRORS } from '../modules/materials/materials.errors';
 import { NOTIFICATIONS_ERRORS } from '../modules/notifications/notifications.errors';
 import { RESPONSES_ERRORS } from '../modules/responses/responses.errors';
 import { SEGMENTS_ERRORS } from '../modules/segments/segments.errors';
@@ -30,6 +31,7 @@ export const ERROR_CATALOGS = {
   handovers: HANDOVERS_ERRORS,
   imports: IMPORTS_ERRORS,
   inbox: INBOX_ERRORS,
+  materials: MATERIALS_ERRORS,
   notifications: NOTIFICATIONS_ERRORS,
   responses: RESPONSES_ERRORS,
   segments: SEGMENTS_ERRORS,

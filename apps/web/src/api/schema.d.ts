@@ -816,6 +816,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/materials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The library, newest first (keyset pages): search titles and summaries, by folder and kind; each with its use and opens */
+        get: operations["MaterialsController_list"];
+        put?: never;
+        /** Add a material to the library. 201 when made, 200 when this id or Idempotency-Key made one before (its first result) */
+        post: operations["MaterialsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/materials/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A material with where it is used (SOP, version, step) and how often its tracked links were opened */
+        get: operations["MaterialsController_get"];
+        /**
+         * Replace a material; ?republish=true also publishes a new version of each active or paused SOP that picks it
+         * @description Published versions keep what they were published with. Without republish, SOPs take the new content at their next edit or activation. An SOP whose own checks refuse its new version is listed in notRepublished; the others publish.
+         */
+        put: operations["MaterialsController_update"];
+        post?: never;
+        /** Remove from the library; refused while an SOP that is not archived picks it */
+        delete: operations["MaterialsController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/materials/folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The library's folders with how many materials each holds */
+        get: operations["MaterialsController_folders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/notification-preferences": {
         parameters: {
             query?: never;
@@ -1319,6 +1376,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["SopsController_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sops/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where its contacts are, per step: entered, waiting, tasks made and done, exited by reason */
+        get: operations["SopsController_progress"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2121,6 +2195,34 @@ export interface components {
             /** Format: uuid */
             toUserId?: string;
         };
+        CreateMaterialDto: {
+            /** @description The cover image: https (http only when an admin allowed it: PUT /api/settings/materials), no user:pass@, at most 2000 characters */
+            coverUrl?: string | null;
+            /**
+             * @description The folder's name ('' is the top level)
+             * @default
+             * @example 促销 Promotions
+             */
+            folder?: string;
+            /**
+             * Format: uuid
+             * @description Your id for it: sending it again answers the first material (an Idempotency-Key header works too)
+             */
+            id?: string;
+            /** @enum {string} */
+            kind: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+            /** @default  */
+            summary?: string;
+            /** @description Tags a contact gets on opening it */
+            tagIds?: string[];
+            /** @example 新品券 New-arrival coupon */
+            title: string;
+            /**
+             * @description https (http only when an admin allowed it: PUT /api/settings/materials), no user:pass@, at most 2000 characters
+             * @example https://shop.example/coupon
+             */
+            url: string;
+        };
         CreateSegmentDto: {
             description?: string;
             /** @example High intent, product B, silent 14 days */
@@ -2395,7 +2497,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -2472,6 +2574,14 @@ export interface components {
             responseId?: string;
             /** @enum {string} */
             status: "accepted" | "duplicate" | "rejected";
+        };
+        ExitCountDto: {
+            contacts: number;
+            /**
+             * @description The enrollment's close reason: replied, bought, tag added, tag removed, left segment, SOP archived …
+             * @example replied
+             */
+            reason: string;
         };
         ExitDto: {
             count: number;
@@ -2716,6 +2826,69 @@ export interface components {
         LeaveListDto: {
             items: components["schemas"]["LeaveDto"][];
         };
+        LibraryMaterialDetailDto: {
+            coverUrl: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            folder: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+            stats: components["schemas"]["MaterialStatsDto"];
+            summary: string;
+            tagIds: string[];
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+            /** @description Where it is used: SOP, version (or working copy) and step */
+            usage: components["schemas"]["MaterialUseDto"][];
+        };
+        LibraryMaterialDto: {
+            coverUrl: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            folder: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+            stats: components["schemas"]["MaterialStatsDto"];
+            summary: string;
+            tagIds: string[];
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+        };
+        LibraryMaterialPageDto: {
+            items: components["schemas"]["LibraryMaterialDto"][];
+            nextCursor: string | null;
+        };
+        LibraryMaterialUpdatedDto: {
+            coverUrl: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            folder: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+            /** @description SOPs whose new version was refused (e.g. their executor was disabled since): fix and save them */
+            notRepublished: components["schemas"]["NotRepublishedDto"][];
+            /** @description SOPs that got a new version (with ?republish=true) */
+            republished: components["schemas"]["RepublishedDto"][];
+            stats: components["schemas"]["MaterialStatsDto"];
+            summary: string;
+            tagIds: string[];
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+            /** @description Where it is used: SOP, version (or working copy) and step */
+            usage: components["schemas"]["MaterialUseDto"][];
+        };
         LiveDto: {
             /** @enum {string} */
             status: "ok";
@@ -2726,6 +2899,11 @@ export interface components {
             password: string;
         };
         MaterialDto: {
+            /**
+             * Format: uuid
+             * @description The library material the step picked (GET /api/materials/{id})
+             */
+            materialId?: string;
             /** @description Tags a contact who opens it gets */
             tagIds: string[];
             /** @example Coupon 优惠券 */
@@ -2733,9 +2911,61 @@ export interface components {
             /** @example https://shop.example/coupon/b */
             url: string;
         };
+        MaterialFolderDto: {
+            materials: number;
+            /** @description '' is the top level */
+            name: string;
+        };
+        MaterialInputDto: {
+            /** @description The cover image: https (http only when an admin allowed it: PUT /api/settings/materials), no user:pass@, at most 2000 characters */
+            coverUrl?: string | null;
+            /**
+             * @description The folder's name ('' is the top level)
+             * @default
+             * @example 促销 Promotions
+             */
+            folder?: string;
+            /** @enum {string} */
+            kind: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+            /** @default  */
+            summary?: string;
+            /** @description Tags a contact gets on opening it */
+            tagIds?: string[];
+            /** @example 新品券 New-arrival coupon */
+            title: string;
+            /**
+             * @description https (http only when an admin allowed it: PUT /api/settings/materials), no user:pass@, at most 2000 characters
+             * @example https://shop.example/coupon
+             */
+            url: string;
+        };
         MaterialSettingsDto: {
             /** @description Whether SOP materials may link over plain http (https only when false, the default) */
             allowHttp: boolean;
+        };
+        MaterialStatsDto: {
+            /** @description Contacts who opened it at least once */
+            openedContacts: number;
+            /** @description Counted opens of its tracked links (bots and previews are not counted) */
+            opens: number;
+            /** @description Tasks that carried it to a contact */
+            sent: number;
+            /** @description SOPs (not archived) whose working copy or a published version picks it */
+            sops: number;
+        };
+        MaterialUseDto: {
+            /** @description Whether this use carries what the library holds now (a published version keeps what it was published with) */
+            current: boolean;
+            /** Format: uuid */
+            sopId: string;
+            sopName: string;
+            /** @enum {string} */
+            sopStatus: "draft" | "active" | "paused" | "archived";
+            /** @description The step's position, from 0 */
+            stepIndex: number;
+            stepName: string;
+            /** @description The published version; null for the working copy */
+            version: number | null;
         };
         MeasuresDto: {
             cancelled: number;
@@ -2841,6 +3071,17 @@ export interface components {
         NotificationPageDto: {
             items: components["schemas"]["NotificationDto"][];
             nextCursor: string | null;
+        };
+        NotRepublishedDto: {
+            /**
+             * @description Why its new version was refused (its own edit would say the same)
+             * @example SOP_INVALID
+             */
+            code: string;
+            message: string;
+            /** Format: uuid */
+            sopId: string;
+            sopName: string;
         };
         PlannedOccurrenceDto: {
             /** Format: date-time */
@@ -3026,6 +3267,12 @@ export interface components {
             contact: components["schemas"]["PreviewContactDto"];
             /** @description The message as the executor will see it */
             text: string;
+        };
+        RepublishedDto: {
+            /** Format: uuid */
+            sopId: string;
+            sopName: string;
+            version: number | null;
         };
         ResponseRuleDto: {
             /** Format: date-time */
@@ -3270,6 +3517,7 @@ export interface components {
                 channel: "wecom_chat" | "group_chat" | "moments" | "official_account" | "mini_program" | "video_channel" | "sms" | "email" | "phone_call" | "offline_visit" | "other";
                 content: {
                     materials?: {
+                        materialId?: string;
                         tagIds?: string[];
                         title: string;
                         /** Format: uri */
@@ -3391,6 +3639,15 @@ export interface components {
             /** @description Pending tasks due by the end of today in the SOP's zone and not overdue */
             tasksToday: number;
         };
+        SopProgressDto: {
+            currentVersion: number | null;
+            enrollments: components["schemas"]["EnrollmentCountsDto"];
+            /** @enum {string} */
+            kind: "journey" | "recurring" | "broadcast";
+            /** @enum {string} */
+            status: "draft" | "active" | "paused" | "archived";
+            steps: components["schemas"]["StepProgressDto"][];
+        };
         SopResultDto: {
             change: components["schemas"]["ChangeDto"];
             current: components["schemas"]["MeasuresDto"];
@@ -3495,6 +3752,28 @@ export interface components {
              * @description Choose the id to make a retried request safe: the same id answers the same round trip
              */
             id?: string;
+        };
+        StepProgressDto: {
+            /** @description Contacts (or groups) that reached it: waiting for it plus its tasks */
+            entered: number;
+            /** @description Enrollments that left while waiting for this step, by reason */
+            exited: components["schemas"]["ExitCountDto"][];
+            /** @description The step's position, from 0 */
+            index: number;
+            /** @description Its name in the current version (null for a step only an older version has) */
+            name: string | null;
+            tasks: components["schemas"]["StepTaskCountsDto"];
+            /** @description Tasks made for it, whatever their status */
+            tasksCreated: number;
+            /** @description Open enrollments waiting for this step (journeys) */
+            waiting: number;
+        };
+        StepTaskCountsDto: {
+            cancelled: number;
+            done: number;
+            expired: number;
+            pending: number;
+            skipped: number;
         };
         StepVariantsDto: {
             stepIndex: number;
@@ -3735,6 +4014,11 @@ export interface components {
             accessToken: string;
         };
         TrackedMaterialDto: {
+            /**
+             * Format: uuid
+             * @description The library material the step picked (GET /api/materials/{id})
+             */
+            materialId?: string;
             /** @description Tags a contact who opens it gets */
             tagIds: string[];
             /** @example Coupon 优惠券 */
@@ -8709,6 +8993,445 @@ export interface operations {
             };
         };
     };
+    MaterialsController_list: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+                /** @description Only this folder ('' for the top level) */
+                folder?: string;
+                kind?: "link" | "article" | "image" | "file" | "mini_program" | "coupon";
+                limit?: number;
+                /** @description Words in the title or summary */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryMaterialPageDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    MaterialsController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Instead of an id in the body: a repeat answers the first material */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMaterialDto"];
+            };
+        };
+        responses: {
+            /** @description This id or Idempotency-Key made it before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryMaterialDto"];
+                };
+            };
+            /** @description Made */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryMaterialDto"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_BODY`: The request body could not be read: its bytes do not match its Content-Encoding (gzip, deflate, br).
+             *     - `MALFORMED_JSON`: The request body is not valid JSON.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `MATERIAL_ID_REUSED`: This material id (or Idempotency-Key) was already used for a different material. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNSUPPORTED_ENCODING`: The request body encoding or charset is not supported: send UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    MaterialsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryMaterialDetailDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `MATERIAL_NOT_FOUND`: No material with this id in the library. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    MaterialsController_update: {
+        parameters: {
+            query?: {
+                /** @description Also publish a new version of every active or paused SOP that picks this material, with its new content */
+                republish?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaterialInputDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryMaterialUpdatedDto"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_BODY`: The request body could not be read: its bytes do not match its Content-Encoding (gzip, deflate, br).
+             *     - `MALFORMED_JSON`: The request body is not valid JSON.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `MATERIAL_NOT_FOUND`: No material with this id in the library. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNSUPPORTED_ENCODING`: The request body encoding or charset is not supported: send UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    MaterialsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `MATERIAL_NOT_FOUND`: No material with this id in the library. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `MATERIAL_IN_USE`: SOPs that are not archived pick this material: take it out of their steps first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    MaterialsController_folders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaterialFolderDto"][];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
     PreferencesController_get: {
         parameters: {
             query?: never;
@@ -11954,6 +12677,72 @@ export interface operations {
             };
         };
     };
+    SopsController_progress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SopProgressDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `SOP_NOT_FOUND`: No SOP with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
     SopsController_resume: {
         parameters: {
             query?: never;
@@ -12951,7 +13740,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `TAG_IN_USE`: Segments, source codes, rules or SOPs use this tag: change them first. */
+            /** @description - `TAG_IN_USE`: Segments, source codes, rules, SOPs or library materials use this tag: change them first. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13228,7 +14017,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `TAG_IN_USE`: Segments, source codes, rules or SOPs use this tag: change them first. */
+            /** @description - `TAG_IN_USE`: Segments, source codes, rules, SOPs or library materials use this tag: change them first. */
             409: {
                 headers: {
                     [name: string]: unknown;

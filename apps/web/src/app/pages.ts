@@ -16,6 +16,7 @@ export const PAGES = {
   '/dashboard': () => import('../features/dashboards/DashboardPage'),
   '/sops': () => import('../features/sops/SopsPage'),
   '/sops/:id': () => import('../features/sops/SopEditorPage'),
+  '/materials': () => import('../features/materials/MaterialsPage'),
   '/contacts': () => import('../features/contacts/ContactsPage'),
   '/contacts/:id': () => import('../features/contacts/ContactPage'),
   '/segments': () => import('../features/segments/SegmentsPage'),

@@ -1,5 +1,5 @@
 import {
-  ApartmentOutlined, ApiOutlined, BarChartOutlined, CalendarOutlined, ClusterOutlined, CommentOutlined, ContactsOutlined, FunctionOutlined,
+  ApartmentOutlined, ApiOutlined, AppstoreOutlined, BarChartOutlined, CalendarOutlined, ClusterOutlined, CommentOutlined, ContactsOutlined, FunctionOutlined,
   InboxOutlined, PartitionOutlined, QrcodeOutlined, SettingOutlined, TagsOutlined, TeamOutlined, UploadOutlined, UserOutlined, UsergroupAddOutlined,
 } from '@ant-design/icons';
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
@@ -32,6 +32,7 @@ export const ROUTES: AppRoute[] = [
   { path: '/dashboard', label: 'nav.dashboard', icon: <BarChartOutlined />, roles: ['manager', 'admin', 'ops'], page: page(PAGES['/dashboard']) },
   { path: '/sops', label: 'nav.sops', icon: <PartitionOutlined />, roles: STAFF, page: page(PAGES['/sops']) },
   { path: '/sops/:id', roles: STAFF, page: page(PAGES['/sops/:id']) },
+  { path: '/materials', label: 'nav.materials', icon: <AppstoreOutlined />, roles: STAFF, page: page(PAGES['/materials']) },
 
   { path: '/contacts', label: 'nav.contacts', icon: <ContactsOutlined />, section: 'customers', roles: STAFF, page: page(PAGES['/contacts']) },
   { path: '/contacts/:id', roles: [...STAFF, 'manager'], page: page(PAGES['/contacts/:id']) },

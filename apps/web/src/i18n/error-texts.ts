@@ -72,8 +72,8 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
   TAG_NAME_TAKEN: { zh: '该标签组里已有同名标签，请换一个名称。', en: 'This tag group already has a tag with this name. Choose another name.' },
   TAG_GROUP_NAME_TAKEN: { zh: '已有同名的标签组，请换一个名称。', en: 'A tag group with this name already exists. Choose another name.' },
   TAG_IN_USE: {
-    zh: '该标签正被客户分群、渠道码、规则或 SOP 使用，请先修改它们再删除。',
-    en: 'Segments, channel codes, rules or SOPs use this tag. Change them before deleting it.',
+    zh: '该标签正被客户分群、渠道码、规则、SOP 或素材使用，请先修改它们再删除。',
+    en: 'Segments, channel codes, rules, SOPs or materials use this tag. Change them before deleting it.',
   },
   TAG_CHANGE_INVALID: {
     zh: '部分标签无法按要求修改（标签不存在、同时添加和移除，或在互斥组里选了多个），请按提示修改。',
@@ -126,6 +126,9 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
     zh: '只有已发布且未归档的旅程型 SOP，才能把进行中的客户迁移到当前版本。',
     en: 'Only a published, non-archived journey can move its open enrollments to the current version.',
   },
+  MATERIAL_NOT_FOUND: { zh: '素材库中没有这个素材，可能已被删除，请刷新后重试。', en: 'This material is not in the library; it may have been removed. Refresh and try again.' },
+  MATERIAL_IN_USE: { zh: '有未归档的 SOP 正在使用该素材，请先从它们的步骤中移除。', en: 'SOPs that are not archived use this material. Take it out of their steps first.' },
+  MATERIAL_ID_REUSED: { zh: '这个素材编号（或幂等键）已用于另一个素材，请换一个。', en: 'This material id (or Idempotency-Key) was already used for another material. Use a new one.' },
   SOP_IN_USE: { zh: '该 SOP 正被响应规则引用，请先修改这些规则。', en: 'Response rules refer to this SOP. Change them first.' },
   BROADCAST_PUBLISHED: {
     zh: '群发类 SOP 启用后不能再修改。如需调整，请先归档（会取消剩余任务），再新建一个。',

@@ -22,6 +22,9 @@ function format(value: string | number | Date | null | undefined, options: Intl.
 
 export const formatDateTime = (v: string | number | Date | null | undefined) =>
   format(v, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+/** The same instant as wall-clock time in another zone (an SOP's), whatever the viewer's. */
+export const formatDateTimeIn = (v: string | number | Date | null | undefined, timeZone: string) =>
+  format(v, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone });
 export const formatDate = (v: string | number | Date | null | undefined) => format(v, { year: 'numeric', month: '2-digit', day: '2-digit' });
 export const formatTime = (v: string | number | Date | null | undefined) => format(v, { hour: '2-digit', minute: '2-digit', hour12: false });
 

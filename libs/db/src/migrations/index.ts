@@ -1,4 +1,5 @@
 import { Dashboards1765238400000 } from './1765238400000-dashboards';
+import { Materials1765500000000 } from './1765500000000-materials';
 import { Foundation1763856000000 } from './1763856000000-foundation';
 import { Handover1764720000000 } from './1764720000000-handover';
 import { CustomersAndTags1763942400000 } from './1763942400000-customers-and-tags';
@@ -18,4 +19,4 @@ import { Sops1764374400000 } from './1764374400000-sops';
 import { SourceCodes1764115200000 } from './1764115200000-source-codes';
 
 /** Every migration, oldest first. Schema sync stays off: the schema changes only here. */
-export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000, Imports1764028800000, SourceCodes1764115200000, ComputedTags1764201600000, SilenceSweeps1764288000000, Sops1764374400000, Inbox1764460800000, Reminders1764547200000, Responses1764633600000, Handover1764720000000, InboxIndexes1764979200000, ImportDetails1765065600000, AbuseLimits1765152000000, Dashboards1765238400000, EventSigningKeys1765300000000, SharedRateLimits1765310000000, Wecom1765320000000];
+export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000, Imports1764028800000, SourceCodes1764115200000, ComputedTags1764201600000, SilenceSweeps1764288000000, Sops1764374400000, Inbox1764460800000, Reminders1764547200000, Responses1764633600000, Handover1764720000000, InboxIndexes1764979200000, ImportDetails1765065600000, AbuseLimits1765152000000, Dashboards1765238400000, EventSigningKeys1765300000000, SharedRateLimits1765310000000, Wecom1765320000000, Materials1765500000000];

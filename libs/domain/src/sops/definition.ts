@@ -38,11 +38,16 @@ function noCredentials(url: string): boolean {
   }
 }
 
+/** A material's address: http(s), no credentials; https is checked against the tenant's setting (validate.ts, the library). */
+export const materialUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
+  // a customer's phone would show or send the credentials
+  .refine(noCredentials, 'must not carry a user name or password (user:pass@)');
+
 const materialSchema = z.strictObject({
+  /** picked from the material library: the API copies the library's title, URL and tags in at every save and publish */
+  materialId: id.optional(),
   title: z.string().min(1).max(200),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000)
-    // a customer's phone would show or send the credentials; https is checked against the tenant's setting (validate.ts)
-    .refine(noCredentials, 'must not carry a user name or password (user:pass@)'),
+  url: materialUrlSchema,
   tagIds: ids.default([]),
 });
 
@@ -143,6 +148,7 @@ export type SopDefinitionInput = z.input<typeof definitionSchema>;
 export const sopDefinitionOpenApiSchema = (): Record<string, unknown> =>
   z.toJSONSchema(definitionSchema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' }) as Record<string, unknown>;
 export type SopStep = SopDefinition['steps'][number];
+export type SopMaterial = SopStep['content']['materials'][number];
 export type Window = z.output<typeof windowSchema>;
 export type Executor = SopStep['executor'];
 

@@ -49,6 +49,7 @@ export class InboxSopDto {
 }
 
 export class MaterialDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'The library material the step picked (GET /api/materials/{id})' }) materialId?: string;
   @ApiProperty({ example: 'Coupon 优惠券' }) title: string;
   @ApiProperty({ example: 'https://shop.example/coupon/b' }) url: string;
   @ApiProperty({ type: String, format: 'uuid', isArray: true, description: 'Tags a contact who opens it gets' }) tagIds: string[];

@@ -5,9 +5,10 @@ import { CurrentPrincipal, Roles, type Principal } from '../../common/principal'
 import { IdParam } from '../../common/tenant-scope';
 import { SopForecastService } from './sop-forecast.service';
 import { SopPreviewService } from './sop-preview.service';
+import { SopProgressService } from './sop-progress.service';
 import {
   CheckSopDto, CreateSopDto, ForecastDto, ListSopsQuery, MigratedDto, MigrateEnrollmentsDto, PlannedScheduleDto, PreviewMessageDto, PreviewScheduleDto,
-  RenderedMessageDto, SopCheckDto, SopDetailDto, SopDto, SopListItemDto, SopVersionDetailDto, UpdateSopDto, VersionParams,
+  RenderedMessageDto, SopCheckDto, SopDetailDto, SopDto, SopProgressDto, SopListItemDto, SopVersionDetailDto, UpdateSopDto, VersionParams,
 } from './sops.dto';
 import { SopsService } from './sops.service';
 
@@ -20,6 +21,7 @@ export class SopsController {
     private readonly sops: SopsService,
     private readonly forecasts: SopForecastService,
     private readonly previews: SopPreviewService,
+    private readonly progresses: SopProgressService,
   ) {}
 
   @Post('check')
@@ -161,5 +163,14 @@ export class SopsController {
   @ApiErrors('SOP_NOT_FOUND')
   forecast(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<ForecastDto> {
     return this.forecasts.forecast(p.tenantId, id);
+  }
+
+  @Get(':id/progress')
+  @Roles('admin', 'ops', 'manager')
+  @ApiOperation({ summary: 'Where its contacts are, per step: entered, waiting, tasks made and done, exited by reason' })
+  @ApiOkResponse({ type: SopProgressDto })
+  @ApiErrors('SOP_NOT_FOUND')
+  progress(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<SopProgressDto> {
+    return this.progresses.progress(p.tenantId, id);
   }
 }

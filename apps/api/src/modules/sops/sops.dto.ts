@@ -209,3 +209,34 @@ export class SopCheckDto {
   @ApiProperty({ type: [ErrorDetailDto], description: 'Each problem at its JSON path (definition.steps[0].window …), as a save would answer them' })
   problems: ErrorDetailDto[];
 }
+
+export class StepTaskCountsDto {
+  @ApiProperty() pending: number;
+  @ApiProperty() done: number;
+  @ApiProperty() skipped: number;
+  @ApiProperty() expired: number;
+  @ApiProperty() cancelled: number;
+}
+
+export class ExitCountDto {
+  @ApiProperty({ example: 'replied', description: "The enrollment's close reason: replied, bought, tag added, tag removed, left segment, SOP archived …" }) reason: string;
+  @ApiProperty() contacts: number;
+}
+
+export class StepProgressDto {
+  @ApiProperty({ description: "The step's position, from 0" }) index: number;
+  @ApiProperty({ nullable: true, type: String, description: 'Its name in the current version (null for a step only an older version has)' }) name: string | null;
+  @ApiProperty({ description: 'Contacts (or groups) that reached it: waiting for it plus its tasks' }) entered: number;
+  @ApiProperty({ description: 'Open enrollments waiting for this step (journeys)' }) waiting: number;
+  @ApiProperty({ description: 'Tasks made for it, whatever their status' }) tasksCreated: number;
+  @ApiProperty({ type: StepTaskCountsDto }) tasks: StepTaskCountsDto;
+  @ApiProperty({ type: [ExitCountDto], description: 'Enrollments that left while waiting for this step, by reason' }) exited: ExitCountDto[];
+}
+
+export class SopProgressDto {
+  @ApiProperty({ enum: ['journey', 'recurring', 'broadcast'] }) kind: string;
+  @ApiProperty({ enum: ['draft', 'active', 'paused', 'archived'] }) status: string;
+  @ApiProperty({ nullable: true, type: Number }) currentVersion: number | null;
+  @ApiProperty({ type: EnrollmentCountsDto }) enrollments: EnrollmentCountsDto;
+  @ApiProperty({ type: [StepProgressDto] }) steps: StepProgressDto[];
+}

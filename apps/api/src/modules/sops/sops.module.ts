@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { SopForecastService } from './sop-forecast.service';
 import { SopPreviewService } from './sop-preview.service';
+import { SopProgressService } from './sop-progress.service';
 import { SopRuntime } from './sop-runtime.service';
 import { SopsController } from './sops.controller';
 import { SopsService } from './sops.service';
 
-@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService, SopPreviewService, SopRuntime], exports: [SopsService] })
+@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService, SopPreviewService, SopProgressService, SopRuntime], exports: [SopsService] })
 export class SopsModule {}

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, type ErrorDetail, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop } from '@sop/domain';
+import {
+  AppError, type ErrorDetail, type LibraryMaterial, materialIdsOf, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop,
+  withLibraryMaterials,
+} from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { fail, notFound } from '../../common/errors.catalog';
@@ -133,8 +136,9 @@ export class SopsService {
       if (current.status === 'active') return current;
       if (current.status === 'archived') throw fail(SOPS_ERRORS.SOP_ARCHIVED, 'An archived SOP cannot be activated again.');
       if (current.status === 'paused') throw fail(SOPS_ERRORS.SOP_PAUSED);
-      await this.check(m, caller.tenantId, current.definition, id); // what it refers to may have changed since it was saved
-      await this.publish(m, caller, current);
+      // what it refers to may have changed since it was saved, and picked materials take the library's current content
+      const checked = await this.check(m, caller.tenantId, current.definition, id);
+      await this.publish(m, caller, await this.withWorkingCopy(m, current, checked));
       const [[active]]: SopRow[][] = await m.query(`UPDATE sops SET status = 'active', updated_at = now() WHERE id = $1 RETURNING *`, [id]);
       await this.runtime.apply(await this.running(m, active), 'start'); // inside the transaction: if Temporal refuses, nothing is kept
       return active;
@@ -259,7 +263,23 @@ export class SopsService {
       exclusiveGroupOf: new Map(Object.entries(r.exclusive as Record<string, string>)),
       sopIds: new Set(r.sops), journeyIds: new Set(r.journeys), selfId, allowHttpMaterials: Boolean(r.allow_http), now: new Date(),
     };
-    return validateSop(input, ctx);
+    const def = validateSop(input, ctx);
+    const picked = materialIdsOf(def);
+    if (!picked.length) return def;
+    const rows: (LibraryMaterial & { id: string })[] = await db.query(
+      `SELECT id, title, url, tag_ids AS "tagIds" FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
+    const { definition, problems } = withLibraryMaterials(def, new Map(rows.map((r) => [r.id, r])));
+    if (problems.length) throw sopInvalid(problems);
+    return validateSop(definition, ctx); // the library's URL and tags are checked as pasted ones are
+  }
+
+  /** The working copy as checked (picked materials as the library has them now), saved when that changed it. */
+  private async withWorkingCopy(m: Queryable, sop: SopRow, def: SopDefinition): Promise<SopRow> {
+    const refs = sopReferences(def);
+    const [[row]] = await m.query(
+      `UPDATE sops SET definition = $2, tag_ids = $3, updated_at = now() WHERE id = $1 AND definition <> $2::jsonb RETURNING *`,
+      [sop.id, def, refs.tagIds]);
+    return row ?? sop;
   }
 
   /** A new immutable version from the working copy, unless it equals the current one. */

@@ -11,7 +11,7 @@ import { TAGS_ERRORS } from './tags.errors';
 
 /** Where each kind of tag user lives in the API, for the paths in a refusal. */
 const USER_PATHS: Record<string, string> = {
-  segment: 'segments', 'source code': 'source-codes', 'computed tag rule': 'computed-tags', SOP: 'sops', 'response rule': 'response-rules',
+  segment: 'segments', 'source code': 'source-codes', 'computed tag rule': 'computed-tags', SOP: 'sops', 'response rule': 'response-rules', material: 'materials',
 };
 
 const toTagDto = ({ id, groupId, name, color, kind, weight }: Tag): TagDto => ({ id, groupId, name, color, kind, weight });
@@ -97,6 +97,7 @@ export class TagsService {
        UNION ALL SELECT 'source code', id, code FROM source_codes WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
        UNION ALL SELECT 'computed tag rule', id, name FROM computed_tag_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
        UNION ALL SELECT 'response rule', id, name FROM response_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       UNION ALL SELECT 'material', id, title FROM materials WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
        UNION ALL SELECT 'SOP', s.id, s.name FROM sops s WHERE s.tenant_id = $1 AND s.status <> 'archived' AND (s.tag_ids && $2::uuid[]
          OR EXISTS (SELECT 1 FROM sop_versions v WHERE v.sop_id = s.id AND v.tag_ids && $2::uuid[]))
        ORDER BY 1, 3`,

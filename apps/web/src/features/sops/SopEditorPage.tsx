@@ -1,4 +1,4 @@
-import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
+import { AppstoreOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert, Button, Card, DatePicker, Divider, Dropdown, Flex, Form, Input, InputNumber, Radio, Segmented, Select, Skeleton, Space, Switch, Tag, Typography,
@@ -17,19 +17,24 @@ import { applyFieldErrors, errorText } from '../../lib/errors';
 import { formatDateTime } from '../../lib/time';
 import { CHANNELS } from '../inbox/inbox-data';
 import { messages as inboxMessages } from '../inbox/messages';
+import { messages as materialMessages } from '../materials/messages';
 import { RuleInput, WindowInput } from './inputs';
 import { useLiveCheck } from './live-check';
 import { messages } from './messages';
 import { ACTIONS_BY_STATUS, useLifecycle } from './sop-actions';
 import { type Definition, templateDefinition, type TemplateKey, TEMPLATE_KEYS } from './templates';
+import { ZonedTime, ZoneNote, zonesDiffer } from './ZonedTime';
 import './sops.css';
 
 addMessages('sops', messages);
 addMessages('inbox', inboxMessages); // channel names
+addMessages('materials', materialMessages); // the material picker's texts
 
 const SopForecast = lazy(() => import('./SopForecast'));
 const SopResults = lazy(() => import('../dashboards/SopResults'));
 const SopVersions = lazy(() => import('./SopVersions'));
+const SopProgress = lazy(() => import('./SopProgress'));
+const MaterialPicker = lazy(() => import('../materials/MaterialPicker').then((m) => ({ default: m.MaterialPicker })));
 
 type Kind = Definition['kind'];
 type Step = Definition['steps'][number];
@@ -184,6 +189,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
 
         {sop && sop.status !== 'archived' && (
           <Card title={t('editor.forecast')} extra={<Typography.Text type="secondary">{t('editor.forecastHint')}</Typography.Text>}>
+            <ZoneNote zone={sop.definition.timezone ?? 'Asia/Shanghai'} /> {/* the forecast's days are the SOP zone's */}
             <Suspense fallback={<Skeleton active />}><SopForecast sopId={sop.id} version={sop.updatedAt} /></Suspense>
           </Card>
         )}
@@ -191,6 +197,12 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
         {sop && sop.versions.length > 0 && (
           <Card title={t('versions.title')}>
             <Suspense fallback={<Skeleton active />}><SopVersions key={sop.versions.length} sop={sop} /></Suspense>
+          </Card>
+        )}
+
+        {sop?.currentVersion && (
+          <Card title={t('progress.title')}>
+            <Suspense fallback={<Skeleton active />}><SopProgress sopId={sop.id} version={sop.updatedAt} /></Suspense>
           </Card>
         )}
 
@@ -210,7 +222,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
           </div>
         )}
       </Form>
-      {sop && <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>{formatDateTime(sop.updatedAt)}</Typography.Paragraph>}
+      {sop && <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}><ZonedTime at={sop.updatedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Paragraph>}
     </Page>
   );
 }
@@ -301,7 +313,7 @@ function WhenCard({ kind, definition }: { kind: Kind; definition?: Definition })
         <Form.Item name={['definition', 'sendAt']} label={t('editor.sendAt')}
           getValueProps={(v: string | undefined) => ({ value: v ? dayjs(v) : null })}
           normalize={(v: dayjs.Dayjs | null) => (v ? v.toISOString() : undefined)}
-          extra={definition?.sendAt && t('editor.sendAtHint', { local: new Date(definition.sendAt).toLocaleString('zh-CN', { timeZone: zone, hour12: false }) })}>
+          extra={definition?.sendAt ? <ZonedTime at={definition.sendAt} zone={zone} /> : <ZoneNote zone={zone} />}>
           <DatePicker showTime={{ format: 'HH:mm', minuteStep: 5 }} format="YYYY-MM-DD HH:mm" />
         </Form.Item>
       )}
@@ -323,11 +335,14 @@ function NextOccurrences({ rrule, zone, businessDaysOnly }: { rrule?: string; zo
   if (plan.error) return <Alert type="warning" showIcon message={errorText(plan.error)} />;
   return (
     <div>
-      <Typography.Text strong>{t('editor.nextOccurrences')}</Typography.Text>
+      <Typography.Text strong>{t('editor.nextOccurrences')}</Typography.Text> <ZoneNote zone={zone} />
       <ul className="sop-occurrences" data-testid="next-occurrences">
         {(plan.data?.occurrences ?? []).map((o) => (
           <li key={o.local} data-runs={o.runs} data-date={o.day.date}>
             <span className={o.runs ? undefined : 'sop-occurrence-skipped'}>{o.local} {names[o.weekday - 1]}</span>
+            {o.runs && zonesDiffer(zone, o.at) && (
+              <Typography.Text type="secondary" data-testid="viewer-time"> · {formatDateTime(o.at)} ({t('zone.yours')})</Typography.Text>
+            )}
             {!o.runs && <Tag style={{ marginInlineStart: 8 }}>{t('editor.skipped')}</Tag>}
             {o.day.name && <Tag color={o.day.working ? 'blue' : 'red'} style={{ marginInlineStart: 8 }}>{o.day.working ? t('editor.makeUp') : t('editor.holiday')} · {o.day.name}</Tag>}
             {o.day.source === 'tenant' && <Tag style={{ marginInlineStart: 8 }}>{t('editor.tenantDay')}</Tag>}
@@ -471,26 +486,63 @@ function Variants({ index }: { index: number }) {
   );
 }
 
+/** A step's materials: picked from the library (the API copies its content in at save and publish), or a pasted link. */
 function Materials({ index }: { index: number }) {
   const { t } = useTranslation('sops');
+  const { t: tm } = useTranslation('materials');
+  const [picking, setPicking] = useState(false);
   return (
     <Form.List name={[index, 'content', 'materials']}>
       {(fields, { add, remove }) => (
         <Form.Item label={t('editor.materials')}>
           <Flex vertical gap="small">
-            {fields.map((f) => (
-              <Flex key={f.key} gap="small" wrap align="baseline">
-                <Form.Item name={[f.name, 'title']} noStyle rules={[{ required: true }]}><Input placeholder={t('editor.materialTitle')} style={{ width: 200 }} /></Form.Item>
-                <Form.Item name={[f.name, 'url']} noStyle rules={[{ required: true }]}><Input placeholder="https://" style={{ width: 280 }} /></Form.Item>
-                <Form.Item name={[f.name, 'tagIds']} noStyle><TagSelect placeholder={t('editor.materialTags')} style={{ minWidth: 200 }} /></Form.Item>
-                <Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} onClick={() => remove(f.name)} />
-              </Flex>
-            ))}
-            <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ title: '', url: '', tagIds: [] })} style={{ alignSelf: 'flex-start' }}>{t('editor.addMaterial')}</Button>
+            {fields.map((f) => <MaterialRow key={f.key} step={index} name={f.name} onRemove={() => remove(f.name)} />)}
+            <Space wrap>
+              <Button icon={<AppstoreOutlined />} onClick={() => setPicking(true)} data-testid={`pick-material-${index}`}>{tm('picker.pick')}</Button>
+              <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ title: '', url: '', tagIds: [] })}>{t('editor.addMaterial')}</Button>
+            </Space>
+            {picking && (
+              <Suspense fallback={null}>
+                <MaterialPicker onClose={() => setPicking(false)}
+                  onPick={(m) => { add({ materialId: m.id, title: m.title, url: m.url, tagIds: m.tagIds }); setPicking(false); }} />
+              </Suspense>
+            )}
           </Flex>
         </Form.Item>
       )}
     </Form.List>
+  );
+}
+
+function MaterialRow({ step, name, onRemove }: { step: number; name: number; onRemove(): void }) {
+  const { t } = useTranslation('sops');
+  const { t: tm } = useTranslation('materials');
+  // preserve: materialId has no field of its own until the row knows it is a library material
+  const picked = Form.useWatch(['definition', 'steps', step, 'content', 'materials', name], { preserve: true }) as { materialId?: string; title?: string; url?: string } | undefined;
+  const fromLibrary = Boolean(picked?.materialId);
+  return (
+    <Flex gap="small" wrap align="baseline" data-testid={`material-${step}-${name}`}>
+      {fromLibrary && (
+        <Form.Item name={[name, 'materialId']} noStyle>
+          <PickedMaterial label={tm('picker.fromLibrary')} title={picked?.title} url={picked?.url} />
+        </Form.Item>
+      )}
+      <Form.Item name={[name, 'title']} noStyle hidden={fromLibrary} rules={[{ required: true }]}><Input placeholder={t('editor.materialTitle')} style={{ width: 200 }} /></Form.Item>
+      <Form.Item name={[name, 'url']} noStyle hidden={fromLibrary} rules={[{ required: true }]}><Input placeholder="https://" style={{ width: 280 }} /></Form.Item>
+      <Form.Item name={[name, 'tagIds']} noStyle><TagSelect placeholder={t('editor.materialTags')} style={{ minWidth: 200 }} disabled={fromLibrary} /></Form.Item>
+      <Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} onClick={onRemove} />
+    </Flex>
+  );
+}
+
+/** A library material in a step: its title and URL as the library had them when last saved (the save copies the current ones in). */
+function PickedMaterial({ label, title, url }: { value?: string; label: string; title?: string; url?: string }) {
+  return (
+    <Space size={4}>
+      <Tag color="blue">{label}</Tag>
+      <Typography.Text strong>{title}</Typography.Text>
+      <Typography.Text type="secondary" ellipsis style={{ maxWidth: 260 }}>{url}</Typography.Text>
+    </Space>
   );
 }
 

@@ -5,8 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessage } from '../../app/feedback';
 import { errorText } from '../../lib/errors';
-import { formatDateTime } from '../../lib/time';
 import { diffDefinitions } from './diff';
+import { ZonedTime } from './ZonedTime';
 
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -60,9 +60,11 @@ export default function SopVersions({ sop }: { sop: Schemas['SopDetailDto'] }) {
           { title: `v${pair[1]}`, dataIndex: 'after', render: (v: unknown) => <Typography.Text strong>{show(v)}</Typography.Text> },
         ]}
       />
-      <Typography.Text type="secondary">
-        {sop.versions.map((v) => `v${v.version} · ${formatDateTime(v.publishedAt)}`).join('；')}
-      </Typography.Text>
+      <Flex vertical gap={2} data-testid="version-times">
+        {sop.versions.map((v) => (
+          <Typography.Text key={v.version} type="secondary">v{v.version} · <ZonedTime at={v.publishedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Text>
+        ))}
+      </Flex>
     </Flex>
   );
 }

@@ -1,0 +1,48 @@
+import { useQuery } from '@tanstack/react-query';
+import { Empty, Skeleton, Space, Table, Tag, Typography } from 'antd';
+import { useTranslation } from 'react-i18next';
+import { api, call, type Schemas } from '../../api/client';
+
+type StepProgress = Schemas['StepProgressDto'];
+
+/** Where a running SOP's contacts are, step by step: reached, waiting, tasks made and done, left by reason. */
+export default function SopProgress({ sopId, version }: { sopId: string; version: string }) {
+  const { t } = useTranslation('sops');
+  const progress = useQuery({
+    queryKey: ['sops', 'progress', sopId, version],
+    queryFn: () => call(api.GET('/api/sops/{id}/progress', { params: { path: { id: sopId } } })),
+    refetchInterval: 60_000,
+  });
+  if (progress.isPending) return <Skeleton active />;
+  const data = progress.data;
+  if (!data) return null;
+  const journey = data.kind === 'journey';
+  const reason = (r: string) => t(`progress.reasons.${r}`, { defaultValue: r });
+  return (
+    <Space direction="vertical" style={{ width: '100%' }} data-testid="sop-progress">
+      {journey && <Typography.Text type="secondary">{t('progress.totals', data.enrollments)}</Typography.Text>}
+      <Table<StepProgress>
+        rowKey="index"
+        size="small"
+        pagination={false}
+        scroll={{ x: 720 }}
+        dataSource={data.steps}
+        locale={{ emptyText: <Empty description={t('progress.none')} /> }}
+        onRow={(s) => ({ 'data-testid': `progress-step-${s.index}` } as React.HTMLAttributes<HTMLElement>)}
+        columns={[
+          { title: t('progress.step'), key: 'step', render: (_, s) => `${s.index + 1}. ${s.name ?? t('progress.olderStep')}` },
+          { title: t('progress.entered'), dataIndex: 'entered', align: 'right', width: 80 },
+          ...(journey ? [{ title: t('progress.waiting'), dataIndex: 'waiting', align: 'right' as const, width: 80 }] : []),
+          { title: t('progress.tasksCreated'), dataIndex: 'tasksCreated', align: 'right', width: 100 },
+          { title: t('progress.pending'), key: 'pending', align: 'right', width: 80, render: (_, s) => s.tasks.pending },
+          { title: t('progress.done'), key: 'done', align: 'right', width: 80, render: (_, s) => <span data-testid={`progress-done-${s.index}`}>{s.tasks.done}</span> },
+          { title: t('progress.skippedExpired'), key: 'other', align: 'right', width: 120, render: (_, s) => `${s.tasks.skipped} / ${s.tasks.expired} / ${s.tasks.cancelled}` },
+          ...(journey ? [{
+            title: t('progress.exited'), key: 'exited', width: 200,
+            render: (_: unknown, s: StepProgress) => s.exited.map((e) => <Tag key={e.reason}>{reason(e.reason)} {e.contacts}</Tag>),
+          }] : []),
+        ]}
+      />
+    </Space>
+  );
+}
