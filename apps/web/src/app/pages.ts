@@ -32,6 +32,7 @@ export const PAGES = {
   '/admin/api-keys': () => import('../features/admin/ApiKeysPage'),
   '/admin/settings': () => import('../features/admin/SettingsPage'),
   '/admin/calendar': () => import('../features/admin/CalendarPage'),
+  '/admin/wecom': () => import('../features/wecom/WecomPage'),
 } satisfies Record<string, Load>;
 
 export type PagePath = keyof typeof PAGES;

@@ -1,6 +1,6 @@
 import {
   ApartmentOutlined, ApiOutlined, AppstoreOutlined, BarChartOutlined, CalendarOutlined, ClusterOutlined, CommentOutlined, ContactsOutlined, FunctionOutlined,
-  InboxOutlined, PartitionOutlined, QrcodeOutlined, SettingOutlined, TagsOutlined, TeamOutlined, UploadOutlined, UserOutlined, UsergroupAddOutlined,
+  InboxOutlined, PartitionOutlined, QrcodeOutlined, SettingOutlined, TagsOutlined, TeamOutlined, UploadOutlined, UserOutlined, WechatWorkOutlined, UsergroupAddOutlined,
 } from '@ant-design/icons';
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 import type { Role } from '../auth/session';
@@ -50,6 +50,7 @@ export const ROUTES: AppRoute[] = [
   { path: '/admin/api-keys', label: 'nav.apiKeys', icon: <ApiOutlined />, section: 'admin', roles: ADMIN, page: page(PAGES['/admin/api-keys']) },
   { path: '/admin/settings', label: 'nav.settings', icon: <SettingOutlined />, section: 'admin', roles: ADMIN, page: page(PAGES['/admin/settings']) },
   { path: '/admin/calendar', label: 'nav.calendar', icon: <CalendarOutlined />, section: 'admin', roles: ADMIN, page: page(PAGES['/admin/calendar']) },
+  { path: '/admin/wecom', label: 'nav.wecom', icon: <WechatWorkOutlined />, section: 'admin', roles: ADMIN, page: page(PAGES['/admin/wecom']) },
 ];
 
 /** Where each role starts. */

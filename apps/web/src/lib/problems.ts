@@ -46,4 +46,5 @@ export const COMMON_PROBLEMS: ProblemWords = [
   [/^must not contain the NUL character/, 'common:problems.nul'],
   [/^must be valid Unicode text/, 'common:problems.surrogate'],
   [/^must match .+ regular expression$/, 'common:problems.pattern'],
+  [/^WeCom refused it(?: for this app secret)? \(errcode (?<code>\d+): (?<message>.*)\)$/, 'common:problems.wecomRefused'],
 ];
