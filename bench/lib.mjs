@@ -1,5 +1,6 @@
 // What the benchmarks share: timing, the percentile, and the API started as a process of its own.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,4 +36,26 @@ export async function waitFor(url) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} never answered`);
+}
+
+/**
+ * The API in its own process on a free port (without Temporal: these benches need none), once it answers, and
+ * the admin token of a fresh organization signed up on it. Kill `api` when done.
+ */
+export async function startApiWithTenant(databaseUrl) {
+  const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+  const port = await freePort();
+  const api = startApi({ DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${base}/health`);
+    const signup = await (await fetch(`${base}/api/auth/signup`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ organization: 'Bench', name: 'Bench', email: `bench-${randomBytes(4).toString('hex')}@bench.example`, password: 'bench-password' }),
+    })).json();
+    return { api, base, token: signup.accessToken };
+  } catch (err) {
+    api.kill('SIGTERM');
+    throw err;
+  }
 }

@@ -23,8 +23,7 @@ const { writeFileSync } = require('node:fs');
 const pg = require('pg');
 const { from: copyFrom } = require('pg-copy-streams');
 const { pipeline } = require('node:stream/promises');
-const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { p95, startApi, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
+const { p95, startApiWithTenant, timed } = await import(join(ROOT, 'bench/lib.mjs'));
 
 export const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? CONTACTS);
@@ -237,16 +236,9 @@ const peakRssMb = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pi
 
 export async function run({ databaseUrl, log }) {
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 4 } })).initialize();
-  const port = await freePort();
-  const api = startApi({ DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), TEMPORAL_ADDRESS: '127.0.0.1:1' });
-  const base = `http://127.0.0.1:${port}`;
+  const { api, base, token } = await startApiWithTenant(databaseUrl);
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   try {
-    await waitFor(`${base}/health`);
-    const signup = await (await fetch(`${base}/api/auth/signup`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ organization: 'Bench', name: 'Bench', email: `bench-${randomBytes(4).toString('hex')}@bench.example`, password: 'bench-password' }),
-    })).json();
-    const auth = { authorization: `Bearer ${signup.accessToken}`, 'content-type': 'application/json' };
     const me = await (await fetch(`${base}/api/auth/me`, { headers: auth })).json();
     const tagIds = await seed(db, me.tenantId, log);
 

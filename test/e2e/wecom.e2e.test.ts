@@ -1,23 +1,18 @@
 import { checkPageInBothLanguages, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { signupTenant } from '../support/http';
 import { eventually } from '../support/poll';
-import { newCorp, WecomServer } from '../support/wecom-server';
+import { newCorp, useWecomServer, WecomServer } from '../support/wecom-server';
 
 /** Issue 16: an admin connects WeCom in the console, against a local WeCom that checks the details as WeCom does. */
 describe('the WeCom connection page (Chromium)', () => {
-  let wecom: WecomServer;
   const env: Record<string, string> = {};
-  beforeAll(async () => {
-    wecom = await WecomServer.start();
-    env.WECOM_API_BASE = wecom.baseUrl;
-  });
+  const local = useWecomServer(env);
   const ctx = useConsoleStack({ env });
-  afterAll(() => wecom?.close());
   jest.setTimeout(120_000);
 
   it('shows WeCom\'s refusal at its field, connects, shows the callback address and what arrived, disconnects', async () => {
     const t = await signupTenant(ctx.http, 'WeCom Console');
-    const corp = wecom.add(newCorp());
+    const corp = local().add(newCorp());
     const context = await ctx.browser.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 900 } });
     context.setDefaultTimeout(20_000);
     const page = await context.newPage();

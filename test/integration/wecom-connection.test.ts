@@ -1,26 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
 import { Stack, useStack } from '../support/stack';
-import { newCorp, WecomServer, type WecomCorp } from '../support/wecom-server';
+import { newCorp, useWecomServer, WecomServer, type WecomCorp } from '../support/wecom-server';
 
 /**
  * Issue 16, the connection and the callback, against a local WeCom (its server API answering with WeCom's
  * documented error codes; callbacks encrypted and signed with WeCom's official @wecom/crypto).
  */
 describe('the WeCom connection and its callback (real Postgres, a local WeCom)', () => {
-  let wecom: WecomServer;
   const env: Record<string, string> = {};
-  beforeAll(async () => {
-    wecom = await WecomServer.start();
-    env.WECOM_API_BASE = wecom.baseUrl;
-  });
+  const local = useWecomServer(env);
   const ctx = useStack({ env });
-  afterAll(() => wecom?.close());
 
   const details = (corp: WecomCorp) => ({ ...corp });
   const connected = async (): Promise<{ t: TenantFixture; corp: WecomCorp; callbackPath: string }> => {
     const t = await signupTenant(ctx.http, 'WeCom Org');
-    const corp = wecom.add(newCorp());
+    const corp = local().add(newCorp());
     const res = await t.admin.put('/api/wecom/connection', details(corp));
     expect(res.status).toBe(200);
     return { t, corp, callbackPath: new URL(res.body.callbackUrl).pathname };
@@ -37,7 +32,7 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
 
   it('checks the details with WeCom before saving, names the field it refuses, never returns or stores a secret in clear', async () => {
     const t = await signupTenant(ctx.http, 'WeCom Checks');
-    const corp = wecom.add(newCorp());
+    const corp = local().add(newCorp());
     const refusal = async (body: Record<string, unknown>) => {
       const res = await t.admin.put('/api/wecom/connection', body);
       return [res.status, res.body.code, (res.body.details ?? []).map((d: { path: string }) => d.path).sort().join(',')];

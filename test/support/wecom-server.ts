@@ -92,3 +92,17 @@ export class WecomServer {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * A local WeCom for the test file, started before the stack that `env` configures (pass the same object to
+ * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` points the API at it.
+ */
+export function useWecomServer(env: Record<string, string>): () => WecomServer {
+  let server: WecomServer;
+  beforeAll(async () => {
+    server = await WecomServer.start();
+    env.WECOM_API_BASE = server.baseUrl;
+  });
+  afterAll(() => server?.close());
+  return () => server;
+}
