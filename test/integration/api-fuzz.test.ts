@@ -17,6 +17,9 @@ const REPORT_DIR = resolve(__dirname, '../../.data/fuzz-report');
 const EXCLUDED = [
   // a server-sent event stream stays open until the client leaves
   '^/api/notifications/stream$',
+  // WeCom's callback takes an XML body, on which Schemathesis 4.32.5 crashes in its own coverage phase
+  // (KeyError); its refusals are tested by hand in wecom-connection.test.ts (signature, staleness, not XML, tampered)
+  '^/api/wecom/callback/',
 ];
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
