@@ -278,11 +278,11 @@ export class DashboardsService {
   async sopResults(caller: Principal, q: RangeQuery): Promise<SopResultsDto> {
     const range = await this.range(caller.tenantId, q);
     const [rows, overdue] = await Promise.all([
-      this.db.query(
-        // summed per SOP first, named after: a join before the sums sorted every rollup row by four keys
-        `WITH a AS (SELECT r.sop_id, ${SUMS} FROM task_rollups_sop r WHERE r.tenant_id = $1 AND r.day BETWEEN $2::date AND $3::date GROUP BY r.sop_id)
+      // one rollup row per SOP and day (not per version, step, variant and channel); summed per SOP first, named after
+      this.prepared<SumRow & { sop_id: string; name: string; kind: string; status: string }>('sop-list',
+        `WITH a AS (SELECT r.sop_id, ${SUMS} FROM task_rollups_sop_day r WHERE r.tenant_id = $1 AND r.day BETWEEN $2::date AND $3::date GROUP BY r.sop_id)
          SELECT a.*, s.name, s.kind, s.status FROM a JOIN sops s ON s.id = a.sop_id`,
-        [caller.tenantId, range.from, range.to]) as Promise<(SumRow & { sop_id: string; name: string; kind: string; status: string })[]>,
+        [caller.tenantId, range.from, range.to]),
       this.db.query(
         `SELECT sop_id, count(*)::int AS now, count(*) FILTER (WHERE due_at >= $2 AND due_at < $3)::int AS cur
            FROM tasks WHERE tenant_id = $1 AND status = 'pending' AND due_until < now() GROUP BY sop_id`,
@@ -395,10 +395,14 @@ export class DashboardsService {
     };
     const k = keys[q.by];
     const grouped = `GROUP BY 1${q.by === 'channel' || q.by === 'day' || q.by === 'week' ? ', 2' : ''}`;
+    // by SOP, day or week: one rollup row per SOP and day is enough
+    const sopRows = q.by === 'sop' || q.by === 'day' || q.by === 'week'
+      ? 'task_rollups_sop_day r JOIN sops s ON s.id = r.sop_id'
+      : 'task_rollups_sop r JOIN sops s ON s.id = r.sop_id JOIN sop_versions v ON v.id = r.sop_version_id';
     const rollups = bySop
       ? this.db.query(
         `SELECT ${k.key} AS key, ${k.label} AS label, ${SUMS}
-           FROM task_rollups_sop r JOIN sops s ON s.id = r.sop_id JOIN sop_versions v ON v.id = r.sop_version_id
+           FROM ${sopRows}
           WHERE r.tenant_id = $1 AND r.day BETWEEN $2::date AND $3::date AND ($4::uuid IS NULL OR r.sop_id = $4::uuid)
           ${grouped}`, [caller.tenantId, range.from, range.to, q.sopId ?? null])
       : this.db.query(
