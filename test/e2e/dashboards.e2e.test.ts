@@ -78,6 +78,7 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
 
     // a manager cuts by team, employee or time only
     await page.getByRole('combobox', { name: '分析维度' }).click();
+    await page.locator('.ant-select-item-option:visible', { hasText: '时间' }).waitFor();
     expect(await page.locator('.ant-select-item-option:visible').allTextContents()).toEqual(['团队', '员工', '时间']);
     await pick(page, '时间');
     await page.getByTestId('trend-chart').waitFor();
