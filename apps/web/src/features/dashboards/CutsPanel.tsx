@@ -79,7 +79,7 @@ function CutsTable({ rows, dimension }: { rows: Row[]; dimension: Dimension }) {
     sorter: (a: Row, b: Row) => (a[key] ?? 0) - (b[key] ?? 0), render: (v: number | null) => (v === null ? '—' : v.toLocaleString()),
   });
   const rate = (key: (typeof RATES)[number]) => ({
-    key, title: t(`measures.${key}`), dataIndex: key, width: 100, align: 'right' as const,
+    key, title: t(`measures.${key}`), dataIndex: key, width: 124, align: 'right' as const,
     sorter: (a: Row, b: Row) => (a[key] ?? -1) - (b[key] ?? -1), render: (v: number | null) => percent(v),
   });
   return (

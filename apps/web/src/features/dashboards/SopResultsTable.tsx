@@ -16,7 +16,7 @@ export default function SopResultsTable({ from, to }: { from: string; to: string
   const query = { from, to };
   const list = useQuery({ queryKey: ['dashboards', 'sops', query], queryFn: () => call(api.GET('/api/dashboards/sops', { params: { query } })) });
   const rate = (key: (typeof RATES)[number]) => ({
-    key, title: t(`measures.${key}`), dataIndex: key, width: 100, align: 'right' as const,
+    key, title: t(`measures.${key}`), dataIndex: key, width: 124, align: 'right' as const,
     sorter: (a: Row, b: Row) => (a[key] ?? -1) - (b[key] ?? -1), render: (v: number | null) => percent(v),
   });
   if (list.error) return <Alert type="error" showIcon message={errorText(list.error)} />;
