@@ -40,6 +40,8 @@ const TARGETS = { team_p95_ms: 100, tenant_p95_ms: 300, rollup_overhead_ratio: 1
 const CHANNELS = ['wecom_chat', 'group_chat', 'moments', 'sms', 'phone_call'];
 
 const round = (x) => Math.round(x * 100) / 100;
+/** Names this run's segment and SOPs apart from an earlier run's on a kept database. */
+const RUN = new Date().toISOString().slice(0, 19);
 
 function journey(segmentId, { variants = false, steps = 3 } = {}) {
   return {
@@ -243,7 +245,7 @@ async function materializeOnce(db, tenantId, segmentId, name, withRollups) {
 
 async function benchOverhead(db, tenantId, log) {
   const [{ id: segmentId }] = await db.query(
-    `INSERT INTO segments (tenant_id, name, rule) VALUES ($1, 'Materialize', '{"attribute":{"key":"city","op":"exists"}}') RETURNING id`, [tenantId]);
+    `INSERT INTO segments (tenant_id, name, rule) VALUES ($1, $2, '{"attribute":{"key":"city","op":"exists"}}') RETURNING id`, [tenantId, `Materialize ${RUN}`]);
   await db.query(
     `INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at)
      SELECT $1, $2, id, now() - interval '1 hour' FROM contacts WHERE tenant_id = $1 ORDER BY external_id LIMIT $3`,
@@ -257,7 +259,7 @@ async function benchOverhead(db, tenantId, log) {
   const runs = { without: [], with: [] };
   for (let round_ = 1; round_ <= 2; round_++) {
     for (const withRollups of [false, true]) {
-      const { ms, tasks } = await materializeOnce(db, tenantId, segmentId, `Materialize ${round_} ${withRollups ? 'with' : 'without'}`, withRollups);
+      const { ms, tasks } = await materializeOnce(db, tenantId, segmentId, `Materialize ${RUN} ${round_} ${withRollups ? 'with' : 'without'}`, withRollups);
       if (tasks !== MATERIALIZE) throw new Error(`materialized ${tasks} tasks, not ${MATERIALIZE}`);
       runs[withRollups ? 'with' : 'without'].push(ms);
       log(`materialize ${tasks} tasks ${withRollups ? 'with' : 'without'} rollups: ${round(ms / 1000)} s`);
