@@ -19,13 +19,15 @@ try {
   await ensureDependencies();
   await build();
   mkdirSync(join(ROOT, '.data'), { recursive: true });
-  const pg = await startEmbeddedPostgres({ dataDir: join(ROOT, '.data/bench-postgres'), port: await freePort(), database: `bench_${name}`, fresh: true,
+  const pg = await startEmbeddedPostgres({ dataDir: join(ROOT, '.data/bench-postgres'), port: await freePort(), database: `bench_${name}`,
+    // BENCH_KEEP_DB=1: keep the database of the last run (a bench may reuse its seeded data, e.g. dashboards)
+    fresh: !process.env.BENCH_KEEP_DB,
     // Sized like a production server's Postgres (about a quarter of RAM for 1M contacts and their indexes),
     // not the 128 MB default of a development instance.
     settings: { shared_buffers: process.env.BENCH_SHARED_BUFFERS ?? '2GB' } });
   stopPg = pg.stop;
   await migrate(pg.url);
-  log(`Running bench/${name}.mjs on a fresh database…`);
+  log(`Running bench/${name}.mjs on ${process.env.BENCH_KEEP_DB ? 'the kept' : 'a fresh'} database…`);
   const { run } = await import(script);
   const result = await run({ databaseUrl: pg.url, log });
   if (result.missed.length) warn(`Missed targets: ${result.missed.join('; ')}`);

@@ -1,4 +1,4 @@
-import { compareRollups, enrollEntrants, materializeDuePage, rebuildRollups } from '@sop/engine';
+import { compareRollups, enrollEntrants, lockTenantRollups, materializeDuePage, rebuildRollups } from '@sop/engine';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { testEnv } from '../support/env';
@@ -156,5 +156,52 @@ describe('task rollups and expiry (real Postgres and Temporal)', () => {
     expect(progress).toHaveLength(1);
     await agrees(w.tenantId);
     expect(await totals(w.tenantId)).toMatchObject({ created: 58, done: 1, responded: 1 });
+  });
+
+  it("rebuilds one organization's rollups without holding back another organization's task and response writes", async () => {
+    const [a, b] = [await world(), await world()];
+    const [a1, b1, b2] = [await a.tasksOf('c1'), await b.tasksOf('c1'), await b.tasksOf('c2')];
+    const settled = <T>(p: Promise<T>, ms: number) => Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms))]);
+
+    // Organization A's rebuild lock, held in an open transaction as a rebuild holds it.
+    const held = db().createQueryRunner();
+    await held.connect();
+    await held.startTransaction();
+    let aWrite: Promise<{ status: number }> | undefined;
+    try {
+      expect(await lockTenantRollups(held, a.tenantId)).toBe(true);
+      // B's task writes and responses go on (with a table-wide lock they waited)
+      const bDone = b.e1.client.post(`/api/inbox/tasks/${b1[0].id}/complete`, { outcome: 'sent' });
+      expect(await settled(bDone, 5000)).toBe(true);
+      expect((await bDone).status).toBe(200);
+      expect((await sendEvents(ctx.http, await eventKey(b.t), { id: 'r-b1', type: 'reply', externalId: 'c1', data: {} })).status).toBe(200);
+      // and so does B's own settings change, with its rebuild
+      ok(await b.t.admin.put('/api/settings/task-results', { timezone: 'Asia/Shanghai', taskExpiryGraceHours: 24, attributionWindowDays: 5 }));
+      // A's writer waits for A's rebuild; a second rebuild of A is refused at once, its settings unchanged
+      aWrite = a.e1.client.post(`/api/inbox/tasks/${a1[0].id}/complete`, { outcome: 'sent' });
+      expect(await settled(aWrite, 1500)).toBe(false);
+      const busy = await a.t.admin.put('/api/settings/task-results', { timezone: 'UTC', taskExpiryGraceHours: 24, attributionWindowDays: 7 });
+      expect(busy.status).toBe(409);
+      expect(busy.body.code).toBe('ROLLUP_REBUILD_BUSY');
+      expect((await a.t.admin.get('/api/settings/task-results')).body.timezone).toBe('Asia/Shanghai');
+    } finally {
+      await held.commitTransaction();
+      await held.release();
+    }
+    expect((await aWrite!).status).toBe(200);
+
+    // A real rebuild of A while B's tasks are completed: both go through, and every rollup equals its recount.
+    const [rebuilt, bAgain] = await Promise.all([
+      rebuildRollups(db(), { tenantIds: [a.tenantId] }),
+      b.e1.client.post(`/api/inbox/tasks/${b2[0].id}/complete`, { outcome: 'replied' }),
+    ]);
+    expect(rebuilt.tenants).toBe(1);
+    expect(bAgain.status).toBe(200);
+    await agrees(a.tenantId);
+    await agrees(b.tenantId);
+    expect(await totals(a.tenantId)).toMatchObject({ done: 1 });
+    expect(await totals(b.tenantId)).toMatchObject({ done: 2, responded: 2 });
+    const [{ n }] = await db().query(`SELECT count(*)::int AS n FROM task_rollups_sop_day WHERE tenant_id = $1`, [b.tenantId]);
+    expect(n).toBeGreaterThan(0);
   });
 });

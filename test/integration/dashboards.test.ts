@@ -124,6 +124,12 @@ describe('dashboards API (real Postgres)', () => {
     expect(byTeam.map((r: { label: string; created: number }) => [r.label, r.created])).toEqual([['Shanghai 上海', 16], ['Beijing 北京', 4]]);
     const byChannel = ok(await w.ops.client.get('/api/dashboards/cuts?by=channel')).body.rows;
     expect(byChannel).toEqual([expect.objectContaining({ key: 'wecom_chat', created: 20, overdueNow: 1 })]);
+    // by SOP, and a SOP's weeks: read from the per-SOP-and-day rollup, the same figures as the finer one
+    const bySop = ok(await w.ops.client.get('/api/dashboards/cuts?by=sop')).body.rows;
+    expect(bySop).toEqual([expect.objectContaining({ key: w.sop.id, label: 'Welcome 欢迎', created: 20, done: 4, responded: 2, converted: 1, overdueNow: 1 })]);
+    const sopWeeks = ok(await w.ops.client.get(`/api/dashboards/cuts?by=week&sopId=${w.sop.id}`)).body.rows;
+    expect(sopWeeks.reduce((s: number, r: { done: number }) => s + r.done, 0)).toBe(4);
+    expect(sopWeeks.reduce((s: number, r: { created: number }) => s + r.created, 0)).toBe(20);
     const byDay = ok(await w.mA.client.get('/api/dashboards/cuts?by=day')).body.rows;
     expect(byDay.reduce((s: number, r: { created: number }) => s + r.created, 0)).toBe(16);
     expect((await w.mA.client.get('/api/dashboards/cuts?by=sop')).body.code).toBe('CUT_NOT_ALLOWED');

@@ -14,6 +14,7 @@ const COUNTER_COLUMNS = ['created', 'pending', 'done', 'done_on_time', 'skipped'
 export const ROLLUP_TABLES = {
   executor: { table: 'task_rollups_executor', key: ['executor_id', 'day'] },
   sop: { table: 'task_rollups_sop', key: ['day', 'sop_id', 'sop_version_id', 'step_index', 'variant', 'channel'] },
+  sopDay: { table: 'task_rollups_sop_day', key: ['sop_id', 'day'] },
 } as const;
 type RollupKind = keyof typeof ROLLUP_TABLES;
 
@@ -87,11 +88,36 @@ export interface RebuildProgress {
   ms: number;
 }
 
+/** The class (first key) of the per-tenant advisory locks of migration RollupsPerSopAndTenantLocks1765600000000. */
+const TENANT_LOCK_CLASS = 386229;
+
+/**
+ * Takes the tenant's rollup lock exclusively for the transaction: every writer of that tenant's tasks or
+ * responses takes it in shared mode (a row trigger, before its row is written), so they wait for us and we
+ * for them; other tenants' writers never meet it. `nowait`: false at once when a writer holds it.
+ */
+export async function lockTenantRollups(m: Queryable, tenantId: string, nowait = false): Promise<boolean> {
+  if (!nowait) {
+    await m.query(`SELECT pg_advisory_xact_lock($1, hashtext($2::text))`, [TENANT_LOCK_CLASS, tenantId]);
+    return true;
+  }
+  const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2::text)) AS locked`, [TENANT_LOCK_CLASS, tenantId]);
+  return locked;
+}
+
+/** Thrown by a `nowait` rebuild when the tenant's tasks or responses are being written at that moment. */
+export class RollupRebuildBusy extends Error {
+  constructor(readonly tenantId: string) {
+    super(`The tasks or responses of tenant ${tenantId} are being written right now; try the rebuild again in a moment.`);
+  }
+}
+
 /**
  * Rebuilds the rollups from raw rows, one tenant per transaction: responses are attributed again (the latest
  * done task of the contact before each, within the tenant's current window), tasks' response figures
- * follow, and the tenant's rollup rows are replaced by the recount. Writers of that tenant's tasks and
- * responses wait for the transaction (SHARE locks), so nothing is counted twice or lost.
+ * follow, and the tenant's rollup rows are replaced by the recount. The tenant's rollup lock (above) makes
+ * that tenant's task and response writers wait for the transaction, so nothing is counted twice or lost;
+ * other tenants' writers go on.
  */
 export async function rebuildRollups(
   db: { transaction<T>(run: (m: Queryable) => Promise<T>): Promise<T>; query: Queryable['query'] },
@@ -103,40 +129,44 @@ export async function rebuildRollups(
   for (const [i, { id }] of tenants.entries()) {
     const started = Date.now();
     const rows = await db.transaction(async (m) => {
-      // NOWAIT (a request): a queued SHARE request would hold back every organization's task writes behind it.
-      await m.query(`LOCK TABLE tasks, responses IN SHARE MODE${options.nowait ? ' NOWAIT' : ''}`);
-      await m.query(
-        `UPDATE responses r SET attributed_task_id = x.task_id
-           FROM (SELECT r.id, CASE WHEN ${COUNTS_AS_RESPONSE} THEN (
-                   SELECT t.id FROM tasks t
-                    WHERE t.contact_id = r.contact_id AND t.tenant_id = r.tenant_id AND t.status = 'done' AND t.finished_at <= r.occurred_at
-                      AND t.finished_at > r.occurred_at - make_interval(days => tn.attribution_window_days)
-                    ORDER BY t.finished_at DESC, t.id DESC LIMIT 1) END AS task_id
-                   FROM responses r JOIN tenants tn ON tn.id = r.tenant_id WHERE r.tenant_id = $1) x
-          WHERE r.id = x.id AND r.attributed_task_id IS DISTINCT FROM x.task_id`, [id]);
-      await m.query(
-        `UPDATE tasks t SET responses = coalesce(x.n, 0), purchases = coalesce(x.p, 0), revenue = coalesce(x.a, 0)
-           FROM tasks t2 LEFT JOIN (
-             SELECT attributed_task_id AS id, count(*)::int AS n, count(*) FILTER (WHERE kind = 'bought')::int AS p,
-                    coalesce(sum(amount) FILTER (WHERE kind = 'bought'), 0) AS a
-               FROM responses WHERE tenant_id = $1 AND attributed_task_id IS NOT NULL GROUP BY 1) x ON x.id = t2.id
-          WHERE t.id = t2.id AND t2.tenant_id = $1
-            AND (t.responses, t.purchases, t.revenue) IS DISTINCT FROM (coalesce(x.n, 0), coalesce(x.p, 0), coalesce(x.a, 0)::numeric(14, 2))`,
-        [id]);
-      let rows = 0;
-      for (const kind of Object.keys(ROLLUP_TABLES) as RollupKind[]) {
-        const { table, key } = ROLLUP_TABLES[kind];
-        await m.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [id]);
-        const [{ n }] = await m.query(
-          `WITH ins AS (INSERT INTO ${table} (tenant_id, ${key.join(', ')}, ${COUNTER_COLUMNS.join(', ')})
-           SELECT $1, ${key.join(', ')}, ${COUNTER_COLUMNS.join(', ')} FROM (${recountSql(kind)}) r RETURNING 1)
-           SELECT count(*)::int AS n FROM ins`, [id]);
-        rows += n;
-      }
-      return rows;
+      // nowait (a request): a queued exclusive request would hold back this tenant's writers behind it
+      if (!(await lockTenantRollups(m, id, options.nowait))) throw new RollupRebuildBusy(id);
+      return rebuildTenant(m, id);
     });
     total += rows;
     options.onProgress?.({ tenant: i + 1, tenants: tenants.length, tenantId: id, rows, ms: Date.now() - started });
   }
   return { tenants: tenants.length, rows: total };
+}
+
+async function rebuildTenant(m: Queryable, id: string): Promise<number> {
+  await m.query(
+    `UPDATE responses r SET attributed_task_id = x.task_id
+       FROM (SELECT r.id, CASE WHEN ${COUNTS_AS_RESPONSE} THEN (
+               SELECT t.id FROM tasks t
+                WHERE t.contact_id = r.contact_id AND t.tenant_id = r.tenant_id AND t.status = 'done' AND t.finished_at <= r.occurred_at
+                  AND t.finished_at > r.occurred_at - make_interval(days => tn.attribution_window_days)
+                ORDER BY t.finished_at DESC, t.id DESC LIMIT 1) END AS task_id
+               FROM responses r JOIN tenants tn ON tn.id = r.tenant_id WHERE r.tenant_id = $1) x
+      WHERE r.id = x.id AND r.attributed_task_id IS DISTINCT FROM x.task_id`, [id]);
+  await m.query(
+    `UPDATE tasks t SET responses = coalesce(x.n, 0), purchases = coalesce(x.p, 0), revenue = coalesce(x.a, 0)
+       FROM tasks t2 LEFT JOIN (
+         SELECT attributed_task_id AS id, count(*)::int AS n, count(*) FILTER (WHERE kind = 'bought')::int AS p,
+                coalesce(sum(amount) FILTER (WHERE kind = 'bought'), 0) AS a
+           FROM responses WHERE tenant_id = $1 AND attributed_task_id IS NOT NULL GROUP BY 1) x ON x.id = t2.id
+      WHERE t.id = t2.id AND t2.tenant_id = $1
+        AND (t.responses, t.purchases, t.revenue) IS DISTINCT FROM (coalesce(x.n, 0), coalesce(x.p, 0), coalesce(x.a, 0)::numeric(14, 2))`,
+    [id]);
+  let rows = 0;
+  for (const kind of Object.keys(ROLLUP_TABLES) as RollupKind[]) {
+    const { table, key } = ROLLUP_TABLES[kind];
+    await m.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [id]);
+    const [{ n }] = await m.query(
+      `WITH ins AS (INSERT INTO ${table} (tenant_id, ${key.join(', ')}, ${COUNTER_COLUMNS.join(', ')})
+       SELECT $1, ${key.join(', ')}, ${COUNTER_COLUMNS.join(', ')} FROM (${recountSql(kind)}) r RETURNING 1)
+       SELECT count(*)::int AS n FROM ins`, [id]);
+    rows += n;
+  }
+  return rows;
 }

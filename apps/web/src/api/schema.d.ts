@@ -1251,7 +1251,7 @@ export interface paths {
         get: operations["SettingsController_taskResults"];
         /**
          * Change them; a new zone or attribution window rebuilds the dashboard rollups of the organization
-         * @description The rebuild runs in the request, and only when no task is being written at that moment (else 409 ROLLUP_REBUILD_BUSY and nothing changes): it holds task writes while it runs.
+         * @description The rebuild runs in the request, and only when none of the organization's tasks or responses is being written at that moment (else 409 ROLLUP_REBUILD_BUSY and nothing changes): it holds the organization's task and response writes while it runs; other organizations' writes go on.
          */
         put: operations["SettingsController_setTaskResults"];
         post?: never;

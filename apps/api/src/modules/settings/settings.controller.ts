@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { loadCaps, rebuildRollups } from '@sop/engine';
+import { loadCaps, rebuildRollups, RollupRebuildBusy } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { fail } from '../../common/errors.catalog';
 import { ApiErrors } from '../../common/openapi';
@@ -62,7 +62,7 @@ export class SettingsController {
   @Roles('admin')
   @ApiOperation({
     summary: 'Change them; a new zone or attribution window rebuilds the dashboard rollups of the organization',
-    description: 'The rebuild runs in the request, and only when no task is being written at that moment (else 409 ROLLUP_REBUILD_BUSY and nothing changes): it holds task writes while it runs.',
+    description: "The rebuild runs in the request, and only when none of the organization's tasks or responses is being written at that moment (else 409 ROLLUP_REBUILD_BUSY and nothing changes): it holds the organization's task and response writes while it runs; other organizations' writes go on.",
   })
   @ApiOkResponse({ type: TaskResultSettingsDto })
   @ApiErrors('ROLLUP_REBUILD_BUSY')
@@ -74,7 +74,7 @@ export class SettingsController {
       try {
         await rebuildRollups(this.db, { tenantIds: [p.tenantId], nowait: true });
       } catch (e) {
-        if ((e as { code?: string }).code !== '55P03') throw e; // lock_not_available: tasks are being written now
+        if (!(e instanceof RollupRebuildBusy)) throw e; // this organization's tasks are being written now
         await this.db.query(`UPDATE tenants SET timezone = $2, task_expiry_grace_hours = $3, attribution_window_days = $4 WHERE id = $1`,
           [p.tenantId, before.timezone, before.taskExpiryGraceHours, before.attributionWindowDays]);
         throw fail(DASHBOARDS_ERRORS.ROLLUP_REBUILD_BUSY);

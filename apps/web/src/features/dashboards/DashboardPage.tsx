@@ -1,10 +1,10 @@
 import { ArrowDownOutlined, ArrowUpOutlined, DownloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, DatePicker, Dropdown, Empty, Flex, Row, Segmented, Skeleton, Statistic, Table, Typography } from 'antd';
+import { Alert, Button, Card, Col, DatePicker, Dropdown, Empty, Flex, Row, Segmented, Skeleton, Statistic, Table, Tabs, Typography } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessage } from '../../app/feedback';
 import { Page } from '../../app/Page';
@@ -19,14 +19,21 @@ import { messages } from './messages';
 addMessages('dashboards', messages);
 
 const TrendChart = lazy(() => import('./TrendChart'));
+const CutsPanel = lazy(() => import('./CutsPanel'));
+const SopResultsTable = lazy(() => import('./SopResultsTable'));
 
 type Measures = Schemas['MeasuresDto'];
 type Change = Schemas['ChangeDto'];
 type Employee = Schemas['EmployeeRowDto'];
 type Granularity = 'day' | 'week';
 const RATES = ['completionRate', 'onTimeRate', 'responseRate'] as const;
+/** The longest period the API takes (days). */
+const MAX_DAYS = 366;
 
-/** How a manager's teams did: cards with the change against the period before, the trend, and who is behind. */
+/**
+ * How a manager's teams did: cards with the change against the period before, the trend, and who is behind;
+ * the figures cut any way (tab "cuts"); for ops and admins, every SOP's results (tab "sops").
+ */
 export default function DashboardPage() {
   const { t, i18n } = useTranslation('dashboards');
   const me = useMe();
@@ -34,9 +41,13 @@ export default function DashboardPage() {
   const [range, setRange] = useState<[Dayjs, Dayjs]>([dayjs().subtract(29, 'day'), dayjs()]);
   const [granularity, setGranularity] = useState<Granularity>('day');
   const [teamId, setTeamId] = useState<string>();
+  const [params, setParams] = useSearchParams();
+  const tenantWide = me.role !== 'manager';
+  const tabs = tenantWide ? ['overview', 'cuts', 'sops'] : ['overview', 'cuts'];
+  const tab = tabs.includes(params.get('tab') ?? '') ? params.get('tab')! : 'overview';
   const query = { from: range[0].format('YYYY-MM-DD'), to: range[1].format('YYYY-MM-DD'), granularity, ...(teamId ? { teamId } : {}) };
-  const board = useQuery({ queryKey: ['dashboards', 'teams', query], queryFn: () => call(api.GET('/api/dashboards/teams', { params: { query } })) });
-  const people = useQuery({ queryKey: ['dashboards', 'employees', query], queryFn: () => call(api.GET('/api/dashboards/employees', { params: { query } })) });
+  const board = useQuery({ queryKey: ['dashboards', 'teams', query], enabled: tab === 'overview', queryFn: () => call(api.GET('/api/dashboards/teams', { params: { query } })) });
+  const people = useQuery({ queryKey: ['dashboards', 'employees', query], enabled: tab === 'overview', queryFn: () => call(api.GET('/api/dashboards/employees', { params: { query } })) });
   const lang = i18n.language === 'en' ? 'en' : 'zh';
   const exportAs = (what: 'teams' | 'employees', format: 'csv' | 'xlsx') => {
     const qs = new URLSearchParams({ ...query, format, lang });
@@ -48,18 +59,8 @@ export default function DashboardPage() {
     </Dropdown>
   );
 
-  return (
-    <Page
-      title={t('title')}
-      extra={(
-        <Flex gap="small" wrap>
-          {me.role !== 'manager' && <TeamSelect allowClear placeholder={t('allTeams')} aria-label={t('team')} style={{ width: 180 }} value={teamId} onChange={setTeamId} />}
-          <DatePicker.RangePicker aria-label={t('period')} allowClear={false} value={range} onChange={(v) => v?.[0] && v[1] && setRange([v[0], v[1]])}
-            disabledDate={(d) => d.isAfter(dayjs(), 'day')} />
-          <Segmented<Granularity> value={granularity} onChange={setGranularity} options={(['day', 'week'] as const).map((g) => ({ value: g, label: t(`granularity.${g}`) }))} />
-        </Flex>
-      )}
-    >
+  const overview = (
+    <>
       {board.error && <Alert type="error" showIcon message={errorText(board.error)} />}
       {board.isPending ? <Skeleton active /> : board.data && (
         board.data.teams.length === 0 ? <Empty description={t('noTeams')} /> : (
@@ -93,6 +94,32 @@ export default function DashboardPage() {
           </Flex>
         )
       )}
+    </>
+  );
+
+  return (
+    <Page
+      title={t('title')}
+      extra={(
+        <Flex gap="small" wrap>
+          {me.role !== 'manager' && <TeamSelect allowClear placeholder={t('allTeams')} aria-label={t('team')} style={{ width: 180 }} value={teamId} onChange={setTeamId} />}
+          <DatePicker.RangePicker aria-label={t('period')} allowClear={false} value={range} onChange={(v) => v?.[0] && v[1] && setRange([v[0], v[1]])}
+            disabledDate={(d, info) => d.isAfter(dayjs(), 'day') || Boolean(info?.from && Math.abs(d.diff(info.from, 'day')) >= MAX_DAYS)} />
+          <Segmented<Granularity> value={granularity} onChange={setGranularity} options={(['day', 'week'] as const).map((g) => ({ value: g, label: t(`granularity.${g}`) }))} />
+        </Flex>
+      )}
+    >
+      <Tabs activeKey={tab} onChange={(key) => setParams(key === 'overview' ? {} : { tab: key }, { replace: true })} destroyOnHidden
+        items={tabs.map((key) => ({
+          key, label: t(`tabs.${key}`),
+          children: key === 'overview' ? overview : (
+            <Suspense fallback={<Skeleton active />}>
+              {key === 'cuts'
+                ? <CutsPanel from={query.from} to={query.to} granularity={granularity} teamId={teamId} tenantWide={tenantWide} />
+                : <SopResultsTable from={query.from} to={query.to} />}
+            </Suspense>
+          ),
+        }))} />
     </Page>
   );
 }

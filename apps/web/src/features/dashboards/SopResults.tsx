@@ -1,6 +1,7 @@
 import { DownloadOutlined, TrophyOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, Dropdown, Empty, Flex, Modal, Progress, Skeleton, Table, Tag, Typography } from 'antd';
+import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessage } from '../../app/feedback';
@@ -29,6 +30,10 @@ export default function SopResults({ sopId }: { sopId: string }) {
     onSuccess: () => { message.success(t('results.winnerDone')); void queries.invalidateQueries({ queryKey: ['sops'] }); void queries.invalidateQueries({ queryKey: ['dashboards'] }); },
     onError: (e) => message.error(errorText(e)),
   });
+  const loaded = results.isSuccess;
+  useEffect(() => { // opened from the dashboard's SOP table (…#sop-results): show the card, far down the SOP's page
+    if (loaded && window.location.hash === '#sop-results') document.getElementById('sop-results')?.scrollIntoView({ block: 'start' });
+  }, [loaded]);
   if (results.isPending) return <Skeleton active />;
   if (results.error) return <Alert type="error" showIcon message={errorText(results.error)} />;
   const r = results.data;
@@ -38,7 +43,7 @@ export default function SopResults({ sopId }: { sopId: string }) {
   const top = Math.max(1, ...r.funnel.map((s) => s.entered));
 
   return (
-    <Flex vertical gap={16} data-testid="sop-results">
+    <Flex vertical gap={16} id="sop-results" data-testid="sop-results">
       {holder}
       <Card size="small" title={`${t('results.funnel')} · ${r.range.from} – ${r.range.to}`}
         extra={<Dropdown menu={{ items: [{ key: 'xlsx', label: t('export.xlsx'), onClick: () => void exportXlsx() }] }}><Button size="small" icon={<DownloadOutlined />}>{t('export.label')}</Button></Dropdown>}>

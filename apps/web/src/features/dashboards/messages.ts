@@ -3,6 +3,13 @@ import type { Messages } from '../../i18n';
 export const messages: Messages = {
   zh: {
     title: '团队看板',
+    tabs: { overview: '概览', cuts: '多维分析', sops: 'SOP 效果' },
+    cuts: {
+      by: '分析维度', sop: 'SOP', allSops: '全部 SOP', chart: '图表',
+      dimensions: { team: '团队', employee: '员工', time: '时间', sop: 'SOP', version: 'SOP 版本', step: '步骤', variant: 'A/B 版本', channel: '渠道' },
+      columns: { created: '任务数', done: '已完成', expired: '已过期', overdueNow: '当前逾期', purchases: '购买', revenue: '归因收入', medianMinutesToDone: '完成用时中位数（分钟）' },
+    },
+    sopTable: { name: 'SOP', status: '状态', statuses: { draft: '草稿', active: '运行中', paused: '已暂停', archived: '已归档' } },
     myWeek: { title: '我的本周（括号内为上周）' },
     period: '时间范围', granularity: { day: '按天', week: '按周' }, team: '团队', allTeams: '全部团队',
     measures: {
@@ -23,6 +30,13 @@ export const messages: Messages = {
   },
   en: {
     title: 'Team dashboard',
+    tabs: { overview: 'Overview', cuts: 'Cuts', sops: 'SOP results' },
+    cuts: {
+      by: 'Cut by', sop: 'SOP', allSops: 'All SOPs', chart: 'Chart',
+      dimensions: { team: 'Team', employee: 'Employee', time: 'Time', sop: 'SOP', version: 'SOP version', step: 'Step', variant: 'A/B variant', channel: 'Channel' },
+      columns: { created: 'Tasks', done: 'Done', expired: 'Expired', overdueNow: 'Overdue now', purchases: 'Purchases', revenue: 'Attributed revenue', medianMinutesToDone: 'Median minutes to done' },
+    },
+    sopTable: { name: 'SOP', status: 'Status', statuses: { draft: 'Draft', active: 'Active', paused: 'Paused', archived: 'Archived' } },
     myWeek: { title: 'My week (last week in brackets)' },
     period: 'Period', granularity: { day: 'By day', week: 'By week' }, team: 'Team', allTeams: 'All teams',
     measures: {
