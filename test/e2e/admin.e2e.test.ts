@@ -94,10 +94,15 @@ describe('the console: organization screens (Chromium)', () => {
     await row(page, '上海东区 Shanghai East').getByRole('button', { name: /成员/ }).click();
     const drawer = page.locator('.ant-drawer:visible');
     await drawer.getByText('这个团队还没有成员').waitFor();
-    await drawer.getByLabel('添加成员').click();
-    await page.keyboard.type('王芳');
-    await pick(page, '王芳');
-    await drawer.getByRole('button', { name: /添\s?加/ }).click();
+    const add = drawer.getByRole('button', { name: /添\s?加/ });
+    await eventually(async () => { // a pick made while the search still answers can miss: search and pick again until it took
+      if (await add.isDisabled()) {
+        await drawer.getByLabel('添加成员').fill('王芳');
+        await page.locator('.ant-select-item-option:visible', { hasText: '王芳' }).first().click({ timeout: 3000 });
+      }
+      expect(await add.isDisabled()).toBe(false);
+    }, 30_000);
+    await add.click();
     await drawer.locator('.ant-table-row', { hasText: email }).waitFor();
     await settledShot(page, 'admin-teams-members-zh');
     expect((await t.admin.get(`/api/users/${created[0].id}`)).body.teamId).toBe(team.id);

@@ -51,7 +51,8 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       '--phases', 'examples,coverage,fuzzing',
       '--max-examples', '8', '--seed', '15', '--max-time', String(FUZZ_SECONDS), '--workers', '2',
       '--max-redirects', '0', '--request-timeout', '20', '--suppress-health-check', 'all', '--warnings', 'off',
-      ...EXCLUDED.flatMap((p) => ['--exclude-path-regex', p]),
+      // one option: a second --exclude-path-regex replaces the first
+      '--exclude-path-regex', EXCLUDED.join('|'),
       '--report', 'junit', '--report-dir', REPORT_DIR,
     ]);
     // the whole report beside the test results, so a failure can be read and reproduced
