@@ -124,6 +124,9 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     // a body that is not WeCom's XML, or with a tampered ciphertext, keeps nothing
     const bad = await ctx.http.request('POST', `${callbackPath}?${WecomServer.delivery(corp, first).query}`, 'not xml', { 'content-type': 'text/xml' });
     expect([bad.status, bad.body.code]).toEqual([400, 'WECOM_PAYLOAD_INVALID']);
+    const entities = '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>&b;</Encrypt></xml>';
+    const bomb = await ctx.http.request('POST', `${callbackPath}?${WecomServer.delivery(corp, first).query}`, entities, { 'content-type': 'text/xml' });
+    expect([bomb.status, bomb.body.code]).toEqual([400, 'WECOM_PAYLOAD_INVALID']);
     const tampered = WecomServer.delivery(corp, contactAdded(corp, 'wmEXT003'));
     const swapped = tampered.body.replace(tampered.encrypted, WecomServer.delivery(corp, contactAdded(corp, 'wmEXT004')).encrypted);
     expect((await ctx.http.request('POST', `${callbackPath}?${tampered.query}`, swapped, { 'content-type': 'text/xml' })).body.code).toBe('WECOM_SIGNATURE_INVALID');

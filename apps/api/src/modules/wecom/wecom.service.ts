@@ -26,7 +26,8 @@ export interface CallbackQuery {
   echostr?: string;
 }
 
-const xml = new XMLParser({ parseTagValue: false, trimValues: true });
+// WeCom's XML carries its text in CDATA: no entities to expand, and a DOCTYPE is refused before parsing.
+const xml = new XMLParser({ parseTagValue: false, trimValues: true, processEntities: false });
 
 /**
  * A tenant's WeCom connection (secrets sealed at rest, checked with WeCom on save, never returned) and the
@@ -158,6 +159,7 @@ export class WecomService {
   }
 
   private parse(text: string): Record<string, unknown> {
+    if (/<!(DOCTYPE|ENTITY)/i.test(text)) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, 'A DOCTYPE or entity declaration is not WeCom\'s XML.');
     let doc: unknown;
     try {
       doc = xml.parse(text);
