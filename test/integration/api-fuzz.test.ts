@@ -44,7 +44,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     const t = await signupTenant(ctx.http, 'Fuzz');
     rmSync(REPORT_DIR, { recursive: true, force: true });
     mkdirSync(REPORT_DIR, { recursive: true });
-    const { code, output } = await run(bin, [
+    const fuzz = () => run(bin, [
       'run', `${ctx.stack.baseUrl}/docs-json`,
       '--header', `Authorization: Bearer ${t.adminToken}`,
       '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance',
@@ -55,6 +55,14 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       '--exclude-path-regex', EXCLUDED.join('|'),
       '--report', 'junit', '--report-dir', REPORT_DIR,
     ]);
+    let { code, output } = await fuzz();
+    // Schemathesis 4.32.5 now and then crashes inside its own coverage phase (a KeyError in its code, listed
+    // under ERRORS, on an operation that passes on the next run): that is not a finding about our API, so such
+    // a run is made once more. Any FAILURES (a finding) fail at once; a second crash fails too.
+    if (code !== 0 && /^=+ ERRORS =+$/m.test(output) && !/^=+ FAILURES =+$/m.test(output) && /KeyError/.test(output)) {
+      writeFileSync(join(REPORT_DIR, 'schemathesis-crashed.log'), output);
+      ({ code, output } = await fuzz());
+    }
     // the whole report beside the test results, so a failure can be read and reproduced
     const log = join(REPORT_DIR, 'schemathesis.log');
     writeFileSync(log, output);
@@ -63,5 +71,5 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       throw new Error(`Schemathesis failed (exit ${code}); report in .data/fuzz-report/schemathesis.log:\n${failures.slice(0, 80).join('\n') || output.slice(-6000)}`);
     }
     expect(readFileSync(log, 'utf8')).toMatch(/passed|No issues found/i);
-  }, (FUZZ_SECONDS + 120) * 1000);
+  }, (2 * FUZZ_SECONDS + 180) * 1000);
 });
