@@ -172,7 +172,13 @@ export class DashboardsService {
     const parts = partsOf(!manager && !q.teamId);
     if (manager && !caller.userId) throw fail(DASHBOARDS_ERRORS.DASHBOARD_NEEDS_A_USER);
     for (const field of ['from', 'to'] as const) {
-      if (q[field] && !DateTime.fromISO(q[field]!).isValid) throw failAt(DASHBOARDS_ERRORS.DASHBOARD_RANGE_INVALID, field, 'is not a date');
+      const d = q[field] ? DateTime.fromISO(q[field]!) : null;
+      if (d && !d.isValid) throw failAt(DASHBOARDS_ERRORS.DASHBOARD_RANGE_INVALID, field, 'is not a date');
+      // the statement also reads the period before: far dates would leave Postgres's range (a 500 the fuzz pass found)
+      if (d && (d.year < 1900 || d.year > 2200)) throw failAt(DASHBOARDS_ERRORS.DASHBOARD_RANGE_INVALID, field, 'must be between 1900 and 2200');
+    }
+    if (q.from && q.to && DateTime.fromISO(q.to).diff(DateTime.fromISO(q.from), 'days').days + 1 > 366) {
+      throw failAt(DASHBOARDS_ERRORS.DASHBOARD_RANGE_INVALID, 'to', 'must be at most 366 days after from');
     }
     // one statement per shape (manager or not, one team or not): a generic plan must not hinge on an OR over parameters
     const shape = `${manager ? 'manager' : 'all'}-${q.teamId ? 'team' : 'teams'}`;
