@@ -10,6 +10,7 @@ COPY libs/db/package.json libs/db/
 COPY libs/engine/package.json libs/engine/
 COPY libs/temporal/package.json libs/temporal/
 COPY libs/notify/package.json libs/notify/
+COPY libs/wecom/package.json libs/wecom/
 COPY workflows/package.json workflows/
 COPY apps/worker/package.json apps/worker/
 COPY apps/api/package.json apps/api/

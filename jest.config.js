@@ -6,7 +6,7 @@ module.exports = {
   testMatch: ['<rootDir>/{apps,libs,workflows}/**/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
-    '^@sop/(domain|db|temporal|engine|notify)$': '<rootDir>/libs/$1/src',
+    '^@sop/(domain|db|temporal|engine|notify|wecom)$': '<rootDir>/libs/$1/src',
     '^@sop/workflows$': '<rootDir>/workflows/src',
     '^@sop/(api|worker)$': '<rootDir>/apps/$1/src',
   },

@@ -26,24 +26,62 @@ export function newCorp(): WecomCorp {
   };
 }
 
+/** What a route of the stand-in is given: the corporation and secret its token was issued for, the query and the JSON body. */
+export interface WecomCall {
+  corp: WecomCorp;
+  /** which of the corporation's secrets the token came from */
+  secret: 'contact' | 'agent';
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+}
+
+export type WecomRoute = (call: WecomCall) => Record<string, unknown>;
+
+/** A token as the stand-in issued it. */
+interface Issued {
+  corpId: string;
+  secret: 'contact' | 'agent';
+  expired: boolean;
+}
+
 /**
- * A local stand-in for WeCom: the server API calls the connection check makes (`/cgi-bin/gettoken`,
- * `/cgi-bin/agent/get`, answering with WeCom's documented error codes: 40013 invalid corpid, 40001 invalid
- * secret, 40014 invalid token, 40056 invalid agentid), and WeCom's side of the callback: requests encrypted
- * and signed with WeCom's official @wecom/crypto, so our decryption is held to WeCom's own code.
+ * A local stand-in for WeCom, following its published server API reference: `/cgi-bin/gettoken` (40013 invalid
+ * corpid, 40001 invalid secret), tokens that expire on demand (42001) or are unknown (40014), `/cgi-bin/agent/get`
+ * (40056 invalid agentid), and a route table that other test modules extend with the APIs they exercise
+ * (`route(path, handler)`); `failNext` makes a route answer an errcode (a rate limit, say) a given number of
+ * times. Also WeCom's side of the callback: requests encrypted and signed with WeCom's official @wecom/crypto,
+ * so our decryption is held to WeCom's own code.
  */
 export class WecomServer {
   readonly corps = new Map<string, WecomCorp>();
-  private readonly tokens = new Map<string, { corpId: string; secret: string }>();
+  /** calls per path, for tests that count (tokens requested, pages fetched) */
+  readonly calls = new Map<string, number>();
+  private readonly tokens = new Map<string, Issued>();
+  private readonly routes = new Map<string, WecomRoute>();
+  private readonly failures = new Map<string, { errcode: number; times: number }>();
   private readonly server: Server;
   baseUrl = '';
 
   private constructor() {
     this.server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://local');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(this.answer(url)));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://local');
+        let body: Record<string, unknown> = {};
+        try {
+          body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        } catch {
+          body = {};
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(this.answer(url, body)));
+      });
     });
+    this.route('/cgi-bin/agent/get', ({ corp, secret, query }) =>
+      secret !== 'agent' || query.get('agentid') !== corp.agentId
+        ? { errcode: 40056, errmsg: 'invalid agentid' }
+        : { errcode: 0, errmsg: 'ok', agentid: Number(corp.agentId), name: 'SOP 提醒' });
   }
 
   static async start(): Promise<WecomServer> {
@@ -58,25 +96,54 @@ export class WecomServer {
     return corp;
   }
 
-  private answer(url: URL): Record<string, unknown> {
+  /** Serves an API that needs an access token. */
+  route(path: string, handler: WecomRoute): this {
+    this.routes.set(path, handler);
+    return this;
+  }
+
+  /** The next `times` calls of `path` (with a valid token) answer `errcode`, as WeCom does when a limit is hit. */
+  failNext(path: string, errcode: number, times = 1): void {
+    this.failures.set(path, { errcode, times });
+  }
+
+  /** Forgets the call counts and any failures still to come (between tests). */
+  reset(): void {
+    this.calls.clear();
+    this.failures.clear();
+  }
+
+  /** Every token issued so far expires now (WeCom answers 42001 until a new one is taken). */
+  expireTokens(): void {
+    for (const issued of this.tokens.values()) issued.expired = true;
+  }
+
+  private answer(url: URL, body: Record<string, unknown>): Record<string, unknown> {
+    this.calls.set(url.pathname, (this.calls.get(url.pathname) ?? 0) + 1);
     const q = url.searchParams;
-    if (url.pathname === '/cgi-bin/gettoken') {
-      const corp = this.corps.get(q.get('corpid') ?? '');
-      if (!corp) return { errcode: 40013, errmsg: 'invalid corpid' };
-      const secret = q.get('corpsecret');
-      if (secret !== corp.contactSecret && secret !== corp.agentSecret) return { errcode: 40001, errmsg: 'invalid credential' };
-      const token = randomBytes(16).toString('hex');
-      this.tokens.set(token, { corpId: corp.corpId, secret });
-      return { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 };
+    if (url.pathname === '/cgi-bin/gettoken') return this.issue(q);
+    const route = this.routes.get(url.pathname);
+    if (!route) return { errcode: 404, errmsg: `no such API ${url.pathname}` };
+    const issued = this.tokens.get(q.get('access_token') ?? '');
+    if (!issued) return { errcode: 40014, errmsg: 'invalid access_token' };
+    if (issued.expired) return { errcode: 42001, errmsg: 'access_token expired' };
+    const failure = this.failures.get(url.pathname);
+    if (failure && failure.times > 0) {
+      failure.times--;
+      return { errcode: failure.errcode, errmsg: 'api freq out of limit' };
     }
-    if (url.pathname === '/cgi-bin/agent/get') {
-      const token = this.tokens.get(q.get('access_token') ?? '');
-      if (!token) return { errcode: 40014, errmsg: 'invalid access_token' };
-      const corp = this.corps.get(token.corpId)!;
-      if (token.secret !== corp.agentSecret || q.get('agentid') !== corp.agentId) return { errcode: 40056, errmsg: 'invalid agentid' };
-      return { errcode: 0, errmsg: 'ok', agentid: Number(corp.agentId), name: 'SOP 提醒' };
-    }
-    return { errcode: 404, errmsg: `no such API ${url.pathname}` };
+    return route({ corp: this.corps.get(issued.corpId)!, secret: issued.secret, query: q, body });
+  }
+
+  private issue(q: URLSearchParams): Record<string, unknown> {
+    const corp = this.corps.get(q.get('corpid') ?? '');
+    if (!corp) return { errcode: 40013, errmsg: 'invalid corpid' };
+    const given = q.get('corpsecret');
+    const secret = given === corp.contactSecret ? 'contact' : given === corp.agentSecret ? 'agent' : null;
+    if (!secret) return { errcode: 40001, errmsg: 'invalid credential' };
+    const token = randomBytes(16).toString('hex');
+    this.tokens.set(token, { corpId: corp.corpId, secret, expired: false });
+    return { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 };
   }
 
   /** The query and body WeCom sends to a callback URL for this message (encrypted, signed). */

@@ -5,11 +5,15 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { fail } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
-import { SecretBox } from './secret-box';
-import { WecomApi, WecomRefusal, WecomUnreachable } from './wecom-api';
-import { callbackSignature, decryptCallback, signatureMatches, WecomDecryptError } from './wecom-crypto';
+import {
+  callbackSignature, decryptCallback, requestToken, SecretBox, signatureMatches, WecomApiError, WecomDecryptError, wecomClients, WecomUnreachable,
+  type Credentials, type WecomClient,
+} from '@sop/wecom';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
+
+/** Codes of WeCom's global error list that name the corporation id rather than a secret. */
+const BAD_CORP_ID = new Set([40013]);
 
 /** How far WeCom's callback timestamp may be from our clock, either way. */
 export const CALLBACK_TOLERANCE_S = 300;
@@ -37,12 +41,14 @@ const xml = new XMLParser({ parseTagValue: false, trimValues: true, processEntit
 @Injectable()
 export class WecomService {
   private readonly box: SecretBox;
-  private readonly api: WecomApi;
+  private readonly apiBase: string;
+  private readonly client: (creds: Credentials) => WecomClient;
 
   constructor(@InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     // Locally (never in production, which requires WECOM_SECRET_KEYS) a key derived from JWT_SECRET.
     this.box = new SecretBox(config.wecom.secretKeys ?? [{ id: 'local', secret: createHmac('sha256', config.jwt.secret).update('wecom-secrets').digest('hex') }]);
-    this.api = new WecomApi(config.wecom.apiBase);
+    this.apiBase = config.wecom.apiBase;
+    this.client = wecomClients(config.wecom.apiBase);
   }
 
   async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
@@ -86,12 +92,20 @@ export class WecomService {
     await this.db.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
   }
 
+  /** Each secret gets a token from WeCom (no cache: this checks the secrets as typed), and the app reads itself. */
   private async check(corpId: string, agentId: string, secrets: Record<SecretField, string>): Promise<void> {
+    let field: string = 'contactSecret';
     try {
-      await this.api.token(corpId, secrets.contactSecret, 'contactSecret');
-      await this.api.checkAgent(await this.api.token(corpId, secrets.agentSecret, 'agentSecret'), agentId);
+      await requestToken(this.apiBase, { corpId, secret: secrets.contactSecret });
+      field = 'agentSecret';
+      await requestToken(this.apiBase, { corpId, secret: secrets.agentSecret });
+      field = 'agentId';
+      await this.client({ corpId, secret: secrets.agentSecret }).get('/cgi-bin/agent/get', { agentid: agentId });
     } catch (err) {
-      if (err instanceof WecomRefusal) throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, undefined, [err.detail]);
+      if (err instanceof WecomApiError) {
+        const path = BAD_CORP_ID.has(err.errcode) ? 'corpId' : field;
+        throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, undefined, [{ path, problem: `WeCom refused it (errcode ${err.errcode}: ${err.errmsg})` }]);
+      }
       if (err instanceof WecomUnreachable) throw fail(WECOM_ERRORS.WECOM_UNREACHABLE, err.message);
       throw err;
     }

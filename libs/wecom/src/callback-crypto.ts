@@ -5,7 +5,7 @@ import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
  * SHA-1 of the token, timestamp, nonce and ciphertext sorted and joined; the ciphertext is AES-256-CBC under
  * the EncodingAESKey (43 base64 characters + "="), IV = the key's first 16 bytes, PKCS#7 padded to 32 bytes,
  * over 16 random bytes, the message length (4 bytes, big-endian), the message and the receive id (the corp id).
- * Held to WeCom's official @wecom/crypto by test/integration/wecom-callback.test.ts, which encrypts with it.
+ * Held to WeCom's official @wecom/crypto by test/integration/wecom-connection.test.ts, which encrypts with it.
  */
 export function callbackSignature(token: string, timestamp: string, nonce: string, encrypted: string): string {
   return createHash('sha1').update([token, timestamp, nonce, encrypted].sort().join('')).digest('hex');

@@ -1,0 +1,3 @@
+export * from './callback-crypto';
+export * from './client';
+export { SecretBox } from './secret-box';
