@@ -106,9 +106,12 @@ async function main() {
   log(seeded.created ? 'Seeded the demo organization.' : 'Demo organization already present.');
 
   const port = await pickPort(numberEnv('PORT', 3000), 'the API');
+  const jwtSecret = process.env.JWT_SECRET ?? localJwtSecret();
   const env = {
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, PORT: String(port),
-    JWT_SECRET: process.env.JWT_SECRET ?? localJwtSecret(),
+    JWT_SECRET: jwtSecret,
+    // the API seals tenants' WeCom secrets and the worker opens them: one key for both (the API's local fallback)
+    WECOM_SECRET_KEYS: process.env.WECOM_SECRET_KEYS ?? (({ id, secret }) => `${id}:${secret}`)(api.localWecomKey(jwtSecret)),
     // People read this console: one short line per request (LOG_FORMAT=json gives the production format).
     LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
   };

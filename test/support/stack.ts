@@ -2,6 +2,7 @@ import { createApp, loadConfig } from '@sop/api';
 import { dataSourceOptions } from '@sop/db';
 import { createNotifier, type Notifier } from '@sop/notify';
 import { createEngineWorker } from '@sop/worker';
+import { WecomAccess } from '@sop/wecom';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -51,7 +52,7 @@ export class Stack {
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const w = await createEngineWorker({
       connection, namespace: config.temporal.namespace, db, taskQueue, identity: `test-worker-${taskQueue}`,
-      workflowBundle: { codePath: WORKFLOW_BUNDLE }, reminders: { notifier, appUrl: baseUrl },
+      workflowBundle: { codePath: WORKFLOW_BUNDLE }, reminders: { notifier, appUrl: baseUrl }, wecom: new WecomAccess(config.wecom),
     });
     const running = w.run();
     return new Stack(app, baseUrl, db, taskQueue, notifier, { worker: w, running, connection });

@@ -1,5 +1,5 @@
 export { createApp, openApiDocument } from './app';
-export { loadConfig, type AppConfig } from './config/config';
+export { loadConfig, localWecomKey, type AppConfig } from './config/config';
 export { PUBLIC_KEY, ROLES_KEY, type Principal } from './common/principal';
 export { seedDemo, DEMO_USERS, DEMO_PASSWORD, DEMO_ORGANIZATION } from './seed/demo-seed';
 export { seedDemoWork } from './seed/demo-work';

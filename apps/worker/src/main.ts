@@ -3,6 +3,7 @@ import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
 import { createNotifier, notifyConfigFromEnv } from '@sop/notify';
 import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule } from '@sop/temporal';
+import { WecomAccess } from '@sop/wecom';
 import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain';
 import pino from 'pino';
 import pretty from 'pino-pretty';
@@ -39,7 +40,10 @@ async function main(): Promise<void> {
   }
   // One notifier per process: it holds the pooled SMTP connections every reminder email goes through.
   const notifier = createNotifier(notifyConfig);
-  const worker = await createEngineWorker({ connection, namespace, db, taskQueue, reminders: {
+  // The API seals tenants' WeCom secrets with these keys; the worker opens them to sync and to message employees.
+  const wecom = settings.WECOM_SECRET_KEYS ? new WecomAccess({ secretKeys: settings.WECOM_SECRET_KEYS, apiBase: settings.WECOM_API_BASE }) : undefined;
+  if (!wecom) log.warn('WECOM_SECRET_KEYS is not set: WeCom sync and app messages will fail until it is (the API\'s keys, the same value).');
+  const worker = await createEngineWorker({ connection, namespace, db, taskQueue, wecom, reminders: {
     notifier, appUrl: settings.APP_URL,
     // as in the API: robot and webhook hosts allowed to be internal (local test servers); none by default
     allowHosts: settings.NOTIFY_INSECURE_TARGET_HOSTS,

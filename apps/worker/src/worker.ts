@@ -1,5 +1,6 @@
 import { TASK_QUEUE } from '@sop/temporal';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { WecomAccess } from '@sop/wecom';
 import type { DataSource } from 'typeorm';
 import { createActivities, type ReminderDeps } from './activities';
 
@@ -13,6 +14,8 @@ export interface EngineWorkerOptions {
   taskQueue?: string;
   /** the notifier (one per process: it holds the SMTP pool) and the app address for reminder deliveries */
   reminders?: ReminderDeps;
+  /** tenants' WeCom connections (WECOM_SECRET_KEYS); without it, WeCom work fails with a message saying so */
+  wecom?: WecomAccess;
 }
 
 export const WORKFLOWS_PATH = require.resolve('@sop/workflows');
@@ -24,7 +27,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     identity,
-    activities: createActivities(options.db, identity, options.reminders),
+    activities: createActivities(options.db, identity, options.reminders, options.wecom),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -11,6 +11,24 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 const onOff = z.enum(['on', 'off']).default('on');
 
+/** `id:secret` pairs, comma-separated; the first signs or seals, every one verifies or opens (so a key can be rotated in). */
+export const signingKeys = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+      const at = pair.indexOf(':');
+      return { id: pair.slice(0, at), secret: pair.slice(at + 1) };
+    });
+    for (const k of keys) {
+      if (!/^[A-Za-z0-9]{1,8}$/.test(k.id)) ctx.addIssue({ code: 'custom', message: `"${k.id}": a key id must be 1 to 8 letters or digits, as in k2:<secret>` });
+      else if (k.secret.length < 32) ctx.addIssue({ code: 'custom', message: `key ${k.id}: the secret must be at least 32 characters` });
+    }
+    if (!keys.length) ctx.addIssue({ code: 'custom', message: 'must list at least one id:secret' });
+    return keys;
+  }),
+);
+
 /** What both processes read. */
 export const SHARED_SETTINGS = {
   DATABASE_URL: z.string().url().refine((v) => /^postgres(ql)?:/.test(v), 'must be a postgres:// URL'),
@@ -22,6 +40,14 @@ export const SHARED_SETTINGS = {
   LOG_FORMAT: z.enum(LOG_FORMATS).default('json'),
   /** Hosts a robot or webhook target may reach over plain http (local test servers); https everywhere else. */
   NOTIFY_INSECURE_TARGET_HOSTS: z.string().default('').transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+  /**
+   * Keys a tenant's WeCom secrets are sealed with at rest (`id:secret`, first seals). The API seals, the worker
+   * opens (sync, app messages): both need the same keys. Unset outside production: the API derives one from
+   * JWT_SECRET and the local run passes that to the worker.
+   */
+  WECOM_SECRET_KEYS: signingKeys,
+  /** WeCom's server API (a local stand-in in tests). */
+  WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com').transform((v) => v.replace(/\/$/, '')),
 };
 
 /**

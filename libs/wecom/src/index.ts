@@ -1,3 +1,4 @@
 export * from './callback-crypto';
 export * from './client';
 export { SecretBox } from './secret-box';
+export * from './connections';

@@ -1,26 +1,9 @@
 import { z } from 'zod';
-import { type LogFormat, parseSettings, SettingsError, SHARED_SETTINGS } from '@sop/domain';
+import { createHmac } from 'node:crypto';
+import { type LogFormat, parseSettings, SettingsError, SHARED_SETTINGS, signingKeys } from '@sop/domain';
 
 /** Every setting the API reads, validated once at start-up (the shared ones by the worker's rules too). */
 const optionalSecret = (min: number) => z.preprocess((v) => (v === '' ? undefined : v), z.string().min(min, `must be at least ${min} characters`).optional());
-
-/** `id:secret` pairs, comma-separated; the first signs, every one verifies (so a key can be rotated in). */
-const signingKeys = z.preprocess(
-  (v) => (v === '' ? undefined : v),
-  z.string().optional().transform((v, ctx) => {
-    if (v === undefined) return undefined;
-    const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-      const at = pair.indexOf(':');
-      return { id: pair.slice(0, at), secret: pair.slice(at + 1) };
-    });
-    for (const k of keys) {
-      if (!/^[A-Za-z0-9]{1,8}$/.test(k.id)) ctx.addIssue({ code: 'custom', message: `"${k.id}": a key id must be 1 to 8 letters or digits, as in k2:<secret>` });
-      else if (k.secret.length < 32) ctx.addIssue({ code: 'custom', message: `key ${k.id}: the secret must be at least 32 characters` });
-    }
-    if (!keys.length) ctx.addIssue({ code: 'custom', message: 'must list at least one id:secret' });
-    return keys;
-  }),
-);
 
 /** Required in production (NODE_ENV=production): no fallback to JWT_SECRET, no open /metrics. */
 const PRODUCTION_SECRETS = ['METRICS_TOKEN', 'EVENT_SIGNING_KEYS', 'LINK_SIGNING_KEYS', 'WECOM_SECRET_KEYS'] as const;
@@ -53,10 +36,6 @@ const schema = z.object({
   EVENT_SIGNING_SECRET: optionalSecret(32),
   /** Keys tracked links are signed with (`id:secret`, first signs); unset: one key derived from JWT_SECRET. */
   LINK_SIGNING_KEYS: signingKeys,
-  /** Keys a tenant's WeCom secrets are sealed with at rest (`id:secret`, first seals); unset: derived from JWT_SECRET. */
-  WECOM_SECRET_KEYS: signingKeys,
-  /** WeCom's server API (a local stand-in in tests). */
-  WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com'),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV !== 'production') return;
   for (const name of PRODUCTION_SECRETS) {
@@ -83,7 +62,8 @@ export interface AppConfig {
   eventSigningSecret?: string;
   eventSigningKeys?: { id: string; secret: string }[];
   linkSigningKeys?: { id: string; secret: string }[];
-  wecom: { secretKeys?: { id: string; secret: string }[]; apiBase: string };
+  /** secretKeys: WECOM_SECRET_KEYS, or outside production the local key derived from JWT_SECRET */
+  wecom: { secretKeys: { id: string; secret: string }[]; apiBase: string };
 }
 
 /** A setting is missing or wrong: the message names each one. */
@@ -109,8 +89,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     eventSigningSecret: c.EVENT_SIGNING_SECRET,
     eventSigningKeys: c.EVENT_SIGNING_KEYS,
     linkSigningKeys: c.LINK_SIGNING_KEYS,
-    wecom: { secretKeys: c.WECOM_SECRET_KEYS, apiBase: c.WECOM_API_BASE.replace(/\/$/, '') },
+    wecom: { secretKeys: c.WECOM_SECRET_KEYS ?? [localWecomKey(c.JWT_SECRET)], apiBase: c.WECOM_API_BASE },
   };
+}
+
+/** The local run's WeCom sealing key (never in production, which requires WECOM_SECRET_KEYS): the worker gets the same. */
+export function localWecomKey(jwtSecret: string): { id: string; secret: string } {
+  return { id: 'local', secret: createHmac('sha256', jwtSecret).update('wecom-secrets').digest('hex') };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

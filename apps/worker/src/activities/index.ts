@@ -1,3 +1,4 @@
+import type { WecomAccess } from '@sop/wecom';
 import { createNotifier } from '@sop/notify';
 import type { DataSource } from 'typeorm';
 import { type ReminderDeps, reminderSweepActivities } from './reminder-sweep.activities';
@@ -12,7 +13,8 @@ export type { ReminderDeps } from './reminder-sweep.activities';
  * Builds every activity from its dependencies; the worker and the tests call this one factory. Without a
  * notifier, reminders go to robots and webhooks only (email needs SMTP settings).
  */
-export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }) {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the WeCom activities arrive with the sync and event work
+export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }, wecom?: WecomAccess) {
   return {
     ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db),
     ...reminderSweepActivities(db, reminders),

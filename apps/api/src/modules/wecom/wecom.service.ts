@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { XMLParser } from 'fast-xml-parser';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { fail } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
@@ -45,8 +45,7 @@ export class WecomService {
   private readonly client: (creds: Credentials) => WecomClient;
 
   constructor(@InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
-    // Locally (never in production, which requires WECOM_SECRET_KEYS) a key derived from JWT_SECRET.
-    this.box = new SecretBox(config.wecom.secretKeys ?? [{ id: 'local', secret: createHmac('sha256', config.jwt.secret).update('wecom-secrets').digest('hex') }]);
+    this.box = new SecretBox(config.wecom.secretKeys);
     this.apiBase = config.wecom.apiBase;
     this.client = wecomClients(config.wecom.apiBase);
   }
