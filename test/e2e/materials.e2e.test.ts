@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { join } from 'node:path';
-import { checkPageInBothLanguages, pick, screenshot, SHOTS, signIn, switchLang, useConsoleStack, visibleModal } from '../support/console';
+import { checkPageInBothLanguages, choose, screenshot, SHOTS, signIn, switchLang, useConsoleStack, visibleModal } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
 import { eventually } from '../support/poll';
@@ -38,13 +38,11 @@ describe('the material library in a real browser (Chromium)', () => {
     // The library: add a coupon in a new folder, with the tag it gives.
     await page.goto(`${ctx.stack.baseUrl}/materials`);
     await page.getByTestId('new-material').click();
-    await page.getByTestId('material-kind').click();
-    await pick(page, '优惠券');
+    await choose(page, page.getByTestId('material-kind'), '优惠券');
     await page.getByTestId('material-title').fill('新品券');
     await page.getByTestId('material-url').fill('http://shop.example/coupon');
     await page.getByTestId('material-folder').locator('input').fill('促销');
-    await page.getByTestId('material-tags').click();
-    await pick(page, 'Product B');
+    await choose(page, page.getByTestId('material-tags'), 'Product B');
     await page.keyboard.press('Escape');
     await page.getByTestId('material-save').click();
     await page.locator('.ant-form-item-explain-error').filter({ hasText: 'https' }).waitFor(); // the API's URL rule, at the field
@@ -68,8 +66,7 @@ describe('the material library in a real browser (Chromium)', () => {
     // The welcome journey's first step picks the coupon from the library instead of a pasted URL.
     await page.goto(`${ctx.stack.baseUrl}/sops/new?template=welcome`);
     await page.getByTestId('step-2').waitFor();
-    await page.getByTestId('audience-segment').click();
-    await pick(page, '高意向客户');
+    await choose(page, page.getByTestId('audience-segment'), '高意向客户');
     await page.getByTestId('pick-material-0').click();
     await visibleModal(page).getByTestId('pick-新品券').click();
     await page.getByTestId('material-0-0').filter({ hasText: '新品券' }).waitFor();

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { launchBrowser } from './browser';
+import { eventually } from './poll';
 import { ROOT } from './env';
 import { Http } from './http';
 import { Stack } from './stack';
@@ -62,6 +63,22 @@ export async function checkPageInBothLanguages(page: Page, name: string, ready: 
 
 /** Picks an option in the Ant Design dropdown that is open now. */
 export const pick = (page: Page, text: string | RegExp) => page.locator('.ant-select-item-option:visible', { hasText: text }).first().click();
+
+/**
+ * Picks an option of the Ant Design select `select` and waits until the select shows it: a click made while the
+ * list still opens or its options still load can miss, so the pick is made again until it took.
+ */
+export async function choose(page: Page, select: Locator, text: string | RegExp): Promise<void> {
+  // the test id lands on the select's input; what it shows is in the enclosing .ant-select
+  const root = select.locator('xpath=ancestor-or-self::*[contains(concat(" ", normalize-space(@class), " "), " ant-select ")][1]');
+  const chosen = root.filter({ hasText: text }).first(); // the list itself is in a portal, outside the select
+  await eventually(async () => {
+    if (await chosen.isVisible()) return;
+    if (!(await root.evaluate((el) => el.classList.contains('ant-select-open')))) await select.click();
+    await page.locator('.ant-select-item-option:visible', { hasText: text }).first().click({ timeout: 3000 });
+    await chosen.waitFor({ timeout: 2000 });
+  }, 20_000);
+}
 
 /** The dialog on top. */
 export const visibleModal = (page: Page) => page.locator('.ant-modal:visible').last();
