@@ -1,12 +1,13 @@
-import { DeleteOutlined, DownloadOutlined, EditOutlined, ExportOutlined, PlusOutlined, QrcodeOutlined } from '@ant-design/icons';
+import { DownloadOutlined, ExportOutlined, PlusOutlined, QrcodeOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Empty, Flex, Form, Input, Modal, Popconfirm, Skeleton, Space, Table, Tooltip, Typography, type ButtonProps } from 'antd';
+import { Alert, Button, Empty, Flex, Form, Input, Modal, Skeleton, Space, Table, Typography, type ButtonProps } from 'antd';
 import QRCode from 'qrcode';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 import type { User } from '../../api/models';
 import { Page } from '../../app/Page';
+import { DeleteAction, EditAction, IconAction } from '../../components/RowActions';
 import { applyWordedFieldErrors, listField, refusalText, type ProblemWords } from '../../components/intake-refusals';
 import { TagList, TagSelect } from '../../components/TagSelect';
 import { UserSelect } from '../../components/UserSelect';
@@ -91,17 +92,9 @@ export default function ChannelCodesPage() {
             title: t('columns.actions'), key: 'actions', width: 150, fixed: 'right',
             render: (_, c) => (
               <Space size={0}>
-                <Tooltip title={t('actions.qr')}><Button type="text" icon={<QrcodeOutlined />} aria-label={t('actions.qr')} onClick={() => setShowing(c)} /></Tooltip>
-                <Tooltip title={t('common:actions.edit')}><Button type="text" icon={<EditOutlined />} aria-label={t('common:actions.edit')} onClick={() => setEditing(c)} /></Tooltip>
-                <Popconfirm
-                  title={t('deleteConfirm', { name: c.name })}
-                  description={<div style={{ maxWidth: 280 }}>{t('deleteEffect')}</div>}
-                  okText={t('common:actions.delete')}
-                  okButtonProps={{ danger: true }}
-                  onConfirm={() => remove.mutateAsync(c.id)}
-                >
-                  <Tooltip title={t('common:actions.delete')}><Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} /></Tooltip>
-                </Popconfirm>
+                <IconAction label={t('actions.qr')} icon={<QrcodeOutlined />} onClick={() => setShowing(c)} />
+                <EditAction onClick={() => setEditing(c)} />
+                <DeleteAction title={t('deleteConfirm', { name: c.name })} effect={t('deleteEffect')} onConfirm={() => remove.mutateAsync(c.id)} />
               </Space>
             ),
           },

@@ -1,12 +1,13 @@
-import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
+import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Empty, Flex, Form, Input, Popconfirm, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { Alert, Button, Card, Empty, Flex, Form, Input, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, call, type ErrorDetail, type Schemas } from '../../api/client';
 import { useTagGroups, useTagIndex } from '../../api/directory';
 import type { TagGroup } from '../../api/models';
 import { Page } from '../../app/Page';
+import { DeleteAction, EditAction } from '../../components/RowActions';
 import { applyWordedFieldErrors, problemText, refusalText, type ProblemWords } from '../../components/intake-refusals';
 import { tagStyle } from '../../components/TagSelect';
 import { addMessages } from '../../i18n';
@@ -112,16 +113,8 @@ export default function ComputedTagsPage() {
             title: t('columns.actions'), key: 'actions', width: 110, fixed: 'right',
             render: (_, r) => (
               <Space size={0}>
-                <Tooltip title={t('common:actions.edit')}><Button type="text" icon={<EditOutlined />} aria-label={t('common:actions.edit')} onClick={() => setEditing(r)} /></Tooltip>
-                <Popconfirm
-                  title={t('deleteConfirm', { name: r.name })}
-                  description={<div style={{ maxWidth: 280 }}>{t('deleteEffect')}</div>}
-                  okText={t('common:actions.delete')}
-                  okButtonProps={{ danger: true }}
-                  onConfirm={() => remove.mutateAsync(r.id)}
-                >
-                  <Tooltip title={t('common:actions.delete')}><Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} /></Tooltip>
-                </Popconfirm>
+                <EditAction onClick={() => setEditing(r)} />
+                <DeleteAction title={t('deleteConfirm', { name: r.name })} effect={t('deleteEffect')} onConfirm={() => remove.mutateAsync(r.id)} />
               </Space>
             ),
           },

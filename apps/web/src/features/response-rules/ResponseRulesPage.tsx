@@ -1,11 +1,12 @@
-import { DeleteOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
+import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, AutoComplete, Button, Divider, Empty, Flex, Form, Input, InputNumber, Popconfirm, Select, Space, Switch, Table, Tag, Tooltip, Typography } from 'antd';
+import { Alert, AutoComplete, Button, Divider, Empty, Flex, Form, Input, InputNumber, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 import { Page } from '../../app/Page';
+import { DeleteAction, EditAction } from '../../components/RowActions';
 import { applyWordedFieldErrors, listField, refusalText, type ProblemWords } from '../../components/intake-refusals';
 import { TagList, TagSelect } from '../../components/TagSelect';
 import { addMessages } from '../../i18n';
@@ -120,16 +121,8 @@ export default function ResponseRulesPage() {
             title: t('columns.actions'), key: 'actions', width: 110, fixed: 'right',
             render: (_, r) => (
               <Space size={0}>
-                <Tooltip title={t('common:actions.edit')}><Button type="text" icon={<EditOutlined />} aria-label={t('common:actions.edit')} onClick={() => setEditing(r)} /></Tooltip>
-                <Popconfirm
-                  title={t('deleteConfirm', { name: r.name })}
-                  description={<div style={{ maxWidth: 280 }}>{t('deleteEffect')}</div>}
-                  okText={t('common:actions.delete')}
-                  okButtonProps={{ danger: true }}
-                  onConfirm={() => remove.mutateAsync(r.id)}
-                >
-                  <Tooltip title={t('common:actions.delete')}><Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} /></Tooltip>
-                </Popconfirm>
+                <EditAction onClick={() => setEditing(r)} />
+                <DeleteAction title={t('deleteConfirm', { name: r.name })} effect={t('deleteEffect')} onConfirm={() => remove.mutateAsync(r.id)} />
               </Space>
             ),
           },
