@@ -1,5 +1,6 @@
 import type { Queryable } from '@sop/engine';
 import { COMMON_ERRORS, failAt } from '../../common/errors.catalog';
+import { teamManagedBySql } from '../../common/access';
 import type { Principal } from '../../common/principal';
 import type { HandoverDto } from './handovers.dto';
 import { HANDOVERS_ERRORS } from './handovers.errors';
@@ -19,16 +20,13 @@ export const toHandoverDto = (r: HandoverRow): HandoverDto => ({
   createdAt: r.created_at,
 });
 
-/** SQL: the users in teams `$manager` manages (a manager acts for them). */
-export const MANAGED_USERS = (manager: string) => `SELECT u.id FROM users u JOIN teams tm ON tm.id = u.team_id WHERE tm.manager_id = ${manager}`;
-
 /**
  * The user whose work moves, locked so two handovers of one person run one after the other. Unknown (or
  * another tenant's) answers 422 naming the field; a manager may act only for members of teams they manage.
  */
 export async function lockSubject(m: Queryable, caller: Principal, userId: string, path: string): Promise<{ id: string; disabled: boolean }> {
   const [user] = await m.query(
-    `SELECT u.id, u.disabled_at IS NOT NULL AS disabled, u.team_id IN (SELECT id FROM teams WHERE manager_id = $3) AS managed
+    `SELECT u.id, u.disabled_at IS NOT NULL AS disabled, ${teamManagedBySql('u.team_id', '$3')} AS managed
        FROM users u WHERE u.tenant_id = $1 AND u.id = $2 FOR UPDATE OF u`,
     [caller.tenantId, userId, caller.userId]);
   if (!user) throw failAt(COMMON_ERRORS.USER_NOT_FOUND, path, 'no user with that id in your organization', 422);
@@ -57,7 +55,7 @@ export async function recipients(
   if (to.toUserId) {
     if (to.toUserId === fromUserId) throw failAt(HANDOVERS_ERRORS.SAME_USER, 'toUserId', 'is the user handing over; choose someone else');
     const [user] = await m.query(
-      `SELECT disabled_at IS NOT NULL AS disabled, team_id IN (SELECT id FROM teams WHERE manager_id = $3) AS managed
+      `SELECT disabled_at IS NOT NULL AS disabled, ${teamManagedBySql('users.team_id', '$3')} AS managed
          FROM users WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, to.toUserId, caller.userId]);
     if (!user) throw failAt(COMMON_ERRORS.USER_NOT_FOUND, 'toUserId', 'no user with that id in your organization', 422);
     if (user.disabled) throw failAt(HANDOVERS_ERRORS.TARGET_DISABLED, 'toUserId', 'this user is disabled and cannot take work');

@@ -3,11 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type MoveContext, moveContacts, moveGroups, moveTasks, type Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { managedUsersSql, managesUser } from '../../common/access';
 import { fail, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import {
-  type HandoverRow, insertHandover, lockSubject, MANAGED_USERS, recipients, recordCounts, toHandoverDto,
+  type HandoverRow, insertHandover, lockSubject, recipients, recordCounts, toHandoverDto,
 } from './handover-rules';
 import { type CreateHandoverDto, type HandoverDto, type HandoverPageDto, type HandoverQuery, HANDOVER_SCOPES } from './handovers.dto';
 import { HANDOVERS_ERRORS } from './handovers.errors';
@@ -50,7 +51,7 @@ export class HandoversService {
     const params: unknown[] = [caller.tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
     const where = ['h.tenant_id = $1'];
-    if (caller.role === 'manager') where.push(`h.from_user_id IN (${MANAGED_USERS(p(caller.userId))})`);
+    if (caller.role === 'manager') where.push(`h.from_user_id IN (${managedUsersSql('$1', p(caller.userId))})`);
     if (q.userId) where.push(`${p(q.userId)}::uuid IN (h.from_user_id, h.to_user_id)`);
     if (q.cursor) {
       const [at, id] = decodeCursor(q.cursor);
@@ -67,8 +68,7 @@ export class HandoversService {
     const [row]: HandoverRow[] = await this.db.query(`SELECT * FROM handovers WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, id]);
     if (!row) throw notFound('handover', id);
     if (caller.role === 'manager') {
-      const [managed] = await this.db.query(`SELECT 1 FROM (${MANAGED_USERS('$1')}) x WHERE x.id = $2`, [caller.userId, row.from_user_id]);
-      if (!managed) throw fail(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, 'This handover concerns someone outside the teams you manage.');
+      if (!(await managesUser(this.db, caller, row.from_user_id))) throw fail(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, 'This handover concerns someone outside the teams you manage.');
     }
     return toHandoverDto(row);
   }

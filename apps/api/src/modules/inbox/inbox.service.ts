@@ -4,6 +4,7 @@ import { AppError } from '@sop/domain';
 import { type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
+import { managedUserIds, managesUser, teamManagedBySql } from '../../common/access';
 import { fail, failAt, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
@@ -192,7 +193,7 @@ export class InboxService {
       this.assertPending(task, 'reassigned');
       const [target] = await m.query(
         `SELECT u.id, u.team_id, (SELECT team_id FROM users WHERE id = $3) AS caller_team,
-                EXISTS (SELECT 1 FROM teams tm WHERE tm.id = u.team_id AND tm.manager_id = $3) AS managed
+                ${teamManagedBySql('u.team_id', '$3')} AS managed
            FROM users u WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled_at IS NULL`,
         [caller.tenantId, dto.executorId, caller.userId]);
       if (!target) throw failAt(INBOX_ERRORS.EXECUTOR_NOT_FOUND, 'executorId', 'no active user with that id');
@@ -251,15 +252,12 @@ export class InboxService {
     if (caller.role === 'admin' || caller.role === 'ops' || (caller.userId !== null && task.executor_id === caller.userId)) return task;
     if (caller.role === 'manager') {
       if (task.executor_id === null) return task; // nobody was found for it: managers assign it
-      const [managed] = await m.query(
-        `SELECT 1 FROM users u JOIN teams tm ON tm.id = u.team_id WHERE u.id = $1 AND tm.manager_id = $2`, [task.executor_id, caller.userId]);
-      if (managed) return task;
+      if (await managesUser(m, caller, task.executor_id)) return task;
       throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'This task belongs to someone outside the teams you manage.');
     }
     throw notFound('task', id);
   }
 
-  /** null: every executor in the tenant (admin, ops); otherwise the executors whose tasks the caller may list. */
   /** An employee's or manager's inbox belongs to a person: an API key with such a role has none. */
   private assertPerson(caller: Principal): void {
     if ((caller.role === 'employee' || caller.role === 'manager') && !caller.userId) {
@@ -267,6 +265,7 @@ export class InboxService {
     }
   }
 
+  /** null: every executor in the tenant (admin, ops); otherwise the executors whose tasks the caller may list. */
   private async visibleExecutors(caller: Principal, executorId?: string): Promise<string[] | null> {
     this.assertPerson(caller);
     if (caller.role === 'admin' || caller.role === 'ops') return executorId ? [executorId] : null;
@@ -274,9 +273,7 @@ export class InboxService {
       if (executorId && executorId !== caller.userId) throw fail(INBOX_ERRORS.NOT_YOUR_TASKS);
       return [caller.userId!];
     }
-    const team: { id: string }[] = await this.db.query(
-      `SELECT u.id FROM users u JOIN teams tm ON tm.id = u.team_id WHERE tm.manager_id = $1 AND u.tenant_id = $2`, [caller.userId, caller.tenantId]);
-    const visible = [caller.userId!, ...team.map((u) => u.id)];
+    const visible = [caller.userId!, ...await managedUserIds(this.db, caller)];
     if (!executorId) return visible;
     if (!visible.includes(executorId)) throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'That person is outside the teams you manage.');
     return [executorId];
