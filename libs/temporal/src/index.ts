@@ -24,6 +24,8 @@ export const workflowIds = {
   /** a recurring SOP's Schedule; each firing's workflow id is this plus the firing time */
   sopSchedule: (sopId: string) => `sop-recurring/${sopId}`,
   sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
+  /** one per tenant: a second start while one runs joins it */
+  wecomSync: (tenantId: string) => `wecom-sync/${tenantId}`,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';

@@ -11,6 +11,7 @@ import {
 } from '@sop/wecom';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
+import { latestSyncRun } from './wecom-sync.service';
 
 /** Codes of WeCom's global error list that name the corporation id rather than a secret. */
 const BAD_CORP_ID = new Set([40013]);
@@ -58,7 +59,7 @@ export class WecomService {
     return {
       corpId: row.corp_id, agentId: row.agent_id, secrets: row.secrets_last4, callbackUrl: `${origin}/api/wecom/callback/${row.callback_id}`,
       connectedAt: row.connected_at, updatedAt: row.updated_at, lastCallbackAt: row.last_callback_at, lastSyncAt: row.last_sync_at,
-      lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
+      lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day, lastSync: await latestSyncRun(this.db, tenantId),
     };
   }
 
