@@ -1,6 +1,7 @@
 import { SyncOutlined, TeamOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, Space, Table, Tag, Typography } from 'antd';
+import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessage } from '../../app/feedback';
@@ -32,6 +33,15 @@ export function SyncCard() {
     onError: (e) => message.error(refusal(e)),
   });
   const running = runs.data?.some((r) => r.status === 'running');
+  // a run that just ended changed the members and the connection's status
+  const wasRunning = useRef(false);
+  useEffect(() => {
+    if (wasRunning.current && !running) {
+      void queries.invalidateQueries({ queryKey: ['wecom-members'] });
+      void queries.invalidateQueries({ queryKey: ['wecom-connection'] });
+    }
+    wasRunning.current = Boolean(running);
+  }, [running, queries]);
   return (
     <Card
       title={<Space><SyncOutlined spin={running} />{t('sync.title')}</Space>}
