@@ -60,7 +60,7 @@ describe('the WeCom connection page (Chromium)', () => {
     serveDirectory(local(), new Map([[corp.corpId, dir]]));
     const employee = await addUser(t, ctx.http, 'employee', { name: '王芳' });
     await page.getByTestId('wecom-sync-start').click();
-    await page.getByTestId('wecom-sync').locator('.ant-tag', { hasText: '成功' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('wecom-sync').locator('.ant-badge', { hasText: '成功' }).waitFor({ timeout: 60_000 });
     await page.getByTestId('wecom-sync').getByText('新客户 1').waitFor();
     const members = page.getByTestId('wecom-members');
     await members.locator('.ant-table-row', { hasText: '张三' }).getByText('企业微信未提供').waitFor();

@@ -13,3 +13,9 @@ export interface WecomSyncActivities {
   /** Ends the run: succeeded (follows it did not see are dropped) or failed with the error. */
   finishWecomSync(tenantId: string, runId: string, error: string | null): Promise<void>;
 }
+
+/** The nightly sync's one activity. */
+export interface WecomNightlyActivities {
+  /** Every organization with a WeCom connection. */
+  listWecomTenants(): Promise<string[]>;
+}

@@ -1,6 +1,10 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ParentClosePolicy, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
 import { wecomSyncStatusQuery, type WecomSyncPhase } from './signals';
-import type { WecomSyncActivities } from './wecom-sync.activities';
+import type { WecomNightlyActivities, WecomSyncActivities } from './wecom-sync.activities';
+
+/** A tenant's sync workflow id: one at a time per tenant (the API's start, the nightly start and a retry all agree). */
+export const wecomSyncWorkflowId = (tenantId: string) => `wecom-sync/${tenantId}`;
 
 // Pages are written with their cursor in one transaction, so a retried activity resumes after the last page in.
 // A short heartbeat timeout moves the work to another worker within seconds when one dies; rate limits the
@@ -49,4 +53,29 @@ export async function wecomSyncWorkflow({ tenantId }: { tenantId: string }): Pro
   await bookkeeping.finishWecomSync(tenantId, runId, null);
   phase = 'succeeded';
   return { runId, status: 'succeeded' };
+}
+
+const nightly = proxyActivities<WecomNightlyActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+
+/**
+ * Started by the `wecom-nightly-sync` Schedule: a full sync of every connected organization, each its own
+ * workflow (abandoned by this one, so one organization's long sync delays no other); an organization whose
+ * sync already runs is skipped. The full sync repairs whatever drift the callbacks missed.
+ */
+export async function wecomNightlySyncWorkflow(): Promise<{ started: number; running: number }> {
+  const tenants = await nightly.listWecomTenants();
+  let started = 0;
+  let running = 0;
+  for (const tenantId of tenants) {
+    try {
+      await startChild(wecomSyncWorkflow, {
+        workflowId: wecomSyncWorkflowId(tenantId), args: [{ tenantId }], parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      started++;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      running++;
+    }
+  }
+  return { started, running };
 }

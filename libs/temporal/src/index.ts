@@ -1,6 +1,6 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { reminderSweepWorkflow, silenceSweepWorkflow } from '@sop/workflows';
+import { reminderSweepWorkflow, silenceSweepWorkflow, wecomNightlySyncWorkflow, wecomSyncWorkflowId } from '@sop/workflows';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -25,7 +25,7 @@ export const workflowIds = {
   sopSchedule: (sopId: string) => `sop-recurring/${sopId}`,
   sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
   /** one per tenant: a second start while one runs joins it */
-  wecomSync: (tenantId: string) => `wecom-sync/${tenantId}`,
+  wecomSync: wecomSyncWorkflowId,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';
@@ -44,6 +44,27 @@ export const ensureSilenceSweepSchedule = (client: Client, taskQueue: string, ev
  */
 export const ensureReminderSweepSchedule = (client: Client, taskQueue: string, every: Duration = '1m') =>
   ensureSweepSchedule(client, REMINDER_SWEEP_SCHEDULE, reminderSweepWorkflow, taskQueue, every);
+
+export const WECOM_NIGHTLY_SYNC_SCHEDULE = 'wecom-nightly-sync';
+
+/**
+ * Makes sure the Schedule of the nightly WeCom full sync exists: every day at `hour` (03:00 by default) in
+ * China's time, when WeCom and our users are quiet; a nightly run still going makes the next one skip.
+ */
+export async function ensureWecomNightlySyncSchedule(client: Client, taskQueue: string, hour = 3): Promise<'created' | 'exists'> {
+  try {
+    await client.schedule.create({
+      scheduleId: WECOM_NIGHTLY_SYNC_SCHEDULE,
+      spec: { calendars: [{ hour, minute: 0 }], timezone: 'Asia/Shanghai' },
+      action: { type: 'startWorkflow', workflowType: wecomNightlySyncWorkflow, taskQueue, args: [] },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+    return 'created';
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) return 'exists';
+    throw err;
+  }
+}
 
 /** A namespace-wide Schedule starting `workflowType` every `every`, skipping a firing while one still runs. */
 async function ensureSweepSchedule(

@@ -1,6 +1,6 @@
 import { contactsChangedSet, replaceTagsWithin } from '@sop/engine';
 import { WecomApiError, type WecomAccess, type WecomClient, type WecomConnection } from '@sop/wecom';
-import type { WecomSyncActivities } from '@sop/workflows';
+import type { WecomNightlyActivities, WecomSyncActivities } from '@sop/workflows';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
 import { heartbeating } from './heartbeating';
@@ -35,7 +35,7 @@ type ContactPage = {
  * in. WeCom's refusals that are not rate limits fail the activity for good (the run ends failed with the error);
  * rate limits and WeCom out of reach are retried by Temporal after the client's own backoff.
  */
-export function wecomSyncActivities(db: DataSource, access?: WecomAccess): WecomSyncActivities {
+export function wecomSyncActivities(db: DataSource, access?: WecomAccess): WecomSyncActivities & WecomNightlyActivities {
   const open = async (tenantId: string): Promise<{ conn: WecomConnection; contacts: WecomClient; app: WecomClient }> => {
     if (!access) throw ApplicationFailure.nonRetryable('this worker has no WeCom settings', 'WecomNotConfigured');
     const conn = await access.connection(db, tenantId);
@@ -56,6 +56,8 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
   const cancelled = () => Context.current().cancellationSignal.aborted;
 
   return {
+    listWecomTenants: async () => (await db.query(`SELECT tenant_id FROM wecom_connections ORDER BY tenant_id`)).map((r: { tenant_id: string }) => r.tenant_id),
+
     openWecomSync: async (tenantId) => db.transaction(async (m) => {
       // One running run per tenant: the workflow id already makes syncs of a tenant one at a time, and the lock
       // makes the API's "answer the running run" and this agree on which row it is.

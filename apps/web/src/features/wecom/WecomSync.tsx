@@ -1,6 +1,6 @@
 import { SyncOutlined, TeamOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Badge, Button, Card, Space, Table, Tag, Typography } from 'antd';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
@@ -11,7 +11,7 @@ import { refusal } from '../admin/admin-shared';
 
 type Run = Schemas['WecomSyncRunDto'];
 type Member = Schemas['WecomMemberDto'];
-const STATUS_COLOR: Record<Run['status'], string> = { running: 'processing', succeeded: 'success', failed: 'error' };
+const STATUS_BADGE: Record<Run['status'], 'processing' | 'success' | 'error'> = { running: 'processing', succeeded: 'success', failed: 'error' };
 const COUNTS = ['members', 'tags', 'contactPairs', 'contactsCreated', 'groups'] as const;
 
 /** Starts a full sync (or joins the running one) and shows the latest runs; polls while one runs. */
@@ -59,7 +59,7 @@ export function SyncCard() {
           locale={{ emptyText: t('sync.none') }}
           columns={[
             { title: t('sync.startedAt'), dataIndex: 'startedAt', render: (v: string) => formatDateTime(v) },
-            { title: t('sync.status'), dataIndex: 'status', render: (s: Run['status']) => <Tag color={STATUS_COLOR[s]}>{t(`sync.statuses.${s}`)}</Tag> },
+            { title: t('sync.status'), dataIndex: 'status', render: (s: Run['status']) => <Badge status={STATUS_BADGE[s]} text={t(`sync.statuses.${s}`)} /> },
             {
               title: t('sync.counts'),
               render: (_, r) => (r.error
