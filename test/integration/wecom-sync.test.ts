@@ -3,7 +3,10 @@ import { createEngineWorker } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
+import { ensureWecomNightlySyncSchedule, WECOM_NIGHTLY_SYNC_SCHEDULE, workflowIds } from '@sop/temporal';
+import { Client, Connection } from '@temporalio/client';
 import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
+import { saveHistory } from '../support/histories';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
@@ -53,6 +56,17 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     await w.running;
     await w.connection.close();
   }
+
+  const withClient = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
+    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    try {
+      return await work(new Client({ connection }));
+    } finally {
+      await connection.close();
+    }
+  };
+  const record = (name: string, tenantId: string) =>
+    withClient(async (client) => saveHistory(name, await client.workflow.getHandle(workflowIds.wecomSync(tenantId)).fetchHistory()));
 
   const connect = async (label: string): Promise<{ t: TenantFixture; corp: WecomCorp; dir: WecomDirectory; tenantId: string }> => {
     const t = await signupTenant(ctx.http, label);
@@ -105,6 +119,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     await startWorker('a');
     const first = await syncAndWait(t);
     expect(first).toMatchObject({ status: 'succeeded', error: null, counts: { members: 4, tagGroups: 2, tags: 3, contactPairs: 235, contactsCreated: 233, groups: 2 } });
+    if (process.env.RECORD_HISTORIES) await record('wecomSyncWorkflow', tenantId);
 
     // members: matched by email case-insensitively; none without an email
     const members = (await t.admin.get('/api/wecom/members')).body.items;
@@ -218,6 +233,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     const failed = await syncAndWait(t);
     expect(failed.status).toBe('failed');
     expect(failed.error).toContain('48002');
+    if (process.env.RECORD_HISTORIES) await record('wecomSyncWorkflow-failed', tenantId);
     const connection = (await t.admin.get('/api/wecom/connection')).body;
     expect(connection.lastError).toContain('48002');
     expect(connection.lastSync).toMatchObject({ status: 'failed' });
@@ -263,5 +279,17 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     // at most the page in flight at the stop was read twice: 30 pages of 100 (and one empty answer per member batch at most)
     expect(local().calls.get(BATCH)! - pagesBefore).toBeLessThanOrEqual(30 - Math.floor(before / 100) + 2);
     expect(await ctx.stack.db.query(`SELECT count(*)::int AS n FROM wecom_sync_runs WHERE tenant_id = $1`, [tenantId])).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps one nightly Schedule for the full sync, at 03:00 China time', async () => {
+    await withClient(async (client) => {
+      expect(await ensureWecomNightlySyncSchedule(client, ctx.stack.taskQueue)).toBe('created');
+      expect(await ensureWecomNightlySyncSchedule(client, ctx.stack.taskQueue)).toBe('exists');
+      const schedule = await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).describe();
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'wecomNightlySyncWorkflow' });
+      expect(schedule.spec.timezone).toBe('Asia/Shanghai');
+      expect(schedule.spec.calendars?.[0].hour?.[0]).toMatchObject({ start: 3 });
+      await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).delete();
+    });
   });
 });

@@ -1,10 +1,14 @@
-import { wecomNightlySyncWorkflow, wecomSyncWorkflow, wecomSyncWorkflowId, type WecomNightlyActivities, type WecomSyncActivities } from '@sop/workflows';
+import { workflowIds } from '@sop/temporal';
+import { wecomNightlySyncWorkflow, wecomSyncWorkflow, type WecomNightlyActivities, type WecomSyncActivities } from '@sop/workflows';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { WORKFLOW_BUNDLE } from '../support/env';
+import { saveHistory } from '../support/histories';
 import { workflowTestEnv } from '../support/workflow-env';
+
+const wecomSyncWorkflowId = workflowIds.wecomSync;
 
 /** The WeCom sync's orchestration: pages until done, a refusal ends the run failed, the nightly start skips a running sync. */
 describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, stub activities)', () => {
@@ -72,8 +76,10 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     const w = await worker(taskQueue, activities);
     await w.runUntil(async () => {
       const running = await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(busy), args: [{ tenantId: busy }] });
-      const nightly = await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: `nightly-${randomUUID()}` });
+      const nightlyId = `nightly-${randomUUID()}`;
+      const nightly = await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: nightlyId });
       expect(nightly).toEqual({ started: 1, running: 1 });
+      if (process.env.RECORD_HISTORIES) saveHistory('wecomNightlySyncWorkflow', await env.client.workflow.getHandle(nightlyId).fetchHistory());
       expect(await env.client.workflow.getHandle(wecomSyncWorkflowId(idle)).result()).toEqual({ runId: `run-${idle}`, status: 'succeeded' });
       release();
       expect(await running.result()).toEqual({ runId: `run-${busy}`, status: 'succeeded' });

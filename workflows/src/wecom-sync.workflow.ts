@@ -3,8 +3,11 @@ import { ActivityFailure, ApplicationFailure, ParentClosePolicy, proxyActivities
 import { wecomSyncStatusQuery, type WecomSyncPhase } from './signals';
 import type { WecomNightlyActivities, WecomSyncActivities } from './wecom-sync.activities';
 
-/** A tenant's sync workflow id: one at a time per tenant (the API's start, the nightly start and a retry all agree). */
-export const wecomSyncWorkflowId = (tenantId: string) => `wecom-sync/${tenantId}`;
+/**
+ * A tenant's sync workflow id is this and the tenant id: one at a time per tenant (the API's start, the nightly
+ * start and a retry all agree). A string, not a function: every exported function here is a workflow type.
+ */
+export const WECOM_SYNC_WORKFLOW_ID_PREFIX = 'wecom-sync/';
 
 // Pages are written with their cursor in one transaction, so a retried activity resumes after the last page in.
 // A short heartbeat timeout moves the work to another worker within seconds when one dies; rate limits the
@@ -69,7 +72,7 @@ export async function wecomNightlySyncWorkflow(): Promise<{ started: number; run
   for (const tenantId of tenants) {
     try {
       await startChild(wecomSyncWorkflow, {
-        workflowId: wecomSyncWorkflowId(tenantId), args: [{ tenantId }], parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowId: `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`, args: [{ tenantId }], parentClosePolicy: ParentClosePolicy.ABANDON,
       });
       started++;
     } catch (err) {

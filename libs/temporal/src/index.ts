@@ -1,6 +1,6 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { reminderSweepWorkflow, silenceSweepWorkflow, wecomNightlySyncWorkflow, wecomSyncWorkflowId } from '@sop/workflows';
+import { reminderSweepWorkflow, silenceSweepWorkflow, wecomNightlySyncWorkflow, WECOM_SYNC_WORKFLOW_ID_PREFIX } from '@sop/workflows';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -25,7 +25,7 @@ export const workflowIds = {
   sopSchedule: (sopId: string) => `sop-recurring/${sopId}`,
   sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
   /** one per tenant: a second start while one runs joins it */
-  wecomSync: wecomSyncWorkflowId,
+  wecomSync: (tenantId: string) => `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';
