@@ -155,9 +155,9 @@ async function directInsert(db, tenantId) {
          FROM generate_series(0, $2::int - 1) k`, [tenantId, CONTACTS, MEMBERS]);
     await m.query(
       `INSERT INTO wecom_follows (tenant_id, external_user_id, wecom_user_id, followed_at, tag_ids)
-       SELECT $1, 'wm' || lpad(k::text, 7, '0'), 'm' || lpad((k % $3::int)::text, 4, '0'), to_timestamp(k), ARRAY['et' || (k % $4::int)] FROM generate_series(0, $2::int - 1) k
+       SELECT $1::uuid, 'wm' || lpad(k::text, 7, '0'), 'm' || lpad((k % $3::int)::text, 4, '0'), to_timestamp(k), ARRAY['et' || (k % $4::int)] FROM generate_series(0, $2::int - 1) k
        UNION ALL
-       SELECT $1, 'wm' || lpad(k::text, 7, '0'), 'm' || lpad(((k + 1) % $3::int)::text, 4, '0'), to_timestamp($2::int + k), ARRAY['et' || (k % $4::int)] FROM generate_series(0, $2::int - 1, 10) k`,
+       SELECT $1::uuid, 'wm' || lpad(k::text, 7, '0'), 'm' || lpad(((k + 1) % $3::int)::text, 4, '0'), to_timestamp($2::int + k), ARRAY['et' || (k % $4::int)] FROM generate_series(0, $2::int - 1, 10) k`,
       [tenantId, CONTACTS, MEMBERS, TAGS]);
     await m.query(
       `WITH added AS (
