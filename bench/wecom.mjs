@@ -7,6 +7,7 @@
 // activity task per minute of work). Then the same rows are inserted directly, set-based, in a second
 // organization, in the same run.
 // Targets: the full sync within 120 s, and within 3x the direct inserts.
+import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
