@@ -15725,6 +15725,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The member's WeCom UserID */
                 wecomUserId: string;
             };
             cookie?: never;

@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPar
 import type { Response } from 'express';
 import { ApiErrors } from '../../common/openapi';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
-import { MatchWecomMemberDto, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto } from './wecom.dto';
+import { MatchWecomMemberDto, WECOM_USER_ID, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto } from './wecom.dto';
 import { WecomSyncService } from './wecom-sync.service';
 
 /** The full sync from WeCom and the members it found (admin). */
@@ -46,7 +46,7 @@ export class WecomSyncController {
 
   @Put('members/:wecomUserId')
   @ApiOperation({ summary: 'Match a member to a user by hand (null unmatches); the sync never overrides it' })
-  @ApiParam({ name: 'wecomUserId', schema: { type: 'string', maxLength: 64 } })
+  @ApiParam({ name: 'wecomUserId', description: 'The member\'s WeCom UserID', schema: { type: 'string', pattern: WECOM_USER_ID } })
   @ApiOkResponse({ type: WecomMemberDto })
   @ApiErrors('WECOM_NOT_CONNECTED', 'WECOM_MEMBER_NOT_FOUND', 'WECOM_USER_NOT_FOUND')
   match(@CurrentPrincipal() p: Principal, @Param('wecomUserId') wecomUserId: string, @Body() dto: MatchWecomMemberDto): Promise<WecomMemberDto> {

@@ -55,8 +55,11 @@ export class WecomConnectionDto {
   lastSync: WecomSyncRunDto | null;
 }
 
+/** WeCom's member UserID: 1 to 64 letters, digits and _-@., starting with a letter or digit. */
+export const WECOM_USER_ID = '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$';
+
 export class WecomSyncRunDto {
-  @ApiProperty({ example: '12' }) id: string;
+  @ApiProperty({ example: '12', pattern: '^\\d+$' }) id: string;
   @ApiProperty({ enum: ['full', 'incremental'] }) kind: 'full' | 'incremental';
   @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status: 'running' | 'succeeded' | 'failed';
   @ApiProperty() startedAt: Date;
@@ -74,7 +77,7 @@ export class WecomSyncRunListDto {
 }
 
 export class WecomMemberDto {
-  @ApiProperty({ example: 'zhangsan' }) wecomUserId: string;
+  @ApiProperty({ example: 'zhangsan', pattern: WECOM_USER_ID }) wecomUserId: string;
   @ApiProperty() name: string;
   @ApiProperty({ nullable: true, type: String, description: 'Absent when WeCom withholds it from the app' }) email: string | null;
   @ApiProperty({ description: 'Still a member of the corporation at the last sync' }) active: boolean;
