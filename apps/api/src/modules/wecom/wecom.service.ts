@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { XMLParser } from 'fast-xml-parser';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,6 +9,9 @@ import {
   callbackSignature, decryptCallback, requestToken, SecretBox, signatureMatches, WecomApiError, WecomDecryptError, wecomClients, WecomUnreachable,
   type Credentials, type WecomClient,
 } from '@sop/wecom';
+import { workflowIds } from '@sop/temporal';
+import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
+import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
 
@@ -43,8 +46,13 @@ export class WecomService {
   private readonly box: SecretBox;
   private readonly apiBase: string;
   private readonly client: (creds: Credentials) => WecomClient;
+  private readonly log = new Logger(WecomService.name);
+  /** tenants whose events workflow is being signalled: 'again' when more events were kept meanwhile */
+  private readonly waking = new Map<string, 'sending' | 'again'>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
+  ) {
     this.box = new SecretBox(config.wecom.secretKeys);
     this.apiBase = config.wecom.apiBase;
     this.client = wecomClients(config.wecom.apiBase);
@@ -52,13 +60,18 @@ export class WecomService {
 
   async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
     const [row] = await this.db.query(
-      `SELECT c.*, (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.received_at > now() - interval '1 day') AS events_last_day
+      `SELECT c.*, (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.received_at > now() - interval '1 day') AS events_last_day,
+              (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at IS NULL) AS events_waiting,
+              (SELECT max(processed_at) FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at > now() - interval '30 days') AS last_processed_at,
+              (SELECT jsonb_build_object('at', e.processed_at, 'event', e.event, 'changeType', e.change_type, 'message', e.error)
+                 FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.error IS NOT NULL ORDER BY e.processed_at DESC LIMIT 1) AS last_event_error
          FROM wecom_connections c WHERE c.tenant_id = $1`, [tenantId]);
     if (!row) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);
     return {
       corpId: row.corp_id, agentId: row.agent_id, secrets: row.secrets_last4, callbackUrl: `${origin}/api/wecom/callback/${row.callback_id}`,
       connectedAt: row.connected_at, updatedAt: row.updated_at, lastCallbackAt: row.last_callback_at, lastSyncAt: row.last_sync_at,
       lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
+      eventsWaiting: row.events_waiting, lastProcessedAt: row.last_processed_at, lastEventError: row.last_event_error,
     };
   }
 
@@ -140,7 +153,32 @@ export class WecomService {
        UPDATE wecom_connections SET last_callback_at = now() WHERE tenant_id = $1 RETURNING (SELECT count(*) FROM kept)::int AS kept`,
       [c.tenantId, digest, String(event.Event ?? event.MsgType ?? 'unknown'), event.ChangeType ? String(event.ChangeType) : null, JSON.stringify(event)],
     );
-    return { duplicate: kept[0]?.kept === 0 };
+    const duplicate = kept[0]?.kept === 0;
+    if (!duplicate) this.wake(c.tenantId);
+    return { duplicate };
+  }
+
+  /**
+   * Wakes (or starts) the tenant's events workflow without holding up WeCom's answer. At most one signal per
+   * tenant is in flight: events kept meanwhile cause one more signal when it returns, so a burst of callbacks
+   * costs a few signals, not one each, and an event committed before any signal is sent is always seen by a
+   * batch that starts after it. A signal that does not reach Temporal is logged; the next callback's signal
+   * applies everything still waiting (the connection status shows what waits).
+   */
+  private wake(tenantId: string): void {
+    if (this.waking.has(tenantId)) {
+      this.waking.set(tenantId, 'again');
+      return;
+    }
+    this.waking.set(tenantId, 'sending');
+    void this.temporal.within(5000, () => this.temporal.client.workflow.signalWithStart(wecomEventsWorkflow, {
+      workflowId: workflowIds.wecomEvents(tenantId), taskQueue: this.temporal.taskQueue, args: [{ tenantId }], signal: wakeSignal, signalArgs: [],
+    })).catch((err: Error) => this.log.warn(`WeCom events of tenant ${tenantId} wait: Temporal was not reached (${err.message})`))
+      .finally(() => {
+        const again = this.waking.get(tenantId) === 'again';
+        this.waking.delete(tenantId);
+        if (again) this.wake(tenantId);
+      });
   }
 
   private async callbackConnection(callbackId: string): Promise<{ tenantId: string; corpId: string; token: string; aesKey: string }> {
