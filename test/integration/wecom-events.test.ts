@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { createActivities } from '@sop/worker';
+import { WecomAccess } from '@sop/wecom';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
@@ -10,7 +14,9 @@ import { newCorp, useWecomServer, WecomServer, type WecomCorp } from '../support
  * into real Postgres, with what they need fetched from the local WeCom.
  */
 describe('WeCom callback events applied (real Postgres, Temporal and a local WeCom)', () => {
-  const env: Record<string, string> = {};
+  // known keys, so the test can open connections as the worker does (random per run)
+  const sealing = { id: 'evtest', secret: randomBytes(32).toString('hex') };
+  const env: Record<string, string> = { WECOM_SECRET_KEYS: `${sealing.id}:${sealing.secret}` };
   const local = useWecomServer(env);
   const ctx = useStack({ env, worker: true });
   let customers: (corp: WecomCorp) => WecomCustomers;
@@ -192,5 +198,40 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     const rows = await processed(tenantId);
     expect(await group()).toMatchObject({ members: [], wecom_dismissed_at: expect.any(Date) });
     expect(rows.every((r: { error: string | null }) => r.error === null)).toBe(true);
+  });
+
+  it('applies each event once when two attempts race, and goes on after WeCom rate-limits mid-batch', async () => {
+    const { t, tenantId, corp, data, deliver } = await connected();
+    const employee = await addUser(t, ctx.http, 'employee');
+    await member(tenantId, 'zhaoliu', employee.id);
+    for (const id of ['wmR1', 'wmR2', 'wmR3']) data.contacts.set(id, person(id, id, [{ userid: 'zhaoliu' }]));
+    // Kept as the callback keeps them but without its wake signal: two attempts of the activity (a retry racing
+    // the attempt it replaces) apply them at once, on the side.
+    const keep = (changeType: string, externalUserId: string, digest: string) => ctx.stack.db.query(
+      `INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, 'change_external_contact', $3, $4)`,
+      [tenantId, digest, changeType, { Event: 'change_external_contact', ChangeType: changeType, UserID: 'zhaoliu', ExternalUserID: externalUserId }]);
+    for (const i of [1, 2, 3]) await keep('add_external_contact', `wmR${i}`, `race-add-${i}`);
+    await keep('del_follow_user', 'wmR1', 'race-del');
+    const activities = createActivities(ctx.stack.db, 'race-test', undefined, new WecomAccess({ secretKeys: [sealing], apiBase: local().baseUrl }));
+    const attempt = () => new MockActivityEnvironment().run(activities.applyWecomEvents, { tenantId, batchSize: 2 });
+    const results = await Promise.all([attempt(), attempt()]);
+    await Promise.all([attempt(), attempt()]);
+    expect(results.reduce((n, r) => n + r.applied, 0)).toBeGreaterThanOrEqual(2);
+    const rows = await processed(tenantId);
+    expect(rows.map((r: { error: string | null }) => r.error)).toEqual([null, null, null, null]);
+    expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM contacts WHERE tenant_id = $1`, [tenantId]))[0].n).toBe(3);
+    expect(await responses((await contact(tenantId, 'wmR1')).id)).toHaveLength(1);
+
+    // WeCom answers "api freq out of limit" past the client's own retries: the events before it are applied,
+    // the activity is retried by Temporal, and the rest follow, each once
+    data.contacts.set('wmR4', person('wmR4', 'wmR4', [{ userid: 'zhaoliu' }]));
+    local().failNext('/cgi-bin/externalcontact/get', 45009, 5);
+    await deliver(contactEvent(corp, 'del_external_contact', 'zhaoliu', 'wmR2'));
+    await deliver(contactEvent(corp, 'add_external_contact', 'zhaoliu', 'wmR4'));
+    await deliver(contactEvent(corp, 'edit_external_contact', 'zhaoliu', 'wmR3'));
+    const after = await processed(tenantId, 'the rate-limited events applied after a retry');
+    expect(after.slice(4).map((r: { error: string | null }) => r.error)).toEqual([null, null, null]);
+    expect(await contact(tenantId, 'wmR2')).toMatchObject({ owner_id: null });
+    expect(await contact(tenantId, 'wmR4')).toMatchObject({ owner_id: employee.id });
   });
 });
