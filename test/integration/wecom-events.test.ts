@@ -225,7 +225,7 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     // WeCom answers "api freq out of limit" past the client's own retries: the events before it are applied,
     // the activity is retried by Temporal, and the rest follow, each once
     data.contacts.set('wmR4', person('wmR4', 'wmR4', [{ userid: 'zhaoliu' }]));
-    local().failNext('/cgi-bin/externalcontact/get', 45009, 5);
+    local().failNext('/cgi-bin/externalcontact/get', 45009, 9); // both fetches of the batch, 4 tries each, then one more
     await deliver(contactEvent(corp, 'del_external_contact', 'zhaoliu', 'wmR2'));
     await deliver(contactEvent(corp, 'add_external_contact', 'zhaoliu', 'wmR4'));
     await deliver(contactEvent(corp, 'edit_external_contact', 'zhaoliu', 'wmR3'));

@@ -58,22 +58,41 @@ export function wecomEventsActivities(db: DataSource, wecom?: WecomAccess): Weco
       const client = await clientOf(db, wecom, tenantId);
       const prepared: { row: EventRow; fetched?: Fetched; error?: string }[] = [];
       let transient: Error | null = null;
-      for (const row of rows) {
-        try {
-          prepared.push({ row, fetched: await prefetch(client, row) });
-        } catch (err) {
-          if (!(err instanceof Unappliable) && !(err instanceof WecomApiError && !err.retryable)) {
-            transient = err as Error; // WeCom out of reach or rate-limited past the client's retries: apply what came before, retry the rest
-            break;
-          }
-          prepared.push({ row, error: (err as Error).message });
+      // fetched FETCHES_AT_ONCE at a time, kept in id order up to the first that WeCom could not answer for now
+      const settled = await inPool(rows, FETCHES_AT_ONCE, (row) => prefetch(client, row));
+      for (const [i, result] of settled.entries()) {
+        if (result.status === 'fulfilled') {
+          prepared.push({ row: rows[i], fetched: result.value });
+          continue;
         }
+        const err = result.reason as Error;
+        if (!(err instanceof Unappliable) && !(err instanceof WecomApiError && !err.retryable)) {
+          transient = err; // WeCom out of reach or rate-limited past the client's retries: apply what came before, retry the rest
+          break;
+        }
+        prepared.push({ row: rows[i], error: err.message });
       }
       const counts = await db.transaction((m) => applyBatch(m, tenantId, prepared));
       if (transient) throw transient;
       return { ...counts, more: rows.length === batchSize };
     }),
   };
+}
+
+/** Calls to WeCom at once while a batch is prepared (WeCom's per-app limits are far above a tenant's event rate). */
+const FETCHES_AT_ONCE = 8;
+
+/** `work` over `items`, at most `limit` at once, every outcome kept in the items' order. */
+async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      results[i] = await work(items[i]).then((value) => ({ status: 'fulfilled', value }) as const, (reason) => ({ status: 'rejected', reason }) as const);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** Null when the tenant has no connection (events needing WeCom then fail); throws when this worker cannot open connections. */
@@ -119,6 +138,8 @@ async function prefetch(client: WecomClient | null, row: EventRow): Promise<Fetc
 async function applyBatch(m: Queryable, tenantId: string, prepared: { row: EventRow; fetched?: Fetched; error?: string }[]) {
   const counts = { applied: 0, failed: 0 };
   if (!prepared.length) return counts;
+  // contacts whose data changed: computed tags and segments follow once for the batch, at its end
+  const touched = new Set<string>();
   // Locked and re-read: an attempt that committed this batch already (a retry after a lost answer) leaves nothing to do.
   const open = new Set<string>((await m.query(
     `SELECT id::text FROM wecom_callback_events WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND processed_at IS NULL ORDER BY id FOR UPDATE`,
@@ -130,7 +151,7 @@ async function applyBatch(m: Queryable, tenantId: string, prepared: { row: Event
     if (!error) {
       await m.query('SAVEPOINT wecom_event');
       try {
-        outcome = await applyEvent(m, tenantId, p.row, p.fetched ?? null);
+        outcome = await applyEvent(m, tenantId, p.row, p.fetched ?? null, touched);
         await m.query('RELEASE SAVEPOINT wecom_event');
       } catch (err) {
         await m.query('ROLLBACK TO SAVEPOINT wecom_event');
@@ -141,11 +162,12 @@ async function applyBatch(m: Queryable, tenantId: string, prepared: { row: Event
       [tenantId, p.row.id, outcome, error]);
     counts[error ? 'failed' : 'applied']++;
   }
+  if (touched.size) await contactsChanged(m, tenantId, [...touched]);
   return counts;
 }
 
 /** Applies one event in the caller's transaction; says what it did. */
-async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched: Fetched): Promise<string> {
+async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched: Fetched, touched: Set<string>): Promise<string> {
   const p = row.payload;
   switch (row.event) {
     case 'change_external_contact':
@@ -153,17 +175,17 @@ async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched
         case 'add_external_contact':
         case 'add_half_external_contact':
         case 'edit_external_contact':
-          return contactFromWecom(m, tenantId, text(p.UserID), fetched!, row.change_type !== 'edit_external_contact');
+          return contactFromWecom(m, tenantId, text(p.UserID), fetched!, row.change_type !== 'edit_external_contact', touched);
         case 'del_external_contact':
-          return employeeDeletedContact(m, tenantId, text(p.UserID), text(p.ExternalUserID));
+          return employeeDeletedContact(m, tenantId, text(p.UserID), text(p.ExternalUserID), touched);
         case 'del_follow_user':
           return contactDeletedEmployee(m, tenantId, text(p.UserID), text(p.ExternalUserID));
         default:
           return `ignored: change type ${row.change_type}`;
       }
     case 'change_external_chat':
-      if (row.change_type === 'dismiss') return chatDismissed(m, tenantId, text(p.ChatId));
-      if (row.change_type === 'create' || row.change_type === 'update') return chatChanged(m, tenantId, p, fetched!);
+      if (row.change_type === 'dismiss') return chatDismissed(m, tenantId, text(p.ChatId), touched);
+      if (row.change_type === 'create' || row.change_type === 'update') return chatChanged(m, tenantId, p, fetched!, touched);
       return `ignored: change type ${row.change_type}`;
     case 'change_external_tag':
       if (p.StrategyId) return 'ignored: rule-group (strategy) tags are not followed';
@@ -194,7 +216,9 @@ const ownerNote = (wecomUserId: string, member: { userId: string | null; known: 
  * WeCom-linked tags WeCom no longer shows); an add whose State is one of the tenant's source codes arrives
  * through that code (its tags, its owner when none, a 'joined' response).
  */
-async function contactFromWecom(m: Queryable, tenantId: string, wecomUserId: string, answer: WecomAnswer, added: boolean): Promise<string> {
+async function contactFromWecom(
+  m: Queryable, tenantId: string, wecomUserId: string, answer: WecomAnswer, added: boolean, touched: Set<string>,
+): Promise<string> {
   const ec = answer.external_contact as { external_userid: string; name?: string };
   const follows = (answer.follow_user ?? []) as FollowUser[];
   const member = await memberUser(m, tenantId, wecomUserId);
@@ -222,7 +246,7 @@ async function contactFromWecom(m: Queryable, tenantId: string, wecomUserId: str
     await recordResponse(m, tenantId, { contactId: contact.id, kind: 'joined', source: 'event', data: { code: code.code, created: contact.created, via: 'wecom' } });
     via = `; arrived through code ${code.code}`;
   } else {
-    await contactsChanged(m, tenantId, [contact.id]);
+    touched.add(contact.id);
   }
   const unknownTags = wecomTagIds.length - mapped.length;
   return `contact ${contact.id} ${contact.created ? 'created' : 'updated'}${ownerNote(wecomUserId, member)}${via}`
@@ -235,7 +259,7 @@ async function contactByExternalUserId(m: Queryable, tenantId: string, externalU
 }
 
 /** The employee deleted the customer: the contact stays; its owner is cleared when that employee was it. */
-async function employeeDeletedContact(m: Queryable, tenantId: string, wecomUserId: string, externalUserId: string): Promise<string> {
+async function employeeDeletedContact(m: Queryable, tenantId: string, wecomUserId: string, externalUserId: string, touched: Set<string>): Promise<string> {
   const contact = await contactByExternalUserId(m, tenantId, externalUserId);
   if (!contact) return `unknown contact ${externalUserId}: nothing to change`;
   const member = await memberUser(m, tenantId, wecomUserId);
@@ -243,7 +267,7 @@ async function employeeDeletedContact(m: Queryable, tenantId: string, wecomUserI
   await m.query(`UPDATE contacts SET owner_id = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, contact.id]);
   await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
     tenantId, { contactIds: [contact.id], fields: ['ownerId'], via: 'wecom' }]);
-  await contactsChanged(m, tenantId, [contact.id]);
+  touched.add(contact.id);
   return `contact ${contact.id}: owner cleared (${wecomUserId} deleted the customer)`;
 }
 
@@ -275,7 +299,7 @@ interface GroupChat {
  * chat's external members; on add_member / del_member the event's MemChangeList. Only members that are our
  * contacts count; each one joining or leaving becomes a group_members row and a joined_group / left_group response.
  */
-async function chatChanged(m: Queryable, tenantId: string, p: Record<string, unknown>, answer: WecomAnswer): Promise<string> {
+async function chatChanged(m: Queryable, tenantId: string, p: Record<string, unknown>, answer: WecomAnswer, touched: Set<string>): Promise<string> {
   const chat = answer.group_chat as GroupChat;
   const owner = await memberUser(m, tenantId, chat.owner ?? '');
   const [group] = await m.query(
@@ -288,14 +312,16 @@ async function chatChanged(m: Queryable, tenantId: string, p: Record<string, unk
   let joined = 0;
   let left = 0;
   if (p.ChangeType === 'create' || group.created) {
-    joined = await changeMembers(m, tenantId, group.id, chat.chat_id, (chat.member_list ?? []).filter((u) => u.type === 2).map((u) => u.userid), true);
+    joined = await changeMembers(m, tenantId, group.id, chat.chat_id, (chat.member_list ?? []).filter((u) => u.type === 2).map((u) => u.userid), true, touched);
   }
-  if (detail === 'add_member') joined += await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), true);
-  if (detail === 'del_member') left = await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), false);
+  if (detail === 'add_member') joined += await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), true, touched);
+  if (detail === 'del_member') left = await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), false, touched);
   return `group ${group.id} ${group.created ? 'created' : `updated (${detail || 'details'})`}${ownerNote(chat.owner ?? '', owner)}; ${joined} contacts joined, ${left} left`;
 }
 
-async function changeMembers(m: Queryable, tenantId: string, groupId: string, chatId: string, externalUserIds: string[], join: boolean): Promise<number> {
+async function changeMembers(
+  m: Queryable, tenantId: string, groupId: string, chatId: string, externalUserIds: string[], join: boolean, touched: Set<string>,
+): Promise<number> {
   if (!externalUserIds.length) return 0;
   const changed: string[] = (await returning(m, join
     ? `INSERT INTO group_members (tenant_id, group_id, contact_id)
@@ -310,12 +336,12 @@ async function changeMembers(m: Queryable, tenantId: string, groupId: string, ch
   for (const contactId of changed) {
     await recordResponse(m, tenantId, { contactId, kind: join ? 'joined_group' : 'left_group', source: 'event', data: { groupId, chatId, via: 'wecom' } });
   }
-  await contactsChanged(m, tenantId, changed);
+  for (const id of changed) touched.add(id);
   return changed.length;
 }
 
 /** Dismissed: the group is kept (its tasks and history stay) and marked; its members are removed without responses. */
-async function chatDismissed(m: Queryable, tenantId: string, chatId: string): Promise<string> {
+async function chatDismissed(m: Queryable, tenantId: string, chatId: string, touched: Set<string>): Promise<string> {
   const [group] = await returning(m,
     `UPDATE customer_groups SET wecom_dismissed_at = coalesce(wecom_dismissed_at, now()), updated_at = now() WHERE tenant_id = $1 AND wecom_chat_id = $2 RETURNING id`,
     [tenantId, chatId]);
@@ -324,7 +350,7 @@ async function chatDismissed(m: Queryable, tenantId: string, chatId: string): Pr
     .map((r: { contact_id: string }) => r.contact_id);
   if (removed.length) {
     await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [tenantId, { groupId: group.id, contactIds: removed }]);
-    await contactsChanged(m, tenantId, removed);
+    for (const id of removed) touched.add(id);
   }
   return `group ${group.id} dismissed; ${removed.length} memberships ended`;
 }

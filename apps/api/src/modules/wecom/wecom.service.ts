@@ -18,6 +18,10 @@ import { WECOM_ERRORS } from './wecom.errors';
 /** Codes of WeCom's global error list that name the corporation id rather than a secret. */
 const BAD_CORP_ID = new Set([40013]);
 
+interface CallbackConnection { tenantId: string; corpId: string; token: string; aesKey: string }
+/** How long an API process keeps a callback address's connection (see callbackConnection). */
+const CALLBACK_CACHE_MS = 5000;
+
 /** How far WeCom's callback timestamp may be from our clock, either way. */
 export const CALLBACK_TOLERANCE_S = 300;
 const SECRET_FIELDS = ['contactSecret', 'agentSecret', 'callbackToken', 'encodingAesKey'] as const;
@@ -49,6 +53,7 @@ export class WecomService {
   private readonly log = new Logger(WecomService.name);
   /** tenants whose events workflow is being signalled: 'again' when more events were kept meanwhile */
   private readonly waking = new Map<string, 'sending' | 'again'>();
+  private readonly callbackCache = new Map<string, { connection: CallbackConnection; until: number }>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
@@ -96,12 +101,18 @@ export class WecomService {
          secrets_last4 = excluded.secrets_last4, updated_at = now(), last_error = NULL, last_error_at = NULL`,
       [tenantId, dto.corpId, dto.agentId, ...sealed, JSON.stringify(last4), randomBytes(24).toString('base64url')],
     );
+    this.forgetCallbackConnection(tenantId);
     return this.connection(tenantId, origin);
   }
 
   /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */
   async disconnect(tenantId: string): Promise<void> {
     await this.db.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    this.forgetCallbackConnection(tenantId);
+  }
+
+  private forgetCallbackConnection(tenantId: string): void {
+    for (const [id, { connection }] of this.callbackCache) if (connection.tenantId === tenantId) this.callbackCache.delete(id);
   }
 
   /** Each secret gets a token from WeCom (no cache: this checks the secrets as typed), and the app reads itself. */
@@ -146,11 +157,15 @@ export class WecomService {
     const { message } = this.open(c, q, encrypted);
     const event = this.parse(message);
     const digest = createHash('sha256').update(message).digest('hex');
+    // last_callback_at moves at most once a second: every callback updating the one row would queue them all on its lock
     const kept = await this.db.query(
       `WITH kept AS (
          INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING id)
-       UPDATE wecom_connections SET last_callback_at = now() WHERE tenant_id = $1 RETURNING (SELECT count(*) FROM kept)::int AS kept`,
+         ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING id),
+       touched AS (
+         UPDATE wecom_connections SET last_callback_at = now()
+          WHERE tenant_id = $1 AND (last_callback_at IS NULL OR last_callback_at < now() - interval '1 second'))
+       SELECT count(*)::int AS kept FROM kept`,
       [c.tenantId, digest, String(event.Event ?? event.MsgType ?? 'unknown'), event.ChangeType ? String(event.ChangeType) : null, JSON.stringify(event)],
     );
     const duplicate = kept[0]?.kept === 0;
@@ -181,7 +196,21 @@ export class WecomService {
       });
   }
 
-  private async callbackConnection(callbackId: string): Promise<{ tenantId: string; corpId: string; token: string; aesKey: string }> {
+  /**
+   * The connection behind a callback address, its secrets opened, kept for a few seconds: under a burst of
+   * callbacks each would otherwise read the row and open two sealed secrets. A change or disconnect made
+   * through another API process is seen within CALLBACK_CACHE_MS.
+   */
+  private async callbackConnection(callbackId: string): Promise<CallbackConnection> {
+    const cached = this.callbackCache.get(callbackId);
+    if (cached && cached.until > Date.now()) return cached.connection;
+    const connection = await this.loadCallbackConnection(callbackId);
+    if (this.callbackCache.size >= 1000) this.callbackCache.clear();
+    this.callbackCache.set(callbackId, { connection, until: Date.now() + CALLBACK_CACHE_MS });
+    return connection;
+  }
+
+  private async loadCallbackConnection(callbackId: string): Promise<CallbackConnection> {
     const [row] = /^[A-Za-z0-9_-]{32}$/.test(callbackId)
       ? await this.db.query(`SELECT tenant_id, corp_id, callback_token, encoding_aes_key FROM wecom_connections WHERE callback_id = $1`, [callbackId])
       : [];
