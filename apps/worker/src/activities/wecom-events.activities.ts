@@ -8,7 +8,8 @@ import { heartbeating } from './heartbeating';
  * Applies the WeCom callback events the API kept (issue 16): contacts added, edited and deleted either way,
  * customer groups and their members, corp tags. What an event needs from WeCom (the contact, the chat, the
  * tags) is fetched first, outside any transaction; then one transaction per batch applies the events in id
- * order, each under a savepoint, and sets each one's processed_at with its outcome or error. A batch that
+ * order, each under a savepoint, and sets each one's processed_at with its outcome or error; the contacts they
+ * changed have their computed tags and segments evaluated once, at the batch's end. A batch that
  * fails or a worker that dies re-applies nothing: the rows are locked and re-read as unprocessed first.
  */
 
