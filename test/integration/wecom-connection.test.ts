@@ -49,7 +49,7 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({
       corpId: corp.corpId, agentId: corp.agentId, lastCallbackAt: null, eventsLastDay: 0,
-      secrets: { contactSecret: `…${corp.contactSecret.slice(-4)}`, agentSecret: `…${corp.agentSecret.slice(-4)}`, callbackToken: `…${corp.callbackToken.slice(-4)}`, encodingAesKey: `…${corp.encodingAesKey.slice(-4)}` },
+      secrets: { contactSecret: `…${corp.contactSecret.slice(-4)}`, agentSecret: `…${corp.agentSecret.slice(-4)}`, callbackToken: '••••', encodingAesKey: '••••' },
     });
     expect(saved.body.callbackUrl).toMatch(/\/api\/wecom\/callback\/[A-Za-z0-9_-]{32}$/);
     const stored = JSON.stringify(await ctx.stack.db.query(`SELECT * FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]));

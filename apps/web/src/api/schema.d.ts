@@ -4243,7 +4243,7 @@ export interface components {
             lastErrorAt: string | null;
             /** Format: date-time */
             lastSyncAt: string | null;
-            /** @description The last 4 characters of each secret; the secrets themselves are never returned */
+            /** @description The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned */
             secrets: components["schemas"]["SecretHintsDto"];
             /** Format: date-time */
             updatedAt: string;

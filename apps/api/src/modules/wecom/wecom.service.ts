@@ -12,6 +12,13 @@ import {
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
 
+/**
+ * What the console shows of a saved secret: the last 4 characters of a long app secret (to tell two apart),
+ * nothing of the callback token or the EncodingAESKey (short, and the key's characters are the key).
+ */
+const hint = (field: SecretField, secret: string) =>
+  (field === 'contactSecret' || field === 'agentSecret') && secret.length >= 16 ? `…${secret.slice(-4)}` : '••••';
+
 /** Codes of WeCom's global error list that name the corporation id rather than a secret. */
 const BAD_CORP_ID = new Set([40013]);
 
@@ -78,7 +85,7 @@ export class WecomService {
     }
     await this.check(dto.corpId, dto.agentId, secrets);
     const sealed = SECRET_FIELDS.map((f) => this.box.seal(secrets[f]));
-    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, `…${secrets[f].slice(-4)}`]));
+    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, hint(f, secrets[f])]));
     await this.db.query(
       `INSERT INTO wecom_connections (tenant_id, corp_id, agent_id, contact_secret, agent_secret, callback_token, encoding_aes_key, secrets_last4, callback_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
