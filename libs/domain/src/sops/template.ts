@@ -10,7 +10,20 @@ const engine = new Liquid({
   parseLimit: 20_000,
   renderLimit: 1000, // ms per render: generous, so a busy machine does not fail an ordinary template
   memoryLimit: 1_000_000,
+  // no file system: liquidjs would otherwise read include/render/layout files from the working directory
+  templates: {},
 });
+// Step content is one message: nothing to include, and a file name must never reach a reader (refused at parse).
+for (const tag of ['include', 'render', 'layout']) {
+  engine.registerTag(tag, {
+    parse() {
+      throw new Error(`the {% ${tag} %} tag is not available in step content`);
+    },
+    * render() {
+      // never reached: parse refuses
+    },
+  });
+}
 
 /** Variables a template may use; `contact.attributes.<key>` takes any attribute key. */
 export const TEMPLATE_VARIABLES: Record<string, readonly string[]> = {

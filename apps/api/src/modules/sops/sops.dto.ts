@@ -68,7 +68,7 @@ export class VersionParams {
   @ApiProperty({ format: 'uuid' }) @IsUUID()
   id: string;
 
-  @ApiProperty({ minimum: 1 }) @Type(() => Number) @IsInt() @Min(1)
+  @ApiProperty({ minimum: 1, maximum: 2147483647 }) @Type(() => Number) @IsInt() @Min(1) @Max(2147483647)
   version: number;
 }
 
@@ -128,8 +128,8 @@ export class ForecastDto {
 }
 
 export class MigrateEnrollmentsDto {
-  @ApiPropertyOptional({ description: 'Only enrollments on this version; all older versions when left out' })
-  @IsOptional() @IsInt() @Min(1)
+  @ApiPropertyOptional({ description: 'Only enrollments on this version; all older versions when left out', minimum: 1, maximum: 2147483647 })
+  @IsOptional() @IsInt() @Min(1) @Max(2147483647)
   fromVersion?: number;
 }
 

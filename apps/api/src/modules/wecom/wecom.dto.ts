@@ -47,7 +47,7 @@ export class WecomEventErrorDto {
 export class WecomConnectionDto {
   @ApiProperty({ pattern: CORP_ID }) corpId: string;
   @ApiProperty({ pattern: AGENT_ID }) agentId: string;
-  @ApiProperty({ type: SecretHintsDto, description: 'The last 4 characters of each secret; the secrets themselves are never returned' })
+  @ApiProperty({ type: SecretHintsDto, description: 'The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned' })
   secrets: SecretHintsDto;
   @ApiProperty({ format: 'uri', description: 'Paste into the app\'s and the customer-contact callback settings in the WeCom admin console' })
   callbackUrl: string;

@@ -15,6 +15,13 @@ import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
 
+/**
+ * What the console shows of a saved secret: the last 4 characters of a long app secret (to tell two apart),
+ * nothing of the callback token or the EncodingAESKey (short, and the key's characters are the key).
+ */
+const hint = (field: SecretField, secret: string) =>
+  (field === 'contactSecret' || field === 'agentSecret') && secret.length >= 16 ? `…${secret.slice(-4)}` : '••••';
+
 /** Codes of WeCom's global error list that name the corporation id rather than a secret. */
 const BAD_CORP_ID = new Set([40013]);
 
@@ -86,13 +93,17 @@ export class WecomService {
    * out keep their saved values (a first connection needs them all). Repeating a save changes nothing more.
    */
   async connect(tenantId: string, dto: ConnectWecomDto, origin: string): Promise<WecomConnectionDto> {
-    const saved = await this.savedSecrets(tenantId);
+    const saved = await this.savedSecrets(tenantId, SECRET_FIELDS.filter((f) => !dto[f]));
     const secrets = {} as Record<SecretField, string>;
     const missing = SECRET_FIELDS.filter((f) => !(secrets[f] = dto[f] ?? saved?.[f] ?? ''));
-    if (missing.length) throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, 'A first connection needs every secret.', missing.map((path) => ({ path, problem: 'is required to connect' })));
+    if (missing.length) {
+      throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, 'A first connection needs every secret.', missing.map((path) => ({
+        path, problem: saved && saved[path] === null ? 'was sealed with a key no longer in WECOM_SECRET_KEYS: enter it again' : 'is required to connect',
+      })));
+    }
     await this.check(dto.corpId, dto.agentId, secrets);
     const sealed = SECRET_FIELDS.map((f) => this.box.seal(secrets[f]));
-    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, `…${secrets[f].slice(-4)}`]));
+    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, hint(f, secrets[f])]));
     await this.db.query(
       `INSERT INTO wecom_connections (tenant_id, corp_id, agent_id, contact_secret, agent_secret, callback_token, encoding_aes_key, secrets_last4, callback_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -134,9 +145,19 @@ export class WecomService {
     }
   }
 
-  private async savedSecrets(tenantId: string): Promise<Record<SecretField, string> | null> {
+  /** The saved secrets asked for, opened; null for one sealed with a key no longer configured; null for all when none are saved. */
+  private async savedSecrets(tenantId: string, fields: readonly SecretField[]): Promise<Record<SecretField, string | null> | null> {
     const [row] = await this.db.query(`SELECT ${Object.values(COLUMN).join(', ')} FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
-    return row ? (Object.fromEntries(SECRET_FIELDS.map((f) => [f, this.box.open(row[COLUMN[f]])])) as Record<SecretField, string>) : null;
+    if (!row) return null;
+    return Object.fromEntries(fields.map((f) => [f, this.openOrNull(row[COLUMN[f]])])) as Record<SecretField, string | null>;
+  }
+
+  private openOrNull(sealed: string): string | null {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      return null;
+    }
   }
 
   // ------------------------------------------------------------------ the callback
@@ -215,7 +236,9 @@ export class WecomService {
       ? await this.db.query(`SELECT tenant_id, corp_id, callback_token, encoding_aes_key FROM wecom_connections WHERE callback_id = $1`, [callbackId])
       : [];
     if (!row) throw fail(WECOM_ERRORS.WECOM_CALLBACK_NOT_FOUND);
-    return { tenantId: row.tenant_id, corpId: row.corp_id, token: this.box.open(row.callback_token), aesKey: this.box.open(row.encoding_aes_key) };
+    const [token, aesKey] = [this.openOrNull(row.callback_token), this.openOrNull(row.encoding_aes_key)];
+    if (token === null || aesKey === null) throw fail(WECOM_ERRORS.WECOM_SECRETS_UNREADABLE);
+    return { tenantId: row.tenant_id, corpId: row.corp_id, token, aesKey };
   }
 
   /** Signature, freshness, decryption and receive id (the corp id) of one ciphertext. */
