@@ -53,6 +53,9 @@ describe('the WeCom connection page (Chromium)', () => {
       await page.getByTestId('wecom-status').getByText('近 24 小时事件').waitFor();
       expect(await page.getByTestId('wecom-status').locator('.ant-descriptions-item', { hasText: '近 24 小时事件' }).locator('.ant-descriptions-item-content').textContent()).toBe('1');
     }, 20_000);
+    // this stack runs no worker: the event waits, and the page says so (applying it is wecom-events.test.ts)
+    expect(await page.getByTestId('wecom-status').locator('.ant-descriptions-item', { hasText: '待处理事件' }).locator('.ant-descriptions-item-content').textContent()).toBe('1');
+    expect(await page.getByTestId('wecom-status').locator('.ant-descriptions-item', { hasText: '最近处理' }).locator('.ant-descriptions-item-content').textContent()).toBe('尚未处理');
     await checkPageInBothLanguages(page, 'wecom', async (lang) => {
       await page.getByRole('heading', { name: lang === 'zh' ? '企业微信' : 'WeCom' }).waitFor();
     });

@@ -24,6 +24,8 @@ export const workflowIds = {
   /** a recurring SOP's Schedule; each firing's workflow id is this plus the firing time */
   sopSchedule: (sopId: string) => `sop-recurring/${sopId}`,
   sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
+  /** one per tenant: applies its WeCom callback events */
+  wecomEvents: (tenantId: string) => `wecom-events/${tenantId}`,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';

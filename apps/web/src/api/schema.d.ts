@@ -4236,17 +4236,34 @@ export interface components {
             corpId: string;
             /** @description Events WeCom delivered in the last 24 hours */
             eventsLastDay: number;
+            /** @description Delivered events not applied yet (the worker applies them within seconds) */
+            eventsWaiting: number;
             /** Format: date-time */
             lastCallbackAt: string | null;
             lastError: string | null;
             /** Format: date-time */
             lastErrorAt: string | null;
+            /** @description The last event that could not be applied */
+            lastEventError: components["schemas"]["WecomEventErrorDto"] | null;
+            /**
+             * Format: date-time
+             * @description When an event was last applied
+             */
+            lastProcessedAt: string | null;
             /** Format: date-time */
             lastSyncAt: string | null;
             /** @description The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned */
             secrets: components["schemas"]["SecretHintsDto"];
             /** Format: date-time */
             updatedAt: string;
+        };
+        WecomEventErrorDto: {
+            /** Format: date-time */
+            at: string;
+            changeType: string | null;
+            /** @description change_external_contact, change_external_chat, change_external_tag, ... */
+            event: string;
+            message: string;
         };
         WeekDayDto: {
             created: number;

@@ -6,6 +6,7 @@ import { roundTripActivities } from './round-trip.activities';
 import { silenceSweepActivities } from './silence-sweep.activities';
 import { sopDispatcherActivities } from './sop-dispatcher.activities';
 import { sopOccurrenceActivities } from './sop-occurrence.activities';
+import { wecomEventsActivities } from './wecom-events.activities';
 
 export type { ReminderDeps } from './reminder-sweep.activities';
 
@@ -13,10 +14,9 @@ export type { ReminderDeps } from './reminder-sweep.activities';
  * Builds every activity from its dependencies; the worker and the tests call this one factory. Without a
  * notifier, reminders go to robots and webhooks only (email needs SMTP settings).
  */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the WeCom activities arrive with the sync and event work
 export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }, wecom?: WecomAccess) {
   return {
     ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db),
-    ...reminderSweepActivities(db, reminders),
+    ...reminderSweepActivities(db, reminders), ...wecomEventsActivities(db, wecom),
   };
 }
