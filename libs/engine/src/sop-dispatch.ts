@@ -119,8 +119,19 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
 }
 
 /**
- * Closes active enrollments whose exit conditions hold now (replied or bought since entering, left the
- * segment, tag added or removed) and cancels their pending tasks, with the reason, in one statement.
+ * Closes the active enrollments whose exit conditions hold (replied or bought since entering, left the
+ * segment, the tag added or removed since entering) and cancels their pending tasks, with the reason, in one
+ * statement. Only the enrollments that may have changed are looked at: those of contacts with a queued exit
+ * check (queued by the outbox trigger in the writer's transaction, see the `sop_exit_checks` migration) and
+ * those entered within the late-commit window (a change that committed while the enrollment was being
+ * written saw no enrollment to queue a check for). The statement deletes the checks it sees and evaluates
+ * them in the same snapshot, so a check committed while it runs stays for the next pass.
+ *
+ * Tag exits are transitions, read from the append-only `tag_events`: `tagAdded` holds when the tag was added
+ * after the contact entered (a tag it had at entry does not count; removed and added again does), even if it
+ * was removed again since; `tagRemoved` holds when the tag was removed after entry, which needs the contact to
+ * have had it at some point after entering (had it at entry, or added it since); never having had it is not a
+ * removal.
  */
 export async function applyExits(db: Transactional, sopId: string): Promise<number> {
   return db.transaction(async (m) => {
@@ -128,7 +139,7 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     if (!sop) return 0;
     const def = sop.definition;
     const conditions: string[] = [];
-    const params: unknown[] = [sopId];
+    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW];
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
@@ -140,22 +151,30 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
         const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
         conditions.push(`WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.id = e.contact_id AND c.${column} > e.entered_at) THEN '${exit.on}'`);
       } else if (exit.on === 'tagAdded' || exit.on === 'tagRemoved') {
-        const has = `EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = e.contact_id AND ct.tag_id = ${param(exit.tagId)})`;
-        conditions.push(exit.on === 'tagAdded' ? `WHEN ${has} THEN 'tag added'` : `WHEN NOT ${has} THEN 'tag removed'`);
+        const action = exit.on === 'tagAdded' ? 'added' : 'removed';
+        conditions.push(`WHEN EXISTS (SELECT 1 FROM tag_events te WHERE te.contact_id = e.contact_id AND te.tag_id = ${param(exit.tagId)}
+          AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`);
       }
     }
-    if (!conditions.length) return 0;
     const [{ n }] = await m.query(
-      `WITH exiting AS (
-         SELECT e.id, CASE ${conditions.join(' ')} END AS reason FROM enrollments e WHERE e.sop_id = $1 AND e.status = 'active'
+      `WITH queued AS (
+         DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
+       ), candidates AS (
+         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+          WHERE e.sop_id = $1 AND e.status = 'active' AND e.contact_id IN (SELECT contact_id FROM queued)
+         UNION
+         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+          WHERE e.sop_id = $1 AND e.status = 'active' AND e.entered_at > now() - $2::interval
+       ), exiting AS (
+         SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
        ), closed AS (
          UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = x.reason, next_due_at = NULL
-           FROM exiting x WHERE e.id = x.id AND x.reason IS NOT NULL RETURNING e.id, x.reason
+           FROM exiting x WHERE e.id = x.id AND x.reason IS NOT NULL AND e.status = 'active' RETURNING e.id, x.reason
        ), cancelled AS (
          UPDATE tasks t SET status = 'cancelled', cancel_reason = c.reason, finished_at = now()
            FROM closed c WHERE t.enrollment_id = c.id AND t.status = 'pending' RETURNING 1
        )
-       SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _`,
+       SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _, (SELECT count(*) FROM queued) AS _q`,
       params,
     );
     return n;
