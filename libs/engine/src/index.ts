@@ -18,3 +18,4 @@ export * from './handover';
 export * from './sop-preview';
 export * from './task-expiry';
 export * from './task-rollups';
+export * from './held-tasks';

@@ -5,7 +5,8 @@
  * activity changes nothing twice. The dispatcher workflow only decides when to call these.
  */
 import {
-  BusinessCalendar, type CalendarOverride, compileTemplate, type DayPolicy, type DueWindow, journeyDueWindow, type SopDefinition, type SopStep,
+  BusinessCalendar, type CalendarOverride, compileTaskTemplate, type DayPolicy, type DueWindow, journeyDueWindow, type SopDefinition, type SopStep,
+  type TaskContent, type TemplateScope,
 } from '@sop/domain';
 import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
@@ -13,6 +14,7 @@ import { PageLimits } from './sop-limits';
 import {
   CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor,
 } from './sop-people';
+import { notifyHeldByVersion } from './held-tasks';
 import { changeTags } from './tag-changes';
 
 export interface Transactional extends Queryable {
@@ -261,11 +263,11 @@ async function pageContext(db: Queryable, sop: ActiveSop, earliestDue: Date): Pr
 class PagePlanner {
   readonly counts = { tasks: 0, rescheduled: 0, completed: 0, deferred: 0 };
   private readonly drafts: { row: DueRow; def: SopDefinition; step: SopStep; window: DueWindow; executorId: string | null }[] = [];
-  private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+  private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
   private readonly moves: unknown[][] = [[], [], [], []];
   private readonly windows = new Map<string, DueWindow>();
   private readonly materialsJson = new Map<SopStep, string>();
-  private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
+  private readonly renderers = new Map<string, (scope: TemplateScope) => TaskContent>();
   private limits?: PageLimits;
   private readonly finished: { enrollmentId: string; contactId: string; versionId: string }[] = [];
 
@@ -314,7 +316,7 @@ class PagePlanner {
 
   private task(row: DueRow, def: SopDefinition, step: SopStep, window: DueWindow, executorId: string | null): void {
     const { name: variant, template } = pickVariant(step, row.id);
-    const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
+    const { content, heldReason } = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
       contact: contactScope(row),
       owner: row.owner_id ? this.ctx.users.get(row.owner_id) ?? null : null,
       sop: { name: this.sop.name }, step: { name: step.name },
@@ -323,7 +325,7 @@ class PagePlanner {
     const t = this.tasks;
     // Times go as ISO text: node-pg's own Date formatting costs more than the rest of the row.
     [row.version_id, row.next_step, row.id, row.contact_id, executorId, step.channel, content, variant,
-      this.materials(step), window.dueAt.toISOString(), window.dueUntil.toISOString()].forEach((v, i) => t[i].push(v));
+      this.materials(step), window.dueAt.toISOString(), window.dueUntil.toISOString(), heldReason].forEach((v, i) => t[i].push(v));
     this.counts.tasks++;
     const next = def.steps[row.next_step + 1];
     if (next) this.move(row.id, row.next_step + 1, this.window(row, def, row.next_step + 1).dueAt, 'active');
@@ -365,17 +367,20 @@ class PagePlanner {
   }
 
   private async writeTasksAndMoves(m: Queryable): Promise<void> {
-    const [versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants, materials, dueAts, dueUntils] = this.tasks;
+    const [versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants, materials, dueAts, dueUntils, heldReasons] = this.tasks;
     if (versionIds.length) {
+      // A task whose content could not be rendered is held, with the reason (held-tasks.ts).
       await m.query(
         `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, executor_id, channel, content,
-                            variant, materials, due_at, due_until)
-         SELECT $1, $2, x.* FROM unnest($3::uuid[], $4::int[], $5::bigint[], $6::uuid[], $7::uuid[], $8::text[], $9::text[],
-                                       $10::text[], $11::jsonb[], $12::timestamptz[], $13::timestamptz[]) AS x
+                            variant, materials, due_at, due_until, held_reason, status)
+         SELECT $1, $2, x.*, CASE WHEN x.held_reason IS NULL THEN 'pending' ELSE 'held' END
+           FROM unnest($3::uuid[], $4::int[], $5::bigint[], $6::uuid[], $7::uuid[], $8::text[], $9::text[],
+                       $10::text[], $11::jsonb[], $12::timestamptz[], $13::timestamptz[], $14::text[]) AS x(v, s, e, c, ex, ch, co, va, ma, da, du, held_reason)
          ON CONFLICT DO NOTHING`,
         [this.sop.tenantId, this.sop.id, versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants,
-          materials, dueAts, dueUntils],
+          materials, dueAts, dueUntils, heldReasons],
       );
+      await notifyHeldByVersion(m, this.sop.tenantId, this.sop.id, versionIds as string[], heldReasons as (string | null)[]);
     }
     const [ids, nextSteps, nextDue, statuses] = this.moves;
     await m.query(
@@ -411,9 +416,9 @@ class PagePlanner {
   }
 
 
-  private render(key: string, template: string, scope: Parameters<ReturnType<typeof compileTemplate>>[0]): string {
+  private render(key: string, template: string, scope: TemplateScope): TaskContent {
     let render = this.renderers.get(key);
-    if (!render) this.renderers.set(key, (render = compileTemplate(template)));
+    if (!render) this.renderers.set(key, (render = compileTaskTemplate(template)));
     return render(scope);
   }
 }
