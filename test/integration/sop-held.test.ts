@@ -1,4 +1,4 @@
-import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { enrollEntrants, materializeDuePage, materializeOccurrencePage, snapshotBroadcast } from '@sop/engine';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -58,5 +58,29 @@ describe('A failed render never reaches an employee (real Postgres)', () => {
       expect(items).toHaveLength(n);
       if (n) expect(items[0]).toMatchObject({ link: `/sops/${sop.id}`, body: expect.stringContaining(tasks[0].held_reason) });
     }
+  });
+
+  it('holds a broadcast\'s tasks the same way, and tells ops once for that SOP', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const employee = await addUser(t, ctx.http, 'employee');
+    const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
+    for (const n of [1, 2]) await t.admin.post('/api/contacts', { externalId: `b${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id] });
+    const created = await t.admin.post('/api/sops', { name: 'Broken broadcast', definition: {
+      kind: 'broadcast', audience: { segmentId: segment.id }, sendAt: new Date(Date.now() + 3600_000).toISOString(),
+      steps: [{ name: 'Announce', dueWithinMinutes: 240, channel: 'wecom_chat', executor: { rule: 'contactOwner' }, content: { template: FAILING } }],
+    } });
+    expect(created.status).toBe(201);
+    const sop = created.body;
+    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    await snapshotBroadcast(ctx.stack.db, sop.id);
+    const occurrence = new Date();
+    for (const limit of [1, 100]) await materializeOccurrencePage(ctx.stack.db, { sopId: sop.id, occurrence, after: null, limit }); // the first page again, then all
+    const tasks = await ctx.stack.db.query(`SELECT status, content FROM tasks WHERE sop_id = $1`, [sop.id]);
+    expect(tasks).toEqual([{ status: 'held', content: '' }, { status: 'held', content: '' }]);
+    expect((await t.admin.get(`/api/sops/${sop.id}/progress`)).body.held).toEqual([{ reason: expect.stringContaining('could not be rendered'), version: 1, tasks: 2 }]);
+    const notices = (await t.admin.get('/api/notifications')).body.items.filter((x: { kind: string }) => x.kind === 'task_held');
+    expect(notices).toHaveLength(1);
+    expect((await employee.client.get('/api/inbox/tasks?list=upcoming')).body.items).toEqual([]);
   });
 });
