@@ -19,3 +19,4 @@ export * from './sop-preview';
 export * from './task-expiry';
 export * from './task-rollups';
 export * from './source-code-arrival';
+export * from './held-tasks';

@@ -2702,6 +2702,16 @@ export interface components {
             items: components["schemas"]["HandoverDto"][];
             nextCursor: string | null;
         };
+        HeldCountDto: {
+            /**
+             * @description Why the tasks could not be made
+             * @example the template could not be rendered: memory alloc limit exceeded, line:1, col:1
+             */
+            reason: string;
+            tasks: number;
+            /** @description The SOP version whose template failed */
+            version: number | null;
+        };
         ImportDto: {
             /** Format: date-time */
             createdAt: string;
@@ -3052,8 +3062,11 @@ export interface components {
             };
             /** @example 1042 */
             id: string;
-            /** @enum {string} */
-            kind: "digest" | "due_soon" | "escalation" | "material_opened" | "manager_digest";
+            /**
+             * @description task_held (ops and admins): tasks of an SOP were held, their content could not be rendered
+             * @enum {string}
+             */
+            kind: "digest" | "due_soon" | "escalation" | "material_opened" | "manager_digest" | "task_held";
             /**
              * @description Where it leads in the app
              * @example /inbox?task=1042
@@ -3642,6 +3655,8 @@ export interface components {
         SopProgressDto: {
             currentVersion: number | null;
             enrollments: components["schemas"]["EnrollmentCountsDto"];
+            /** @description Tasks held because their content could not be rendered (no executor sees them), by version and reason, most first */
+            held: components["schemas"]["HeldCountDto"][];
             /** @enum {string} */
             kind: "journey" | "recurring" | "broadcast";
             /** @enum {string} */
@@ -3883,7 +3898,7 @@ export interface components {
             sopId: string;
             sopName: string;
             /** @enum {string} */
-            status: "pending" | "done" | "skipped" | "expired" | "cancelled";
+            status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
         };
         TaskDto: {
@@ -3920,7 +3935,7 @@ export interface components {
             sopId: string;
             sopName: string;
             /** @enum {string} */
-            status: "pending" | "done" | "skipped" | "expired" | "cancelled";
+            status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
         };
         TaskEventDto: {
