@@ -14,7 +14,7 @@ const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
-const { enrollSql, enrollEntrants, materializeDuePage } = require(join(ROOT, 'libs/engine/dist'));
+const { applyExits, enrollSql, enrollEntrants, materializeDuePage } = require(join(ROOT, 'libs/engine/dist'));
 const { compileTemplate } = require(join(ROOT, 'libs/domain/dist'));
 const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
@@ -107,7 +107,31 @@ async function benchEnroll(db, tenantId, segmentId, log) {
   const [againMs, again] = await timed(() => enrollEntrants(db, sop.id, new Date()));
   log(`enroll: ${enrolled} contacts in ${round(engineMs / 1000)} s (again: ${again} in ${round(againMs / 1000)} s); `
     + `raw INSERT ... SELECT into enrollments ${round(rawMs / 1000)} s, into a bare table ${round(bareMs / 1000)} s`);
-  return { enrolled, engineMs, rawMs, bareMs, again };
+  return { enrolled, engineMs, rawMs, bareMs, again, sopId: sop.id };
+}
+
+/**
+ * Exits per pass on the enrolled journey, with exit conditions (replied, bought, a tag added, left the
+ * segment): a pass with no change, and a pass after 1,000 contacts changed (announced in the outbox, as
+ * every writer does; their exit conditions do not hold, so all stay). Entries are moved out of the
+ * late-commit window first, as in steady state.
+ */
+async function benchExits(db, sopId, segmentId, log) {
+  const [{ id: tagId }] = await db.query(`SELECT gen_random_uuid() AS id`); // a tag no contact has
+  const exitOn = [{ on: 'replied' }, { on: 'bought' }, { on: 'leftSegment' }, { on: 'tagAdded', tagId }];
+  await db.query(`UPDATE sop_versions SET definition = jsonb_set(definition, '{policies,exitOn}', $2) WHERE sop_id = $1`, [sopId, JSON.stringify(exitOn)]);
+  await db.query(`UPDATE enrollments SET entered_at = entered_at - interval '10 minutes' WHERE sop_id = $1`, [sopId]);
+  await db.query('VACUUM ANALYZE enrollments');
+  const [idleMs, idleExited] = await timed(() => applyExits(db, sopId));
+  const [{ tenant_id: tenantId }] = await db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [sopId]);
+  await db.query(
+    `INSERT INTO domain_events (tenant_id, type, payload)
+     SELECT $1, 'contact.updated', jsonb_build_object('contactIds', jsonb_agg(contact_id), 'fields', '[]'::jsonb)
+       FROM (SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL LIMIT 1000) x`, [tenantId, segmentId]);
+  const [changedMs, changedExited] = await timed(() => applyExits(db, sopId));
+  log(`exits: a pass with no change ${round(idleMs)} ms (${idleExited} exited), with 1,000 changed contacts ${round(changedMs)} ms (${changedExited} exited)`);
+  await db.query(`UPDATE sop_versions SET definition = jsonb_set(definition, '{policies,exitOn}', '[]') WHERE sop_id = $1`, [sopId]);
+  return { idleMs, changedMs, exited: idleExited + changedExited };
 }
 
 async function benchMaterialize(db, tenantId, log) {
@@ -265,6 +289,7 @@ export async function run({ databaseUrl, log }) {
     const segmentId = await segmentOf(db, tenantId, 'Everyone', CONTACTS);
     await db.query('ANALYZE');
     const enroll = await benchEnroll(db, tenantId, segmentId, log);
+    const exits = await benchExits(db, enroll.sopId, segmentId, log);
     const materialize = await benchMaterialize(db, tenantId, log);
     const workflows = await benchWorkflows(db, databaseUrl, tenantId, log);
     const figures = {
@@ -273,6 +298,8 @@ export async function run({ databaseUrl, log }) {
       enroll_s: round(enroll.engineMs / 1000),
       enroll_vs_insert_ratio: round(enroll.engineMs / enroll.rawMs),
       enroll_vs_bare_insert_ratio: round(enroll.engineMs / enroll.bareMs),
+      exits_pass_idle_ms: round(exits.idleMs),
+      exits_pass_1000_changed_ms: round(exits.changedMs),
       materialize_tasks: materialize.tasks,
       materialize_s: round(materialize.engineMs / 1000),
       materialize_vs_insert_ratio: round(materialize.engineMs / materialize.rawMs),
@@ -290,6 +317,8 @@ export async function run({ databaseUrl, log }) {
     if (materialize.tasks !== MATERIALIZE || materialize.distinct !== MATERIALIZE) missed.push(`materialized ${materialize.tasks} tasks for ${materialize.distinct} enrollments, not ${MATERIALIZE}`);
     if (figures.materialize_s > 10) missed.push(`materialize ${figures.materialize_s} s > 10 s`);
     if (figures.materialize_vs_insert_ratio > 2) missed.push(`materialize ${figures.materialize_vs_insert_ratio}x raw insert > 2x`);
+    if (exits.exited !== 0) missed.push(`${exits.exited} exits where no exit condition holds`);
+    if (figures.exits_pass_1000_changed_ms > 1000) missed.push(`exits pass with 1,000 changed contacts ${figures.exits_pass_1000_changed_ms} ms > 1 s`);
     if (workflows.engineOpen > 1) missed.push(`${workflows.engineOpen} open workflows for one SOP`);
     return { figures, missed };
   } finally {

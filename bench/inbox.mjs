@@ -240,6 +240,11 @@ export async function run({ databaseUrl, log }) {
     // Capacity, for the record (no target): the same employees with no pause at all, a closed loop.
     const saturated = await loadInbox(base, tokens, log, { thinkMs: 0, seconds: 15, warm: false });
     api.kill('SIGTERM');
+    // BENCH_INBOX_ONLY=1: the two list loads alone (profiling the API's own cost per request)
+    if (process.env.BENCH_INBOX_ONLY) {
+      return { figures: { bench: 'inbox', tasks: n, inbox_p95_ms: Math.max(...Object.values(inbox.perList)), inbox_requests_per_s: inbox.perSecond,
+        inbox_saturated_requests_per_s: saturated.perSecond, inbox_saturated_p95_ms: Math.max(...Object.values(saturated.perList)) }, missed: [] };
+    }
 
     temporal = await startTemporal({ port: await freePort(), logFile: join(ROOT, '.data/bench-inbox-temporal.log') });
     const loop = await measureLoop({ databaseUrl, temporalAddress: temporal.address, samples: LOOP_SAMPLES, log });

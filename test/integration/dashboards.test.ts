@@ -138,6 +138,14 @@ describe('dashboards API (real Postgres)', () => {
     expect([bad.status, bad.body.code, bad.body.details]).toEqual([422, 'DASHBOARD_RANGE_INVALID', [{ path: 'to', problem: 'must be on or after from' }]]);
     expect((await w.ops.client.get('/api/dashboards/cuts?by=team&from=2024-01-01&to=2026-01-01')).body.code).toBe('DASHBOARD_RANGE_INVALID');
     expect((await w.ops.client.get('/api/dashboards/cuts?by=nothing')).status).toBe(400);
+    // far dates on every route that takes one: a 422 naming the field, never Postgres's date range error (500)
+    for (const [path, field] of [
+      ['/api/dashboards/sops?from=0001-01-05&to=0001-01-20', 'to'], ['/api/dashboards/cuts?by=day&from=2026-01-05&to=0001-01-20', 'to'],
+      ['/api/dashboards/my-week?week=0001-01-03', 'week'], ['/api/dashboards/teams?to=9144-04-02', 'to'],
+    ]) {
+      const far = await w.ops.client.get(path);
+      expect([far.status, far.body.code, far.body.details?.[0]?.path]).toEqual([422, 'DASHBOARD_RANGE_INVALID', field]);
+    }
 
     // exports: CSV with a BOM and headers in the caller's language; .xlsx
     const zh = await w.mA.client.get('/api/dashboards/employees/export?format=csv');

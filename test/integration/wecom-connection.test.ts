@@ -49,7 +49,7 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({
       corpId: corp.corpId, agentId: corp.agentId, lastCallbackAt: null, eventsLastDay: 0,
-      secrets: { contactSecret: `…${corp.contactSecret.slice(-4)}`, agentSecret: `…${corp.agentSecret.slice(-4)}`, callbackToken: `…${corp.callbackToken.slice(-4)}`, encodingAesKey: `…${corp.encodingAesKey.slice(-4)}` },
+      secrets: { contactSecret: `…${corp.contactSecret.slice(-4)}`, agentSecret: `…${corp.agentSecret.slice(-4)}`, callbackToken: '••••', encodingAesKey: '••••' },
     });
     expect(saved.body.callbackUrl).toMatch(/\/api\/wecom\/callback\/[A-Za-z0-9_-]{32}$/);
     const stored = JSON.stringify(await ctx.stack.db.query(`SELECT * FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]));
@@ -61,6 +61,18 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     const again = await t.admin.put('/api/wecom/connection', { corpId: corp.corpId, agentId: corp.agentId });
     expect(again.status).toBe(200);
     expect(again.body.callbackUrl).toBe(saved.body.callbackUrl);
+
+    // secrets sealed with a key since dropped from WECOM_SECRET_KEYS: named at their fields, re-entered, saved
+    await ctx.stack.db.query(`UPDATE wecom_connections SET contact_secret = 'v1.gone.AA.BB.CC', callback_token = 'v1.gone.AA.BB.CC' WHERE corp_id = $1`, [corp.corpId]);
+    const callbackPath = new URL(saved.body.callbackUrl).pathname;
+    const unreadable = await deliver(callbackPath, corp, contactAdded(corp, 'wmRETIRED'));
+    expect([unreadable.status, unreadable.body.code]).toEqual([503, 'WECOM_SECRETS_UNREADABLE']);
+    const retired = await t.admin.put('/api/wecom/connection', { corpId: corp.corpId, agentId: corp.agentId });
+    expect([retired.status, retired.body.details]).toEqual([422, [
+      { path: 'contactSecret', problem: 'was sealed with a key no longer in WECOM_SECRET_KEYS: enter it again' },
+      { path: 'callbackToken', problem: 'was sealed with a key no longer in WECOM_SECRET_KEYS: enter it again' },
+    ]]);
+    expect((await t.admin.put('/api/wecom/connection', { corpId: corp.corpId, agentId: corp.agentId, contactSecret: corp.contactSecret, callbackToken: corp.callbackToken })).status).toBe(200);
 
     // admins only; another organization sees nothing of it
     const ops = await addUser(t, ctx.http, 'ops');

@@ -19,3 +19,5 @@ export * from './sop-preview';
 export * from './task-expiry';
 export * from './task-rollups';
 export * from './tag-sets';
+export * from './source-code-arrival';
+export * from './held-tasks';

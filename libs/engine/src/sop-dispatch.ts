@@ -5,7 +5,8 @@
  * activity changes nothing twice. The dispatcher workflow only decides when to call these.
  */
 import {
-  BusinessCalendar, type CalendarOverride, compileTemplate, type DayPolicy, type DueWindow, journeyDueWindow, type SopDefinition, type SopStep,
+  BusinessCalendar, type CalendarOverride, compileTaskTemplate, type DayPolicy, type DueWindow, journeyDueWindow, type SopDefinition, type SopStep,
+  type TaskContent, type TemplateScope,
 } from '@sop/domain';
 import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
@@ -13,6 +14,7 @@ import { PageLimits } from './sop-limits';
 import {
   CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor,
 } from './sop-people';
+import { notifyHeldByVersion } from './held-tasks';
 import { changeTags } from './tag-changes';
 
 export interface Transactional extends Queryable {
@@ -119,8 +121,19 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
 }
 
 /**
- * Closes active enrollments whose exit conditions hold now (replied or bought since entering, left the
- * segment, tag added or removed) and cancels their pending tasks, with the reason, in one statement.
+ * Closes the active enrollments whose exit conditions hold (replied or bought since entering, left the
+ * segment, the tag added or removed since entering) and cancels their pending tasks, with the reason, in one
+ * statement. Only the enrollments that may have changed are looked at: those of contacts with a queued exit
+ * check (queued by the outbox trigger in the writer's transaction, see the `sop_exit_checks` migration) and
+ * those entered within the late-commit window (a change that committed while the enrollment was being
+ * written saw no enrollment to queue a check for). The statement deletes the checks it sees and evaluates
+ * them in the same snapshot, so a check committed while it runs stays for the next pass.
+ *
+ * Tag exits are transitions, read from the append-only `tag_events`: `tagAdded` holds when the tag was added
+ * after the contact entered (a tag it had at entry does not count; removed and added again does), even if it
+ * was removed again since; `tagRemoved` holds when the tag was removed after entry, which needs the contact to
+ * have had it at some point after entering (had it at entry, or added it since); never having had it is not a
+ * removal.
  */
 export async function applyExits(db: Transactional, sopId: string): Promise<number> {
   return db.transaction(async (m) => {
@@ -128,7 +141,7 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     if (!sop) return 0;
     const def = sop.definition;
     const conditions: string[] = [];
-    const params: unknown[] = [sopId];
+    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW];
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
@@ -140,22 +153,30 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
         const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
         conditions.push(`WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.id = e.contact_id AND c.${column} > e.entered_at) THEN '${exit.on}'`);
       } else if (exit.on === 'tagAdded' || exit.on === 'tagRemoved') {
-        const has = `EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = e.contact_id AND ct.tag_id = ${param(exit.tagId)})`;
-        conditions.push(exit.on === 'tagAdded' ? `WHEN ${has} THEN 'tag added'` : `WHEN NOT ${has} THEN 'tag removed'`);
+        const action = exit.on === 'tagAdded' ? 'added' : 'removed';
+        conditions.push(`WHEN EXISTS (SELECT 1 FROM tag_events te WHERE te.contact_id = e.contact_id AND te.tag_id = ${param(exit.tagId)}
+          AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`);
       }
     }
-    if (!conditions.length) return 0;
     const [{ n }] = await m.query(
-      `WITH exiting AS (
-         SELECT e.id, CASE ${conditions.join(' ')} END AS reason FROM enrollments e WHERE e.sop_id = $1 AND e.status = 'active'
+      `WITH queued AS (
+         DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
+       ), candidates AS (
+         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+          WHERE e.sop_id = $1 AND e.status = 'active' AND e.contact_id IN (SELECT contact_id FROM queued)
+         UNION
+         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+          WHERE e.sop_id = $1 AND e.status = 'active' AND e.entered_at > now() - $2::interval
+       ), exiting AS (
+         SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
        ), closed AS (
          UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = x.reason, next_due_at = NULL
-           FROM exiting x WHERE e.id = x.id AND x.reason IS NOT NULL RETURNING e.id, x.reason
+           FROM exiting x WHERE e.id = x.id AND x.reason IS NOT NULL AND e.status = 'active' RETURNING e.id, x.reason
        ), cancelled AS (
          UPDATE tasks t SET status = 'cancelled', cancel_reason = c.reason, finished_at = now()
            FROM closed c WHERE t.enrollment_id = c.id AND t.status = 'pending' RETURNING 1
        )
-       SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _`,
+       SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _, (SELECT count(*) FROM queued) AS _q`,
       params,
     );
     return n;
@@ -242,11 +263,11 @@ async function pageContext(db: Queryable, sop: ActiveSop, earliestDue: Date): Pr
 class PagePlanner {
   readonly counts = { tasks: 0, rescheduled: 0, completed: 0, deferred: 0 };
   private readonly drafts: { row: DueRow; def: SopDefinition; step: SopStep; window: DueWindow; executorId: string | null }[] = [];
-  private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+  private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
   private readonly moves: unknown[][] = [[], [], [], []];
   private readonly windows = new Map<string, DueWindow>();
   private readonly materialsJson = new Map<SopStep, string>();
-  private readonly renderers = new Map<string, (scope: Parameters<ReturnType<typeof compileTemplate>>[0]) => string>();
+  private readonly renderers = new Map<string, (scope: TemplateScope) => TaskContent>();
   private limits?: PageLimits;
   private readonly finished: { enrollmentId: string; contactId: string; versionId: string }[] = [];
 
@@ -295,7 +316,7 @@ class PagePlanner {
 
   private task(row: DueRow, def: SopDefinition, step: SopStep, window: DueWindow, executorId: string | null): void {
     const { name: variant, template } = pickVariant(step, row.id);
-    const content = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
+    const { content, heldReason } = this.render(`${row.version_id}:${row.next_step}:${variant ?? ''}`, template, {
       contact: contactScope(row),
       owner: row.owner_id ? this.ctx.users.get(row.owner_id) ?? null : null,
       sop: { name: this.sop.name }, step: { name: step.name },
@@ -304,7 +325,7 @@ class PagePlanner {
     const t = this.tasks;
     // Times go as ISO text: node-pg's own Date formatting costs more than the rest of the row.
     [row.version_id, row.next_step, row.id, row.contact_id, executorId, step.channel, content, variant,
-      this.materials(step), window.dueAt.toISOString(), window.dueUntil.toISOString()].forEach((v, i) => t[i].push(v));
+      this.materials(step), window.dueAt.toISOString(), window.dueUntil.toISOString(), heldReason].forEach((v, i) => t[i].push(v));
     this.counts.tasks++;
     const next = def.steps[row.next_step + 1];
     if (next) this.move(row.id, row.next_step + 1, this.window(row, def, row.next_step + 1).dueAt, 'active');
@@ -346,17 +367,20 @@ class PagePlanner {
   }
 
   private async writeTasksAndMoves(m: Queryable): Promise<void> {
-    const [versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants, materials, dueAts, dueUntils] = this.tasks;
+    const [versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants, materials, dueAts, dueUntils, heldReasons] = this.tasks;
     if (versionIds.length) {
+      // A task whose content could not be rendered is held, with the reason (held-tasks.ts).
       await m.query(
         `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, executor_id, channel, content,
-                            variant, materials, due_at, due_until)
-         SELECT $1, $2, x.* FROM unnest($3::uuid[], $4::int[], $5::bigint[], $6::uuid[], $7::uuid[], $8::text[], $9::text[],
-                                       $10::text[], $11::jsonb[], $12::timestamptz[], $13::timestamptz[]) AS x
+                            variant, materials, due_at, due_until, held_reason, status)
+         SELECT $1, $2, x.*, CASE WHEN x.held_reason IS NULL THEN 'pending' ELSE 'held' END
+           FROM unnest($3::uuid[], $4::int[], $5::bigint[], $6::uuid[], $7::uuid[], $8::text[], $9::text[],
+                       $10::text[], $11::jsonb[], $12::timestamptz[], $13::timestamptz[], $14::text[]) AS x(v, s, e, c, ex, ch, co, va, ma, da, du, held_reason)
          ON CONFLICT DO NOTHING`,
         [this.sop.tenantId, this.sop.id, versionIds, steps, enrollmentIds, contactIds, executorIds, channels, contents, variants,
-          materials, dueAts, dueUntils],
+          materials, dueAts, dueUntils, heldReasons],
       );
+      await notifyHeldByVersion(m, this.sop.tenantId, this.sop.id, versionIds as string[], heldReasons as (string | null)[]);
     }
     const [ids, nextSteps, nextDue, statuses] = this.moves;
     await m.query(
@@ -392,9 +416,9 @@ class PagePlanner {
   }
 
 
-  private render(key: string, template: string, scope: Parameters<ReturnType<typeof compileTemplate>>[0]): string {
+  private render(key: string, template: string, scope: TemplateScope): TaskContent {
     let render = this.renderers.get(key);
-    if (!render) this.renderers.set(key, (render = compileTemplate(template)));
+    if (!render) this.renderers.set(key, (render = compileTaskTemplate(template)));
     return render(scope);
   }
 }

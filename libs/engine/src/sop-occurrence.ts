@@ -3,9 +3,10 @@
  * contact or a customer group) for each step, in keyset pages. Tasks are keyed by (SOP, occurrence,
  * step, target), so a page that runs twice, or a firing repeated after a worker restart, adds nothing.
  */
-import { compileTemplate, isOccurrence, type SopDefinition, type TemplateScope } from '@sop/domain';
+import { compileTaskTemplate, isOccurrence, type SopDefinition, type TemplateScope } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
+import { notifyHeld } from './held-tasks';
 import { type Candidate, PageLimits } from './sop-limits';
 import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, pickVariant, resolveExecutor } from './sop-people';
 import type { Queryable } from './queryable';
@@ -129,13 +130,13 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
   const limits = await PageLimits.load(m, sop.tenant_id,
     drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: d.dueAt })),
     { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: people.teamOf });
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   // Variants as journeys pick them (sop-people.ts pickVariant), one compiled template per step and variant.
-  const renderers = new Map<string, ReturnType<typeof compileTemplate>>();
+  const renderers = new Map<string, ReturnType<typeof compileTaskTemplate>>();
   const render = (index: number, variant: string | null, template: string, scope: TemplateScope) => {
     const key = `${index}:${variant ?? ''}`;
     let r = renderers.get(key);
-    if (!r) renderers.set(key, (r = compileTemplate(template)));
+    if (!r) renderers.set(key, (r = compileTaskTemplate(template)));
     return r(scope);
   };
   const materials = def.steps.map((step) => JSON.stringify(step.content.materials));
@@ -148,18 +149,22 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
     };
     const dueUntil = new Date(placed.dueAt.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
     const variant = pickVariant(step, `${sop.id}:${t.id}`);
-    [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, render(index, variant.name, variant.template, scope),
-      variant.name, materials[index], placed.dueAt, dueUntil].forEach((v, i) => cols[i].push(v));
+    const { content, heldReason } = render(index, variant.name, variant.template, scope);
+    [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, content,
+      variant.name, materials[index], placed.dueAt, dueUntil, heldReason].forEach((v, i) => cols[i].push(v));
   }
   await limits.writeBumps(m);
   const rows = await m.query(
     `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, step_index, contact_id, group_id, executor_id, channel,
-                        content, variant, materials, due_at, due_until)
-     SELECT $1, $2, $3, $4, x.* FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[],
-                                          $13::timestamptz[], $14::timestamptz[]) AS x
+                        content, variant, materials, due_at, due_until, held_reason, status)
+     SELECT $1, $2, $3, $4, x.*, CASE WHEN x.held_reason IS NULL THEN 'pending' ELSE 'held' END
+       FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[],
+                   $13::timestamptz[], $14::timestamptz[], $15::text[]) AS x(s, c, g, ex, ch, co, va, ma, da, du, held_reason)
      ON CONFLICT DO NOTHING RETURNING 1`,
     [sop.tenant_id, sop.id, sop.version_id, occurrence, ...cols],
   );
+  // A task whose content could not be rendered is held, with the reason; ops are told (held-tasks.ts).
+  await notifyHeld(m, sop.tenant_id, sop.id, sop.version_id, [...new Set(cols[10].filter((r): r is string => !!r))]);
   return rows.length;
 }
 

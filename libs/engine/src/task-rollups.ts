@@ -121,7 +121,11 @@ export class RollupRebuildBusy extends Error {
  */
 export async function rebuildRollups(
   db: { transaction<T>(run: (m: Queryable) => Promise<T>): Promise<T>; query: Queryable['query'] },
-  options: { tenantIds?: string[]; onProgress?: (p: RebuildProgress) => void; nowait?: boolean } = {},
+  options: {
+    tenantIds?: string[]; onProgress?: (p: RebuildProgress) => void; nowait?: boolean;
+    /** runs in each tenant's transaction once its lock is held, before the recount (a settings change it reflects) */
+    first?: (m: Queryable, tenantId: string) => Promise<unknown>;
+  } = {},
 ): Promise<{ tenants: number; rows: number }> {
   const tenants: { id: string }[] = await db.query(
     `SELECT id FROM tenants WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[]) ORDER BY created_at, id`, [options.tenantIds ?? null]);
@@ -131,6 +135,7 @@ export async function rebuildRollups(
     const rows = await db.transaction(async (m) => {
       // nowait (a request): a queued exclusive request would hold back this tenant's writers behind it
       if (!(await lockTenantRollups(m, id, options.nowait))) throw new RollupRebuildBusy(id);
+      await options.first?.(m, id);
       return rebuildTenant(m, id);
     });
     total += rows;

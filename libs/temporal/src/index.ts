@@ -26,6 +26,8 @@ export const workflowIds = {
   sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
   /** one per tenant: a second start while one runs joins it */
   wecomSync: (tenantId: string) => `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`,
+  /** one per tenant: applies its WeCom callback events */
+  wecomEvents: (tenantId: string) => `wecom-events/${tenantId}`,
 };
 
 export const SILENCE_SWEEP_SCHEDULE = 'silence-sweep';

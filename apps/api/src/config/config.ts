@@ -14,6 +14,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
+  /** How long an API process trusts its last read of a user's role and state (0: read on every request). */
+  PRINCIPAL_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   /** Login and signup attempts per client address and email. */
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   /** Login attempts per client address, whatever the email (password spraying). */
@@ -49,6 +51,7 @@ export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string };
   port: number;
   jwt: { secret: string; ttlSeconds: number };
+  principalCacheMs: number;
   loginRateLimitPerMinute: number;
   loginRateLimitPerAddressPerMinute: number;
   signupRateLimitPerAddressPerHour: number;
@@ -76,6 +79,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     temporal: { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE },
     port: c.PORT,
     jwt: { secret: c.JWT_SECRET, ttlSeconds: c.JWT_TTL_SECONDS },
+    principalCacheMs: c.PRINCIPAL_CACHE_MS,
     loginRateLimitPerMinute: c.LOGIN_RATE_LIMIT_PER_MINUTE,
     loginRateLimitPerAddressPerMinute: c.LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
     signupRateLimitPerAddressPerHour: c.SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR,

@@ -841,7 +841,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A material with where it is used (SOP, version, step) and how often its tracked links were opened */
+        /** A material with how often its tracked links were opened, and (admins and ops) where it is used: SOP, version, step */
         get: operations["MaterialsController_get"];
         /**
          * Replace a material; ?republish=true also publishes a new version of each active or paused SOP that picks it
@@ -2568,7 +2568,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -2773,6 +2773,16 @@ export interface components {
             items: components["schemas"]["HandoverDto"][];
             nextCursor: string | null;
         };
+        HeldCountDto: {
+            /**
+             * @description Why the tasks could not be made
+             * @example the template could not be rendered: memory alloc limit exceeded, line:1, col:1
+             */
+            reason: string;
+            tasks: number;
+            /** @description The SOP version whose template failed */
+            version: number | null;
+        };
         ImportDto: {
             /** Format: date-time */
             createdAt: string;
@@ -2913,8 +2923,8 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             url: string;
-            /** @description Where it is used: SOP, version (or working copy) and step */
-            usage: components["schemas"]["MaterialUseDto"][];
+            /** @description Where it is used: SOP, version (or working copy) and step; for admins and ops only (SOPs are theirs to see) */
+            usage?: components["schemas"]["MaterialUseDto"][];
         };
         LibraryMaterialDto: {
             coverUrl: string | null;
@@ -2957,8 +2967,8 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             url: string;
-            /** @description Where it is used: SOP, version (or working copy) and step */
-            usage: components["schemas"]["MaterialUseDto"][];
+            /** @description Where it is used: SOP, version (or working copy) and step; for admins and ops only (SOPs are theirs to see) */
+            usage?: components["schemas"]["MaterialUseDto"][];
         };
         LiveDto: {
             /** @enum {string} */
@@ -3130,8 +3140,11 @@ export interface components {
             };
             /** @example 1042 */
             id: string;
-            /** @enum {string} */
-            kind: "digest" | "due_soon" | "escalation" | "material_opened" | "manager_digest";
+            /**
+             * @description task_held (ops and admins): tasks of an SOP were held, their content could not be rendered
+             * @enum {string}
+             */
+            kind: "digest" | "due_soon" | "escalation" | "material_opened" | "manager_digest" | "task_held";
             /**
              * @description Where it leads in the app
              * @example /inbox?task=1042
@@ -3720,6 +3733,8 @@ export interface components {
         SopProgressDto: {
             currentVersion: number | null;
             enrollments: components["schemas"]["EnrollmentCountsDto"];
+            /** @description Tasks held because their content could not be rendered (no executor sees them), by version and reason, most first */
+            held: components["schemas"]["HeldCountDto"][];
             /** @enum {string} */
             kind: "journey" | "recurring" | "broadcast";
             /** @enum {string} */
@@ -3961,7 +3976,7 @@ export interface components {
             sopId: string;
             sopName: string;
             /** @enum {string} */
-            status: "pending" | "done" | "skipped" | "expired" | "cancelled";
+            status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
         };
         TaskDto: {
@@ -3998,7 +4013,7 @@ export interface components {
             sopId: string;
             sopName: string;
             /** @enum {string} */
-            status: "pending" | "done" | "skipped" | "expired" | "cancelled";
+            status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
         };
         TaskEventDto: {
@@ -4314,11 +4329,20 @@ export interface components {
             corpId: string;
             /** @description Events WeCom delivered in the last 24 hours */
             eventsLastDay: number;
+            /** @description Delivered events not applied yet (the worker applies them within seconds) */
+            eventsWaiting: number;
             /** Format: date-time */
             lastCallbackAt: string | null;
             lastError: string | null;
             /** Format: date-time */
             lastErrorAt: string | null;
+            /** @description The last event that could not be applied */
+            lastEventError: components["schemas"]["WecomEventErrorDto"] | null;
+            /**
+             * Format: date-time
+             * @description When an event was last applied
+             */
+            lastProcessedAt: string | null;
             /** @description The latest sync run (running, or how the last one ended) */
             lastSync: components["schemas"]["WecomSyncRunDto"] | null;
             /**
@@ -4326,10 +4350,18 @@ export interface components {
              * @description When the last sync succeeded
              */
             lastSyncAt: string | null;
-            /** @description The last 4 characters of each secret; the secrets themselves are never returned */
+            /** @description The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned */
             secrets: components["schemas"]["SecretHintsDto"];
             /** Format: date-time */
             updatedAt: string;
+        };
+        WecomEventErrorDto: {
+            /** Format: date-time */
+            at: string;
+            changeType: string | null;
+            /** @description change_external_contact, change_external_chat, change_external_tag, ... */
+            event: string;
+            message: string;
         };
         WecomMemberDto: {
             /** @description Still a member of the corporation at the last sync */
@@ -15395,6 +15427,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     WecomCallbackController_receive: {
@@ -15458,6 +15499,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -106,6 +106,10 @@ describe('templates', () => {
       expect.stringContaining('unknown variable "contact.nickname"'), expect.stringContaining('unknown variable "boss"')]);
     expect(templateProblems('{% if %}')[0]).toContain('not a valid Liquid template');
     expect(templateProblems('{{ contact.name | shout }}')[0]).toContain('not a valid Liquid template');
+    // no file system: a file name in include/render/layout would put the server's file into the message
+    for (const tag of ['{% include "package.json" %}', '{% render "tsconfig.base.json" %}', '{% if true %}{% layout "x" %}{% endif %}']) {
+      expect(templateProblems(tag)[0]).toMatch(/not available in step content/);
+    }
   });
 });
 

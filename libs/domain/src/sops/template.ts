@@ -10,7 +10,20 @@ const engine = new Liquid({
   parseLimit: 20_000,
   renderLimit: 1000, // ms per render: generous, so a busy machine does not fail an ordinary template
   memoryLimit: 1_000_000,
+  // no file system: liquidjs would otherwise read include/render/layout files from the working directory
+  templates: {},
 });
+// Step content is one message: nothing to include, and a file name must never reach a reader (refused at parse).
+for (const tag of ['include', 'render', 'layout']) {
+  engine.registerTag(tag, {
+    parse() {
+      throw new Error(`the {% ${tag} %} tag is not available in step content`);
+    },
+    * render() {
+      // never reached: parse refuses
+    },
+  });
+}
 
 /** Variables a template may use; `contact.attributes.<key>` takes any attribute key. */
 export const TEMPLATE_VARIABLES: Record<string, readonly string[]> = {
@@ -33,7 +46,7 @@ export interface TemplateScope {
 
 /**
  * Renders once, throwing when the template cannot render (the designer's preview says why). Tasks use
- * compileTemplate, which never throws.
+ * compileTaskTemplate, which never throws.
  */
 export function renderTemplate(source: string, scope: TemplateScope): string {
   return engine.parseAndRenderSync(source, scope) as string;
@@ -113,4 +126,38 @@ export function compileTemplate(source: string, { interpreterOnly = false } = {}
     }
   };
   return pieces ? (scope) => renderPlain(pieces, scope) ?? liquid(scope) : liquid;
+}
+
+/** A task's content, or why it could not be rendered (the task is then held, and has no content). */
+export type TaskContent = { content: string; heldReason: null } | { content: ''; heldReason: string };
+
+/** Why a template failed, in one line short enough to group tasks and notifications by. */
+function failureReason(err: unknown): string {
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 200);
+  return `the template could not be rendered: ${message}`;
+}
+
+/**
+ * Parses once; render many times with different scopes. A template that fails (a parse error in a stored
+ * definition, a limit hit, a filter error on odd data) yields no content and the reason: the engines hold such
+ * a task rather than hand an employee the template's source.
+ */
+export function compileTaskTemplate(source: string): (scope: TemplateScope) => TaskContent {
+  let parsed: Template[];
+  try {
+    parsed = engine.parse(source);
+  } catch (err) {
+    const heldReason = failureReason(err);
+    return () => ({ content: '', heldReason });
+  }
+  const pieces = plainPieces(source);
+  return (scope) => {
+    const plain = pieces ? renderPlain(pieces, scope) : undefined;
+    if (plain !== undefined) return { content: plain, heldReason: null };
+    try {
+      return { content: engine.renderSync(parsed, scope) as string, heldReason: null };
+    } catch (err) {
+      return { content: '', heldReason: failureReason(err) };
+    }
+  };
 }

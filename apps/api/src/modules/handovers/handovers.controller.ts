@@ -4,6 +4,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { idempotencyKey } from '../../common/idempotency';
 import { ApiErrors, type ErrorRef } from '../../common/openapi';
 import { IdParam } from '../../common/tenant-scope';
 import { CreateHandoverDto, CreateLeaveDto, HandoverDto, HandoverPageDto, HandoverQuery, LeaveDto, LeaveListDto } from './handovers.dto';
@@ -36,7 +37,7 @@ export class HandoversController {
     @CurrentPrincipal() p: Principal, @Body() dto: CreateHandoverDto, @Res({ passthrough: true }) res: Response,
     @Headers('idempotency-key') key?: string,
   ): Promise<HandoverDto> {
-    const { created, handover } = await this.handovers.create(p, dto, key);
+    const { created, handover } = await this.handovers.create(p, dto, idempotencyKey(key));
     res.status(created ? 201 : 200);
     return handover;
   }

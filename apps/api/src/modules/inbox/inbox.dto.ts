@@ -91,7 +91,7 @@ export class TaskDto {
   @ApiProperty({ type: [MaterialDto] }) materials: MaterialDto[];
   @ApiProperty() dueAt: Date;
   @ApiProperty() dueUntil: Date;
-  @ApiProperty({ enum: ['pending', 'done', 'skipped', 'expired', 'cancelled'] }) status: string;
+  @ApiProperty({ enum: ['pending', 'done', 'skipped', 'expired', 'cancelled', 'held'] }) status: string;
   @ApiProperty({ nullable: true, type: String, enum: OUTCOMES }) outcome: string | null;
   @ApiProperty({ nullable: true, type: String }) note: string | null;
   @ApiProperty({ nullable: true, type: Date }) snoozedUntil: Date | null;

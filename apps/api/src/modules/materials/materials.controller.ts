@@ -3,6 +3,7 @@ import {
   ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { idempotencyKey } from '../../common/idempotency';
 import { ApiErrors } from '../../common/openapi';
 import { ANY_ROLE, CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
@@ -32,7 +33,7 @@ export class MaterialsController {
     @CurrentPrincipal() p: Principal, @Body() dto: CreateMaterialDto, @Req() req: Request, @Res({ passthrough: true }) res: Response,
   ): Promise<LibraryMaterialDto> {
     // read from the request rather than @Headers(name), which would document the header as required
-    const { created, material } = await this.materials.create(p, dto, req.header('idempotency-key'));
+    const { created, material } = await this.materials.create(p, dto, idempotencyKey(req.header('idempotency-key')));
     res.status(created ? 201 : 200);
     return material;
   }
@@ -56,11 +57,11 @@ export class MaterialsController {
 
   @Get(':id')
   @Roles(...ANY_ROLE)
-  @ApiOperation({ summary: 'A material with where it is used (SOP, version, step) and how often its tracked links were opened' })
+  @ApiOperation({ summary: 'A material with how often its tracked links were opened, and (admins and ops) where it is used: SOP, version, step' })
   @ApiOkResponse({ type: LibraryMaterialDetailDto })
   @ApiErrors(['MATERIAL_NOT_FOUND', 404])
   get(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<LibraryMaterialDetailDto> {
-    return this.materials.get(p.tenantId, id);
+    return this.materials.get(p.tenantId, id, (DESIGNERS as readonly string[]).includes(p.role));
   }
 
   @Put(':id')

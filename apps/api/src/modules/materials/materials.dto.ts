@@ -103,7 +103,8 @@ export class MaterialUseDto {
 }
 
 export class LibraryMaterialDetailDto extends LibraryMaterialDto {
-  @ApiProperty({ type: [MaterialUseDto], description: 'Where it is used: SOP, version (or working copy) and step' }) usage: MaterialUseDto[];
+  @ApiPropertyOptional({ type: [MaterialUseDto], description: 'Where it is used: SOP, version (or working copy) and step; for admins and ops only (SOPs are theirs to see)' })
+  usage?: MaterialUseDto[];
 }
 
 export class RepublishedDto {

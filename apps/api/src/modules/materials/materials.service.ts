@@ -89,10 +89,11 @@ export class MaterialsService {
       `SELECT folder AS name, count(*)::int AS materials FROM materials WHERE tenant_id = $1 GROUP BY folder ORDER BY folder`, [tenantId]);
   }
 
-  async get(tenantId: string, id: string): Promise<LibraryMaterialDetailDto> {
+  /** With where it is used when `withUsage` (admins and ops: which SOPs exist is theirs to see). */
+  async get(tenantId: string, id: string, withUsage: boolean): Promise<LibraryMaterialDetailDto> {
     const row = await this.row(this.db, tenantId, id);
-    const [stats, usage] = await Promise.all([this.stats(this.db, tenantId, [id]), this.usage(this.db, tenantId, id)]);
-    return { ...toDto(row, stats.get(id)), usage };
+    const [stats, usage] = await Promise.all([this.stats(this.db, tenantId, [id]), withUsage ? this.usage(this.db, tenantId, id) : undefined]);
+    return { ...toDto(row, stats.get(id)), ...(usage ? { usage } : {}) };
   }
 
   /**
@@ -108,7 +109,7 @@ export class MaterialsService {
       [caller.tenantId, id, ...this.values(dto)],
     );
     const { republished, notRepublished } = republish ? await this.republish(caller, id) : { republished: [], notRepublished: [] };
-    return { ...(await this.get(caller.tenantId, id)), republished, notRepublished };
+    return { ...(await this.get(caller.tenantId, id, true)), republished, notRepublished };
   }
 
   /** Refused while an SOP that is not archived picks it in its working copy: published versions carry their own copy. */

@@ -68,17 +68,20 @@ export class SettingsController {
   @ApiErrors('ROLLUP_REBUILD_BUSY')
   async setTaskResults(@CurrentPrincipal() p: Principal, @Body() dto: TaskResultSettingsDto): Promise<TaskResultSettingsDto> {
     const before = await this.loadTaskResults(p.tenantId);
-    await this.db.query(`UPDATE tenants SET timezone = $2, task_expiry_grace_hours = $3, attribution_window_days = $4 WHERE id = $1`,
+    const save = (m: { query: DataSource['query'] }) => m.query(
+      `UPDATE tenants SET timezone = $2, task_expiry_grace_hours = $3, attribution_window_days = $4 WHERE id = $1`,
       [p.tenantId, dto.timezone, dto.taskExpiryGraceHours, dto.attributionWindowDays]);
-    if (before.timezone !== dto.timezone || before.attributionWindowDays !== dto.attributionWindowDays) {
-      try {
-        await rebuildRollups(this.db, { tenantIds: [p.tenantId], nowait: true });
-      } catch (e) {
-        if (!(e instanceof RollupRebuildBusy)) throw e; // this organization's tasks are being written now
-        await this.db.query(`UPDATE tenants SET timezone = $2, task_expiry_grace_hours = $3, attribution_window_days = $4 WHERE id = $1`,
-          [p.tenantId, before.timezone, before.taskExpiryGraceHours, before.attributionWindowDays]);
-        throw fail(DASHBOARDS_ERRORS.ROLLUP_REBUILD_BUSY);
-      }
+    if (before.timezone === dto.timezone && before.attributionWindowDays === dto.attributionWindowDays) {
+      await save(this.db);
+      return this.loadTaskResults(p.tenantId);
+    }
+    // The new zone or window and the recount commit together, under the organization's rollup lock: a task
+    // writer counts by the zone committed, so it must never see the new zone before the rebuild.
+    try {
+      await rebuildRollups(this.db, { tenantIds: [p.tenantId], nowait: true, first: save });
+    } catch (e) {
+      if (e instanceof RollupRebuildBusy) throw fail(DASHBOARDS_ERRORS.ROLLUP_REBUILD_BUSY); // rolled back: nothing changed
+      throw e;
     }
     return this.loadTaskResults(p.tenantId);
   }

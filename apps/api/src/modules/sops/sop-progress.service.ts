@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { SopProgressDto, StepProgressDto } from './sops.dto';
+import type { HeldCountDto, SopProgressDto, StepProgressDto } from './sops.dto';
 import { SopsService } from './sops.service';
 
 interface StepCounts { step: number; waiting: number; pending: number; done: number; skipped: number; expired: number; cancelled: number }
@@ -20,7 +20,7 @@ export class SopProgressService {
 
   async progress(tenantId: string, id: string): Promise<SopProgressDto> {
     const sop = await this.sops.row(this.db, tenantId, id);
-    const [counts, exits, [enrollments]]: [StepCounts[], { step: number; reason: string; contacts: number }[], { active: number; completed: number; exited: number }[]] =
+    const [counts, exits, [enrollments], held]: [StepCounts[], { step: number; reason: string; contacts: number }[], { active: number; completed: number; exited: number }[], HeldCountDto[]] =
       await Promise.all([
         this.db.query(
           `SELECT step, sum(waiting)::int AS waiting, sum(pending)::int AS pending, sum(done)::int AS done, sum(skipped)::int AS skipped,
@@ -44,6 +44,13 @@ export class SopProgressService {
                   count(*) FILTER (WHERE status = 'exited')::int AS exited
              FROM enrollments WHERE tenant_id = $1 AND sop_id = $2`,
           [tenantId, id]),
+        // held tasks (tasks_held_idx): the content of their step could not be rendered
+        this.db.query(
+          `SELECT t.held_reason AS reason, v.version, count(*)::int AS tasks
+             FROM tasks t LEFT JOIN sop_versions v ON v.id = t.sop_version_id
+            WHERE t.tenant_id = $1 AND t.sop_id = $2 AND t.status = 'held'
+            GROUP BY 1, 2 ORDER BY 3 DESC, 2 DESC, 1`,
+          [tenantId, id]),
       ]);
     const named = sop.definition.steps.length;
     const last = Math.max(named - 1, ...counts.map((c) => c.step), ...exits.filter((e) => e.step < named).map((e) => e.step));
@@ -60,6 +67,6 @@ export class SopProgressService {
     // a contact who exited after the last step's task was made waits for no step: counted with the last one
     const afterLast = exits.filter((e) => e.step > last);
     if (afterLast.length && steps.length) steps[steps.length - 1].exited.push(...afterLast.map(({ reason, contacts }) => ({ reason, contacts })));
-    return { kind: sop.kind, status: sop.status, currentVersion: sop.current_version, enrollments, steps };
+    return { kind: sop.kind, status: sop.status, currentVersion: sop.current_version, enrollments, steps, held };
   }
 }

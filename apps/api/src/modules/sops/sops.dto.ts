@@ -68,7 +68,7 @@ export class VersionParams {
   @ApiProperty({ format: 'uuid' }) @IsUUID()
   id: string;
 
-  @ApiProperty({ minimum: 1 }) @Type(() => Number) @IsInt() @Min(1)
+  @ApiProperty({ minimum: 1, maximum: 2147483647 }) @Type(() => Number) @IsInt() @Min(1) @Max(2147483647)
   version: number;
 }
 
@@ -128,8 +128,8 @@ export class ForecastDto {
 }
 
 export class MigrateEnrollmentsDto {
-  @ApiPropertyOptional({ description: 'Only enrollments on this version; all older versions when left out' })
-  @IsOptional() @IsInt() @Min(1)
+  @ApiPropertyOptional({ description: 'Only enrollments on this version; all older versions when left out', minimum: 1, maximum: 2147483647 })
+  @IsOptional() @IsInt() @Min(1) @Max(2147483647)
   fromVersion?: number;
 }
 
@@ -233,10 +233,18 @@ export class StepProgressDto {
   @ApiProperty({ type: [ExitCountDto], description: 'Enrollments that left while waiting for this step, by reason' }) exited: ExitCountDto[];
 }
 
+export class HeldCountDto {
+  @ApiProperty({ example: 'the template could not be rendered: memory alloc limit exceeded, line:1, col:1', description: 'Why the tasks could not be made' }) reason: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'The SOP version whose template failed' }) version: number | null;
+  @ApiProperty() tasks: number;
+}
+
 export class SopProgressDto {
   @ApiProperty({ enum: ['journey', 'recurring', 'broadcast'] }) kind: string;
   @ApiProperty({ enum: ['draft', 'active', 'paused', 'archived'] }) status: string;
   @ApiProperty({ nullable: true, type: Number }) currentVersion: number | null;
   @ApiProperty({ type: EnrollmentCountsDto }) enrollments: EnrollmentCountsDto;
   @ApiProperty({ type: [StepProgressDto] }) steps: StepProgressDto[];
+  @ApiProperty({ type: [HeldCountDto], description: 'Tasks held because their content could not be rendered (no executor sees them), by version and reason, most first' })
+  held: HeldCountDto[];
 }

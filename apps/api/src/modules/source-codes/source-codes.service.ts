@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { UUID_PATTERN } from '@sop/domain';
-import { contactsChanged, recordResponse } from '@sop/engine';
+import { arriveThroughCode, findSourceCode, recordResponse } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import { assertActiveUser } from '../../common/tenant-scope';
 import type { ContactDto } from '../contacts/contacts.dto';
 import { ContactsService } from '../contacts/contacts.service';
-import { TagWriter } from '../tags/tag-writer.service';
 import type { CreateSourceCodeDto, JoinDto, SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
 import { SOURCE_CODES_ERRORS } from './source-codes.errors';
 
@@ -21,7 +20,6 @@ const toDto = (r: Row): SourceCodeRecord => ({ id: r.id, code: r.code, name: r.n
 export class SourceCodesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly tagWriter: TagWriter,
     private readonly contacts: ContactsService,
   ) {}
 
@@ -75,28 +73,26 @@ export class SourceCodesService {
     });
   }
 
-  /** `join` in the caller's transaction (the events API records the arrival with it). */
-  async joinIn(m: EntityManager, tenantId: string, dto: JoinDto): Promise<{ created: boolean; contactId: string; sourceCodeId: string }> {
-    const [code]: Row[] = await m.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND code = $2`, [tenantId, dto.code]);
+  /**
+   * `join` in the caller's transaction (the events API records the arrival with it). `fromPublicForm`: an
+   * anonymous visitor, who may fill a new contact's name but never change a known contact's.
+   */
+  async joinIn(
+    m: EntityManager, tenantId: string, dto: JoinDto, { fromPublicForm = false } = {},
+  ): Promise<{ created: boolean; contactId: string; sourceCodeId: string }> {
+    const code = await findSourceCode(m, tenantId, dto.code);
     if (!code) throw fail(COMMON_ERRORS.SOURCE_CODE_NOT_FOUND, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }], 422);
     const [contact] = await m.query(
-      `INSERT INTO contacts (tenant_id, external_id, name, phone, email, owner_id) VALUES ($1, $2, coalesce($3, ''), $4, $5, $6)
+      `INSERT INTO contacts (tenant_id, external_id, name, phone, email) VALUES ($1, $2, coalesce($3, ''), $4, $5)
        ON CONFLICT (tenant_id, external_id) DO UPDATE SET
-         name = coalesce(nullif(EXCLUDED.name, ''), contacts.name), phone = coalesce(EXCLUDED.phone, contacts.phone),
-         email = coalesce(EXCLUDED.email, contacts.email), owner_id = coalesce(contacts.owner_id, EXCLUDED.owner_id), updated_at = now()
+         name = CASE WHEN $6 AND contacts.name <> '' THEN contacts.name ELSE coalesce(nullif(EXCLUDED.name, ''), contacts.name) END,
+         phone = coalesce(EXCLUDED.phone, contacts.phone),
+         email = coalesce(EXCLUDED.email, contacts.email), updated_at = now()
        RETURNING id, (xmax = 0) AS created`,
-      [tenantId, dto.externalId.trim(), dto.name ?? null, dto.phone ?? null, dto.email ?? null, code.owner_id],
+      [tenantId, dto.externalId.trim(), dto.name ?? null, dto.phone ?? null, dto.email ?? null, fromPublicForm],
     );
-    if (code.tag_ids.length) {
-      await this.tagWriter.change(tenantId, [contact.id], { add: code.tag_ids, reason: `joined via ${code.code}` }, { type: 'source_code', id: code.id }, m);
-    } else {
-      await contactsChanged(m, tenantId, [contact.id]);
-    }
-    if (contact.created) {
-      await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.joined', $2)`, [
-        tenantId, { contactId: contact.id, sourceCodeId: code.id, code: code.code },
-      ]);
-    }
+    // tags, the owner when it has none, and contact.joined: the same rule as a WeCom contact added through the code
+    await arriveThroughCode(m, tenantId, code, contact);
     return { created: contact.created, contactId: contact.id, sourceCodeId: code.id };
   }
 
@@ -109,18 +105,22 @@ export class SourceCodesService {
 
   /**
    * A customer leaves a phone number (and a name) on the code's join page: they arrive through the code as
-   * `join` does, under the external id `phone:<number>`, so leaving it again adds nothing, and a `joined`
-   * response (source `link`) lets response rules follow, as the events API's contact.joined does. Null for an unknown id.
+   * `join` does, under the external id `phone:<number>`, so leaving it again adds nothing (nor renames the
+   * contact), and the first time a `joined` response (source `link`) lets response rules follow, as the events
+   * API's contact.joined does. Null for an unknown id.
    */
   async joinByPhone(id: string, phone: string, name?: string): Promise<{ created: boolean; contactId: string } | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const [code]: { tenant_id: string; code: string }[] = await this.db.query(`SELECT tenant_id, code FROM source_codes WHERE id = $1`, [id]);
     if (!code) return null;
     return this.db.transaction(async (m) => {
-      const arrival = await this.joinIn(m, code.tenant_id, { code: code.code, externalId: `phone:${phone}`, phone, name: name || undefined });
-      await recordResponse(m, code.tenant_id, {
-        contactId: arrival.contactId, kind: 'joined', source: 'link', data: { code: code.code, created: arrival.created, via: 'join page' },
-      });
+      const arrival = await this.joinIn(
+        m, code.tenant_id, { code: code.code, externalId: `phone:${phone}`, phone, name: name || undefined }, { fromPublicForm: true });
+      if (arrival.created) {
+        await recordResponse(m, code.tenant_id, {
+          contactId: arrival.contactId, kind: 'joined', source: 'link', data: { code: code.code, created: true, via: 'join page' },
+        });
+      }
       return arrival;
     });
   }

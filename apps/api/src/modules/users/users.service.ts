@@ -8,6 +8,7 @@ import { isForeignKeyViolation, unlessTaken } from '../../common/postgres-errors
 import type { Principal } from '../../common/principal';
 import { findInTenant } from '../../common/tenant-scope';
 import { emailTaken } from '../auth/auth.service';
+import { CredentialsService } from '../auth/credentials.service';
 import { hashPassword } from '../auth/passwords';
 import type { CreateUserDto, UpdateUserDto, UserDto, UserListQuery } from './users.dto';
 import { USERS_ERRORS } from './users.errors';
@@ -21,6 +22,7 @@ export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Team) private readonly teams: Repository<Team>,
+    private readonly credentials: CredentialsService,
   ) {}
 
   async create(tenantId: string, dto: CreateUserDto): Promise<UserDto> {
@@ -65,7 +67,9 @@ export class UsersService {
     if (dto.disabled != null) user.disabledAt = dto.disabled ? (user.disabledAt ?? new Date()) : null;
     if (dto.password != null) user.passwordHash = await hashPassword(dto.password);
     try {
-      return toUserDto(await unlessTaken('users_email_key', () => emailTaken(user.email), () => this.users.save(user)));
+      const saved = await unlessTaken('users_email_key', () => emailTaken(user.email), () => this.users.save(user));
+      this.credentials.forget(id); // a new role or a disabled account applies to the next request
+      return toUserDto(saved);
     } catch (e) {
       if (isForeignKeyViolation(e, 'users_team_fk')) throw this.teamNotFound(dto.teamId!); // the team was deleted meanwhile
       throw e;

@@ -57,7 +57,7 @@ export class WecomCallbackController {
   @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{32}$' } })
   @ApiQuery({ name: 'echostr', required: true })
   @ApiTextResponse('text/plain', 'The decrypted echostr')
-  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID')
+  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE')
   async verify(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Res() res: Response): Promise<void> {
     const echo = await this.wecom.verifyUrl(id, q);
     res.type('text/plain').send(echo);
@@ -70,7 +70,7 @@ export class WecomCallbackController {
   @ApiConsumes('text/xml')
   @ApiBody({ schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
   @ApiTextResponse('text/plain', '"success", as WeCom expects (also for a delivery it already made)')
-  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID')
+  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE')
   async receive(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Body() body: unknown, @Res() res: Response): Promise<void> {
     await this.wecom.receive(id, q, typeof body === 'string' ? body : '');
     res.type('text/plain').send('success');

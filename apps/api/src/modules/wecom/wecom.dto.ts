@@ -37,10 +37,17 @@ class SecretHintsDto {
   @ApiProperty({ example: '…Zx01' }) encodingAesKey: string;
 }
 
+export class WecomEventErrorDto {
+  @ApiProperty() at: Date;
+  @ApiProperty({ description: 'change_external_contact, change_external_chat, change_external_tag, ...' }) event: string;
+  @ApiProperty({ nullable: true, type: String }) changeType: string | null;
+  @ApiProperty() message: string;
+}
+
 export class WecomConnectionDto {
   @ApiProperty({ pattern: CORP_ID }) corpId: string;
   @ApiProperty({ pattern: AGENT_ID }) agentId: string;
-  @ApiProperty({ type: SecretHintsDto, description: 'The last 4 characters of each secret; the secrets themselves are never returned' })
+  @ApiProperty({ type: SecretHintsDto, description: 'The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned' })
   secrets: SecretHintsDto;
   @ApiProperty({ format: 'uri', description: 'Paste into the app\'s and the customer-contact callback settings in the WeCom admin console' })
   callbackUrl: string;
@@ -51,6 +58,9 @@ export class WecomConnectionDto {
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
   @ApiProperty({ nullable: true, type: Date }) lastErrorAt: Date | null;
   @ApiProperty({ description: 'Events WeCom delivered in the last 24 hours' }) eventsLastDay: number;
+  @ApiProperty({ description: 'Delivered events not applied yet (the worker applies them within seconds)' }) eventsWaiting: number;
+  @ApiProperty({ nullable: true, type: Date, description: 'When an event was last applied' }) lastProcessedAt: Date | null;
+  @ApiProperty({ nullable: true, type: WecomEventErrorDto, description: 'The last event that could not be applied' }) lastEventError: WecomEventErrorDto | null;
   @ApiProperty({ nullable: true, type: () => WecomSyncRunDto, description: 'The latest sync run (running, or how the last one ended)' })
   lastSync: WecomSyncRunDto | null;
 }

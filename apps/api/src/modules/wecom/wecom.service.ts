@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { XMLParser } from 'fast-xml-parser';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,12 +9,26 @@ import {
   callbackSignature, decryptCallback, requestToken, SecretBox, signatureMatches, WecomApiError, WecomDecryptError, wecomClients, WecomUnreachable,
   type Credentials, type WecomClient,
 } from '@sop/wecom';
+import { workflowIds } from '@sop/temporal';
+import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
+import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
 import { latestSyncRun } from './wecom-sync.service';
 
+/**
+ * What the console shows of a saved secret: the last 4 characters of a long app secret (to tell two apart),
+ * nothing of the callback token or the EncodingAESKey (short, and the key's characters are the key).
+ */
+const hint = (field: SecretField, secret: string) =>
+  (field === 'contactSecret' || field === 'agentSecret') && secret.length >= 16 ? `…${secret.slice(-4)}` : '••••';
+
 /** Codes of WeCom's global error list that name the corporation id rather than a secret. */
 const BAD_CORP_ID = new Set([40013]);
+
+interface CallbackConnection { tenantId: string; corpId: string; token: string; aesKey: string }
+/** How long an API process keeps a callback address's connection (see callbackConnection). */
+const CALLBACK_CACHE_MS = 5000;
 
 /** How far WeCom's callback timestamp may be from our clock, either way. */
 export const CALLBACK_TOLERANCE_S = 300;
@@ -44,8 +58,14 @@ export class WecomService {
   private readonly box: SecretBox;
   private readonly apiBase: string;
   private readonly client: (creds: Credentials) => WecomClient;
+  private readonly log = new Logger(WecomService.name);
+  /** tenants whose events workflow is being signalled: 'again' when more events were kept meanwhile */
+  private readonly waking = new Map<string, 'sending' | 'again'>();
+  private readonly callbackCache = new Map<string, { connection: CallbackConnection; until: number }>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
+  ) {
     this.box = new SecretBox(config.wecom.secretKeys);
     this.apiBase = config.wecom.apiBase;
     this.client = wecomClients(config.wecom.apiBase);
@@ -53,13 +73,19 @@ export class WecomService {
 
   async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
     const [row] = await this.db.query(
-      `SELECT c.*, (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.received_at > now() - interval '1 day') AS events_last_day
+      `SELECT c.*, (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.received_at > now() - interval '1 day') AS events_last_day,
+              (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at IS NULL) AS events_waiting,
+              (SELECT max(processed_at) FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at > now() - interval '30 days') AS last_processed_at,
+              (SELECT jsonb_build_object('at', e.processed_at, 'event', e.event, 'changeType', e.change_type, 'message', e.error)
+                 FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.error IS NOT NULL ORDER BY e.processed_at DESC LIMIT 1) AS last_event_error
          FROM wecom_connections c WHERE c.tenant_id = $1`, [tenantId]);
     if (!row) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);
     return {
       corpId: row.corp_id, agentId: row.agent_id, secrets: row.secrets_last4, callbackUrl: `${origin}/api/wecom/callback/${row.callback_id}`,
       connectedAt: row.connected_at, updatedAt: row.updated_at, lastCallbackAt: row.last_callback_at, lastSyncAt: row.last_sync_at,
-      lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day, lastSync: await latestSyncRun(this.db, tenantId),
+      lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
+      eventsWaiting: row.events_waiting, lastProcessedAt: row.last_processed_at, lastEventError: row.last_event_error,
+      lastSync: await latestSyncRun(this.db, tenantId),
     };
   }
 
@@ -69,13 +95,17 @@ export class WecomService {
    * out keep their saved values (a first connection needs them all). Repeating a save changes nothing more.
    */
   async connect(tenantId: string, dto: ConnectWecomDto, origin: string): Promise<WecomConnectionDto> {
-    const saved = await this.savedSecrets(tenantId);
+    const saved = await this.savedSecrets(tenantId, SECRET_FIELDS.filter((f) => !dto[f]));
     const secrets = {} as Record<SecretField, string>;
     const missing = SECRET_FIELDS.filter((f) => !(secrets[f] = dto[f] ?? saved?.[f] ?? ''));
-    if (missing.length) throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, 'A first connection needs every secret.', missing.map((path) => ({ path, problem: 'is required to connect' })));
+    if (missing.length) {
+      throw fail(WECOM_ERRORS.WECOM_CHECK_FAILED, 'A first connection needs every secret.', missing.map((path) => ({
+        path, problem: saved && saved[path] === null ? 'was sealed with a key no longer in WECOM_SECRET_KEYS: enter it again' : 'is required to connect',
+      })));
+    }
     await this.check(dto.corpId, dto.agentId, secrets);
     const sealed = SECRET_FIELDS.map((f) => this.box.seal(secrets[f]));
-    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, `…${secrets[f].slice(-4)}`]));
+    const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, hint(f, secrets[f])]));
     await this.db.query(
       `INSERT INTO wecom_connections (tenant_id, corp_id, agent_id, contact_secret, agent_secret, callback_token, encoding_aes_key, secrets_last4, callback_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -84,12 +114,18 @@ export class WecomService {
          secrets_last4 = excluded.secrets_last4, updated_at = now(), last_error = NULL, last_error_at = NULL`,
       [tenantId, dto.corpId, dto.agentId, ...sealed, JSON.stringify(last4), randomBytes(24).toString('base64url')],
     );
+    this.forgetCallbackConnection(tenantId);
     return this.connection(tenantId, origin);
   }
 
   /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */
   async disconnect(tenantId: string): Promise<void> {
     await this.db.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    this.forgetCallbackConnection(tenantId);
+  }
+
+  private forgetCallbackConnection(tenantId: string): void {
+    for (const [id, { connection }] of this.callbackCache) if (connection.tenantId === tenantId) this.callbackCache.delete(id);
   }
 
   /** Each secret gets a token from WeCom (no cache: this checks the secrets as typed), and the app reads itself. */
@@ -111,9 +147,19 @@ export class WecomService {
     }
   }
 
-  private async savedSecrets(tenantId: string): Promise<Record<SecretField, string> | null> {
+  /** The saved secrets asked for, opened; null for one sealed with a key no longer configured; null for all when none are saved. */
+  private async savedSecrets(tenantId: string, fields: readonly SecretField[]): Promise<Record<SecretField, string | null> | null> {
     const [row] = await this.db.query(`SELECT ${Object.values(COLUMN).join(', ')} FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
-    return row ? (Object.fromEntries(SECRET_FIELDS.map((f) => [f, this.box.open(row[COLUMN[f]])])) as Record<SecretField, string>) : null;
+    if (!row) return null;
+    return Object.fromEntries(fields.map((f) => [f, this.openOrNull(row[COLUMN[f]])])) as Record<SecretField, string | null>;
+  }
+
+  private openOrNull(sealed: string): string | null {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      return null;
+    }
   }
 
   // ------------------------------------------------------------------ the callback
@@ -134,22 +180,67 @@ export class WecomService {
     const { message } = this.open(c, q, encrypted);
     const event = this.parse(message);
     const digest = createHash('sha256').update(message).digest('hex');
+    // last_callback_at moves at most once a second: every callback updating the one row would queue them all on its lock
     const kept = await this.db.query(
       `WITH kept AS (
          INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING id)
-       UPDATE wecom_connections SET last_callback_at = now() WHERE tenant_id = $1 RETURNING (SELECT count(*) FROM kept)::int AS kept`,
+         ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING id),
+       touched AS (
+         UPDATE wecom_connections SET last_callback_at = now()
+          WHERE tenant_id = $1 AND (last_callback_at IS NULL OR last_callback_at < now() - interval '1 second'))
+       SELECT count(*)::int AS kept FROM kept`,
       [c.tenantId, digest, String(event.Event ?? event.MsgType ?? 'unknown'), event.ChangeType ? String(event.ChangeType) : null, JSON.stringify(event)],
     );
-    return { duplicate: kept[0]?.kept === 0 };
+    const duplicate = kept[0]?.kept === 0;
+    if (!duplicate) this.wake(c.tenantId);
+    return { duplicate };
   }
 
-  private async callbackConnection(callbackId: string): Promise<{ tenantId: string; corpId: string; token: string; aesKey: string }> {
+  /**
+   * Wakes (or starts) the tenant's events workflow without holding up WeCom's answer. At most one signal per
+   * tenant is in flight: events kept meanwhile cause one more signal when it returns, so a burst of callbacks
+   * costs a few signals, not one each, and an event committed before any signal is sent is always seen by a
+   * batch that starts after it. A signal that does not reach Temporal is logged; the next callback's signal
+   * applies everything still waiting (the connection status shows what waits).
+   */
+  private wake(tenantId: string): void {
+    if (this.waking.has(tenantId)) {
+      this.waking.set(tenantId, 'again');
+      return;
+    }
+    this.waking.set(tenantId, 'sending');
+    void this.temporal.within(5000, () => this.temporal.client.workflow.signalWithStart(wecomEventsWorkflow, {
+      workflowId: workflowIds.wecomEvents(tenantId), taskQueue: this.temporal.taskQueue, args: [{ tenantId }], signal: wakeSignal, signalArgs: [],
+    })).catch((err: Error) => this.log.warn(`WeCom events of tenant ${tenantId} wait: Temporal was not reached (${err.message})`))
+      .finally(() => {
+        const again = this.waking.get(tenantId) === 'again';
+        this.waking.delete(tenantId);
+        if (again) this.wake(tenantId);
+      });
+  }
+
+  /**
+   * The connection behind a callback address, its secrets opened, kept for a few seconds: under a burst of
+   * callbacks each would otherwise read the row and open two sealed secrets. A change or disconnect made
+   * through another API process is seen within CALLBACK_CACHE_MS.
+   */
+  private async callbackConnection(callbackId: string): Promise<CallbackConnection> {
+    const cached = this.callbackCache.get(callbackId);
+    if (cached && cached.until > Date.now()) return cached.connection;
+    const connection = await this.loadCallbackConnection(callbackId);
+    if (this.callbackCache.size >= 1000) this.callbackCache.clear();
+    this.callbackCache.set(callbackId, { connection, until: Date.now() + CALLBACK_CACHE_MS });
+    return connection;
+  }
+
+  private async loadCallbackConnection(callbackId: string): Promise<CallbackConnection> {
     const [row] = /^[A-Za-z0-9_-]{32}$/.test(callbackId)
       ? await this.db.query(`SELECT tenant_id, corp_id, callback_token, encoding_aes_key FROM wecom_connections WHERE callback_id = $1`, [callbackId])
       : [];
     if (!row) throw fail(WECOM_ERRORS.WECOM_CALLBACK_NOT_FOUND);
-    return { tenantId: row.tenant_id, corpId: row.corp_id, token: this.box.open(row.callback_token), aesKey: this.box.open(row.encoding_aes_key) };
+    const [token, aesKey] = [this.openOrNull(row.callback_token), this.openOrNull(row.encoding_aes_key)];
+    if (token === null || aesKey === null) throw fail(WECOM_ERRORS.WECOM_SECRETS_UNREADABLE);
+    return { tenantId: row.tenant_id, corpId: row.corp_id, token, aesKey };
   }
 
   /** Signature, freshness, decryption and receive id (the corp id) of one ciphertext. */

@@ -119,7 +119,7 @@ function MaterialDetail({ id, onClose, onEdit }: { id: string; onClose(): void; 
               <Statistic title={t('detail.openedContacts')} value={m.stats.openedContacts} />
             </Flex>
           </div>
-          <div>
+          {m.usage && <div>
             <Typography.Title level={5}>{t('detail.usage')}</Typography.Title>
             <List size="small" data-testid="material-usage" locale={{ emptyText: t('detail.noUsage') }} dataSource={m.usage}
               renderItem={(u) => (
@@ -132,7 +132,7 @@ function MaterialDetail({ id, onClose, onEdit }: { id: string; onClose(): void; 
                   </Space>
                 </List.Item>
               )} />
-          </div>
+          </div>}
         </Flex>
       )}
     </Drawer>
@@ -172,7 +172,7 @@ function MaterialForm({ material, onClose }: { material?: Material; onClose(): v
   /** Whether to publish new versions: the user's answer when active or paused SOPs use it, false when none does. */
   async function askRepublish(id: string): Promise<boolean> {
     const detail = await call(api.GET('/api/materials/{id}', { params: { path: { id } } }));
-    const live = [...new Set(detail.usage.filter((u) => u.version === null && (u.sopStatus === 'active' || u.sopStatus === 'paused')).map((u) => u.sopName))];
+    const live = [...new Set((detail.usage ?? []).filter((u) => u.version === null && (u.sopStatus === 'active' || u.sopStatus === 'paused')).map((u) => u.sopName))];
     if (!live.length) return false;
     return new Promise((resolve) => {
       void modal.confirm({

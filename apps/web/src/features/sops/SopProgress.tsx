@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { Empty, Skeleton, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Empty, Skeleton, Space, Table, Tag, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 
@@ -20,6 +20,14 @@ export default function SopProgress({ sopId, version }: { sopId: string; version
   const reason = (r: string) => t(`progress.reasons.${r}`, { defaultValue: r });
   return (
     <Space direction="vertical" style={{ width: '100%' }} data-testid="sop-progress">
+      {data.held.length > 0 && (
+        // tasks whose content failed to render: held back from every executor until ops fix the template
+        <Alert type="error" showIcon data-testid="sop-held"
+          message={t('progress.held', { count: data.held.reduce((n, h) => n + h.tasks, 0) })}
+          description={<ul style={{ margin: 0, paddingInlineStart: 20 }}>
+            {data.held.map((h) => <li key={`${h.version}:${h.reason}`}>{t('progress.heldReason', { version: h.version ?? '?', reason: h.reason, tasks: h.tasks })}</li>)}
+          </ul>} />
+      )}
       {journey && <Typography.Text type="secondary">{t('progress.totals', data.enrollments)}</Typography.Text>}
       <Table<StepProgress>
         rowKey="index"

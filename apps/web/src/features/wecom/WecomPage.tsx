@@ -74,10 +74,21 @@ function StatusCard({ connection }: { connection: Connection | null }) {
           {connection.lastCallbackAt ? <span title={formatDateTime(connection.lastCallbackAt)}>{formatRelative(connection.lastCallbackAt)}</span> : t('status.never')}
         </Descriptions.Item>
         <Descriptions.Item label={t('status.events')}>{connection.eventsLastDay}</Descriptions.Item>
+        <Descriptions.Item label={t('status.waiting')}>{connection.eventsWaiting}</Descriptions.Item>
+        <Descriptions.Item label={t('status.lastProcessed')}>
+          {connection.lastProcessedAt ? <span title={formatDateTime(connection.lastProcessedAt)}>{formatRelative(connection.lastProcessedAt)}</span> : t('status.notProcessed')}
+        </Descriptions.Item>
         <Descriptions.Item label={t('status.connectedAt')}>{formatDateTime(connection.connectedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('status.lastSync')}>
           {connection.lastSyncAt ? <span title={formatDateTime(connection.lastSyncAt)}>{formatRelative(connection.lastSyncAt)}</span> : t('status.never')}
         </Descriptions.Item>
+        {connection.lastEventError && (
+          <Descriptions.Item label={t('status.lastEventError')}>
+            <Typography.Text type="danger" title={formatDateTime(connection.lastEventError.at)}>
+              {connection.lastEventError.event}{connection.lastEventError.changeType ? ` / ${connection.lastEventError.changeType}` : ''}: {connection.lastEventError.message}
+            </Typography.Text>
+          </Descriptions.Item>
+        )}
         {connection.lastError && <Descriptions.Item label={t('status.lastError')}><Typography.Text type="danger">{connection.lastError}</Typography.Text></Descriptions.Item>}
       </Descriptions>
     </Card>

@@ -1,0 +1,181 @@
+// `npm run bench -- wecom-callbacks`: WeCom's callback under load (issue 16). The built API in its own process,
+// a Temporal dev server, a worker with WeCom access and a local WeCom (token, app check, externalcontact/get) in
+// this process. A connected organization receives `BENCH_WECOM_RATE` encrypted, signed callbacks a second
+// (official @wecom/crypto) for `BENCH_WECOM_SECONDS` seconds, each a customer added by an employee
+// (add_external_contact, so each one is fetched from WeCom and upserted). Measured: the answer's p95 and how long
+// after the last answer every event has been applied. Targets: p95 <= 100 ms, all applied within 10 s.
+import { createRequire } from 'node:module';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent, createServer, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Buffer } from 'node:buffer';
+import { URLSearchParams } from 'node:url';
+import { join } from 'node:path';
+
+const { ROOT, p95, startApi, waitFor } = await import('./lib.mjs');
+const require = createRequire(import.meta.url);
+const { encrypt, getSignature } = require('@wecom/crypto');
+
+const TARGET_ACK_P95_MS = 100;
+const TARGET_PROCESSED_S = 10;
+
+/** The part of WeCom the callback path calls: tokens, the app check on connect, one external contact. */
+function localWecom(corp) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://local');
+    req.resume();
+    req.on('end', () => {
+      const answer = url.pathname === '/cgi-bin/gettoken'
+        ? { errcode: 0, errmsg: 'ok', access_token: randomBytes(16).toString('hex'), expires_in: 7200 }
+        : url.pathname === '/cgi-bin/agent/get'
+          ? { errcode: 0, errmsg: 'ok', agentid: Number(corp.agentId), name: 'bench' }
+          : url.pathname === '/cgi-bin/externalcontact/get'
+            ? {
+              errcode: 0, errmsg: 'ok',
+              external_contact: { external_userid: url.searchParams.get('external_userid'), name: `客户 ${url.searchParams.get('external_userid')}`, type: 1 },
+              follow_user: [{ userid: 'bench-member', createtime: 1700000000, tags: [], state: '' }],
+            }
+            : { errcode: 404, errmsg: 'no such API' };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${server.address().port}` })));
+}
+
+const contactAdded = (corp, n) =>
+  `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime>`
+  + `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>`
+  + `<UserID><![CDATA[bench-member]]></UserID><ExternalUserID><![CDATA[wmBENCH${n}]]></ExternalUserID><WelcomeCode><![CDATA[W${n}]]></WelcomeCode></xml>`;
+
+/** The request WeCom would send for `message`: encrypted and signed with WeCom's own package. */
+function delivery(corp, message) {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const nonce = randomBytes(6).toString('hex');
+  const encrypted = encrypt(corp.encodingAesKey, message, corp.corpId);
+  const query = new URLSearchParams({ msg_signature: getSignature(corp.callbackToken, timestamp, nonce, encrypted), timestamp: String(timestamp), nonce });
+  return { query, body: `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt><AgentID><![CDATA[${corp.agentId}]]></AgentID></xml>` };
+}
+
+export async function run({ databaseUrl, log }) {
+  const rate = Number(process.env.BENCH_WECOM_RATE ?? 1000);
+  const seconds = Number(process.env.BENCH_WECOM_SECONDS ?? 5);
+  const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
+  const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
+  const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
+  const { WecomAccess } = require(join(ROOT, 'libs/wecom/dist'));
+  const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
+  const { DataSource } = require('typeorm');
+  const { NativeConnection, Runtime, makeTelemetryFilterString } = require('@temporalio/worker');
+  try {
+    Runtime.install({ logger: quietLogger, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  } catch { /* installed already */ }
+
+  const corp = {
+    corpId: `ww${randomBytes(8).toString('hex')}`, agentId: '1000002', contactSecret: randomBytes(32).toString('base64url'),
+    agentSecret: randomBytes(32).toString('base64url'), callbackToken: randomBytes(12).toString('hex'),
+    encodingAesKey: randomBytes(32).toString('base64').slice(0, 43),
+  };
+  const wecom = await localWecom(corp);
+  const temporal = await startTemporal({ port: await freePort() });
+  const secretKeys = [{ id: 'bench', secret: randomBytes(32).toString('hex') }];
+  const taskQueue = `bench-wecom-${randomUUID()}`;
+  const port = await freePort();
+  const api = startApi({
+    DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: taskQueue, WECOM_SECRET_KEYS: `bench:${secretKeys[0].secret}`, WECOM_API_BASE: wecom.base,
+  });
+  const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 6 } })).initialize();
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const worker = await createEngineWorker({
+    connection, namespace: 'default', db, taskQueue, identity: 'bench-wecom', wecom: new WecomAccess({ secretKeys, apiBase: wecom.base }),
+  });
+  const running = worker.run();
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(`${base}/health`);
+    const signup = await (await fetch(`${base}/api/auth/signup`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ organization: 'Bench WeCom', name: 'Bench', email: `bench-${randomBytes(4).toString('hex')}@bench.example`, password: 'bench-password' }),
+    })).json();
+    const connected = await (await fetch(`${base}/api/wecom/connection`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${signup.accessToken}` }, body: JSON.stringify(corp),
+    })).json();
+    if (!connected.callbackUrl) throw new Error(`connect failed: ${JSON.stringify(connected)}`);
+    const path = new URL(connected.callbackUrl).pathname;
+    const [{ tenant_id: tenantId }] = await db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
+    await db.query(`INSERT INTO wecom_users (tenant_id, wecom_user_id, name) VALUES ($1, 'bench-member', 'bench')`, [tenantId]);
+
+    const total = rate * seconds;
+    log(`Encrypting ${total} callbacks…`);
+    const requests = Array.from({ length: total }, (_, n) => delivery(corp, contactAdded(corp, n)));
+    log(`Sending ${rate} a second for ${seconds} s…`);
+    const acks = [];
+    const failures = [];
+    // WeCom's servers call from a bounded set of connections, kept alive
+    const agent = new Agent({ keepAlive: true, maxSockets: Number(process.env.BENCH_WECOM_SOCKETS ?? 64) });
+    const post = (url, body) => new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const send = async ({ query, body }) => {
+      const t = performance.now(); // from when the request was due: time queued for a connection counts
+      try {
+        const { status, text } = await post(`${base}${path}?${query}`, body);
+        if (text !== 'success') failures.push(`${status} ${text.slice(0, 100)}`);
+      } catch (err) {
+        failures.push(err.message);
+      }
+      acks.push(performance.now() - t);
+    };
+    // 10 ms ticks of rate/100 requests each, on the clock (not after the previous ones answered)
+    const started = performance.now();
+    const inFlight = [];
+    const perTick = rate / 100;
+    for (let tick = 0; tick * perTick < total; tick++) {
+      const wait = started + tick * 10 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      for (const r of requests.slice(tick * perTick, (tick + 1) * perTick)) inFlight.push(send(r));
+    }
+    await Promise.all(inFlight);
+    agent.destroy();
+    const sentS = (performance.now() - started) / 1000;
+    const lastAck = performance.now();
+    for (;;) {
+      const [{ waiting }] = await db.query(`SELECT count(*)::int AS waiting FROM wecom_callback_events WHERE tenant_id = $1 AND processed_at IS NULL`, [tenantId]);
+      if (!waiting) break;
+      if (performance.now() - lastAck > 120_000) throw new Error(`${waiting} events still waiting after 120 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const processedS = (performance.now() - lastAck) / 1000;
+    const [{ contacts, errors }] = await db.query(
+      `SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1) AS contacts,
+              (SELECT count(*)::int FROM wecom_callback_events WHERE tenant_id = $1 AND error IS NOT NULL) AS errors`, [tenantId]);
+    const figures = {
+      bench: 'wecom-callbacks', callbacks: total, callbacks_per_s: Math.round(total / sentS), callback_ack_p95_ms: Math.round(p95(acks) * 10) / 10,
+      callbacks_processed_s: Math.round(processedS * 10) / 10, contacts, event_errors: errors, ack_failures: failures.length,
+    };
+    log(`callbacks: ${JSON.stringify(figures)}`);
+    const missed = [];
+    if (failures.length) missed.push(`${failures.length} callbacks not answered "success" (first: ${failures[0]})`);
+    if (figures.callback_ack_p95_ms > TARGET_ACK_P95_MS) missed.push(`ack p95 ${figures.callback_ack_p95_ms} ms > ${TARGET_ACK_P95_MS} ms`);
+    if (processedS > TARGET_PROCESSED_S) missed.push(`all applied ${figures.callbacks_processed_s} s after the last answer > ${TARGET_PROCESSED_S} s`);
+    if (contacts !== total || errors) missed.push(`${contacts} contacts for ${total} events, ${errors} event errors`);
+    return { figures, missed };
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await db.destroy();
+    api.kill('SIGTERM');
+    wecom.server.close();
+    await temporal.stop();
+  }
+}
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m, a) => console.error(m, a ?? '') };

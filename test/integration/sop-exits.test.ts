@@ -1,0 +1,110 @@
+import { applyExits, changeTags, enrollEntrants } from '@sop/engine';
+import { createTagSystem } from '../support/fixtures';
+import { addUser, signupTenant } from '../support/http';
+import { useStack } from '../support/stack';
+
+/** Exit conditions are transitions after entry, evaluated for the contacts that changed. */
+describe('SOP exits (real Postgres)', () => {
+  const ctx = useStack();
+  const pause = () => new Promise((r) => setTimeout(r, 5));
+
+  type Tags = Record<string, { id: string }>;
+
+  async function journey(exitOn: (tags: Tags) => unknown[], contacts: { name: string; tags?: string[]; lastOrderAt?: string }[]) {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
+    const sop = (await t.admin.post('/api/sops', { name: 'Exits', definition: {
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      steps: [{ name: 'Call', offsetDays: 3, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+        content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
+      policies: { businessDaysOnly: false, exitOn: exitOn(tags) },
+    } })).body;
+    expect(sop.id).toBeDefined();
+    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    const ids: Record<string, string> = {};
+    for (const c of contacts) {
+      const tagIds = (c.tags ?? []).map((k) => (tags as Tags)[k].id);
+      ids[c.name] = (await t.admin.post('/api/contacts', {
+        externalId: c.name, name: c.name, ownerId: owner.id, tags: [tags.intentHigh.id, ...tagIds], lastOrderAt: c.lastOrderAt,
+      })).body.id;
+    }
+    await pause();
+    expect(await enrollEntrants(ctx.stack.db, sop.id, new Date())).toBe(contacts.length);
+    await pause();
+    const status = async () => Object.fromEntries((await ctx.stack.db.query(
+      `SELECT contact_id, status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]))
+      .map((r: { contact_id: string; status: string; close_reason: string | null }) =>
+        [Object.keys(ids).find((k) => ids[k] === r.contact_id), r.close_reason ?? r.status]));
+    const tag = (name: string, change: { add?: string[]; remove?: string[] }) => t.admin.post(`/api/contacts/${ids[name]}/tags`, {
+      add: (change.add ?? []).map((k) => (tags as Tags)[k].id),
+      remove: (change.remove ?? []).map((k) => (tags as Tags)[k].id),
+    });
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [sop.id]);
+    return { t, sop, tenantId: tenantId as string, ids, tags, status, tag };
+  }
+
+  it('tagAdded: a tag had at entry is no exit; adding it after entry is, also removed and added again', async () => {
+    const j = await journey((tags) => [{ on: 'tagAdded', tagId: tags.productA.id }],
+      [{ name: 'had', tags: ['productA'] }, { name: 'without' }, { name: 'untouched', tags: ['productA'] }]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+    expect(await j.status()).toEqual({ had: 'active', without: 'active', untouched: 'active' });
+
+    expect((await j.tag('had', { remove: ['productA'] })).status).toBe(200);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0); // removing is not adding
+    expect((await j.tag('had', { add: ['productA'] })).status).toBe(200);
+    expect((await j.tag('without', { add: ['productA'] })).status).toBe(200);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(2);
+    expect(await j.status()).toEqual({ had: 'tag added', without: 'tag added', untouched: 'active' });
+  });
+
+  it('tagRemoved: never having had the tag is no exit; removing it after entry is, whether had at entry or added since', async () => {
+    const j = await journey((tags) => [{ on: 'tagRemoved', tagId: tags.productA.id }],
+      [{ name: 'had', tags: ['productA'] }, { name: 'never' }, { name: 'later' }]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+    expect(await j.status()).toEqual({ had: 'active', never: 'active', later: 'active' });
+
+    expect((await j.tag('later', { add: ['productA'] })).status).toBe(200);
+    expect((await j.tag('never', { add: ['productB'] })).status).toBe(200); // another tag changes: still no exit
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+    expect((await j.tag('had', { remove: ['productA'] })).status).toBe(200);
+    expect((await j.tag('later', { remove: ['productA'] })).status).toBe(200);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(2);
+    expect(await j.status()).toEqual({ had: 'tag removed', never: 'active', later: 'tag removed' });
+  });
+
+  it('bought: an order before entry is no exit, an order after entry is,', async () => {
+    const j = await journey(() => [{ on: 'bought' }], [{ name: 'earlier', lastOrderAt: new Date(Date.now() - 86_400_000).toISOString() }, { name: 'buyer' }]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+    expect((await j.t.admin.patch(`/api/contacts/${j.ids.buyer}`, { lastOrderAt: new Date().toISOString() })).status).toBe(200);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    expect(await j.status()).toEqual({ earlier: 'active', buyer: 'bought' });
+  });
+
+  it('looks only at contacts that changed, and a change committed while a pass runs is evaluated by the next pass', async () => {
+    const j = await journey((tags) => [{ on: 'tagAdded', tagId: tags.productA.id }],
+      [{ name: 'a' }, { name: 'b' }]);
+    // Entered long ago: out of the late-commit window, so only a queued check brings an enrollment up.
+    await ctx.stack.db.query(`UPDATE enrollments SET entered_at = entered_at - interval '1 hour' WHERE sop_id = $1`, [j.sop.id]);
+    // A tag event written behind the outbox's back is not looked at: nothing announced a change.
+    await ctx.stack.db.query(`INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type) VALUES ($1, $2, $3, 'added', 'system')`,
+      [j.tenantId, j.ids.b, j.tags.productA.id]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+
+    const runner = ctx.stack.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await changeTags(runner, j.tenantId, [j.ids.a], { add: [j.tags.productA.id] }, { type: 'system', id: null });
+      expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0); // the pass runs before the change commits
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    expect(await j.status()).toEqual({ a: 'tag added', b: 'active' });
+    const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
+    expect(n).toBe(0);
+  });
+});
