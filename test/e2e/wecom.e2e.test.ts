@@ -1,14 +1,33 @@
+import { localWecomKey } from '@sop/api';
+import { createEngineWorker } from '@sop/worker';
+import { WecomAccess } from '@sop/wecom';
+import { NativeConnection } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
 import { checkPageInBothLanguages, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
-import { signupTenant } from '../support/http';
+import { addUser, signupTenant } from '../support/http';
 import { eventually } from '../support/poll';
+import { serveDirectory, WecomDirectory } from '../support/wecom-directory';
 import { newCorp, useWecomServer, WecomServer } from '../support/wecom-server';
 
 /** Issue 16: an admin connects WeCom in the console, against a local WeCom that checks the details as WeCom does. */
 describe('the WeCom connection page (Chromium)', () => {
-  const env: Record<string, string> = {};
+  const JWT_SECRET = randomBytes(32).toString('hex');
+  const env: Record<string, string> = { JWT_SECRET };
   const local = useWecomServer(env);
   const ctx = useConsoleStack({ env });
   jest.setTimeout(120_000);
+
+  /** A worker on the stack's task queue that can open the connection's secrets (the stack's runs none). */
+  async function startWorker() {
+    const connection = await NativeConnection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    const worker = await createEngineWorker({
+      connection, namespace: 'default', db: ctx.stack.db, taskQueue: ctx.stack.taskQueue, identity: 'wecom-e2e',
+      workflowBundle: { codePath: WORKFLOW_BUNDLE }, wecom: new WecomAccess({ secretKeys: [localWecomKey(JWT_SECRET)], apiBase: local().baseUrl }),
+    });
+    const running = worker.run();
+    return { stop: async () => { worker.shutdown(); await running; await connection.close(); } };
+  }
 
   it('shows WeCom\'s refusal at its field, connects, shows the callback address and what arrived, disconnects', async () => {
     const t = await signupTenant(ctx.http, 'WeCom Console');
@@ -56,6 +75,30 @@ describe('the WeCom connection page (Chromium)', () => {
     // this stack runs no worker: the event waits, and the page says so (applying it is wecom-events.test.ts)
     expect(await page.getByTestId('wecom-status').locator('.ant-descriptions-item', { hasText: '待处理事件' }).locator('.ant-descriptions-item-content').textContent()).toBe('1');
     expect(await page.getByTestId('wecom-status').locator('.ant-descriptions-item', { hasText: '最近处理' }).locator('.ant-descriptions-item-content').textContent()).toBe('尚未处理');
+    // a full sync from the console: its run and counts, then the member WeCom gave no email for, matched by hand
+    const dir = new WecomDirectory().member({ userid: 'zhangsan', name: '张三' })
+      .contact({ external_userid: 'wmE1', name: '客户甲', follows: [{ userid: 'zhangsan', createtime: 1 }] });
+    serveDirectory(local(), new Map([[corp.corpId, dir]]));
+    const employee = await addUser(t, ctx.http, 'employee', { name: '王芳' });
+    // a worker from here on (the event above is applied by it too; wecom-events.test.ts checks that)
+    const worker = await startWorker();
+    await page.getByTestId('wecom-sync-start').click();
+    await page.getByTestId('wecom-sync').locator('.ant-badge', { hasText: '成功' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('wecom-sync').getByText('新客户 1').waitFor();
+    const members = page.getByTestId('wecom-members');
+    await members.locator('.ant-table-row', { hasText: '张三' }).getByText('企业微信未提供').waitFor();
+    await eventually(async () => { // a pick made while the search still answers can miss: search and pick again until it took
+      const [member] = (await t.admin.get('/api/wecom/members')).body.items;
+      if (member.userId !== employee.id) {
+        await members.getByLabel('张三 对应的用户').fill('王芳');
+        await page.locator('.ant-select-item-option:visible', { hasText: '王芳' }).first().click({ timeout: 3000 });
+      }
+      expect((await t.admin.get('/api/wecom/members')).body.items[0]).toMatchObject({ userId: employee.id, matchedBy: 'hand' });
+    }, 30_000);
+    await members.locator('.ant-table-row', { hasText: '张三' }).locator('.ant-tag', { hasText: '手动' }).waitFor();
+    await screenshot(page, 'wecom-synced-zh');
+    await worker.stop();
+
     await checkPageInBothLanguages(page, 'wecom', async (lang) => {
       await page.getByRole('heading', { name: lang === 'zh' ? '企业微信' : 'WeCom' }).waitFor();
     });

@@ -34,6 +34,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
         TEMPORAL_TASK_QUEUE: ctx.stack.taskQueue,
         SILENCE_SWEEP_SCHEDULE: 'off', // the Schedule is namespace-wide: leave it to silence-sweep.test.ts
         REMINDER_SWEEP_SCHEDULE: 'off', // likewise, left to reminders.test.ts
+        WECOM_SYNC_SCHEDULE: 'off', // likewise, left to wecom-sync.test.ts
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -18,3 +18,7 @@ export const cancelBroadcastSignal = defineSignal('cancel');
 export type DispatcherState = 'running' | 'paused' | 'archived';
 export const dispatcherStatusQuery = defineQuery<{ state: DispatcherState; passes: number; tasks: number }>('status');
 export const broadcastStatusQuery = defineQuery<{ state: 'waiting' | 'sending' | 'paused' | 'cancelled' | 'done'; tasks: number }>('status');
+
+/** A tenant's WeCom sync: the run it works on and the phase it is in. */
+export type WecomSyncPhase = 'starting' | 'members' | 'tags' | 'contacts' | 'groups' | 'succeeded' | 'failed';
+export const wecomSyncStatusQuery = defineQuery<{ runId: string | null; phase: WecomSyncPhase }>('status');

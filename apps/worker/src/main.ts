@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
 import { createNotifier, notifyConfigFromEnv } from '@sop/notify';
-import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule } from '@sop/temporal';
+import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomNightlySyncSchedule } from '@sop/temporal';
 import { WecomAccess } from '@sop/wecom';
 import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain';
 import pino from 'pino';
@@ -56,6 +56,10 @@ async function main(): Promise<void> {
   }
   if (settings.REMINDER_SWEEP_SCHEDULE === 'on') {
     log.info({ schedule: await ensureReminderSweepSchedule(client, taskQueue), email: notifier.emailEnabled }, 'reminder sweep schedule ready');
+  }
+  // Only a worker that can open tenants' WeCom secrets keeps the nightly full sync's Schedule.
+  if (wecom && settings.WECOM_SYNC_SCHEDULE === 'on') {
+    log.info({ schedule: await ensureWecomNightlySyncSchedule(client, taskQueue) }, 'WeCom nightly sync schedule ready');
   }
   const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');

@@ -59,6 +59,7 @@ export const WORKER_SETTINGS = z.object({
   APP_URL: optional(z.string().url()),
   SILENCE_SWEEP_SCHEDULE: onOff,
   REMINDER_SWEEP_SCHEDULE: onOff,
+  WECOM_SYNC_SCHEDULE: onOff,
 });
 export type WorkerSettings = z.infer<typeof WORKER_SETTINGS>;
 

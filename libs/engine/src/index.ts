@@ -18,5 +18,6 @@ export * from './handover';
 export * from './sop-preview';
 export * from './task-expiry';
 export * from './task-rollups';
+export * from './tag-sets';
 export * from './source-code-arrival';
 export * from './held-tasks';

@@ -1,6 +1,6 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { reminderSweepWorkflow, silenceSweepWorkflow } from '@sop/workflows';
+import { reminderSweepWorkflow, silenceSweepWorkflow, wecomNightlySyncWorkflow, WECOM_SYNC_WORKFLOW_ID_PREFIX } from '@sop/workflows';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -24,6 +24,8 @@ export const workflowIds = {
   /** a recurring SOP's Schedule; each firing's workflow id is this plus the firing time */
   sopSchedule: (sopId: string) => `sop-recurring/${sopId}`,
   sopOccurrence: (sopId: string) => `sop-occurrence/${sopId}`,
+  /** one per tenant: a second start while one runs joins it */
+  wecomSync: (tenantId: string) => `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`,
   /** one per tenant: applies its WeCom callback events */
   wecomEvents: (tenantId: string) => `wecom-events/${tenantId}`,
 };
@@ -44,6 +46,27 @@ export const ensureSilenceSweepSchedule = (client: Client, taskQueue: string, ev
  */
 export const ensureReminderSweepSchedule = (client: Client, taskQueue: string, every: Duration = '1m') =>
   ensureSweepSchedule(client, REMINDER_SWEEP_SCHEDULE, reminderSweepWorkflow, taskQueue, every);
+
+export const WECOM_NIGHTLY_SYNC_SCHEDULE = 'wecom-nightly-sync';
+
+/**
+ * Makes sure the Schedule of the nightly WeCom full sync exists: every day at `hour` (03:00 by default) in
+ * China's time, when WeCom and our users are quiet; a nightly run still going makes the next one skip.
+ */
+export async function ensureWecomNightlySyncSchedule(client: Client, taskQueue: string, hour = 3): Promise<'created' | 'exists'> {
+  try {
+    await client.schedule.create({
+      scheduleId: WECOM_NIGHTLY_SYNC_SCHEDULE,
+      spec: { calendars: [{ hour, minute: 0 }], timezone: 'Asia/Shanghai' },
+      action: { type: 'startWorkflow', workflowType: wecomNightlySyncWorkflow, taskQueue, args: [] },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+    return 'created';
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) return 'exists';
+    throw err;
+  }
+}
 
 /** A namespace-wide Schedule starting `workflowType` every `every`, skipping a firing while one still runs. */
 async function ensureSweepSchedule(

@@ -1734,6 +1734,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/wecom/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The corporation's members as of the last sync, each with the user it is matched to */
+        get: operations["WecomSyncController_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/members/{wecomUserId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Match a member to a user by hand (null unmatches); the sync never overrides it */
+        put: operations["WecomSyncController_match"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a full sync from WeCom (or join the one running)
+         * @description Members, corp tags, external contacts and customer groups, in a workflow per organization: a second start while one runs answers the running run (header `X-Sync-Joined: true`).
+         */
+        post: operations["WecomSyncController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The recent sync runs, newest first, with their counts and errors */
+        get: operations["WecomSyncController_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2497,7 +2568,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -2907,6 +2978,13 @@ export interface components {
             /** @example ops@demo.example */
             email: string;
             password: string;
+        };
+        MatchWecomMemberDto: {
+            /**
+             * Format: uuid
+             * @description Our user this member is; null to unmatch (the sync then leaves it unmatched)
+             */
+            userId: string | null;
         };
         MaterialDto: {
             /**
@@ -4265,7 +4343,12 @@ export interface components {
              * @description When an event was last applied
              */
             lastProcessedAt: string | null;
-            /** Format: date-time */
+            /** @description The latest sync run (running, or how the last one ended) */
+            lastSync: components["schemas"]["WecomSyncRunDto"] | null;
+            /**
+             * Format: date-time
+             * @description When the last sync succeeded
+             */
             lastSyncAt: string | null;
             /** @description The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned */
             secrets: components["schemas"]["SecretHintsDto"];
@@ -4279,6 +4362,59 @@ export interface components {
             /** @description change_external_contact, change_external_chat, change_external_tag, ... */
             event: string;
             message: string;
+        };
+        WecomMemberDto: {
+            /** @description Still a member of the corporation at the last sync */
+            active: boolean;
+            /** @description Absent when WeCom withholds it from the app */
+            email: string | null;
+            /**
+             * @description hand with no user: unmatched by hand (the sync will not match by email)
+             * @enum {string|null}
+             */
+            matchedBy: "email" | "hand" | null;
+            name: string;
+            /** Format: date-time */
+            syncedAt: string;
+            /** Format: uuid */
+            userId: string | null;
+            userName: string | null;
+            /** @example zhangsan */
+            wecomUserId: string;
+        };
+        WecomMemberListDto: {
+            items: components["schemas"]["WecomMemberDto"][];
+        };
+        WecomSyncRunDto: {
+            /**
+             * @description What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves
+             * @example {
+             *       "members": 12,
+             *       "tags": 30,
+             *       "contactPairs": 2400,
+             *       "contactsCreated": 2100,
+             *       "groups": 40
+             *     }
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** @description Why the run failed (WeCom's errcode and message) */
+            error: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** @example 12 */
+            id: string;
+            /** @enum {string} */
+            kind: "full" | "incremental";
+            /** Format: date-time */
+            startedAt: string;
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+        };
+        WecomSyncRunListDto: {
+            /** @description The 20 most recent runs, newest first */
+            items: components["schemas"]["WecomSyncRunDto"][];
         };
         WeekDayDto: {
             created: number;
@@ -15561,6 +15697,285 @@ export interface operations {
             };
             /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomSyncController_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomMemberListDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomSyncController_match: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member's WeCom UserID */
+                wecomUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchWecomMemberDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomMemberDto"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_BODY`: The request body could not be read: its bytes do not match its Content-Encoding (gzip, deflate, br).
+             *     - `MALFORMED_JSON`: The request body is not valid JSON.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_MEMBER_NOT_FOUND`: No member of the connected WeCom corporation with this user id (as of the last sync).
+             *     - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNSUPPORTED_ENCODING`: The request body encoding or charset is not supported: send UTF-8. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_USER_NOT_FOUND`: The user to match must be an active user of your organization. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomSyncController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomSyncRunDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `TEMPORAL_UNAVAILABLE`: The workflow service could not be reached; nothing was changed. Try again shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomSyncController_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomSyncRunListDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const CORP_ID = '^[A-Za-z0-9]{6,64}$';
 const AGENT_ID = '^\\d{1,12}$';
@@ -54,11 +54,56 @@ export class WecomConnectionDto {
   @ApiProperty() connectedAt: Date;
   @ApiProperty() updatedAt: Date;
   @ApiProperty({ nullable: true, type: Date }) lastCallbackAt: Date | null;
-  @ApiProperty({ nullable: true, type: Date }) lastSyncAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date, description: 'When the last sync succeeded' }) lastSyncAt: Date | null;
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
   @ApiProperty({ nullable: true, type: Date }) lastErrorAt: Date | null;
   @ApiProperty({ description: 'Events WeCom delivered in the last 24 hours' }) eventsLastDay: number;
   @ApiProperty({ description: 'Delivered events not applied yet (the worker applies them within seconds)' }) eventsWaiting: number;
   @ApiProperty({ nullable: true, type: Date, description: 'When an event was last applied' }) lastProcessedAt: Date | null;
   @ApiProperty({ nullable: true, type: WecomEventErrorDto, description: 'The last event that could not be applied' }) lastEventError: WecomEventErrorDto | null;
+  @ApiProperty({ nullable: true, type: () => WecomSyncRunDto, description: 'The latest sync run (running, or how the last one ended)' })
+  lastSync: WecomSyncRunDto | null;
+}
+
+/** WeCom's member UserID: 1 to 64 letters, digits and _-@., starting with a letter or digit. */
+export const WECOM_USER_ID = '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$';
+
+export class WecomSyncRunDto {
+  @ApiProperty({ example: '12', pattern: '^\\d+$' }) id: string;
+  @ApiProperty({ enum: ['full', 'incremental'] }) kind: 'full' | 'incremental';
+  @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status: 'running' | 'succeeded' | 'failed';
+  @ApiProperty() startedAt: Date;
+  @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
+  @ApiProperty({
+    type: 'object', additionalProperties: { type: 'integer' }, example: { members: 12, tags: 30, contactPairs: 2400, contactsCreated: 2100, groups: 40 },
+    description: 'What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves',
+  })
+  counts: Record<string, number>;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the run failed (WeCom\'s errcode and message)' }) error: string | null;
+}
+
+export class WecomSyncRunListDto {
+  @ApiProperty({ type: [WecomSyncRunDto], description: 'The 20 most recent runs, newest first' }) items: WecomSyncRunDto[];
+}
+
+export class WecomMemberDto {
+  @ApiProperty({ example: 'zhangsan', pattern: WECOM_USER_ID }) wecomUserId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Absent when WeCom withholds it from the app' }) email: string | null;
+  @ApiProperty({ description: 'Still a member of the corporation at the last sync' }) active: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) userId: string | null;
+  @ApiProperty({ nullable: true, type: String }) userName: string | null;
+  @ApiProperty({ nullable: true, enum: ['email', 'hand'], type: String, description: 'hand with no user: unmatched by hand (the sync will not match by email)' })
+  matchedBy: 'email' | 'hand' | null;
+  @ApiProperty() syncedAt: Date;
+}
+
+export class WecomMemberListDto {
+  @ApiProperty({ type: [WecomMemberDto] }) items: WecomMemberDto[];
+}
+
+export class MatchWecomMemberDto {
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'Our user this member is; null to unmatch (the sync then leaves it unmatched)' })
+  @ValidateIf((_, v) => v !== null) @IsUUID()
+  userId: string | null;
 }

@@ -8,6 +8,8 @@ export const WECOM_ERRORS = defineErrors({
   WECOM_CALLBACK_NOT_FOUND: { status: 404, message: 'No WeCom connection answers at this callback address.' },
   WECOM_SIGNATURE_INVALID: { status: 401, message: 'msg_signature does not match the token, timestamp, nonce and ciphertext.' },
   WECOM_TIMESTAMP_STALE: { status: 401, message: 'The callback timestamp is more than 5 minutes from the server clock.' },
+  WECOM_MEMBER_NOT_FOUND: { status: 404, message: 'No member of the connected WeCom corporation with this user id (as of the last sync).' },
+  WECOM_USER_NOT_FOUND: { status: 422, message: 'The user to match must be an active user of your organization.' },
   WECOM_SECRETS_UNREADABLE: { status: 503, message: 'The connection\'s secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again.' },
   WECOM_PAYLOAD_INVALID: { status: 400, message: 'The callback body is not WeCom\'s encrypted XML for this corporation.' },
 });

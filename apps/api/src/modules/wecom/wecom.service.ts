@@ -14,6 +14,7 @@ import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { WECOM_ERRORS } from './wecom.errors';
+import { latestSyncRun } from './wecom-sync.service';
 
 /**
  * What the console shows of a saved secret: the last 4 characters of a long app secret (to tell two apart),
@@ -84,6 +85,7 @@ export class WecomService {
       connectedAt: row.connected_at, updatedAt: row.updated_at, lastCallbackAt: row.last_callback_at, lastSyncAt: row.last_sync_at,
       lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
       eventsWaiting: row.events_waiting, lastProcessedAt: row.last_processed_at, lastEventError: row.last_event_error,
+      lastSync: await latestSyncRun(this.db, tenantId),
     };
   }
 

@@ -10,6 +10,7 @@ import { addMessages } from '../../i18n';
 import { formatDateTime, formatRelative } from '../../lib/time';
 import { CopyField, fieldProblems, refusal } from '../admin/admin-shared';
 import { messages } from './messages';
+import { MembersCard, SyncCard } from './WecomSync';
 
 addMessages('wecom', messages);
 
@@ -34,6 +35,8 @@ export default function WecomPage() {
       {connection.isPending ? <Skeleton active /> : connection.isError ? <Alert type="error" showIcon message={refusal(connection.error)} /> : (
         <Flex vertical gap="middle" style={{ maxWidth: 760 }}>
           <StatusCard connection={connection.data} />
+          {connection.data && <SyncCard />}
+          {connection.data && <MembersCard />}
           <ConnectionForm connection={connection.data} />
         </Flex>
       )}
@@ -76,6 +79,9 @@ function StatusCard({ connection }: { connection: Connection | null }) {
           {connection.lastProcessedAt ? <span title={formatDateTime(connection.lastProcessedAt)}>{formatRelative(connection.lastProcessedAt)}</span> : t('status.notProcessed')}
         </Descriptions.Item>
         <Descriptions.Item label={t('status.connectedAt')}>{formatDateTime(connection.connectedAt)}</Descriptions.Item>
+        <Descriptions.Item label={t('status.lastSync')}>
+          {connection.lastSyncAt ? <span title={formatDateTime(connection.lastSyncAt)}>{formatRelative(connection.lastSyncAt)}</span> : t('status.never')}
+        </Descriptions.Item>
         {connection.lastEventError && (
           <Descriptions.Item label={t('status.lastEventError')}>
             <Typography.Text type="danger" title={formatDateTime(connection.lastEventError.at)}>

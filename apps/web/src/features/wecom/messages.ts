@@ -3,7 +3,7 @@ import type { Messages } from '../../i18n';
 export const messages: Messages = {
   zh: {
     title: '企业微信',
-    intro: '连接本企业的企业微信后，客户、标签和客户群将与企业微信保持同步（同步功能陆续上线）。所有信息在企业微信管理后台获取；密钥加密保存，保存后只显示末 4 位。',
+    intro: '连接本企业的企业微信后，可从企业微信同步成员、客户、企业标签和客户群。所有信息在企业微信管理后台获取；密钥加密保存，保存后只显示末 4 位。',
     form: {
       title: '连接信息', corpId: '企业 ID（CorpID）', corpIdHelp: '管理后台 → 我的企业 → 企业信息', agentId: '自建应用 AgentId',
       agentIdHelp: '用于给员工发送任务提醒的自建应用', contactSecret: '客户联系 Secret', agentSecret: '自建应用 Secret',
@@ -12,16 +12,28 @@ export const messages: Messages = {
     },
     status: {
       title: '连接状态', callbackUrl: '回调地址', callbackHelp: '把此地址填入自建应用和“客户联系”的接收事件服务器配置。',
-      copy: '复制回调地址', lastCallback: '最近一次回调', never: '尚未收到', events: '近 24 小时事件', lastError: '最近错误',
+      copy: '复制回调地址', lastSync: '最近一次成功同步', lastCallback: '最近一次回调', never: '尚未收到', events: '近 24 小时事件', lastError: '最近错误',
       waiting: '待处理事件', lastProcessed: '最近处理', notProcessed: '尚未处理', lastEventError: '最近事件错误',
       connectedAt: '连接于', notConnected: '尚未连接企业微信。填写下面的信息后保存，系统会先向企业微信校验。',
     },
     disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。已收到的事件记录会保留。',
     disconnected: '已断开企业微信',
+    sync: {
+      title: '同步', start: '立即全量同步', running: '同步中…', started: '已开始同步',
+      help: '从企业微信读取成员、企业标签、客户（含跟进成员和标签）和客户群。同一时间只运行一次同步，中断后会从断点继续。',
+      none: '尚未同步', startedAt: '开始时间', status: '状态', counts: '结果',
+      statuses: { running: '进行中', succeeded: '成功', failed: '失败' },
+      count: { members: '成员', tags: '标签', contactPairs: '客户-成员关系', contactsCreated: '新客户', groups: '客户群' },
+    },
+    members: {
+      title: '企业微信成员', help: '成员按邮箱自动对应到本系统用户（不区分大小写）；企业微信未返回邮箱的成员请手动选择。手动对应不会被同步覆盖。',
+      none: '同步后显示成员', member: '成员', email: '邮箱', noEmail: '企业微信未提供', user: '对应用户', pick: '选择用户',
+      userOf: '{{name}} 对应的用户', left: '已离开企业', saved: '已保存对应关系', by: { email: '按邮箱', hand: '手动' },
+    },
   },
   en: {
     title: 'WeCom',
-    intro: 'Connect your WeCom corporation so customers, tags and customer groups stay in sync with WeCom (sync is rolling out). Every value comes from the WeCom admin console; secrets are stored encrypted and only their last 4 characters are shown once saved.',
+    intro: 'Connect your WeCom corporation to sync its members, customers, corp tags and customer groups from WeCom. Every value comes from the WeCom admin console; secrets are stored encrypted and only their last 4 characters are shown once saved.',
     form: {
       title: 'Connection details', corpId: 'Corporation ID (CorpID)', corpIdHelp: 'Admin console → My Company → Company Info', agentId: 'Self-built app AgentId',
       agentIdHelp: 'The self-built app that sends employees their task reminders', contactSecret: 'Customer contact secret', agentSecret: 'Self-built app secret',
@@ -30,11 +42,23 @@ export const messages: Messages = {
     },
     status: {
       title: 'Status', callbackUrl: 'Callback URL', callbackHelp: 'Paste this address into the event server settings of the self-built app and of Customer Contact.',
-      copy: 'Copy the callback URL', lastCallback: 'Last callback', never: 'None yet', events: 'Events in the last 24 hours', lastError: 'Last error',
+      copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', events: 'Events in the last 24 hours', lastError: 'Last error',
       waiting: 'Events waiting', lastProcessed: 'Last applied', notProcessed: 'None yet', lastEventError: 'Last event error',
       connectedAt: 'Connected', notConnected: 'WeCom is not connected yet. Fill in the details below and save: they are checked with WeCom first.',
     },
     disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. Events already received are kept.',
     disconnected: 'WeCom disconnected',
+    sync: {
+      title: 'Sync', start: 'Run a full sync', running: 'Syncing…', started: 'Sync started',
+      help: 'Reads members, corp tags, customers (with the members who follow them and their tags) and customer groups from WeCom. One sync runs at a time; an interrupted one continues where it stopped.',
+      none: 'Not synced yet', startedAt: 'Started', status: 'Status', counts: 'Result',
+      statuses: { running: 'Running', succeeded: 'Succeeded', failed: 'Failed' },
+      count: { members: 'Members', tags: 'Tags', contactPairs: 'Customer–member links', contactsCreated: 'New customers', groups: 'Groups' },
+    },
+    members: {
+      title: 'WeCom members', help: 'Members are matched to users by email (case-insensitive); pick the user by hand for members WeCom gives no email for. A match made by hand is never changed by a sync.',
+      none: 'Members appear after a sync', member: 'Member', email: 'Email', noEmail: 'Not provided by WeCom', user: 'User', pick: 'Pick a user',
+      userOf: 'User for {{name}}', left: 'Left the company', saved: 'Match saved', by: { email: 'By email', hand: 'By hand' },
+    },
   },
 };

@@ -1,0 +1,55 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiErrors } from '../../common/openapi';
+import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
+import { MatchWecomMemberDto, WECOM_USER_ID, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto } from './wecom.dto';
+import { WecomSyncService } from './wecom-sync.service';
+
+/** The full sync from WeCom and the members it found (admin). */
+@ApiTags('wecom')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('wecom')
+export class WecomSyncController {
+  constructor(private readonly sync: WecomSyncService) {}
+
+  @Post('sync')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Start a full sync from WeCom (or join the one running)',
+    description: 'Members, corp tags, external contacts and customer groups, in a workflow per organization: a second start while one runs answers the running run (header `X-Sync-Joined: true`).',
+  })
+  @ApiAcceptedResponse({ type: WecomSyncRunDto })
+  @ApiErrors('WECOM_NOT_CONNECTED', 'TEMPORAL_UNAVAILABLE')
+  async start(@CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response): Promise<WecomSyncRunDto> {
+    const { joined, run } = await this.sync.start(p.tenantId);
+    res.setHeader('X-Sync-Joined', String(joined));
+    return run;
+  }
+
+  @Get('sync-runs')
+  @ApiOperation({ summary: 'The recent sync runs, newest first, with their counts and errors' })
+  @ApiOkResponse({ type: WecomSyncRunListDto })
+  @ApiErrors('WECOM_NOT_CONNECTED')
+  async runs(@CurrentPrincipal() p: Principal): Promise<WecomSyncRunListDto> {
+    return { items: await this.sync.runs(p.tenantId) };
+  }
+
+  @Get('members')
+  @ApiOperation({ summary: 'The corporation\'s members as of the last sync, each with the user it is matched to' })
+  @ApiOkResponse({ type: WecomMemberListDto })
+  @ApiErrors('WECOM_NOT_CONNECTED')
+  async members(@CurrentPrincipal() p: Principal): Promise<WecomMemberListDto> {
+    return { items: await this.sync.members(p.tenantId) };
+  }
+
+  @Put('members/:wecomUserId')
+  @ApiOperation({ summary: 'Match a member to a user by hand (null unmatches); the sync never overrides it' })
+  @ApiParam({ name: 'wecomUserId', description: 'The member\'s WeCom UserID', schema: { type: 'string', pattern: WECOM_USER_ID } })
+  @ApiOkResponse({ type: WecomMemberDto })
+  @ApiErrors('WECOM_NOT_CONNECTED', 'WECOM_MEMBER_NOT_FOUND', 'WECOM_USER_NOT_FOUND')
+  match(@CurrentPrincipal() p: Principal, @Param('wecomUserId') wecomUserId: string, @Body() dto: MatchWecomMemberDto): Promise<WecomMemberDto> {
+    return this.sync.match(p.tenantId, wecomUserId, dto.userId);
+  }
+}

@@ -1,0 +1,394 @@
+import { contactsChangedSet, replaceTagsWithin } from '@sop/engine';
+import { WecomApiError, type WecomAccess, type WecomClient, type WecomConnection } from '@sop/wecom';
+import type { WecomNightlyActivities, WecomSyncActivities } from '@sop/workflows';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { DataSource, EntityManager } from 'typeorm';
+import { heartbeating } from './heartbeating';
+
+/** WeCom's maxima: 100 members per batch/get_by_user call and 100 contacts a page. */
+const USERS_PER_BATCH = 100;
+const CONTACTS_PER_PAGE = 100;
+/** Contact pages are written together, this many pairs at a time (one transaction, with the cursor after them). */
+const PAIRS_PER_WRITE = 2000;
+/** groupchat/list allows 1000; each chat then costs a groupchat/get, so pages stay small enough to resume often. */
+const GROUPS_PER_PAGE = 100;
+/** An activity call works this long, then hands back to the workflow (which calls again: history stays short). */
+const SLICE_MS = 60_000;
+const ACTOR = { type: 'system' as const, id: null };
+const REASON = 'WeCom sync';
+
+/** The run's resumable position, saved with each page's rows in one transaction. */
+interface SyncCursor {
+  contacts?: { batch: number; cursor: string; done?: boolean };
+  groups?: { cursor: string; done?: boolean };
+}
+
+type ContactPage = {
+  external_contact_list?: {
+    external_contact: { external_userid: string; name?: string };
+    follow_info: { userid: string; createtime?: number; tag_id?: string[] };
+  }[];
+  next_cursor?: string;
+};
+
+/**
+ * The full sync's activities (issue 16). Every write is keyed by WeCom's ids and repeatable; each page and the
+ * run's cursor commit together, so a retried activity (another worker, after a kill) goes on from the last page
+ * in. WeCom's refusals that are not rate limits fail the activity for good (the run ends failed with the error);
+ * rate limits and WeCom out of reach are retried by Temporal after the client's own backoff.
+ */
+export function wecomSyncActivities(db: DataSource, access?: WecomAccess): WecomSyncActivities & WecomNightlyActivities {
+  const open = async (tenantId: string): Promise<{ conn: WecomConnection; contacts: WecomClient; app: WecomClient }> => {
+    if (!access) throw ApplicationFailure.nonRetryable('this worker has no WeCom settings', 'WecomNotConfigured');
+    const conn = await access.connection(db, tenantId);
+    if (!conn) throw ApplicationFailure.nonRetryable('the organization has no WeCom connection', 'WecomNotConnected');
+    return { conn, contacts: access.contacts(conn), app: access.app(conn) };
+  };
+  const guarded = <A extends unknown[], R>(work: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
+    heartbeating(() => work(...args)).catch((err) => {
+      if (err instanceof WecomApiError && !err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'WecomRefused');
+      throw err;
+    });
+  const cursorOf = async (runId: string, tenantId: string): Promise<SyncCursor> =>
+    (await db.query(`SELECT cursor FROM wecom_sync_runs WHERE id = $1 AND tenant_id = $2`, [runId, tenantId]))[0]?.cursor ?? {};
+  const saveCursor = async (m: EntityManager, runId: string, cursor: SyncCursor, counts: Record<string, number>) => {
+    await m.query(`UPDATE wecom_sync_runs SET cursor = $2 WHERE id = $1`, [runId, cursor]);
+    await addCounts(m, runId, counts);
+  };
+  const cancelled = () => Context.current().cancellationSignal.aborted;
+
+  return {
+    listWecomTenants: async () => (await db.query(`SELECT tenant_id FROM wecom_connections ORDER BY tenant_id`)).map((r: { tenant_id: string }) => r.tenant_id),
+
+    openWecomSync: async (tenantId) => db.transaction(async (m) => {
+      // One running run per tenant: the workflow id already makes syncs of a tenant one at a time, and the lock
+      // makes the API's "answer the running run" and this agree on which row it is.
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('wecom-sync:' || $1, 0))`, [tenantId]);
+      const [running] = await m.query(`SELECT id FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`, [tenantId]);
+      if (running) return String(running.id);
+      const [created] = await m.query(`INSERT INTO wecom_sync_runs (tenant_id, kind) VALUES ($1, 'full') RETURNING id`, [tenantId]);
+      return String(created.id);
+    }),
+
+    syncWecomMembers: guarded(async (tenantId, runId) => {
+      const { app } = await open(tenantId);
+      const ids: string[] = [];
+      let cursor = '';
+      do {
+        const page = await app.post<{ errcode: number; dept_user?: { userid: string }[]; next_cursor?: string }>('/cgi-bin/user/list_id', { cursor, limit: 10000 });
+        ids.push(...(page.dept_user ?? []).map((u) => u.userid));
+        cursor = page.next_cursor ?? '';
+      } while (cursor);
+      const members: { id: string; name: string; email: string | null }[] = [];
+      for (const id of [...new Set(ids)]) {
+        const u = await app.get<{ errcode: number; name?: string; email?: string; biz_mail?: string }>('/cgi-bin/user/get', { userid: id });
+        members.push({ id, name: u.name ?? '', email: u.email || u.biz_mail || null });
+      }
+      await db.transaction(async (m) => {
+        await m.query(
+          `INSERT INTO wecom_users (tenant_id, wecom_user_id, name, email, active, synced_at)
+           SELECT $1, x.id, x.name, x.email, true, now() FROM unnest($2::text[], $3::text[], $4::text[]) AS x(id, name, email)
+           ON CONFLICT (tenant_id, wecom_user_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, active = true, synced_at = now()`,
+          [tenantId, members.map((x) => x.id), members.map((x) => x.name), members.map((x) => x.email)],
+        );
+        await m.query(`UPDATE wecom_users SET active = false WHERE tenant_id = $1 AND active AND wecom_user_id <> ALL($2::text[])`, [tenantId, members.map((x) => x.id)]);
+        await matchByEmail(m, tenantId);
+        await setCounts(m, runId, { members: members.length });
+      });
+      return members.length;
+    }),
+
+    syncWecomTags: guarded(async (tenantId, runId) => {
+      const { contacts } = await open(tenantId);
+      const answer = await contacts.post<{ errcode: number; tag_group?: CorpTagGroup[] }>('/cgi-bin/externalcontact/get_corp_tag_list', {});
+      const groups = (answer.tag_group ?? []).filter((g) => !g.deleted);
+      let tags = 0;
+      await db.transaction(async (m) => {
+        for (const g of groups) {
+          const groupId = await upsertTagGroup(m, tenantId, g);
+          const live = (g.tag ?? []).filter((t) => !t.deleted);
+          for (const t of live) await upsertTag(m, tenantId, groupId, t);
+          tags += live.length;
+        }
+        // Deleted in WeCom: unlinked, not deleted. The tag keeps its contacts and whatever segments and SOPs name it;
+        // it is simply no longer WeCom's, so later syncs leave it alone.
+        const tagIds = groups.flatMap((g) => (g.tag ?? []).filter((t) => !t.deleted).map((t) => t.id));
+        await m.query(`UPDATE tags SET wecom_tag_id = NULL, wecom_order = NULL WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL AND wecom_tag_id <> ALL($2::text[])`, [tenantId, tagIds]);
+        await m.query(
+          `UPDATE tag_groups SET wecom_group_id = NULL, wecom_order = NULL WHERE tenant_id = $1 AND wecom_group_id IS NOT NULL AND wecom_group_id <> ALL($2::text[])`,
+          [tenantId, groups.map((g) => g.group_id)],
+        );
+        await setCounts(m, runId, { tagGroups: groups.length, tags });
+      });
+      return tags;
+    }),
+
+    syncWecomContacts: guarded(async (tenantId, runId) => {
+      const { contacts } = await open(tenantId);
+      const state = await cursorOf(runId, tenantId);
+      const position = state.contacts ?? { batch: 0, cursor: '' };
+      if (position.done) return { done: true };
+      const follow = await contacts.get<{ errcode: number; follow_user?: string[] }>('/cgi-bin/externalcontact/get_follow_user_list');
+      const users = [...(follow.follow_user ?? [])].sort();
+      const until = Date.now() + SLICE_MS;
+      while (Date.now() < until && !cancelled()) {
+        // Several of WeCom's pages per transaction: the per-write work (tags, computed tags, memberships) is
+        // set-based, so it costs about the same for 100 pairs as for 2,000.
+        const pages: ContactPage[] = [];
+        let pairs = 0;
+        let done = false;
+        while (pairs < PAIRS_PER_WRITE && !cancelled()) {
+          const batch = users.slice(position.batch * USERS_PER_BATCH, (position.batch + 1) * USERS_PER_BATCH);
+          if (!batch.length) {
+            done = true;
+            break;
+          }
+          const page = await contacts.post<ContactPage & { errcode: number }>('/cgi-bin/externalcontact/batch/get_by_user', {
+            userid_list: batch, cursor: position.cursor, limit: CONTACTS_PER_PAGE,
+          });
+          if (page.next_cursor) position.cursor = page.next_cursor;
+          else Object.assign(position, { batch: position.batch + 1, cursor: '' });
+          pages.push(page);
+          pairs += page.external_contact_list?.length ?? 0;
+        }
+        if (cancelled()) break; // the pages read since the last write are read again by the retry
+        await db.transaction(async (m) => {
+          const written = await writeContactPage(m, tenantId, runId, { external_contact_list: pages.flatMap((p) => p.external_contact_list ?? []) });
+          await saveCursor(m, runId, { ...state, contacts: { ...position, ...(done ? { done } : {}) } }, written);
+        });
+        Context.current().heartbeat(position);
+        if (done) return { done: true };
+      }
+      return { done: false };
+    }),
+
+    syncWecomGroups: guarded(async (tenantId, runId) => {
+      const { contacts } = await open(tenantId);
+      const state = await cursorOf(runId, tenantId);
+      const position = state.groups ?? { cursor: '' };
+      if (position.done) return { done: true };
+      const until = Date.now() + SLICE_MS;
+      while (Date.now() < until && !cancelled()) {
+        const list = await contacts.post<{ errcode: number; group_chat_list?: { chat_id: string }[]; next_cursor?: string }>(
+          '/cgi-bin/externalcontact/groupchat/list', { status_filter: 0, cursor: position.cursor, limit: GROUPS_PER_PAGE },
+        );
+        const chats: GroupChat[] = [];
+        for (const { chat_id } of list.group_chat_list ?? []) {
+          chats.push((await contacts.post<{ errcode: number; group_chat: GroupChat }>('/cgi-bin/externalcontact/groupchat/get', { chat_id, need_name: 0 })).group_chat);
+        }
+        const next = { cursor: list.next_cursor ?? '', done: !list.next_cursor };
+        await db.transaction(async (m) => {
+          const written = await writeGroupPage(m, tenantId, chats);
+          await saveCursor(m, runId, { ...state, groups: next }, written);
+        });
+        Object.assign(position, next);
+        Context.current().heartbeat(position);
+        if (next.done) return { done: true };
+      }
+      return { done: false };
+    }),
+
+    finishWecomSync: async (tenantId, runId, error) => {
+      await db.transaction(async (m) => {
+        const [run] = await m.query(`SELECT status FROM wecom_sync_runs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [runId, tenantId]);
+        if (!run || run.status !== 'running') return; // a retried finish
+        if (!error) await dropUnseenFollows(m, tenantId, runId);
+        await m.query(`UPDATE wecom_sync_runs SET status = $3, finished_at = now(), error = $4 WHERE id = $1 AND tenant_id = $2`, [runId, tenantId, error ? 'failed' : 'succeeded', error]);
+        await m.query(
+          error
+            ? `UPDATE wecom_connections SET last_error = $2, last_error_at = now() WHERE tenant_id = $1`
+            : `UPDATE wecom_connections SET last_sync_at = now() WHERE tenant_id = $1`,
+          error ? [tenantId, `sync: ${error}`] : [tenantId],
+        );
+      });
+    },
+  };
+}
+
+interface CorpTag { id: string; name: string; order?: number; deleted?: boolean }
+interface CorpTagGroup { group_id: string; group_name: string; order?: number; deleted?: boolean; tag?: CorpTag[] }
+type GroupChat = { chat_id: string; name?: string; owner?: string; member_list?: { userid: string; type: number }[] };
+
+/** Adds to the run's counts (pages: each commits once, with its cursor). */
+const addCounts = (m: EntityManager, runId: string, counts: Record<string, number>) =>
+  m.query(
+    `UPDATE wecom_sync_runs r SET counts = r.counts || (SELECT coalesce(jsonb_object_agg(k, coalesce((r.counts->>k)::int, 0) + v::int), '{}') FROM jsonb_each_text($2::jsonb) AS x(k, v)) WHERE id = $1`,
+    [runId, counts],
+  );
+/** Sets counts (a phase done in one go, which a retry repeats). */
+const setCounts = (m: EntityManager, runId: string, counts: Record<string, number>) =>
+  m.query(`UPDATE wecom_sync_runs SET counts = counts || $2::jsonb WHERE id = $1`, [runId, counts]);
+
+/**
+ * Members matched by email (case-insensitive) to an enabled user of the organization not matched yet; a match
+ * by hand (or an unmatch by hand: matched_by 'hand' with no user) is never changed, and an email match whose
+ * emails no longer agree is undone first.
+ */
+async function matchByEmail(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query(
+    `UPDATE wecom_users wu SET user_id = NULL, matched_by = NULL
+      WHERE wu.tenant_id = $1 AND wu.matched_by = 'email'
+        AND NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = wu.user_id AND lower(u.email) = lower(wu.email))`,
+    [tenantId],
+  );
+  await m.query(
+    `WITH candidates AS (
+       SELECT DISTINCT ON (u.id) u.id AS user_id, wu.wecom_user_id
+         FROM wecom_users wu JOIN users u ON u.tenant_id = $1 AND lower(u.email) = lower(wu.email) AND u.disabled_at IS NULL
+        WHERE wu.tenant_id = $1 AND wu.active AND wu.user_id IS NULL AND wu.matched_by IS NULL AND wu.email IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM wecom_users o WHERE o.tenant_id = $1 AND o.user_id = u.id)
+        ORDER BY u.id, wu.wecom_user_id
+     )
+     UPDATE wecom_users wu SET user_id = c.user_id, matched_by = 'email'
+       FROM candidates c WHERE wu.tenant_id = $1 AND wu.wecom_user_id = c.wecom_user_id`,
+    [tenantId],
+  );
+}
+
+/** A corp tag group → our tag group: by its WeCom id, else adopting our unlinked group of the same name. */
+async function upsertTagGroup(m: EntityManager, tenantId: string, g: CorpTagGroup): Promise<string> {
+  await m.query(
+    `UPDATE tag_groups SET wecom_group_id = $2 WHERE tenant_id = $1 AND name = $3 AND wecom_group_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM tag_groups x WHERE x.tenant_id = $1 AND x.wecom_group_id = $2)`,
+    [tenantId, g.group_id, g.group_name],
+  );
+  const [row] = await m.query(
+    `INSERT INTO tag_groups (tenant_id, name, wecom_group_id, wecom_order) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, wecom_group_id) WHERE wecom_group_id IS NOT NULL
+     DO UPDATE SET name = EXCLUDED.name, wecom_order = EXCLUDED.wecom_order RETURNING id`,
+    [tenantId, g.group_name, g.group_id, g.order ?? 0],
+  );
+  return row.id;
+}
+
+/** A corp tag → our tag (kind manual) in its group: by its WeCom id, else adopting our unlinked tag of that name. */
+async function upsertTag(m: EntityManager, tenantId: string, groupId: string, t: CorpTag): Promise<void> {
+  await m.query(
+    `UPDATE tags SET wecom_tag_id = $3 WHERE tenant_id = $1 AND group_id = $2 AND name = $4 AND wecom_tag_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM tags x WHERE x.tenant_id = $1 AND x.wecom_tag_id = $3)`,
+    [tenantId, groupId, t.id, t.name],
+  );
+  await m.query(
+    `INSERT INTO tags (tenant_id, group_id, name, kind, wecom_tag_id, wecom_order) VALUES ($1, $2, $3, 'manual', $4, $5)
+     ON CONFLICT (tenant_id, wecom_tag_id) WHERE wecom_tag_id IS NOT NULL
+     DO UPDATE SET name = EXCLUDED.name, group_id = EXCLUDED.group_id, wecom_order = EXCLUDED.wecom_order`,
+    [tenantId, groupId, t.name, t.id, t.order ?? 0],
+  );
+}
+
+/**
+ * One page of (contact, following member) pairs: the follows are kept, the contacts upserted by their external
+ * user id (name), then each contact's owner and WeCom tags derived from all its follows known so far.
+ */
+async function writeContactPage(m: EntityManager, tenantId: string, runId: string, page: ContactPage): Promise<Record<string, number>> {
+  const pairs = page.external_contact_list ?? [];
+  if (!pairs.length) return {};
+  const names = new Map(pairs.map((p) => [p.external_contact.external_userid, p.external_contact.name ?? '']));
+  await m.query(
+    `INSERT INTO wecom_follows (tenant_id, external_user_id, wecom_user_id, followed_at, tag_ids, run_id)
+     SELECT $1, x.e, x.u, to_timestamp(x.t), coalesce((SELECT array_agg(v) FROM jsonb_array_elements_text(x.tags) v), '{}'), $6
+       FROM unnest($2::text[], $3::text[], $4::float8[], $5::jsonb[]) AS x(e, u, t, tags)
+     ON CONFLICT (tenant_id, external_user_id, wecom_user_id)
+     DO UPDATE SET followed_at = EXCLUDED.followed_at, tag_ids = EXCLUDED.tag_ids, run_id = EXCLUDED.run_id`,
+    [
+      tenantId, pairs.map((p) => p.external_contact.external_userid), pairs.map((p) => p.follow_info.userid),
+      pairs.map((p) => p.follow_info.createtime ?? 0), pairs.map((p) => JSON.stringify(p.follow_info.tag_id ?? [])), runId,
+    ],
+  );
+  const upserted: { id: string; inserted: boolean }[] = await m.query(
+    `INSERT INTO contacts AS c (tenant_id, external_id, name, wecom_external_user_id)
+     SELECT $1, 'wecom:' || x.e, x.name, x.e FROM unnest($2::text[], $3::text[]) AS x(e, name) ORDER BY x.e
+     ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL
+     DO UPDATE SET name = EXCLUDED.name, updated_at = now() WHERE c.name IS DISTINCT FROM EXCLUDED.name
+     RETURNING c.id, c.xmax = 0 AS inserted`,
+    [tenantId, [...names.keys()], [...names.values()]],
+  );
+  const derived = await applyFollows(m, tenantId, [...names.keys()]);
+  const changed = [...new Set([...upserted.map((u) => u.id), ...derived])];
+  await contactsChangedSet(m, tenantId, changed);
+  return { contactPairs: pairs.length, contactsCreated: upserted.filter((u) => u.inserted).length };
+}
+
+/**
+ * Owner and WeCom tags of the given contacts from their follows: the owner is the matched user of the member who
+ * added the contact first (among members matched to a user; no matched follower keeps the owner there is); the
+ * WeCom-linked tags are exactly the union of the tags its followers gave it. Answers the contacts changed.
+ */
+async function applyFollows(m: EntityManager, tenantId: string, externalIds: string[]): Promise<string[]> {
+  const owners: { id: string }[] = await m.query(
+    `WITH first AS (
+       SELECT DISTINCT ON (f.external_user_id) f.external_user_id, wu.user_id
+         FROM wecom_follows f JOIN wecom_users wu ON wu.tenant_id = $1 AND wu.wecom_user_id = f.wecom_user_id AND wu.user_id IS NOT NULL
+        WHERE f.tenant_id = $1 AND f.external_user_id = ANY($2::text[])
+        ORDER BY f.external_user_id, f.followed_at, f.wecom_user_id
+     )
+     UPDATE contacts c SET owner_id = first.user_id, updated_at = now() FROM first
+      WHERE c.tenant_id = $1 AND c.wecom_external_user_id = first.external_user_id AND c.owner_id IS DISTINCT FROM first.user_id
+     RETURNING c.id`,
+    [tenantId, externalIds],
+  );
+  const wanted: { contact_id: string; tag_id: string }[] = await m.query(
+    `SELECT DISTINCT c.id AS contact_id, t.id AS tag_id
+       FROM wecom_follows f CROSS JOIN LATERAL unnest(f.tag_ids) AS w(tag)
+       JOIN contacts c ON c.tenant_id = $1 AND c.wecom_external_user_id = f.external_user_id
+       JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
+      WHERE f.tenant_id = $1 AND f.external_user_id = ANY($2::text[])`,
+    [tenantId, externalIds],
+  );
+  const ids: string[] = (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM contacts WHERE tenant_id = $1 AND wecom_external_user_id = ANY($2::text[])`, [tenantId, externalIds]))[0].ids;
+  const scope: string[] = (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM tags WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL`, [tenantId]))[0].ids;
+  const tagged = await replaceTagsWithin(m, tenantId, ids, wanted.map((w) => ({ contactId: w.contact_id, tagId: w.tag_id })), scope, ACTOR, REASON);
+  return [...owners.map((o) => o.id), ...tagged.changed];
+}
+
+/** A finished full sync drops the follows it did not see (the member no longer follows the contact) and re-derives those contacts. */
+async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: string): Promise<void> {
+  const gone: { external_user_id: string }[] = await m.query(
+    `DELETE FROM wecom_follows WHERE tenant_id = $1 AND run_id IS DISTINCT FROM $2 RETURNING external_user_id`, [tenantId, runId],
+  );
+  if (!gone.length) return;
+  const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
+  await contactsChangedSet(m, tenantId, changed);
+}
+
+/**
+ * One page of customer groups: each upserted by its chat id (name, owner = the owner's matched user), and its
+ * members made exactly the external members that are our contacts.
+ */
+async function writeGroupPage(m: EntityManager, tenantId: string, chats: GroupChat[]): Promise<Record<string, number>> {
+  if (!chats.length) return {};
+  let joined = 0;
+  let left = 0;
+  const changed = new Set<string>();
+  for (const chat of chats) {
+    const [group] = await m.query(
+      `INSERT INTO customer_groups AS g (tenant_id, name, owner_id, wecom_chat_id)
+       VALUES ($1, $2, (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $3), $4)
+       ON CONFLICT (tenant_id, wecom_chat_id) WHERE wecom_chat_id IS NOT NULL
+       DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id, updated_at = now()
+       RETURNING id`,
+      [tenantId, chat.name ?? '', chat.owner ?? '', chat.chat_id],
+    );
+    const external = (chat.member_list ?? []).filter((x) => x.type === 2).map((x) => x.userid);
+    const [r] = await m.query(
+      `WITH members AS (
+         SELECT id FROM contacts WHERE tenant_id = $1 AND wecom_external_user_id = ANY($3::text[])
+       ), removed AS (
+         DELETE FROM group_members gm WHERE gm.group_id = $2 AND gm.contact_id NOT IN (SELECT id FROM members) RETURNING contact_id
+       ), added AS (
+         INSERT INTO group_members (tenant_id, group_id, contact_id) SELECT $1, $2, id FROM members ON CONFLICT DO NOTHING RETURNING contact_id
+       )
+       SELECT (SELECT coalesce(array_agg(contact_id), '{}') FROM added) AS added, (SELECT coalesce(array_agg(contact_id), '{}') FROM removed) AS removed`,
+      [tenantId, group.id, external],
+    );
+    joined += r.added.length;
+    left += r.removed.length;
+    const ids = [...r.added, ...r.removed];
+    ids.forEach((id: string) => changed.add(id));
+    if (ids.length) {
+      await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [tenantId, { groupId: group.id, contactIds: ids }]);
+    }
+  }
+  await contactsChangedSet(m, tenantId, [...changed]);
+  return { groups: chats.length, groupJoins: joined, groupLeaves: left };
+}

@@ -1,0 +1,297 @@
+import { loadConfig, localWecomKey } from '@sop/api';
+import { createEngineWorker } from '@sop/worker';
+import { WecomAccess } from '@sop/wecom';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { ensureWecomNightlySyncSchedule, WECOM_NIGHTLY_SYNC_SCHEDULE, workflowIds } from '@sop/temporal';
+import { Client, Connection } from '@temporalio/client';
+import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
+import { saveHistory } from '../support/histories';
+import { addUser, signupTenant, type TenantFixture } from '../support/http';
+import { waitUntil } from '../support/poll';
+import { useStack } from '../support/stack';
+import { serveDirectory, WecomDirectory, type DirContact } from '../support/wecom-directory';
+import { newCorp, useWecomServer, type WecomCorp, type WecomRoute } from '../support/wecom-server';
+
+/**
+ * Issue 16, the full sync (a Temporal workflow per tenant) against a local WeCom serving a corporation's
+ * directory: members matched to users, corp tags, contacts with owners and tags, groups with members; run twice;
+ * an expired token and a rate limit mid-sync; a worker stopped during the contact pages and another resuming.
+ */
+describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () => {
+  const JWT_SECRET = randomBytes(32).toString('hex');
+  const env: Record<string, string> = { JWT_SECRET };
+  const local = useWecomServer(env);
+  const ctx = useStack({ env });
+  const directories = new Map<string, WecomDirectory>();
+  let routes: Map<string, WecomRoute>;
+  const workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
+  const BATCH = '/cgi-bin/externalcontact/batch/get_by_user';
+
+  beforeAll(() => {
+    routes = serveDirectory(local(), directories);
+  });
+  afterEach(() => local().reset());
+  afterAll(async () => {
+    for (const w of workers) await stopWorker(w);
+  });
+
+  /** A worker on the stack's task queue, as the stack would start it, with WeCom clients of its own (a process of its own). */
+  async function startWorker(name: string) {
+    const config = loadConfig({ DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'), JWT_SECRET, LOG_LEVEL: 'silent' });
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const worker = await createEngineWorker({
+      connection, namespace: config.temporal.namespace, db: ctx.stack.db, taskQueue: ctx.stack.taskQueue, identity: `wecom-sync-${name}`,
+      workflowBundle: { codePath: WORKFLOW_BUNDLE },
+      wecom: new WecomAccess({ secretKeys: [localWecomKey(JWT_SECRET)], apiBase: local().baseUrl, retry: { attempts: 4, baseDelayMs: 20, maxDelayMs: 100 } }),
+    });
+    const w = { worker, running: worker.run(), connection };
+    workers.push(w);
+    return w;
+  }
+  async function stopWorker(w: (typeof workers)[number]) {
+    if (!workers.includes(w)) return;
+    workers.splice(workers.indexOf(w), 1);
+    w.worker.shutdown();
+    await w.running;
+    await w.connection.close();
+  }
+
+  const withClient = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
+    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    try {
+      return await work(new Client({ connection }));
+    } finally {
+      await connection.close();
+    }
+  };
+  const record = (name: string, tenantId: string) =>
+    withClient(async (client) => saveHistory(name, await client.workflow.getHandle(workflowIds.wecomSync(tenantId)).fetchHistory()));
+
+  const connect = async (label: string): Promise<{ t: TenantFixture; corp: WecomCorp; dir: WecomDirectory; tenantId: string }> => {
+    const t = await signupTenant(ctx.http, label);
+    const corp = local().add(newCorp());
+    const dir = new WecomDirectory();
+    directories.set(corp.corpId, dir);
+    expect((await t.admin.put('/api/wecom/connection', corp)).status).toBe(200);
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
+    return { t, corp, dir, tenantId };
+  };
+  const syncAndWait = async (t: TenantFixture, ms = 60_000) => {
+    const started = await t.admin.post('/api/wecom/sync', {});
+    expect(started.status).toBe(202);
+    return waitUntil(
+      async () => (await t.admin.get('/api/wecom/sync-runs')).body.items.find((r: { id: string }) => r.id === started.body.id),
+      (r) => r?.status !== 'running', `sync run ${started.body.id}`, ms, 200,
+    );
+  };
+  /** Wraps a route of the local WeCom so a test can act at its n-th call. */
+  const onCall = (path: string, original: WecomRoute, act: (n: number) => void) => {
+    let n = 0;
+    local().route(path, (call) => {
+      act(++n);
+      return original(call);
+    });
+  };
+  const contactsOf = (tenantId: string) => ctx.stack.db.query(
+    `SELECT c.wecom_external_user_id AS w, c.name, c.owner_id,
+            coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id), '{}') AS tags
+       FROM contacts c WHERE c.tenant_id = $1 ORDER BY c.wecom_external_user_id`, [tenantId]);
+
+  it('lands a small corporation exactly, and a second run applies changes without duplicates', async () => {
+    const { t, dir, tenantId } = await connect('WeCom Sync');
+    const alice = await addUser(t, ctx.http, 'employee');
+    const bob = await addUser(t, ctx.http, 'employee');
+    const carol = await addUser(t, ctx.http, 'employee');
+    dir.member({ userid: 'zhangsan', name: '张三', email: alice.email.toUpperCase() })
+      .member({ userid: 'lisi', name: '李四' }) // email withheld by WeCom: stays unmatched
+      .member({ userid: 'wangwu', name: '王五', email: bob.email })
+      .member({ userid: 'zhaoliu', name: '赵六', email: carol.email, followsCustomers: false });
+    dir.tagGroup({ group_id: 'etG1', group_name: '客户等级', order: 2, tags: [{ id: 'etA', name: 'A', order: 1 }, { id: 'etB', name: 'B', order: 2 }] })
+      .tagGroup({ group_id: 'etG2', group_name: '兴趣', order: 1, tags: [{ id: 'etPhone', name: '手机', order: 1 }] });
+    dir.contact({ external_userid: 'wmC1', name: '客户一', follows: [{ userid: 'zhangsan', createtime: 1000, tags: ['etA'] }, { userid: 'lisi', createtime: 500, tags: ['etPhone'] }] })
+      .contact({ external_userid: 'wmC2', name: '客户二', follows: [{ userid: 'lisi', createtime: 600 }] })
+      .contact({ external_userid: 'wmC3', name: '客户三', follows: [{ userid: 'zhangsan', createtime: 2000 }, { userid: 'wangwu', createtime: 1500, tags: ['etB'] }] });
+    for (let i = 0; i < 230; i++) dir.contact({ external_userid: `wmBulk${String(i).padStart(4, '0')}`, name: `批量${i}`, follows: [{ userid: 'zhangsan', createtime: 3000 + i }] });
+    dir.chat({ chat_id: 'wrChat1', name: '一群', owner: 'zhangsan', members: [{ userid: 'zhangsan', type: 1 }, { userid: 'wmC1', type: 2 }, { userid: 'wmC3', type: 2 }, { userid: 'wmStranger', type: 2 }] })
+      .chat({ chat_id: 'wrChat2', name: '二群', owner: 'wangwu', members: [{ userid: 'wmC2', type: 2 }] });
+
+    await startWorker('a');
+    const first = await syncAndWait(t);
+    expect(first).toMatchObject({ status: 'succeeded', error: null, counts: { members: 4, tagGroups: 2, tags: 3, contactPairs: 235, contactsCreated: 233, groups: 2 } });
+    if (process.env.RECORD_HISTORIES) await record('wecomSyncWorkflow', tenantId);
+
+    // members: matched by email case-insensitively; none without an email
+    const members = (await t.admin.get('/api/wecom/members')).body.items;
+    const byId = Object.fromEntries(members.map((m: { wecomUserId: string }) => [m.wecomUserId, m]));
+    expect(byId.zhangsan).toMatchObject({ name: '张三', userId: alice.id, matchedBy: 'email', active: true });
+    expect(byId.lisi).toMatchObject({ email: null, userId: null, matchedBy: null });
+    expect(byId.wangwu).toMatchObject({ userId: bob.id, matchedBy: 'email' });
+    expect(byId.zhaoliu).toMatchObject({ userId: carol.id });
+
+    // tags: manual, keyed by WeCom's ids, with WeCom's order
+    const tags = await ctx.stack.db.query(
+      `SELECT g.name AS g, g.wecom_group_id, g.wecom_order AS go, t.name, t.kind, t.wecom_tag_id, t.wecom_order AS o
+         FROM tags t JOIN tag_groups g ON g.id = t.group_id WHERE t.tenant_id = $1 ORDER BY t.wecom_tag_id`, [tenantId]);
+    expect(tags).toEqual([
+      { g: '客户等级', wecom_group_id: 'etG1', go: 2, name: 'A', kind: 'manual', wecom_tag_id: 'etA', o: 1 },
+      { g: '客户等级', wecom_group_id: 'etG1', go: 2, name: 'B', kind: 'manual', wecom_tag_id: 'etB', o: 2 },
+      { g: '兴趣', wecom_group_id: 'etG2', go: 1, name: '手机', kind: 'manual', wecom_tag_id: 'etPhone', o: 1 },
+    ]);
+
+    // contacts: owner = the matched member who added it first (lisi is earlier on wmC1 but matched to no one)
+    const contacts = await contactsOf(tenantId);
+    expect(contacts).toHaveLength(233);
+    const c = Object.fromEntries(contacts.map((x: { w: string }) => [x.w, x]));
+    expect(c.wmC1).toEqual({ w: 'wmC1', name: '客户一', owner_id: alice.id, tags: ['A', '手机'] });
+    expect(c.wmC2).toEqual({ w: 'wmC2', name: '客户二', owner_id: null, tags: [] });
+    expect(c.wmC3).toEqual({ w: 'wmC3', name: '客户三', owner_id: bob.id, tags: ['B'] });
+    expect(c.wmBulk0000).toMatchObject({ owner_id: alice.id, tags: [] });
+    const [{ n: events }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM tag_events WHERE tenant_id = $1 AND actor_type = 'system' AND reason = 'WeCom sync'`, [tenantId]);
+    expect(events).toBe(3);
+
+    // groups: owner matched, members = the external members that are our contacts
+    const groups = async () => ctx.stack.db.query(
+      `SELECT g.wecom_chat_id AS chat, g.name, g.owner_id, coalesce((SELECT array_agg(c.wecom_external_user_id ORDER BY c.wecom_external_user_id) FROM group_members gm JOIN contacts c ON c.id = gm.contact_id WHERE gm.group_id = g.id), '{}') AS members
+         FROM customer_groups g WHERE g.tenant_id = $1 ORDER BY 1`, [tenantId]);
+    expect(await groups()).toEqual([
+      { chat: 'wrChat1', name: '一群', owner_id: alice.id, members: ['wmC1', 'wmC3'] },
+      { chat: 'wrChat2', name: '二群', owner_id: bob.id, members: ['wmC2'] },
+    ]);
+
+    // a segment on a WeCom tag follows the next sync's changes
+    const tagA = (await ctx.stack.db.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = 'etA'`, [tenantId]))[0].id;
+    const seg = (await t.admin.post('/api/segments', { name: 'WeCom A', rule: { tag: tagA } })).body;
+    const inSegment = async () => (await ctx.stack.db.query(
+      `SELECT coalesce(array_agg(c.wecom_external_user_id ORDER BY c.wecom_external_user_id), '{}') AS ids FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id WHERE m.segment_id = $1 AND m.exited_at IS NULL`, [seg.id]))[0].ids;
+    expect(await inSegment()).toEqual(['wmC1']);
+
+    // changes in WeCom: a hand match, a renamed and reordered tag, a deleted tag group, tags moved, a follow
+    // gone, a new contact, a member who left, a customer who left a group
+    const hand = await t.admin.put('/api/wecom/members/zhangsan', { userId: carol.id });
+    expect(hand.body).toMatchObject({ userId: carol.id, matchedBy: 'hand' });
+    expect((await t.admin.put('/api/wecom/members/zhangsan', {})).status).toBe(400);
+    expect((await t.admin.put('/api/wecom/members/nobody', { userId: carol.id })).status).toBe(404);
+    expect((await t.admin.put('/api/wecom/members/lisi', { userId: '00000000-0000-4000-8000-000000000000' })).body.code).toBe('WECOM_USER_NOT_FOUND');
+    dir.tagGroup({ group_id: 'etG1', group_name: '客户等级', order: 3, tags: [{ id: 'etA', name: 'A', order: 1 }, { id: 'etB', name: 'B+', order: 0 }] });
+    dir.tagGroups = dir.tagGroups.filter((g) => g.group_id !== 'etG2');
+    dir.contacts.get('wmC1')!.follows[0].tags = [];
+    dir.contacts.get('wmC3')!.follows[0].tags = ['etA'];
+    dir.contacts.get('wmC2')!.follows = [{ userid: 'zhangsan', createtime: 700 }];
+    dir.contact({ external_userid: 'wmC4', name: '客户四', follows: [{ userid: 'wangwu', createtime: 4000, tags: ['etA', 'etB'] }] });
+    dir.members.delete('zhaoliu');
+    dir.chats.get('wrChat1')!.members = dir.chats.get('wrChat1')!.members.filter((m) => m.userid !== 'wmC3');
+
+    const second = await syncAndWait(t);
+    expect(second).toMatchObject({ status: 'succeeded', counts: { members: 3, contactsCreated: 1 } });
+    const after = Object.fromEntries((await contactsOf(tenantId)).map((x: { w: string }) => [x.w, x]));
+    expect(Object.keys(after)).toHaveLength(234);
+    // wmC1: zhangsan (now carol by hand) took etA off; 手机 stays, unlinked with its deleted WeCom group
+    expect(after.wmC1).toEqual({ w: 'wmC1', name: '客户一', owner_id: carol.id, tags: ['手机'] });
+    expect(after.wmC2).toEqual({ w: 'wmC2', name: '客户二', owner_id: carol.id, tags: [] });
+    expect(after.wmC3).toEqual({ w: 'wmC3', name: '客户三', owner_id: bob.id, tags: ['A', 'B+'] });
+    expect(after.wmC4).toEqual({ w: 'wmC4', name: '客户四', owner_id: bob.id, tags: ['A', 'B+'] });
+    expect(await ctx.stack.db.query(`SELECT name, wecom_tag_id, wecom_order FROM tags WHERE tenant_id = $1 ORDER BY name`, [tenantId])).toEqual([
+      { name: 'A', wecom_tag_id: 'etA', wecom_order: 1 }, { name: 'B+', wecom_tag_id: 'etB', wecom_order: 0 }, { name: '手机', wecom_tag_id: null, wecom_order: null },
+    ]);
+    expect(await ctx.stack.db.query(`SELECT count(*)::int AS n FROM wecom_follows WHERE tenant_id = $1 AND external_user_id = 'wmC2'`, [tenantId])).toEqual([{ n: 1 }]);
+    expect(await inSegment()).toEqual(['wmC3', 'wmC4']);
+    expect((await groups())[0].members).toEqual(['wmC1']);
+    const again = Object.fromEntries((await t.admin.get('/api/wecom/members')).body.items.map((m: { wecomUserId: string }) => [m.wecomUserId, m]));
+    expect(again.zhangsan).toMatchObject({ userId: carol.id, matchedBy: 'hand' });
+    expect(again.zhaoliu).toMatchObject({ active: false });
+    const connection = (await t.admin.get('/api/wecom/connection')).body;
+    expect(connection.lastSync).toMatchObject({ id: second.id, status: 'succeeded' });
+    expect(connection.lastSyncAt).not.toBeNull();
+
+    // admins only
+    const ops = await addUser(t, ctx.http, 'ops');
+    expect((await ops.client.post('/api/wecom/sync', {})).status).toBe(403);
+    expect((await ops.client.get('/api/wecom/members')).status).toBe(403);
+  });
+
+  it('renews an expired token and waits out rate limits mid-sync; a refusal ends the run as failed', async () => {
+    const { t, dir, tenantId } = await connect('WeCom Limits');
+    dir.member({ userid: 'm1', name: 'M1' });
+    for (let i = 0; i < 450; i++) dir.contact({ external_userid: `wmL${String(i).padStart(4, '0')}`, name: `L${i}`, follows: [{ userid: 'm1', createtime: i }] });
+    const server = local();
+    const batch = routes.get(BATCH)!;
+    onCall(BATCH, batch, (n) => {
+      if (n === 2) server.expireTokens(); // the next call sees 42001
+      if (n === 4) server.failNext(BATCH, 45009, 5); // more than the client's 4 attempts: Temporal retries the activity
+    });
+    if (!workers.length) await startWorker('b');
+    const run = await syncAndWait(t, 90_000);
+    expect(run).toMatchObject({ status: 'succeeded', counts: { contactPairs: 450, contactsCreated: 450 } });
+    expect((await contactsOf(tenantId))).toHaveLength(450);
+    // the app's token, the customer-contact token, and its renewal after the expiry
+    expect(server.calls.get('/cgi-bin/gettoken')).toBeGreaterThanOrEqual(3);
+    server.route(BATCH, batch);
+
+    // WeCom refuses for good (not a rate limit): the run fails with WeCom's answer, on the run and the connection
+    server.failNext('/cgi-bin/externalcontact/get_corp_tag_list', 48002, 1);
+    const failed = await syncAndWait(t);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain('48002');
+    if (process.env.RECORD_HISTORIES) await record('wecomSyncWorkflow-failed', tenantId);
+    const connection = (await t.admin.get('/api/wecom/connection')).body;
+    expect(connection.lastError).toContain('48002');
+    expect(connection.lastSync).toMatchObject({ status: 'failed' });
+  });
+
+  it('resumes from the saved cursor on another worker when the first stops mid-contacts, without duplicates', async () => {
+    for (const w of [...workers]) await stopWorker(w);
+    const { t, dir, tenantId } = await connect('WeCom Resume');
+    dir.member({ userid: 'r1', name: 'R1' }).member({ userid: 'r2', name: 'R2' });
+    dir.tagGroup({ group_id: 'etR', group_name: '来源', order: 1, tags: [{ id: 'etR1', name: '展会', order: 1 }] });
+    const all: DirContact[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const contact = { external_userid: `wmR${String(i).padStart(5, '0')}`, name: `R${i}`, follows: [{ userid: i % 2 ? 'r1' : 'r2', createtime: i, tags: ['etR1'] }] };
+      all.push(contact);
+      dir.contact(contact);
+    }
+    const first = await startWorker('first');
+    const started = await t.admin.post('/api/wecom/sync', {});
+    expect(started.status).toBe(202);
+    // join: a second start while it runs answers the same run
+    const joined = await t.admin.post('/api/wecom/sync', {});
+    expect([joined.body.id, joined.headers.get('x-sync-joined')]).toEqual([started.body.id, 'true']);
+    // pages are written 2,000 pairs at a time: stop once the first write is in
+    await waitUntil(async () => (await contactsOf(tenantId)).length, (n) => n > 0, 'the first contacts', 60_000, 10);
+    await stopWorker(first);
+    const [mid] = await ctx.stack.db.query(`SELECT status, cursor, counts FROM wecom_sync_runs WHERE id = $1`, [started.body.id]);
+    expect(mid.status).toBe('running');
+    expect(mid.cursor.contacts?.done).not.toBe(true);
+    const before = (await contactsOf(tenantId)).length;
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(6000);
+    const pagesBefore = local().calls.get(BATCH)!;
+
+    await startWorker('second');
+    const run = await waitUntil(
+      async () => (await t.admin.get('/api/wecom/sync-runs')).body.items[0], (r) => r.status !== 'running', 'the resumed run', 90_000, 200,
+    );
+    expect(run).toMatchObject({ id: started.body.id, status: 'succeeded', counts: { contactPairs: 6000, contactsCreated: 6000 } });
+    const contacts = await contactsOf(tenantId);
+    expect(contacts).toHaveLength(6000);
+    expect(contacts.every((c: { tags: string[] }) => c.tags.join() === '展会')).toBe(true);
+    const [{ n: events }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM tag_events WHERE tenant_id = $1`, [tenantId]);
+    expect(events).toBe(6000);
+    // read again: at most the pages read since the last write (20 pages of 100 make a write)
+    expect(local().calls.get(BATCH)! - pagesBefore).toBeLessThanOrEqual(60 - Math.floor(before / 100));
+    expect(local().calls.get(BATCH)!).toBeLessThanOrEqual(60 + 20);
+    expect(await ctx.stack.db.query(`SELECT count(*)::int AS n FROM wecom_sync_runs WHERE tenant_id = $1`, [tenantId])).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps one nightly Schedule for the full sync, at 03:00 China time', async () => {
+    await withClient(async (client) => {
+      expect(await ensureWecomNightlySyncSchedule(client, ctx.stack.taskQueue)).toBe('created');
+      expect(await ensureWecomNightlySyncSchedule(client, ctx.stack.taskQueue)).toBe('exists');
+      const schedule = await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).describe();
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'wecomNightlySyncWorkflow' });
+      expect(schedule.spec.timezone).toBe('Asia/Shanghai');
+      expect(schedule.spec.calendars?.[0].hour?.[0]).toMatchObject({ start: 3 });
+      await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).delete();
+    });
+  });
+});
