@@ -83,7 +83,7 @@ describe('SOP limits under concurrency (real Postgres)', () => {
     expect((await t.admin.put('/api/settings/contact-caps', { perDay: 1, perWeek: 7 })).status).toBe(200);
     const sops: string[] = [];
     for (let i = 0; i < SOPS; i++) {
-      const definition = { ...journey(segment.id), policies: { businessDaysOnly: false, executorDailyCapacity: 100_000, overflow: 'reassign' } };
+      const definition = { ...journey(segment.id), policies: { businessDaysOnly: false, executorDailyCapacity: 10_000, overflow: 'reassign' } };
       const sop = (await t.admin.post('/api/sops', { name: `Big ${i}`, definition })).body;
       expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
       sops.push(sop.id);
