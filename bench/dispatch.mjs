@@ -28,6 +28,9 @@ const MATERIALIZE = Number(process.env.BENCH_MATERIALIZE ?? 100_000);
 const PER_CONTACT = Number(process.env.BENCH_PER_CONTACT ?? 10_000);
 const PAGE = Number(process.env.BENCH_PAGE ?? 2000);
 const PARALLEL = Number(process.env.BENCH_PARALLEL_PAGES ?? 2);
+// BENCH_LIMITS=1: the tenant caps contacts (3 a day, 10 a week: none is reached) and the journeys have an executor
+// capacity (never reached), so every page locks its contacts and executors and counts their tasks.
+const LIMITS = process.env.BENCH_LIMITS === '1';
 const TEMPLATE = '{{ contact.name }}，您好！我是{{ owner.name }}。{{ contact.attributes.city | default: "您" }}的新品 Product B 到了，点击查看。';
 
 const round = (x) => Math.round(x * 100) / 100;
@@ -38,13 +41,15 @@ function journey(segmentId) {
       name: `Day ${offsetDays}`, offsetDays, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',
       content: { template: TEMPLATE, materials: [] }, executor: { rule: 'contactOwner' }, reminder: { mandatory: false },
     })),
-    policies: { businessDaysOnly: false, priority: 50, overflow: 'defer', exitOn: [], onFinish: { addTagIds: [], removeTagIds: [] } },
+    policies: { businessDaysOnly: false, priority: 50, overflow: 'defer', exitOn: [], onFinish: { addTagIds: [], removeTagIds: [] },
+      ...(LIMITS ? { executorDailyCapacity: 10_000 } : {}) },
     schedule: undefined,
   };
 }
 
 async function seed(db, log) {
   const [{ id: tenantId }] = await db.query(`INSERT INTO tenants (name) VALUES ('Dispatch bench') RETURNING id`);
+  if (LIMITS) await db.query(`UPDATE tenants SET contact_cap_per_day = 3, contact_cap_per_week = 10 WHERE id = $1`, [tenantId]);
   const owners = (await db.query(
     `INSERT INTO users (tenant_id, email, name, role, password_hash)
      SELECT $1, 'dispatch-emp-' || g || '@bench.example', '员工 ' || g, 'employee', 'x' FROM generate_series(1, 50) g RETURNING id`,
@@ -294,6 +299,7 @@ export async function run({ databaseUrl, log }) {
     const workflows = await benchWorkflows(db, databaseUrl, tenantId, log);
     const figures = {
       bench: 'dispatch',
+      limits: LIMITS,
       enroll_contacts: enroll.enrolled,
       enroll_s: round(enroll.engineMs / 1000),
       enroll_vs_insert_ratio: round(enroll.engineMs / enroll.rawMs),

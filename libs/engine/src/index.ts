@@ -7,6 +7,7 @@ export * from './silence-sweep';
 export * from './sop-dispatch';
 export * from './sop-occurrence';
 export * from './sop-limits';
+export * from './executor-load';
 export * from './tag-changes';
 export * from './sop-people';
 export * from './contact-activity';

@@ -12,7 +12,7 @@ import { DateTime } from 'luxon';
 import type { Queryable } from './queryable';
 import { PageLimits } from './sop-limits';
 import {
-  CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor,
+  CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor, roundRobinPool,
 } from './sop-people';
 import { notifyHeldByVersion } from './held-tasks';
 import { changeTags } from './tag-changes';
@@ -262,7 +262,7 @@ async function pageContext(db: Queryable, sop: ActiveSop, earliestDue: Date): Pr
 /** Builds one page's writes in memory, then sends them as three set-based statements. */
 class PagePlanner {
   readonly counts = { tasks: 0, rescheduled: 0, completed: 0, deferred: 0 };
-  private readonly drafts: { row: DueRow; def: SopDefinition; step: SopStep; window: DueWindow; executorId: string | null }[] = [];
+  private readonly drafts: { row: DueRow; def: SopDefinition; step: SopStep; window: DueWindow; executorId: string | null; pool?: string[] }[] = [];
   private readonly tasks: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
   private readonly moves: unknown[][] = [[], [], [], []];
   private readonly windows = new Map<string, DueWindow>();
@@ -289,6 +289,8 @@ class PagePlanner {
     }
     // Due at its window, or later when a limit or a leave moved it: who is away then decides.
     const dueAt = row.next_due_at > window.dueAt ? row.next_due_at : window.dueAt;
+    const pool = roundRobinPool(step.executor, dueAt, this.ctx);
+    if (pool) return void this.drafts.push({ row, def, step, window, executorId: null, pool });
     const cover = coverLeave(resolveExecutor(step.executor, row.owner_id, row.id, this.ctx), dueAt, row.contact_id, this.ctx);
     if ('deferUntil' in cover) {
       this.counts.deferred++;
@@ -300,11 +302,12 @@ class PagePlanner {
   /** Holds the drafts to the contact caps and executor capacity: admitted ones become tasks, the rest wait a day. */
   async admit(m: Queryable): Promise<void> {
     const policies = this.sop.definition.policies;
-    this.limits = await PageLimits.load(m, this.sop.tenantId,
-      this.drafts.map((d) => ({ contactId: d.row.contact_id, zone: d.row.timezone, executorId: d.executorId, dueAt: d.window.dueAt })),
+    const candidate = (d: (typeof this.drafts)[number]) =>
+      ({ contactId: d.row.contact_id, zone: d.row.timezone, executorId: d.executorId, dueAt: d.window.dueAt, pool: d.pool });
+    this.limits = await PageLimits.load(m, this.sop.tenantId, this.drafts.map(candidate),
       { priority: policies.priority, capacity: policies.executorDailyCapacity, overflow: policies.overflow, zone: this.sop.definition.timezone, teamOf: this.ctx.teamOf });
     for (const d of this.drafts) {
-      const admission = this.limits.admit({ contactId: d.row.contact_id, zone: d.row.timezone, executorId: d.executorId, dueAt: d.window.dueAt });
+      const admission = this.limits.admit(candidate(d));
       if (admission.admitted) this.task(d.row, d.def, d.step, d.window, admission.executorId);
       else {
         this.counts.deferred++;

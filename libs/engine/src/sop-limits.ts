@@ -2,9 +2,19 @@
  * Limits a page of journey tasks must respect: the tenant's per-contact cap across all SOPs (tasks per
  * day and per week, in the contact's zone), where a higher-priority SOP takes the place of a
  * lower-priority journey task not yet done, and the SOP's per-executor daily capacity with its overflow
- * rule (defer to the next working day, or reassign to the least-loaded teammate with room).
+ * rule (defer to the next working day, or reassign to the least-loaded teammate with room); and round robin's
+ * pick of the least-loaded team member.
+ *
+ * Pages of different SOPs (and of one SOP) run at once and each counts committed tasks, so before it counts,
+ * a page locks the rows of the contacts it may write for (when the tenant caps contacts), then of the executors
+ * (and their teammates, for `reassign`) when the SOP has a capacity, each set in id order: two pages that count
+ * the same person run one after the other, the second counting the first's tasks, and they never deadlock.
+ * Row locks live in the rows themselves, not in Postgres's shared lock table, so a page of any size takes them
+ * (one advisory lock per contact could exhaust that table: max_locks_per_transaction × connections). FOR NO KEY
+ * UPDATE does not conflict with the FOR KEY SHARE that the foreign keys of task inserts take.
  */
 import { DateTime } from 'luxon';
+import { COUNTED, DayLoad, dayOf, leastLoaded } from './executor-load';
 import type { Queryable } from './queryable';
 
 export interface ContactCaps {
@@ -18,6 +28,8 @@ export interface Candidate {
   zone: string;
   executorId: string | null;
   dueAt: Date;
+  /** round robin: the team members to pick from (the least loaded that day); `executorId` is then ignored */
+  pool?: string[];
 }
 
 export type Admission = { admitted: true; executorId: string | null } | { admitted: false };
@@ -31,6 +43,7 @@ export interface Bump {
 
 interface Held {
   id: string;
+  enrollment_id: string | null;
   contact_id: string;
   executor_id: string | null;
   due_at: Date;
@@ -39,8 +52,6 @@ interface Held {
   bumpable: boolean;
 }
 
-const COUNTED = ['pending', 'done', 'expired'];
-const dayOf = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toISODate()!;
 const weekOf = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toFormat("kkkk-'W'WW");
 
 export async function loadCaps(db: Queryable, tenantId: string): Promise<ContactCaps> {
@@ -48,10 +59,35 @@ export async function loadCaps(db: Queryable, tenantId: string): Promise<Contact
   return { perDay: row?.contact_cap_per_day ?? null, perWeek: row?.contact_cap_per_week ?? null };
 }
 
+/** Row locks on the people a page counts: contacts first, then users, each by id, so pages never deadlock. */
+async function lockCounted(m: Queryable, tenantId: string, contactIds: string[], userIds: string[]): Promise<void> {
+  for (const [table, ids] of [['contacts', contactIds], ['users', userIds]] as const) {
+    if (!ids.length) continue;
+    await m.query(
+      `SELECT count(*) FROM (SELECT id FROM ${table} WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE) locked`,
+      [tenantId, ids]);
+  }
+}
+
+/**
+ * A bump rewinds another SOP's enrollment, whose row a page of that SOP in flight may hold while it waits for
+ * this page's contacts: waiting for it would deadlock. Such a task is counted but does not give way.
+ */
+async function keepOnlyLockableBumps(m: Queryable, held: Held[]): Promise<void> {
+  const wanted = held.filter((h) => h.bumpable && h.enrollment_id).map((h) => h.enrollment_id!);
+  if (!wanted.length) return;
+  const locked: { id: string }[] = await m.query(
+    `SELECT id FROM enrollments WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`, [wanted]);
+  const lockedIds = new Set(locked.map((r) => String(r.id)));
+  for (const h of held) if (h.bumpable && !lockedIds.has(String(h.enrollment_id))) h.bumpable = false;
+}
+
+const unique = (ids: (string | null)[]): string[] => [...new Set(ids.filter((id): id is string => !!id))];
+
 export class PageLimits {
   readonly bumps: Bump[] = [];
   private readonly held = new Map<string, Held[]>();
-  private readonly load = new Map<string, number>();
+  private load = new DayLoad();
 
   private constructor(
     private readonly caps: ContactCaps,
@@ -62,46 +98,47 @@ export class PageLimits {
     private readonly teamOf: Map<string, string[]>,
   ) {}
 
-  /** Reads, for the page's contacts and executors, the tasks that count against the limits (one query each). */
+  /** Locks, then reads, for the page's contacts and executors, the tasks that count against the limits. */
   static async load(
     m: Queryable, tenantId: string, candidates: Candidate[],
     sop: { priority: number; capacity?: number; overflow: 'defer' | 'reassign'; zone: string; teamOf: Map<string, string[]> },
   ): Promise<PageLimits> {
     const limits = new PageLimits(await loadCaps(m, tenantId), sop.priority, sop.capacity, sop.overflow, sop.zone, sop.teamOf);
     if (!candidates.length) return limits;
+    const capped = limits.caps.perDay !== null || limits.caps.perWeek !== null;
+    const contactIds = capped ? unique(candidates.map((c) => c.contactId)) : [];
+    const executors = sop.capacity === undefined ? [] : unique(candidates.flatMap((c) => [
+      c.executorId, ...(c.pool ?? []), ...(c.executorId && sop.overflow === 'reassign' ? sop.teamOf.get(c.executorId) ?? [] : [])]));
+    await lockCounted(m, tenantId, contactIds, executors);
     const from = new Date(Math.min(...candidates.map((c) => c.dueAt.getTime())) - 8 * 86_400_000);
     const to = new Date(Math.max(...candidates.map((c) => c.dueAt.getTime())) + 8 * 86_400_000);
-    if (limits.caps.perDay !== null || limits.caps.perWeek !== null) {
-      const held: Held[] = await m.query(
-        `SELECT t.id, t.contact_id, t.executor_id, t.due_at, coalesce((v.definition->'policies'->>'priority')::int, 50) AS priority,
-                (t.status = 'pending' AND ((e.status = 'active' AND e.next_step > t.step_index)
-                  OR (e.status = 'completed' AND e.close_reason = 'finished' AND e.next_step = t.step_index + 1))) AS bumpable
-           FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id LEFT JOIN enrollments e ON e.id = t.enrollment_id
-          WHERE t.tenant_id = $1 AND t.contact_id = ANY($2::uuid[]) AND t.status = ANY($3) AND t.due_at >= $4 AND t.due_at < $5`,
-        [tenantId, [...new Set(candidates.flatMap((c) => (c.contactId ? [c.contactId] : [])))], COUNTED, from, to],
-      );
-      for (const h of held) limits.held.set(h.contact_id, [...(limits.held.get(h.contact_id) ?? []), h]);
-    }
-    if (sop.capacity !== undefined) {
-      const people = new Set(candidates.flatMap((c) => (c.executorId ? [c.executorId, ...(sop.teamOf.get(c.executorId) ?? [])] : [])));
-      const rows: { executor_id: string; day: string; n: number }[] = await m.query(
-        `SELECT executor_id, to_char(due_at AT TIME ZONE $5, 'YYYY-MM-DD') AS day, count(*)::int AS n FROM tasks
-          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = ANY($3) AND due_at >= $4 AND due_at < $6 GROUP BY 1, 2`,
-        [tenantId, [...people], COUNTED, from, sop.zone, to],
-      );
-      for (const r of rows) limits.load.set(`${r.executor_id}|${r.day}`, r.n);
-    }
+    if (capped) await limits.readHeld(m, tenantId, contactIds, from, to);
+    // Round robin evens out load with or without a capacity (unlocked without one: fair, not guaranteed, under concurrency).
+    limits.load = await DayLoad.read(m, tenantId, unique([...executors, ...candidates.flatMap((c) => c.pool ?? [])]), sop.zone, from, to);
     return limits;
+  }
+
+  private async readHeld(m: Queryable, tenantId: string, contactIds: string[], from: Date, to: Date): Promise<void> {
+    const held: Held[] = await m.query(
+      `SELECT t.id, t.enrollment_id, t.contact_id, t.executor_id, t.due_at, coalesce((v.definition->'policies'->>'priority')::int, 50) AS priority,
+              (t.status = 'pending' AND ((e.status = 'active' AND e.next_step > t.step_index)
+                OR (e.status = 'completed' AND e.close_reason = 'finished' AND e.next_step = t.step_index + 1))) AS bumpable
+         FROM tasks t JOIN sop_versions v ON v.id = t.sop_version_id LEFT JOIN enrollments e ON e.id = t.enrollment_id
+        WHERE t.tenant_id = $1 AND t.contact_id = ANY($2::uuid[]) AND t.status = ANY($3) AND t.due_at >= $4 AND t.due_at < $5`,
+      [tenantId, contactIds, COUNTED, from, to],
+    );
+    await keepOnlyLockableBumps(m, held);
+    for (const h of held) this.held.set(h.contact_id, [...(this.held.get(h.contact_id) ?? []), h]);
   }
 
   /** Admits a task (counting it), or says which limit defers it. */
   admit(c: Candidate): Admission {
     if (c.contactId && !this.withinContactCaps(c.contactId, c)) return { admitted: false };
-    const executorId = this.executorWithRoom(c);
+    const executorId = c.pool ? this.leastLoadedWithRoom(c.pool, c.dueAt) : this.executorWithRoom(c);
     if (executorId === undefined) return { admitted: false };
     if (c.contactId) {
       const mine: Held = {
-        id: '', contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, bumpable: false,
+        id: '', enrollment_id: null, contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, bumpable: false,
       };
       this.held.set(c.contactId, [...(this.held.get(c.contactId) ?? []), mine]);
     }
@@ -140,13 +177,18 @@ export class PageLimits {
     return mates[0];
   }
 
+  /** Round robin: the least-loaded member that day among those with room; undefined when none has any. */
+  private leastLoadedWithRoom(pool: string[], at: Date): string | undefined {
+    const open = this.capacity === undefined ? pool : pool.filter((u) => this.room(u, at) > 0);
+    return leastLoaded(open, dayOf(at, this.sopZone), this.load);
+  }
+
   private room(executorId: string, at: Date): number {
-    return this.capacity! - (this.load.get(`${executorId}|${dayOf(at, this.sopZone)}`) ?? 0);
+    return this.capacity! - this.load.get(executorId, dayOf(at, this.sopZone));
   }
 
   private count(executorId: string, at: Date, n: number): void {
-    const key = `${executorId}|${dayOf(at, this.sopZone)}`;
-    this.load.set(key, (this.load.get(key) ?? 0) + n);
+    this.load.add(executorId, dayOf(at, this.sopZone), n);
   }
 
   /** Deletes the bumped tasks and rewinds their enrollments, in the page's transaction. */

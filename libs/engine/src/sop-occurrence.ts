@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
 import { notifyHeld } from './held-tasks';
 import { type Candidate, PageLimits } from './sop-limits';
-import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, pickVariant, resolveExecutor } from './sop-people';
+import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, pickVariant, resolveExecutor, roundRobinPool } from './sop-people';
 import type { Queryable } from './queryable';
 
 export interface OccurrencePage {
@@ -123,12 +123,14 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
   const zoneOf = (t: Target) => (forGroups ? def.timezone : String(t.contact?.timezone ?? def.timezone));
   // An executor on leave at the occurrence: the leave's substitute, or the same executor at the return.
   const drafts = def.steps.flatMap((step, index) => targets.map((t) => {
-    const executorId = resolveExecutor(step.executor, t.owner_id, t.id, people);
+    const pool = roundRobinPool(step.executor, occurrence, people) ?? undefined;
+    const executorId = resolveExecutor(step.executor, t.owner_id, t.id, people); // round robin: kept when no day in a week has room
+    if (pool) return { step, index, t, executorId, dueAt: occurrence, pool };
     const cover = coverLeave(executorId, occurrence, t.id, people);
     return 'deferUntil' in cover ? { step, index, t, executorId, dueAt: cover.deferUntil } : { step, index, t, executorId: cover.executorId, dueAt: occurrence };
   }));
   const limits = await PageLimits.load(m, sop.tenant_id,
-    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: d.dueAt })),
+    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: d.dueAt, pool: d.pool })),
     { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: people.teamOf });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   // Variants as journeys pick them (sop-people.ts pickVariant), one compiled template per step and variant.
@@ -140,8 +142,8 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
     return r(scope);
   };
   const materials = def.steps.map((step) => JSON.stringify(step.content.materials));
-  for (const { step, index, t, executorId, dueAt } of drafts) {
-    const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt });
+  for (const { step, index, t, executorId, dueAt, pool } of drafts) {
+    const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt, pool });
     const owner = t.owner_id ? people.users.get(t.owner_id) ?? null : null;
     const scope: TemplateScope = {
       sop: { name: sop.name }, step: { name: step.name }, owner, executor: placed.executorId ? people.users.get(placed.executorId) ?? null : null,

@@ -114,6 +114,17 @@ export function resolveExecutor(rule: Executor, ownerId: string | null, key: str
   return team.length ? team[Math.floor(unitHash(key) * team.length)] : null;
 }
 
+/**
+ * A round-robin step's team members not on leave at `at`: the limits give the task to the least loaded of
+ * them that day (executor-load.ts). null for other rules, or when the whole team is away (then the rule and
+ * the leaves' cover decide, as for any executor).
+ */
+export function roundRobinPool(rule: Executor, at: Date, people: People): string[] | null {
+  if (rule.rule !== 'roundRobin') return null;
+  const present = (people.teams.get(rule.teamId) ?? []).filter((id) => !leaveAt(people, id, at));
+  return present.length ? present : null;
+}
+
 /** Contact columns a template can use, selected as they are (no per-row JSON), and their template scope. */
 export const CONTACT_SCOPE_COLUMNS = 'c.name, c.external_id, c.phone, c.email, c.timezone, c.attributes, c.order_count, c.total_spend, c.last_order_at';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type BusinessCalendar, occurrencesBetween, type SopDefinition, type SopStep } from '@sop/domain';
-import { loadCalendar, loadPeople } from '@sop/engine';
+import { DayLoad, leastLoaded, loadCalendar, loadPeople, type People, roundRobinPool } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import type { ForecastDayDto, ForecastDto } from './sops.dto';
@@ -11,6 +11,7 @@ export const FORECAST_DAYS = 30;
 
 /** Audience size per owner (contact owner or group owner); null: without owner. */
 type OwnerCounts = Map<string | null, number>;
+type Assign = (step: SopStep, date: string, owners: OwnerCounts) => Map<string | null, number>;
 
 /**
  * Expected tasks per day per executor for the next 30 days, from today's data: current audience,
@@ -34,11 +35,15 @@ export class SopForecastService {
     const calendar = await loadCalendar(this.db, tenantId);
     const audience = await this.audience(tenantId, def);
     const reach = [...audience.values()].reduce((a, b) => a + b, 0);
-    const { teams } = await loadPeople(this.db, tenantId);
+    const people = await loadPeople(this.db, tenantId);
+    // Round robin's pick needs each member's tasks per day, as dispatch counts them.
+    const load = await DayLoad.read(this.db, tenantId, [...people.teams.values()].flat(), zone, today.toJSDate(),
+      today.plus({ days: FORECAST_DAYS }).toJSDate());
     const tally = new Tally(from, to);
+    const assign: Assign = (step, date, owners) => this.assign(step, date, owners, { people, load, zone });
 
     const add = (step: SopStep, date: string, owners: OwnerCounts) => {
-      for (const [executor, n] of this.assign(step, owners, teams)) tally.add(date, executor, n);
+      for (const [executor, n] of assign(step, date, owners)) tally.add(date, executor, n);
     };
     const workday = (date: string) => (def.policies.businessDaysOnly ? calendar.onOrAfter(date) : date);
 
@@ -47,7 +52,7 @@ export class SopForecastService {
       entering = def.entry.includeExistingMembers || sop.status === 'draft' ? await this.notEnrolled(tenantId, id, def) : 0;
       const newcomers = def.entry.includeExistingMembers ? await this.notEnrolledByOwner(tenantId, id, def) : new Map();
       def.steps.forEach((step) => add(step, workday(today.plus({ days: step.offsetDays ?? 0 }).toISODate()!), newcomers));
-      await this.openEnrollments(id, zone, calendar, def.policies.businessDaysOnly, teams, tally);
+      await this.openEnrollments(id, zone, calendar, def.policies.businessDaysOnly, assign, tally);
     } else if (def.kind === 'recurring' && def.schedule) {
       const [{ anchor }] = await this.db.query(`SELECT min(published_at) AS anchor FROM sop_versions WHERE sop_id = $1`, [id]);
       const days = new Set(occurrencesBetween(def.schedule.rrule, zone, today.toJSDate(), today.plus({ days: FORECAST_DAYS }).toJSDate(), anchor ?? now)
@@ -101,7 +106,7 @@ export class SopForecastService {
 
   /** Remaining steps of open enrollments, each on its version's offsets. */
   private async openEnrollments(
-    sopId: string, zone: string, calendar: BusinessCalendar, businessDays: boolean, teams: Map<string, string[]>, tally: Tally,
+    sopId: string, zone: string, calendar: BusinessCalendar, businessDays: boolean, assign: Assign, tally: Tally,
   ): Promise<void> {
     const groups: { definition: SopDefinition; next_step: number; entered: string; owner_id: string | null; n: number }[] = await this.db.query(
       `SELECT v.definition, e.next_step, to_char(e.entered_at AT TIME ZONE $2, 'YYYY-MM-DD') AS entered, c.owner_id, count(*)::int AS n
@@ -114,20 +119,29 @@ export class SopForecastService {
       g.definition.steps.slice(g.next_step).forEach((step) => {
         let date = DateTime.fromISO(g.entered, { zone }).plus({ days: step.offsetDays ?? 0 }).toISODate()!;
         if (businessDays) date = calendar.onOrAfter(date);
-        for (const [executor, n] of this.assign(step, new Map([[g.owner_id, g.n]]), teams)) tally.add(date, executor, n);
+        for (const [executor, n] of assign(step, date, new Map([[g.owner_id, g.n]]))) tally.add(date, executor, n);
       });
     }
   }
 
-  /** Who gets the tasks for an audience: owners themselves, a named user, or a team in turn. */
-  private assign(step: SopStep, owners: OwnerCounts, teams: Map<string, string[]>): Map<string | null, number> {
+  /**
+   * Who gets the tasks for an audience on `date`: owners themselves, a named user, or for round robin, task
+   * by task, the member dispatch would pick (the least loaded that day, executor-load.ts), counting each in.
+   */
+  private assign(step: SopStep, date: string, owners: OwnerCounts, ctx: { people: People; load: DayLoad; zone: string }): Map<string | null, number> {
     const ex = step.executor;
     const total = [...owners.values()].reduce((a, b) => a + b, 0);
     if (ex.rule === 'contactOwner' || ex.rule === 'groupOwner') return owners;
     if (ex.rule === 'user') return new Map([[ex.userId, total]]);
-    const members = teams.get(ex.teamId) ?? [];
+    const members = roundRobinPool(ex, DateTime.fromISO(date, { zone: ctx.zone }).toJSDate(), ctx.people) ?? [];
     if (!members.length) return new Map([[null, total]]);
-    return new Map(members.map((u, i) => [u, Math.floor(total / members.length) + (i < total % members.length ? 1 : 0)]));
+    const out = new Map<string | null, number>();
+    for (let i = 0; i < total; i++) {
+      const id = leastLoaded(members, date, ctx.load)!;
+      ctx.load.add(id, date);
+      out.set(id, (out.get(id) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** Names executors and flags days where this SOP plus what is already scheduled exceeds the capacity. */
