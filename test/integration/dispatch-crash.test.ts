@@ -148,7 +148,18 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
       beforeKill = row.n;
       if (row.n && !tFirstTask) tFirstTask = Date.now();
       if (row.n >= KILL_AT && row.busy) break;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${KILL_AT} tasks; ${row.n} tasks; the worker said:\n${output.join('').slice(-4000)}`);
+      if (Date.now() > until) {
+        // What the engine was doing: enrollments made, the dispatcher's pending activities (attempts, last failure)
+        // and the worker's sessions, so an intermittent failure (seen under load: 0 tasks in 60 s) says where it stood.
+        const [{ enrolled }] = await ctx.stack.db.query(`SELECT count(*)::int AS enrolled FROM enrollments WHERE sop_id = $1`, [sopId]);
+        const pending = await client.workflow.getHandle(workflowIds.sopDispatcher(sopId)).describe()
+          .then((d) => JSON.stringify(d.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, state: a.state, failure: a.lastFailure?.message })) ?? []))
+          .catch((e: Error) => `no dispatcher: ${e.message}`);
+        const sessions = await ctx.stack.db.query(
+          `SELECT state, wait_event_type, wait_event, left(query, 120) AS query, now() - query_start AS running FROM pg_stat_activity WHERE application_name = 'sop-worker'`);
+        throw new Error(`timed out waiting for ${KILL_AT} tasks; ${row.n} tasks, ${enrolled} enrollments; dispatcher activities ${pending}; `
+          + `worker sessions ${JSON.stringify(sessions)}; the worker said:\n${output.join('').slice(-4000)}`);
+      }
       await sleep(20);
     }
     await kill(first);

@@ -13,13 +13,16 @@ export interface PgClient {
 export const pgClient = (qr: QueryRunner): PgClient => (qr as unknown as { databaseConnection: PgClient }).databaseConnection;
 
 /**
- * Gives a connection back after a failure in the middle of a COPY or a transaction: the pool closes it
- * instead of handing out a client in an unknown state; Postgres then rolls back and drops its TEMP
- * tables. (A ROLLBACK sent instead would queue behind a COPY that no one reads any more, forever.)
+ * Gives a connection back after a failure in the middle of a COPY or a transaction: the pool drops it
+ * instead of handing out a client in an unknown state, and its socket is destroyed, so Postgres rolls back
+ * and drops its TEMP tables at once. (A ROLLBACK, or the pool's polite Terminate, would queue behind a COPY
+ * that no one reads any more: the server stays blocked writing into a full socket, holding the session.)
  */
 export async function discardConnection(qr: QueryRunner, failure: unknown): Promise<void> {
-  // TypeORM's release() cannot say "discard"; its Postgres runner passes this error on to the pool, which then closes the client.
+  const socket = (qr as unknown as { databaseConnection?: { connection?: { stream?: { destroy(): void } } } }).databaseConnection?.connection?.stream;
+  // TypeORM's release() cannot say "discard"; its Postgres runner passes this error on to the pool, which then drops the client.
   const runner = qr as QueryRunner & { releasePostgresConnection?(err: Error): Promise<void> };
   const err = failure instanceof Error ? failure : new Error(String(failure));
   await (runner.releasePostgresConnection ? runner.releasePostgresConnection(err) : runner.release()).catch(() => undefined);
+  socket?.destroy();
 }

@@ -56,7 +56,7 @@ export default function SopResults({ sopId }: { sopId: string }) {
               render: (n: number) => (
                 <Flex vertical gap={0}>
                   <Typography.Text>{n.toLocaleString()}</Typography.Text>
-                  <Progress percent={Math.round((n / top) * 100)} showInfo={false} size="small" />
+                  <Progress percent={Math.round((n / top) * 100)} showInfo={false} size="small" aria-label={t(`results.stage.${stage}`)} />
                 </Flex>
               ),
             })),
