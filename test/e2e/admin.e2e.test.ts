@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
-import { checkPageInBothLanguages, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, choose, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { Http, signupTenant, type TenantFixture } from '../support/http';
 import { sendEvents } from '../support/events';
 import { eventually } from '../support/poll';
@@ -78,8 +78,7 @@ describe('the console: organization screens (Chromium)', () => {
     await page.getByText('还没有团队').waitFor();
     await page.getByRole('button', { name: /新建团队/ }).click();
     await modal(page).getByLabel('团队名称').fill('上海东区 Shanghai East');
-    await modal(page).getByLabel('负责人').click();
-    await pick(page, 'Test Admin');
+    await choose(page, modal(page).getByLabel('负责人'), 'Test Admin');
     await modal(page).locator('.ant-btn-primary').last().click();
     await row(page, '上海东区 Shanghai East').waitFor();
     const [team] = (await t.admin.get('/api/teams')).body.items;
@@ -133,8 +132,7 @@ describe('the console: organization screens (Chromium)', () => {
     await row(page, email).getByText('已停用').waitFor();
     expect((await t.admin.get(`/api/users/${created[0].id}`)).body.disabled).toBe(true);
     // Filtered to disabled people, only the employee is listed.
-    await page.getByLabel('按状态筛选').click();
-    await pick(page, '已停用');
+    await choose(page, page.getByLabel('按状态筛选'), '已停用');
     await eventually(async () => expect(await page.locator('.ant-table-row').count()).toBe(1));
     await row(page, email).waitFor();
 
