@@ -101,6 +101,8 @@ function ConnectionForm({ connection }: { connection: Connection | null }) {
   const queries = useQueryClient();
   const [form] = Form.useForm<Details>();
   const [problems, setProblems] = useState<string[]>([]);
+  // the callback token and EncodingAESKey come back as •••• (nothing of them is shown): no "ends in" then
+  const keepPlaceholder = (hint: string) => (/^…/.test(hint) ? t('form.keep', { last4: hint }) : t('form.keepHidden'));
   const save = useMutation({
     // an empty secret field keeps the saved secret: it is left out of the body
     mutationFn: (values: Details) => call(api.PUT('/api/wecom/connection', {
@@ -120,7 +122,7 @@ function ConnectionForm({ connection }: { connection: Connection | null }) {
       label={t(`form.${name}`)}
       rules={connection ? [] : [{ required: true, whitespace: true, message: t('form.required', { field: t(`form.${name}`) }) }]}
     >
-      <Input.Password autoComplete="off" placeholder={connection ? t('form.keep', { last4: connection.secrets[name] }) : undefined} />
+      <Input.Password autoComplete="off" placeholder={connection ? keepPlaceholder(connection.secrets[name]) : undefined} />
     </Form.Item>
   );
   return (

@@ -7,7 +7,7 @@ export const messages: Messages = {
     form: {
       title: '连接信息', corpId: '企业 ID（CorpID）', corpIdHelp: '管理后台 → 我的企业 → 企业信息', agentId: '自建应用 AgentId',
       agentIdHelp: '用于给员工发送任务提醒的自建应用', contactSecret: '客户联系 Secret', agentSecret: '自建应用 Secret',
-      callbackToken: '回调 Token', encodingAesKey: '回调 EncodingAESKey', keep: '已保存（末 4 位 {{last4}}），留空则不修改',
+      callbackToken: '回调 Token', encodingAesKey: '回调 EncodingAESKey', keep: '已保存（末 4 位 {{last4}}），留空则不修改', keepHidden: '已保存，留空则不修改',
       required: '请填写{{field}}', save: '校验并保存', saving: '正在向企业微信校验…', saved: '已连接企业微信',
     },
     status: {
@@ -37,7 +37,7 @@ export const messages: Messages = {
     form: {
       title: 'Connection details', corpId: 'Corporation ID (CorpID)', corpIdHelp: 'Admin console → My Company → Company Info', agentId: 'Self-built app AgentId',
       agentIdHelp: 'The self-built app that sends employees their task reminders', contactSecret: 'Customer contact secret', agentSecret: 'Self-built app secret',
-      callbackToken: 'Callback Token', encodingAesKey: 'Callback EncodingAESKey', keep: 'Saved (ends in {{last4}}); leave empty to keep it',
+      callbackToken: 'Callback Token', encodingAesKey: 'Callback EncodingAESKey', keep: 'Saved (ends in {{last4}}); leave empty to keep it', keepHidden: 'Saved; leave empty to keep it',
       required: 'Enter the {{field}}', save: 'Check and save', saving: 'Checking with WeCom…', saved: 'WeCom connected',
     },
     status: {
