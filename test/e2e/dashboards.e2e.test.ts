@@ -45,7 +45,7 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
-    const tasks = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 ORDER BY id LIMIT 3`, [sop.id]);
+    const tasks = await ctx.stack.db.query(`SELECT t.id::text FROM tasks t WHERE t.sop_id = $1 ORDER BY t.id LIMIT 3`, [sop.id]);
     for (const task of tasks) expect((await employee.client.post(`/api/inbox/tasks/${task.id}/complete`, { outcome: 'sent' })).status).toBe(200);
     return { t, team, manager, employee, ops, sop };
   }

@@ -172,10 +172,14 @@ describe('the SOP designer in a real browser (Chromium)', () => {
       for (const [action, words, status] of steps) {
         await page.getByTestId(`sop-${action}`).click();
         await page.getByTestId('lifecycle-confirm').filter({ hasText: words }).waitFor();
-        await page.locator('.ant-modal-confirm-btns .ant-btn-primary').click();
+        // a click made while the dialog still opens can miss: click until the dialog closes (a loading button takes no second click)
+        const ok = page.locator('.ant-modal-confirm-btns .ant-btn-primary');
+        await eventually(async () => {
+          if (await ok.isVisible()) await ok.click({ timeout: 2000 });
+          await page.locator('.ant-modal-confirm').waitFor({ state: 'detached', timeout: 5000 });
+        }, 30_000);
         // the change goes through Temporal (signals, cancellations): seconds on a busy machine
         await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe(status), 30_000);
-        await page.locator('.ant-modal-confirm').waitFor({ state: 'detached' });
       }
     };
     await lifecycle([['activate', '将触达', 'active'], ['pause', '暂停后不再生成新任务', 'paused'], ['resume', '恢复后按当前版本继续生成任务', 'active']]);

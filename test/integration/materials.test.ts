@@ -216,7 +216,7 @@ describe('the material library (real Postgres and Temporal)', () => {
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
-    const taskIds: string[] = (await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 ORDER BY id`, [sop.id])).map((r: { id: string }) => r.id);
+    const taskIds: string[] = (await ctx.stack.db.query(`SELECT t.id::text FROM tasks t WHERE t.sop_id = $1 ORDER BY t.id`, [sop.id])).map((r: { id: string }) => r.id);
     expect(taskIds).toHaveLength(3);
     expect((await e1.client.post(`/api/inbox/tasks/${taskIds[0]}/complete`, { outcome: 'sent' })).status).toBe(200);
     expect((await e1.client.post(`/api/inbox/tasks/${taskIds[1]}/complete`, { outcome: 'replied' })).status).toBe(200);

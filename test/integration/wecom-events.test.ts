@@ -41,7 +41,7 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     return { t, tenantId, corp, data: customers(corp), deliver };
   };
   const processed = (tenantId: string, what = 'every event applied') => waitUntil(
-    () => ctx.stack.db.query(`SELECT id::text, change_type, processed_at, outcome, error FROM wecom_callback_events WHERE tenant_id = $1 ORDER BY id`, [tenantId]),
+    () => ctx.stack.db.query(`SELECT id::text, change_type, processed_at, outcome, error FROM wecom_callback_events e WHERE e.tenant_id = $1 ORDER BY e.id`, [tenantId]),
     (rows: { processed_at: Date | null }[]) => rows.length > 0 && rows.every((r) => r.processed_at), what, 15_000);
   const contact = async (tenantId: string, externalUserId: string) => {
     const [row] = await ctx.stack.db.query(

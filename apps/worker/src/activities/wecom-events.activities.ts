@@ -53,7 +53,9 @@ export function wecomEventsActivities(db: DataSource, wecom?: WecomAccess): Weco
   return {
     applyWecomEvents: ({ tenantId, batchSize = 200 }) => heartbeating(async () => {
       const rows: EventRow[] = await db.query(
-        `SELECT id::text, event, change_type, payload FROM wecom_callback_events WHERE tenant_id = $1 AND processed_at IS NULL ORDER BY id LIMIT $2`,
+        // ORDER BY e.id, the number: a bare "id" would sort the text column of the select list ('100' before '99')
+        `SELECT e.id::text, e.event, e.change_type, e.payload FROM wecom_callback_events e
+          WHERE e.tenant_id = $1 AND e.processed_at IS NULL ORDER BY e.id LIMIT $2`,
         [tenantId, batchSize]);
       if (!rows.length) return { applied: 0, failed: 0, more: false };
       const client = await clientOf(db, wecom, tenantId);
@@ -143,7 +145,7 @@ async function applyBatch(m: Queryable, tenantId: string, prepared: { row: Event
   const touched = new Set<string>();
   // Locked and re-read: an attempt that committed this batch already (a retry after a lost answer) leaves nothing to do.
   const open = new Set<string>((await m.query(
-    `SELECT id::text FROM wecom_callback_events WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND processed_at IS NULL ORDER BY id FOR UPDATE`,
+    `SELECT e.id::text FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND e.processed_at IS NULL ORDER BY e.id FOR UPDATE`,
     [tenantId, prepared.map((p) => p.row.id)])).map((r: { id: string }) => r.id));
   for (const p of prepared) {
     if (!open.has(p.row.id)) continue;
