@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
 import { createNotifier, notifyConfigFromEnv } from '@sop/notify';
-import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomNightlySyncSchedule } from '@sop/temporal';
+import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomMassSendSchedule, ensureWecomNightlySyncSchedule } from '@sop/temporal';
 import { WecomAccess } from '@sop/wecom';
 import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain';
 import pino from 'pino';
@@ -60,6 +60,10 @@ async function main(): Promise<void> {
   // Only a worker that can open tenants' WeCom secrets keeps the nightly full sync's Schedule.
   if (wecom && settings.WECOM_SYNC_SCHEDULE === 'on') {
     log.info({ schedule: await ensureWecomNightlySyncSchedule(client, taskQueue) }, 'WeCom nightly sync schedule ready');
+  }
+  // The same worker hands mass-send tasks to WeCom and reads back what employees confirmed (WECOM_MASS_SEND_SCHEDULE=off: not).
+  if (wecom && settings.WECOM_MASS_SEND_SCHEDULE === 'on') {
+    log.info({ schedule: await ensureWecomMassSendSchedule(client, taskQueue) }, 'WeCom mass-send schedule ready');
   }
   const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
