@@ -3650,6 +3650,7 @@ export interface components {
                     mandatory?: boolean;
                     overdueEscalationMinutes?: number;
                 };
+                wecomMassSend?: boolean;
                 window?: {
                     end: string;
                     start: string;
