@@ -3979,6 +3979,11 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
+            /**
+             * @description The step hands its tasks to WeCom (wecomMassSend): handed (waiting for the executor to confirm in WeCom), sent, or why WeCom did not take or send it and the task is the executor's by hand (not_friend, monthly_limit: WeCom's 4 a month per customer, no_wecom_id, failed, unsent); null otherwise
+             * @enum {string|null}
+             */
+            wecomSendState: "handed" | "sent" | "not_friend" | "monthly_limit" | "no_wecom_id" | "failed" | "unsent" | null;
         };
         TaskDto: {
             channel: string;
@@ -4016,6 +4021,11 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
+            /**
+             * @description The step hands its tasks to WeCom (wecomMassSend): handed (waiting for the executor to confirm in WeCom), sent, or why WeCom did not take or send it and the task is the executor's by hand (not_friend, monthly_limit: WeCom's 4 a month per customer, no_wecom_id, failed, unsent); null otherwise
+             * @enum {string|null}
+             */
+            wecomSendState: "handed" | "sent" | "not_friend" | "monthly_limit" | "no_wecom_id" | "failed" | "unsent" | null;
         };
         TaskEventDto: {
             /**
