@@ -395,7 +395,7 @@ function StepCard({ index, kind, groups, onRemove, segmentId, sopName }: {
           </Form.Item>
         )}
         <Form.Item name={[index, 'channel']} label={t('editor.channel')} style={{ flex: '1 1 180px' }}>
-          <Select options={CHANNELS.map((c) => ({ value: c, label: ti(`channels.${c}`) }))} />
+          <Select options={CHANNELS.map((c) => ({ value: c, label: ti(`channels.${c}`) }))} data-testid={`step-channel-${index}`} />
         </Form.Item>
       </Flex>
       {channel && MASS_SEND_CHANNELS.includes(channel) && (
