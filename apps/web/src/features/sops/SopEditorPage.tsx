@@ -365,6 +365,12 @@ function StepCard({ index, kind, groups, onRemove, segmentId, sopName }: {
   const path = ['definition', 'steps', index]; // absolute, for watching; Form.Item names inside the list are relative to it
   const rule = Form.useWatch([...path, 'executor', 'rule']) as string | undefined;
   const channel = Form.useWatch([...path, 'channel']) as string | undefined;
+  // a channel WeCom cannot take drops the option (its field is hidden there, so the API's 422 would have nowhere to land)
+  useEffect(() => {
+    if (channel && !MASS_SEND_CHANNELS.includes(channel) && form.getFieldValue([...path, 'wecomMassSend']) !== undefined) {
+      form.setFieldValue([...path, 'wecomMassSend'], undefined);
+    }
+  }, [channel]); // eslint-disable-line react-hooks/exhaustive-deps
   const area = useRef<{ resizableTextArea?: { textArea: HTMLTextAreaElement } } | null>(null);
   const insert = (variable: string) => {
     const el = area.current?.resizableTextArea?.textArea;
