@@ -1,4 +1,5 @@
-import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { enrollEntrants, materializeDuePage, materializeOccurrencePage } from '@sop/engine';
+import { DateTime } from 'luxon';
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { testEnv } from '../support/env';
@@ -225,6 +226,45 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
     expect((await tasksOf(sopId)).map((r: { status: string; outcome: string }) => [r.status, r.outcome])).toEqual([['done', 'sent'], ['done', 'sent']]);
     const [row] = await ctx.stack.db.query(`SELECT status, moment_id FROM wecom_mass_sends WHERE jobid = $1`, [moment.jobid]);
     expect(row).toEqual({ status: 'finished', moment_id: moment.momentId });
+  });
+
+  it('hands a group step to WeCom as one group template (chat_id_list) per owner and completes the groups it reached', async () => {
+    const w = await world('Group send');
+    const alice = await w.member('zhangsan');
+    const group = async (name: string, chatId: string | null) => {
+      const g = (await w.t.admin.post('/api/groups', { name, ownerId: alice.id })).body;
+      if (chatId) await ctx.stack.db.query(`UPDATE customer_groups SET wecom_chat_id = $2 WHERE id = $1`, [g.id, chatId]);
+      return g.id as string;
+    };
+    await group('一群', 'wrChat1');
+    await group('二群', 'wrChat2');
+    await group('线下群', null);
+    const occurrence = DateTime.now().setZone('Asia/Shanghai').plus({ minutes: 2 }).startOf('minute');
+    const created = await w.t.admin.post('/api/sops', { name: 'Live tonight', definition: {
+      kind: 'recurring', timezone: 'Asia/Shanghai', audience: { groups: { ownerUserIds: [alice.id] } },
+      schedule: { rrule: `FREQ=DAILY;BYHOUR=${occurrence.hour};BYMINUTE=${occurrence.minute}` },
+      steps: [{ name: 'Post', dueWithinMinutes: 60, channel: 'group_chat', wecomMassSend: true, content: { template: '今晚 8 点直播' },
+        executor: { rule: 'groupOwner' } }],
+      policies: { businessDaysOnly: false },
+    } });
+    expect(created.status).toBe(201);
+    const sopId = created.body.id as string;
+    expect((await w.t.admin.post(`/api/sops/${sopId}/activate`)).status).toBe(200);
+    expect(await materializeOccurrencePage(ctx.stack.db, { sopId, occurrence: occurrence.toJSDate(), after: null, limit: 100 })).toMatchObject({ tasks: 3 });
+
+    const at = occurrence.plus({ minutes: 1 }).toJSDate();
+    expect(await sweep(w.tenantId, at)).toMatchObject({ created: 1, handed: 2 });
+    const [template] = templatesOf(w.corp.corpId);
+    expect({ chatType: template.chatType, sender: template.sender, chats: [...template.targets.keys()].sort() })
+      .toEqual({ chatType: 'group', sender: 'zhangsan', chats: ['wrChat1', 'wrChat2'] });
+    desk.confirm(template.msgid);
+    expect(await sweep(w.tenantId, new Date(at.getTime() + 2 * MIN))).toMatchObject({ sent: 2 });
+    const tasks = await ctx.stack.db.query(
+      `SELECT g.name, t.status, t.outcome, t.wecom_send_state AS state FROM tasks t JOIN customer_groups g ON g.id = t.group_id WHERE t.sop_id = $1 ORDER BY g.name`, [sopId]);
+    expect(tasks).toEqual([
+      { name: '一群', status: 'done', outcome: 'sent', state: 'sent' }, { name: '二群', status: 'done', outcome: 'sent', state: 'sent' },
+      { name: '线下群', status: 'pending', outcome: null, state: 'no_wecom_id' },
+    ]);
   });
 
   it('refuses the option on a channel WeCom cannot take, naming the field', async () => {
