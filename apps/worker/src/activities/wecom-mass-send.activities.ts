@@ -171,8 +171,10 @@ async function recordIntent(m: Queryable, tenantId: string, batch: DueTask[], no
   }
   const ids: string[] = [];
   const expiresAt = new Date(Math.max(first.due_until.getTime(), now.getTime()) + KEEP_POLLING_MS);
-  for (let i = 0; i < targets.length; i += MAX_RECIPIENTS) {
-    const chunk = targets.slice(i, i + MAX_RECIPIENTS);
+  // a Moments task names no customers (the post shows to the executor's): one per batch, however large
+  const size = kind === 'moment' ? Math.max(targets.length, 1) : MAX_RECIPIENTS;
+  for (let i = 0; i < targets.length; i += size) {
+    const chunk = targets.slice(i, i + size);
     const [{ id }] = await m.query(
       `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING id::text`,
