@@ -78,10 +78,17 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
     const tenants: { tenant_id: string }[] = await db.query(
       `SELECT tenant_id FROM wecom_connections WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]) ORDER BY tenant_id`, [tenantIds ?? null]);
     let run = empty();
+    let failure: unknown;
     for (const { tenant_id: tenantId } of tenants) {
-      const connection = await wecom.connection(db, tenantId);
-      if (connection) run = add(run, await work(tenantId, wecom.contacts(connection)));
+      // one organization's WeCom out of reach does not hold up the others' sends
+      try {
+        const connection = await wecom.connection(db, tenantId);
+        if (connection) run = add(run, await work(tenantId, wecom.contacts(connection)));
+      } catch (err) {
+        failure ??= err;
+      }
     }
+    if (failure) throw failure; // retried by Temporal: what the others did is not done again (intents and states are keyed)
     return run;
   };
   return {
@@ -189,8 +196,8 @@ async function recordIntent(m: Queryable, tenantId: string, batch: DueTask[], no
 
 /**
  * WeCom lets a customer receive at most 4 enterprise 1:1 mass-sends a calendar month (per corporation). The tasks
- * (ids) whose customer already had that many handed over this month (China's calendar, as WeCom counts), counting
- * this batch's earlier tasks. The contacts' rows are locked first (by id, as the engine's cap pages do), so two
+ * (ids) whose customer already had that many handed over this month (China's calendar, as WeCom counts; waiting
+ * or sent: a template closed unsent, refused or cancelled does not count), counting this batch's earlier tasks. The contacts' rows are locked first (by id, as the engine's cap pages do), so two
  * batches counting the same customer run one after the other.
  */
 async function overMonthlyLimit(m: Queryable, tenantId: string, tasks: DueTask[], now: Date): Promise<string[]> {
@@ -203,7 +210,7 @@ async function overMonthlyLimit(m: Queryable, tenantId: string, tasks: DueTask[]
   const counts: { contact_id: string; n: number }[] = await m.query(
     `SELECT contact_id, count(*)::int AS n FROM tasks
       WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[]) AND channel = 'wecom_chat' AND wecom_handed_at >= $3 AND wecom_handed_at <= $4
-        AND wecom_send_state IN ('handed', 'sent', 'unsent')
+        AND wecom_send_state IN ('handed', 'sent')
       GROUP BY contact_id`,
     [tenantId, contactIds, monthStart, monthEnd]);
   const had = new Map(counts.map((c) => [c.contact_id, c.n]));
@@ -367,18 +374,22 @@ async function settle(m: Queryable, row: MassSendRow, now: Date, final: boolean)
   const expired = !final && now >= row.expires_at;
   if (final || expired) {
     await m.query(`UPDATE wecom_mass_sends SET status = $2, finished_at = $3 WHERE id = $1`, [row.id, final ? 'finished' : 'expired', now]);
-    await m.query(`UPDATE tasks SET wecom_send_state = 'unsent' WHERE wecom_mass_send_id = $1 AND wecom_send_state = 'handed'`, [row.id]);
+    await unsent(m, row.id);
   } else {
     await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2 WHERE id = $1`, [row.id, new Date(now.getTime() + POLL_EVERY_MS)]);
   }
 }
+
+/** What a closed template did not send: the executor's by hand, and not one of the customer's sends this month. */
+const unsent = (m: Queryable, id: string) => m.query(
+  `UPDATE tasks SET wecom_send_state = 'unsent', wecom_handed_at = NULL WHERE wecom_mass_send_id = $1 AND wecom_send_state = 'handed'`, [id]);
 
 /** Nothing is left for an unsent template to do (its tasks were cancelled, or done by hand): WeCom stops offering it. */
 async function cancel(db: DataSource, client: WecomClient, row: MassSendRow): Promise<PollResult> {
   if (row.kind === 'moment') await client.post('/cgi-bin/externalcontact/cancel_moment_task', { moment_id: row.moment_id });
   else await client.post('/cgi-bin/externalcontact/cancel_groupmsg_send', { msgid: row.msgid });
   await db.query(`UPDATE wecom_mass_sends SET status = 'cancelled', finished_at = now() WHERE id = $1`, [row.id]);
-  await db.query(`UPDATE tasks SET wecom_send_state = 'unsent' WHERE wecom_mass_send_id = $1 AND wecom_send_state = 'handed'`, [row.id]);
+  await unsent(db, row.id);
   return { sent: 0, cancelled: 1 };
 }
 
