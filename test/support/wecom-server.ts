@@ -179,13 +179,14 @@ export class WecomServer {
 
 /**
  * A local WeCom for the test file, started before the stack that `env` configures (pass the same object to
- * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` points the API at it.
+ * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` and `env.WECOM_OAUTH_BASE` point the API at it.
  */
 export function useWecomServer(env: Record<string, string>): () => WecomServer {
   let server: WecomServer;
   beforeAll(async () => {
     server = await WecomServer.start();
     env.WECOM_API_BASE = server.baseUrl;
+    env.WECOM_OAUTH_BASE = server.baseUrl; // its authorize page (WecomApp), WeCom's open.weixin.qq.com
   });
   afterAll(() => server?.close());
   return () => server;
