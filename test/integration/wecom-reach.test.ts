@@ -2,7 +2,9 @@ import { localWecomKey } from '@sop/api';
 import { enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
 import { deliverDueReminders } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
+import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -19,7 +21,7 @@ describe('WeCom app messages and sign-in inside WeCom (real Postgres, a local We
   const JWT_SECRET = randomBytes(32).toString('hex');
   const env: Record<string, string> = { JWT_SECRET };
   const local = useWecomServer(env);
-  const ctx = useStack({ env });
+  const ctx = useStack({ env, worker: true });
   let app: WecomApp;
   let wecom: WecomAccess;
 
@@ -136,11 +138,36 @@ describe('WeCom app messages and sign-in inside WeCom (real Postgres, a local We
   });
 
   it('sends no card to an employee matched to no member, or in an organization without a WeCom connection', async () => {
-    const w = await world('qianqi');
-    await ctx.stack.db.query(`UPDATE wecom_users SET user_id = NULL WHERE tenant_id = $1`, [w.tenantId]);
     const closes = new Date('2030-03-07T10:00:00Z');
+    const unmatched = await world('qianqi');
+    await ctx.stack.db.query(`UPDATE wecom_users SET user_id = NULL WHERE tenant_id = $1`, [unmatched.tenantId]);
+    const disconnected = await world('qianqi');
+    expect((await disconnected.t.admin.delete('/api/wecom/connection')).status).toBe(204);
+    for (const w of [unmatched, disconnected]) {
+      await w.closes(closes);
+      expect(await w.plan(new Date(closes.getTime() - 19 * MIN))).toMatchObject({ dueSoon: 1, deliveries: 0 });
+    }
+  });
+
+  it('sends the card from reminderSweepWorkflow run by the worker (its WeCom access and APP_URL)', async () => {
+    const w = await world('zhengshiyi');
+    const closes = new Date('2030-03-08T10:00:00Z');
     await w.closes(closes);
-    expect(await w.plan(new Date(closes.getTime() - 19 * MIN))).toMatchObject({ dueSoon: 1, deliveries: 0 });
+    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    try {
+      const client = new Client({ connection });
+      const run = (workflowId: string) => client.workflow.execute('reminderSweepWorkflow', {
+        taskQueue: ctx.stack.taskQueue, workflowId, args: [{ now: closes.getTime() - 19 * MIN, tenantIds: [w.tenantId] }],
+      });
+      expect(await run(`wecom-reach-sweep-${w.tenantId}`)).toMatchObject({ dueSoon: 1, deliveries: 1, sent: 1 });
+      // the sweep again (the Schedule firing twice for one minute): nothing planned, nothing sent again
+      expect(await run(`wecom-reach-sweep-again-${w.tenantId}`)).toMatchObject({ dueSoon: 0, deliveries: 0, sent: 0 });
+    } finally {
+      await connection.close();
+    }
+    const cards = app.messagesTo('zhengshiyi');
+    expect(cards).toHaveLength(1);
+    expect(cards[0].textcard.url).toBe(`${ctx.stack.baseUrl}/api/wecom/oauth/${w.tenantId}?next=${encodeURIComponent(`/inbox?task=${w.taskId}`)}`);
   });
 
   describe('sign-in through WeCom OAuth', () => {
