@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiTextResponse } from '../../common/openapi';
+import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { Public } from '../../common/principal';
 import { refusalPage } from './wecom-oauth.pages';
 import { OAUTH_COOKIE, OAUTH_COOKIE_PATH, OAuthRefused, WecomOAuthService } from './wecom-oauth.service';
@@ -11,13 +11,16 @@ const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
 /** Nothing of these answers is cached, framed or sent on as a referrer (the token rides in the fragment). */
 const PRIVATE = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
 
+/**
+ * A refusal is a page for the person holding the phone, answered 200 like the join page's "what to fix" (the API's
+ * error statuses carry its JSON error body); which refusal it is stands in the page's `data-reason`.
+ */
 function refuse(res: Response, err: unknown): void {
   if (!(err instanceof OAuthRefused)) throw err;
-  const { status, html } = refusalPage(err.reason);
-  res.status(status).set({
+  res.status(200).set({
     ...PRIVATE, 'Content-Type': 'text/html; charset=utf-8',
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  }).send(html);
+  }).send(refusalPage(err.reason));
 }
 
 /** The cookie's value from the request's Cookie header (no cookie parser is installed for one cookie). */
@@ -47,9 +50,8 @@ export class WecomOAuthController {
   @ApiQuery({ name: 'code', required: false, description: 'WeCom\'s single-use code (5 minutes)' })
   @ApiQuery({ name: 'state', required: false, description: 'The signed state the start gave WeCom' })
   @ApiFoundResponse({ description: 'Signed in: to the page the card named, with the access token in the fragment', headers: { Location: { schema: { type: 'string' } } } })
-  @ApiTextResponse('text/html', 'Refused, in Chinese and English: a forged, expired or foreign state, an invalid or used code (40029), a WeChat user who is not a member, a member matched to no user', 403)
-  @ApiTextResponse('text/html', 'The organization is not connected to WeCom', 404)
-  @ApiTextResponse('text/html', 'WeCom refused or could not be reached', 503)
+  @ApiTextResponse('text/html', 'Refused, a page in Chinese and English (no token): a forged, expired or foreign state, an invalid or used code (40029), ' +
+    'a WeChat user who is not a member, a member matched to no enabled user, an organization no longer connected, WeCom refusing or out of reach')
   async finish(@Query('code') code: unknown, @Query('state') state: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     res.clearCookie(OAUTH_COOKIE, { path: OAUTH_COOKIE_PATH });
     try {
@@ -67,14 +69,10 @@ export class WecomOAuthController {
   @ApiParam({ name: 'tenantId', description: 'The organization (the card carries it)', schema: { type: 'string', format: 'uuid' } })
   @ApiQuery({ name: 'next', required: false, description: 'A path of the console to open once signed in (default /inbox)', example: '/inbox?task=42' })
   @ApiFoundResponse({ description: 'To WeCom\'s authorize page, with a signed state that lives 10 minutes', headers: { Location: { schema: { type: 'string' } } } })
-  @ApiTextResponse('text/html', 'The organization is not connected to WeCom (in Chinese and English)', 404)
+  @ApiErrors('WECOM_NOT_CONNECTED')
   async start(@Param('tenantId') tenantId: string, @Query('next') next: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    try {
-      const { location, nonce } = await this.oauth.start(tenantId, next, `${origin(req)}/api/wecom/oauth/callback`);
-      res.cookie(OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
-      res.set(PRIVATE).redirect(302, location);
-    } catch (err) {
-      refuse(res, err);
-    }
+    const { location, nonce } = await this.oauth.start(tenantId, next, `${origin(req)}/api/wecom/oauth/callback`);
+    res.cookie(OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
+    res.set(PRIVATE).redirect(302, location);
   }
 }

@@ -5,7 +5,9 @@ import { INVALID_CODE, oauthIdentity, WecomAccess, WecomApiError, type WecomConn
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { fail } from '../../common/errors.catalog';
 import { CredentialsService } from '../auth/credentials.service';
+import { WECOM_ERRORS } from './wecom.errors';
 
 /** A state lives as long as WeCom's code (5 minutes) and a little more for the page in between. */
 const STATE_TTL_S = 10 * 60;
@@ -66,7 +68,8 @@ export class WecomOAuthService {
   /** WeCom's authorize URL for the tenant, and the nonce the browser must keep as a cookie. */
   async start(tenantId: string, next: unknown, callbackUrl: string): Promise<{ location: string; nonce: string }> {
     const connection = UUID_PATTERN.test(tenantId) ? await this.connection(tenantId) : null;
-    if (!connection) throw new OAuthRefused('not_connected', `organization ${tenantId} has no WeCom connection`);
+    // before WeCom is involved: the API's usual 404 (a card is only sent while the organization is connected)
+    if (!connection) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);
     const nonce = randomBytes(18).toString('base64url');
     const state = this.sign({ t: tenantId, n: nonce, p: safeNext(next), e: Math.floor(Date.now() / 1000) + STATE_TTL_S });
     const query = new URLSearchParams({
