@@ -15935,13 +15935,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The organization is not connected to WeCom (in Chinese and English) */
+            /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": string;
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
@@ -15969,6 +15969,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Refused, a page in Chinese and English (no token): a forged, expired or foreign state, an invalid or used code (40029), a WeChat user who is not a member, a member matched to no enabled user, an organization no longer connected, WeCom refusing or out of reach */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Signed in: to the page the card named, with the access token in the fragment */
             302: {
                 headers: {
@@ -15977,24 +15986,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Refused, in Chinese and English: a forged, expired or foreign state, an invalid or used code (40029), a WeChat user who is not a member, a member matched to no user */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            /** @description The organization is not connected to WeCom */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
                 headers: {
@@ -16002,15 +15993,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"];
-                };
-            };
-            /** @description WeCom refused or could not be reached */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
                 };
             };
         };
