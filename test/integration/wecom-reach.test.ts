@@ -97,6 +97,18 @@ describe('WeCom app messages and sign-in inside WeCom (real Postgres, a local We
     expect(await w.deliveries()).toEqual([expect.objectContaining({ channel: 'wecom_app', status: 'sent', attempts: 2 })]);
   });
 
+  it('sends the morning digest as a card too, its lines broken with <br>', async () => {
+    const w = await world('digestuser');
+    await w.closes(new Date('2030-03-09T04:00:00Z')); // 10:00 to 12:00 in Shanghai
+    // 08:30 in Shanghai, the default digest time
+    expect(await w.plan(new Date('2030-03-09T00:31:00Z'))).toMatchObject({ digests: 1, deliveries: 1 });
+    expect(await w.deliver(new Date('2030-03-09T00:31:00Z'))).toMatchObject({ sent: 1 });
+    const [card] = app.messagesTo('digestuser');
+    expect(card.textcard.title).toBe('Today: 1 tasks');
+    expect(card.textcard.description).toContain('Follow up 跟进: 1 (王女士)');
+    expect(card.textcard.url).toContain(`/api/wecom/oauth/${w.tenantId}?next=`);
+  });
+
   it('holds the card until the employee\'s quiet hours end, in Chinese for a Chinese-speaking employee', async () => {
     const w = await world('lisi', { locale: 'zh' });
     expect((await w.e1.client.put('/api/me/notification-preferences', { quietHours: { start: '22:00', end: '08:00' } })).status).toBe(200);

@@ -1,4 +1,4 @@
-import { fitBytes, textCard } from './app-messages';
+import { cardDescription, fitBytes, textCard } from './app-messages';
 
 describe('text cards within WeCom\'s limits', () => {
   it('cuts at a byte limit without splitting a character, and says it cut', () => {
@@ -18,5 +18,14 @@ describe('text cards within WeCom\'s limits', () => {
     expect(Buffer.byteLength(card.description)).toBeLessThanOrEqual(512);
     expect(card.btntxt).toBe('Open');
     expect(card.url).toBe('https://x.example/a');
+  });
+});
+
+describe('a card\'s description', () => {
+  it('keeps our text from turning into WeCom markup, breaks lines with <br>, and never cuts inside a tag', () => {
+    expect(cardDescription('客户 <b>王</b>\nline 2')).toBe('客户 ＜b＞王＜/b＞<br>line 2');
+    const cut = cardDescription(`${'x'.repeat(508)}\nmore`);
+    expect(cut).toBe(`${'x'.repeat(508)}…`);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(512);
   });
 });

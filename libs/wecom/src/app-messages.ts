@@ -28,11 +28,21 @@ export function fitBytes(text: string, bytes: number): string {
   return out + ellipsis;
 }
 
+/**
+ * A card's description is read by WeCom as markup (`<br>` breaks a line, `<div class="gray">` colours one): our text's
+ * own angle brackets (a contact's name, an SOP's) become full-width ones so they cannot turn into markup, and line
+ * breaks become `<br>`. Cut to the limit after that, never inside a tag.
+ */
+export function cardDescription(text: string): string {
+  const marked = text.replace(/</g, '＜').replace(/>/g, '＞').replace(/\r?\n/g, '<br>');
+  return fitBytes(marked, TEXTCARD_LIMITS.description).replace(/<[^>]*…$/, '…');
+}
+
 /** The card trimmed to WeCom's limits (a longer one is refused with 44004/45002 rather than cut by WeCom). */
 export function textCard(card: TextCard): TextCard {
   return {
     title: fitBytes(card.title, TEXTCARD_LIMITS.title),
-    description: fitBytes(card.description, TEXTCARD_LIMITS.description),
+    description: cardDescription(card.description),
     url: card.url,
     ...(card.btntxt ? { btntxt: [...card.btntxt].slice(0, TEXTCARD_LIMITS.btntxt).join('') } : {}),
   };
