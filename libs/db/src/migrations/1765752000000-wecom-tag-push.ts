@@ -12,7 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   `del_corp_tag`), for tags in tag groups linked to a corp tag group, queued by triggers on `tags` and
  *   `tag_groups`, and groups an admin asked to push. Writes that apply WeCom's own changes set
  *   `sop.wecom_origin` for their transaction and queue nothing (no echo).
- * - `source_codes.wecom_*`: the code's WeCom "contact me" configuration (config_id, QR code URL, members).
+ * - `source_codes.wecom_*`: the code's WeCom "contact me" configuration (config_id, QR code URL, the WeCom members
+ *   it adds and the users they were chosen as).
  */
 export class WecomTagPush1765752000000 implements MigrationInterface {
   name = 'WecomTagPush1765752000000';
@@ -97,13 +98,14 @@ export class WecomTagPush1765752000000 implements MigrationInterface {
       ALTER TABLE source_codes
         ADD COLUMN wecom_config_id text,
         ADD COLUMN wecom_qr_code text,
-        ADD COLUMN wecom_user_ids text[];
+        ADD COLUMN wecom_user_ids text[],
+        ADD COLUMN wecom_way_user_ids uuid[];
     `);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`
-      ALTER TABLE source_codes DROP COLUMN wecom_config_id, DROP COLUMN wecom_qr_code, DROP COLUMN wecom_user_ids;
+      ALTER TABLE source_codes DROP COLUMN wecom_config_id, DROP COLUMN wecom_qr_code, DROP COLUMN wecom_user_ids, DROP COLUMN wecom_way_user_ids;
       DROP TRIGGER tag_groups_wecom_ops ON tag_groups;
       DROP TRIGGER tags_wecom_ops ON tags;
       DROP FUNCTION wecom_queue_corp_tag_ops();

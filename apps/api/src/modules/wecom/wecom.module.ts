@@ -4,5 +4,5 @@ import { WecomSyncController } from './wecom-sync.controller';
 import { WecomService } from './wecom.service';
 import { WecomSyncService } from './wecom-sync.service';
 
-@Module({ controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController], providers: [WecomService, WecomSyncService] })
+@Module({ controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController], providers: [WecomService, WecomSyncService], exports: [WecomService] })
 export class WecomModule {}

@@ -129,6 +129,18 @@ export class WecomService {
     return this.connection(tenantId, origin);
   }
 
+  /**
+   * A client for the tenant's customer-contact APIs (contact ways), or null when it has no connection.
+   * Secrets sealed with a key no longer configured answer 503 WECOM_SECRETS_UNREADABLE.
+   */
+  async contactsClient(tenantId: string): Promise<WecomClient | null> {
+    const [row] = await this.db.query(`SELECT corp_id, contact_secret FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    if (!row) return null;
+    const secret = this.openOrNull(row.contact_secret);
+    if (secret === null) throw fail(WECOM_ERRORS.WECOM_SECRETS_UNREADABLE);
+    return this.client({ corpId: row.corp_id, secret });
+  }
+
   /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */
   async disconnect(tenantId: string): Promise<void> {
     await this.db.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
