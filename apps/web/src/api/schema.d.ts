@@ -13534,6 +13534,7 @@ export interface operations {
             /**
              * @description - `OWNER_NOT_FOUND`: The owner must be an active user of your organization.
              *     - `TAG_NOT_FOUND`: No tag with this id.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
              *     - `WECOM_CONTACT_WAY_REFUSED`: WeCom refused the contact way (QR code); details name the field.
              */
             422: {
@@ -13812,6 +13813,7 @@ export interface operations {
             /**
              * @description - `OWNER_NOT_FOUND`: The owner must be an active user of your organization.
              *     - `TAG_NOT_FOUND`: No tag with this id.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
              *     - `WECOM_CONTACT_WAY_REFUSED`: WeCom refused the contact way (QR code); details name the field.
              */
             422: {

@@ -26,7 +26,7 @@ export class SourceCodesController {
     description: 'With `wecomContactWay`, a WeCom "contact me" QR code is created for it (the code as state, at most 30 characters: a longer code is a 422 naming `code`); customers who scan it arrive through the code.',
   })
   @ApiCreatedResponse({ type: SourceCodeDto })
-  @ApiErrors(['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
+  @ApiErrors(['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', ['VALIDATION_FAILED', 422], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
   async create(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.create(p.tenantId, dto));
   }
@@ -47,7 +47,7 @@ export class SourceCodesController {
   @Patch('source-codes/:id')
   @ApiOkResponse({ type: SourceCodeDto })
   @ApiOperation({ summary: 'Change a code; its WeCom QR code follows (created, changed, or deleted with `wecomContactWay: null`)' })
-  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', ['VALIDATION_FAILED', 422], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
   async update(@CurrentPrincipal() p: Principal, @Req() req: Request, @IdParam() id: string, @Body() dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.update(p.tenantId, id, dto));
   }
