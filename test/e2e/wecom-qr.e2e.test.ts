@@ -66,7 +66,7 @@ describe('channel codes as WeCom QR codes (Chromium)', () => {
     await page.locator('.ant-table-row', { hasText: 'STORE-POSTER-2026' }).getByText('企业微信').waitFor();
     await switchLang(page, 'en');
     await page.locator('.ant-table-row', { hasText: 'STORE-POSTER-2026' }).getByText('WeCom').waitFor();
-    await page.locator('.ant-table-row', { hasText: 'STORE-POSTER-2026' }).getByRole('link', { name: '门店海报' }).click();
+    await page.locator('.ant-table-row', { hasText: 'STORE-POSTER-2026' }).getByText('门店海报').click();
     await page.getByTestId('qr-modal').getByText('WeCom "contact me" QR code').waitFor();
     await screenshot(page, 'channel-codes-wecom-qr-en');
     await switchLang(page, 'zh');
