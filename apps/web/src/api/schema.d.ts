@@ -4434,7 +4434,7 @@ export interface components {
             /** @description The QR code image WeCom hosts (qr_code); its scans arrive with the code as state */
             qrCode: string;
             userIds: string[];
-            /** @description The WeCom member ids the QR code adds */
+            /** @description The WeCom member ids (UserID) the QR code adds */
             wecomUserIds: string[];
         };
         WecomContactWayInputDto: {

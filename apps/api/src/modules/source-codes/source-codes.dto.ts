@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ApiUuid } from '../../common/openapi';
+import { WECOM_USER_ID } from '../wecom/wecom.dto';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator';
 
@@ -16,10 +17,11 @@ export class WecomContactWayInputDto {
 }
 
 export class WecomContactWayDto {
-  @ApiProperty({ description: 'WeCom\'s config_id of the "contact me" configuration' }) configId: string;
+  @ApiProperty({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'WeCom\'s config_id of the "contact me" configuration' }) configId: string;
   @ApiProperty({ description: 'The QR code image WeCom hosts (qr_code); its scans arrive with the code as state' }) qrCode: string;
   @ApiProperty({ type: [String], format: 'uuid' }) userIds: string[];
-  @ApiProperty({ type: [String], description: 'The WeCom member ids the QR code adds' }) wecomUserIds: string[];
+  @ApiProperty({ type: 'array', items: { type: 'string', pattern: WECOM_USER_ID }, description: 'The WeCom member ids (UserID) the QR code adds' })
+  wecomUserIds: string[];
 }
 
 export class CreateSourceCodeDto {
