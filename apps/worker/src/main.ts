@@ -9,6 +9,7 @@ import pino from 'pino';
 import pretty from 'pino-pretty';
 import { createEngineWorker } from './worker';
 import { startWakeRelay } from './wake-relay';
+import { startWecomPushRelay } from './wecom-push-relay';
 
 /** Settings by the API's rules (libs/domain WORKER_SETTINGS); a bad one stops the worker naming it. */
 function loadSettings(): WorkerSettings {
@@ -66,11 +67,14 @@ async function main(): Promise<void> {
     log.info({ schedule: await ensureWecomMassSendSchedule(client, taskQueue) }, 'WeCom mass-send schedule ready');
   }
   const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });
+  // our tag changes to WeCom: wakes the tenant's WeCom workflow when pushes wait
+  const pushRelay = wecom ? await startWecomPushRelay(db, client, worker.options.taskQueue, wecom, { onError: (err) => log.warn({ err }, 'WeCom push relay') }) : null;
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
 
   // The Temporal runtime shuts the worker down gracefully on SIGINT and SIGTERM.
   await worker.run();
   await relay.stop();
+  await pushRelay?.stop();
   await notifier.close();
   await client.connection.close();
   await connection.close();
