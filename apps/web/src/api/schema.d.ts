@@ -10364,6 +10364,15 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
             401: {
                 headers: {
@@ -15556,7 +15565,10 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation. */
+            /**
+             * @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             *     - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15635,7 +15647,10 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation. */
+            /**
+             * @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             *     - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16066,6 +16081,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
             404: {
                 headers: {
@@ -16116,6 +16140,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
