@@ -37,6 +37,9 @@ export interface WecomCall {
 
 export type WecomRoute = (call: WecomCall) => Record<string, unknown>;
 
+/** A page the stand-in serves without a token (WeCom's OAuth authorize page): status, headers, body. */
+export type WecomPage = (url: URL) => { status: number; headers: Record<string, string>; body: string };
+
 /** A token as the stand-in issued it. */
 interface Issued {
   corpId: string;
@@ -56,8 +59,13 @@ export class WecomServer {
   readonly corps = new Map<string, WecomCorp>();
   /** calls per path, for tests that count (tokens requested, pages fetched) */
   readonly calls = new Map<string, number>();
+  /** every call with a valid token, in order: path and JSON body (tests assert what the product sent) */
+  readonly log: { path: string; corpId: string; body: Record<string, unknown> }[] = [];
+  /** images served at `/qr/<name>.png` (a contact way's QR code, as WeCom hosts it) */
+  readonly images = new Map<string, Buffer>();
   private readonly tokens = new Map<string, Issued>();
   private readonly routes = new Map<string, WecomRoute>();
+  private readonly pages = new Map<string, WecomPage>();
   private readonly failures = new Map<string, { errcode: number; times: number }>();
   private readonly server: Server;
   baseUrl = '';
@@ -68,11 +76,24 @@ export class WecomServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://local');
+        const page = this.pages.get(url.pathname);
+        if (page) {
+          const { status, headers, body } = page(url);
+          res.writeHead(status, headers);
+          res.end(body);
+          return;
+        }
         let body: Record<string, unknown> = {};
         try {
           body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
         } catch {
           body = {};
+        }
+        const image = url.pathname.startsWith('/qr/') ? this.images.get(url.pathname.slice(4)) : undefined;
+        if (image) {
+          res.writeHead(200, { 'content-type': 'image/png', 'content-length': image.length });
+          res.end(image);
+          return;
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(url, body)));
@@ -102,6 +123,12 @@ export class WecomServer {
     return this;
   }
 
+  /** Serves a page without a token (WeCom's OAuth authorize page). */
+  page(path: string, handler: WecomPage): this {
+    this.pages.set(path, handler);
+    return this;
+  }
+
   /** The next `times` calls of `path` (with a valid token) answer `errcode`, as WeCom does when a limit is hit. */
   failNext(path: string, errcode: number, times = 1): void {
     this.failures.set(path, { errcode, times });
@@ -110,6 +137,7 @@ export class WecomServer {
   /** Forgets the call counts and any failures still to come (between tests). */
   reset(): void {
     this.calls.clear();
+    this.log.length = 0;
     this.failures.clear();
   }
 
@@ -132,6 +160,7 @@ export class WecomServer {
       failure.times--;
       return { errcode: failure.errcode, errmsg: 'api freq out of limit' };
     }
+    this.log.push({ path: url.pathname, corpId: issued.corpId, body });
     return route({ corp: this.corps.get(issued.corpId)!, secret: issued.secret, query: q, body });
   }
 
@@ -162,13 +191,14 @@ export class WecomServer {
 
 /**
  * A local WeCom for the test file, started before the stack that `env` configures (pass the same object to
- * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` points the API at it.
+ * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` and `env.WECOM_OAUTH_BASE` point the API at it.
  */
 export function useWecomServer(env: Record<string, string>): () => WecomServer {
   let server: WecomServer;
   beforeAll(async () => {
     server = await WecomServer.start();
     env.WECOM_API_BASE = server.baseUrl;
+    env.WECOM_OAUTH_BASE = server.baseUrl; // its authorize page (WecomApp), WeCom's open.weixin.qq.com
   });
   afterAll(() => server?.close());
   return () => server;
