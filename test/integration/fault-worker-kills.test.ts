@@ -1,10 +1,9 @@
 import { workflowIds } from '@sop/temporal';
-import { deliverDueReminders } from '@sop/worker';
-import { reminderSweepWorkflow, sopBroadcastWorkflow } from '@sop/workflows';
+import type { sopBroadcastWorkflow } from '@sop/workflows';
 import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
 import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
 import { EngineProcesses, killHard, sleep } from '../support/processes';
 import { SmtpSink } from '../support/smtp-sink';
@@ -57,16 +56,7 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
 
     // Reminder sweeps back to back, as the every-minute Schedule runs them (a sweep killed mid-activity is retried
     // by Temporal on the next worker). They plan the broadcast tasks' nudges and send the emails.
-    let sweeping = true;
-    let sweeps = 0;
-    const sweepLoop = (async () => {
-      while (sweeping) {
-        await client.workflow.execute(reminderSweepWorkflow, {
-          taskQueue: stack.taskQueue, workflowId: `fault-sweep-${stack.taskQueue}-${sweeps++}`, args: [{ tenantIds: [world.tenantId] }],
-        });
-        await sleep(500);
-      }
-    })();
+    const sweeps = runSweeps(client, stack.taskQueue, world.tenantId);
 
     // Ten kills, each while the worker holds a page's transaction open, spread over the dispatch; a new worker
     // starts at once after each.
@@ -95,24 +85,8 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
     const tJourney = Date.now();
     const broadcast = await client.workflow.getHandle<typeof sopBroadcastWorkflow>(workflowIds.sopBroadcast(broadcastId)).result();
     const tBroadcast = Date.now();
-    // The sweeps go on until every nudge is planned and every email is out (or claimed by a killed worker).
-    const sweepsUntil = Date.now() + 120_000;
-    for (;;) {
-      const [row] = await stack.db.query(
-        `SELECT count(*)::int AS planned, count(*) FILTER (WHERE d.status = 'pending')::int AS unsent
-           FROM notifications n JOIN notification_deliveries d ON d.notification_id = n.id
-          WHERE n.tenant_id = $1 AND n.kind = 'due_soon'`, [world.tenantId]);
-      if (row.planned === BROADCAST && row.unsent === 0) break;
-      if (Date.now() > sweepsUntil) throw new Error(`sweeps did not catch up: ${JSON.stringify(row)}; the workers said:\n${processes.tail()}`);
-      await sleep(500);
-    }
-    sweeping = false;
-    await sweepLoop;
-    // A delivery claimed by a worker that was killed is free again when its lease (2 minutes) ends: the next
-    // sweep after that sends it. That sweep is run here with its clock moved past the lease.
-    const late = await deliverDueReminders(stack.db, stack.notifier, {
-      now: new Date(Date.now() + 3 * 60_000), onlyTenants: [world.tenantId], appUrl: stack.baseUrl,
-    });
+    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, () => processes.tail());
+    const sweepCount = await sweeps.stop();
     const tDone = Date.now();
 
     await expectJourneyExact(stack.db, world, CONTACTS);
@@ -121,7 +95,7 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
     // lease, with the same Message-ID, which receivers take for the same message; reported, and held to a bound.
     console.log(`[fault-worker-kills] seeded in ${tSeeded - t0} ms; kills (ms after seeding, journey tasks, broadcast tasks, ms to a polling `
       + `worker): ${JSON.stringify(kills)}; journey done ${tJourney - tSeeded} ms after seeding, broadcast ${tBroadcast - tSeeded} ms `
-      + `(workflow says ${JSON.stringify(broadcast)}); ${sweeps} sweeps; late deliveries ${JSON.stringify(late)}; emails ${emails.emails} `
+      + `(workflow says ${JSON.stringify(broadcast)}); ${sweepCount} sweeps; late deliveries ${JSON.stringify(late)}; emails ${emails.emails} `
       + `(${emails.distinctEmails} distinct); whole test ${tDone - t0} ms`);
     expect(emails.emails).toBe(emails.distinctEmails);
   }, 600_000);

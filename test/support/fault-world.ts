@@ -1,9 +1,12 @@
+import type { Notifier } from '@sop/notify';
 import { workflowIds } from '@sop/temporal';
+import { deliverDueReminders } from '@sop/worker';
+import { reminderSweepWorkflow } from '@sop/workflows';
 import type { Client } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import type { DataSource } from 'typeorm';
 import { createTagSystem } from './fixtures';
-import { addUser, type Http, signupTenant, type TenantFixture } from './http';
+import { addUser, type Http, signupTenant } from './http';
 import { sleep } from './processes';
 import type { SmtpSink } from './smtp-sink';
 
@@ -80,7 +83,13 @@ export async function faultWorld(
     return created.body.id;
   };
 
-  return { t, tenantId: tenantId as string, owner, executors, journeyId: journey.body.id as string, createBroadcast };
+  /** a journey contact added through the API (its segment entry goes through the outbox like any other) */
+  const addJourneyContact = (api: Http, externalId: string) =>
+    api.post('/api/contacts', { externalId, name: `Late ${externalId}`, ownerId: owner.id, tags: [tags.intentHigh.id], timezone: zone });
+
+  return {
+    t, tenantId: tenantId as string, owner, executors, journeyId: journey.body.id as string, journeySegment, createBroadcast, addJourneyContact,
+  };
 }
 
 export type FaultWorld = Awaited<ReturnType<typeof faultWorld>>;
@@ -92,7 +101,8 @@ export const countTasks = async (db: DataSource, sopId: string): Promise<number>
 export async function waitForTasks(db: DataSource, client: Client, sopId: string, target: number, ms: number): Promise<number> {
   const until = Date.now() + ms;
   for (;;) {
-    const n = await countTasks(db, sopId);
+    // a pool's first query after a Postgres restart may meet a connection the server closed: look again
+    const n = await countTasks(db, sopId).catch(() => -1);
     if (n >= target) return n;
     if (Date.now() > until) {
       const pending = await client.workflow.getHandle(workflowIds.sopDispatcher(sopId)).describe()
@@ -160,4 +170,55 @@ export async function expectBroadcastExact(db: DataSource, smtp: SmtpSink, world
   const distinct = new Set(ids);
   expect([...distinct].sort()).toEqual(deliveries.map((d) => `reminder-delivery-${d.id}`).sort());
   return { emails: mails.length, distinctEmails: distinct.size };
+}
+
+/**
+ * Reminder sweeps back to back for one tenant, as the every-minute Schedule runs them (through Temporal, on the
+ * test's task queue, so whichever worker polls runs them). A sweep that cannot start (Temporal down) is tried
+ * again a second later. `stop()` waits for the sweep in flight and returns how many ran.
+ */
+export function runSweeps(client: Client, taskQueue: string, tenantId: string) {
+  let sweeping = true;
+  let sweeps = 0;
+  const errors: string[] = [];
+  const loop = (async () => {
+    while (sweeping) {
+      try {
+        await client.workflow.execute(reminderSweepWorkflow, {
+          taskQueue, workflowId: `fault-sweep-${taskQueue}-${sweeps++}`, args: [{ tenantIds: [tenantId] }],
+        });
+      } catch (err) {
+        errors.push((err as Error).message);
+        await sleep(1000);
+      }
+      await sleep(500);
+    }
+  })();
+  return {
+    errors,
+    async stop(): Promise<number> {
+      sweeping = false;
+      await loop;
+      return sweeps;
+    },
+  };
+}
+
+/**
+ * Waits until the sweeps planned a due-soon notification for each of `count` broadcast tasks and no email delivery
+ * is still pending, then sends what workers killed mid-send left claimed: a claim frees itself when its lease
+ * (2 minutes) ends, and the next sweep sends it; that sweep runs here with its clock moved past the lease.
+ */
+export async function finishReminders(db: DataSource, notifier: Notifier, world: FaultWorld, count: number, appUrl: string, tail: () => string) {
+  const until = Date.now() + 180_000;
+  for (;;) {
+    const [row] = await db.query(
+      `SELECT count(*)::int AS planned, count(*) FILTER (WHERE d.status = 'pending')::int AS unsent
+         FROM notifications n JOIN notification_deliveries d ON d.notification_id = n.id
+        WHERE n.tenant_id = $1 AND n.kind = 'due_soon'`, [world.tenantId]).catch(() => [{ planned: -1, unsent: -1 }]);
+    if (row.planned === count && row.unsent === 0) break;
+    if (Date.now() > until) throw new Error(`the sweeps did not catch up: ${JSON.stringify(row)}; the workers said:\n${tail()}`);
+    await sleep(500);
+  }
+  return deliverDueReminders(db, notifier, { now: new Date(Date.now() + 3 * 60_000), onlyTenants: [world.tenantId], appUrl });
 }

@@ -3,6 +3,7 @@
 // `node postgres-instance.mjs <dataDir> <port> <database>`. It prints one JSON line per event ({"event":"ready",
 // "url":…}, then "stopped" / "started" answering the lines "stop" and "start" on stdin), and stops Postgres and
 // exits when stdin closes, so a test process that dies takes its Postgres with it.
+import process from 'node:process';
 import { createInterface } from 'node:readline';
 import { startEmbeddedPostgres } from '../../tools/lib/infra.mjs';
 
