@@ -49,11 +49,11 @@ describe('fault: Postgres stopped and restarted mid-dispatch', () => {
     const t0 = Date.now();
     const http = new Http(stack.baseUrl);
     const world = await faultWorld(http, stack.db, { journeyContacts: CONTACTS, broadcastContacts: BROADCAST, label: 'Postgres restart' });
-    const broadcastId = await world.createBroadcast(8000);
     const tSeeded = Date.now();
     const worker: ChildProcess = await processes.worker('worker', { SMTP_URL: smtp.url, APP_URL: stack.baseUrl });
-    expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).status).toBe(200);
-    expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).status).toBe(200);
+    expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).body).toMatchObject({ status: 'active' });
+    const broadcastId = await world.createBroadcast(3000);
+    expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).body).toMatchObject({ status: 'active' });
     const sweeps = runSweeps(client, stack.taskQueue, world.tenantId);
 
     // Stop it while a page's transaction is open in the worker's session.

@@ -46,13 +46,13 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
     const t0 = Date.now();
     const http = new Http(stack.baseUrl);
     const world = await faultWorld(http, stack.db, { journeyContacts: CONTACTS, broadcastContacts: BROADCAST, label: 'Ten kills' });
-    const broadcastId = await world.createBroadcast(8000);
     const tSeeded = Date.now();
     const workerEnv = { SMTP_URL: smtp.url, APP_URL: stack.baseUrl };
     let worker: ChildProcess = await processes.worker('worker 1', workerEnv);
 
-    expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).status).toBe(200);
-    expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).status).toBe(200);
+    expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).body).toMatchObject({ status: 'active' });
+    const broadcastId = await world.createBroadcast(3000);
+    expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).body).toMatchObject({ status: 'active' });
 
     // Reminder sweeps back to back, as the every-minute Schedule runs them (a sweep killed mid-activity is retried
     // by Temporal on the next worker). They plan the broadcast tasks' nudges and send the emails.
