@@ -2,7 +2,7 @@ import { runMigrations } from '@sop/db';
 import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
 import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
 import { DedicatedPostgres, EngineProcesses, sleep } from '../support/processes';
 import { SmtpSink } from '../support/smtp-sink';
@@ -81,13 +81,12 @@ describe('fault: Postgres stopped and restarted mid-dispatch', () => {
     await waitForTasks(stack.db, client, world.journeyId, CONTACTS, 240_000);
     const tDone = Date.now();
     await waitForTasks(stack.db, client, broadcastId, BROADCAST, 120_000);
-    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, () => processes.tail());
-    const sweepCount = await sweeps.stop();
+    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, sweeps, () => processes.tail());
     expect(worker.exitCode).toBeNull();
     expect(worker.signalCode).toBeNull();
     await expectJourneyExact(stack.db, world, CONTACTS);
     const emails = await expectBroadcastExact(stack.db, smtp, world, broadcastId, BROADCAST);
-    expect(emails.emails).toBe(emails.distinctEmails);
+    expectRepeatsWithin(emails, 1);
 
     // The API writes again, and the worker's wake relay carries the new entrant to the journey within seconds
     // (without it the dispatcher would only look again at its 5-minute poll).
@@ -102,6 +101,6 @@ describe('fault: Postgres stopped and restarted mid-dispatch', () => {
 
     console.log(`[fault-postgres-restart] seeded in ${tSeeded - t0} ms; Postgres stopped ${tRestarted - tStopped} ms at about ${atStop} tasks; `
       + `all ${CONTACTS} tasks ${tDone - tRestarted} ms after the restart; `
-      + `${sweepCount} sweeps (failed to start: ${sweeps.errors.length}), late deliveries ${JSON.stringify(late)}, emails ${JSON.stringify(emails)}; whole test ${Date.now() - t0} ms`);
+      + `sweeps and late deliveries ${JSON.stringify(late)}, emails ${JSON.stringify(emails)}; whole test ${Date.now() - t0} ms`);
   }, 600_000);
 });

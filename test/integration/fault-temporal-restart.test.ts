@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
 import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
 import { DedicatedTemporal, EngineProcesses, sleep } from '../support/processes';
 import { SmtpSink } from '../support/smtp-sink';
@@ -75,14 +75,13 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
     await waitForTasks(stack.db, await client(), world.journeyId, CONTACTS + 1, 240_000);
     const tDone = Date.now();
     await waitForTasks(stack.db, await client(), broadcastId, BROADCAST, 120_000);
-    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, () => processes.tail());
-    const sweepCount = await sweeps.stop();
+    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, sweeps, () => processes.tail());
     // the worker that was polling when the server went away is the one that finished: it reconnected
     expect(worker.exitCode).toBeNull();
     expect(worker.signalCode).toBeNull();
     await expectJourneyExact(stack.db, world, CONTACTS + 1);
     const emails = await expectBroadcastExact(stack.db, smtp, world, broadcastId, BROADCAST);
-    expect(emails.emails).toBe(emails.distinctEmails);
+    expectRepeatsWithin(emails, 0);
 
     // The API reconnected too: it starts a workflow again (a second journey's dispatcher), which the worker runs.
     const until2 = Date.now() + 30_000;
@@ -104,7 +103,7 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
 
     console.log(`[fault-temporal-restart] seeded in ${tSeeded - t0} ms; Temporal stopped at ${atStop} tasks (${whileDown} while down), `
       + `restarted after ${tRestarted - tStopped} ms; all ${CONTACTS + 1} tasks ${tDone - tRestarted} ms after the restart; `
-      + `${sweepCount} sweeps (failed to start: ${sweeps.errors.length}), late deliveries ${JSON.stringify(late)}, emails ${JSON.stringify(emails)}; whole test ${Date.now() - t0} ms`);
+      + `sweeps and late deliveries ${JSON.stringify(late)}, emails ${JSON.stringify(emails)}; whole test ${Date.now() - t0} ms`);
   }, 600_000);
 
   async function client(): Promise<Client> {

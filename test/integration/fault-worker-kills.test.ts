@@ -3,7 +3,7 @@ import type { sopBroadcastWorkflow } from '@sop/workflows';
 import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
 import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
 import { EngineProcesses, killHard, sleep } from '../support/processes';
 import { SmtpSink } from '../support/smtp-sink';
@@ -85,8 +85,7 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
     const tJourney = Date.now();
     const broadcast = await client.workflow.getHandle<typeof sopBroadcastWorkflow>(workflowIds.sopBroadcast(broadcastId)).result();
     const tBroadcast = Date.now();
-    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, () => processes.tail());
-    const sweepCount = await sweeps.stop();
+    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, sweeps, () => processes.tail());
     const tDone = Date.now();
 
     await expectJourneyExact(stack.db, world, CONTACTS);
@@ -95,8 +94,8 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
     // lease, with the same Message-ID, which receivers take for the same message; reported, and held to a bound.
     console.log(`[fault-worker-kills] seeded in ${tSeeded - t0} ms; kills (ms after seeding, journey tasks, broadcast tasks, ms to a polling `
       + `worker): ${JSON.stringify(kills)}; journey done ${tJourney - tSeeded} ms after seeding, broadcast ${tBroadcast - tSeeded} ms `
-      + `(workflow says ${JSON.stringify(broadcast)}); ${sweepCount} sweeps; late deliveries ${JSON.stringify(late)}; emails ${emails.emails} `
+      + `(workflow says ${JSON.stringify(broadcast)}); sweeps and late deliveries ${JSON.stringify(late)}; emails ${emails.emails} `
       + `(${emails.distinctEmails} distinct); whole test ${tDone - t0} ms`);
-    expect(emails.emails).toBe(emails.distinctEmails);
+    expectRepeatsWithin(emails, KILLS);
   }, 600_000);
 });

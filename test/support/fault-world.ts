@@ -169,7 +169,17 @@ export async function expectBroadcastExact(db: DataSource, smtp: SmtpSink, world
   const ids = mails.map((r) => String(r.mail.headers.get('x-sop-delivery')));
   const distinct = new Set(ids);
   expect([...distinct].sort()).toEqual(deliveries.map((d) => `reminder-delivery-${d.id}`).sort());
-  return { emails: mails.length, distinctEmails: distinct.size };
+  return { emails: mails.length, distinctEmails: distinct.size, repeats: mails.length - distinct.size };
+}
+
+/**
+ * Email is at least once: SMTP cannot say whether a message whose sender died mid-conversation was taken. A worker
+ * records each send before its lane sends again, so what a fault can repeat is what was in flight at that moment:
+ * at most the delivery concurrency (32) per fault, and every repeat carries the delivery's own Message-ID.
+ */
+export const IN_FLIGHT_SENDS = 32;
+export function expectRepeatsWithin(emails: { repeats: number }, faults: number): void {
+  expect(emails.repeats).toBeLessThanOrEqual(IN_FLIGHT_SENDS * faults);
 }
 
 /**
@@ -206,10 +216,13 @@ export function runSweeps(client: Client, taskQueue: string, tenantId: string) {
 
 /**
  * Waits until the sweeps planned a due-soon notification for each of `count` broadcast tasks and no email delivery
- * is still pending, then sends what workers killed mid-send left claimed: a claim frees itself when its lease
- * (2 minutes) ends, and the next sweep sends it; that sweep runs here with its clock moved past the lease.
+ * is still pending, stops the sweeps (the last one finishes and records its sends), then sends what workers killed
+ * mid-send left claimed: a claim frees itself when its lease (2 minutes) ends, and the next sweep sends it; that
+ * sweep runs here with its clock moved past the lease.
  */
-export async function finishReminders(db: DataSource, notifier: Notifier, world: FaultWorld, count: number, appUrl: string, tail: () => string) {
+export async function finishReminders(
+  db: DataSource, notifier: Notifier, world: FaultWorld, count: number, appUrl: string, sweeps: ReturnType<typeof runSweeps>, tail: () => string,
+) {
   const until = Date.now() + 180_000;
   for (;;) {
     const [row] = await db.query(
@@ -220,5 +233,7 @@ export async function finishReminders(db: DataSource, notifier: Notifier, world:
     if (Date.now() > until) throw new Error(`the sweeps did not catch up: ${JSON.stringify(row)}; the workers said:\n${tail()}`);
     await sleep(500);
   }
-  return deliverDueReminders(db, notifier, { now: new Date(Date.now() + 3 * 60_000), onlyTenants: [world.tenantId], appUrl });
+  const sweepCount = await sweeps.stop();
+  const late = await deliverDueReminders(db, notifier, { now: new Date(Date.now() + 3 * 60_000), onlyTenants: [world.tenantId], appUrl });
+  return { sweeps: sweepCount, sweepErrors: sweeps.errors.length, late };
 }
