@@ -143,6 +143,19 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     const swapped = tampered.body.replace(tampered.encrypted, WecomServer.delivery(corp, contactAdded(corp, 'wmEXT004')).encrypted);
     expect((await ctx.http.request('POST', `${callbackPath}?${tampered.query}`, swapped, { 'content-type': 'text/xml' })).body.code).toBe('WECOM_SIGNATURE_INVALID');
 
+    // a burst of deliveries at once (the API writes them many per statement): each event kept once, a
+    // redelivery racing its original adds nothing, and one event Postgres cannot store is refused alone
+    const burst = Array.from({ length: 60 }, (_, i) => contactAdded(corp, `wmBURST${i}`));
+    const unstorable = contactAdded(corp, 'wmNUL\u0000');
+    const answers = await Promise.all([...burst, ...burst.slice(0, 20), unstorable].map((m) => deliver(callbackPath, corp, m)));
+    expect(answers.slice(0, 80).map((a) => a.body)).toEqual(Array(80).fill('success'));
+    expect([answers[80].status, answers[80].body.code, answers[80].body.message]).toEqual([400, 'WECOM_PAYLOAD_INVALID', expect.stringContaining('ExternalUserID')]);
+    const burstKept = await ctx.stack.db.query(
+      `SELECT payload->>'ExternalUserID' AS external, count(*)::int AS n FROM wecom_callback_events e JOIN wecom_connections c USING (tenant_id)
+        WHERE c.corp_id = $1 AND payload->>'ExternalUserID' LIKE 'wmBURST%' GROUP BY 1`, [corp.corpId]);
+    expect(burstKept).toHaveLength(60);
+    expect(burstKept.every((r: { n: number }) => r.n === 1)).toBe(true);
+
     // disconnected: the address answers nothing any more
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);

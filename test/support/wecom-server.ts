@@ -37,6 +37,9 @@ export interface WecomCall {
 
 export type WecomRoute = (call: WecomCall) => Record<string, unknown>;
 
+/** A page the stand-in serves without a token (WeCom's OAuth authorize page): status, headers, body. */
+export type WecomPage = (url: URL) => { status: number; headers: Record<string, string>; body: string };
+
 /** A token as the stand-in issued it. */
 interface Issued {
   corpId: string;
@@ -58,6 +61,7 @@ export class WecomServer {
   readonly calls = new Map<string, number>();
   private readonly tokens = new Map<string, Issued>();
   private readonly routes = new Map<string, WecomRoute>();
+  private readonly pages = new Map<string, WecomPage>();
   private readonly failures = new Map<string, { errcode: number; times: number }>();
   private readonly server: Server;
   baseUrl = '';
@@ -68,6 +72,13 @@ export class WecomServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://local');
+        const page = this.pages.get(url.pathname);
+        if (page) {
+          const { status, headers, body } = page(url);
+          res.writeHead(status, headers);
+          res.end(body);
+          return;
+        }
         let body: Record<string, unknown> = {};
         try {
           body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
@@ -99,6 +110,12 @@ export class WecomServer {
   /** Serves an API that needs an access token. */
   route(path: string, handler: WecomRoute): this {
     this.routes.set(path, handler);
+    return this;
+  }
+
+  /** Serves a page without a token (WeCom's OAuth authorize page). */
+  page(path: string, handler: WecomPage): this {
+    this.pages.set(path, handler);
     return this;
   }
 
@@ -162,13 +179,14 @@ export class WecomServer {
 
 /**
  * A local WeCom for the test file, started before the stack that `env` configures (pass the same object to
- * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` points the API at it.
+ * useStack or useConsoleStack after this call): `env.WECOM_API_BASE` and `env.WECOM_OAUTH_BASE` point the API at it.
  */
 export function useWecomServer(env: Record<string, string>): () => WecomServer {
   let server: WecomServer;
   beforeAll(async () => {
     server = await WecomServer.start();
     env.WECOM_API_BASE = server.baseUrl;
+    env.WECOM_OAUTH_BASE = server.baseUrl; // its authorize page (WecomApp), WeCom's open.weixin.qq.com
   });
   afterAll(() => server?.close());
   return () => server;

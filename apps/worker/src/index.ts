@@ -2,3 +2,4 @@ export * from './worker';
 export * from './activities';
 export * from './wake-relay';
 export * from './reminder-delivery';
+export * from './wecom-app-messages';

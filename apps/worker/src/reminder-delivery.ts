@@ -2,7 +2,9 @@ import {
   type ClaimedDelivery, claimDeliveries, type DeliveryOutcome, finishDeliveries, MAX_DELIVERY_ATTEMPTS, type Queryable, retryDelayMs,
 } from '@sop/engine';
 import { DeliveryFailure, type Message, type Notifier, type Target } from '@sop/notify';
+import type { WecomAccess } from '@sop/wecom';
 import type { DeliveryRun } from '@sop/workflows';
+import { WecomAppSender } from './wecom-app-messages';
 
 export interface DeliveryOptions {
   /** the clock for claims and retries (tests); the real time when absent */
@@ -22,6 +24,8 @@ export interface DeliveryOptions {
   onPage?: () => void;
   /** robot and webhook hosts that may be internal addresses (NOTIFY_INSECURE_TARGET_HOSTS: local test servers) */
   allowHosts?: readonly string[];
+  /** tenants' WeCom connections, for the app's text cards (channel wecom_app); such deliveries fail without it */
+  wecom?: WecomAccess;
 }
 
 /**
@@ -37,9 +41,12 @@ export async function deliverDueReminders(db: Queryable, notifier: Notifier, opt
     const now = options.now ?? new Date();
     const page = await claimDeliveries(db, { now, limit: pageSize, leaseMs, onlyTenants: options.onlyTenants });
     if (!page.length) break;
+    const wecomApp = new WecomAppSender(db, options.wecom, options.appUrl);
     const record = groupCommit((outcomes: DeliveryOutcome[]) => finishDeliveries(db, outcomes));
     await inPool(page, concurrency, async (delivery) => {
-      const outcome = await sendOne(notifier, delivery, now, options.appUrl, options.allowHosts ?? []);
+      const outcome = delivery.channel === 'wecom_app'
+        ? await settle(delivery, now, () => wecomApp.send(delivery))
+        : await sendOne(notifier, delivery, now, options.appUrl, options.allowHosts ?? []);
       run[outcome.result === 'sent' ? 'sent' : outcome.result === 'retry' ? 'retried' : 'failed']++;
       // Recorded before this lane sends again: a worker that dies re-sends (after the lease) only what was in
       // flight, at most `concurrency` messages, each with its Message-ID (writing per 100 re-sent up to 100 more).
@@ -55,9 +62,15 @@ async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl
   const { id, attempts } = d;
   const target = toTarget(d);
   if (!target) return { id, attempts, result: 'failed', error: 'the target was removed' };
+  // robots and webhooks: public addresses only, resolved once and connected to as checked (libs/notify http.ts)
+  return settle(d, now, () => notifier.send(target, toMessage(d, appUrl), { publicOnly: { allowHosts } }));
+}
+
+/** Runs one send and turns how it went into the delivery's outcome (sent; failed when permanent or the last attempt; else retried). */
+async function settle(d: ClaimedDelivery, now: Date, send: () => Promise<void>): Promise<DeliveryOutcome> {
+  const { id, attempts } = d;
   try {
-    // robots and webhooks: public addresses only, resolved once and connected to as checked (libs/notify http.ts)
-    await notifier.send(target, toMessage(d, appUrl), { publicOnly: { allowHosts } });
+    await send();
     return { id, attempts, result: 'sent' };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
@@ -69,6 +82,7 @@ async function sendOne(notifier: Notifier, d: ClaimedDelivery, now: Date, appUrl
 
 function toTarget(d: ClaimedDelivery): Target | null {
   if (d.channel === 'email') return { channel: 'email', to: d.email, name: d.userName };
+  if (d.channel === 'wecom_app') return null;
   if (!d.url) return null;
   if (d.channel === 'wecom') return { channel: 'wecom', url: d.url };
   if (d.channel === 'webhook') return d.secret ? { channel: 'webhook', url: d.url, secret: d.secret } : null;

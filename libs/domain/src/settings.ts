@@ -48,6 +48,8 @@ export const SHARED_SETTINGS = {
   WECOM_SECRET_KEYS: signingKeys,
   /** WeCom's server API (a local stand-in in tests). */
   WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com').transform((v) => v.replace(/\/$/, '')),
+  /** WeCom's OAuth authorize page (网页授权登录) that the app's cards go through (a local stand-in in tests). */
+  WECOM_OAUTH_BASE: z.string().url().default('https://open.weixin.qq.com').transform((v) => v.replace(/\/$/, '')),
 };
 
 /**

@@ -4,7 +4,10 @@ import type { Queryable } from './queryable';
 export interface ClaimedDelivery {
   id: string;
   attempts: number;
-  channel: 'email' | 'wecom' | 'dingtalk' | 'feishu' | 'webhook';
+  channel: 'email' | 'wecom' | 'dingtalk' | 'feishu' | 'webhook' | 'wecom_app';
+  tenantId: string;
+  /** wecom_app: the WeCom member the user is matched to; null when no longer matched */
+  wecomUserId: string | null;
   /** email */
   email: string;
   userName: string;
@@ -53,11 +56,13 @@ export async function claimDeliveries(
          FROM due WHERE d.id = due.id
        RETURNING d.id, d.attempts, d.channel, d.target_id, d.notification_id)
      SELECT cl.id::text AS id, cl.attempts, cl.channel, s.email, s.name AS "userName", nt.url, nt.secret, s.locale,
-            n.kind, n.title, n.body, n.link, n.data, n.id::text AS "notificationId"
+            n.kind, n.title, n.body, n.link, n.data, n.id::text AS "notificationId", n.tenant_id::text AS "tenantId",
+            wu.wecom_user_id AS "wecomUserId"
        FROM claimed cl
        JOIN notifications n ON n.id = cl.notification_id
        JOIN user_notification_settings s ON s.user_id = n.user_id
-       LEFT JOIN notification_targets nt ON nt.id = cl.target_id`,
+       LEFT JOIN notification_targets nt ON nt.id = cl.target_id
+       LEFT JOIN wecom_users wu ON cl.channel = 'wecom_app' AND wu.tenant_id = n.tenant_id AND wu.user_id = n.user_id`,
     [now, limit, leaseMs, onlyTenants ?? null],
   );
 }

@@ -39,8 +39,9 @@ const byLocale = (locale: string, zh: string, en: string) => `CASE ${locale} WHE
 
 /**
  * Wraps a candidate SELECT (columns: tenant_id, user_id, kind, dedupe_key, title, body, link, task_id,
- * mandatory, data) into the statement that inserts the new notifications and their deliveries. Non-mandatory
- * external deliveries wait for the end of the user's quiet hours; mandatory ones go at once.
+ * mandatory, data) into the statement that inserts the new notifications and their deliveries: one per external
+ * channel the user chose, and a WeCom app message when the user is matched to a member of the tenant's WeCom
+ * corporation. Non-mandatory external deliveries wait for the end of the user's quiet hours; mandatory ones go at once.
  */
 export function insertNotificationsSql(candidates: string, now: string, prefix = ''): string {
   return `WITH ${prefix}cand AS (${candidates}),
@@ -58,6 +59,10 @@ export function insertNotificationsSql(candidates: string, now: string, prefix =
          SELECT 'email', NULL::uuid, 'email' WHERE 'email' = ANY(s.channels)
          UNION ALL
          SELECT nt.kind, nt.id, nt.id::text FROM notification_targets nt WHERE nt.user_id = i.user_id AND nt.kind = ANY(s.channels)
+         UNION ALL
+         -- the WeCom app's text card, to a user matched to an active member of the tenant's connected corporation
+         SELECT 'wecom_app', NULL::uuid, 'wecom_app' FROM wecom_users wu JOIN wecom_connections wc ON wc.tenant_id = wu.tenant_id
+          WHERE wu.tenant_id = i.tenant_id AND wu.user_id = i.user_id AND wu.active
        ) x(channel, target_id, target_key)
       ON CONFLICT (notification_id, target_key) DO NOTHING
       RETURNING 1)

@@ -66,7 +66,7 @@ export interface AppConfig {
   eventSigningKeys?: { id: string; secret: string }[];
   linkSigningKeys?: { id: string; secret: string }[];
   /** secretKeys: WECOM_SECRET_KEYS, or outside production the local key derived from JWT_SECRET */
-  wecom: { secretKeys: { id: string; secret: string }[]; apiBase: string };
+  wecom: { secretKeys: { id: string; secret: string }[]; apiBase: string; oauthBase: string };
 }
 
 /** A setting is missing or wrong: the message names each one. */
@@ -93,7 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     eventSigningSecret: c.EVENT_SIGNING_SECRET,
     eventSigningKeys: c.EVENT_SIGNING_KEYS,
     linkSigningKeys: c.LINK_SIGNING_KEYS,
-    wecom: { secretKeys: c.WECOM_SECRET_KEYS ?? [localWecomKey(c.JWT_SECRET)], apiBase: c.WECOM_API_BASE },
+    wecom: { secretKeys: c.WECOM_SECRET_KEYS ?? [localWecomKey(c.JWT_SECRET)], apiBase: c.WECOM_API_BASE, oauthBase: c.WECOM_OAUTH_BASE },
   };
 }
 

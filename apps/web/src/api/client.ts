@@ -12,6 +12,19 @@ export const tokenStore = {
   clear: () => localStorage.removeItem(TOKEN_KEY),
 };
 
+/**
+ * A sign-in through WeCom (a reminder card inside WeCom) lands with the access token in the URL fragment, which no
+ * server sees: it is kept like a password sign-in's and taken out of the address (and the history) at once.
+ */
+function takeTokenFromFragment(): void {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const token = fragment.get('access_token');
+  if (!token) return;
+  tokenStore.set(token);
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+}
+takeTokenFromFragment();
+
 export interface ErrorDetail {
   path: string;
   problem: string;

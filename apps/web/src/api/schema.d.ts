@@ -1768,6 +1768,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/wecom/oauth/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a WeCom reminder card points: starts WeCom sign-in (网页授权, snsapi_base) for the organization, then shows `next` signed in */
+        get: operations["WecomOAuthController_start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WeCom sends the browser back here with a single-use code: the member's matched user is signed in (the same access token a password gives) and sent on
+         * @description The access token is handed to the console in the URL fragment (`#access_token=…`), which browsers never send to a server.
+         */
+        get: operations["WecomOAuthController_finish"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/wecom/sync": {
         parameters: {
             query?: never;
@@ -15863,6 +15900,91 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomOAuthController_start: {
+        parameters: {
+            query?: {
+                /** @description A path of the console to open once signed in (default /inbox) */
+                next?: unknown;
+            };
+            header?: never;
+            path: {
+                /** @description The organization (the card carries it) */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To WeCom's authorize page, with a signed state that lives 10 minutes */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomOAuthController_finish: {
+        parameters: {
+            query?: {
+                /** @description WeCom's single-use code (5 minutes) */
+                code?: unknown;
+                /** @description The signed state the start gave WeCom */
+                state?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused, a page in Chinese and English (no token): a forged, expired or foreign state, an invalid or used code (40029), a WeChat user who is not a member, a member matched to no enabled user, an organization no longer connected, WeCom refusing or out of reach */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Signed in: to the page the card named, with the access token in the fragment */
+            302: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {

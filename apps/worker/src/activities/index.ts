@@ -18,6 +18,6 @@ export type { ReminderDeps } from './reminder-sweep.activities';
 export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }, wecom?: WecomAccess) {
   return {
     ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db),
-    ...reminderSweepActivities(db, reminders), ...wecomEventsActivities(db, wecom), ...wecomSyncActivities(db, wecom),
+    ...reminderSweepActivities(db, reminders, wecom), ...wecomEventsActivities(db, wecom), ...wecomSyncActivities(db, wecom),
   };
 }

@@ -1,5 +1,6 @@
 import { expireTasks, planReminders } from '@sop/engine';
 import type { Notifier } from '@sop/notify';
+import type { WecomAccess } from '@sop/wecom';
 import type { ReminderSweepActivities } from '@sop/workflows';
 import { Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
@@ -14,12 +15,12 @@ export interface ReminderDeps {
   allowHosts?: readonly string[];
 }
 
-export function reminderSweepActivities(db: DataSource, { notifier, appUrl, allowHosts }: ReminderDeps): ReminderSweepActivities {
+export function reminderSweepActivities(db: DataSource, { notifier, appUrl, allowHosts }: ReminderDeps, wecom?: WecomAccess): ReminderSweepActivities {
   return {
     planReminders: ({ now, tenantIds }) => heartbeating(() => planReminders(db, new Date(now), tenantIds)),
     expireTasks: ({ now, tenantIds }) => heartbeating(() => expireTasks(db, new Date(now), tenantIds)),
     deliverReminders: ({ now, tenantIds }) => heartbeating(() => deliverDueReminders(db, notifier, {
-      now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, allowHosts, onPage: () => Context.current().heartbeat(),
+      now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, allowHosts, wecom, onPage: () => Context.current().heartbeat(),
     })),
   };
 }

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { WecomCallbackController, WecomConnectionController } from './wecom.controller';
+import { WecomOAuthController } from './wecom-oauth.controller';
+import { WecomOAuthService } from './wecom-oauth.service';
 import { WecomSyncController } from './wecom-sync.controller';
 import { WecomService } from './wecom.service';
 import { WecomSyncService } from './wecom-sync.service';
 
-@Module({ controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController], providers: [WecomService, WecomSyncService] })
+@Module({ controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController, WecomOAuthController], providers: [WecomService, WecomSyncService, WecomOAuthService] })
 export class WecomModule {}

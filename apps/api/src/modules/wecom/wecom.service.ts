@@ -9,10 +9,12 @@ import {
   callbackSignature, decryptCallback, requestToken, SecretBox, signatureMatches, WecomApiError, WecomDecryptError, wecomClients, WecomUnreachable,
   type Credentials, type WecomClient,
 } from '@sop/wecom';
+import { jsonTextProblems } from '@sop/domain';
 import { workflowIds } from '@sop/temporal';
 import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
+import { CallbackKeeper } from './callback-keeper';
 import { WECOM_ERRORS } from './wecom.errors';
 import { latestSyncRun } from './wecom-sync.service';
 
@@ -62,6 +64,7 @@ export class WecomService {
   /** tenants whose events workflow is being signalled: 'again' when more events were kept meanwhile */
   private readonly waking = new Map<string, 'sending' | 'again'>();
   private readonly callbackCache = new Map<string, { connection: CallbackConnection; until: number }>();
+  private readonly keeper: CallbackKeeper;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
@@ -69,6 +72,7 @@ export class WecomService {
     this.box = new SecretBox(config.wecom.secretKeys);
     this.apiBase = config.wecom.apiBase;
     this.client = wecomClients(config.wecom.apiBase);
+    this.keeper = new CallbackKeeper(db);
   }
 
   async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
@@ -179,19 +183,14 @@ export class WecomService {
     const encrypted = this.field(body, 'Encrypt');
     const { message } = this.open(c, q, encrypted);
     const event = this.parse(message);
+    const unstorable = jsonTextProblems(event);
+    if (unstorable.length) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, `The event holds text that cannot be kept: ${unstorable.map((d) => `${d.path}: ${d.problem}`).join('; ')}.`);
     const digest = createHash('sha256').update(message).digest('hex');
-    // last_callback_at moves at most once a second: every callback updating the one row would queue them all on its lock
-    const kept = await this.db.query(
-      `WITH kept AS (
-         INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING id),
-       touched AS (
-         UPDATE wecom_connections SET last_callback_at = now()
-          WHERE tenant_id = $1 AND (last_callback_at IS NULL OR last_callback_at < now() - interval '1 second'))
-       SELECT count(*)::int AS kept FROM kept`,
-      [c.tenantId, digest, String(event.Event ?? event.MsgType ?? 'unknown'), event.ChangeType ? String(event.ChangeType) : null, JSON.stringify(event)],
-    );
-    const duplicate = kept[0]?.kept === 0;
+    const kept = await this.keeper.keep({
+      tenantId: c.tenantId, digest, event: String(event.Event ?? event.MsgType ?? 'unknown'),
+      changeType: event.ChangeType ? String(event.ChangeType) : null, payload: JSON.stringify(event),
+    });
+    const duplicate = !kept;
     if (!duplicate) this.wake(c.tenantId);
     return { duplicate };
   }

@@ -1,0 +1,78 @@
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiErrors, ApiTextResponse } from '../../common/openapi';
+import { Public } from '../../common/principal';
+import { refusalPage } from './wecom-oauth.pages';
+import { OAUTH_COOKIE, OAUTH_COOKIE_PATH, OAuthRefused, WecomOAuthService } from './wecom-oauth.service';
+
+const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
+
+/** Nothing of these answers is cached, framed or sent on as a referrer (the token rides in the fragment). */
+const PRIVATE = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+
+/**
+ * A refusal is a page for the person holding the phone, answered 200 like the join page's "what to fix" (the API's
+ * error statuses carry its JSON error body); which refusal it is stands in the page's `data-reason`.
+ */
+function refuse(res: Response, err: unknown): void {
+  if (!(err instanceof OAuthRefused)) throw err;
+  res.status(200).set({
+    ...PRIVATE, 'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  }).send(refusalPage(err.reason));
+}
+
+/** The cookie's value from the request's Cookie header (no cookie parser is installed for one cookie). */
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * Sign-in inside WeCom (the app's reminder cards open `/api/wecom/oauth/{tenantId}`). Public: WeCom's signed-in
+ * member is who the code says, checked with the app's token; refusals are pages in Chinese and English.
+ */
+@ApiTags('wecom')
+@Public()
+@Controller('wecom/oauth')
+export class WecomOAuthController {
+  constructor(private readonly oauth: WecomOAuthService) {}
+
+  @Get('callback')
+  @ApiOperation({
+    summary: 'WeCom sends the browser back here with a single-use code: the member\'s matched user is signed in (the same access token a password gives) and sent on',
+    description: 'The access token is handed to the console in the URL fragment (`#access_token=…`), which browsers never send to a server.',
+  })
+  @ApiQuery({ name: 'code', required: false, description: 'WeCom\'s single-use code (5 minutes)' })
+  @ApiQuery({ name: 'state', required: false, description: 'The signed state the start gave WeCom' })
+  @ApiFoundResponse({ description: 'Signed in: to the page the card named, with the access token in the fragment', headers: { Location: { schema: { type: 'string' } } } })
+  @ApiTextResponse('text/html', 'Refused, a page in Chinese and English (no token): a forged, expired or foreign state, an invalid or used code (40029), ' +
+    'a WeChat user who is not a member, a member matched to no enabled user, an organization no longer connected, WeCom refusing or out of reach')
+  async finish(@Query('code') code: unknown, @Query('state') state: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    res.clearCookie(OAUTH_COOKIE, { path: OAUTH_COOKIE_PATH });
+    try {
+      const { accessToken, next } = await this.oauth.finish(code, state, cookie(req, OAUTH_COOKIE));
+      res.set(PRIVATE).redirect(302, `${next}#${new URLSearchParams({ access_token: accessToken })}`);
+    } catch (err) {
+      refuse(res, err);
+    }
+  }
+
+  @Get(':tenantId')
+  @ApiOperation({
+    summary: 'Where a WeCom reminder card points: starts WeCom sign-in (网页授权, snsapi_base) for the organization, then shows `next` signed in',
+  })
+  @ApiParam({ name: 'tenantId', description: 'The organization (the card carries it)', schema: { type: 'string', format: 'uuid' } })
+  @ApiQuery({ name: 'next', required: false, description: 'A path of the console to open once signed in (default /inbox)', example: '/inbox?task=42' })
+  @ApiFoundResponse({ description: 'To WeCom\'s authorize page, with a signed state that lives 10 minutes', headers: { Location: { schema: { type: 'string' } } } })
+  @ApiErrors('WECOM_NOT_CONNECTED')
+  async start(@Param('tenantId') tenantId: string, @Query('next') next: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { location, nonce } = await this.oauth.start(tenantId, next, `${origin(req)}/api/wecom/oauth/callback`);
+    res.cookie(OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
+    res.set(PRIVATE).redirect(302, location);
+  }
+}
