@@ -15,8 +15,8 @@ const BROADCAST = 1_000;
  * Issue 14's second fault: the Temporal server stops in the middle of a 100,000-task dispatch and starts again
  * on its database file a few seconds later. Neither the worker process nor the API is restarted: both reconnect,
  * the dispatcher carries on from its history, and every task and enrollment exists once. A contact that enters
- * the journey's segment while Temporal is down gets its task promptly once it is back (the worker's wake relay
- * keeps the wake-up it could not deliver), and the API starts new work in Temporal again.
+ * the journey's segment while Temporal is down gets its task promptly once it is back (the wake relay's signal goes
+ * through when the client's retries reach the server again), and the API starts new work in Temporal again.
  */
 describe('fault: the Temporal server stopped and restarted mid-dispatch', () => {
   let temporal: DedicatedTemporal;
@@ -63,7 +63,7 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
     const atStop = await countTasks(stack.db, world.journeyId);
 
     // While it is down: the API says it is not ready, and a contact joins the journey's segment through the API
-    // (its outbox row reaches the wake relay, which cannot signal the dispatcher now).
+    // (its outbox row reaches the wake relay, whose signal waits for the server).
     expect((await http.get('/health/ready')).status).toBe(503);
     expect((await world.addJourneyContact(world.t.admin, 'journey-late')).status).toBe(201);
     await sleep(5000);

@@ -1,7 +1,7 @@
 import { wakeSignal } from '@sop/workflows';
 import { journeysToWake, outboxEnd, type Queryable } from '@sop/engine';
 import { workflowIds } from '@sop/temporal';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 
 export interface WakeRelay {
   stop(): Promise<void>;
@@ -28,25 +28,13 @@ export async function startWakeRelay(db: Queryable, client: Client, options: Wak
   // id -> when first missed: ids taken by transactions that had not committed when a later id was read
   const pending = new Map<string, number>();
   let stopped = false;
-  // since when wake-ups could not be delivered (Temporal unreachable): the cursor stays put meanwhile
-  let failingSince: number | null = null;
   const loop = (async () => {
     while (!stopped) {
       try {
         const { sopIds, cursor: next, pending: missing } = await journeysToWake(db, cursor, [...pending.keys()]);
-        const sent = await Promise.allSettled(sopIds.map((id) => client.workflow.getHandle(workflowIds.sopDispatcher(id)).signal(wakeSignal)));
-        // A dispatcher that is gone (SOP archived) needs no wake-up; any other failure (Temporal down or restarting)
-        // keeps the cursor, so the same wake-ups are sent again on the next poll instead of being lost until the
-        // dispatchers' own 5-minute poll. Held at most RECHECK_MS: by then that poll has covered them.
-        const failed = sent.flatMap((r) => (r.status === 'rejected' && !(r.reason instanceof WorkflowNotFoundError) ? [r.reason as Error] : []));
-        failed.forEach(onError);
-        const now = Date.now();
-        const holding = failed.length > 0 && (failingSince ??= now) > now - RECHECK_MS;
-        if (!holding) {
-          failingSince = null;
-          cursor = next;
-          keepPending(pending, missing, now);
-        }
+        await Promise.all(sopIds.map((id) => client.workflow.getHandle(workflowIds.sopDispatcher(id)).signal(wakeSignal).catch(onError)));
+        cursor = next;
+        keepPending(pending, missing, Date.now());
       } catch (err) {
         onError(err as Error);
       }
