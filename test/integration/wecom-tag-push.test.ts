@@ -99,6 +99,8 @@ describe('our tags to WeCom (real Postgres and Temporal, a local WeCom)', () => 
     // WeCom → ours: a tag added in WeCom appears here, and is not sent back
     await queueEmpty(tenantId);
     dir.contacts.get('wmC1')!.follows[1].tags = ['etHigh'];
+    // the same event as above: in the same second it would be the same text, which is kept once (a redelivery)
+    await new Promise((r) => setTimeout(r, 1100));
     await deliver(contactEvent(corp, 'edit_external_contact', 'lisi', 'wmC1'));
     await eventsApplied(tenantId);
     expect(await ourTags(contactId)).toEqual(['低意向', '高意向']);
