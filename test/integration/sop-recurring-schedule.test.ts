@@ -48,10 +48,11 @@ describe('Recurring SOP on its Temporal Schedule (real Postgres, real Temporal, 
       let firing: { workflowId: string; scheduledAt: Date } | undefined;
       for (const until = Date.now() + 150_000; !firing && Date.now() < until; await new Promise((r) => setTimeout(r, 2000))) {
         const action = (await schedule.describe()).info.recentActions[0];
-        if (action) firing = { workflowId: action.action.workflowId, scheduledAt: action.scheduledAt };
+        if (action) firing = { workflowId: action.action.workflow.workflowId, scheduledAt: action.scheduledAt };
       }
       expect(firing).toBeDefined();
       expect(firing!.scheduledAt.getTime()).toBe(fireAt.toMillis());
+      expect(firing!.workflowId.startsWith(workflowIds.sopOccurrence(sopId))).toBe(true);
       const result = await client.workflow.getHandle(firing!.workflowId).result();
       expect(result).toEqual({ occurrence: fireAt.toMillis(), tasks: 3 });
 
