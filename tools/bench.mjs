@@ -10,7 +10,7 @@ import { migrate } from './migrate.mjs';
 const name = process.argv[2];
 const script = join(ROOT, 'bench', `${name}.mjs`);
 if (!name || name === 'lib' || !existsSync(script)) {
-  console.error(`Usage: npm run bench -- <name>; benchmarks: segments, dispatch, inbox, handover, loop, console, dashboards, materials, wecom, wecom-callbacks`);
+  console.error(`Usage: npm run bench -- <name>; benchmarks: segments, import-orders, dispatch, inbox, handover, loop, console, dashboards, materials, wecom, wecom-callbacks`);
   process.exit(64);
 }
 

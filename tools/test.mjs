@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture, elapsed, freePort, log, run, warn } from './lib/proc.mjs';
 import {
-  build, ensureChromium, ensureDependencies, ensureSchemathesis, ensureTimeSkippingServer, postgresVersion, ROOT, startEmbeddedPostgres, startTemporal,
+  build, ensureChromium, ensureDependencies, ensureSchemathesis, ensureTimeSkippingServer, findOrBuildTemporalCli, postgresVersion, ROOT,
+  startEmbeddedPostgres, startTemporal,
 } from './lib/infra.mjs';
 
 const started = Date.now();
@@ -38,6 +39,10 @@ async function main() {
   stops.push(temporal.stop);
   log(`Temporal: ${temporal.version} at ${temporal.address} (log: .data/test-temporal.log)`);
 
+  // The Temporal fault test stops and restarts a dev server of its own (with a database file): it needs the CLI
+  // even when TEMPORAL_ADDRESS points at an outside server, and fails saying so when there is none.
+  const temporalCli = await findOrBuildTemporalCli();
+
   const timeSkipping = await ensureTimeSkippingServer();
   log(`Time-skipping test server: ${timeSkipping.replace(process.env.HOME ?? '~', '~')}`);
 
@@ -59,6 +64,7 @@ async function main() {
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_TEST_SERVER: timeSkipping,
+        TEMPORAL_CLI: temporalCli ?? '',
         CHROMIUM_PATH: chromium ?? '',
         SCHEMATHESIS: schemathesis ?? '',
         NODE_ENV: 'test',

@@ -1,4 +1,4 @@
-import { applyExits, changeTags, enrollEntrants } from '@sop/engine';
+import { applyExits, changeTags, enrollEntrants, journeysToWake, outboxEnd } from '@sop/engine';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -106,5 +106,33 @@ describe('SOP exits (real Postgres)', () => {
     expect(await j.status()).toEqual({ a: 'tag added', b: 'active' });
     const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
     expect(n).toBe(0);
+  });
+  it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {
+    const before = new Date(Date.now() - 86_400_000).toISOString();
+    const j = await journey((tags) => [{ on: 'bought' }, { on: 'replied' }, { on: 'tagAdded', tagId: tags.productA.id }],
+      [{ name: 'buyer' }, { name: 'replier' }, { name: 'tagged' }, { name: 'same', lastOrderAt: before }, { name: 'quiet' }]);
+    // Entered an hour ago: out of the late-commit window, so only an announced change brings an enrollment up.
+    await ctx.stack.db.query(`UPDATE enrollments SET entered_at = entered_at - interval '1 hour' WHERE sop_id = $1`, [j.sop.id]);
+    const cursor = await outboxEnd(ctx.stack.db);
+    const recent = new Date(Date.now() - 10 * 60_000).toISOString();
+    const upload = (csv: string) => j.t.admin.request('POST', '/api/imports/contacts', csv, { 'content-type': 'text/csv' });
+    // An imported order for 'buyer'; 'same' is imported with the order time it already had (no change, no event).
+    const orders = await upload(`external_id,order_count,last_order_at\nbuyer,1,${recent}\nsame,0,${before}\nquiet,0,\n`);
+    expect(orders.body).toMatchObject({ status: 'completed', importedRows: 3, errorRows: 0 });
+    const replies = await upload(`external_id,last_responded_at\nreplier,${recent}\n`);
+    expect(replies.body).toMatchObject({ status: 'completed', importedRows: 1 });
+    const tagged = await upload(`external_id,tags\ntagged,Product A\n`);
+    expect(tagged.body).toMatchObject({ status: 'completed', importedRows: 1, errorRows: 0 });
+
+    const announced = await ctx.stack.db.query(
+      `SELECT payload FROM domain_events WHERE tenant_id = $1 AND type = 'contact.updated' AND id > $2 ORDER BY id`, [j.tenantId, cursor]);
+    expect(announced.map((r: { payload: unknown }) => r.payload)).toEqual([
+      { contactIds: [j.ids.buyer], fields: ['lastOrderAt'], importId: orders.body.id },
+      { contactIds: [j.ids.replier], fields: ['lastRespondedAt'], importId: replies.body.id },
+    ]);
+    // The wake relay wakes the journey's dispatcher for them, and its exit pass closes all three.
+    expect((await journeysToWake(ctx.stack.db, cursor)).sopIds).toContain(j.sop.id);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(3);
+    expect(await j.status()).toEqual({ buyer: 'bought', replier: 'replied', tagged: 'tag added', same: 'active', quiet: 'active' });
   });
 });

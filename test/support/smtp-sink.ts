@@ -40,6 +40,11 @@ export class SmtpSink {
 
   static async start(): Promise<SmtpSink> {
     const sink = new SmtpSink();
+    // A sender killed mid-message (the fault tests SIGKILL workers) resets its connection: that is the sender's
+    // failure, not the server's, and an unhandled 'error' event would fail the test file.
+    sink.server.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') throw err;
+    });
     await new Promise<void>((resolve) => sink.server.listen(0, '127.0.0.1', resolve));
     sink.port = (sink.server.server.address() as AddressInfo).port;
     return sink;

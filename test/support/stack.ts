@@ -1,7 +1,8 @@
 import { createApp, loadConfig } from '@sop/api';
 import { dataSourceOptions } from '@sop/db';
 import { createNotifier, type Notifier } from '@sop/notify';
-import { createEngineWorker } from '@sop/worker';
+import { createEngineWorker, startWecomPushRelay, type WecomPushRelay } from '@sop/worker';
+import { Client, Connection } from '@temporalio/client';
 import { WecomAccess } from '@sop/wecom';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -22,7 +23,7 @@ export class Stack {
     readonly taskQueue: string,
     /** the worker's reminder notifier (email through `smtpUrl` when given) */
     readonly notifier: Notifier,
-    private readonly worker?: { worker: Worker; running: Promise<void>; connection: NativeConnection },
+    private readonly worker?: { worker: Worker; running: Promise<void>; connection: NativeConnection; relay: WecomPushRelay; client: Connection },
   ) {}
 
   static async start(
@@ -55,11 +56,16 @@ export class Stack {
       workflowBundle: { codePath: WORKFLOW_BUNDLE }, reminders: { notifier, appUrl: baseUrl }, wecom: new WecomAccess(config.wecom),
     });
     const running = w.run();
-    return new Stack(app, baseUrl, db, taskQueue, notifier, { worker: w, running, connection });
+    // as the worker's main does: our tag changes wake the tenant's WeCom workflow (only tenants this stack's keys open)
+    const clientConnection = await Connection.connect({ address: config.temporal.address });
+    const relay = await startWecomPushRelay(db, new Client({ connection: clientConnection, namespace: config.temporal.namespace }), taskQueue, new WecomAccess(config.wecom));
+    return new Stack(app, baseUrl, db, taskQueue, notifier, { worker: w, running, connection, relay, client: clientConnection });
   }
 
   async stop(): Promise<void> {
     if (this.worker) {
+      await this.worker.relay.stop();
+      await this.worker.client.close();
       this.worker.worker.shutdown();
       await this.worker.running;
       await this.worker.connection.close();

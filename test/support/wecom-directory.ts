@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import type { WecomCall, WecomRoute, WecomServer } from './wecom-server';
 
 /**
@@ -10,7 +11,12 @@ import type { WecomCall, WecomRoute, WecomServer } from './wecom-server';
  * - `externalcontact/get_follow_user_list` (members with the customer-contact permission);
  * - `externalcontact/batch/get_by_user` (userid_list 1..100, cursor, limit 1..100 → external_contact_list of
  *   { external_contact, follow_info } pairs, one per contact and following member, next_cursor);
- * - `externalcontact/get_corp_tag_list`, `add_corp_tag`, `mark_tag`;
+ * - `externalcontact/get` (external_userid → external_contact and follow_user with their corp tags; 84061);
+ * - `externalcontact/get_corp_tag_list`, `add_corp_tag`, `edit_corp_tag`, `del_corp_tag` (40068 invalid tagid),
+ *   `mark_tag` (84061 no such relationship, 40068 a tag id WeCom does not know);
+ * - `externalcontact/add_contact_way` (type 1 single / 2 multi, scene 1 mini-program / 2 QR, user list, state of
+ *   at most 30 characters → config_id and a qr_code URL this server serves as a PNG), `get_contact_way`,
+ *   `update_contact_way`, `del_contact_way` (41044-style unknown config ids answer 40058 invalid parameter);
  * - `externalcontact/groupchat/list` (status_filter, owner_filter, cursor, limit 1..1000) and `groupchat/get`
  *   (40050 unknown chat_id).
  *
@@ -32,6 +38,8 @@ export interface DirFollow {
   createtime: number;
   tags?: string[];
   remark?: string;
+  /** the contact way's state the member was added through */
+  state?: string;
 }
 
 export interface DirContact {
@@ -68,8 +76,21 @@ export interface DirChat {
   members: { userid: string; type: 1 | 2; join_time?: number }[];
 }
 
+/** A "contact me" configuration (联系我), as add_contact_way made it. */
+export interface DirContactWay {
+  config_id: string;
+  type: 1 | 2;
+  scene: 1 | 2;
+  state?: string;
+  user: string[];
+  remark?: string;
+  skip_verify?: boolean;
+  qr_code: string;
+}
+
 /** One corporation's directory; tests change it between syncs. */
 export class WecomDirectory {
+  readonly contactWays = new Map<string, DirContactWay>();
   readonly members = new Map<string, DirMember>();
   readonly contacts = new Map<string, DirContact>();
   readonly chats = new Map<string, DirChat>();
@@ -94,6 +115,20 @@ export class WecomDirectory {
   tagGroup(g: DirTagGroup): this {
     this.tagGroups = [...this.tagGroups.filter((x) => x.group_id !== g.group_id), g];
     return this;
+  }
+
+  /**
+   * A customer scans the contact way's QR code and adds its (first) member, as WeCom records it: the follow carries
+   * the configuration's state. Answers the member and state for the add_external_contact callback WeCom then sends.
+   */
+  scan(configId: string, externalUserId: string, name: string): { userid: string; state?: string } {
+    const way = this.contactWays.get(configId);
+    if (!way) throw new Error(`no contact way ${configId}`);
+    const userid = way.user[0];
+    const existing = this.contacts.get(externalUserId);
+    const follow = { userid, createtime: Math.floor(Date.now() / 1000), tags: [], state: way.state };
+    this.contact({ external_userid: externalUserId, name, follows: [...(existing?.follows ?? []).filter((f) => f.userid !== userid), follow] });
+    return { userid, state: way.state };
   }
 
   nextId(prefix: string): string {
@@ -225,6 +260,98 @@ export function serveDirectory(server: WecomServer, directories: Map<string, Wec
       if (!add.length && !remove.length) return invalid('add_tag');
       if ([...add, ...remove].some((id) => !known.has(id))) return { errcode: 40068, errmsg: 'invalid tagid' };
       follow.tags = [...new Set([...(follow.tags ?? []).filter((t) => !remove.includes(t)), ...add])];
+      return { errcode: 0, errmsg: 'ok' };
+    })
+    .route('/cgi-bin/externalcontact/get', (call) => {
+      const d = dir(call);
+      const c = d.contacts.get(call.query.get('external_userid') ?? '');
+      if (!c) return { errcode: 84061, errmsg: 'not external contact' };
+      const tagOf = (id: string) => {
+        const g = d.tagGroups.find((x) => x.tags.some((t) => t.id === id));
+        return { group_name: g?.group_name ?? '', tag_name: g?.tags.find((t) => t.id === id)?.name ?? '', tag_id: id, type: 1 };
+      };
+      return {
+        errcode: 0, errmsg: 'ok',
+        external_contact: { external_userid: c.external_userid, name: c.name, type: c.type ?? 1, avatar: '', gender: 0 },
+        follow_user: c.follows.map((f) => ({
+          userid: f.userid, remark: f.remark ?? '', description: '', createtime: f.createtime, tags: (f.tags ?? []).map(tagOf),
+          remark_mobiles: [], add_way: f.state ? 1 : 0, oper_userid: f.userid, ...(f.state ? { state: f.state } : {}),
+        })),
+        next_cursor: '',
+      };
+    })
+    .route('/cgi-bin/externalcontact/edit_corp_tag', (call) => {
+      const d = dir(call);
+      const id = String(call.body.id ?? '');
+      const name = call.body.name === undefined ? undefined : String(call.body.name);
+      if (!id) return invalid('id');
+      if (name !== undefined && (!name || name.length > 30)) return invalid('name');
+      const group = d.tagGroups.find((g) => g.group_id === id);
+      const tag = d.tagGroups.flatMap((g) => g.tags).find((t) => t.id === id);
+      if (!group && !tag) return { errcode: 40068, errmsg: 'invalid tagid' };
+      if (name !== undefined) {
+        if (group) group.group_name = name;
+        else tag!.name = name;
+      }
+      if (call.body.order !== undefined) (group ?? tag!).order = Number(call.body.order);
+      return { errcode: 0, errmsg: 'ok' };
+    })
+    .route('/cgi-bin/externalcontact/del_corp_tag', (call) => {
+      const d = dir(call);
+      const tagIds = (call.body.tag_id as string[] | undefined) ?? [];
+      const groupIds = (call.body.group_id as string[] | undefined) ?? [];
+      if (!tagIds.length && !groupIds.length) return invalid('tag_id');
+      const known = new Set([...d.tagGroups.map((g) => g.group_id), ...d.tagGroups.flatMap((g) => g.tags.map((t) => t.id))]);
+      if ([...tagIds, ...groupIds].some((id) => !known.has(id))) return { errcode: 40068, errmsg: 'invalid tagid' };
+      // a group left without tags is deleted with its last tag, as WeCom does
+      d.tagGroups = d.tagGroups.filter((g) => !groupIds.includes(g.group_id))
+        .map((g) => ({ ...g, tags: g.tags.filter((t) => !tagIds.includes(t.id)) })).filter((g) => g.tags.length);
+      for (const c of d.contacts.values()) for (const f of c.follows) f.tags = (f.tags ?? []).filter((t) => !tagIds.includes(t));
+      return { errcode: 0, errmsg: 'ok' };
+    })
+    .route('/cgi-bin/externalcontact/add_contact_way', (call) => {
+      const d = dir(call);
+      const b = call.body;
+      const users = b.user as string[] | undefined;
+      if (b.type !== 1 && b.type !== 2) return invalid('type');
+      if (b.scene !== 1 && b.scene !== 2) return invalid('scene');
+      if (!Array.isArray(users) || !users.length || (b.type === 1 && users.length !== 1) || users.length > 100) return invalid('user');
+      if (users.some((u) => !d.members.has(u))) return { errcode: 60111, errmsg: 'userid not found' };
+      if (b.state !== undefined && String(b.state).length > 30) return invalid('state');
+      const configId = d.nextId('cw');
+      const qrCode = `${server.baseUrl}/qr/${configId}.png`;
+      void QRCode.toBuffer(`https://work.weixin.qq.com/ca/${configId}`, { width: 240, margin: 1 }).then((png) => server.images.set(`${configId}.png`, png));
+      d.contactWays.set(configId, {
+        config_id: configId, type: b.type, scene: b.scene, state: b.state as string | undefined, user: [...users],
+        remark: b.remark as string | undefined, skip_verify: b.skip_verify as boolean | undefined, qr_code: b.scene === 2 ? qrCode : '',
+      });
+      return { errcode: 0, errmsg: 'ok', config_id: configId, ...(b.scene === 2 ? { qr_code: qrCode } : {}) };
+    })
+    .route('/cgi-bin/externalcontact/get_contact_way', (call) => {
+      const way = dir(call).contactWays.get(String(call.body.config_id ?? ''));
+      if (!way) return invalid('config_id');
+      return { errcode: 0, errmsg: 'ok', contact_way: structuredClone(way) };
+    })
+    .route('/cgi-bin/externalcontact/update_contact_way', (call) => {
+      const d = dir(call);
+      const way = d.contactWays.get(String(call.body.config_id ?? ''));
+      if (!way) return invalid('config_id');
+      const users = call.body.user as string[] | undefined;
+      if (users !== undefined) {
+        if (!Array.isArray(users) || !users.length || (way.type === 1 && users.length !== 1)) return invalid('user');
+        if (users.some((u) => !d.members.has(u))) return { errcode: 60111, errmsg: 'userid not found' };
+        way.user = [...users];
+      }
+      if (call.body.state !== undefined) {
+        if (String(call.body.state).length > 30) return invalid('state');
+        way.state = String(call.body.state);
+      }
+      if (call.body.remark !== undefined) way.remark = String(call.body.remark);
+      return { errcode: 0, errmsg: 'ok' };
+    })
+    .route('/cgi-bin/externalcontact/del_contact_way', (call) => {
+      const d = dir(call);
+      if (!d.contactWays.delete(String(call.body.config_id ?? ''))) return invalid('config_id');
       return { errcode: 0, errmsg: 'ok' };
     })
     .route('/cgi-bin/externalcontact/groupchat/list', (call) => {

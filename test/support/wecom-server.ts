@@ -59,6 +59,10 @@ export class WecomServer {
   readonly corps = new Map<string, WecomCorp>();
   /** calls per path, for tests that count (tokens requested, pages fetched) */
   readonly calls = new Map<string, number>();
+  /** every call with a valid token, in order: path and JSON body (tests assert what the product sent) */
+  readonly log: { path: string; corpId: string; body: Record<string, unknown> }[] = [];
+  /** images served at `/qr/<name>.png` (a contact way's QR code, as WeCom hosts it) */
+  readonly images = new Map<string, Buffer>();
   private readonly tokens = new Map<string, Issued>();
   private readonly routes = new Map<string, WecomRoute>();
   private readonly pages = new Map<string, WecomPage>();
@@ -84,6 +88,12 @@ export class WecomServer {
           body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
         } catch {
           body = {};
+        }
+        const image = url.pathname.startsWith('/qr/') ? this.images.get(url.pathname.slice(4)) : undefined;
+        if (image) {
+          res.writeHead(200, { 'content-type': 'image/png', 'content-length': image.length });
+          res.end(image);
+          return;
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.answer(url, body)));
@@ -127,6 +137,7 @@ export class WecomServer {
   /** Forgets the call counts and any failures still to come (between tests). */
   reset(): void {
     this.calls.clear();
+    this.log.length = 0;
     this.failures.clear();
   }
 
@@ -149,6 +160,7 @@ export class WecomServer {
       failure.times--;
       return { errcode: failure.errcode, errmsg: 'api freq out of limit' };
     }
+    this.log.push({ path: url.pathname, corpId: issued.corpId, body });
     return route({ corp: this.corps.get(issued.corpId)!, secret: issued.secret, query: q, body });
   }
 

@@ -139,6 +139,8 @@ export async function startEmbeddedPostgres({ dataDir: wanted, port, database, f
       const child = pg.process;
       if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
     },
+    // starts it again on the same data and port after stop() (the Postgres fault test restarts its own instance)
+    start: () => pg.start(),
   };
 }
 

@@ -1,12 +1,17 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { DeliveryRun, ExpiryRun, ReminderPlan, ReminderSweepActivities } from './reminder-sweep.activities';
 
+// Every activity heartbeats each second (apps/worker heartbeating): with a heartbeat timeout, one on a worker that
+// died is retried within 20 s; without, the sweep waited out its start-to-close timeout, and the Schedule skips
+// every firing that overlaps it. (Activity options are not part of replay's determinism check.)
 const { planReminders } = proxyActivities<ReminderSweepActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 const { expireTasks } = proxyActivities<ReminderSweepActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 const { deliverReminders } = proxyActivities<ReminderSweepActivities>({

@@ -3,3 +3,4 @@ export * from './activities';
 export * from './wake-relay';
 export * from './reminder-delivery';
 export * from './wecom-app-messages';
+export * from './wecom-push-relay';

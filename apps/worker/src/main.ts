@@ -2,13 +2,14 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
 import { createNotifier, notifyConfigFromEnv } from '@sop/notify';
-import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomNightlySyncSchedule } from '@sop/temporal';
+import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomMassSendSchedule, ensureWecomNightlySyncSchedule } from '@sop/temporal';
 import { WecomAccess } from '@sop/wecom';
 import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import { createEngineWorker } from './worker';
 import { startWakeRelay } from './wake-relay';
+import { startWecomPushRelay } from './wecom-push-relay';
 
 /** Settings by the API's rules (libs/domain WORKER_SETTINGS); a bad one stops the worker naming it. */
 function loadSettings(): WorkerSettings {
@@ -61,12 +62,19 @@ async function main(): Promise<void> {
   if (wecom && settings.WECOM_SYNC_SCHEDULE === 'on') {
     log.info({ schedule: await ensureWecomNightlySyncSchedule(client, taskQueue) }, 'WeCom nightly sync schedule ready');
   }
+  // The same worker hands mass-send tasks to WeCom and reads back what employees confirmed (WECOM_MASS_SEND_SCHEDULE=off: not).
+  if (wecom && settings.WECOM_MASS_SEND_SCHEDULE === 'on') {
+    log.info({ schedule: await ensureWecomMassSendSchedule(client, taskQueue) }, 'WeCom mass-send schedule ready');
+  }
   const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });
+  // our tag changes to WeCom: wakes the tenant's WeCom workflow when pushes wait
+  const pushRelay = wecom ? await startWecomPushRelay(db, client, worker.options.taskQueue, wecom, { onError: (err) => log.warn({ err }, 'WeCom push relay') }) : null;
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
 
   // The Temporal runtime shuts the worker down gracefully on SIGINT and SIGTERM.
   await worker.run();
   await relay.stop();
+  await pushRelay?.stop();
   await notifier.close();
   await client.connection.close();
   await connection.close();

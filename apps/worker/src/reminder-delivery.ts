@@ -28,9 +28,6 @@ export interface DeliveryOptions {
   wecom?: WecomAccess;
 }
 
-/** Outcomes are written in batches of this many, so a crash re-sends at most one batch. */
-const FLUSH_EVERY = 100;
-
 /**
  * Sends due deliveries: claims a page, sends it with bounded concurrency through the notifier, and records
  * each outcome (sent; retried with exponential backoff; failed at once when permanent or after the last
@@ -45,17 +42,16 @@ export async function deliverDueReminders(db: Queryable, notifier: Notifier, opt
     const page = await claimDeliveries(db, { now, limit: pageSize, leaseMs, onlyTenants: options.onlyTenants });
     if (!page.length) break;
     const wecomApp = new WecomAppSender(db, options.wecom, options.appUrl);
-    const buffer: DeliveryOutcome[] = [];
-    const flush = async () => finishDeliveries(db, buffer.splice(0));
+    const record = groupCommit((outcomes: DeliveryOutcome[]) => finishDeliveries(db, outcomes));
     await inPool(page, concurrency, async (delivery) => {
       const outcome = delivery.channel === 'wecom_app'
         ? await settle(delivery, now, () => wecomApp.send(delivery))
         : await sendOne(notifier, delivery, now, options.appUrl, options.allowHosts ?? []);
       run[outcome.result === 'sent' ? 'sent' : outcome.result === 'retry' ? 'retried' : 'failed']++;
-      buffer.push(outcome);
-      if (buffer.length >= FLUSH_EVERY) await flush();
+      // Recorded before this lane sends again: a worker that dies re-sends (after the lease) only what was in
+      // flight, at most `concurrency` messages, each with its Message-ID (writing per 100 re-sent up to 100 more).
+      await record(outcome);
     });
-    await flush();
     options.onPage?.();
     if (page.length < pageSize) break;
   }
@@ -102,6 +98,28 @@ function toMessage(d: ClaimedDelivery, appUrl?: string): Message {
     body: d.body,
     url: appUrl && d.link ? `${appUrl.replace(/\/$/, '')}${d.link}` : undefined,
     data: { ...d.data, notificationId: d.notificationId },
+  };
+}
+
+/**
+ * Writes items as they come, together: one write at a time, taking everything that arrived while the previous
+ * one ran. Each caller resolves once its item is written (or rejects with the write's error).
+ */
+function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
+  const queue: T[] = [];
+  let writing: Promise<void> | undefined;
+  return (item) => {
+    queue.push(item);
+    // The loop's last check of the queue and its reset of `writing` happen in one step, so an item pushed
+    // meanwhile is either taken by this loop or starts the next one.
+    writing ??= (async () => {
+      try {
+        while (queue.length) await write(queue.splice(0));
+      } finally {
+        writing = undefined;
+      }
+    })();
+    return writing;
   };
 }
 

@@ -62,6 +62,7 @@ export const WORKER_SETTINGS = z.object({
   SILENCE_SWEEP_SCHEDULE: onOff,
   REMINDER_SWEEP_SCHEDULE: onOff,
   WECOM_SYNC_SCHEDULE: onOff,
+  WECOM_MASS_SEND_SCHEDULE: onOff,
 });
 export type WorkerSettings = z.infer<typeof WORKER_SETTINGS>;
 

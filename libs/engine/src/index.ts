@@ -22,3 +22,4 @@ export * from './task-rollups';
 export * from './tag-sets';
 export * from './source-code-arrival';
 export * from './held-tasks';
+export * from './task-completion';

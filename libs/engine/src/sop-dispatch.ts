@@ -34,10 +34,15 @@ interface ActiveSop {
 }
 
 async function activeSop(db: Queryable, sopId: string, lock = ''): Promise<ActiveSop | null> {
+  // The lock is taken first, alone: it waits for a transaction that holds the row (an activation in flight, which
+  // publishes the version and starts this workflow before it commits). Locked and read in one statement, the row
+  // would be re-read after that commit but joined to versions from the statement's older snapshot, which lack the
+  // new one: the SOP looked missing (seen with two workers: a broadcast ended at once with no task).
+  if (lock) await db.query(`SELECT 1 FROM sops s WHERE s.id = $1 ${lock}`, [sopId]);
   const [row] = await db.query(
     `SELECT s.id, s.tenant_id, s.name, s.status, v.id AS version_id, v.definition
        FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
-      WHERE s.id = $1 ${lock}`,
+      WHERE s.id = $1`,
     [sopId],
   );
   if (!row || row.status !== 'active') return null;

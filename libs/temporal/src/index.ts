@@ -1,6 +1,6 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { reminderSweepWorkflow, silenceSweepWorkflow, wecomNightlySyncWorkflow, WECOM_SYNC_WORKFLOW_ID_PREFIX } from '@sop/workflows';
+import { reminderSweepWorkflow, silenceSweepWorkflow, wecomMassSendWorkflow, wecomNightlySyncWorkflow, WECOM_SYNC_WORKFLOW_ID_PREFIX } from '@sop/workflows';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -46,6 +46,15 @@ export const ensureSilenceSweepSchedule = (client: Client, taskQueue: string, ev
  */
 export const ensureReminderSweepSchedule = (client: Client, taskQueue: string, every: Duration = '1m') =>
   ensureSweepSchedule(client, REMINDER_SWEEP_SCHEDULE, reminderSweepWorkflow, taskQueue, every);
+
+export const WECOM_MASS_SEND_SCHEDULE = 'wecom-mass-send';
+
+/**
+ * Makes sure the Schedule that hands mass-send tasks to WeCom and reads back what employees confirmed exists
+ * (every minute; a pass still running makes the next one skip). Safe at every worker start.
+ */
+export const ensureWecomMassSendSchedule = (client: Client, taskQueue: string, every: Duration = '1m') =>
+  ensureSweepSchedule(client, WECOM_MASS_SEND_SCHEDULE, wecomMassSendWorkflow, taskQueue, every);
 
 export const WECOM_NIGHTLY_SYNC_SCHEDULE = 'wecom-nightly-sync';
 

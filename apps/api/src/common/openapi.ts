@@ -118,7 +118,8 @@ function routeErrors(reflector: Reflector, controller: Type, name: string): Erro
   for (const [key, { index, pipes }] of Object.entries(args)) {
     const kind = Number(key.split(':')[0]);
     if (kind === RouteParamtypes.BODY && isDto(types[index])) errors.push(...BODY_ERRORS);
-    if ((kind === RouteParamtypes.QUERY && isDto(types[index])) || (kind === RouteParamtypes.PARAM && (pipes?.length || isDto(types[index])))) {
+    // any query string is held to what Postgres can store before the route runs (body-guards' refuseBadText)
+    if (kind === RouteParamtypes.QUERY || (kind === RouteParamtypes.PARAM && (pipes?.length || isDto(types[index])))) {
       errors.push(['VALIDATION_FAILED', 400]);
     }
   }

@@ -1493,7 +1493,10 @@ export interface paths {
         };
         get: operations["SourceCodesController_list"];
         put?: never;
-        /** Create a channel or campaign code carrying tags and an owner */
+        /**
+         * Create a channel or campaign code carrying tags and an owner
+         * @description With `wecomContactWay`, a WeCom "contact me" QR code is created for it (the code as state, at most 30 characters: a longer code is a 422 naming `code`); customers who scan it arrive through the code.
+         */
         post: operations["SourceCodesController_create"];
         delete?: never;
         options?: never;
@@ -1514,6 +1517,7 @@ export interface paths {
         delete: operations["SourceCodesController_remove"];
         options?: never;
         head?: never;
+        /** Change a code; its WeCom QR code follows (created, changed, or deleted with `wecomContactWay: null`) */
         patch: operations["SourceCodesController_update"];
         trace?: never;
     };
@@ -1836,6 +1840,26 @@ export interface paths {
         get: operations["WecomSyncController_runs"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/tag-groups/{id}/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create one of our tag groups in WeCom as a corp tag group, with its tags (asked for, never automatic)
+         * @description Queued and done by the organization's WeCom workflow within seconds: the group and its tags are linked to the new corp tag group and tags (a WeCom group of the same name is reused), and the contacts that hold them are marked in WeCom. Once linked, tags created, renamed or deleted in the group follow to WeCom. `queued` false: the group is linked already.
+         */
+        post: operations["WecomSyncController_pushTagGroup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2434,6 +2458,8 @@ export interface components {
             ownerId?: string | null;
             /** @description Tags given to every contact arriving through the code */
             tagIds?: string[];
+            /** @description A WeCom "contact me" QR code for the code (add_contact_way, scene 2, the code as state: at most 30 characters). On update: given, the QR code is created or changed; null, it is deleted in WeCom; left out, it stays. */
+            wecomContactWay?: components["schemas"]["WecomContactWayInputDto"] | null;
         };
         CreateTagDto: {
             /** @example #ef4444 */
@@ -2605,7 +2631,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_CONTACT_WAY_REFUSED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TAG_GROUP_EMPTY" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -3687,6 +3713,7 @@ export interface components {
                     mandatory?: boolean;
                     overdueEscalationMinutes?: number;
                 };
+                wecomMassSend?: boolean;
                 window?: {
                     end: string;
                     start: string;
@@ -3875,6 +3902,8 @@ export interface components {
             /** Format: uuid */
             ownerId: string | null;
             tagIds: string[];
+            /** @description The code's WeCom "contact me" QR code, when it has one */
+            wecomContactWay: components["schemas"]["WecomContactWayDto"] | null;
         };
         StartRoundTripDto: {
             /**
@@ -4015,6 +4044,11 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
+            /**
+             * @description The step hands its tasks to WeCom (wecomMassSend): handed (waiting for the executor to confirm in WeCom), sent, or why WeCom did not take or send it and the task is the executor's by hand (not_friend, monthly_limit: WeCom's 4 a month per customer, no_wecom_id, failed, unsent); null otherwise
+             * @enum {string|null}
+             */
+            wecomSendState: "handed" | "sent" | "not_friend" | "monthly_limit" | "no_wecom_id" | "failed" | "unsent" | null;
         };
         TaskDto: {
             channel: string;
@@ -4052,6 +4086,11 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
+            /**
+             * @description The step hands its tasks to WeCom (wecomMassSend): handed (waiting for the executor to confirm in WeCom), sent, or why WeCom did not take or send it and the task is the executor's by hand (not_friend, monthly_limit: WeCom's 4 a month per customer, no_wecom_id, failed, unsent); null otherwise
+             * @enum {string|null}
+             */
+            wecomSendState: "handed" | "sent" | "not_friend" | "monthly_limit" | "no_wecom_id" | "failed" | "unsent" | null;
         };
         TaskEventDto: {
             /**
@@ -4272,6 +4311,8 @@ export interface components {
             ownerId?: string | null;
             /** @description Tags given to every contact arriving through the code */
             tagIds?: string[];
+            /** @description A WeCom "contact me" QR code for the code (add_contact_way, scene 2, the code as state: at most 30 characters). On update: given, the QR code is created or changed; null, it is deleted in WeCom; left out, it stays. */
+            wecomContactWay?: components["schemas"]["WecomContactWayInputDto"] | null;
         };
         UpdateTagDto: {
             /** @example #ef4444 */
@@ -4387,10 +4428,29 @@ export interface components {
              * @description When the last sync succeeded
              */
             lastSyncAt: string | null;
+            /** @description The last tag change WeCom refused */
+            lastTagPushError: components["schemas"]["WecomPushErrorDto"] | null;
             /** @description The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned */
             secrets: components["schemas"]["SecretHintsDto"];
+            /** @description Contacts whose tags WeCom refused to mark (kept until their tags change again) */
+            tagPushesFailed: number;
+            /** @description Our tag changes waiting to be sent to WeCom: contacts to mark plus tag definitions to create, rename or delete */
+            tagPushesWaiting: number;
             /** Format: date-time */
             updatedAt: string;
+        };
+        WecomContactWayDto: {
+            /** @description WeCom's config_id of the "contact me" configuration */
+            configId: string;
+            /** @description The QR code image WeCom hosts (qr_code); its scans arrive with the code as state */
+            qrCode: string;
+            userIds: string[];
+            /** @description The WeCom member ids (UserID) the QR code adds */
+            wecomUserIds: string[];
+        };
+        WecomContactWayInputDto: {
+            /** @description The employees a scan adds (our user ids, each matched to a WeCom member): one makes a single-person QR code (type 1), several a multi-person one (type 2) */
+            userIds: string[];
         };
         WecomEventErrorDto: {
             /** Format: date-time */
@@ -4422,6 +4482,22 @@ export interface components {
         WecomMemberListDto: {
             items: components["schemas"]["WecomMemberDto"][];
         };
+        WecomPushErrorDto: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: uuid
+             * @description The contact (contact_tags), else the tag or tag group
+             */
+            id: string | null;
+            /**
+             * @description contact_tags: marking a contact's tags (mark_tag); else a tag definition sent to WeCom
+             * @enum {string}
+             */
+            kind: "contact_tags" | "create_tag" | "rename_tag" | "delete_tag" | "create_group" | "rename_group" | "delete_group";
+            /** @description WeCom's errcode and message, e.g. 84061 (no such relationship) or 40068 (invalid tagid) */
+            message: string;
+        };
         WecomSyncRunDto: {
             /**
              * @description What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves
@@ -4452,6 +4528,12 @@ export interface components {
         WecomSyncRunListDto: {
             /** @description The 20 most recent runs, newest first */
             items: components["schemas"]["WecomSyncRunDto"][];
+        };
+        WecomTagGroupPushDto: {
+            /** Format: uuid */
+            groupId: string;
+            /** @description true: queued to be created in WeCom; false: already linked to a corp tag group */
+            queued: boolean;
         };
         WeekDayDto: {
             created: number;
@@ -10282,6 +10364,15 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
             401: {
                 headers: {
@@ -13500,6 +13591,8 @@ export interface operations {
             /**
              * @description - `OWNER_NOT_FOUND`: The owner must be an active user of your organization.
              *     - `TAG_NOT_FOUND`: No tag with this id.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             *     - `WECOM_CONTACT_WAY_REFUSED`: WeCom refused the contact way (QR code); details name the field.
              */
             422: {
                 headers: {
@@ -13511,6 +13604,18 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again.
+             *     - `WECOM_UNREACHABLE`: WeCom could not be reached to check the connection; nothing was changed. Try again shortly.
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13597,7 +13702,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted (its WeCom QR code too) */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -13640,8 +13745,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `WECOM_CONTACT_WAY_REFUSED`: WeCom refused the contact way (QR code); details name the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again.
+             *     - `WECOM_UNREACHABLE`: WeCom could not be reached to check the connection; nothing was changed. Try again shortly.
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13744,6 +13870,8 @@ export interface operations {
             /**
              * @description - `OWNER_NOT_FOUND`: The owner must be an active user of your organization.
              *     - `TAG_NOT_FOUND`: No tag with this id.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             *     - `WECOM_CONTACT_WAY_REFUSED`: WeCom refused the contact way (QR code); details name the field.
              */
             422: {
                 headers: {
@@ -13755,6 +13883,18 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again.
+             *     - `WECOM_UNREACHABLE`: WeCom could not be reached to check the connection; nothing was changed. Try again shortly.
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15425,7 +15565,10 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation. */
+            /**
+             * @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             *     - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15504,7 +15647,10 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation. */
+            /**
+             * @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             *     - `WECOM_PAYLOAD_INVALID`: The callback body is not WeCom's encrypted XML for this corporation.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15935,6 +16081,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
             404: {
                 headers: {
@@ -15985,6 +16140,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
@@ -16098,6 +16262,84 @@ export interface operations {
             };
             /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    WecomSyncController_pushTagGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WecomTagGroupPushDto"];
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `TAG_GROUP_NOT_FOUND`: No tag group with this id.
+             *     - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_TAG_GROUP_EMPTY`: WeCom creates a corp tag group with at least one tag: add a tag to the group first. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -239,6 +239,8 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
   WECOM_CALLBACK_NOT_FOUND: { zh: '该回调地址没有对应的企业微信连接。', en: 'No WeCom connection answers at this callback address.' },
   WECOM_SIGNATURE_INVALID: { zh: '回调签名不匹配：请检查企业微信后台填写的 Token。', en: 'The callback signature does not match: check the Token entered in WeCom.' },
   WECOM_TIMESTAMP_STALE: { zh: '回调时间戳与服务器时间相差超过 5 分钟。', en: 'The callback timestamp is more than 5 minutes from the server clock.' },
+  WECOM_CONTACT_WAY_REFUSED: { zh: '企业微信拒绝了这个"联系我"二维码的设置，请查看标出的字段。', en: 'WeCom refused the contact-me QR code; see the marked field.' },
+  WECOM_TAG_GROUP_EMPTY: { zh: '企业微信的标签组至少要有一个标签：请先在这个组里添加标签。', en: 'A WeCom tag group needs at least one tag: add a tag to this group first.' },
   WECOM_MEMBER_NOT_FOUND: { zh: '企业微信中没有这个成员（以最近一次同步为准）。', en: 'WeCom has no such member (as of the last sync).' },
   WECOM_USER_NOT_FOUND: { zh: '请选择本组织的在职用户。', en: 'Pick an active user of your organization.' },
   WECOM_SECRETS_UNREADABLE: { zh: '企业微信连接的密钥是用已不在 WECOM_SECRET_KEYS 中的密钥加密的：请管理员重新填写密钥并保存。', en: 'The WeCom secrets were sealed with a key no longer in WECOM_SECRET_KEYS: an admin must enter them again and save.' },

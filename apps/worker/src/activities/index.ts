@@ -7,6 +7,7 @@ import { silenceSweepActivities } from './silence-sweep.activities';
 import { sopDispatcherActivities } from './sop-dispatcher.activities';
 import { sopOccurrenceActivities } from './sop-occurrence.activities';
 import { wecomEventsActivities } from './wecom-events.activities';
+import { wecomMassSendActivities } from './wecom-mass-send.activities';
 import { wecomSyncActivities } from './wecom-sync.activities';
 
 export type { ReminderDeps } from './reminder-sweep.activities';
@@ -18,6 +19,6 @@ export type { ReminderDeps } from './reminder-sweep.activities';
 export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }, wecom?: WecomAccess) {
   return {
     ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db),
-    ...reminderSweepActivities(db, reminders, wecom), ...wecomEventsActivities(db, wecom), ...wecomSyncActivities(db, wecom),
+    ...reminderSweepActivities(db, reminders, wecom), ...wecomEventsActivities(db, wecom), ...wecomSyncActivities(db, wecom), ...wecomMassSendActivities(db, wecom),
   };
 }

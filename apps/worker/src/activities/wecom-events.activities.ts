@@ -3,6 +3,7 @@ import { WecomApiError, type WecomAccess, type WecomAnswer, type WecomClient } f
 import type { WecomEventsActivities } from '@sop/workflows';
 import type { DataSource } from 'typeorm';
 import { heartbeating } from './heartbeating';
+import { asWecomOrigin, inPool, markUnconnected, pushContactTags, pushCorpTagOps } from './wecom-tag-push';
 
 /**
  * Applies the WeCom callback events the API kept (issue 16): contacts added, edited and deleted either way,
@@ -26,6 +27,7 @@ type Fetched = WecomAnswer | null;
 interface FollowUser {
   userid: string;
   state?: string;
+  createtime?: number;
   tags?: { tag_id: string; type: number }[];
 }
 
@@ -46,57 +48,70 @@ const returning = (m: Queryable, sql: string, params: unknown[]): Promise<any[]>
 /** The event cannot be applied (unknown to WeCom, not connected): recorded as its error, never retried. */
 class Unappliable extends Error {}
 
+/** Tag changes that apply WeCom's state: the push trigger queues nothing for them (they are WeCom's already). */
+export const WECOM_ACTOR = { type: 'system' as const, id: 'wecom' };
+
 /** The tag every contact who deleted an employee gets (kind 'behaviour', in the group "企业微信"). */
 export const DELETED_EMPLOYEE_TAG = { group: '企业微信', name: '删除了员工' } as const;
 
 export function wecomEventsActivities(db: DataSource, wecom?: WecomAccess): WecomEventsActivities {
   return {
     applyWecomEvents: ({ tenantId, batchSize = 200 }) => heartbeating(async () => {
-      const rows: EventRow[] = await db.query(
-        // ORDER BY e.id, the number: a bare "id" would sort the text column of the select list ('100' before '99')
-        `SELECT e.id::text, e.event, e.change_type, e.payload FROM wecom_callback_events e
-          WHERE e.tenant_id = $1 AND e.processed_at IS NULL ORDER BY e.id LIMIT $2`,
-        [tenantId, batchSize]);
-      if (!rows.length) return { applied: 0, failed: 0, more: false };
-      const client = await clientOf(db, wecom, tenantId);
-      const prepared: { row: EventRow; fetched?: Fetched; error?: string }[] = [];
-      let transient: Error | null = null;
-      // fetched FETCHES_AT_ONCE at a time, kept in id order up to the first that WeCom could not answer for now
-      const settled = await inPool(rows, FETCHES_AT_ONCE, (row) => prefetch(client, row));
-      for (const [i, result] of settled.entries()) {
-        if (result.status === 'fulfilled') {
-          prepared.push({ row: rows[i], fetched: result.value });
-          continue;
-        }
-        const err = result.reason as Error;
-        if (!(err instanceof Unappliable) && !(err instanceof WecomApiError && !err.retryable)) {
-          transient = err; // WeCom out of reach or rate-limited past the client's retries: apply what came before, retry the rest
-          break;
-        }
-        prepared.push({ row: rows[i], error: err.message });
-      }
-      const counts = await db.transaction((m) => applyBatch(m, tenantId, prepared));
-      if (transient) throw transient;
-      return { ...counts, more: rows.length === batchSize };
+      const events = await applyEvents(db, wecom, tenantId, batchSize);
+      // then our own tag changes go to WeCom, after WeCom's (wecom-tag-push.ts)
+      const pushed = await pushTags(db, wecom, tenantId, batchSize);
+      return { applied: events.applied, failed: events.failed, more: events.more || pushed.more };
     }),
   };
 }
 
+async function applyEvents(db: DataSource, wecom: WecomAccess | undefined, tenantId: string, batchSize: number) {
+  const rows: EventRow[] = await db.query(
+    // ORDER BY e.id, the number: a bare "id" would sort the text column of the select list ('100' before '99')
+    `SELECT e.id::text, e.event, e.change_type, e.payload FROM wecom_callback_events e
+      WHERE e.tenant_id = $1 AND e.processed_at IS NULL ORDER BY e.id LIMIT $2`,
+    [tenantId, batchSize]);
+  if (!rows.length) return { applied: 0, failed: 0, more: false };
+  const client = await clientOf(db, wecom, tenantId);
+  const prepared: { row: EventRow; fetched?: Fetched; error?: string }[] = [];
+  let transient: Error | null = null;
+  // fetched FETCHES_AT_ONCE at a time, kept in id order up to the first that WeCom could not answer for now
+  const settled = await inPool(rows, FETCHES_AT_ONCE, (row) => prefetch(client, row));
+  for (const [i, result] of settled.entries()) {
+    if (result.status === 'fulfilled') {
+      prepared.push({ row: rows[i], fetched: result.value });
+      continue;
+    }
+    const err = result.reason as Error;
+    if (!(err instanceof Unappliable) && !(err instanceof WecomApiError && !err.retryable)) {
+      transient = err; // WeCom out of reach or rate-limited past the client's retries: apply what came before, retry the rest
+      break;
+    }
+    prepared.push({ row: rows[i], error: err.message });
+  }
+  const counts = await db.transaction((m) => applyBatch(m, tenantId, prepared));
+  if (transient) throw transient;
+  return { ...counts, more: rows.length === batchSize };
+}
+
+/** Tag definitions, then contacts' tags, to WeCom; nothing to do is one cheap read each. */
+async function pushTags(db: DataSource, wecom: WecomAccess | undefined, tenantId: string, batchSize: number): Promise<{ more: boolean }> {
+  const [waiting] = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND done_at IS NULL) AS ops,
+            EXISTS (SELECT 1 FROM wecom_tag_pushes WHERE tenant_id = $1 AND error IS NULL) AS contacts`, [tenantId]);
+  if (!waiting.ops && !waiting.contacts) return { more: false };
+  const client = await clientOf(db, wecom, tenantId);
+  if (!client) {
+    await markUnconnected(db, tenantId);
+    return { more: false };
+  }
+  const ops = waiting.ops ? await pushCorpTagOps(db, client, tenantId) : { more: false };
+  if (ops.more) return { more: true };
+  return { more: (await pushContactTags(db, client, tenantId, batchSize)).more };
+}
+
 /** Calls to WeCom at once while a batch is prepared (WeCom's per-app limits are far above a tenant's event rate). */
 const FETCHES_AT_ONCE = 8;
-
-/** `work` over `items`, at most `limit` at once, every outcome kept in the items' order. */
-async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      results[i] = await work(items[i]).then((value) => ({ status: 'fulfilled', value }) as const, (reason) => ({ status: 'rejected', reason }) as const);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
 
 /** Null when the tenant has no connection (events needing WeCom then fail); throws when this worker cannot open connections. */
 async function clientOf(db: DataSource, wecom: WecomAccess | undefined, tenantId: string): Promise<WecomClient | null> {
@@ -141,6 +156,8 @@ async function prefetch(client: WecomClient | null, row: EventRow): Promise<Fetc
 async function applyBatch(m: Queryable, tenantId: string, prepared: { row: EventRow; fetched?: Fetched; error?: string }[]) {
   const counts = { applied: 0, failed: 0 };
   if (!prepared.length) return counts;
+  // WeCom's own changes to tag definitions: the triggers queue nothing to send back (no echo)
+  await asWecomOrigin(m);
   // contacts whose data changed: computed tags and segments follow once for the batch, at its end
   const touched = new Set<string>();
   // Locked and re-read: an attempt that committed this batch already (a retry after a lost answer) leaves nothing to do.
@@ -232,14 +249,17 @@ async function contactFromWecom(
      RETURNING id, (xmax = 0) AS created`,
     [tenantId, ec.external_userid, ec.name ?? '', member.userId]);
   const wecomTagIds = [...new Set(follows.flatMap((f) => (f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))];
+  await keepFollows(m, tenantId, ec.external_userid, follows);
   const mapped: string[] = (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
     .map((r: { id: string }) => r.id);
+  // A contact whose tags changed here and are still to be marked in WeCom keeps them: WeCom's answer predates our change.
   const stale: string[] = added ? [] : (await m.query(
     `SELECT t.id FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-      WHERE ct.tenant_id = $1 AND ct.contact_id = $2 AND t.wecom_tag_id IS NOT NULL AND NOT (t.wecom_tag_id = ANY($3::text[]))`,
+      WHERE ct.tenant_id = $1 AND ct.contact_id = $2 AND t.wecom_tag_id IS NOT NULL AND NOT (t.wecom_tag_id = ANY($3::text[]))
+        AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = $2 AND p.error IS NULL)`,
     [tenantId, contact.id, wecomTagIds])).map((r: { id: string }) => r.id);
   if (mapped.length || stale.length) {
-    await changeTags(m, tenantId, [contact.id], { add: mapped, remove: stale, reason: 'WeCom corp tags' }, { type: 'system', id: null });
+    await changeTags(m, tenantId, [contact.id], { add: mapped, remove: stale, reason: 'WeCom corp tags' }, WECOM_ACTOR);
   }
   let via = '';
   const state = follows.find((f) => f.userid === wecomUserId)?.state;
@@ -254,6 +274,17 @@ async function contactFromWecom(
   const unknownTags = wecomTagIds.length - mapped.length;
   return `contact ${contact.id} ${contact.created ? 'created' : 'updated'}${ownerNote(wecomUserId, member)}${via}`
     + `${state && !code ? `; state ${state} is no source code` : ''}${unknownTags ? `; ${unknownTags} corp tags not followed yet` : ''}`;
+}
+
+/** The follows as WeCom answered them (member, when added, corp tags), so our tag pushes compare with WeCom's state. */
+async function keepFollows(m: Queryable, tenantId: string, externalUserId: string, follows: FollowUser[]): Promise<void> {
+  await m.query(
+    `INSERT INTO wecom_follows (tenant_id, external_user_id, wecom_user_id, followed_at, tag_ids)
+     SELECT $1, $2, x.u, to_timestamp(x.t), coalesce((SELECT array_agg(v) FROM jsonb_array_elements_text(x.tags) v), '{}')
+       FROM unnest($3::text[], $4::float8[], $5::jsonb[]) AS x(u, t, tags)
+     ON CONFLICT (tenant_id, external_user_id, wecom_user_id) DO UPDATE SET tag_ids = EXCLUDED.tag_ids`,
+    [tenantId, externalUserId, follows.map((f) => f.userid), follows.map((f) => f.createtime ?? 0),
+      follows.map((f) => JSON.stringify((f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))]);
 }
 
 async function contactByExternalUserId(m: Queryable, tenantId: string, externalUserId: string): Promise<{ id: string; owner_id: string | null } | null> {

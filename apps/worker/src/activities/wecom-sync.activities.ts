@@ -4,6 +4,7 @@ import type { WecomNightlyActivities, WecomSyncActivities } from '@sop/workflows
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
 import { heartbeating } from './heartbeating';
+import { asWecomOrigin } from './wecom-tag-push';
 
 /** WeCom's maxima: 100 members per batch/get_by_user call and 100 contacts a page. */
 const USERS_PER_BATCH = 100;
@@ -14,7 +15,8 @@ const PAIRS_PER_WRITE = 2000;
 const GROUPS_PER_PAGE = 100;
 /** An activity call works this long, then hands back to the workflow (which calls again: history stays short). */
 const SLICE_MS = 60_000;
-const ACTOR = { type: 'system' as const, id: null };
+// actor id 'wecom': the tag push trigger queues nothing for WeCom's own state
+const ACTOR = { type: 'system' as const, id: 'wecom' };
 const REASON = 'WeCom sync';
 
 /** The run's resumable position, saved with each page's rows in one transaction. */
@@ -104,6 +106,7 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
       const groups = (answer.tag_group ?? []).filter((g) => !g.deleted);
       let tags = 0;
       await db.transaction(async (m) => {
+        await asWecomOrigin(m); // WeCom's own definitions: nothing is queued to send back
         for (const g of groups) {
           const groupId = await upsertTagGroup(m, tenantId, g);
           const live = (g.tag ?? []).filter((t) => !t.deleted);
@@ -335,7 +338,11 @@ async function applyFollows(m: EntityManager, tenantId: string, externalIds: str
       WHERE f.tenant_id = $1 AND f.external_user_id = ANY($2::text[])`,
     [tenantId, externalIds],
   );
-  const ids: string[] = (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM contacts WHERE tenant_id = $1 AND wecom_external_user_id = ANY($2::text[])`, [tenantId, externalIds]))[0].ids;
+  // a contact whose tags changed here and still wait to be marked in WeCom keeps them (WeCom's page predates the change)
+  const ids: string[] = (await m.query(
+    `SELECT coalesce(array_agg(id), '{}') AS ids FROM contacts c WHERE tenant_id = $1 AND wecom_external_user_id = ANY($2::text[])
+        AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = c.id AND p.error IS NULL)`,
+    [tenantId, externalIds]))[0].ids;
   const scope: string[] = (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM tags WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL`, [tenantId]))[0].ids;
   const tagged = await replaceTagsWithin(m, tenantId, ids, wanted.map((w) => ({ contactId: w.contact_id, tagId: w.tag_id })), scope, ACTOR, REASON);
   return [...owners.map((o) => o.id), ...tagged.changed];

@@ -15,6 +15,10 @@ export const EXIT_ON = ['replied', 'bought', 'tagAdded', 'tagRemoved', 'leftSegm
 /** Outbox events a journey can start on: a contact arriving through a channel code, or changing. */
 export const ENTRY_EVENTS = ['contact.joined', 'contact.updated', 'contact.tags_changed'] as const;
 export const MAX_STEPS = 20;
+/** Channels a step may hand to WeCom (wecomMassSend): 1:1 chats and groups by add_msg_template, Moments by add_moment_task. */
+export const WECOM_MASS_SEND_CHANNELS = ['wecom_chat', 'group_chat', 'moments'] as const;
+/** WeCom's limit: a customer receives at most this many enterprise 1:1 mass-sends per calendar month (per corporation). */
+export const WECOM_MASS_SENDS_PER_MONTH = 4;
 export const MAX_OFFSET_DAYS = 365;
 
 export type SopKind = (typeof SOP_KINDS)[number];
@@ -79,6 +83,12 @@ export const stepSchema = z.strictObject({
     variants: z.array(variantSchema).min(2).max(5).optional(),
   }),
   executor: executorSchema,
+  /**
+   * wecom_chat, group_chat, moments: hand the step's tasks to WeCom as an enterprise mass-send (or a Moments
+   * task) that the executor confirms in WeCom; the tasks complete with outcome `sent` for what WeCom reports
+   * sent. A customer receives at most WECOM_MASS_SENDS_PER_MONTH such 1:1 sends a calendar month.
+   */
+  wecomMassSend: z.boolean().optional(),
   reminder: z.strictObject({
     dueSoonMinutes: z.number().int().min(1).max(24 * 60).optional(),
     overdueEscalationMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),

@@ -193,6 +193,21 @@ describe('validateSop', () => {
     ]);
   });
 
+  it('takes wecomMassSend only where WeCom can take the step: 1:1 chats of contacts, groups of a groups SOP, Moments', () => {
+    expect(problems({ ...journey, steps: [{ ...step, wecomMassSend: true }] })).toEqual([]);
+    expect(problems({ ...journey, steps: [{ ...step, channel: 'moments', wecomMassSend: true }] })).toEqual([]);
+    expect(problems({ ...journey, steps: [{ ...step, channel: 'sms', wecomMassSend: true }] }))
+      .toEqual(['definition.steps[0].wecomMassSend: only wecom_chat, group_chat, moments steps can be handed to WeCom']);
+    expect(problems({ ...journey, steps: [{ ...step, channel: 'group_chat', wecomMassSend: true }] }))
+      .toEqual(['definition.steps[0].wecomMassSend: a group_chat mass-send goes to customer groups: it needs a groups audience']);
+    const groups = { kind: 'recurring', audience: { groups: {} }, schedule: { rrule: 'FREQ=DAILY;BYHOUR=8;BYMINUTE=30' },
+      steps: [{ name: 'Post', dueWithinMinutes: 60, channel: 'group_chat', wecomMassSend: true, content: { template: 'Hi' }, executor: { rule: 'groupOwner' } }] };
+    expect(problems(groups)).toEqual([]);
+    expect(problems({ ...groups, steps: [{ ...groups.steps[0], channel: 'wecom_chat' }] }))
+      .toEqual(['definition.steps[0].wecomMassSend: a wecom_chat mass-send goes to customers: it needs a segment audience']);
+    expect(problems({ ...journey, steps: [{ ...step, wecomMassSend: 'yes' }] })).toEqual(['definition.steps[0].wecomMassSend: Invalid input: expected boolean, received string']);
+  });
+
   it('refuses what would stall the engine later: conflicting on-finish tags, steps out of order, a hand-over to a non-journey', () => {
     const [a, b] = ['55555555-5555-4555-8555-555555555555', '66666666-6666-4666-8666-666666666666'];
     const recurring = '77777777-7777-4777-8777-777777777777';

@@ -1,6 +1,6 @@
 import { AppError, type ErrorDetail } from '../errors';
 import { clipToQuietHours, recurrenceProblems } from './cadence';
-import { definitionSchema, type SopDefinition, type SopStep } from './definition';
+import { definitionSchema, type SopDefinition, type SopStep, WECOM_MASS_SEND_CHANNELS } from './definition';
 import { templateProblems } from './template';
 
 /** What the tenant has, so references can be checked. Ids are lowercase. */
@@ -122,6 +122,15 @@ function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGro
   if (ex.rule === 'user' && !ctx.userIds.has(ex.userId)) out.push([['executor', 'userId'], `unknown or disabled user ${ex.userId}`]);
   if (ex.rule === 'roundRobin' && !ctx.teamIds.has(ex.teamId)) out.push([['executor', 'teamId'], `unknown team ${ex.teamId}`]);
 
+  if (step.wecomMassSend) {
+    if (!(WECOM_MASS_SEND_CHANNELS as readonly string[]).includes(step.channel)) {
+      out.push([['wecomMassSend'], `only ${WECOM_MASS_SEND_CHANNELS.join(', ')} steps can be handed to WeCom`]);
+    } else if (step.channel === 'group_chat' && !forGroups) {
+      out.push([['wecomMassSend'], 'a group_chat mass-send goes to customer groups: it needs a groups audience']);
+    } else if (step.channel === 'wecom_chat' && forGroups) {
+      out.push([['wecomMassSend'], 'a wecom_chat mass-send goes to customers: it needs a segment audience']);
+    }
+  }
   const templates: [PropertyKey[], string][] = [[['content', 'template'], step.content.template],
     ...(step.content.variants ?? []).map((v, i): [PropertyKey[], string] => [['content', 'variants', i, 'template'], v.template])];
   for (const [parts, source] of templates) {

@@ -19,7 +19,7 @@ import { IMPORTS_ERRORS } from './imports.errors';
 const MERGE_CHUNK = 100_000;
 /** While the file streams in, processed-row progress is written at most this often. */
 const PROGRESS_MS = 1000;
-/** Contacts per `contact.tags_changed` outbox event, as in the membership events. */
+/** Contacts per `contact.tags_changed` or `contact.updated` outbox event, as in the membership events. */
 const EVENT_CONTACTS = 5000;
 const MAX_KEPT_ERRORS = 1000;
 const COPY_FLUSH_CHARS = 256 * 1024;
@@ -37,6 +37,12 @@ const WRITES: Record<string, string> = {
   total_spend: 'total_spend', spend_30d: 'spend_30d', last_order_at: 'last_order_at', last_contacted_at: 'last_contacted_at',
   last_responded_at: 'last_responded_at',
 };
+
+/**
+ * The columns an exit condition reads (`bought`, `replied`) with the field names `contact.updated` gives
+ * them: an import that changes one announces it, so the exit pass looks at those contacts.
+ */
+const EXIT_FIELDS: [column: string, field: string][] = [['last_order_at', 'lastOrderAt'], ['last_responded_at', 'lastRespondedAt']];
 
 const DEFAULTS: Record<string, string> = {
   name: "''", timezone: "'Asia/Shanghai'", attributes: "'{}'::jsonb", order_count: '0', total_spend: '0', spend_30d: '0',
@@ -266,7 +272,7 @@ export class ContactImportService {
       const merged = await Promise.allSettled(lanes.map(async (lane) => {
         for (let lo = 0; lo < lane.staged && !failure; lo += MERGE_CHUNK) {
           try {
-            const { n, created } = await this.merge(lane, caller.tenantId, writes, lo, Math.min(lane.staged, lo + MERGE_CHUNK), time);
+            const { n, created } = await this.merge(lane, caller.tenantId, importId!, writes, lo, Math.min(lane.staged, lo + MERGE_CHUNK), time);
             counts.imported += n; // not `+= await`: the other lane adds meanwhile
             counts.created += created;
           } catch (err) {
@@ -380,14 +386,16 @@ export class ContactImportService {
     if (count) await qr.query(`DELETE FROM import_rows r USING import_repeats d WHERE r.external_id = d.external_id AND r.seq <> d.keep`);
     await qr.query(`CREATE INDEX ON import_rows (seq)`);
     await qr.query(`ANALYZE import_rows`);
-    await qr.query(`CREATE TEMP TABLE import_chunk (id uuid NOT NULL, external_id text NOT NULL, inserted boolean NOT NULL, tag_nums int[] NOT NULL)`);
+    await qr.query(`CREATE TEMP TABLE import_chunk (id uuid NOT NULL, external_id text NOT NULL, inserted boolean NOT NULL, tag_nums int[] NOT NULL,
+      exit_fields_changed boolean NOT NULL DEFAULT false)`);
     await qr.commitTransaction();
     return { count, errors: rows.map((r) => ({ row: r.row, column: 'external_id', reason: 'repeated later in the file; the later row was used' })) };
   }
 
   /** Merges staged rows with seq in (lo, hi] in one transaction; returns how many contacts it upserted and how many of them are new. */
   private async merge(
-    lane: Lane, tenantId: string, writes: string[], lo: number, hi: number, time: <T>(step: string, run: () => Promise<T>) => Promise<T>,
+    lane: Lane, tenantId: string, importId: string, writes: string[], lo: number, hi: number,
+    time: <T>(step: string, run: () => Promise<T>) => Promise<T>,
   ): Promise<{ n: number; created: number }> {
     const { qr } = lane;
     // Only columns the file has are written: a column left out keeps what the contact had; attributes merge.
@@ -396,20 +404,44 @@ export class ContactImportService {
     await qr.startTransaction();
     await qr.query(`SET LOCAL work_mem = '64MB'`);
     await qr.query(`TRUNCATE import_chunk`);
+    // An exit-relevant column the file writes: existing contacts whose value it changes are marked, comparing with
+    // `earlier`, which reads the rows as they were (every part of one statement sees the same snapshot, not the
+    // upsert's own changes). A file without such a column pays nothing for this.
+    const exitColumns = EXIT_FIELDS.filter(([column]) => writes.includes(column));
+    const earlier = exitColumns.length ? `earlier AS (
+         SELECT c.id${exitColumns.map(([column]) => `, c.${column}`).join('')}
+           FROM import_rows s JOIN contacts c ON c.tenant_id = $1 AND c.external_id = s.external_id WHERE s.seq > $2 AND s.seq <= $3
+       ), ` : '';
+    const changedExpr = exitColumns.length
+      ? `NOT up.inserted AND (${exitColumns.map(([column]) => `up.${column} IS DISTINCT FROM b.${column}`).join(' OR ')})` : 'false';
     // A new contact gets its tag_nums in its first and only row version; existing ones after their tags change.
     const [{ n, created }] = await time('upsert', () => qr.query(
-      `WITH up AS (
+      `WITH ${earlier}up AS (
          INSERT INTO contacts AS c (tenant_id, external_id, tag_nums${writes.map((c) => `, ${c}`).join('')})
          SELECT $1, s.external_id, coalesce(s.tag_nums, '{}')${writes.map((c) => `, ${value(c)}`).join('')}
            FROM import_rows s WHERE s.seq > $2 AND s.seq <= $3
          ON CONFLICT (tenant_id, external_id) DO UPDATE SET updated_at = now()${writes.map((c) => `, ${set(c)}`).join('')}
-         RETURNING c.id, c.external_id, c.xmax = 0 AS inserted, c.tag_nums
+         RETURNING c.id, c.external_id, c.xmax = 0 AS inserted, c.tag_nums${exitColumns.map(([column]) => `, c.${column}`).join('')}
        ), kept AS (
-         INSERT INTO import_chunk (id, external_id, inserted, tag_nums) SELECT * FROM up RETURNING inserted
+         INSERT INTO import_chunk (id, external_id, inserted, tag_nums, exit_fields_changed)
+         SELECT up.id, up.external_id, up.inserted, up.tag_nums, ${changedExpr}
+           FROM up${exitColumns.length ? ' LEFT JOIN earlier b ON b.id = up.id' : ''}
+         RETURNING inserted
        )
        SELECT count(*)::int AS n, count(*) FILTER (WHERE inserted)::int AS created FROM kept`,
       [tenantId, lo, hi],
     ));
+    // The changed order and reply times announced as any writer does (`contact.updated`), in this transaction: the
+    // outbox trigger queues the exit checks of their enrollments, and the wake relay wakes their journeys.
+    if (exitColumns.length) {
+      await time('announce', () => qr.query(
+        `INSERT INTO domain_events (tenant_id, type, payload)
+         SELECT $1, 'contact.updated', jsonb_build_object('contactIds', jsonb_agg(id), 'fields', $2::jsonb, 'importId', $3::uuid)
+           FROM (SELECT id, (row_number() OVER () - 1) / ${EVENT_CONTACTS} AS part FROM import_chunk WHERE exit_fields_changed) x
+          GROUP BY part`,
+        [tenantId, JSON.stringify(exitColumns.map(([, field]) => field)), importId],
+      ));
+    }
     await qr.query(`ANALYZE import_chunk`);
     const heldSegments = lane.mayTrust ? await time('lock', () => holdChunkReferences(qr, tenantId)) : undefined;
     // New contacts: every listed tag is added (there are no earlier tags to clear), with its tag event.

@@ -75,6 +75,9 @@ export class ResponseSummaryDto {
   @ApiProperty() at: Date;
 }
 
+/** What WeCom says about a task handed to it as a mass-send or Moments task (tasks.wecom_send_state). */
+export const WECOM_SEND_STATES = ['handed', 'sent', 'not_friend', 'monthly_limit', 'no_wecom_id', 'failed', 'unsent'] as const;
+
 export class TaskDto {
   @ApiProperty({ example: '1042', pattern: '^\\d{1,18}$' }) id: string;
   @ApiUuid() sopId: string;
@@ -97,6 +100,11 @@ export class TaskDto {
   @ApiProperty({ nullable: true, type: Date }) snoozedUntil: Date | null;
   @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
   @ApiProperty({ nullable: true, type: Boolean, description: 'Done within its window (null while not done)' }) onTime: boolean | null;
+  @ApiProperty({
+    nullable: true, type: String, enum: WECOM_SEND_STATES,
+    description: "The step hands its tasks to WeCom (wecomMassSend): handed (waiting for the executor to confirm in WeCom), sent, or why WeCom did not take or "
+      + "send it and the task is the executor's by hand (not_friend, monthly_limit: WeCom's 4 a month per customer, no_wecom_id, failed, unsent); null otherwise",
+  }) wecomSendState: string | null;
 }
 
 export class TaskPageDto {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError } from '@sop/domain';
-import { type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
+import { completeTaskWithOutcome, type Queryable } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import { managedUserIds, managesUser, teamManagedBySql } from '../../common/access';
@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { LinksService } from '../links/links.service';
 import {
-  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxList, type InboxSopDto, type InboxQuery, type Outcome, type ReassignDto, type SkipDto,
+  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxList, type InboxSopDto, type InboxQuery, type ReassignDto, type SkipDto,
   OUTCOMES, type MaterialDto, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
 import { INBOX_ERRORS } from './inbox.errors';
@@ -19,7 +19,7 @@ interface TaskRow {
   id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
   group_id: string | null; group_name: string | null; executor_id: string | null; executor_name: string | null; channel: string; content: string; materials: MaterialDto[];
   due_at: Date; due_until: Date; status: string; outcome: string | null; note: string | null; snoozed_until: Date | null;
-  finished_at: Date | null; tenant_id: string;
+  finished_at: Date | null; tenant_id: string; wecom_send_state: string | null;
 }
 
 const toDto = (r: TaskRow): TaskDto => ({
@@ -27,6 +27,7 @@ const toDto = (r: TaskRow): TaskDto => ({
   groupId: r.group_id, groupName: r.group_name, executorId: r.executor_id, executorName: r.executor_name, channel: r.channel, content: r.content, materials: r.materials,
   dueAt: r.due_at, dueUntil: r.due_until, status: r.status, outcome: r.outcome, note: r.note, snoozedUntil: r.snoozed_until,
   finishedAt: r.finished_at, onTime: r.status === 'done' && r.finished_at ? r.finished_at <= r.due_until : null,
+  wecomSendState: r.wecom_send_state ?? null,
 });
 
 const TASK_NAMES = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name, u.name AS executor_name
@@ -39,9 +40,6 @@ const LIST_ORDER: Record<InboxList, { at: 'due_at' | 'due_until' | 'finished_at'
   today: { at: 'due_until', dir: 'ASC' }, overdue: { at: 'due_at', dir: 'ASC' }, upcoming: { at: 'due_at', dir: 'ASC' }, done: { at: 'finished_at', dir: 'DESC' },
 };
 
-/** Outcomes that mean the employee reached the customer, and those that mean the customer answered. */
-const CONTACTED: Outcome[] = ['sent', 'replied', 'interested', 'not_interested', 'bought'];
-const RESPONDED: Outcome[] = ['replied', 'interested', 'not_interested', 'bought'];
 
 /**
  * The employee's task inbox. Employees see and act on their own tasks (another's answers 404, as if it
@@ -144,19 +142,11 @@ export class InboxService {
       const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
       if (task.status === 'done' && task.outcome === dto.outcome) return toDto(task);
       this.assertPending(task, 'completed');
-      const [[done]] = await m.query(
-        `UPDATE tasks SET status = 'done', outcome = $2, note = $3, finished_at = now(), snoozed_until = NULL WHERE id = $1 AND tenant_id = $4 RETURNING id`,
-        [id, dto.outcome, dto.note ?? null, caller.tenantId]);
-      await this.record(m, caller, task, 'completed', { outcome: dto.outcome, note: dto.note ?? null });
-      if (task.contact_id) {
-        await recordContactActivity(m, task.tenant_id, task.contact_id,
-          { contacted: CONTACTED.includes(dto.outcome), responded: RESPONDED.includes(dto.outcome) }, { outcome: dto.outcome });
-        await recordResponse(m, task.tenant_id, {
-          contactId: task.contact_id, kind: 'outcome', source: 'outcome', outcome: dto.outcome, taskId: task.id, sopId: task.sop_id,
-          stepIndex: task.step_index, data: dto.note ? { note: dto.note } : {},
-        });
-      }
-      return this.reread(m, done.id);
+      // the same path as WeCom's confirmed mass-sends (libs/engine), so every completion is counted alike
+      await completeTaskWithOutcome(m, task, dto.outcome, {
+        note: dto.note ?? null, actorId: caller.userId, detail: caller.apiKeyId ? { apiKeyId: caller.apiKeyId } : {},
+      });
+      return this.reread(m, task.id);
     });
   }
 

@@ -21,9 +21,12 @@ export class SourceCodesController {
   constructor(private readonly codes: SourceCodesService) {}
 
   @Post('source-codes')
-  @ApiOperation({ summary: 'Create a channel or campaign code carrying tags and an owner' })
+  @ApiOperation({
+    summary: 'Create a channel or campaign code carrying tags and an owner',
+    description: 'With `wecomContactWay`, a WeCom "contact me" QR code is created for it (the code as state, at most 30 characters: a longer code is a 422 naming `code`); customers who scan it arrive through the code.',
+  })
   @ApiCreatedResponse({ type: SourceCodeDto })
-  @ApiErrors(['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN')
+  @ApiErrors(['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', ['VALIDATION_FAILED', 422], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
   async create(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.create(p.tenantId, dto));
   }
@@ -43,15 +46,16 @@ export class SourceCodesController {
 
   @Patch('source-codes/:id')
   @ApiOkResponse({ type: SourceCodeDto })
-  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN')
+  @ApiOperation({ summary: 'Change a code; its WeCom QR code follows (created, changed, or deleted with `wecomContactWay: null`)' })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', ['VALIDATION_FAILED', 422], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
   async update(@CurrentPrincipal() p: Principal, @Req() req: Request, @IdParam() id: string, @Body() dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.update(p.tenantId, id, dto));
   }
 
   @Delete('source-codes/:id')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404])
+  @ApiNoContentResponse({ description: 'Deleted (its WeCom QR code too)' })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
   remove(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<void> {
     return this.codes.remove(p.tenantId, id);
   }

@@ -1,6 +1,28 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ApiUuid } from '../../common/openapi';
-import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { WECOM_USER_ID } from '../wecom/wecom.dto';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator';
+
+/** WeCom limits a contact way's `state` (our code) to 30 characters. */
+export const WECOM_STATE_MAX = 30;
+
+export class WecomContactWayInputDto {
+  @ApiProperty({
+    type: [String], format: 'uuid', minItems: 1, maxItems: 100,
+    description: 'The employees a scan adds (our user ids, each matched to a WeCom member): one makes a single-person QR code (type 1), several a multi-person one (type 2)',
+  })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @IsUUID('all', { each: true })
+  userIds: string[];
+}
+
+export class WecomContactWayDto {
+  @ApiProperty({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'WeCom\'s config_id of the "contact me" configuration' }) configId: string;
+  @ApiProperty({ description: 'The QR code image WeCom hosts (qr_code); its scans arrive with the code as state' }) qrCode: string;
+  @ApiProperty({ type: [String], format: 'uuid' }) userIds: string[];
+  @ApiProperty({ type: 'array', items: { type: 'string', pattern: WECOM_USER_ID }, description: 'The WeCom member ids (UserID) the QR code adds' })
+  wecomUserIds: string[];
+}
 
 export class CreateSourceCodeDto {
   @ApiProperty({ example: 'XHS-2026-DOUBLE11', description: 'The code a channel or campaign carries (QR code, link parameter)' })
@@ -17,6 +39,14 @@ export class CreateSourceCodeDto {
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'Owner given to new arrivals' })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsUUID()
   ownerId?: string | null;
+
+  @ApiPropertyOptional({
+    type: WecomContactWayInputDto, nullable: true,
+    description: 'A WeCom "contact me" QR code for the code (add_contact_way, scene 2, the code as state: at most 30 characters). ' +
+      'On update: given, the QR code is created or changed; null, it is deleted in WeCom; left out, it stays.',
+  })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @ValidateNested() @Type(() => WecomContactWayInputDto)
+  wecomContactWay?: WecomContactWayInputDto | null;
 }
 
 export class UpdateSourceCodeDto extends PartialType(CreateSourceCodeDto) {}
@@ -28,6 +58,8 @@ export class SourceCodeDto {
   @ApiProperty({ type: [String], format: 'uuid' }) tagIds: string[];
   @ApiUuid({ nullable: true }) ownerId: string | null;
   @ApiProperty() createdAt: Date;
+  @ApiProperty({ type: WecomContactWayDto, nullable: true, description: 'The code\'s WeCom "contact me" QR code, when it has one' })
+  wecomContactWay: WecomContactWayDto | null;
   @ApiProperty({
     example: 'https://sop.example.com/j/3f0c7a52-8a3e-4c55-9d0e-2b7f0f7b9b11',
     description: 'The link the code\'s QR code carries: a public page where a customer leaves a name and phone number ' +

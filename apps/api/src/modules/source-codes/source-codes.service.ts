@@ -10,10 +10,25 @@ import type { ContactDto } from '../contacts/contacts.dto';
 import { ContactsService } from '../contacts/contacts.service';
 import type { CreateSourceCodeDto, JoinDto, SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
 import { SOURCE_CODES_ERRORS } from './source-codes.errors';
+import { type ContactWay, WecomContactWays } from './wecom-contact-way';
 
-interface Row { id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date }
+interface Row {
+  id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date;
+  wecom_config_id: string | null; wecom_qr_code: string | null; wecom_user_ids: string[] | null; wecom_way_user_ids: string[] | null;
+}
 const codeTaken = (code: string) => () => taken(SOURCE_CODES_ERRORS.SOURCE_CODE_TAKEN, `The code "${code}" is already in use.`, 'code');
-const toDto = (r: Row): SourceCodeRecord => ({ id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at });
+const wayOf = (r: Row): ContactWay | null => (r.wecom_config_id
+  ? { configId: r.wecom_config_id, qrCode: r.wecom_qr_code ?? '', userIds: r.wecom_way_user_ids ?? [], wecomUserIds: r.wecom_user_ids ?? [] }
+  : null);
+const toDto = (r: Row): SourceCodeRecord => ({
+  id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at, wecomContactWay: wayOf(r),
+});
+/** Keeps a code's contact way (or its absence) on its row, in the caller's transaction. */
+const saveWay = async (m: EntityManager, tenantId: string, id: string, way: ContactWay | null): Promise<Row> =>
+  (await m.query(
+    `UPDATE source_codes SET wecom_config_id = $3, wecom_qr_code = $4, wecom_user_ids = $5, wecom_way_user_ids = $6, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+    [tenantId, id, way?.configId ?? null, way?.qrCode ?? null, way?.wecomUserIds ?? null, way?.userIds ?? null]))[0][0];
 
 /** Channel and campaign codes: whoever arrives through one gets its tags and, if new, its owner. */
 @Injectable()
@@ -21,17 +36,23 @@ export class SourceCodesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly contacts: ContactsService,
+    private readonly ways: WecomContactWays,
   ) {}
 
+  /** With `wecomContactWay`, the QR code is created in WeCom in the row's transaction: WeCom refusing saves nothing. */
   async create(tenantId: string, dto: CreateSourceCodeDto): Promise<SourceCodeRecord> {
     await this.assertTags(tenantId, dto.tagIds ?? []);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
-    const [row] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code), () =>
-      this.db.query(`INSERT INTO source_codes (tenant_id, code, name, tag_ids, owner_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
-        tenantId, dto.code, dto.name.trim(), dto.tagIds ?? [], dto.ownerId ?? null,
-      ]),
-    );
-    return toDto(row);
+    if (dto.wecomContactWay) WecomContactWays.checkState(dto.code);
+    return this.db.transaction(async (m) => {
+      const [row] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code), () =>
+        m.query(`INSERT INTO source_codes (tenant_id, code, name, tag_ids, owner_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
+          tenantId, dto.code, dto.name.trim(), dto.tagIds ?? [], dto.ownerId ?? null,
+        ]),
+      );
+      if (!dto.wecomContactWay) return toDto(row);
+      return toDto(await saveWay(m, tenantId, row.id, await this.ways.create(m, tenantId, dto.code, dto.wecomContactWay.userIds)));
+    });
   }
 
   async list(tenantId: string): Promise<SourceCodeRecord[]> {
@@ -42,23 +63,46 @@ export class SourceCodesService {
     return toDto(await this.row(tenantId, id));
   }
 
+  /**
+   * The code's QR code follows in WeCom: created or changed when `wecomContactWay` is given, deleted when it is
+   * null, its state changed when only the code is renamed; in the row's transaction (WeCom refusing saves nothing).
+   */
   async update(tenantId: string, id: string, dto: UpdateSourceCodeDto): Promise<SourceCodeRecord> {
     const current = await this.row(tenantId, id);
     if (dto.tagIds) await this.assertTags(tenantId, dto.tagIds);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
-    const [[row]] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code ?? current.code), () =>
-      this.db.query(
-        `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-        [tenantId, id, dto.code ?? current.code, dto.name?.trim() ?? current.name, dto.tagIds ?? current.tag_ids,
-          dto.ownerId === undefined ? current.owner_id : dto.ownerId],
-      ),
-    );
-    return toDto(row);
+    const code = dto.code ?? current.code;
+    const way = wayOf(current);
+    if (dto.wecomContactWay || (way && dto.wecomContactWay === undefined && code !== current.code)) WecomContactWays.checkState(code);
+    return this.db.transaction(async (m) => {
+      const [[row]] = await unlessTaken('source_codes_tenant_code_key', codeTaken(code), () =>
+        m.query(
+          `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+          [tenantId, id, code, dto.name?.trim() ?? current.name, dto.tagIds ?? current.tag_ids,
+            dto.ownerId === undefined ? current.owner_id : dto.ownerId],
+        ),
+      );
+      if (dto.wecomContactWay === null) {
+        if (way) await this.ways.remove(tenantId, way.configId);
+        return toDto(way ? await saveWay(m, tenantId, id, null) : row);
+      }
+      if (dto.wecomContactWay) {
+        const next = way
+          ? await this.ways.update(m, tenantId, way, code, dto.wecomContactWay.userIds)
+          : await this.ways.create(m, tenantId, code, dto.wecomContactWay.userIds);
+        return toDto(await saveWay(m, tenantId, id, next));
+      }
+      if (way && code !== current.code) await this.ways.update(m, tenantId, way, code, way.userIds);
+      return toDto(row);
+    });
   }
 
+  /** A code with a QR code: deleted in WeCom first (WeCom out of reach: 503, nothing deleted). */
   async remove(tenantId: string, id: string): Promise<void> {
-    const [, count] = await this.db.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-    if (!count) throw notFound('source code', id);
+    const [row]: Row[] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    if (!row) throw notFound('source code', id);
+    if (row.wecom_config_id) await this.ways.remove(tenantId, row.wecom_config_id);
+    await this.db.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   }
 
   /**

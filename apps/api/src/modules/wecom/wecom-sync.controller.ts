@@ -2,8 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../../common/openapi';
+import { IdParam } from '../../common/tenant-scope';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
-import { MatchWecomMemberDto, WECOM_USER_ID, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto } from './wecom.dto';
+import { MatchWecomMemberDto, WECOM_USER_ID, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto, WecomTagGroupPushDto } from './wecom.dto';
 import { WecomSyncService } from './wecom-sync.service';
 
 /** The full sync from WeCom and the members it found (admin). */
@@ -51,5 +52,17 @@ export class WecomSyncController {
   @ApiErrors('WECOM_NOT_CONNECTED', 'WECOM_MEMBER_NOT_FOUND', 'WECOM_USER_NOT_FOUND')
   match(@CurrentPrincipal() p: Principal, @Param('wecomUserId') wecomUserId: string, @Body() dto: MatchWecomMemberDto): Promise<WecomMemberDto> {
     return this.sync.match(p.tenantId, wecomUserId, dto.userId);
+  }
+
+  @Post('tag-groups/:id/push')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Create one of our tag groups in WeCom as a corp tag group, with its tags (asked for, never automatic)',
+    description: 'Queued and done by the organization\'s WeCom workflow within seconds: the group and its tags are linked to the new corp tag group and tags (a WeCom group of the same name is reused), and the contacts that hold them are marked in WeCom. Once linked, tags created, renamed or deleted in the group follow to WeCom. `queued` false: the group is linked already.',
+  })
+  @ApiOkResponse({ type: WecomTagGroupPushDto })
+  @ApiErrors('WECOM_NOT_CONNECTED', ['TAG_GROUP_NOT_FOUND', 404], 'WECOM_TAG_GROUP_EMPTY')
+  pushTagGroup(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<WecomTagGroupPushDto> {
+    return this.sync.pushTagGroup(p.tenantId, id);
   }
 }

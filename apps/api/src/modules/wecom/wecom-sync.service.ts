@@ -110,6 +110,28 @@ export class WecomSyncService {
     }));
   }
 
+  /**
+   * Pushes one of our tag groups to WeCom as a new corp tag group with its tags (an admin's choice, never
+   * automatic): queued, then created by the tenant's WeCom workflow, which links the group and its tags and marks
+   * the contacts that hold them. Repeating it while queued or once linked queues nothing more.
+   */
+  async pushTagGroup(tenantId: string, groupId: string): Promise<{ groupId: string; queued: boolean }> {
+    await this.connected(tenantId);
+    return this.db.transaction(async (m) => {
+      const [group] = await m.query(
+        `SELECT g.wecom_group_id, (SELECT count(*)::int FROM tags t WHERE t.tenant_id = $1 AND t.group_id = g.id) AS tags
+           FROM tag_groups g WHERE g.tenant_id = $1 AND g.id = $2 FOR UPDATE`, [tenantId, groupId]);
+      if (!group) throw fail(COMMON_ERRORS.TAG_GROUP_NOT_FOUND, undefined, undefined, 404);
+      if (group.wecom_group_id) return { groupId, queued: false };
+      if (!group.tags) throw fail(WECOM_ERRORS.WECOM_TAG_GROUP_EMPTY);
+      await m.query(
+        `INSERT INTO wecom_corp_tag_ops (tenant_id, kind, group_id) SELECT $1, 'create_group', $2
+          WHERE NOT EXISTS (SELECT 1 FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND group_id = $2 AND kind = 'create_group' AND done_at IS NULL)`,
+        [tenantId, groupId]);
+      return { groupId, queued: true };
+    });
+  }
+
   private async connected(tenantId: string): Promise<void> {
     const [row] = await this.db.query(`SELECT 1 FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
     if (!row) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);

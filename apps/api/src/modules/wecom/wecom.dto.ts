@@ -44,6 +44,14 @@ export class WecomEventErrorDto {
   @ApiProperty() message: string;
 }
 
+export class WecomPushErrorDto {
+  @ApiProperty() at: Date;
+  @ApiProperty({ enum: ['contact_tags', 'create_tag', 'rename_tag', 'delete_tag', 'create_group', 'rename_group', 'delete_group'], description: 'contact_tags: marking a contact\'s tags (mark_tag); else a tag definition sent to WeCom' })
+  kind: string;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The contact (contact_tags), else the tag or tag group' }) id: string | null;
+  @ApiProperty({ description: 'WeCom\'s errcode and message, e.g. 84061 (no such relationship) or 40068 (invalid tagid)' }) message: string;
+}
+
 export class WecomConnectionDto {
   @ApiProperty({ pattern: CORP_ID }) corpId: string;
   @ApiProperty({ pattern: AGENT_ID }) agentId: string;
@@ -61,6 +69,10 @@ export class WecomConnectionDto {
   @ApiProperty({ description: 'Delivered events not applied yet (the worker applies them within seconds)' }) eventsWaiting: number;
   @ApiProperty({ nullable: true, type: Date, description: 'When an event was last applied' }) lastProcessedAt: Date | null;
   @ApiProperty({ nullable: true, type: WecomEventErrorDto, description: 'The last event that could not be applied' }) lastEventError: WecomEventErrorDto | null;
+  @ApiProperty({ description: 'Our tag changes waiting to be sent to WeCom: contacts to mark plus tag definitions to create, rename or delete' })
+  tagPushesWaiting: number;
+  @ApiProperty({ description: 'Contacts whose tags WeCom refused to mark (kept until their tags change again)' }) tagPushesFailed: number;
+  @ApiProperty({ nullable: true, type: WecomPushErrorDto, description: 'The last tag change WeCom refused' }) lastTagPushError: WecomPushErrorDto | null;
   @ApiProperty({ nullable: true, type: () => WecomSyncRunDto, description: 'The latest sync run (running, or how the last one ended)' })
   lastSync: WecomSyncRunDto | null;
 }
@@ -106,4 +118,9 @@ export class MatchWecomMemberDto {
   @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'Our user this member is; null to unmatch (the sync then leaves it unmatched)' })
   @ValidateIf((_, v) => v !== null) @IsUUID()
   userId: string | null;
+}
+
+export class WecomTagGroupPushDto {
+  @ApiProperty({ format: 'uuid' }) groupId: string;
+  @ApiProperty({ description: 'true: queued to be created in WeCom; false: already linked to a corp tag group' }) queued: boolean;
 }

@@ -6,5 +6,9 @@ import { WecomSyncController } from './wecom-sync.controller';
 import { WecomService } from './wecom.service';
 import { WecomSyncService } from './wecom-sync.service';
 
-@Module({ controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController, WecomOAuthController], providers: [WecomService, WecomSyncService, WecomOAuthService] })
+@Module({
+  controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController, WecomOAuthController],
+  providers: [WecomService, WecomSyncService, WecomOAuthService],
+  exports: [WecomService],
+})
 export class WecomModule {}

@@ -81,7 +81,17 @@ export class WecomService {
               (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at IS NULL) AS events_waiting,
               (SELECT max(processed_at) FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at > now() - interval '30 days') AS last_processed_at,
               (SELECT jsonb_build_object('at', e.processed_at, 'event', e.event, 'changeType', e.change_type, 'message', e.error)
-                 FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.error IS NOT NULL ORDER BY e.processed_at DESC LIMIT 1) AS last_event_error
+                 FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.error IS NOT NULL ORDER BY e.processed_at DESC LIMIT 1) AS last_event_error,
+              (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NULL)
+                + (SELECT count(*)::int FROM wecom_corp_tag_ops o WHERE o.tenant_id = c.tenant_id AND o.done_at IS NULL) AS tag_pushes_waiting,
+              (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL) AS tag_pushes_failed,
+              (SELECT jsonb_build_object('at', x.at, 'kind', x.kind, 'id', x.id, 'message', x.error) FROM (
+                 (SELECT p.failed_at AS at, 'contact_tags' AS kind, p.contact_id AS id, p.error FROM wecom_tag_pushes p
+                   WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL ORDER BY p.failed_at DESC LIMIT 1)
+                 UNION ALL
+                 (SELECT o.done_at, o.kind, coalesce(o.tag_id, o.group_id), o.error FROM wecom_corp_tag_ops o
+                   WHERE o.tenant_id = c.tenant_id AND o.error IS NOT NULL ORDER BY o.done_at DESC LIMIT 1)
+                 ORDER BY 1 DESC LIMIT 1) x) AS last_tag_push_error
          FROM wecom_connections c WHERE c.tenant_id = $1`, [tenantId]);
     if (!row) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);
     return {
@@ -89,6 +99,7 @@ export class WecomService {
       connectedAt: row.connected_at, updatedAt: row.updated_at, lastCallbackAt: row.last_callback_at, lastSyncAt: row.last_sync_at,
       lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
       eventsWaiting: row.events_waiting, lastProcessedAt: row.last_processed_at, lastEventError: row.last_event_error,
+      tagPushesWaiting: row.tag_pushes_waiting, tagPushesFailed: row.tag_pushes_failed, lastTagPushError: row.last_tag_push_error,
       lastSync: await latestSyncRun(this.db, tenantId),
     };
   }
@@ -120,6 +131,18 @@ export class WecomService {
     );
     this.forgetCallbackConnection(tenantId);
     return this.connection(tenantId, origin);
+  }
+
+  /**
+   * A client for the tenant's customer-contact APIs (contact ways), or null when it has no connection.
+   * Secrets sealed with a key no longer configured answer 503 WECOM_SECRETS_UNREADABLE.
+   */
+  async contactsClient(tenantId: string): Promise<WecomClient | null> {
+    const [row] = await this.db.query(`SELECT corp_id, contact_secret FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    if (!row) return null;
+    const secret = this.openOrNull(row.contact_secret);
+    if (secret === null) throw fail(WECOM_ERRORS.WECOM_SECRETS_UNREADABLE);
+    return this.client({ corpId: row.corp_id, secret });
   }
 
   /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */

@@ -1,6 +1,6 @@
 import { DownloadOutlined, ExportOutlined, PlusOutlined, QrcodeOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Empty, Flex, Form, Input, Modal, Skeleton, Space, Table, Typography, type ButtonProps } from 'antd';
+import { Alert, Button, Divider, Empty, Flex, Form, Input, Modal, Skeleton, Space, Switch, Table, Tag, Typography, type ButtonProps } from 'antd';
 import QRCode from 'qrcode';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,7 +24,13 @@ interface FormValues {
   code: string;
   tagIds?: string[];
   ownerId?: string | null;
+  /** also a WeCom "contact me" QR code, adding these employees */
+  wecomQr?: boolean;
+  wecomContactWay?: { userIds?: string[] };
 }
+
+/** WeCom limits a contact way's state (the code) to 30 characters. */
+const WECOM_STATE_MAX = 30;
 
 const CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const PROBLEMS: ProblemWords = [
@@ -32,6 +38,9 @@ const PROBLEMS: ProblemWords = [
   [/^is already used$/, 'problems.taken'],
   [/^no such tag$/, 'problems.noTag'],
   [/^no such active user$/, 'problems.noOwner'],
+  [/WeCom's limit on a contact way's state/, 'problems.wecomState'],
+  [/is matched to no active WeCom member/, 'problems.notWecomMember'],
+  [/has not connected WeCom/, 'problems.wecomNotConnected'],
 ];
 
 /** The QR code of a link as a PNG data URL, drawn once per link and size. */
@@ -81,7 +90,10 @@ export default function ChannelCodesPage() {
             title: t('columns.name'), dataIndex: 'name', sorter: (a, b) => a.name.localeCompare(b.name, 'zh-CN'),
             render: (name: string, c) => <Typography.Link onClick={() => setShowing(c)}>{name}</Typography.Link>,
           },
-          { title: t('columns.code'), dataIndex: 'code', width: 200, sorter: (a, b) => a.code.localeCompare(b.code), render: (code: string) => <Typography.Text code>{code}</Typography.Text> },
+          {
+            title: t('columns.code'), dataIndex: 'code', width: 220, sorter: (a, b) => a.code.localeCompare(b.code),
+            render: (code: string, c) => <Space size={4}><Typography.Text code>{code}</Typography.Text>{c.wecomContactWay && <Tag color="green">{t('wecom.badge')}</Tag>}</Space>,
+          },
           {
             title: t('columns.tags'), dataIndex: 'tagIds', width: 240,
             render: (ids: string[]) => (ids.length ? <TagList ids={ids} /> : <Typography.Text type="secondary">{t('noTags')}</Typography.Text>),
@@ -165,8 +177,25 @@ function QrModal({ code, onClose }: { code: SourceCode; onClose(): void }) {
           </Typography.Paragraph>
           <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>{t('qr.explain')}</Typography.Paragraph>
         </div>
+        {code.wecomContactWay && <WecomQr code={code} way={code.wecomContactWay} />}
       </Flex>
     </Modal>
+  );
+}
+
+/** The WeCom "contact me" QR code (the image WeCom hosts): a scan adds one of its employees on WeCom and arrives through the code. */
+function WecomQr({ code, way }: { code: SourceCode; way: NonNullable<SourceCode['wecomContactWay']> }) {
+  const { t } = useTranslation('channel-codes');
+  return (
+    <>
+      <Divider style={{ margin: '4px 0' }}>{t('wecom.title')}</Divider>
+      <img src={way.qrCode} alt={t('wecom.alt', { code: code.code })} width={200} height={200} data-testid="wecom-qr-image" style={{ border: '1px solid #f0f0f0', borderRadius: 8 }} />
+      <Typography.Text type="secondary">{t('wecom.members', { members: way.wecomUserIds.join('、') })}</Typography.Text>
+      <Button icon={<DownloadOutlined />} href={way.qrCode} download={`${code.code}-wecom.png`} target="_blank" rel="noopener noreferrer" data-testid="wecom-qr-download">
+        {t('wecom.download')}
+      </Button>
+      <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>{t('wecom.explain')}</Typography.Paragraph>
+    </>
   );
 }
 
@@ -179,7 +208,9 @@ function CodeForm({ code, onClose }: { code: SourceCode | null; onClose(saved?: 
   const [rest, setRest] = useState<string[]>([]);
   const save = useMutation({
     mutationFn: (v: FormValues) => {
-      const body = { name: v.name.trim(), code: v.code.trim(), tagIds: v.tagIds ?? [], ownerId: v.ownerId ?? null };
+      // the QR code: given (created or changed), null (taken off a code that had one), or left as it is
+      const wecomContactWay = v.wecomQr ? { userIds: v.wecomContactWay?.userIds ?? [] } : code?.wecomContactWay ? null : undefined;
+      const body = { name: v.name.trim(), code: v.code.trim(), tagIds: v.tagIds ?? [], ownerId: v.ownerId ?? null, wecomContactWay };
       return code
         ? call(api.PATCH('/api/source-codes/{id}', { params: { path: { id: code.id } }, body }))
         : call(api.POST('/api/source-codes', { body }));
@@ -210,7 +241,9 @@ function CodeForm({ code, onClose }: { code: SourceCode | null; onClose(saved?: 
         form={form}
         layout="vertical"
         validateTrigger={['onChange', 'onBlur']}
-        initialValues={code ? { name: code.name, code: code.code, tagIds: code.tagIds, ownerId: code.ownerId } : { tagIds: [] }}
+        initialValues={code
+          ? { name: code.name, code: code.code, tagIds: code.tagIds, ownerId: code.ownerId, wecomQr: Boolean(code.wecomContactWay), wecomContactWay: { userIds: code.wecomContactWay?.userIds ?? [] } }
+          : { tagIds: [], wecomQr: false, wecomContactWay: { userIds: [] } }}
         onFinish={(v) => { setRest([]); save.mutate(v); }}
         data-testid="code-form"
       >
@@ -221,9 +254,31 @@ function CodeForm({ code, onClose }: { code: SourceCode | null; onClose(saved?: 
           name="code"
           label={t('form.code')}
           extra={t('form.codeHelp')}
-          rules={[{ required: true, message: t('form.codeRequired') }, { pattern: CODE_PATTERN, message: t('form.codePattern') }]}
+          dependencies={['wecomQr']}
+          rules={[
+            { required: true, message: t('form.codeRequired') }, { pattern: CODE_PATTERN, message: t('form.codePattern') },
+            ({ getFieldValue }) => ({
+              validator: (_, value?: string) => (getFieldValue('wecomQr') && (value ?? '').trim().length > WECOM_STATE_MAX
+                ? Promise.reject(new Error(t('problems.wecomState'))) : Promise.resolve()),
+            }),
+          ]}
         >
           <Input placeholder={t('form.codePlaceholder')} maxLength={64} autoComplete="off" />
+        </Form.Item>
+        <Form.Item name="wecomQr" label={t('form.wecomQr')} extra={t('form.wecomQrHelp')} valuePropName="checked">
+          <Switch data-testid="wecom-qr-switch" />
+        </Form.Item>
+        <Form.Item noStyle dependencies={['wecomQr']}>
+          {({ getFieldValue }) => getFieldValue('wecomQr') && (
+            <Form.Item
+              name={['wecomContactWay', 'userIds']}
+              label={t('form.wecomUsers')}
+              extra={t('form.wecomUsersHelp')}
+              rules={[{ required: true, type: 'array', min: 1, message: t('form.wecomUsersRequired') }]}
+            >
+              <UserSelect mode="multiple" aria-label={t('form.wecomUsers')} placeholder={t('form.wecomUsersPlaceholder')} data-testid="wecom-users" />
+            </Form.Item>
+          )}
         </Form.Item>
         <Form.Item name="tagIds" label={t('form.tags')} extra={t('form.tagsHelp')} rules={[{ type: 'array', max: 20, message: t('form.tagsMax') }]}>
           <TagSelect aria-label={t('form.tags')} />

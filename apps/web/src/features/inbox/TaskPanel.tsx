@@ -58,6 +58,10 @@ export default function TaskPanel({ taskId, preview, onClose, onDone }: Props) {
           {task.status === 'pending' ? hint.text : t(`statuses.${task.status}`)}
         </Tag>
       </Flex>
+      {task.wecomSendState && (
+        <Alert type={task.wecomSendState === 'handed' || task.wecomSendState === 'sent' ? 'info' : 'warning'} showIcon style={{ marginBottom: 8 }}
+          message={t(`wecomSend.${task.wecomSendState}`)} data-testid="wecom-send-state" />
+      )}
       <Typography.Paragraph type="secondary" style={{ marginBottom: 8 }}>
         {t('panel.window')}: {windowText(task, t)}
         {task.executorName && <> · {t('panel.executor')}: {task.executorName}</>}

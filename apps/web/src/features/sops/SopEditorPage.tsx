@@ -7,6 +7,7 @@ import dayjs from 'dayjs';
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
+import { WECOM_MASS_SEND_CHANNELS, WECOM_MASS_SENDS_PER_MONTH } from '@sop/domain/sops/definition';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessage } from '../../app/feedback';
 import { Page } from '../../app/Page';
@@ -25,6 +26,8 @@ import { ACTIONS_BY_STATUS, useLifecycle } from './sop-actions';
 import { type Definition, templateDefinition, type TemplateKey, TEMPLATE_KEYS } from './templates';
 import { ZonedTime, ZoneNote, zonesDiffer } from './ZonedTime';
 import './sops.css';
+
+const MASS_SEND_CHANNELS: readonly string[] = WECOM_MASS_SEND_CHANNELS;
 
 addMessages('sops', messages);
 addMessages('inbox', inboxMessages); // channel names
@@ -361,6 +364,13 @@ function StepCard({ index, kind, groups, onRemove, segmentId, sopName }: {
   const form = Form.useFormInstance();
   const path = ['definition', 'steps', index]; // absolute, for watching; Form.Item names inside the list are relative to it
   const rule = Form.useWatch([...path, 'executor', 'rule']) as string | undefined;
+  const channel = Form.useWatch([...path, 'channel']) as string | undefined;
+  // a channel WeCom cannot take drops the option (its field is hidden there, so the API's 422 would have nowhere to land)
+  useEffect(() => {
+    if (channel && !MASS_SEND_CHANNELS.includes(channel) && form.getFieldValue([...path, 'wecomMassSend']) !== undefined) {
+      form.setFieldValue([...path, 'wecomMassSend'], undefined);
+    }
+  }, [channel]); // eslint-disable-line react-hooks/exhaustive-deps
   const area = useRef<{ resizableTextArea?: { textArea: HTMLTextAreaElement } } | null>(null);
   const insert = (variable: string) => {
     const el = area.current?.resizableTextArea?.textArea;
@@ -391,9 +401,19 @@ function StepCard({ index, kind, groups, onRemove, segmentId, sopName }: {
           </Form.Item>
         )}
         <Form.Item name={[index, 'channel']} label={t('editor.channel')} style={{ flex: '1 1 180px' }}>
-          <Select options={CHANNELS.map((c) => ({ value: c, label: ti(`channels.${c}`) }))} />
+          <Select options={CHANNELS.map((c) => ({ value: c, label: ti(`channels.${c}`) }))} data-testid={`step-channel-${index}`} />
         </Form.Item>
       </Flex>
+      {channel && MASS_SEND_CHANNELS.includes(channel) && (
+        <Flex gap="small" align="baseline" wrap data-testid={`mass-send-${index}`}>
+          <Form.Item name={[index, 'wecomMassSend']} label={t(channel === 'moments' ? 'editor.massSendMoments' : 'editor.massSend')} valuePropName="checked">
+            <Switch />
+          </Form.Item>
+          <Typography.Text type="secondary" className="sop-mass-send-note">
+            {t(channel === 'wecom_chat' ? 'editor.massSendLimit' : 'editor.massSendConfirm', { n: WECOM_MASS_SENDS_PER_MONTH })}
+          </Typography.Text>
+        </Flex>
+      )}
       <Form.Item name={[index, 'content', 'template']} label={
         <Flex gap="small" align="center">
           {t('editor.content')}

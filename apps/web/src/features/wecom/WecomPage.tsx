@@ -89,6 +89,16 @@ function StatusCard({ connection }: { connection: Connection | null }) {
             </Typography.Text>
           </Descriptions.Item>
         )}
+        <Descriptions.Item label={t('status.tagPushes')}>
+          <span data-testid="wecom-tag-pushes">{t('status.tagPushesCount', { waiting: connection.tagPushesWaiting, failed: connection.tagPushesFailed })}</span>
+        </Descriptions.Item>
+        {connection.lastTagPushError && (
+          <Descriptions.Item label={t('status.lastTagPushError')}>
+            <Typography.Text type="danger" title={formatDateTime(connection.lastTagPushError.at)}>
+              {t(`status.pushKind.${connection.lastTagPushError.kind}`)}: {connection.lastTagPushError.message}
+            </Typography.Text>
+          </Descriptions.Item>
+        )}
         {connection.lastError && <Descriptions.Item label={t('status.lastError')}><Typography.Text type="danger">{connection.lastError}</Typography.Text></Descriptions.Item>}
       </Descriptions>
     </Card>

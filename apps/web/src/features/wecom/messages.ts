@@ -14,6 +14,11 @@ export const messages: Messages = {
       title: '连接状态', callbackUrl: '回调地址', callbackHelp: '把此地址填入自建应用和“客户联系”的接收事件服务器配置。',
       copy: '复制回调地址', lastSync: '最近一次成功同步', lastCallback: '最近一次回调', never: '尚未收到', events: '近 24 小时事件', lastError: '最近错误',
       waiting: '待处理事件', lastProcessed: '最近处理', notProcessed: '尚未处理', lastEventError: '最近事件错误',
+      tagPushes: '标签同步到企业微信', tagPushesCount: '待同步 {{waiting}}，失败 {{failed}}', lastTagPushError: '最近标签同步错误',
+      pushKind: {
+        contact_tags: '客户打标签', create_tag: '创建标签', rename_tag: '重命名标签', delete_tag: '删除标签',
+        create_group: '创建标签组', rename_group: '重命名标签组', delete_group: '删除标签组',
+      },
       connectedAt: '连接于', notConnected: '尚未连接企业微信。填写下面的信息后保存，系统会先向企业微信校验。',
     },
     disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。已收到的事件记录会保留。',
@@ -44,6 +49,11 @@ export const messages: Messages = {
       title: 'Status', callbackUrl: 'Callback URL', callbackHelp: 'Paste this address into the event server settings of the self-built app and of Customer Contact.',
       copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', events: 'Events in the last 24 hours', lastError: 'Last error',
       waiting: 'Events waiting', lastProcessed: 'Last applied', notProcessed: 'None yet', lastEventError: 'Last event error',
+      tagPushes: 'Tags sent to WeCom', tagPushesCount: '{{waiting}} waiting, {{failed}} refused', lastTagPushError: 'Last tag push error',
+      pushKind: {
+        contact_tags: 'Marking a contact', create_tag: 'Creating a tag', rename_tag: 'Renaming a tag', delete_tag: 'Deleting a tag',
+        create_group: 'Creating a tag group', rename_group: 'Renaming a tag group', delete_group: 'Deleting a tag group',
+      },
       connectedAt: 'Connected', notConnected: 'WeCom is not connected yet. Fill in the details below and save: they are checked with WeCom first.',
     },
     disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. Events already received are kept.',

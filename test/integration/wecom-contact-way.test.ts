@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { addUser, signupTenant } from '../support/http';
+import { waitUntil } from '../support/poll';
+import { useStack } from '../support/stack';
+import { serveDirectory, WecomDirectory } from '../support/wecom-directory';
+import { contactEvent } from '../support/wecom-events';
+import { newCorp, useWecomServer, WecomServer } from '../support/wecom-server';
+
+/**
+ * Issue 16 item 4, channel codes as WeCom "contact me" QR codes: created, changed and deleted in the local WeCom
+ * with the code, refused before WeCom when the code is too long for WeCom's state, and a scan of the QR code
+ * arriving through the existing add-contact callback: the contact tagged and owned within seconds.
+ */
+describe('source codes as WeCom contact-way QR codes (real Postgres and Temporal, a local WeCom)', () => {
+  const sealing = { id: 'waytest', secret: randomBytes(32).toString('hex') };
+  const env: Record<string, string> = { WECOM_SECRET_KEYS: `${sealing.id}:${sealing.secret}` };
+  const local = useWecomServer(env);
+  const ctx = useStack({ env, worker: true });
+  const directories = new Map<string, WecomDirectory>();
+  beforeAll(() => {
+    serveDirectory(local(), directories);
+  });
+
+  const setup = async (label: string) => {
+    const t = await signupTenant(ctx.http, label);
+    const corp = local().add(newCorp());
+    const dir = new WecomDirectory();
+    directories.set(corp.corpId, dir);
+    dir.member({ userid: 'zhangsan', name: '张三' }).member({ userid: 'lisi', name: '李四' });
+    const res = await t.admin.put('/api/wecom/connection', corp);
+    expect(res.status).toBe(200);
+    const path = new URL(res.body.callbackUrl).pathname;
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
+    const alice = await addUser(t, ctx.http, 'employee');
+    const bob = await addUser(t, ctx.http, 'employee');
+    const carol = await addUser(t, ctx.http, 'employee'); // no WeCom member
+    await ctx.stack.db.query(`INSERT INTO wecom_users (tenant_id, wecom_user_id, name, user_id, matched_by) VALUES ($1, 'zhangsan', '张三', $2, 'hand'), ($1, 'lisi', '李四', $3, 'hand')`,
+      [tenantId, alice.id, bob.id]);
+    const deliver = async (xml: string) => {
+      const { query, body } = WecomServer.delivery(corp, xml);
+      const ack = await ctx.http.request('POST', `${path}?${query}`, body, { 'content-type': 'text/xml' });
+      expect([ack.status, ack.body]).toEqual([200, 'success']);
+    };
+    const calls = (p: string) => local().log.filter((c) => c.corpId === corp.corpId && c.path === `/cgi-bin/externalcontact/${p}`).map((c) => c.body);
+    return { t, tenantId, corp, dir, deliver, calls, alice, bob, carol };
+  };
+
+  it('creates the QR code with the code, a scan arrives tagged and owned within seconds; edits and deletion follow in WeCom', async () => {
+    const { t, tenantId, corp, dir, deliver, calls, alice, bob } = await setup('WeCom Contact Way');
+    const group = (await t.admin.post('/api/tag-groups', { name: '渠道' })).body;
+    const fair = (await t.admin.post('/api/tags', { groupId: group.id, name: '春季展会', kind: 'source' })).body;
+
+    const created = await t.admin.post('/api/source-codes', { code: 'spring-fair', name: '春季展会', tagIds: [fair.id], wecomContactWay: { userIds: [alice.id] } });
+    expect(created.status).toBe(201);
+    expect(calls('add_contact_way')).toEqual([{ type: 1, scene: 2, state: 'spring-fair', user: ['zhangsan'], skip_verify: true }]);
+    const way = created.body.wecomContactWay;
+    expect(way).toMatchObject({ userIds: [alice.id], wecomUserIds: ['zhangsan'] });
+    expect(way.configId).toBe([...dir.contactWays.keys()][0]);
+    expect(way.qrCode).toBe(dir.contactWays.get(way.configId)!.qr_code);
+    // the QR image WeCom hosts
+    await waitUntil(async () => (await fetch(way.qrCode)).headers.get('content-type'), (type) => type === 'image/png', 'the QR image', 5000, 50);
+    expect((await t.admin.get(`/api/source-codes/${created.body.id}`)).body.wecomContactWay).toEqual(way);
+
+    // a customer scans it: WeCom records the follow with the state and calls back
+    const scan = dir.scan(way.configId, 'wmSCAN1', '林小姐');
+    expect(scan).toEqual({ userid: 'zhangsan', state: 'spring-fair' });
+    const at = Date.now();
+    await deliver(contactEvent(corp, 'add_external_contact', scan.userid, 'wmSCAN1', { State: scan.state }));
+    const contact = await waitUntil(
+      () => ctx.stack.db.query(
+        `SELECT c.id, c.name, c.owner_id, coalesce(array_agg(t.name) FILTER (WHERE t.id IS NOT NULL), '{}') AS tags
+           FROM contacts c LEFT JOIN contact_tags ct ON ct.contact_id = c.id LEFT JOIN tags t ON t.id = ct.tag_id
+          WHERE c.tenant_id = $1 AND c.wecom_external_user_id = 'wmSCAN1' GROUP BY c.id`, [tenantId]),
+      (rows: unknown[]) => rows.length === 1, 'the scanned contact', 10_000, 50);
+    expect(Date.now() - at).toBeLessThan(5000);
+    expect(contact[0]).toMatchObject({ name: '林小姐', owner_id: alice.id, tags: ['春季展会'] });
+
+    // edited: another employee (one → several: WeCom cannot change the type, so a new QR code replaces the old)
+    const two = await t.admin.patch(`/api/source-codes/${created.body.id}`, { wecomContactWay: { userIds: [alice.id, bob.id] } });
+    expect(two.status).toBe(200);
+    expect(two.body.wecomContactWay).toMatchObject({ wecomUserIds: ['zhangsan', 'lisi'] });
+    expect(two.body.wecomContactWay.configId).not.toBe(way.configId);
+    expect([...dir.contactWays.keys()]).toEqual([two.body.wecomContactWay.configId]);
+    expect(dir.contactWays.get(two.body.wecomContactWay.configId)).toMatchObject({ type: 2, state: 'spring-fair', user: ['zhangsan', 'lisi'] });
+    // renamed code: update_contact_way changes the state
+    const renamed = await t.admin.patch(`/api/source-codes/${created.body.id}`, { code: 'spring-fair-2' });
+    expect(renamed.status).toBe(200);
+    expect(calls('update_contact_way').at(-1)).toEqual({ config_id: two.body.wecomContactWay.configId, state: 'spring-fair-2', user: ['zhangsan', 'lisi'] });
+    expect(dir.contactWays.get(two.body.wecomContactWay.configId)!.state).toBe('spring-fair-2');
+    // several → several: updated in place
+    const swapped = await t.admin.patch(`/api/source-codes/${created.body.id}`, { wecomContactWay: { userIds: [bob.id, alice.id] } });
+    expect(swapped.body.wecomContactWay.configId).toBe(two.body.wecomContactWay.configId);
+    expect(dir.contactWays.get(two.body.wecomContactWay.configId)!.user).toEqual(['lisi', 'zhangsan']);
+
+    // deleted with the code
+    expect((await t.admin.delete(`/api/source-codes/${created.body.id}`)).status).toBe(204);
+    expect(calls('del_contact_way')).toEqual([{ config_id: way.configId }, { config_id: two.body.wecomContactWay.configId }]);
+    expect(dir.contactWays.size).toBe(0);
+
+    // taken off a code (null), the code stays
+    const plain = await t.admin.post('/api/source-codes', { code: 'store-a', name: 'Store A', wecomContactWay: { userIds: [bob.id] } });
+    const off = await t.admin.patch(`/api/source-codes/${plain.body.id}`, { wecomContactWay: null });
+    expect(off.status).toBe(200);
+    expect(off.body.wecomContactWay).toBeNull();
+    expect(dir.contactWays.size).toBe(0);
+  });
+
+  it('refuses a code too long for WeCom\'s state, an employee who is no WeCom member, and WeCom\'s refusals, saving nothing', async () => {
+    const { t, tenantId, dir, calls, alice, carol } = await setup('WeCom Contact Way Refusals');
+    const long = 'x'.repeat(31);
+    const tooLong = await t.admin.post('/api/source-codes', { code: long, name: 'Long', wecomContactWay: { userIds: [alice.id] } });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.details).toEqual([expect.objectContaining({ path: 'code' })]);
+    // without a QR code, 64 characters are still fine
+    expect((await t.admin.post('/api/source-codes', { code: long, name: 'Long' })).status).toBe(201);
+    const existing = (await t.admin.get('/api/source-codes')).body.find((c: { code: string }) => c.code === long);
+    const later = await t.admin.patch(`/api/source-codes/${existing.id}`, { wecomContactWay: { userIds: [alice.id] } });
+    expect(later.status).toBe(422);
+    expect(later.body.details[0].path).toBe('code');
+
+    const notMember = await t.admin.post('/api/source-codes', { code: 'no-member', name: 'No member', wecomContactWay: { userIds: [alice.id, carol.id] } });
+    expect(notMember.status).toBe(422);
+    expect(notMember.body).toMatchObject({ code: 'WECOM_CONTACT_WAY_REFUSED', details: [{ path: 'wecomContactWay.userIds[1]' }] });
+
+    // WeCom refuses (the member left WeCom since the last sync): nothing saved
+    dir.members.delete('zhangsan');
+    const refused = await t.admin.post('/api/source-codes', { code: 'refused', name: 'Refused', wecomContactWay: { userIds: [alice.id] } });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'WECOM_CONTACT_WAY_REFUSED', details: [{ path: 'wecomContactWay.userIds' }] });
+    expect(refused.body.details[0].problem).toMatch(/60111/);
+    expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM source_codes WHERE tenant_id = $1 AND code IN ('refused', 'no-member')`, [tenantId]))[0].n).toBe(0);
+    expect(calls('add_contact_way')).toHaveLength(1);
+  });
+});
