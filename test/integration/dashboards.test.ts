@@ -204,6 +204,8 @@ describe('dashboards API (real Postgres)', () => {
       steps: [{ name: 'Announce 通知', dueWithinMinutes: 240, channel: 'wecom_chat', executor: { rule: 'contactOwner' },
         content: { template: '活动开始了', variants: [{ name: 'short', weight: 1, template: '{{ contact.name }}：双十一！' },
           { name: 'long', weight: 1, template: '{{ contact.name }}：双十一活动开始了，全场五折。' }] } }],
+      // Every day: broadcast tasks keep to business days, and this runs now, whatever the day.
+      policies: { businessDaysOnly: false },
     } })).body;
     ok(await w.ops.client.post(`/api/sops/${broadcast.id}/activate`));
     await snapshotBroadcast(db(), broadcast.id);

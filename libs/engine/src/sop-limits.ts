@@ -32,7 +32,9 @@ export interface Candidate {
   pool?: string[];
 }
 
-export type Admission = { admitted: true; executorId: string | null } | { admitted: false };
+/** Which limit refused a task: said on a deferred task's history, and in a held task's reason. */
+export type Refusal = 'contact cap' | 'executor capacity';
+export type Admission = { admitted: true; executorId: string | null } | { admitted: false; reason: Refusal };
 
 /** An existing pending journey task that yields its place: deleted, and its enrollment rewound to that step. */
 export interface Bump {
@@ -101,7 +103,7 @@ export class PageLimits {
   /** Locks, then reads, for the page's contacts and executors, the tasks that count against the limits. */
   static async load(
     m: Queryable, tenantId: string, candidates: Candidate[],
-    sop: { priority: number; capacity?: number; overflow: 'defer' | 'reassign'; zone: string; teamOf: Map<string, string[]> },
+    sop: { priority: number; capacity?: number; overflow: 'defer' | 'reassign'; zone: string; teamOf: Map<string, string[]>; lookAheadDays?: number },
   ): Promise<PageLimits> {
     const limits = new PageLimits(await loadCaps(m, tenantId), sop.priority, sop.capacity, sop.overflow, sop.zone, sop.teamOf);
     if (!candidates.length) return limits;
@@ -111,7 +113,8 @@ export class PageLimits {
       c.executorId, ...(c.pool ?? []), ...(c.executorId && sop.overflow === 'reassign' ? sop.teamOf.get(c.executorId) ?? [] : [])]));
     await lockCounted(m, tenantId, contactIds, executors);
     const from = new Date(Math.min(...candidates.map((c) => c.dueAt.getTime())) - 8 * 86_400_000);
-    const to = new Date(Math.max(...candidates.map((c) => c.dueAt.getTime())) + 8 * 86_400_000);
+    // Tasks may be admitted up to `lookAheadDays` after their candidate's time (recurring and broadcast tasks look a week on).
+    const to = new Date(Math.max(...candidates.map((c) => c.dueAt.getTime())) + (8 + (sop.lookAheadDays ?? 0)) * 86_400_000);
     if (capped) await limits.readHeld(m, tenantId, contactIds, from, to);
     // Round robin evens out load with or without a capacity (unlocked without one: fair, not guaranteed, under concurrency).
     limits.load = await DayLoad.read(m, tenantId, unique([...executors, ...candidates.flatMap((c) => c.pool ?? [])]), sop.zone, from, to);
@@ -133,9 +136,9 @@ export class PageLimits {
 
   /** Admits a task (counting it), or says which limit defers it. */
   admit(c: Candidate): Admission {
-    if (c.contactId && !this.withinContactCaps(c.contactId, c)) return { admitted: false };
+    if (c.contactId && !this.withinContactCaps(c.contactId, c)) return { admitted: false, reason: 'contact cap' };
     const executorId = c.pool ? this.leastLoadedWithRoom(c.pool, c.dueAt) : this.executorWithRoom(c);
-    if (executorId === undefined) return { admitted: false };
+    if (executorId === undefined) return { admitted: false, reason: 'executor capacity' };
     if (c.contactId) {
       const mine: Held = {
         id: '', enrollment_id: null, contact_id: c.contactId, executor_id: executorId, due_at: c.dueAt, priority: this.priority, bumpable: false,

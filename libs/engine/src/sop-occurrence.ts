@@ -3,11 +3,11 @@
  * contact or a customer group) for each step, in keyset pages. Tasks are keyed by (SOP, occurrence,
  * step, target), so a page that runs twice, or a firing repeated after a worker restart, adds nothing.
  */
-import { compileTaskTemplate, isOccurrence, type SopDefinition, type TemplateScope } from '@sop/domain';
+import { type BusinessCalendar, compileTaskTemplate, isOccurrence, occurrenceDueAt, type SopDefinition, type TemplateScope, type Window } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
 import { notifyHeld } from './held-tasks';
-import { type Candidate, PageLimits } from './sop-limits';
+import { type Candidate, PageLimits, type Refusal } from './sop-limits';
 import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, pickVariant, resolveExecutor, roundRobinPool } from './sop-people';
 import type { Queryable } from './queryable';
 
@@ -112,27 +112,36 @@ export async function snapshotBroadcast(db: Queryable, sopId: string): Promise<n
 }
 
 /**
- * The page's tasks: rendered, assigned, and held to the limits. A task an executor's capacity or a
- * contact's cap cannot take on the occurrence's day moves to the first later day with room (at most a
- * week; beyond that it stays on its day). The occurrence stays its key, so a repeat still adds nothing.
+ * The page's tasks: rendered, assigned, timed and held to the limits as journeys are. Each task is due at the
+ * occurrence in its contact's zone (a group's: the SOP's), moved off non-working days and out of quiet hours
+ * (occurrenceDueAt). A task that a contact's cap or an executor's capacity cannot take moves to the next
+ * allowed day, at the same time of day, up to a week on; with no room in that week it is held, with the
+ * reason, never written over a limit. Every move gets a 'deferred' history row saying why. The occurrence
+ * stays the task's key, so a repeat still adds nothing.
  */
 async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, targets: Target[]): Promise<number> {
   const people = await loadPeople(m, sop.tenant_id, occurrence);
   const forGroups = 'groups' in sop.definition.audience;
   const def = sop.definition;
   const zoneOf = (t: Target) => (forGroups ? def.timezone : String(t.contact?.timezone ?? def.timezone));
-  // An executor on leave at the occurrence: the leave's substitute, or the same executor at the return.
+  const timing = new Timing(await loadCalendar(m, sop.tenant_id), def.policies.businessDaysOnly, def.policies.quietHours);
+  // An executor on leave when the task is due: the leave's substitute, or the same executor at the return.
   const drafts = def.steps.flatMap((step, index) => targets.map((t) => {
-    const pool = roundRobinPool(step.executor, occurrence, people) ?? undefined;
-    const executorId = resolveExecutor(step.executor, t.owner_id, t.id, people); // round robin: kept when no day in a week has room
-    if (pool) return { step, index, t, executorId, dueAt: occurrence, pool };
-    const cover = coverLeave(executorId, occurrence, t.id, people);
-    return 'deferUntil' in cover ? { step, index, t, executorId, dueAt: cover.deferUntil } : { step, index, t, executorId: cover.executorId, dueAt: occurrence };
+    const zone = zoneOf(t);
+    const first = timing.at(occurrence, zone);
+    const pool = roundRobinPool(step.executor, first.dueAt, people) ?? undefined;
+    const executorId = resolveExecutor(step.executor, t.owner_id, t.id, people);
+    if (pool) return { step, index, t, zone, executorId, dueAt: first.dueAt, why: first.why, pool };
+    const cover = coverLeave(executorId, first.dueAt, t.id, people);
+    if (!('deferUntil' in cover)) return { step, index, t, zone, executorId: cover.executorId, dueAt: first.dueAt, why: first.why };
+    const back = timing.at(cover.deferUntil, zone);
+    return { step, index, t, zone, executorId, dueAt: back.dueAt, why: ['executor on leave', back.why].filter(Boolean).join(', ') };
   }));
   const limits = await PageLimits.load(m, sop.tenant_id,
-    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: zoneOf(d.t), executorId: d.executorId, dueAt: d.dueAt, pool: d.pool })),
-    { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: people.teamOf });
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+    drafts.map((d) => ({ contactId: forGroups ? null : d.t.id, zone: d.zone, executorId: d.executorId, dueAt: d.dueAt, pool: d.pool })),
+    { priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone,
+      teamOf: people.teamOf, lookAheadDays: HORIZON_DAYS + 7 });
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], [], []];
   // Variants as journeys pick them (sop-people.ts pickVariant), one compiled template per step and variant.
   const renderers = new Map<string, ReturnType<typeof compileTaskTemplate>>();
   const render = (index: number, variant: string | null, template: string, scope: TemplateScope) => {
@@ -142,8 +151,8 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
     return r(scope);
   };
   const materials = def.steps.map((step) => JSON.stringify(step.content.materials));
-  for (const { step, index, t, executorId, dueAt, pool } of drafts) {
-    const placed = place(limits, { contactId: forGroups ? null : t.id, zone: zoneOf(t), executorId, dueAt, pool });
+  for (const { step, index, t, zone, executorId, dueAt, why, pool } of drafts) {
+    const placed = place(limits, timing, { contactId: forGroups ? null : t.id, zone, executorId, dueAt, pool });
     const owner = t.owner_id ? people.users.get(t.owner_id) ?? null : null;
     const scope: TemplateScope = {
       sop: { name: sop.name }, step: { name: step.name }, owner, executor: placed.executorId ? people.users.get(placed.executorId) ?? null : null,
@@ -152,33 +161,75 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
     const dueUntil = new Date(placed.dueAt.getTime() + (step.dueWithinMinutes ?? DEFAULT_DUE_MINUTES) * 60_000);
     const variant = pickVariant(step, `${sop.id}:${t.id}`);
     const { content, heldReason } = render(index, variant.name, variant.template, scope);
+    const deferred = [why, placed.deferredBy].filter(Boolean).join(', ') || null;
     [index, forGroups ? null : t.id, forGroups ? t.id : null, placed.executorId, step.channel, content,
-      variant.name, materials[index], placed.dueAt, dueUntil, heldReason].forEach((v, i) => cols[i].push(v));
+      variant.name, materials[index], placed.dueAt, dueUntil, heldReason ?? placed.held ?? null, placed.held ? null : deferred].forEach((v, i) => cols[i].push(v));
   }
   await limits.writeBumps(m);
-  const rows = await m.query(
-    `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, step_index, contact_id, group_id, executor_id, channel,
-                        content, variant, materials, due_at, due_until, held_reason, status)
-     SELECT $1, $2, $3, $4, x.*, CASE WHEN x.held_reason IS NULL THEN 'pending' ELSE 'held' END
-       FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[],
-                   $13::timestamptz[], $14::timestamptz[], $15::text[]) AS x(s, c, g, ex, ch, co, va, ma, da, du, held_reason)
-     ON CONFLICT DO NOTHING RETURNING 1`,
+  // One statement: the tasks, and for each one that moved (and was new), its 'deferred' history row.
+  const [{ n }] = await m.query(
+    `WITH x AS (
+       SELECT * FROM unnest($5::int[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[],
+                            $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[])
+                     AS x(s, c, g, ex, ch, co, va, ma, da, du, held_reason, defer_reason)
+     ), ins AS (
+       INSERT INTO tasks (tenant_id, sop_id, sop_version_id, occurrence, step_index, contact_id, group_id, executor_id, channel,
+                          content, variant, materials, due_at, due_until, held_reason, status)
+       SELECT $1, $2, $3, $4, s, c, g, ex, ch, co, va, ma, da, du, held_reason, CASE WHEN held_reason IS NULL THEN 'pending' ELSE 'held' END FROM x
+       ON CONFLICT DO NOTHING RETURNING id, step_index, contact_id, group_id, due_at
+     ), history AS (
+       INSERT INTO task_events (tenant_id, task_id, action, detail)
+       SELECT $1, ins.id, 'deferred', jsonb_build_object('from', $4::timestamptz, 'to', ins.due_at, 'reason', x.defer_reason)
+         FROM ins JOIN x ON x.s = ins.step_index AND coalesce(x.c, x.g) = coalesce(ins.contact_id, ins.group_id)
+        WHERE x.defer_reason IS NOT NULL
+       RETURNING 1
+     )
+     SELECT (SELECT count(*)::int FROM ins) AS n, (SELECT count(*) FROM history) AS _`,
     [sop.tenant_id, sop.id, sop.version_id, occurrence, ...cols],
   );
   // A task whose content could not be rendered is held, with the reason; ops are told (held-tasks.ts).
-  await notifyHeld(m, sop.tenant_id, sop.id, sop.version_id, [...new Set(cols[10].filter((r): r is string => !!r))]);
-  return rows.length;
+  const renderFailures = (cols[10] as (string | null)[]).filter((r): r is string => !!r && !r.startsWith(NO_ROOM));
+  await notifyHeld(m, sop.tenant_id, sop.id, sop.version_id, [...new Set(renderFailures)]);
+  return n;
 }
 
-const MAX_SHIFT_DAYS = 7;
+/** How far a task may move for the limits: a week, so a daily rule's next firing is the latest it can meet. */
+const HORIZON_DAYS = 7;
+const DAY_MS = 86_400_000;
+const NO_ROOM = 'no room within';
 
-/** The first day, from the occurrence's, on which the limits admit the task; the occurrence's day when none within a week does. */
-function place(limits: PageLimits, c: Candidate): { executorId: string | null; dueAt: Date } {
-  for (let days = 0; days <= MAX_SHIFT_DAYS; days++) {
-    const dueAt = new Date(c.dueAt.getTime() + days * 86_400_000);
-    const admission = limits.admit({ ...c, dueAt });
-    if (admission.admitted) return { executorId: admission.executorId, dueAt };
+/** occurrenceDueAt for one SOP's day policy, remembered per (zone, instant): a page's contacts share a few zones. */
+class Timing {
+  private readonly seen = new Map<string, { dueAt: Date; why: string | null }>();
+  constructor(private readonly calendar: BusinessCalendar, private readonly businessDaysOnly: boolean, private readonly quietHours?: Window) {}
+
+  at(instant: Date, zone: string): { dueAt: Date; why: string | null } {
+    const key = `${zone}|${instant.getTime()}`;
+    let due = this.seen.get(key);
+    if (!due) {
+      due = occurrenceDueAt(instant, { zone, calendar: this.calendar, businessDaysOnly: this.businessDaysOnly, quietHours: this.quietHours });
+      this.seen.set(key, due);
+    }
+    return due;
   }
-  return { executorId: c.executorId, dueAt: c.dueAt };
 }
 
+/**
+ * The first allowed time, from the candidate's, at which the limits admit the task: the same wall-clock time on
+ * each following day, moved as the day policy says, up to HORIZON_DAYS on. None: the task is held, with the reason.
+ */
+function place(limits: PageLimits, timing: Timing, c: Candidate): { executorId: string | null; dueAt: Date; deferredBy?: string; held?: string } {
+  const start = DateTime.fromJSDate(c.dueAt, { zone: c.zone });
+  let refusal: Refusal | undefined;
+  let tried = -1;
+  for (let days = 0; days <= HORIZON_DAYS; days++) {
+    const dueAt = days ? timing.at(start.plus({ days }).toJSDate(), c.zone).dueAt : c.dueAt;
+    if (dueAt.getTime() === tried) continue; // a skipped day lands on the next one already tried
+    if (dueAt.getTime() - c.dueAt.getTime() > HORIZON_DAYS * DAY_MS) break;
+    tried = dueAt.getTime();
+    const admission = limits.admit({ ...c, dueAt });
+    if (admission.admitted) return { executorId: admission.executorId, dueAt, deferredBy: refusal };
+    refusal = admission.reason;
+  }
+  return { executorId: c.executorId, dueAt: c.dueAt, held: `${NO_ROOM} ${HORIZON_DAYS} days: ${refusal}` };
+}

@@ -67,6 +67,20 @@ describe('pickVariant', () => {
     expect(pickVariant(step, 'x')).toEqual(pickVariant(step, 'x'));
   });
 
+  it('follows the weights (70/20/10 over 3,000 keys, within 3 points) and gives a retried key the same variant', () => {
+    const weighted = {
+      content: { template: 'plain', materials: [], variants: [
+        { name: 'A', weight: 70, template: 'a' }, { name: 'B', weight: 20, template: 'b' }, { name: 'C', weight: 10, template: 'c' }] },
+    } as unknown as Parameters<typeof pickVariant>[0];
+    const keys = Array.from({ length: 3000 }, (_, i) => `sop-1:${String(i).padStart(12, '0')}`);
+    const picks = keys.map((k) => pickVariant(weighted, k).name);
+    const share = (n: string) => picks.filter((p) => p === n).length / picks.length;
+    expect(Math.abs(share('A') - 0.7)).toBeLessThan(0.03);
+    expect(Math.abs(share('B') - 0.2)).toBeLessThan(0.03);
+    expect(Math.abs(share('C') - 0.1)).toBeLessThan(0.03);
+    expect(keys.map((k) => pickVariant(weighted, k).name)).toEqual(picks); // a retry picks as the first try did
+  });
+
   it('answers the template without variants', () => {
     expect(pickVariant({ content: { template: 'plain', materials: [] } } as unknown as Parameters<typeof pickVariant>[0], 'k'))
       .toEqual({ name: null, template: 'plain' });

@@ -170,3 +170,33 @@ export function isOccurrence(rule: string, zone: string, anchor: Date, at: Date)
   return occurrencesBetween(rule, zone, new Date(at.getTime() - minute), new Date(at.getTime() + minute), anchor)
     .some((d) => Math.abs(d.getTime() - at.getTime()) < minute);
 }
+
+/**
+ * When a recurring or broadcast task falls due for one contact (or, for groups, in the SOP's zone): the
+ * occurrence instant, moved off non-working days (when the SOP keeps to business days) to the next working
+ * day at the same wall-clock time, and out of quiet hours to the minute they end. The same day policy as a
+ * journey's window; `why` names each move (null when none), for the task's history.
+ */
+export function occurrenceDueAt(at: Date, policy: DayPolicy): { dueAt: Date; why: string | null } {
+  let t = DateTime.fromJSDate(at, { zone: policy.zone }).startOf('minute');
+  const why = new Set<string>();
+  for (let guard = 0; guard < 400; guard++) {
+    const day = t.toISODate()!;
+    if (policy.businessDaysOnly && !policy.calendar.isWorkingDay(day)) {
+      const next = DateTime.fromISO(policy.calendar.onOrAfter(day), { zone: policy.zone });
+      // Wall-clock times: `set`, not `plus`, so 10:00 stays 10:00 across a daylight-saving change.
+      t = next.set({ hour: t.hour, minute: t.minute });
+      why.add('not a working day');
+      continue;
+    }
+    const minute = t.hour * 60 + t.minute;
+    if (policy.quietHours && isQuiet(minute, policy.quietHours)) {
+      const end = minutesOf(policy.quietHours.end);
+      t = (end > minute ? t : t.plus({ days: 1 })).set({ hour: Math.floor(end / 60), minute: end % 60 });
+      why.add('quiet hours');
+      continue;
+    }
+    return { dueAt: t.toJSDate(), why: why.size ? [...why].join(', ') : null };
+  }
+  throw new Error('no allowed time found within a year');
+}

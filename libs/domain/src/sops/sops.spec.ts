@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { BusinessCalendar, statutoryHolidays } from '../calendar/business-calendar';
-import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, recurrenceProblems, scheduleCalendar } from './cadence';
+import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, occurrenceDueAt, recurrenceProblems, scheduleCalendar } from './cadence';
 import { compileTemplate, templateProblems } from './template';
 import { type SopContext, validateSop } from './validate';
 
@@ -33,6 +33,24 @@ describe('business calendar', () => {
     // The law's rules reproduce the published 2026 holidays (make-up days aside).
     for (const date of statutoryHolidays(2026).keys()) expect(cn.isWorkingDay(date)).toBe(false);
     expect(cn.day('2003-01-04')).toMatchObject({ working: false, source: 'weekend-rule' });
+  });
+});
+
+describe('recurring and broadcast due times (occurrenceDueAt)', () => {
+  const quiet = { start: '21:00', end: '09:00' };
+  it('keeps an allowed instant, moves quiet hours to their end and non-working days to the next working day', () => {
+    const at = (utc: string, policy: Parameters<typeof occurrenceDueAt>[1]) => {
+      const r = occurrenceDueAt(new Date(utc), policy);
+      return [iso(r.dueAt), r.why];
+    };
+    expect(at('2026-09-30T02:30:00Z', { ...shanghai, quietHours: quiet })).toEqual(['2026-09-30T02:30:00.000Z', null]); // Wed 10:30
+    expect(at('2026-09-30T00:00:00Z', { ...shanghai, quietHours: quiet })).toEqual(['2026-09-30T01:00:00.000Z', 'quiet hours']); // 08:00 -> 09:00
+    // Wed 30 Sep 22:00: quiet until Thu 09:00, but 1-7 October are holidays: Thu 8 Oct at 09:00.
+    expect(at('2026-09-30T14:00:00Z', { ...shanghai, quietHours: quiet })).toEqual(['2026-10-08T01:00:00.000Z', 'quiet hours, not a working day']);
+    // A Sunday 19:00 in New York (08:00 Monday in Shanghai) moves to Monday 19:00, across no DST change.
+    const ny = { zone: 'America/New_York', calendar: cn, businessDaysOnly: true, quietHours: quiet };
+    expect(at('2026-12-07T00:00:00Z', ny)).toEqual(['2026-12-08T00:00:00.000Z', 'not a working day']);
+    expect(at('2026-12-07T00:00:00Z', { ...ny, businessDaysOnly: false })).toEqual(['2026-12-07T00:00:00.000Z', null]);
   });
 });
 

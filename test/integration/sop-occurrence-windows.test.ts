@@ -1,0 +1,121 @@
+import { materializeOccurrencePage, snapshotBroadcast } from '@sop/engine';
+import { DateTime } from 'luxon';
+import { createTagSystem } from '../support/fixtures';
+import { addUser, signupTenant, type TenantFixture } from '../support/http';
+import { useStack } from '../support/stack';
+
+/**
+ * Recurring and broadcast tasks follow the journeys' policies (issue 14 item 2): the contact's zone, quiet
+ * hours and business days decide when each is due, and a contact cap or an executor's capacity is never
+ * exceeded: the task moves to the next allowed day (a 'deferred' history row says why), or is held with the
+ * reason when no day within a week has room. Engine functions are called directly with chosen instants.
+ */
+describe('Recurring and broadcast tasks: windows and limits (real Postgres)', () => {
+  const ctx = useStack();
+  const db = () => ctx.stack.db;
+
+  async function world(t: TenantFixture, contacts: { zone: string }[]) {
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
+    const ids: string[] = [];
+    for (const [i, c] of contacts.entries()) {
+      const res = await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `客户${i}`, ownerId: owner.id, tags: [tags.intentHigh.id], timezone: c.zone });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    return { owner, segment, ids };
+  }
+
+  async function activeSop(t: TenantFixture, name: string, definition: unknown): Promise<string> {
+    const res = await t.admin.post('/api/sops', { name, definition });
+    expect(res.status).toBe(201);
+    expect((await t.admin.post(`/api/sops/${res.body.id}/activate`)).status).toBe(200);
+    return res.body.id;
+  }
+
+  const step = { name: 'Report', dueWithinMinutes: 60, channel: 'wecom_chat', content: { template: 'Hi {{ contact.name }}' }, executor: { rule: 'contactOwner' } };
+  const recurring = (segmentId: string, rrule: string, policies: Record<string, unknown>) => ({
+    kind: 'recurring', timezone: 'Asia/Shanghai', audience: { segmentId }, schedule: { rrule }, steps: [step], policies,
+  });
+  /** The rule's next occurrence on a given ISO weekday (1 Monday), found after now. */
+  const nextOn = (weekday: number, hour: number, minute = 0) => {
+    let d = DateTime.now().setZone('Asia/Shanghai').plus({ days: 1 }).set({ hour, minute, second: 0, millisecond: 0 });
+    while (d.weekday !== weekday) d = d.plus({ days: 1 });
+    return d.toJSDate();
+  };
+  const fire = (sopId: string, occurrence: Date) => materializeOccurrencePage(db(), { sopId, occurrence, after: null, limit: 100 });
+  const tasksOf = (sopId: string) => db().query(
+    `SELECT t.id, t.contact_id, t.due_at, t.status, t.held_reason, c.timezone FROM tasks t JOIN contacts c ON c.id = t.contact_id
+      WHERE t.sop_id = $1 ORDER BY c.external_id`, [sopId]);
+  const local = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toFormat('ccc HH:mm');
+
+  it('times a recurring task in the contact\'s zone, out of quiet hours and on its working days', async () => {
+    const t = await signupTenant(ctx.http);
+    const { segment } = await world(t, [{ zone: 'Asia/Shanghai' }, { zone: 'Europe/London' }, { zone: 'America/New_York' }]);
+    // 08:00 Shanghai on a Monday: 08:00 Mon in Shanghai, 00:00/01:00 Mon in London, 19:00/20:00 Sun in New York.
+    const sop = await activeSop(t, 'Morning', recurring(segment.id, 'FREQ=DAILY;BYHOUR=8;BYMINUTE=0',
+      { businessDaysOnly: true, quietHours: { start: '21:00', end: '09:00' } }));
+    const occurrence = nextOn(1, 8);
+    expect(await fire(sop, occurrence)).toMatchObject({ tasks: 3 });
+    const due = (await tasksOf(sop)).map((r: { due_at: Date; timezone: string }) => local(r.due_at, r.timezone));
+    // Shanghai and London wait for the quiet hours to end; New York's Sunday evening moves to Monday, same time.
+    expect(due).toEqual(['Mon 09:00', 'Mon 09:00', 'Mon 19:00']);
+    // Each move is said on the task.
+    const [{ n }] = await db().query(
+      `SELECT count(*)::int AS n FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE t.sop_id = $1 AND e.action = 'deferred' AND e.detail ? 'reason'`, [sop]);
+    expect(n).toBe(3);
+  });
+
+  it('never puts a recurring or broadcast task over a contact cap: defers to the next working day, or holds it', async () => {
+    const t = await signupTenant(ctx.http);
+    const { segment, ids: [contact] } = await world(t, [{ zone: 'Asia/Shanghai' }]);
+    expect((await t.admin.put('/api/settings/contact-caps', { perDay: 1, perWeek: 1 })).status).toBe(200);
+    const rule = 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=10;BYMINUTE=0';
+    const policies = { businessDaysOnly: true };
+    const first = await activeSop(t, 'First', recurring(segment.id, rule, policies));
+    const second = await activeSop(t, 'Second', recurring(segment.id, rule, policies));
+    const friday = nextOn(5, 10);
+    const broadcast = await activeSop(t, 'Announcement', {
+      kind: 'broadcast', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, sendAt: friday.toISOString(), steps: [step], policies,
+    });
+    await snapshotBroadcast(db(), broadcast);
+
+    for (const sop of [first, second, broadcast]) await fire(sop, friday);
+    const [a] = await tasksOf(first);
+    const [b] = await tasksOf(second);
+    const [c] = await tasksOf(broadcast);
+    expect(a).toMatchObject({ contact_id: contact, status: 'pending', due_at: friday });
+    // The week is full: the next working day in a new week is Monday, at the occurrence's time of day.
+    expect(b).toMatchObject({ status: 'pending' });
+    expect(local(b.due_at, 'Asia/Shanghai')).toBe('Mon 10:00');
+    expect(b.due_at.getTime() - friday.getTime()).toBe(3 * 86_400_000);
+    const [event] = await db().query(`SELECT detail FROM task_events WHERE task_id = $1 AND action = 'deferred'`, [b.id]);
+    expect(event.detail).toMatchObject({ reason: expect.stringContaining('cap'), to: expect.any(String) });
+    // No working day in the next week has room (this week and next are full): held, with the reason, never over the cap.
+    expect(c).toMatchObject({ status: 'held', held_reason: expect.stringContaining('no room') });
+    const weeks = await db().query(
+      `SELECT to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-IW') AS week, count(*)::int AS n FROM tasks
+        WHERE contact_id = $1 AND status = 'pending' GROUP BY 1`, [contact]);
+    expect(weeks.every((w: { n: number }) => w.n <= 1)).toBe(true);
+
+    // A repeated firing adds nothing and moves nothing.
+    for (const sop of [first, second, broadcast]) expect(await fire(sop, friday)).toMatchObject({ tasks: 0 });
+  });
+
+  it('never puts recurring tasks over an executor\'s daily capacity: defers day by day, holds past a week', async () => {
+    const t = await signupTenant(ctx.http);
+    const { segment, owner } = await world(t, Array.from({ length: 10 }, () => ({ zone: 'Asia/Shanghai' })));
+    const sop = await activeSop(t, 'Daily', recurring(segment.id, 'FREQ=DAILY;BYHOUR=10;BYMINUTE=0',
+      { businessDaysOnly: false, executorDailyCapacity: 1, overflow: 'defer' }));
+    const occurrence = nextOn(3, 10);
+    expect(await fire(sop, occurrence)).toMatchObject({ tasks: 10 });
+    const rows = await db().query(
+      `SELECT status, to_char(due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day FROM tasks WHERE sop_id = $1 AND executor_id = $2`, [sop, owner.id]);
+    const pending = rows.filter((r: { status: string }) => r.status === 'pending');
+    const days = pending.map((r: { day: string }) => r.day);
+    expect(new Set(days).size).toBe(days.length); // one a day: never over capacity
+    expect(pending).toHaveLength(8); // the occurrence's day and the seven after it
+    expect(rows.filter((r: { status: string }) => r.status === 'held')).toHaveLength(2);
+  });
+});
