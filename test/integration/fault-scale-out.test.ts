@@ -1,13 +1,9 @@
 import { workflowIds } from '@sop/temporal';
 import type { sopBroadcastWorkflow } from '@sop/workflows';
-import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
-import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, useFaultStack, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
-import { EngineProcesses, killHard, sleep } from '../support/processes';
-import { SmtpSink } from '../support/smtp-sink';
-import { Stack } from '../support/stack';
+import { killHard, sleep } from '../support/processes';
 
 const CONTACTS = 100_000;
 const BROADCAST = 1_000;
@@ -19,30 +15,10 @@ const BROADCAST = 1_000;
  * worker is killed with SIGKILL mid-dispatch and the other finishes alone. Totals are exact.
  */
 describe('fault: two workers and two API processes serving one tenant, one worker killed', () => {
-  let smtp: SmtpSink;
-  let stack: Stack;
-  let processes: EngineProcesses;
-  let connection: Connection;
-  let client: Client;
-
-  beforeAll(async () => {
-    smtp = await SmtpSink.start();
-    // the in-process stack gives the test its database handle and a task queue; the traffic goes to the API processes
-    stack = await Stack.start({ worker: false, smtpUrl: smtp.url });
-    processes = new EngineProcesses({
-      DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    });
-    connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
-    client = new Client({ connection });
-  });
-  afterAll(async () => {
-    await processes?.stopAll();
-    await connection?.close();
-    await stack?.stop();
-    await smtp?.stop();
-  });
+  const f = useFaultStack();
 
   it('keeps every total exact with traffic through both APIs and one of two workers killed', async () => {
+    const { smtp, stack, processes, client } = f;
     const t0 = Date.now();
     const [a, b] = await Promise.all([processes.api('api A'), processes.api('api B')]);
     const apiA = new Http(a.baseUrl);

@@ -1,13 +1,9 @@
 import { workflowIds } from '@sop/temporal';
 import type { sopBroadcastWorkflow } from '@sop/workflows';
-import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
-import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, useFaultStack, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
-import { EngineProcesses, killHard, sleep } from '../support/processes';
-import { SmtpSink } from '../support/smtp-sink';
-import { Stack } from '../support/stack';
+import { killHard, sleep } from '../support/processes';
 
 const CONTACTS = 100_000;
 const BROADCAST = 5_000;
@@ -22,29 +18,10 @@ const KILLS = 10;
  * enrollment, notification, delivery and email exists exactly once.
  */
 describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a broadcast and reminder sweeps running', () => {
-  let smtp: SmtpSink;
-  let stack: Stack;
-  let processes: EngineProcesses;
-  let connection: Connection;
-  let client: Client;
-
-  beforeAll(async () => {
-    smtp = await SmtpSink.start();
-    stack = await Stack.start({ worker: false, smtpUrl: smtp.url });
-    processes = new EngineProcesses({
-      DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    });
-    connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
-    client = new Client({ connection });
-  });
-  afterAll(async () => {
-    await processes?.stopAll();
-    await connection?.close();
-    await stack?.stop();
-    await smtp?.stop();
-  });
+  const f = useFaultStack();
 
   it('creates every task, enrollment, notification and email exactly once across ten kills', async () => {
+    const { smtp, stack, processes, client } = f;
     const t0 = Date.now();
     const http = new Http(stack.baseUrl);
     const world = await faultWorld(http, stack.db, { journeyContacts: CONTACTS, broadcastContacts: BROADCAST, label: 'Ten kills' });

@@ -2,13 +2,43 @@ import type { Notifier } from '@sop/notify';
 import { workflowIds } from '@sop/temporal';
 import { deliverDueReminders } from '@sop/worker';
 import { reminderSweepWorkflow } from '@sop/workflows';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import type { DataSource } from 'typeorm';
 import { createTagSystem } from './fixtures';
 import { addUser, type Http, signupTenant } from './http';
-import { sleep } from './processes';
-import type { SmtpSink } from './smtp-sink';
+import { testEnv } from './env';
+import { EngineProcesses, sleep } from './processes';
+import { SmtpSink } from './smtp-sink';
+import { Stack } from './stack';
+
+export interface FaultStack { smtp: SmtpSink; stack: Stack; processes: EngineProcesses; client: Client }
+
+/**
+ * The suite's Postgres and Temporal shared by a fault test: an SMTP sink, an in-process stack without a worker
+ * (it gives the test its database handle and a task queue) and the worker and API processes the test starts and
+ * kills. Filled in beforeAll, stopped in afterAll.
+ */
+export function useFaultStack(): FaultStack {
+  const f = {} as FaultStack;
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    f.smtp = await SmtpSink.start();
+    f.stack = await Stack.start({ worker: false, smtpUrl: f.smtp.url });
+    f.processes = new EngineProcesses({
+      DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: f.stack.taskQueue,
+    });
+    connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    f.client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await f.processes?.stopAll();
+    await connection?.close();
+    await f.stack?.stop();
+    await f.smtp?.stop();
+  });
+  return f;
+}
 
 /**
  * The world the fault tests share: a tenant whose journey SOP has `journeyContacts` contacts due now (one task
