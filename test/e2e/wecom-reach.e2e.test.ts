@@ -82,6 +82,12 @@ describe('a WeCom reminder card opens the inbox signed in (Chromium, phone)', ()
     await other.getByText('You are not a member of this organization\'s WeCom').waitFor();
     expect(await other.evaluate(() => localStorage.getItem('sop.accessToken'))).toBeNull();
     await screenshot(other, 'wecom-signin-refused-phone');
+    // a link that carries someone else's token in its fragment (login CSRF: the reader would work in the sender's
+    // organization) is not taken: no WeCom sign-in in this browser set the cookie with its digest
+    const planted = t.admin.headers.authorization.replace(/^Bearer /, '');
+    await other.goto(`${ctx.stack.baseUrl}/inbox#access_token=${encodeURIComponent(planted)}`);
+    await other.waitForFunction(() => window.location.hash === '');
+    expect(await other.evaluate(() => localStorage.getItem('sop.accessToken'))).toBeNull();
     await outsider.close();
     await context.close();
   });

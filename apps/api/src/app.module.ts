@@ -56,7 +56,8 @@ export class AppModule {
               res.setHeader('x-request-id', id);
               return id;
             },
-            redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+            // res.headers.location: the WeCom sign-in hands its access token over in the redirect's fragment
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers.location', 'res.headers["set-cookie"]'],
             serializers: { req: redactTicket },
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/health/ready' || req.url === '/metrics' },
           }, logStream(config.logFormat)],

@@ -14,16 +14,23 @@ export const tokenStore = {
 
 /**
  * A sign-in through WeCom (a reminder card inside WeCom) lands with the access token in the URL fragment, which no
- * server sees: it is kept like a password sign-in's and taken out of the address (and the history) at once.
+ * server sees: it is taken out of the address (and the history) at once, and kept like a password sign-in's only
+ * when the sign-in's cookie holds its SHA-256. A link carrying someone else's token has no such cookie: taking it
+ * would sign the reader in to the sender's organization.
  */
-function takeTokenFromFragment(): void {
-  const fragment = new URLSearchParams(window.location.hash.slice(1));
-  const token = fragment.get('access_token');
+const HANDOFF_COOKIE = 'sop_wecom_handoff';
+
+export async function takeTokenFromFragment(): Promise<void> {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('access_token');
   if (!token) return;
-  tokenStore.set(token);
   window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+  const cookie = document.cookie.split('; ').find((c) => c.startsWith(`${HANDOFF_COOKIE}=`))?.slice(HANDOFF_COOKIE.length + 1);
+  document.cookie = `${HANDOFF_COOKIE}=; path=/; max-age=0`;
+  if (!cookie || !crypto.subtle) return;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  if (hex === cookie) tokenStore.set(token);
 }
-takeTokenFromFragment();
 
 export interface ErrorDetail {
   path: string;

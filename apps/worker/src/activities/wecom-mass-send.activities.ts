@@ -1,6 +1,6 @@
 import { completeTaskWithOutcome, type Queryable } from '@sop/engine';
 import { WECOM_MASS_SENDS_PER_MONTH } from '@sop/domain';
-import { WecomApiError, type WecomAccess, type WecomAnswer, type WecomClient } from '@sop/wecom';
+import { WecomApiError, WecomUnreachable, type WecomAccess, type WecomAnswer, type WecomClient } from '@sop/wecom';
 import type { MassSendRun, WecomMassSendActivities } from '@sop/workflows';
 import { DateTime } from 'luxon';
 import { createHash } from 'node:crypto';
@@ -72,6 +72,19 @@ const add = (a: MassSendRun, b: MassSendRun): MassSendRun => ({
   polled: a.polled + b.polled, sent: a.sent + b.sent, cancelled: a.cancelled + b.cancelled,
 });
 
+/**
+ * Worth Temporal's retry: WeCom out of reach or still rate-limiting, or our own database. Anything else (WeCom
+ * refusing, secrets sealed under a retired key) fails the same way every time, and thrown it would stop every
+ * organization's mass-sends, since the read-back runs only after the hand-over.
+ */
+const transient = (err: unknown) =>
+  err instanceof WecomUnreachable || (err instanceof WecomApiError && err.retryable) || (err as { driverError?: unknown })?.driverError !== undefined;
+
+async function recordConnectionError(db: DataSource, tenantId: string, err: unknown): Promise<void> {
+  await db.query(`UPDATE wecom_connections SET last_error = $2, last_error_at = now() WHERE tenant_id = $1`,
+    [tenantId, `Mass-send: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000)]);
+}
+
 export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): WecomMassSendActivities {
   const perTenant = async (tenantIds: string[] | undefined, work: (tenantId: string, client: WecomClient) => Promise<MassSendRun>) => {
     if (!wecom) return empty(); // a worker without WECOM_SECRET_KEYS leaves mass-sends to one that has them
@@ -85,7 +98,8 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
         const connection = await wecom.connection(db, tenantId);
         if (connection) run = add(run, await work(tenantId, wecom.contacts(connection)));
       } catch (err) {
-        failure ??= err;
+        if (transient(err)) failure ??= err;
+        else await recordConnectionError(db, tenantId, err); // would fail every retry: said on the status, not thrown
       }
     }
     if (failure) throw failure; // retried by Temporal: what the others did is not done again (intents and states are keyed)

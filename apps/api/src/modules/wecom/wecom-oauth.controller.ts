@@ -1,10 +1,15 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { Public } from '../../common/principal';
 import { refusalPage } from './wecom-oauth.pages';
 import { OAUTH_COOKIE, OAUTH_COOKIE_PATH, OAuthRefused, WecomOAuthService } from './wecom-oauth.service';
+
+/** Read by the console (not HttpOnly): the SHA-256 of the token this sign-in handed over in the fragment. */
+export const HANDOFF_COOKIE = 'sop_wecom_handoff';
+const handoffDigest = (token: string) => createHash('sha256').update(token).digest('hex');
 
 const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
 
@@ -56,6 +61,9 @@ export class WecomOAuthController {
     res.clearCookie(OAUTH_COOKIE, { path: OAUTH_COOKIE_PATH });
     try {
       const { accessToken, next } = await this.oauth.finish(code, state, cookie(req, OAUTH_COOKIE));
+      // The console takes a token from the fragment only with this cookie's digest of it: a link carrying someone
+      // else's token (signing the victim in to the sender's organization) has no such cookie.
+      res.cookie(HANDOFF_COOKIE, handoffDigest(accessToken), { sameSite: 'lax', secure: req.secure, path: '/', maxAge: 60_000 });
       res.set(PRIVATE).redirect(302, `${next}#${new URLSearchParams({ access_token: accessToken })}`);
     } catch (err) {
       refuse(res, err);

@@ -37,7 +37,8 @@ export class OAuthRefused extends Error {
 
 /** Only a path inside the app: never another origin (`//host`, `/\host`, `https:`), else the inbox. */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 500 || !/^\/(?![/\\])/.test(next) || /[\s\\]/.test(next)) return '/inbox';
+  // '#': the token rides in the fragment after `next`, and a second fragment would hide it
+  if (typeof next !== 'string' || next.length > 500 || !/^\/(?![/\\])/.test(next) || /[\s\\#]/.test(next)) return '/inbox';
   return next;
 }
 

@@ -147,7 +147,13 @@ export class WecomService {
 
   /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */
   async disconnect(tenantId: string): Promise<void> {
-    await this.db.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    // Channel codes forget their WeCom QR codes too: without the connection they could be neither changed nor
+    // deleted in WeCom, and a code still naming one could not be edited or deleted here.
+    await this.db.query(
+      `WITH codes AS (
+         UPDATE source_codes SET wecom_config_id = NULL, wecom_qr_code = NULL, wecom_user_ids = NULL, wecom_way_user_ids = NULL
+          WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL)
+       DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
     this.forgetCallbackConnection(tenantId);
   }
 
