@@ -103,6 +103,14 @@ describe('source codes as WeCom contact-way QR codes (real Postgres and Temporal
     expect(off.status).toBe(200);
     expect(off.body.wecomContactWay).toBeNull();
     expect(dir.contactWays.size).toBe(0);
+
+    // WeCom disconnected: a code that had a QR code can still be renamed and deleted (it forgot the QR code)
+    const kept = await t.admin.post('/api/source-codes', { code: 'store-b', name: 'Store B', wecomContactWay: { userIds: [bob.id] } });
+    expect(kept.status).toBe(201);
+    expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
+    const keptRenamed = await t.admin.patch(`/api/source-codes/${kept.body.id}`, { name: 'Store B 门店' });
+    expect([keptRenamed.status, keptRenamed.body.wecomContactWay]).toEqual([200, null]);
+    expect((await t.admin.delete(`/api/source-codes/${kept.body.id}`)).status).toBe(204);
   });
 
   it('refuses a code too long for WeCom\'s state, an employee who is no WeCom member, and WeCom\'s refusals, saving nothing', async () => {
