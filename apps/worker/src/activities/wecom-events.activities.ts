@@ -9,8 +9,8 @@ import { asWecomOrigin, inPool, markUnconnected, pushContactTags, pushCorpTagOps
  * Applies the WeCom callback events the API kept (issue 16): contacts added, edited and deleted either way,
  * customer groups and their members, corp tags. What an event needs from WeCom (the contact, the chat, the
  * tags) is fetched first, outside any transaction; then one transaction per batch applies the events in id
- * order, each under a savepoint, and sets each one's processed_at with its outcome or error; the contacts they
- * changed have their computed tags and segments evaluated once, at the batch's end. A batch that
+ * order (an event that fails is recorded as its error, see applyBatch) and sets their processed_at with each
+ * one's outcome or error; the contacts they changed have their computed tags and segments evaluated once, at the batch's end. A batch that
  * fails or a worker that dies re-applies nothing: the rows are locked and re-read as unprocessed first.
  */
 
@@ -89,7 +89,7 @@ async function applyEvents(db: DataSource, wecom: WecomAccess | undefined, tenan
     }
     prepared.push({ row: rows[i], error: err.message });
   }
-  const counts = await db.transaction((m) => applyBatch(m, tenantId, prepared));
+  const counts = await applyBatch(db, tenantId, prepared);
   if (transient) throw transient;
   return { ...counts, more: rows.length === batchSize };
 }
@@ -153,7 +153,26 @@ async function prefetch(client: WecomClient | null, row: EventRow): Promise<Fetc
   }
 }
 
-async function applyBatch(m: Queryable, tenantId: string, prepared: { row: EventRow; fetched?: Fetched; error?: string }[]) {
+type Prepared = { row: EventRow; fetched?: Fetched; error?: string };
+
+/** An event failed while the batch ran without savepoints: the batch is applied again, each event under one. */
+class EventFailed extends Error {}
+
+/**
+ * One transaction for the batch. Events seldom fail, so it first runs without a savepoint per event (two round
+ * trips each saved); when one fails, that transaction is rolled back and the batch applied again with a
+ * savepoint around each event, so the failure is recorded as the event's error and the others are kept.
+ */
+async function applyBatch(db: DataSource, tenantId: string, prepared: Prepared[]): Promise<{ applied: number; failed: number }> {
+  try {
+    return await db.transaction((m) => applyAll(m, tenantId, prepared, false));
+  } catch (err) {
+    if (!(err instanceof EventFailed)) throw err;
+    return db.transaction((m) => applyAll(m, tenantId, prepared, true));
+  }
+}
+
+async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], isolated: boolean) {
   const counts = { applied: 0, failed: 0 };
   if (!prepared.length) return counts;
   // WeCom's own changes to tag definitions: the triggers queue nothing to send back (no echo)
@@ -164,24 +183,30 @@ async function applyBatch(m: Queryable, tenantId: string, prepared: { row: Event
   const open = new Set<string>((await m.query(
     `SELECT e.id::text FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND e.processed_at IS NULL ORDER BY e.id FOR UPDATE`,
     [tenantId, prepared.map((p) => p.row.id)])).map((r: { id: string }) => r.id));
+  const done: { id: string; outcome: string | null; error: string | null }[] = [];
   for (const p of prepared) {
     if (!open.has(p.row.id)) continue;
     let outcome: string | null = null;
     let error = p.error ?? null;
     if (!error) {
-      await m.query('SAVEPOINT wecom_event');
+      if (isolated) await m.query('SAVEPOINT wecom_event');
       try {
         outcome = await applyEvent(m, tenantId, p.row, p.fetched ?? null, touched);
-        await m.query('RELEASE SAVEPOINT wecom_event');
+        if (isolated) await m.query('RELEASE SAVEPOINT wecom_event');
       } catch (err) {
+        if (!isolated) throw new EventFailed((err as Error).message);
         await m.query('ROLLBACK TO SAVEPOINT wecom_event');
         error = (err as Error).message;
       }
     }
-    await m.query(`UPDATE wecom_callback_events SET processed_at = now(), outcome = $3, error = $4 WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, p.row.id, outcome, error]);
+    done.push({ id: p.row.id, outcome, error });
     counts[error ? 'failed' : 'applied']++;
   }
+  await m.query(
+    `UPDATE wecom_callback_events e SET processed_at = now(), outcome = d.outcome, error = d.error
+       FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, outcome, error)
+      WHERE e.tenant_id = $1 AND e.id = d.id`,
+    [tenantId, done.map((d) => d.id), done.map((d) => d.outcome), done.map((d) => d.error)]);
   if (touched.size) await contactsChanged(m, tenantId, [...touched]);
   return counts;
 }
