@@ -3,7 +3,7 @@ import { WecomApiError, type WecomAccess, type WecomAnswer, type WecomClient } f
 import type { WecomEventsActivities } from '@sop/workflows';
 import type { DataSource } from 'typeorm';
 import { heartbeating } from './heartbeating';
-import { asWecomOrigin, inPool, markUnconnected, pushContactTags, pushCorpTagOps } from './wecom-tag-push';
+import { asWecomOrigin, inPool, markUnconnected, PENDING_GROUP_RENAME, PENDING_TAG_RENAME, pushContactTags, pushCorpTagOps } from './wecom-tag-push';
 
 /**
  * Applies the WeCom callback events the API kept (issue 16): contacts added, edited and deleted either way,
@@ -105,9 +105,12 @@ async function pushTags(db: DataSource, wecom: WecomAccess | undefined, tenantId
     await markUnconnected(db, tenantId);
     return { more: false };
   }
-  const ops = waiting.ops ? await pushCorpTagOps(db, client, tenantId) : { more: false };
+  const ops: { more: boolean; retry?: Error } = waiting.ops ? await pushCorpTagOps(db, client, tenantId) : { more: false };
   if (ops.more) return { more: true };
-  return { more: (await pushContactTags(db, client, tenantId, batchSize)).more };
+  const contacts = await pushContactTags(db, client, tenantId, batchSize);
+  // a tag operation to try again: the contacts' pushes went meanwhile; Temporal's retry (with backoff) tries it again
+  if (ops.retry) throw ops.retry;
+  return { more: contacts.more };
 }
 
 /** Calls to WeCom at once while a batch is prepared (WeCom's per-app limits are far above a tenant's event rate). */
@@ -275,13 +278,15 @@ async function contactFromWecom(
     [tenantId, ec.external_userid, ec.name ?? '', member.userId]);
   const wecomTagIds = [...new Set(follows.flatMap((f) => (f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))];
   await keepFollows(m, tenantId, ec.external_userid, follows);
-  const mapped: string[] = (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
+  // While our own tag change for this contact waits to be marked in WeCom, WeCom's answer predates it: its tags are
+  // not applied at all, so they neither remove ours nor bring back one we removed. The push makes WeCom agree (the
+  // follows kept above are what it compares with); a later event or the sync brings WeCom's later changes.
+  const [pending] = await m.query(`SELECT 1 FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2 AND error IS NULL`, [tenantId, contact.id]);
+  const mapped: string[] = pending ? [] : (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
     .map((r: { id: string }) => r.id);
-  // A contact whose tags changed here and are still to be marked in WeCom keeps them: WeCom's answer predates our change.
-  const stale: string[] = added ? [] : (await m.query(
+  const stale: string[] = added || pending ? [] : (await m.query(
     `SELECT t.id FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-      WHERE ct.tenant_id = $1 AND ct.contact_id = $2 AND t.wecom_tag_id IS NOT NULL AND NOT (t.wecom_tag_id = ANY($3::text[]))
-        AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = $2 AND p.error IS NULL)`,
+      WHERE ct.tenant_id = $1 AND ct.contact_id = $2 AND t.wecom_tag_id IS NOT NULL AND NOT (t.wecom_tag_id = ANY($3::text[]))`,
     [tenantId, contact.id, wecomTagIds])).map((r: { id: string }) => r.id);
   if (mapped.length || stale.length) {
     await changeTags(m, tenantId, [contact.id], { add: mapped, remove: stale, reason: 'WeCom corp tags' }, WECOM_ACTOR);
@@ -296,9 +301,10 @@ async function contactFromWecom(
   } else {
     touched.add(contact.id);
   }
-  const unknownTags = wecomTagIds.length - mapped.length;
+  const unknownTags = pending ? 0 : wecomTagIds.length - mapped.length;
   return `contact ${contact.id} ${contact.created ? 'created' : 'updated'}${ownerNote(wecomUserId, member)}${via}`
-    + `${state && !code ? `; state ${state} is no source code` : ''}${unknownTags ? `; ${unknownTags} corp tags not followed yet` : ''}`;
+    + `${state && !code ? `; state ${state} is no source code` : ''}${unknownTags ? `; ${unknownTags} corp tags not followed yet` : ''}`
+    + `${pending ? '; tags left as they are: our change waits to be sent to WeCom' : ''}`;
 }
 
 /** The follows as WeCom answered them (member, when added, corp tags), so our tag pushes compare with WeCom's state. */
@@ -421,7 +427,10 @@ async function chatDismissed(m: Queryable, tenantId: string, chatId: string, tou
 async function upsertCorpTags(m: Queryable, tenantId: string, groups: CorpTagGroup[]): Promise<{ groups: number; tags: number }> {
   let tags = 0;
   for (const g of groups) {
-    let [group] = await returning(m, `UPDATE tag_groups SET name = $3, wecom_order = $4 WHERE tenant_id = $1 AND wecom_group_id = $2 RETURNING id`,
+    // a rename made here and not sent yet keeps our name: WeCom's is the old one (PENDING_GROUP_RENAME)
+    let [group] = await returning(m,
+      `UPDATE tag_groups g SET name = CASE WHEN ${PENDING_GROUP_RENAME('g')} THEN g.name ELSE $3 END, wecom_order = $4
+        WHERE g.tenant_id = $1 AND g.wecom_group_id = $2 RETURNING g.id`,
       [tenantId, g.group_id, g.group_name, g.order ?? null]);
     group ??= (await m.query(
       `INSERT INTO tag_groups (tenant_id, name, wecom_group_id, wecom_order) VALUES ($1, $2, $3, $4)
@@ -430,7 +439,9 @@ async function upsertCorpTags(m: Queryable, tenantId: string, groups: CorpTagGro
       [tenantId, g.group_name, g.group_id, g.order ?? null]))[0];
     if (!group) throw new Error(`tag group name "${g.group_name}" is held by another WeCom tag group`);
     for (const t of g.tag ?? []) {
-      let [tag] = await returning(m, `UPDATE tags SET name = $3, wecom_order = $4, group_id = $5 WHERE tenant_id = $1 AND wecom_tag_id = $2 RETURNING id`,
+      let [tag] = await returning(m,
+        `UPDATE tags t SET name = CASE WHEN ${PENDING_TAG_RENAME('t')} THEN t.name ELSE $3 END, wecom_order = $4, group_id = $5
+          WHERE t.tenant_id = $1 AND t.wecom_tag_id = $2 RETURNING t.id`,
         [tenantId, t.id, t.name, t.order ?? null, group.id]);
       tag ??= (await m.query(
         `INSERT INTO tags (tenant_id, group_id, name, kind, wecom_tag_id, wecom_order) VALUES ($1, $2, $3, 'manual', $4, $5)
