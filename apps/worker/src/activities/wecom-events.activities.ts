@@ -249,13 +249,27 @@ async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched
   }
 }
 
+interface Member { userId: string | null; known: boolean }
+
+/** Members read in a batch's transaction, once each: no event changes wecom_users, and most name the same few. */
+const membersRead = new WeakMap<Queryable, Map<string, Promise<Member>>>();
+
 /** Our user matched to a WeCom member; `known` false when the member is not in wecom_users (yet). */
-async function memberUser(m: Queryable, tenantId: string, wecomUserId: string): Promise<{ userId: string | null; known: boolean }> {
-  const [row] = await m.query(`SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId]);
-  return { userId: row?.user_id ?? null, known: Boolean(row) };
+function memberUser(m: Queryable, tenantId: string, wecomUserId: string): Promise<Member> {
+  let read = membersRead.get(m);
+  if (!read) membersRead.set(m, (read = new Map()));
+  const key = `${tenantId}:${wecomUserId}`;
+  let member = read.get(key);
+  if (!member) {
+    member = m.query(`SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId])
+      .then(([row]: { user_id: string | null }[]) => ({ userId: row?.user_id ?? null, known: Boolean(row) }));
+    read.set(key, member);
+    member.catch(() => read.delete(key)); // a failed read (its event rolled back to its savepoint) is not kept
+  }
+  return member;
 }
 
-const ownerNote = (wecomUserId: string, member: { userId: string | null; known: boolean }) =>
+const ownerNote = (wecomUserId: string, member: Member) =>
   member.userId ? '' : member.known ? `; member ${wecomUserId} is matched to no user` : `; member ${wecomUserId} is unknown`;
 
 /**
@@ -281,8 +295,10 @@ async function contactFromWecom(
   // While our own tag change for this contact waits to be marked in WeCom, WeCom's answer predates it: its tags are
   // not applied at all, so they neither remove ours nor bring back one we removed. The push makes WeCom agree (the
   // follows kept above are what it compares with); a later event or the sync brings WeCom's later changes.
-  const [pending] = await m.query(`SELECT 1 FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2 AND error IS NULL`, [tenantId, contact.id]);
-  const mapped: string[] = pending ? [] : (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
+  // (a contact added with no corp tag has none to apply: neither read is needed)
+  const [pending] = added && !wecomTagIds.length ? []
+    : await m.query(`SELECT 1 FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2 AND error IS NULL`, [tenantId, contact.id]);
+  const mapped: string[] = pending || !wecomTagIds.length ? [] : (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
     .map((r: { id: string }) => r.id);
   const stale: string[] = added || pending ? [] : (await m.query(
     `SELECT t.id FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
