@@ -3,9 +3,10 @@ import { WECOM_MASS_SENDS_PER_MONTH } from '@sop/domain';
 import { WecomApiError, WecomUnreachable, type WecomAccess, type WecomAnswer, type WecomClient } from '@sop/wecom';
 import type { MassSendRun, WecomMassSendActivities } from '@sop/workflows';
 import { DateTime } from 'luxon';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { heartbeating } from './heartbeating';
+import { type AttachmentDeps, AttachmentRefused, attachmentsFor, type ImageReads, type TaskMaterial } from './wecom-attachments';
 
 /**
  * Issue 16 item 5: steps with `wecomMassSend` hand their tasks to WeCom, where the executor confirms the send
@@ -24,8 +25,6 @@ import { heartbeating } from './heartbeating';
 
 /** WeCom takes at most this many customers in one add_msg_template. */
 const MAX_RECIPIENTS = 10_000;
-/** Attachments a template may carry (WeCom's limit). */
-const MAX_ATTACHMENTS = 9;
 /** A template is read back this often until it is final. */
 const POLL_EVERY_MS = 60_000;
 /** Read back at most this long after its window closed; what is unsent then is left to the executor by hand. */
@@ -48,7 +47,7 @@ interface DueTask {
   group_id: string | null;
   channel: string;
   content: string;
-  materials: { title: string; url: string }[];
+  materials: TaskMaterial[];
   due_at: Date;
   due_until: Date;
 }
@@ -62,6 +61,7 @@ interface MassSendRow {
   msgid: string | null;
   jobid: string | null;
   moment_id: string | null;
+  link_token: string | null;
   created_at: Date;
   expires_at: Date;
 }
@@ -85,7 +85,7 @@ async function recordConnectionError(db: DataSource, tenantId: string, err: unkn
     [tenantId, `Mass-send: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000)]);
 }
 
-export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): WecomMassSendActivities {
+export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess, deps: AttachmentDeps = {}): WecomMassSendActivities {
   const perTenant = async (tenantIds: string[] | undefined, work: (tenantId: string, client: WecomClient) => Promise<MassSendRun>) => {
     if (!wecom) return empty(); // a worker without WECOM_SECRET_KEYS leaves mass-sends to one that has them
     const tenants: { tenant_id: string }[] = await db.query(
@@ -106,7 +106,7 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
     return run;
   };
   return {
-    handOverMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => handOver(db, client, tenantId, new Date(now)))),
+    handOverMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => handOver(db, client, tenantId, new Date(now), deps))),
     pollMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => pollAll(db, client, tenantId, new Date(now)))),
   };
 }
@@ -114,7 +114,7 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
 // ---------------------------------------------------------------------------------------------------------------
 // Handing tasks over
 
-async function handOver(db: DataSource, client: WecomClient, tenantId: string, now: Date): Promise<MassSendRun> {
+async function handOver(db: DataSource, client: WecomClient, tenantId: string, now: Date, deps: AttachmentDeps): Promise<MassSendRun> {
   const run = empty();
   const due: DueTask[] = await db.query(
     `SELECT t.id::text, t.sop_id, t.sop_version_id, t.step_index, t.executor_id, t.contact_id, t.group_id, t.channel, t.content, t.materials,
@@ -141,8 +141,9 @@ async function handOver(db: DataSource, client: WecomClient, tenantId: string, n
   // every intent still `creating`: this pass's, and any an earlier attempt left (those are looked up first)
   const open: { id: string }[] = await db.query(
     `SELECT id::text FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'creating' ORDER BY id`, [tenantId]);
+  const reads: ImageReads = new Map(); // each image is read once this pass, whatever the number of templates
   for (const { id } of open) {
-    if (await db.transaction((m) => create(m, client, id, fresh.has(id), now))) run.created++;
+    if (await db.transaction((m) => create(m, client, id, fresh.has(id), now, deps, reads))) run.created++;
   }
   return run;
 }
@@ -197,9 +198,10 @@ async function recordIntent(m: Queryable, tenantId: string, batch: DueTask[], no
   for (let i = 0; i < targets.length; i += size) {
     const chunk = targets.slice(i, i + size);
     const [{ id }] = await m.query(
-      `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING id::text`,
-      [tenantId, kind, first.sop_id, first.sop_version_id, first.step_index, first.executor_id, member.wecom_user_id, first.content, now, expiresAt]);
+      `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at, link_token)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $11) RETURNING id::text`,
+      [tenantId, kind, first.sop_id, first.sop_version_id, first.step_index, first.executor_id, member.wecom_user_id, first.content, now, expiresAt,
+        randomBytes(16).toString('base64url')]); // the secret of the template's tracked links (22 characters)
     await m.query(
       `UPDATE tasks SET wecom_mass_send_id = $2, wecom_send_state = 'handed', wecom_handed_at = $3 WHERE id = ANY($1::bigint[])`,
       [chunk.map((t) => t.id), id, now]);
@@ -241,25 +243,24 @@ async function overMonthlyLimit(m: Queryable, tenantId: string, tasks: DueTask[]
  * Creates one intent in WeCom, holding its row's lock for the call (a zombie attempt of the activity skips it).
  * An intent an earlier attempt left (`fresh` false) may already exist in WeCom: looked up first. True when created.
  */
-async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date): Promise<boolean> {
+async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date, deps: AttachmentDeps, reads: ImageReads): Promise<boolean> {
   const [row]: MassSendRow[] = await m.query(
-    `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends
+    `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, link_token, created_at, expires_at FROM wecom_mass_sends
       WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
   if (!row) return false;
-  const tasks: { id: string; external_userid: string | null; chat_id: string | null; materials: { title: string; url: string }[] }[] = await m.query(
+  const tasks: { id: string; external_userid: string | null; chat_id: string | null; materials: TaskMaterial[] }[] = await m.query(
     `SELECT t.id::text, c.wecom_external_user_id AS external_userid, g.wecom_chat_id AS chat_id, t.materials
        FROM tasks t LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
       WHERE t.wecom_mass_send_id = $1 AND t.tenant_id = $2 ORDER BY t.id`, [row.id, row.tenant_id]);
-  const attachments = (tasks[0]?.materials ?? []).slice(0, MAX_ATTACHMENTS)
-    // one template goes to many customers, so materials go as their own URL, not a task's tracked link
-    .map((mat) => ({ msgtype: 'link', link: { title: mat.title.slice(0, 128), url: mat.url } }));
   try {
+    if (row.kind === 'moment' && !fresh) {
+      // WeCom cannot be asked which Moments task a lost answer created: at most once, the executor posts by hand
+      await fail(m, row.id, 'an earlier attempt may have created this Moments task in WeCom; not repeated');
+      return false;
+    }
+    // images uploaded (or their kept media_id), links through the batch's tracked link: one template, one content for all
+    const attachments = await attachmentsFor(m, client, row, tasks[0]?.materials ?? [], deps, reads, now);
     if (row.kind === 'moment') {
-      if (!fresh) {
-        // WeCom cannot be asked which Moments task a lost answer created: at most once, the executor posts by hand
-        await fail(m, row.id, 'an earlier attempt may have created this Moments task in WeCom; not repeated');
-        return false;
-      }
       const answer = await client.post('/cgi-bin/externalcontact/add_moment_task', {
         text: { content: row.content }, attachments, visible_range: { sender_list: { user_list: [row.sender] } },
       });
@@ -284,7 +285,7 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
     }
     return true;
   } catch (err) {
-    if (err instanceof WecomApiError && !err.retryable) {
+    if ((err instanceof WecomApiError && !err.retryable) || err instanceof AttachmentRefused) {
       await fail(m, row.id, err.message);
       return false;
     }
@@ -325,7 +326,7 @@ async function pollAll(db: DataSource, client: WecomClient, tenantId: string, no
     `SELECT id::text FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'waiting' AND next_poll_at <= $2 ORDER BY next_poll_at, id`, [tenantId, now]);
   for (const { id } of due) {
     const [row]: MassSendRow[] = await db.query(
-      `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
+      `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, link_token, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
     const result = row.kind === 'moment' ? await pollMoment(db, client, row, now) : await pollTemplate(db, client, row, now);
     run.polled++;
     run.sent += result.sent;

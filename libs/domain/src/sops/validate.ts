@@ -1,6 +1,6 @@
 import { AppError, type ErrorDetail } from '../errors';
 import { clipToQuietHours, recurrenceProblems } from './cadence';
-import { definitionSchema, type SopDefinition, type SopStep, WECOM_MASS_SEND_CHANNELS } from './definition';
+import { definitionSchema, type SopDefinition, type SopStep, WECOM_ATTACHMENT_LIMITS, WECOM_MASS_SEND_CHANNELS } from './definition';
 import { templateProblems } from './template';
 
 /** What the tenant has, so references can be checked. Ids are lowercase. */
@@ -97,6 +97,23 @@ function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
   return errors;
 }
 
+/** What WeCom would refuse in a mass-send's attachments (WECOM_ATTACHMENT_LIMITS): said at save, not at hand-over. */
+function wecomAttachmentProblems(step: SopStep): [PropertyKey[], string][] {
+  const materials = step.content.materials;
+  const images = materials.filter((m) => m.kind === 'image').length;
+  const links = materials.length - images;
+  const at: PropertyKey[] = ['content', 'materials'];
+  if (step.channel !== 'moments') {
+    return materials.length > WECOM_ATTACHMENT_LIMITS.template
+      ? [[at, `WeCom takes at most ${WECOM_ATTACHMENT_LIMITS.template} attachments in a mass-send (${materials.length} given)`]] : [];
+  }
+  const out: [PropertyKey[], string][] = [];
+  if (images && links) out.push([at, 'a WeCom Moments post carries images or one link, not both (add_moment_task)']);
+  if (images > WECOM_ATTACHMENT_LIMITS.momentImages) out.push([at, `a WeCom Moments post carries at most ${WECOM_ATTACHMENT_LIMITS.momentImages} images (${images} given)`]);
+  if (links > WECOM_ATTACHMENT_LIMITS.momentLinks) out.push([at, `a WeCom Moments post carries at most one link (${links} given)`]);
+  return out;
+}
+
 function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGroups: boolean): [PropertyKey[], string][] {
   const out: [PropertyKey[], string][] = [];
   if (def.kind === 'journey') {
@@ -129,8 +146,13 @@ function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGro
       out.push([['wecomMassSend'], 'a group_chat mass-send goes to customer groups: it needs a groups audience']);
     } else if (step.channel === 'wecom_chat' && forGroups) {
       out.push([['wecomMassSend'], 'a wecom_chat mass-send goes to customers: it needs a segment audience']);
+    } else {
+      out.push(...wecomAttachmentProblems(step));
     }
   }
+  step.content.materials.forEach((m, i) => {
+    if (m.kind && !m.materialId) out.push([['content', 'materials', i, 'kind'], 'only a material picked from the library (materialId) is marked as an image']);
+  });
   const templates: [PropertyKey[], string][] = [[['content', 'template'], step.content.template],
     ...(step.content.variants ?? []).map((v, i): [PropertyKey[], string] => [['content', 'variants', i, 'template'], v.template])];
   for (const [parts, source] of templates) {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError, type ErrorDetail, type LibraryMaterial, materialIdsOf, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop,
@@ -12,6 +12,8 @@ import type { Principal } from '../../common/principal';
 import { type RunningSop, SopRuntime } from './sop-runtime.service';
 import type { CreateSopDto, SopDetailDto, SopDto, SopListItemDto, SopListSummaryDto, SopStatus, SopVersionDetailDto, UpdateSopDto } from './sops.dto';
 import { SOPS_ERRORS } from './sops.errors';
+import { wecomImageProblems } from './wecom-images';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
 
 interface SopRow {
   id: string; tenant_id: string; name: string; description: string; kind: string; status: SopStatus;
@@ -36,6 +38,7 @@ export class SopsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly runtime: SopRuntime,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(caller: Principal, dto: CreateSopDto): Promise<SopDto> {
@@ -267,10 +270,13 @@ export class SopsService {
     const picked = materialIdsOf(def);
     if (!picked.length) return def;
     const rows: (LibraryMaterial & { id: string })[] = await db.query(
-      `SELECT id, title, url, tag_ids AS "tagIds" FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
+      `SELECT id, title, url, tag_ids AS "tagIds", kind FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
     const { definition, problems } = withLibraryMaterials(def, new Map(rows.map((r) => [r.id, r])));
     if (problems.length) throw sopInvalid(problems);
-    return validateSop(definition, ctx); // the library's URL and tags are checked as pasted ones are
+    const checked = validateSop(definition, ctx); // the library's URL and tags are checked as pasted ones are
+    const imageProblems = await wecomImageProblems(db, tenantId, checked, { allowHosts: this.config.notifyInsecureTargetHosts ?? [] });
+    if (imageProblems.length) throw sopInvalid(imageProblems);
+    return checked;
   }
 
   /** The working copy as checked (picked materials as the library has them now), saved when that changed it. */
