@@ -117,7 +117,8 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
       { sender: 'lisi', chatType: 'single', targets: ['wmB1'], text: '本周新品上架' },
       { sender: 'zhangsan', chatType: 'single', targets: ['wmA1', 'wmA2', 'wmA3'], text: '本周新品上架' },
     ]);
-    expect(templates[0].attachments).toEqual([{ msgtype: 'link', link: { title: '新品', url: 'https://shop.example/new' } }]);
+    // the material goes through the template's tracked link (test/integration/wecom-media.test.ts follows one)
+    expect(templates[0].attachments).toEqual([{ msgtype: 'link', link: { title: '新品', url: expect.stringMatching(/\/r\/w\d+-0-[A-Za-z0-9_-]{22}$/) } }]);
     const aliceTemplate = templates.find((x) => x.sender === 'zhangsan')!;
     expect((await tasksOf(sopId)).map((r: { contact: string; state: string; msgid: string | null }) => [r.contact, r.state, r.msgid])).toEqual([
       ['a1', 'handed', aliceTemplate.msgid], ['a2', 'handed', aliceTemplate.msgid], ['a3', 'handed', aliceTemplate.msgid],
