@@ -97,8 +97,17 @@ function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
   return errors;
 }
 
-/** What WeCom would refuse in a mass-send's attachments (WECOM_ATTACHMENT_LIMITS): said at save, not at hand-over. */
-function wecomAttachmentProblems(step: SopStep): [PropertyKey[], string][] {
+/**
+ * What WeCom would refuse in the attachments of the steps handed to it (WECOM_ATTACHMENT_LIMITS), said at save rather
+ * than at hand-over. Run on the definition with the library's materials copied in (which images are is the library's
+ * word), so after withLibraryMaterials.
+ */
+export function wecomAttachmentProblems(def: SopDefinition): ErrorDetail[] {
+  return def.steps.flatMap((step, s) => (step.wecomMassSend && (WECOM_MASS_SEND_CHANNELS as readonly string[]).includes(step.channel)
+    ? stepAttachmentProblems(step).map(([parts, problem]) => ({ path: jsonPath(['steps', s, ...parts]), problem })) : []));
+}
+
+function stepAttachmentProblems(step: SopStep): [PropertyKey[], string][] {
   const materials = step.content.materials;
   const images = materials.filter((m) => m.kind === 'image').length;
   const links = materials.length - images;
@@ -146,8 +155,6 @@ function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGro
       out.push([['wecomMassSend'], 'a group_chat mass-send goes to customer groups: it needs a groups audience']);
     } else if (step.channel === 'wecom_chat' && forGroups) {
       out.push([['wecomMassSend'], 'a wecom_chat mass-send goes to customers: it needs a segment audience']);
-    } else {
-      out.push(...wecomAttachmentProblems(step));
     }
   }
   step.content.materials.forEach((m, i) => {
