@@ -186,6 +186,14 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
     await w.sop('Third', w.picks(image), { content: { template: '第三次', materials: w.picks(image) } });
     await sweep(w.tenantId, new Date(Date.now() + 2 * MIN));
     expect(media.uploadsOf(w.corp.corpId)).toHaveLength(3);
+
+    // WeCom forgets a media_id we still hold for alive (its clock, not ours): its 40007 makes us upload again and send once more
+    media.expireAll();
+    await w.sop('Fourth', w.picks(image), { content: { template: '第四次', materials: w.picks(image) } });
+    expect(await sweep(w.tenantId, new Date(Date.now() + 3 * MIN))).toMatchObject({ created: 1 });
+    const all = media.uploadsOf(w.corp.corpId);
+    expect(all).toHaveLength(4);
+    expect(templatesOf(w.corp.corpId)[3].attachments).toEqual([{ msgtype: 'image', image: { media_id: all[3].mediaId } }]);
   });
 
   it('refuses at save what WeCom would refuse: an image over 10 MB, a gif, too many attachments, images mixed with a link in Moments', async () => {

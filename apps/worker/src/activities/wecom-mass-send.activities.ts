@@ -259,11 +259,11 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
       return false;
     }
     // images uploaded (or their kept media_id), links through the batch's tracked link: one template, one content for all
-    const attachments = await attachmentsFor(m, client, row, tasks[0]?.materials ?? [], deps, reads, now);
+    const build = () => attachmentsFor(m, client, row, tasks[0]?.materials ?? [], deps, reads, now);
     if (row.kind === 'moment') {
-      const answer = await client.post('/cgi-bin/externalcontact/add_moment_task', {
+      const answer = await withLiveMedia(m, row.tenant_id, build, (attachments) => client.post('/cgi-bin/externalcontact/add_moment_task', {
         text: { content: row.content }, attachments, visible_range: { sender_list: { user_list: [row.sender] } },
-      });
+      }));
       await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', jobid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.jobid), now]);
       return true;
     }
@@ -272,9 +272,9 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
       await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, msgid, now]);
       return false;
     }
-    const answer = await client.post('/cgi-bin/externalcontact/add_msg_template', row.kind === 'single'
+    const answer = await withLiveMedia(m, row.tenant_id, build, (attachments) => client.post('/cgi-bin/externalcontact/add_msg_template', row.kind === 'single'
       ? { chat_type: 'single', external_userid: tasks.map((t) => t.external_userid), sender: row.sender, text: { content: row.content }, attachments }
-      : { chat_type: 'group', chat_id_list: tasks.map((t) => t.chat_id), sender: row.sender, text: { content: row.content }, attachments });
+      : { chat_type: 'group', chat_id_list: tasks.map((t) => t.chat_id), sender: row.sender, text: { content: row.content }, attachments }));
     await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.msgid), now]);
     // customers WeCom would not take (not the sender's, say): left to the executor, not counted against their month
     const refused = Array.isArray(answer.fail_list) ? (answer.fail_list as string[]) : [];
@@ -290,6 +290,28 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
       return false;
     }
     throw err; // out of reach or rate-limited: the intent stays, the activity is retried and looks it up first
+  }
+}
+
+/** WeCom's "invalid media_id": a kept image it no longer knows (its 3 days counted from a clock that differs from ours). */
+const INVALID_MEDIA_ID = 40007;
+
+/**
+ * Sends with the attachments built; when WeCom answers that a media_id it was given is unknown, forgets the kept
+ * media_ids of those attachments and sends once more with them uploaded again.
+ */
+async function withLiveMedia<T>(
+  m: Queryable, tenantId: string, build: () => Promise<Record<string, unknown>[]>, send: (attachments: Record<string, unknown>[]) => Promise<T>,
+): Promise<T> {
+  const attachments = await build();
+  try {
+    return await send(attachments);
+  } catch (err) {
+    if (!(err instanceof WecomApiError) || err.errcode !== INVALID_MEDIA_ID) throw err;
+    const mediaIds = attachments.map((a) => (a.image as { media_id?: string } | undefined)?.media_id).filter(Boolean);
+    if (!mediaIds.length) throw err;
+    await m.query(`DELETE FROM wecom_media WHERE tenant_id = $1 AND media_id = ANY($2::text[])`, [tenantId, mediaIds]);
+    return send(await build());
   }
 }
 
