@@ -211,7 +211,8 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
     const alice = await w.member('zhangsan');
     await w.contact('a1', alice.id, 'wmA1');
     await w.contact('a2', alice.id, 'wmA2');
-    const sopId = await w.sop('Moments post', { channel: 'moments' });
+    // text only: a Moments link needs a cover image from the library (test/integration/wecom-media.test.ts)
+    const sopId = await w.sop('Moments post', { channel: 'moments', content: { template: '本周新品上架', materials: [] } });
     const now = new Date();
     await w.materialize(sopId, now);
 

@@ -219,7 +219,13 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
     expect(tooMany.body.details).toEqual([{ path: 'definition.steps[0].content.materials', problem: expect.stringContaining('at most 9') }]);
     const mixed = await save(w.picks(ok, link), { channel: 'moments' });
     expect(mixed.status).toBe(422);
-    expect(mixed.body.details).toEqual([{ path: 'definition.steps[0].content.materials', problem: expect.stringContaining('not both') }]);
+    expect(mixed.body.details).toEqual([
+      { path: 'definition.steps[0].content.materials', problem: expect.stringContaining('not both') },
+      { path: 'definition.steps[0].content.materials[1]', problem: expect.stringContaining('cover') }]);
+    // a Moments link without a cover: WeCom posts a link only with its cover image
+    const uncovered = await save([{ title: '新品', url: 'https://shop.example/new' }], { channel: 'moments' });
+    expect(uncovered.status).toBe(422);
+    expect(uncovered.body.details).toEqual([{ path: 'definition.steps[0].content.materials[0]', problem: expect.stringContaining('cover') }]);
     // the same big image on a step that is not handed to WeCom is the employee's to send by hand: saved
     expect((await save(w.picks(huge), { wecomMassSend: false })).status).toBe(201);
     // a pasted material cannot claim to be an image (only the library's are read and uploaded)
@@ -259,6 +265,19 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
     const [moment] = desk.moments.filter((m) => m.corpId === w.corp.corpId);
     expect(moment.attachments).toEqual([
       { msgtype: 'image', image: { media_id: uploads[0].mediaId } }, { msgtype: 'image', image: { media_id: uploads[0].mediaId } }]);
+
+    // a link: posted with its library cover uploaded for Moments, through the post's tracked link
+    files.set('/img/cover.png', Buffer.concat([PNG.subarray(0, 8), randomBytes(512)]));
+    const res = await w.t.admin.post('/api/materials', { kind: 'article', title: '新品上架，快来看看这一季的全部新款吧！', url: 'https://shop.example/new', coverUrl: `${imageBase}/img/cover.png` });
+    expect(res.status).toBe(201);
+    await w.sop('Moments link', w.picks(res.body.id), { channel: 'moments', content: { template: '新品', materials: w.picks(res.body.id) } });
+    expect(await sweep(w.tenantId, new Date(Date.now() + MIN))).toMatchObject({ created: 1 });
+    const cover = media.uploadsOf(w.corp.corpId)[1];
+    expect(cover).toMatchObject({ via: 'attachment', bytes: 520 });
+    const linkPost = desk.moments.filter((m) => m.corpId === w.corp.corpId)[1];
+    expect(linkPost.attachments).toEqual([{ msgtype: 'link', link: {
+      title: expect.any(String), media_id: cover.mediaId, url: expect.stringMatching(/\/r\/w\d+-0-[A-Za-z0-9_-]{22}$/) } }]);
+    expect(Buffer.byteLength((linkPost.attachments[0].link as { title: string }).title)).toBeLessThanOrEqual(64);
   });
 
   it('the local WeCom refuses uploads as WeCom does: a wrong type, too large, not multipart', async () => {

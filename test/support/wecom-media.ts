@@ -15,7 +15,8 @@ import type { WecomMassSendDesk } from './wecom-mass-send';
  * - Attachments named by media_id are checked where they are used: add_msg_template's images must come from
  *   media/upload, add_moment_task's from media/upload_attachment (type 1), both of the same corporation and not
  *   expired (40007 invalid media_id otherwise); add_moment_task takes at most 9 images, or 1 link, or 1 video, never
- *   mixed ('invalid attachments msgtype' / 'invalid attachments size', errcode 40058).
+ *   mixed ('invalid attachments msgtype' / 'invalid attachments size', errcode 40058), and a link there needs its
+ *   cover (`link.media_id`, from upload_attachment).
  */
 export interface UploadedMedia {
   corpId: string;
@@ -84,12 +85,19 @@ export class WecomMediaDesk {
   private check(corpId: string, use: 'template' | 'moment', attachments: Record<string, unknown>[]): Record<string, unknown> | null {
     const now = Math.floor(Date.now() / 1000);
     const want = use === 'template' ? 'upload' : 'attachment';
+    const known = (id: string) => {
+      const m = this.media.find((x) => x.mediaId === id);
+      return Boolean(m && m.corpId === corpId && m.via === want && m.expiresAt > now);
+    };
     for (const a of attachments) {
+      // a Moments link is posted with its cover: link.media_id is required there (not in a template's link)
+      const cover = use === 'moment' && a.msgtype === 'link' ? (a.link as { media_id?: string } | undefined)?.media_id : undefined;
+      if (use === 'moment' && a.msgtype === 'link' && !cover) return { errcode: 40058, errmsg: 'invalid parameter: link.media_id' };
+      if (cover && !known(cover)) return { errcode: 40007, errmsg: 'invalid media_id' };
       if (a.msgtype !== 'image') continue;
       const id = (a.image as { media_id?: string } | undefined)?.media_id;
       if (!id) continue; // a pic_url image (templates) is the mass-send desk's to judge
-      const m = this.media.find((x) => x.mediaId === id);
-      if (!m || m.corpId !== corpId || m.via !== want || m.expiresAt <= now) return { errcode: 40007, errmsg: 'invalid media_id' };
+      if (!known(id)) return { errcode: 40007, errmsg: 'invalid media_id' };
     }
     if (use === 'moment') {
       const kinds = new Set(attachments.map((a) => String(a.msgtype)));

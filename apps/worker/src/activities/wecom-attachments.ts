@@ -1,11 +1,11 @@
 import type { Queryable } from '@sop/engine';
 import { WECOM_ATTACHMENT_LIMITS } from '@sop/domain';
 import { fetchImage, type FetchedImage } from '@sop/notify';
-import { WecomApiError, type WecomAnswer, type WecomClient } from '@sop/wecom';
+import { fitBytes, WecomApiError, type WecomAnswer, type WecomClient } from '@sop/wecom';
 import { createHash } from 'node:crypto';
 
 /** What a task carries of a material (the step's copy): an image is a picked library material marked `kind: 'image'`. */
-export interface TaskMaterial { materialId?: string; title: string; url: string; kind?: 'image' }
+export interface TaskMaterial { materialId?: string; title: string; url: string; kind?: 'image'; coverUrl?: string }
 
 export interface AttachmentDeps {
   /** the API's public address: links go out as `{appUrl}/r/w…` tracked links; without it, as the material's own URL */
@@ -39,19 +39,27 @@ export async function attachmentsFor(
   const out: Record<string, unknown>[] = [];
   for (const [index, material] of materials.slice(0, WECOM_ATTACHMENT_LIMITS.template).entries()) {
     if (material.kind === 'image' && material.materialId) {
-      out.push({ msgtype: 'image', image: { media_id: await mediaIdFor(m, client, row, material, deps, reads, now) } });
-    } else {
-      const url = deps.appUrl && row.link_token ? `${deps.appUrl.replace(/\/$/, '')}/r/w${row.id}-${index}-${row.link_token}` : material.url;
+      out.push({ msgtype: 'image', image: { media_id: await mediaIdFor(m, client, row, material, material.url, deps, reads, now) } });
+      continue;
+    }
+    const url = deps.appUrl && row.link_token ? `${deps.appUrl.replace(/\/$/, '')}/r/w${row.id}-${index}-${row.link_token}` : material.url;
+    if (row.kind !== 'moment') {
       out.push({ msgtype: 'link', link: { title: material.title.slice(0, 128), url } });
+    } else {
+      // a Moments link is posted with its cover (link.media_id, from upload_attachment) and a title of at most 64 bytes
+      const cover = material.coverUrl && material.materialId ? await mediaIdFor(m, client, row, material, material.coverUrl, deps, reads, now) : undefined;
+      out.push({ msgtype: 'link', link: { title: fitBytes(material.title, 64), url, ...(cover ? { media_id: cover } : {}) } });
     }
   }
   return out;
 }
 
+/** The media_id of the image at `imageUrl` (the material's own, or its cover), kept or uploaded now. */
 async function mediaIdFor(
-  m: Queryable, client: WecomClient, row: { tenant_id: string; kind: string }, material: TaskMaterial, deps: AttachmentDeps, reads: ImageReads, now: Date,
+  m: Queryable, client: WecomClient, row: { tenant_id: string; kind: string }, material: TaskMaterial, imageUrl: string,
+  deps: AttachmentDeps, reads: ImageReads, now: Date,
 ): Promise<string> {
-  const image = await read(material, deps, reads);
+  const image = await read(material, imageUrl, deps, reads);
   const sha256 = createHash('sha256').update(image.bytes).digest('hex');
   const purpose = row.kind === 'moment' ? 'moment' : 'template';
   const [kept] = await m.query(
@@ -79,13 +87,13 @@ async function mediaIdFor(
 }
 
 /** The image's bytes (at most 10 MB), as WeCom would take them; refused with the reason otherwise. */
-async function read(material: TaskMaterial, deps: AttachmentDeps, reads: ImageReads): Promise<FetchedImage> {
-  let pending = reads.get(material.url);
+async function read(material: TaskMaterial, imageUrl: string, deps: AttachmentDeps, reads: ImageReads): Promise<FetchedImage> {
+  let pending = reads.get(imageUrl);
   if (!pending) {
-    pending = fetchImage(material.url, {
+    pending = fetchImage(imageUrl, {
       timeoutMs: FETCH_TIMEOUT_MS, maxBytes: WECOM_ATTACHMENT_LIMITS.imageBytes, publicOnly: { allowHosts: deps.allowHosts ?? [] },
     });
-    reads.set(material.url, pending);
+    reads.set(imageUrl, pending);
   }
   const image = await pending.catch((err: Error) => {
     throw new AttachmentRefused(`the image "${material.title}" could not be read: ${err.message}`);

@@ -61,6 +61,8 @@ const materialSchema = z.strictObject({
   tagIds: ids.default([]),
   /** set by the API for a picked library material that is an image: a WeCom mass-send attaches it as an image, not a link */
   kind: z.literal('image').optional(),
+  /** copied by the API from a picked library material's cover: a WeCom Moments link is posted with it (link.media_id) */
+  coverUrl: materialUrlSchema.optional(),
 });
 
 const variantSchema = z.strictObject({

@@ -217,9 +217,14 @@ describe('validateSop', () => {
     expect(attachmentProblems(Array(9).fill(link))).toEqual([]);
     expect(attachmentProblems(Array(10).fill(link))).toEqual(['definition.steps[0].content.materials: WeCom takes at most 9 attachments in a mass-send (10 given)']);
     expect(attachmentProblems(Array(10).fill(link), 'wecom_chat', false)).toEqual([]); // by hand: no WeCom limit
-    expect(attachmentProblems([image, link], 'moments')).toEqual(['definition.steps[0].content.materials: a WeCom Moments post carries images or one link, not both (add_moment_task)']);
+    const covered = { materialId: '00000000-0000-4000-8000-000000000002', title: 'C', url: 'https://x.example/', coverUrl: 'https://x.example/c.png' };
+    expect(attachmentProblems([image, covered], 'moments')).toEqual(['definition.steps[0].content.materials: a WeCom Moments post carries images or one link, not both (add_moment_task)']);
     expect(attachmentProblems(Array(9).fill(image), 'moments')).toEqual([]);
-    expect(attachmentProblems([link, link], 'moments')).toEqual(['definition.steps[0].content.materials: a WeCom Moments post carries at most one link (2 given)']);
+    expect(attachmentProblems([covered], 'moments')).toEqual([]);
+    expect(attachmentProblems([covered, covered], 'moments')).toEqual(['definition.steps[0].content.materials: a WeCom Moments post carries at most one link (2 given)']);
+    // WeCom posts a Moments link with a cover (link.media_id): a pasted link has none
+    expect(attachmentProblems([link], 'moments')).toEqual([
+      'definition.steps[0].content.materials[0]: a WeCom Moments link is posted with a cover image: pick a library material that has one (coverUrl)']);
     expect(problems({ ...journey, steps: [{ ...step, content: { template: 'Hi', materials: [{ ...link, kind: 'image' }] } }] }))
       .toEqual(['definition.steps[0].content.materials[0].kind: only a material picked from the library (materialId) is marked as an image']);
   });

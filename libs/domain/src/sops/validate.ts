@@ -120,6 +120,11 @@ function stepAttachmentProblems(step: SopStep): [PropertyKey[], string][] {
   if (images && links) out.push([at, 'a WeCom Moments post carries images or one link, not both (add_moment_task)']);
   if (images > WECOM_ATTACHMENT_LIMITS.momentImages) out.push([at, `a WeCom Moments post carries at most ${WECOM_ATTACHMENT_LIMITS.momentImages} images (${images} given)`]);
   if (links > WECOM_ATTACHMENT_LIMITS.momentLinks) out.push([at, `a WeCom Moments post carries at most one link (${links} given)`]);
+  materials.forEach((m, i) => {
+    if (m.kind !== 'image' && !m.coverUrl) {
+      out.push([[...at, i], 'a WeCom Moments link is posted with a cover image: pick a library material that has one (coverUrl)']);
+    }
+  });
   return out;
 }
 
@@ -159,6 +164,7 @@ function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGro
   }
   step.content.materials.forEach((m, i) => {
     if (m.kind && !m.materialId) out.push([['content', 'materials', i, 'kind'], 'only a material picked from the library (materialId) is marked as an image']);
+    if (m.coverUrl && !m.materialId) out.push([['content', 'materials', i, 'coverUrl'], 'only a material picked from the library (materialId) carries its cover']);
   });
   const templates: [PropertyKey[], string][] = [[['content', 'template'], step.content.template],
     ...(step.content.variants ?? []).map((v, i): [PropertyKey[], string] => [['content', 'variants', i, 'template'], v.template])];

@@ -270,7 +270,7 @@ export class SopsService {
     const picked = materialIdsOf(def);
     if (!picked.length) return this.checkWecomAttachments(db, tenantId, def);
     const rows: (LibraryMaterial & { id: string })[] = await db.query(
-      `SELECT id, title, url, tag_ids AS "tagIds", kind FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
+      `SELECT id, title, url, tag_ids AS "tagIds", kind, cover_url AS "coverUrl" FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
     const { definition, problems } = withLibraryMaterials(def, new Map(rows.map((r) => [r.id, r])));
     if (problems.length) throw sopInvalid(problems);
     // the library's URL and tags are checked as pasted ones are
