@@ -196,7 +196,8 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
       await w.materialize(sopId, now);
       sops.push(sopId);
     }
-    const result = await sweep(w.tenantId, now);
+    // swept after the five SOPs exist: a dispatcher that enrolled the contact after `now` made its task due then
+    const result = await sweep(w.tenantId, new Date());
     expect(result).toMatchObject({ created: 4, handed: 4, limited: 1 });
     expect(templatesOf(w.corp.corpId)).toHaveLength(4);
     const states = (await Promise.all(sops.map(tasksOf))).flat().map((r: { status: string; state: string }) => [r.status, r.state]);
