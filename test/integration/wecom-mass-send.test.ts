@@ -327,7 +327,7 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
     const bob = await w.member('lisi');
     await w.contact('a1', alice.id, 'wmA1');
     await w.contact('b1', bob.id, 'wmB1');
-    const sopId = await w.sop('Moments retried', { channel: 'moments' });
+    const sopId = await w.sop('Moments retried', { channel: 'moments', content: { template: '本周新品上架', materials: [] } });
     const now = new Date();
     await w.materialize(sopId, now);
     // the first add_moment_task is rate-limited past the client's retries: the activity fails before the second

@@ -280,6 +280,23 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
     expect(Buffer.byteLength((linkPost.attachments[0].link as { title: string }).title)).toBeLessThanOrEqual(64);
   });
 
+  it('posts a Moments task whose image upload was rate-limited first: never marked attempted, so sent, not given up', async () => {
+    files.set('/img/later.png', Buffer.concat([PNG.subarray(0, 8), randomBytes(1024)]));
+    const w = await world('Media moments retried');
+    const alice = await w.member('zhangsan');
+    await w.contact('a1', alice.id);
+    const image = await w.material('image', '朋友圈图', `${imageBase}/img/later.png`);
+    await w.sop('Moments later', w.picks(image), { channel: 'moments' });
+    // past the client's own retries: the activity fails before add_moment_task is called, and Temporal retries it
+    local().failNext('/cgi-bin/media/upload_attachment', 45009, 4);
+    await sweep(w.tenantId, new Date());
+    expect(await ctx.stack.db.query(`SELECT status, error FROM wecom_mass_sends WHERE tenant_id = $1`, [w.tenantId]))
+      .toEqual([{ status: 'waiting', error: null }]);
+    const posted = desk.moments.filter((m) => m.corpId === w.corp.corpId);
+    expect(posted).toHaveLength(1);
+    expect(posted[0].attachments).toEqual([{ msgtype: 'image', image: { media_id: media.uploadsOf(w.corp.corpId)[0].mediaId } }]);
+  });
+
   it('the local WeCom refuses uploads as WeCom does: a wrong type, too large, not multipart', async () => {
     const corp = local().add(newCorp());
     const token = ((await (await fetch(`${local().baseUrl}/cgi-bin/gettoken?corpid=${corp.corpId}&corpsecret=${encodeURIComponent(corp.contactSecret)}`)).json()) as { access_token: string }).access_token;
