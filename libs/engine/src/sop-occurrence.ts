@@ -148,6 +148,7 @@ type Due = { dueAt: Date; why: string | null };
  */
 class Timing {
   private readonly seen = new Map<string, Due>();
+  private readonly starts = new Map<string, Due>();
   constructor(private readonly calendar: BusinessCalendar, private readonly businessDaysOnly: boolean, private readonly quietHours?: Window) {}
 
   at(instant: Date, zone: string): Due {
@@ -162,8 +163,11 @@ class Timing {
 
   /** The window start `days` days after the occurrence's own day, at its wall-clock time in the zone, moved as the policy says. */
   private start(occurrence: Date, zone: string, days: number): Due {
+    const key = `${zone}|${occurrence.getTime()}|${days}`;
+    let due = this.starts.get(key);
     // Wall-clock days (`plus({ days })` keeps the time of day across a daylight-saving change).
-    return this.at(DateTime.fromJSDate(occurrence, { zone }).plus({ days }).toJSDate(), zone);
+    if (!due) this.starts.set(key, (due = this.at(DateTime.fromJSDate(occurrence, { zone }).plus({ days }).toJSDate(), zone)));
+    return due;
   }
 
   /** The first day to look at for a time: a day early, so a daylight-saving change or a moved window is never skipped. */
@@ -188,7 +192,8 @@ class Timing {
   *startsAfter(occurrence: Date, zone: string, after: Date, until: Date): Generator<Due> {
     let last = after.getTime();
     for (let days = this.firstDay(occurrence, after); ; days++) {
-      if (DateTime.fromJSDate(occurrence, { zone }).plus({ days }).toMillis() > until.getTime()) return;
+      // Raw days past `until` (a day and an hour of slack for a daylight-saving change): later days only move later.
+      if (occurrence.getTime() + days * DAY_MS > until.getTime() + DAY_MS + 3_600_000) return;
       const start = this.start(occurrence, zone, days);
       if (start.dueAt.getTime() > until.getTime()) return; // later days only move later
       if (start.dueAt.getTime() <= last) continue;
@@ -284,7 +289,12 @@ class OccurrencePlanner {
   place(occurrence: Date, d: Draft, until: Date): Placed {
     let refusal: Refusal | undefined;
     const windowMs = windowMsOf(d.step);
-    for (const at of [{ dueAt: d.dueAt, why: null }, ...this.timing.startsAfter(occurrence, d.zone, d.dueAt, until)]) {
+    // Lazily: most tasks are admitted at their first due time, and each later day costs a wall-clock computation.
+    const times = (function* (timing: Timing): Generator<Due> {
+      yield { dueAt: d.dueAt, why: null };
+      yield* timing.startsAfter(occurrence, d.zone, d.dueAt, until);
+    })(this.timing);
+    for (const at of times) {
       const admission = this.limits!.admit(this.candidate(d, at.dueAt));
       if (admission.admitted) {
         return { executorId: admission.executorId, dueAt: at.dueAt, dueUntil: new Date(at.dueAt.getTime() + windowMs), deferred: joined(d.why, refusal, refusal && at.why) };
@@ -463,7 +473,7 @@ async function retryPage(db: Transactional, sopId: string, now: Date, limit: num
       }
       const { content, heldReason } = planner.render(d, placed.executorId);
       [row.id, placed.executorId, content, placed.dueAt, placed.dueUntil, heldReason ?? null, row.due_at, row.held_reason,
-        joined(placed.deferred)].forEach((v, i) => cols[i].push(v));
+        joined('room appeared', placed.deferred)].forEach((v, i) => cols[i].push(v));
       done.push(row.id);
     }
     await planner.writeBumps(m);
