@@ -1,5 +1,5 @@
 import {
-  countTasks, expectBroadcastExact, expectJourneyExact, expectRepeatsWithin, finishReminders, startFaultRun, useFaultStack, waitForOpenPage, waitForReady,
+  countTasks, expectJourneyExact, expectRestartExact, startFaultRun, useFaultStack, waitForOpenPage, waitForReady,
   waitForTasks,
 } from '../support/fault-world';
 import { sleep } from '../support/processes';
@@ -20,12 +20,13 @@ describe('fault: Postgres stopped and restarted mid-dispatch', () => {
   const f = useFaultStack({ dedicated: 'postgres' });
 
   it('finishes the dispatch exactly once after Postgres comes back, with the same worker and API processes', async () => {
-    const { smtp, stack, processes, client } = f;
+    const { stack, processes, client } = f;
     const pg = f.pg!;
     const t0 = Date.now();
-    const { http, world, tSeeded, worker, broadcastId, sweeps } = await startFaultRun(f, {
+    const run = await startFaultRun(f, {
       label: 'Postgres restart', journeyContacts: CONTACTS, broadcastContacts: BROADCAST, broadcastInMs: 3000,
     });
+    const { http, world, tSeeded } = run;
 
     // Stop it while a page's transaction is open in the worker's session.
     await waitForOpenPage(stack.db, world.journeyId, Math.floor(CONTACTS * 0.3), () => processes.tail());
@@ -41,13 +42,7 @@ describe('fault: Postgres stopped and restarted mid-dispatch', () => {
 
     await waitForTasks(stack.db, client, world.journeyId, CONTACTS, 240_000);
     const tDone = Date.now();
-    await waitForTasks(stack.db, client, broadcastId, BROADCAST, 120_000);
-    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, sweeps, () => processes.tail());
-    expect(worker.exitCode).toBeNull();
-    expect(worker.signalCode).toBeNull();
-    await expectJourneyExact(stack.db, world, CONTACTS);
-    const emails = await expectBroadcastExact(stack.db, smtp, world, broadcastId, BROADCAST);
-    expectRepeatsWithin(emails, 1);
+    const { late, emails } = await expectRestartExact(f, run, { journeyTasks: CONTACTS, faults: 1 });
 
     // The API writes again, and the worker's wake relay carries the new entrant to the journey within seconds
     // (without it the dispatcher would only look again at its 5-minute poll).

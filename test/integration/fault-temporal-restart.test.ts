@@ -1,5 +1,5 @@
 import {
-  countTasks, expectBroadcastExact, expectJourneyExact, expectRepeatsWithin, finishReminders, startFaultRun, useFaultStack, waitForReady, waitForTasks,
+  countTasks, expectRestartExact, startFaultRun, useFaultStack, waitForReady, waitForTasks,
 } from '../support/fault-world';
 import { sleep } from '../support/processes';
 
@@ -20,12 +20,13 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
   const f = useFaultStack({ dedicated: 'temporal' });
 
   it('finishes the dispatch exactly once after the server comes back, with the same worker and API processes', async () => {
-    const { smtp, stack, processes, client } = f;
+    const { stack, processes, client } = f;
     const temporal = f.temporal!;
     const t0 = Date.now();
-    const { http, world, tSeeded, worker, broadcastId, sweeps } = await startFaultRun(f, {
+    const run = await startFaultRun(f, {
       label: 'Temporal restart', journeyContacts: CONTACTS, broadcastContacts: BROADCAST, broadcastInMs: 3000,
     });
+    const { http, world, tSeeded } = run;
 
     const stopAt = Math.floor(CONTACTS * 0.3);
     const until = Date.now() + 180_000;
@@ -49,14 +50,7 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
     const tRestarted = Date.now();
     await waitForTasks(stack.db, client, world.journeyId, CONTACTS + 1, 240_000);
     const tDone = Date.now();
-    await waitForTasks(stack.db, client, broadcastId, BROADCAST, 120_000);
-    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, sweeps, () => processes.tail());
-    // the worker that was polling when the server went away is the one that finished: it reconnected
-    expect(worker.exitCode).toBeNull();
-    expect(worker.signalCode).toBeNull();
-    await expectJourneyExact(stack.db, world, CONTACTS + 1);
-    const emails = await expectBroadcastExact(stack.db, smtp, world, broadcastId, BROADCAST);
-    expectRepeatsWithin(emails, 0);
+    const { late, emails } = await expectRestartExact(f, run, { journeyTasks: CONTACTS + 1, faults: 0 });
 
     // The API reconnected too: it starts a workflow again (a second journey's dispatcher), which the worker runs.
     await waitForReady(http, 'Temporal');

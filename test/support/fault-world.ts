@@ -79,7 +79,26 @@ export async function startFaultRun(
   // Reminder sweeps back to back, as the every-minute Schedule runs them (a sweep killed mid-activity is retried
   // by Temporal on the next worker). They plan the broadcast tasks' nudges and send the emails.
   const sweeps = runSweeps(f.client, f.stack.taskQueue, world.tenantId);
-  return { http, world, tSeeded, worker, workerEnv, broadcastId, sweeps };
+  return { http, world, tSeeded, worker, workerEnv, broadcastId, broadcastContacts: o.broadcastContacts, sweeps };
+}
+
+export type FaultRun = Awaited<ReturnType<typeof startFaultRun>>;
+
+/**
+ * The end of a restart test, once the journey's tasks are all there: the broadcast's tasks too, the sweeps caught up,
+ * the worker that ran when the server went away still running (it reconnected: nothing restarted it), every total
+ * exact (the journey's `journeyTasks`), and the emails repeated within what `faults` faults could leave in flight.
+ */
+export async function expectRestartExact(f: FaultStack, run: FaultRun, o: { journeyTasks: number; faults: number }) {
+  const { db, notifier, baseUrl } = f.stack;
+  await waitForTasks(db, f.client, run.broadcastId, run.broadcastContacts, 120_000);
+  const late = await finishReminders(db, notifier, run.world, run.broadcastContacts, baseUrl, run.sweeps, () => f.processes.tail());
+  expect(run.worker.exitCode).toBeNull();
+  expect(run.worker.signalCode).toBeNull();
+  await expectJourneyExact(db, run.world, o.journeyTasks);
+  const emails = await expectBroadcastExact(db, f.smtp, run.world, run.broadcastId, run.broadcastContacts);
+  expectRepeatsWithin(emails, o.faults);
+  return { late, emails };
 }
 
 /** Waits until the SOP has `target` tasks while a worker session holds a transaction open, so the fault cuts a page. */
