@@ -1,6 +1,7 @@
 import type { Queryable } from '@sop/engine';
 import type { Principal } from '../principal';
-import { lacksPerson, mayActFor, seesWholeOrganization, taskAccess, visibleExecutors } from './index';
+import { lacksPerson, mayActFor, seesWholeOrganization } from './roles';
+import { taskAccess, visibleExecutors } from './tasks';
 
 const person = (role: Principal['role'], userId: string | null = 'u-1'): Principal => ({ tenantId: 't-1', role, userId, apiKeyId: userId ? null : 'k-1' });
 /** What a role alone decides needs no database: a query here would fail the test. */

@@ -1,5 +1,12 @@
 import type { Principal } from '../principal';
 
+/**
+ * The access module (common/access): who may see or change what inside an organization. Routes declare their roles
+ * (`@Roles`, checked by the global AccessGuard); what a role then reaches is answered here: which tasks a caller may
+ * see or change (tasks.ts), whom a manager acts for (managed.ts) and what a role alone decides (this file). Import
+ * the files themselves: a build folder that still holds the old common/access.js would shadow an index.
+ */
+
 /** Admins and ops see and change everything in their organization; everyone else what is theirs or what they manage. */
 export const seesWholeOrganization = (caller: Principal): boolean => caller.role === 'admin' || caller.role === 'ops';
 

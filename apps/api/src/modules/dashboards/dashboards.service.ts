@@ -5,7 +5,8 @@ import {
 } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
-import { managedTeamIdsArraySql, seesWholeOrganization, teamManagedWhere } from '../../common/access';
+import { managedTeamIdsArraySql, teamManagedWhere } from '../../common/access/managed';
+import { seesWholeOrganization } from '../../common/access/roles';
 import { fail, failAt, notFound } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import type { SopDto } from '../sops/sops.dto';

@@ -1,6 +1,7 @@
 import type { Queryable } from '@sop/engine';
 import { COMMON_ERRORS, failAt } from '../../common/errors.catalog';
-import { mayActFor, teamManagedBySql, teamManagedWhere } from '../../common/access';
+import { teamManagedBySql, teamManagedWhere } from '../../common/access/managed';
+import { mayActFor } from '../../common/access/roles';
 import type { Principal } from '../../common/principal';
 import type { HandoverDto } from './handovers.dto';
 import { HANDOVERS_ERRORS } from './handovers.errors';
