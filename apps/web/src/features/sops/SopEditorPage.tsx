@@ -405,14 +405,13 @@ function StepCard({ index, kind, groups, onRemove, segmentId, sopName }: {
         </Form.Item>
       </Flex>
       {channel && MASS_SEND_CHANNELS.includes(channel) && (
-        <Flex gap="small" align="baseline" wrap data-testid={`mass-send-${index}`}>
-          <Form.Item name={[index, 'wecomMassSend']} label={t(channel === 'moments' ? 'editor.massSendMoments' : 'editor.massSend')} valuePropName="checked">
+        <div data-testid={`mass-send-${index}`}>
+          {/* the note as the item's help text: under the switch, with the item's own spacing before the message */}
+          <Form.Item name={[index, 'wecomMassSend']} label={t(channel === 'moments' ? 'editor.massSendMoments' : 'editor.massSend')} valuePropName="checked"
+            extra={t(channel === 'wecom_chat' ? 'editor.massSendLimit' : 'editor.massSendConfirm', { n: WECOM_MASS_SENDS_PER_MONTH })}>
             <Switch />
           </Form.Item>
-          <Typography.Text type="secondary" className="sop-mass-send-note">
-            {t(channel === 'wecom_chat' ? 'editor.massSendLimit' : 'editor.massSendConfirm', { n: WECOM_MASS_SENDS_PER_MONTH })}
-          </Typography.Text>
-        </Flex>
+        </div>
       )}
       <Form.Item name={[index, 'content', 'template']} label={
         <Flex gap="small" align="center">
