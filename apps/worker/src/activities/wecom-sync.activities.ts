@@ -21,8 +21,14 @@ const REASON = 'WeCom sync';
 
 /** The run's resumable position, saved with each page's rows in one transaction. */
 interface SyncCursor {
-  contacts?: { batch: number; cursor: string; done?: boolean };
+  contacts?: ContactPosition & { done?: boolean };
   groups?: { cursor: string; done?: boolean };
+}
+
+/** Where the contact pages stand: the batch of USERS_PER_BATCH members, and WeCom's cursor within it. */
+interface ContactPosition {
+  batch: number;
+  cursor: string;
 }
 
 type ContactPage = {
@@ -32,6 +38,13 @@ type ContactPage = {
   }[];
   next_cursor?: string;
 };
+
+/** Pages read for one write, the position after them, and whether they were the last. */
+interface ContactChunk {
+  pages: ContactPage[];
+  at: ContactPosition;
+  done: boolean;
+}
 
 /**
  * The full sync's activities (issue 16). Every write is keyed by WeCom's ids and repeatable; each page and the
@@ -129,38 +142,48 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
     syncWecomContacts: guarded(async (tenantId, runId) => {
       const { contacts } = await open(tenantId);
       const state = await cursorOf(runId, tenantId);
-      const position = state.contacts ?? { batch: 0, cursor: '' };
-      if (position.done) return { done: true };
+      if (state.contacts?.done) return { done: true };
+      const position: ContactPosition = { batch: state.contacts?.batch ?? 0, cursor: state.contacts?.cursor ?? '' };
       const follow = await contacts.get<{ errcode: number; follow_user?: string[] }>('/cgi-bin/externalcontact/get_follow_user_list');
       const users = [...(follow.follow_user ?? [])].sort();
-      const until = Date.now() + SLICE_MS;
-      while (Date.now() < until && !cancelled()) {
-        // Several of WeCom's pages per transaction: the per-write work (tags, computed tags, memberships) is
-        // set-based, so it costs about the same for 100 pairs as for 2,000.
+      /** WeCom's pages from `from` until PAIRS_PER_WRITE pairs or the last page, and the position after them. */
+      const read = async (from: ContactPosition): Promise<ContactChunk> => {
+        const at = { ...from };
         const pages: ContactPage[] = [];
         let pairs = 0;
-        let done = false;
         while (pairs < PAIRS_PER_WRITE && !cancelled()) {
-          const batch = users.slice(position.batch * USERS_PER_BATCH, (position.batch + 1) * USERS_PER_BATCH);
-          if (!batch.length) {
-            done = true;
-            break;
-          }
+          const batch = users.slice(at.batch * USERS_PER_BATCH, (at.batch + 1) * USERS_PER_BATCH);
+          if (!batch.length) return { pages, at, done: true };
           const page = await contacts.post<ContactPage & { errcode: number }>('/cgi-bin/externalcontact/batch/get_by_user', {
-            userid_list: batch, cursor: position.cursor, limit: CONTACTS_PER_PAGE,
+            userid_list: batch, cursor: at.cursor, limit: CONTACTS_PER_PAGE,
           });
-          if (page.next_cursor) position.cursor = page.next_cursor;
-          else Object.assign(position, { batch: position.batch + 1, cursor: '' });
+          if (page.next_cursor) at.cursor = page.next_cursor;
+          else Object.assign(at, { batch: at.batch + 1, cursor: '' });
           pages.push(page);
           pairs += page.external_contact_list?.length ?? 0;
         }
+        return { pages, at, done: false };
+      };
+      const until = Date.now() + SLICE_MS;
+      // The next chunk is read while this one is written (WeCom's round trips overlap Postgres's work); its
+      // rows and cursor still commit only after this chunk's, in order. A failed read surfaces when its turn
+      // comes, after the writes before it are in.
+      const ahead = (from: ContactPosition) => {
+        const chunk = read(from);
+        chunk.catch(() => undefined); // awaited below; a chunk left unread (time up, cancelled) must not crash the worker
+        return chunk;
+      };
+      let next: Promise<ContactChunk> | null = ahead(position);
+      while (next) {
+        const chunk: ContactChunk = await next;
         if (cancelled()) break; // the pages read since the last write are read again by the retry
+        next = !chunk.done && Date.now() < until ? ahead(chunk.at) : null;
         await db.transaction(async (m) => {
-          const written = await writeContactPage(m, tenantId, runId, { external_contact_list: pages.flatMap((p) => p.external_contact_list ?? []) });
-          await saveCursor(m, runId, { ...state, contacts: { ...position, ...(done ? { done } : {}) } }, written);
+          const written = await writeContactPage(m, tenantId, runId, { external_contact_list: chunk.pages.flatMap((p) => p.external_contact_list ?? []) });
+          await saveCursor(m, runId, { ...state, contacts: { ...chunk.at, ...(chunk.done ? { done: true } : {}) } }, written);
         });
-        Context.current().heartbeat(position);
-        if (done) return { done: true };
+        Context.current().heartbeat(chunk.at);
+        if (chunk.done) return { done: true };
       }
       return { done: false };
     }),
@@ -280,8 +303,11 @@ async function upsertTag(m: EntityManager, tenantId: string, groupId: string, t:
 }
 
 /**
- * One page of (contact, following member) pairs: the follows are kept, the contacts upserted by their external
- * user id (name), then each contact's owner and WeCom tags derived from all its follows known so far.
+ * Pairs of (contact, following member), many of WeCom's pages at once: the follows are kept, then contacts we
+ * do not have yet are inserted with their owner and WeCom tags already derived from all their follows known so
+ * far (one row version per contact: an insert, then an owner update, a row lock and a tag_nums update made
+ * four, each touching every index of contacts), and contacts we have are renamed when their name changed and
+ * have their owner and tags derived again.
  */
 async function writeContactPage(m: EntityManager, tenantId: string, runId: string, page: ContactPage): Promise<Record<string, number>> {
   const pairs = page.external_contact_list ?? [];
@@ -298,18 +324,64 @@ async function writeContactPage(m: EntityManager, tenantId: string, runId: strin
       pairs.map((p) => p.follow_info.createtime ?? 0), pairs.map((p) => JSON.stringify(p.follow_info.tag_id ?? [])), runId,
     ],
   );
-  const upserted: { id: string; inserted: boolean }[] = await m.query(
-    `INSERT INTO contacts AS c (tenant_id, external_id, name, wecom_external_user_id)
-     SELECT $1, 'wecom:' || x.e, x.name, x.e FROM unnest($2::text[], $3::text[]) AS x(e, name) ORDER BY x.e
-     ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL
-     DO UPDATE SET name = EXCLUDED.name, updated_at = now() WHERE c.name IS DISTINCT FROM EXCLUDED.name
-     RETURNING c.id, c.xmax = 0 AS inserted`,
-    [tenantId, [...names.keys()], [...names.values()]],
-  );
-  const derived = await applyFollows(m, tenantId, [...names.keys()]);
-  const changed = [...new Set([...upserted.map((u) => u.id), ...derived])];
+  const created = await insertNewContacts(m, tenantId, [...names.keys()], [...names.values()]);
+  const known = new Set(created.map((c) => c.e));
+  const existing = [...names].filter(([e]) => !known.has(e));
+  let changed = created.map((c) => c.id);
+  if (existing.length) {
+    const renamed: { id: string }[] = await m.query(
+      `UPDATE contacts c SET name = x.name, updated_at = now() FROM unnest($2::text[], $3::text[]) AS x(e, name)
+        WHERE c.tenant_id = $1 AND c.wecom_external_user_id = x.e AND c.name IS DISTINCT FROM x.name
+       RETURNING c.id`,
+      [tenantId, existing.map(([e]) => e), existing.map(([, name]) => name)],
+    );
+    const derived = await applyFollows(m, tenantId, existing.map(([e]) => e));
+    changed = [...new Set([...changed, ...renamed.map((r) => r.id), ...derived])];
+  }
   await contactsChangedSet(m, tenantId, changed);
-  return { contactPairs: pairs.length, contactsCreated: upserted.filter((u) => u.inserted).length };
+  return { contactPairs: pairs.length, contactsCreated: created.length };
+}
+
+/**
+ * The contacts among `externalIds` we do not have yet, inserted in one statement with what `applyFollows` would
+ * derive for them (the owner, the WeCom tags and their tag_nums copy), each tag with its event and one
+ * `contact.tags_changed` in the outbox, as `replaceTagsWithin` and `refreshTagNums` write them. A contact another
+ * transaction inserts meanwhile is skipped here (ON CONFLICT DO NOTHING) and derived by the caller as existing.
+ */
+async function insertNewContacts(m: EntityManager, tenantId: string, externalIds: string[], names: string[]): Promise<{ id: string; e: string }[]> {
+  return m.query(
+    `WITH fresh AS (
+       SELECT x.e, x.name FROM unnest($2::text[], $3::text[]) AS x(e, name)
+        WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.tenant_id = $1 AND c.wecom_external_user_id = x.e)
+     ), derived AS (
+       SELECT fresh.e, fresh.name,
+              (SELECT wu.user_id FROM wecom_follows f
+                 JOIN wecom_users wu ON wu.tenant_id = $1 AND wu.wecom_user_id = f.wecom_user_id AND wu.user_id IS NOT NULL
+                WHERE f.tenant_id = $1 AND f.external_user_id = fresh.e
+                ORDER BY f.followed_at, f.wecom_user_id LIMIT 1) AS owner_id,
+              ARRAY(SELECT DISTINCT t.num FROM wecom_follows f CROSS JOIN LATERAL unnest(f.tag_ids) AS w(tag)
+                      JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
+                     WHERE f.tenant_id = $1 AND f.external_user_id = fresh.e ORDER BY t.num) AS tag_nums
+         FROM fresh
+     ), inserted AS (
+       INSERT INTO contacts AS c (tenant_id, external_id, name, wecom_external_user_id, owner_id, tag_nums)
+       SELECT $1, 'wecom:' || e, name, e, owner_id, tag_nums FROM derived ORDER BY e
+       ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL DO NOTHING
+       RETURNING c.id, c.wecom_external_user_id AS e, c.tag_nums
+     ), tagged AS (
+       INSERT INTO contact_tags (tenant_id, contact_id, tag_id, tag_num, weight)
+       SELECT $1, i.id, t.id, t.num, t.weight FROM inserted i JOIN tags t ON t.tenant_id = $1 AND t.num = ANY(i.tag_nums)
+       RETURNING contact_id, tag_id
+     ), events AS (
+       INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type, actor_id, reason)
+       SELECT $1, contact_id, tag_id, 'added', $4, $5, $6 FROM tagged
+     ), announced AS (
+       INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, 'contact.tags_changed', jsonb_build_object('contactIds', jsonb_agg(DISTINCT contact_id)) FROM tagged HAVING count(*) > 0
+     )
+     SELECT id, e FROM inserted`,
+    [tenantId, externalIds, names, ACTOR.type, ACTOR.id, REASON],
+  );
 }
 
 /**
