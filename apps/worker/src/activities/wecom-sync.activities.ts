@@ -4,7 +4,7 @@ import type { WecomNightlyActivities, WecomSyncActivities } from '@sop/workflows
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
 import { heartbeating } from './heartbeating';
-import { asWecomOrigin } from './wecom-tag-push';
+import { asWecomOrigin, inPool } from './wecom-tag-push';
 
 /** WeCom's maxima: 100 members per batch/get_by_user call and 100 contacts a page. */
 const USERS_PER_BATCH = 100;
@@ -13,6 +13,8 @@ const CONTACTS_PER_PAGE = 100;
 const PAIRS_PER_WRITE = 2000;
 /** groupchat/list allows 1000; each chat then costs a groupchat/get, so pages stay small enough to resume often. */
 const GROUPS_PER_PAGE = 100;
+/** groupchat/get calls at once for a page (as the events' fetches). */
+const GROUP_FETCHES_AT_ONCE = 8;
 /** An activity call works this long, then hands back to the workflow (which calls again: history stays short). */
 const SLICE_MS = 60_000;
 // actor id 'wecom': the tag push trigger queues nothing for WeCom's own state
@@ -198,10 +200,11 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
         const list = await contacts.post<{ errcode: number; group_chat_list?: { chat_id: string }[]; next_cursor?: string }>(
           '/cgi-bin/externalcontact/groupchat/list', { status_filter: 0, cursor: position.cursor, limit: GROUPS_PER_PAGE },
         );
-        const chats: GroupChat[] = [];
-        for (const { chat_id } of list.group_chat_list ?? []) {
-          chats.push((await contacts.post<{ errcode: number; group_chat: GroupChat }>('/cgi-bin/externalcontact/groupchat/get', { chat_id, need_name: 0 })).group_chat);
-        }
+        const got = await inPool(list.group_chat_list ?? [], GROUP_FETCHES_AT_ONCE, ({ chat_id }) =>
+          contacts.post<{ errcode: number; group_chat: GroupChat }>('/cgi-bin/externalcontact/groupchat/get', { chat_id, need_name: 0 }));
+        const failed = got.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason; // nothing of the page is written: the retry reads it again
+        const chats = got.map((r) => (r as PromiseFulfilledResult<{ group_chat: GroupChat }>).value.group_chat);
         const next = { cursor: list.next_cursor ?? '', done: !list.next_cursor };
         await db.transaction(async (m) => {
           const written = await writeGroupPage(m, tenantId, chats);
@@ -350,9 +353,9 @@ async function writeContactPage(m: EntityManager, tenantId: string, runId: strin
  */
 async function insertNewContacts(m: EntityManager, tenantId: string, externalIds: string[], names: string[]): Promise<{ id: string; e: string }[]> {
   return m.query(
+    // Contacts we have are left to ON CONFLICT (a NOT EXISTS here was planned as a scan of all the tenant's contacts).
     `WITH fresh AS (
        SELECT x.e, x.name FROM unnest($2::text[], $3::text[]) AS x(e, name)
-        WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.tenant_id = $1 AND c.wecom_external_user_id = x.e)
      ), derived AS (
        SELECT fresh.e, fresh.name,
               (SELECT wu.user_id FROM wecom_follows f
@@ -402,21 +405,32 @@ async function applyFollows(m: EntityManager, tenantId: string, externalIds: str
      RETURNING c.id`,
     [tenantId, externalIds],
   );
-  const wanted: { contact_id: string; tag_id: string }[] = await m.query(
-    `SELECT DISTINCT c.id AS contact_id, t.id AS tag_id
-       FROM wecom_follows f CROSS JOIN LATERAL unnest(f.tag_ids) AS w(tag)
-       JOIN contacts c ON c.tenant_id = $1 AND c.wecom_external_user_id = f.external_user_id
-       JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
-      WHERE f.tenant_id = $1 AND f.external_user_id = ANY($2::text[])`,
+  // The WeCom tags each contact should have; only contacts whose linked tags differ go on to replaceTagsWithin,
+  // which locks them (a contact seen again on a later page, its tags unchanged, costs a read, not a row lock).
+  // A contact whose tags changed here and still wait to be marked in WeCom keeps them (WeCom's page predates the change).
+  const differing: { id: string; wanted: string[] }[] = await m.query(
+    `WITH wanted AS (
+       SELECT c.id, coalesce(array_agg(DISTINCT t.id ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '{}') AS wanted
+         FROM contacts c
+         LEFT JOIN wecom_follows f ON f.tenant_id = $1 AND f.external_user_id = c.wecom_external_user_id
+         LEFT JOIN LATERAL unnest(f.tag_ids) AS w(tag) ON true
+         LEFT JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
+        WHERE c.tenant_id = $1 AND c.wecom_external_user_id = ANY($2::text[])
+          AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = c.id AND p.error IS NULL)
+        GROUP BY c.id
+     )
+     SELECT w.id, w.wanted FROM wanted w
+      WHERE w.wanted IS DISTINCT FROM coalesce((SELECT array_agg(ct.tag_id ORDER BY ct.tag_id) FROM contact_tags ct
+                                                  JOIN tags t ON t.id = ct.tag_id AND t.wecom_tag_id IS NOT NULL
+                                                 WHERE ct.contact_id = w.id), '{}')`,
     [tenantId, externalIds],
   );
-  // a contact whose tags changed here and still wait to be marked in WeCom keeps them (WeCom's page predates the change)
-  const ids: string[] = (await m.query(
-    `SELECT coalesce(array_agg(id), '{}') AS ids FROM contacts c WHERE tenant_id = $1 AND wecom_external_user_id = ANY($2::text[])
-        AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = c.id AND p.error IS NULL)`,
-    [tenantId, externalIds]))[0].ids;
-  const scope: string[] = (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM tags WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL`, [tenantId]))[0].ids;
-  const tagged = await replaceTagsWithin(m, tenantId, ids, wanted.map((w) => ({ contactId: w.contact_id, tagId: w.tag_id })), scope, ACTOR, REASON);
+  const scope: string[] = differing.length
+    ? (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM tags WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL`, [tenantId]))[0].ids
+    : [];
+  const tagged = await replaceTagsWithin(
+    m, tenantId, differing.map((d) => d.id), differing.flatMap((d) => d.wanted.map((tagId) => ({ contactId: d.id, tagId }))), scope, ACTOR, REASON,
+  );
   return [...owners.map((o) => o.id), ...tagged.changed];
 }
 
@@ -431,43 +445,45 @@ async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: stri
 }
 
 /**
- * One page of customer groups: each upserted by its chat id (name, owner = the owner's matched user), and its
- * members made exactly the external members that are our contacts.
+ * One page of customer groups, set-based: the groups upserted by their chat ids (name, owner = the owner's matched
+ * user), then each group's members made exactly its external members that are our contacts, with one
+ * `group.members_changed` per group whose members changed.
  */
-async function writeGroupPage(m: EntityManager, tenantId: string, chats: GroupChat[]): Promise<Record<string, number>> {
+async function writeGroupPage(m: EntityManager, tenantId: string, page: GroupChat[]): Promise<Record<string, number>> {
+  const chats = [...new Map(page.map((c) => [c.chat_id, c])).values()]; // one row each: ON CONFLICT may not touch a row twice
   if (!chats.length) return {};
-  let joined = 0;
-  let left = 0;
-  const changed = new Set<string>();
-  for (const chat of chats) {
-    const [group] = await m.query(
-      `INSERT INTO customer_groups AS g (tenant_id, name, owner_id, wecom_chat_id)
-       VALUES ($1, $2, (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $3), $4)
-       ON CONFLICT (tenant_id, wecom_chat_id) WHERE wecom_chat_id IS NOT NULL
-       DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id, updated_at = now()
-       RETURNING id`,
-      [tenantId, chat.name ?? '', chat.owner ?? '', chat.chat_id],
-    );
-    const external = (chat.member_list ?? []).filter((x) => x.type === 2).map((x) => x.userid);
-    const [r] = await m.query(
-      `WITH members AS (
-         SELECT id FROM contacts WHERE tenant_id = $1 AND wecom_external_user_id = ANY($3::text[])
-       ), removed AS (
-         DELETE FROM group_members gm WHERE gm.group_id = $2 AND gm.contact_id NOT IN (SELECT id FROM members) RETURNING contact_id
-       ), added AS (
-         INSERT INTO group_members (tenant_id, group_id, contact_id) SELECT $1, $2, id FROM members ON CONFLICT DO NOTHING RETURNING contact_id
-       )
-       SELECT (SELECT coalesce(array_agg(contact_id), '{}') FROM added) AS added, (SELECT coalesce(array_agg(contact_id), '{}') FROM removed) AS removed`,
-      [tenantId, group.id, external],
-    );
-    joined += r.added.length;
-    left += r.removed.length;
-    const ids = [...r.added, ...r.removed];
-    ids.forEach((id: string) => changed.add(id));
-    if (ids.length) {
-      await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [tenantId, { groupId: group.id, contactIds: ids }]);
-    }
-  }
-  await contactsChangedSet(m, tenantId, [...changed]);
-  return { groups: chats.length, groupJoins: joined, groupLeaves: left };
+  const groups: { id: string; chat: string }[] = await m.query(
+    `INSERT INTO customer_groups AS g (tenant_id, name, owner_id, wecom_chat_id)
+     SELECT $1, x.name, (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = x.owner), x.chat
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS x(chat, name, owner) ORDER BY x.chat
+     ON CONFLICT (tenant_id, wecom_chat_id) WHERE wecom_chat_id IS NOT NULL
+     DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id, updated_at = now()
+     RETURNING g.id, g.wecom_chat_id AS chat`,
+    [tenantId, chats.map((c) => c.chat_id), chats.map((c) => c.name ?? ''), chats.map((c) => c.owner ?? '')],
+  );
+  const idOf = new Map(groups.map((g) => [g.chat, g.id]));
+  const members = chats.flatMap((c) => (c.member_list ?? []).filter((x) => x.type === 2).map((x) => ({ group: idOf.get(c.chat_id)!, e: x.userid })));
+  const [r] = await m.query(
+    `WITH wanted AS (
+       SELECT DISTINCT x.group_id, c.id AS contact_id FROM unnest($3::uuid[], $4::text[]) AS x(group_id, e)
+         JOIN contacts c ON c.tenant_id = $1 AND c.wecom_external_user_id = x.e
+     ), removed AS (
+       DELETE FROM group_members gm WHERE gm.group_id = ANY($2::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.group_id = gm.group_id AND w.contact_id = gm.contact_id)
+       RETURNING gm.group_id, gm.contact_id
+     ), added AS (
+       INSERT INTO group_members (tenant_id, group_id, contact_id) SELECT $1, group_id, contact_id FROM wanted ORDER BY 2, 3
+       ON CONFLICT DO NOTHING RETURNING group_id, contact_id
+     ), changed AS (
+       SELECT group_id, contact_id FROM added UNION ALL SELECT group_id, contact_id FROM removed
+     ), events AS (
+       INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, 'group.members_changed', jsonb_build_object('groupId', group_id, 'contactIds', jsonb_agg(contact_id)) FROM changed GROUP BY group_id
+     )
+     SELECT (SELECT count(*) FROM added)::int AS joined, (SELECT count(*) FROM removed)::int AS left,
+            (SELECT coalesce(array_agg(DISTINCT contact_id), '{}') FROM changed) AS changed`,
+    [tenantId, groups.map((g) => g.id), members.map((x) => x.group), members.map((x) => x.e)],
+  );
+  await contactsChangedSet(m, tenantId, r.changed);
+  return { groups: chats.length, groupJoins: r.joined, groupLeaves: r.left };
 }
