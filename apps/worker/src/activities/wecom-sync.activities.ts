@@ -308,9 +308,9 @@ async function upsertTag(m: EntityManager, tenantId: string, groupId: string, t:
 /**
  * Pairs of (contact, following member), many of WeCom's pages at once: the follows are kept, then contacts we
  * do not have yet are inserted with their owner and WeCom tags already derived from all their follows known so
- * far (one row version per contact: an insert, then an owner update, a row lock and a tag_nums update made
- * four, each touching every index of contacts), and contacts we have are renamed when their name changed and
- * have their owner and tags derived again.
+ * far (one row version per contact: an insert, an owner update and a tag_nums update made three, each written
+ * to every index of contacts), and contacts we have are renamed when their name changed and have their owner and
+ * tags derived again.
  */
 async function writeContactPage(m: EntityManager, tenantId: string, runId: string, page: ContactPage): Promise<Record<string, number>> {
   const pairs = page.external_contact_list ?? [];
