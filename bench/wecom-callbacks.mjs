@@ -1,14 +1,14 @@
 // `npm run bench -- wecom-callbacks`: WeCom's callback under load (issue 16). The built API in its own process,
 // a Temporal dev server, a worker with WeCom access and a local WeCom (token, app check, externalcontact/get) in
-// this process. A connected organization receives `BENCH_WECOM_RATE` encrypted, signed callbacks a second
+// this process, and WeCom's side sending from a thread of its own (bench/support/callback-sender.mjs). A connected organization receives `BENCH_WECOM_RATE` encrypted, signed callbacks a second
 // (official @wecom/crypto) for `BENCH_WECOM_SECONDS` seconds, each a customer added by an employee
 // (add_external_contact, so each one is fetched from WeCom and upserted). Measured: the answer's p95 and how long
 // after the last answer every event has been applied. Targets: p95 <= 100 ms, all applied within 10 s.
 import { createRequire } from 'node:module';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Agent, createServer, request } from 'node:http';
+import { createServer } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { Buffer } from 'node:buffer';
 import { URLSearchParams } from 'node:url';
 import { join } from 'node:path';
 
@@ -110,41 +110,10 @@ export async function run({ databaseUrl, log }) {
     log(`Encrypting ${total} callbacks…`);
     const requests = Array.from({ length: total }, (_, n) => delivery(corp, contactAdded(corp, n)));
     log(`Sending ${rate} a second for ${seconds} s…`);
-    const acks = [];
-    const failures = [];
-    // WeCom's servers call from a bounded set of connections, kept alive
-    const agent = new Agent({ keepAlive: true, maxSockets: Number(process.env.BENCH_WECOM_SOCKETS ?? 64) });
-    const post = (url, body) => new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
-      });
-      req.on('error', reject);
-      req.end(body);
+    const { acks, failures, sentS } = await sendFromAnotherThread({
+      url: `${base}${path}`, requests: requests.map(({ query, body }) => ({ query: query.toString(), body })), rate,
+      sockets: Number(process.env.BENCH_WECOM_SOCKETS ?? 64),
     });
-    const send = async ({ query, body }) => {
-      const t = performance.now(); // from when the request was due: time queued for a connection counts
-      try {
-        const { status, text } = await post(`${base}${path}?${query}`, body);
-        if (text !== 'success') failures.push(`${status} ${text.slice(0, 100)}`);
-      } catch (err) {
-        failures.push(err.message);
-      }
-      acks.push(performance.now() - t);
-    };
-    // 10 ms ticks of rate/100 requests each, on the clock (not after the previous ones answered)
-    const started = performance.now();
-    const inFlight = [];
-    const perTick = rate / 100;
-    for (let tick = 0; tick * perTick < total; tick++) {
-      const wait = started + tick * 10 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      for (const r of requests.slice(tick * perTick, (tick + 1) * perTick)) inFlight.push(send(r));
-    }
-    await Promise.all(inFlight);
-    agent.destroy();
-    const sentS = (performance.now() - started) / 1000;
     const lastAck = performance.now();
     for (;;) {
       const [{ waiting }] = await db.query(`SELECT count(*)::int AS waiting FROM wecom_callback_events WHERE tenant_id = $1 AND processed_at IS NULL`, [tenantId]);
@@ -156,9 +125,10 @@ export async function run({ databaseUrl, log }) {
     const [{ contacts, errors }] = await db.query(
       `SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1) AS contacts,
               (SELECT count(*)::int FROM wecom_callback_events WHERE tenant_id = $1 AND error IS NOT NULL) AS errors`, [tenantId]);
+    const served = await answeredWithin(base, TARGET_ACK_P95_MS);
     const figures = {
       bench: 'wecom-callbacks', callbacks: total, callbacks_per_s: Math.round(total / sentS), callback_ack_p95_ms: Math.round(p95(acks) * 10) / 10,
-      callbacks_processed_s: Math.round(processedS * 10) / 10, contacts, event_errors: errors, ack_failures: failures.length,
+      callbacks_processed_s: Math.round(processedS * 10) / 10, api_answered_within_100ms_share: served, contacts, event_errors: errors, ack_failures: failures.length,
     };
     log(`callbacks: ${JSON.stringify(figures)}`);
     const missed = [];
@@ -176,6 +146,32 @@ export async function run({ databaseUrl, log }) {
     wecom.server.close();
     await temporal.stop();
   }
+}
+
+/**
+ * The share of callbacks the API itself answered within `ms` (its request-duration histogram at /metrics, from the
+ * request reaching the app to the answer): beside the time WeCom's side saw, it tells the API's own time from time
+ * spent before the request was read (queued on a connection, or the machine's CPUs busy elsewhere).
+ */
+async function answeredWithin(base, ms) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const counts = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('sop_api_http_request_duration_seconds_bucket{') || !line.includes('route="/api/wecom/callback/:callbackId"')
+      || !line.includes('method="POST"')) continue;
+    const le = line.match(/le="([^"]+)"/)[1];
+    counts.set(le, (counts.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return Math.round((counts.get(String(ms / 1000)) / counts.get('+Inf')) * 1000) / 1000;
+}
+
+/** Sends the callbacks on the clock from bench/support/callback-sender.mjs and answers what it timed. */
+function sendFromAnotherThread(workerData) {
+  return new Promise((resolve, reject) => {
+    const sender = new Worker(new URL('./support/callback-sender.mjs', import.meta.url), { workerData });
+    sender.once('message', resolve);
+    sender.once('error', reject);
+  });
 }
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m, a) => console.error(m, a ?? '') };

@@ -3,9 +3,10 @@ import { WECOM_MASS_SENDS_PER_MONTH } from '@sop/domain';
 import { WecomApiError, WecomUnreachable, type WecomAccess, type WecomAnswer, type WecomClient } from '@sop/wecom';
 import type { MassSendRun, WecomMassSendActivities } from '@sop/workflows';
 import { DateTime } from 'luxon';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { heartbeating } from './heartbeating';
+import { type AttachmentDeps, AttachmentRefused, attachmentsFor, type ImageReads, type TaskMaterial } from './wecom-attachments';
 
 /**
  * Issue 16 item 5: steps with `wecomMassSend` hand their tasks to WeCom, where the executor confirms the send
@@ -24,8 +25,6 @@ import { heartbeating } from './heartbeating';
 
 /** WeCom takes at most this many customers in one add_msg_template. */
 const MAX_RECIPIENTS = 10_000;
-/** Attachments a template may carry (WeCom's limit). */
-const MAX_ATTACHMENTS = 9;
 /** A template is read back this often until it is final. */
 const POLL_EVERY_MS = 60_000;
 /** Read back at most this long after its window closed; what is unsent then is left to the executor by hand. */
@@ -34,6 +33,12 @@ const KEEP_POLLING_MS = 7 * 86_400_000;
 const DISPATCHING = 41063;
 /** Tasks looked at per tenant and pass (the next pass takes the rest). */
 const HANDOVER_PAGE = 20_000;
+/**
+ * WeCom refusing to read a template back (an errcode that is no rate limit): read again after a backoff (2, 4, 8,
+ * 16 minutes), given up after this many refusals in a row. One refused template never holds up the others.
+ */
+const MAX_POLL_REFUSALS = 5;
+const refusalBackoffMs = (refusals: number) => Math.min(POLL_EVERY_MS * 2 ** refusals, 60 * POLL_EVERY_MS);
 
 type Kind = 'single' | 'group' | 'moment';
 const KIND_OF_CHANNEL: Record<string, Kind> = { wecom_chat: 'single', group_chat: 'group', moments: 'moment' };
@@ -48,7 +53,7 @@ interface DueTask {
   group_id: string | null;
   channel: string;
   content: string;
-  materials: { title: string; url: string }[];
+  materials: TaskMaterial[];
   due_at: Date;
   due_until: Date;
 }
@@ -62,6 +67,7 @@ interface MassSendRow {
   msgid: string | null;
   jobid: string | null;
   moment_id: string | null;
+  link_token: string | null;
   created_at: Date;
   expires_at: Date;
 }
@@ -85,7 +91,7 @@ async function recordConnectionError(db: DataSource, tenantId: string, err: unkn
     [tenantId, `Mass-send: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000)]);
 }
 
-export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): WecomMassSendActivities {
+export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess, deps: AttachmentDeps = {}): WecomMassSendActivities {
   const perTenant = async (tenantIds: string[] | undefined, work: (tenantId: string, client: WecomClient) => Promise<MassSendRun>) => {
     if (!wecom) return empty(); // a worker without WECOM_SECRET_KEYS leaves mass-sends to one that has them
     const tenants: { tenant_id: string }[] = await db.query(
@@ -106,7 +112,7 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
     return run;
   };
   return {
-    handOverMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => handOver(db, client, tenantId, new Date(now)))),
+    handOverMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => handOver(db, client, tenantId, new Date(now), deps))),
     pollMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => pollAll(db, client, tenantId, new Date(now)))),
   };
 }
@@ -114,7 +120,7 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
 // ---------------------------------------------------------------------------------------------------------------
 // Handing tasks over
 
-async function handOver(db: DataSource, client: WecomClient, tenantId: string, now: Date): Promise<MassSendRun> {
+async function handOver(db: DataSource, client: WecomClient, tenantId: string, now: Date, deps: AttachmentDeps): Promise<MassSendRun> {
   const run = empty();
   const due: DueTask[] = await db.query(
     `SELECT t.id::text, t.sop_id, t.sop_version_id, t.step_index, t.executor_id, t.contact_id, t.group_id, t.channel, t.content, t.materials,
@@ -139,10 +145,14 @@ async function handOver(db: DataSource, client: WecomClient, tenantId: string, n
     run.handed += made.handed;
   }
   // every intent still `creating`: this pass's, and any an earlier attempt left (those are looked up first)
-  const open: { id: string }[] = await db.query(
-    `SELECT id::text FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'creating' ORDER BY id`, [tenantId]);
-  for (const { id } of open) {
-    if (await db.transaction((m) => create(m, client, id, fresh.has(id), now))) run.created++;
+  const open: { id: string; kind: Kind }[] = await db.query(
+    `SELECT id::text, kind FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'creating' ORDER BY id`, [tenantId]);
+  const reads: ImageReads = new Map(); // each image is read once this pass, whatever the number of templates
+  for (const { id, kind } of open) {
+    const created = kind === 'moment'
+      ? await createMoment(db, client, id, now, deps, reads)
+      : await db.transaction((m) => create(m, client, id, fresh.has(id), now, deps, reads));
+    if (created) run.created++;
   }
   return run;
 }
@@ -197,9 +207,10 @@ async function recordIntent(m: Queryable, tenantId: string, batch: DueTask[], no
   for (let i = 0; i < targets.length; i += size) {
     const chunk = targets.slice(i, i + size);
     const [{ id }] = await m.query(
-      `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING id::text`,
-      [tenantId, kind, first.sop_id, first.sop_version_id, first.step_index, first.executor_id, member.wecom_user_id, first.content, now, expiresAt]);
+      `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at, link_token)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $11) RETURNING id::text`,
+      [tenantId, kind, first.sop_id, first.sop_version_id, first.step_index, first.executor_id, member.wecom_user_id, first.content, now, expiresAt,
+        randomBytes(16).toString('base64url')]); // the secret of the template's tracked links (22 characters)
     await m.query(
       `UPDATE tasks SET wecom_mass_send_id = $2, wecom_send_state = 'handed', wecom_handed_at = $3 WHERE id = ANY($1::bigint[])`,
       [chunk.map((t) => t.id), id, now]);
@@ -238,42 +249,29 @@ async function overMonthlyLimit(m: Queryable, tenantId: string, tasks: DueTask[]
 }
 
 /**
- * Creates one intent in WeCom, holding its row's lock for the call (a zombie attempt of the activity skips it).
- * An intent an earlier attempt left (`fresh` false) may already exist in WeCom: looked up first. True when created.
+ * Creates one template intent in WeCom, holding its row's lock for the call (a zombie attempt of the activity skips
+ * it). An intent an earlier attempt left (`fresh` false) may already exist in WeCom: looked up first. True when created.
  */
-async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date): Promise<boolean> {
+async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date, deps: AttachmentDeps, reads: ImageReads): Promise<boolean> {
   const [row]: MassSendRow[] = await m.query(
-    `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends
+    `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, link_token, created_at, expires_at FROM wecom_mass_sends
       WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
   if (!row) return false;
-  const tasks: { id: string; external_userid: string | null; chat_id: string | null; materials: { title: string; url: string }[] }[] = await m.query(
+  const tasks: { id: string; external_userid: string | null; chat_id: string | null; materials: TaskMaterial[] }[] = await m.query(
     `SELECT t.id::text, c.wecom_external_user_id AS external_userid, g.wecom_chat_id AS chat_id, t.materials
        FROM tasks t LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
       WHERE t.wecom_mass_send_id = $1 AND t.tenant_id = $2 ORDER BY t.id`, [row.id, row.tenant_id]);
-  const attachments = (tasks[0]?.materials ?? []).slice(0, MAX_ATTACHMENTS)
-    // one template goes to many customers, so materials go as their own URL, not a task's tracked link
-    .map((mat) => ({ msgtype: 'link', link: { title: mat.title.slice(0, 128), url: mat.url } }));
   try {
-    if (row.kind === 'moment') {
-      if (!fresh) {
-        // WeCom cannot be asked which Moments task a lost answer created: at most once, the executor posts by hand
-        await fail(m, row.id, 'an earlier attempt may have created this Moments task in WeCom; not repeated');
-        return false;
-      }
-      const answer = await client.post('/cgi-bin/externalcontact/add_moment_task', {
-        text: { content: row.content }, attachments, visible_range: { sender_list: { user_list: [row.sender] } },
-      });
-      await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', jobid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.jobid), now]);
-      return true;
-    }
+    // images uploaded (or their kept media_id), links through the batch's tracked link: one template, one content for all
+    const build = () => attachmentsFor(m, client, row, tasks[0]?.materials ?? [], deps, reads, now);
     const msgid = fresh ? null : await findCreated(m, client, row);
     if (msgid) {
       await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, msgid, now]);
       return false;
     }
-    const answer = await client.post('/cgi-bin/externalcontact/add_msg_template', row.kind === 'single'
+    const answer = await withLiveMedia(m, row.tenant_id, await build(), build, (attachments) => client.post('/cgi-bin/externalcontact/add_msg_template', row.kind === 'single'
       ? { chat_type: 'single', external_userid: tasks.map((t) => t.external_userid), sender: row.sender, text: { content: row.content }, attachments }
-      : { chat_type: 'group', chat_id_list: tasks.map((t) => t.chat_id), sender: row.sender, text: { content: row.content }, attachments });
+      : { chat_type: 'group', chat_id_list: tasks.map((t) => t.chat_id), sender: row.sender, text: { content: row.content }, attachments }));
     await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.msgid), now]);
     // customers WeCom would not take (not the sender's, say): left to the executor, not counted against their month
     const refused = Array.isArray(answer.fail_list) ? (answer.fail_list as string[]) : [];
@@ -284,11 +282,95 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
     }
     return true;
   } catch (err) {
-    if (err instanceof WecomApiError && !err.retryable) {
+    if ((err instanceof WecomApiError && !err.retryable) || err instanceof AttachmentRefused) {
       await fail(m, row.id, err.message);
       return false;
     }
     throw err; // out of reach or rate-limited: the intent stays, the activity is retried and looks it up first
+  }
+}
+
+/** Rows of UPDATE … RETURNING through a CTE (TypeORM answers bare ones as [rows, count]). */
+const returning = (m: Queryable, sql: string, params: unknown[]): Promise<any[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  m.query(`WITH changed AS (${sql}) SELECT * FROM changed`, params);
+
+const NOT_REPEATED = 'an earlier attempt may have created this Moments task in WeCom; not repeated';
+
+/**
+ * Creates a Moments intent in WeCom. WeCom offers no lookup for a Moments task whose answer was lost, so the call is
+ * recorded first (`attempted_at`, committed before the call): an intent found attempted and still `creating` is
+ * failed, never repeated (at most once: the executor posts by hand); one never attempted (an earlier attempt stopped
+ * before it) is simply sent. Its images are uploaded before the mark, so an upload out of reach leaves it never
+ * attempted. A rate-limit answer means WeCom made nothing: the mark is taken back. The row is locked for the call,
+ * so a zombie attempt of the activity skips it. True when created.
+ */
+async function createMoment(db: DataSource, client: WecomClient, id: string, now: Date, deps: AttachmentDeps, reads: ImageReads): Promise<boolean> {
+  const [intent]: MassSendRow[] = await db.query(
+    `SELECT id::text, tenant_id, kind, sender, content, link_token FROM wecom_mass_sends WHERE id = $1 AND status = 'creating' AND attempted_at IS NULL`, [id]);
+  let attachments: Record<string, unknown>[] = [];
+  if (intent) {
+    const [first] = await db.query(`SELECT materials FROM tasks WHERE wecom_mass_send_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1`, [intent.id, intent.tenant_id]);
+    try {
+      attachments = await attachmentsFor(db, client, intent, first?.materials ?? [], deps, reads, now);
+    } catch (err) {
+      if (!(err instanceof AttachmentRefused) && !(err instanceof WecomApiError && !err.retryable)) throw err;
+      await db.transaction((m) => fail(m, intent.id, err.message));
+      return false;
+    }
+  }
+  const [claimed] = await returning(db,
+    `UPDATE wecom_mass_sends SET attempted_at = now() WHERE id = $1 AND status = 'creating' AND attempted_at IS NULL RETURNING id`, [id]);
+  const outcome = await db.transaction(async (m): Promise<{ created: boolean; retry?: unknown }> => {
+    const [row]: MassSendRow[] = await m.query(
+      `SELECT id::text, tenant_id, kind, sender, content, link_token FROM wecom_mass_sends WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
+    if (!row) return { created: false }; // another attempt holds it, or it was settled meanwhile
+    if (!claimed || !intent) {
+      await fail(m, row.id, NOT_REPEATED);
+      return { created: false };
+    }
+    const rebuild = async () => {
+      const [first] = await m.query(`SELECT materials FROM tasks WHERE wecom_mass_send_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1`, [row.id, row.tenant_id]);
+      return attachmentsFor(m, client, row, first?.materials ?? [], deps, reads, now);
+    };
+    try {
+      const answer = await withLiveMedia(m, row.tenant_id, attachments, rebuild, (sent) => client.post('/cgi-bin/externalcontact/add_moment_task', {
+        text: { content: row.content }, attachments: sent, visible_range: { sender_list: { user_list: [row.sender] } },
+      }));
+      await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', jobid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.jobid), now]);
+      return { created: true };
+    } catch (err) {
+      if ((err instanceof WecomApiError && !err.retryable) || err instanceof AttachmentRefused) {
+        await fail(m, row.id, err.message);
+        return { created: false };
+      }
+      // WeCom answered with a rate limit: it made nothing, the retry sends it. Out of reach: it may have, the mark stays.
+      if (err instanceof WecomApiError) await m.query(`UPDATE wecom_mass_sends SET attempted_at = NULL WHERE id = $1`, [row.id]);
+      return { created: false, retry: err };
+    }
+  });
+  if (outcome.retry) throw outcome.retry; // the activity is retried (its other organizations go on first)
+  return outcome.created;
+}
+
+/** WeCom's "invalid media_id": a kept image it no longer knows (its 3 days counted from a clock that differs from ours). */
+const INVALID_MEDIA_ID = 40007;
+
+/**
+ * Sends with the attachments built; when WeCom answers that a media_id it was given is unknown, forgets the kept
+ * media_ids of those attachments and sends once more with them uploaded again.
+ */
+async function withLiveMedia<T>(
+  m: Queryable, tenantId: string, attachments: Record<string, unknown>[], rebuild: () => Promise<Record<string, unknown>[]>,
+  send: (attachments: Record<string, unknown>[]) => Promise<T>,
+): Promise<T> {
+  try {
+    return await send(attachments);
+  } catch (err) {
+    if (!(err instanceof WecomApiError) || err.errcode !== INVALID_MEDIA_ID) throw err;
+    const mediaIds = attachments.map((a) => (a.image as { media_id?: string } | undefined)?.media_id).filter(Boolean);
+    if (!mediaIds.length) throw err;
+    await m.query(`DELETE FROM wecom_media WHERE tenant_id = $1 AND media_id = ANY($2::text[])`, [tenantId, mediaIds]);
+    return send(await rebuild());
   }
 }
 
@@ -325,8 +407,15 @@ async function pollAll(db: DataSource, client: WecomClient, tenantId: string, no
     `SELECT id::text FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'waiting' AND next_poll_at <= $2 ORDER BY next_poll_at, id`, [tenantId, now]);
   for (const { id } of due) {
     const [row]: MassSendRow[] = await db.query(
-      `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
-    const result = row.kind === 'moment' ? await pollMoment(db, client, row, now) : await pollTemplate(db, client, row, now);
+      `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, link_token, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
+    let result: PollResult;
+    try {
+      result = row.kind === 'moment' ? await pollMoment(db, client, row, now) : await pollTemplate(db, client, row, now);
+    } catch (err) {
+      if (transient(err)) throw err; // out of reach, rate-limited, our database: the activity is retried
+      await refusedRead(db, row, now, err); // recorded on the row; the templates after it are read all the same
+      continue;
+    }
     run.polled++;
     run.sent += result.sent;
     run.cancelled += result.cancelled;
@@ -383,15 +472,40 @@ async function pollTemplate(db: DataSource, client: WecomClient, row: MassSendRo
   });
 }
 
-/** Final (the executor sent it) or expired: the row is closed and what is still handed over is left unsent; else looked at again. */
+/**
+ * Final (the executor sent it) or expired: the row is closed and what is still handed over is left unsent; else
+ * looked at again. A read that got this far was answered: earlier refusals are forgotten.
+ */
 async function settle(m: Queryable, row: MassSendRow, now: Date, final: boolean): Promise<void> {
   const expired = !final && now >= row.expires_at;
   if (final || expired) {
-    await m.query(`UPDATE wecom_mass_sends SET status = $2, finished_at = $3 WHERE id = $1`, [row.id, final ? 'finished' : 'expired', now]);
+    await m.query(`UPDATE wecom_mass_sends SET status = $2, finished_at = $3, poll_refusals = 0, error = NULL WHERE id = $1`, [row.id, final ? 'finished' : 'expired', now]);
     await unsent(m, row.id);
   } else {
-    await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2 WHERE id = $1`, [row.id, new Date(now.getTime() + POLL_EVERY_MS)]);
+    await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2, poll_refusals = 0, error = NULL WHERE id = $1`, [row.id, new Date(now.getTime() + POLL_EVERY_MS)]);
   }
+}
+
+/**
+ * WeCom refused to read the row back (or answered what we cannot use): the refusal is kept on the row (`error`,
+ * `poll_refusals`) and said on the connection's status, and the row is read again after a backoff; after
+ * MAX_POLL_REFUSALS in a row (or once it expired) it is given up (`failed`): its tasks still handed over are left to
+ * the executor by hand (`failed`, with the row's reason), and not counted in the customers' month.
+ */
+async function refusedRead(db: DataSource, row: MassSendRow, now: Date, err: unknown): Promise<void> {
+  const reason = `WeCom refused to read it back: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
+  await db.transaction(async (m) => {
+    const [counted] = await returning(m,
+      `UPDATE wecom_mass_sends SET poll_refusals = poll_refusals + 1, error = $2 WHERE id = $1 AND status = 'waiting' RETURNING poll_refusals`, [row.id, reason]);
+    if (!counted) return;
+    if (counted.poll_refusals >= MAX_POLL_REFUSALS || now >= row.expires_at) {
+      await m.query(`UPDATE wecom_mass_sends SET status = 'failed', finished_at = $2 WHERE id = $1`, [row.id, now]);
+      await m.query(`UPDATE tasks SET wecom_send_state = 'failed', wecom_handed_at = NULL WHERE wecom_mass_send_id = $1 AND wecom_send_state = 'handed'`, [row.id]);
+    } else {
+      await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2 WHERE id = $1`, [row.id, new Date(now.getTime() + refusalBackoffMs(counted.poll_refusals))]);
+    }
+  });
+  await recordConnectionError(db, row.tenant_id, new Error(`${row.kind === 'moment' ? 'Moments task' : 'template'} ${row.msgid ?? row.jobid}: ${reason}`));
 }
 
 /** What a closed template did not send: the executor's by hand, and not one of the customer's sends this month. */
