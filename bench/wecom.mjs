@@ -5,10 +5,14 @@
 // sync's activities run as the workflow runs them (members, tags, contact pages, group pages, finish), in an
 // activity context of their own (no Temporal server: the bench harness provides Postgres only; Temporal adds one
 // activity task per minute of work). Then the same rows are inserted directly, set-based, in a second
-// organization, in the same run.
+// organization, in the same run, as the sync leaves them (each contact inserted with its owner, tag and tag_nums;
+// tag events with the sync's actor, so neither queues WeCom tag pushes), in one transaction, in key order.
 // Targets: the full sync within 120 s, and within 3x the direct inserts.
+// BENCH_WECOM_PROFILE=1 logs the time spent per SQL statement (by its first words) and in the local WeCom's
+// handlers, for the sync and for the direct inserts.
 import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,6 +26,7 @@ const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { WecomAccess } = require(join(ROOT, 'libs/wecom/dist'));
 const { createActivities } = require(join(ROOT, 'apps/worker/dist'));
 const { timed } = await import(join(ROOT, 'bench/lib.mjs'));
+const PROFILE = Boolean(process.env.BENCH_WECOM_PROFILE);
 
 const MEMBERS = Number(process.env.BENCH_WECOM_MEMBERS ?? 200);
 const CONTACTS = Number(process.env.BENCH_WECOM_CONTACTS ?? 500_000);
@@ -101,15 +106,54 @@ function startWecom() {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      const t = performance.now();
       const url = new URL(req.url, 'http://local');
       const route = routes[url.pathname];
       const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(route ? { errmsg: 'ok', ...route(url.searchParams, body) } : { errcode: 404, errmsg: 'no such API' }));
+      if (PROFILE) profile.add(`wecom ${url.pathname}`, performance.now() - t);
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${server.address().port}` })));
 }
+
+/** BENCH_WECOM_PROFILE=1: milliseconds spent per SQL statement (by its first words) and in the stand-in's handlers. */
+const profile = {
+  totals: new Map(),
+  add(key, ms) {
+    const x = this.totals.get(key) ?? { n: 0, ms: 0 };
+    x.n++;
+    x.ms += ms;
+    this.totals.set(key, x);
+  },
+  /** Times every query of node-postgres's clients (the bench's one process: the activities' and the direct inserts'). */
+  hook() {
+    const { Client } = require(require.resolve('pg', { paths: [require.resolve('typeorm')] }));
+    const query = Client.prototype.query;
+    Client.prototype.query = function (config, ...rest) {
+      const text = typeof config === 'string' ? config : config?.text ?? '';
+      const key = `sql ${text.replace(/\s+/g, ' ').trim().slice(0, 90)}`;
+      const t = performance.now();
+      const done = () => profile.add(key, performance.now() - t);
+      const cb = rest.findIndex((x) => typeof x === 'function');
+      if (cb >= 0) {
+        const f = rest[cb];
+        rest[cb] = (...a) => { done(); return f(...a); };
+        return query.call(this, config, ...rest);
+      }
+      const r = query.call(this, config, ...rest);
+      if (r && typeof r.then === 'function') r.then(done, done);
+      return r;
+    };
+  },
+  report(log, label) {
+    const rows = [...this.totals.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+    log(`  profile (${label}), top statements and handlers by time:`);
+    for (const [k, { n, ms }] of rows) log(`    ${(ms / 1000).toFixed(2).padStart(8)} s ${String(n).padStart(7)}x  ${k}`);
+    this.totals.clear();
+  },
+};
 
 /** An organization with MEMBERS employees, emailed as WeCom has them (plus `suffix`: emails are unique across organizations). */
 async function organization(db, name, suffix = '') {
@@ -149,26 +193,28 @@ async function directInsert(db, tenantId) {
       `INSERT INTO tags (tenant_id, group_id, name, kind, wecom_tag_id, wecom_order)
        SELECT $1, tg.id, '标签 ' || t, 'manual', 'et' || t, t FROM generate_series(0, $2::int - 1) t
          JOIN tag_groups tg ON tg.tenant_id = $1 AND tg.wecom_group_id = 'etg' || (t / ($2::int / 10))`, [tenantId, TAGS]);
+    // Each contact with its owner and its tag (and the tag_nums copy) from the start, as the sync inserts them.
     await m.query(
-      `INSERT INTO contacts (tenant_id, external_id, name, wecom_external_user_id, owner_id)
+      `INSERT INTO contacts (tenant_id, external_id, name, wecom_external_user_id, owner_id, tag_nums)
        SELECT $1, 'wecom:wm' || lpad(k::text, 7, '0'), '客户 ' || k, 'wm' || lpad(k::text, 7, '0'),
-              (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = 'm' || lpad((k % $3::int)::text, 4, '0'))
-         FROM generate_series(0, $2::int - 1) k`, [tenantId, CONTACTS, MEMBERS]);
+              (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = 'm' || lpad((k % $3::int)::text, 4, '0')),
+              ARRAY[(SELECT num FROM tags WHERE tenant_id = $1 AND wecom_tag_id = 'et' || (k % $4::int))]
+         FROM generate_series(0, $2::int - 1) k`, [tenantId, CONTACTS, MEMBERS, TAGS]);
     await m.query(
       `INSERT INTO wecom_follows (tenant_id, external_user_id, wecom_user_id, followed_at, tag_ids)
        SELECT $1::uuid, 'wm' || lpad(k::text, 7, '0'), 'm' || lpad((k % $3::int)::text, 4, '0'), to_timestamp(k), ARRAY['et' || (k % $4::int)] FROM generate_series(0, $2::int - 1) k
        UNION ALL
        SELECT $1::uuid, 'wm' || lpad(k::text, 7, '0'), 'm' || lpad(((k + 1) % $3::int)::text, 4, '0'), to_timestamp($2::int + k), ARRAY['et' || (k % $4::int)] FROM generate_series(0, $2::int - 1, 10) k`,
       [tenantId, CONTACTS, MEMBERS, TAGS]);
+    // The tag events' actor is the sync's ('system' / 'wecom'): the WeCom tag push trigger queues nothing for them.
     await m.query(
       `WITH added AS (
          INSERT INTO contact_tags (tenant_id, contact_id, tag_id, tag_num)
-         SELECT $1, c.id, t.id, t.num FROM contacts c JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = 'et' || (substr(c.wecom_external_user_id, 3)::int % $2::int)
-          WHERE c.tenant_id = $1 RETURNING contact_id, tag_id, tag_num
-       ), events AS (
-         INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type, reason) SELECT $1, contact_id, tag_id, 'added', 'system', 'WeCom sync' FROM added
+         SELECT $1, c.id, t.id, t.num FROM contacts c JOIN tags t ON t.tenant_id = $1 AND t.num = c.tag_nums[1]
+          WHERE c.tenant_id = $1 RETURNING contact_id, tag_id
        )
-       UPDATE contacts c SET tag_nums = ARRAY[a.tag_num] FROM added a WHERE c.id = a.contact_id`, [tenantId, TAGS]);
+       INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type, actor_id, reason)
+       SELECT $1, contact_id, tag_id, 'added', 'system', 'wecom', 'WeCom sync' FROM added`, [tenantId]);
     await m.query(
       `INSERT INTO customer_groups (tenant_id, name, owner_id, wecom_chat_id)
        SELECT $1, '客户群 ' || i, (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = 'm' || lpad((i % $3::int)::text, 4, '0')), 'wr' || i
@@ -195,13 +241,16 @@ export async function run({ databaseUrl, log }) {
     );
     const acts = Object.assign(createActivities(db, 'bench', undefined, access), { db });
     log(`Full sync of ${MEMBERS} members, ${CONTACTS} contacts, ${GROUPS} groups from the local WeCom…`);
+    if (PROFILE) profile.hook();
     const [syncMs, { run: syncRun, phases }] = await timed(() => fullSync(acts, synced, log));
     log(`  run ${syncRun.status}: ${JSON.stringify(syncRun.counts)}`);
+    if (PROFILE) profile.report(log, 'full sync');
     const [{ n: contacts }] = await db.query(`SELECT count(*)::int AS n FROM contacts WHERE tenant_id = $1`, [synced]);
     const direct = await organization(db, 'Direct', '-direct');
     log('The same rows inserted directly…');
     const [insertMs] = await timed(() => directInsert(db, direct));
     log(`  ${(insertMs / 1000).toFixed(1)} s`);
+    if (PROFILE) profile.report(log, 'direct inserts');
     const figures = {
       bench: 'wecom', contacts, full_sync_s: Math.round(syncMs / 100) / 10, direct_insert_s: Math.round(insertMs / 100) / 10,
       sync_vs_insert_ratio: Math.round((syncMs / insertMs) * 100) / 100, phases_ms: phases,

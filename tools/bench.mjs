@@ -23,8 +23,10 @@ try {
     // BENCH_KEEP_DB=1: keep the database of the last run (a bench may reuse its seeded data, e.g. dashboards)
     fresh: !process.env.BENCH_KEEP_DB,
     // Sized like a production server's Postgres (about a quarter of RAM for 1M contacts and their indexes),
-    // not the 128 MB default of a development instance.
-    settings: { shared_buffers: process.env.BENCH_SHARED_BUFFERS ?? '2GB' } });
+    // not the 128 MB default of a development instance. BENCH_MAX_WAL_SIZE (default: Postgres's 1GB) spaces
+    // checkpoints: after each one, every index page a write touches first is logged whole.
+    settings: { shared_buffers: process.env.BENCH_SHARED_BUFFERS ?? '2GB',
+      ...(process.env.BENCH_MAX_WAL_SIZE ? { max_wal_size: process.env.BENCH_MAX_WAL_SIZE } : {}) } });
   stopPg = pg.stop;
   await migrate(pg.url);
   log(`Running bench/${name}.mjs on ${process.env.BENCH_KEEP_DB ? 'the kept' : 'a fresh'} database…`);

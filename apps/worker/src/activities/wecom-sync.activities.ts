@@ -4,7 +4,7 @@ import type { WecomNightlyActivities, WecomSyncActivities } from '@sop/workflows
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
 import { heartbeating } from './heartbeating';
-import { asWecomOrigin, PENDING_GROUP_RENAME, PENDING_TAG_RENAME } from './wecom-tag-push';
+import { asWecomOrigin, inPool, PENDING_GROUP_RENAME, PENDING_TAG_RENAME } from './wecom-tag-push';
 
 /** WeCom's maxima: 100 members per batch/get_by_user call and 100 contacts a page. */
 const USERS_PER_BATCH = 100;
@@ -13,6 +13,8 @@ const CONTACTS_PER_PAGE = 100;
 const PAIRS_PER_WRITE = 2000;
 /** groupchat/list allows 1000; each chat then costs a groupchat/get, so pages stay small enough to resume often. */
 const GROUPS_PER_PAGE = 100;
+/** groupchat/get calls at once for a page (as the events' fetches). */
+const GROUP_FETCHES_AT_ONCE = 8;
 /** An activity call works this long, then hands back to the workflow (which calls again: history stays short). */
 const SLICE_MS = 60_000;
 // actor id 'wecom': the tag push trigger queues nothing for WeCom's own state
@@ -21,8 +23,14 @@ const REASON = 'WeCom sync';
 
 /** The run's resumable position, saved with each page's rows in one transaction. */
 interface SyncCursor {
-  contacts?: { batch: number; cursor: string; done?: boolean };
+  contacts?: ContactPosition & { done?: boolean };
   groups?: { cursor: string; done?: boolean };
+}
+
+/** Where the contact pages stand: the batch of USERS_PER_BATCH members, and WeCom's cursor within it. */
+interface ContactPosition {
+  batch: number;
+  cursor: string;
 }
 
 type ContactPage = {
@@ -32,6 +40,13 @@ type ContactPage = {
   }[];
   next_cursor?: string;
 };
+
+/** Pages read for one write, the position after them, and whether they were the last. */
+interface ContactChunk {
+  pages: ContactPage[];
+  at: ContactPosition;
+  done: boolean;
+}
 
 /**
  * The full sync's activities (issue 16). Every write is keyed by WeCom's ids and repeatable; each page and the
@@ -129,38 +144,48 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
     syncWecomContacts: guarded(async (tenantId, runId) => {
       const { contacts } = await open(tenantId);
       const state = await cursorOf(runId, tenantId);
-      const position = state.contacts ?? { batch: 0, cursor: '' };
-      if (position.done) return { done: true };
+      if (state.contacts?.done) return { done: true };
+      const position: ContactPosition = { batch: state.contacts?.batch ?? 0, cursor: state.contacts?.cursor ?? '' };
       const follow = await contacts.get<{ errcode: number; follow_user?: string[] }>('/cgi-bin/externalcontact/get_follow_user_list');
       const users = [...(follow.follow_user ?? [])].sort();
-      const until = Date.now() + SLICE_MS;
-      while (Date.now() < until && !cancelled()) {
-        // Several of WeCom's pages per transaction: the per-write work (tags, computed tags, memberships) is
-        // set-based, so it costs about the same for 100 pairs as for 2,000.
+      /** WeCom's pages from `from` until PAIRS_PER_WRITE pairs or the last page, and the position after them. */
+      const read = async (from: ContactPosition): Promise<ContactChunk> => {
+        const at = { ...from };
         const pages: ContactPage[] = [];
         let pairs = 0;
-        let done = false;
         while (pairs < PAIRS_PER_WRITE && !cancelled()) {
-          const batch = users.slice(position.batch * USERS_PER_BATCH, (position.batch + 1) * USERS_PER_BATCH);
-          if (!batch.length) {
-            done = true;
-            break;
-          }
+          const batch = users.slice(at.batch * USERS_PER_BATCH, (at.batch + 1) * USERS_PER_BATCH);
+          if (!batch.length) return { pages, at, done: true };
           const page = await contacts.post<ContactPage & { errcode: number }>('/cgi-bin/externalcontact/batch/get_by_user', {
-            userid_list: batch, cursor: position.cursor, limit: CONTACTS_PER_PAGE,
+            userid_list: batch, cursor: at.cursor, limit: CONTACTS_PER_PAGE,
           });
-          if (page.next_cursor) position.cursor = page.next_cursor;
-          else Object.assign(position, { batch: position.batch + 1, cursor: '' });
+          if (page.next_cursor) at.cursor = page.next_cursor;
+          else Object.assign(at, { batch: at.batch + 1, cursor: '' });
           pages.push(page);
           pairs += page.external_contact_list?.length ?? 0;
         }
+        return { pages, at, done: false };
+      };
+      const until = Date.now() + SLICE_MS;
+      // The next chunk is read while this one is written (WeCom's round trips overlap Postgres's work); its
+      // rows and cursor still commit only after this chunk's, in order. A failed read surfaces when its turn
+      // comes, after the writes before it are in.
+      const ahead = (from: ContactPosition) => {
+        const chunk = read(from);
+        chunk.catch(() => undefined); // awaited below; a chunk left unread (time up, cancelled) must not crash the worker
+        return chunk;
+      };
+      let next: Promise<ContactChunk> | null = ahead(position);
+      while (next) {
+        const chunk: ContactChunk = await next;
         if (cancelled()) break; // the pages read since the last write are read again by the retry
+        next = !chunk.done && Date.now() < until ? ahead(chunk.at) : null;
         await db.transaction(async (m) => {
-          const written = await writeContactPage(m, tenantId, runId, { external_contact_list: pages.flatMap((p) => p.external_contact_list ?? []) });
-          await saveCursor(m, runId, { ...state, contacts: { ...position, ...(done ? { done } : {}) } }, written);
+          const written = await writeContactPage(m, tenantId, runId, { external_contact_list: chunk.pages.flatMap((p) => p.external_contact_list ?? []) });
+          await saveCursor(m, runId, { ...state, contacts: { ...chunk.at, ...(chunk.done ? { done: true } : {}) } }, written);
         });
-        Context.current().heartbeat(position);
-        if (done) return { done: true };
+        Context.current().heartbeat(chunk.at);
+        if (chunk.done) return { done: true };
       }
       return { done: false };
     }),
@@ -175,10 +200,11 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
         const list = await contacts.post<{ errcode: number; group_chat_list?: { chat_id: string }[]; next_cursor?: string }>(
           '/cgi-bin/externalcontact/groupchat/list', { status_filter: 0, cursor: position.cursor, limit: GROUPS_PER_PAGE },
         );
-        const chats: GroupChat[] = [];
-        for (const { chat_id } of list.group_chat_list ?? []) {
-          chats.push((await contacts.post<{ errcode: number; group_chat: GroupChat }>('/cgi-bin/externalcontact/groupchat/get', { chat_id, need_name: 0 })).group_chat);
-        }
+        const got = await inPool(list.group_chat_list ?? [], GROUP_FETCHES_AT_ONCE, ({ chat_id }) =>
+          contacts.post<{ errcode: number; group_chat: GroupChat }>('/cgi-bin/externalcontact/groupchat/get', { chat_id, need_name: 0 }));
+        const failed = got.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason; // nothing of the page is written: the retry reads it again
+        const chats = got.map((r) => (r as PromiseFulfilledResult<{ group_chat: GroupChat }>).value.group_chat);
         const next = { cursor: list.next_cursor ?? '', done: !list.next_cursor };
         await db.transaction(async (m) => {
           const written = await writeGroupPage(m, tenantId, chats);
@@ -282,8 +308,11 @@ async function upsertTag(m: EntityManager, tenantId: string, groupId: string, t:
 }
 
 /**
- * One page of (contact, following member) pairs: the follows are kept, the contacts upserted by their external
- * user id (name), then each contact's owner and WeCom tags derived from all its follows known so far.
+ * Pairs of (contact, following member), many of WeCom's pages at once: the follows are kept, then contacts we
+ * do not have yet are inserted with their owner and WeCom tags already derived from all their follows known so
+ * far (one row version per contact: an insert, an owner update and a tag_nums update made three, each written
+ * to every index of contacts), and contacts we have are renamed when their name changed and have their owner and
+ * tags derived again.
  */
 async function writeContactPage(m: EntityManager, tenantId: string, runId: string, page: ContactPage): Promise<Record<string, number>> {
   const pairs = page.external_contact_list ?? [];
@@ -300,18 +329,64 @@ async function writeContactPage(m: EntityManager, tenantId: string, runId: strin
       pairs.map((p) => p.follow_info.createtime ?? 0), pairs.map((p) => JSON.stringify(p.follow_info.tag_id ?? [])), runId,
     ],
   );
-  const upserted: { id: string; inserted: boolean }[] = await m.query(
-    `INSERT INTO contacts AS c (tenant_id, external_id, name, wecom_external_user_id)
-     SELECT $1, 'wecom:' || x.e, x.name, x.e FROM unnest($2::text[], $3::text[]) AS x(e, name) ORDER BY x.e
-     ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL
-     DO UPDATE SET name = EXCLUDED.name, updated_at = now() WHERE c.name IS DISTINCT FROM EXCLUDED.name
-     RETURNING c.id, c.xmax = 0 AS inserted`,
-    [tenantId, [...names.keys()], [...names.values()]],
-  );
-  const derived = await applyFollows(m, tenantId, [...names.keys()]);
-  const changed = [...new Set([...upserted.map((u) => u.id), ...derived])];
+  const created = await insertNewContacts(m, tenantId, [...names.keys()], [...names.values()]);
+  const known = new Set(created.map((c) => c.e));
+  const existing = [...names].filter(([e]) => !known.has(e));
+  let changed = created.map((c) => c.id);
+  if (existing.length) {
+    const renamed: { id: string }[] = await m.query(
+      `UPDATE contacts c SET name = x.name, updated_at = now() FROM unnest($2::text[], $3::text[]) AS x(e, name)
+        WHERE c.tenant_id = $1 AND c.wecom_external_user_id = x.e AND c.name IS DISTINCT FROM x.name
+       RETURNING c.id`,
+      [tenantId, existing.map(([e]) => e), existing.map(([, name]) => name)],
+    );
+    const derived = await applyFollows(m, tenantId, existing.map(([e]) => e));
+    changed = [...new Set([...changed, ...renamed.map((r) => r.id), ...derived])];
+  }
   await contactsChangedSet(m, tenantId, changed);
-  return { contactPairs: pairs.length, contactsCreated: upserted.filter((u) => u.inserted).length };
+  return { contactPairs: pairs.length, contactsCreated: created.length };
+}
+
+/**
+ * The contacts among `externalIds` we do not have yet, inserted in one statement with what `applyFollows` would
+ * derive for them (the owner, the WeCom tags and their tag_nums copy), each tag with its event and one
+ * `contact.tags_changed` in the outbox, as `replaceTagsWithin` and `refreshTagNums` write them. A contact another
+ * transaction inserts meanwhile is skipped here (ON CONFLICT DO NOTHING) and derived by the caller as existing.
+ */
+async function insertNewContacts(m: EntityManager, tenantId: string, externalIds: string[], names: string[]): Promise<{ id: string; e: string }[]> {
+  return m.query(
+    // Contacts we have are left to ON CONFLICT (a NOT EXISTS here was planned as a scan of all the tenant's contacts).
+    `WITH fresh AS (
+       SELECT x.e, x.name FROM unnest($2::text[], $3::text[]) AS x(e, name)
+     ), derived AS (
+       SELECT fresh.e, fresh.name,
+              (SELECT wu.user_id FROM wecom_follows f
+                 JOIN wecom_users wu ON wu.tenant_id = $1 AND wu.wecom_user_id = f.wecom_user_id AND wu.user_id IS NOT NULL
+                WHERE f.tenant_id = $1 AND f.external_user_id = fresh.e
+                ORDER BY f.followed_at, f.wecom_user_id LIMIT 1) AS owner_id,
+              ARRAY(SELECT DISTINCT t.num FROM wecom_follows f CROSS JOIN LATERAL unnest(f.tag_ids) AS w(tag)
+                      JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
+                     WHERE f.tenant_id = $1 AND f.external_user_id = fresh.e ORDER BY t.num) AS tag_nums
+         FROM fresh
+     ), inserted AS (
+       INSERT INTO contacts AS c (tenant_id, external_id, name, wecom_external_user_id, owner_id, tag_nums)
+       SELECT $1, 'wecom:' || e, name, e, owner_id, tag_nums FROM derived ORDER BY e
+       ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL DO NOTHING
+       RETURNING c.id, c.wecom_external_user_id AS e, c.tag_nums
+     ), tagged AS (
+       INSERT INTO contact_tags (tenant_id, contact_id, tag_id, tag_num, weight)
+       SELECT $1, i.id, t.id, t.num, t.weight FROM inserted i JOIN tags t ON t.tenant_id = $1 AND t.num = ANY(i.tag_nums)
+       RETURNING contact_id, tag_id
+     ), events AS (
+       INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type, actor_id, reason)
+       SELECT $1, contact_id, tag_id, 'added', $4, $5, $6 FROM tagged
+     ), announced AS (
+       INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, 'contact.tags_changed', jsonb_build_object('contactIds', jsonb_agg(DISTINCT contact_id)) FROM tagged HAVING count(*) > 0
+     )
+     SELECT id, e FROM inserted`,
+    [tenantId, externalIds, names, ACTOR.type, ACTOR.id, REASON],
+  );
 }
 
 /**
@@ -332,21 +407,32 @@ async function applyFollows(m: EntityManager, tenantId: string, externalIds: str
      RETURNING c.id`,
     [tenantId, externalIds],
   );
-  const wanted: { contact_id: string; tag_id: string }[] = await m.query(
-    `SELECT DISTINCT c.id AS contact_id, t.id AS tag_id
-       FROM wecom_follows f CROSS JOIN LATERAL unnest(f.tag_ids) AS w(tag)
-       JOIN contacts c ON c.tenant_id = $1 AND c.wecom_external_user_id = f.external_user_id
-       JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
-      WHERE f.tenant_id = $1 AND f.external_user_id = ANY($2::text[])`,
+  // The WeCom tags each contact should have; only contacts whose linked tags differ go on to replaceTagsWithin,
+  // which locks them (a contact seen again on a later page, its tags unchanged, costs a read, not a row lock).
+  // A contact whose tags changed here and still wait to be marked in WeCom keeps them (WeCom's page predates the change).
+  const differing: { id: string; wanted: string[] }[] = await m.query(
+    `WITH wanted AS (
+       SELECT c.id, coalesce(array_agg(DISTINCT t.id ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '{}') AS wanted
+         FROM contacts c
+         LEFT JOIN wecom_follows f ON f.tenant_id = $1 AND f.external_user_id = c.wecom_external_user_id
+         LEFT JOIN LATERAL unnest(f.tag_ids) AS w(tag) ON true
+         LEFT JOIN tags t ON t.tenant_id = $1 AND t.wecom_tag_id = w.tag
+        WHERE c.tenant_id = $1 AND c.wecom_external_user_id = ANY($2::text[])
+          AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = c.id AND p.error IS NULL)
+        GROUP BY c.id
+     )
+     SELECT w.id, w.wanted FROM wanted w
+      WHERE w.wanted IS DISTINCT FROM coalesce((SELECT array_agg(ct.tag_id ORDER BY ct.tag_id) FROM contact_tags ct
+                                                  JOIN tags t ON t.id = ct.tag_id AND t.wecom_tag_id IS NOT NULL
+                                                 WHERE ct.contact_id = w.id), '{}')`,
     [tenantId, externalIds],
   );
-  // a contact whose tags changed here and still wait to be marked in WeCom keeps them (WeCom's page predates the change)
-  const ids: string[] = (await m.query(
-    `SELECT coalesce(array_agg(id), '{}') AS ids FROM contacts c WHERE tenant_id = $1 AND wecom_external_user_id = ANY($2::text[])
-        AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = c.id AND p.error IS NULL)`,
-    [tenantId, externalIds]))[0].ids;
-  const scope: string[] = (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM tags WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL`, [tenantId]))[0].ids;
-  const tagged = await replaceTagsWithin(m, tenantId, ids, wanted.map((w) => ({ contactId: w.contact_id, tagId: w.tag_id })), scope, ACTOR, REASON);
+  const scope: string[] = differing.length
+    ? (await m.query(`SELECT coalesce(array_agg(id), '{}') AS ids FROM tags WHERE tenant_id = $1 AND wecom_tag_id IS NOT NULL`, [tenantId]))[0].ids
+    : [];
+  const tagged = await replaceTagsWithin(
+    m, tenantId, differing.map((d) => d.id), differing.flatMap((d) => d.wanted.map((tagId) => ({ contactId: d.id, tagId }))), scope, ACTOR, REASON,
+  );
   return [...owners.map((o) => o.id), ...tagged.changed];
 }
 
@@ -361,43 +447,45 @@ async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: stri
 }
 
 /**
- * One page of customer groups: each upserted by its chat id (name, owner = the owner's matched user), and its
- * members made exactly the external members that are our contacts.
+ * One page of customer groups, set-based: the groups upserted by their chat ids (name, owner = the owner's matched
+ * user), then each group's members made exactly its external members that are our contacts, with one
+ * `group.members_changed` per group whose members changed.
  */
-async function writeGroupPage(m: EntityManager, tenantId: string, chats: GroupChat[]): Promise<Record<string, number>> {
+async function writeGroupPage(m: EntityManager, tenantId: string, page: GroupChat[]): Promise<Record<string, number>> {
+  const chats = [...new Map(page.map((c) => [c.chat_id, c])).values()]; // one row each: ON CONFLICT may not touch a row twice
   if (!chats.length) return {};
-  let joined = 0;
-  let left = 0;
-  const changed = new Set<string>();
-  for (const chat of chats) {
-    const [group] = await m.query(
-      `INSERT INTO customer_groups AS g (tenant_id, name, owner_id, wecom_chat_id)
-       VALUES ($1, $2, (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $3), $4)
-       ON CONFLICT (tenant_id, wecom_chat_id) WHERE wecom_chat_id IS NOT NULL
-       DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id, updated_at = now()
-       RETURNING id`,
-      [tenantId, chat.name ?? '', chat.owner ?? '', chat.chat_id],
-    );
-    const external = (chat.member_list ?? []).filter((x) => x.type === 2).map((x) => x.userid);
-    const [r] = await m.query(
-      `WITH members AS (
-         SELECT id FROM contacts WHERE tenant_id = $1 AND wecom_external_user_id = ANY($3::text[])
-       ), removed AS (
-         DELETE FROM group_members gm WHERE gm.group_id = $2 AND gm.contact_id NOT IN (SELECT id FROM members) RETURNING contact_id
-       ), added AS (
-         INSERT INTO group_members (tenant_id, group_id, contact_id) SELECT $1, $2, id FROM members ON CONFLICT DO NOTHING RETURNING contact_id
-       )
-       SELECT (SELECT coalesce(array_agg(contact_id), '{}') FROM added) AS added, (SELECT coalesce(array_agg(contact_id), '{}') FROM removed) AS removed`,
-      [tenantId, group.id, external],
-    );
-    joined += r.added.length;
-    left += r.removed.length;
-    const ids = [...r.added, ...r.removed];
-    ids.forEach((id: string) => changed.add(id));
-    if (ids.length) {
-      await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [tenantId, { groupId: group.id, contactIds: ids }]);
-    }
-  }
-  await contactsChangedSet(m, tenantId, [...changed]);
-  return { groups: chats.length, groupJoins: joined, groupLeaves: left };
+  const groups: { id: string; chat: string }[] = await m.query(
+    `INSERT INTO customer_groups AS g (tenant_id, name, owner_id, wecom_chat_id)
+     SELECT $1, x.name, (SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = x.owner), x.chat
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS x(chat, name, owner) ORDER BY x.chat
+     ON CONFLICT (tenant_id, wecom_chat_id) WHERE wecom_chat_id IS NOT NULL
+     DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id, updated_at = now()
+     RETURNING g.id, g.wecom_chat_id AS chat`,
+    [tenantId, chats.map((c) => c.chat_id), chats.map((c) => c.name ?? ''), chats.map((c) => c.owner ?? '')],
+  );
+  const idOf = new Map(groups.map((g) => [g.chat, g.id]));
+  const members = chats.flatMap((c) => (c.member_list ?? []).filter((x) => x.type === 2).map((x) => ({ group: idOf.get(c.chat_id)!, e: x.userid })));
+  const [r] = await m.query(
+    `WITH wanted AS (
+       SELECT DISTINCT x.group_id, c.id AS contact_id FROM unnest($3::uuid[], $4::text[]) AS x(group_id, e)
+         JOIN contacts c ON c.tenant_id = $1 AND c.wecom_external_user_id = x.e
+     ), removed AS (
+       DELETE FROM group_members gm WHERE gm.group_id = ANY($2::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.group_id = gm.group_id AND w.contact_id = gm.contact_id)
+       RETURNING gm.group_id, gm.contact_id
+     ), added AS (
+       INSERT INTO group_members (tenant_id, group_id, contact_id) SELECT $1, group_id, contact_id FROM wanted ORDER BY 2, 3
+       ON CONFLICT DO NOTHING RETURNING group_id, contact_id
+     ), changed AS (
+       SELECT group_id, contact_id FROM added UNION ALL SELECT group_id, contact_id FROM removed
+     ), events AS (
+       INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, 'group.members_changed', jsonb_build_object('groupId', group_id, 'contactIds', jsonb_agg(contact_id)) FROM changed GROUP BY group_id
+     )
+     SELECT (SELECT count(*) FROM added)::int AS joined, (SELECT count(*) FROM removed)::int AS left,
+            (SELECT coalesce(array_agg(DISTINCT contact_id), '{}') FROM changed) AS changed`,
+    [tenantId, groups.map((g) => g.id), members.map((x) => x.group), members.map((x) => x.e)],
+  );
+  await contactsChangedSet(m, tenantId, r.changed);
+  return { groups: chats.length, groupJoins: r.joined, groupLeaves: r.left };
 }
