@@ -165,7 +165,7 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
       await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(tenantId), args: [{ tenantId, kind: 'incremental' }] });
       await waitFor(() => log.includes('members'));
       const id = `nightly-${randomUUID()}`;
-      expect(await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: id })).toEqual({ started: 0, running: 0, queued: 1 });
+      expect(await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: id })).toEqual({ started: 0, running: 1 });
       if (process.env.RECORD_HISTORIES) saveHistory('wecomNightlySyncWorkflow-queued', await env.client.workflow.getHandle(id).fetchHistory());
       release();
       expect(await env.client.workflow.getHandle(wecomSyncWorkflowId(tenantId)).result()).toEqual({ runId: `run-${tenantId}`, status: 'succeeded' });

@@ -105,38 +105,33 @@ const nightly = proxyActivities<WecomNightlyActivities>({ startToCloseTimeout: '
 
 /**
  * Started by the `wecom-nightly-sync` Schedule: a full sync of every connected organization, each its own
- * workflow (abandoned by this one, so one organization's long sync delays no other). An organization whose full
- * sync already runs is skipped; one whose incremental sync runs is asked for a full sync after it (`queued`). The
- * full sync repairs whatever drift the callbacks missed.
+ * workflow (abandoned by this one, so one organization's long sync delays no other). An organization whose sync
+ * already runs counts as `running` and is asked for a full sync: a running full sync takes that as itself, a running
+ * incremental one continues as a full sync when it ends. The full sync repairs whatever drift the callbacks missed.
  */
-export async function wecomNightlySyncWorkflow(): Promise<{ started: number; running: number; queued?: number }> {
+export async function wecomNightlySyncWorkflow(): Promise<{ started: number; running: number }> {
   const tenants = await nightly.listWecomTenants();
   let started = 0;
   let running = 0;
-  let queued = 0;
-  let kinds = false;
   for (const tenantId of tenants) {
     const workflowId = `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`;
     if (await startSync(workflowId, { tenantId })) {
       started++;
       continue;
     }
-    kinds = patched(KINDS_PATCH);
-    if (!kinds) {
-      running++;
-      continue;
-    }
+    running++;
+    if (!patched(KINDS_PATCH)) continue;
     try {
-      // a running full sync ignores this; a running incremental one continues as a full sync when it ends
       await getExternalWorkflowHandle(workflowId).signal(wecomSyncRequestSignal, { kind: 'full' });
-      queued++;
     } catch {
-      // it ended in between: start the full sync now (or leave it to the sync that just started instead)
-      if (await startSync(workflowId, { tenantId })) started++;
-      else running++;
+      // it ended in between: start the full sync now (unless another start was quicker)
+      if (await startSync(workflowId, { tenantId })) {
+        started++;
+        running--;
+      }
     }
   }
-  return kinds ? { started, running, queued } : { started, running };
+  return { started, running };
 }
 
 /**

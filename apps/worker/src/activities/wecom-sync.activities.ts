@@ -352,6 +352,13 @@ interface CorpTag { id: string; name: string; order?: number; deleted?: boolean 
 interface CorpTagGroup { group_id: string; group_name: string; order?: number; deleted?: boolean; tag?: CorpTag[] }
 type GroupChat = { chat_id: string; name?: string; owner?: string; member_list?: { userid: string; type: number }[] };
 
+/**
+ * The rows of an UPDATE or DELETE ... RETURNING: TypeORM answers those two as `[rows, rowCount]` (other statements as
+ * the rows alone).
+ */
+const returned = <T>(result: T[] | [T[], number]): T[] =>
+  (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
+
 /** Adds to the run's counts (pages: each commits once, with its cursor). */
 const addCounts = (m: EntityManager, runId: string, counts: Record<string, number>) =>
   m.query(
@@ -458,7 +465,7 @@ async function writeContactPage(m: EntityManager, tenantId: string, runId: strin
  * WeCom-linked tags are exactly the union of the tags its followers gave it. Answers the contacts changed.
  */
 async function applyFollows(m: EntityManager, tenantId: string, externalIds: string[]): Promise<string[]> {
-  const owners: { id: string }[] = await m.query(
+  const owners = returned<{ id: string }>(await m.query(
     `WITH first AS (
        SELECT DISTINCT ON (f.external_user_id) f.external_user_id, wu.user_id
          FROM wecom_follows f JOIN wecom_users wu ON wu.tenant_id = $1 AND wu.wecom_user_id = f.wecom_user_id AND wu.user_id IS NOT NULL
@@ -469,7 +476,7 @@ async function applyFollows(m: EntityManager, tenantId: string, externalIds: str
       WHERE c.tenant_id = $1 AND c.wecom_external_user_id = first.external_user_id AND c.owner_id IS DISTINCT FROM first.user_id
      RETURNING c.id`,
     [tenantId, externalIds],
-  );
+  ));
   const wanted: { contact_id: string; tag_id: string }[] = await m.query(
     `SELECT DISTINCT c.id AS contact_id, t.id AS tag_id
        FROM wecom_follows f CROSS JOIN LATERAL unnest(f.tag_ids) AS w(tag)
@@ -502,13 +509,13 @@ async function memberStates(m: EntityManager, tenantId: string): Promise<Map<str
  */
 async function dropGoneFollowsOf(m: EntityManager, tenantId: string, runId: string, members: string[], at: string): Promise<Record<string, number>> {
   if (!members.length) return {};
-  const gone: { external_user_id: string }[] = await m.query(
+  const gone = returned<{ external_user_id: string }>(await m.query(
     `DELETE FROM wecom_follows f WHERE f.tenant_id = $1 AND f.wecom_user_id = ANY($2::text[]) AND f.run_id IS DISTINCT FROM $3
         AND NOT EXISTS (SELECT 1 FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.received_at >= $4
                            AND e.payload->>'UserID' = f.wecom_user_id AND e.payload->>'ExternalUserID' = f.external_user_id)
      RETURNING f.external_user_id`,
     [tenantId, members, runId, at],
-  );
+  ));
   if (!gone.length) return {};
   const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
   await contactsChangedSet(m, tenantId, changed);
@@ -517,9 +524,9 @@ async function dropGoneFollowsOf(m: EntityManager, tenantId: string, runId: stri
 
 /** A finished full sync drops the follows it did not see (the member no longer follows the contact) and re-derives those contacts. */
 async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: string): Promise<void> {
-  const gone: { external_user_id: string }[] = await m.query(
+  const gone = returned<{ external_user_id: string }>(await m.query(
     `DELETE FROM wecom_follows WHERE tenant_id = $1 AND run_id IS DISTINCT FROM $2 RETURNING external_user_id`, [tenantId, runId],
-  );
+  ));
   if (!gone.length) return;
   const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
   await contactsChangedSet(m, tenantId, changed);
