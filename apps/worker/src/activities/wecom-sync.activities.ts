@@ -112,8 +112,8 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
 
   /**
    * What changed since the tenant's last successful sync began, fixed on the run (so a resumed run reads the same
-   * members): members and chats named by callbacks received since (or whose events failed since), and members the
-   * member step found new or changed.
+   * members): members and chats named by callbacks received since (or whose events failed since), members matched by
+   * hand since, and members the member step found new or changed.
    */
   const fixDirty = async (tenantId: string, runId: string, state: SyncCursor): Promise<SyncCursor> => db.transaction(async (m) => {
     const [named] = await m.query(
@@ -127,11 +127,12 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
        )
        SELECT (SELECT at FROM since) AS since, now() AS at,
               coalesce(array_agg(DISTINCT payload->>'UserID') FILTER (WHERE event = 'change_external_contact' AND payload->>'UserID' <> ''), '{}') AS members,
-              coalesce(array_agg(DISTINCT payload->>'ChatId') FILTER (WHERE event = 'change_external_chat' AND payload->>'ChatId' <> ''), '{}') AS chats
+              coalesce(array_agg(DISTINCT payload->>'ChatId') FILTER (WHERE event = 'change_external_chat' AND payload->>'ChatId' <> ''), '{}') AS chats,
+              (SELECT coalesce(array_agg(wecom_user_id), '{}') FROM wecom_users, since WHERE tenant_id = $1 AND matched_at >= since.at) AS matched
          FROM events`,
       [tenantId],
     );
-    const members = [...new Set<string>([...named.members, ...(state.changedMembers ?? [])])].sort();
+    const members = [...new Set<string>([...named.members, ...named.matched, ...(state.changedMembers ?? [])])].sort();
     const next: SyncCursor = { ...state, dirty: { since: named.since ? new Date(named.since).toISOString() : null, at: new Date(named.at).toISOString(), members, chats: [...named.chats].sort() } };
     await m.query(`UPDATE wecom_sync_runs SET cursor = $2 WHERE id = $1`, [runId, next]);
     await setCounts(m, runId, { dirtyMembers: members.length });

@@ -93,11 +93,12 @@ export class WecomSyncService {
         const [user] = await m.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, userId]);
         if (!user) throw failAt(WECOM_ERRORS.WECOM_USER_NOT_FOUND, 'userId', 'is not an active user of your organization');
         await m.query(
-          `UPDATE wecom_users SET user_id = NULL, matched_by = NULL WHERE tenant_id = $1 AND user_id = $2 AND wecom_user_id <> $3`,
+          `UPDATE wecom_users SET user_id = NULL, matched_by = NULL, matched_at = now() WHERE tenant_id = $1 AND user_id = $2 AND wecom_user_id <> $3`,
           [tenantId, userId, wecomUserId],
         );
       }
-      await m.query(`UPDATE wecom_users SET user_id = $3, matched_by = 'hand' WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId, userId]);
+      // matched_at: the next incremental sync reads this member's customers again, so their owners follow the match
+      await m.query(`UPDATE wecom_users SET user_id = $3, matched_by = 'hand', matched_at = now() WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId, userId]);
     });
     return (await this.memberRows(tenantId, wecomUserId))[0];
   }
