@@ -113,6 +113,23 @@ describe('source codes as WeCom contact-way QR codes (real Postgres and Temporal
     expect((await t.admin.delete(`/api/source-codes/${kept.body.id}`)).status).toBe(204);
   });
 
+  it('two edits of a code at once leave WeCom exactly one contact-me configuration for it (the second sees the first\'s)', async () => {
+    const { t, dir, calls, alice, bob } = await setup('WeCom Contact Way Race');
+    const plain = await t.admin.post('/api/source-codes', { code: 'race-a', name: 'Race A' });
+    expect(plain.status).toBe(201);
+    // both ask for a QR code at once: without serializing, each saw no configuration and made one (one orphaned in WeCom)
+    const [first, second] = await Promise.all([
+      t.admin.patch(`/api/source-codes/${plain.body.id}`, { wecomContactWay: { userIds: [alice.id, bob.id] } }),
+      t.admin.patch(`/api/source-codes/${plain.body.id}`, { wecomContactWay: { userIds: [bob.id, alice.id] } }),
+    ]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const forCode = [...dir.contactWays.values()].filter((w) => w.state === 'race-a');
+    expect(forCode).toHaveLength(1);
+    expect(calls('add_contact_way')).toHaveLength(1);
+    const saved = (await t.admin.get(`/api/source-codes/${plain.body.id}`)).body.wecomContactWay;
+    expect(saved.configId).toBe(forCode[0].config_id);
+  });
+
   it('refuses a code too long for WeCom\'s state, an employee who is no WeCom member, and WeCom\'s refusals, saving nothing', async () => {
     const { t, tenantId, dir, calls, alice, carol } = await setup('WeCom Contact Way Refusals');
     const long = 'x'.repeat(31);

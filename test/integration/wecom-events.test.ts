@@ -200,6 +200,31 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     expect(rows.every((r: { error: string | null }) => r.error === null)).toBe(true);
   });
 
+  it('records an event that fails as its error and keeps the events around it in the same batch', async () => {
+    const { t, tenantId, data } = await connected();
+    const employee = await addUser(t, ctx.http, 'employee');
+    await member(tenantId, 'sunqi', employee.id);
+    for (const id of ['wmF1', 'wmF2']) data.contacts.set(id, person(id, id, [{ userid: 'sunqi' }]));
+    // our group "意向" is linked to one WeCom group already: a second WeCom group of that name cannot be linked
+    await ctx.stack.db.query(`INSERT INTO tag_groups (tenant_id, name, wecom_group_id) VALUES ($1, '意向', 'etGROUPX')`, [tenantId]);
+    data.tagGroups = [{ group_id: 'etGROUPY', group_name: '意向', create_time: 1, order: 1, tag: [] }];
+    const keep = (digest: string, payload: Record<string, unknown>) => ctx.stack.db.query(
+      `INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, $3, $4, $5)`,
+      [tenantId, digest, payload.Event, payload.ChangeType, payload]);
+    await keep('fail-1', { Event: 'change_external_contact', ChangeType: 'add_external_contact', UserID: 'sunqi', ExternalUserID: 'wmF1' });
+    await keep('fail-2', { Event: 'change_external_tag', ChangeType: 'create', TagType: 'tag_group', Id: 'etGROUPY' });
+    await keep('fail-3', { Event: 'change_external_contact', ChangeType: 'add_external_contact', UserID: 'sunqi', ExternalUserID: 'wmF2' });
+    const activities = createActivities(ctx.stack.db, 'fail-test', undefined, new WecomAccess({ secretKeys: [sealing], apiBase: local().baseUrl }));
+    const result = await new MockActivityEnvironment().run(activities.applyWecomEvents, { tenantId, batchSize: 10 });
+    expect(result).toMatchObject({ applied: 2, failed: 1 });
+    const rows = await processed(tenantId);
+    expect(rows.map((r: { error: string | null }) => r.error)).toEqual([null, expect.stringMatching(/held by another WeCom tag group/), null]);
+    expect(rows[0].outcome).toMatch(/created/);
+    expect(await contact(tenantId, 'wmF1')).toMatchObject({ owner_id: employee.id });
+    expect(await contact(tenantId, 'wmF2')).toMatchObject({ owner_id: employee.id });
+    expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM tag_groups WHERE tenant_id = $1 AND name = '意向'`, [tenantId]))[0].n).toBe(1);
+  });
+
   it('applies each event once when two attempts race, and goes on after WeCom rate-limits mid-batch', async () => {
     const { t, tenantId, corp, data, deliver } = await connected();
     const employee = await addUser(t, ctx.http, 'employee');

@@ -29,6 +29,7 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
   afterEach(() => {
     desk.dispatchingPolls = 0;
     desk.loseAnswers = 0;
+    desk.loseMomentAnswers = 0;
   });
 
   /** A connected organization with executors matched to WeCom members and a segment of customers. */
@@ -265,6 +266,87 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
       { name: '一群', status: 'done', outcome: 'sent', state: 'sent' }, { name: '二群', status: 'done', outcome: 'sent', state: 'sent' },
       { name: '线下群', status: 'pending', outcome: null, state: 'no_wecom_id' },
     ]);
+  });
+
+  it('a template WeCom refuses to read back is retried with backoff, never holds up the others, and is given up with its reason', async () => {
+    const w = await world('Refused read-back');
+    const alice = await w.member('zhangsan');
+    const bob = await w.member('lisi');
+    await w.contact('a1', alice.id, 'wmA1');
+    await w.contact('b1', bob.id, 'wmB1');
+    const sopId = await w.sop('Read-back refused');
+    const now = new Date();
+    await w.materialize(sopId, now);
+    expect(await sweep(w.tenantId, now)).toMatchObject({ created: 2 });
+    for (const x of templatesOf(w.corp.corpId)) desk.confirm(x.msgid);
+    const rows = () => ctx.stack.db.query(
+      `SELECT id::text, status, error, next_poll_at, poll_refusals FROM wecom_mass_sends WHERE tenant_id = $1 ORDER BY id`, [w.tenantId]);
+
+    // WeCom refuses the first template read (an errcode that is no rate limit): the other is still read and completed
+    local().failNext('/cgi-bin/externalcontact/get_groupmsg_task', 40058, 1);
+    const at1 = new Date(now.getTime() + 2 * MIN);
+    expect(await sweep(w.tenantId, at1)).toMatchObject({ sent: 1 });
+    const [refused] = (await rows()).filter((r: { status: string }) => r.status === 'waiting');
+    expect(refused.error).toMatch(/40058/);
+    expect(refused.poll_refusals).toBe(1);
+    expect(refused.next_poll_at.getTime()).toBeGreaterThan(at1.getTime() + MIN); // backed off
+    // read again once its backoff is over: completed
+    expect(await sweep(w.tenantId, new Date(refused.next_poll_at.getTime() + 1000))).toMatchObject({ sent: 1 });
+    expect((await tasksOf(sopId)).map((r: { status: string }) => r.status)).toEqual(['done', 'done']);
+
+    // refused every time: given up after a bounded number of reads, its task left to the executor with the reason
+    const other = await w.sop('Read-back always refused', { content: { template: '第二条' } });
+    await w.materialize(other, now);
+    expect(await sweep(w.tenantId, new Date(now.getTime() + 10 * MIN))).toMatchObject({ created: 2 });
+    local().failNext('/cgi-bin/externalcontact/get_groupmsg_task', 40058, 1000);
+    try {
+      let at = now.getTime() + 10 * MIN;
+      for (let i = 0; i < 12; i++) {
+        at += 120 * MIN; // past any backoff
+        await sweep(w.tenantId, new Date(at));
+      }
+    } finally {
+      local().failNext('/cgi-bin/externalcontact/get_groupmsg_task', 40058, 0);
+    }
+    const given = (await rows()).slice(2);
+    expect(given.map((r: { status: string }) => r.status)).toEqual(['failed', 'failed']);
+    expect(given[0].error).toMatch(/40058/);
+    expect(given[0].poll_refusals).toBeLessThanOrEqual(6);
+    expect((await tasksOf(other)).map((r: { status: string; state: string }) => [r.status, r.state])).toEqual([['pending', 'failed'], ['pending', 'failed']]);
+    const reads = local().calls.get('/cgi-bin/externalcontact/get_groupmsg_task') ?? 0;
+    await sweep(w.tenantId, new Date(now.getTime() + 40 * 60 * MIN));
+    expect(local().calls.get('/cgi-bin/externalcontact/get_groupmsg_task') ?? 0).toBe(reads); // not read any more
+  });
+
+  it('sends a Moments intent an earlier attempt never sent to WeCom; fails only one whose call was made and its answer lost', async () => {
+    const w = await world('Moments retried');
+    const alice = await w.member('zhangsan');
+    const bob = await w.member('lisi');
+    await w.contact('a1', alice.id, 'wmA1');
+    await w.contact('b1', bob.id, 'wmB1');
+    const sopId = await w.sop('Moments retried', { channel: 'moments' });
+    const now = new Date();
+    await w.materialize(sopId, now);
+    // the first add_moment_task is rate-limited past the client's retries: the activity fails before the second
+    // intent is sent; Temporal's retry finds both intents still `creating`
+    local().failNext('/cgi-bin/externalcontact/add_moment_task', 45009, 4);
+    await sweep(w.tenantId, now);
+    expect(desk.moments.filter((m) => m.corpId === w.corp.corpId).map((m) => m.senders[0]).sort()).toEqual(['lisi', 'zhangsan']);
+    const rows = await ctx.stack.db.query(`SELECT status, error FROM wecom_mass_sends WHERE tenant_id = $1 ORDER BY id`, [w.tenantId]);
+    expect(rows).toEqual([{ status: 'waiting', error: null }, { status: 'waiting', error: null }]);
+    expect((await tasksOf(sopId)).map((r: { state: string }) => r.state)).toEqual(['handed', 'handed']);
+
+    // a call made whose answer was lost: WeCom may hold the task, so the retry does not repeat it (at most once)
+    const lost = await w.sop('Moments lost answer', { channel: 'moments', content: { template: '朋友圈第二条' } });
+    await w.materialize(lost, now);
+    desk.loseMomentAnswers = 1;
+    await sweep(w.tenantId, new Date(now.getTime() + MIN));
+    const made = desk.moments.filter((m) => m.corpId === w.corp.corpId && m.text.content === '朋友圈第二条');
+    expect(made).toHaveLength(2); // one answer lost, the other batch answered
+    const after = await ctx.stack.db.query(
+      `SELECT status, error FROM wecom_mass_sends WHERE tenant_id = $1 AND content = '朋友圈第二条' ORDER BY status`, [w.tenantId]);
+    expect(after.map((r: { status: string }) => r.status)).toEqual(['failed', 'waiting']);
+    expect(after[0].error).toMatch(/not repeated/);
   });
 
   it('refuses the option on a channel WeCom cannot take, naming the field', async () => {

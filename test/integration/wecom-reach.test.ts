@@ -1,4 +1,5 @@
-import { localWecomKey } from '@sop/api';
+import { createApp, loadConfig, localWecomKey } from '@sop/api';
+import { request as httpRequest } from 'node:http';
 import { enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
 import { deliverDueReminders } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
@@ -277,6 +278,41 @@ describe('WeCom app messages and sign-in inside WeCom (real Postgres, a local We
       const late = await openCard(w.tenantId);
       expect((await w.t.admin.delete('/api/wecom/connection')).status).toBe(204);
       await refused(await get(late.callback!.toString(), late.cookie), 'not_connected');
+    });
+
+    it('builds the callback address and the cookies\' Secure flag from APP_URL, not from the request\'s Host or protocol', async () => {
+      // an API behind a TLS proxy (TRUST_PROXY unset: it sees plain http) whose public address is APP_URL
+      const behindProxy = await createApp(loadConfig({
+        DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: ctx.stack.taskQueue,
+        LOG_LEVEL: 'silent', PORT: '0', ...env, APP_URL: 'https://sop.example.com',
+      }));
+      await behindProxy.listen(0, '127.0.0.1');
+      try {
+        const base = (await behindProxy.getUrl()).replace('[::1]', '127.0.0.1');
+        const w = await world('zhengshi');
+        app.viewer(w.corp, { userid: 'zhengshi' });
+        // a forged Host header must not steer WeCom's redirect_uri
+        const start = await new Promise<{ status: number; location: string; cookie: string }>((resolve, reject) => {
+          const url = new URL(`${base}/api/wecom/oauth/${w.tenantId}?next=%2Finbox`);
+          httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { host: 'evil.example' } }, (res) => {
+            res.resume();
+            resolve({ status: res.statusCode!, location: String(res.headers.location), cookie: (res.headers['set-cookie'] ?? []).join('\n') });
+          }).on('error', reject).end();
+        });
+        expect(start.status).toBe(302);
+        const location = new URL(start.location);
+        expect(location.searchParams.get('redirect_uri')).toBe('https://sop.example.com/api/wecom/oauth/callback');
+        expect(start.cookie).toMatch(/^sop_wecom_oauth=[^;]+;.*; Secure/);
+        // WeCom sends the browser back to APP_URL (here: the same API): the hand-off cookie is Secure too
+        const page = await (await get(location.toString())).text();
+        const href = new URL(/id="wecom-continue" href="([^"]+)"/.exec(page)![1].replace(/&#38;/g, '&'));
+        expect(href.origin).toBe('https://sop.example.com');
+        const done = await get(`${base}${href.pathname}${href.search}`, start.cookie.split(';')[0]);
+        expect(done.status).toBe(302);
+        expect(done.headers.get('set-cookie')).toMatch(/sop_wecom_handoff=[^;]+;.*; Secure/);
+      } finally {
+        await behindProxy.close();
+      }
     });
 
     it('sends the browser only to paths of the app after sign-in', async () => {

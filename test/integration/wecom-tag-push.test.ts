@@ -4,7 +4,7 @@ import { eventually, waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
 import { serveDirectory, WecomDirectory } from '../support/wecom-directory';
 import { contactEvent, tagEvent } from '../support/wecom-events';
-import { newCorp, useWecomServer, WecomServer, type WecomCorp } from '../support/wecom-server';
+import { newCorp, useWecomServer, WecomServer, type WecomCorp, type WecomRoute } from '../support/wecom-server';
 
 /**
  * Issue 16 item 3, tags both ways: tags changed in our product are marked in the local WeCom (mark_tag), tag
@@ -211,4 +211,79 @@ describe('our tags to WeCom (real Postgres and Temporal, a local WeCom)', () => 
       { kind: 'create_tag', error: null }, { kind: 'rename_tag', error: null }, { kind: 'delete_tag', error: null }, { kind: 'create_group', error: null },
     ]);
   });
+  it('a tag removed here is not re-added by a WeCom edit event read while its push still waits (WeCom\'s state predates it)', async () => {
+    const { t, tenantId, corp, dir, deliver, contactId, tag } = await setup('WeCom Push Pending Edit');
+    const high = await tag('高意向');
+    // WeCom refuses mark_tag for a while (rate limit past the client's retries): the removal stays queued
+    local().failNext('/cgi-bin/externalcontact/mark_tag', 45009, 1000);
+    try {
+      expect((await t.admin.post(`/api/contacts/${contactId}/tags`, { remove: [high] })).status).toBe(200);
+      // an edit callback arrives meanwhile; WeCom still shows 高意向 on zhangsan's follow
+      await deliver(contactEvent(corp, 'edit_external_contact', 'zhangsan', 'wmC1'));
+      await eventsApplied(tenantId);
+      expect(await ourTags(contactId)).toEqual([]);
+      const [push] = await ctx.stack.db.query(`SELECT error FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]);
+      expect(push).toEqual({ error: null }); // still waiting
+    } finally {
+      local().failNext('/cgi-bin/externalcontact/mark_tag', 45009, 0);
+    }
+    // the push goes: WeCom agrees with us, and nothing came back meanwhile
+    await eventually(async () => expect(follows(dir).zhangsan).toEqual([]), 90_000);
+    await queueEmpty(tenantId);
+    expect(await ourTags(contactId)).toEqual([]);
+  }, 150_000);
+
+  it('keeps a rename made here while it waits to be sent, through WeCom\'s tag callback and the sync', async () => {
+    const { t, tenantId, corp, dir, deliver, tag } = await setup('WeCom Push Pending Rename');
+    const high = await tag('高意向');
+    local().failNext('/cgi-bin/externalcontact/edit_corp_tag', 45009, 1000);
+    try {
+      expect((await t.admin.patch(`/api/tags/${high}`, { name: '很高意向' })).status).toBe(200);
+      // WeCom's callback about that tag (any change there) reads WeCom's name, still the old one
+      await deliver(tagEvent(corp, 'update', 'etHigh', 'tag'));
+      await eventsApplied(tenantId);
+      const name = async () => (await ctx.stack.db.query(`SELECT name FROM tags WHERE id = $1`, [high]))[0].name;
+      expect(await name()).toBe('很高意向');
+      // a full sync meanwhile reads the old name too
+      expect((await t.admin.post('/api/wecom/sync', {})).status).toBe(202);
+      await waitUntil(async () => (await t.admin.get('/api/wecom/sync-runs')).body.items[0], (r) => r?.status === 'succeeded', 'the sync', 30_000, 100);
+      expect(await name()).toBe('很高意向');
+      expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND done_at IS NULL`, [tenantId]))[0].n).toBe(1);
+    } finally {
+      local().failNext('/cgi-bin/externalcontact/edit_corp_tag', 45009, 0);
+    }
+    await eventually(async () => expect(dir.tagGroups[0].tags.find((x) => x.id === 'etHigh')?.name).toBe('很高意向'), 90_000);
+  }, 150_000);
+
+  it('a tag operation failing with an error that is not WeCom\'s is retried a few times, then recorded as failed, and the queue moves on', async () => {
+    const { t, tenantId, corp, dir, contactId, tag } = await setup('WeCom Push Broken Op');
+    const [{ id: groupId }] = await ctx.stack.db.query(`SELECT id FROM tag_groups WHERE tenant_id = $1 AND wecom_group_id = 'etG'`, [tenantId]);
+    const path = '/cgi-bin/externalcontact/add_corp_tag';
+    const original = local().routeOf(path)!;
+    // WeCom answers "ok" without the tag (our code cannot use it): an error of ours, not one of WeCom's errcodes
+    const broken: WecomRoute = (call) => call.corp.corpId === corp.corpId ? { errcode: 0, errmsg: 'ok', tag_group: { group_id: 'etG', tag: [] } } : original(call);
+    local().route(path, broken);
+    try {
+      expect((await t.admin.post('/api/tags', { groupId, name: '中意向' })).status).toBe(201);
+      // a contact's tag change queued after it still reaches WeCom
+      expect((await t.admin.post(`/api/contacts/${contactId}/tags`, { add: [await tag('低意向')] })).status).toBe(200);
+      await eventually(async () => expect(follows(dir).zhangsan).toEqual(['etHigh', 'etLow']), 60_000);
+      const [op] = await waitUntil(
+        () => ctx.stack.db.query(`SELECT kind, done_at, error, attempts FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND kind = 'create_tag'`, [tenantId]),
+        (rows: { done_at: Date | null }[]) => Boolean(rows[0]?.done_at), 'the operation given up', 90_000, 200);
+      expect(op.error).toMatch(/answered no tag/);
+      expect(op.attempts).toBeGreaterThanOrEqual(3); // retried, in case it was passing
+      expect(op.attempts).toBeLessThanOrEqual(6);
+      const tries = local().log.filter((c) => c.corpId === corp.corpId && c.path === path).length;
+      expect(tries).toBe(op.attempts);
+      await queueEmpty(tenantId);
+      const status = (await t.admin.get('/api/wecom/connection')).body;
+      expect(status.lastTagPushError).toMatchObject({ kind: 'create_tag' });
+      expect(status.lastTagPushError.message).toMatch(/answered no tag/);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(local().log.filter((c) => c.corpId === corp.corpId && c.path === path)).toHaveLength(tries); // not retried any more
+    } finally {
+      local().route(path, original);
+    }
+  }, 150_000);
 });

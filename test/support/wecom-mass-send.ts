@@ -80,6 +80,8 @@ export class WecomMassSendDesk {
   dispatchingPolls = 0;
   /** the next N add_msg_template calls create the template but their answer is lost (the caller sees no JSON) */
   loseAnswers = 0;
+  /** the same for add_moment_task: the Moments task is made, its answer never arrives */
+  loseMomentAnswers = 0;
   private readonly dispatching = new Map<string, number>();
 
   constructor(server: WecomServer) {
@@ -267,6 +269,10 @@ export class WecomMassSendDesk {
       corpId: call.corp.corpId, jobid, momentId: `mom${randomBytes(9).toString('base64url')}`, senders, text, attachments,
       pendingPolls: 1, published: new Set(), cancelled: false,
     });
+    if (this.loseMomentAnswers > 0) {
+      this.loseMomentAnswers--;
+      return {}; // not WeCom's JSON: the client takes WeCom as out of reach
+    }
     return ok({ jobid });
   }
 

@@ -123,6 +123,11 @@ export class WecomServer {
     return this;
   }
 
+  /** The handler serving `path` now (a test wraps it for a while, then puts it back with `route`). */
+  routeOf(path: string): WecomRoute | undefined {
+    return this.routes.get(path);
+  }
+
   /** Serves a page without a token (WeCom's OAuth authorize page). */
   page(path: string, handler: WecomPage): this {
     this.pages.set(path, handler);

@@ -38,6 +38,11 @@ const schema = z.object({
   EVENT_SIGNING_SECRET: optionalSecret(32),
   /** Keys tracked links are signed with (`id:secret`, first signs); unset: one key derived from JWT_SECRET. */
   LINK_SIGNING_KEYS: signingKeys,
+  /**
+   * The app's public address (the worker's setting of the same name): WeCom sign-in builds its callback address and
+   * its cookies' Secure flag from it, never from the request's Host or protocol (a proxy's TLS, a forged Host).
+   */
+  APP_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().transform((v) => v.replace(/\/+$/, '')).optional()),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV !== 'production') return;
   for (const name of PRODUCTION_SECRETS) {
@@ -65,6 +70,9 @@ export interface AppConfig {
   eventSigningSecret?: string;
   eventSigningKeys?: { id: string; secret: string }[];
   linkSigningKeys?: { id: string; secret: string }[];
+  /** APP_URL without a trailing slash; `production` is NODE_ENV=production */
+  appUrl?: string;
+  production: boolean;
   /** secretKeys: WECOM_SECRET_KEYS, or outside production the local key derived from JWT_SECRET */
   wecom: { secretKeys: { id: string; secret: string }[]; apiBase: string; oauthBase: string };
 }
@@ -93,6 +101,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     eventSigningSecret: c.EVENT_SIGNING_SECRET,
     eventSigningKeys: c.EVENT_SIGNING_KEYS,
     linkSigningKeys: c.LINK_SIGNING_KEYS,
+    appUrl: c.APP_URL,
+    production: c.NODE_ENV === 'production',
     wecom: { secretKeys: c.WECOM_SECRET_KEYS ?? [localWecomKey(c.JWT_SECRET)], apiBase: c.WECOM_API_BASE, oauthBase: c.WECOM_OAUTH_BASE },
   };
 }

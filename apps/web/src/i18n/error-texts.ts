@@ -244,6 +244,7 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
   WECOM_MEMBER_NOT_FOUND: { zh: '企业微信中没有这个成员（以最近一次同步为准）。', en: 'WeCom has no such member (as of the last sync).' },
   WECOM_USER_NOT_FOUND: { zh: '请选择本组织的在职用户。', en: 'Pick an active user of your organization.' },
   WECOM_SECRETS_UNREADABLE: { zh: '企业微信连接的密钥是用已不在 WECOM_SECRET_KEYS 中的密钥加密的：请管理员重新填写密钥并保存。', en: 'The WeCom secrets were sealed with a key no longer in WECOM_SECRET_KEYS: an admin must enter them again and save.' },
+  WECOM_OAUTH_UNCONFIGURED: { zh: '企业微信内登录需要在 API 上配置应用的公网地址（APP_URL）：请联系管理员。', en: 'Signing in inside WeCom needs the app\'s public address (APP_URL) set on the API: ask your administrator.' },
   WECOM_PAYLOAD_INVALID: { zh: '回调内容不是发给本企业的企业微信加密消息：请检查 EncodingAESKey 和企业 ID。', en: 'The callback is not WeCom\'s encrypted message for this corporation: check the EncodingAESKey and corp id.' },
 
   // dashboards and SOP results

@@ -3,14 +3,14 @@ import { WecomApiError, type WecomAccess, type WecomAnswer, type WecomClient } f
 import type { WecomEventsActivities } from '@sop/workflows';
 import type { DataSource } from 'typeorm';
 import { heartbeating } from './heartbeating';
-import { asWecomOrigin, inPool, markUnconnected, pushContactTags, pushCorpTagOps } from './wecom-tag-push';
+import { asWecomOrigin, inPool, markUnconnected, PENDING_GROUP_RENAME, PENDING_TAG_RENAME, pushContactTags, pushCorpTagOps } from './wecom-tag-push';
 
 /**
  * Applies the WeCom callback events the API kept (issue 16): contacts added, edited and deleted either way,
  * customer groups and their members, corp tags. What an event needs from WeCom (the contact, the chat, the
  * tags) is fetched first, outside any transaction; then one transaction per batch applies the events in id
- * order, each under a savepoint, and sets each one's processed_at with its outcome or error; the contacts they
- * changed have their computed tags and segments evaluated once, at the batch's end. A batch that
+ * order (an event that fails is recorded as its error, see applyBatch) and sets their processed_at with each
+ * one's outcome or error; the contacts they changed have their computed tags and segments evaluated once, at the batch's end. A batch that
  * fails or a worker that dies re-applies nothing: the rows are locked and re-read as unprocessed first.
  */
 
@@ -89,7 +89,7 @@ async function applyEvents(db: DataSource, wecom: WecomAccess | undefined, tenan
     }
     prepared.push({ row: rows[i], error: err.message });
   }
-  const counts = await db.transaction((m) => applyBatch(m, tenantId, prepared));
+  const counts = await applyBatch(db, tenantId, prepared);
   if (transient) throw transient;
   return { ...counts, more: rows.length === batchSize };
 }
@@ -105,9 +105,12 @@ async function pushTags(db: DataSource, wecom: WecomAccess | undefined, tenantId
     await markUnconnected(db, tenantId);
     return { more: false };
   }
-  const ops = waiting.ops ? await pushCorpTagOps(db, client, tenantId) : { more: false };
+  const ops: { more: boolean; retry?: Error } = waiting.ops ? await pushCorpTagOps(db, client, tenantId) : { more: false };
   if (ops.more) return { more: true };
-  return { more: (await pushContactTags(db, client, tenantId, batchSize)).more };
+  const contacts = await pushContactTags(db, client, tenantId, batchSize);
+  // a tag operation to try again: the contacts' pushes went meanwhile; Temporal's retry (with backoff) tries it again
+  if (ops.retry) throw ops.retry;
+  return { more: contacts.more };
 }
 
 /** Calls to WeCom at once while a batch is prepared (WeCom's per-app limits are far above a tenant's event rate). */
@@ -153,7 +156,26 @@ async function prefetch(client: WecomClient | null, row: EventRow): Promise<Fetc
   }
 }
 
-async function applyBatch(m: Queryable, tenantId: string, prepared: { row: EventRow; fetched?: Fetched; error?: string }[]) {
+type Prepared = { row: EventRow; fetched?: Fetched; error?: string };
+
+/** An event failed while the batch ran without savepoints: the batch is applied again, each event under one. */
+class EventFailed extends Error {}
+
+/**
+ * One transaction for the batch. Events seldom fail, so it first runs without a savepoint per event (two round
+ * trips each saved); when one fails, that transaction is rolled back and the batch applied again with a
+ * savepoint around each event, so the failure is recorded as the event's error and the others are kept.
+ */
+async function applyBatch(db: DataSource, tenantId: string, prepared: Prepared[]): Promise<{ applied: number; failed: number }> {
+  try {
+    return await db.transaction((m) => applyAll(m, tenantId, prepared, false));
+  } catch (err) {
+    if (!(err instanceof EventFailed)) throw err;
+    return db.transaction((m) => applyAll(m, tenantId, prepared, true));
+  }
+}
+
+async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], isolated: boolean) {
   const counts = { applied: 0, failed: 0 };
   if (!prepared.length) return counts;
   // WeCom's own changes to tag definitions: the triggers queue nothing to send back (no echo)
@@ -164,24 +186,30 @@ async function applyBatch(m: Queryable, tenantId: string, prepared: { row: Event
   const open = new Set<string>((await m.query(
     `SELECT e.id::text FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND e.processed_at IS NULL ORDER BY e.id FOR UPDATE`,
     [tenantId, prepared.map((p) => p.row.id)])).map((r: { id: string }) => r.id));
+  const done: { id: string; outcome: string | null; error: string | null }[] = [];
   for (const p of prepared) {
     if (!open.has(p.row.id)) continue;
     let outcome: string | null = null;
     let error = p.error ?? null;
     if (!error) {
-      await m.query('SAVEPOINT wecom_event');
+      if (isolated) await m.query('SAVEPOINT wecom_event');
       try {
         outcome = await applyEvent(m, tenantId, p.row, p.fetched ?? null, touched);
-        await m.query('RELEASE SAVEPOINT wecom_event');
+        if (isolated) await m.query('RELEASE SAVEPOINT wecom_event');
       } catch (err) {
+        if (!isolated) throw new EventFailed((err as Error).message);
         await m.query('ROLLBACK TO SAVEPOINT wecom_event');
         error = (err as Error).message;
       }
     }
-    await m.query(`UPDATE wecom_callback_events SET processed_at = now(), outcome = $3, error = $4 WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, p.row.id, outcome, error]);
+    done.push({ id: p.row.id, outcome, error });
     counts[error ? 'failed' : 'applied']++;
   }
+  await m.query(
+    `UPDATE wecom_callback_events e SET processed_at = now(), outcome = d.outcome, error = d.error
+       FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, outcome, error)
+      WHERE e.tenant_id = $1 AND e.id = d.id`,
+    [tenantId, done.map((d) => d.id), done.map((d) => d.outcome), done.map((d) => d.error)]);
   if (touched.size) await contactsChanged(m, tenantId, [...touched]);
   return counts;
 }
@@ -221,13 +249,27 @@ async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched
   }
 }
 
+interface Member { userId: string | null; known: boolean }
+
+/** Members read in a batch's transaction, once each: no event changes wecom_users, and most name the same few. */
+const membersRead = new WeakMap<Queryable, Map<string, Promise<Member>>>();
+
 /** Our user matched to a WeCom member; `known` false when the member is not in wecom_users (yet). */
-async function memberUser(m: Queryable, tenantId: string, wecomUserId: string): Promise<{ userId: string | null; known: boolean }> {
-  const [row] = await m.query(`SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId]);
-  return { userId: row?.user_id ?? null, known: Boolean(row) };
+function memberUser(m: Queryable, tenantId: string, wecomUserId: string): Promise<Member> {
+  let read = membersRead.get(m);
+  if (!read) membersRead.set(m, (read = new Map()));
+  const key = `${tenantId}:${wecomUserId}`;
+  let member = read.get(key);
+  if (!member) {
+    member = m.query(`SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId])
+      .then(([row]: { user_id: string | null }[]) => ({ userId: row?.user_id ?? null, known: Boolean(row) }));
+    read.set(key, member);
+    member.catch(() => read.delete(key)); // a failed read (its event rolled back to its savepoint) is not kept
+  }
+  return member;
 }
 
-const ownerNote = (wecomUserId: string, member: { userId: string | null; known: boolean }) =>
+const ownerNote = (wecomUserId: string, member: Member) =>
   member.userId ? '' : member.known ? `; member ${wecomUserId} is matched to no user` : `; member ${wecomUserId} is unknown`;
 
 /**
@@ -250,13 +292,17 @@ async function contactFromWecom(
     [tenantId, ec.external_userid, ec.name ?? '', member.userId]);
   const wecomTagIds = [...new Set(follows.flatMap((f) => (f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))];
   await keepFollows(m, tenantId, ec.external_userid, follows);
-  const mapped: string[] = (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
+  // While our own tag change for this contact waits to be marked in WeCom, WeCom's answer predates it: its tags are
+  // not applied at all, so they neither remove ours nor bring back one we removed. The push makes WeCom agree (the
+  // follows kept above are what it compares with); a later event or the sync brings WeCom's later changes.
+  // (a contact added with no corp tag has none to apply: neither read is needed)
+  const [pending] = added && !wecomTagIds.length ? []
+    : await m.query(`SELECT 1 FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2 AND error IS NULL`, [tenantId, contact.id]);
+  const mapped: string[] = pending || !wecomTagIds.length ? [] : (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND wecom_tag_id = ANY($2::text[])`, [tenantId, wecomTagIds]))
     .map((r: { id: string }) => r.id);
-  // A contact whose tags changed here and are still to be marked in WeCom keeps them: WeCom's answer predates our change.
-  const stale: string[] = added ? [] : (await m.query(
+  const stale: string[] = added || pending ? [] : (await m.query(
     `SELECT t.id FROM contact_tags ct JOIN tags t ON t.tenant_id = ct.tenant_id AND t.id = ct.tag_id
-      WHERE ct.tenant_id = $1 AND ct.contact_id = $2 AND t.wecom_tag_id IS NOT NULL AND NOT (t.wecom_tag_id = ANY($3::text[]))
-        AND NOT EXISTS (SELECT 1 FROM wecom_tag_pushes p WHERE p.tenant_id = $1 AND p.contact_id = $2 AND p.error IS NULL)`,
+      WHERE ct.tenant_id = $1 AND ct.contact_id = $2 AND t.wecom_tag_id IS NOT NULL AND NOT (t.wecom_tag_id = ANY($3::text[]))`,
     [tenantId, contact.id, wecomTagIds])).map((r: { id: string }) => r.id);
   if (mapped.length || stale.length) {
     await changeTags(m, tenantId, [contact.id], { add: mapped, remove: stale, reason: 'WeCom corp tags' }, WECOM_ACTOR);
@@ -271,9 +317,10 @@ async function contactFromWecom(
   } else {
     touched.add(contact.id);
   }
-  const unknownTags = wecomTagIds.length - mapped.length;
+  const unknownTags = pending ? 0 : wecomTagIds.length - mapped.length;
   return `contact ${contact.id} ${contact.created ? 'created' : 'updated'}${ownerNote(wecomUserId, member)}${via}`
-    + `${state && !code ? `; state ${state} is no source code` : ''}${unknownTags ? `; ${unknownTags} corp tags not followed yet` : ''}`;
+    + `${state && !code ? `; state ${state} is no source code` : ''}${unknownTags ? `; ${unknownTags} corp tags not followed yet` : ''}`
+    + `${pending ? '; tags left as they are: our change waits to be sent to WeCom' : ''}`;
 }
 
 /** The follows as WeCom answered them (member, when added, corp tags), so our tag pushes compare with WeCom's state. */
@@ -396,7 +443,10 @@ async function chatDismissed(m: Queryable, tenantId: string, chatId: string, tou
 async function upsertCorpTags(m: Queryable, tenantId: string, groups: CorpTagGroup[]): Promise<{ groups: number; tags: number }> {
   let tags = 0;
   for (const g of groups) {
-    let [group] = await returning(m, `UPDATE tag_groups SET name = $3, wecom_order = $4 WHERE tenant_id = $1 AND wecom_group_id = $2 RETURNING id`,
+    // a rename made here and not sent yet keeps our name: WeCom's is the old one (PENDING_GROUP_RENAME)
+    let [group] = await returning(m,
+      `UPDATE tag_groups g SET name = CASE WHEN ${PENDING_GROUP_RENAME('g')} THEN g.name ELSE $3 END, wecom_order = $4
+        WHERE g.tenant_id = $1 AND g.wecom_group_id = $2 RETURNING g.id`,
       [tenantId, g.group_id, g.group_name, g.order ?? null]);
     group ??= (await m.query(
       `INSERT INTO tag_groups (tenant_id, name, wecom_group_id, wecom_order) VALUES ($1, $2, $3, $4)
@@ -405,7 +455,9 @@ async function upsertCorpTags(m: Queryable, tenantId: string, groups: CorpTagGro
       [tenantId, g.group_name, g.group_id, g.order ?? null]))[0];
     if (!group) throw new Error(`tag group name "${g.group_name}" is held by another WeCom tag group`);
     for (const t of g.tag ?? []) {
-      let [tag] = await returning(m, `UPDATE tags SET name = $3, wecom_order = $4, group_id = $5 WHERE tenant_id = $1 AND wecom_tag_id = $2 RETURNING id`,
+      let [tag] = await returning(m,
+        `UPDATE tags t SET name = CASE WHEN ${PENDING_TAG_RENAME('t')} THEN t.name ELSE $3 END, wecom_order = $4, group_id = $5
+          WHERE t.tenant_id = $1 AND t.wecom_tag_id = $2 RETURNING t.id`,
         [tenantId, t.id, t.name, t.order ?? null, group.id]);
       tag ??= (await m.query(
         `INSERT INTO tags (tenant_id, group_id, name, kind, wecom_tag_id, wecom_order) VALUES ($1, $2, $3, 'manual', $4, $5)

@@ -34,6 +34,12 @@ const KEEP_POLLING_MS = 7 * 86_400_000;
 const DISPATCHING = 41063;
 /** Tasks looked at per tenant and pass (the next pass takes the rest). */
 const HANDOVER_PAGE = 20_000;
+/**
+ * WeCom refusing to read a template back (an errcode that is no rate limit): read again after a backoff (2, 4, 8,
+ * 16 minutes), given up after this many refusals in a row. One refused template never holds up the others.
+ */
+const MAX_POLL_REFUSALS = 5;
+const refusalBackoffMs = (refusals: number) => Math.min(POLL_EVERY_MS * 2 ** refusals, 60 * POLL_EVERY_MS);
 
 type Kind = 'single' | 'group' | 'moment';
 const KIND_OF_CHANNEL: Record<string, Kind> = { wecom_chat: 'single', group_chat: 'group', moments: 'moment' };
@@ -139,10 +145,13 @@ async function handOver(db: DataSource, client: WecomClient, tenantId: string, n
     run.handed += made.handed;
   }
   // every intent still `creating`: this pass's, and any an earlier attempt left (those are looked up first)
-  const open: { id: string }[] = await db.query(
-    `SELECT id::text FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'creating' ORDER BY id`, [tenantId]);
-  for (const { id } of open) {
-    if (await db.transaction((m) => create(m, client, id, fresh.has(id), now))) run.created++;
+  const open: { id: string; kind: Kind }[] = await db.query(
+    `SELECT id::text, kind FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'creating' ORDER BY id`, [tenantId]);
+  for (const { id, kind } of open) {
+    const created = kind === 'moment'
+      ? await createMoment(db, client, id, now)
+      : await db.transaction((m) => create(m, client, id, fresh.has(id), now));
+    if (created) run.created++;
   }
   return run;
 }
@@ -238,8 +247,8 @@ async function overMonthlyLimit(m: Queryable, tenantId: string, tasks: DueTask[]
 }
 
 /**
- * Creates one intent in WeCom, holding its row's lock for the call (a zombie attempt of the activity skips it).
- * An intent an earlier attempt left (`fresh` false) may already exist in WeCom: looked up first. True when created.
+ * Creates one template intent in WeCom, holding its row's lock for the call (a zombie attempt of the activity skips
+ * it). An intent an earlier attempt left (`fresh` false) may already exist in WeCom: looked up first. True when created.
  */
 async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date): Promise<boolean> {
   const [row]: MassSendRow[] = await m.query(
@@ -250,22 +259,8 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
     `SELECT t.id::text, c.wecom_external_user_id AS external_userid, g.wecom_chat_id AS chat_id, t.materials
        FROM tasks t LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
       WHERE t.wecom_mass_send_id = $1 AND t.tenant_id = $2 ORDER BY t.id`, [row.id, row.tenant_id]);
-  const attachments = (tasks[0]?.materials ?? []).slice(0, MAX_ATTACHMENTS)
-    // one template goes to many customers, so materials go as their own URL, not a task's tracked link
-    .map((mat) => ({ msgtype: 'link', link: { title: mat.title.slice(0, 128), url: mat.url } }));
+  const attachments = attachmentsOf(tasks[0]?.materials);
   try {
-    if (row.kind === 'moment') {
-      if (!fresh) {
-        // WeCom cannot be asked which Moments task a lost answer created: at most once, the executor posts by hand
-        await fail(m, row.id, 'an earlier attempt may have created this Moments task in WeCom; not repeated');
-        return false;
-      }
-      const answer = await client.post('/cgi-bin/externalcontact/add_moment_task', {
-        text: { content: row.content }, attachments, visible_range: { sender_list: { user_list: [row.sender] } },
-      });
-      await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', jobid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.jobid), now]);
-      return true;
-    }
     const msgid = fresh ? null : await findCreated(m, client, row);
     if (msgid) {
       await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, msgid, now]);
@@ -290,6 +285,55 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
     }
     throw err; // out of reach or rate-limited: the intent stays, the activity is retried and looks it up first
   }
+}
+
+/** One template goes to many customers, so materials go as their own URL, not a task's tracked link. */
+const attachmentsOf = (materials: { title: string; url: string }[] | undefined) => (materials ?? []).slice(0, MAX_ATTACHMENTS)
+  .map((mat) => ({ msgtype: 'link', link: { title: mat.title.slice(0, 128), url: mat.url } }));
+
+/** Rows of UPDATE … RETURNING through a CTE (TypeORM answers bare ones as [rows, count]). */
+const returning = (m: Queryable, sql: string, params: unknown[]): Promise<any[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  m.query(`WITH changed AS (${sql}) SELECT * FROM changed`, params);
+
+const NOT_REPEATED = 'an earlier attempt may have created this Moments task in WeCom; not repeated';
+
+/**
+ * Creates a Moments intent in WeCom. WeCom offers no lookup for a Moments task whose answer was lost, so the call is
+ * recorded first (`attempted_at`, committed before the call): an intent found attempted and still `creating` is
+ * failed, never repeated (at most once: the executor posts by hand); one never attempted (an earlier attempt stopped
+ * before it) is simply sent. A rate-limit answer means WeCom made nothing: the mark is taken back. The row is locked
+ * for the call, so a zombie attempt of the activity skips it. True when created.
+ */
+async function createMoment(db: DataSource, client: WecomClient, id: string, now: Date): Promise<boolean> {
+  const [claimed] = await returning(db,
+    `UPDATE wecom_mass_sends SET attempted_at = now() WHERE id = $1 AND status = 'creating' AND attempted_at IS NULL RETURNING id`, [id]);
+  const outcome = await db.transaction(async (m): Promise<{ created: boolean; retry?: unknown }> => {
+    const [row]: MassSendRow[] = await m.query(
+      `SELECT id::text, tenant_id, kind, sender, content FROM wecom_mass_sends WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
+    if (!row) return { created: false }; // another attempt holds it, or it was settled meanwhile
+    if (!claimed) {
+      await fail(m, row.id, NOT_REPEATED);
+      return { created: false };
+    }
+    const [first] = await m.query(`SELECT materials FROM tasks WHERE wecom_mass_send_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1`, [row.id, row.tenant_id]);
+    try {
+      const answer = await client.post('/cgi-bin/externalcontact/add_moment_task', {
+        text: { content: row.content }, attachments: attachmentsOf(first?.materials), visible_range: { sender_list: { user_list: [row.sender] } },
+      });
+      await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', jobid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.jobid), now]);
+      return { created: true };
+    } catch (err) {
+      if (err instanceof WecomApiError && !err.retryable) {
+        await fail(m, row.id, err.message);
+        return { created: false };
+      }
+      // WeCom answered with a rate limit: it made nothing, the retry sends it. Out of reach: it may have, the mark stays.
+      if (err instanceof WecomApiError) await m.query(`UPDATE wecom_mass_sends SET attempted_at = NULL WHERE id = $1`, [row.id]);
+      return { created: false, retry: err };
+    }
+  });
+  if (outcome.retry) throw outcome.retry; // the activity is retried (its other organizations go on first)
+  return outcome.created;
 }
 
 /** WeCom refused: the intent fails and its tasks are left to the executor by hand (not counted in any month). */
@@ -326,7 +370,14 @@ async function pollAll(db: DataSource, client: WecomClient, tenantId: string, no
   for (const { id } of due) {
     const [row]: MassSendRow[] = await db.query(
       `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
-    const result = row.kind === 'moment' ? await pollMoment(db, client, row, now) : await pollTemplate(db, client, row, now);
+    let result: PollResult;
+    try {
+      result = row.kind === 'moment' ? await pollMoment(db, client, row, now) : await pollTemplate(db, client, row, now);
+    } catch (err) {
+      if (transient(err)) throw err; // out of reach, rate-limited, our database: the activity is retried
+      await refusedRead(db, row, now, err); // recorded on the row; the templates after it are read all the same
+      continue;
+    }
     run.polled++;
     run.sent += result.sent;
     run.cancelled += result.cancelled;
@@ -383,15 +434,40 @@ async function pollTemplate(db: DataSource, client: WecomClient, row: MassSendRo
   });
 }
 
-/** Final (the executor sent it) or expired: the row is closed and what is still handed over is left unsent; else looked at again. */
+/**
+ * Final (the executor sent it) or expired: the row is closed and what is still handed over is left unsent; else
+ * looked at again. A read that got this far was answered: earlier refusals are forgotten.
+ */
 async function settle(m: Queryable, row: MassSendRow, now: Date, final: boolean): Promise<void> {
   const expired = !final && now >= row.expires_at;
   if (final || expired) {
-    await m.query(`UPDATE wecom_mass_sends SET status = $2, finished_at = $3 WHERE id = $1`, [row.id, final ? 'finished' : 'expired', now]);
+    await m.query(`UPDATE wecom_mass_sends SET status = $2, finished_at = $3, poll_refusals = 0, error = NULL WHERE id = $1`, [row.id, final ? 'finished' : 'expired', now]);
     await unsent(m, row.id);
   } else {
-    await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2 WHERE id = $1`, [row.id, new Date(now.getTime() + POLL_EVERY_MS)]);
+    await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2, poll_refusals = 0, error = NULL WHERE id = $1`, [row.id, new Date(now.getTime() + POLL_EVERY_MS)]);
   }
+}
+
+/**
+ * WeCom refused to read the row back (or answered what we cannot use): the refusal is kept on the row (`error`,
+ * `poll_refusals`) and said on the connection's status, and the row is read again after a backoff; after
+ * MAX_POLL_REFUSALS in a row (or once it expired) it is given up (`failed`): its tasks still handed over are left to
+ * the executor by hand (`failed`, with the row's reason), and not counted in the customers' month.
+ */
+async function refusedRead(db: DataSource, row: MassSendRow, now: Date, err: unknown): Promise<void> {
+  const reason = `WeCom refused to read it back: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
+  await db.transaction(async (m) => {
+    const [counted] = await returning(m,
+      `UPDATE wecom_mass_sends SET poll_refusals = poll_refusals + 1, error = $2 WHERE id = $1 AND status = 'waiting' RETURNING poll_refusals`, [row.id, reason]);
+    if (!counted) return;
+    if (counted.poll_refusals >= MAX_POLL_REFUSALS || now >= row.expires_at) {
+      await m.query(`UPDATE wecom_mass_sends SET status = 'failed', finished_at = $2 WHERE id = $1`, [row.id, now]);
+      await m.query(`UPDATE tasks SET wecom_send_state = 'failed', wecom_handed_at = NULL WHERE wecom_mass_send_id = $1 AND wecom_send_state = 'handed'`, [row.id]);
+    } else {
+      await m.query(`UPDATE wecom_mass_sends SET next_poll_at = $2 WHERE id = $1`, [row.id, new Date(now.getTime() + refusalBackoffMs(counted.poll_refusals))]);
+    }
+  });
+  await recordConnectionError(db, row.tenant_id, new Error(`${row.kind === 'moment' ? 'Moments task' : 'template'} ${row.msgid ?? row.jobid}: ${reason}`));
 }
 
 /** What a closed template did not send: the executor's by hand, and not one of the customer's sends this month. */

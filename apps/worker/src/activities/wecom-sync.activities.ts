@@ -4,7 +4,7 @@ import type { WecomNightlyActivities, WecomSyncActivities, WecomSyncKind } from 
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
 import { heartbeating } from './heartbeating';
-import { asWecomOrigin } from './wecom-tag-push';
+import { asWecomOrigin, PENDING_GROUP_RENAME, PENDING_TAG_RENAME } from './wecom-tag-push';
 
 /** WeCom's maxima: 100 members per batch/get_by_user call and 100 contacts a page. */
 const USERS_PER_BATCH = 100;
@@ -396,7 +396,7 @@ async function matchByEmail(m: EntityManager, tenantId: string): Promise<void> {
   );
 }
 
-/** A corp tag group → our tag group: by its WeCom id, else adopting our unlinked group of the same name. */
+/** A corp tag group → our tag group: by its WeCom id, else adopting our unlinked group of the same name; a rename of ours not sent yet keeps our name. */
 async function upsertTagGroup(m: EntityManager, tenantId: string, g: CorpTagGroup): Promise<string> {
   await m.query(
     `UPDATE tag_groups SET wecom_group_id = $2 WHERE tenant_id = $1 AND name = $3 AND wecom_group_id IS NULL
@@ -406,13 +406,14 @@ async function upsertTagGroup(m: EntityManager, tenantId: string, g: CorpTagGrou
   const [row] = await m.query(
     `INSERT INTO tag_groups (tenant_id, name, wecom_group_id, wecom_order) VALUES ($1, $2, $3, $4)
      ON CONFLICT (tenant_id, wecom_group_id) WHERE wecom_group_id IS NOT NULL
-     DO UPDATE SET name = EXCLUDED.name, wecom_order = EXCLUDED.wecom_order RETURNING id`,
+     DO UPDATE SET name = CASE WHEN ${PENDING_GROUP_RENAME('tag_groups')} THEN tag_groups.name ELSE EXCLUDED.name END,
+       wecom_order = EXCLUDED.wecom_order RETURNING id`,
     [tenantId, g.group_name, g.group_id, g.order ?? 0],
   );
   return row.id;
 }
 
-/** A corp tag → our tag (kind manual) in its group: by its WeCom id, else adopting our unlinked tag of that name. */
+/** A corp tag → our tag (kind manual) in its group: by its WeCom id, else adopting our unlinked tag of that name; a rename of ours not sent yet keeps our name. */
 async function upsertTag(m: EntityManager, tenantId: string, groupId: string, t: CorpTag): Promise<void> {
   await m.query(
     `UPDATE tags SET wecom_tag_id = $3 WHERE tenant_id = $1 AND group_id = $2 AND name = $4 AND wecom_tag_id IS NULL
@@ -422,7 +423,8 @@ async function upsertTag(m: EntityManager, tenantId: string, groupId: string, t:
   await m.query(
     `INSERT INTO tags (tenant_id, group_id, name, kind, wecom_tag_id, wecom_order) VALUES ($1, $2, $3, 'manual', $4, $5)
      ON CONFLICT (tenant_id, wecom_tag_id) WHERE wecom_tag_id IS NOT NULL
-     DO UPDATE SET name = EXCLUDED.name, group_id = EXCLUDED.group_id, wecom_order = EXCLUDED.wecom_order`,
+     DO UPDATE SET name = CASE WHEN ${PENDING_TAG_RENAME('tags')} THEN tags.name ELSE EXCLUDED.name END,
+       group_id = EXCLUDED.group_id, wecom_order = EXCLUDED.wecom_order`,
     [tenantId, groupId, t.name, t.id, t.order ?? 0],
   );
 }

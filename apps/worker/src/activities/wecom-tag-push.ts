@@ -1,5 +1,5 @@
 import type { Queryable } from '@sop/engine';
-import { WecomApiError, type WecomClient } from '@sop/wecom';
+import { WecomApiError, type WecomClient, WecomUnreachable } from '@sop/wecom';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -22,9 +22,27 @@ const AT_ONCE = 8;
 /** The refusal is the row's: kept and shown, not retried. Anything else (rate limits, out of reach) is retried. */
 const refused = (err: unknown): err is WecomApiError => err instanceof WecomApiError && !err.retryable;
 
+/**
+ * Attempts of a tag operation failing with an error that is not WeCom's answer (ours, the database's, an answer we
+ * cannot use) before it is recorded as failed: Temporal's retry backoff (1 s doubling) between them, about 15 s in
+ * all. Retried forever it would hold the tenant's queue at its head. WeCom out of reach or rate-limiting is not
+ * counted: it stops every push alike and is retried by Temporal until WeCom answers.
+ */
+export const MAX_OP_ATTEMPTS = 5;
+const wecomTransient = (err: unknown) => err instanceof WecomUnreachable || (err instanceof WecomApiError && err.retryable);
+
 /** Rows of UPDATE … RETURNING through a CTE (TypeORM answers bare ones as [rows, count]). */
 const returning = (m: Queryable, sql: string, params: unknown[]): Promise<any[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
   m.query(`WITH changed AS (${sql}) SELECT * FROM changed`, params);
+
+/**
+ * SQL: a rename of the tag (or group) aliased `alias` made here waits to be sent to WeCom. While it waits, WeCom's
+ * name (from the sync or a tag callback) is the old one and must not overwrite ours: the rename's push sends ours.
+ */
+export const PENDING_TAG_RENAME = (alias: string) =>
+  `EXISTS (SELECT 1 FROM wecom_corp_tag_ops o WHERE o.tenant_id = ${alias}.tenant_id AND o.tag_id = ${alias}.id AND o.kind = 'rename_tag' AND o.done_at IS NULL)`;
+export const PENDING_GROUP_RENAME = (alias: string) =>
+  `EXISTS (SELECT 1 FROM wecom_corp_tag_ops o WHERE o.tenant_id = ${alias}.tenant_id AND o.group_id = ${alias}.id AND o.kind = 'rename_group' AND o.done_at IS NULL)`;
 
 /** Marks the transaction's writes as WeCom's own (the definition triggers queue nothing for them). */
 export const asWecomOrigin = (m: Queryable) => m.query(`SELECT set_config('sop.wecom_origin', 'on', true)`);
@@ -32,6 +50,7 @@ const endWecomOrigin = (m: Queryable) => m.query(`SELECT set_config('sop.wecom_o
 
 interface OpRow {
   id: string;
+  attempts: number;
   kind: 'create_tag' | 'rename_tag' | 'delete_tag' | 'create_group' | 'rename_group' | 'delete_group';
   tag_id: string | null;
   group_id: string | null;
@@ -45,21 +64,32 @@ type CorpTagAnswer = {
   };
 };
 
-/** Pushes up to `limit` tag-definition operations in order; answers how many were done and whether more wait. */
-export async function pushCorpTagOps(db: DataSource, client: WecomClient, tenantId: string, limit = 50): Promise<{ done: number; more: boolean }> {
+/**
+ * Pushes up to `limit` tag-definition operations in order; answers how many were done and whether more wait.
+ * `retry`: an operation failed with an error that is not WeCom's and has attempts left; the operations after it
+ * wait (order), the caller pushes contacts' tags still and then throws it, so Temporal retries with backoff.
+ */
+export async function pushCorpTagOps(db: DataSource, client: WecomClient, tenantId: string, limit = 50): Promise<{ done: number; more: boolean; retry?: Error }> {
   const ops: OpRow[] = await db.query(
-    `SELECT id::text, kind, tag_id, group_id, wecom_id FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND done_at IS NULL ORDER BY id LIMIT $2`,
+    `SELECT id::text, attempts, kind, tag_id, group_id, wecom_id FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND done_at IS NULL ORDER BY id LIMIT $2`,
     [tenantId, limit]);
   let done = 0;
   // one at a time, in order: a tag created before it is renamed, a group created before its tags are marked
   for (const op of ops) {
     let outcome: string | null = null;
     let error: string | null = null;
+    const attempts = op.attempts + 1;
     try {
       outcome = await pushOp(db, client, tenantId, op);
     } catch (err) {
-      if (!refused(err)) throw err;
-      error = err.message;
+      if (wecomTransient(err)) throw err;
+      error = err instanceof Error ? err.message : String(err);
+      if (!refused(err)) {
+        // ours, not WeCom's: counted (a database that cannot record it throws here, and counts nothing)
+        await db.query(`UPDATE wecom_corp_tag_ops SET attempts = $3, last_error = $4 WHERE tenant_id = $1 AND id = $2`, [tenantId, op.id, attempts, error]);
+        if (attempts < MAX_OP_ATTEMPTS) return { done, more: false, retry: err instanceof Error ? err : new Error(error) };
+        error = `${error} (gave up after ${attempts} attempts)`;
+      }
     }
     await db.query(`UPDATE wecom_corp_tag_ops SET done_at = now(), outcome = $3, error = $4 WHERE tenant_id = $1 AND id = $2`, [tenantId, op.id, outcome, error]);
     done++;

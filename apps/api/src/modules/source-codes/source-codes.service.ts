@@ -68,13 +68,15 @@ export class SourceCodesService {
    * null, its state changed when only the code is renamed; in the row's transaction (WeCom refusing saves nothing).
    */
   async update(tenantId: string, id: string, dto: UpdateSourceCodeDto): Promise<SourceCodeRecord> {
-    const current = await this.row(tenantId, id);
     if (dto.tagIds) await this.assertTags(tenantId, dto.tagIds);
     await assertActiveUser(this.db, tenantId, dto.ownerId);
-    const code = dto.code ?? current.code;
-    const way = wayOf(current);
-    if (dto.wecomContactWay || (way && dto.wecomContactWay === undefined && code !== current.code)) WecomContactWays.checkState(code);
     return this.db.transaction(async (m) => {
+      // Locked for the whole edit, WeCom's calls included: a concurrent edit waits and then sees this one's
+      // configuration (else both would add one, and the one saved first would be orphaned in WeCom).
+      const current = await this.row(tenantId, id, m);
+      const code = dto.code ?? current.code;
+      const way = wayOf(current);
+      if (dto.wecomContactWay || (way && dto.wecomContactWay === undefined && code !== current.code)) WecomContactWays.checkState(code);
       const [[row]] = await unlessTaken('source_codes_tenant_code_key', codeTaken(code), () =>
         m.query(
           `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
@@ -99,10 +101,12 @@ export class SourceCodesService {
 
   /** A code with a QR code: deleted in WeCom first (WeCom out of reach: 503, nothing deleted). */
   async remove(tenantId: string, id: string): Promise<void> {
-    const [row]: Row[] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-    if (!row) throw notFound('source code', id);
-    if (row.wecom_config_id) await this.ways.remove(tenantId, row.wecom_config_id);
-    await this.db.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    await this.db.transaction(async (m) => {
+      // locked as an edit locks it: an edit under way finishes first, and its configuration is the one deleted
+      const row = await this.row(tenantId, id, m);
+      if (row.wecom_config_id) await this.ways.remove(tenantId, row.wecom_config_id);
+      await m.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    });
   }
 
   /**
@@ -176,8 +180,11 @@ export class SourceCodesService {
     if (details.length) throw fail(COMMON_ERRORS.TAG_NOT_FOUND, 'Some tags do not exist.', details, 422);
   }
 
-  private async row(tenantId: string, id: string): Promise<Row> {
-    const [row] = await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  /** The code's row; inside a transaction (`m`) locked FOR UPDATE until it ends. */
+  private async row(tenantId: string, id: string, m?: EntityManager): Promise<Row> {
+    const [row] = m
+      ? await m.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id])
+      : await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     if (!row) throw notFound('source code', id);
     return row;
   }

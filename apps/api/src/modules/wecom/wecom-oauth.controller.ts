@@ -1,8 +1,11 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
+import { fail } from '../../common/errors.catalog';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { WECOM_ERRORS } from './wecom.errors';
 import { Public } from '../../common/principal';
 import { refusalPage } from './wecom-oauth.pages';
 import { OAUTH_COOKIE, OAUTH_COOKIE_PATH, OAuthRefused, WecomOAuthService } from './wecom-oauth.service';
@@ -11,7 +14,17 @@ import { OAUTH_COOKIE, OAUTH_COOKIE_PATH, OAuthRefused, WecomOAuthService } from
 export const HANDOFF_COOKIE = 'sop_wecom_handoff';
 const handoffDigest = (token: string) => createHash('sha256').update(token).digest('hex');
 
-const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
+/**
+ * Where WeCom sends the browser back, and whether the cookies are Secure: APP_URL, the app's public address. The
+ * request's Host and protocol are not used where APP_URL is set: behind a TLS proxy without TRUST_PROXY they say
+ * http (non-Secure cookies, an http redirect_uri), and a forged Host would steer the redirect_uri. Without APP_URL
+ * (local runs only; production refuses) the request's own address.
+ */
+export function publicBase(config: Pick<AppConfig, 'appUrl' | 'production'>, req: Request): string {
+  if (config.appUrl) return config.appUrl;
+  if (config.production) throw fail(WECOM_ERRORS.WECOM_OAUTH_UNCONFIGURED);
+  return `${req.protocol}://${req.get('host')}`;
+}
 
 /** Nothing of these answers is cached, framed or sent on as a referrer (the token rides in the fragment). */
 const PRIVATE = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
@@ -45,7 +58,7 @@ function cookie(req: Request, name: string): string | undefined {
 @Public()
 @Controller('wecom/oauth')
 export class WecomOAuthController {
-  constructor(private readonly oauth: WecomOAuthService) {}
+  constructor(private readonly oauth: WecomOAuthService, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   @Get('callback')
   @ApiOperation({
@@ -58,12 +71,13 @@ export class WecomOAuthController {
   @ApiTextResponse('text/html', 'Refused, a page in Chinese and English (no token): a forged, expired or foreign state, an invalid or used code (40029), ' +
     'a WeChat user who is not a member, a member matched to no enabled user, an organization no longer connected, WeCom refusing or out of reach')
   async finish(@Query('code') code: unknown, @Query('state') state: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    res.clearCookie(OAUTH_COOKIE, { path: OAUTH_COOKIE_PATH });
+    const secure = publicBase(this.config, req).startsWith('https:');
+    res.clearCookie(OAUTH_COOKIE, { path: OAUTH_COOKIE_PATH, secure });
     try {
       const { accessToken, next } = await this.oauth.finish(code, state, cookie(req, OAUTH_COOKIE));
       // The console takes a token from the fragment only with this cookie's digest of it: a link carrying someone
       // else's token (signing the victim in to the sender's organization) has no such cookie.
-      res.cookie(HANDOFF_COOKIE, handoffDigest(accessToken), { sameSite: 'lax', secure: req.secure, path: '/', maxAge: 60_000 });
+      res.cookie(HANDOFF_COOKIE, handoffDigest(accessToken), { sameSite: 'lax', secure, path: '/', maxAge: 60_000 });
       res.set(PRIVATE).redirect(302, `${next}#${new URLSearchParams({ access_token: accessToken })}`);
     } catch (err) {
       refuse(res, err);
@@ -77,10 +91,11 @@ export class WecomOAuthController {
   @ApiParam({ name: 'tenantId', description: 'The organization (the card carries it)', schema: { type: 'string', format: 'uuid' } })
   @ApiQuery({ name: 'next', required: false, description: 'A path of the console to open once signed in (default /inbox)', example: '/inbox?task=42' })
   @ApiFoundResponse({ description: 'To WeCom\'s authorize page, with a signed state that lives 10 minutes', headers: { Location: { schema: { type: 'string' } } } })
-  @ApiErrors('WECOM_NOT_CONNECTED')
+  @ApiErrors('WECOM_NOT_CONNECTED', 'WECOM_OAUTH_UNCONFIGURED')
   async start(@Param('tenantId') tenantId: string, @Query('next') next: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { location, nonce } = await this.oauth.start(tenantId, next, `${origin(req)}/api/wecom/oauth/callback`);
-    res.cookie(OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
+    const base = publicBase(this.config, req);
+    const { location, nonce } = await this.oauth.start(tenantId, next, `${base}/api/wecom/oauth/callback`);
+    res.cookie(OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: base.startsWith('https:'), path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
     res.set(PRIVATE).redirect(302, location);
   }
 }

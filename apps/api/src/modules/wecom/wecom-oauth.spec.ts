@@ -1,3 +1,5 @@
+import type { Request } from 'express';
+import { publicBase } from './wecom-oauth.controller';
 import { safeNext } from './wecom-oauth.service';
 
 describe('where a WeCom sign-in may send the browser', () => {
@@ -7,5 +9,22 @@ describe('where a WeCom sign-in may send the browser', () => {
     for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'inbox', '', undefined, ['/inbox'], '/a b', `/${'x'.repeat(600)}`]) {
       expect(safeNext(bad)).toBe('/inbox');
     }
+  });
+});
+
+describe('the public address a WeCom sign-in is built on', () => {
+  const req = (host: string, protocol = 'http') => ({ protocol, get: (h: string) => (h === 'host' ? host : undefined) }) as unknown as Request;
+
+  it('is APP_URL whatever the request says, and refused in production without it', () => {
+    expect(publicBase({ appUrl: 'https://sop.example.com', production: true }, req('evil.example'))).toBe('https://sop.example.com');
+    let refused: unknown;
+    try {
+      publicBase({ appUrl: undefined, production: true }, req('evil.example'));
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toMatchObject({ code: 'WECOM_OAUTH_UNCONFIGURED', status: 503 });
+    // local runs and tests only: the request's own address
+    expect(publicBase({ appUrl: undefined, production: false }, req('127.0.0.1:3000'))).toBe('http://127.0.0.1:3000');
   });
 });

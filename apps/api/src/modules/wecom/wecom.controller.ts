@@ -1,26 +1,28 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
 import { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { type CallbackQuery, WecomService } from './wecom.service';
 
-const origin = (req: Request) => `${req.protocol}://${req.get('host')}`;
+/** The callback URL shown to paste into WeCom: on the app's public address (APP_URL) when set, else the request's. */
+const origin = (config: AppConfig, req: Request) => config.appUrl ?? `${req.protocol}://${req.get('host')}`;
 
 @ApiTags('wecom')
 @ApiBearerAuth()
 @Roles('admin')
 @Controller('wecom/connection')
 export class WecomConnectionController {
-  constructor(private readonly wecom: WecomService) {}
+  constructor(private readonly wecom: WecomService, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   @Get()
   @ApiOperation({ summary: 'The WeCom connection: ids, the last 4 characters of each secret, the callback URL and its status' })
   @ApiOkResponse({ type: WecomConnectionDto })
   @ApiErrors('WECOM_NOT_CONNECTED')
   get(@CurrentPrincipal() p: Principal, @Req() req: Request): Promise<WecomConnectionDto> {
-    return this.wecom.connection(p.tenantId, origin(req));
+    return this.wecom.connection(p.tenantId, origin(this.config, req));
   }
 
   @Put()
@@ -31,7 +33,7 @@ export class WecomConnectionController {
   @ApiOkResponse({ type: WecomConnectionDto })
   @ApiErrors('WECOM_CHECK_FAILED', 'WECOM_UNREACHABLE')
   connect(@CurrentPrincipal() p: Principal, @Body() dto: ConnectWecomDto, @Req() req: Request): Promise<WecomConnectionDto> {
-    return this.wecom.connect(p.tenantId, dto, origin(req));
+    return this.wecom.connect(p.tenantId, dto, origin(this.config, req));
   }
 
   @Delete()
