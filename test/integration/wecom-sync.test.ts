@@ -330,10 +330,12 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
       .contact({ external_userid: 'wmGone', name: 'Gone', follows: [{ userid: 'li', createtime: 100, tags: ['etA'] }] })
       .contact({ external_userid: 'wmClean', name: 'Clean', follows: [{ userid: 'wang', createtime: 100, tags: ['etB'] }] })
       .contact({ external_userid: 'wmCleanGone', name: 'CleanGone', follows: [{ userid: 'wang', createtime: 100 }] })
-      .contact({ external_userid: 'wmZ', name: 'Z', follows: [{ userid: 'zhao', createtime: 100 }] });
+      .contact({ external_userid: 'wmZ', name: 'Z', follows: [{ userid: 'zhao', createtime: 100 }] })
+      // followed by two clean members; wang's follow (the tag) goes unseen by callbacks: the full sync drops it
+      .contact({ external_userid: 'wmCleanShared', name: 'CleanShared', follows: [{ userid: 'wang', createtime: 50, tags: ['etA'] }, { userid: 'zhao', createtime: 60 }] });
     dir.chat({ chat_id: 'wrOld', name: '老群', owner: 'wang', members: [{ userid: 'wmClean', type: 2 }] });
     if (!workers.length) await startWorker('incremental');
-    expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded', counts: { contactPairs: 7 } });
+    expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded', counts: { contactPairs: 9 } });
 
     // changes in WeCom that no callback tells of...
     dir.contacts.get('wmX')!.follows[0].tags = ['etB'];
@@ -341,6 +343,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     dir.contacts.delete('wmGone');
     dir.contacts.get('wmClean')!.follows[0].tags = [];
     dir.contacts.delete('wmCleanGone');
+    dir.contacts.get('wmCleanShared')!.follows.shift();
     dir.member({ userid: 'sun', name: '孙' });
     dir.contact({ external_userid: 'wmS', name: 'S', follows: [{ userid: 'sun', createtime: 300 }] });
     dir.chat({ chat_id: 'wrNew', name: '新群', owner: 'li', members: [{ userid: 'wmX', type: 2 }] });
@@ -369,6 +372,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     expect(c.wmGone).toMatchObject({ tags: [] }); // li's follow gone; the contact is kept
     expect(c.wmS).toMatchObject({ name: 'S', owner_id: null, tags: [] });
     expect(c.wmClean).toMatchObject({ tags: ['B'] }); // wang is clean: not read
+    expect(c.wmCleanShared).toMatchObject({ owner_id: bob.id, tags: ['A'] });
     const follows = await followsOf(tenantId);
     expect(follows).toMatchObject({ wmShared: ['wang'], wmX: ['li'], wmY: ['li'], wmS: ['sun'], wmCleanGone: ['wang'] });
     expect(follows.wmGone).toBeUndefined();
@@ -379,6 +383,9 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded' });
     const after = Object.fromEntries((await contactsOf(tenantId)).map((x: { w: string }) => [x.w, x]));
     expect(after.wmClean).toMatchObject({ tags: [] });
+    // the follow the full sync dropped takes its tag with it (the owner stays: zhao is matched to no user)
+    expect(after.wmCleanShared).toMatchObject({ owner_id: bob.id, tags: [] });
+    expect((await followsOf(tenantId)).wmCleanShared).toEqual(['zhao']);
     expect((await followsOf(tenantId)).wmCleanGone).toBeUndefined();
     expect((await groupMembers(tenantId)).wrOld).toEqual(['wmClean', 'wmZ']);
   });
