@@ -1,9 +1,9 @@
 import { workflowIds } from '@sop/temporal';
 import type { sopBroadcastWorkflow } from '@sop/workflows';
 import type { ChildProcess } from 'node:child_process';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, useFaultStack, waitForTasks } from '../support/fault-world';
+import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, useFaultStack, waitForOpenPage, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
-import { killHard, sleep } from '../support/processes';
+import { killHard } from '../support/processes';
 
 const CONTACTS = 100_000;
 const BROADCAST = 1_000;
@@ -35,17 +35,7 @@ describe('fault: two workers and two API processes serving one tenant, one worke
     const sweeps = runSweeps(client, stack.taskQueue, world.tenantId);
 
     // Kill worker 1 while a page's transaction is open in a worker session (either worker's: both run pages).
-    const killAt = Math.floor(CONTACTS * 0.4);
-    const until = Date.now() + 180_000;
-    for (;;) {
-      const [row] = await stack.db.query(
-        `SELECT (SELECT count(*)::int FROM tasks WHERE sop_id = $1) AS n,
-                EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sop-worker'
-                           AND xact_start IS NOT NULL) AS busy`, [world.journeyId]);
-      if (row.n >= killAt && row.busy) break;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${killAt} tasks (${row.n}); the workers said:\n${processes.tail()}`);
-      await sleep(20);
-    }
+    await waitForOpenPage(stack.db, world.journeyId, Math.floor(CONTACTS * 0.4), () => processes.tail());
     await killHard(w1);
     const tKilled = Date.now();
     const atKill = await countTasks(stack.db, world.journeyId);

@@ -1,11 +1,7 @@
-import { Client, Connection } from '@temporalio/client';
-import type { ChildProcess } from 'node:child_process';
-import { testEnv } from '../support/env';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, waitForTasks } from '../support/fault-world';
-import { Http } from '../support/http';
-import { DedicatedTemporal, EngineProcesses, sleep } from '../support/processes';
-import { SmtpSink } from '../support/smtp-sink';
-import { Stack } from '../support/stack';
+import {
+  countTasks, expectRestartExact, startFaultRun, useFaultStack, waitForReady, waitForTasks,
+} from '../support/fault-world';
+import { sleep } from '../support/processes';
 
 const CONTACTS = 100_000;
 /** a broadcast running at the same time, whose tasks are nudged (a notification and an email each) by reminder sweeps */
@@ -19,38 +15,18 @@ const BROADCAST = 1_000;
  * through when the client's retries reach the server again), and the API starts new work in Temporal again.
  */
 describe('fault: the Temporal server stopped and restarted mid-dispatch', () => {
-  let temporal: DedicatedTemporal;
-  let stack: Stack;
-  let smtp: SmtpSink;
-  let processes: EngineProcesses;
-  let connection: Connection | undefined;
-
-  beforeAll(async () => {
-    // The suite's dev server keeps its state in memory and serves every test file: this test has its own,
-    // with a database file, so a restart keeps every workflow's history.
-    temporal = await DedicatedTemporal.start('fault-temporal');
-    smtp = await SmtpSink.start();
-    stack = await Stack.start({ worker: false, smtpUrl: smtp.url, env: { TEMPORAL_ADDRESS: temporal.address } });
-    processes = new EngineProcesses({ DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: stack.taskQueue });
-  });
-  afterAll(async () => {
-    await processes?.stopAll();
-    await connection?.close().catch(() => undefined);
-    await stack?.stop();
-    await smtp?.stop();
-    await temporal?.destroy();
-  });
+  // The suite's dev server keeps its state in memory and serves every test file: this test has its own, with a
+  // database file, so a restart keeps every workflow's history.
+  const f = useFaultStack({ dedicated: 'temporal' });
 
   it('finishes the dispatch exactly once after the server comes back, with the same worker and API processes', async () => {
+    const { stack, processes, client } = f;
+    const temporal = f.temporal!;
     const t0 = Date.now();
-    const http = new Http(stack.baseUrl);
-    const world = await faultWorld(http, stack.db, { journeyContacts: CONTACTS, broadcastContacts: BROADCAST, label: 'Temporal restart' });
-    const tSeeded = Date.now();
-    const worker: ChildProcess = await processes.worker('worker', { SMTP_URL: smtp.url, APP_URL: stack.baseUrl });
-    expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).body).toMatchObject({ status: 'active' });
-    const broadcastId = await world.createBroadcast(3000);
-    expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).body).toMatchObject({ status: 'active' });
-    const sweeps = runSweeps(await client(), stack.taskQueue, world.tenantId);
+    const run = await startFaultRun(f, {
+      label: 'Temporal restart', journeyContacts: CONTACTS, broadcastContacts: BROADCAST, broadcastInMs: 3000,
+    });
+    const { http, world, tSeeded } = run;
 
     const stopAt = Math.floor(CONTACTS * 0.3);
     const until = Date.now() + 180_000;
@@ -72,23 +48,12 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
 
     await temporal.start();
     const tRestarted = Date.now();
-    await waitForTasks(stack.db, await client(), world.journeyId, CONTACTS + 1, 240_000);
+    await waitForTasks(stack.db, client, world.journeyId, CONTACTS + 1, 240_000);
     const tDone = Date.now();
-    await waitForTasks(stack.db, await client(), broadcastId, BROADCAST, 120_000);
-    const late = await finishReminders(stack.db, stack.notifier, world, BROADCAST, stack.baseUrl, sweeps, () => processes.tail());
-    // the worker that was polling when the server went away is the one that finished: it reconnected
-    expect(worker.exitCode).toBeNull();
-    expect(worker.signalCode).toBeNull();
-    await expectJourneyExact(stack.db, world, CONTACTS + 1);
-    const emails = await expectBroadcastExact(stack.db, smtp, world, broadcastId, BROADCAST);
-    expectRepeatsWithin(emails, 0);
+    const { late, emails } = await expectRestartExact(f, run, { journeyTasks: CONTACTS + 1, faults: 0 });
 
     // The API reconnected too: it starts a workflow again (a second journey's dispatcher), which the worker runs.
-    const until2 = Date.now() + 30_000;
-    while ((await http.get('/health/ready')).status !== 200) {
-      if (Date.now() > until2) throw new Error('the API did not become ready after Temporal came back');
-      await sleep(250);
-    }
+    await waitForReady(http, 'Temporal');
     const second = await world.t.admin.post('/api/sops', { name: 'After restart', definition: {
       kind: 'journey', audience: { segmentId: world.journeySegment }, entry: { includeExistingMembers: false, reentry: 'never' },
       steps: [{ name: 'Hello', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',
@@ -99,15 +64,10 @@ describe('fault: the Temporal server stopped and restarted mid-dispatch', () => 
     expect((await world.t.admin.post(`/api/sops/${second.body.id}/activate`)).status).toBe(200);
     const newcomer = await world.addJourneyContact(world.t.admin, 'journey-newcomer');
     expect(newcomer.status).toBe(201);
-    await waitForTasks(stack.db, await client(), second.body.id, 1, 60_000);
+    await waitForTasks(stack.db, client, second.body.id, 1, 60_000);
 
     console.log(`[fault-temporal-restart] seeded in ${tSeeded - t0} ms; Temporal stopped at ${atStop} tasks (${whileDown} while down), `
       + `restarted after ${tRestarted - tStopped} ms; all ${CONTACTS + 1} tasks ${tDone - tRestarted} ms after the restart; `
       + `sweeps and late deliveries ${JSON.stringify(late)}, emails ${JSON.stringify(emails)}; whole test ${Date.now() - t0} ms`);
   }, 600_000);
-
-  async function client(): Promise<Client> {
-    connection ??= await Connection.connect({ address: temporal.address });
-    return new Client({ connection });
-  }
 });

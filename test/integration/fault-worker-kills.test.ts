@@ -1,8 +1,7 @@
 import { workflowIds } from '@sop/temporal';
 import type { sopBroadcastWorkflow } from '@sop/workflows';
 import type { ChildProcess } from 'node:child_process';
-import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, useFaultStack, waitForTasks } from '../support/fault-world';
-import { Http } from '../support/http';
+import { countTasks, expectBroadcastExact, expectJourneyExact, expectRepeatsWithin, finishReminders, startFaultRun, useFaultStack, waitForTasks } from '../support/fault-world';
 import { killHard, sleep } from '../support/processes';
 
 const CONTACTS = 100_000;
@@ -23,19 +22,11 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
   it('creates every task, enrollment, notification and email exactly once across ten kills', async () => {
     const { smtp, stack, processes, client } = f;
     const t0 = Date.now();
-    const http = new Http(stack.baseUrl);
-    const world = await faultWorld(http, stack.db, { journeyContacts: CONTACTS, broadcastContacts: BROADCAST, label: 'Ten kills' });
-    const tSeeded = Date.now();
-    const workerEnv = { SMTP_URL: smtp.url, APP_URL: stack.baseUrl };
-    let worker: ChildProcess = await processes.worker('worker 1', workerEnv);
-
-    expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).body).toMatchObject({ status: 'active' });
-    const broadcastId = await world.createBroadcast(BROADCAST_AFTER_MS);
-    expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).body).toMatchObject({ status: 'active' });
-
-    // Reminder sweeps back to back, as the every-minute Schedule runs them (a sweep killed mid-activity is retried
-    // by Temporal on the next worker). They plan the broadcast tasks' nudges and send the emails.
-    const sweeps = runSweeps(client, stack.taskQueue, world.tenantId);
+    const run = await startFaultRun(f, {
+      label: 'Ten kills', journeyContacts: CONTACTS, broadcastContacts: BROADCAST, broadcastInMs: BROADCAST_AFTER_MS, workerName: 'worker 1',
+    });
+    const { world, tSeeded, workerEnv, broadcastId, sweeps } = run;
+    let worker: ChildProcess = run.worker;
 
     // Ten kills, each while the worker holds a page's transaction open, spread over the dispatch; a new worker
     // starts at once after each.

@@ -103,6 +103,46 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
     for (const sop of [first, second, broadcast]) expect(await fire(sop, friday)).toMatchObject({ tasks: 0 });
   });
 
+  it('moves a task a limit refuses to the start of the next allowed day\'s window, not to the time it was moved to that day', async () => {
+    const t = await signupTenant(ctx.http);
+    const { segment, owner } = await world(t, [{ zone: 'Asia/Shanghai' }]);
+    // 08:30 on Fridays in quiet hours until 09:00: the task's window opens at 09:00 and lasts an hour (dueWithinMinutes).
+    const rule = 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=8;BYMINUTE=30';
+    const quiet = { start: '21:00', end: '09:00' };
+    const filler = await activeSop(t, 'Filler', recurring(segment.id, rule, { businessDaysOnly: true, quietHours: quiet }));
+    const main = await activeSop(t, 'Main', recurring(segment.id, rule, { businessDaysOnly: true, quietHours: quiet, executorDailyCapacity: 1, overflow: 'defer' }));
+    const friday = nextOn(5, 8, 30);
+    // The owner is away until 09:30 that Friday, inside the window: both tasks wait for the return.
+    const back = DateTime.fromJSDate(friday, { zone: 'Asia/Shanghai' }).set({ hour: 9, minute: 30 });
+    const leave = await t.admin.post(`/api/users/${owner.id}/leaves`, { startsAt: back.minus({ days: 1 }).toISO(), endsAt: back.toISO(), policy: 'defer' });
+    expect(leave.status).toBe(201);
+
+    await fire(filler, friday);
+    await fire(main, friday);
+    const [f] = await tasksOf(filler);
+    expect(local(f.due_at, 'Asia/Shanghai')).toBe('Fri 09:30');
+    // Friday is full (capacity 1): Main's task goes to the next working day, Monday, at its window's start (09:00, where
+    // quiet hours end), as a journey step held back by a limit is due at its window's start on the day it moves to;
+    // not at 09:30, the time of day it had been moved to on Friday.
+    const [m] = await tasksOf(main);
+    expect(m).toMatchObject({ status: 'pending' });
+    expect(local(m.due_at, 'Asia/Shanghai')).toBe('Mon 09:00');
+    const [row] = await db().query(`SELECT due_until FROM tasks WHERE id = $1`, [m.id]);
+    expect(local(row.due_until, 'Asia/Shanghai')).toBe('Mon 10:00');
+    const [event] = await db().query(`SELECT detail FROM task_events WHERE task_id = $1 AND action = 'deferred'`, [m.id]);
+    expect(event.detail.reason).toEqual(expect.stringContaining('executor on leave'));
+    expect(event.detail.reason).toEqual(expect.stringContaining('executor capacity'));
+
+    // A return after the day's window (11:00, the window closed at 10:00): the next working day's window start.
+    const late = await activeSop(t, 'Late', recurring(segment.id, 'FREQ=WEEKLY;BYDAY=TH;BYHOUR=8;BYMINUTE=30', { businessDaysOnly: true, quietHours: quiet }));
+    const thursday = DateTime.fromJSDate(friday).plus({ days: 6 }).toJSDate(); // the Thursday after
+    const returns = DateTime.fromJSDate(thursday, { zone: 'Asia/Shanghai' }).set({ hour: 11, minute: 0 });
+    expect((await t.admin.post(`/api/users/${owner.id}/leaves`, { startsAt: returns.minus({ hours: 4 }).toISO(), endsAt: returns.toISO(), policy: 'defer' })).status).toBe(201);
+    await fire(late, thursday);
+    const [l] = await tasksOf(late);
+    expect(local(l.due_at, 'Asia/Shanghai')).toBe('Fri 09:00');
+  });
+
   it('never puts recurring tasks over an executor\'s daily capacity: defers day by day, holds past a week', async () => {
     const t = await signupTenant(ctx.http);
     const { segment, owner } = await world(t, Array.from({ length: 10 }, () => ({ zone: 'Asia/Shanghai' })));

@@ -118,7 +118,8 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
       { sender: 'lisi', chatType: 'single', targets: ['wmB1'], text: '本周新品上架' },
       { sender: 'zhangsan', chatType: 'single', targets: ['wmA1', 'wmA2', 'wmA3'], text: '本周新品上架' },
     ]);
-    expect(templates[0].attachments).toEqual([{ msgtype: 'link', link: { title: '新品', url: 'https://shop.example/new' } }]);
+    // the material goes through the template's tracked link (test/integration/wecom-media.test.ts follows one)
+    expect(templates[0].attachments).toEqual([{ msgtype: 'link', link: { title: '新品', url: expect.stringMatching(/\/r\/w\d+-0-[A-Za-z0-9_-]{22}$/) } }]);
     const aliceTemplate = templates.find((x) => x.sender === 'zhangsan')!;
     expect((await tasksOf(sopId)).map((r: { contact: string; state: string; msgid: string | null }) => [r.contact, r.state, r.msgid])).toEqual([
       ['a1', 'handed', aliceTemplate.msgid], ['a2', 'handed', aliceTemplate.msgid], ['a3', 'handed', aliceTemplate.msgid],
@@ -196,7 +197,8 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
       await w.materialize(sopId, now);
       sops.push(sopId);
     }
-    const result = await sweep(w.tenantId, now);
+    // swept after the five SOPs exist: a dispatcher that enrolled the contact after `now` made its task due then
+    const result = await sweep(w.tenantId, new Date());
     expect(result).toMatchObject({ created: 4, handed: 4, limited: 1 });
     expect(templatesOf(w.corp.corpId)).toHaveLength(4);
     const states = (await Promise.all(sops.map(tasksOf))).flat().map((r: { status: string; state: string }) => [r.status, r.state]);
@@ -211,7 +213,8 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
     const alice = await w.member('zhangsan');
     await w.contact('a1', alice.id, 'wmA1');
     await w.contact('a2', alice.id, 'wmA2');
-    const sopId = await w.sop('Moments post', { channel: 'moments' });
+    // text only: a Moments link needs a cover image from the library (test/integration/wecom-media.test.ts)
+    const sopId = await w.sop('Moments post', { channel: 'moments', content: { template: '本周新品上架', materials: [] } });
     const now = new Date();
     await w.materialize(sopId, now);
 
@@ -324,7 +327,7 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
     const bob = await w.member('lisi');
     await w.contact('a1', alice.id, 'wmA1');
     await w.contact('b1', bob.id, 'wmB1');
-    const sopId = await w.sop('Moments retried', { channel: 'moments' });
+    const sopId = await w.sop('Moments retried', { channel: 'moments', content: { template: '本周新品上架', materials: [] } });
     const now = new Date();
     await w.materialize(sopId, now);
     // the first add_moment_task is rate-limited past the client's retries: the activity fails before the second

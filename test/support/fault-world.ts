@@ -2,42 +2,126 @@ import type { Notifier } from '@sop/notify';
 import { workflowIds } from '@sop/temporal';
 import { deliverDueReminders } from '@sop/worker';
 import { reminderSweepWorkflow } from '@sop/workflows';
+import { runMigrations } from '@sop/db';
 import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
+import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
 import { createTagSystem } from './fixtures';
-import { addUser, type Http, signupTenant } from './http';
+import { addUser, Http, signupTenant } from './http';
 import { testEnv } from './env';
-import { EngineProcesses, sleep } from './processes';
+import { DedicatedPostgres, DedicatedTemporal, EngineProcesses, sleep } from './processes';
 import { SmtpSink } from './smtp-sink';
 import { Stack } from './stack';
 
-export interface FaultStack { smtp: SmtpSink; stack: Stack; processes: EngineProcesses; client: Client }
+export interface FaultStack {
+  smtp: SmtpSink; stack: Stack; processes: EngineProcesses; client: Client;
+  /** the test's own Temporal server (with `dedicated: 'temporal'`), which it stops and starts */
+  temporal: DedicatedTemporal | undefined;
+  /** the test's own Postgres (with `dedicated: 'postgres'`), which it stops and starts */
+  pg: DedicatedPostgres | undefined;
+}
 
 /**
- * The suite's Postgres and Temporal shared by a fault test: an SMTP sink, an in-process stack without a worker
- * (it gives the test its database handle and a task queue) and the worker and API processes the test starts and
- * kills. Filled in beforeAll, stopped in afterAll.
+ * The Postgres and Temporal a fault test runs on, an SMTP sink, an in-process stack without a worker (it gives the
+ * test its database handle and a task queue) and the worker and API processes the test starts and kills. Filled in
+ * beforeAll, stopped in afterAll. The suite's Postgres and Temporal serve every other test file, which must not see
+ * them go away: a test that stops one has its own (`dedicated`, named `name`): a Temporal dev server with a
+ * database file, so a restart keeps every workflow's history, or a Postgres of its own, migrated here.
  */
-export function useFaultStack(): FaultStack {
+export function useFaultStack(options: { dedicated?: 'temporal' | 'postgres'; name?: string } = {}): FaultStack {
   const f = {} as FaultStack;
   let connection: Connection | undefined;
   beforeAll(async () => {
+    const name = options.name ?? `fault-${options.dedicated}`;
+    if (options.dedicated === 'temporal') f.temporal = await DedicatedTemporal.start(name);
+    if (options.dedicated === 'postgres') {
+      f.pg = await DedicatedPostgres.start(name);
+      await runMigrations(f.pg.url);
+    }
+    const env = {
+      DATABASE_URL: f.pg?.url ?? testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: f.temporal?.address ?? testEnv('TEMPORAL_ADDRESS'),
+    };
     f.smtp = await SmtpSink.start();
-    f.stack = await Stack.start({ worker: false, smtpUrl: f.smtp.url });
-    f.processes = new EngineProcesses({
-      DATABASE_URL: testEnv('DATABASE_URL'), TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: f.stack.taskQueue,
-    });
-    connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+    f.stack = await Stack.start({ worker: false, smtpUrl: f.smtp.url, env });
+    f.processes = new EngineProcesses({ ...env, TEMPORAL_TASK_QUEUE: f.stack.taskQueue });
+    connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     f.client = new Client({ connection });
-  });
+  }, 180_000);
   afterAll(async () => {
     await f.processes?.stopAll();
-    await connection?.close();
-    await f.stack?.stop();
+    // a dedicated server may be down when a test failed mid-fault: closing is then best effort
+    const bestEffort = (p: Promise<void> | undefined) => (options.dedicated ? p?.catch(() => undefined) : p);
+    await bestEffort(connection?.close());
+    await bestEffort(f.stack?.stop());
     await f.smtp?.stop();
+    await f.temporal?.destroy();
+    await f.pg?.destroy();
   });
   return f;
+}
+
+/**
+ * The common start of a fault test: the world seeded (`faultWorld`), one worker process started, the journey and a
+ * broadcast due `broadcastInMs` after its activation activated, and reminder sweeps running back to back.
+ */
+export async function startFaultRun(
+  f: FaultStack, o: { label: string; journeyContacts: number; broadcastContacts: number; broadcastInMs: number; workerName?: string },
+) {
+  const http = new Http(f.stack.baseUrl);
+  const world = await faultWorld(http, f.stack.db, { journeyContacts: o.journeyContacts, broadcastContacts: o.broadcastContacts, label: o.label });
+  const tSeeded = Date.now();
+  const workerEnv = { SMTP_URL: f.smtp.url, APP_URL: f.stack.baseUrl };
+  const worker: ChildProcess = await f.processes.worker(o.workerName ?? 'worker', workerEnv);
+  expect((await world.t.admin.post(`/api/sops/${world.journeyId}/activate`)).body).toMatchObject({ status: 'active' });
+  const broadcastId = await world.createBroadcast(o.broadcastInMs);
+  expect((await world.t.admin.post(`/api/sops/${broadcastId}/activate`)).body).toMatchObject({ status: 'active' });
+  // Reminder sweeps back to back, as the every-minute Schedule runs them (a sweep killed mid-activity is retried
+  // by Temporal on the next worker). They plan the broadcast tasks' nudges and send the emails.
+  const sweeps = runSweeps(f.client, f.stack.taskQueue, world.tenantId);
+  return { http, world, tSeeded, worker, workerEnv, broadcastId, broadcastContacts: o.broadcastContacts, sweeps };
+}
+
+export type FaultRun = Awaited<ReturnType<typeof startFaultRun>>;
+
+/**
+ * The end of a restart test, once the journey's tasks are all there: the broadcast's tasks too, the sweeps caught up,
+ * the worker that ran when the server went away still running (it reconnected: nothing restarted it), every total
+ * exact (the journey's `journeyTasks`), and the emails repeated within what `faults` faults could leave in flight.
+ */
+export async function expectRestartExact(f: FaultStack, run: FaultRun, o: { journeyTasks: number; faults: number }) {
+  const { db, notifier, baseUrl } = f.stack;
+  await waitForTasks(db, f.client, run.broadcastId, run.broadcastContacts, 120_000);
+  const late = await finishReminders(db, notifier, run.world, run.broadcastContacts, baseUrl, run.sweeps, () => f.processes.tail());
+  expect(run.worker.exitCode).toBeNull();
+  expect(run.worker.signalCode).toBeNull();
+  await expectJourneyExact(db, run.world, o.journeyTasks);
+  const emails = await expectBroadcastExact(db, f.smtp, run.world, run.broadcastId, run.broadcastContacts);
+  expectRepeatsWithin(emails, o.faults);
+  return { late, emails };
+}
+
+/** Waits until the SOP has `target` tasks while a worker session holds a transaction open, so the fault cuts a page. */
+export async function waitForOpenPage(db: DataSource, sopId: string, target: number, tail: () => string): Promise<void> {
+  const until = Date.now() + 180_000;
+  for (;;) {
+    const [row] = await db.query(
+      `SELECT (SELECT count(*)::int FROM tasks WHERE sop_id = $1) AS n,
+              EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sop-worker'
+                         AND xact_start IS NOT NULL) AS busy`, [sopId]);
+    if (row.n >= target && row.busy) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${target} tasks (${row.n}); the workers said:\n${tail()}`);
+    await sleep(20);
+  }
+}
+
+/** Waits (30 s at most) until the API says it is ready again after `what` came back. */
+export async function waitForReady(http: Http, what: string): Promise<void> {
+  const until = Date.now() + 30_000;
+  while ((await http.get('/health/ready')).status !== 200) {
+    if (Date.now() > until) throw new Error(`the API did not become ready after ${what} came back`);
+    await sleep(250);
+  }
 }
 
 /**

@@ -54,6 +54,7 @@ export class Stack {
     const w = await createEngineWorker({
       connection, namespace: config.temporal.namespace, db, taskQueue, identity: `test-worker-${taskQueue}`,
       workflowBundle: { codePath: WORKFLOW_BUNDLE }, reminders: { notifier, appUrl: baseUrl }, wecom: new WecomAccess(config.wecom),
+      mediaHosts: config.notifyInsecureTargetHosts,
     });
     const running = w.run();
     // as the worker's main does: our tag changes wake the tenant's WeCom workflow (only tenants this stack's keys open)

@@ -82,6 +82,8 @@ export class WecomMassSendDesk {
   loseAnswers = 0;
   /** the same for add_moment_task: the Moments task is made, its answer never arrives */
   loseMomentAnswers = 0;
+  /** media_id attachments checked by the media desk (test/support/wecom-media.ts) when one serves this WeCom */
+  checkAttachments?: (corpId: string, use: 'template' | 'moment', attachments: Record<string, unknown>[]) => Record<string, unknown> | null;
   private readonly dispatching = new Map<string, number>();
 
   constructor(server: WecomServer) {
@@ -175,6 +177,8 @@ export class WecomMassSendDesk {
         && !(a.image as { pic_url?: string } | undefined)?.pic_url) return invalid('attachments.image');
       if (!['link', 'image', 'miniprogram', 'video', 'file'].includes(String(a.msgtype))) return invalid('attachments.msgtype');
     }
+    const refused = this.checkAttachments?.(call.corp.corpId, 'template', attachments);
+    if (refused) return refused;
     let targets: string[];
     const failList: string[] = [];
     if (chatType === 'single') {
@@ -264,6 +268,8 @@ export class WecomMassSendDesk {
     const range = b.visible_range as { sender_list?: { user_list?: string[] } } | undefined;
     const senders = range?.sender_list?.user_list ?? [];
     if (!senders.length) return invalid('visible_range.sender_list');
+    const refused = this.checkAttachments?.(call.corp.corpId, 'moment', attachments);
+    if (refused) return refused;
     const jobid = `job${randomBytes(9).toString('base64url')}`;
     this.moments.push({
       corpId: call.corp.corpId, jobid, momentId: `mom${randomBytes(9).toString('base64url')}`, senders, text, attachments,

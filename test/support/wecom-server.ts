@@ -33,9 +33,12 @@ export interface WecomCall {
   secret: 'contact' | 'agent';
   query: URLSearchParams;
   body: Record<string, unknown>;
+  /** the request as sent: a multipart upload (media/upload) is read from these */
+  raw: Buffer;
+  contentType: string;
 }
 
-export type WecomRoute = (call: WecomCall) => Record<string, unknown>;
+export type WecomRoute = (call: WecomCall) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** A page the stand-in serves without a token (WeCom's OAuth authorize page): status, headers, body. */
 export type WecomPage = (url: URL) => { status: number; headers: Record<string, string>; body: string };
@@ -74,7 +77,7 @@ export class WecomServer {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const url = new URL(req.url ?? '/', 'http://local');
         const page = this.pages.get(url.pathname);
         if (page) {
@@ -95,8 +98,9 @@ export class WecomServer {
           res.end(image);
           return;
         }
+        const answer = await this.answer(url, body, Buffer.concat(chunks), String(req.headers['content-type'] ?? ''));
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(this.answer(url, body)));
+        res.end(JSON.stringify(answer));
       });
     });
     this.route('/cgi-bin/agent/get', ({ corp, secret, query }) =>
@@ -151,7 +155,7 @@ export class WecomServer {
     for (const issued of this.tokens.values()) issued.expired = true;
   }
 
-  private answer(url: URL, body: Record<string, unknown>): Record<string, unknown> {
+  private answer(url: URL, body: Record<string, unknown>, raw: Buffer, contentType: string): Record<string, unknown> | Promise<Record<string, unknown>> {
     this.calls.set(url.pathname, (this.calls.get(url.pathname) ?? 0) + 1);
     const q = url.searchParams;
     if (url.pathname === '/cgi-bin/gettoken') return this.issue(q);
@@ -166,7 +170,7 @@ export class WecomServer {
       return { errcode: failure.errcode, errmsg: 'api freq out of limit' };
     }
     this.log.push({ path: url.pathname, corpId: issued.corpId, body });
-    return route({ corp: this.corps.get(issued.corpId)!, secret: issued.secret, query: q, body });
+    return route({ corp: this.corps.get(issued.corpId)!, secret: issued.secret, query: q, body, raw, contentType });
   }
 
   private issue(q: URLSearchParams): Record<string, unknown> {

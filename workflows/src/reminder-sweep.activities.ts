@@ -19,6 +19,15 @@ export interface ExpiryRun {
   expired: number;
 }
 
+export interface HeldRetryRun {
+  /** tasks held for want of room that were placed within the limits */
+  placed: number;
+  /** tried, still no room: tried again later */
+  stillHeld: number;
+  /** their week ended: they stay held */
+  givenUp: number;
+}
+
 export interface ReminderSweepActivities {
   /** Plans every reminder whose moment fell in (last sweep, now]; repeats and overlaps create nothing twice. */
   planReminders(input: { now: number; tenantIds?: string[] }): Promise<ReminderPlan>;
@@ -26,4 +35,6 @@ export interface ReminderSweepActivities {
   deliverReminders(input: { now?: number; tenantIds?: string[] }): Promise<DeliveryRun>;
   /** Expires pending tasks whose window closed more than the tenant's grace period before `now`, in pages. */
   expireTasks(input: { now: number; tenantIds?: string[] }): Promise<ExpiryRun>;
+  /** Places the recurring and broadcast tasks held for want of room whose retry is due, where the limits now have room. */
+  retryHeldTasks(input: { now: number; tenantIds?: string[] }): Promise<HeldRetryRun>;
 }

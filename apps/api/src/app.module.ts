@@ -32,8 +32,7 @@ import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
 import { TemporalModule } from './temporal/temporal.module';
-import { redactTicket } from './common/log-redaction';
-import { logStream, quietBoot, requestLevel, requestLine } from './common/log-format';
+import { logStream, quietBoot, requestForLog, requestLevel, requestLine, responseForLog } from './common/log-format';
 
 @Module({})
 export class AppModule {
@@ -56,9 +55,9 @@ export class AppModule {
               res.setHeader('x-request-id', id);
               return id;
             },
-            // res.headers.location: the WeCom sign-in hands its access token over in the redirect's fragment
-            redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers.location', 'res.headers["set-cookie"]'],
-            serializers: { req: redactTicket },
+            // no headers in the log (no tokens, keys, cookies, nor the WeCom sign-in's redirect with its token)
+            serializers: { req: requestForLog, res: responseForLog },
+            wrapSerializers: false,
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/health/ready' || req.url === '/metrics' },
           }, logStream(config.logFormat)],
           // Express 5's path syntax for "every route" (the default '*' warns at start-up)

@@ -2,10 +2,9 @@ import { wakeSignal } from '@sop/workflows';
 import { journeysToWake, outboxEnd, type Queryable } from '@sop/engine';
 import { workflowIds } from '@sop/temporal';
 import type { Client } from '@temporalio/client';
+import { type RelayLoop, runRelayLoop } from './relay-loop';
 
-export interface WakeRelay {
-  stop(): Promise<void>;
-}
+export type WakeRelay = RelayLoop;
 
 /**
  * Follows the outbox and wakes the dispatcher of every active journey whose segment gained or lost
@@ -27,26 +26,12 @@ export async function startWakeRelay(db: Queryable, client: Client, options: Wak
   let cursor = await outboxEnd(db);
   // id -> when first missed: ids taken by transactions that had not committed when a later id was read
   const pending = new Map<string, number>();
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const { sopIds, cursor: next, pending: missing } = await journeysToWake(db, cursor, [...pending.keys()]);
-        await Promise.all(sopIds.map((id) => client.workflow.getHandle(workflowIds.sopDispatcher(id)).signal(wakeSignal).catch(onError)));
-        cursor = next;
-        keepPending(pending, missing, Date.now());
-      } catch (err) {
-        onError(err as Error);
-      }
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
+  return runRelayLoop(intervalMs, onError, async () => {
+    const { sopIds, cursor: next, pending: missing } = await journeysToWake(db, cursor, [...pending.keys()]);
+    await Promise.all(sopIds.map((id) => client.workflow.getHandle(workflowIds.sopDispatcher(id)).signal(wakeSignal).catch(onError)));
+    cursor = next;
+    keepPending(pending, missing, Date.now());
+  });
 }
 
 /** Keeps the ids still missing (new ones from now), forgetting those seen since and those missed too long. */

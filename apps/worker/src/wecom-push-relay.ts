@@ -3,6 +3,7 @@ import { workflowIds } from '@sop/temporal';
 import type { WecomAccess } from '@sop/wecom';
 import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import type { Client } from '@temporalio/client';
+import { type RelayLoop, runRelayLoop } from './relay-loop';
 
 /**
  * Wakes a tenant's WeCom events workflow (which also pushes our tags to WeCom) when tag changes wait to go out:
@@ -12,9 +13,7 @@ import type { Client } from '@temporalio/client';
  * Temporal costs only that delay). Only tenants whose connection this process can open are woken: a worker
  * without the sealing keys could not push them anyway.
  */
-export interface WecomPushRelay {
-  stop(): Promise<void>;
-}
+export type WecomPushRelay = RelayLoop;
 
 export interface WecomPushRelayOptions {
   intervalMs?: number;
@@ -28,7 +27,6 @@ export async function startWecomPushRelay(
   const { intervalMs = 500, renudgeMs = 30_000, onError = () => {} } = options;
   const signalled = new Map<string, { latest: number; at: number }>();
   const openable = new Map<string, { ok: boolean; at: number }>();
-  let stopped = false;
   const canOpen = async (tenantId: string): Promise<boolean> => {
     const known = openable.get(tenantId);
     if (known && Date.now() - known.at < 60_000) return known.ok;
@@ -41,36 +39,23 @@ export async function startWecomPushRelay(
     openable.set(tenantId, { ok, at: Date.now() });
     return ok;
   };
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const due: { tenant_id: string; latest: Date }[] = await db.query(
-          `SELECT tenant_id, max(at) AS latest FROM (
-             SELECT tenant_id, queued_at AS at FROM wecom_tag_pushes WHERE error IS NULL
-             UNION ALL
-             SELECT tenant_id, queued_at FROM wecom_corp_tag_ops WHERE done_at IS NULL) q
-           GROUP BY tenant_id`);
-        const now = Date.now();
-        await Promise.all(due.map(async ({ tenant_id: tenantId, latest }) => {
-          const last = signalled.get(tenantId);
-          if (last && last.latest >= latest.getTime() && now - last.at < renudgeMs) return;
-          if (!(await canOpen(tenantId))) return;
-          signalled.set(tenantId, { latest: latest.getTime(), at: now });
-          await client.workflow.signalWithStart(wecomEventsWorkflow, {
-            workflowId: workflowIds.wecomEvents(tenantId), taskQueue, args: [{ tenantId }], signal: wakeSignal, signalArgs: [],
-          }).catch(onError);
-        }));
-        for (const tenantId of signalled.keys()) if (!due.some((d) => d.tenant_id === tenantId)) signalled.delete(tenantId);
-      } catch (err) {
-        onError(err as Error);
-      }
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
+  return runRelayLoop(intervalMs, onError, async () => {
+    const due: { tenant_id: string; latest: Date }[] = await db.query(
+      `SELECT tenant_id, max(at) AS latest FROM (
+         SELECT tenant_id, queued_at AS at FROM wecom_tag_pushes WHERE error IS NULL
+         UNION ALL
+         SELECT tenant_id, queued_at FROM wecom_corp_tag_ops WHERE done_at IS NULL) q
+       GROUP BY tenant_id`);
+    const now = Date.now();
+    await Promise.all(due.map(async ({ tenant_id: tenantId, latest }) => {
+      const last = signalled.get(tenantId);
+      if (last && last.latest >= latest.getTime() && now - last.at < renudgeMs) return;
+      if (!(await canOpen(tenantId))) return;
+      signalled.set(tenantId, { latest: latest.getTime(), at: now });
+      await client.workflow.signalWithStart(wecomEventsWorkflow, {
+        workflowId: workflowIds.wecomEvents(tenantId), taskQueue, args: [{ tenantId }], signal: wakeSignal, signalArgs: [],
+      }).catch(onError);
+    }));
+    for (const tenantId of signalled.keys()) if (!due.some((d) => d.tenant_id === tenantId)) signalled.delete(tenantId);
+  });
 }

@@ -16,6 +16,8 @@ export interface EngineWorkerOptions {
   reminders?: ReminderDeps;
   /** tenants' WeCom connections (WECOM_SECRET_KEYS); without it, WeCom work fails with a message saying so */
   wecom?: WecomAccess;
+  /** hosts a WeCom mass-send's images may be read from although internal (local test servers); default: reminders.allowHosts */
+  mediaHosts?: readonly string[];
 }
 
 export const WORKFLOWS_PATH = require.resolve('@sop/workflows');
@@ -27,7 +29,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     identity,
-    activities: createActivities(options.db, identity, options.reminders, options.wecom),
+    activities: createActivities(options.db, identity, options.reminders, options.wecom, options.mediaHosts),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -97,3 +97,65 @@ export function safeHost(url: string): string {
     return 'an invalid URL';
   }
 }
+
+/** An image read from its address: its first bytes up to the limit, whether it is larger, and its type by its bytes. */
+export interface FetchedImage {
+  bytes: Buffer;
+  /** more than the limit was offered: `bytes` holds only the limit's worth */
+  tooLarge: boolean;
+  /** from the file's first bytes (what WeCom checks), not the server's content-type */
+  type: 'jpg' | 'png' | 'gif' | 'webp' | 'other';
+}
+
+/** The type of an image by its magic bytes. */
+export function sniffImageType(bytes: Buffer): FetchedImage['type'] {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpg';
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'gif';
+  if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
+  return 'other';
+}
+
+/**
+ * GETs an image (a material's URL) reading at most `maxBytes` (one more says it is larger, and the rest is not
+ * read). `publicOnly` as for postJson: the address is resolved and pinned, internal ones refused. No redirect is
+ * followed (each would need the same checks). Throws an Error saying why when there is no image to read.
+ */
+export function fetchImage(url: string, options: { timeoutMs: number; maxBytes: number; publicOnly?: { allowHosts: readonly string[] } }): Promise<FetchedImage> {
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const { publicOnly } = options;
+  if (publicOnly && !publicOnly.allowHosts.includes(target.hostname) && (isIP(host) ? internalAddress(host) : isInternalHost(target.hostname))) {
+    return Promise.reject(new Error(`${target.hostname} is an internal address; refusing to fetch`));
+  }
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(target, {
+      method: 'GET', timeout: options.timeoutMs, headers: { accept: 'image/*' },
+      ...(publicOnly ? { lookup: pinnedLookup(publicOnly.allowHosts) } : {}),
+    }, (res) => {
+      if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
+        res.resume();
+        return reject(new Error(`${safeHost(url)} answered ${res.statusCode}${res.statusCode && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (tooLarge: boolean) => {
+        const bytes = Buffer.concat(chunks).subarray(0, options.maxBytes);
+        resolve({ bytes, tooLarge, type: sniffImageType(bytes) });
+      };
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if ((size += c.length) > options.maxBytes) {
+          res.destroy();
+          done(true);
+        }
+      });
+      res.on('end', () => done(false));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EINTERNAL' ? err : new Error(`${safeHost(url)} could not be reached: ${err.message}`)));
+    req.end();
+  });
+}

@@ -6,7 +6,7 @@ import { sendWebhook } from './webhook';
 export * from './types';
 export { dingTalkSign, feishuSign } from './robots';
 export { verifyWebhookSignature, webhookSignature, WEBHOOK_HEADERS } from './webhook';
-export { pinnedLookup } from './http';
+export { fetchImage, type FetchedImage, pinnedLookup, sniffImageType } from './http';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 

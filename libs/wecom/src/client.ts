@@ -51,8 +51,9 @@ async function exchange(base: string, path: string, query: Record<string, string
   try {
     res = await fetch(`${base}${path}?${new URLSearchParams(query)}`, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // a form (a media upload) goes as multipart/form-data with its boundary, set by fetch
+      headers: body === undefined || body instanceof FormData ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
   } catch (err) {
@@ -143,6 +144,13 @@ export class WecomClient {
 
   post<T extends WecomAnswer>(path: string, body: unknown, query: Record<string, string> = {}): Promise<T> {
     return this.call<T>(path, query, body);
+  }
+
+  /** A multipart upload (media/upload, media/upload_attachment): the file in the form field `media`, as WeCom's reference has it. */
+  upload<T extends WecomAnswer>(path: string, query: Record<string, string>, file: { name: string; contentType: string; bytes: Buffer }): Promise<T> {
+    const form = new FormData();
+    form.append('media', new Blob([new Uint8Array(file.bytes)], { type: file.contentType }), file.name);
+    return this.call<T>(path, query, form);
   }
 
   private async call<T extends WecomAnswer>(path: string, query: Record<string, string>, body?: unknown): Promise<T> {

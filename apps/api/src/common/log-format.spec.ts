@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { logStream, quietBoot, requestLevel, requestLine } from './log-format';
+import { logStream, quietBoot, requestForLog, requestLevel, requestLine, responseForLog } from './log-format';
 
 const req = (method: string, url: string) => ({ method, url }) as IncomingMessage;
 const res = (statusCode: number) => ({ statusCode }) as ServerResponse;
@@ -10,6 +10,18 @@ describe('request log lines', () => {
   it('say method, path, status and time, with stream tickets redacted', () => {
     expect(requestLine(req('GET', '/api/inbox/tasks?list=today'), res(200), 3.6)).toBe('GET /api/inbox/tasks?list=today 200 4ms');
     expect(requestLine(req('GET', '/api/notifications/stream?ticket=abc.def&x=1'), res(200))).toBe('GET /api/notifications/stream?ticket=[Redacted]&x=1 200');
+  });
+
+  it('keep no header but the user agent: no token, key, cookie or redirect reaches the log', () => {
+    const incoming = {
+      id: 'r1', method: 'GET', url: '/stream?ticket=abc', originalUrl: '/api/notifications/stream?ticket=abc', socket: { remoteAddress: '10.0.0.9' },
+      headers: { authorization: 'Bearer eyJ.secret', 'x-api-key': 'sk_secret', cookie: 'sop_wecom_handoff=secret', 'user-agent': 'WeCom/4.1' },
+    } as unknown as IncomingMessage;
+    const logged = JSON.stringify(requestForLog(incoming));
+    expect(JSON.parse(logged)).toEqual({ id: 'r1', method: 'GET', url: '/api/notifications/stream?ticket=[Redacted]', remoteAddress: '10.0.0.9', userAgent: 'WeCom/4.1' });
+    expect(logged).not.toContain('secret');
+    const answer = { statusCode: 302, getHeader: () => 'https://console.example/#access_token=secret' } as unknown as ServerResponse;
+    expect(responseForLog(answer)).toEqual({ statusCode: 302 });
   });
 
   it('make refusals warnings and failures errors', () => {

@@ -3671,6 +3671,10 @@ export interface components {
                 channel: "wecom_chat" | "group_chat" | "moments" | "official_account" | "mini_program" | "video_channel" | "sms" | "email" | "phone_call" | "offline_visit" | "other";
                 content: {
                     materials?: {
+                        /** Format: uri */
+                        coverUrl?: string;
+                        /** @enum {string} */
+                        kind?: "image";
                         materialId?: string;
                         tagIds?: string[];
                         title: string;

@@ -16,9 +16,13 @@ export type { ReminderDeps } from './reminder-sweep.activities';
  * Builds every activity from its dependencies; the worker and the tests call this one factory. Without a
  * notifier, reminders go to robots and webhooks only (email needs SMTP settings).
  */
-export function createActivities(db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }, wecom?: WecomAccess) {
+export function createActivities(
+  db: DataSource, workerIdentity: string, reminders: ReminderDeps = { notifier: createNotifier({}) }, wecom?: WecomAccess,
+  /** hosts a mass-send's image may be read from although internal; by default the robots' (NOTIFY_INSECURE_TARGET_HOSTS) */
+  mediaHosts?: readonly string[],
+) {
   return {
     ...roundTripActivities(db, workerIdentity), ...silenceSweepActivities(db), ...sopDispatcherActivities(db), ...sopOccurrenceActivities(db),
-    ...reminderSweepActivities(db, reminders, wecom), ...wecomEventsActivities(db, wecom), ...wecomSyncActivities(db, wecom), ...wecomMassSendActivities(db, wecom),
+    ...reminderSweepActivities(db, reminders, wecom), ...wecomEventsActivities(db, wecom), ...wecomSyncActivities(db, wecom), ...wecomMassSendActivities(db, wecom, { appUrl: reminders.appUrl, allowHosts: mediaHosts ?? reminders.allowHosts }),
   };
 }

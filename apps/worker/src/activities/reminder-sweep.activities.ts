@@ -1,4 +1,4 @@
-import { expireTasks, planReminders } from '@sop/engine';
+import { expireTasks, planReminders, retryHeldTasks } from '@sop/engine';
 import type { Notifier } from '@sop/notify';
 import type { WecomAccess } from '@sop/wecom';
 import type { ReminderSweepActivities } from '@sop/workflows';
@@ -19,6 +19,7 @@ export function reminderSweepActivities(db: DataSource, { notifier, appUrl, allo
   return {
     planReminders: ({ now, tenantIds }) => heartbeating(() => planReminders(db, new Date(now), tenantIds)),
     expireTasks: ({ now, tenantIds }) => heartbeating(() => expireTasks(db, new Date(now), tenantIds)),
+    retryHeldTasks: ({ now, tenantIds }) => heartbeating(() => retryHeldTasks(db, new Date(now), tenantIds)),
     deliverReminders: ({ now, tenantIds }) => heartbeating(() => deliverDueReminders(db, notifier, {
       now: now === undefined ? undefined : new Date(now), onlyTenants: tenantIds, appUrl, allowHosts, wecom, onPage: () => Context.current().heartbeat(),
     })),

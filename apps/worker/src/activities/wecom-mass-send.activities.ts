@@ -3,9 +3,10 @@ import { WECOM_MASS_SENDS_PER_MONTH } from '@sop/domain';
 import { WecomApiError, WecomUnreachable, type WecomAccess, type WecomAnswer, type WecomClient } from '@sop/wecom';
 import type { MassSendRun, WecomMassSendActivities } from '@sop/workflows';
 import { DateTime } from 'luxon';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { heartbeating } from './heartbeating';
+import { type AttachmentDeps, AttachmentRefused, attachmentsFor, type ImageReads, type TaskMaterial } from './wecom-attachments';
 
 /**
  * Issue 16 item 5: steps with `wecomMassSend` hand their tasks to WeCom, where the executor confirms the send
@@ -24,8 +25,6 @@ import { heartbeating } from './heartbeating';
 
 /** WeCom takes at most this many customers in one add_msg_template. */
 const MAX_RECIPIENTS = 10_000;
-/** Attachments a template may carry (WeCom's limit). */
-const MAX_ATTACHMENTS = 9;
 /** A template is read back this often until it is final. */
 const POLL_EVERY_MS = 60_000;
 /** Read back at most this long after its window closed; what is unsent then is left to the executor by hand. */
@@ -54,7 +53,7 @@ interface DueTask {
   group_id: string | null;
   channel: string;
   content: string;
-  materials: { title: string; url: string }[];
+  materials: TaskMaterial[];
   due_at: Date;
   due_until: Date;
 }
@@ -68,6 +67,7 @@ interface MassSendRow {
   msgid: string | null;
   jobid: string | null;
   moment_id: string | null;
+  link_token: string | null;
   created_at: Date;
   expires_at: Date;
 }
@@ -91,7 +91,7 @@ async function recordConnectionError(db: DataSource, tenantId: string, err: unkn
     [tenantId, `Mass-send: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000)]);
 }
 
-export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): WecomMassSendActivities {
+export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess, deps: AttachmentDeps = {}): WecomMassSendActivities {
   const perTenant = async (tenantIds: string[] | undefined, work: (tenantId: string, client: WecomClient) => Promise<MassSendRun>) => {
     if (!wecom) return empty(); // a worker without WECOM_SECRET_KEYS leaves mass-sends to one that has them
     const tenants: { tenant_id: string }[] = await db.query(
@@ -112,7 +112,7 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
     return run;
   };
   return {
-    handOverMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => handOver(db, client, tenantId, new Date(now)))),
+    handOverMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => handOver(db, client, tenantId, new Date(now), deps))),
     pollMassSends: ({ now, tenantIds }) => heartbeating(() => perTenant(tenantIds, (tenantId, client) => pollAll(db, client, tenantId, new Date(now)))),
   };
 }
@@ -120,7 +120,7 @@ export function wecomMassSendActivities(db: DataSource, wecom?: WecomAccess): We
 // ---------------------------------------------------------------------------------------------------------------
 // Handing tasks over
 
-async function handOver(db: DataSource, client: WecomClient, tenantId: string, now: Date): Promise<MassSendRun> {
+async function handOver(db: DataSource, client: WecomClient, tenantId: string, now: Date, deps: AttachmentDeps): Promise<MassSendRun> {
   const run = empty();
   const due: DueTask[] = await db.query(
     `SELECT t.id::text, t.sop_id, t.sop_version_id, t.step_index, t.executor_id, t.contact_id, t.group_id, t.channel, t.content, t.materials,
@@ -147,10 +147,11 @@ async function handOver(db: DataSource, client: WecomClient, tenantId: string, n
   // every intent still `creating`: this pass's, and any an earlier attempt left (those are looked up first)
   const open: { id: string; kind: Kind }[] = await db.query(
     `SELECT id::text, kind FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'creating' ORDER BY id`, [tenantId]);
+  const reads: ImageReads = new Map(); // each image is read once this pass, whatever the number of templates
   for (const { id, kind } of open) {
     const created = kind === 'moment'
-      ? await createMoment(db, client, id, now)
-      : await db.transaction((m) => create(m, client, id, fresh.has(id), now));
+      ? await createMoment(db, client, id, now, deps, reads)
+      : await db.transaction((m) => create(m, client, id, fresh.has(id), now, deps, reads));
     if (created) run.created++;
   }
   return run;
@@ -206,9 +207,10 @@ async function recordIntent(m: Queryable, tenantId: string, batch: DueTask[], no
   for (let i = 0; i < targets.length; i += size) {
     const chunk = targets.slice(i, i + size);
     const [{ id }] = await m.query(
-      `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING id::text`,
-      [tenantId, kind, first.sop_id, first.sop_version_id, first.step_index, first.executor_id, member.wecom_user_id, first.content, now, expiresAt]);
+      `INSERT INTO wecom_mass_sends (tenant_id, kind, sop_id, sop_version_id, step_index, executor_id, sender, content, created_at, expires_at, next_poll_at, link_token)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $11) RETURNING id::text`,
+      [tenantId, kind, first.sop_id, first.sop_version_id, first.step_index, first.executor_id, member.wecom_user_id, first.content, now, expiresAt,
+        randomBytes(16).toString('base64url')]); // the secret of the template's tracked links (22 characters)
     await m.query(
       `UPDATE tasks SET wecom_mass_send_id = $2, wecom_send_state = 'handed', wecom_handed_at = $3 WHERE id = ANY($1::bigint[])`,
       [chunk.map((t) => t.id), id, now]);
@@ -250,25 +252,26 @@ async function overMonthlyLimit(m: Queryable, tenantId: string, tasks: DueTask[]
  * Creates one template intent in WeCom, holding its row's lock for the call (a zombie attempt of the activity skips
  * it). An intent an earlier attempt left (`fresh` false) may already exist in WeCom: looked up first. True when created.
  */
-async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date): Promise<boolean> {
+async function create(m: Queryable, client: WecomClient, id: string, fresh: boolean, now: Date, deps: AttachmentDeps, reads: ImageReads): Promise<boolean> {
   const [row]: MassSendRow[] = await m.query(
-    `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends
+    `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, link_token, created_at, expires_at FROM wecom_mass_sends
       WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
   if (!row) return false;
-  const tasks: { id: string; external_userid: string | null; chat_id: string | null; materials: { title: string; url: string }[] }[] = await m.query(
+  const tasks: { id: string; external_userid: string | null; chat_id: string | null; materials: TaskMaterial[] }[] = await m.query(
     `SELECT t.id::text, c.wecom_external_user_id AS external_userid, g.wecom_chat_id AS chat_id, t.materials
        FROM tasks t LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
       WHERE t.wecom_mass_send_id = $1 AND t.tenant_id = $2 ORDER BY t.id`, [row.id, row.tenant_id]);
-  const attachments = attachmentsOf(tasks[0]?.materials);
   try {
+    // images uploaded (or their kept media_id), links through the batch's tracked link: one template, one content for all
+    const build = () => attachmentsFor(m, client, row, tasks[0]?.materials ?? [], deps, reads, now);
     const msgid = fresh ? null : await findCreated(m, client, row);
     if (msgid) {
       await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, msgid, now]);
       return false;
     }
-    const answer = await client.post('/cgi-bin/externalcontact/add_msg_template', row.kind === 'single'
+    const answer = await withLiveMedia(m, row.tenant_id, await build(), build, (attachments) => client.post('/cgi-bin/externalcontact/add_msg_template', row.kind === 'single'
       ? { chat_type: 'single', external_userid: tasks.map((t) => t.external_userid), sender: row.sender, text: { content: row.content }, attachments }
-      : { chat_type: 'group', chat_id_list: tasks.map((t) => t.chat_id), sender: row.sender, text: { content: row.content }, attachments });
+      : { chat_type: 'group', chat_id_list: tasks.map((t) => t.chat_id), sender: row.sender, text: { content: row.content }, attachments }));
     await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', msgid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.msgid), now]);
     // customers WeCom would not take (not the sender's, say): left to the executor, not counted against their month
     const refused = Array.isArray(answer.fail_list) ? (answer.fail_list as string[]) : [];
@@ -279,17 +282,13 @@ async function create(m: Queryable, client: WecomClient, id: string, fresh: bool
     }
     return true;
   } catch (err) {
-    if (err instanceof WecomApiError && !err.retryable) {
+    if ((err instanceof WecomApiError && !err.retryable) || err instanceof AttachmentRefused) {
       await fail(m, row.id, err.message);
       return false;
     }
     throw err; // out of reach or rate-limited: the intent stays, the activity is retried and looks it up first
   }
 }
-
-/** One template goes to many customers, so materials go as their own URL, not a task's tracked link. */
-const attachmentsOf = (materials: { title: string; url: string }[] | undefined) => (materials ?? []).slice(0, MAX_ATTACHMENTS)
-  .map((mat) => ({ msgtype: 'link', link: { title: mat.title.slice(0, 128), url: mat.url } }));
 
 /** Rows of UPDATE … RETURNING through a CTE (TypeORM answers bare ones as [rows, count]). */
 const returning = (m: Queryable, sql: string, params: unknown[]): Promise<any[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -301,29 +300,46 @@ const NOT_REPEATED = 'an earlier attempt may have created this Moments task in W
  * Creates a Moments intent in WeCom. WeCom offers no lookup for a Moments task whose answer was lost, so the call is
  * recorded first (`attempted_at`, committed before the call): an intent found attempted and still `creating` is
  * failed, never repeated (at most once: the executor posts by hand); one never attempted (an earlier attempt stopped
- * before it) is simply sent. A rate-limit answer means WeCom made nothing: the mark is taken back. The row is locked
- * for the call, so a zombie attempt of the activity skips it. True when created.
+ * before it) is simply sent. Its images are uploaded before the mark, so an upload out of reach leaves it never
+ * attempted. A rate-limit answer means WeCom made nothing: the mark is taken back. The row is locked for the call,
+ * so a zombie attempt of the activity skips it. True when created.
  */
-async function createMoment(db: DataSource, client: WecomClient, id: string, now: Date): Promise<boolean> {
+async function createMoment(db: DataSource, client: WecomClient, id: string, now: Date, deps: AttachmentDeps, reads: ImageReads): Promise<boolean> {
+  const [intent]: MassSendRow[] = await db.query(
+    `SELECT id::text, tenant_id, kind, sender, content, link_token FROM wecom_mass_sends WHERE id = $1 AND status = 'creating' AND attempted_at IS NULL`, [id]);
+  let attachments: Record<string, unknown>[] = [];
+  if (intent) {
+    const [first] = await db.query(`SELECT materials FROM tasks WHERE wecom_mass_send_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1`, [intent.id, intent.tenant_id]);
+    try {
+      attachments = await attachmentsFor(db, client, intent, first?.materials ?? [], deps, reads, now);
+    } catch (err) {
+      if (!(err instanceof AttachmentRefused) && !(err instanceof WecomApiError && !err.retryable)) throw err;
+      await db.transaction((m) => fail(m, intent.id, err.message));
+      return false;
+    }
+  }
   const [claimed] = await returning(db,
     `UPDATE wecom_mass_sends SET attempted_at = now() WHERE id = $1 AND status = 'creating' AND attempted_at IS NULL RETURNING id`, [id]);
   const outcome = await db.transaction(async (m): Promise<{ created: boolean; retry?: unknown }> => {
     const [row]: MassSendRow[] = await m.query(
-      `SELECT id::text, tenant_id, kind, sender, content FROM wecom_mass_sends WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
+      `SELECT id::text, tenant_id, kind, sender, content, link_token FROM wecom_mass_sends WHERE id = $1 AND status = 'creating' FOR UPDATE SKIP LOCKED`, [id]);
     if (!row) return { created: false }; // another attempt holds it, or it was settled meanwhile
-    if (!claimed) {
+    if (!claimed || !intent) {
       await fail(m, row.id, NOT_REPEATED);
       return { created: false };
     }
-    const [first] = await m.query(`SELECT materials FROM tasks WHERE wecom_mass_send_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1`, [row.id, row.tenant_id]);
+    const rebuild = async () => {
+      const [first] = await m.query(`SELECT materials FROM tasks WHERE wecom_mass_send_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1`, [row.id, row.tenant_id]);
+      return attachmentsFor(m, client, row, first?.materials ?? [], deps, reads, now);
+    };
     try {
-      const answer = await client.post('/cgi-bin/externalcontact/add_moment_task', {
-        text: { content: row.content }, attachments: attachmentsOf(first?.materials), visible_range: { sender_list: { user_list: [row.sender] } },
-      });
+      const answer = await withLiveMedia(m, row.tenant_id, attachments, rebuild, (sent) => client.post('/cgi-bin/externalcontact/add_moment_task', {
+        text: { content: row.content }, attachments: sent, visible_range: { sender_list: { user_list: [row.sender] } },
+      }));
       await m.query(`UPDATE wecom_mass_sends SET status = 'waiting', jobid = $2, next_poll_at = $3 WHERE id = $1`, [row.id, String(answer.jobid), now]);
       return { created: true };
     } catch (err) {
-      if (err instanceof WecomApiError && !err.retryable) {
+      if ((err instanceof WecomApiError && !err.retryable) || err instanceof AttachmentRefused) {
         await fail(m, row.id, err.message);
         return { created: false };
       }
@@ -334,6 +350,28 @@ async function createMoment(db: DataSource, client: WecomClient, id: string, now
   });
   if (outcome.retry) throw outcome.retry; // the activity is retried (its other organizations go on first)
   return outcome.created;
+}
+
+/** WeCom's "invalid media_id": a kept image it no longer knows (its 3 days counted from a clock that differs from ours). */
+const INVALID_MEDIA_ID = 40007;
+
+/**
+ * Sends with the attachments built; when WeCom answers that a media_id it was given is unknown, forgets the kept
+ * media_ids of those attachments and sends once more with them uploaded again.
+ */
+async function withLiveMedia<T>(
+  m: Queryable, tenantId: string, attachments: Record<string, unknown>[], rebuild: () => Promise<Record<string, unknown>[]>,
+  send: (attachments: Record<string, unknown>[]) => Promise<T>,
+): Promise<T> {
+  try {
+    return await send(attachments);
+  } catch (err) {
+    if (!(err instanceof WecomApiError) || err.errcode !== INVALID_MEDIA_ID) throw err;
+    const mediaIds = attachments.map((a) => (a.image as { media_id?: string } | undefined)?.media_id).filter(Boolean);
+    if (!mediaIds.length) throw err;
+    await m.query(`DELETE FROM wecom_media WHERE tenant_id = $1 AND media_id = ANY($2::text[])`, [tenantId, mediaIds]);
+    return send(await rebuild());
+  }
 }
 
 /** WeCom refused: the intent fails and its tasks are left to the executor by hand (not counted in any month). */
@@ -369,7 +407,7 @@ async function pollAll(db: DataSource, client: WecomClient, tenantId: string, no
     `SELECT id::text FROM wecom_mass_sends WHERE tenant_id = $1 AND status = 'waiting' AND next_poll_at <= $2 ORDER BY next_poll_at, id`, [tenantId, now]);
   for (const { id } of due) {
     const [row]: MassSendRow[] = await db.query(
-      `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
+      `SELECT id::text, tenant_id, kind, sender, content, msgid, jobid, moment_id, link_token, created_at, expires_at FROM wecom_mass_sends WHERE id = $1`, [id]);
     let result: PollResult;
     try {
       result = row.kind === 'moment' ? await pollMoment(db, client, row, now) : await pollTemplate(db, client, row, now);

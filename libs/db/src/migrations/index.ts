@@ -26,10 +26,12 @@ import { WecomIncrementalSync1765756000000 } from './1765756000000-wecom-increme
 import { MaterialIdsPerTenant1765741000000 } from './1765741000000-material-ids-per-tenant';
 import { ExitChecksAlways1765754000000 } from './1765754000000-exit-checks-always';
 import { WecomReviewFixes1765755000000 } from './1765755000000-wecom-review-fixes';
+import { WecomMedia1765757000000 } from './1765757000000-wecom-media';
+import { HeldTaskRetries1765759000000 } from './1765759000000-held-task-retries';
 import { RollupsPerSopAndTenantLocks1765600000000 } from './1765600000000-rollups-per-sop-and-tenant-locks';
 import { SilenceSweeps1764288000000 } from './1764288000000-silence-sweeps';
 import { Sops1764374400000 } from './1764374400000-sops';
 import { SourceCodes1764115200000 } from './1764115200000-source-codes';
 
 /** Every migration, oldest first. Schema sync stays off: the schema changes only here. */
-export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000, Imports1764028800000, SourceCodes1764115200000, ComputedTags1764201600000, SilenceSweeps1764288000000, Sops1764374400000, Inbox1764460800000, Reminders1764547200000, Responses1764633600000, Handover1764720000000, InboxIndexes1764979200000, ImportDetails1765065600000, AbuseLimits1765152000000, Dashboards1765238400000, EventSigningKeys1765300000000, SharedRateLimits1765310000000, Wecom1765320000000, Materials1765500000000, RollupsPerSopAndTenantLocks1765600000000, ExitChecks1765710000000, HeldTasks1765710000001, WecomFollows1765720000000, WecomEvents1765730000000, WecomDirectory1765740000000, MaterialIdsPerTenant1765741000000, WecomAppMessages1765750000000, WecomMassSends1765751000000, WecomTagPush1765752000000, ExitChecksAlways1765754000000, WecomReviewFixes1765755000000, WecomIncrementalSync1765756000000];
+export const MIGRATIONS = [Foundation1763856000000, CustomersAndTags1763942400000, Imports1764028800000, SourceCodes1764115200000, ComputedTags1764201600000, SilenceSweeps1764288000000, Sops1764374400000, Inbox1764460800000, Reminders1764547200000, Responses1764633600000, Handover1764720000000, InboxIndexes1764979200000, ImportDetails1765065600000, AbuseLimits1765152000000, Dashboards1765238400000, EventSigningKeys1765300000000, SharedRateLimits1765310000000, Wecom1765320000000, Materials1765500000000, RollupsPerSopAndTenantLocks1765600000000, ExitChecks1765710000000, HeldTasks1765710000001, WecomFollows1765720000000, WecomEvents1765730000000, WecomDirectory1765740000000, MaterialIdsPerTenant1765741000000, WecomAppMessages1765750000000, WecomMassSends1765751000000, WecomTagPush1765752000000, ExitChecksAlways1765754000000, WecomReviewFixes1765755000000, WecomIncrementalSync1765756000000, WecomMedia1765757000000, HeldTaskRetries1765759000000];

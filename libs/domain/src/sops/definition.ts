@@ -19,6 +19,12 @@ export const MAX_STEPS = 20;
 export const WECOM_MASS_SEND_CHANNELS = ['wecom_chat', 'group_chat', 'moments'] as const;
 /** WeCom's limit: a customer receives at most this many enterprise 1:1 mass-sends per calendar month (per corporation). */
 export const WECOM_MASS_SENDS_PER_MONTH = 4;
+/**
+ * WeCom's limits on a mass-send's attachments (add_msg_template: at most 9 of any kind; add_moment_task: at most 9
+ * images, or one link, never both) and on an uploaded image (media/upload, media/upload_attachment: at most 10 MB,
+ * jpg or png).
+ */
+export const WECOM_ATTACHMENT_LIMITS = { template: 9, momentImages: 9, momentLinks: 1, imageBytes: 10 * 1024 * 1024, imageTypes: ['jpg', 'png'] } as const;
 export const MAX_OFFSET_DAYS = 365;
 
 export type SopKind = (typeof SOP_KINDS)[number];
@@ -53,6 +59,10 @@ const materialSchema = z.strictObject({
   title: z.string().min(1).max(200),
   url: materialUrlSchema,
   tagIds: ids.default([]),
+  /** set by the API for a picked library material that is an image: a WeCom mass-send attaches it as an image, not a link */
+  kind: z.literal('image').optional(),
+  /** copied by the API from a picked library material's cover: a WeCom Moments link is posted with it (link.media_id) */
+  coverUrl: materialUrlSchema.optional(),
 });
 
 const variantSchema = z.strictObject({

@@ -7,7 +7,7 @@ export const MATERIAL_KINDS = ['link', 'article', 'image', 'file', 'mini_program
 export type MaterialKind = (typeof MATERIAL_KINDS)[number];
 
 /** What a step takes from the library when it names a material: the rest of the library row stays in the library. */
-export interface LibraryMaterial { title: string; url: string; tagIds: string[] }
+export interface LibraryMaterial { title: string; url: string; tagIds: string[]; kind?: MaterialKind; coverUrl?: string | null }
 
 /** The library materials a definition's steps name (lowercase ids, each once). */
 export function materialIdsOf(def: SopDefinition): string[] {
@@ -36,7 +36,11 @@ export function withLibraryMaterials(
           problems.push({ path: jsonPath(['steps', s, 'content', 'materials', i, 'materialId']), problem: `unknown material ${m.materialId}` });
           return m;
         }
-        return { materialId: m.materialId, title: found.title, url: found.url, tagIds: [...found.tagIds] };
+        // an image is marked (a WeCom mass-send uploads it); other kinds go as links, as before
+        return {
+          materialId: m.materialId, title: found.title, url: found.url, tagIds: [...found.tagIds],
+          ...(found.kind === 'image' ? { kind: 'image' as const } : {}), ...(found.coverUrl ? { coverUrl: found.coverUrl } : {}),
+        };
       }),
     },
   }));

@@ -2,7 +2,7 @@ import { AppError } from '../errors';
 import { BusinessCalendar, statutoryHolidays } from '../calendar/business-calendar';
 import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, occurrenceDueAt, recurrenceProblems, scheduleCalendar } from './cadence';
 import { compileTemplate, templateProblems } from './template';
-import { type SopContext, validateSop } from './validate';
+import { type SopContext, validateSop, wecomAttachmentProblems } from './validate';
 
 const cn = new BusinessCalendar();
 const shanghai = { zone: 'Asia/Shanghai', calendar: cn, businessDaysOnly: true };
@@ -206,6 +206,27 @@ describe('validateSop', () => {
     expect(problems({ ...groups, steps: [{ ...groups.steps[0], channel: 'wecom_chat' }] }))
       .toEqual(['definition.steps[0].wecomMassSend: a wecom_chat mass-send goes to customers: it needs a segment audience']);
     expect(problems({ ...journey, steps: [{ ...step, wecomMassSend: 'yes' }] })).toEqual(['definition.steps[0].wecomMassSend: Invalid input: expected boolean, received string']);
+  });
+
+  it('says what WeCom would refuse of a mass-send\'s attachments: over 9, Moments images with a link, more than 9 images or one link', () => {
+    const link = { title: 'L', url: 'https://x.example/' };
+    const image = { materialId: '00000000-0000-4000-8000-000000000001', title: 'I', url: 'https://x.example/i.png', kind: 'image' };
+    const attachmentProblems = (materials: unknown[], channel = 'wecom_chat', wecomMassSend = true) =>
+      wecomAttachmentProblems(validateSop({ ...journey, steps: [{ ...step, channel, wecomMassSend, content: { template: 'Hi', materials } }] }, ctx))
+        .map((d) => `${d.path}: ${d.problem}`);
+    expect(attachmentProblems(Array(9).fill(link))).toEqual([]);
+    expect(attachmentProblems(Array(10).fill(link))).toEqual(['definition.steps[0].content.materials: WeCom takes at most 9 attachments in a mass-send (10 given)']);
+    expect(attachmentProblems(Array(10).fill(link), 'wecom_chat', false)).toEqual([]); // by hand: no WeCom limit
+    const covered = { materialId: '00000000-0000-4000-8000-000000000002', title: 'C', url: 'https://x.example/', coverUrl: 'https://x.example/c.png' };
+    expect(attachmentProblems([image, covered], 'moments')).toEqual(['definition.steps[0].content.materials: a WeCom Moments post carries images or one link, not both (add_moment_task)']);
+    expect(attachmentProblems(Array(9).fill(image), 'moments')).toEqual([]);
+    expect(attachmentProblems([covered], 'moments')).toEqual([]);
+    expect(attachmentProblems([covered, covered], 'moments')).toEqual(['definition.steps[0].content.materials: a WeCom Moments post carries at most one link (2 given)']);
+    // WeCom posts a Moments link with a cover (link.media_id): a pasted link has none
+    expect(attachmentProblems([link], 'moments')).toEqual([
+      'definition.steps[0].content.materials[0]: a WeCom Moments link is posted with a cover image: pick a library material that has one (coverUrl)']);
+    expect(problems({ ...journey, steps: [{ ...step, content: { template: 'Hi', materials: [{ ...link, kind: 'image' }] } }] }))
+      .toEqual(['definition.steps[0].content.materials[0].kind: only a material picked from the library (materialId) is marked as an image']);
   });
 
   it('refuses what would stall the engine later: conflicting on-finish tags, steps out of order, a hand-over to a non-journey', () => {

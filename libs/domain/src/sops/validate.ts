@@ -1,6 +1,6 @@
 import { AppError, type ErrorDetail } from '../errors';
 import { clipToQuietHours, recurrenceProblems } from './cadence';
-import { definitionSchema, type SopDefinition, type SopStep, WECOM_MASS_SEND_CHANNELS } from './definition';
+import { definitionSchema, type SopDefinition, type SopStep, WECOM_ATTACHMENT_LIMITS, WECOM_MASS_SEND_CHANNELS } from './definition';
 import { templateProblems } from './template';
 
 /** What the tenant has, so references can be checked. Ids are lowercase. */
@@ -97,6 +97,37 @@ function meaningProblems(def: SopDefinition, ctx: SopContext): ErrorDetail[] {
   return errors;
 }
 
+/**
+ * What WeCom would refuse in the attachments of the steps handed to it (WECOM_ATTACHMENT_LIMITS), said at save rather
+ * than at hand-over. Run on the definition with the library's materials copied in (which images are is the library's
+ * word), so after withLibraryMaterials.
+ */
+export function wecomAttachmentProblems(def: SopDefinition): ErrorDetail[] {
+  return def.steps.flatMap((step, s) => (step.wecomMassSend && (WECOM_MASS_SEND_CHANNELS as readonly string[]).includes(step.channel)
+    ? stepAttachmentProblems(step).map(([parts, problem]) => ({ path: jsonPath(['steps', s, ...parts]), problem })) : []));
+}
+
+function stepAttachmentProblems(step: SopStep): [PropertyKey[], string][] {
+  const materials = step.content.materials;
+  const images = materials.filter((m) => m.kind === 'image').length;
+  const links = materials.length - images;
+  const at: PropertyKey[] = ['content', 'materials'];
+  if (step.channel !== 'moments') {
+    return materials.length > WECOM_ATTACHMENT_LIMITS.template
+      ? [[at, `WeCom takes at most ${WECOM_ATTACHMENT_LIMITS.template} attachments in a mass-send (${materials.length} given)`]] : [];
+  }
+  const out: [PropertyKey[], string][] = [];
+  if (images && links) out.push([at, 'a WeCom Moments post carries images or one link, not both (add_moment_task)']);
+  if (images > WECOM_ATTACHMENT_LIMITS.momentImages) out.push([at, `a WeCom Moments post carries at most ${WECOM_ATTACHMENT_LIMITS.momentImages} images (${images} given)`]);
+  if (links > WECOM_ATTACHMENT_LIMITS.momentLinks) out.push([at, `a WeCom Moments post carries at most one link (${links} given)`]);
+  materials.forEach((m, i) => {
+    if (m.kind !== 'image' && !m.coverUrl) {
+      out.push([[...at, i], 'a WeCom Moments link is posted with a cover image: pick a library material that has one (coverUrl)']);
+    }
+  });
+  return out;
+}
+
 function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGroups: boolean): [PropertyKey[], string][] {
   const out: [PropertyKey[], string][] = [];
   if (def.kind === 'journey') {
@@ -131,6 +162,10 @@ function stepProblems(def: SopDefinition, step: SopStep, ctx: SopContext, forGro
       out.push([['wecomMassSend'], 'a wecom_chat mass-send goes to customers: it needs a segment audience']);
     }
   }
+  step.content.materials.forEach((m, i) => {
+    if (m.kind && !m.materialId) out.push([['content', 'materials', i, 'kind'], 'only a material picked from the library (materialId) is marked as an image']);
+    if (m.coverUrl && !m.materialId) out.push([['content', 'materials', i, 'coverUrl'], 'only a material picked from the library (materialId) carries its cover']);
+  });
   const templates: [PropertyKey[], string][] = [[['content', 'template'], step.content.template],
     ...(step.content.variants ?? []).map((v, i): [PropertyKey[], string] => [['content', 'variants', i, 'template'], v.template])];
   for (const [parts, source] of templates) {

@@ -5,6 +5,8 @@ import {
 } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
+import { managedTeamIdsArraySql, teamManagedWhere } from '../../common/access/managed';
+import { seesWholeOrganization } from '../../common/access/roles';
 import { fail, failAt, notFound } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import type { SopDto } from '../sops/sops.dto';
@@ -115,6 +117,21 @@ function overdueOfScope(wholeTenant: boolean): string {
         WHERE u.tenant_id = $1 AND u.team_id IN (SELECT id FROM scope)`;
 }
 
+/**
+ * The teams a dashboard shows (null: all of the organization's): a manager's own teams, or the one asked for; 403
+ * for a team the manager does not manage, 404 for a team that does not exist. `managed` and `team_exists` come
+ * from the dashboard's own statement (one round trip).
+ */
+function teamScope(manager: boolean, row: { managed: string[] | null; team_exists: boolean | null }, teamId: string | undefined): string[] | null {
+  if (manager) {
+    const managed = row.managed ?? [];
+    if (teamId && !managed.includes(teamId)) throw fail(DASHBOARDS_ERRORS.TEAM_NOT_MANAGED);
+    return teamId ? [teamId] : managed;
+  }
+  if (teamId && !row.team_exists) throw notFound('team', teamId);
+  return teamId ? [teamId] : null;
+}
+
 const TEAM_CUTS: Cut[] = ['team', 'employee'];
 const SOP_CUTS: Cut[] = ['sop', 'version', 'step', 'variant', 'channel'];
 
@@ -150,22 +167,15 @@ export class DashboardsService {
    * a manager does not manage, 404 for a team that does not exist.
    */
   private async scoped(caller: Principal, q: RangeQuery & { teamId?: string }): Promise<{ range: Range; scope: string[] | null }> {
-    const manager = caller.role === 'manager';
+    const manager = !seesWholeOrganization(caller); // scoped to the teams they manage
     if (manager && !caller.userId) throw fail(DASHBOARDS_ERRORS.DASHBOARD_NEEDS_A_USER);
     const [row] = await this.prepared<{ timezone: string; managed: string[] | null; team_exists: boolean | null }>('scope',
       `SELECT tn.timezone,
-              CASE WHEN $2::uuid IS NULL THEN NULL ELSE ARRAY(SELECT id::text FROM teams WHERE tenant_id = $1 AND manager_id = $2 ORDER BY name, id) END AS managed,
+              CASE WHEN $2::uuid IS NULL THEN NULL ELSE ${managedTeamIdsArraySql('$1', '$2')} END AS managed,
               CASE WHEN $3::uuid IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM teams WHERE tenant_id = $1 AND id = $3) END AS team_exists
          FROM tenants tn WHERE tn.id = $1`,
       [caller.tenantId, manager ? caller.userId : null, q.teamId ?? null]);
-    const range = rangeIn(row.timezone, q);
-    if (manager) {
-      const managed = row.managed ?? [];
-      if (q.teamId && !managed.includes(q.teamId)) throw fail(DASHBOARDS_ERRORS.TEAM_NOT_MANAGED);
-      return { range, scope: q.teamId ? [q.teamId] : managed };
-    }
-    if (q.teamId && !row.team_exists) throw notFound('team', q.teamId);
-    return { range, scope: q.teamId ? [q.teamId] : null };
+    return { range: rangeIn(row.timezone, q), scope: teamScope(manager, row, q.teamId) };
   }
 
   /**
@@ -177,7 +187,7 @@ export class DashboardsService {
   private async scopedParts<P extends string>(
     caller: Principal, q: RangeQuery & { teamId?: string }, name: string, partsOf: (wholeTenant: boolean) => Record<P, string>,
   ): Promise<{ range: Range; scope: string[] | null; parts: Record<P, unknown[]> }> {
-    const manager = caller.role === 'manager';
+    const manager = !seesWholeOrganization(caller); // scoped to the teams they manage
     const parts = partsOf(!manager && !q.teamId);
     if (manager && !caller.userId) throw fail(DASHBOARDS_ERRORS.DASHBOARD_NEEDS_A_USER);
     for (const field of ['from', 'to'] as const) if (q[field]) dayIn(q[field]!, undefined, field);
@@ -186,27 +196,21 @@ export class DashboardsService {
     }
     // one statement per shape (manager or not, one team or not): a generic plan must not hinge on an OR over parameters
     const shape = `${manager ? 'manager' : 'all'}-${q.teamId ? 'team' : 'teams'}`;
-    const teams = [manager ? 'manager_id = $2::uuid' : '$2::uuid IS NULL', q.teamId ? 'id = $3::uuid' : '$3::uuid IS NULL'].join(' AND ');
+    const teams = [manager ? teamManagedWhere('t', '$1', '$2::uuid') : 't.tenant_id = $1 AND $2::uuid IS NULL', q.teamId ? 't.id = $3::uuid' : '$3::uuid IS NULL'].join(' AND ');
     const [row] = await this.prepared<{ zone: string; from_d: string; to_d: string; managed: string[] | null; team_exists: boolean } & Record<P, unknown[]>>(
       `${name}-${shape}`,
       `WITH tn AS (SELECT timezone AS zone, (now() AT TIME ZONE timezone)::date AS today FROM tenants WHERE id = $1),
             rng AS (SELECT tn.zone, f.d AS from_d, t.d AS to_d, f.d - (t.d - f.d + 1) AS prev_from, (t.d - f.d + 1) BETWEEN 1 AND 366 AS ok
                       FROM tn CROSS JOIN LATERAL (SELECT coalesce($5::date, tn.today) AS d) t CROSS JOIN LATERAL (SELECT coalesce($4::date, t.d - 29) AS d) f),
-            scope AS (SELECT id FROM teams WHERE tenant_id = $1 AND ${teams})
+            scope AS (SELECT t.id FROM teams t WHERE ${teams})
        SELECT rng.zone, rng.from_d::text AS from_d, rng.to_d::text AS to_d, EXISTS (SELECT 1 FROM scope) AS team_exists,
-              CASE WHEN $2::uuid IS NULL THEN NULL ELSE ARRAY(SELECT id::text FROM teams WHERE tenant_id = $1 AND manager_id = $2 ORDER BY name, id) END AS managed,
+              CASE WHEN $2::uuid IS NULL THEN NULL ELSE ${managedTeamIdsArraySql('$1', '$2')} END AS managed,
               ${Object.entries(parts).map(([part, sql]) => `(SELECT coalesce(json_agg(x), '[]') FROM (${sql}) x) AS "${part}"`).join(',\n              ')}
          FROM rng`,
       [caller.tenantId, manager ? caller.userId : null, q.teamId ?? null, q.from ?? null, q.to ?? null]);
     const range = rangeIn(row.zone, { ...q, from: row.from_d, to: row.to_d });
     const out = Object.fromEntries(Object.keys(parts).map((part) => [part, row[part as P]])) as unknown as Record<P, unknown[]>;
-    if (manager) {
-      const managed = row.managed ?? [];
-      if (q.teamId && !managed.includes(q.teamId)) throw fail(DASHBOARDS_ERRORS.TEAM_NOT_MANAGED);
-      return { range, scope: q.teamId ? [q.teamId] : managed, parts: out };
-    }
-    if (q.teamId && !row.team_exists) throw notFound('team', q.teamId);
-    return { range, scope: q.teamId ? [q.teamId] : null, parts: out };
+    return { range, scope: teamScope(manager, row, q.teamId), parts: out };
   }
 
   /** Trend points for every day or week of the period, zeros where nothing happened. */
@@ -403,7 +407,7 @@ export class DashboardsService {
   }
 
   async cut(caller: Principal, q: CutQuery): Promise<CutDto> {
-    const manager = caller.role === 'manager';
+    const manager = !seesWholeOrganization(caller); // scoped to the teams they manage
     if (manager && SOP_CUTS.includes(q.by)) throw fail(DASHBOARDS_ERRORS.CUT_NOT_ALLOWED);
     if (manager && q.sopId) throw failAt(DASHBOARDS_ERRORS.CUT_NOT_ALLOWED, 'sopId', 'SOP results are for ops and admins');
     if (q.teamId && SOP_CUTS.includes(q.by)) throw failAt(DASHBOARDS_ERRORS.CUT_FILTER_INVALID, 'teamId', `not with a cut by ${q.by}`);

@@ -1,6 +1,7 @@
 import type { Queryable } from '@sop/engine';
 import { COMMON_ERRORS, failAt } from '../../common/errors.catalog';
-import { teamManagedBySql } from '../../common/access';
+import { teamManagedBySql, teamManagedWhere } from '../../common/access/managed';
+import { mayActFor } from '../../common/access/roles';
 import type { Principal } from '../../common/principal';
 import type { HandoverDto } from './handovers.dto';
 import { HANDOVERS_ERRORS } from './handovers.errors';
@@ -35,9 +36,7 @@ export async function lockSubject(m: Queryable, caller: Principal, userId: strin
 }
 
 function assertManages(caller: Principal, managed: boolean, path: string): void {
-  if (caller.role === 'admin' || caller.role === 'ops') return;
-  if (caller.role === 'manager' && caller.userId && managed) return;
-  throw failAt(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, path, 'managers act only for members of the teams they manage');
+  if (!mayActFor(caller, managed)) throw failAt(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, path, 'managers act only for members of the teams they manage');
 }
 
 /**
@@ -63,7 +62,7 @@ export async function recipients(
     return [to.toUserId];
   }
   const [team] = await m.query(
-    `SELECT t.manager_id = $3 AS managed,
+    `SELECT ${teamManagedWhere('t', '$1', '$3')} AS managed,
             ARRAY(SELECT u.id FROM users u WHERE u.tenant_id = $1 AND u.team_id = t.id AND u.disabled_at IS NULL AND u.id <> $4 ORDER BY u.id) AS members
        FROM teams t WHERE t.tenant_id = $1 AND t.id = $2`,
     [caller.tenantId, to.toTeamId, caller.userId, fromUserId]);

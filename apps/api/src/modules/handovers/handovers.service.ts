@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type MoveContext, moveContacts, moveGroups, moveTasks, type Queryable } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { managedUsersSql, managesUser } from '../../common/access';
+import { managedUsersSql, managesUser } from '../../common/access/managed';
+import { seesWholeOrganization } from '../../common/access/roles';
 import { fail, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
@@ -51,7 +52,7 @@ export class HandoversService {
     const params: unknown[] = [caller.tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
     const where = ['h.tenant_id = $1'];
-    if (caller.role === 'manager') where.push(`h.from_user_id IN (${managedUsersSql('$1', p(caller.userId))})`);
+    if (!seesWholeOrganization(caller)) where.push(`h.from_user_id IN (${managedUsersSql('$1', p(caller.userId))})`);
     if (q.userId) where.push(`${p(q.userId)}::uuid IN (h.from_user_id, h.to_user_id)`);
     if (q.cursor) {
       const [at, id] = decodeCursor(q.cursor);
@@ -67,8 +68,8 @@ export class HandoversService {
   async get(caller: Principal, id: string): Promise<HandoverDto> {
     const [row]: HandoverRow[] = await this.db.query(`SELECT * FROM handovers WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, id]);
     if (!row) throw notFound('handover', id);
-    if (caller.role === 'manager') {
-      if (!(await managesUser(this.db, caller, row.from_user_id))) throw fail(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, 'This handover concerns someone outside the teams you manage.');
+    if (!seesWholeOrganization(caller) && !(await managesUser(this.db, caller, row.from_user_id))) {
+      throw fail(HANDOVERS_ERRORS.OUTSIDE_YOUR_TEAM, 'This handover concerns someone outside the teams you manage.');
     }
     return toHandoverDto(row);
   }

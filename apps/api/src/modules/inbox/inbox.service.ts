@@ -4,7 +4,8 @@ import { AppError } from '@sop/domain';
 import { completeTaskWithOutcome, type Queryable } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
-import { managedUserIds, managesUser, teamManagedBySql } from '../../common/access';
+import { lacksPerson } from '../../common/access/roles';
+import { mayHandTaskTo, taskAccess, visibleExecutors } from '../../common/access/tasks';
 import { fail, failAt, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
@@ -181,15 +182,8 @@ export class InboxService {
       const task = await this.visibleTask(m, caller, id, 'FOR UPDATE OF t');
       if (task.executor_id === dto.executorId) return toDto(task);
       this.assertPending(task, 'reassigned');
-      const [target] = await m.query(
-        `SELECT u.id, u.team_id, (SELECT team_id FROM users WHERE id = $3) AS caller_team,
-                ${teamManagedBySql('u.team_id', '$3')} AS managed
-           FROM users u WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled_at IS NULL`,
-        [caller.tenantId, dto.executorId, caller.userId]);
-      if (!target) throw failAt(INBOX_ERRORS.EXECUTOR_NOT_FOUND, 'executorId', 'no active user with that id');
-      const allowed = caller.role === 'admin' || caller.role === 'ops'
-        || (caller.role === 'manager' && target.managed)
-        || (caller.role === 'employee' && target.team_id !== null && target.team_id === target.caller_team);
+      const allowed = await mayHandTaskTo(m, caller, dto.executorId);
+      if (allowed === undefined) throw failAt(INBOX_ERRORS.EXECUTOR_NOT_FOUND, 'executorId', 'no active user with that id');
       if (!allowed) throw fail(INBOX_ERRORS.REASSIGN_NOT_ALLOWED);
       await m.query(`UPDATE tasks SET executor_id = $2 WHERE id = $1 AND tenant_id = $3`, [id, dto.executorId, caller.tenantId]);
       await this.record(m, caller, task, 'reassigned', { from: task.executor_id, to: dto.executorId });
@@ -239,34 +233,24 @@ export class InboxService {
     if (!TASK_ID.test(id)) throw notFound('task', id);
     const [task]: TaskRow[] = await m.query(`${SELECT_TASK} WHERE t.tenant_id = $1 AND t.id = $2 ${lock}`, [caller.tenantId, id]);
     if (!task) throw notFound('task', id);
-    if (caller.role === 'admin' || caller.role === 'ops' || (caller.userId !== null && task.executor_id === caller.userId)) return task;
-    if (caller.role === 'manager') {
-      if (task.executor_id === null) return task; // nobody was found for it: managers assign it
-      if (await managesUser(m, caller, task.executor_id)) return task;
-      throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'This task belongs to someone outside the teams you manage.');
-    }
+    const access = await taskAccess(m, caller, task.executor_id);
+    if (access === 'allowed') return task;
+    if (access === 'outside-team') throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'This task belongs to someone outside the teams you manage.');
     throw notFound('task', id);
   }
 
   /** An employee's or manager's inbox belongs to a person: an API key with such a role has none. */
   private assertPerson(caller: Principal): void {
-    if ((caller.role === 'employee' || caller.role === 'manager') && !caller.userId) {
-      throw fail(INBOX_ERRORS.INBOX_NEEDS_A_USER);
-    }
+    if (lacksPerson(caller)) throw fail(INBOX_ERRORS.INBOX_NEEDS_A_USER);
   }
 
   /** null: every executor in the tenant (admin, ops); otherwise the executors whose tasks the caller may list. */
   private async visibleExecutors(caller: Principal, executorId?: string): Promise<string[] | null> {
-    this.assertPerson(caller);
-    if (caller.role === 'admin' || caller.role === 'ops') return executorId ? [executorId] : null;
-    if (caller.role === 'employee') {
-      if (executorId && executorId !== caller.userId) throw fail(INBOX_ERRORS.NOT_YOUR_TASKS);
-      return [caller.userId!];
-    }
-    const visible = [caller.userId!, ...await managedUserIds(this.db, caller)];
-    if (!executorId) return visible;
-    if (!visible.includes(executorId)) throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'That person is outside the teams you manage.');
-    return [executorId];
+    const scope = await visibleExecutors(this.db, caller, executorId);
+    if ('executors' in scope) return scope.executors;
+    if (scope.refused === 'needs-a-user') throw fail(INBOX_ERRORS.INBOX_NEEDS_A_USER);
+    if (scope.refused === 'not-yours') throw fail(INBOX_ERRORS.NOT_YOUR_TASKS);
+    throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'That person is outside the teams you manage.');
   }
 
   private bounds(tz: string): { now: Date; todayStart: Date; todayEnd: Date } {

@@ -16,6 +16,12 @@ interface OpenedTask { tenant_id: string; contact_id: string | null; executor_id
 /** `<task>-<material>-<key id>.<signature>`; links sent before key ids have no `<key id>.` (signed with the JWT-derived key). */
 const TOKEN = /^(\d{1,18})-(\d{1,2})-(?:([A-Za-z0-9]{1,8})\.)?([A-Za-z0-9_-]{22})$/;
 
+/**
+ * A WeCom mass-send's link: `w<template row>-<material>-<the row's secret>`. One template carries one content for
+ * every customer, so its link names the batch, not a task (docs/wecom.md); the secret is stored with the row.
+ */
+const BATCH_TOKEN = /^w(\d{1,18})-(\d{1,2})-([A-Za-z0-9_-]{22})$/;
+
 /** Opens this soon after the executor copied the link are the chat app's link preview, not the customer. */
 export const COPY_GRACE_SECONDS = 30;
 
@@ -61,6 +67,8 @@ export class LinksService {
    * link is sent on without being counted (docs/security.md).
    */
   async open(token: string, req: OpenRequest = { method: 'GET' }): Promise<string> {
+    const batch = BATCH_TOKEN.exec(token);
+    if (batch) return this.openBatch(token, batch, req);
     const m = TOKEN.exec(token);
     if (!m) throw notFound('link', token);
     const [, taskId, index, keyId, signature] = m;
@@ -77,6 +85,30 @@ export class LinksService {
     return material.url;
   }
 
+  /**
+   * A mass-send's link: counted (once a day, then counting up) on the template's first task with `batch` set, so the
+   * material's opens include it; no contact is known (every customer of the template got the same link), so no
+   * response, tag or notification follows. 404 for a wrong secret, like any unknown link.
+   */
+  private async openBatch(token: string, [, rowId, index, secret]: RegExpExecArray, req: OpenRequest): Promise<string> {
+    const [row] = await this.db.query(
+      `SELECT w.tenant_id, w.link_token, t.id::text AS task_id, t.materials, c.timezone
+         FROM wecom_mass_sends w
+         CROSS JOIN LATERAL (SELECT id, materials, contact_id FROM tasks WHERE wecom_mass_send_id = w.id ORDER BY id LIMIT 1) t
+         LEFT JOIN contacts c ON c.id = t.contact_id
+        WHERE w.id = $1`, [rowId]);
+    const material: Material | undefined = row?.materials?.[Number(index)];
+    const expected = Buffer.from(typeof row?.link_token === 'string' ? row.link_token : '');
+    if (!material || expected.length !== 22 || !timingSafeEqual(expected, Buffer.from(secret))) throw notFound('link', token);
+    if (isAutomatedOpen(req.method, req.userAgent)) return material.url;
+    await this.db.query(
+      `INSERT INTO link_opens (tenant_id, task_id, material_index, day, batch)
+       VALUES ($1, $2, $3, (now() AT TIME ZONE coalesce($4, 'Asia/Shanghai'))::date, true)
+       ON CONFLICT (task_id, material_index, day, batch) DO UPDATE SET opens = link_opens.opens + 1`,
+      [row.tenant_id, row.task_id, Number(index), row.timezone]).catch((err: Error) => this.log.warn(`open of mass-send ${rowId} not recorded: ${err.message}`));
+    return material.url;
+  }
+
   /** The executor copied the link (the console says so): opens in the next COPY_GRACE_SECONDS are the paste's preview. */
   async copied(tenantId: string, taskId: string, index: number): Promise<void> {
     await this.db.query(
@@ -89,7 +121,7 @@ export class LinksService {
       const [row] = await tx.query(
         `INSERT INTO link_opens (tenant_id, task_id, material_index, day)
          SELECT $1, $2, $3, (now() AT TIME ZONE coalesce((SELECT timezone FROM contacts WHERE id = $4), 'Asia/Shanghai'))::date
-         ON CONFLICT (task_id, material_index, day) DO UPDATE SET opens = link_opens.opens + 1
+         ON CONFLICT (task_id, material_index, day, batch) DO UPDATE SET opens = link_opens.opens + 1
          RETURNING opens, day::text AS day`,
         [task.tenant_id, taskId, index, task.contact_id],
       );
@@ -126,7 +158,7 @@ export class LinksService {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`link-open:${task.contact_id}:${day}:${url}`]);
     const [earlier] = await tx.query(
       `SELECT 1 FROM tasks t JOIN link_opens o ON o.task_id = t.id AND o.day = $3::date
-        WHERE t.tenant_id = $1 AND t.contact_id = $2 AND NOT (o.task_id = $4 AND o.material_index = $5)
+        WHERE t.tenant_id = $1 AND t.contact_id = $2 AND NOT (o.task_id = $4 AND o.material_index = $5) AND NOT o.batch
           AND t.materials -> o.material_index ->> 'url' = $6
         LIMIT 1`,
       [task.tenant_id, task.contact_id, day, taskId, index, url]);

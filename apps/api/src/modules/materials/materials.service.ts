@@ -189,7 +189,8 @@ export class MaterialsService {
        ), sends AS (
          SELECT material_id, count(*)::int AS n FROM sent GROUP BY 1
        ), opened AS (
-         SELECT s.material_id, sum(o.opens)::int AS opens, count(DISTINCT s.contact_id)::int AS contacts
+         -- a mass-send's link (batch) counts its opens but names no contact: one link went to every customer of the template
+         SELECT s.material_id, sum(o.opens)::int AS opens, count(DISTINCT s.contact_id) FILTER (WHERE NOT o.batch)::int AS contacts
            FROM sent s JOIN link_opens o ON o.task_id = s.task_id AND o.material_index = s.idx GROUP BY 1
        ), users AS (
          SELECT material_id, count(DISTINCT sop_id)::int AS n FROM picked GROUP BY 1

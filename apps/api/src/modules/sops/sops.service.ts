@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError, type ErrorDetail, type LibraryMaterial, materialIdsOf, type SopContext, type SopDefinition, sopInvalid, sopReferences, validateSop,
-  withLibraryMaterials,
+  withLibraryMaterials, wecomAttachmentProblems,
 } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { DataSource } from 'typeorm';
@@ -12,6 +12,8 @@ import type { Principal } from '../../common/principal';
 import { type RunningSop, SopRuntime } from './sop-runtime.service';
 import type { CreateSopDto, SopDetailDto, SopDto, SopListItemDto, SopListSummaryDto, SopStatus, SopVersionDetailDto, UpdateSopDto } from './sops.dto';
 import { SOPS_ERRORS } from './sops.errors';
+import { wecomImageProblems } from './wecom-images';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
 
 interface SopRow {
   id: string; tenant_id: string; name: string; description: string; kind: string; status: SopStatus;
@@ -36,6 +38,7 @@ export class SopsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly runtime: SopRuntime,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(caller: Principal, dto: CreateSopDto): Promise<SopDto> {
@@ -265,12 +268,22 @@ export class SopsService {
     };
     const def = validateSop(input, ctx);
     const picked = materialIdsOf(def);
-    if (!picked.length) return def;
+    if (!picked.length) return this.checkWecomAttachments(db, tenantId, def);
     const rows: (LibraryMaterial & { id: string })[] = await db.query(
-      `SELECT id, title, url, tag_ids AS "tagIds" FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
+      `SELECT id, title, url, tag_ids AS "tagIds", kind, cover_url AS "coverUrl" FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, picked]);
     const { definition, problems } = withLibraryMaterials(def, new Map(rows.map((r) => [r.id, r])));
     if (problems.length) throw sopInvalid(problems);
-    return validateSop(definition, ctx); // the library's URL and tags are checked as pasted ones are
+    // the library's URL and tags are checked as pasted ones are
+    return this.checkWecomAttachments(db, tenantId, validateSop(definition, ctx));
+  }
+
+  /** What WeCom would refuse of the attachments of steps handed to it: counts first, then the images' size and type. */
+  private async checkWecomAttachments(db: Queryable, tenantId: string, def: SopDefinition): Promise<SopDefinition> {
+    const counted = wecomAttachmentProblems(def);
+    if (counted.length) throw sopInvalid(counted);
+    const images = await wecomImageProblems(db, tenantId, def, { allowHosts: this.config.notifyInsecureTargetHosts ?? [] });
+    if (images.length) throw sopInvalid(images);
+    return def;
   }
 
   /** The working copy as checked (picked materials as the library has them now), saved when that changed it. */

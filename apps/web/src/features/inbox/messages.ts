@@ -26,7 +26,7 @@ export const messages: Messages = {
       failed: '企业微信拒绝了这次群发，请手动发送', unsent: '企业微信群发未发送，请手动处理',
     },
     statuses: { pending: '待办', done: '已完成', skipped: '已跳过', expired: '已过期', cancelled: '已取消' },
-    events: { completed: '完成', skipped: '跳过', snoozed: '推迟', reassigned: '转交', created: '创建' },
+    events: { completed: '完成', skipped: '跳过', snoozed: '推迟', reassigned: '转交', created: '创建', deferred: '顺延', expired: '已过期', released: '有空位后已排期' },
     responseKinds: {
       replied: '回复了', opened: '打开了素材', bought: '购买了', joined: '加入', joined_group: '加入了群', left_group: '退出了群',
       unsubscribed: '退订了', outcome: '员工记录', custom: '事件',
@@ -76,7 +76,7 @@ export const messages: Messages = {
       failed: 'WeCom refused this mass-send; send it by hand', unsent: 'The WeCom mass-send was not sent; do it by hand',
     },
     statuses: { pending: 'Pending', done: 'Done', skipped: 'Skipped', expired: 'Expired', cancelled: 'Cancelled' },
-    events: { completed: 'Completed', skipped: 'Skipped', snoozed: 'Snoozed', reassigned: 'Reassigned', created: 'Created' },
+    events: { completed: 'Completed', skipped: 'Skipped', snoozed: 'Snoozed', reassigned: 'Reassigned', created: 'Created', deferred: 'Moved later', expired: 'Expired', released: 'Scheduled once room appeared' },
     responseKinds: {
       replied: 'Replied', opened: 'Opened a material', bought: 'Bought', joined: 'Joined', joined_group: 'Joined a group', left_group: 'Left a group',
       unsubscribed: 'Unsubscribed', outcome: 'Recorded by an employee', custom: 'Event',

@@ -405,14 +405,13 @@ function StepCard({ index, kind, groups, onRemove, segmentId, sopName }: {
         </Form.Item>
       </Flex>
       {channel && MASS_SEND_CHANNELS.includes(channel) && (
-        <Flex gap="small" align="baseline" wrap data-testid={`mass-send-${index}`}>
-          <Form.Item name={[index, 'wecomMassSend']} label={t(channel === 'moments' ? 'editor.massSendMoments' : 'editor.massSend')} valuePropName="checked">
+        <div data-testid={`mass-send-${index}`}>
+          {/* the note as the item's help text: under the switch, with the item's own spacing before the message */}
+          <Form.Item name={[index, 'wecomMassSend']} label={t(channel === 'moments' ? 'editor.massSendMoments' : 'editor.massSend')} valuePropName="checked"
+            extra={t(channel === 'wecom_chat' ? 'editor.massSendLimit' : 'editor.massSendConfirm', { n: WECOM_MASS_SENDS_PER_MONTH })}>
             <Switch />
           </Form.Item>
-          <Typography.Text type="secondary" className="sop-mass-send-note">
-            {t(channel === 'wecom_chat' ? 'editor.massSendLimit' : 'editor.massSendConfirm', { n: WECOM_MASS_SENDS_PER_MONTH })}
-          </Typography.Text>
-        </Flex>
+        </div>
       )}
       <Form.Item name={[index, 'content', 'template']} label={
         <Flex gap="small" align="center">
@@ -524,7 +523,7 @@ function Materials({ index }: { index: number }) {
             {picking && (
               <Suspense fallback={null}>
                 <MaterialPicker onClose={() => setPicking(false)}
-                  onPick={(m) => { add({ materialId: m.id, title: m.title, url: m.url, tagIds: m.tagIds }); setPicking(false); }} />
+                  onPick={(m) => { add({ materialId: m.id, title: m.title, url: m.url, tagIds: m.tagIds, ...(m.kind === 'image' ? { kind: 'image' } : {}) }); setPicking(false); }} />
               </Suspense>
             )}
           </Flex>
@@ -538,10 +537,18 @@ function MaterialRow({ step, name, onRemove }: { step: number; name: number; onR
   const { t } = useTranslation('sops');
   const { t: tm } = useTranslation('materials');
   // preserve: materialId has no field of its own until the row knows it is a library material
-  const picked = Form.useWatch(['definition', 'steps', step, 'content', 'materials', name], { preserve: true }) as { materialId?: string; title?: string; url?: string } | undefined;
+  const picked = Form.useWatch(['definition', 'steps', step, 'content', 'materials', name], { preserve: true }) as { materialId?: string; title?: string; url?: string; kind?: string } | undefined;
   const fromLibrary = Boolean(picked?.materialId);
+  // handed to WeCom, a library image is uploaded as an image and everything else goes as the template's tracked link
+  const massSend = Form.useWatch(['definition', 'steps', step, 'wecomMassSend'], { preserve: true }) as boolean | undefined;
+  const channel = Form.useWatch(['definition', 'steps', step, 'channel'], { preserve: true }) as string | undefined;
+  const asImage = fromLibrary && picked?.kind === 'image';
   return (
     <Flex gap="small" wrap align="baseline" data-testid={`material-${step}-${name}`}>
+      <Form.Item name={[name, 'kind']} hidden noStyle><Input /></Form.Item>
+      {massSend && channel && MASS_SEND_CHANNELS.includes(channel) && (
+        <Tag color={asImage ? 'green' : 'default'} data-testid={`material-wecom-${step}-${name}`}>{t(asImage ? 'editor.wecomAsImage' : 'editor.wecomAsLink')}</Tag>
+      )}
       {fromLibrary && (
         <Form.Item name={[name, 'materialId']} noStyle>
           <PickedMaterial label={tm('picker.fromLibrary')} title={picked?.title} url={picked?.url} />
@@ -549,7 +556,7 @@ function MaterialRow({ step, name, onRemove }: { step: number; name: number; onR
       )}
       <Form.Item name={[name, 'title']} noStyle hidden={fromLibrary} rules={[{ required: true }]}><Input placeholder={t('editor.materialTitle')} style={{ width: 200 }} /></Form.Item>
       <Form.Item name={[name, 'url']} noStyle hidden={fromLibrary} rules={[{ required: true }]}><Input placeholder="https://" style={{ width: 280 }} /></Form.Item>
-      <Form.Item name={[name, 'tagIds']} noStyle><TagSelect placeholder={t('editor.materialTags')} style={{ minWidth: 200 }} disabled={fromLibrary} /></Form.Item>
+      <Form.Item name={[name, 'tagIds']} noStyle><TagSelect placeholder={t('editor.materialTags')} aria-label={t('editor.materialTags')} style={{ minWidth: 200 }} disabled={fromLibrary} /></Form.Item>
       <Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} onClick={onRemove} />
     </Flex>
   );
