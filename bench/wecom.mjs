@@ -7,7 +7,9 @@
 // activity task per minute of work). Then the same rows are inserted directly, set-based, in a second
 // organization, in the same run, as the sync leaves them (each contact inserted with its owner, tag and tag_nums;
 // tag events with the sync's actor, so neither queues WeCom tag pushes), in one transaction, in key order.
-// Targets: the full sync within 120 s, and within 3x the direct inserts.
+// Targets: the full sync within 120 s, and within 3x the direct inserts. After the full sync, callbacks naming
+// BENCH_WECOM_DIRTY members (2) and as many chats are kept and the incremental sync runs the same way (reported,
+// no target: what it costs next to the full sync).
 // BENCH_WECOM_PROFILE=1 logs the time spent per SQL statement (by its first words) and in the local WeCom's
 // handlers, for the sync and for the direct inserts.
 import { Buffer } from 'node:buffer';
@@ -31,6 +33,7 @@ const PROFILE = Boolean(process.env.BENCH_WECOM_PROFILE);
 const MEMBERS = Number(process.env.BENCH_WECOM_MEMBERS ?? 200);
 const CONTACTS = Number(process.env.BENCH_WECOM_CONTACTS ?? 500_000);
 const GROUPS = Number(process.env.BENCH_WECOM_GROUPS ?? 2000);
+const DIRTY = Number(process.env.BENCH_WECOM_DIRTY ?? 2);
 const PER_GROUP = 50;
 const TAGS = 50;
 const TARGET_S = 120;
@@ -181,6 +184,33 @@ async function fullSync(acts, tenantId, log) {
   return { run, phases };
 }
 
+/** Callbacks naming `DIRTY` members and chats (kept as the API keeps them), then the incremental sync as wecomSyncWorkflow runs it. */
+async function incrementalSync(acts, tenantId, log) {
+  const members = Array.from({ length: DIRTY }, (_, i) => member(i * Math.floor(MEMBERS / DIRTY)));
+  const chats = Array.from({ length: DIRTY }, (_, i) => `wr${i * Math.floor(GROUPS / DIRTY)}`);
+  await acts.db.query(
+    `INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload, processed_at, outcome)
+     SELECT $1::uuid, 'bench-' || x.u, 'change_external_contact', 'edit_external_contact',
+            jsonb_build_object('Event', 'change_external_contact', 'ChangeType', 'edit_external_contact', 'UserID', x.u, 'ExternalUserID', 'wm0000000'), now(), 'bench'
+       FROM unnest($2::text[]) x(u)
+     UNION ALL
+     SELECT $1::uuid, 'bench-' || x.c, 'change_external_chat', 'update', jsonb_build_object('Event', 'change_external_chat', 'ChangeType', 'update', 'ChatId', x.c), now(), 'bench'
+       FROM unnest($3::text[]) x(c)`,
+    [tenantId, members, chats],
+  );
+  const env = new MockActivityEnvironment();
+  const { runId, kind } = await env.run(acts.openWecomSyncRun, tenantId, 'incremental');
+  const phases = {};
+  const phase = async (name, work) => { const [ms] = await timed(work); phases[name] = Math.round(ms); log(`  ${name}: ${(ms / 1000).toFixed(1)} s`); };
+  await phase('members', () => env.run(acts.syncWecomMembers, tenantId, runId));
+  await phase('tags', () => env.run(acts.syncWecomTags, tenantId, runId));
+  await phase('contacts', async () => { while (!(await env.run(acts.syncWecomDirtyContacts, tenantId, runId)).done); });
+  await phase('groups', async () => { while (!(await env.run(acts.syncWecomDirtyGroups, tenantId, runId)).done); });
+  await phase('finish', () => env.run(acts.finishWecomSync, tenantId, runId, null));
+  const [run] = await acts.db.query(`SELECT status, kind, counts FROM wecom_sync_runs WHERE id = $1`, [runId]);
+  return { run: { ...run, kind }, phases };
+}
+
 /** The same rows inserted directly, set-based: users' matches, tags, contacts, follows, contact tags and their events, groups and members. */
 async function directInsert(db, tenantId) {
   await db.transaction(async (m) => {
@@ -246,6 +276,9 @@ export async function run({ databaseUrl, log }) {
     log(`  run ${syncRun.status}: ${JSON.stringify(syncRun.counts)}`);
     if (PROFILE) profile.report(log, 'full sync');
     const [{ n: contacts }] = await db.query(`SELECT count(*)::int AS n FROM contacts WHERE tenant_id = $1`, [synced]);
+    log(`Incremental sync after callbacks naming ${DIRTY} members and ${DIRTY} chats…`);
+    const [incrementalMs, { run: incRun, phases: incPhases }] = await timed(() => incrementalSync(acts, synced, log));
+    log(`  run ${incRun.kind} ${incRun.status}: ${JSON.stringify(incRun.counts)}`);
     const direct = await organization(db, 'Direct', '-direct');
     log('The same rows inserted directly…');
     const [insertMs] = await timed(() => directInsert(db, direct));
@@ -254,10 +287,13 @@ export async function run({ databaseUrl, log }) {
     const figures = {
       bench: 'wecom', contacts, full_sync_s: Math.round(syncMs / 100) / 10, direct_insert_s: Math.round(insertMs / 100) / 10,
       sync_vs_insert_ratio: Math.round((syncMs / insertMs) * 100) / 100, phases_ms: phases,
+      incremental_sync_s: Math.round(incrementalMs / 100) / 10, incremental_dirty_members: DIRTY, incremental_contact_pairs: incRun.counts.contactPairs ?? 0,
+      incremental_phases_ms: incPhases,
       callbacks_per_s: null, callback_ack_p95_ms: null, callbacks_processed_s: null, // the callback part is not this bench's (not built)
     };
     const missed = [];
     if (syncRun.status !== 'succeeded') missed.push(`the sync ${syncRun.status}`);
+    if (incRun.status !== 'succeeded' || incRun.kind !== 'incremental') missed.push(`the incremental sync ${incRun.kind} ${incRun.status}`);
     if (contacts !== CONTACTS) missed.push(`${contacts} contacts synced, not ${CONTACTS}`);
     if (figures.full_sync_s > TARGET_S) missed.push(`full sync ${figures.full_sync_s} s > ${TARGET_S} s`);
     if (figures.sync_vs_insert_ratio > TARGET_RATIO) missed.push(`sync/insert ${figures.sync_vs_insert_ratio} > ${TARGET_RATIO}`);

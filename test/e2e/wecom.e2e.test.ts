@@ -98,6 +98,18 @@ describe('the WeCom connection page (Chromium)', () => {
       expect((await t.admin.get('/api/wecom/members')).body.items[0]).toMatchObject({ userId: employee.id, matchedBy: 'hand' });
     }, 30_000);
     await members.locator('.ant-table-row', { hasText: '张三' }).locator('.ant-tag', { hasText: '手动' }).waitFor();
+    // an incremental sync from its own button: each run shows its kind; it reads again the member matched by hand
+    const runRows = page.getByTestId('wecom-sync').locator('.ant-table-row');
+    await runRows.first().locator('.ant-tag', { hasText: '全量' }).waitFor();
+    await page.getByTestId('wecom-sync-incremental').click();
+    await eventually(async () => {
+      expect(await runRows.count()).toBe(2);
+      expect(await runRows.first().locator('.ant-tag').textContent()).toBe('增量');
+      expect(await runRows.first().locator('.ant-badge').textContent()).toBe('成功');
+    }, 60_000);
+    await runRows.first().getByText('重读成员 1').waitFor();
+    expect((await t.admin.get('/api/wecom/sync-runs')).body.items.map((r: { kind: string; status: string }) => [r.kind, r.status]))
+      .toEqual([['incremental', 'succeeded'], ['full', 'succeeded']]);
     await screenshot(page, 'wecom-synced-zh');
     await worker.stop();
 
@@ -106,6 +118,8 @@ describe('the WeCom connection page (Chromium)', () => {
     });
 
     await switchLang(page, 'en');
+    await page.getByTestId('wecom-sync').locator('.ant-table-row').first().locator('.ant-tag', { hasText: 'Incremental' }).waitFor();
+    await page.getByTestId('wecom-sync-incremental').getByText('Incremental sync').waitFor();
     await page.getByRole('button', { name: 'Disconnect' }).click();
     await page.locator('.ant-popconfirm .ant-btn-primary').click();
     await page.getByTestId('wecom-not-connected').waitFor();

@@ -35,6 +35,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
         SILENCE_SWEEP_SCHEDULE: 'off', // the Schedule is namespace-wide: leave it to silence-sweep.test.ts
         REMINDER_SWEEP_SCHEDULE: 'off', // likewise, left to reminders.test.ts
         WECOM_SYNC_SCHEDULE: 'off', // likewise, left to wecom-sync.test.ts
+        WECOM_INCREMENTAL_SCHEDULE: 'off',
         WECOM_MASS_SEND_SCHEDULE: 'off',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,10 @@ import { createEngineWorker } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { ensureWecomNightlySyncSchedule, WECOM_NIGHTLY_SYNC_SCHEDULE, workflowIds } from '@sop/temporal';
+import {
+  ensureWecomIncrementalSyncSchedule, ensureWecomNightlySyncSchedule, WECOM_INCREMENTAL_SYNC_SCHEDULE, WECOM_NIGHTLY_SYNC_SCHEDULE, workflowIds,
+} from '@sop/temporal';
+import { msToNumber } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
 import { saveHistory } from '../support/histories';
@@ -11,12 +14,14 @@ import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
 import { serveDirectory, WecomDirectory, type DirContact } from '../support/wecom-directory';
-import { newCorp, useWecomServer, type WecomCorp, type WecomRoute } from '../support/wecom-server';
+import { contactEvent } from '../support/wecom-events';
+import { newCorp, useWecomServer, WecomServer, type WecomCorp, type WecomRoute } from '../support/wecom-server';
 
 /**
- * Issue 16, the full sync (a Temporal workflow per tenant) against a local WeCom serving a corporation's
+ * Issue 16, the full and incremental syncs (a Temporal workflow per tenant) against a local WeCom serving a corporation's
  * directory: members matched to users, corp tags, contacts with owners and tags, groups with members; run twice;
- * an expired token and a rate limit mid-sync; a worker stopped during the contact pages and another resuming.
+ * an expired token and a rate limit mid-sync; a worker stopped during the contact pages and another resuming; an
+ * incremental sync reading only the members and groups that changed; the two kinds never overlapping; their Schedules.
  */
 describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () => {
   const JWT_SECRET = randomBytes(32).toString('hex');
@@ -68,17 +73,24 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
   const record = (name: string, tenantId: string) =>
     withClient(async (client) => saveHistory(name, await client.workflow.getHandle(workflowIds.wecomSync(tenantId)).fetchHistory()));
 
-  const connect = async (label: string): Promise<{ t: TenantFixture; corp: WecomCorp; dir: WecomDirectory; tenantId: string }> => {
+  const connect = async (label: string): Promise<{ t: TenantFixture; corp: WecomCorp; dir: WecomDirectory; tenantId: string; deliver: (xml: string) => Promise<void> }> => {
     const t = await signupTenant(ctx.http, label);
     const corp = local().add(newCorp());
     const dir = new WecomDirectory();
     directories.set(corp.corpId, dir);
-    expect((await t.admin.put('/api/wecom/connection', corp)).status).toBe(200);
+    const res = await t.admin.put('/api/wecom/connection', corp);
+    expect(res.status).toBe(200);
     const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
-    return { t, corp, dir, tenantId };
+    // WeCom's callback for this corporation (encrypted and signed by WeCom's official code)
+    const deliver = async (xml: string) => {
+      const { query, body } = WecomServer.delivery(corp, xml);
+      const ack = await ctx.http.request('POST', `${new URL(res.body.callbackUrl).pathname}?${query}`, body, { 'content-type': 'text/xml' });
+      expect([ack.status, ack.body]).toEqual([200, 'success']);
+    };
+    return { t, corp, dir, tenantId, deliver };
   };
-  const syncAndWait = async (t: TenantFixture, ms = 60_000) => {
-    const started = await t.admin.post('/api/wecom/sync', {});
+  const syncAndWait = async (t: TenantFixture, ms = 60_000, kind?: 'full' | 'incremental') => {
+    const started = await t.admin.post('/api/wecom/sync', kind ? { kind } : {});
     expect(started.status).toBe(202);
     return waitUntil(
       async () => (await t.admin.get('/api/wecom/sync-runs')).body.items.find((r: { id: string }) => r.id === started.body.id),
@@ -292,6 +304,155 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
       expect(schedule.spec.timezone).toBe('Asia/Shanghai');
       expect(schedule.spec.calendars?.[0].hour?.[0]).toMatchObject({ start: 3 });
       await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).delete();
+    });
+  });
+
+  const followsOf = async (tenantId: string): Promise<Record<string, string[]>> => Object.fromEntries((await ctx.stack.db.query(
+    `SELECT external_user_id AS e, array_agg(wecom_user_id ORDER BY wecom_user_id) AS members FROM wecom_follows WHERE tenant_id = $1 GROUP BY 1`, [tenantId],
+  )).map((r: { e: string; members: string[] }) => [r.e, r.members]));
+  const groupMembers = async (tenantId: string): Promise<Record<string, string[]>> => Object.fromEntries((await ctx.stack.db.query(
+    `SELECT g.wecom_chat_id AS chat, coalesce((SELECT array_agg(c.wecom_external_user_id ORDER BY 1) FROM group_members gm JOIN contacts c ON c.id = gm.contact_id WHERE gm.group_id = g.id), '{}') AS members
+       FROM customer_groups g WHERE g.tenant_id = $1`, [tenantId],
+  )).map((r: { chat: string; members: string[] }) => [r.chat, r.members]));
+  const eventsApplied = (tenantId: string) => waitUntil(
+    () => ctx.stack.db.query(`SELECT processed_at, error FROM wecom_callback_events WHERE tenant_id = $1`, [tenantId]),
+    (rows: { processed_at: Date | null }[]) => rows.length > 0 && rows.every((r) => r.processed_at), 'the callbacks applied', 30_000, 100);
+
+  it('an incremental sync reads again only the members and groups that changed, and applies what the callbacks missed', async () => {
+    const { t, corp, dir, tenantId, deliver } = await connect('WeCom Incremental');
+    const alice = await addUser(t, ctx.http, 'employee');
+    const bob = await addUser(t, ctx.http, 'employee');
+    dir.member({ userid: 'li', name: '李', email: alice.email }).member({ userid: 'wang', name: '王', email: bob.email }).member({ userid: 'zhao', name: '赵' });
+    dir.tagGroup({ group_id: 'etG', group_name: '等级', order: 1, tags: [{ id: 'etA', name: 'A', order: 1 }, { id: 'etB', name: 'B', order: 2 }] });
+    dir.contact({ external_userid: 'wmX', name: 'X', follows: [{ userid: 'li', createtime: 100, tags: ['etA'] }] })
+      // followed by li (who will be dirty) first and wang (clean): li's follow goes, wang's stays
+      .contact({ external_userid: 'wmShared', name: 'Shared', follows: [{ userid: 'li', createtime: 100, tags: ['etA'] }, { userid: 'wang', createtime: 200, tags: ['etB'] }] })
+      .contact({ external_userid: 'wmGone', name: 'Gone', follows: [{ userid: 'li', createtime: 100, tags: ['etA'] }] })
+      .contact({ external_userid: 'wmClean', name: 'Clean', follows: [{ userid: 'wang', createtime: 100, tags: ['etB'] }] })
+      .contact({ external_userid: 'wmCleanGone', name: 'CleanGone', follows: [{ userid: 'wang', createtime: 100 }] })
+      .contact({ external_userid: 'wmZ', name: 'Z', follows: [{ userid: 'zhao', createtime: 100 }] })
+      // followed by two clean members; wang's follow (the tag) goes unseen by callbacks: the full sync drops it
+      .contact({ external_userid: 'wmCleanShared', name: 'CleanShared', follows: [{ userid: 'wang', createtime: 50, tags: ['etA'] }, { userid: 'zhao', createtime: 60 }] });
+    dir.chat({ chat_id: 'wrOld', name: '老群', owner: 'wang', members: [{ userid: 'wmClean', type: 2 }] });
+    if (!workers.length) await startWorker('incremental');
+    expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded', counts: { contactPairs: 9 } });
+
+    // changes in WeCom that no callback tells of...
+    dir.contacts.get('wmX')!.follows[0].tags = ['etB'];
+    dir.contacts.get('wmShared')!.follows = dir.contacts.get('wmShared')!.follows.filter((f) => f.userid !== 'li');
+    dir.contacts.delete('wmGone');
+    dir.contacts.get('wmClean')!.follows[0].tags = [];
+    dir.contacts.delete('wmCleanGone');
+    dir.contacts.get('wmCleanShared')!.follows.shift();
+    dir.member({ userid: 'sun', name: '孙' });
+    dir.contact({ external_userid: 'wmS', name: 'S', follows: [{ userid: 'sun', createtime: 300 }] });
+    dir.chat({ chat_id: 'wrNew', name: '新群', owner: 'li', members: [{ userid: 'wmX', type: 2 }] });
+    dir.chats.get('wrOld')!.members.push({ userid: 'wmZ', type: 2 });
+    // ...and one that a callback names: li added wmY, which makes li's customers worth reading again
+    dir.contact({ external_userid: 'wmY', name: 'Y', follows: [{ userid: 'li', createtime: 400, tags: ['etA'] }] });
+    await deliver(contactEvent(corp, 'add_external_contact', 'li', 'wmY'));
+    await eventsApplied(tenantId);
+    expect((await contactsOf(tenantId)).find((c: { w: string }) => c.w === 'wmY')).toMatchObject({ owner_id: alice.id, tags: ['A'] });
+
+    const from = local().log.length;
+    const run = await syncAndWait(t, 60_000, 'incremental');
+    expect(run).toMatchObject({
+      kind: 'incremental', status: 'succeeded', error: null,
+      counts: { members: 4, dirtyMembers: 2, contactPairs: 3, contactsCreated: 1, followsGone: 2, dirtyChats: 1, groups: 1 },
+    });
+    if (process.env.RECORD_HISTORIES) await record('wecomSyncWorkflow-incremental', tenantId);
+    // only li (named by the callback) and sun (new in the member step) were read; only the chat WeCom lists and we lacked
+    const calls = local().log.slice(from);
+    expect([...new Set(calls.filter((c) => c.path === BATCH).flatMap((c) => c.body.userid_list as string[]))].sort()).toEqual(['li', 'sun']);
+    expect(calls.filter((c) => c.path === '/cgi-bin/externalcontact/groupchat/get').map((c) => c.body.chat_id)).toEqual(['wrNew']);
+
+    const c = Object.fromEntries((await contactsOf(tenantId)).map((x: { w: string }) => [x.w, x]));
+    expect(c.wmX).toMatchObject({ owner_id: alice.id, tags: ['B'] }); // the change no callback told of
+    expect(c.wmShared).toMatchObject({ owner_id: bob.id, tags: ['B'] }); // li's follow gone, wang's kept
+    expect(c.wmGone).toMatchObject({ tags: [] }); // li's follow gone; the contact is kept
+    expect(c.wmS).toMatchObject({ name: 'S', owner_id: null, tags: [] });
+    expect(c.wmClean).toMatchObject({ tags: ['B'] }); // wang is clean: not read
+    expect(c.wmCleanShared).toMatchObject({ owner_id: bob.id, tags: ['A'] });
+    const follows = await followsOf(tenantId);
+    expect(follows).toMatchObject({ wmShared: ['wang'], wmX: ['li'], wmY: ['li'], wmS: ['sun'], wmCleanGone: ['wang'] });
+    expect(follows.wmGone).toBeUndefined();
+    expect(await groupMembers(tenantId)).toEqual({ wrOld: ['wmClean'], wrNew: ['wmX'] });
+    expect((await t.admin.get('/api/wecom/connection')).body.lastSync).toMatchObject({ id: run.id, kind: 'incremental' });
+
+    // the nightly full sync repairs the rest
+    expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded' });
+    const after = Object.fromEntries((await contactsOf(tenantId)).map((x: { w: string }) => [x.w, x]));
+    expect(after.wmClean).toMatchObject({ tags: [] });
+    // the follow the full sync dropped takes its tag with it (the owner stays: zhao is matched to no user)
+    expect(after.wmCleanShared).toMatchObject({ owner_id: bob.id, tags: [] });
+    expect((await followsOf(tenantId)).wmCleanShared).toEqual(['zhao']);
+    expect((await followsOf(tenantId)).wmCleanGone).toBeUndefined();
+    expect((await groupMembers(tenantId)).wrOld).toEqual(['wmClean', 'wmZ']);
+  });
+
+  it('runs one sync per organization: an incremental one joins a full one, a full one asked during an incremental one follows it', async () => {
+    const { t, dir } = await connect('WeCom Kinds');
+    dir.member({ userid: 'k1', name: 'K1' });
+    dir.contact({ external_userid: 'wmK1', name: 'K1', follows: [{ userid: 'k1', createtime: 1 }] });
+    if (!workers.length) await startWorker('kinds');
+    expect((await t.admin.post('/api/wecom/sync', { kind: 'partial' })).body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'kind' }] });
+    // nothing to be incremental to yet: the first sync is full
+    expect(await syncAndWait(t, 60_000, 'incremental')).toMatchObject({ kind: 'full', status: 'succeeded' });
+
+    // rate limits past the client's retries hold the incremental sync's tag step (Temporal retries it after 5 s)
+    const TAGS = '/cgi-bin/externalcontact/get_corp_tag_list';
+    local().failNext(TAGS, 45009, 5);
+    const inc = await t.admin.post('/api/wecom/sync', { kind: 'incremental' });
+    expect([inc.status, inc.body.kind, inc.headers.get('x-sync-joined')]).toEqual([202, 'incremental', 'false']);
+    const again = await t.admin.post('/api/wecom/sync', { kind: 'incremental' });
+    expect([again.body.id, again.headers.get('x-sync-joined'), again.headers.get('x-sync-queued')]).toEqual([inc.body.id, 'true', null]);
+    const full = await t.admin.post('/api/wecom/sync', { kind: 'full' });
+    expect([full.status, full.body.id, full.headers.get('x-sync-joined'), full.headers.get('x-sync-queued')]).toEqual([202, inc.body.id, 'true', 'full']);
+    type Run = { id: string; kind: string; status: string; startedAt: string; finishedAt: string };
+    const runs: Run[] = await waitUntil(
+      async () => (await t.admin.get('/api/wecom/sync-runs')).body.items,
+      (items: Run[]) => items.length === 3 && items.every((r) => r.status !== 'running'), 'the queued full sync', 90_000, 200,
+    );
+    expect(runs.map((r) => [r.kind, r.status])).toEqual([['full', 'succeeded'], ['incremental', 'succeeded'], ['full', 'succeeded']]);
+    expect(Date.parse(runs[0].startedAt)).toBeGreaterThanOrEqual(Date.parse(runs[1].finishedAt)); // after it, never beside it
+
+    // an incremental sync asked during a full one joins it
+    local().failNext(TAGS, 45009, 5);
+    const f2 = await t.admin.post('/api/wecom/sync', {});
+    const i2 = await t.admin.post('/api/wecom/sync', { kind: 'incremental' });
+    expect([i2.body.id, i2.body.kind, i2.headers.get('x-sync-joined'), i2.headers.get('x-sync-queued')]).toEqual([f2.body.id, 'full', 'true', null]);
+    const last: Run[] = await waitUntil(
+      async () => (await t.admin.get('/api/wecom/sync-runs')).body.items,
+      (items: Run[]) => items.every((r) => r.status !== 'running'), 'the full sync', 90_000, 200,
+    );
+    expect(last.map((r) => [r.kind, r.status])).toEqual([['full', 'succeeded'], ['full', 'succeeded'], ['incremental', 'succeeded'], ['full', 'succeeded']]);
+  });
+
+  it('keeps one incremental Schedule (every 15 minutes unless set otherwise) whose firing syncs every connected organization incrementally', async () => {
+    const { t, dir, tenantId } = await connect('WeCom Scheduled');
+    dir.member({ userid: 's1', name: 'S1' });
+    if (!workers.length) await startWorker('scheduled');
+    expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded' });
+    await withClient(async (client) => {
+      const handle = client.schedule.getHandle(WECOM_INCREMENTAL_SYNC_SCHEDULE);
+      expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue)).toBe('created');
+      expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue, '15m')).toBe('exists');
+      const schedule = await handle.describe();
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'wecomIncrementalSyncWorkflow' });
+      expect(msToNumber(schedule.spec.intervals![0].every)).toBe(15 * 60_000);
+      // WECOM_INCREMENTAL_SCHEDULE=5m at the next worker start
+      expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue, '5m')).toBe('updated');
+      expect(msToNumber((await handle.describe()).spec.intervals![0].every)).toBe(5 * 60_000);
+      try {
+        await handle.trigger();
+        const run = await waitUntil(
+          async () => (await ctx.stack.db.query(`SELECT kind, status FROM wecom_sync_runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, [tenantId]))[0],
+          (r: { kind: string; status: string }) => r.kind === 'incremental' && r.status !== 'running', 'the scheduled incremental sync', 60_000, 200,
+        );
+        expect(run).toEqual({ kind: 'incremental', status: 'succeeded' });
+      } finally {
+        await handle.delete();
+      }
     });
   });
 });

@@ -79,6 +79,7 @@ export class EngineProcesses {
       SILENCE_SWEEP_SCHEDULE: 'off', // namespace-wide Schedules are left to their own tests
       REMINDER_SWEEP_SCHEDULE: 'off',
       WECOM_SYNC_SCHEDULE: 'off',
+      WECOM_INCREMENTAL_SCHEDULE: 'off',
       ...env,
     });
     let seen = '';

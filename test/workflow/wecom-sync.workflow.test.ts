@@ -1,5 +1,8 @@
 import { workflowIds } from '@sop/temporal';
-import { wecomNightlySyncWorkflow, wecomSyncWorkflow, type WecomNightlyActivities, type WecomSyncActivities } from '@sop/workflows';
+import {
+  wecomIncrementalSyncWorkflow, wecomNightlySyncWorkflow, wecomSyncRequestSignal, wecomSyncStatusQuery, wecomSyncWorkflow, type WecomNightlyActivities,
+  type WecomSyncActivities,
+} from '@sop/workflows';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -10,7 +13,10 @@ import { workflowTestEnv } from '../support/workflow-env';
 
 const wecomSyncWorkflowId = workflowIds.wecomSync;
 
-/** The WeCom sync's orchestration: pages until done, a refusal ends the run failed, the nightly start skips a running sync. */
+/**
+ * The WeCom sync's orchestration: pages until done, a refusal ends the run failed, the nightly start skips a running
+ * full sync and queues a full one after a running incremental sync; the incremental path and its Schedule's workflow.
+ */
 describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, stub activities)', () => {
   let env: TestWorkflowEnvironment;
 
@@ -27,6 +33,12 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     const activities: WecomSyncActivities & WecomNightlyActivities = {
       listWecomTenants: async () => [],
       openWecomSync: async (tenantId) => { log.push(`open ${tenantId}`); return `run-${tenantId}`; },
+      openWecomSyncRun: async (tenantId, kind) => {
+        log.push(kind === 'full' ? `open ${tenantId}` : `open ${tenantId} ${kind}`);
+        return { runId: `run-${tenantId}${kind === 'full' ? '' : `-${kind}`}`, kind };
+      },
+      syncWecomDirtyContacts: async () => { log.push('dirty contacts'); return { done: ++contactCalls >= 2 }; },
+      syncWecomDirtyGroups: async () => { log.push('dirty groups'); return { done: true }; },
       syncWecomMembers: async () => { log.push('members'); return 2; },
       syncWecomTags: async () => { log.push('tags'); return 3; },
       syncWecomContacts: async () => { log.push('contacts'); return { done: ++contactCalls >= 3 }; },
@@ -87,4 +99,86 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     expect(log.filter((l) => l.startsWith('open'))).toEqual(expect.arrayContaining([`open ${busy}`, `open ${idle}`]));
     expect(log.filter((l) => l === `open ${busy}`)).toHaveLength(1);
   });
+
+  it('an incremental run reads the dirty contacts and groups; a full sync asked meanwhile follows it as the same workflow', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const { log, activities } = stubs({
+      syncWecomMembers: async () => { log.push('members'); await held; return 2; },
+    });
+    const taskQueue = `wf-${randomUUID()}`;
+    const workflowId = wecomSyncWorkflowId(`t3-${randomUUID()}`);
+    const tenantId = workflowId.split('/')[1];
+    await (await worker(taskQueue, activities)).runUntil(async () => {
+      const handle = await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId, args: [{ tenantId, kind: 'incremental' }] });
+      await waitFor(() => log.includes('members'));
+      expect(await handle.query(wecomSyncStatusQuery)).toEqual({ runId: `run-${tenantId}-incremental`, phase: 'members', kind: 'incremental' });
+      // an incremental request is this run already; a full one follows it
+      await handle.signal(wecomSyncRequestSignal, { kind: 'incremental' });
+      await handle.signal(wecomSyncRequestSignal, { kind: 'full' });
+      release();
+      const first = handle.result().catch((err: unknown) => err);
+      // the same workflow id continues as the full sync (its result is the full run's)
+      expect(await env.client.workflow.getHandle(workflowId).result()).toEqual({ runId: `run-${tenantId}`, status: 'succeeded' });
+      await first;
+      if (process.env.RECORD_HISTORIES) saveHistory('wecomSyncWorkflow-continued', await env.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory());
+    });
+    expect(log.slice(0, 7)).toEqual([`open ${tenantId} incremental`, 'members', 'tags', 'dirty contacts', 'dirty contacts', 'dirty groups', `finish run-${tenantId}-incremental ok`]);
+    expect(log.slice(7, 10)).toEqual([`open ${tenantId}`, 'members', 'tags']);
+    expect(log.at(-1)).toBe(`finish run-${tenantId} ok`);
+  });
+
+  it('the incremental Schedule\'s workflow starts an incremental sync of every organization, skipping one whose sync runs', async () => {
+    const busy = `busy-${randomUUID()}`;
+    const idle = `idle-${randomUUID()}`;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const { log, activities } = stubs({
+      listWecomTenants: async () => [busy, idle],
+      syncWecomMembers: async (tenantId) => { if (tenantId === busy) await held; return 1; },
+    });
+    const taskQueue = `wf-${randomUUID()}`;
+    await (await worker(taskQueue, activities)).runUntil(async () => {
+      const running = await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(busy), args: [{ tenantId: busy }] });
+      const id = `incremental-${randomUUID()}`;
+      expect(await env.client.workflow.execute(wecomIncrementalSyncWorkflow, { taskQueue, workflowId: id })).toEqual({ started: 1, running: 1 });
+      if (process.env.RECORD_HISTORIES) saveHistory('wecomIncrementalSyncWorkflow', await env.client.workflow.getHandle(id).fetchHistory());
+      expect(await env.client.workflow.getHandle(wecomSyncWorkflowId(idle)).result()).toEqual({ runId: `run-${idle}-incremental`, status: 'succeeded' });
+      release();
+      // the running full sync took no request from it and ran once
+      expect(await running.result()).toEqual({ runId: `run-${busy}`, status: 'succeeded' });
+    });
+    expect(log.filter((l) => l.startsWith(`open ${busy}`))).toEqual([`open ${busy}`]);
+    expect(log).toContain(`open ${idle} incremental`);
+  });
+
+  it('the nightly start queues a full sync after an organization\'s running incremental sync', async () => {
+    const tenantId = `inc-${randomUUID()}`;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const { log, activities } = stubs({
+      listWecomTenants: async () => [tenantId],
+      syncWecomMembers: async () => { log.push('members'); await held; return 1; },
+    });
+    const taskQueue = `wf-${randomUUID()}`;
+    await (await worker(taskQueue, activities)).runUntil(async () => {
+      await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(tenantId), args: [{ tenantId, kind: 'incremental' }] });
+      await waitFor(() => log.includes('members'));
+      const id = `nightly-${randomUUID()}`;
+      expect(await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: id })).toEqual({ started: 0, running: 1 });
+      if (process.env.RECORD_HISTORIES) saveHistory('wecomNightlySyncWorkflow-queued', await env.client.workflow.getHandle(id).fetchHistory());
+      release();
+      expect(await env.client.workflow.getHandle(wecomSyncWorkflowId(tenantId)).result()).toEqual({ runId: `run-${tenantId}`, status: 'succeeded' });
+    });
+    expect(log.filter((l) => l.startsWith('open'))).toEqual([`open ${tenantId} incremental`, `open ${tenantId}`]);
+  });
 });
+
+/** Polls a condition of the stubs' log (real time: the stubs run on this process). */
+async function waitFor(ok: () => boolean, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -21,4 +21,11 @@ export const broadcastStatusQuery = defineQuery<{ state: 'waiting' | 'sending' |
 
 /** A tenant's WeCom sync: the run it works on and the phase it is in. */
 export type WecomSyncPhase = 'starting' | 'members' | 'tags' | 'contacts' | 'groups' | 'succeeded' | 'failed';
-export const wecomSyncStatusQuery = defineQuery<{ runId: string | null; phase: WecomSyncPhase }>('status');
+export const wecomSyncStatusQuery = defineQuery<{ runId: string | null; phase: WecomSyncPhase; kind?: WecomSyncKind }>('status');
+/** A full sync repairs everything; an incremental one re-reads only what changed since the last successful sync. */
+export type WecomSyncKind = 'full' | 'incremental';
+/**
+ * A sync asked of a tenant's sync workflow while it runs (the API signals-with-start it; the nightly Schedule's
+ * workflow signals it). `runId`: the run row the API made for the request, when it made one.
+ */
+export const wecomSyncRequestSignal = defineSignal<[{ kind: WecomSyncKind; runId?: string }]>('requestSync');

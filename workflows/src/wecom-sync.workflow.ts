@@ -1,6 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, ParentClosePolicy, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
-import { wecomSyncStatusQuery, type WecomSyncPhase } from './signals';
+import {
+  ActivityFailure, ApplicationFailure, continueAsNew, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, setHandler, startChild,
+} from '@temporalio/workflow';
+import { wecomSyncRequestSignal, wecomSyncStatusQuery, type WecomSyncKind, type WecomSyncPhase } from './signals';
 import type { WecomNightlyActivities, WecomSyncActivities } from './wecom-sync.activities';
 
 /**
@@ -8,6 +10,12 @@ import type { WecomNightlyActivities, WecomSyncActivities } from './wecom-sync.a
  * start and a retry all agree). A string, not a function: every exported function here is a workflow type.
  */
 export const WECOM_SYNC_WORKFLOW_ID_PREFIX = 'wecom-sync/';
+
+/**
+ * The patch that brought sync kinds: the run is opened with its kind (`openWecomSyncRun`), requests signalled while
+ * it runs may continue it as another run, and the nightly start asks a running incremental sync for a full one.
+ */
+const KINDS_PATCH = 'wecom-sync-kinds';
 
 // Pages are written with their cursor in one transaction, so a retried activity resumes after the last page in.
 // A short heartbeat timeout moves the work to another worker within seconds when one dies; rate limits the
@@ -27,58 +35,126 @@ export interface WecomSyncResult {
   status: 'succeeded' | 'failed';
 }
 
+/** `kind` absent: a full sync (the input before incremental syncs existed). */
+export interface WecomSyncInput {
+  tenantId: string;
+  kind?: WecomSyncKind;
+}
+
 /**
- * A full sync of one tenant's WeCom corporation (workflow id `wecom-sync/<tenantId>`, so a tenant's syncs never
- * overlap): members, corp tags, external contacts per member, customer groups. An activity that fails for good
- * (WeCom refused, retries exhausted) ends the run as failed with its error; the workflow itself completes.
+ * A sync of one tenant's WeCom corporation (workflow id `wecom-sync/<tenantId>`, so a tenant's syncs never
+ * overlap): members, corp tags, external contacts, customer groups. A full sync reads every member's contacts and
+ * every group; an incremental one only the members and groups that changed since the last successful sync. An
+ * activity that fails for good (WeCom refused, retries exhausted) ends the run as failed with its error; the
+ * workflow itself completes, or continues as the run asked of it meanwhile (a full sync asked during an incremental
+ * one; a sync asked once this one was finishing).
  */
-export async function wecomSyncWorkflow({ tenantId }: { tenantId: string }): Promise<WecomSyncResult> {
+export async function wecomSyncWorkflow({ tenantId, kind: asked = 'full' }: WecomSyncInput): Promise<WecomSyncResult> {
   let phase: WecomSyncPhase = 'starting';
   let runId: string | null = null;
-  setHandler(wecomSyncStatusQuery, () => ({ runId, phase }));
-  runId = await bookkeeping.openWecomSync(tenantId);
+  let kind: WecomSyncKind = asked;
+  let closing = false;
+  const requests: { kind: WecomSyncKind; runId?: string; late: boolean }[] = [];
+  setHandler(wecomSyncStatusQuery, () => ({ runId, phase, kind }));
+  setHandler(wecomSyncRequestSignal, (request) => { requests.push({ ...request, late: closing }); });
+  if (patched(KINDS_PATCH)) ({ runId, kind } = await bookkeeping.openWecomSyncRun(tenantId, asked));
+  else runId = await bookkeeping.openWecomSync(tenantId);
+  const id = runId;
+  let status: WecomSyncResult['status'] = 'succeeded';
   try {
     phase = 'members';
-    await sync.syncWecomMembers(tenantId, runId);
+    await sync.syncWecomMembers(tenantId, id);
     phase = 'tags';
-    await sync.syncWecomTags(tenantId, runId);
+    await sync.syncWecomTags(tenantId, id);
     phase = 'contacts';
-    while (!(await sync.syncWecomContacts(tenantId, runId)).done);
+    const contacts = kind === 'incremental' ? sync.syncWecomDirtyContacts : sync.syncWecomContacts;
+    while (!(await contacts(tenantId, id)).done);
     phase = 'groups';
-    while (!(await sync.syncWecomGroups(tenantId, runId)).done);
+    const groups = kind === 'incremental' ? sync.syncWecomDirtyGroups : sync.syncWecomGroups;
+    while (!(await groups(tenantId, id)).done);
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     const cause = err.cause instanceof ApplicationFailure || err.cause instanceof Error ? err.cause.message : err.message;
-    await bookkeeping.finishWecomSync(tenantId, runId, `${phase}: ${cause}`);
+    closing = true;
+    await bookkeeping.finishWecomSync(tenantId, id, `${phase}: ${cause}`);
     phase = 'failed';
-    return { runId, status: 'failed' };
+    status = 'failed';
   }
-  await bookkeeping.finishWecomSync(tenantId, runId, null);
-  phase = 'succeeded';
-  return { runId, status: 'succeeded' };
+  if (status === 'succeeded') {
+    closing = true;
+    await bookkeeping.finishWecomSync(tenantId, id, null);
+    phase = 'succeeded';
+  }
+  const next = nextRun(requests, id, kind);
+  if (next && patched(KINDS_PATCH)) await continueAsNew<typeof wecomSyncWorkflow>({ tenantId, kind: next });
+  return { runId: id, status };
+}
+
+/**
+ * What to run after this run, from the requests it received: a full sync asked during an incremental one; a run the
+ * API made (its row) once this run had stopped taking requests (it found no running run to join). Any other
+ * request was this run.
+ */
+function nextRun(requests: { kind: WecomSyncKind; runId?: string; late: boolean }[], runId: string, kind: WecomSyncKind): WecomSyncKind | null {
+  const wanted = requests.filter((r) => (r.kind === 'full' && kind === 'incremental') || (r.late && r.runId !== undefined && r.runId !== runId));
+  if (!wanted.length) return null;
+  return wanted.some((r) => r.kind === 'full') ? 'full' : 'incremental';
 }
 
 const nightly = proxyActivities<WecomNightlyActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 /**
  * Started by the `wecom-nightly-sync` Schedule: a full sync of every connected organization, each its own
- * workflow (abandoned by this one, so one organization's long sync delays no other); an organization whose
- * sync already runs is skipped. The full sync repairs whatever drift the callbacks missed.
+ * workflow (abandoned by this one, so one organization's long sync delays no other). An organization whose sync
+ * already runs counts as `running` and is asked for a full sync: a running full sync takes that as itself, a running
+ * incremental one continues as a full sync when it ends. The full sync repairs whatever drift the callbacks missed.
  */
 export async function wecomNightlySyncWorkflow(): Promise<{ started: number; running: number }> {
   const tenants = await nightly.listWecomTenants();
   let started = 0;
   let running = 0;
   for (const tenantId of tenants) {
-    try {
-      await startChild(wecomSyncWorkflow, {
-        workflowId: `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`, args: [{ tenantId }], parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
+    const workflowId = `${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`;
+    if (await startSync(workflowId, { tenantId })) {
       started++;
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      running++;
+      continue;
+    }
+    running++;
+    if (!patched(KINDS_PATCH)) continue;
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(wecomSyncRequestSignal, { kind: 'full' });
+    } catch {
+      // it ended in between: start the full sync now (unless another start was quicker)
+      if (await startSync(workflowId, { tenantId })) {
+        started++;
+        running--;
+      }
     }
   }
   return { started, running };
+}
+
+/**
+ * Started by the `wecom-incremental-sync` Schedule (every 15 minutes by default): an incremental sync of every
+ * connected organization, each its own workflow; an organization whose sync (of either kind) runs is skipped, as
+ * that sync or the next incremental one covers what changed.
+ */
+export async function wecomIncrementalSyncWorkflow(): Promise<{ started: number; running: number }> {
+  const tenants = await nightly.listWecomTenants();
+  let started = 0;
+  for (const tenantId of tenants) {
+    if (await startSync(`${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`, { tenantId, kind: 'incremental' })) started++;
+  }
+  return { started, running: tenants.length - started };
+}
+
+/** Starts a tenant's sync as an abandoned child; false when its sync already runs. */
+async function startSync(workflowId: string, input: WecomSyncInput): Promise<boolean> {
+  try {
+    await startChild(wecomSyncWorkflow, { workflowId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON });
+    return true;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return false;
+  }
 }

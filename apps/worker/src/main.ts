@@ -2,7 +2,10 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
 import { createNotifier, notifyConfigFromEnv } from '@sop/notify';
-import { connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomMassSendSchedule, ensureWecomNightlySyncSchedule } from '@sop/temporal';
+import {
+  connectClient, ensureReminderSweepSchedule, ensureSilenceSweepSchedule, ensureWecomIncrementalSyncSchedule, ensureWecomMassSendSchedule,
+  ensureWecomNightlySyncSchedule,
+} from '@sop/temporal';
 import { WecomAccess } from '@sop/wecom';
 import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain';
 import pino from 'pino';
@@ -61,6 +64,11 @@ async function main(): Promise<void> {
   // Only a worker that can open tenants' WeCom secrets keeps the nightly full sync's Schedule.
   if (wecom && settings.WECOM_SYNC_SCHEDULE === 'on') {
     log.info({ schedule: await ensureWecomNightlySyncSchedule(client, taskQueue) }, 'WeCom nightly sync schedule ready');
+  }
+  // ...and the incremental sync's, every 15 minutes unless WECOM_INCREMENTAL_SCHEDULE says otherwise (off: left alone)
+  if (wecom && settings.WECOM_INCREMENTAL_SCHEDULE !== 'off') {
+    const every = settings.WECOM_INCREMENTAL_SCHEDULE;
+    log.info({ schedule: await ensureWecomIncrementalSyncSchedule(client, taskQueue, every), every }, 'WeCom incremental sync schedule ready');
   }
   // The same worker hands mass-send tasks to WeCom and reads back what employees confirmed (WECOM_MASS_SEND_SCHEDULE=off: not).
   if (wecom && settings.WECOM_MASS_SEND_SCHEDULE === 'on') {

@@ -10,6 +10,22 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** Empty means unset, so compose files can pass ${VAR:-} through. */
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 const onOff = z.enum(['on', 'off']).default('on');
+/**
+ * A namespace-wide Schedule's interval: `on` (the default, `fallback`), `off` (the Schedule is left alone), or how
+ * often as minutes or hours (`5m`, `1h`), 1 minute to 24 hours. Parsed to a Temporal duration or 'off'.
+ */
+const every = (fallback: `${number}m`) => z.preprocess((v) => (v === '' ? undefined : v), z.string().default('on')).transform((v, ctx) => {
+  const value = v.trim().toLowerCase();
+  if (value === 'off') return 'off' as const;
+  if (value === 'on') return fallback;
+  const m = /^(\d{1,4})(m|h)$/.exec(value);
+  const minutes = m ? Number(m[1]) * (m[2] === 'h' ? 60 : 1) : 0;
+  if (minutes < 1 || minutes > 1440) {
+    ctx.addIssue({ code: 'custom', message: 'must be on, off, or an interval of 1m to 24h such as 15m or 1h' });
+    return z.NEVER;
+  }
+  return `${minutes}m` as `${number}m`;
+});
 
 /** `id:secret` pairs, comma-separated; the first signs or seals, every one verifies or opens (so a key can be rotated in). */
 export const signingKeys = z.preprocess(
@@ -62,6 +78,8 @@ export const WORKER_SETTINGS = z.object({
   SILENCE_SWEEP_SCHEDULE: onOff,
   REMINDER_SWEEP_SCHEDULE: onOff,
   WECOM_SYNC_SCHEDULE: onOff,
+  /** the incremental WeCom sync of every connected organization: every 15 minutes by default */
+  WECOM_INCREMENTAL_SCHEDULE: every('15m'),
   WECOM_MASS_SEND_SCHEDULE: onOff,
 });
 export type WorkerSettings = z.infer<typeof WORKER_SETTINGS>;

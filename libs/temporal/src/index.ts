@@ -1,6 +1,8 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Duration } from '@temporalio/common';
-import { reminderSweepWorkflow, silenceSweepWorkflow, wecomMassSendWorkflow, wecomNightlySyncWorkflow, WECOM_SYNC_WORKFLOW_ID_PREFIX } from '@sop/workflows';
+import { msToNumber, type Duration } from '@temporalio/common';
+import {
+  reminderSweepWorkflow, silenceSweepWorkflow, wecomIncrementalSyncWorkflow, wecomMassSendWorkflow, wecomNightlySyncWorkflow, WECOM_SYNC_WORKFLOW_ID_PREFIX,
+} from '@sop/workflows';
 
 /** The task queue every worker of this engine polls. */
 export const TASK_QUEUE = 'sop-engine';
@@ -75,6 +77,23 @@ export async function ensureWecomNightlySyncSchedule(client: Client, taskQueue: 
     if (err instanceof ScheduleAlreadyRunning) return 'exists';
     throw err;
   }
+}
+
+export const WECOM_INCREMENTAL_SYNC_SCHEDULE = 'wecom-incremental-sync';
+
+/**
+ * Makes sure the Schedule of the incremental WeCom sync exists and fires every `every` (15 minutes by default;
+ * `WECOM_INCREMENTAL_SCHEDULE`): a firing still running makes the next skip. An existing Schedule with another
+ * interval is given this one ('updated'), so changing the setting takes effect at the next worker start.
+ */
+export async function ensureWecomIncrementalSyncSchedule(client: Client, taskQueue: string, every: Duration = '15m'): Promise<'created' | 'exists' | 'updated'> {
+  const made = await ensureSweepSchedule(client, WECOM_INCREMENTAL_SYNC_SCHEDULE, wecomIncrementalSyncWorkflow, taskQueue, every);
+  if (made === 'created') return made;
+  const handle = client.schedule.getHandle(WECOM_INCREMENTAL_SYNC_SCHEDULE);
+  const { spec } = await handle.describe();
+  if (spec.intervals?.length === 1 && msToNumber(spec.intervals[0].every) === msToNumber(every)) return 'exists';
+  await handle.update((previous) => ({ ...previous, spec: { intervals: [{ every }] } }));
+  return 'updated';
 }
 
 /** A namespace-wide Schedule starting `workflowType` every `every`, skipping a firing while one still runs. */

@@ -60,6 +60,12 @@ describe('the worker reads the same settings by the same rules', () => {
     expect(() => parseSettings(WORKER_SETTINGS, { ...env, TEMPORAL_ADDRESS: 'nohost' })).toThrow('TEMPORAL_ADDRESS: must be host:port');
     expect(() => parseSettings(WORKER_SETTINGS, { ...env, REMINDER_SWEEP_SCHEDULE: 'maybe' })).toThrow(/REMINDER_SWEEP_SCHEDULE/);
     expect(() => parseSettings(WORKER_SETTINGS, {})).toThrow('DATABASE_URL: is required');
+    // the incremental WeCom sync's interval: on (15 minutes), off, or minutes and hours within a day
+    const every = (v?: string) => parseSettings(WORKER_SETTINGS, { ...env, WECOM_INCREMENTAL_SCHEDULE: v }).WECOM_INCREMENTAL_SCHEDULE;
+    expect([every(), every(''), every('on'), every('off'), every('5m'), every('2h'), every('24h')]).toEqual(['15m', '15m', '15m', 'off', '5m', '120m', '1440m']);
+    for (const bad of ['0m', '25h', 'sometimes', '15', '1d']) {
+      expect(() => every(bad)).toThrow('WECOM_INCREMENTAL_SCHEDULE: must be on, off, or an interval of 1m to 24h such as 15m or 1h');
+    }
     expect(parseSettings(WORKER_SETTINGS, { ...env, NOTIFY_INSECURE_TARGET_HOSTS: ' a, b ,' }).NOTIFY_INSECURE_TARGET_HOSTS).toEqual(['a', 'b']);
   });
 });

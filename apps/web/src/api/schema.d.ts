@@ -1819,8 +1819,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a full sync from WeCom (or join the one running)
-         * @description Members, corp tags, external contacts and customer groups, in a workflow per organization: a second start while one runs answers the running run (header `X-Sync-Joined: true`).
+         * Start a full or incremental sync from WeCom (or join the one running)
+         * @description Members, corp tags, external contacts and customer groups, in a workflow per organization. `kind` full (the default) reads every member's customers and every group; incremental only those of members and groups that changed since the last successful sync (a first sync is always full). A second start while one runs answers the running run (header `X-Sync-Joined: true`); a full sync asked while an incremental one runs follows it (header `X-Sync-Queued: full`).
          */
         post: operations["WecomSyncController_start"];
         delete?: never;
@@ -3916,6 +3916,14 @@ export interface components {
              */
             id?: string;
         };
+        StartWecomSyncDto: {
+            /**
+             * @description full reads everything; incremental only what changed since the last successful sync
+             * @default full
+             * @enum {string}
+             */
+            kind?: "full" | "incremental";
+        };
         StepProgressDto: {
             /** @description Contacts (or groups) that reached it: waiting for it plus its tasks */
             entered: number;
@@ -4504,7 +4512,7 @@ export interface components {
         };
         WecomSyncRunDto: {
             /**
-             * @description What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves
+             * @description What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves; an incremental run also dirtyMembers (members whose customers it read again), followsGone and dirtyChats
              * @example {
              *       "members": 12,
              *       "tags": 30,
@@ -16181,7 +16189,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartWecomSyncDto"];
+            };
+        };
         responses: {
             202: {
                 headers: {
@@ -16189,6 +16201,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WecomSyncRunDto"];
+                };
+            };
+            /**
+             * @description - `MALFORMED_BODY`: The request body could not be read: its bytes do not match its Content-Encoding (gzip, deflate, br).
+             *     - `MALFORMED_JSON`: The request body is not valid JSON.
+             *     - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
@@ -16211,6 +16236,24 @@ export interface operations {
             };
             /** @description - `WECOM_NOT_CONNECTED`: This organization has not connected a WeCom corporation. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNSUPPORTED_ENCODING`: The request body encoding or charset is not supported: send UTF-8. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 import { contactsChangedSet, replaceTagsWithin } from '@sop/engine';
 import { WecomApiError, type WecomAccess, type WecomClient, type WecomConnection } from '@sop/wecom';
-import type { WecomNightlyActivities, WecomSyncActivities } from '@sop/workflows';
+import type { WecomNightlyActivities, WecomSyncActivities, WecomSyncKind } from '@sop/workflows';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
 import { heartbeating } from './heartbeating';
@@ -15,6 +15,8 @@ const PAIRS_PER_WRITE = 2000;
 const GROUPS_PER_PAGE = 100;
 /** groupchat/get calls at once for a page (as the events' fetches). */
 const GROUP_FETCHES_AT_ONCE = 8;
+/** groupchat/get's answer for a chat it does not know (dismissed) */
+const CHAT_NOT_FOUND = 40050;
 /** An activity call works this long, then hands back to the workflow (which calls again: history stays short). */
 const SLICE_MS = 60_000;
 // actor id 'wecom': the tag push trigger queues nothing for WeCom's own state
@@ -23,8 +25,15 @@ const REASON = 'WeCom sync';
 
 /** The run's resumable position, saved with each page's rows in one transaction. */
 interface SyncCursor {
+  /** full: every member who may have customers; incremental: the dirty members among them */
   contacts?: ContactPosition & { done?: boolean };
   groups?: { cursor: string; done?: boolean };
+  /** members the member step found new or changed (kept by every run; the incremental one reads their customers) */
+  changedMembers?: string[];
+  /** incremental: what changed since the last successful sync, fixed when its contact step begins (`at`, the database's clock) */
+  dirty?: { since: string | null; at: string; members: string[]; chats: string[] };
+  /** incremental: the chats to read (`dirty.chats` and those WeCom lists that we lack), and how many are in */
+  dirtyGroups?: { chats: string[]; next: number; done?: boolean };
 }
 
 /** Where the contact pages stand: the batch of USERS_PER_BATCH members, and WeCom's cursor within it. */
@@ -74,6 +83,89 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
   };
   const cancelled = () => Context.current().cancellationSignal.aborted;
 
+  /**
+   * batch/get_by_user pages of `users` (100 a call) from the run's saved position, written PAIRS_PER_WRITE pairs at
+   * a time with the position after them, for up to SLICE_MS; `last` runs in the transaction of the last write.
+   * Several of WeCom's pages go in one transaction: the per-write work (tags, computed tags, memberships) is
+   * set-based, so it costs about the same for 100 pairs as for 2,000.
+   */
+  const pageContacts = async (
+    client: WecomClient, tenantId: string, runId: string, state: SyncCursor, users: string[],
+    last?: (m: EntityManager) => Promise<Record<string, number>>,
+  ): Promise<{ done: boolean }> => {
+    const position: ContactPosition = { batch: state.contacts?.batch ?? 0, cursor: state.contacts?.cursor ?? '' };
+    /** WeCom's pages from `from` until PAIRS_PER_WRITE pairs or the last page, and the position after them. */
+    const read = async (from: ContactPosition): Promise<ContactChunk> => {
+      const at = { ...from };
+      const pages: ContactPage[] = [];
+      let pairs = 0;
+      while (pairs < PAIRS_PER_WRITE && !cancelled()) {
+        const batch = users.slice(at.batch * USERS_PER_BATCH, (at.batch + 1) * USERS_PER_BATCH);
+        if (!batch.length) return { pages, at, done: true };
+        const page = await client.post<ContactPage & { errcode: number }>('/cgi-bin/externalcontact/batch/get_by_user', {
+          userid_list: batch, cursor: at.cursor, limit: CONTACTS_PER_PAGE,
+        });
+        if (page.next_cursor) at.cursor = page.next_cursor;
+        else Object.assign(at, { batch: at.batch + 1, cursor: '' });
+        pages.push(page);
+        pairs += page.external_contact_list?.length ?? 0;
+      }
+      return { pages, at, done: false };
+    };
+    const until = Date.now() + SLICE_MS;
+    // The next chunk is read while this one is written (WeCom's round trips overlap Postgres's work); its
+    // rows and cursor still commit only after this chunk's, in order. A failed read surfaces when its turn
+    // comes, after the writes before it are in.
+    const ahead = (from: ContactPosition) => {
+      const chunk = read(from);
+      chunk.catch(() => undefined); // awaited below; a chunk left unread (time up, cancelled) must not crash the worker
+      return chunk;
+    };
+    let next: Promise<ContactChunk> | null = ahead(position);
+    while (next) {
+      const chunk: ContactChunk = await next;
+      if (cancelled()) break; // the pages read since the last write are read again by the retry
+      next = !chunk.done && Date.now() < until ? ahead(chunk.at) : null;
+      await db.transaction(async (m) => {
+        const written = await writeContactPage(m, tenantId, runId, { external_contact_list: chunk.pages.flatMap((p) => p.external_contact_list ?? []) });
+        const more = chunk.done && last ? await last(m) : {};
+        await saveCursor(m, runId, { ...state, contacts: { ...chunk.at, ...(chunk.done ? { done: true } : {}) } }, { ...written, ...more });
+      });
+      Context.current().heartbeat(chunk.at);
+      if (chunk.done) return { done: true };
+    }
+    return { done: false };
+  };
+
+  /**
+   * What changed since the tenant's last successful sync began, fixed on the run (so a resumed run reads the same
+   * members): members and chats named by callbacks received since (or whose events failed since), members matched by
+   * hand since, and members the member step found new or changed.
+   */
+  const fixDirty = async (tenantId: string, runId: string, state: SyncCursor): Promise<SyncCursor> => db.transaction(async (m) => {
+    const [named] = await m.query(
+      `WITH since AS (
+         SELECT max(started_at) AS at FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'succeeded'
+       ), events AS (
+         SELECT e.event, e.payload FROM wecom_callback_events e, since WHERE e.tenant_id = $1 AND e.received_at >= since.at
+         UNION ALL
+         SELECT e.event, e.payload FROM wecom_callback_events e, since
+          WHERE e.tenant_id = $1 AND e.error IS NOT NULL AND e.processed_at >= since.at
+       )
+       SELECT (SELECT at FROM since) AS since, now() AS at,
+              coalesce(array_agg(DISTINCT payload->>'UserID') FILTER (WHERE event = 'change_external_contact' AND payload->>'UserID' <> ''), '{}') AS members,
+              coalesce(array_agg(DISTINCT payload->>'ChatId') FILTER (WHERE event = 'change_external_chat' AND payload->>'ChatId' <> ''), '{}') AS chats,
+              (SELECT coalesce(array_agg(wecom_user_id), '{}') FROM wecom_users, since WHERE tenant_id = $1 AND matched_at >= since.at) AS matched
+         FROM events`,
+      [tenantId],
+    );
+    const members = [...new Set<string>([...named.members, ...named.matched, ...(state.changedMembers ?? [])])].sort();
+    const next: SyncCursor = { ...state, dirty: { since: named.since ? new Date(named.since).toISOString() : null, at: new Date(named.at).toISOString(), members, chats: [...named.chats].sort() } };
+    await m.query(`UPDATE wecom_sync_runs SET cursor = $2 WHERE id = $1`, [runId, next]);
+    await setCounts(m, runId, { dirtyMembers: members.length });
+    return next;
+  });
+
   return {
     listWecomTenants: async () => (await db.query(`SELECT tenant_id FROM wecom_connections ORDER BY tenant_id`)).map((r: { tenant_id: string }) => r.tenant_id),
 
@@ -85,6 +177,24 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
       if (running) return String(running.id);
       const [created] = await m.query(`INSERT INTO wecom_sync_runs (tenant_id, kind) VALUES ($1, 'full') RETURNING id`, [tenantId]);
       return String(created.id);
+    }),
+
+    openWecomSyncRun: async (tenantId, kind) => db.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('wecom-sync:' || $1, 0))`, [tenantId]);
+      // nothing to be incremental to before a first successful sync: that one is full
+      const [ever] = await m.query(`SELECT 1 FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'succeeded' LIMIT 1`, [tenantId]);
+      const wanted: WecomSyncKind = ever ? kind : 'full';
+      const [running] = await m.query(`SELECT id::text, kind FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`, [tenantId]);
+      if (!running) {
+        const [created] = await m.query(`INSERT INTO wecom_sync_runs (tenant_id, kind) VALUES ($1, $2) RETURNING id::text`, [tenantId, wanted]);
+        return { runId: created.id, kind: wanted };
+      }
+      // a running incremental run asked to be full starts over as one (its cursor means other members); a full run is never made less
+      if (running.kind === 'incremental' && wanted === 'full') {
+        await m.query(`UPDATE wecom_sync_runs SET kind = 'full', cursor = NULL, counts = '{}' WHERE id = $1`, [running.id]);
+        return { runId: running.id, kind: 'full' as const };
+      }
+      return { runId: running.id, kind: running.kind as WecomSyncKind };
     }),
 
     syncWecomMembers: guarded(async (tenantId, runId) => {
@@ -102,6 +212,7 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
         members.push({ id, name: u.name ?? '', email: u.email || u.biz_mail || null });
       }
       await db.transaction(async (m) => {
+        const before = await memberStates(m, tenantId);
         await m.query(
           `INSERT INTO wecom_users (tenant_id, wecom_user_id, name, email, active, synced_at)
            SELECT $1, x.id, x.name, x.email, true, now() FROM unnest($2::text[], $3::text[], $4::text[]) AS x(id, name, email)
@@ -110,6 +221,16 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
         );
         await m.query(`UPDATE wecom_users SET active = false WHERE tenant_id = $1 AND active AND wecom_user_id <> ALL($2::text[])`, [tenantId, members.map((x) => x.id)]);
         await matchByEmail(m, tenantId);
+        const after = await memberStates(m, tenantId);
+        // new, changed, left, matched otherwise: the incremental sync reads these members' customers again
+        const changed = [...after].filter(([id, state]) => before.get(id) !== state).map(([id]) => id);
+        await m.query(
+          `UPDATE wecom_sync_runs SET cursor = coalesce(cursor, '{}') || jsonb_build_object('changedMembers', (
+             SELECT coalesce(jsonb_agg(DISTINCT v ORDER BY v), '[]')
+               FROM (SELECT jsonb_array_elements_text(coalesce(cursor->'changedMembers', '[]')) UNION SELECT unnest($2::text[])) AS x(v)))
+            WHERE id = $1`,
+          [runId, changed],
+        );
         await setCounts(m, runId, { members: members.length });
       });
       return members.length;
@@ -145,49 +266,23 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
       const { contacts } = await open(tenantId);
       const state = await cursorOf(runId, tenantId);
       if (state.contacts?.done) return { done: true };
-      const position: ContactPosition = { batch: state.contacts?.batch ?? 0, cursor: state.contacts?.cursor ?? '' };
       const follow = await contacts.get<{ errcode: number; follow_user?: string[] }>('/cgi-bin/externalcontact/get_follow_user_list');
-      const users = [...(follow.follow_user ?? [])].sort();
-      /** WeCom's pages from `from` until PAIRS_PER_WRITE pairs or the last page, and the position after them. */
-      const read = async (from: ContactPosition): Promise<ContactChunk> => {
-        const at = { ...from };
-        const pages: ContactPage[] = [];
-        let pairs = 0;
-        while (pairs < PAIRS_PER_WRITE && !cancelled()) {
-          const batch = users.slice(at.batch * USERS_PER_BATCH, (at.batch + 1) * USERS_PER_BATCH);
-          if (!batch.length) return { pages, at, done: true };
-          const page = await contacts.post<ContactPage & { errcode: number }>('/cgi-bin/externalcontact/batch/get_by_user', {
-            userid_list: batch, cursor: at.cursor, limit: CONTACTS_PER_PAGE,
-          });
-          if (page.next_cursor) at.cursor = page.next_cursor;
-          else Object.assign(at, { batch: at.batch + 1, cursor: '' });
-          pages.push(page);
-          pairs += page.external_contact_list?.length ?? 0;
-        }
-        return { pages, at, done: false };
-      };
-      const until = Date.now() + SLICE_MS;
-      // The next chunk is read while this one is written (WeCom's round trips overlap Postgres's work); its
-      // rows and cursor still commit only after this chunk's, in order. A failed read surfaces when its turn
-      // comes, after the writes before it are in.
-      const ahead = (from: ContactPosition) => {
-        const chunk = read(from);
-        chunk.catch(() => undefined); // awaited below; a chunk left unread (time up, cancelled) must not crash the worker
-        return chunk;
-      };
-      let next: Promise<ContactChunk> | null = ahead(position);
-      while (next) {
-        const chunk: ContactChunk = await next;
-        if (cancelled()) break; // the pages read since the last write are read again by the retry
-        next = !chunk.done && Date.now() < until ? ahead(chunk.at) : null;
-        await db.transaction(async (m) => {
-          const written = await writeContactPage(m, tenantId, runId, { external_contact_list: chunk.pages.flatMap((p) => p.external_contact_list ?? []) });
-          await saveCursor(m, runId, { ...state, contacts: { ...chunk.at, ...(chunk.done ? { done: true } : {}) } }, written);
-        });
-        Context.current().heartbeat(chunk.at);
-        if (chunk.done) return { done: true };
-      }
-      return { done: false };
+      return pageContacts(contacts, tenantId, runId, state, [...(follow.follow_user ?? [])].sort());
+    }),
+
+    syncWecomDirtyContacts: guarded(async (tenantId, runId) => {
+      const { contacts } = await open(tenantId);
+      let state = await cursorOf(runId, tenantId);
+      if (state.contacts?.done) return { done: true };
+      if (!state.dirty) state = await fixDirty(tenantId, runId, state);
+      const dirty = state.dirty!;
+      // dirty members WeCom no longer lists (left, lost the customer-contact permission) are read as having no customers
+      const follow = dirty.members.length
+        ? await contacts.get<{ errcode: number; follow_user?: string[] }>('/cgi-bin/externalcontact/get_follow_user_list')
+        : { follow_user: [] };
+      const listed = new Set(follow.follow_user ?? []);
+      return pageContacts(contacts, tenantId, runId, state, dirty.members.filter((u) => listed.has(u)),
+        (m) => dropGoneFollowsOf(m, tenantId, runId, dirty.members, dirty.at));
     }),
 
     syncWecomGroups: guarded(async (tenantId, runId) => {
@@ -217,11 +312,59 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
       return { done: false };
     }),
 
+    syncWecomDirtyGroups: guarded(async (tenantId, runId) => {
+      const { contacts } = await open(tenantId);
+      const state = await cursorOf(runId, tenantId);
+      if (state.dirtyGroups?.done) return { done: true };
+      if (!state.dirtyGroups) {
+        // the status pass: one groupchat/list call per 1,000 chats finds chats whose callbacks never came
+        const listed: string[] = [];
+        let cursor = '';
+        do {
+          const list = await contacts.post<{ errcode: number; group_chat_list?: { chat_id: string }[]; next_cursor?: string }>(
+            '/cgi-bin/externalcontact/groupchat/list', { status_filter: 0, cursor, limit: 1000 },
+          );
+          listed.push(...(list.group_chat_list ?? []).map((c) => c.chat_id));
+          cursor = list.next_cursor ?? '';
+        } while (cursor);
+        const [{ known }] = await db.query(
+          `SELECT coalesce(array_agg(wecom_chat_id), '{}') AS known FROM customer_groups WHERE tenant_id = $1 AND wecom_chat_id = ANY($2::text[])`, [tenantId, listed]);
+        const have = new Set<string>(known);
+        const chats = [...new Set([...(state.dirty?.chats ?? []), ...listed.filter((c) => !have.has(c))])].sort();
+        state.dirtyGroups = { chats, next: 0 };
+        await db.transaction((m) => saveCursor(m, runId, state, {}).then(() => setCounts(m, runId, { dirtyChats: chats.length })));
+      }
+      const position = state.dirtyGroups;
+      const until = Date.now() + SLICE_MS;
+      while (Date.now() < until && !cancelled()) {
+        const slice = position.chats.slice(position.next, position.next + GROUPS_PER_PAGE);
+        const chats: GroupChat[] = [];
+        for (const chat_id of slice) {
+          try {
+            chats.push((await contacts.post<{ errcode: number; group_chat: GroupChat }>('/cgi-bin/externalcontact/groupchat/get', { chat_id, need_name: 0 })).group_chat);
+          } catch (err) {
+            // a chat named by a callback and dismissed since: its dismiss event marks it
+            if (!(err instanceof WecomApiError && err.errcode === CHAT_NOT_FOUND)) throw err;
+          }
+        }
+        const next = { ...position, next: position.next + slice.length, ...(position.next + slice.length >= position.chats.length ? { done: true } : {}) };
+        await db.transaction(async (m) => {
+          const written = await writeGroupPage(m, tenantId, chats);
+          await saveCursor(m, runId, { ...state, dirtyGroups: next }, written);
+        });
+        Object.assign(position, next);
+        Context.current().heartbeat(position.next);
+        if (next.done) return { done: true };
+      }
+      return { done: false };
+    }),
+
     finishWecomSync: async (tenantId, runId, error) => {
       await db.transaction(async (m) => {
-        const [run] = await m.query(`SELECT status FROM wecom_sync_runs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [runId, tenantId]);
+        const [run] = await m.query(`SELECT status, kind FROM wecom_sync_runs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [runId, tenantId]);
         if (!run || run.status !== 'running') return; // a retried finish
-        if (!error) await dropUnseenFollows(m, tenantId, runId);
+        // an incremental run dropped its members' unseen follows at the end of its contact step; it saw no others
+        if (!error && run.kind === 'full') await dropUnseenFollows(m, tenantId, runId);
         await m.query(`UPDATE wecom_sync_runs SET status = $3, finished_at = now(), error = $4 WHERE id = $1 AND tenant_id = $2`, [runId, tenantId, error ? 'failed' : 'succeeded', error]);
         await m.query(
           error
@@ -237,6 +380,13 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
 interface CorpTag { id: string; name: string; order?: number; deleted?: boolean }
 interface CorpTagGroup { group_id: string; group_name: string; order?: number; deleted?: boolean; tag?: CorpTag[] }
 type GroupChat = { chat_id: string; name?: string; owner?: string; member_list?: { userid: string; type: number }[] };
+
+/**
+ * The rows of an UPDATE or DELETE ... RETURNING: TypeORM answers those two as `[rows, rowCount]` (other statements as
+ * the rows alone).
+ */
+const returned = <T>(result: T[] | [T[], number]): T[] =>
+  (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result) as T[];
 
 /** Adds to the run's counts (pages: each commits once, with its cursor). */
 const addCounts = (m: EntityManager, runId: string, counts: Record<string, number>) =>
@@ -395,7 +545,7 @@ async function insertNewContacts(m: EntityManager, tenantId: string, externalIds
  * WeCom-linked tags are exactly the union of the tags its followers gave it. Answers the contacts changed.
  */
 async function applyFollows(m: EntityManager, tenantId: string, externalIds: string[]): Promise<string[]> {
-  const owners: { id: string }[] = await m.query(
+  const owners = returned<{ id: string }>(await m.query(
     `WITH first AS (
        SELECT DISTINCT ON (f.external_user_id) f.external_user_id, wu.user_id
          FROM wecom_follows f JOIN wecom_users wu ON wu.tenant_id = $1 AND wu.wecom_user_id = f.wecom_user_id AND wu.user_id IS NOT NULL
@@ -406,7 +556,7 @@ async function applyFollows(m: EntityManager, tenantId: string, externalIds: str
       WHERE c.tenant_id = $1 AND c.wecom_external_user_id = first.external_user_id AND c.owner_id IS DISTINCT FROM first.user_id
      RETURNING c.id`,
     [tenantId, externalIds],
-  );
+  ));
   // The WeCom tags each contact should have; only contacts whose linked tags differ go on to replaceTagsWithin,
   // which locks them (a contact seen again on a later page, its tags unchanged, costs a read, not a row lock).
   // A contact whose tags changed here and still wait to be marked in WeCom keeps them (WeCom's page predates the change).
@@ -436,11 +586,38 @@ async function applyFollows(m: EntityManager, tenantId: string, externalIds: str
   return [...owners.map((o) => o.id), ...tagged.changed];
 }
 
+/** A member's state as the sync keeps it, to tell which members the member step changed. */
+async function memberStates(m: EntityManager, tenantId: string): Promise<Map<string, string>> {
+  const rows: { id: string; state: string }[] = await m.query(
+    `SELECT wecom_user_id AS id, concat_ws('|', name, email, active, user_id) AS state FROM wecom_users WHERE tenant_id = $1`, [tenantId]);
+  return new Map(rows.map((r) => [r.id, r.state]));
+}
+
+/**
+ * The end of an incremental contact step: the given members' follows the run did not see are gone (those members
+ * no longer have those customers), and their contacts' owners and tags are derived again from the follows left,
+ * other members' included. A follow a callback named since the run fixed its members is left to that callback.
+ */
+async function dropGoneFollowsOf(m: EntityManager, tenantId: string, runId: string, members: string[], at: string): Promise<Record<string, number>> {
+  if (!members.length) return {};
+  const gone = returned<{ external_user_id: string }>(await m.query(
+    `DELETE FROM wecom_follows f WHERE f.tenant_id = $1 AND f.wecom_user_id = ANY($2::text[]) AND f.run_id IS DISTINCT FROM $3
+        AND NOT EXISTS (SELECT 1 FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.received_at >= $4
+                           AND e.payload->>'UserID' = f.wecom_user_id AND e.payload->>'ExternalUserID' = f.external_user_id)
+     RETURNING f.external_user_id`,
+    [tenantId, members, runId, at],
+  ));
+  if (!gone.length) return {};
+  const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
+  await contactsChangedSet(m, tenantId, changed);
+  return { followsGone: gone.length };
+}
+
 /** A finished full sync drops the follows it did not see (the member no longer follows the contact) and re-derives those contacts. */
 async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: string): Promise<void> {
-  const gone: { external_user_id: string }[] = await m.query(
+  const gone = returned<{ external_user_id: string }>(await m.query(
     `DELETE FROM wecom_follows WHERE tenant_id = $1 AND run_id IS DISTINCT FROM $2 RETURNING external_user_id`, [tenantId, runId],
-  );
+  ));
   if (!gone.length) return;
   const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
   await contactsChangedSet(m, tenantId, changed);

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { ApiErrors } from '../../common/openapi';
 import { IdParam } from '../../common/tenant-scope';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
-import { MatchWecomMemberDto, WECOM_USER_ID, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto, WecomTagGroupPushDto } from './wecom.dto';
+import { MatchWecomMemberDto, StartWecomSyncDto, WECOM_USER_ID, WecomMemberDto, WecomMemberListDto, WecomSyncRunDto, WecomSyncRunListDto, WecomTagGroupPushDto } from './wecom.dto';
 import { WecomSyncService } from './wecom-sync.service';
 
 /** The full sync from WeCom and the members it found (admin). */
@@ -18,14 +18,18 @@ export class WecomSyncController {
   @Post('sync')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Start a full sync from WeCom (or join the one running)',
-    description: 'Members, corp tags, external contacts and customer groups, in a workflow per organization: a second start while one runs answers the running run (header `X-Sync-Joined: true`).',
+    summary: 'Start a full or incremental sync from WeCom (or join the one running)',
+    description: 'Members, corp tags, external contacts and customer groups, in a workflow per organization. `kind` full (the default) reads every '
+      + 'member\'s customers and every group; incremental only those of members and groups that changed since the last successful sync (a first '
+      + 'sync is always full). A second start while one runs answers the running run (header `X-Sync-Joined: true`); a full sync asked while an '
+      + 'incremental one runs follows it (header `X-Sync-Queued: full`).',
   })
   @ApiAcceptedResponse({ type: WecomSyncRunDto })
   @ApiErrors('WECOM_NOT_CONNECTED', 'TEMPORAL_UNAVAILABLE')
-  async start(@CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response): Promise<WecomSyncRunDto> {
-    const { joined, run } = await this.sync.start(p.tenantId);
+  async start(@CurrentPrincipal() p: Principal, @Body() dto: StartWecomSyncDto, @Res({ passthrough: true }) res: Response): Promise<WecomSyncRunDto> {
+    const { joined, queued, run } = await this.sync.start(p.tenantId, dto.kind);
     res.setHeader('X-Sync-Joined', String(joined));
+    if (queued) res.setHeader('X-Sync-Queued', queued);
     return run;
   }
 

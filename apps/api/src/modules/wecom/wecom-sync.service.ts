@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { workflowIds } from '@sop/temporal';
-import { wecomSyncWorkflow } from '@sop/workflows';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { wecomSyncRequestSignal, wecomSyncWorkflow, type WecomSyncKind } from '@sop/workflows';
 import { DataSource } from 'typeorm';
 import { COMMON_ERRORS, fail, failAt } from '../../common/errors.catalog';
 import { TemporalService } from '../../temporal/temporal.module';
@@ -41,25 +40,32 @@ export class WecomSyncService {
   /**
    * The running run, or a new one with its workflow started, in one transaction under the tenant's sync lock
    * (the same lock the workflow's first activity takes): Temporal refusing rolls the new run back.
+   *
+   * One workflow per tenant runs both kinds, so they never overlap. A sync asked while one runs joins it, except a
+   * full sync asked during an incremental one, which is queued: the workflow continues as a full sync when the
+   * incremental one ends (`queued`). The request is signalled with the start: a workflow that is finishing (its run
+   * row no longer running) runs the new row next instead of refusing the start.
    */
-  async start(tenantId: string): Promise<{ joined: boolean; run: WecomSyncRunDto }> {
+  async start(tenantId: string, kind: WecomSyncKind = 'full'): Promise<{ joined: boolean; queued: WecomSyncKind | null; run: WecomSyncRunDto }> {
     await this.connected(tenantId);
     return this.db.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('wecom-sync:' || $1, 0))`, [tenantId]);
-      const [running] = await m.query(`SELECT ${RUN_COLUMNS} FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`, [tenantId]);
-      const [row] = running ? [running] : await m.query(`INSERT INTO wecom_sync_runs (tenant_id, kind) VALUES ($1, 'full') RETURNING ${RUN_COLUMNS}`, [tenantId]);
-      let joined = Boolean(running);
+      const [running]: RunRow[] = await m.query(`SELECT ${RUN_COLUMNS} FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'running' ORDER BY id DESC LIMIT 1`, [tenantId]);
+      // nothing to be incremental to before a first successful sync: that one is full (the workflow agrees)
+      const [row]: RunRow[] = running ? [running] : await m.query(
+        `INSERT INTO wecom_sync_runs (tenant_id, kind)
+         SELECT $1, CASE WHEN EXISTS (SELECT 1 FROM wecom_sync_runs WHERE tenant_id = $1 AND status = 'succeeded') THEN $2 ELSE 'full' END
+         RETURNING ${RUN_COLUMNS}`, [tenantId, kind]);
       try {
-        await this.temporal.within(5000, () => this.temporal.client.workflow.start(wecomSyncWorkflow, {
-          taskQueue: this.temporal.taskQueue, workflowId: workflowIds.wecomSync(tenantId), args: [{ tenantId }],
+        await this.temporal.within(5000, () => this.temporal.client.workflow.signalWithStart(wecomSyncWorkflow, {
+          taskQueue: this.temporal.taskQueue, workflowId: workflowIds.wecomSync(tenantId), args: [{ tenantId, kind: row.kind }],
+          signal: wecomSyncRequestSignal, signalArgs: [running ? { kind } : { kind, runId: row.id }],
         }));
       } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-          throw fail(COMMON_ERRORS.TEMPORAL_UNAVAILABLE, `The sync could not be started: ${(err as Error).message}`);
-        }
-        joined = true;
+        throw fail(COMMON_ERRORS.TEMPORAL_UNAVAILABLE, `The sync could not be started: ${(err as Error).message}`);
       }
-      return { joined, run: toRun(row) };
+      const queued = running && running.kind === 'incremental' && kind === 'full' ? 'full' : null;
+      return { joined: Boolean(running), queued, run: toRun(row) };
     });
   }
 
@@ -87,11 +93,12 @@ export class WecomSyncService {
         const [user] = await m.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL`, [tenantId, userId]);
         if (!user) throw failAt(WECOM_ERRORS.WECOM_USER_NOT_FOUND, 'userId', 'is not an active user of your organization');
         await m.query(
-          `UPDATE wecom_users SET user_id = NULL, matched_by = NULL WHERE tenant_id = $1 AND user_id = $2 AND wecom_user_id <> $3`,
+          `UPDATE wecom_users SET user_id = NULL, matched_by = NULL, matched_at = now() WHERE tenant_id = $1 AND user_id = $2 AND wecom_user_id <> $3`,
           [tenantId, userId, wecomUserId],
         );
       }
-      await m.query(`UPDATE wecom_users SET user_id = $3, matched_by = 'hand' WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId, userId]);
+      // matched_at: the next incremental sync reads this member's customers again, so their owners follow the match
+      await m.query(`UPDATE wecom_users SET user_id = $3, matched_by = 'hand', matched_at = now() WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId, userId]);
     });
     return (await this.memberRows(tenantId, wecomUserId))[0];
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const CORP_ID = '^[A-Za-z0-9]{6,64}$';
 const AGENT_ID = '^\\d{1,12}$';
@@ -80,6 +80,12 @@ export class WecomConnectionDto {
 /** WeCom's member UserID: 1 to 64 letters, digits and _-@., starting with a letter or digit. */
 export const WECOM_USER_ID = '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$';
 
+export class StartWecomSyncDto {
+  @ApiPropertyOptional({ enum: ['full', 'incremental'], default: 'full', description: 'full reads everything; incremental only what changed since the last successful sync' })
+  @IsOptional() @IsIn(['full', 'incremental'])
+  kind?: 'full' | 'incremental';
+}
+
 export class WecomSyncRunDto {
   @ApiProperty({ example: '12', pattern: '^\\d+$' }) id: string;
   @ApiProperty({ enum: ['full', 'incremental'] }) kind: 'full' | 'incremental';
@@ -88,7 +94,7 @@ export class WecomSyncRunDto {
   @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
   @ApiProperty({
     type: 'object', additionalProperties: { type: 'integer' }, example: { members: 12, tags: 30, contactPairs: 2400, contactsCreated: 2100, groups: 40 },
-    description: 'What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves',
+    description: 'What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves; an incremental run also dirtyMembers (members whose customers it read again), followsGone and dirtyChats',
   })
   counts: Record<string, number>;
   @ApiProperty({ nullable: true, type: String, description: 'Why the run failed (WeCom\'s errcode and message)' }) error: string | null;

@@ -12,9 +12,13 @@ import { refusal } from '../admin/admin-shared';
 type Run = Schemas['WecomSyncRunDto'];
 type Member = Schemas['WecomMemberDto'];
 const STATUS_BADGE: Record<Run['status'], 'processing' | 'success' | 'error'> = { running: 'processing', succeeded: 'success', failed: 'error' };
-const COUNTS = ['members', 'tags', 'contactPairs', 'contactsCreated', 'groups'] as const;
+const COUNTS = ['members', 'tags', 'dirtyMembers', 'contactPairs', 'contactsCreated', 'followsGone', 'groups'] as const;
+type Kind = Run['kind'];
 
-/** Starts a full sync (or joins the running one) and shows the latest runs; polls while one runs. */
+/**
+ * Starts a full or an incremental sync (or joins the running one; a full sync asked during an incremental one
+ * follows it) and shows the latest runs with their kind; polls while one runs.
+ */
 export function SyncCard() {
   const { t } = useTranslation('wecom');
   const message = useMessage();
@@ -25,14 +29,17 @@ export function SyncCard() {
     refetchInterval: (q) => (q.state.data?.some((r) => r.status === 'running') ? 2000 : false),
   });
   const start = useMutation({
-    mutationFn: () => call(api.POST('/api/wecom/sync')),
-    onSuccess: () => {
-      message.success(t('sync.started'));
+    mutationFn: (kind: Kind) => call(api.POST('/api/wecom/sync', { body: { kind } })),
+    onSuccess: (run, kind) => {
+      // the answer is the run that does it: an incremental one already running means the full sync waits for it
+      message.success(t(run.kind === kind ? (kind === 'full' ? 'sync.started' : 'sync.startedIncremental') : kind === 'full' ? 'sync.queued' : 'sync.started'));
       void queries.invalidateQueries({ queryKey: ['wecom-sync-runs'] });
     },
     onError: (e) => message.error(refusal(e)),
   });
   const running = runs.data?.some((r) => r.status === 'running');
+  // during an incremental sync a full one can still be asked for (it follows); during a full one neither
+  const fullRunning = runs.data?.some((r) => r.status === 'running' && r.kind === 'full');
   // a run that just ended changed the members and the connection's status
   const wasRunning = useRef(false);
   useEffect(() => {
@@ -46,7 +53,16 @@ export function SyncCard() {
     <Card
       title={<Space><SyncOutlined spin={running} />{t('sync.title')}</Space>}
       data-testid="wecom-sync"
-      extra={<Button type="primary" onClick={() => start.mutate()} loading={start.isPending || running} data-testid="wecom-sync-start">{running ? t('sync.running') : t('sync.start')}</Button>}
+      extra={(
+        <Space wrap>
+          <Button onClick={() => start.mutate('incremental')} loading={start.isPending && start.variables === 'incremental'} disabled={running} data-testid="wecom-sync-incremental">
+            {t('sync.incremental')}
+          </Button>
+          <Button type="primary" onClick={() => start.mutate('full')} loading={(start.isPending && start.variables === 'full') || fullRunning} data-testid="wecom-sync-start">
+            {fullRunning ? t('sync.running') : t('sync.start')}
+          </Button>
+        </Space>
+      )}
     >
       <Typography.Paragraph type="secondary">{t('sync.help')}</Typography.Paragraph>
       {runs.isError ? <Alert type="error" showIcon message={refusal(runs.error)} /> : (
@@ -59,6 +75,7 @@ export function SyncCard() {
           locale={{ emptyText: t('sync.none') }}
           columns={[
             { title: t('sync.startedAt'), dataIndex: 'startedAt', render: (v: string) => formatDateTime(v) },
+            { title: t('sync.kind'), dataIndex: 'kind', render: (k: Kind) => <Tag color={k === 'full' ? 'blue' : undefined}>{t(`sync.kinds.${k}`)}</Tag> },
             { title: t('sync.status'), dataIndex: 'status', render: (s: Run['status']) => <Badge status={STATUS_BADGE[s]} text={t(`sync.statuses.${s}`)} /> },
             {
               title: t('sync.counts'),

@@ -24,11 +24,16 @@ export const messages: Messages = {
     disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。已收到的事件记录会保留。',
     disconnected: '已断开企业微信',
     sync: {
-      title: '同步', start: '立即全量同步', running: '同步中…', started: '已开始同步',
-      help: '从企业微信读取成员、企业标签、客户（含跟进成员和标签）和客户群。同一时间只运行一次同步，中断后会从断点继续。',
-      none: '尚未同步', startedAt: '开始时间', status: '状态', counts: '结果',
+      title: '同步', start: '立即全量同步', incremental: '增量同步', running: '同步中…', started: '已开始同步',
+      startedIncremental: '已开始增量同步', queued: '增量同步结束后将进行全量同步',
+      help: '从企业微信读取成员、企业标签、客户（含跟进成员和标签）和客户群。同一时间只运行一次同步，中断后会从断点继续。增量同步只重新读取上次成功同步以来有变化的成员的客户和有变化的客户群（默认每 15 分钟一次）；全量同步每晚进行一次，修正其余差异。',
+      none: '尚未同步', startedAt: '开始时间', kind: '类型', status: '状态', counts: '结果',
+      kinds: { full: '全量', incremental: '增量' },
       statuses: { running: '进行中', succeeded: '成功', failed: '失败' },
-      count: { members: '成员', tags: '标签', contactPairs: '客户-成员关系', contactsCreated: '新客户', groups: '客户群' },
+      count: {
+        members: '成员', tags: '标签', dirtyMembers: '重读成员', contactPairs: '客户-成员关系', contactsCreated: '新客户', followsGone: '解除的跟进',
+        groups: '客户群',
+      },
     },
     members: {
       title: '企业微信成员', help: '成员按邮箱自动对应到本系统用户（不区分大小写）；企业微信未返回邮箱的成员请手动选择。手动对应不会被同步覆盖。',
@@ -59,11 +64,16 @@ export const messages: Messages = {
     disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. Events already received are kept.',
     disconnected: 'WeCom disconnected',
     sync: {
-      title: 'Sync', start: 'Run a full sync', running: 'Syncing…', started: 'Sync started',
-      help: 'Reads members, corp tags, customers (with the members who follow them and their tags) and customer groups from WeCom. One sync runs at a time; an interrupted one continues where it stopped.',
-      none: 'Not synced yet', startedAt: 'Started', status: 'Status', counts: 'Result',
+      title: 'Sync', start: 'Run a full sync', incremental: 'Incremental sync', running: 'Syncing…', started: 'Sync started',
+      startedIncremental: 'Incremental sync started', queued: 'A full sync will follow the incremental sync that is running',
+      help: 'Reads members, corp tags, customers (with the members who follow them and their tags) and customer groups from WeCom. One sync runs at a time; an interrupted one continues where it stopped. An incremental sync reads again only the customers of members and the groups that changed since the last successful sync (every 15 minutes by default); the nightly full sync repairs anything else.',
+      none: 'Not synced yet', startedAt: 'Started', kind: 'Kind', status: 'Status', counts: 'Result',
+      kinds: { full: 'Full', incremental: 'Incremental' },
       statuses: { running: 'Running', succeeded: 'Succeeded', failed: 'Failed' },
-      count: { members: 'Members', tags: 'Tags', contactPairs: 'Customer–member links', contactsCreated: 'New customers', groups: 'Groups' },
+      count: {
+        members: 'Members', tags: 'Tags', dirtyMembers: 'Members re-read', contactPairs: 'Customer–member links', contactsCreated: 'New customers',
+        followsGone: 'Follows ended', groups: 'Groups',
+      },
     },
     members: {
       title: 'WeCom members', help: 'Members are matched to users by email (case-insensitive); pick the user by hand for members WeCom gives no email for. A match made by hand is never changed by a sync.',
