@@ -121,7 +121,10 @@ describe('the WeCom connection page (Chromium)', () => {
     await page.getByTestId('wecom-sync').locator('.ant-table-row').first().locator('.ant-tag', { hasText: 'Incremental' }).waitFor();
     await page.getByTestId('wecom-sync-incremental').getByText('Incremental sync').waitFor();
     await page.getByRole('button', { name: 'Disconnect' }).click();
-    await page.locator('.ant-popconfirm .ant-btn-primary').click();
+    // the confirmation's own button (a closed popconfirm's may linger hidden), and the DELETE it sends, seen to answer
+    const disconnected = page.waitForResponse((r) => r.url().endsWith('/api/wecom/connection') && r.request().method() === 'DELETE', { timeout: 20_000 });
+    await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
+    expect((await disconnected).ok()).toBe(true);
     await page.getByTestId('wecom-not-connected').waitFor();
     expect((await t.admin.get('/api/wecom/connection')).status).toBe(404);
     await context.close();
