@@ -148,7 +148,13 @@ describe('import, channel codes, computed tags and response rules in a real brow
     await form.getByText('只能用字母、数字、_ . -，最多 64 个字符').waitFor(); // checked as typed
     await form.getByLabel('渠道码').fill('XHS-2026-DOUBLE11');
     await form.getByLabel('到达时打标签').click();
-    await pick('Product A');
+    // picked again until it shows as chosen: under load a click while the list still opens can miss (seen once)
+    const chosen = page.locator('.ant-select-dropdown:visible .ant-select-item-option-selected', { hasText: 'Product A' });
+    for (let tries = 0; tries < 3 && !(await chosen.isVisible()); tries++) {
+      await pick('Product A');
+      await chosen.waitFor({ timeout: 5000 }).catch(() => undefined);
+    }
+    await chosen.waitFor();
     await page.locator('.ant-modal-title').click(); // closes the list
     await form.getByLabel('新客户负责人').click();
     await form.getByLabel('新客户负责人').fill('王小明');
