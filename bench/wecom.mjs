@@ -11,7 +11,8 @@
 // BENCH_WECOM_DIRTY members (2) and as many chats are kept and the incremental sync runs the same way (reported,
 // no target: what it costs next to the full sync).
 // BENCH_WECOM_PROFILE=1 logs the time spent per SQL statement (by its first words) and in the local WeCom's
-// handlers, for the sync and for the direct inserts.
+// handlers, for the sync and for the direct inserts. Then the callback part of the issue's bench runs
+// (bench/wecom-callbacks.mjs) and its figures complete the last line.
 import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -257,7 +258,23 @@ async function directInsert(db, tenantId) {
   });
 }
 
+/**
+ * The issue's whole bench: the sync part below, then the callback part (bench/wecom-callbacks.mjs: its own
+ * organization on the same database), their figures in one line.
+ */
 export async function run({ databaseUrl, log }) {
+  const sync = await runSync({ databaseUrl, log });
+  log('Callbacks (bench/wecom-callbacks.mjs, its own organization on the same database)…');
+  const { run: runCallbacks } = await import('./wecom-callbacks.mjs');
+  const callbacks = await runCallbacks({ databaseUrl, log });
+  const { callbacks_per_s, callback_ack_p95_ms, callbacks_processed_s, api_answered_within_100ms_share } = callbacks.figures;
+  return {
+    figures: { ...sync.figures, callbacks_per_s, callback_ack_p95_ms, callbacks_processed_s, api_answered_within_100ms_share },
+    missed: [...sync.missed, ...callbacks.missed],
+  };
+}
+
+async function runSync({ databaseUrl, log }) {
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 4 } })).initialize();
   const { server, base } = await startWecom();
   try {
@@ -289,7 +306,7 @@ export async function run({ databaseUrl, log }) {
       sync_vs_insert_ratio: Math.round((syncMs / insertMs) * 100) / 100, phases_ms: phases,
       incremental_sync_s: Math.round(incrementalMs / 100) / 10, incremental_dirty_members: DIRTY, incremental_contact_pairs: incRun.counts.contactPairs ?? 0,
       incremental_phases_ms: incPhases,
-      callbacks_per_s: null, callback_ack_p95_ms: null, callbacks_processed_s: null, // the callback part is not this bench's (not built)
+      callbacks_per_s: null, callback_ack_p95_ms: null, callbacks_processed_s: null, // filled in by run(), from the callback part
     };
     const missed = [];
     if (syncRun.status !== 'succeeded') missed.push(`the sync ${syncRun.status}`);
