@@ -42,7 +42,10 @@ describe('the customer screens in a real browser (Chromium)', () => {
     await lifecycle.locator('[data-tag="新客"]').waitFor();
     expect((await t.admin.get('/api/tag-groups')).body.find((g: { name: string }) => g.name === '生命周期').tags.map((x: { name: string }) => x.name)).toEqual(['新客']);
     await page.locator('[data-tag="High 高"]').getByRole('button').click();
-    await page.locator('.ant-popconfirm').locator('.ant-btn-primary').click();
+    // the open confirmation's button, and its DELETE seen refused, before the message naming the segment is looked for
+    const refused = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes('/api/tags/'), { timeout: 20_000 });
+    await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
+    expect((await refused).status()).toBe(409);
     await page.locator('.ant-message', { hasText: '高意向客户' }).waitFor();
     await checkPageInBothLanguages(page, 'tags', async () => { await lifecycle.waitFor(); });
     await switchLang(page, 'zh');
