@@ -47,6 +47,7 @@ describe('the customer screens in a real browser (Chromium)', () => {
     await page.locator('.ant-popconfirm:visible .ant-btn-primary').click();
     expect((await refused).status()).toBe(409);
     await page.locator('.ant-message', { hasText: '高意向客户' }).waitFor();
+    await page.locator('.ant-popconfirm').waitFor({ state: 'hidden' }); // not checked by axe while it fades out
     await checkPageInBothLanguages(page, 'tags', async () => { await lifecycle.waitFor(); });
     await switchLang(page, 'zh');
 
