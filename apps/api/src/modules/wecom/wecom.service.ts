@@ -55,6 +55,9 @@ const xml = new XMLParser({ parseTagValue: false, trimValues: true, processEntit
  * callback WeCom calls: the URL handshake and event delivery, signature and freshness checked, decrypted, and
  * each event kept once (WeCom retries a delivery it saw no "success" for; a replayed request adds nothing).
  */
+/** Signals to one tenant's events workflow are at least this far apart (a burst of callbacks wakes it a few times a second). */
+const WAKE_SPACING_MS = 250;
+
 @Injectable()
 export class WecomService {
   private readonly box: SecretBox;
@@ -226,9 +229,10 @@ export class WecomService {
 
   /**
    * Wakes (or starts) the tenant's events workflow without holding up WeCom's answer. At most one signal per
-   * tenant is in flight: events kept meanwhile cause one more signal when it returns, so a burst of callbacks
-   * costs a few signals, not one each, and an event committed before any signal is sent is always seen by a
-   * batch that starts after it. A signal that does not reach Temporal is logged; the next callback's signal
+   * tenant is in flight, and the next follows WAKE_SPACING_MS after the last was sent at the soonest: events kept
+   * meanwhile cause one more signal, so a burst of callbacks costs a few signals a second, not one each (each is a
+   * workflow task for Temporal and the worker, and the batch running already picks up what was kept meanwhile).
+   * An event committed before any signal is sent is always seen by a batch that starts after it. A signal that does not reach Temporal is logged; the next callback's signal
    * applies everything still waiting (the connection status shows what waits).
    */
   private wake(tenantId: string): void {
@@ -237,14 +241,15 @@ export class WecomService {
       return;
     }
     this.waking.set(tenantId, 'sending');
+    const sentAt = Date.now();
     void this.temporal.within(5000, () => this.temporal.client.workflow.signalWithStart(wecomEventsWorkflow, {
       workflowId: workflowIds.wecomEvents(tenantId), taskQueue: this.temporal.taskQueue, args: [{ tenantId }], signal: wakeSignal, signalArgs: [],
     })).catch((err: Error) => this.log.warn(`WeCom events of tenant ${tenantId} wait: Temporal was not reached (${err.message})`))
-      .finally(() => {
+      .finally(() => setTimeout(() => {
         const again = this.waking.get(tenantId) === 'again';
         this.waking.delete(tenantId);
         if (again) this.wake(tenantId);
-      });
+      }, Math.max(0, WAKE_SPACING_MS - (Date.now() - sentAt))).unref());
   }
 
   /**
