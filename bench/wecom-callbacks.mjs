@@ -110,7 +110,7 @@ export async function run({ databaseUrl, log }) {
     log(`Encrypting ${total} callbacks…`);
     const requests = Array.from({ length: total }, (_, n) => delivery(corp, contactAdded(corp, n)));
     log(`Sending ${rate} a second for ${seconds} s…`);
-    const { acks, failures, sentS } = await sendFromAnotherThread({
+    const { acks, flights, failures, sentS } = await sendFromAnotherThread({
       url: `${base}${path}`, requests: requests.map(({ query, body }) => ({ query: query.toString(), body })), rate,
       sockets: Number(process.env.BENCH_WECOM_SOCKETS ?? 64),
     });
@@ -128,6 +128,7 @@ export async function run({ databaseUrl, log }) {
     const served = await answeredWithin(base, TARGET_ACK_P95_MS);
     const figures = {
       bench: 'wecom-callbacks', callbacks: total, callbacks_per_s: Math.round(total / sentS), callback_ack_p95_ms: Math.round(p95(acks) * 10) / 10,
+      callback_on_connection_p95_ms: Math.round(p95(flights) * 10) / 10,
       callbacks_processed_s: Math.round(processedS * 10) / 10, api_answered_within_100ms_share: served, contacts, event_errors: errors, ack_failures: failures.length,
     };
     log(`callbacks: ${JSON.stringify(figures)}`);

@@ -10,14 +10,21 @@ const { url, requests, rate, sockets } = workerData;
 // WeCom's servers call from a bounded set of connections, kept alive
 const agent = new Agent({ keepAlive: true, maxSockets: sockets });
 const acks = [];
+/** time on a connection: from the request's first byte written to its answer read (acks add the wait for a connection) */
+const flights = [];
 const failures = [];
 
 const post = (target, body) => new Promise((resolve, reject) => {
+  let onSocket = 0;
   const req = request(target, { method: 'POST', agent, headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) } }, (res) => {
     const chunks = [];
     res.on('data', (c) => chunks.push(c));
-    res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    res.on('end', () => {
+      flights.push(performance.now() - onSocket);
+      resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() });
+    });
   });
+  req.once('socket', () => void (onSocket = performance.now()));
   req.on('error', reject);
   req.end(body);
 });
@@ -44,4 +51,4 @@ for (let tick = 0; tick * perTick < requests.length; tick++) {
 }
 await Promise.all(inFlight);
 agent.destroy();
-parentPort.postMessage({ acks, failures, sentS: (performance.now() - started) / 1000 });
+parentPort.postMessage({ acks, flights, failures, sentS: (performance.now() - started) / 1000 });

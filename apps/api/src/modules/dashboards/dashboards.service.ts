@@ -16,6 +16,7 @@ import type {
   RangeDto, RangeQuery, SopResultDto, SopResultsDto, StepVariantsDto, TeamDashboardDto, TeamQuery, TrendPointDto, WeekQuery,
 } from './dashboards.dto';
 import { DASHBOARDS_ERRORS } from './dashboards.errors';
+import { preparedQuery } from '../../common/prepared';
 
 /** Rollup counter columns, summed (float8 so that node-pg answers numbers). */
 const COLUMNS = ['created', 'pending', 'done', 'done_on_time', 'skipped', 'expired', 'cancelled', 'responded', 'converted', 'responses',
@@ -148,13 +149,9 @@ export class DashboardsService {
     private readonly sops: SopsService,
   ) {}
 
-  /**
-   * A named prepared statement on the pool's connection: a dashboard's statements sum some thirty columns,
-   * and planning them again on every request cost more than running them (measured by the bench).
-   */
-  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    const pool = (this.db.driver as unknown as { master: { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }> } }).master;
-    return (await pool.query({ name: `dashboards.${name}`, text, values })).rows;
+  /** A dashboard's statements sum some thirty columns: planning them on every request cost more than running them (measured by the bench). */
+  private prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    return preparedQuery<T>(this.db, `dashboards.${name}`, text, values);
   }
 
   async range(tenantId: string, q: RangeQuery): Promise<Range> {

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { preparedQuery } from '../../common/prepared';
 
 /** One decrypted callback event to keep: the row of `wecom_callback_events`. */
 export interface CallbackEventRow {
@@ -67,7 +68,7 @@ export class CallbackKeeper {
   private async insert(rows: CallbackEventRow[]): Promise<Set<string>> {
     const column = <K extends keyof CallbackEventRow>(k: K) => rows.map((r) => r[k]);
     // last_callback_at moves at most once a second: every callback updating the one row would queue them all on its lock
-    const kept: { tenant_id: string; digest: string }[] = await this.db.query(
+    const kept = await preparedQuery<{ tenant_id: string; digest: string }>(this.db, 'wecom.keep-callbacks',
       `WITH kept AS (
          INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload)
          SELECT t, d, e, c, p FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS r(t, d, e, c, p, n)

@@ -1,0 +1,10 @@
+import type { DataSource } from 'typeorm';
+
+/**
+ * A named prepared statement on one of the pool's connections: Postgres parses and plans it once per connection,
+ * not on every call. For statements run very often (a callback's insert) or costly to plan (a dashboard's).
+ */
+export async function preparedQuery<T>(db: DataSource, name: string, text: string, values: unknown[]): Promise<T[]> {
+  const pool = (db.driver as unknown as { master: { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }> } }).master;
+  return (await pool.query({ name, text, values })).rows;
+}
