@@ -5,7 +5,7 @@ import { createEngineWorker, startWecomPushRelay, type WecomPushRelay } from '@s
 import { Client, Connection } from '@temporalio/client';
 import { WecomAccess } from '@sop/wecom';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { testEnv, WORKFLOW_BUNDLE } from './env';
@@ -17,7 +17,7 @@ import { Http } from './http';
  */
 export class Stack {
   private constructor(
-    readonly app: NestExpressApplication,
+    readonly app: NestFastifyApplication,
     readonly baseUrl: string,
     readonly db: DataSource,
     readonly taskQueue: string,

@@ -2,7 +2,6 @@ import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuthModule } from './modules/auth/auth.module';
@@ -48,13 +47,6 @@ export class AppModule {
             customErrorMessage: (req, res) => requestLine(req, res),
             customLogLevel: requestLevel,
             ...quietBoot(config.logFormat),
-            // Honour a caller's X-Request-Id so one id follows a request across services.
-            genReqId: (req, res) => {
-              const given = req.headers['x-request-id'];
-              const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-              res.setHeader('x-request-id', id);
-              return id;
-            },
             // no headers in the log (no tokens, keys, cookies, nor the WeCom sign-in's redirect with its token)
             serializers: { req: requestForLog, res: responseForLog },
             wrapSerializers: false,

@@ -1,16 +1,18 @@
 import 'reflect-metadata';
+import fastifyStatic from '@fastify/static';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sopDefinitionOpenApiSchema } from '@sop/domain';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { json, raw, static as serveStatic, text, urlencoded, type NextFunction, type Request, type Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { existsSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
-import { refuseBadText, refuseDeepJson } from './common/body-guards';
-import { answerBodyErrors, ErrorFilter } from './common/error.filter';
+import { registerBodyParsers } from './common/body-guards';
+import { ErrorFilter } from './common/error.filter';
+import { newRequestId, pathOf } from './common/http';
 import { documentRouteErrors, withErrorCatalog, withSchemas } from './common/openapi';
 import { validationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
@@ -19,26 +21,37 @@ import { METRICS, type Metrics } from './modules/metrics/metrics';
 /** The console's built files (`vite build` in apps/web, run by the build step of both commands). */
 export const WEB_ROOT = resolve(__dirname, '../../web/dist');
 
+/** Bodies above this answer 413 (routes taking text or forms keep to less: common/body-guards.ts). */
+const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The HTTP server: Fastify under Nest. Express's per-request work (its router, body parsers and response helpers)
+ * was a third of the API's own time on cheap requests such as inbox lists and WeCom's callbacks.
+ */
+function httpAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    trustProxy: config.trustProxy,
+    genReqId: newRequestId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    // as Express did: /api/tasks/ is /api/tasks; path ids longer than Fastify's 100 characters reach their validation
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+  });
+}
+
 /** Builds the whole HTTP application; main.ts listens on it, tests listen on a free port. */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), httpAdapter(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.set('trust proxy', config.trustProxy);
-  app.disable('x-powered-by');
-  // The events API signs the exact bytes sent: its body stays raw and is parsed after the signature checks out.
-  app.use('/api/events', raw({ type: () => true, limit: '1mb' }), answerBodyErrors);
-  // WeCom posts encrypted XML (whatever content type it names): kept as text, parsed once the signature checks out.
-  app.use('/api/wecom/callback', text({ type: () => true, limit: '64kb' }), answerBodyErrors);
-  app.use(json({ limit: '1mb', verify: refuseDeepJson }), answerBodyErrors);
-  // The public join page of channel codes posts a plain HTML form.
-  app.use('/j', urlencoded({ extended: false, limit: '16kb' }), answerBodyErrors);
-  app.use(refuseBadText);
+  const server = app.getHttpAdapter().getInstance();
+  server.addHook('onRequest', async (req, reply) => void reply.header('x-request-id', req.id));
+  registerBodyParsers(server);
+  recordDurations(server, app.get<Metrics>(METRICS));
   setRoutePrefix(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
-  app.use(recordDuration(app.get<Metrics>(METRICS)));
-  app.use(webApp());
+  await serveWebApp(app);
 
   SwaggerModule.setup('docs', app, describeApi(app), { jsonDocumentUrl: 'docs-json' });
   return app;
@@ -73,7 +86,7 @@ function describeApi(app: INestApplication): OpenAPIObject {
  * starting them, so `npm run api:types` needs no running system.
  */
 export async function openApiDocument(config: AppConfig): Promise<OpenAPIObject> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { preview: true, logger: false, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), httpAdapter(config), { preview: true, logger: false, abortOnError: false });
   setRoutePrefix(app);
   const doc = describeApi(app);
   await app.close().catch(() => undefined);
@@ -81,53 +94,45 @@ export async function openApiDocument(config: AppConfig): Promise<OpenAPIObject>
 }
 
 /**
- * The console's files, for every path the API does not own (API calls skip the file-system lookups).
- * Hashed assets are cached for a year; any other GET a browser makes for a page gets index.html, so
- * the console's own routes (/contacts/42) load on refresh, and a new release is picked up at once.
+ * The console's files, for every GET the API does not own. Built assets carry their content hash in their names:
+ * cached for a year, sent brotli- or gzip-compressed from the files the build wrote beside them when the browser
+ * takes that encoding. Any other GET a browser makes for a page gets index.html, so the console's own routes
+ * (/contacts/42) load on refresh, and a new release is picked up at once.
  */
-function webApp() {
-  const files = serveStatic(WEB_ROOT, { index: false, maxAge: '5m' });
-  const index = join(WEB_ROOT, 'index.html');
+async function serveWebApp(app: NestFastifyApplication): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: join(WEB_ROOT, 'assets'), prefix: '/assets/', preCompressed: true, maxAge: '365d', immutable: true, index: false,
+    allowedPath: (path) => ASSET_NAME.test(path), decorateReply: false,
+  });
+  // reply.sendFile for the console's other files (favicon, index.html)
+  await app.register(fastifyStatic, { root: WEB_ROOT, serve: false, maxAge: '5m' });
   const apiPath = /^\/(api|r|j|health|metrics|docs)(\/|-json|$)/;
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (apiPath.test(req.path)) return next();
-    if (req.path.startsWith('/assets/')) return sendAsset(req, res, next);
-    files(req, res, () => {
-      if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.accepts('html')) return next();
-      res.setHeader('Cache-Control', 'no-cache');
-      res.sendFile(index, (err) => err && next(err));
-    });
-  };
+  app.getHttpAdapter().getInstance().get('/*', (req, reply) => {
+    const path = pathOf(req);
+    if (apiPath.test(path)) return reply.callNotFound();
+    const file = join(WEB_ROOT, safeDecode(path));
+    if (file.startsWith(WEB_ROOT + '/') && isFile(file)) return reply.sendFile(file.slice(WEB_ROOT.length + 1));
+    if (!/text\/html|\*\/\*/.test(String(req.headers.accept ?? '*/*'))) return reply.callNotFound();
+    return reply.header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false });
+  });
 }
 
-const ASSET_NAME = /^\/assets\/[\w.-]+\.(js|css|svg|png|woff2?)$/;
-const ENCODINGS = [['br', '.br'], ['gzip', '.gz']] as const;
+const ASSET_NAME = /^\/[\w.-]+\.(js|css|svg|png|woff2?)$/;
 
-/**
- * A built asset: its name carries its content hash, so it is cached for a year; sent brotli- or
- * gzip-compressed from the files the build wrote beside it when the browser takes that encoding.
- */
-function sendAsset(req: Request, res: Response, next: NextFunction): void {
-  if (!ASSET_NAME.test(req.path)) return next();
-  const file = join(WEB_ROOT, req.path);
-  const accepted = String(req.headers['accept-encoding'] ?? '');
-  const [encoding, suffix] = ENCODINGS.find(([name, ext]) => accepted.includes(name) && existsSync(file + ext)) ?? [null, ''];
-  res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-  res.setHeader('Vary', 'Accept-Encoding');
-  if (encoding) {
-    res.setHeader('Content-Encoding', encoding);
-    res.type(extname(file));
+const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
   }
-  res.sendFile(file + suffix, (err) => err && next());
 }
 
-function recordDuration({ httpDuration }: Metrics) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const end = httpDuration.startTimer();
-    res.on('finish', () => {
-      const route = req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
-    });
-    next();
-  };
+/** Every answer's duration by route (the route's pattern, "unmatched" for none), for /metrics. */
+function recordDurations(server: FastifyInstance, { httpDuration }: Metrics): void {
+  server.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url && req.routeOptions.url !== '/*' ? req.routeOptions.url : 'unmatched';
+    httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
 }

@@ -2,7 +2,7 @@ import { Body, Controller, type ExecutionContext, Get, HttpCode, Injectable, Pos
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
 import { SkipThrottle, ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../../common/http';
 import { ANY_ROLE, CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
 import { LoginDto, MeDto, SignupDto, TokenDto } from './auth.dto';
 import { AuthService } from './auth.service';
@@ -14,13 +14,14 @@ import { AuthService } from './auth.service';
  */
 @Injectable()
 class LoginThrottler extends ThrottlerGuard {
-  protected override async getTracker(req: Request): Promise<string> {
-    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
+  protected override async getTracker(req: HttpRequest): Promise<string> {
+    const given = (req.body as { email?: unknown } | undefined)?.email;
+    const email = typeof given === 'string' ? given.trim().toLowerCase() : '';
     return `${req.ip}|${email}`;
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
+    context.switchToHttp().getResponse<HttpReply>().header('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
     return super.throwThrottlingException(context, detail);
   }
 }

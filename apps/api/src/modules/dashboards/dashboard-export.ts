@@ -3,7 +3,7 @@
  * guarded) or as an .xlsx workbook (ExcelJS), with headers in the caller's language.
  */
 import * as ExcelJS from 'exceljs';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import type { Lang } from './dashboards.dto';
 
 export interface Column<R> {
@@ -37,7 +37,7 @@ export function measureColumns<R extends Record<string, unknown>>(): Column<R>[]
     { zh: '准时率', en: 'On-time rate', value: n('onTimeRate'), rate: true },
     { zh: '完成用时中位数（分钟）', en: 'Median minutes to done', value: n('medianMinutesToDone') },
     { zh: '有回应', en: 'Responded', value: n('responded') },
-    { zh: '回应率', en: 'Response rate', value: n('responseRate'), rate: true },
+    { zh: '回应率', en: 'HttpReply rate', value: n('responseRate'), rate: true },
     { zh: '转化', en: 'Converted', value: n('converted') },
     { zh: '转化率', en: 'Conversion rate', value: n('conversionRate'), rate: true },
     { zh: '购买次数', en: 'Purchases', value: n('purchases') },
@@ -53,14 +53,13 @@ function csvCell(v: string | number | boolean | null): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export async function sendSheets(res: Response, format: 'csv' | 'xlsx', filename: string, sheets: Sheet[], lang: Lang): Promise<void> {
+export async function sendSheets(res: HttpReply, format: 'csv' | 'xlsx', filename: string, sheets: Sheet[], lang: Lang): Promise<void> {
   if (format === 'csv') {
     const [sheet] = sheets;
     const lines = [sheet.columns.map((c) => csvCell(c[lang])).join(',')];
     for (const row of sheet.rows) lines.push(sheet.columns.map((c) => csvCell(c.value(row))).join(','));
-    res.setHeader('content-type', 'text/csv; charset=utf-8');
-    res.setHeader('content-disposition', `attachment; filename="${filename}.csv"`);
-    res.end(`\uFEFF${lines.join('\r\n')}\r\n`);
+    await res.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}.csv"`)
+      .send(`\uFEFF${lines.join('\r\n')}\r\n`);
     return;
   }
   const book = new ExcelJS.Workbook();
@@ -73,7 +72,6 @@ export async function sendSheets(res: Response, format: 'csv' | 'xlsx', filename
     ws.views = [{ state: 'frozen', ySplit: 1 }];
     for (const row of sheet.rows) ws.addRow(sheet.columns.map((c) => c.value(row)));
   }
-  res.setHeader('content-type', XLSX_TYPE);
-  res.setHeader('content-disposition', `attachment; filename="${filename}.xlsx"`);
-  res.end(Buffer.from(await book.xlsx.writeBuffer()));
+  const bytes = Buffer.from(await book.xlsx.writeBuffer());
+  await res.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${filename}.xlsx"`).send(bytes);
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { ApiErrors } from '../../common/openapi';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
@@ -48,7 +48,7 @@ export class DashboardsController {
   @ApiOperation({ summary: 'The team cards as CSV or .xlsx' })
   @ApiFile()
   @ApiErrors(...TEAM_ERRORS)
-  async teamsExport(@CurrentPrincipal() p: Principal, @Query() q: TeamExportQuery, @Res() res: Response): Promise<void> {
+  async teamsExport(@CurrentPrincipal() p: Principal, @Query() q: TeamExportQuery, @Res() res: HttpReply): Promise<void> {
     const [data, lang] = await Promise.all([this.dashboards.teams(p, q), this.dashboards.language(p, q.lang)]);
     const columns: Column<TeamCardDto & Record<string, unknown>>[] = [
       { zh: '团队', en: 'Team', value: (r) => r.teamName },
@@ -56,7 +56,7 @@ export class DashboardsController {
       ...measureColumns(),
       { zh: '完成率变化', en: 'Completion rate change', value: (r) => r.change.completionRate, rate: true },
       { zh: '准时率变化', en: 'On-time rate change', value: (r) => r.change.onTimeRate, rate: true },
-      { zh: '回应率变化', en: 'Response rate change', value: (r) => r.change.responseRate, rate: true },
+      { zh: '回应率变化', en: 'HttpReply rate change', value: (r) => r.change.responseRate, rate: true },
     ];
     await sendSheets(res, q.format, `teams-${data.range.from}-${data.range.to}`,
       [{ name: { zh: '团队', en: 'Teams' }, columns, rows: data.teams.map(flat) }], lang);
@@ -79,7 +79,7 @@ export class DashboardsController {
   @ApiOperation({ summary: 'The employees table as CSV or .xlsx' })
   @ApiFile()
   @ApiErrors(...TEAM_ERRORS)
-  async employeesExport(@CurrentPrincipal() p: Principal, @Query() q: EmployeesExportQuery, @Res() res: Response): Promise<void> {
+  async employeesExport(@CurrentPrincipal() p: Principal, @Query() q: EmployeesExportQuery, @Res() res: HttpReply): Promise<void> {
     const [data, lang] = await Promise.all([this.dashboards.employees(p, q), this.dashboards.language(p, q.lang)]);
     const columns: Column<EmployeeRowDto & Record<string, unknown>>[] = [
       { zh: '员工', en: 'Employee', value: (r) => r.name },
@@ -113,7 +113,7 @@ export class DashboardsController {
   @ApiOperation({ summary: 'The SOP results table as CSV or .xlsx' })
   @ApiFile()
   @ApiErrors(...RANGE_ERRORS)
-  async sopsExport(@CurrentPrincipal() p: Principal, @Query() q: RangeExportQuery, @Res() res: Response): Promise<void> {
+  async sopsExport(@CurrentPrincipal() p: Principal, @Query() q: RangeExportQuery, @Res() res: HttpReply): Promise<void> {
     const [data, lang] = await Promise.all([this.dashboards.sopResults(p, q), this.dashboards.language(p, q.lang)]);
     const columns: Column<SopResultRowDto & Record<string, unknown>>[] = [
       { zh: 'SOP', en: 'SOP', value: (r) => r.name },
@@ -139,7 +139,7 @@ export class DashboardsController {
   @ApiOperation({ summary: "One SOP's funnel, exits or variants as CSV (`part`), or all three as sheets of one .xlsx" })
   @ApiFile()
   @ApiErrors(...RANGE_ERRORS, 'SOP_NOT_FOUND')
-  async sopExport(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Query() q: SopExportQuery, @Res() res: Response): Promise<void> {
+  async sopExport(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Query() q: SopExportQuery, @Res() res: HttpReply): Promise<void> {
     const [data, lang] = await Promise.all([this.dashboards.sopResult(p, id, q), this.dashboards.language(p, q.lang)]);
     const funnel = { name: { zh: '漏斗', en: 'Funnel' }, rows: data.funnel, columns: [
       { zh: '步骤序号', en: 'Step', value: (r: FunnelStepDto) => r.stepIndex + 1 },
@@ -163,9 +163,9 @@ export class DashboardsController {
         { zh: '变体', en: 'Variant', value: (r: V) => r.variant },
         { zh: '已完成', en: 'Done', value: (r: V) => r.done },
         { zh: '有回应', en: 'Responded', value: (r: V) => r.responded },
-        { zh: '回应率', en: 'Response rate', value: (r: V) => r.responseRate, rate: true },
-        { zh: '回应率下限（95%）', en: 'Response rate low (95%)', value: (r: V) => r.responseInterval[0], rate: true },
-        { zh: '回应率上限（95%）', en: 'Response rate high (95%)', value: (r: V) => r.responseInterval[1], rate: true },
+        { zh: '回应率', en: 'HttpReply rate', value: (r: V) => r.responseRate, rate: true },
+        { zh: '回应率下限（95%）', en: 'HttpReply rate low (95%)', value: (r: V) => r.responseInterval[0], rate: true },
+        { zh: '回应率上限（95%）', en: 'HttpReply rate high (95%)', value: (r: V) => r.responseInterval[1], rate: true },
         { zh: '回应率最佳概率', en: 'P(best response)', value: (r: V) => r.probabilityBestResponse, rate: true },
         { zh: '转化', en: 'Converted', value: (r: V) => r.converted },
         { zh: '转化率', en: 'Conversion rate', value: (r: V) => r.conversionRate, rate: true },
@@ -211,7 +211,7 @@ export class DashboardsController {
   @ApiOperation({ summary: 'A cut as CSV or .xlsx' })
   @ApiFile()
   @ApiErrors(...TEAM_ERRORS, 'CUT_NOT_ALLOWED', 'CUT_FILTER_INVALID', 'SOP_NOT_FOUND')
-  async cutsExport(@CurrentPrincipal() p: Principal, @Query() q: CutExportQuery, @Res() res: Response): Promise<void> {
+  async cutsExport(@CurrentPrincipal() p: Principal, @Query() q: CutExportQuery, @Res() res: HttpReply): Promise<void> {
     const [data, lang] = await Promise.all([this.dashboards.cut(p, q), this.dashboards.language(p, q.lang)]);
     const columns: Column<CutRowDto & Record<string, unknown>>[] = [
       { zh: '维度', en: 'Key', value: (r) => r.key },

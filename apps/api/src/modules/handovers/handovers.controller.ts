@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } fr
 import {
   ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { idempotencyKey } from '../../common/idempotency';
 import { ApiErrors, type ErrorRef } from '../../common/openapi';
@@ -34,7 +34,7 @@ export class HandoversController {
   @ApiOkResponse({ type: HandoverDto, description: 'This id or Idempotency-Key was done before: its first result' })
   @ApiErrors(...RECIPIENT_ERRORS, 'HANDOVER_ID_REUSED', 'HANDOVER_ID_TAKEN')
   async create(
-    @CurrentPrincipal() p: Principal, @Body() dto: CreateHandoverDto, @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() p: Principal, @Body() dto: CreateHandoverDto, @Res({ passthrough: true }) res: HttpReply,
     @Headers('idempotency-key') key?: string,
   ): Promise<HandoverDto> {
     const { created, handover } = await this.handovers.create(p, dto, idempotencyKey(key));
@@ -83,7 +83,7 @@ export class LeavesController {
   @ApiOkResponse({ type: LeaveDto, description: 'This id was recorded before: the leave as it is' })
   @ApiErrors(['USER_NOT_FOUND', 404], ...RECIPIENT_ERRORS, 'LEAVE_ID_REUSED', 'LEAVE_ID_TAKEN', 'LEAVE_PERIOD_INVALID', 'LEAVE_OVERLAPS')
   async create(
-    @CurrentPrincipal() p: Principal, @IdParam('userId') userId: string, @Body() dto: CreateLeaveDto, @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() p: Principal, @IdParam('userId') userId: string, @Body() dto: CreateLeaveDto, @Res({ passthrough: true }) res: HttpReply,
   ): Promise<LeaveDto> {
     const { created, leave } = await this.leaves.create(p, userId, dto);
     res.status(created ? 201 : 200);

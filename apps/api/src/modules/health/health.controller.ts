@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/principal';
 import { TemporalService } from '../../temporal/temporal.module';
@@ -38,7 +38,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: Postgres and Temporal answer (503 when one does not)' })
   @ApiOkResponse({ type: ReadinessDto, description: 'Ready' })
   @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'Not ready: the checks say which part is down' })
-  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessDto> {
+  async ready(@Res({ passthrough: true }) res: HttpReply): Promise<ReadinessDto> {
     const [postgres, temporal] = await Promise.all([
       check(async () => (await this.db.query('SHOW server_version'))[0].server_version as string),
       check(() => this.temporal.ping()),

@@ -1,7 +1,8 @@
 import { Controller, Get, Headers, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
-import type { Request } from 'express';
+import type { Readable } from 'node:stream';
+import { BodyAs, type HttpRequest } from '../../common/http';
 import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
@@ -18,6 +19,7 @@ export class ImportsController {
   constructor(private readonly imports: ContactImportService) {}
 
   @Post('contacts')
+  @BodyAs('stream')
   @ApiConsumes('text/csv')
   @ApiBody({ description: `UTF-8 CSV with a header row. Columns: ${CONTACT_COLUMNS.join(', ')}, and attr.<key> for attributes. ` +
     'tags: names separated by |, as "Group:Tag" when a name repeats. Rows are upserted by external_id.' })
@@ -25,12 +27,12 @@ export class ImportsController {
   @ApiCreatedResponse({ type: ImportDto })
   @ApiErrors('UNSUPPORTED_MEDIA_TYPE', 'CSV_COLUMNS_INVALID', 'IMPORT_ID_TAKEN')
   contacts(
-    @CurrentPrincipal() p: Principal, @Req() req: Request, @Query() query: ImportQuery, @Headers('content-type') type?: string,
+    @CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Query() query: ImportQuery, @Headers('content-type') type?: string,
   ): Promise<ImportDto> {
     if (!type?.startsWith('text/csv')) {
       throw fail(COMMON_ERRORS.UNSUPPORTED_MEDIA_TYPE, 'Send the file as the request body with Content-Type: text/csv.');
     }
-    return this.imports.run(p, req, { ...query, id: query.id?.toLowerCase() });
+    return this.imports.run(p, req.body as Readable, { ...query, id: query.id?.toLowerCase() });
   }
 
   @Get()

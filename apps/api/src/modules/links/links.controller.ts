@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../../common/http';
 import { Public } from '../../common/principal';
 import { LinksService } from './links.service';
 
@@ -23,8 +23,8 @@ export class LinksController {
     headers: { Location: { description: "The material's URL", schema: { type: 'string' } } },
   })
   @ApiErrors('LINK_NOT_FOUND')
-  async open(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, await this.links.open(token, { method: req.method, userAgent: req.headers['user-agent'] }));
+  async open(@Param('token') token: string, @Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
+    const location = await this.links.open(token, { method: req.method, userAgent: req.headers['user-agent'] });
+    void res.header('Cache-Control', 'no-store').redirect(location, 302);
   }
 }

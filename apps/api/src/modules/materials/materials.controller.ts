@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Req, Res } f
 import {
   ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { headerOf, type HttpReply, type HttpRequest } from '../../common/http';
 import { idempotencyKey } from '../../common/idempotency';
 import { ApiErrors } from '../../common/openapi';
 import { ANY_ROLE, CurrentPrincipal, Roles, type Principal } from '../../common/principal';
@@ -30,10 +30,10 @@ export class MaterialsController {
   @ApiOkResponse({ type: LibraryMaterialDto, description: 'This id or Idempotency-Key made it before' })
   @ApiErrors(['VALIDATION_FAILED', 422], 'MATERIAL_ID_REUSED')
   async create(
-    @CurrentPrincipal() p: Principal, @Body() dto: CreateMaterialDto, @Req() req: Request, @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() p: Principal, @Body() dto: CreateMaterialDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpReply,
   ): Promise<LibraryMaterialDto> {
     // read from the request rather than @Headers(name), which would document the header as required
-    const { created, material } = await this.materials.create(p, dto, idempotencyKey(req.header('idempotency-key')));
+    const { created, material } = await this.materials.create(p, dto, idempotencyKey(headerOf(req, 'idempotency-key')));
     res.status(created ? 201 : 200);
     return material;
   }

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { Public } from '../../common/principal';
@@ -21,7 +21,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Prometheus metrics; when METRICS_TOKEN is set, send it as "Authorization: Bearer <METRICS_TOKEN>"' })
   @ApiTextResponse('text/plain', 'The Prometheus text exposition format (version 0.0.4)')
   @ApiErrors('UNAUTHENTICATED')
-  async scrape(@Headers('authorization') auth: string | undefined, @Res() res: Response): Promise<void> {
+  async scrape(@Headers('authorization') auth: string | undefined, @Res() res: HttpReply): Promise<void> {
     if (this.config.metricsToken && auth !== `Bearer ${this.config.metricsToken}`) {
       throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'Send "Authorization: Bearer <METRICS_TOKEN>".');
     }

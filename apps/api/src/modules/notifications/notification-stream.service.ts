@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { HttpReply } from '../../common/http';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { pgClient, type PgClient } from '../../common/dedicated-connection';
 import { NOTIFICATION_COLUMNS, type NotificationRow, toNotificationDto } from './notifications.service';
@@ -8,7 +9,7 @@ import { NOTIFICATION_COLUMNS, type NotificationRow, toNotificationDto } from '.
 interface Subscriber {
   tenantId: string;
   userId: string;
-  res: Response;
+  res: ServerResponse;
   /** the highest notification id sent (or known at the start) */
   lastId: string;
   /** ids at or below lastId already sent or known, with when they were seen: a late commit's rows are the others */
@@ -62,7 +63,7 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
   }
 
   /** Opens a stream for the user; `lastEventId` (the browser's Last-Event-ID) replays what came after it. */
-  async open(tenantId: string, userId: string, res: Response, lastEventId?: string): Promise<void> {
+  async open(tenantId: string, userId: string, reply: HttpReply, lastEventId?: string): Promise<void> {
     // where to start, before the headers go out (a failure here still answers as JSON); what arrives
     // between this read and the subscription below is caught by the first pull
     const [start]: { last: string; recent: string[] }[] = await this.db.query(
@@ -73,6 +74,9 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
     const lastId = start.last;
     const now = Date.now();
     const seen = new Map(start.recent.map((id) => [id, now]));
+    // from here on the stream writes to the socket itself: Fastify steps aside
+    reply.hijack();
+    const res = reply.raw;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no',
     });

@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../../common/http';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { ANY_ROLE, CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
 import { NotificationStream } from './notification-stream.service';
@@ -78,7 +78,7 @@ export class NotificationsController {
   @ApiTextResponse('text/event-stream', 'An event stream; Last-Event-ID replays what came after that id')
   @ApiErrors('UNAUTHENTICATED', 'NOTIFICATIONS_NEED_A_USER')
   async open(
-    @Query('ticket') ticket: string | undefined, @Headers('last-event-id') lastEventId: string | undefined, @Req() req: Request, @Res() res: Response,
+    @Query('ticket') ticket: string | undefined, @Headers('last-event-id') lastEventId: string | undefined, @Req() req: HttpRequest, @Res() res: HttpReply,
   ): Promise<void> {
     const caller = await this.tickets.authenticate(ticket, req.headers);
     await this.stream.open(caller.tenantId, caller.userId, res, lastEventId);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
 import { RoundTripDto, StartRoundTripDto } from './round-trips.dto';
@@ -26,7 +26,7 @@ export class RoundTripsController {
   async start(
     @CurrentPrincipal() p: Principal,
     @Body() dto: StartRoundTripDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<RoundTripDto> {
     const { created, roundTrip } = await this.roundTrips.start(p, dto.id);
     res.status(created ? 201 : 200);

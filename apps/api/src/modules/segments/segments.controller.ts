@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { PageQuery } from '../../common/pagination';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
@@ -84,10 +84,12 @@ export class SegmentsController {
   })
   @ApiTextResponse('text/csv', 'The members, one per row, after a header row; downloaded as segment-<id>.csv')
   @ApiErrors('SEGMENT_NOT_FOUND')
-  async export(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: Response): Promise<void> {
+  async export(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: HttpReply): Promise<void> {
     const compiled = await this.segments.compileSaved(p.tenantId, id); // 404 before any byte is sent
-    res.setHeader('content-type', 'text/csv; charset=utf-8');
-    res.setHeader('content-disposition', `attachment; filename="segment-${id}.csv"`);
-    await this.segments.exportCsv(compiled, res);
+    // streamed by COPY straight to the socket: Fastify steps aside (an error after the first byte cuts the connection)
+    res.hijack();
+    res.raw.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.raw.setHeader('content-disposition', `attachment; filename="segment-${id}.csv"`);
+    await this.segments.exportCsv(compiled, res.raw);
   }
 }

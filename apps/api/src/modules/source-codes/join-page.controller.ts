@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import { BodyAs, type HttpReply, type HttpRequest } from '../../common/http';
 import { notFound } from '../../common/errors.catalog';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { Public } from '../../common/principal';
@@ -9,9 +9,9 @@ import { joinedPage, joinFormPage, type JoinFormState, normalizePhone, pageLang 
 import { SourceCodesService } from './source-codes.service';
 
 /** Nothing of the page is cached or framed, and it loads nothing from elsewhere. */
-function send(res: Response, html: string): void {
-  res.status(200)
-    .set({
+function send(res: HttpReply, html: string): void {
+  void res.status(200)
+    .headers({
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
@@ -42,13 +42,14 @@ export class JoinPageController {
   @ApiParam({ name: 'id', description: 'The code\'s id, from its joinUrl', schema: { type: 'string', format: 'uuid' } })
   @ApiTextResponse('text/html', 'The page, in Chinese unless the browser asks for English first')
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404])
-  async page(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async page(@Param('id') id: string, @Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
     const code = await this.codes.joinPage(id);
     if (!code) throw notFound('source code', id);
     send(res, joinFormPage(pageLang(req), code.organization));
   }
 
   @Post(':id')
+  @BodyAs('form') // the page's plain HTML form
   @HttpCode(200)
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ default: true, address: true, signup: true })
@@ -72,7 +73,7 @@ export class JoinPageController {
   @ApiTextResponse('text/html', 'A thank-you page, or the form again with the customer\'s input and what to fix')
   // 400: a form field holding text Postgres cannot store (NUL, a lone surrogate), refused before the page (body-guards.ts)
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], 'RATE_LIMITED', ['VALIDATION_FAILED', 400])
-  async submit(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async submit(@Param('id') id: string, @Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
     const lang = pageLang(req);
     const code = await this.codes.joinPage(id);
     if (!code) throw notFound('source code', id);

@@ -1,4 +1,5 @@
-import type { Request } from 'express';
+import accepts from 'accepts';
+import type { HttpRequest } from '../../common/http';
 
 /**
  * The public page a channel code's QR code opens (`/j/{code id}`): a customer leaves a phone number and a
@@ -7,8 +8,8 @@ import type { Request } from 'express';
  */
 
 /** The join link of a code, on the origin the caller reached the API at. */
-export function joinUrl(req: Request, id: string): string {
-  return `${req.protocol}://${req.get('host')}/j/${id}`;
+export function joinUrl(req: HttpRequest, id: string): string {
+  return `${req.protocol}://${req.host}/j/${id}`;
 }
 
 /**
@@ -25,8 +26,8 @@ export function normalizePhone(raw: string): string | null {
 type PageLang = 'zh' | 'en';
 
 /** Chinese unless English comes before any Chinese in Accept-Language. */
-export function pageLang(req: Request): PageLang {
-  return req.acceptsLanguages('zh', 'en') === 'en' ? 'en' : 'zh';
+export function pageLang(req: HttpRequest): PageLang {
+  return accepts(req.raw).languages('zh', 'en') === 'en' ? 'en' : 'zh';
 }
 
 const TEXTS = {

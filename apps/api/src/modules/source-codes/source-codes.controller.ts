@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../../common/http';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
 import { ContactDto } from '../contacts/contacts.dto';
@@ -10,7 +10,7 @@ import { joinUrl } from './join-page';
 import { SourceCodesService } from './source-codes.service';
 
 /** Adds each code's join link, on the origin the caller reached the API at (what a QR code printed from the console opens). */
-const withLinks = (req: Request) => (code: SourceCodeRecord): SourceCodeDto => ({ ...code, joinUrl: joinUrl(req, code.id) });
+const withLinks = (req: HttpRequest) => (code: SourceCodeRecord): SourceCodeDto => ({ ...code, joinUrl: joinUrl(req, code.id) });
 
 @ApiTags('source-codes')
 @ApiBearerAuth()
@@ -27,20 +27,20 @@ export class SourceCodesController {
   })
   @ApiCreatedResponse({ type: SourceCodeDto })
   @ApiErrors(['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', ['VALIDATION_FAILED', 422], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
-  async create(@CurrentPrincipal() p: Principal, @Req() req: Request, @Body() dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
+  async create(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @Body() dto: CreateSourceCodeDto): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.create(p.tenantId, dto));
   }
 
   @Get('source-codes')
   @ApiOkResponse({ type: [SourceCodeDto] })
-  async list(@CurrentPrincipal() p: Principal, @Req() req: Request): Promise<SourceCodeDto[]> {
+  async list(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest): Promise<SourceCodeDto[]> {
     return (await this.codes.list(p.tenantId)).map(withLinks(req));
   }
 
   @Get('source-codes/:id')
   @ApiOkResponse({ type: SourceCodeDto })
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404])
-  async get(@CurrentPrincipal() p: Principal, @Req() req: Request, @IdParam() id: string): Promise<SourceCodeDto> {
+  async get(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @IdParam() id: string): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.get(p.tenantId, id));
   }
 
@@ -48,7 +48,7 @@ export class SourceCodesController {
   @ApiOkResponse({ type: SourceCodeDto })
   @ApiOperation({ summary: 'Change a code; its WeCom QR code follows (created, changed, or deleted with `wecomContactWay: null`)' })
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['TAG_NOT_FOUND', 422], 'OWNER_NOT_FOUND', 'SOURCE_CODE_TAKEN', ['VALIDATION_FAILED', 422], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
-  async update(@CurrentPrincipal() p: Principal, @Req() req: Request, @IdParam() id: string, @Body() dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
+  async update(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest, @IdParam() id: string, @Body() dto: UpdateSourceCodeDto): Promise<SourceCodeDto> {
     return withLinks(req)(await this.codes.update(p.tenantId, id, dto));
   }
 
@@ -65,7 +65,7 @@ export class SourceCodesController {
   @ApiCreatedResponse({ type: ContactDto, description: 'A new contact' })
   @ApiOkResponse({ type: ContactDto, description: 'A known contact (tagged and owned as the code says)' })
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 422], 'TAG_CHANGE_INVALID')
-  async join(@CurrentPrincipal() p: Principal, @Body() dto: JoinDto, @Res({ passthrough: true }) res: Response): Promise<ContactDto> {
+  async join(@CurrentPrincipal() p: Principal, @Body() dto: JoinDto, @Res({ passthrough: true }) res: HttpReply): Promise<ContactDto> {
     const { created, contact } = await this.codes.join(p.tenantId, dto);
     res.status(created ? 201 : 200);
     return contact;

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../../common/http';
+import { parse as parseCookie, serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { createHash } from 'node:crypto';
 import { fail } from '../../common/errors.catalog';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
@@ -20,10 +21,10 @@ const handoffDigest = (token: string) => createHash('sha256').update(token).dige
  * http (non-Secure cookies, an http redirect_uri), and a forged Host would steer the redirect_uri. Without APP_URL
  * (local runs only; production refuses) the request's own address.
  */
-export function publicBase(config: Pick<AppConfig, 'appUrl' | 'production'>, req: Request): string {
+export function publicBase(config: Pick<AppConfig, 'appUrl' | 'production'>, req: HttpRequest): string {
   if (config.appUrl) return config.appUrl;
   if (config.production) throw fail(WECOM_ERRORS.WECOM_OAUTH_UNCONFIGURED);
-  return `${req.protocol}://${req.get('host')}`;
+  return `${req.protocol}://${req.host}`;
 }
 
 /** Nothing of these answers is cached, framed or sent on as a referrer (the token rides in the fragment). */
@@ -33,21 +34,21 @@ const PRIVATE = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' 
  * A refusal is a page for the person holding the phone, answered 200 like the join page's "what to fix" (the API's
  * error statuses carry its JSON error body); which refusal it is stands in the page's `data-reason`.
  */
-function refuse(res: Response, err: unknown): void {
+function refuse(res: HttpReply, err: unknown): void {
   if (!(err instanceof OAuthRefused)) throw err;
-  res.status(200).set({
+  void res.status(200).headers({
     ...PRIVATE, 'Content-Type': 'text/html; charset=utf-8',
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   }).send(refusalPage(err.reason));
 }
 
-/** The cookie's value from the request's Cookie header (no cookie parser is installed for one cookie). */
-function cookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
+/** The cookie's value from the request's Cookie header. */
+const cookie = (req: HttpRequest, name: string): string | undefined => parseCookie(req.headers.cookie ?? '')[name];
+
+/** Adds a Set-Cookie header (Fastify keeps every one set); `maxAge` in milliseconds, 0 to remove the cookie. */
+function setCookie(res: HttpReply, name: string, value: string, { maxAge, ...options }: Omit<SerializeOptions, 'maxAge' | 'expires'> & { maxAge: number }): void {
+  const expires = new Date(maxAge ? Date.now() + maxAge : 0);
+  void res.header('set-cookie', serializeCookie(name, value, { ...options, expires, ...(maxAge ? { maxAge: Math.floor(maxAge / 1000) } : {}) }));
 }
 
 /**
@@ -70,15 +71,15 @@ export class WecomOAuthController {
   @ApiFoundResponse({ description: 'Signed in: to the page the card named, with the access token in the fragment', headers: { Location: { schema: { type: 'string' } } } })
   @ApiTextResponse('text/html', 'Refused, a page in Chinese and English (no token): a forged, expired or foreign state, an invalid or used code (40029), ' +
     'a WeChat user who is not a member, a member matched to no enabled user, an organization no longer connected, WeCom refusing or out of reach')
-  async finish(@Query('code') code: unknown, @Query('state') state: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async finish(@Query('code') code: unknown, @Query('state') state: unknown, @Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
     const secure = publicBase(this.config, req).startsWith('https:');
-    res.clearCookie(OAUTH_COOKIE, { path: OAUTH_COOKIE_PATH, secure });
+    setCookie(res, OAUTH_COOKIE, '', { path: OAUTH_COOKIE_PATH, secure, maxAge: 0 });
     try {
       const { accessToken, next } = await this.oauth.finish(code, state, cookie(req, OAUTH_COOKIE));
       // The console takes a token from the fragment only with this cookie's digest of it: a link carrying someone
       // else's token (signing the victim in to the sender's organization) has no such cookie.
-      res.cookie(HANDOFF_COOKIE, handoffDigest(accessToken), { sameSite: 'lax', secure, path: '/', maxAge: 60_000 });
-      res.set(PRIVATE).redirect(302, `${next}#${new URLSearchParams({ access_token: accessToken })}`);
+      setCookie(res, HANDOFF_COOKIE, handoffDigest(accessToken), { sameSite: 'lax', secure, path: '/', maxAge: 60_000 });
+      void res.headers(PRIVATE).redirect(`${next}#${new URLSearchParams({ access_token: accessToken })}`, 302);
     } catch (err) {
       refuse(res, err);
     }
@@ -92,10 +93,10 @@ export class WecomOAuthController {
   @ApiQuery({ name: 'next', required: false, description: 'A path of the console to open once signed in (default /inbox)', example: '/inbox?task=42' })
   @ApiFoundResponse({ description: 'To WeCom\'s authorize page, with a signed state that lives 10 minutes', headers: { Location: { schema: { type: 'string' } } } })
   @ApiErrors('WECOM_NOT_CONNECTED', 'WECOM_OAUTH_UNCONFIGURED')
-  async start(@Param('tenantId') tenantId: string, @Query('next') next: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async start(@Param('tenantId') tenantId: string, @Query('next') next: unknown, @Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
     const base = publicBase(this.config, req);
     const { location, nonce } = await this.oauth.start(tenantId, next, `${base}/api/wecom/oauth/callback`);
-    res.cookie(OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: base.startsWith('https:'), path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
-    res.set(PRIVATE).redirect(302, location);
+    setCookie(res, OAUTH_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: base.startsWith('https:'), path: OAUTH_COOKIE_PATH, maxAge: 10 * 60_000 });
+    void res.headers(PRIVATE).redirect(location, 302);
   }
 }

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest } from '../../common/http';
 import { publicBase } from './wecom-oauth.controller';
 import { safeNext } from './wecom-oauth.service';
 
@@ -13,7 +13,7 @@ describe('where a WeCom sign-in may send the browser', () => {
 });
 
 describe('the public address a WeCom sign-in is built on', () => {
-  const req = (host: string, protocol = 'http') => ({ protocol, get: (h: string) => (h === 'host' ? host : undefined) }) as unknown as Request;
+  const req = (host: string, protocol = 'http') => ({ protocol, host }) as unknown as HttpRequest;
 
   it('is APP_URL whatever the request says, and refused in production without it', () => {
     expect(publicBase({ appUrl: 'https://sop.example.com', production: true }, req('evil.example'))).toBe('https://sop.example.com');

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../../common/http';
 import { ApiErrors } from '../../common/openapi';
 import { IdParam } from '../../common/tenant-scope';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
@@ -26,10 +26,10 @@ export class WecomSyncController {
   })
   @ApiAcceptedResponse({ type: WecomSyncRunDto })
   @ApiErrors('WECOM_NOT_CONNECTED', 'TEMPORAL_UNAVAILABLE')
-  async start(@CurrentPrincipal() p: Principal, @Body() dto: StartWecomSyncDto, @Res({ passthrough: true }) res: Response): Promise<WecomSyncRunDto> {
+  async start(@CurrentPrincipal() p: Principal, @Body() dto: StartWecomSyncDto, @Res({ passthrough: true }) res: HttpReply): Promise<WecomSyncRunDto> {
     const { joined, queued, run } = await this.sync.start(p.tenantId, dto.kind);
-    res.setHeader('X-Sync-Joined', String(joined));
-    if (queued) res.setHeader('X-Sync-Queued', queued);
+    void res.header('X-Sync-Joined', String(joined));
+    if (queued) void res.header('X-Sync-Queued', queued);
     return run;
   }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { BodyAs, type HttpReply, type HttpRequest } from '../../common/http';
 import { ApiErrors, ApiTextResponse } from '../../common/openapi';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { CurrentPrincipal, Public, Roles, type Principal } from '../../common/principal';
@@ -8,7 +8,7 @@ import { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { type CallbackQuery, WecomService } from './wecom.service';
 
 /** The callback URL shown to paste into WeCom: on the app's public address (APP_URL) when set, else the request's. */
-const origin = (config: AppConfig, req: Request) => config.appUrl ?? `${req.protocol}://${req.get('host')}`;
+const origin = (config: AppConfig, req: HttpRequest) => config.appUrl ?? `${req.protocol}://${req.host}`;
 
 @ApiTags('wecom')
 @ApiBearerAuth()
@@ -21,7 +21,7 @@ export class WecomConnectionController {
   @ApiOperation({ summary: 'The WeCom connection: ids, the last 4 characters of each secret, the callback URL and its status' })
   @ApiOkResponse({ type: WecomConnectionDto })
   @ApiErrors('WECOM_NOT_CONNECTED')
-  get(@CurrentPrincipal() p: Principal, @Req() req: Request): Promise<WecomConnectionDto> {
+  get(@CurrentPrincipal() p: Principal, @Req() req: HttpRequest): Promise<WecomConnectionDto> {
     return this.wecom.connection(p.tenantId, origin(this.config, req));
   }
 
@@ -32,7 +32,7 @@ export class WecomConnectionController {
   })
   @ApiOkResponse({ type: WecomConnectionDto })
   @ApiErrors('WECOM_CHECK_FAILED', 'WECOM_UNREACHABLE')
-  connect(@CurrentPrincipal() p: Principal, @Body() dto: ConnectWecomDto, @Req() req: Request): Promise<WecomConnectionDto> {
+  connect(@CurrentPrincipal() p: Principal, @Body() dto: ConnectWecomDto, @Req() req: HttpRequest): Promise<WecomConnectionDto> {
     return this.wecom.connect(p.tenantId, dto, origin(this.config, req));
   }
 
@@ -60,12 +60,13 @@ export class WecomCallbackController {
   @ApiQuery({ name: 'echostr', required: true })
   @ApiTextResponse('text/plain', 'The decrypted echostr')
   @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE')
-  async verify(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Res() res: Response): Promise<void> {
+  async verify(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Res() res: HttpReply): Promise<void> {
     const echo = await this.wecom.verifyUrl(id, q);
     res.type('text/plain').send(echo);
   }
 
   @Post(':callbackId')
+  @BodyAs('text') // encrypted XML, whatever content type WeCom names: parsed once the signature checks out
   @HttpCode(200)
   @ApiOperation({ summary: 'WeCom delivers an event (encrypted XML); kept once, applied after the answer' })
   @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{32}$' } })
@@ -73,7 +74,7 @@ export class WecomCallbackController {
   @ApiBody({ schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
   @ApiTextResponse('text/plain', '"success", as WeCom expects (also for a delivery it already made)')
   @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE')
-  async receive(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Body() body: unknown, @Res() res: Response): Promise<void> {
+  async receive(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Body() body: unknown, @Res() res: HttpReply): Promise<void> {
     await this.wecom.receive(id, q, typeof body === 'string' ? body : '');
     res.type('text/plain').send('success');
   }
