@@ -1,14 +1,9 @@
-import { enrollEntrants, materializeDuePage, materializeOccurrencePage } from '@sop/engine';
+import { materializeOccurrencePage } from '@sop/engine';
 import { DateTime } from 'luxon';
-import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
-import { testEnv } from '../support/env';
-import { createTagSystem } from '../support/fixtures';
-import { saveHistory } from '../support/histories';
-import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { useStack } from '../support/stack';
-import { WecomMassSendDesk } from '../support/wecom-mass-send';
-import { newCorp, useWecomServer } from '../support/wecom-server';
+import { massSendPass, massSendWorld, WecomMassSendDesk } from '../support/wecom-mass-send';
+import { useWecomServer } from '../support/wecom-server';
 
 const MIN = 60_000;
 
@@ -33,61 +28,10 @@ describe('WeCom mass-send: tasks handed to WeCom for the employee to confirm (re
   });
 
   /** A connected organization with executors matched to WeCom members and a segment of customers. */
-  async function world(label: string) {
-    const t: TenantFixture = await signupTenant(ctx.http, label);
-    const corp = local().add(newCorp());
-    expect((await t.admin.put('/api/wecom/connection', corp)).status).toBe(200);
-    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
-    const { tags } = await createTagSystem(t.admin);
-    const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
-    const member = async (wecomUserId: string) => {
-      const user = await addUser(t, ctx.http, 'employee');
-      await ctx.stack.db.query(`INSERT INTO wecom_users (tenant_id, wecom_user_id, name, user_id, matched_by) VALUES ($1, $2, $2, $3, 'hand')`,
-        [tenantId, wecomUserId, user.id]);
-      return user;
-    };
-    const contact = async (externalId: string, ownerId: string, wecomId: string | null) => {
-      const c = (await t.admin.post('/api/contacts', { externalId, name: externalId, ownerId, tags: [tags.intentHigh.id] })).body;
-      if (wecomId) await ctx.stack.db.query(`UPDATE contacts SET wecom_external_user_id = $2 WHERE id = $1`, [c.id, wecomId]);
-      return c.id as string;
-    };
-    /** An active journey of one step (day 0, all day) whose tasks go to the contact's owner, handed to WeCom. */
-    const sop = async (name: string, step: Record<string, unknown> = {}) => {
-      const definition = {
-        kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
-        steps: [{ name: 'Reach out', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat', wecomMassSend: true,
-          content: { template: '本周新品上架', materials: [{ title: '新品', url: 'https://shop.example/new', tagIds: [] }] },
-          executor: { rule: 'contactOwner' }, ...step }],
-        policies: { businessDaysOnly: false },
-      };
-      const created = await t.admin.post('/api/sops', { name, definition });
-      expect(created.status).toBe(201);
-      expect((await t.admin.post(`/api/sops/${created.body.id}/activate`)).status).toBe(200);
-      return created.body.id as string;
-    };
-    /** Tasks made now, the way the dispatcher makes them (its own run may make them first: the same rows). */
-    const materialize = async (sopId: string, now: Date) => {
-      await enrollEntrants(ctx.stack.db, sopId, now);
-      await materializeDuePage(ctx.stack.db, sopId, now, 100);
-    };
-    return { t, corp, tenantId, member, contact, sop, materialize };
-  }
-
+  const world = (label: string) => massSendWorld(ctx, local(), label);
   /** One pass of the mass-send workflow on the stack's worker, at `now`, for one organization. */
-  async function sweep(tenantId: string, now: Date, record = false) {
-    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
-    try {
-      const client = new Client({ connection });
-      const workflowId = `wecom-mass-send-${tenantId}-${now.getTime()}-${randomBytes(3).toString('hex')}`;
-      const result = await client.workflow.execute('wecomMassSendWorkflow', {
-        taskQueue: ctx.stack.taskQueue, workflowId, args: [{ now: now.getTime(), tenantIds: [tenantId] }],
-      });
-      if (record && process.env.RECORD_HISTORIES) saveHistory('wecomMassSendWorkflow', await client.workflow.getHandle(workflowId).fetchHistory());
-      return result;
-    } finally {
-      await connection.close();
-    }
-  }
+  const sweep = (tenantId: string, now: Date, record = false) =>
+    massSendPass(ctx.stack, tenantId, now, record ? 'wecomMassSendWorkflow' : undefined);
 
   const tasksOf = (sopId: string) => ctx.stack.db.query(
     `SELECT t.id::text, c.name AS contact, t.status, t.outcome, t.wecom_send_state AS state, m.msgid

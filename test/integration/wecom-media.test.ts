@@ -1,13 +1,8 @@
-import { enrollEntrants, materializeDuePage } from '@sop/engine';
-import { Client, Connection } from '@temporalio/client';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { testEnv } from '../support/env';
-import { createTagSystem } from '../support/fixtures';
-import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { useStack } from '../support/stack';
-import { WecomMassSendDesk } from '../support/wecom-mass-send';
+import { massSendPass, massSendWorld, WecomMassSendDesk } from '../support/wecom-mass-send';
 import { WecomMediaDesk } from '../support/wecom-media';
 import { newCorp, useWecomServer } from '../support/wecom-server';
 
@@ -45,59 +40,29 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
   });
   afterAll(() => new Promise<void>((resolve) => images.close(() => resolve())));
 
+  /** The mass-send world, materials fetched over http (the local image host), its SOPs showing materials. */
   async function world(label: string) {
-    const t: TenantFixture = await signupTenant(ctx.http, label);
-    const corp = local().add(newCorp());
-    expect((await t.admin.put('/api/wecom/connection', corp)).status).toBe(200);
-    expect((await t.admin.put('/api/settings/materials', { allowHttp: true })).status).toBe(200); // the local image host is http
-    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
-    const { tags } = await createTagSystem(t.admin);
-    const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
-    const member = async (wecomUserId: string) => {
-      const user = await addUser(t, ctx.http, 'employee');
-      await ctx.stack.db.query(`INSERT INTO wecom_users (tenant_id, wecom_user_id, name, user_id, matched_by) VALUES ($1, $2, $2, $3, 'hand')`,
-        [tenantId, wecomUserId, user.id]);
-      return user;
-    };
-    const contact = async (externalId: string, ownerId: string) => {
-      const c = (await t.admin.post('/api/contacts', { externalId, name: externalId, ownerId, tags: [tags.intentHigh.id] })).body;
-      await ctx.stack.db.query(`UPDATE contacts SET wecom_external_user_id = $2 WHERE id = $1`, [c.id, `wm${externalId}`]);
-    };
+    const w = await massSendWorld(ctx, local(), label);
+    expect((await w.t.admin.put('/api/settings/materials', { allowHttp: true })).status).toBe(200); // the local image host is http
     const material = async (kind: string, title: string, url: string) => {
-      const res = await t.admin.post('/api/materials', { kind, title, url });
+      const res = await w.t.admin.post('/api/materials', { kind, title, url });
       expect(res.status).toBe(201);
       return res.body.id as string;
     };
     const picks = (...ids: string[]) => ids.map((materialId) => ({ materialId, title: 'picked', url: 'https://picked.example/' }));
-    const definition = (materials: unknown[], step: Record<string, unknown> = {}) => ({
-      kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
-      steps: [{ name: 'Reach out', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat', wecomMassSend: true,
-        content: { template: '本周新品上架', materials }, executor: { rule: 'contactOwner' }, ...step }],
-      policies: { businessDaysOnly: false },
-    });
+    /** The step's fields: its content shows `materials` unless `step` gives its own. */
+    const showing = (materials: unknown[], step: Record<string, unknown>) => ({ content: { template: '本周新品上架', materials }, ...step });
+    const definition = (materials: unknown[], step: Record<string, unknown> = {}) => w.definition(showing(materials, step));
+    /** An active SOP whose step shows `materials`, its tasks made now; its id. */
     const sop = async (name: string, materials: unknown[], step: Record<string, unknown> = {}) => {
-      const created = await t.admin.post('/api/sops', { name, definition: definition(materials, step) });
-      expect(created.status).toBe(201);
-      expect((await t.admin.post(`/api/sops/${created.body.id}/activate`)).status).toBe(200);
-      const now = new Date();
-      await enrollEntrants(ctx.stack.db, created.body.id, now);
-      await materializeDuePage(ctx.stack.db, created.body.id, now, 100);
-      return created.body.id as string;
+      const sopId = await w.sop(name, showing(materials, step));
+      await w.materialize(sopId, new Date());
+      return sopId;
     };
-    return { t, corp, tenantId, member, contact, material, picks, definition, sop };
+    return { ...w, material, picks, definition, sop };
   }
 
-  async function sweep(tenantId: string, now: Date) {
-    const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
-    try {
-      return await new Client({ connection }).workflow.execute('wecomMassSendWorkflow', {
-        taskQueue: ctx.stack.taskQueue, workflowId: `wecom-media-${tenantId}-${now.getTime()}-${randomBytes(3).toString('hex')}`,
-        args: [{ now: now.getTime(), tenantIds: [tenantId] }],
-      });
-    } finally {
-      await connection.close();
-    }
-  }
+  const sweep = (tenantId: string, now: Date) => massSendPass(ctx.stack, tenantId, now);
 
   const templatesOf = (corpId: string) => desk.templates.filter((x) => x.corpId === corpId);
 

@@ -1,5 +1,12 @@
+import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
-import type { WecomCall, WecomServer } from './wecom-server';
+import { testEnv } from './env';
+import { createTagSystem } from './fixtures';
+import { saveHistory } from './histories';
+import { addUser, type Http, signupTenant, type TenantFixture } from './http';
+import type { Stack } from './stack';
+import { newCorp, type WecomCall, type WecomServer } from './wecom-server';
 
 /**
  * WeCom's enterprise mass-send (企业群发) and Moments tasks (企业朋友圈) as its published server API reference
@@ -296,5 +303,75 @@ export class WecomMassSendDesk {
 
   private moment(call: WecomCall): MomentTask | undefined {
     return this.moments.find((x) => x.corpId === call.corp.corpId && x.momentId === call.body.moment_id);
+  }
+}
+
+/** The link material a mass-sent step shows unless the test says otherwise. */
+export const NEWS_LINK = { title: '新品', url: 'https://shop.example/new', tagIds: [] };
+
+/**
+ * A tenant connected to a new corporation of the local WeCom, with its tag system and the segment "High intent"
+ * (its intentHigh tag); helpers add executors matched to WeCom members, customers, and SOPs whose one step is handed
+ * to WeCom as a mass-send. The world of test/integration/wecom-mass-send.test.ts and wecom-media.test.ts.
+ */
+export async function massSendWorld(ctx: { stack: Stack; http: Http }, wecom: WecomServer, label: string) {
+  const { db } = ctx.stack;
+  const t: TenantFixture = await signupTenant(ctx.http, label);
+  const corp = wecom.add(newCorp());
+  expect((await t.admin.put('/api/wecom/connection', corp)).status).toBe(200);
+  const [{ tenant_id: tenantId }] = await db.query(`SELECT tenant_id FROM wecom_connections WHERE corp_id = $1`, [corp.corpId]);
+  const { tags } = await createTagSystem(t.admin);
+  const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
+  /** An employee matched by hand to the WeCom member. */
+  const member = async (wecomUserId: string) => {
+    const user = await addUser(t, ctx.http, 'employee');
+    await db.query(`INSERT INTO wecom_users (tenant_id, wecom_user_id, name, user_id, matched_by) VALUES ($1, $2, $2, $3, 'hand')`,
+      [tenantId, wecomUserId, user.id]);
+    return user;
+  };
+  /** A customer in the segment, owned by `ownerId`; `wecomId` null: not a WeCom customer. */
+  const contact = async (externalId: string, ownerId: string, wecomId: string | null = `wm${externalId}`) => {
+    const c = (await t.admin.post('/api/contacts', { externalId, name: externalId, ownerId, tags: [tags.intentHigh.id] })).body;
+    if (wecomId) await db.query(`UPDATE contacts SET wecom_external_user_id = $2 WHERE id = $1`, [c.id, wecomId]);
+    return c.id as string;
+  };
+  /** A journey of one step (day 0, all day) for the segment whose tasks go to the contact's owner, handed to WeCom. */
+  const definition = (step: Record<string, unknown> = {}) => ({
+    kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+    steps: [{ name: 'Reach out', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat', wecomMassSend: true,
+      content: { template: '本周新品上架', materials: [NEWS_LINK] }, executor: { rule: 'contactOwner' }, ...step }],
+    policies: { businessDaysOnly: false },
+  });
+  /** An active SOP of `definition(step)`; its id. */
+  const sop = async (name: string, step: Record<string, unknown> = {}) => {
+    const created = await t.admin.post('/api/sops', { name, definition: definition(step) });
+    expect(created.status).toBe(201);
+    expect((await t.admin.post(`/api/sops/${created.body.id}/activate`)).status).toBe(200);
+    return created.body.id as string;
+  };
+  /** Tasks made now, the way the dispatcher makes them (its own run may make them first: the same rows). */
+  const materialize = async (sopId: string, now: Date) => {
+    await enrollEntrants(db, sopId, now);
+    await materializeDuePage(db, sopId, now, 100);
+  };
+  return { t, corp, tenantId: tenantId as string, member, contact, definition, sop, materialize };
+}
+
+/**
+ * One pass of `wecomMassSendWorkflow` on the stack's worker at `now`, for one organization; its result. `record`
+ * names the replay history to save when RECORD_HISTORIES is set.
+ */
+export async function massSendPass(stack: Stack, tenantId: string, now: Date, record?: string) {
+  const connection = await Connection.connect({ address: testEnv('TEMPORAL_ADDRESS') });
+  try {
+    const client = new Client({ connection });
+    const workflowId = `wecom-mass-send-${tenantId}-${now.getTime()}-${randomBytes(3).toString('hex')}`;
+    const result = await client.workflow.execute('wecomMassSendWorkflow', {
+      taskQueue: stack.taskQueue, workflowId, args: [{ now: now.getTime(), tenantIds: [tenantId] }],
+    });
+    if (record && process.env.RECORD_HISTORIES) saveHistory(record, await client.workflow.getHandle(workflowId).fetchHistory());
+    return result;
+  } finally {
+    await connection.close();
   }
 }

@@ -48,16 +48,50 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     };
     return { log, activities };
   };
-  const worker = (taskQueue: string, activities: object) => Worker.create({
-    connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities, workflowBundle: { codePath: WORKFLOW_BUNDLE },
+  /** Runs `body` with a worker of `activities` on a fresh task queue. */
+  const withWorker = async <T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> => {
+    const taskQueue = `wf-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities, workflowBundle: { codePath: WORKFLOW_BUNDLE },
+    });
+    return worker.runUntil(body(taskQueue));
+  };
+  const startSync = (taskQueue: string, tenantId: string, kind?: 'incremental') => env.client.workflow.start(wecomSyncWorkflow, {
+    taskQueue, workflowId: wecomSyncWorkflowId(tenantId), args: [kind ? { tenantId, kind } : { tenantId }],
   });
+  /** A step that holds until `release()`. */
+  const gate = () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    return { held, release };
+  };
+  /**
+   * Two organizations; the busy one's full sync is started and holds in its first step while `starter` (the nightly
+   * or the incremental Schedule's workflow) starts the syncs of all, then is released. What each answered, in order.
+   */
+  const startAllWhileOneRuns = async (starter: typeof wecomNightlySyncWorkflow | typeof wecomIncrementalSyncWorkflow, history: string) => {
+    const busy = `busy-${randomUUID()}`;
+    const idle = `idle-${randomUUID()}`;
+    const { held, release } = gate();
+    const { log, activities } = stubs({
+      listWecomTenants: async () => [busy, idle],
+      // the busy organization's sync holds in its first step until the start of all has come and gone
+      syncWecomMembers: async (tenantId) => { if (tenantId === busy) await held; return 1; },
+    });
+    return withWorker(activities, async (taskQueue) => {
+      const running = await startSync(taskQueue, busy);
+      const id = `${history}-${randomUUID()}`;
+      const started = await env.client.workflow.execute(starter, { taskQueue, workflowId: id });
+      if (process.env.RECORD_HISTORIES) saveHistory(history, await env.client.workflow.getHandle(id).fetchHistory());
+      const idleResult = await env.client.workflow.getHandle(wecomSyncWorkflowId(idle)).result();
+      release();
+      return { busy, idle, log, started, idleResult, busyResult: await running.result() };
+    });
+  };
 
   it('walks members, tags, contact pages and group pages until each is done, then finishes the run', async () => {
     const { log, activities } = stubs();
-    const taskQueue = `wf-${randomUUID()}`;
-    const result = await (await worker(taskQueue, activities)).runUntil(
-      env.client.workflow.execute(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId('t1'), args: [{ tenantId: 't1' }] }),
-    );
+    const result = await withWorker(activities, async (taskQueue) => (await startSync(taskQueue, 't1')).result());
     expect(result).toEqual({ runId: 'run-t1', status: 'succeeded' });
     expect(log).toEqual(['open t1', 'members', 'tags', 'contacts', 'contacts', 'contacts', 'groups', 'groups', 'finish run-t1 ok']);
   });
@@ -66,51 +100,29 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     const { log, activities } = stubs({
       syncWecomTags: async () => { throw ApplicationFailure.nonRetryable('WeCom /cgi-bin/externalcontact/get_corp_tag_list answered errcode 48002: api forbidden', 'WecomRefused'); },
     });
-    const taskQueue = `wf-${randomUUID()}`;
-    const result = await (await worker(taskQueue, activities)).runUntil(
-      env.client.workflow.execute(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId('t2'), args: [{ tenantId: 't2' }] }),
-    );
+    const result = await withWorker(activities, async (taskQueue) => (await startSync(taskQueue, 't2')).result());
     expect(result).toEqual({ runId: 'run-t2', status: 'failed' });
     expect(log.at(-1)).toBe('finish run-t2 tags: WeCom /cgi-bin/externalcontact/get_corp_tag_list answered errcode 48002: api forbidden');
   });
 
   it('starts a sync of every connected organization, skipping one whose sync already runs', async () => {
-    const busy = `busy-${randomUUID()}`;
-    const idle = `idle-${randomUUID()}`;
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    const { log, activities } = stubs({
-      listWecomTenants: async () => [busy, idle],
-      // the busy organization's sync holds in its first step until the nightly start has come and gone
-      syncWecomMembers: async (tenantId) => { if (tenantId === busy) await held; return 1; },
-    });
-    const taskQueue = `wf-${randomUUID()}`;
-    const w = await worker(taskQueue, activities);
-    await w.runUntil(async () => {
-      const running = await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(busy), args: [{ tenantId: busy }] });
-      const nightlyId = `nightly-${randomUUID()}`;
-      const nightly = await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: nightlyId });
-      expect(nightly).toEqual({ started: 1, running: 1 });
-      if (process.env.RECORD_HISTORIES) saveHistory('wecomNightlySyncWorkflow', await env.client.workflow.getHandle(nightlyId).fetchHistory());
-      expect(await env.client.workflow.getHandle(wecomSyncWorkflowId(idle)).result()).toEqual({ runId: `run-${idle}`, status: 'succeeded' });
-      release();
-      expect(await running.result()).toEqual({ runId: `run-${busy}`, status: 'succeeded' });
-    });
+    const { busy, idle, log, started, idleResult, busyResult } = await startAllWhileOneRuns(wecomNightlySyncWorkflow, 'wecomNightlySyncWorkflow');
+    expect(started).toEqual({ started: 1, running: 1 });
+    expect(idleResult).toEqual({ runId: `run-${idle}`, status: 'succeeded' });
+    expect(busyResult).toEqual({ runId: `run-${busy}`, status: 'succeeded' });
     expect(log.filter((l) => l.startsWith('open'))).toEqual(expect.arrayContaining([`open ${busy}`, `open ${idle}`]));
     expect(log.filter((l) => l === `open ${busy}`)).toHaveLength(1);
   });
 
   it('an incremental run reads the dirty contacts and groups; a full sync asked meanwhile follows it as the same workflow', async () => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const { held, release } = gate();
     const { log, activities } = stubs({
       syncWecomMembers: async () => { log.push('members'); await held; return 2; },
     });
-    const taskQueue = `wf-${randomUUID()}`;
-    const workflowId = wecomSyncWorkflowId(`t3-${randomUUID()}`);
-    const tenantId = workflowId.split('/')[1];
-    await (await worker(taskQueue, activities)).runUntil(async () => {
-      const handle = await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId, args: [{ tenantId, kind: 'incremental' }] });
+    const tenantId = `t3-${randomUUID()}`;
+    const workflowId = wecomSyncWorkflowId(tenantId);
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await startSync(taskQueue, tenantId, 'incremental');
       await waitFor(() => log.includes('members'));
       expect(await handle.query(wecomSyncStatusQuery)).toEqual({ runId: `run-${tenantId}-incremental`, phase: 'members', kind: 'incremental' });
       // an incremental request is this run already; a full one follows it
@@ -129,40 +141,24 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
   });
 
   it('the incremental Schedule\'s workflow starts an incremental sync of every organization, skipping one whose sync runs', async () => {
-    const busy = `busy-${randomUUID()}`;
-    const idle = `idle-${randomUUID()}`;
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    const { log, activities } = stubs({
-      listWecomTenants: async () => [busy, idle],
-      syncWecomMembers: async (tenantId) => { if (tenantId === busy) await held; return 1; },
-    });
-    const taskQueue = `wf-${randomUUID()}`;
-    await (await worker(taskQueue, activities)).runUntil(async () => {
-      const running = await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(busy), args: [{ tenantId: busy }] });
-      const id = `incremental-${randomUUID()}`;
-      expect(await env.client.workflow.execute(wecomIncrementalSyncWorkflow, { taskQueue, workflowId: id })).toEqual({ started: 1, running: 1 });
-      if (process.env.RECORD_HISTORIES) saveHistory('wecomIncrementalSyncWorkflow', await env.client.workflow.getHandle(id).fetchHistory());
-      expect(await env.client.workflow.getHandle(wecomSyncWorkflowId(idle)).result()).toEqual({ runId: `run-${idle}-incremental`, status: 'succeeded' });
-      release();
-      // the running full sync took no request from it and ran once
-      expect(await running.result()).toEqual({ runId: `run-${busy}`, status: 'succeeded' });
-    });
+    const { busy, idle, log, started, idleResult, busyResult } = await startAllWhileOneRuns(wecomIncrementalSyncWorkflow, 'wecomIncrementalSyncWorkflow');
+    expect(started).toEqual({ started: 1, running: 1 });
+    expect(idleResult).toEqual({ runId: `run-${idle}-incremental`, status: 'succeeded' });
+    // the running full sync took no request from it and ran once
+    expect(busyResult).toEqual({ runId: `run-${busy}`, status: 'succeeded' });
     expect(log.filter((l) => l.startsWith(`open ${busy}`))).toEqual([`open ${busy}`]);
     expect(log).toContain(`open ${idle} incremental`);
   });
 
   it('the nightly start queues a full sync after an organization\'s running incremental sync', async () => {
     const tenantId = `inc-${randomUUID()}`;
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const { held, release } = gate();
     const { log, activities } = stubs({
       listWecomTenants: async () => [tenantId],
       syncWecomMembers: async () => { log.push('members'); await held; return 1; },
     });
-    const taskQueue = `wf-${randomUUID()}`;
-    await (await worker(taskQueue, activities)).runUntil(async () => {
-      await env.client.workflow.start(wecomSyncWorkflow, { taskQueue, workflowId: wecomSyncWorkflowId(tenantId), args: [{ tenantId, kind: 'incremental' }] });
+    await withWorker(activities, async (taskQueue) => {
+      await startSync(taskQueue, tenantId, 'incremental');
       await waitFor(() => log.includes('members'));
       const id = `nightly-${randomUUID()}`;
       expect(await env.client.workflow.execute(wecomNightlySyncWorkflow, { taskQueue, workflowId: id })).toEqual({ started: 0, running: 1 });

@@ -180,8 +180,7 @@ async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], is
   if (!prepared.length) return counts;
   // WeCom's own changes to tag definitions: the triggers queue nothing to send back (no echo)
   await asWecomOrigin(m);
-  // contacts whose data changed: computed tags and segments follow once for the batch, at its end
-  const touched = new Set<string>();
+  const batch: Batch = { touched: new Set(), members: new Map() };
   // Locked and re-read: an attempt that committed this batch already (a retry after a lost answer) leaves nothing to do.
   const open = new Set<string>((await m.query(
     `SELECT e.id::text FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND e.processed_at IS NULL ORDER BY e.id FOR UPDATE`,
@@ -194,7 +193,7 @@ async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], is
     if (!error) {
       if (isolated) await m.query('SAVEPOINT wecom_event');
       try {
-        outcome = await applyEvent(m, tenantId, p.row, p.fetched ?? null, touched);
+        outcome = await applyEvent(m, tenantId, p.row, p.fetched ?? null, batch);
         if (isolated) await m.query('RELEASE SAVEPOINT wecom_event');
       } catch (err) {
         if (!isolated) throw new EventFailed((err as Error).message);
@@ -210,12 +209,22 @@ async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], is
        FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, outcome, error)
       WHERE e.tenant_id = $1 AND e.id = d.id`,
     [tenantId, done.map((d) => d.id), done.map((d) => d.outcome), done.map((d) => d.error)]);
-  if (touched.size) await contactsChanged(m, tenantId, [...touched]);
+  if (batch.touched.size) await contactsChanged(m, tenantId, [...batch.touched]);
   return counts;
 }
 
+interface Member { userId: string | null; known: boolean }
+
+/** What the events of one batch's transaction share; a new one for each transaction (the isolated re-run too). */
+interface Batch {
+  /** contacts whose data changed: computed tags and segments follow once for the batch, at its end */
+  touched: Set<string>;
+  /** members read, by WeCom user id, once each: no event changes wecom_users, and most name the same few */
+  members: Map<string, Promise<Member>>;
+}
+
 /** Applies one event in the caller's transaction; says what it did. */
-async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched: Fetched, touched: Set<string>): Promise<string> {
+async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched: Fetched, batch: Batch): Promise<string> {
   const p = row.payload;
   switch (row.event) {
     case 'change_external_contact':
@@ -223,17 +232,17 @@ async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched
         case 'add_external_contact':
         case 'add_half_external_contact':
         case 'edit_external_contact':
-          return contactFromWecom(m, tenantId, text(p.UserID), fetched!, row.change_type !== 'edit_external_contact', touched);
+          return contactFromWecom(m, tenantId, text(p.UserID), fetched!, row.change_type !== 'edit_external_contact', batch);
         case 'del_external_contact':
-          return employeeDeletedContact(m, tenantId, text(p.UserID), text(p.ExternalUserID), touched);
+          return employeeDeletedContact(m, tenantId, text(p.UserID), text(p.ExternalUserID), batch);
         case 'del_follow_user':
           return contactDeletedEmployee(m, tenantId, text(p.UserID), text(p.ExternalUserID));
         default:
           return `ignored: change type ${row.change_type}`;
       }
     case 'change_external_chat':
-      if (row.change_type === 'dismiss') return chatDismissed(m, tenantId, text(p.ChatId), touched);
-      if (row.change_type === 'create' || row.change_type === 'update') return chatChanged(m, tenantId, p, fetched!, touched);
+      if (row.change_type === 'dismiss') return chatDismissed(m, tenantId, text(p.ChatId), batch.touched);
+      if (row.change_type === 'create' || row.change_type === 'update') return chatChanged(m, tenantId, p, fetched!, batch);
       return `ignored: change type ${row.change_type}`;
     case 'change_external_tag':
       if (p.StrategyId) return 'ignored: rule-group (strategy) tags are not followed';
@@ -249,22 +258,14 @@ async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched
   }
 }
 
-interface Member { userId: string | null; known: boolean }
-
-/** Members read in a batch's transaction, once each: no event changes wecom_users, and most name the same few. */
-const membersRead = new WeakMap<Queryable, Map<string, Promise<Member>>>();
-
-/** Our user matched to a WeCom member; `known` false when the member is not in wecom_users (yet). */
-function memberUser(m: Queryable, tenantId: string, wecomUserId: string): Promise<Member> {
-  let read = membersRead.get(m);
-  if (!read) membersRead.set(m, (read = new Map()));
-  const key = `${tenantId}:${wecomUserId}`;
-  let member = read.get(key);
+/** Our user matched to a WeCom member, read once per batch; `known` false when the member is not in wecom_users (yet). */
+function memberUser(m: Queryable, tenantId: string, wecomUserId: string, batch: Batch): Promise<Member> {
+  let member = batch.members.get(wecomUserId);
   if (!member) {
     member = m.query(`SELECT user_id FROM wecom_users WHERE tenant_id = $1 AND wecom_user_id = $2`, [tenantId, wecomUserId])
       .then(([row]: { user_id: string | null }[]) => ({ userId: row?.user_id ?? null, known: Boolean(row) }));
-    read.set(key, member);
-    member.catch(() => read.delete(key)); // a failed read (its event rolled back to its savepoint) is not kept
+    batch.members.set(wecomUserId, member);
+    member.catch(() => batch.members.delete(wecomUserId)); // a failed read (its event rolled back to its savepoint) is not kept
   }
   return member;
 }
@@ -279,11 +280,11 @@ const ownerNote = (wecomUserId: string, member: Member) =>
  * through that code (its tags, its owner when none, a 'joined' response).
  */
 async function contactFromWecom(
-  m: Queryable, tenantId: string, wecomUserId: string, answer: WecomAnswer, added: boolean, touched: Set<string>,
+  m: Queryable, tenantId: string, wecomUserId: string, answer: WecomAnswer, added: boolean, batch: Batch,
 ): Promise<string> {
   const ec = answer.external_contact as { external_userid: string; name?: string };
   const follows = (answer.follow_user ?? []) as FollowUser[];
-  const member = await memberUser(m, tenantId, wecomUserId);
+  const member = await memberUser(m, tenantId, wecomUserId, batch);
   const [contact] = await m.query(
     `INSERT INTO contacts (tenant_id, external_id, name, owner_id, wecom_external_user_id) VALUES ($1, 'wecom:' || $2, $3, $4, $2)
      ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL DO UPDATE SET
@@ -315,7 +316,7 @@ async function contactFromWecom(
     await recordResponse(m, tenantId, { contactId: contact.id, kind: 'joined', source: 'event', data: { code: code.code, created: contact.created, via: 'wecom' } });
     via = `; arrived through code ${code.code}`;
   } else {
-    touched.add(contact.id);
+    batch.touched.add(contact.id);
   }
   const unknownTags = pending ? 0 : wecomTagIds.length - mapped.length;
   return `contact ${contact.id} ${contact.created ? 'created' : 'updated'}${ownerNote(wecomUserId, member)}${via}`
@@ -340,15 +341,15 @@ async function contactByExternalUserId(m: Queryable, tenantId: string, externalU
 }
 
 /** The employee deleted the customer: the contact stays; its owner is cleared when that employee was it. */
-async function employeeDeletedContact(m: Queryable, tenantId: string, wecomUserId: string, externalUserId: string, touched: Set<string>): Promise<string> {
+async function employeeDeletedContact(m: Queryable, tenantId: string, wecomUserId: string, externalUserId: string, batch: Batch): Promise<string> {
   const contact = await contactByExternalUserId(m, tenantId, externalUserId);
   if (!contact) return `unknown contact ${externalUserId}: nothing to change`;
-  const member = await memberUser(m, tenantId, wecomUserId);
+  const member = await memberUser(m, tenantId, wecomUserId, batch);
   if (!member.userId || contact.owner_id !== member.userId) return `contact ${contact.id} kept; ${wecomUserId} was not its owner`;
   await m.query(`UPDATE contacts SET owner_id = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, contact.id]);
   await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
     tenantId, { contactIds: [contact.id], fields: ['ownerId'], via: 'wecom' }]);
-  touched.add(contact.id);
+  batch.touched.add(contact.id);
   return `contact ${contact.id}: owner cleared (${wecomUserId} deleted the customer)`;
 }
 
@@ -380,9 +381,9 @@ interface GroupChat {
  * chat's external members; on add_member / del_member the event's MemChangeList. Only members that are our
  * contacts count; each one joining or leaving becomes a group_members row and a joined_group / left_group response.
  */
-async function chatChanged(m: Queryable, tenantId: string, p: Record<string, unknown>, answer: WecomAnswer, touched: Set<string>): Promise<string> {
+async function chatChanged(m: Queryable, tenantId: string, p: Record<string, unknown>, answer: WecomAnswer, batch: Batch): Promise<string> {
   const chat = answer.group_chat as GroupChat;
-  const owner = await memberUser(m, tenantId, chat.owner ?? '');
+  const owner = await memberUser(m, tenantId, chat.owner ?? '', batch);
   const [group] = await m.query(
     `INSERT INTO customer_groups (tenant_id, name, owner_id, wecom_chat_id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (tenant_id, wecom_chat_id) WHERE wecom_chat_id IS NOT NULL DO UPDATE SET
@@ -393,10 +394,10 @@ async function chatChanged(m: Queryable, tenantId: string, p: Record<string, unk
   let joined = 0;
   let left = 0;
   if (p.ChangeType === 'create' || group.created) {
-    joined = await changeMembers(m, tenantId, group.id, chat.chat_id, (chat.member_list ?? []).filter((u) => u.type === 2).map((u) => u.userid), true, touched);
+    joined = await changeMembers(m, tenantId, group.id, chat.chat_id, (chat.member_list ?? []).filter((u) => u.type === 2).map((u) => u.userid), true, batch.touched);
   }
-  if (detail === 'add_member') joined += await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), true, touched);
-  if (detail === 'del_member') left = await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), false, touched);
+  if (detail === 'add_member') joined += await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), true, batch.touched);
+  if (detail === 'del_member') left = await changeMembers(m, tenantId, group.id, chat.chat_id, items(p.MemChangeList), false, batch.touched);
   return `group ${group.id} ${group.created ? 'created' : `updated (${detail || 'details'})`}${ownerNote(chat.owner ?? '', owner)}; ${joined} contacts joined, ${left} left`;
 }
 
