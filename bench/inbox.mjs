@@ -9,6 +9,7 @@
 //   the time from the sweep's start to the last email received;
 // - the loop (bench/loop.mjs): response -> exit and response -> enrollment in another journey, p95.
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,9 +35,41 @@ const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1000);
 const LISTS = ['today', 'overdue', 'upcoming', 'done'];
 const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 10_000);
 const LOOP_SAMPLES = Number(process.env.BENCH_LOOP_SAMPLES ?? 50);
-const TARGETS = { inbox_p95_ms: 50, reminders_delivered_s: 60, loop_p95_ms: 2000 };
+const TARGETS = { inbox_p95_ms: 25, reminders_delivered_s: 60, loop_p95_ms: 2000 };
+/** issue 14: the API's own cost per list, with no pause between requests */
+const TARGET_SATURATED_PER_S = 1000;
+
+/**
+ * GET and parse JSON with Node's http client on kept-alive connections: the load generator shares this machine's
+ * two cores with the API and Postgres, and fetch costs it about twice the CPU per request.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const getJson = (url, headers) => new Promise((resolve, reject) => {
+  request(url, { agent, headers }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => {
+      try {
+        resolve({ ok: res.statusCode < 400, body: JSON.parse(Buffer.concat(chunks).toString()) });
+      } catch (err) {
+        reject(err);
+      }
+    });
+  }).on('error', reject).end();
+});
 
 const round = (x) => Math.round(x * 10) / 10;
+
+/** The inbox's own targets: p95 under the paced load, lists a second with no pause, no failed request. */
+function listMisses(figures, errors) {
+  const missed = [];
+  if (!(figures.inbox_p95_ms <= TARGETS.inbox_p95_ms)) missed.push(`inbox_p95_ms ${figures.inbox_p95_ms} > ${TARGETS.inbox_p95_ms}`);
+  if (!(figures.inbox_saturated_requests_per_s >= TARGET_SATURATED_PER_S)) {
+    missed.push(`inbox_saturated_requests_per_s ${figures.inbox_saturated_requests_per_s} < ${TARGET_SATURATED_PER_S}`);
+  }
+  if (errors) missed.push(`${errors} inbox requests failed`);
+  return missed;
+}
 /** A tenant with a team of employees, contacts, one SOP, and TASKS tasks spread over half a year around today. */
 async function seed(db, log) {
   const [{ id: tenantId }] = await db.query(`INSERT INTO tenants (name) VALUES ('Inbox bench 收件箱') RETURNING id`);
@@ -101,9 +134,8 @@ async function loadInbox(base, tokens, log, { thinkMs = THINK_MS, seconds = LOAD
     for (let i = u; Date.now() < until; i++) {
       const list = LISTS[i % LISTS.length];
       const t = performance.now();
-      const res = await fetch(`${base}/api/inbox/tasks?list=${list}&limit=20`, { headers });
-      const body = await res.json();
-      if (!res.ok || !Array.isArray(body.items)) errors++;
+      const { ok, body } = await getJson(`${base}/api/inbox/tasks?list=${list}&limit=20`, headers).catch(() => ({ ok: false, body: {} }));
+      if (!ok || !Array.isArray(body.items)) errors++;
       else latencies[list].push(performance.now() - t);
       if (thinkMs) await new Promise((r) => setTimeout(r, thinkMs * (0.5 + Math.random())));
     }
@@ -242,8 +274,9 @@ export async function run({ databaseUrl, log }) {
     api.kill('SIGTERM');
     // BENCH_INBOX_ONLY=1: the two list loads alone (profiling the API's own cost per request)
     if (process.env.BENCH_INBOX_ONLY) {
-      return { figures: { bench: 'inbox', tasks: n, inbox_p95_ms: Math.max(...Object.values(inbox.perList)), inbox_requests_per_s: inbox.perSecond,
-        inbox_saturated_requests_per_s: saturated.perSecond, inbox_saturated_p95_ms: Math.max(...Object.values(saturated.perList)) }, missed: [] };
+      const figures = { bench: 'inbox', tasks: n, inbox_p95_ms: Math.max(...Object.values(inbox.perList)), inbox_requests_per_s: inbox.perSecond,
+        inbox_saturated_requests_per_s: saturated.perSecond, inbox_saturated_p95_ms: Math.max(...Object.values(saturated.perList)) };
+      return { figures, missed: listMisses(figures, inbox.errors + saturated.errors) };
     }
 
     temporal = await startTemporal({ port: await freePort(), logFile: join(ROOT, '.data/bench-inbox-temporal.log') });
@@ -258,9 +291,8 @@ export async function run({ databaseUrl, log }) {
       reminders_in_app: reminders.inApp, reminders_emails: reminders.emails, reminders_sweep_s: reminders.sweptS,
       ...Object.fromEntries(Object.entries(loop).filter(([k]) => k !== 'loop_p95_ms')),
     };
-    const missed = [];
-    for (const [key, target] of Object.entries(TARGETS)) if (!(figures[key] <= target)) missed.push(`${key} ${figures[key]} > ${target}`);
-    if (inbox.errors + saturated.errors) missed.push(`${inbox.errors + saturated.errors} inbox requests failed`);
+    const missed = listMisses(figures, inbox.errors + saturated.errors);
+    for (const [key, target] of Object.entries(TARGETS)) if (key in figures && key !== 'inbox_p95_ms' && !(figures[key] <= target)) missed.push(`${key} ${figures[key]} > ${target}`);
     if (reminders.inApp !== REMINDERS || reminders.emails !== REMINDERS) missed.push(`reminders: ${reminders.inApp} in-app and ${reminders.emails} emails of ${REMINDERS}`);
     return { figures, missed };
   } finally {

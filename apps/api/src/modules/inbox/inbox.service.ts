@@ -15,6 +15,7 @@ import {
   OUTCOMES, type MaterialDto, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
 import { INBOX_ERRORS } from './inbox.errors';
+import { preparedShape } from '../../common/prepared';
 
 interface TaskRow {
   id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
@@ -80,7 +81,8 @@ export class InboxService {
     // list scans, not just the page's.
     const order = `ORDER BY t.${at} ${dir}, t.id ${dir}`;
     const page = `(SELECT * FROM tasks t WHERE ${where.join(' AND ')} ${order} LIMIT ${q.limit + 1})`;
-    const rows: TaskRow[] = await this.db.query(`${TASK_NAMES.replace('%TASKS%', page)} ${order}`, params);
+    // a list runs hundreds of times a second: planned once per connection and shape, not on every request
+    const rows = await preparedShape<TaskRow>(this.db, 'inbox.list', `${TASK_NAMES.replace('%TASKS%', page)} ${order}`, params);
     const items = rows.slice(0, q.limit).map(toDto);
     const last = rows.length > q.limit ? rows[q.limit - 1] : undefined;
     return { items, nextCursor: last ? encodeCursor(last[at]!, last.id) : null };
