@@ -9,6 +9,7 @@
 //   the time from the sweep's start to the last email received;
 // - the loop (bench/loop.mjs): response -> exit and response -> enrollment in another journey, p95.
 import { randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

@@ -16,7 +16,7 @@ import type {
   RangeDto, RangeQuery, SopResultDto, SopResultsDto, StepVariantsDto, TeamDashboardDto, TeamQuery, TrendPointDto, WeekQuery,
 } from './dashboards.dto';
 import { DASHBOARDS_ERRORS } from './dashboards.errors';
-import { preparedQuery } from '../../common/prepared';
+import { preparedQuery } from '@sop/db';
 
 /** Rollup counter columns, summed (float8 so that node-pg answers numbers). */
 const COLUMNS = ['created', 'pending', 'done', 'done_on_time', 'skipped', 'expired', 'cancelled', 'responded', 'converted', 'responses',

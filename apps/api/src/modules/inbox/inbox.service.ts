@@ -15,7 +15,7 @@ import {
   OUTCOMES, type MaterialDto, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
 import { INBOX_ERRORS } from './inbox.errors';
-import { preparedShape } from '../../common/prepared';
+import { preparedShape } from '@sop/db';
 
 interface TaskRow {
   id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { preparedQuery } from '../../common/prepared';
+import { preparedQuery } from '@sop/db';
 
 /** One decrypted callback event to keep: the row of `wecom_callback_events`. */
 export interface CallbackEventRow {
