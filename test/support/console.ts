@@ -32,6 +32,12 @@ export async function missingTranslations(page: Page): Promise<string[]> {
 
 /** axe-core's serious and critical findings on the page as it is now (WCAG 2 A and AA rules). */
 export async function accessibilityProblems(page: Page): Promise<string[]> {
+  // the page at rest: a fading popover or message mid-transition has colours of neither end (a contrast finding
+  // that comes and goes with the machine's load); spinners, which never end, are left running
+  await page.evaluate(() => Promise.race([
+    Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))),
+    new Promise((resolve) => setTimeout(resolve, 3000)),
+  ]));
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
   const found = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
