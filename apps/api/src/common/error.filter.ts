@@ -30,7 +30,7 @@ export class ErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<HttpRequest>();
     const reply = ctx.getResponse<HttpReply>();
-    if (reply.sent || reply.raw.headersSent) {
+    if (reply.raw.headersSent) {
       // A stream (a CSV export) failed after its first bytes, or its client left: cut the connection, so
       // that no one takes a partial file for a whole one.
       this.logger.warn({ err: exception, requestId: requestId(req) }, 'response stream ended early');
@@ -40,6 +40,11 @@ export class ErrorFilter implements ExceptionFilter {
     const [status, body] = this.toBody(exception, req);
     body.requestId = requestId(req);
     if (status >= 500) this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');
+    if (reply.sent) {
+      // a streaming handler took the socket over (reply.hijack) and failed before its first byte: answer on it
+      reply.raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': body.requestId }).end(JSON.stringify(body));
+      return;
+    }
     void reply.status(status).type('application/json; charset=utf-8').send(body);
   }
 
