@@ -33,7 +33,8 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
     images = createServer((req, res) => {
       const body = files.get(req.url ?? '');
       if (!body) return res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length }).end(body);
+      // /slow/…: an image host that takes its time
+      setTimeout(() => res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length }).end(body), req.url?.startsWith('/slow/') ? 1500 : 0);
     });
     await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
     imageBase = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
@@ -197,6 +198,22 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
     const claimed = await save([{ title: 'x', url: 'https://x.example/a.png', kind: 'image' }]);
     expect(claimed.status).toBe(422);
     expect(claimed.body.details).toEqual([{ path: 'definition.steps[0].content.materials[0].kind', problem: expect.any(String) }]);
+  });
+
+  it('reads a slow image before the save locks the SOP: its row is free while the image host answers', async () => {
+    files.set('/slow/new.png', PNG);
+    const w = await world('Slow image');
+    const slow = await w.material('image', '慢图', `${imageBase}/slow/new.png`);
+    const created = await w.t.admin.post('/api/sops', { name: `Slow ${randomBytes(3).toString('hex')}`, definition: w.definition([]) });
+    expect(created.status).toBe(201);
+    const saving = w.t.admin.patch(`/api/sops/${created.body.id}`, { definition: w.definition(w.picks(slow)) });
+    await new Promise((r) => setTimeout(r, 600));
+    // before: the save's transaction held the row FOR UPDATE while it read the image
+    const [row] = await ctx.stack.db.query(`SELECT id FROM sops WHERE id = $1 FOR UPDATE NOWAIT`, [created.body.id]);
+    expect(row.id).toBe(created.body.id);
+    const saved = await saving;
+    expect(saved.status).toBe(200);
+    expect(saved.body.definition.steps[0].content.materials).toEqual([expect.objectContaining({ materialId: slow, kind: 'image' })]);
   });
 
   it('leaves the tasks to the executor with the reason when the image became unacceptable after the save', async () => {

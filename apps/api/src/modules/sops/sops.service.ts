@@ -12,7 +12,7 @@ import type { Principal } from '../../common/principal';
 import { type RunningSop, SopRuntime } from './sop-runtime.service';
 import type { CreateSopDto, SopDetailDto, SopDto, SopListItemDto, SopListSummaryDto, SopStatus, SopVersionDetailDto, UpdateSopDto } from './sops.dto';
 import { SOPS_ERRORS } from './sops.errors';
-import { wecomImageProblems } from './wecom-images';
+import { readImagesAhead, wecomImageProblems } from './wecom-images';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 
 interface SopRow {
@@ -102,6 +102,7 @@ export class SopsService {
   }
 
   async update(caller: Principal, id: string, dto: UpdateSopDto): Promise<SopDto> {
+    if (dto.definition !== undefined) await this.readImagesAhead(caller.tenantId, dto.definition);
     const { row, published } = await unlessTaken('sops_tenant_name_key', nameTaken(dto.name ?? ''), () =>
       this.db.transaction(async (m) => {
         const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
@@ -134,6 +135,7 @@ export class SopsService {
 
   /** Publishes the working copy (when it differs from the current version) and starts the dispatcher. Repeating it changes nothing. */
   async activate(caller: Principal, id: string): Promise<SopDto> {
+    await this.readImagesAhead(caller.tenantId, (await this.row(this.db, caller.tenantId, id)).definition);
     const row = await this.db.transaction(async (m) => {
       const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
       if (current.status === 'active') return current;
@@ -275,6 +277,10 @@ export class SopsService {
     if (problems.length) throw sopInvalid(problems);
     // the library's URL and tags are checked as pasted ones are
     return this.checkWecomAttachments(db, tenantId, validateSop(definition, ctx));
+  }
+
+  private readImagesAhead(tenantId: string, definition: unknown): Promise<void> {
+    return readImagesAhead(this.db, tenantId, definition, { allowHosts: this.config.notifyInsecureTargetHosts ?? [] });
   }
 
   /** What WeCom would refuse of the attachments of steps handed to it: counts first, then the images' size and type. */

@@ -42,6 +42,25 @@ export async function wecomImageProblems(
   return problems;
 }
 
+/**
+ * Reads and keeps the size and type of the images a definition hands to WeCom, before the save's transaction opens:
+ * the check inside it then finds them kept and holds no row lock while an image's address answers (up to 5 s).
+ * Takes the definition as sent, valid or not: what it cannot read is left to the check.
+ */
+export async function readImagesAhead(db: Queryable, tenantId: string, input: unknown, options: { allowHosts: readonly string[] }): Promise<void> {
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return;
+  const ids = steps.filter((s) => s?.wecomMassSend).flatMap((s) => (Array.isArray(s?.content?.materials) ? s.content.materials : []))
+    .filter((m) => typeof m?.materialId === 'string' && UUID.test(m.materialId)).map((m) => m.materialId as string);
+  if (!ids.length) return;
+  const rows: ImageFacts[] = await db.query(
+    `SELECT id, url, image_checked_url, image_bytes, image_type FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND kind = 'image'`,
+    [tenantId, [...new Set(ids)]]);
+  await Promise.all(rows.map((r) => factsOf(db, tenantId, r, options.allowHosts)));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The image's size and type: kept ones while the URL is the same, else read now and kept. Undefined when unreadable. */
 async function factsOf(db: Queryable, tenantId: string, r: ImageFacts, allowHosts: readonly string[]): Promise<{ bytes: number; type: string } | undefined> {
   if (r.image_checked_url === r.url && r.image_bytes !== null && r.image_type) return { bytes: r.image_bytes, type: r.image_type };
