@@ -141,17 +141,27 @@ async function benchExits(db, sopId, segmentId, log) {
     `INSERT INTO domain_events (tenant_id, type, payload)
      SELECT $1, 'contact.updated', jsonb_build_object('contactIds', jsonb_agg(contact_id), 'fields', '[]'::jsonb)
        FROM (SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL OFFSET 1000 LIMIT 1000) x`, [tenantId, segmentId]);
+  const parts = {}; // milliseconds of each statement of the pass
+  const part = async (name, fn) => {
+    const [ms, value] = await timed(fn);
+    parts[name] = round(ms);
+    return value;
+  };
   const [passMs, pass] = await timed(async () => {
-    const enrolled = await enrollEntrants(db, sopId, new Date());
-    const exited = await applyExits(db, sopId);
-    const page = await materializeDuePage(db, sopId, new Date(), PAGE);
-    await nextDueAt(db, sopId);
-    return { enrolled, exited, tasks: page.tasks };
+    const enrolled = await part('enroll', () => enrollEntrants(db, sopId, new Date()));
+    const exited = await part('exits', () => applyExits(db, sopId));
+    const page = await part('materialize', () => materializeDuePage(db, sopId, new Date(), PAGE));
+    await part('nextDueAt', () => nextDueAt(db, sopId));
+    return { enrolled, exited, tasks: page.tasks, ms: parts };
   });
+  if (process.env.BENCH_EXPLAIN) { // the steady-state enrollment statement (no entrants), after the timed pass
+    const [{ version_id: versionId }] = await db.query(`SELECT id AS version_id FROM sop_versions WHERE sop_id = $1`, [sopId]);
+    await explain(db, enrollSql(false), [sopId, versionId, segmentId, new Date(), '5 minutes']);
+  }
   log(`exits: a pass with no change ${round(idleMs)} ms (${idleExited} exited), with 1,000 changed contacts ${round(changedMs)} ms (${changedExited} exited); `
     + `a whole pass with no due work and 1,000 changed contacts ${round(passMs)} ms (${JSON.stringify(pass)})`);
   await db.query(`UPDATE sop_versions SET definition = jsonb_set(definition, '{policies,exitOn}', '[]') WHERE sop_id = $1`, [sopId]);
-  return { idleMs, changedMs, passMs, passWork: pass.enrolled + pass.tasks, exited: idleExited + changedExited + pass.exited };
+  return { idleMs, changedMs, passMs, parts, passWork: pass.enrolled + pass.tasks, exited: idleExited + changedExited + pass.exited };
 }
 
 async function benchMaterialize(db, tenantId, log) {
@@ -322,6 +332,7 @@ export async function run({ databaseUrl, log }) {
       exits_pass_idle_ms: round(exits.idleMs),
       exits_pass_1000_changed_ms: round(exits.changedMs),
       pass_no_due_1000_changed_ms: round(exits.passMs),
+      pass_parts_ms: exits.parts,
       enroll_again_ms: round(enroll.againMs),
       materialize_tasks: materialize.tasks,
       materialize_s: round(materialize.engineMs / 1000),
