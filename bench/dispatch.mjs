@@ -14,13 +14,13 @@ const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
-const { applyExits, enrollSql, enrollEntrants, materializeDuePage } = require(join(ROOT, 'libs/engine/dist'));
+const { applyExits, enrollSql, enrollEntrants, materializeDuePage, nextDueAt } = require(join(ROOT, 'libs/engine/dist'));
 const { compileTemplate } = require(join(ROOT, 'libs/domain/dist'));
 const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
 const { Client, Connection } = require('@temporalio/client');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { timed } = await import(join(ROOT, 'bench/lib.mjs'));
+const { dbSizeMb, timed } = await import(join(ROOT, 'bench/lib.mjs'));
 const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -75,6 +75,11 @@ async function segmentOf(db, tenantId, name, size) {
     `INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at)
      SELECT $1, $2, id, now() - interval '1 hour' FROM contacts WHERE tenant_id = $1 ORDER BY external_id LIMIT $3`,
     [tenantId, id, size]);
+  // Statistics that know the new segment's rows. Without them, from 1,000,000 contacts on (100,000 new rows stay
+  // under autovacuum's 10% analyze threshold) the planner takes the segment for one row and plans the enrollment's
+  // anti-join as a nested loop over this SOP's enrollments, which then also walks the entries the statement is
+  // inserting: quadratic (docs/measurements.md, "Ten times the data").
+  await db.query('ANALYZE segment_memberships');
   return id;
 }
 
@@ -107,12 +112,13 @@ async function benchEnroll(db, tenantId, segmentId, log) {
   await db.query('CHECKPOINT');
 
   const sop = await activeSop(db, tenantId, 'Journey 1M', segmentId);
-  if (process.env.BENCH_EXPLAIN) await explain(db, enrollSql(false), [sop.id, sop.versionId, segmentId, new Date(), '5 minutes']);
+  // BENCH_EXPLAIN=steady: only the steady-state statement below (this one runs the whole enrollment a second time)
+  if (process.env.BENCH_EXPLAIN && process.env.BENCH_EXPLAIN !== 'steady') await explain(db, enrollSql(false), [sop.id, sop.versionId, segmentId, new Date(), '5 minutes']);
   const [engineMs, enrolled] = await timed(() => enrollEntrants(db, sop.id, new Date()));
   const [againMs, again] = await timed(() => enrollEntrants(db, sop.id, new Date()));
   log(`enroll: ${enrolled} contacts in ${round(engineMs / 1000)} s (again: ${again} in ${round(againMs / 1000)} s); `
     + `raw INSERT ... SELECT into enrollments ${round(rawMs / 1000)} s, into a bare table ${round(bareMs / 1000)} s`);
-  return { enrolled, engineMs, rawMs, bareMs, again, sopId: sop.id };
+  return { enrolled, engineMs, rawMs, bareMs, again, againMs, sopId: sop.id };
 }
 
 /**
@@ -125,7 +131,8 @@ async function benchExits(db, sopId, segmentId, log) {
   const [{ id: tagId }] = await db.query(`SELECT gen_random_uuid() AS id`); // a tag no contact has
   const exitOn = [{ on: 'replied' }, { on: 'bought' }, { on: 'leftSegment' }, { on: 'tagAdded', tagId }];
   await db.query(`UPDATE sop_versions SET definition = jsonb_set(definition, '{policies,exitOn}', $2) WHERE sop_id = $1`, [sopId, JSON.stringify(exitOn)]);
-  await db.query(`UPDATE enrollments SET entered_at = entered_at - interval '10 minutes' WHERE sop_id = $1`, [sopId]);
+  // next_due_at a day on as well: nothing is due, for the whole pass timed below (issue 14)
+  await db.query(`UPDATE enrollments SET entered_at = entered_at - interval '10 minutes', next_due_at = next_due_at + interval '1 day' WHERE sop_id = $1`, [sopId]);
   await db.query('VACUUM ANALYZE enrollments');
   const [idleMs, idleExited] = await timed(() => applyExits(db, sopId));
   const [{ tenant_id: tenantId }] = await db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [sopId]);
@@ -134,9 +141,33 @@ async function benchExits(db, sopId, segmentId, log) {
      SELECT $1, 'contact.updated', jsonb_build_object('contactIds', jsonb_agg(contact_id), 'fields', '[]'::jsonb)
        FROM (SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL LIMIT 1000) x`, [tenantId, segmentId]);
   const [changedMs, changedExited] = await timed(() => applyExits(db, sopId));
-  log(`exits: a pass with no change ${round(idleMs)} ms (${idleExited} exited), with 1,000 changed contacts ${round(changedMs)} ms (${changedExited} exited)`);
+  // A whole dispatcher pass (prepareDispatch, one materialize page, nextDueAt) with no due work and another
+  // 1,000 changed contacts: what every pass of a large SOP costs in steady state (issue 14).
+  await db.query(
+    `INSERT INTO domain_events (tenant_id, type, payload)
+     SELECT $1, 'contact.updated', jsonb_build_object('contactIds', jsonb_agg(contact_id), 'fields', '[]'::jsonb)
+       FROM (SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL OFFSET 1000 LIMIT 1000) x`, [tenantId, segmentId]);
+  const parts = {}; // milliseconds of each statement of the pass
+  const part = async (name, fn) => {
+    const [ms, value] = await timed(fn);
+    parts[name] = round(ms);
+    return value;
+  };
+  const [passMs, pass] = await timed(async () => {
+    const enrolled = await part('enroll', () => enrollEntrants(db, sopId, new Date()));
+    const exited = await part('exits', () => applyExits(db, sopId));
+    const page = await part('materialize', () => materializeDuePage(db, sopId, new Date(), PAGE));
+    await part('nextDueAt', () => nextDueAt(db, sopId));
+    return { enrolled, exited, tasks: page.tasks, ms: parts };
+  });
+  if (process.env.BENCH_EXPLAIN) { // the steady-state enrollment statement (no entrants), after the timed pass
+    const [{ version_id: versionId }] = await db.query(`SELECT id AS version_id FROM sop_versions WHERE sop_id = $1`, [sopId]);
+    await explain(db, enrollSql(false), [sopId, versionId, segmentId, new Date(), '5 minutes']);
+  }
+  log(`exits: a pass with no change ${round(idleMs)} ms (${idleExited} exited), with 1,000 changed contacts ${round(changedMs)} ms (${changedExited} exited); `
+    + `a whole pass with no due work and 1,000 changed contacts ${round(passMs)} ms (${JSON.stringify(pass)})`);
   await db.query(`UPDATE sop_versions SET definition = jsonb_set(definition, '{policies,exitOn}', '[]') WHERE sop_id = $1`, [sopId]);
-  return { idleMs, changedMs, exited: idleExited + changedExited };
+  return { idleMs, changedMs, passMs, parts, passWork: pass.enrolled + pass.tasks, exited: idleExited + changedExited + pass.exited };
 }
 
 async function benchMaterialize(db, tenantId, log) {
@@ -306,6 +337,9 @@ export async function run({ databaseUrl, log }) {
       enroll_vs_bare_insert_ratio: round(enroll.engineMs / enroll.bareMs),
       exits_pass_idle_ms: round(exits.idleMs),
       exits_pass_1000_changed_ms: round(exits.changedMs),
+      pass_no_due_1000_changed_ms: round(exits.passMs),
+      pass_parts_ms: exits.parts,
+      enroll_again_ms: round(enroll.againMs),
       materialize_tasks: materialize.tasks,
       materialize_s: round(materialize.engineMs / 1000),
       materialize_vs_insert_ratio: round(materialize.engineMs / materialize.rawMs),
@@ -314,6 +348,9 @@ export async function run({ databaseUrl, log }) {
       per_contact_workflow_ratio: round(workflows.perMs / workflows.engineMs),
       open_workflows: workflows.engineOpen,
       per_contact_open_workflows: workflows.perOpen,
+      // the bench database at the end (contacts, memberships, enrollments, tasks, Temporal's own data aside)
+      db_size_mb: await dbSizeMb(db),
+      contacts: CONTACTS,
     };
     const missed = [];
     if (enroll.enrolled !== CONTACTS) missed.push(`enrolled ${enroll.enrolled} of ${CONTACTS}`);
@@ -324,6 +361,8 @@ export async function run({ databaseUrl, log }) {
     if (figures.materialize_s > 10) missed.push(`materialize ${figures.materialize_s} s > 10 s`);
     if (figures.materialize_vs_insert_ratio > 2) missed.push(`materialize ${figures.materialize_vs_insert_ratio}x raw insert > 2x`);
     if (exits.exited !== 0) missed.push(`${exits.exited} exits where no exit condition holds`);
+    if (exits.passWork !== 0) missed.push(`a pass with no due work enrolled or created ${exits.passWork}`);
+    if (figures.pass_no_due_1000_changed_ms > 1000) missed.push(`a pass with no due work and 1,000 changed contacts ${figures.pass_no_due_1000_changed_ms} ms > 1 s`);
     if (figures.exits_pass_1000_changed_ms > 1000) missed.push(`exits pass with 1,000 changed contacts ${figures.exits_pass_1000_changed_ms} ms > 1 s`);
     if (workflows.engineOpen > 1) missed.push(`${workflows.engineOpen} open workflows for one SOP`);
     return { figures, missed };

@@ -16,6 +16,12 @@ export async function timed(fn) {
 /** The nearest-rank 95th percentile. */
 export const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.95) - 1)];
 
+/** The size of the bench's database in MB (pg_database_size: tables, indexes, TOAST), one decimal. */
+export async function dbSizeMb(db) {
+  const [{ bytes }] = await db.query(`SELECT pg_database_size(current_database())::bigint AS bytes`);
+  return Math.round(Number(bytes) / 1024 / 1024 * 10) / 10;
+}
+
 /** The built API as a child process; BENCH_API_LOG_LEVEL, BENCH_API_STDOUT and BENCH_API_NODE_ARGS (e.g. --cpu-prof) tune it. */
 export function startApi(env) {
   const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
