@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { accessibilityProblems, checkPageInBothLanguages, missingTranslations, screenshot, signIn, useConsoleStack } from '../support/console';
+import { accessibilityProblems, checkPageInBothLanguages, missingTranslations, screenshot, signIn, signOut, useConsoleStack } from '../support/console';
 import { Http, signupTenant } from '../support/http';
-import { eventually } from '../support/poll';
 
 /** The console's door: signing in, landing by role, language kept with the user, signing out. */
 describe('the console: sign-in and the shell (Chromium)', () => {
@@ -35,16 +34,8 @@ describe('the console: sign-in and the shell (Chromium)', () => {
     await other.getByRole('navigation').first().getByText('Contacts').waitFor();
     expect(await missingTranslations(other)).toEqual([]);
 
-    // Once in CI the sign-out click left the shell up (the popover's button, clicked while it still opened):
-    // open the menu and sign out again until the sign-in page shows.
-    const welcome = page.getByRole('heading', { name: 'Welcome back' });
-    await eventually(async () => {
-      if (!(await page.getByTestId('user-menu').isVisible())) return;
-      await page.getByTestId('user-menu').click();
-      await page.getByRole('button', { name: 'Sign out' }).click({ timeout: 5000 });
-      await welcome.waitFor({ timeout: 5000 });
-    }, 30_000);
-    await welcome.waitFor();
+    await signOut(page);
+    await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
     await context.close();
   });
 
@@ -64,9 +55,7 @@ describe('the console: sign-in and the shell (Chromium)', () => {
       if (role !== 'ops') expect(nav).not.toMatch(/Contacts|Users/);
       await page.goto(`${ctx.stack.baseUrl}/admin/users`);
       await page.getByText(/This page does not exist|页面不存在/).waitFor();
-      await page.getByTestId('user-menu').click();
-      await page.getByText(/Sign out|退出登录/).click();
-      await page.getByRole('heading', { name: /Welcome back|欢迎回来/ }).waitFor();
+      await signOut(page);
     }
     await page.close();
   });
