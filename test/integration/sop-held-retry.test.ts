@@ -58,6 +58,13 @@ describe('Tasks held for want of room come back when room appears (real Postgres
       `SELECT id, status, held_reason, executor_id, due_at, due_until, content FROM tasks WHERE sop_id = $1 ORDER BY id`, [main]);
     expect(await mainTasks()).toEqual(Array.from({ length: 3 }, () =>
       expect.objectContaining({ status: 'held', held_reason: 'no room within 7 days: executor capacity', due_at: occurrence })));
+    // Ops and admins are told once for the version and reason, in words that say why and what makes room.
+    const notices = (await t.admin.get('/api/notifications')).body.items.filter((x: { kind: string }) => x.kind === 'task_held');
+    expect(notices).toEqual([expect.objectContaining({ title: 'SOP「Main」有任务因名额已满被暂扣', link: `/sops/${main}`,
+      body: expect.stringContaining('7 天内没有空位：执行人每日容量'), data: expect.objectContaining({ reason: 'no room within 7 days: executor capacity' }) })]);
+    expect(notices[0].body).toMatch(/有空位时会自动派发/);
+    expect(await fire(main, occurrence)).toMatchObject({ tasks: 0 }); // the page again: nobody told twice
+    expect((await t.admin.get('/api/notifications')).body.items.filter((x: { kind: string }) => x.kind === 'task_held')).toHaveLength(1);
     const retries = () => db().query(`SELECT task_id, retry_at, until FROM task_hold_retries WHERE sop_id = $1 ORDER BY task_id`, [main]);
     expect(await retries()).toEqual(Array.from({ length: 3 }, () => ({ task_id: expect.any(String), retry_at: at(HOUR), until: at(7 * DAY) })));
 

@@ -6,7 +6,7 @@
 import { type BusinessCalendar, compileTaskTemplate, isOccurrence, occurrenceDueAt, type SopDefinition, type SopStep, type TemplateScope, type Window } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
-import { notifyHeld } from './held-tasks';
+import { NO_ROOM, notifyHeld } from './held-tasks';
 import { type Candidate, PageLimits, type Refusal } from './sop-limits';
 import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor, roundRobinPool } from './sop-people';
 import type { Queryable } from './queryable';
@@ -133,7 +133,6 @@ async function targetsById(m: Queryable, tenantId: string, forGroups: boolean, i
 /** How far a task may move for the limits: a week, so a daily rule's next firing is the latest it can meet. */
 const HORIZON_DAYS = 7;
 const DAY_MS = 86_400_000;
-const NO_ROOM = 'no room within';
 const DEFAULT_DUE_MINUTES_MS = DEFAULT_DUE_MINUTES * 60_000;
 const windowMsOf = (step: SopStep) => (step.dueWithinMinutes ? step.dueWithinMinutes * 60_000 : DEFAULT_DUE_MINUTES_MS);
 const joined = (...parts: (string | null | undefined)[]) => [...new Set(parts.filter(Boolean))].join(', ') || null;
@@ -371,9 +370,8 @@ async function insertTasks(m: Queryable, sop: OccurrenceSop, occurrence: Date, t
      SELECT (SELECT count(*)::int FROM ins) AS n, (SELECT count(*) FROM history) AS _, (SELECT count(*) FROM retries) AS _r`,
     [sop.tenant_id, sop.id, sop.version_id, occurrence, ...cols],
   );
-  // A task whose content could not be rendered is held, with the reason; ops are told (held-tasks.ts).
-  const renderFailures = (cols[10] as (string | null)[]).filter((r): r is string => !!r && !r.startsWith(NO_ROOM));
-  await notifyHeld(m, sop.tenant_id, sop.id, sop.version_id, [...new Set(renderFailures)]);
+  // A task held (content that could not be rendered, or no room within the week) keeps its reason; ops are told.
+  await notifyHeld(m, sop.tenant_id, sop.id, sop.version_id, (cols[10] as (string | null)[]).filter((r): r is string => !!r));
   return n;
 }
 

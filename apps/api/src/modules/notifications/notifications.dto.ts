@@ -13,7 +13,7 @@ export class NotificationsQuery extends PageQuery {
 
 export class NotificationDto {
   @ApiProperty({ example: '1042', pattern: '^\\d{1,18}$' }) id: string;
-  @ApiProperty({ enum: [...NOTIFICATION_KINDS, 'task_held'], description: 'task_held (ops and admins): tasks of an SOP were held, their content could not be rendered' }) kind: string;
+  @ApiProperty({ enum: [...NOTIFICATION_KINDS, 'task_held'], description: 'task_held (ops and admins): tasks of an SOP were held and given to nobody: their content could not be rendered, or no day within a week had room under the caps' }) kind: string;
   @ApiProperty({ description: "Rendered in the user's language when it was created" }) title: string;
   @ApiProperty() body: string;
   @ApiProperty({ nullable: true, type: String, example: '/inbox?task=1042', description: 'Where it leads in the app' }) link: string | null;
