@@ -46,7 +46,7 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
   };
   const fire = (sopId: string, occurrence: Date) => materializeOccurrencePage(db(), { sopId, occurrence, after: null, limit: 100 });
   const tasksOf = (sopId: string) => db().query(
-    `SELECT t.id, t.contact_id, t.due_at, t.status, t.held_reason, c.timezone FROM tasks t JOIN contacts c ON c.id = t.contact_id
+    `SELECT t.id, t.contact_id, t.due_at, t.due_until, t.status, t.held_reason, c.timezone FROM tasks t JOIN contacts c ON c.id = t.contact_id
       WHERE t.sop_id = $1 ORDER BY c.external_id`, [sopId]);
   const local = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toFormat('ccc HH:mm');
 
@@ -54,13 +54,16 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
     const t = await signupTenant(ctx.http);
     const { segment } = await world(t, [{ zone: 'Asia/Shanghai' }, { zone: 'Europe/London' }, { zone: 'America/New_York' }]);
     // 08:00 Shanghai on a Monday: 08:00 Mon in Shanghai, 00:00/01:00 Mon in London, 19:00/20:00 Sun in New York.
-    const sop = await activeSop(t, 'Morning', recurring(segment.id, 'FREQ=DAILY;BYHOUR=8;BYMINUTE=0',
-      { businessDaysOnly: true, quietHours: { start: '21:00', end: '09:00' } }));
+    const sop = await activeSop(t, 'Morning', { ...recurring(segment.id, 'FREQ=DAILY;BYHOUR=8;BYMINUTE=0',
+      { businessDaysOnly: true, quietHours: { start: '21:00', end: '09:00' } }), steps: [{ ...step, dueWithinMinutes: 180 }] });
     const occurrence = nextOn(1, 8);
     expect(await fire(sop, occurrence)).toMatchObject({ tasks: 3 });
     const due = (await tasksOf(sop)).map((r: { due_at: Date; timezone: string }) => local(r.due_at, r.timezone));
     // Shanghai and London wait for the quiet hours to end; New York's Sunday evening moves to Monday, same time.
     expect(due).toEqual(['Mon 09:00', 'Mon 09:00', 'Mon 19:00']);
+    // A three-hour window that reaches quiet hours pauses through them: New York's closes Tue 10:00, not Mon 22:00.
+    const until = (await tasksOf(sop)).map((r: { due_until: Date; timezone: string }) => local(r.due_until, r.timezone));
+    expect(until).toEqual(['Mon 12:00', 'Mon 12:00', 'Tue 10:00']);
     // Each move is said on the task.
     const [{ n }] = await db().query(
       `SELECT count(*)::int AS n FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE t.sop_id = $1 AND e.action = 'deferred' AND e.detail ? 'reason'`, [sop]);

@@ -3,7 +3,7 @@
  * contact or a customer group) for each step, in keyset pages. Tasks are keyed by (SOP, occurrence,
  * step, target), so a page that runs twice, or a firing repeated after a worker restart, adds nothing.
  */
-import { type BusinessCalendar, compileTaskTemplate, isOccurrence, occurrenceDueAt, type SopDefinition, type SopStep, type TemplateScope, type Window } from '@sop/domain';
+import { type BusinessCalendar, compileTaskTemplate, isOccurrence, occurrenceDueAt, occurrenceDueUntil, type SopDefinition, type SopStep, type TemplateScope, type Window } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
 import { NO_ROOM, notifyHeld } from './held-tasks';
@@ -142,7 +142,8 @@ type Due = { dueAt: Date; why: string | null };
 /**
  * When an occurrence's task may fall due for one SOP's day policy. The occurrence's time of day, in the contact's
  * zone, is the task's window start, as a journey step's window is: on its own day and on each day after, moved off
- * non-working days and out of quiet hours (occurrenceDueAt); the window lasts the step's `dueWithinMinutes`.
+ * non-working days and out of quiet hours (occurrenceDueAt); the window lasts the step's `dueWithinMinutes` of time
+ * outside quiet hours (occurrenceDueUntil).
  * Remembered per (zone, instant): a page's contacts share a few zones.
  */
 class Timing {
@@ -158,6 +159,11 @@ class Timing {
       this.seen.set(key, due);
     }
     return due;
+  }
+
+  /** When a window opened at `dueAt` closes: its length in time outside quiet hours (occurrenceDueUntil). */
+  until(dueAt: Date, zone: string, windowMs: number): Date {
+    return occurrenceDueUntil(dueAt, windowMs / 60_000, { zone, quietHours: this.quietHours });
   }
 
   /** The window start `days` days after the occurrence's own day, at its wall-clock time in the zone, moved as the policy says. */
@@ -181,7 +187,7 @@ class Timing {
   dueFrom(occurrence: Date, zone: string, from: Date, windowMs: number): Due {
     for (let days = this.firstDay(occurrence, from), guard = 0; guard < 800; days++, guard++) {
       const start = this.start(occurrence, zone, days);
-      if (start.dueAt.getTime() + windowMs <= from.getTime()) continue; // that day's window is over
+      if (this.until(start.dueAt, zone, windowMs) <= from) continue; // that day's window is over
       return start.dueAt >= from ? start : this.at(from, zone);
     }
     throw new Error('no window found within two years');
@@ -296,11 +302,11 @@ class OccurrencePlanner {
     for (const at of times) {
       const admission = this.limits!.admit(this.candidate(d, at.dueAt));
       if (admission.admitted) {
-        return { executorId: admission.executorId, dueAt: at.dueAt, dueUntil: new Date(at.dueAt.getTime() + windowMs), deferred: joined(d.why, refusal, refusal && at.why) };
+        return { executorId: admission.executorId, dueAt: at.dueAt, dueUntil: this.timing.until(at.dueAt, d.zone, windowMs), deferred: joined(d.why, refusal, refusal && at.why) };
       }
       refusal = admission.reason;
     }
-    return { executorId: d.executorId, dueAt: d.dueAt, dueUntil: new Date(d.dueAt.getTime() + windowMs), deferred: null, held: `${NO_ROOM} ${HORIZON_DAYS} days: ${refusal}` };
+    return { executorId: d.executorId, dueAt: d.dueAt, dueUntil: this.timing.until(d.dueAt, d.zone, windowMs), deferred: null, held: `${NO_ROOM} ${HORIZON_DAYS} days: ${refusal}` };
   }
 
   /** The task's content for its executor (its variant as journeys pick them, sop-people.ts pickVariant). */

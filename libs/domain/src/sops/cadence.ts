@@ -172,6 +172,32 @@ export function isOccurrence(rule: string, zone: string, anchor: Date, at: Date)
 }
 
 /**
+ * When a recurring or broadcast task's window closes: `windowMinutes` of time outside quiet hours after `dueAt`.
+ * A window that reaches quiet hours pauses through them and goes on when they end, so a task due at 20:30 for
+ * four hours, quiet 21:00-08:00, closes at 11:30 the next day: the executor keeps the whole window in allowed
+ * time, and neither the close nor the overdue reminders that follow it fall in the night.
+ */
+export function occurrenceDueUntil(dueAt: Date, windowMinutes: number, policy: Pick<DayPolicy, 'zone' | 'quietHours'>): Date {
+  const quiet = policy.quietHours;
+  const [s, e] = quiet ? [minutesOf(quiet.start), minutesOf(quiet.end)] : [0, 0];
+  if (s === e) return new Date(dueAt.getTime() + windowMinutes * 60_000);
+  const at = (day: DateTime, minute: number): DateTime => day.set({ hour: Math.floor(minute / 60), minute: minute % 60, second: 0, millisecond: 0 });
+  let t: DateTime = DateTime.fromJSDate(dueAt, { zone: policy.zone });
+  let left = windowMinutes;
+  for (let guard = 0; guard < 800; guard++) {
+    const minute = t.hour * 60 + t.minute;
+    // The next quiet span's start at or after t (t itself when t is quiet), and its end.
+    const quietFrom = isQuiet(minute, quiet!) ? t : at(minute < s ? t : t.plus({ days: 1 }), s);
+    const quietTo = isQuiet(minute, quiet!) && minute < e ? at(t, e) : at(s < e ? quietFrom : quietFrom.plus({ days: 1 }), e);
+    const open = quietFrom.diff(t, 'minutes').minutes;
+    if (left <= open) return t.plus({ minutes: left }).toJSDate();
+    left -= open;
+    t = quietTo;
+  }
+  throw new Error('no window end found within two years');
+}
+
+/**
  * When a recurring or broadcast task falls due for one contact (or, for groups, in the SOP's zone): the
  * occurrence instant, moved off non-working days (when the SOP keeps to business days) to the next working
  * day at the same wall-clock time, and out of quiet hours to the minute they end. The same day policy as a

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { BusinessCalendar, statutoryHolidays } from '../calendar/business-calendar';
-import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, occurrenceDueAt, recurrenceProblems, scheduleCalendar } from './cadence';
+import { clipToQuietHours, isOccurrence, journeyDueWindow, nextOccurrences, occurrenceDueAt, occurrenceDueUntil, recurrenceProblems, scheduleCalendar } from './cadence';
 import { compileTemplate, templateProblems } from './template';
 import { type SopContext, validateSop, wecomAttachmentProblems } from './validate';
 
@@ -51,6 +51,21 @@ describe('recurring and broadcast due times (occurrenceDueAt)', () => {
     const ny = { zone: 'America/New_York', calendar: cn, businessDaysOnly: true, quietHours: quiet };
     expect(at('2026-12-07T00:00:00Z', ny)).toEqual(['2026-12-08T00:00:00.000Z', 'not a working day']);
     expect(at('2026-12-07T00:00:00Z', { ...ny, businessDaysOnly: false })).toEqual(['2026-12-07T00:00:00.000Z', null]);
+  });
+
+  it('closes the window after its length in time outside quiet hours: a window that reaches them pauses through them', () => {
+    const until = (utc: string, minutes: number, quietHours?: { start: string; end: string }, zone = 'Asia/Shanghai') =>
+      iso(occurrenceDueUntil(new Date(utc), minutes, { zone, quietHours }));
+    expect(until('2026-09-30T02:30:00Z', 240, quiet)).toBe('2026-09-30T06:30:00.000Z'); // 10:30 + 4 h = 14:30, no quiet on the way
+    expect(until('2026-09-30T12:30:00Z', 30, quiet)).toBe('2026-09-30T13:00:00.000Z'); // 20:30 + 30 min ends as quiet begins
+    // 20:30 + 4 h: 30 min before 21:00, then 3 h 30 after 09:00 the next day = 12:30 (not 00:30 in the night).
+    expect(until('2026-09-30T12:30:00Z', 240, quiet)).toBe('2026-10-01T04:30:00.000Z');
+    // Quiet 12:00-13:00 (not wrapping midnight), 11:30 + 2 h = 14:30; a window of two days crosses two nights.
+    expect(until('2026-09-30T03:30:00Z', 120, { start: '12:00', end: '13:00' })).toBe('2026-09-30T06:30:00.000Z');
+    expect(until('2026-09-30T01:00:00Z', 2 * 720, quiet)).toBe('2026-10-01T13:00:00.000Z'); // 09:00 + 24 h of 12 h days
+    expect(until('2026-09-30T12:30:00Z', 240)).toBe('2026-09-30T16:30:00.000Z'); // no quiet hours: plain length
+    // New York's clocks go back on 1 Nov 2026: 20:30 EDT + 4 h, quiet 21:00-09:00, closes 12:30 EST.
+    expect(until('2026-11-01T00:30:00Z', 240, quiet, 'America/New_York')).toBe('2026-11-01T17:30:00.000Z');
   });
 });
 
