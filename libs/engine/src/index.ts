@@ -23,3 +23,4 @@ export * from './tag-sets';
 export * from './source-code-arrival';
 export * from './held-tasks';
 export * from './task-completion';
+export * from './managed-teams';

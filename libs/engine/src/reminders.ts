@@ -1,5 +1,6 @@
 import { APP_LINKS, MESSAGES } from '@sop/domain';
 import type { Queryable } from './queryable';
+import { MANAGED_PAIRS_SQL, teamManagedWhere } from './managed-teams';
 import type { TransactionalDb } from './silence-sweep';
 
 /**
@@ -122,8 +123,8 @@ const DUE_SOON_CANDIDATES = `
 
 /**
  * The overdue escalation, M minutes after a pending task's window closed (M from the step's policy), to the
- * manager of the executor's team (not to a manager who is the executor). Steps with a policy are few: one
- * index range of window ends per step, with its bounds bound as values.
+ * manager of the executor's team (managed-teams.ts; not to a manager who is the executor). Steps with a policy are
+ * few: one index range of window ends per step, with its bounds bound as values.
  */
 const ESCALATION_POLICIES = `
   SELECT v.id AS version_id, (st.ord - 1)::int AS step_index, st.step ->> 'name' AS step_name,
@@ -148,13 +149,13 @@ const ESCALATION_CANDIDATES = `
       FROM tasks t
       JOIN w ON w.tenant_id = t.tenant_id
       JOIN users ex ON ex.id = t.executor_id
-      JOIN teams tm ON tm.id = ex.team_id
-      JOIN user_notification_settings s ON s.user_id = tm.manager_id AND s.disabled_at IS NULL
+      JOIN (${MANAGED_PAIRS_SQL}) mp ON mp.tenant_id = t.tenant_id AND mp.user_id = t.executor_id
+      JOIN user_notification_settings s ON s.user_id = mp.manager_id AND s.disabled_at IS NULL
       JOIN sops so ON so.id = t.sop_id
       LEFT JOIN contacts c ON c.id = t.contact_id
       LEFT JOIN customer_groups g ON g.id = t.group_id
      WHERE t.id = late.id AND t.due_until + make_interval(mins => late.m) > w.since
-       AND tm.manager_id <> t.executor_id
+       AND mp.manager_id <> t.executor_id
        AND (late.mandatory OR NOT 'escalation' = ANY(s.kinds_off))
     ${FENCE}) x`;
 
@@ -209,11 +210,12 @@ const MANAGER_DIGEST = `
      CROSS JOIN LATERAL (SELECT day, (day + s.digest_time) AT TIME ZONE s.timezone AS at
                            FROM (VALUES (($1::timestamptz AT TIME ZONE s.timezone)::date),
                                         (($1::timestamptz AT TIME ZONE s.timezone)::date - 1)) dd(day)) d
-     WHERE d.at > w.since AND d.at <= $1::timestamptz AND EXISTS (SELECT 1 FROM teams tm WHERE tm.manager_id = s.user_id)),
+     WHERE d.at > w.since AND d.at <= $1::timestamptz AND EXISTS (SELECT 1 FROM teams tm WHERE ${teamManagedWhere('tm', 's.tenant_id', 's.user_id')})),
   mlines AS (
     SELECT u.user_id, u.day, ex.id AS executor_id, ex.name, sum(r.done)::int AS done,
            sum(r.done + r.skipped + r.expired + r.pending)::int AS closed, sum(r.pending)::int AS pending
-      FROM mdue u JOIN teams tm ON tm.manager_id = u.user_id JOIN users ex ON ex.team_id = tm.id AND ex.id <> u.user_id
+      FROM mdue u JOIN (${MANAGED_PAIRS_SQL}) mp ON mp.tenant_id = u.tenant_id AND mp.manager_id = u.user_id
+      JOIN users ex ON ex.id = mp.user_id AND ex.id <> u.user_id
       JOIN task_rollups_executor r ON r.tenant_id = u.tenant_id AND r.executor_id = ex.id AND r.day = u.day - 1
      GROUP BY u.user_id, u.day, ex.id, ex.name
     HAVING sum(r.done + r.skipped + r.expired + r.pending) > 0),
