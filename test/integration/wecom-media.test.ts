@@ -231,6 +231,10 @@ describe('WeCom mass-send attachments: images uploaded, links tracked per templa
       `SELECT t.status, t.wecom_send_state AS state, m.status AS send, m.error FROM tasks t JOIN wecom_mass_sends m ON m.id = t.wecom_mass_send_id WHERE t.sop_id = $1`,
       [sopId]);
     expect(task).toMatchObject({ status: 'pending', state: 'failed', send: 'failed', error: expect.stringContaining('jpg or png') });
+    // The executor's task says why, beside its state.
+    const [{ id }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1`, [sopId]);
+    const detail = (await w.t.admin.get(`/api/inbox/tasks/${id}`)).body;
+    expect(detail).toMatchObject({ wecomSendState: 'failed', wecomSendError: task.error });
   });
 
   it('posts a Moments task with images uploaded as Moments attachments', async () => {

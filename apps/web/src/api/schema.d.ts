@@ -3050,6 +3050,13 @@ export interface components {
             userId: string | null;
         };
         MaterialDto: {
+            /** @description The library article's cover image, when it has one */
+            coverUrl?: string;
+            /**
+             * @description image: a library image (a WeCom mass-send uploads it; copy the image, not a link); absent: sent as a link
+             * @enum {string}
+             */
+            kind?: "image";
             /**
              * Format: uuid
              * @description The library material the step picked (GET /api/materials/{id})
@@ -3204,7 +3211,7 @@ export interface components {
             /** @example 1042 */
             id: string;
             /**
-             * @description task_held (ops and admins): tasks of an SOP were held, their content could not be rendered
+             * @description task_held (ops and admins): tasks of an SOP were held and given to nobody: their content could not be rendered, or no day within a week had room under the caps
              * @enum {string}
              */
             kind: "digest" | "due_soon" | "escalation" | "material_opened" | "manager_digest" | "task_held";
@@ -4056,6 +4063,8 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "done" | "skipped" | "expired" | "cancelled" | "held";
             stepIndex: number;
+            /** @description Why the hand-over to WeCom failed (as WeCom or the hand-over said it) when wecomSendState is failed; otherwise null */
+            wecomSendError: string | null;
             /**
              * @description The step hands its tasks to WeCom (wecomMassSend): handed (waiting for the executor to confirm in WeCom), sent, or why WeCom did not take or send it and the task is the executor's by hand (not_friend, monthly_limit: WeCom's 4 a month per customer, no_wecom_id, failed, unsent); null otherwise
              * @enum {string|null}
@@ -4195,6 +4204,13 @@ export interface components {
             accessToken: string;
         };
         TrackedMaterialDto: {
+            /** @description The library article's cover image, when it has one */
+            coverUrl?: string;
+            /**
+             * @description image: a library image (a WeCom mass-send uploads it; copy the image, not a link); absent: sent as a link
+             * @enum {string}
+             */
+            kind?: "image";
             /**
              * Format: uuid
              * @description The library material the step picked (GET /api/materials/{id})

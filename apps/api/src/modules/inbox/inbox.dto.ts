@@ -53,6 +53,9 @@ export class MaterialDto {
   @ApiProperty({ example: 'Coupon 优惠券' }) title: string;
   @ApiProperty({ example: 'https://shop.example/coupon/b' }) url: string;
   @ApiProperty({ type: String, format: 'uuid', isArray: true, description: 'Tags a contact who opens it gets' }) tagIds: string[];
+  @ApiPropertyOptional({ enum: ['image'], description: 'image: a library image (a WeCom mass-send uploads it; copy the image, not a link); absent: sent as a link' })
+  kind?: 'image';
+  @ApiPropertyOptional({ description: "The library article's cover image, when it has one" }) coverUrl?: string;
 }
 
 export class TrackedMaterialDto extends MaterialDto {
@@ -126,6 +129,9 @@ export class TaskDetailDto extends TaskDto {
   @ApiProperty({ type: [TaskEventDto], description: 'What happened to this task, oldest first' }) history: TaskEventDto[];
   @ApiProperty({ type: [ResponseSummaryDto], description: "The contact's last 5 responses, newest first" })
   lastResponses: ResponseSummaryDto[];
+  @ApiProperty({ type: String, nullable: true,
+    description: 'Why the hand-over to WeCom failed (as WeCom or the hand-over said it) when wecomSendState is failed; otherwise null' })
+  wecomSendError: string | null;
 }
 
 export class CompleteDto {

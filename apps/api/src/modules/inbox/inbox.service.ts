@@ -21,7 +21,7 @@ interface TaskRow {
   id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
   group_id: string | null; group_name: string | null; executor_id: string | null; executor_name: string | null; channel: string; content: string; materials: MaterialDto[];
   due_at: Date; due_until: Date; status: string; outcome: string | null; note: string | null; snoozed_until: Date | null;
-  finished_at: Date | null; tenant_id: string; wecom_send_state: string | null;
+  finished_at: Date | null; tenant_id: string; wecom_send_state: string | null; wecom_mass_send_id?: string | null;
 }
 
 const toDto = (r: TaskRow): TaskDto => ({
@@ -116,7 +116,7 @@ export class InboxService {
 
   async detail(caller: Principal, id: string): Promise<TaskDetailDto> {
     const task = await this.visibleTask(this.db, caller, id);
-    const [tags, history, lastResponses] = await Promise.all([
+    const [tags, history, lastResponses, refusal] = await Promise.all([
       task.contact_id ? this.db.query(
         `SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 ORDER BY t.name`, [task.contact_id]) : [],
       this.db.query(`SELECT action, actor_id AS "actorId", detail, created_at AS "at" FROM task_events WHERE task_id = $1 ORDER BY id`, [id]),
@@ -125,11 +125,13 @@ export class InboxService {
                 'at', occurred_at)) AS r
            FROM responses WHERE tenant_id = $1 AND contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 5`,
         [task.tenant_id, task.contact_id]) : [],
+      task.wecom_send_state === 'failed' && task.wecom_mass_send_id ? this.db.query(
+        `SELECT error FROM wecom_mass_sends WHERE tenant_id = $1 AND id = $2`, [task.tenant_id, task.wecom_mass_send_id]) : [],
     ]);
     const materials = task.materials.map((m, i) => ({ ...m, trackedPath: this.links.path(task.tenant_id, task.id, i) }));
     return {
       ...toDto(task), materials, contactTags: tags.map((t: { name: string }) => t.name), history,
-      lastResponses: lastResponses.map((x: { r: unknown }) => x.r),
+      lastResponses: lastResponses.map((x: { r: unknown }) => x.r), wecomSendError: refusal[0]?.error ?? null,
     };
   }
 

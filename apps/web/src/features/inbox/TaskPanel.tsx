@@ -60,7 +60,8 @@ export default function TaskPanel({ taskId, preview, onClose, onDone }: Props) {
       </Flex>
       {task.wecomSendState && (
         <Alert type={task.wecomSendState === 'handed' || task.wecomSendState === 'sent' ? 'info' : 'warning'} showIcon style={{ marginBottom: 8 }}
-          message={t(`wecomSend.${task.wecomSendState}`)} data-testid="wecom-send-state" />
+          message={t(`wecomSend.${task.wecomSendState}`)} data-testid="wecom-send-state"
+          description={detail.data?.wecomSendError ? `${t('wecomSend.reason')}: ${detail.data.wecomSendError}` : undefined} />
       )}
       <Typography.Paragraph type="secondary" style={{ marginBottom: 8 }}>
         {t('panel.window')}: {windowText(task, t)}

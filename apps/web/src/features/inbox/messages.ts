@@ -23,7 +23,7 @@ export const messages: Messages = {
     wecomSend: {
       handed: '已交给企业微信群发：请在企业微信中确认发送', sent: '企业微信已发送', not_friend: '企业微信未发送：客户已不是你的好友，请手动处理',
       monthly_limit: '未交给企业微信：该客户本月已收到 4 条企业群发（企业微信上限），请手动发送', no_wecom_id: '未交给企业微信：缺少企业微信身份，请手动发送',
-      failed: '企业微信拒绝了这次群发，请手动发送', unsent: '企业微信群发未发送，请手动处理',
+      failed: '企业微信拒绝了这次群发，请手动发送', unsent: '企业微信群发未发送，请手动处理', reason: '原因',
     },
     statuses: { pending: '待办', done: '已完成', skipped: '已跳过', expired: '已过期', cancelled: '已取消' },
     events: { completed: '完成', skipped: '跳过', snoozed: '推迟', reassigned: '转交', created: '创建', deferred: '顺延', expired: '已过期', released: '有空位后已排期' },
@@ -73,7 +73,7 @@ export const messages: Messages = {
     wecomSend: {
       handed: 'Handed to WeCom: confirm the send in WeCom', sent: 'Sent through WeCom', not_friend: 'WeCom did not send it: the customer is no longer your contact; do it by hand',
       monthly_limit: 'Not handed to WeCom: the customer had 4 mass-sends this month (WeCom\'s limit); send it by hand', no_wecom_id: 'Not handed to WeCom: no WeCom identity; send it by hand',
-      failed: 'WeCom refused this mass-send; send it by hand', unsent: 'The WeCom mass-send was not sent; do it by hand',
+      failed: 'WeCom refused this mass-send; send it by hand', unsent: 'The WeCom mass-send was not sent; do it by hand', reason: 'Reason',
     },
     statuses: { pending: 'Pending', done: 'Done', skipped: 'Skipped', expired: 'Expired', cancelled: 'Cancelled' },
     events: { completed: 'Completed', skipped: 'Skipped', snoozed: 'Snoozed', reassigned: 'Reassigned', created: 'Created', deferred: 'Moved later', expired: 'Expired', released: 'Scheduled once room appeared' },
