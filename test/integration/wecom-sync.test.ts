@@ -193,9 +193,15 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     dir.contact({ external_userid: 'wmC4', name: '客户四', follows: [{ userid: 'wangwu', createtime: 4000, tags: ['etA', 'etB'] }] });
     dir.members.delete('zhaoliu');
     dir.chats.get('wrChat1')!.members = dir.chats.get('wrChat1')!.members.filter((m) => m.userid !== 'wmC3');
+    dir.chats.delete('wrChat2'); // dismissed in WeCom, and its dismiss callback never came
 
     const second = await syncAndWait(t);
-    expect(second).toMatchObject({ status: 'succeeded', counts: { members: 3, contactsCreated: 1 } });
+    expect(second).toMatchObject({ status: 'succeeded', counts: { members: 3, contactsCreated: 1, groupsDismissed: 1 } });
+    // the group WeCom no longer lists is kept, marked dismissed and emptied; the listed one is not marked
+    expect(await ctx.stack.db.query(
+      `SELECT wecom_chat_id AS chat, wecom_dismissed_at IS NOT NULL AS dismissed FROM customer_groups WHERE tenant_id = $1 ORDER BY 1`, [tenantId],
+    )).toEqual([{ chat: 'wrChat1', dismissed: false }, { chat: 'wrChat2', dismissed: true }]);
+    expect((await groups())[1]).toMatchObject({ chat: 'wrChat2', members: [] });
     const after = Object.fromEntries((await contactsOf(tenantId)).map((x: { w: string }) => [x.w, x]));
     expect(Object.keys(after)).toHaveLength(234);
     // wmC1: zhangsan (now carol by hand) took etA off; 手机 stays, unlinked with its deleted WeCom group
@@ -333,7 +339,8 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
       .contact({ external_userid: 'wmZ', name: 'Z', follows: [{ userid: 'zhao', createtime: 100 }] })
       // followed by two clean members; wang's follow (the tag) goes unseen by callbacks: the full sync drops it
       .contact({ external_userid: 'wmCleanShared', name: 'CleanShared', follows: [{ userid: 'wang', createtime: 50, tags: ['etA'] }, { userid: 'zhao', createtime: 60 }] });
-    dir.chat({ chat_id: 'wrOld', name: '老群', owner: 'wang', members: [{ userid: 'wmClean', type: 2 }] });
+    dir.chat({ chat_id: 'wrOld', name: '老群', owner: 'wang', members: [{ userid: 'wmClean', type: 2 }] })
+      .chat({ chat_id: 'wrGone', name: '散群', owner: 'wang', members: [{ userid: 'wmZ', type: 2 }] });
     if (!workers.length) await startWorker('incremental');
     expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded', counts: { contactPairs: 9 } });
 
@@ -348,6 +355,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     dir.contact({ external_userid: 'wmS', name: 'S', follows: [{ userid: 'sun', createtime: 300 }] });
     dir.chat({ chat_id: 'wrNew', name: '新群', owner: 'li', members: [{ userid: 'wmX', type: 2 }] });
     dir.chats.get('wrOld')!.members.push({ userid: 'wmZ', type: 2 });
+    dir.chats.delete('wrGone'); // dismissed; its callback never came
     // ...and one that a callback names: li added wmY, which makes li's customers worth reading again
     dir.contact({ external_userid: 'wmY', name: 'Y', follows: [{ userid: 'li', createtime: 400, tags: ['etA'] }] });
     await deliver(contactEvent(corp, 'add_external_contact', 'li', 'wmY'));
@@ -358,7 +366,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     const run = await syncAndWait(t, 60_000, 'incremental');
     expect(run).toMatchObject({
       kind: 'incremental', status: 'succeeded', error: null,
-      counts: { members: 4, dirtyMembers: 2, contactPairs: 3, contactsCreated: 1, followsGone: 2, dirtyChats: 1, groups: 1 },
+      counts: { members: 4, dirtyMembers: 2, contactPairs: 3, contactsCreated: 1, followsGone: 2, dirtyChats: 1, groups: 1, groupsDismissed: 1 },
     });
     if (process.env.RECORD_HISTORIES) await record('wecomSyncWorkflow-incremental', tenantId);
     // only li (named by the callback) and sun (new in the member step) were read; only the chat WeCom lists and we lacked
@@ -376,11 +384,23 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     const follows = await followsOf(tenantId);
     expect(follows).toMatchObject({ wmShared: ['wang'], wmX: ['li'], wmY: ['li'], wmS: ['sun'], wmCleanGone: ['wang'] });
     expect(follows.wmGone).toBeUndefined();
-    expect(await groupMembers(tenantId)).toEqual({ wrOld: ['wmClean'], wrNew: ['wmX'] });
+    expect(await groupMembers(tenantId)).toEqual({ wrOld: ['wmClean'], wrNew: ['wmX'], wrGone: [] });
     expect((await t.admin.get('/api/wecom/connection')).body.lastSync).toMatchObject({ id: run.id, kind: 'incremental' });
 
-    // the nightly full sync repairs the rest
+    // the nightly full sync repairs the rest; a follow a callback adds while it runs, after the contacts were read
+    // (here: as the group step begins), is kept, not dropped as unseen
+    const LIST_CHATS = '/cgi-bin/externalcontact/groupchat/list';
+    const listChats = local().routeOf(LIST_CHATS)!;
+    local().route(LIST_CHATS, async (call) => {
+      local().route(LIST_CHATS, listChats);
+      dir.contact({ external_userid: 'wmLate', name: 'Late', follows: [{ userid: 'wang', createtime: 500, tags: ['etA'] }] });
+      await deliver(contactEvent(corp, 'add_external_contact', 'wang', 'wmLate'));
+      await eventsApplied(tenantId);
+      return listChats(call);
+    });
     expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded' });
+    expect((await followsOf(tenantId)).wmLate).toEqual(['wang']);
+    expect((await contactsOf(tenantId)).find((c: { w: string }) => c.w === 'wmLate')).toMatchObject({ owner_id: bob.id, tags: ['A'] });
     const after = Object.fromEntries((await contactsOf(tenantId)).map((x: { w: string }) => [x.w, x]));
     expect(after.wmClean).toMatchObject({ tags: [] });
     // the follow the full sync dropped takes its tag with it (the owner stays: zhao is matched to no user)

@@ -4528,7 +4528,7 @@ export interface components {
         };
         WecomSyncRunDto: {
             /**
-             * @description What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves; an incremental run also dirtyMembers (members whose customers it read again), followsGone and dirtyChats
+             * @description What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves; an incremental run also dirtyMembers (members whose customers it read again), followsGone and dirtyChats; groupsDismissed: groups WeCom no longer lists, marked dismissed
              * @example {
              *       "members": 12,
              *       "tags": 30,

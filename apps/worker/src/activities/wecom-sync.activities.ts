@@ -282,7 +282,7 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
         : { follow_user: [] };
       const listed = new Set(follow.follow_user ?? []);
       return pageContacts(contacts, tenantId, runId, state, dirty.members.filter((u) => listed.has(u)),
-        (m) => dropGoneFollowsOf(m, tenantId, runId, dirty.members, dirty.at));
+        (m) => dropUnseenFollows(m, tenantId, runId, dirty.members, dirty.at));
     }),
 
     syncWecomGroups: guarded(async (tenantId, runId) => {
@@ -319,6 +319,7 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
       if (!state.dirtyGroups) {
         // the status pass: one groupchat/list call per 1,000 chats finds chats whose callbacks never came
         const listed: string[] = [];
+        const listedAt = new Date();
         let cursor = '';
         do {
           const list = await contacts.post<{ errcode: number; group_chat_list?: { chat_id: string }[]; next_cursor?: string }>(
@@ -332,7 +333,11 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
         const have = new Set<string>(known);
         const chats = [...new Set([...(state.dirty?.chats ?? []), ...listed.filter((c) => !have.has(c))])].sort();
         state.dirtyGroups = { chats, next: 0 };
-        await db.transaction((m) => saveCursor(m, runId, state, {}).then(() => setCounts(m, runId, { dirtyChats: chats.length })));
+        await db.transaction(async (m) => {
+          const dismissed = await dismissGroupsGone(m, tenantId, listedAt, listed);
+          await saveCursor(m, runId, state, {});
+          await setCounts(m, runId, { dirtyChats: chats.length, ...(dismissed ? { groupsDismissed: dismissed } : {}) });
+        });
       }
       const position = state.dirtyGroups;
       const until = Date.now() + SLICE_MS;
@@ -361,10 +366,15 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
 
     finishWecomSync: async (tenantId, runId, error) => {
       await db.transaction(async (m) => {
-        const [run] = await m.query(`SELECT status, kind FROM wecom_sync_runs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [runId, tenantId]);
+        const [run] = await m.query(`SELECT status, kind, started_at FROM wecom_sync_runs WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [runId, tenantId]);
         if (!run || run.status !== 'running') return; // a retried finish
         // an incremental run dropped its members' unseen follows at the end of its contact step; it saw no others
-        if (!error && run.kind === 'full') await dropUnseenFollows(m, tenantId, runId);
+        if (!error && run.kind === 'full') {
+          await dropUnseenFollows(m, tenantId, runId, null, run.started_at);
+          // every chat WeCom lists was written since the run began; one not written was dismissed in WeCom
+          const dismissed = await dismissGroupsGone(m, tenantId, run.started_at, null);
+          if (dismissed) await setCounts(m, runId, { groupsDismissed: dismissed });
+        }
         await m.query(`UPDATE wecom_sync_runs SET status = $3, finished_at = now(), error = $4 WHERE id = $1 AND tenant_id = $2`, [runId, tenantId, error ? 'failed' : 'succeeded', error]);
         await m.query(
           error
@@ -594,18 +604,19 @@ async function memberStates(m: EntityManager, tenantId: string): Promise<Map<str
 }
 
 /**
- * The end of an incremental contact step: the given members' follows the run did not see are gone (those members
- * no longer have those customers), and their contacts' owners and tags are derived again from the follows left,
- * other members' included. A follow a callback named since the run fixed its members is left to that callback.
+ * The follows a run did not see are gone (the member no longer has that customer): at the end of a full sync every
+ * member's, at the end of an incremental contact step the given members'. Their contacts' owners and tags are
+ * derived again from the follows left, other members' included. A follow a callback named since `since` (the run
+ * began, or fixed its members) is left to that callback: it may have been added after its member's pages were read.
  */
-async function dropGoneFollowsOf(m: EntityManager, tenantId: string, runId: string, members: string[], at: string): Promise<Record<string, number>> {
-  if (!members.length) return {};
+async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: string, members: string[] | null, since: Date | string): Promise<Record<string, number>> {
+  if (members && !members.length) return {};
   const gone = returned<{ external_user_id: string }>(await m.query(
-    `DELETE FROM wecom_follows f WHERE f.tenant_id = $1 AND f.wecom_user_id = ANY($2::text[]) AND f.run_id IS DISTINCT FROM $3
+    `DELETE FROM wecom_follows f WHERE f.tenant_id = $1 AND ($2::text[] IS NULL OR f.wecom_user_id = ANY($2::text[])) AND f.run_id IS DISTINCT FROM $3
         AND NOT EXISTS (SELECT 1 FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.received_at >= $4
                            AND e.payload->>'UserID' = f.wecom_user_id AND e.payload->>'ExternalUserID' = f.external_user_id)
      RETURNING f.external_user_id`,
-    [tenantId, members, runId, at],
+    [tenantId, members, runId, since],
   ));
   if (!gone.length) return {};
   const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
@@ -613,14 +624,28 @@ async function dropGoneFollowsOf(m: EntityManager, tenantId: string, runId: stri
   return { followsGone: gone.length };
 }
 
-/** A finished full sync drops the follows it did not see (the member no longer follows the contact) and re-derives those contacts. */
-async function dropUnseenFollows(m: EntityManager, tenantId: string, runId: string): Promise<void> {
-  const gone = returned<{ external_user_id: string }>(await m.query(
-    `DELETE FROM wecom_follows WHERE tenant_id = $1 AND run_id IS DISTINCT FROM $2 RETURNING external_user_id`, [tenantId, runId],
-  ));
-  if (!gone.length) return;
-  const changed = await applyFollows(m, tenantId, [...new Set(gone.map((g) => g.external_user_id))]);
-  await contactsChangedSet(m, tenantId, changed);
+/**
+ * Groups WeCom no longer lists were dismissed there (`groupchat/list` leaves dismissed chats out, and their dismiss
+ * callback may never have come): marked and emptied as the dismiss event does (the group, its tasks and history
+ * stay; its memberships end without responses). Only groups not written since `before` (a callback may have created
+ * one after the list was read), and when `listed` is given, only chats not in it.
+ */
+async function dismissGroupsGone(m: EntityManager, tenantId: string, before: Date | string, listed: string[] | null): Promise<number> {
+  const groups = returned<{ id: string }>(await m.query(
+    `UPDATE customer_groups SET wecom_dismissed_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND wecom_chat_id IS NOT NULL AND wecom_dismissed_at IS NULL AND updated_at < $2
+        AND ($3::text[] IS NULL OR NOT wecom_chat_id = ANY($3::text[]))
+      RETURNING id`, [tenantId, before, listed]));
+  if (!groups.length) return 0;
+  const left = returned<{ group_id: string; contact_id: string }>(await m.query(
+    `DELETE FROM group_members WHERE tenant_id = $1 AND group_id = ANY($2::uuid[]) RETURNING group_id, contact_id`, [tenantId, groups.map((g) => g.id)]));
+  const byGroup = new Map<string, string[]>();
+  for (const r of left) byGroup.set(r.group_id, [...(byGroup.get(r.group_id) ?? []), r.contact_id]);
+  for (const [groupId, contactIds] of byGroup) {
+    await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [tenantId, { groupId, contactIds }]);
+  }
+  await contactsChangedSet(m, tenantId, [...new Set(left.map((r) => r.contact_id))]);
+  return groups.length;
 }
 
 /**

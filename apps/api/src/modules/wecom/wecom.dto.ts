@@ -94,7 +94,7 @@ export class WecomSyncRunDto {
   @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
   @ApiProperty({
     type: 'object', additionalProperties: { type: 'integer' }, example: { members: 12, tags: 30, contactPairs: 2400, contactsCreated: 2100, groups: 40 },
-    description: 'What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves; an incremental run also dirtyMembers (members whose customers it read again), followsGone and dirtyChats',
+    description: 'What the run has done so far: members, tagGroups, tags, contactPairs (contact and following member pairs read), contactsCreated, groups, groupJoins, groupLeaves; an incremental run also dirtyMembers (members whose customers it read again), followsGone and dirtyChats; groupsDismissed: groups WeCom no longer lists, marked dismissed',
   })
   counts: Record<string, number>;
   @ApiProperty({ nullable: true, type: String, description: 'Why the run failed (WeCom\'s errcode and message)' }) error: string | null;

@@ -12,7 +12,7 @@ import { refusal } from '../admin/admin-shared';
 type Run = Schemas['WecomSyncRunDto'];
 type Member = Schemas['WecomMemberDto'];
 const STATUS_BADGE: Record<Run['status'], 'processing' | 'success' | 'error'> = { running: 'processing', succeeded: 'success', failed: 'error' };
-const COUNTS = ['members', 'tags', 'dirtyMembers', 'contactPairs', 'contactsCreated', 'followsGone', 'groups'] as const;
+const COUNTS = ['members', 'tags', 'dirtyMembers', 'contactPairs', 'contactsCreated', 'followsGone', 'groups', 'groupsDismissed'] as const;
 type Kind = Run['kind'];
 
 /**

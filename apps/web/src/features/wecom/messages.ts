@@ -32,7 +32,7 @@ export const messages: Messages = {
       statuses: { running: '进行中', succeeded: '成功', failed: '失败' },
       count: {
         members: '成员', tags: '标签', dirtyMembers: '重读成员', contactPairs: '客户-成员关系', contactsCreated: '新客户', followsGone: '解除的跟进',
-        groups: '客户群',
+        groups: '客户群', groupsDismissed: '已解散的群',
       },
     },
     members: {
@@ -72,7 +72,7 @@ export const messages: Messages = {
       statuses: { running: 'Running', succeeded: 'Succeeded', failed: 'Failed' },
       count: {
         members: 'Members', tags: 'Tags', dirtyMembers: 'Members re-read', contactPairs: 'Customer–member links', contactsCreated: 'New customers',
-        followsGone: 'Follows ended', groups: 'Groups',
+        followsGone: 'Follows ended', groups: 'Groups', groupsDismissed: 'Groups dismissed',
       },
     },
     members: {
