@@ -37,3 +37,9 @@ export async function runMigrations(url: string): Promise<string[]> {
     await ds.destroy();
   }
 }
+
+/** The server's version: a round trip that proves the database answers (the readiness probe). */
+export async function serverVersion(db: Pick<DataSource, 'query'>): Promise<string> {
+  const [row] = await db.query('SHOW server_version');
+  return row.server_version;
+}

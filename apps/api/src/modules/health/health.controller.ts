@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { HttpReply } from '../../common/http';
+import { serverVersion } from '@sop/db';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/principal';
 import { TemporalService } from '../../temporal/temporal.module';
@@ -40,7 +41,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'Not ready: the checks say which part is down' })
   async ready(@Res({ passthrough: true }) res: HttpReply): Promise<ReadinessDto> {
     const [postgres, temporal] = await Promise.all([
-      check(async () => (await this.db.query('SHOW server_version'))[0].server_version as string),
+      check(() => serverVersion(this.db)),
       check(() => this.temporal.ping()),
     ]);
     const ready = postgres.status === 'up' && temporal.status === 'up';
