@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
 import type { HttpReply, HttpRequest } from '../../common/http';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
@@ -70,7 +70,6 @@ export class SourceCodesController {
     description: 'The image WeCom hosts (another origin, which a browser may open rather than save), read by the API (at most 2 MB, 10 s) and ' +
       'answered as an attachment named after the code (`<code>-wecom.png`).',
   })
-  @ApiProduces('image/png', 'image/jpeg')
   @ApiOkResponse({ description: 'The QR image, Content-Disposition: attachment', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } })
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], 'WECOM_QR_NOT_FOUND', 'WECOM_QR_UNAVAILABLE')
   async wecomQr(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: HttpReply): Promise<void> {
