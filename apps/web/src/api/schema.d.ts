@@ -1775,7 +1775,10 @@ export interface paths {
          */
         put: operations["WecomConnectionController_connect"];
         post?: never;
-        /** Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable) */
+        /**
+         * Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable)
+         * @description The channel codes' WeCom "contact me" configurations are deleted in WeCom first (del_contact_way); one that cannot be (WeCom out of reach, an errcode) is kept as its code's `wecomLeftover`, to retry or forget later. Disconnecting never fails for WeCom.
+         */
         delete: operations["WecomConnectionController_disconnect"];
         options?: never;
         head?: never;
@@ -14105,8 +14108,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": components["schemas"]["ErrorBodyDto"];
-                    "image/png": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
@@ -14115,8 +14117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": components["schemas"]["ErrorBodyDto"];
-                    "image/png": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
@@ -14125,8 +14126,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": components["schemas"]["ErrorBodyDto"];
-                    "image/png": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /**
@@ -14138,8 +14138,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": components["schemas"]["ErrorBodyDto"];
-                    "image/png": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
@@ -14148,8 +14147,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": components["schemas"]["ErrorBodyDto"];
-                    "image/png": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description - `WECOM_QR_UNAVAILABLE`: WeCom's image host did not give the QR image (no answer, an error, or not an image). Try again shortly. */
@@ -14158,8 +14156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": components["schemas"]["ErrorBodyDto"];
-                    "image/png": components["schemas"]["ErrorBodyDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };

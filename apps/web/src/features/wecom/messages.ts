@@ -22,7 +22,7 @@ export const messages: Messages = {
       },
       connectedAt: '连接于', notConnected: '尚未连接企业微信。填写下面的信息后保存，系统会先向企业微信校验。',
     },
-    disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。已收到的事件记录会保留。',
+    disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。渠道码的企业微信"联系我"二维码会先在企业微信中删除（删除失败的会在渠道码上提示）。已收到的事件记录会保留。',
     disconnected: '已断开企业微信',
     sync: {
       title: '同步', start: '立即全量同步', incremental: '增量同步', running: '同步中…', started: '已开始同步',
@@ -63,7 +63,7 @@ export const messages: Messages = {
       },
       connectedAt: 'Connected', notConnected: 'WeCom is not connected yet. Fill in the details below and save: they are checked with WeCom first.',
     },
-    disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. Events already received are kept.',
+    disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. The channel codes\' WeCom "contact me" QR codes are deleted in WeCom first (any that fail are shown on their code). Events already received are kept.',
     disconnected: 'WeCom disconnected',
     sync: {
       title: 'Sync', start: 'Run a full sync', incremental: 'Incremental sync', running: 'Syncing…', started: 'Sync started',
