@@ -93,13 +93,31 @@ describe('channel codes as WeCom QR codes (Chromium)', () => {
     const leftover = page.getByTestId('qr-modal').getByTestId('wecom-leftover');
     await leftover.getByText('1 unused WeCom "contact me" configuration(s) could not be deleted in WeCom').waitFor();
     await leftover.getByText('It could not be deleted when this code\'s WeCom QR code was turned off.', { exact: false }).waitFor();
+    await page.waitForTimeout(500); // the dialog's opening animation
     await screenshot(page, 'channel-codes-wecom-leftover-en');
+    await page.getByTestId('qr-modal').locator('.ant-modal-footer button').click();
     await switchLang(page, 'zh');
+    await row.getByTestId('wecom-leftover-badge').getByText('企业微信待清理').waitFor();
+    await row.getByText('门店海报').click();
     await leftover.getByText('企业微信中还有 1 个已不用的"联系我"配置未能删除').waitFor();
     await leftover.getByText(/最近一次失败.*could not be reached/).waitFor();
+    await page.waitForTimeout(500);
     await screenshot(page, 'channel-codes-wecom-leftover-zh');
     expect(dir.contactWays.has(code.wecomContactWay.configId)).toBe(true);
-    await leftover.getByTestId('wecom-leftover-retry').click();
+    // still out of reach: said so, and it stays
+    const retried = async () => {
+      // a button showing loading ignores clicks
+      await page.waitForFunction(() => !document.querySelector('[data-testid="wecom-leftover-retry"]')?.classList.contains('ant-btn-loading'));
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/wecom-leftover') && r.request().method() === 'DELETE'),
+        leftover.getByTestId('wecom-leftover-retry').click(),
+      ]);
+      return answer.status();
+    };
+    local().dropNext('/cgi-bin/externalcontact/del_contact_way', 1);
+    expect(await retried()).toBe(503);
+    await page.getByText('暂时无法连接企业微信，配置仍保留在待清理中，请稍后重试。').waitFor();
+    expect(await retried()).toBe(204);
     await page.getByText('已在企业微信中删除').waitFor();
     await leftover.waitFor({ state: 'detached' });
     expect(dir.contactWays.has(code.wecomContactWay.configId)).toBe(false);

@@ -4,7 +4,7 @@ import { Alert, Button, Divider, Empty, Flex, Form, Input, Modal, Popconfirm, Sk
 import QRCode from 'qrcode';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../../api/client';
+import { api, ApiError, call, type Schemas } from '../../api/client';
 import type { User } from '../../api/models';
 import { Page } from '../../app/Page';
 import { DeleteAction, EditAction, IconAction } from '../../components/RowActions';
@@ -227,8 +227,12 @@ function WecomLeftover({ code, leftover }: { code: SourceCode; leftover: NonNull
       params: { path: { id: code.id }, query: forget ? { forget: 'true' } : {} },
     })),
     onSuccess: (_, forget) => message.success(forget ? t('leftover.forgotten') : t('leftover.deleted')),
-    onError: (e) => message.error(refusalText(t, 'channel-codes', e)),
-    onSettled: () => queries.invalidateQueries({ queryKey: ['source-codes'] }),
+    // the common texts speak of saving settings: here nothing was to be saved, the leftover is simply still there
+    onError: (e) => message.error(e instanceof ApiError && e.code === 'WECOM_UNREACHABLE' ? t('leftover.unreachable')
+      : e instanceof ApiError && e.code === 'WECOM_CONTACT_WAY_REFUSED' && e.details[0] ? t('leftover.refused', { problem: e.details[0].problem })
+        : refusalText(t, 'channel-codes', e)),
+    // not awaited: the buttons are free again at once (a click while they show loading is ignored)
+    onSettled: () => void queries.invalidateQueries({ queryKey: ['source-codes'] }),
   });
   return (
     <Alert

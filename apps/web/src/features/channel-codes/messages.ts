@@ -80,6 +80,8 @@ export const messages: Messages = {
       forgetConfirm: '只在这里忽略，不会在企业微信中删除。确定忽略吗？',
       deleted: '已在企业微信中删除',
       forgotten: '已忽略',
+      unreachable: '暂时无法连接企业微信，配置仍保留在待清理中，请稍后重试。',
+      refused: '仍未能删除：{{problem}}',
     },
     apiErrors: {
       SOURCE_CODE_TAKEN: '这个渠道码已被使用，请换一个。',
@@ -170,6 +172,8 @@ export const messages: Messages = {
       forgetConfirm: 'This forgets it here only; it is not deleted in WeCom. Forget it?',
       deleted: 'Deleted in WeCom',
       forgotten: 'Forgotten',
+      unreachable: 'WeCom could not be reached; the configuration is still kept to delete. Try again shortly.',
+      refused: 'Still not deleted: {{problem}}',
     },
     apiErrors: {
       SOURCE_CODE_TAKEN: 'This code is already in use: choose another.',
