@@ -4520,7 +4520,7 @@ export interface components {
         WecomContactWayLeftoverDto: {
             /** @description WeCom config_ids this code no longer uses that may still be in WeCom: del_contact_way failed for them */
             configIds: string[];
-            /** @description The WeCom corporation that holds them (a retry needs the organization connected to it) */
+            /** @description The WeCom corporation id that holds them (a retry needs the organization connected to it) */
             corpId: string;
             /** @description Why the last deletion failed: WeCom out of reach, or WeCom's errcode and message */
             error: string;

@@ -25,9 +25,13 @@ export class WecomContactWayDto {
 }
 
 export class WecomContactWayLeftoverDto {
-  @ApiProperty({ type: [String], description: 'WeCom config_ids this code no longer uses that may still be in WeCom: del_contact_way failed for them' })
+  @ApiProperty({
+    type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
+    description: 'WeCom config_ids this code no longer uses that may still be in WeCom: del_contact_way failed for them',
+  })
   configIds: string[];
-  @ApiProperty({ description: 'The WeCom corporation that holds them (a retry needs the organization connected to it)' }) corpId: string;
+  @ApiProperty({ pattern: '^[A-Za-z0-9]{6,64}$', description: 'The WeCom corporation id that holds them (a retry needs the organization connected to it)' })
+  corpId: string;
   @ApiProperty({
     enum: ['disconnected', 'removed', 'replaced'],
     description: 'Why the latest was left: WeCom was disconnected, the QR code was taken off the code, or a new configuration replaced it (one member ↔ several)',
