@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { choose, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { addUser, signupTenant } from '../support/http';
 import { serveDirectory, WecomDirectory } from '../support/wecom-directory';
@@ -7,7 +8,8 @@ import { newCorp, useWecomServer } from '../support/wecom-server';
 /**
  * Issue 16 item 4 in the console: a channel code that is also a WeCom "contact me" QR code, its employees chosen,
  * WeCom's 30-character state checked as typed, and the QR image WeCom hosts (the local WeCom serves one) shown
- * with a download button.
+ * with a download button that saves it through the API; a configuration WeCom could not delete shown as the
+ * code's leftover and deleted again from the console.
  */
 describe('channel codes as WeCom QR codes (Chromium)', () => {
   const env: Record<string, string> = { WECOM_SECRET_KEYS: `e2eqr:${randomBytes(32).toString('hex')}` };
@@ -58,7 +60,16 @@ describe('channel codes as WeCom QR codes (Chromium)', () => {
       const img = document.querySelector<HTMLImageElement>('[data-testid="wecom-qr-image"]');
       return Boolean(img && img.complete && img.naturalWidth > 0);
     });
-    expect(await modal.getByTestId('wecom-qr-download').getAttribute('href')).toBe(code.wecomContactWay.qrCode);
+    // downloaded through the API (WeCom's host is another origin): a file named after the code, WeCom's own bytes
+    const png = `${code.wecomContactWay.configId}.png`;
+    const [download] = await Promise.all([page.waitForEvent('download'), modal.getByTestId('wecom-qr-download').click()]);
+    expect(download.suggestedFilename()).toBe('STORE-POSTER-2026-wecom.png');
+    expect((await readFile(await download.path())).equals(local().images.get(png)!)).toBe(true);
+    // WeCom's image host failing: said in the console's words, no file
+    local().imageTrouble.set(png, 'error');
+    await modal.getByTestId('wecom-qr-download').click();
+    await page.getByText('企业微信的图片服务器暂时没有返回二维码图片，请稍后重试。').waitFor();
+    local().imageTrouble.delete(png);
     await modal.getByText('添加成员：zhangsan').waitFor();
     await screenshot(page, 'channel-codes-wecom-qr-zh');
     await modal.locator('.ant-modal-footer button').click();
@@ -69,6 +80,48 @@ describe('channel codes as WeCom QR codes (Chromium)', () => {
     await page.locator('.ant-table-row', { hasText: 'STORE-POSTER-2026' }).getByText('门店海报').click();
     await page.getByTestId('qr-modal').getByText('WeCom "contact me" QR code').waitFor();
     await screenshot(page, 'channel-codes-wecom-qr-en');
+    await page.getByTestId('qr-modal').locator('.ant-modal-footer button').click();
+
+    // the QR code turned off while WeCom is out of reach: its configuration is the code's leftover, shown and retried
+    local().dropNext('/cgi-bin/externalcontact/del_contact_way', 1);
+    const off = await t.admin.patch(`/api/source-codes/${code.id}`, { wecomContactWay: null });
+    expect(off.body.wecomLeftover).toMatchObject({ configIds: [code.wecomContactWay.configId], reason: 'removed' });
+    await page.reload();
+    const row = page.locator('.ant-table-row', { hasText: 'STORE-POSTER-2026' });
+    await row.getByTestId('wecom-leftover-badge').getByText('WeCom cleanup pending').waitFor();
+    await row.getByText('门店海报').click();
+    const leftover = page.getByTestId('qr-modal').getByTestId('wecom-leftover');
+    await leftover.getByText('1 unused WeCom "contact me" configuration(s) could not be deleted in WeCom').waitFor();
+    await leftover.getByText('It could not be deleted when this code\'s WeCom QR code was turned off.', { exact: false }).waitFor();
+    await page.waitForTimeout(500); // the dialog's opening animation
+    await screenshot(page, 'channel-codes-wecom-leftover-en');
+    await page.getByTestId('qr-modal').locator('.ant-modal-footer button').click();
+    await switchLang(page, 'zh');
+    await row.getByTestId('wecom-leftover-badge').getByText('企业微信待清理').waitFor();
+    await row.getByText('门店海报').click();
+    await leftover.getByText('企业微信中还有 1 个已不用的"联系我"配置未能删除').waitFor();
+    await leftover.getByText(/最近一次失败.*could not be reached/).waitFor();
+    await page.waitForTimeout(500);
+    await screenshot(page, 'channel-codes-wecom-leftover-zh');
+    expect(dir.contactWays.has(code.wecomContactWay.configId)).toBe(true);
+    // still out of reach: said so, and it stays
+    const retried = async () => {
+      // a button showing loading ignores clicks
+      await page.waitForFunction(() => !document.querySelector('[data-testid="wecom-leftover-retry"]')?.classList.contains('ant-btn-loading'));
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/wecom-leftover') && r.request().method() === 'DELETE'),
+        leftover.getByTestId('wecom-leftover-retry').click(),
+      ]);
+      return answer.status();
+    };
+    local().dropNext('/cgi-bin/externalcontact/del_contact_way', 1);
+    expect(await retried()).toBe(503);
+    await page.getByText('暂时无法连接企业微信，配置仍保留在待清理中，请稍后重试。').waitFor();
+    expect(await retried()).toBe(204);
+    await page.getByText('已在企业微信中删除').waitFor();
+    await leftover.waitFor({ state: 'detached' });
+    expect(dir.contactWays.has(code.wecomContactWay.configId)).toBe(false);
+    expect((await t.admin.get(`/api/source-codes/${code.id}`)).body.wecomLeftover).toBeNull();
     await context.close();
   });
 });

@@ -117,7 +117,22 @@ describe('the WeCom connection page (Chromium)', () => {
       await page.getByRole('heading', { name: lang === 'zh' ? '企业微信' : 'WeCom' }).waitFor();
     });
 
+    // a contact's tag push given up after 5 failures that were not WeCom's answer: counted and its error shown
+    const [pushed] = await ctx.stack.db.query(
+      `SELECT c.id, c.tenant_id FROM contacts c JOIN wecom_connections w ON w.tenant_id = c.tenant_id WHERE w.corp_id = $1 AND c.wecom_external_user_id = 'wmE1'`, [corp.corpId]);
+    await ctx.stack.db.query(
+      `INSERT INTO wecom_tag_pushes (tenant_id, contact_id, attempts, last_error, error, failed_at, given_up)
+       VALUES ($1, $2, 5, 'externalcontact/get answered no usable follow_user list', 'externalcontact/get answered no usable follow_user list (gave up after 5 attempts)', now(), true)`,
+      [pushed.tenant_id, pushed.id]);
+    await switchLang(page, 'zh');
+    await page.reload();
+    const givenUp = page.getByTestId('wecom-tag-pushes-given-up');
+    await givenUp.getByText('1 位客户的标签连续 5 次同步出错，已停止重试，直到其标签再次变化').waitFor();
+    await givenUp.getByText(/gave up after 5 attempts/).waitFor();
+    await page.getByTestId('wecom-tag-pushes').getByText('待同步 0，失败 1').waitFor();
+
     await switchLang(page, 'en');
+    await givenUp.getByText('1 contact(s) whose tags failed to send 5 times in a row: not retried until their tags change again').waitFor();
     await page.getByTestId('wecom-sync').locator('.ant-table-row').first().locator('.ant-tag', { hasText: 'Incremental' }).waitFor();
     await page.getByTestId('wecom-sync-incremental').getByText('Incremental sync').waitFor();
     await page.getByRole('button', { name: 'Disconnect' }).click();

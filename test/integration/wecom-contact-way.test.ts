@@ -104,10 +104,14 @@ describe('source codes as WeCom contact-way QR codes (real Postgres and Temporal
     expect(off.body.wecomContactWay).toBeNull();
     expect(dir.contactWays.size).toBe(0);
 
-    // WeCom disconnected: a code that had a QR code can still be renamed and deleted (it forgot the QR code)
+    // WeCom disconnected: the code's configuration is deleted in WeCom, and the code can still be renamed and deleted
     const kept = await t.admin.post('/api/source-codes', { code: 'store-b', name: 'Store B', wecomContactWay: { userIds: [bob.id] } });
     expect(kept.status).toBe(201);
+    expect(dir.contactWays.size).toBe(1);
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
+    expect(dir.contactWays.size).toBe(0);
+    expect(calls('del_contact_way').at(-1)).toEqual({ config_id: kept.body.wecomContactWay.configId });
+    expect((await t.admin.get(`/api/source-codes/${kept.body.id}`)).body).toMatchObject({ wecomContactWay: null, wecomLeftover: null });
     const keptRenamed = await t.admin.patch(`/api/source-codes/${kept.body.id}`, { name: 'Store B 门店' });
     expect([keptRenamed.status, keptRenamed.body.wecomContactWay]).toEqual([200, null]);
     expect((await t.admin.delete(`/api/source-codes/${kept.body.id}`)).status).toBe(204);
@@ -155,5 +159,125 @@ describe('source codes as WeCom contact-way QR codes (real Postgres and Temporal
     expect(refused.body.details[0].problem).toMatch(/60111/);
     expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM source_codes WHERE tenant_id = $1 AND code IN ('refused', 'no-member')`, [tenantId]))[0].n).toBe(0);
     expect(calls('add_contact_way')).toHaveLength(1);
+  });
+
+  it('disconnecting deletes the codes\' configurations in WeCom; one WeCom refuses is kept as the code\'s leftover, shown, retried once reconnected', async () => {
+    const { t, tenantId, corp, dir, calls, alice, bob } = await setup('WeCom Contact Way Disconnect');
+    const a = (await t.admin.post('/api/source-codes', { code: 'poster-a', name: 'A', wecomContactWay: { userIds: [alice.id] } })).body;
+    const b = (await t.admin.post('/api/source-codes', { code: 'poster-b', name: 'B', wecomContactWay: { userIds: [bob.id] } })).body;
+    const c = (await t.admin.post('/api/source-codes', { code: 'poster-c', name: 'C', wecomContactWay: { userIds: [alice.id, bob.id] } })).body;
+    const refusedId = b.wecomContactWay.configId;
+    const path = '/cgi-bin/externalcontact/del_contact_way';
+    const original = local().routeOf(path)!;
+    // WeCom refuses b's deletion (the calling IP is not trusted, say): 60020
+    local().route(path, (call) => call.body.config_id === refusedId ? { errcode: 60020, errmsg: 'not allow to access from your ip' } : original(call));
+    try {
+      expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
+      expect([...dir.contactWays.keys()]).toEqual([refusedId]);
+      expect(calls('del_contact_way').map((x) => x.config_id).sort()).toEqual([a, b, c].map((x) => x.wecomContactWay.configId).sort());
+      const shown = (await t.admin.get(`/api/source-codes/${b.id}`)).body;
+      expect(shown.wecomContactWay).toBeNull();
+      expect(shown.wecomLeftover).toMatchObject({ configIds: [refusedId], corpId: corp.corpId, reason: 'disconnected' });
+      expect(shown.wecomLeftover.error).toMatch(/60020/);
+      const listed = (await t.admin.get('/api/source-codes')).body as { id: string; wecomLeftover: unknown }[];
+      expect(listed.filter((x) => x.wecomLeftover).map((x) => x.id)).toEqual([b.id]);
+
+      // not connected: neither a retry nor deleting the code can reach WeCom; both say so, and nothing is lost
+      const retry = await t.admin.delete(`/api/source-codes/${b.id}/wecom-leftover`);
+      expect(retry.status).toBe(422);
+      expect(retry.body).toMatchObject({ code: 'WECOM_CONTACT_WAY_REFUSED', details: [{ path: 'wecomLeftover' }] });
+      expect(retry.body.details[0].problem).toMatch(new RegExp(`not connected.*${corp.corpId}`));
+      expect((await t.admin.delete(`/api/source-codes/${b.id}`)).status).toBe(422);
+      expect((await t.admin.get(`/api/source-codes/${b.id}`)).body.wecomLeftover.configIds).toEqual([refusedId]);
+
+      // connected again: the retry asks WeCom, which still refuses; the new error is kept
+      expect((await t.admin.put('/api/wecom/connection', corp)).status).toBe(200);
+      const again = await t.admin.delete(`/api/source-codes/${b.id}/wecom-leftover`);
+      expect(again.status).toBe(422);
+      expect(again.body.details[0].problem).toMatch(/60020/);
+      const [row] = await ctx.stack.db.query(`SELECT attempts FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND config_id = $2`, [tenantId, refusedId]);
+      expect(row.attempts).toBe(3);
+    } finally {
+      local().route(path, original);
+    }
+    // WeCom accepts: deleted there and forgotten here; asking again changes nothing
+    expect((await t.admin.delete(`/api/source-codes/${b.id}/wecom-leftover`)).status).toBe(204);
+    expect(dir.contactWays.size).toBe(0);
+    expect((await t.admin.get(`/api/source-codes/${b.id}`)).body.wecomLeftover).toBeNull();
+    const deletes = calls('del_contact_way').length;
+    expect((await t.admin.delete(`/api/source-codes/${b.id}/wecom-leftover`)).status).toBe(204);
+    expect(calls('del_contact_way')).toHaveLength(deletes);
+  });
+
+  it('a QR code taken off or replaced while WeCom is out of reach is kept as a leftover; deleting the code waits for it; it can be forgotten', async () => {
+    const { t, tenantId, dir, alice, bob } = await setup('WeCom Contact Way Leftovers');
+    const path = '/cgi-bin/externalcontact/del_contact_way';
+    const off = (await t.admin.post('/api/source-codes', { code: 'off', name: 'Off', wecomContactWay: { userIds: [alice.id] } })).body;
+    const swap = (await t.admin.post('/api/source-codes', { code: 'swap', name: 'Swap', wecomContactWay: { userIds: [alice.id] } })).body;
+    local().dropNext(path, 1000);
+    try {
+      const taken = await t.admin.patch(`/api/source-codes/${off.id}`, { wecomContactWay: null });
+      expect(taken.status).toBe(200);
+      expect(taken.body.wecomContactWay).toBeNull();
+      expect(taken.body.wecomLeftover).toMatchObject({ configIds: [off.wecomContactWay.configId], reason: 'removed' });
+      expect(taken.body.wecomLeftover.error).toMatch(/could not be reached/);
+      // one member → two: a new configuration, the old one left over (the edit is not undone: that would orphan the new one)
+      const swapped = await t.admin.patch(`/api/source-codes/${swap.id}`, { wecomContactWay: { userIds: [alice.id, bob.id] } });
+      expect(swapped.status).toBe(200);
+      expect(swapped.body.wecomContactWay.configId).not.toBe(swap.wecomContactWay.configId);
+      expect(swapped.body.wecomLeftover).toMatchObject({ configIds: [swap.wecomContactWay.configId], reason: 'replaced' });
+      expect(dir.contactWays.size).toBe(3);
+      // deleting a code whose leftover cannot be deleted: 503, nothing deleted
+      const gone = await t.admin.delete(`/api/source-codes/${off.id}`);
+      expect(gone.status).toBe(503);
+      expect(gone.body.code).toBe('WECOM_UNREACHABLE');
+      const retry = await t.admin.delete(`/api/source-codes/${swap.id}/wecom-leftover`);
+      expect([retry.status, retry.body.code]).toEqual([503, 'WECOM_UNREACHABLE']);
+      expect((await t.admin.get(`/api/source-codes/${off.id}`)).body.wecomLeftover.configIds).toEqual([off.wecomContactWay.configId]);
+    } finally {
+      local().dropNext(path, 0);
+    }
+    // the edge: forget takes true or false only; employees may not; another organization sees no such code
+    expect((await t.admin.delete(`/api/source-codes/${off.id}/wecom-leftover?forget=yes`)).status).toBe(400);
+    const employee = await addUser(t, ctx.http, 'employee');
+    expect((await employee.client.delete(`/api/source-codes/${off.id}/wecom-leftover`)).status).toBe(403);
+    const other = await signupTenant(ctx.http, 'WeCom Contact Way Other');
+    expect((await other.admin.delete(`/api/source-codes/${off.id}/wecom-leftover?forget=true`)).status).toBe(404);
+    // forgotten here, left in WeCom (the admin deletes it there by other means)
+    expect((await t.admin.delete(`/api/source-codes/${off.id}/wecom-leftover?forget=true`)).status).toBe(204);
+    expect((await t.admin.get(`/api/source-codes/${off.id}`)).body.wecomLeftover).toBeNull();
+    expect(dir.contactWays.has(off.wecomContactWay.configId)).toBe(true);
+    // deleted in WeCom by hand meanwhile: WeCom not knowing it (40058) counts as deleted when the code goes
+    dir.contactWays.delete(swap.wecomContactWay.configId);
+    expect((await t.admin.delete(`/api/source-codes/${swap.id}`)).status).toBe(204);
+    expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM wecom_contact_way_leftovers WHERE tenant_id = $1`, [tenantId]))[0].n).toBe(0);
+    expect([...dir.contactWays.keys()]).toEqual([off.wecomContactWay.configId]);
+  });
+
+  it('serves the QR image as a download: an attachment of the image\'s type; 404 without a QR code, 503 when WeCom\'s host fails', async () => {
+    const { t, alice } = await setup('WeCom Contact Way QR Download');
+    const code = (await t.admin.post('/api/source-codes', { code: 'qr-dl', name: 'QR', wecomContactWay: { userIds: [alice.id] } })).body;
+    const name = `${code.wecomContactWay.configId}.png`;
+    await waitUntil(async () => local().images.get(name), (png) => Boolean(png), 'the QR image drawn', 5000, 50);
+    const path = `/api/source-codes/${code.id}/wecom-qr`;
+    const answer = await ctx.http.request('GET', path, undefined, t.admin.headers); // checked against the OpenAPI document
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('image/png');
+    expect(answer.headers.get('content-disposition')).toBe('attachment; filename="qr-dl-wecom.png"');
+    const bytes = Buffer.from(await (await fetch(`${ctx.http.baseUrl}${path}`, { headers: t.admin.headers })).arrayBuffer());
+    expect(bytes.equals(local().images.get(name)!)).toBe(true);
+
+    const plain = (await t.admin.post('/api/source-codes', { code: 'no-qr', name: 'No QR' })).body;
+    expect((await t.admin.get(`/api/source-codes/${plain.id}/wecom-qr`)).body.code).toBe('WECOM_QR_NOT_FOUND');
+    for (const trouble of ['error', 'huge', 'html'] as const) {
+      local().imageTrouble.set(name, trouble);
+      const failed = await t.admin.get(path);
+      expect([trouble, failed.status, failed.body.code]).toEqual([trouble, 503, 'WECOM_QR_UNAVAILABLE']);
+    }
+    local().imageTrouble.delete(name);
+    const employee = await addUser(t, ctx.http, 'employee');
+    expect((await employee.client.get(path)).status).toBe(403);
+    const other = await signupTenant(ctx.http, 'WeCom QR Other');
+    expect((await other.admin.get(path)).status).toBe(404);
   });
 });

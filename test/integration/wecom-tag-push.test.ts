@@ -255,6 +255,48 @@ describe('our tags to WeCom (real Postgres and Temporal, a local WeCom)', () => 
     await eventually(async () => expect(dir.tagGroups[0].tags.find((x) => x.id === 'etHigh')?.name).toBe('很高意向'), 90_000);
   }, 150_000);
 
+  it('a contact\'s push failing with an error that is not WeCom\'s is tried 5 times, given up (shown on the status) until its tags change again', async () => {
+    const { t, tenantId, corp, dir, contactId, tag } = await setup('WeCom Push Broken Contact');
+    const low = await tag('低意向');
+    // a customer no sync has read the follows of (arrived by callback): the push asks WeCom for them
+    dir.contact({ external_userid: 'wmC2', name: '王芳', follows: [{ userid: 'lisi', createtime: 3000 }] });
+    const [other] = await ctx.stack.db.query(
+      `INSERT INTO contacts (tenant_id, external_id, name, wecom_external_user_id) VALUES ($1, 'wecom:wmC2', '王芳', 'wmC2') RETURNING id`, [tenantId]);
+    const path = '/cgi-bin/externalcontact/get';
+    const original = local().routeOf(path)!;
+    // WeCom answers "ok" with a follow_user we cannot use: an error of ours, not one of WeCom's errcodes
+    const broken: WecomRoute = (call) => call.corp.corpId === corp.corpId && call.query.get('external_userid') === 'wmC2'
+      ? { errcode: 0, errmsg: 'ok', external_contact: { external_userid: 'wmC2', name: '王芳' }, follow_user: 'lisi' } : original(call);
+    const asked = () => local().log.filter((c) => c.corpId === corp.corpId && c.path === path).length;
+    local().route(path, broken);
+    try {
+      expect((await t.admin.post(`/api/contacts/${other.id}/tags`, { add: [low] })).status).toBe(200);
+      // another contact's push still goes meanwhile
+      expect((await t.admin.post(`/api/contacts/${contactId}/tags`, { add: [low] })).status).toBe(200);
+      await eventually(async () => expect(follows(dir).zhangsan).toEqual(['etHigh', 'etLow']), 30_000);
+      const [push] = await waitUntil(
+        () => ctx.stack.db.query(`SELECT attempts, error, last_error, given_up FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, other.id]),
+        (rows: { given_up: boolean }[]) => Boolean(rows[0]?.given_up), 'the push given up', 90_000, 200);
+      expect(push.attempts).toBe(5);
+      expect(push.last_error).toMatch(/no usable follow_user/);
+      expect(push.error).toMatch(/no usable follow_user.*gave up after 5 attempts/);
+      expect(asked()).toBe(5);
+      const status = (await t.admin.get('/api/wecom/connection')).body;
+      expect(status).toMatchObject({ tagPushesGivenUp: 1, tagPushesFailed: 1, tagPushesWaiting: 0, lastTagPushGivenUp: { kind: 'contact_tags', id: other.id } });
+      expect(status.lastTagPushGivenUp.message).toMatch(/gave up after 5 attempts/);
+      await new Promise((r) => setTimeout(r, 2500)); // relay passes: nothing retried any more
+      expect(asked()).toBe(5);
+      expect(dir.contacts.get('wmC2')!.follows[0].tags ?? []).toEqual([]);
+    } finally {
+      local().route(path, original);
+    }
+    // the contact's tags change again: the count starts again, and the push goes
+    expect((await t.admin.post(`/api/contacts/${other.id}/tags`, { add: [await tag('高意向')] })).status).toBe(200);
+    await eventually(async () => expect(follows(dir, 'wmC2').lisi).toEqual(['etHigh', 'etLow']), 30_000);
+    await queueEmpty(tenantId);
+    expect((await t.admin.get('/api/wecom/connection')).body).toMatchObject({ tagPushesGivenUp: 0, tagPushesFailed: 0, lastTagPushGivenUp: null });
+  }, 180_000);
+
   it('a tag operation failing with an error that is not WeCom\'s is retried a few times, then recorded as failed, and the queue moves on', async () => {
     const { t, tenantId, corp, dir, contactId, tag } = await setup('WeCom Push Broken Op');
     const [{ id: groupId }] = await ctx.stack.db.query(`SELECT id FROM tag_groups WHERE tenant_id = $1 AND wecom_group_id = 'etG'`, [tenantId]);

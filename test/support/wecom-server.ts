@@ -66,6 +66,12 @@ export class WecomServer {
   readonly log: { path: string; corpId: string; body: Record<string, unknown> }[] = [];
   /** images served at `/qr/<name>.png` (a contact way's QR code, as WeCom hosts it) */
   readonly images = new Map<string, Buffer>();
+  /**
+   * WeCom's image host failing for an image (by name): `error` answers 502, `huge` sends 3 MB of PNG-looking bytes
+   * without a Content-Length, `html` answers an HTML page (a login or error page instead of the image).
+   */
+  readonly imageTrouble = new Map<string, 'error' | 'huge' | 'html'>();
+  private readonly drops = new Map<string, number>();
   private readonly tokens = new Map<string, Issued>();
   private readonly routes = new Map<string, WecomRoute>();
   private readonly pages = new Map<string, WecomPage>();
@@ -91,6 +97,31 @@ export class WecomServer {
           body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
         } catch {
           body = {};
+        }
+        const trouble = url.pathname.startsWith('/qr/') ? this.imageTrouble.get(url.pathname.slice(4)) : undefined;
+        if (trouble === 'error') {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end('bad gateway');
+          return;
+        }
+        if (trouble === 'html') {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          res.end('<!doctype html><title>请登录</title>');
+          return;
+        }
+        if (trouble === 'huge') {
+          res.writeHead(200, { 'content-type': 'image/png' }); // chunked: no length announced
+          const chunk = Buffer.alloc(64 * 1024, 0x42);
+          for (let i = 0; i < 48 && !res.destroyed; i++) res.write(chunk);
+          res.end();
+          return;
+        }
+        const dropping = this.drops.get(url.pathname) ?? 0;
+        if (dropping > 0) {
+          // WeCom out of reach: the connection closes without an answer
+          this.drops.set(url.pathname, dropping - 1);
+          req.socket.destroy();
+          return;
         }
         const image = url.pathname.startsWith('/qr/') ? this.images.get(url.pathname.slice(4)) : undefined;
         if (image) {
@@ -143,11 +174,18 @@ export class WecomServer {
     this.failures.set(path, { errcode, times });
   }
 
+  /** The next `times` requests to `path` get no answer at all (the connection is closed): WeCom out of reach. */
+  dropNext(path: string, times = 1): void {
+    this.drops.set(path, times);
+  }
+
   /** Forgets the call counts and any failures still to come (between tests). */
   reset(): void {
     this.calls.clear();
     this.log.length = 0;
     this.failures.clear();
+    this.drops.clear();
+    this.imageTrouble.clear();
   }
 
   /** Every token issued so far expires now (WeCom answers 42001 until a new one is taken). */

@@ -1514,11 +1514,55 @@ export interface paths {
         get: operations["SourceCodesController_get"];
         put?: never;
         post?: never;
+        /**
+         * Delete a code; its WeCom QR code and leftovers are deleted in WeCom first
+         * @description WeCom failing for any of them answers the error and deletes nothing (a deleted code would have nowhere to show what is left in WeCom).
+         */
         delete: operations["SourceCodesController_remove"];
         options?: never;
         head?: never;
         /** Change a code; its WeCom QR code follows (created, changed, or deleted with `wecomContactWay: null`) */
         patch: operations["SourceCodesController_update"];
+        trace?: never;
+    };
+    "/api/source-codes/{id}/wecom-leftover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the code's leftover WeCom "contact me" configurations in WeCom now, or forget them (`forget=true`)
+         * @description Idempotent: a code without leftovers answers 204. Configurations WeCom no longer knows count as deleted. Those still failing stay (with the new error) and the error is the answer: 503 WECOM_UNREACHABLE, or 422 WECOM_CONTACT_WAY_REFUSED at `wecomLeftover` (WeCom's errcode, or the organization not connected to the corporation that holds them: forget them then).
+         */
+        delete: operations["SourceCodesController_clearLeftover"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/source-codes/{id}/wecom-qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the code's WeCom QR image
+         * @description The image WeCom hosts (another origin, which a browser may open rather than save), read by the API (at most 2 MB, 10 s) and answered as an attachment named after the code (`<code>-wecom.png`).
+         */
+        get: operations["SourceCodesController_wecomQr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tag-groups": {
@@ -1731,7 +1775,10 @@ export interface paths {
          */
         put: operations["WecomConnectionController_connect"];
         post?: never;
-        /** Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable) */
+        /**
+         * Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable)
+         * @description The channel codes' WeCom "contact me" configurations are deleted in WeCom first (del_contact_way); one that cannot be (WeCom out of reach, an errcode) is kept as its code's `wecomLeftover`, to retry or forget later. Disconnecting never fails for WeCom.
+         */
         delete: operations["WecomConnectionController_disconnect"];
         options?: never;
         head?: never;
@@ -2631,7 +2678,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_CONTACT_WAY_REFUSED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_OAUTH_UNCONFIGURED" | "WECOM_PAYLOAD_INVALID" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TAG_GROUP_EMPTY" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_CONTACT_WAY_REFUSED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_OAUTH_UNCONFIGURED" | "WECOM_PAYLOAD_INVALID" | "WECOM_QR_NOT_FOUND" | "WECOM_QR_UNAVAILABLE" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TAG_GROUP_EMPTY" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -3915,6 +3962,8 @@ export interface components {
             tagIds: string[];
             /** @description The code's WeCom "contact me" QR code, when it has one */
             wecomContactWay: components["schemas"]["WecomContactWayDto"] | null;
+            /** @description WeCom "contact me" configurations of this code that could not be deleted in WeCom (on disconnect, when the QR code was taken off or replaced): retry or forget them with DELETE /api/source-codes/{id}/wecom-leftover. Null when there are none. */
+            wecomLeftover: components["schemas"]["WecomContactWayLeftoverDto"] | null;
         };
         StartRoundTripDto: {
             /**
@@ -4456,12 +4505,16 @@ export interface components {
              * @description When the last sync succeeded
              */
             lastSyncAt: string | null;
-            /** @description The last tag change WeCom refused */
+            /** @description The last tag change that failed (WeCom refused it, or it was given up) */
             lastTagPushError: components["schemas"]["WecomPushErrorDto"] | null;
+            /** @description The last contact push given up, with its last error (kind contact_tags) */
+            lastTagPushGivenUp: components["schemas"]["WecomPushErrorDto"] | null;
             /** @description The last 4 characters of each app secret (•••• for the callback token and EncodingAESKey); the secrets themselves are never returned */
             secrets: components["schemas"]["SecretHintsDto"];
-            /** @description Contacts whose tags WeCom refused to mark (kept until their tags change again) */
+            /** @description Contacts whose tags could not be marked (WeCom refused, or given up: see tagPushesGivenUp); kept until their tags change again */
             tagPushesFailed: number;
+            /** @description Of tagPushesFailed: contacts whose push failed 5 times with an error that is not WeCom's answer (ours, or an answer we cannot use) and is no longer retried until their tags change again. WeCom out of reach or rate-limiting is not counted (retried until WeCom answers). */
+            tagPushesGivenUp: number;
             /** @description Our tag changes waiting to be sent to WeCom: contacts to mark plus tag definitions to create, rename or delete */
             tagPushesWaiting: number;
             /** Format: date-time */
@@ -4479,6 +4532,29 @@ export interface components {
         WecomContactWayInputDto: {
             /** @description The employees a scan adds (our user ids, each matched to a WeCom member): one makes a single-person QR code (type 1), several a multi-person one (type 2) */
             userIds: string[];
+        };
+        WecomContactWayLeftoverDto: {
+            /** @description WeCom config_ids this code no longer uses that may still be in WeCom: del_contact_way failed for them */
+            configIds: string[];
+            /** @description The WeCom corporation id that holds them (a retry needs the organization connected to it) */
+            corpId: string;
+            /** @description Why the last deletion failed: WeCom out of reach, or WeCom's errcode and message */
+            error: string;
+            /**
+             * @description Why the latest was left: WeCom was disconnected, the QR code was taken off the code, or a new configuration replaced it (one member ↔ several)
+             * @enum {string}
+             */
+            reason: "disconnected" | "removed" | "replaced";
+            /**
+             * Format: date-time
+             * @description When the first was left
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description When deleting was last tried
+             */
+            triedAt: string;
         };
         WecomEventErrorDto: {
             /** Format: date-time */
@@ -13922,6 +13998,175 @@ export interface operations {
              * @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again.
              *     - `WECOM_UNREACHABLE`: WeCom could not be reached to check the connection; nothing was changed. Try again shortly.
              */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SourceCodesController_clearLeftover: {
+        parameters: {
+            query?: {
+                /** @description true: forget the leftovers here without asking WeCom (delete them in WeCom by other means); else they are deleted in WeCom now */
+                forget?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No leftover remains */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `SOURCE_CODE_NOT_FOUND`: No source code with this id or code. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_CONTACT_WAY_REFUSED`: WeCom refused the contact way (QR code); details name the field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `WECOM_SECRETS_UNREADABLE`: The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS; an admin must enter them again.
+             *     - `WECOM_UNREACHABLE`: WeCom could not be reached to check the connection; nothing was changed. Try again shortly.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    SourceCodesController_wecomQr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The QR image, Content-Disposition: attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            /** @description - `VALIDATION_FAILED`: Some fields are missing or invalid; details name each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `UNAUTHENTICATED`: Log in, or send a valid API key, and try again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `ROLE_FORBIDDEN`: Your role may not do this; an admin can change roles. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description - `SOURCE_CODE_NOT_FOUND`: No source code with this id or code.
+             *     - `WECOM_QR_NOT_FOUND`: This channel code has no WeCom "contact me" QR code.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `WECOM_QR_UNAVAILABLE`: WeCom's image host did not give the QR image (no answer, an error, or not an image). Try again shortly. */
             503: {
                 headers: {
                     [name: string]: unknown;

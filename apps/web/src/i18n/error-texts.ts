@@ -240,6 +240,8 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
   WECOM_SIGNATURE_INVALID: { zh: '回调签名不匹配：请检查企业微信后台填写的 Token。', en: 'The callback signature does not match: check the Token entered in WeCom.' },
   WECOM_TIMESTAMP_STALE: { zh: '回调时间戳与服务器时间相差超过 5 分钟。', en: 'The callback timestamp is more than 5 minutes from the server clock.' },
   WECOM_CONTACT_WAY_REFUSED: { zh: '企业微信拒绝了这个"联系我"二维码的设置，请查看标出的字段。', en: 'WeCom refused the contact-me QR code; see the marked field.' },
+  WECOM_QR_NOT_FOUND: { zh: '这个渠道码没有企业微信"联系我"二维码。', en: 'This channel code has no WeCom "contact me" QR code.' },
+  WECOM_QR_UNAVAILABLE: { zh: '企业微信的图片服务器暂时没有返回二维码图片，请稍后重试。', en: 'WeCom\'s image server did not return the QR image. Try again shortly.' },
   WECOM_TAG_GROUP_EMPTY: { zh: '企业微信的标签组至少要有一个标签：请先在这个组里添加标签。', en: 'A WeCom tag group needs at least one tag: add a tag to this group first.' },
   WECOM_MEMBER_NOT_FOUND: { zh: '企业微信中没有这个成员（以最近一次同步为准）。', en: 'WeCom has no such member (as of the last sync).' },
   WECOM_USER_NOT_FOUND: { zh: '请选择本组织的在职用户。', en: 'Pick an active user of your organization.' },

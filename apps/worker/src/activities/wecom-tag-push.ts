@@ -29,6 +29,12 @@ const refused = (err: unknown): err is WecomApiError => err instanceof WecomApiE
  * counted: it stops every push alike and is retried by Temporal until WeCom answers.
  */
 export const MAX_OP_ATTEMPTS = 5;
+/**
+ * The same bound for a contact's tag push (`wecom_tag_pushes.attempts`): after 5 failures that are not WeCom's
+ * answer the row is kept failed (`given_up`), not retried until the contact's tags change again (which starts the
+ * count again), so one contact cannot keep the tenant's activity failing for ever.
+ */
+export const MAX_PUSH_ATTEMPTS = 5;
 const wecomTransient = (err: unknown) => err instanceof WecomUnreachable || (err instanceof WecomApiError && err.retryable);
 
 /** Rows of UPDATE … RETURNING through a CTE (TypeORM answers bare ones as [rows, count]). */
@@ -204,7 +210,8 @@ async function link(db: DataSource, tenantId: string, links: { tagId: string; we
       `INSERT INTO wecom_tag_pushes (tenant_id, contact_id)
        SELECT DISTINCT $1::uuid, ct.contact_id FROM contact_tags ct JOIN contacts c ON c.id = ct.contact_id AND c.wecom_external_user_id IS NOT NULL
         WHERE ct.tenant_id = $1 AND ct.tag_id = ANY($2::uuid[]) ORDER BY 2
-       ON CONFLICT (tenant_id, contact_id) DO UPDATE SET version = wecom_tag_pushes.version + 1, queued_at = now(), error = NULL, failed_at = NULL`,
+       ON CONFLICT (tenant_id, contact_id) DO UPDATE SET version = wecom_tag_pushes.version + 1, queued_at = now(), error = NULL, failed_at = NULL,
+         attempts = 0, last_error = NULL, given_up = false`,
       [tenantId, links.map((l) => l.tagId)]);
   });
 }
@@ -252,23 +259,36 @@ export async function pushContactTags(db: DataSource, client: WecomClient, tenan
   const learned = await inPool(unknown, AT_ONCE, async (r) => {
     const answer = await client.get<{ errcode: number; follow_user?: { userid: string; createtime?: number; tags?: { tag_id: string; type: number }[] }[] }>(
       '/cgi-bin/externalcontact/get', { external_userid: r.external_user_id });
-    return (answer.follow_user ?? []).map((f) => ({ userid: f.userid, createtime: f.createtime ?? 0, tags: (f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id) }));
+    const followers = answer.follow_user ?? [];
+    if (!Array.isArray(followers) || followers.some((f) => typeof f?.userid !== 'string')) throw new Error('externalcontact/get answered no usable follow_user list');
+    return followers.map((f) => ({ userid: f.userid, createtime: f.createtime ?? 0, tags: (f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id) }));
   });
+  // WeCom's refusals: kept on the row, not retried. Ours (an error that is not WeCom's answer): counted, retried
+  // MAX_PUSH_ATTEMPTS times. WeCom out of reach or rate-limiting: not counted, the activity retried until it answers.
   const errors = new Map<string, string>();
+  const ours = new Map<string, string>();
   let transient: Error | null = null;
+  const failedWith = (contactId: string, reason: unknown) => {
+    if (refused(reason)) errors.set(contactId, reason.message);
+    else if (wecomTransient(reason)) transient ??= reason as Error;
+    else if (!ours.has(contactId)) ours.set(contactId, reason instanceof Error ? reason.message : String(reason));
+  };
   const newFollows: { externalUserId: string; userid: string; createtime: number; tags: string[] }[] = [];
   unknown.forEach((r, i) => {
     const result = learned[i];
     if (result.status === 'fulfilled') {
       r.follows = result.value;
       newFollows.push(...result.value.map((f) => ({ externalUserId: r.external_user_id, ...f })));
-    } else if (refused(result.reason)) errors.set(r.contact_id, result.reason.message);
-    else transient ??= result.reason as Error;
+    } else failedWith(r.contact_id, result.reason);
   });
   const marks: Mark[] = [];
   for (const r of rows) {
-    if (errors.has(r.contact_id) || !r.follows.length) continue;
-    marks.push(...plan(r, linkedSet));
+    if (errors.has(r.contact_id) || ours.has(r.contact_id) || !r.follows.length) continue;
+    try {
+      marks.push(...plan(r, linkedSet));
+    } catch (err) {
+      failedWith(r.contact_id, err);
+    }
   }
   const results = await inPool(marks, AT_ONCE, (mk) => client.post('/cgi-bin/externalcontact/mark_tag', {
     userid: mk.userid, external_userid: mk.externalUserId, ...(mk.add.length ? { add_tag: mk.add } : {}), ...(mk.remove.length ? { remove_tag: mk.remove } : {}),
@@ -276,11 +296,12 @@ export async function pushContactTags(db: DataSource, client: WecomClient, tenan
   const marked: Mark[] = [];
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') marked.push(marks[i]);
-    else if (refused(result.reason)) errors.set(marks[i].contactId, result.reason.message);
-    else transient ??= result.reason as Error;
+    else failedWith(marks[i].contactId, result.reason);
   });
-  const unfinished = new Set(transient ? marks.filter((mk, i) => results[i].status === 'rejected' && !refused((results[i] as PromiseRejectedResult).reason)).map((mk) => mk.contactId) : []);
-  if (transient) for (const r of unknown) if (learned[unknown.indexOf(r)].status === 'rejected' && !errors.has(r.contact_id)) unfinished.add(r.contact_id);
+  const unfinished = new Set(transient ? marks.filter((mk, i) => results[i].status === 'rejected' && wecomTransient((results[i] as PromiseRejectedResult).reason)).map((mk) => mk.contactId) : []);
+  if (transient) for (const [i, r] of unknown.entries()) if (learned[i].status === 'rejected' && wecomTransient((learned[i] as PromiseRejectedResult).reason)) unfinished.add(r.contact_id);
+  for (const id of errors.keys()) ours.delete(id); // WeCom's refusal of one of its calls decides the row
+  let gaveUp = 0;
   await db.transaction(async (m) => {
     if (newFollows.length) {
       await m.query(
@@ -300,8 +321,20 @@ export async function pushContactTags(db: DataSource, client: WecomClient, tenan
           WHERE f.tenant_id = $1 AND f.external_user_id = x.e AND f.wecom_user_id = x.u`,
         [tenantId, marked.map((mk) => mk.externalUserId), marked.map((mk) => mk.userid), marked.map((mk) => JSON.stringify(mk.add)), marked.map((mk) => JSON.stringify(mk.remove))]);
     }
-    const finished = rows.filter((r) => !unfinished.has(r.contact_id) && !errors.has(r.contact_id));
+    const finished = rows.filter((r) => !unfinished.has(r.contact_id) && !errors.has(r.contact_id) && !ours.has(r.contact_id));
     const failed = rows.filter((r) => errors.has(r.contact_id));
+    const retried = rows.filter((r) => ours.has(r.contact_id) && !errors.has(r.contact_id));
+    // ours: counted at the version read (a change made meanwhile started the count again); the 5th gives up
+    const [{ n }] = await m.query(
+      `WITH counted AS (
+         UPDATE wecom_tag_pushes p SET attempts = p.attempts + 1, last_error = x.e,
+                error = CASE WHEN p.attempts + 1 >= $5 THEN x.e || ' (gave up after ' || (p.attempts + 1) || ' attempts)' END,
+                failed_at = CASE WHEN p.attempts + 1 >= $5 THEN now() END, given_up = p.attempts + 1 >= $5
+           FROM unnest($2::uuid[], $3::bigint[], $4::text[]) AS x(c, v, e)
+          WHERE p.tenant_id = $1 AND p.contact_id = x.c AND p.version = x.v RETURNING p.given_up)
+       SELECT count(*) FILTER (WHERE given_up)::int AS n FROM counted`,
+      [tenantId, retried.map((r) => r.contact_id), retried.map((r) => r.version), retried.map((r) => ours.get(r.contact_id)!), MAX_PUSH_ATTEMPTS]);
+    gaveUp = n;
     // off the queue only at the version read: a change made meanwhile keeps the row for the next pass
     await m.query(
       `DELETE FROM wecom_tag_pushes p USING unnest($2::uuid[], $3::bigint[]) AS x(c, v) WHERE p.tenant_id = $1 AND p.contact_id = x.c AND p.version = x.v`,
@@ -312,7 +345,9 @@ export async function pushContactTags(db: DataSource, client: WecomClient, tenan
       [tenantId, failed.map((r) => r.contact_id), failed.map((r) => r.version), failed.map((r) => errors.get(r.contact_id)!)]);
   });
   if (transient) throw transient;
-  return { pushed: rows.length - errors.size, failed: errors.size, more: rows.length === batchSize };
+  // a push failing with an error of ours and attempts left: Temporal's retry (with backoff) tries it again
+  if (ours.size > gaveUp) throw new Error(`tag push of ${ours.size - gaveUp} contact(s) failed, to be tried again: ${[...ours.values()][0]}`);
+  return { pushed: rows.length - errors.size - ours.size, failed: errors.size + gaveUp, more: rows.length === batchSize };
 }
 
 /**

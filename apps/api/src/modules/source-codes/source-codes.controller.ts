@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/openapi';
 import type { HttpReply, HttpRequest } from '../../common/http';
 import { CurrentPrincipal, Roles, type Principal } from '../../common/principal';
 import { IdParam } from '../../common/tenant-scope';
 import { ContactDto } from '../contacts/contacts.dto';
-import { CreateSourceCodeDto, JoinDto, SourceCodeDto, type SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
+import { ClearLeftoverQueryDto, CreateSourceCodeDto, JoinDto, SourceCodeDto, type SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
 import { joinUrl } from './join-page';
 import { SourceCodesService } from './source-codes.service';
 
@@ -54,10 +54,42 @@ export class SourceCodesController {
 
   @Delete('source-codes/:id')
   @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a code; its WeCom QR code and leftovers are deleted in WeCom first',
+    description: 'WeCom failing for any of them answers the error and deletes nothing (a deleted code would have nowhere to show what is left in WeCom).',
+  })
   @ApiNoContentResponse({ description: 'Deleted (its WeCom QR code too)' })
   @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
   remove(@CurrentPrincipal() p: Principal, @IdParam() id: string): Promise<void> {
     return this.codes.remove(p.tenantId, id);
+  }
+
+  @Get('source-codes/:id/wecom-qr')
+  @ApiOperation({
+    summary: 'Download the code\'s WeCom QR image',
+    description: 'The image WeCom hosts (another origin, which a browser may open rather than save), read by the API (at most 2 MB, 10 s) and ' +
+      'answered as an attachment named after the code (`<code>-wecom.png`).',
+  })
+  @ApiOkResponse({ description: 'The QR image, Content-Disposition: attachment', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], 'WECOM_QR_NOT_FOUND', 'WECOM_QR_UNAVAILABLE')
+  async wecomQr(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Res() res: HttpReply): Promise<void> {
+    const image = await this.codes.wecomQrImage(p.tenantId, id);
+    await res.type(image.contentType).header('content-disposition', `attachment; filename="${image.filename}"`)
+      .header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff').send(image.bytes);
+  }
+
+  @Delete('source-codes/:id/wecom-leftover')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete the code\'s leftover WeCom "contact me" configurations in WeCom now, or forget them (`forget=true`)',
+    description: 'Idempotent: a code without leftovers answers 204. Configurations WeCom no longer knows count as deleted. Those still failing ' +
+      'stay (with the new error) and the error is the answer: 503 WECOM_UNREACHABLE, or 422 WECOM_CONTACT_WAY_REFUSED at `wecomLeftover` ' +
+      '(WeCom\'s errcode, or the organization not connected to the corporation that holds them: forget them then).',
+  })
+  @ApiNoContentResponse({ description: 'No leftover remains' })
+  @ApiErrors(['SOURCE_CODE_NOT_FOUND', 404], ['VALIDATION_FAILED', 400], 'WECOM_CONTACT_WAY_REFUSED', 'WECOM_UNREACHABLE', 'WECOM_SECRETS_UNREADABLE')
+  clearLeftover(@CurrentPrincipal() p: Principal, @IdParam() id: string, @Query() q: ClearLeftoverQueryDto): Promise<void> {
+    return this.codes.clearLeftover(p.tenantId, id, q.forget === 'true');
   }
 
   @Post('contacts/join')

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ApiUuid } from '../../common/openapi';
 import { WECOM_USER_ID } from '../wecom/wecom.dto';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator';
 
 /** WeCom limits a contact way's `state` (our code) to 30 characters. */
 export const WECOM_STATE_MAX = 30;
@@ -22,6 +22,33 @@ export class WecomContactWayDto {
   @ApiProperty({ type: [String], format: 'uuid' }) userIds: string[];
   @ApiProperty({ type: 'array', items: { type: 'string', pattern: WECOM_USER_ID }, description: 'The WeCom member ids (UserID) the QR code adds' })
   wecomUserIds: string[];
+}
+
+export class WecomContactWayLeftoverDto {
+  @ApiProperty({
+    type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
+    description: 'WeCom config_ids this code no longer uses that may still be in WeCom: del_contact_way failed for them',
+  })
+  configIds: string[];
+  @ApiProperty({ pattern: '^[A-Za-z0-9]{6,64}$', description: 'The WeCom corporation id that holds them (a retry needs the organization connected to it)' })
+  corpId: string;
+  @ApiProperty({
+    enum: ['disconnected', 'removed', 'replaced'],
+    description: 'Why the latest was left: WeCom was disconnected, the QR code was taken off the code, or a new configuration replaced it (one member ↔ several)',
+  })
+  reason: 'disconnected' | 'removed' | 'replaced';
+  @ApiProperty({ description: 'Why the last deletion failed: WeCom out of reach, or WeCom\'s errcode and message' }) error: string;
+  @ApiProperty({ description: 'When the first was left' }) since: Date;
+  @ApiProperty({ description: 'When deleting was last tried' }) triedAt: Date;
+}
+
+export class ClearLeftoverQueryDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'], default: 'false',
+    description: 'true: forget the leftovers here without asking WeCom (delete them in WeCom by other means); else they are deleted in WeCom now',
+  })
+  @IsOptional() @IsIn(['true', 'false'])
+  forget?: 'true' | 'false';
 }
 
 export class CreateSourceCodeDto {
@@ -60,6 +87,12 @@ export class SourceCodeDto {
   @ApiProperty() createdAt: Date;
   @ApiProperty({ type: WecomContactWayDto, nullable: true, description: 'The code\'s WeCom "contact me" QR code, when it has one' })
   wecomContactWay: WecomContactWayDto | null;
+  @ApiProperty({
+    type: WecomContactWayLeftoverDto, nullable: true,
+    description: 'WeCom "contact me" configurations of this code that could not be deleted in WeCom (on disconnect, when the QR code was taken off or ' +
+      'replaced): retry or forget them with DELETE /api/source-codes/{id}/wecom-leftover. Null when there are none.',
+  })
+  wecomLeftover: WecomContactWayLeftoverDto | null;
   @ApiProperty({
     example: 'https://sop.example.com/j/3f0c7a52-8a3e-4c55-9d0e-2b7f0f7b9b11',
     description: 'The link the code\'s QR code carries: a public page where a customer leaves a name and phone number ' +

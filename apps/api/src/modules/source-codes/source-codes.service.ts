@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { UUID_PATTERN } from '@sop/domain';
+import { AppError, UUID_PATTERN } from '@sop/domain';
 import { arriveThroughCode, findSourceCode, recordResponse } from '@sop/engine';
 import { DataSource, type EntityManager } from 'typeorm';
 import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
@@ -9,19 +9,37 @@ import { assertActiveUser } from '../../common/tenant-scope';
 import type { ContactDto } from '../contacts/contacts.dto';
 import { ContactsService } from '../contacts/contacts.service';
 import type { CreateSourceCodeDto, JoinDto, SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
+import { WECOM_ERRORS } from '../wecom/wecom.errors';
 import { SOURCE_CODES_ERRORS } from './source-codes.errors';
 import { type ContactWay, WecomContactWays } from './wecom-contact-way';
 
 interface Row {
   id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date;
   wecom_config_id: string | null; wecom_qr_code: string | null; wecom_user_ids: string[] | null; wecom_way_user_ids: string[] | null;
+  /** read with the code (LEFTOVER), absent from rows an UPDATE returned */
+  wecom_leftover?: SourceCodeRecord['wecomLeftover'];
 }
+/** The code's WeCom leftovers (configs still to delete in WeCom), as one object or null; `c` is the code's alias. */
+const LEFTOVER = `(SELECT jsonb_build_object('configIds', jsonb_agg(l.config_id ORDER BY l.id), 'corpId', (array_agg(l.corp_id ORDER BY l.tried_at DESC))[1],
+    'reason', (array_agg(l.reason ORDER BY l.tried_at DESC))[1], 'error', (array_agg(l.last_error ORDER BY l.tried_at DESC))[1],
+    'since', min(l.created_at), 'triedAt', max(l.tried_at))
+  FROM wecom_contact_way_leftovers l WHERE l.tenant_id = c.tenant_id AND l.source_code_id = c.id HAVING count(*) > 0) AS wecom_leftover`;
+/** The bytes of a QR image read from WeCom's host, at most; its QR codes are a few kilobytes. */
+const QR_MAX_BYTES = 2 * 1024 * 1024;
+/** How long WeCom's image host has to answer the whole image. */
+const QR_TIMEOUT_MS = 10_000;
+const QR_TYPES: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' };
+/** The image's type from its first bytes, when WeCom's host names none we know. */
+const sniff = (b: Buffer): string | null =>
+  b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ? 'image/png'
+    : b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff ? 'image/jpeg' : null;
 const codeTaken = (code: string) => () => taken(SOURCE_CODES_ERRORS.SOURCE_CODE_TAKEN, `The code "${code}" is already in use.`, 'code');
 const wayOf = (r: Row): ContactWay | null => (r.wecom_config_id
   ? { configId: r.wecom_config_id, qrCode: r.wecom_qr_code ?? '', userIds: r.wecom_way_user_ids ?? [], wecomUserIds: r.wecom_user_ids ?? [] }
   : null);
 const toDto = (r: Row): SourceCodeRecord => ({
   id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at, wecomContactWay: wayOf(r),
+  wecomLeftover: r.wecom_leftover ?? null,
 });
 /** Keeps a code's contact way (or its absence) on its row, in the caller's transaction. */
 const saveWay = async (m: EntityManager, tenantId: string, id: string, way: ContactWay | null): Promise<Row> =>
@@ -56,11 +74,13 @@ export class SourceCodesService {
   }
 
   async list(tenantId: string): Promise<SourceCodeRecord[]> {
-    return (await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 ORDER BY code`, [tenantId])).map(toDto);
+    return (await this.db.query(`SELECT c.*, ${LEFTOVER} FROM source_codes c WHERE c.tenant_id = $1 ORDER BY c.code`, [tenantId])).map(toDto);
   }
 
-  async get(tenantId: string, id: string): Promise<SourceCodeRecord> {
-    return toDto(await this.row(tenantId, id));
+  async get(tenantId: string, id: string, m?: EntityManager): Promise<SourceCodeRecord> {
+    const [row] = await (m ?? this.db).query(`SELECT c.*, ${LEFTOVER} FROM source_codes c WHERE c.tenant_id = $1 AND c.id = $2`, [tenantId, id]);
+    if (!row) throw notFound('source code', id);
+    return toDto(row);
   }
 
   /**
@@ -77,36 +97,127 @@ export class SourceCodesService {
       const code = dto.code ?? current.code;
       const way = wayOf(current);
       if (dto.wecomContactWay || (way && dto.wecomContactWay === undefined && code !== current.code)) WecomContactWays.checkState(code);
-      const [[row]] = await unlessTaken('source_codes_tenant_code_key', codeTaken(code), () =>
+      await unlessTaken('source_codes_tenant_code_key', codeTaken(code), () =>
         m.query(
-          `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+          `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
           [tenantId, id, code, dto.name?.trim() ?? current.name, dto.tagIds ?? current.tag_ids,
             dto.ownerId === undefined ? current.owner_id : dto.ownerId],
         ),
       );
       if (dto.wecomContactWay === null) {
-        if (way) await this.ways.remove(tenantId, way.configId);
-        return toDto(way ? await saveWay(m, tenantId, id, null) : row);
+        if (way) {
+          // WeCom failing to delete it does not keep it on the code: it is kept as the code's leftover
+          await this.ways.removeOrLeave(m, tenantId, id, way.configId, 'removed');
+          await saveWay(m, tenantId, id, null);
+        }
+        return this.get(tenantId, id, m);
       }
       if (dto.wecomContactWay) {
         const next = way
-          ? await this.ways.update(m, tenantId, way, code, dto.wecomContactWay.userIds)
+          ? await this.ways.update(m, tenantId, id, way, code, dto.wecomContactWay.userIds)
           : await this.ways.create(m, tenantId, code, dto.wecomContactWay.userIds);
-        return toDto(await saveWay(m, tenantId, id, next));
+        await saveWay(m, tenantId, id, next);
+        return this.get(tenantId, id, m);
       }
-      if (way && code !== current.code) await this.ways.update(m, tenantId, way, code, way.userIds);
-      return toDto(row);
+      if (way && code !== current.code) await this.ways.update(m, tenantId, id, way, code, way.userIds);
+      return this.get(tenantId, id, m);
     });
   }
 
-  /** A code with a QR code: deleted in WeCom first (WeCom out of reach: 503, nothing deleted). */
+  /**
+   * A code with a QR code, or leftovers: each deleted in WeCom first (the leftovers, then the QR code's); any of
+   * them failing answers its error (503 WeCom out of reach, 422 refused) and deletes nothing, since a deleted code
+   * would have nowhere to show what is left in WeCom. A leftover that cannot be deleted (WeCom no longer connected)
+   * is forgotten first (DELETE …/wecom-leftover?forget=true).
+   */
   async remove(tenantId: string, id: string): Promise<void> {
     await this.db.transaction(async (m) => {
       // locked as an edit locks it: an edit under way finishes first, and its configuration is the one deleted
       const row = await this.row(tenantId, id, m);
+      const leftovers = await this.leftoversOf(m, tenantId, id);
+      if (leftovers.length) {
+        const { refusal } = await this.ways.deleteLeftovers(tenantId, leftovers);
+        if (refusal) throw refusal;
+      }
       if (row.wecom_config_id) await this.ways.remove(tenantId, row.wecom_config_id);
       await m.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     });
+  }
+
+  /**
+   * The code's leftovers in WeCom: deleted there now (retry), or with `forget` only forgotten here (the admin
+   * deletes them in WeCom by other means, or the corporation is gone). Idempotent: nothing left answers the same.
+   * Some still failing are kept with their new error, and the error is the answer.
+   */
+  async clearLeftover(tenantId: string, id: string, forget: boolean): Promise<void> {
+    const leftovers = await this.db.transaction(async (m) => {
+      await this.row(tenantId, id, m); // 404, and an edit of the code under way finishes first
+      const found = await this.leftoversOf(m, tenantId, id);
+      if (forget && found.length) {
+        await m.query(`DELETE FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND source_code_id = $2 AND id = ANY($3::bigint[])`,
+          [tenantId, id, found.map((l) => l.id)]);
+      }
+      return forget ? [] : found;
+    });
+    if (!leftovers.length) return;
+    // WeCom is called outside a transaction; a retry racing this one finds the configs gone (40058: deleted)
+    const { deleted, failed, refusal } = await this.ways.deleteLeftovers(tenantId, leftovers);
+    await this.db.transaction(async (m) => {
+      await m.query(`DELETE FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND source_code_id = $2 AND config_id = ANY($3::text[])`, [tenantId, id, deleted]);
+      await m.query(
+        `UPDATE wecom_contact_way_leftovers l SET last_error = x.e, attempts = l.attempts + 1, tried_at = now()
+           FROM unnest($3::text[], $4::text[]) AS x(c, e) WHERE l.tenant_id = $1 AND l.source_code_id = $2 AND l.config_id = x.c`,
+        [tenantId, id, [...failed.keys()], [...failed.values()]]);
+    });
+    if (refusal) throw refusal;
+  }
+
+  /**
+   * The image of the code's WeCom QR code, read from WeCom's host (another origin, which the console cannot offer as
+   * a download): at most 2 MB within 10 s, an image by its type or first bytes. 404 WECOM_QR_NOT_FOUND when the
+   * code has none; 503 WECOM_QR_UNAVAILABLE when WeCom's host fails.
+   */
+  async wecomQrImage(tenantId: string, id: string): Promise<{ bytes: Buffer; contentType: string; filename: string }> {
+    const row = await this.row(tenantId, id);
+    if (!row.wecom_qr_code) throw fail(WECOM_ERRORS.WECOM_QR_NOT_FOUND);
+    const unavailable = (why: string) => fail(WECOM_ERRORS.WECOM_QR_UNAVAILABLE, `WeCom's image host did not give the QR image: ${why}. Try again shortly.`);
+    let url: URL;
+    try {
+      url = new URL(row.wecom_qr_code);
+    } catch {
+      throw unavailable('its address is not a URL');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw unavailable('its address is not http(s)');
+    const signal = AbortSignal.timeout(QR_TIMEOUT_MS);
+    let bytes: Buffer;
+    let declared: string;
+    try {
+      const res = await fetch(url, { signal, headers: { accept: 'image/*' } });
+      if (!res.ok) throw unavailable(`it answered ${res.status}`);
+      if (Number(res.headers.get('content-length') ?? 0) > QR_MAX_BYTES) throw unavailable(`it is over ${QR_MAX_BYTES} bytes`);
+      declared = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body ?? []) {
+        size += chunk.length;
+        if (size > QR_MAX_BYTES) {
+          await res.body?.cancel().catch(() => undefined);
+          throw unavailable(`it is over ${QR_MAX_BYTES} bytes`);
+        }
+        chunks.push(Buffer.from(chunk));
+      }
+      bytes = Buffer.concat(chunks);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw unavailable(signal.aborted ? `no answer within ${QR_TIMEOUT_MS / 1000} s` : (err as Error).message);
+    }
+    const contentType = QR_TYPES[declared] ? declared : sniff(bytes);
+    if (!contentType) throw unavailable(`it is not an image (${declared || 'no content type'})`);
+    return { bytes, contentType, filename: `${row.code}-wecom.${QR_TYPES[contentType]}` };
+  }
+
+  private async leftoversOf(m: EntityManager, tenantId: string, id: string): Promise<{ id: string; config_id: string; corp_id: string }[]> {
+    return m.query(`SELECT id, config_id, corp_id FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND source_code_id = $2 ORDER BY id`, [tenantId, id]);
   }
 
   /**

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@sop/domain';
 import { WecomApiError, type WecomClient, WecomUnreachable } from '@sop/wecom';
 import type { EntityManager } from 'typeorm';
 import { COMMON_ERRORS, fail, failAt } from '../../common/errors.catalog';
+import { deleteContactWay, deleteContactWays, failureText, keepLeftovers, type LeftoverReason } from '../wecom/contact-way-leftovers';
 import { WECOM_ERRORS } from '../wecom/wecom.errors';
 import { WecomService } from '../wecom/wecom.service';
 import { WECOM_STATE_MAX } from './source-codes.dto';
@@ -21,7 +23,8 @@ const USER_ERRORS = new Set([60111, 84074, 84075, 40003]);
  * A source code's WeCom "contact me" QR code (issue 16 item 4): `add_contact_way` (type 1 for one member, 2 for
  * several; scene 2, a QR code; the code as `state`, which WeCom returns in the add-contact callback, so a scan
  * arrives through the code), `update_contact_way` when the code or the members change, `del_contact_way` when the
- * code goes. Called while the code's row is written, in its transaction: WeCom refusing leaves nothing saved.
+ * code goes. Called while the code's row is written, in its transaction: WeCom refusing leaves nothing saved, except
+ * a deletion that frees the code of a configuration (taken off, replaced): that one failing is kept as a leftover.
  */
 @Injectable()
 export class WecomContactWays {
@@ -48,12 +51,13 @@ export class WecomContactWays {
    * The code or its members changed. WeCom cannot change a configuration's type (one member or several), so
    * going from one to several (or back) replaces it: a new QR code, the old one deleted.
    */
-  async update(m: EntityManager, tenantId: string, current: ContactWay, code: string, userIds: string[]): Promise<ContactWay> {
+  async update(m: EntityManager, tenantId: string, sourceCodeId: string, current: ContactWay, code: string, userIds: string[]): Promise<ContactWay> {
     WecomContactWays.checkState(code);
     const wecomUserIds = await this.members(m, tenantId, userIds);
     if ((wecomUserIds.length === 1) !== (current.wecomUserIds.length === 1)) {
       const created = await this.create(m, tenantId, code, userIds);
-      await this.remove(tenantId, current.configId);
+      // the new one exists in WeCom now: the old one failing to go must not undo the edit (that would orphan the new one)
+      await this.removeOrLeave(m, tenantId, sourceCodeId, current.configId, 'replaced');
       return created;
     }
     const client = await this.client(tenantId);
@@ -61,15 +65,69 @@ export class WecomContactWays {
     return { ...current, userIds, wecomUserIds };
   }
 
-  /** Deleted in WeCom; one WeCom no longer has (deleted there) counts as deleted. */
+  /** Deleted in WeCom; one WeCom no longer has (deleted there) counts as deleted. Failing is an error answer (nothing is changed here). */
   async remove(tenantId: string, configId: string): Promise<void> {
     const client = await this.client(tenantId);
     try {
-      await client.post('/cgi-bin/externalcontact/del_contact_way', { config_id: configId });
+      await deleteContactWay(client, configId);
     } catch (err) {
-      if (err instanceof WecomApiError && err.errcode === 40058) return; // invalid config_id: gone already
       throw this.translate(err);
     }
+  }
+
+  /**
+   * Deleted in WeCom, else kept as the code's leftover in the caller's transaction (WeCom out of reach, an errcode,
+   * unreadable secrets): the code goes on without it, and the leftover shows on the code until deleted or forgotten.
+   */
+  async removeOrLeave(m: EntityManager, tenantId: string, sourceCodeId: string, configId: string, reason: LeftoverReason): Promise<void> {
+    let error: string | null = null;
+    try {
+      await deleteContactWay(await this.client(tenantId), configId);
+    } catch (err) {
+      error = failureText(err);
+      if (error === null) throw err;
+    }
+    if (error === null) return;
+    const corpId = await this.wecom.connectedCorp(tenantId);
+    await keepLeftovers(m, tenantId, corpId ?? 'unknown', [{ sourceCodeId, configId, reason, error }]);
+  }
+
+  /**
+   * The code's leftovers deleted in WeCom, each once (WeCom not knowing one counts as deleted). Answers the configs
+   * deleted and, for those still in WeCom, why; `refusal` is the error answer to give when some remain: 503
+   * WECOM_UNREACHABLE when WeCom was out of reach, else 422 WECOM_CONTACT_WAY_REFUSED at `wecomLeftover` (an
+   * errcode; no connection, or a connection to another corporation than the one that holds it).
+   */
+  async deleteLeftovers(tenantId: string, leftovers: { config_id: string; corp_id: string }[]): Promise<{ deleted: string[]; failed: Map<string, string>; refusal?: Error }> {
+    const corpId = await this.wecom.connectedCorp(tenantId);
+    const failed = new Map<string, string>();
+    for (const l of leftovers) {
+      if (l.corp_id !== corpId) {
+        failed.set(l.config_id, corpId
+          ? `it belongs to the WeCom corporation ${l.corp_id}, not the one connected now (${corpId}): delete it in that corporation, or forget it`
+          : `the organization is not connected to WeCom: connect the corporation ${l.corp_id} again to delete it there, or forget it`);
+      }
+    }
+    const ours = leftovers.filter((l) => !failed.has(l.config_id)).map((l) => l.config_id);
+    let unreachable = false;
+    let blocking: AppError | null = null;
+    if (ours.length) {
+      const client = await this.wecom.contactsClient(tenantId).catch((err: unknown) => {
+        if (err instanceof AppError) return err;
+        throw err;
+      });
+      if (client instanceof AppError) blocking = client;
+      const outcome = await deleteContactWays(client ?? new Error('the organization is not connected to WeCom'), ours);
+      unreachable = outcome.unreachable;
+      for (const [id, error] of outcome.failed) failed.set(id, error);
+    }
+    const deleted = leftovers.map((l) => l.config_id).filter((id) => !failed.has(id));
+    if (!failed.size) return { deleted, failed };
+    const first = [...failed.values()][0];
+    const refusal = blocking ?? (unreachable
+      ? fail(WECOM_ERRORS.WECOM_UNREACHABLE, `WeCom could not be reached; ${failed.size} contact-me configuration(s) are still kept to delete. Try again shortly.`)
+      : failAt(WECOM_ERRORS.WECOM_CONTACT_WAY_REFUSED, 'wecomLeftover', first));
+    return { deleted, failed, refusal };
   }
 
   /** Our users → their WeCom members, in the order given; a user matched to no member is a 422 at its index. */

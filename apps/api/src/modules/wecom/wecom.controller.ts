@@ -38,7 +38,11 @@ export class WecomConnectionController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable)' })
+  @ApiOperation({
+    summary: 'Disconnect: the secrets are forgotten and the callback URL stops answering (repeatable)',
+    description: 'The channel codes\' WeCom "contact me" configurations are deleted in WeCom first (del_contact_way); one that cannot be ' +
+      '(WeCom out of reach, an errcode) is kept as its code\'s `wecomLeftover`, to retry or forget later. Disconnecting never fails for WeCom.',
+  })
   @ApiNoContentResponse()
   async disconnect(@CurrentPrincipal() p: Principal): Promise<void> {
     await this.wecom.disconnect(p.tenantId);

@@ -71,8 +71,16 @@ export class WecomConnectionDto {
   @ApiProperty({ nullable: true, type: WecomEventErrorDto, description: 'The last event that could not be applied' }) lastEventError: WecomEventErrorDto | null;
   @ApiProperty({ description: 'Our tag changes waiting to be sent to WeCom: contacts to mark plus tag definitions to create, rename or delete' })
   tagPushesWaiting: number;
-  @ApiProperty({ description: 'Contacts whose tags WeCom refused to mark (kept until their tags change again)' }) tagPushesFailed: number;
-  @ApiProperty({ nullable: true, type: WecomPushErrorDto, description: 'The last tag change WeCom refused' }) lastTagPushError: WecomPushErrorDto | null;
+  @ApiProperty({ description: 'Contacts whose tags could not be marked (WeCom refused, or given up: see tagPushesGivenUp); kept until their tags change again' })
+  tagPushesFailed: number;
+  @ApiProperty({ nullable: true, type: WecomPushErrorDto, description: 'The last tag change that failed (WeCom refused it, or it was given up)' }) lastTagPushError: WecomPushErrorDto | null;
+  @ApiProperty({
+    description: 'Of tagPushesFailed: contacts whose push failed 5 times with an error that is not WeCom\'s answer (ours, or an answer we cannot use) ' +
+      'and is no longer retried until their tags change again. WeCom out of reach or rate-limiting is not counted (retried until WeCom answers).',
+  })
+  tagPushesGivenUp: number;
+  @ApiProperty({ nullable: true, type: WecomPushErrorDto, description: 'The last contact push given up, with its last error (kind contact_tags)' })
+  lastTagPushGivenUp: WecomPushErrorDto | null;
   @ApiProperty({ nullable: true, type: () => WecomSyncRunDto, description: 'The latest sync run (running, or how the last one ended)' })
   lastSync: WecomSyncRunDto | null;
 }

@@ -9,12 +9,13 @@ import {
   callbackSignature, decryptCallback, requestToken, SecretBox, signatureMatches, WecomApiError, WecomDecryptError, wecomClients, WecomUnreachable,
   type Credentials, type WecomClient,
 } from '@sop/wecom';
-import { jsonTextProblems } from '@sop/domain';
+import { AppError, jsonTextProblems } from '@sop/domain';
 import { workflowIds } from '@sop/temporal';
 import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { CallbackKeeper } from './callback-keeper';
+import { deleteContactWays, keepLeftovers, type LeftoverReason } from './contact-way-leftovers';
 import { WECOM_ERRORS } from './wecom.errors';
 import { latestSyncRun } from './wecom-sync.service';
 
@@ -88,6 +89,9 @@ export class WecomService {
               (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NULL)
                 + (SELECT count(*)::int FROM wecom_corp_tag_ops o WHERE o.tenant_id = c.tenant_id AND o.done_at IS NULL) AS tag_pushes_waiting,
               (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL) AS tag_pushes_failed,
+              (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL AND p.given_up) AS tag_pushes_given_up,
+              (SELECT jsonb_build_object('at', p.failed_at, 'kind', 'contact_tags', 'id', p.contact_id, 'message', p.error) FROM wecom_tag_pushes p
+                WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL AND p.given_up ORDER BY p.failed_at DESC LIMIT 1) AS last_tag_push_given_up,
               (SELECT jsonb_build_object('at', x.at, 'kind', x.kind, 'id', x.id, 'message', x.error) FROM (
                  (SELECT p.failed_at AS at, 'contact_tags' AS kind, p.contact_id AS id, p.error FROM wecom_tag_pushes p
                    WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL ORDER BY p.failed_at DESC LIMIT 1)
@@ -103,6 +107,7 @@ export class WecomService {
       lastError: row.last_error, lastErrorAt: row.last_error_at, eventsLastDay: row.events_last_day,
       eventsWaiting: row.events_waiting, lastProcessedAt: row.last_processed_at, lastEventError: row.last_event_error,
       tagPushesWaiting: row.tag_pushes_waiting, tagPushesFailed: row.tag_pushes_failed, lastTagPushError: row.last_tag_push_error,
+      tagPushesGivenUp: row.tag_pushes_given_up, lastTagPushGivenUp: row.last_tag_push_given_up,
       lastSync: await latestSyncRun(this.db, tenantId),
     };
   }
@@ -148,16 +153,54 @@ export class WecomService {
     return this.client({ corpId: row.corp_id, secret });
   }
 
-  /** Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. */
+  /**
+   * Forgets the connection and its secrets (the events it delivered stay, as history). Repeatable. The channel
+   * codes' WeCom "contact me" configurations are deleted in WeCom first (`del_contact_way`, with the leftovers
+   * of earlier failures), since without the connection no one could delete them any more; one whose deletion
+   * fails (WeCom out of reach, an errcode, unreadable secrets) is kept as its code's leftover (wecom_contact_way_leftovers),
+   * shown on the code and retried or forgotten from there. Disconnecting itself never fails for WeCom.
+   */
   async disconnect(tenantId: string): Promise<void> {
-    // Channel codes forget their WeCom QR codes too: without the connection they could be neither changed nor
-    // deleted in WeCom, and a code still naming one could not be edited or deleted here.
-    await this.db.query(
-      `WITH codes AS (
-         UPDATE source_codes SET wecom_config_id = NULL, wecom_qr_code = NULL, wecom_user_ids = NULL, wecom_way_user_ids = NULL
-          WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL)
-       DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    const [connection] = await this.db.query(`SELECT corp_id FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    if (connection) {
+      const corpId: string = connection.corp_id;
+      const codes: { id: string; config_id: string }[] = await this.db.query(
+        `SELECT id, wecom_config_id AS config_id FROM source_codes WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL`, [tenantId]);
+      const kept: { source_code_id: string; config_id: string; reason: LeftoverReason }[] = await this.db.query(
+        `SELECT source_code_id, config_id, reason FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND corp_id = $2`, [tenantId, corpId]);
+      const client = await this.contactsClient(tenantId).then(
+        (c) => c ?? new Error('the organization has no WeCom connection'),
+        (err: unknown) => { if (err instanceof AppError) return err; throw err; });
+      const { failed } = await deleteContactWays(client, [...codes.map((c) => c.config_id), ...kept.map((k) => k.config_id)]);
+      const tried = new Set(codes.map((c) => c.config_id));
+      await this.db.transaction(async (m) => {
+        // the codes as they are now, locked: one given a QR code since the read above was not tried, and is kept too
+        const current: { id: string; config_id: string }[] = await m.query(
+          `SELECT id, wecom_config_id AS config_id FROM source_codes WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL ORDER BY id FOR UPDATE`, [tenantId]);
+        await keepLeftovers(m, tenantId, corpId, [
+          ...current.filter((c) => !tried.has(c.config_id) || failed.has(c.config_id)).map((c) => ({
+            sourceCodeId: c.id, configId: c.config_id, reason: 'disconnected' as const,
+            error: failed.get(c.config_id) ?? 'made while WeCom was being disconnected: not deleted in WeCom',
+          })),
+          ...kept.filter((k) => failed.has(k.config_id)).map((k) => ({ sourceCodeId: k.source_code_id, configId: k.config_id, reason: k.reason, error: failed.get(k.config_id)! })),
+        ]);
+        await m.query(`DELETE FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND corp_id = $2 AND config_id = ANY($3::text[])`,
+          [tenantId, corpId, kept.filter((k) => !failed.has(k.config_id)).map((k) => k.config_id)]);
+        // Channel codes forget their WeCom QR codes here: without the connection they could be neither changed nor
+        // deleted in WeCom, and a code still naming one could not be edited or deleted here.
+        await m.query(
+          `UPDATE source_codes SET wecom_config_id = NULL, wecom_qr_code = NULL, wecom_user_ids = NULL, wecom_way_user_ids = NULL, updated_at = now()
+            WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL`, [tenantId]);
+        await m.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+      });
+    }
     this.forgetCallbackConnection(tenantId);
+  }
+
+  /** The corporation the tenant is connected to, or null. */
+  async connectedCorp(tenantId: string): Promise<string | null> {
+    const [row] = await this.db.query(`SELECT corp_id FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    return row?.corp_id ?? null;
   }
 
   private forgetCallbackConnection(tenantId: string): void {

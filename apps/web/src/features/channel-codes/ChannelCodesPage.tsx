@@ -1,10 +1,10 @@
 import { DownloadOutlined, ExportOutlined, PlusOutlined, QrcodeOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Divider, Empty, Flex, Form, Input, Modal, Skeleton, Space, Switch, Table, Tag, Typography, type ButtonProps } from 'antd';
+import { Alert, Button, Divider, Empty, Flex, Form, Input, Modal, Popconfirm, Skeleton, Space, Switch, Table, Tag, Typography, type ButtonProps } from 'antd';
 import QRCode from 'qrcode';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../../api/client';
+import { api, ApiError, call, type Schemas } from '../../api/client';
 import type { User } from '../../api/models';
 import { Page } from '../../app/Page';
 import { DeleteAction, EditAction, IconAction } from '../../components/RowActions';
@@ -12,6 +12,7 @@ import { applyWordedFieldErrors, listField, refusalText, type ProblemWords } fro
 import { TagList, TagSelect } from '../../components/TagSelect';
 import { UserSelect } from '../../components/UserSelect';
 import { addMessages } from '../../i18n';
+import { downloadFromApi } from '../../lib/download';
 import { formatDateTime } from '../../lib/time';
 import { messages } from './messages';
 import { useMessage } from '../../app/feedback';
@@ -92,7 +93,13 @@ export default function ChannelCodesPage() {
           },
           {
             title: t('columns.code'), dataIndex: 'code', width: 220, sorter: (a, b) => a.code.localeCompare(b.code),
-            render: (code: string, c) => <Space size={4}><Typography.Text code>{code}</Typography.Text>{c.wecomContactWay && <Tag color="green">{t('wecom.badge')}</Tag>}</Space>,
+            render: (code: string, c) => (
+              <Space size={4} wrap>
+                <Typography.Text code>{code}</Typography.Text>
+                {c.wecomContactWay && <Tag color="green">{t('wecom.badge')}</Tag>}
+                {c.wecomLeftover && <Tag color="orange" data-testid="wecom-leftover-badge">{t('leftover.badge')}</Tag>}
+              </Space>
+            ),
           },
           {
             title: t('columns.tags'), dataIndex: 'tagIds', width: 240,
@@ -178,6 +185,7 @@ function QrModal({ code, onClose }: { code: SourceCode; onClose(): void }) {
           <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>{t('qr.explain')}</Typography.Paragraph>
         </div>
         {code.wecomContactWay && <WecomQr code={code} way={code.wecomContactWay} />}
+        {code.wecomLeftover && <WecomLeftover code={code} leftover={code.wecomLeftover} />}
       </Flex>
     </Modal>
   );
@@ -186,16 +194,68 @@ function QrModal({ code, onClose }: { code: SourceCode; onClose(): void }) {
 /** The WeCom "contact me" QR code (the image WeCom hosts): a scan adds one of its employees on WeCom and arrives through the code. */
 function WecomQr({ code, way }: { code: SourceCode; way: NonNullable<SourceCode['wecomContactWay']> }) {
   const { t } = useTranslation('channel-codes');
+  const message = useMessage();
+  // WeCom hosts the image on another origin, where a link may open rather than save it: the API reads it and
+  // answers it as an attachment, fetched with the sign-in's token and handed to the browser as a file
+  const download = useMutation({
+    mutationFn: () => downloadFromApi(`/api/source-codes/${code.id}/wecom-qr`, `${code.code}-wecom.png`),
+    onError: (e) => message.error(refusalText(t, 'channel-codes', e)),
+  });
   return (
     <>
       <Divider style={{ margin: '4px 0' }}>{t('wecom.title')}</Divider>
       <img src={way.qrCode} alt={t('wecom.alt', { code: code.code })} width={200} height={200} data-testid="wecom-qr-image" style={{ border: '1px solid #f0f0f0', borderRadius: 8 }} />
       <Typography.Text type="secondary">{t('wecom.members', { members: way.wecomUserIds.join('、') })}</Typography.Text>
-      <Button icon={<DownloadOutlined />} href={way.qrCode} download={`${code.code}-wecom.png`} target="_blank" rel="noopener noreferrer" data-testid="wecom-qr-download">
+      <Button icon={<DownloadOutlined />} loading={download.isPending} onClick={() => download.mutate()} data-testid="wecom-qr-download">
         {t('wecom.download')}
       </Button>
       <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>{t('wecom.explain')}</Typography.Paragraph>
     </>
+  );
+}
+
+/**
+ * WeCom "contact me" configurations the code no longer uses that could not be deleted in WeCom (on disconnect, or
+ * when its QR code was taken off or replaced): why, and a retry (deleted in WeCom now) or forget (here only).
+ */
+function WecomLeftover({ code, leftover }: { code: SourceCode; leftover: NonNullable<SourceCode['wecomLeftover']> }) {
+  const { t } = useTranslation('channel-codes');
+  const message = useMessage();
+  const queries = useQueryClient();
+  const clear = useMutation({
+    mutationFn: (forget: boolean) => call(api.DELETE('/api/source-codes/{id}/wecom-leftover', {
+      params: { path: { id: code.id }, query: forget ? { forget: 'true' } : {} },
+    })),
+    onSuccess: (_, forget) => message.success(forget ? t('leftover.forgotten') : t('leftover.deleted')),
+    // the common texts speak of saving settings: here nothing was to be saved, the leftover is simply still there
+    onError: (e) => message.error(e instanceof ApiError && e.code === 'WECOM_UNREACHABLE' ? t('leftover.unreachable')
+      : e instanceof ApiError && e.code === 'WECOM_CONTACT_WAY_REFUSED' && e.details[0] ? t('leftover.refused', { problem: e.details[0].problem })
+        : refusalText(t, 'channel-codes', e)),
+    // not awaited: the buttons are free again at once (a click while they show loading is ignored)
+    onSettled: () => void queries.invalidateQueries({ queryKey: ['source-codes'] }),
+  });
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      style={{ width: '100%' }}
+      data-testid="wecom-leftover"
+      message={t('leftover.title', { count: leftover.configIds.length })}
+      description={(
+        <Space direction="vertical" size={4} style={{ width: '100%' }}>
+          <span>{t(`leftover.reason.${leftover.reason}`)} {t('leftover.explain')}</span>
+          <Typography.Text type="secondary">{t('leftover.error', { error: leftover.error, at: formatDateTime(leftover.triedAt) })}</Typography.Text>
+          <Space wrap>
+            <Button size="small" type="primary" loading={clear.isPending && !clear.variables} onClick={() => clear.mutate(false)} data-testid="wecom-leftover-retry">
+              {t('leftover.retry')}
+            </Button>
+            <Popconfirm title={t('leftover.forgetConfirm')} okText={t('leftover.forget')} onConfirm={() => clear.mutateAsync(true)}>
+              <Button size="small" danger loading={clear.isPending && clear.variables} data-testid="wecom-leftover-forget">{t('leftover.forget')}</Button>
+            </Popconfirm>
+          </Space>
+        </Space>
+      )}
+    />
   );
 }
 

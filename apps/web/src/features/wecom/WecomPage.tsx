@@ -99,6 +99,18 @@ function StatusCard({ connection }: { connection: Connection | null }) {
             </Typography.Text>
           </Descriptions.Item>
         )}
+        {connection.tagPushesGivenUp > 0 && (
+          <Descriptions.Item label={t('status.tagPushesGivenUp')}>
+            <Space direction="vertical" size={0} data-testid="wecom-tag-pushes-given-up">
+              <span>{t('status.tagPushesGivenUpCount', { count: connection.tagPushesGivenUp })}</span>
+              {connection.lastTagPushGivenUp && (
+                <Typography.Text type="danger" title={formatDateTime(connection.lastTagPushGivenUp.at)}>
+                  {t('status.lastGivenUp', { at: formatDateTime(connection.lastTagPushGivenUp.at) })}: {connection.lastTagPushGivenUp.message}
+                </Typography.Text>
+              )}
+            </Space>
+          </Descriptions.Item>
+        )}
         {connection.lastError && <Descriptions.Item label={t('status.lastError')}><Typography.Text type="danger">{connection.lastError}</Typography.Text></Descriptions.Item>}
       </Descriptions>
     </Card>

@@ -15,13 +15,14 @@ export const messages: Messages = {
       copy: '复制回调地址', lastSync: '最近一次成功同步', lastCallback: '最近一次回调', never: '尚未收到', events: '近 24 小时事件', lastError: '最近错误',
       waiting: '待处理事件', lastProcessed: '最近处理', notProcessed: '尚未处理', lastEventError: '最近事件错误',
       tagPushes: '标签同步到企业微信', tagPushesCount: '待同步 {{waiting}}，失败 {{failed}}', lastTagPushError: '最近标签同步错误',
+      tagPushesGivenUp: '多次出错后放弃', tagPushesGivenUpCount: '{{count}} 位客户的标签连续 5 次同步出错，已停止重试，直到其标签再次变化', lastGivenUp: '最近一次（{{at}}）',
       pushKind: {
         contact_tags: '客户打标签', create_tag: '创建标签', rename_tag: '重命名标签', delete_tag: '删除标签',
         create_group: '创建标签组', rename_group: '重命名标签组', delete_group: '删除标签组',
       },
       connectedAt: '连接于', notConnected: '尚未连接企业微信。填写下面的信息后保存，系统会先向企业微信校验。',
     },
-    disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。已收到的事件记录会保留。',
+    disconnect: '断开连接', disconnectConfirm: '断开企业微信？', disconnectText: '保存的密钥将被删除，回调地址立即失效。渠道码的企业微信"联系我"二维码会先在企业微信中删除（删除失败的会在渠道码上提示）。已收到的事件记录会保留。',
     disconnected: '已断开企业微信',
     sync: {
       title: '同步', start: '立即全量同步', incremental: '增量同步', running: '同步中…', started: '已开始同步',
@@ -54,14 +55,15 @@ export const messages: Messages = {
       title: 'Status', callbackUrl: 'Callback URL', callbackHelp: 'Paste this address into the event server settings of the self-built app and of Customer Contact.',
       copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', events: 'Events in the last 24 hours', lastError: 'Last error',
       waiting: 'Events waiting', lastProcessed: 'Last applied', notProcessed: 'None yet', lastEventError: 'Last event error',
-      tagPushes: 'Tags sent to WeCom', tagPushesCount: '{{waiting}} waiting, {{failed}} refused', lastTagPushError: 'Last tag push error',
+      tagPushes: 'Tags sent to WeCom', tagPushesCount: '{{waiting}} waiting, {{failed}} failed', lastTagPushError: 'Last tag push error',
+      tagPushesGivenUp: 'Given up', tagPushesGivenUpCount: '{{count}} contact(s) whose tags failed to send 5 times in a row: not retried until their tags change again', lastGivenUp: 'Last ({{at}})',
       pushKind: {
         contact_tags: 'Marking a contact', create_tag: 'Creating a tag', rename_tag: 'Renaming a tag', delete_tag: 'Deleting a tag',
         create_group: 'Creating a tag group', rename_group: 'Renaming a tag group', delete_group: 'Deleting a tag group',
       },
       connectedAt: 'Connected', notConnected: 'WeCom is not connected yet. Fill in the details below and save: they are checked with WeCom first.',
     },
-    disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. Events already received are kept.',
+    disconnect: 'Disconnect', disconnectConfirm: 'Disconnect WeCom?', disconnectText: 'The saved secrets are deleted and the callback URL stops working at once. The channel codes\' WeCom "contact me" QR codes are deleted in WeCom first (any that fail are shown on their code). Events already received are kept.',
     disconnected: 'WeCom disconnected',
     sync: {
       title: 'Sync', start: 'Run a full sync', incremental: 'Incremental sync', running: 'Syncing…', started: 'Sync started',
