@@ -14,7 +14,7 @@ const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
-const { applyExits, enrollSql, enrollEntrants, materializeDuePage, nextDueAt } = require(join(ROOT, 'libs/engine/dist'));
+const { applyExits, enrollmentBounds, enrollSql, enrollEntrants, materializeDuePage, nextDueAt } = require(join(ROOT, 'libs/engine/dist'));
 const { compileTemplate } = require(join(ROOT, 'libs/domain/dist'));
 const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
@@ -113,7 +113,7 @@ async function benchEnroll(db, tenantId, segmentId, log) {
 
   const sop = await activeSop(db, tenantId, 'Journey 1M', segmentId);
   // BENCH_EXPLAIN=steady: only the steady-state statement below (this one runs the whole enrollment a second time)
-  if (process.env.BENCH_EXPLAIN && process.env.BENCH_EXPLAIN !== 'steady') await explain(db, enrollSql(false), [sop.id, sop.versionId, segmentId, new Date(), '5 minutes']);
+  if (process.env.BENCH_EXPLAIN && process.env.BENCH_EXPLAIN !== 'steady') await explainEnrollment(db, sop.id, sop.versionId, segmentId);
   const [engineMs, enrolled] = await timed(() => enrollEntrants(db, sop.id, new Date()));
   const [againMs, again] = await timed(() => enrollEntrants(db, sop.id, new Date()));
   log(`enroll: ${enrolled} contacts in ${round(engineMs / 1000)} s (again: ${again} in ${round(againMs / 1000)} s); `
@@ -162,7 +162,7 @@ async function benchExits(db, sopId, segmentId, log) {
   });
   if (process.env.BENCH_EXPLAIN) { // the steady-state enrollment statement (no entrants), after the timed pass
     const [{ version_id: versionId }] = await db.query(`SELECT id AS version_id FROM sop_versions WHERE sop_id = $1`, [sopId]);
-    await explain(db, enrollSql(false), [sopId, versionId, segmentId, new Date(), '5 minutes']);
+    await explainEnrollment(db, sopId, versionId, segmentId);
   }
   log(`exits: a pass with no change ${round(idleMs)} ms (${idleExited} exited), with 1,000 changed contacts ${round(changedMs)} ms (${changedExited} exited); `
     + `a whole pass with no due work and 1,000 changed contacts ${round(passMs)} ms (${JSON.stringify(pass)})`);
@@ -294,12 +294,21 @@ async function benchWorkflows(db, dbUrl, tenantId, log) {
   }
 }
 
-/** EXPLAIN ANALYZE inside a rolled-back transaction, appended to .data/bench-dispatch-plans.txt. */
-async function explain(db, sql, params) {
+/** The engine's enrollment statement explained as `enrollEntrants` runs it: its values and, for a bulk one, its setting. */
+async function explainEnrollment(db, sopId, versionId, segmentId) {
+  const now = new Date();
+  const bounds = await enrollmentBounds(db, sopId, segmentId, now);
+  await explain(db, enrollSql(false), [sopId, versionId, segmentId, now, bounds.tenantId, bounds.cursor, bounds.since],
+    bounds.bulk ? ['SET LOCAL enable_nestloop = off'] : []);
+}
+
+/** EXPLAIN ANALYZE inside a rolled-back transaction (after `setup`), appended to .data/bench-dispatch-plans.txt. */
+async function explain(db, sql, params, setup = []) {
   const { appendFileSync } = await import('node:fs');
   const runner = db.createQueryRunner();
   await runner.startTransaction();
   try {
+    for (const statement of setup) await runner.query(statement);
     const rows = await runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
     appendFileSync(join(ROOT, '.data/bench-dispatch-plans.txt'), `${sql}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`);
   } finally {
