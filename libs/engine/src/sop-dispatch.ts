@@ -167,7 +167,8 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
     // memberships come from several writers (saving a segment, re-evaluating changed contacts, imports, the silence
     // sweep), an ANALYZE of 10,000,000 rows takes seconds, and the SOP's own enrollments may be as unknown to the
     // statistics as the memberships. Small passes keep the planner's choice: a nested loop probing the SOP's
-    // enrollments by contact is what their few candidates want (a hash would read every enrollment of the SOP).
+    // enrollments by contact is what their few candidates want (a hash would read every enrollment of the SOP);
+    // with fewer than BULK_ENROLLMENT candidates, the quadratic plan would walk at most about 500,000 entries.
     if (bounds.bulk) await m.query('SET LOCAL enable_nestloop = off');
     const rows: { max: string | null; n: number }[] = await m.query(enrollSql(reentry),
       [sopId, sop.versionId, segmentId, now, bounds.tenantId, bounds.cursor, bounds.since]);
