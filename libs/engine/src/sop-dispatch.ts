@@ -56,20 +56,34 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
 }
 
 /**
- * $1 SOP, $2 version, $3 segment, $4 now, $5 late-commit window. With `reentry: never` a contact ever
- * enrolled is left out by an anti-join (planned as a hash anti-join over this SOP's rows, read once).
+ * $1 SOP, $2 version, $3 segment, $4 now, $5 tenant, $6 the SOP's enrollment cursor (the highest membership id
+ * already looked at), $7 the start of the late-commit window (never before `enroll_from`). The cursor and the window
+ * come in as values, read by `enrollEntrants` under the SOP's row lock: the planner then sees constants. Read inside
+ * the statement (a subquery on `sops`), they were known only while executing, and every pass scanned the whole
+ * segment: 1,992 ms against 37 ms at 10,000,000 contacts (docs/measurements.md, "Ten times the data"). The two
+ * ranges are two arms that do not overlap, each with the segment in its condition: the memberships past the cursor
+ * (`segment_memberships_segment_idx`, segment and id; or the primary key, where the planner expects this segment's
+ * rows to be most of the newer ones) and, at or below the cursor, the recent ones
+ * (`segment_memberships_entered_idx`). With the cursor at 0 (existing members enroll) the second arm is left out
+ * at planning, so a first enrollment reads the segment once. With `reentry: never` a contact ever enrolled is left
+ * out by an anti-join. The candidates are sorted by contact, which feeds the unique index in key order.
+ *
+ * The new cursor is this segment's highest open membership, read backwards on its id index (one entry; the old
+ * `max(id)` over all of its memberships walked the primary key back past other segments' newer rows). Memberships
+ * are never reopened (re-entry writes a new row), so a closed one past it has nothing to enroll. Not the highest id
+ * of every segment, which would read less when the planner takes the id range from the primary key: a membership
+ * of this segment still being written under a lower id would then depend on the late-commit window whenever any
+ * segment committed meanwhile, not only this one.
  */
 export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED (
    SELECT m.tenant_id, m.contact_id, m.id
-     FROM segment_memberships m
-    WHERE m.segment_id = $3 AND m.exited_at IS NULL
-      AND m.tenant_id = (SELECT tenant_id FROM sops WHERE id = $1)
-      AND (m.id > (SELECT enroll_cursor FROM sops WHERE id = $1)
-           OR m.entered_at > greatest($4::timestamptz - $5::interval, (SELECT enroll_from FROM sops WHERE id = $1)))
+     FROM (SELECT tenant_id, contact_id, id FROM segment_memberships
+            WHERE segment_id = $3 AND exited_at IS NULL AND id > $6
+           UNION ALL
+           SELECT tenant_id, contact_id, id FROM segment_memberships
+            WHERE segment_id = $3 AND exited_at IS NULL AND id <= $6 AND entered_at > $7 AND $6::bigint > 0) m
+    WHERE m.tenant_id = $5
       ${reentry ? '' : 'AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id)'}
-    -- The sort reads every candidate before the first insert, so the anti-join never scans rows this statement
-    -- inserts (with stale statistics the planner may scan enrollments; that would turn quadratic); it also
-    -- feeds the unique index in key order.
     ORDER BY m.contact_id
  ), entrants AS (
    INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
@@ -77,7 +91,31 @@ export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED 
    ON CONFLICT DO NOTHING
    RETURNING 1
  )
- SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3) AS max, (SELECT count(*)::int FROM entrants) AS n`;
+ SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3 AND exited_at IS NULL) AS max,
+        (SELECT count(*)::int FROM entrants) AS n`;
+
+/**
+ * From this many memberships past the cursor on, a pass is a bulk enrollment (a journey activated on a large
+ * segment, a segment just saved or filled by an import), and its anti-join is kept off nested loops.
+ */
+export const BULK_ENROLLMENT = 1000;
+
+/**
+ * What `enrollSql` needs besides the SOP and the segment, read under the SOP's row lock (taken by the caller) in
+ * the caller's transaction: a concurrent pass of the same SOP waits for the lock, then reads the cursor the first
+ * one committed. `bulk`: at least BULK_ENROLLMENT open memberships lie past the cursor (a bounded look along the
+ * segment's id index, at most that many entries).
+ */
+export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: string, now: Date) {
+  const [sop] = await m.query(
+    `SELECT tenant_id, enroll_cursor, greatest($2::timestamptz - $3::interval, enroll_from) AS since FROM sops WHERE id = $1`,
+    [sopId, now, LATE_COMMIT_WINDOW]);
+  const [{ n }] = await m.query(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM segment_memberships
+      WHERE segment_id = $1 AND exited_at IS NULL AND id > $2 ORDER BY id LIMIT $3) x`,
+    [segmentId, sop.enroll_cursor, BULK_ENROLLMENT]);
+  return { tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, since: sop.since as Date, bulk: n >= BULK_ENROLLMENT };
+}
 
 /**
  * A journey that starts on an event: the contacts named by that type of outbox event since the last
@@ -118,8 +156,23 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
         [sopId, sop.versionId, sop.definition.audience.segmentId, now, LATE_COMMIT_WINDOW, sop.definition.entry.event]);
       return row.n;
     }
+    const segmentId = sop.definition.audience.segmentId;
+    const bounds = await enrollmentBounds(m, sopId, segmentId, now);
+    // A bulk enrollment keeps its anti-join off nested loops, whatever the statistics say. Memberships just written
+    // (a segment saved, an import) are unknown to them until autovacuum analyzes the table, which at 1,000,000 rows
+    // waits for 100,000 changes: the planner took a fresh segment of 100,000 for one row and joined each candidate
+    // to a scan of this SOP's enrollments, rows this statement was inserting included, so the enrollment turned
+    // quadratic (7 minutes at 1,000,000 contacts, docs/measurements.md). A hash or merge anti-join reads the SOP's
+    // enrollments once, as they were before the statement, whatever the estimate. Not an ANALYZE instead: the
+    // memberships come from several writers (saving a segment, re-evaluating changed contacts, imports, the silence
+    // sweep), an ANALYZE of 10,000,000 rows takes seconds, and the SOP's own enrollments may be as unknown to the
+    // statistics as the memberships. Small passes keep the planner's choice: a nested loop probing the SOP's
+    // enrollments by contact is what their few candidates want (a hash would read every enrollment of the SOP);
+    // with fewer than BULK_ENROLLMENT candidates, the quadratic plan would walk at most about 500,000 entries.
+    if (bounds.bulk) await m.query('SET LOCAL enable_nestloop = off');
     const rows: { max: string | null; n: number }[] = await m.query(enrollSql(reentry),
-      [sopId, sop.versionId, sop.definition.audience.segmentId, now, LATE_COMMIT_WINDOW]);
+      [sopId, sop.versionId, segmentId, now, bounds.tenantId, bounds.cursor, bounds.since]);
+    if (bounds.bulk) await m.query('SET LOCAL enable_nestloop TO DEFAULT');
     if (rows[0].max) await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, $2) WHERE id = $1`, [sopId, rows[0].max]);
     return rows[0].n;
   });
