@@ -57,7 +57,13 @@ export async function measureLoop({ databaseUrl, temporalAddress, samples = 50, 
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const relay = await startWakeRelay(db, new Client({ connection: clientConnection }), relayIntervalMs ? { intervalMs: relayIntervalMs } : {});
   try {
-    if (rate) return await measurePaced(await seed(baseUrl, db, Math.ceil((rate * durationS) / 2), log), rate, durationS, relayIntervalMs, log);
+    if (rate) {
+      const w = await seed(baseUrl, db, Math.ceil((rate * durationS) / 2), log);
+      const figures = await measurePaced(w, rate, durationS, relayIntervalMs, log);
+      figures.loop_paced_dispatchers = await dispatcherActivities(new Client({ connection: clientConnection }), { nurture: w.nurtureSop, high: w.highSop });
+      log(`loop, paced: the dispatchers' passes (activity: count, run p50/p95 ms, queued p95 ms): ${JSON.stringify(figures.loop_paced_dispatchers)}`);
+      return figures;
+    }
     const world = await seed(baseUrl, db, samples, log);
     const exits = [];
     const enrolls = [];
@@ -141,6 +147,19 @@ async function measurePaced(w, rate, durationS, relayIntervalMs, log) {
       await new Promise((resolve) => setTimeout(resolve, PACED_POLL_MS));
     }
   })();
+  // What Postgres is doing meanwhile: active backends sampled every 50 ms (one connection), tallied by wait and statement.
+  const activity = new Map();
+  let samples = 0;
+  const sampler = (async () => {
+    while (!stop) {
+      const rows = await w.db.query(
+        `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
+           FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
+      samples++;
+      for (const r of rows) activity.set(`${r.wait} | ${r.query}`, (activity.get(`${r.wait} | ${r.query}`) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
   const sends = [];
   let lateMs = 0;
   const t0 = performance.now();
@@ -162,6 +181,9 @@ async function measurePaced(w, rate, durationS, relayIntervalMs, log) {
   for (const r of pending.values()) r.deadline = deadline;
   stop = true;
   await poller;
+  await sampler;
+  const busiest = [...activity].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([what, n]) => `${(n / samples).toFixed(2)} ${what}`);
+  log(`loop, paced: Postgres backends active on average (of ${samples} samples), by wait and statement:\n  ${busiest.join('\n  ')}`);
   const done = results.filter((r) => !r.missed);
   const exits = done.filter((r) => r.kind === 'reply').map((r) => Math.round(r.exitMs));
   const enrolls = done.filter((r) => r.kind === 'open').map((r) => Math.round(r.enrollMs));
@@ -181,6 +203,33 @@ async function measurePaced(w, rate, durationS, relayIntervalMs, log) {
     + `reply -> exit p50 ${median(exits)} ms, p95 ${p95(exits)} ms; open -> enrollment p50 ${median(enrolls)} ms, p95 ${p95(enrolls)} ms; `
     + `open -> nurture exit p95 ${p95(leaves)} ms; ${missed} missed, ${errors.length} errors${errors.length ? ` (first: ${errors[0]})` : ''}`);
   return figures;
+}
+
+/**
+ * Where a dispatcher's time went, from its workflow history (the current run): per activity type, how many ran,
+ * their run time (started to completed) p50 and p95, and their wait in the task queue (scheduled to started) p95.
+ */
+async function dispatcherActivities(client, sops) {
+  const { workflowIds } = require(join(ROOT, 'libs/temporal/dist'));
+  const out = {};
+  for (const [name, sopId] of Object.entries(sops)) {
+    const { events } = await client.workflow.getHandle(workflowIds.sopDispatcher(sopId)).fetchHistory();
+    const ms = (e) => Number(e.eventTime.seconds) * 1000 + e.eventTime.nanos / 1e6;
+    const byId = new Map(events.map((e) => [String(e.eventId), e]));
+    const stats = {};
+    for (const e of events) {
+      const done = e.activityTaskCompletedEventAttributes;
+      if (!done) continue;
+      const scheduled = byId.get(String(done.scheduledEventId));
+      const started = byId.get(String(done.startedEventId));
+      const type = scheduled.activityTaskScheduledEventAttributes.activityType.name;
+      (stats[type] ??= { run: [], queued: [] }).run.push(ms(e) - ms(started));
+      stats[type].queued.push(ms(started) - ms(scheduled));
+    }
+    out[name] = Object.fromEntries(Object.entries(stats).map(([type, { run, queued }]) =>
+      [type, [run.length, Math.round(median(run)), Math.round(p95(run)), Math.round(p95(queued))]]));
+  }
+  return out;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
