@@ -10,7 +10,7 @@
 // (VACUUM ANALYZE and CHECKPOINT just before), rolled back.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -98,19 +98,49 @@ async function rawFloor(db, tenantId, leaver, team, explain = false) {
   await runner.connect();
   await runner.startTransaction();
   const plans = [];
+  const parts = [];
   try {
+    const [{ pid }] = await runner.query('SELECT pg_backend_pid() AS pid');
+    const cpu = cpuSeconds([pid]);
     const [ms] = await timed(async () => {
       for (const sql of FLOOR) {
-        const rows = await runner.query(`${explain ? 'EXPLAIN (ANALYZE, BUFFERS) ' : ''}${sql}`, [tenantId, leaver, team]);
+        const [partMs, rows] = await timed(() => runner.query(`${explain ? 'EXPLAIN (ANALYZE, BUFFERS) ' : ''}${sql}`, [tenantId, leaver, team]));
+        parts.push(round(partMs / 1000));
         if (explain) plans.push(`-- ${sql}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
       }
     });
     if (explain) writeFileSync(join(ROOT, '.data/bench-handover-plans.txt'), plans.join('\n'));
-    return ms;
+    return { ms, parts, cpuS: round(cpuSeconds([pid]) - cpu) };
   } finally {
     await runner.rollbackTransaction();
     await runner.release();
   }
+}
+
+/**
+ * CPU seconds (user + system) used so far by the processes `pids` (Linux /proc; clock ticks of 1/100 s), to set
+ * beside wall-clock times: on a shared machine, the difference is time spent waiting for a core.
+ */
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch { /* gone */ }
+  }
+  return ticks / 100;
+}
+
+/** Postgres's processes: the postmaster's children (backends, checkpointer, WAL writer, autovacuum…). */
+function postgresPids(postmaster) {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The state both timed sides start from: dead rows of the rolled-back runs gone, statistics fresh, no dirty pages. */
@@ -163,23 +193,31 @@ export async function run({ databaseUrl, log }) {
     const members = [...others].sort(); // as the handover spreads: the team's active members but the leaver, by id
     // Warm-up, untimed: the floor once (with EXPLAIN ANALYZE under BENCH_EXPLAIN=1), and the handover's moves
     // (timed on their own: the breakdown), both rolled back.
-    const [warmMs] = await timed(() => rawFloor(db, me.tenantId, leaver, members, process.env.BENCH_EXPLAIN === '1'));
+    const { ms: warmMs } = await rawFloor(db, me.tenantId, leaver, members, process.env.BENCH_EXPLAIN === '1');
     await settle(db);
     const parts = await breakdown(db, me.tenantId, leaver, others);
     log(`warm-up: the floor ${round(warmMs / 1000)} s${process.env.BENCH_EXPLAIN === '1' ? ' (under EXPLAIN ANALYZE; plans in .data/bench-handover-plans.txt)' : ''}; `
       + `breakdown (rolled back): contacts with outbox ${round(parts.contactsMs / 1000)} s, computed tags and segments ${round(parts.segmentsMs / 1000)} s, `
       + `groups ${round(parts.groupsMs / 1000)} s, tasks with history ${round(parts.tasksMs / 1000)} s`);
     await settle(db);
-    const rawMs = await rawFloor(db, me.tenantId, leaver, members);
-    log(`floor (plain UPDATEs of the same rows over the same ${members.length} members, warm, rolled back): ${round(rawMs / 1000)} s`);
+    const floor = await rawFloor(db, me.tenantId, leaver, members);
+    const rawMs = floor.ms;
+    log(`floor (plain UPDATEs of the same rows over the same ${members.length} members, warm, rolled back): ${round(rawMs / 1000)} s `
+      + `(contacts, groups, tasks: ${floor.parts.join(', ')} s), ${floor.cpuS} s of CPU in its Postgres backend`);
     await settle(db);
+    const [{ pid: anyBackend }] = await db.query('SELECT pg_backend_pid() AS pid');
+    const postmaster = readFileSync(`/proc/${anyBackend}/stat`, 'utf8').split(') ')[1].split(' ')[1];
+    const handoverPids = () => [child.pid, ...postgresPids(postmaster)];
+    const cpuBefore = cpuSeconds(handoverPids());
 
     const id = randomUUID();
     const request = { id, fromUserId: leaver, toTeamId: team, reason: 'Bench 交接' };
     const [handoverMs, first] = await timed(() => api('POST', '/api/handovers', request));
+    const handoverCpuS = round(cpuSeconds(handoverPids()) - cpuBefore);
     if (first.status !== 201) throw new Error(`handover: ${first.status} ${JSON.stringify(first.body)}`);
     const [repeatMs, repeat] = await timed(() => api('POST', '/api/handovers', request));
-    log(`handover over HTTP: ${JSON.stringify(first.body.moved)} in ${round(handoverMs / 1000)} s; repeat ${repeat.status} in ${round(repeatMs)} ms`);
+    log(`handover over HTTP: ${JSON.stringify(first.body.moved)} in ${round(handoverMs / 1000)} s `
+      + `(${handoverCpuS} s of CPU in the API and Postgres meanwhile); repeat ${repeat.status} in ${round(repeatMs)} ms`);
 
     const [check] = await db.query(
       `SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1 AND owner_id = $2) AS left_with_leaver,
@@ -191,7 +229,7 @@ export async function run({ databaseUrl, log }) {
       `SELECT t.executor_id, count(*)::int AS n FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.detail->>'handoverId' = $1 GROUP BY 1 ORDER BY 2`, [id]);
     const figures = {
       bench: 'handover', contacts: first.body.moved.contacts, groups: first.body.moved.groups, tasks: first.body.moved.tasks,
-      raw_update_s: round(rawMs / 1000), raw_update_warmup_s: round(warmMs / 1000), handover_vs_raw_ratio: round(handoverMs / rawMs), team_members: others.length, other_contacts: OTHER_CONTACTS, segments: 20, handover_s: round(handoverMs / 1000), repeat_ms: round(repeatMs),
+      raw_update_s: round(rawMs / 1000), raw_update_warmup_s: round(warmMs / 1000), raw_update_parts_s: floor.parts, raw_update_cpu_s: floor.cpuS, handover_cpu_s: handoverCpuS, handover_vs_raw_ratio: round(handoverMs / rawMs), team_members: others.length, other_contacts: OTHER_CONTACTS, segments: 20, handover_s: round(handoverMs / 1000), repeat_ms: round(repeatMs),
       breakdown_contacts_s: round(parts.contactsMs / 1000), breakdown_segments_s: round(parts.segmentsMs / 1000), breakdown_groups_s: round(parts.groupsMs / 1000), breakdown_tasks_s: round(parts.tasksMs / 1000),
       history_rows: check.history_rows, load_avg_1m: round(loadavg()[0]), outbox_events: check.outbox_events, share_min: shares[0]?.n, share_max: shares[shares.length - 1]?.n,
     };
