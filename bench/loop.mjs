@@ -46,7 +46,8 @@ export async function measureLoop({ databaseUrl, temporalAddress, samples = 50, 
   const taskQueue = `bench-loop-${randomUUID()}`;
   const app = await createApp(loadConfig({
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue,
-    JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', PORT: '0',
+    // the paced run logs the API's errors (a 500 says only its request id)
+    JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? (rate ? 'error' : 'silent'), PORT: '0',
   }));
   await app.listen(0, '127.0.0.1');
   const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -184,19 +185,21 @@ async function measurePaced(w, rate, durationS, relayIntervalMs, log) {
   await sampler;
   const busiest = [...activity].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([what, n]) => `${(n / samples).toFixed(2)} ${what}`);
   log(`loop, paced: Postgres backends active on average (of ${samples} samples), by wait and statement:\n  ${busiest.join('\n  ')}`);
-  const done = results.filter((r) => !r.missed);
-  const exits = done.filter((r) => r.kind === 'reply').map((r) => Math.round(r.exitMs));
-  const enrolls = done.filter((r) => r.kind === 'open').map((r) => Math.round(r.enrollMs));
-  const leaves = done.filter((r) => r.kind === 'open').map((r) => Math.round(r.exitMs));
-  const lost = results.filter((r) => r.missed);
-  const missed = lost.length;
-  // A missed response has no latency: each of its effects counts as longer than any, so p95 is Infinity past 5 % missed.
-  const all = [...exits, ...enrolls, ...leaves, ...lost.flatMap((r) => (r.kind === 'reply' ? [Infinity] : [Infinity, Infinity]))];
+  // An effect not seen 30 s after the last response was sent has no latency: it counts as longer than any (Infinity,
+  // null in the JSON), so a p95 is null past 5 % of its effects missing.
+  const latency = (ms) => (ms === undefined ? Infinity : Math.round(ms));
+  const exits = results.filter((r) => r.kind === 'reply').map((r) => latency(r.exitMs));
+  const enrolls = results.filter((r) => r.kind === 'open').map((r) => latency(r.enrollMs));
+  const leaves = results.filter((r) => r.kind === 'open').map((r) => latency(r.exitMs));
+  const all = [...exits, ...enrolls, ...leaves];
+  const missed = results.filter((r) => r.missed).length;
+  const missing = (xs) => xs.filter((x) => x === Infinity).length;
   const figures = {
     loop_paced_p95_ms: p95(all), loop_paced_exit_p95_ms: p95(exits), loop_paced_enroll_p95_ms: p95(enrolls), loop_paced_leave_p95_ms: p95(leaves),
     loop_paced_p50_ms: median(all), loop_paced_max_ms: Math.max(...all),
     loop_paced_responses: total, loop_paced_rate_per_s: rate, loop_paced_sent_per_s: Math.round((total / sentS) * 10) / 10,
-    loop_paced_send_late_max_ms: Math.round(lateMs), loop_paced_missed: missed, loop_paced_errors: errors.length,
+    loop_paced_send_late_max_ms: Math.round(lateMs), loop_paced_missed: missed,
+    loop_paced_missing_effects: { exit: missing(exits), enroll: missing(enrolls), leave: missing(leaves) }, loop_paced_errors: errors.length,
     loop_paced_duration_s: durationS, loop_paced_relay_interval_ms: relayIntervalMs ?? 500,
   };
   log(`loop, paced at ${rate}/s for ${durationS} s (${total} responses, sent at ${figures.loop_paced_sent_per_s}/s, at most ${figures.loop_paced_send_late_max_ms} ms late): `
@@ -325,6 +328,35 @@ async function until(check, ms, what) {
 
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m, a) => console.error(m, a ?? '') };
 
+/**
+ * Plans of statements slower than `ms` (plan shapes, not timed: no overhead on the rest) written to Postgres's log,
+ * which the bench prints: auto_explain for new sessions of the bench's database (dropped with it), so for the paced
+ * run's API and worker. 0 leaves it off.
+ */
+async function autoExplain(databaseUrl, ms) {
+  if (!ms) return;
+  const { Client: PgClient } = require('pg');
+  const pg = new PgClient({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    const [db] = (await pg.query('SELECT current_database() AS name')).rows.map((r) => `"${r.name}"`);
+    await pg.query(`ALTER DATABASE ${db} SET session_preload_libraries = 'auto_explain'`);
+    await pg.query(`ALTER DATABASE ${db} SET auto_explain.log_min_duration = ${Number(ms)}`);
+    const check = new PgClient({ connectionString: databaseUrl });
+    try { // a new session loads it; if this Postgres lacks the module, leave it off rather than break every session
+      await check.connect();
+      await check.query('SELECT 1');
+    } catch (err) {
+      await pg.query(`ALTER DATABASE ${db} RESET session_preload_libraries`);
+      console.error(`auto_explain left off: ${err.message}`);
+    } finally {
+      await check.end().catch(() => {});
+    }
+  } finally {
+    await pg.end();
+  }
+}
+
 /** `npm run bench -- loop`: a Temporal dev server of its own, then measureLoop. */
 export async function run({ databaseUrl, log }) {
   const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
@@ -340,6 +372,7 @@ export async function run({ databaseUrl, log }) {
     // BENCH_LOOP_RATE=0 leaves the paced run out.
     const rate = Number(process.env.BENCH_LOOP_RATE ?? 50);
     if (rate > 0) {
+      await autoExplain(databaseUrl, Number(process.env.BENCH_AUTO_EXPLAIN_MS ?? 5000));
       const paced = await measureLoop({ databaseUrl, temporalAddress: temporal.address, relayIntervalMs, rate, durationS: Number(process.env.BENCH_LOOP_DURATION_S ?? 60), log });
       Object.assign(figures, paced);
       if (!(paced.loop_paced_p95_ms <= TARGET_P95_MS)) missed.push(`loop at ${rate} responses/s p95 ${paced.loop_paced_p95_ms} ms > ${TARGET_P95_MS} ms`);
