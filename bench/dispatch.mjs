@@ -29,7 +29,7 @@ const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
 const { Client, Connection } = require('@temporalio/client');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { dbSizeMb, timed } = await import(join(ROOT, 'bench/lib.mjs'));
+const { cpuSeconds, dbSizeMb, postgresOf, timed } = await import(join(ROOT, 'bench/lib.mjs'));
 const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -160,19 +160,26 @@ async function activeSop(db, tenantId, name, segmentId, def = journey(segmentId)
   return { id, versionId };
 }
 
-/** Runs `runs` in order, each after `reset` (the previous run's rows deleted, VACUUM ANALYZE, CHECKPOINT): milliseconds of each. */
-async function alternate(reset, runs) {
+/**
+ * Runs `runs` in order, each after `reset` (the previous run's rows deleted, VACUUM ANALYZE, CHECKPOINT): milliseconds
+ * of each, and the CPU seconds this process and Postgres used meanwhile (on a shared machine, wall time minus CPU
+ * time is time spent waiting for a core).
+ */
+async function alternate(db, reset, runs) {
   const out = [];
   for (const [name, fn] of runs) {
     await reset();
+    const pids = [process.pid, ...(await postgresOf(db))];
+    const cpu = cpuSeconds(pids);
     const [ms] = await timed(fn);
-    out.push([name, ms]);
+    out.push([name, ms, round(cpuSeconds(pids) - cpu)]);
   }
   return out;
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const samples = (runs, name) => runs.filter(([n]) => n === name).map(([, ms]) => ms);
+const cpuOf = (runs, name) => runs.filter(([n]) => n === name).map(([, , cpu]) => cpu);
 
 async function benchEnroll(db, tenantId, segmentId, log) {
   const raw = await activeSop(db, tenantId, 'Raw enroll', segmentId);
@@ -208,7 +215,7 @@ async function benchEnroll(db, tenantId, segmentId, log) {
     last = sop.id;
     enrolled = await enrollEntrants(db, sop.id, new Date());
   };
-  const runs = await alternate(reset, [['warm-up', rawRun], ['engine', engineRun], ['raw', rawRun], ['raw', rawRun], ['engine', async () => {
+  const runs = await alternate(db, reset, [['warm-up', rawRun], ['engine', engineRun], ['raw', rawRun], ['raw', rawRun], ['engine', async () => {
     await engineRun();
     last = null; // kept
   }]]);
@@ -219,7 +226,8 @@ async function benchEnroll(db, tenantId, segmentId, log) {
   const fmt = (xs) => xs.map((ms) => round(ms / 1000)).join(', ');
   log(`enroll: ${enrolled} contacts in ${fmt(engine)} s (engine, 2 runs; again: ${again} in ${round(againMs / 1000)} s); `
     + `raw INSERT ... SELECT into enrollments ${fmt(rawMs)} s, into a bare table ${round(bareMs / 1000)} s`);
-  return { enrolled, engineMs, rawMs: mean(rawMs), bareMs, again, againMs, sopId: sop.id, samples: { engine: engine.map(round), raw: rawMs.map(round) } };
+  return { enrolled, engineMs, rawMs: mean(rawMs), bareMs, again, againMs, sopId: sop.id, samples: { engine: engine.map(round), raw: rawMs.map(round) },
+    cpu: { engine: cpuOf(runs, 'engine'), raw: cpuOf(runs, 'raw') } };
 }
 
 /**
@@ -313,7 +321,7 @@ async function benchMaterialize(db, tenantId, log) {
     pages = 0;
     tasks = 0;
   };
-  const runs = await alternate(reset, [['warm-up', () => rawInsert('tasks', 99)], ['engine', engineRun], ['raw', () => rawInsert('tasks', 99)],
+  const runs = await alternate(db, reset, [['warm-up', () => rawInsert('tasks', 99)], ['engine', engineRun], ['raw', () => rawInsert('tasks', 99)],
     ['raw', () => rawInsert('tasks', 99)], ['engine', engineRun]]);
   const engine = samples(runs, 'engine');
   const raw = samples(runs, 'raw');
@@ -325,7 +333,8 @@ async function benchMaterialize(db, tenantId, log) {
   const fmt = (xs) => xs.map((ms) => round(ms / 1000)).join(', ');
   log(`materialize: ${tasks} tasks in ${pages} pages of ${PAGE} (${PARALLEL} at once) in ${fmt(engine)} s (engine, 2 runs; ${n} rows, ${distinct} enrollments); `
     + `raw insert into tasks ${fmt(raw)} s, into a bare table ${round(bareMs / 1000)} s; sample: ${sample?.content}`);
-  return { tasks: n, distinct, engineMs, rawMs, bareMs, samples: { engine: engine.map(round), raw: raw.map(round) } };
+  return { tasks: n, distinct, engineMs, rawMs, bareMs, samples: { engine: engine.map(round), raw: raw.map(round) },
+    cpu: { engine: cpuOf(runs, 'engine'), raw: cpuOf(runs, 'raw') } };
 }
 
 /** The rejected design, for comparison: a workflow per enrollment that sleeps until due and creates one task. */
@@ -586,6 +595,7 @@ export async function run({ databaseUrl, log }) {
       enroll_vs_insert_ratio: round(enroll.engineMs / enroll.rawMs),
       enroll_vs_bare_insert_ratio: round(enroll.engineMs / enroll.bareMs),
       enroll_samples_ms: enroll.samples,
+      enroll_cpu_s: enroll.cpu,
       exits_pass_idle_ms: round(exits.idleMs),
       exits_pass_1000_changed_ms: round(exits.changedMs),
       pass_no_due_1000_changed_ms: round(exits.passMs),
@@ -596,6 +606,7 @@ export async function run({ databaseUrl, log }) {
       materialize_vs_insert_ratio: round(materialize.engineMs / materialize.rawMs),
       materialize_vs_bare_insert_ratio: round(materialize.engineMs / materialize.bareMs),
       materialize_samples_ms: materialize.samples,
+      materialize_cpu_s: materialize.cpu,
       per_contact_workflows: PER_CONTACT,
       per_contact_workflow_ratio: round(workflows.plain.perContact.ms / workflows.plain.engine.ms),
       per_contact_workflow_realistic_ratio: round(workflows.realistic.perContact.ms / workflows.realistic.engine.ms),

@@ -10,7 +10,7 @@
 // (VACUUM ANALYZE and CHECKPOINT just before), rolled back.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { moveGroups, moveTasks, ownersChanged, reassignContacts } = require(join(ROOT, 'libs/engine/dist'));
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
+const { cpuSeconds, postgresPids, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 100_000);
@@ -115,32 +115,6 @@ async function rawFloor(db, tenantId, leaver, team, explain = false) {
     await runner.rollbackTransaction();
     await runner.release();
   }
-}
-
-/**
- * CPU seconds (user + system) used so far by the processes `pids` (Linux /proc; clock ticks of 1/100 s), to set
- * beside wall-clock times: on a shared machine, the difference is time spent waiting for a core.
- */
-function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    } catch { /* gone */ }
-  }
-  return ticks / 100;
-}
-
-/** Postgres's processes: the postmaster's children (backends, checkpointer, WAL writer, autovacuum…). */
-function postgresPids(postmaster) {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster);
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** The state both timed sides start from: dead rows of the rolled-back runs gone, statistics fresh, no dirty pages. */

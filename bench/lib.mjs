@@ -1,6 +1,7 @@
 // What the benchmarks share: timing, the percentile, and the API started as a process of its own.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +16,38 @@ export async function timed(fn) {
 
 /** The nearest-rank 95th percentile. */
 export const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.95) - 1)];
+
+/**
+ * CPU seconds (user + system) used so far by the processes `pids` (Linux /proc; clock ticks of 1/100 s), to set
+ * beside wall-clock times: on a shared machine, the difference is time spent waiting for a core.
+ */
+export function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch { /* gone */ }
+  }
+  return ticks / 100;
+}
+
+/** Postgres's processes: the postmaster's children (backends, checkpointer, WAL writer, autovacuum…). */
+export function postgresPids(postmaster) {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The bench database's Postgres processes: the postmaster's children, found from one of `db`'s backends. */
+export async function postgresOf(db) {
+  const [{ pid }] = await db.query('SELECT pg_backend_pid() AS pid');
+  return postgresPids(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+}
 
 /** The size of the bench's database in MB (pg_database_size: tables, indexes, TOAST), one decimal. */
 export async function dbSizeMb(db) {
