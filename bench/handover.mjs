@@ -61,6 +61,9 @@ async function seed(db, api, tenantId, log) {
       [tenantId, sop.id, version.id, leaver]);
   });
   log(`Seeded ${CONTACTS + OTHER_CONTACTS} contacts (${CONTACTS} the leaver's), ${GROUPS} groups, ${CONTACTS} pending tasks in ${round(ms / 1000)} s`);
+  // Statistics for the rows just written in bulk, as a tenant of this size has them: without them, whether saving the
+  // team segment below passes the segment cost budget (422 SEGMENT_TOO_EXPENSIVE) depended on autovacuum's timing.
+  await db.query('ANALYZE');
   // Saving a segment populates it (the API's own path): three follow owners, the rest look at other fields.
   const rules = [
     { owner: { users: [leaver] } }, { owner: { users: others.slice(0, 3) } }, { owner: { teams: [team.id] } },
