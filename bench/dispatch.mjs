@@ -29,7 +29,7 @@ const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
 const { Client, Connection } = require('@temporalio/client');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { cpuSeconds, dbSizeMb, postgresOf, timed } = await import(join(ROOT, 'bench/lib.mjs'));
+const { cpuMeter, dbSizeMb, postgresPids, postmasterOf, timed } = await import(join(ROOT, 'bench/lib.mjs'));
 const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -169,10 +169,12 @@ async function alternate(db, reset, runs) {
   const out = [];
   for (const [name, fn] of runs) {
     await reset();
-    const pids = [process.pid, ...(await postgresOf(db))];
-    const cpu = cpuSeconds(pids);
+    const [{ pid }] = await db.query('SELECT pg_backend_pid() AS pid');
+    const postmaster = postmasterOf(pid);
+    const pids = () => [process.pid, ...postgresPids(postmaster)];
+    const cpu = cpuMeter(pids);
     const [ms] = await timed(fn);
-    out.push([name, ms, round(cpuSeconds(pids) - cpu)]);
+    out.push([name, ms, cpu.stop()]);
   }
   return out;
 }

@@ -10,7 +10,7 @@
 // (VACUUM ANALYZE and CHECKPOINT just before), rolled back.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { moveGroups, moveTasks, ownersChanged, reassignContacts } = require(join(ROOT, 'libs/engine/dist'));
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { cpuSeconds, postgresPids, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
+const { cpuMeter, postgresPids, postmasterOf, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 100_000);
@@ -104,7 +104,7 @@ async function rawFloor(db, tenantId, leaver, team, explain = false) {
   const parts = [];
   try {
     const [{ pid }] = await runner.query('SELECT pg_backend_pid() AS pid');
-    const cpu = cpuSeconds([pid]);
+    const cpu = cpuMeter(() => [pid]);
     const [ms] = await timed(async () => {
       for (const sql of FLOOR) {
         const [partMs, rows] = await timed(() => runner.query(`${explain ? 'EXPLAIN (ANALYZE, BUFFERS) ' : ''}${sql}`, [tenantId, leaver, team]));
@@ -113,7 +113,7 @@ async function rawFloor(db, tenantId, leaver, team, explain = false) {
       }
     });
     if (explain) writeFileSync(join(ROOT, '.data/bench-handover-plans.txt'), plans.join('\n'));
-    return { ms, parts, cpuS: round(cpuSeconds([pid]) - cpu) };
+    return { ms, parts, cpuS: cpu.stop() };
   } finally {
     await runner.rollbackTransaction();
     await runner.release();
@@ -183,14 +183,13 @@ export async function run({ databaseUrl, log }) {
       + `(contacts, groups, tasks: ${floor.parts.join(', ')} s), ${floor.cpuS} s of CPU in its Postgres backend`);
     await settle(db);
     const [{ pid: anyBackend }] = await db.query('SELECT pg_backend_pid() AS pid');
-    const postmaster = readFileSync(`/proc/${anyBackend}/stat`, 'utf8').split(') ')[1].split(' ')[1];
-    const handoverPids = () => [child.pid, ...postgresPids(postmaster)];
-    const cpuBefore = cpuSeconds(handoverPids());
+    const postmaster = postmasterOf(anyBackend);
+    const handoverCpu = cpuMeter(() => [child.pid, ...postgresPids(postmaster)]);
 
     const id = randomUUID();
     const request = { id, fromUserId: leaver, toTeamId: team, reason: 'Bench 交接' };
     const [handoverMs, first] = await timed(() => api('POST', '/api/handovers', request));
-    const handoverCpuS = round(cpuSeconds(handoverPids()) - cpuBefore);
+    const handoverCpuS = handoverCpu.stop();
     if (first.status !== 201) throw new Error(`handover: ${first.status} ${JSON.stringify(first.body)}`);
     const [repeatMs, repeat] = await timed(() => api('POST', '/api/handovers', request));
     log(`handover over HTTP: ${JSON.stringify(first.body.moved)} in ${round(handoverMs / 1000)} s `
