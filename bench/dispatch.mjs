@@ -4,23 +4,33 @@
 // - materialize 100,000 due tasks with rendered content, page by page, against a raw insert of the
 //   same rows;
 // - drive 10,000 enrollments through the engine's dispatcher workflow and, in the same run, as one
-//   Temporal workflow per contact (the design we rejected), on a real Temporal dev server;
+//   Temporal workflow per contact (the design we rejected), on a real Temporal dev server, twice: a plain
+//   journey, and a realistic one (business days, quiet hours, contact caps, executor capacity, A/B variants,
+//   materials, exit conditions) whose per-contact baseline applies the same rules with the engine's own code;
 // - count open workflows while the engine runs.
+// Each comparison runs its two sides under the same conditions (issue 14, "Honest baselines"): an untimed warm-up
+// first, then the sides alternated (engine, raw, raw, engine; or A, B for one pair and B, A for the other), each
+// from the same table state (the previous run's rows deleted, VACUUM ANALYZE, CHECKPOINT).
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
-const { applyExits, enrollmentBounds, enrollSql, enrollEntrants, materializeDuePage, nextDueAt } = require(join(ROOT, 'libs/engine/dist'));
-const { compileTemplate } = require(join(ROOT, 'libs/domain/dist'));
+const {
+  applyExits, CONTACT_SCOPE_COLUMNS, contactScope, enrollmentBounds, enrollSql, enrollEntrants, loadCalendar, materializeDuePage, nextDueAt, PageLimits,
+  pickVariant,
+} = require(join(ROOT, 'libs/engine/dist'));
+const { compileTaskTemplate, compileTemplate, journeyDueWindow } = require(join(ROOT, 'libs/domain/dist'));
 const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
 const { bundleWorkflowCode, NativeConnection, Worker } = require('@temporalio/worker');
 const { Client, Connection } = require('@temporalio/client');
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { dbSizeMb, timed } = await import(join(ROOT, 'bench/lib.mjs'));
+const { cpuMeter, dbSizeMb, postgresPids, postmasterOf, timed } = await import(join(ROOT, 'bench/lib.mjs'));
 const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -31,6 +41,9 @@ const PARALLEL = Number(process.env.BENCH_PARALLEL_PAGES ?? 2);
 // BENCH_LIMITS=1: the tenant caps contacts (3 a day, 10 a week: none is reached) and the journeys have an executor
 // capacity (never reached), so every page locks its contacts and executors and counts their tasks.
 const LIMITS = process.env.BENCH_LIMITS === '1';
+/** Enrollments of the untimed warm-up of each design, before the timed per-contact comparisons. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
+const TARGET_PER_CONTACT_RATIO = 10;
 const TEMPLATE = '{{ contact.name }}，您好！我是{{ owner.name }}。{{ contact.attributes.city | default: "您" }}的新品 Product B 到了，点击查看。';
 
 const round = (x) => Math.round(x * 100) / 100;
@@ -45,6 +58,60 @@ function journey(segmentId) {
       ...(LIMITS ? { executorDailyCapacity: 10_000 } : {}) },
     schedule: undefined,
   };
+}
+
+/** Windows of the realistic journey's steps, in each contact's zone; quiet hours cut 21:00-21:30 off. */
+const REALISTIC_WINDOW = { start: '09:00', end: '21:30' };
+const REALISTIC_QUIET = { start: '21:00', end: '08:30' };
+const REALISTIC_OFFSETS = [0, 3, 7];
+
+/**
+ * The realistic configuration: business days only (the tenant's calendar), quiet hours, executor capacity (10,000 a
+ * day: never reached), A/B variants, two materials, four exit conditions (none holds); the tenant caps contacts at
+ * 3 a day and 10 a week while it runs (not reached either: each contact gets at most 3 tasks a day in this bench).
+ */
+function realisticJourney(segmentId, exitTagId) {
+  const def = journey(segmentId);
+  return {
+    ...def,
+    steps: REALISTIC_OFFSETS.map((offsetDays, i) => ({
+      ...def.steps[i], window: REALISTIC_WINDOW,
+      content: {
+        template: TEMPLATE,
+        variants: [
+          { name: 'A', weight: 50, template: TEMPLATE },
+          { name: 'B', weight: 50, template: '{{ contact.name }}，{{ contact.attributes.city | default: "您" }}门店本周有新品 Product B，{{ owner.name }}给您留了一份。' },
+        ],
+        materials: [
+          { title: 'Product B 图文', url: 'https://shop.example/product-b', tagIds: [exitTagId] },
+          { title: '新品优惠券', url: 'https://shop.example/coupon-b', tagIds: [] },
+        ],
+      },
+    })),
+    policies: {
+      ...def.policies, businessDaysOnly: true, quietHours: REALISTIC_QUIET, executorDailyCapacity: 10_000,
+      exitOn: [{ on: 'replied' }, { on: 'bought' }, { on: 'leftSegment' }, { on: 'tagAdded', tagId: exitTagId }],
+    },
+  };
+}
+
+/**
+ * The realistic journey's entry instant: the latest one (now, or a whole number of days back) at which day 0's
+ * window has already opened for contacts in every zone and day 3's has not, so that both designs make exactly one
+ * task per enrollment now (with business days only, a weekend or a holiday has no window today).
+ */
+function realisticEntry(calendar, zones, now = new Date()) {
+  const policy = (zone) => ({ zone, calendar, businessDaysOnly: true, quietHours: REALISTIC_QUIET });
+  let fallback;
+  for (let days = 0; days <= 40; days++) {
+    const entered = new Date(now.getTime() - days * 86_400_000 - 60_000);
+    const first = zones.every((z) => journeyDueWindow(entered, 0, REALISTIC_WINDOW, policy(z)).dueAt <= now);
+    if (!first) continue;
+    fallback ??= entered;
+    if (zones.every((z) => journeyDueWindow(entered, REALISTIC_OFFSETS[1], REALISTIC_WINDOW, policy(z)).dueAt > now)) return entered;
+  }
+  if (!fallback) throw new Error('no entry instant within 40 days has day 0 open');
+  return fallback;
 }
 
 async function seed(db, log) {
@@ -67,14 +134,14 @@ async function seed(db, log) {
   return { tenantId, owners };
 }
 
-/** A segment with the first `size` contacts as open members (rows as populateSegment writes them). */
-async function segmentOf(db, tenantId, name, size) {
+/** A segment with `size` contacts (after the first `offset`) as open members (rows as populateSegment writes them). */
+async function segmentOf(db, tenantId, name, size, offset = 0) {
   const [{ id }] = await db.query(
     `INSERT INTO segments (tenant_id, name, rule) VALUES ($1, $2, '{"attribute":{"key":"city","op":"exists"}}') RETURNING id`, [tenantId, name]);
   await db.query(
     `INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at)
-     SELECT $1, $2, id, now() - interval '1 hour' FROM contacts WHERE tenant_id = $1 ORDER BY external_id LIMIT $3`,
-    [tenantId, id, size]);
+     SELECT $1, $2, id, now() - interval '1 hour' FROM contacts WHERE tenant_id = $1 ORDER BY external_id LIMIT $3 OFFSET $4`,
+    [tenantId, id, size, offset]);
   // No ANALYZE here: the product's segments are written the same way, and autovacuum does not analyze 100,000 new
   // rows among 1,000,000 or more (under its 10% threshold), so the enrollment below meets a segment the planner
   // takes for one row, as a journey activated right after its segment was saved does (docs/measurements.md,
@@ -84,8 +151,7 @@ async function segmentOf(db, tenantId, name, size) {
 }
 
 /** An active journey SOP with version 1 published, as activation leaves it. */
-async function activeSop(db, tenantId, name, segmentId) {
-  const def = journey(segmentId);
+async function activeSop(db, tenantId, name, segmentId, def = journey(segmentId)) {
   const [{ id }] = await db.query(
     `INSERT INTO sops (tenant_id, name, kind, status, definition, current_version, segment_ids) VALUES ($1, $2, 'journey', 'active', $3, 1, $4) RETURNING id`,
     [tenantId, name, def, [segmentId]]);
@@ -94,6 +160,29 @@ async function activeSop(db, tenantId, name, segmentId) {
     [tenantId, id, def, [segmentId]]);
   return { id, versionId };
 }
+
+/**
+ * Runs `runs` in order, each after `reset` (the previous run's rows deleted, VACUUM ANALYZE, CHECKPOINT): milliseconds
+ * of each, and the CPU seconds this process and Postgres used meanwhile (on a shared machine, wall time minus CPU
+ * time is time spent waiting for a core).
+ */
+async function alternate(db, reset, runs) {
+  const out = [];
+  for (const [name, fn] of runs) {
+    await reset();
+    const [{ pid }] = await db.query('SELECT pg_backend_pid() AS pid');
+    const postmaster = postmasterOf(pid);
+    const pids = () => [process.pid, ...postgresPids(postmaster)];
+    const cpu = cpuMeter(pids);
+    const [ms] = await timed(fn);
+    out.push([name, ms, cpu.stop()]);
+  }
+  return out;
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const samples = (runs, name) => runs.filter(([n]) => n === name).map(([, ms]) => ms);
+const cpuOf = (runs, name) => runs.filter(([n]) => n === name).map(([, , cpu]) => cpu);
 
 async function benchEnroll(db, tenantId, segmentId, log) {
   const raw = await activeSop(db, tenantId, 'Raw enroll', segmentId);
@@ -104,21 +193,44 @@ async function benchEnroll(db, tenantId, segmentId, log) {
      SELECT m.tenant_id, $1, $2, m.contact_id, m.id, now(), now() FROM segment_memberships m WHERE m.segment_id = $3 AND m.exited_at IS NULL`,
     [sop.id, sop.versionId, segmentId]);
   const [bareMs] = await timed(() => rawSelect('bench_enroll_bare', raw));
-  await db.query('CHECKPOINT');
-  const [rawMs] = await timed(() => rawSelect('enrollments', raw));
-  await db.query(`DELETE FROM enrollments WHERE sop_id = $1`, [raw.id]);
   await db.query('DROP TABLE bench_enroll_bare');
-  await db.query('VACUUM ANALYZE enrollments');
-  await db.query('CHECKPOINT');
 
-  const sop = await activeSop(db, tenantId, 'Journey 1M', segmentId);
-  // BENCH_EXPLAIN=steady: only the steady-state statement below (this one runs the whole enrollment a second time)
-  if (process.env.BENCH_EXPLAIN && process.env.BENCH_EXPLAIN !== 'steady') await explainEnrollment(db, sop.id, sop.versionId, segmentId);
-  const [engineMs, enrolled] = await timed(() => enrollEntrants(db, sop.id, new Date()));
+  // BENCH_EXPLAIN=steady: only the steady-state statement (this one runs the whole enrollment a second time)
+  if (process.env.BENCH_EXPLAIN && process.env.BENCH_EXPLAIN !== 'steady') {
+    const explained = await activeSop(db, tenantId, 'Explained enroll', segmentId);
+    await explainEnrollment(db, explained.id, explained.versionId, segmentId);
+  }
+  // Same conditions for both (issue 14): an untimed raw insert first (the table's files grown, the memberships
+  // read), then engine, raw, raw, engine, each into an emptied and vacuumed table after a checkpoint. Each engine
+  // run is a new SOP (a contact enters an SOP once); the last one's enrollments stay for the rest of the bench.
+  let last = null;
+  const reset = async () => {
+    if (last) await db.query(`DELETE FROM enrollments WHERE sop_id = $1`, [last]);
+    await db.query('VACUUM ANALYZE enrollments');
+    await db.query('CHECKPOINT');
+  };
+  const rawRun = async () => { last = raw.id; await rawSelect('enrollments', raw); };
+  let sop;
+  let enrolled = 0;
+  let n = 0;
+  const engineRun = async () => {
+    sop = await activeSop(db, tenantId, `Journey 1M (${++n})`, segmentId);
+    last = sop.id;
+    enrolled = await enrollEntrants(db, sop.id, new Date());
+  };
+  const runs = await alternate(db, reset, [['warm-up', rawRun], ['engine', engineRun], ['raw', rawRun], ['raw', rawRun], ['engine', async () => {
+    await engineRun();
+    last = null; // kept
+  }]]);
+  const engine = samples(runs, 'engine');
+  const rawMs = samples(runs, 'raw');
+  const engineMs = mean(engine);
   const [againMs, again] = await timed(() => enrollEntrants(db, sop.id, new Date()));
-  log(`enroll: ${enrolled} contacts in ${round(engineMs / 1000)} s (again: ${again} in ${round(againMs / 1000)} s); `
-    + `raw INSERT ... SELECT into enrollments ${round(rawMs / 1000)} s, into a bare table ${round(bareMs / 1000)} s`);
-  return { enrolled, engineMs, rawMs, bareMs, again, againMs, sopId: sop.id };
+  const fmt = (xs) => xs.map((ms) => round(ms / 1000)).join(', ');
+  log(`enroll: ${enrolled} contacts in ${fmt(engine)} s (engine, 2 runs; again: ${again} in ${round(againMs / 1000)} s); `
+    + `raw INSERT ... SELECT into enrollments ${fmt(rawMs)} s, into a bare table ${round(bareMs / 1000)} s`);
+  return { enrolled, engineMs, rawMs: mean(rawMs), bareMs, again, againMs, sopId: sop.id, samples: { engine: engine.map(round), raw: rawMs.map(round) },
+    cpu: { engine: cpuOf(runs, 'engine'), raw: cpuOf(runs, 'raw') } };
 }
 
 /**
@@ -191,28 +303,43 @@ async function benchMaterialize(db, tenantId, log) {
   await db.query(`CREATE UNLOGGED TABLE bench_tasks_bare (LIKE tasks INCLUDING DEFAULTS INCLUDING IDENTITY)`);
   const [bareMs] = await timed(() => rawInsert('bench_tasks_bare', 0));
   await db.query('DROP TABLE bench_tasks_bare');
-  await db.query('CHECKPOINT');
-  const [rawMs] = await timed(() => rawInsert('tasks', 99));
-  await db.query(`DELETE FROM tasks WHERE sop_id = $1`, [sop.id]);
-  await db.query('VACUUM ANALYZE tasks');
-  await db.query('CHECKPOINT');
 
   let pages = 0;
   let tasks = 0;
   // As the dispatcher does: PARALLEL pages at once (rows claimed with SKIP LOCKED), until none is full.
-  const [engineMs] = await timed(() => Promise.all(Array.from({ length: PARALLEL }, async () => {
+  const engineRun = () => Promise.all(Array.from({ length: PARALLEL }, async () => {
     for (let more = true; more; pages++) {
       const page = await materializeDuePage(db, sop.id, new Date(), PAGE);
       tasks += page.tasks;
       more = page.more;
     }
-  })));
+  }));
+  // Same conditions for both (issue 14): an untimed raw insert first, then engine, raw, raw, engine, each from the
+  // same state (the SOP's tasks deleted, its enrollments due at step 0 again, VACUUM ANALYZE, CHECKPOINT).
+  const reset = async () => {
+    await db.query(`DELETE FROM tasks WHERE sop_id = $1`, [sop.id]);
+    await db.query(
+      `UPDATE enrollments SET next_step = 0, next_due_at = entered_at, status = 'active', closed_at = NULL, close_reason = NULL, finished_at = NULL
+        WHERE sop_id = $1`, [sop.id]);
+    await db.query('VACUUM ANALYZE tasks, enrollments');
+    await db.query('CHECKPOINT');
+    pages = 0;
+    tasks = 0;
+  };
+  const runs = await alternate(db, reset, [['warm-up', () => rawInsert('tasks', 99)], ['engine', engineRun], ['raw', () => rawInsert('tasks', 99)],
+    ['raw', () => rawInsert('tasks', 99)], ['engine', engineRun]]);
+  const engine = samples(runs, 'engine');
+  const raw = samples(runs, 'raw');
+  const engineMs = mean(engine);
+  const rawMs = mean(raw);
   const [{ n, distinct }] = await db.query(
     `SELECT count(*)::int AS n, count(DISTINCT enrollment_id)::int AS distinct FROM tasks WHERE sop_id = $1`, [sop.id]);
   const [sample] = await db.query(`SELECT content FROM tasks WHERE sop_id = $1 LIMIT 1`, [sop.id]);
-  log(`materialize: ${tasks} tasks in ${pages} pages of ${PAGE} (${PARALLEL} at once) in ${round(engineMs / 1000)} s (${n} rows, ${distinct} enrollments); `
-    + `raw insert into tasks ${round(rawMs / 1000)} s, into a bare table ${round(bareMs / 1000)} s; sample: ${sample?.content}`);
-  return { tasks: n, distinct, engineMs, rawMs, bareMs, freshMs, freshEnrolled };
+  const fmt = (xs) => xs.map((ms) => round(ms / 1000)).join(', ');
+  log(`materialize: ${tasks} tasks in ${pages} pages of ${PAGE} (${PARALLEL} at once) in ${fmt(engine)} s (engine, 2 runs; ${n} rows, ${distinct} enrollments); `
+    + `raw insert into tasks ${fmt(raw)} s, into a bare table ${round(bareMs / 1000)} s; sample: ${sample?.content}`);
+  return { tasks: n, distinct, engineMs, rawMs, bareMs, freshMs, freshEnrolled, samples: { engine: engine.map(round), raw: raw.map(round) },
+    cpu: { engine: cpuOf(runs, 'engine'), raw: cpuOf(runs, 'raw') } };
 }
 
 /** The rejected design, for comparison: a workflow per enrollment that sleeps until due and creates one task. */
@@ -227,14 +354,100 @@ async function perContactJourneyWorkflow({ enrollmentId, dueAt }) {
 module.exports = { perContactJourneyWorkflow };
 `;
 
-async function benchWorkflows(db, dbUrl, tenantId, log) {
+/**
+ * The per-contact design's activity for the realistic journey: the same rules as the engine's page, for one
+ * enrollment, with the engine's own code where it has some (due window, limits, variant, template): in one
+ * transaction, the exit conditions, the window in the contact's zone on business days outside quiet hours, the
+ * contact caps and the executor's capacity (PageLimits, which locks the contact and the executor), the variant,
+ * the rendered content with the materials, the task and the enrollment's next step. Versions and the calendar are
+ * read once per worker, as a per-contact worker would cache them. (Leaves are not looked at: the bench has none.)
+ */
+function realisticCreateTask(db) {
+  const versions = new Map();
+  const renderers = new Map();
+  let calendar;
+  return ({ enrollmentId }) => db.transaction(async (m) => {
+    const [row] = await m.query(
+      `SELECT e.id::text, e.tenant_id, e.sop_id, e.sop_version_id, e.contact_id, e.next_step, e.entered_at, e.status, c.owner_id,
+              u.name AS owner_name, u.email AS owner_email, ${CONTACT_SCOPE_COLUMNS}
+         FROM enrollments e JOIN contacts c ON c.id = e.contact_id LEFT JOIN users u ON u.id = c.owner_id
+        WHERE e.id = $1 FOR UPDATE OF e`, [enrollmentId]);
+    if (!row || row.status !== 'active') return;
+    let def = versions.get(row.sop_version_id);
+    if (!def) versions.set(row.sop_version_id, (def = (await m.query(`SELECT definition FROM sop_versions WHERE id = $1`, [row.sop_version_id]))[0].definition));
+    calendar ??= await loadCalendar(m, row.tenant_id);
+    // The exit conditions, as the engine's applyExits states them, for this enrollment.
+    const params = [row.id];
+    const param = (v) => `$${params.push(v)}`;
+    const conditions = def.policies.exitOn.map((exit) => {
+      if (exit.on === 'leftSegment') {
+        return `WHEN NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)} AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`;
+      }
+      if (exit.on === 'replied' || exit.on === 'bought') {
+        const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
+        return `WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.id = e.contact_id AND c.${column} > e.entered_at) THEN '${exit.on}'`;
+      }
+      const action = exit.on === 'tagAdded' ? 'added' : 'removed';
+      return `WHEN EXISTS (SELECT 1 FROM tag_events te WHERE te.contact_id = e.contact_id AND te.tag_id = ${param(exit.tagId)}
+        AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`;
+    });
+    if (conditions.length) {
+      const [{ reason }] = await m.query(`SELECT CASE ${conditions.join(' ')} END AS reason FROM enrollments e WHERE e.id = $1`, params);
+      if (reason) {
+        await m.query(`UPDATE enrollments SET status = 'exited', closed_at = now(), close_reason = $2, next_due_at = NULL WHERE id = $1`, [row.id, reason]);
+        return;
+      }
+    }
+    const step = def.steps[row.next_step];
+    const policy = { zone: row.timezone, calendar, businessDaysOnly: def.policies.businessDaysOnly, quietHours: def.policies.quietHours };
+    const window = journeyDueWindow(row.entered_at, step.offsetDays ?? 0, step.window, policy);
+    const candidate = { contactId: row.contact_id, zone: row.timezone, executorId: row.owner_id, dueAt: window.dueAt };
+    const limits = await PageLimits.load(m, row.tenant_id, [candidate], {
+      priority: def.policies.priority, capacity: def.policies.executorDailyCapacity, overflow: def.policies.overflow, zone: def.timezone, teamOf: new Map(),
+    });
+    const admission = limits.admit(candidate);
+    if (!admission.admitted) throw new Error(`the bench's limits are never reached, but ${admission.reason} refused enrollment ${row.id}`);
+    await limits.writeBumps(m);
+    const { name: variant, template } = pickVariant(step, row.id);
+    let render = renderers.get(template);
+    if (!render) renderers.set(template, (render = compileTaskTemplate(template)));
+    const { content, heldReason } = render({
+      contact: contactScope(row), owner: row.owner_id ? { name: row.owner_name, email: row.owner_email } : null,
+      sop: { name: 'x' }, step: { name: step.name }, executor: row.owner_id ? { name: row.owner_name, email: row.owner_email } : null,
+    });
+    await m.query(
+      `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, executor_id, channel, content, variant, materials,
+                          due_at, due_until, held_reason, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $14::text IS NULL THEN 'pending' ELSE 'held' END) ON CONFLICT DO NOTHING`,
+      [row.tenant_id, row.sop_id, row.sop_version_id, row.next_step, row.id, row.contact_id, admission.executorId, step.channel, content, variant,
+        JSON.stringify(step.content.materials), window.dueAt, window.dueUntil, heldReason]);
+    const next = def.steps[row.next_step + 1];
+    const nextDue = next ? journeyDueWindow(row.entered_at, next.offsetDays ?? 0, next.window, policy).dueAt : null;
+    await m.query(`UPDATE enrollments SET next_step = $2, next_due_at = $3, status = $4 WHERE id = $1`,
+      [row.id, row.next_step + 1, nextDue, next ? 'active' : 'completed']);
+  });
+}
+
+/**
+ * The engine's dispatcher against one workflow per contact, for a plain and a realistic journey. Both workers run
+ * from the start to the end (each polls its own queue); both designs are warmed up on contacts of their own first
+ * (untimed), then timed in the order engine, per contact (plain), per contact, engine (realistic), each on a fresh
+ * SOP over the same segment, each until its last day-0 task exists (open workflows are counted outside the clock).
+ */
+async function benchWorkflows(db, tenantId, log) {
+  if (CONTACTS < 2 * PER_CONTACT + 4 * WARMUP) throw new Error(`BENCH_CONTACTS must be at least 2 × BENCH_PER_CONTACT + 4 × BENCH_WARMUP`);
   const temporal = await startTemporal({ port: await freePort() });
   const connection = await NativeConnection.connect({ address: temporal.address });
   const clientConnection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection: clientConnection });
+  const workers = [];
   try {
-    const segmentId = await segmentOf(db, tenantId, 'Per contact', PER_CONTACT);
-    const count = async (sopId) => (await db.query(`SELECT count(*)::int AS n FROM tasks WHERE sop_id = $1`, [sopId]))[0].n;
+    // Contacts of their own for each segment: the tenant's caps (3 a day) count across SOPs.
+    const plainSegment = await segmentOf(db, tenantId, 'Per contact', PER_CONTACT);
+    const realisticSegment = await segmentOf(db, tenantId, 'Per contact, realistic', PER_CONTACT, PER_CONTACT);
+    const warmSegments = await Promise.all([0, 1].map((i) => segmentOf(db, tenantId, `Warm-up ${i}`, WARMUP, 2 * PER_CONTACT + i * 2 * WARMUP)));
+    const [{ id: exitTagId }] = await db.query(`SELECT gen_random_uuid() AS id`); // a tag no contact has
+    const count = async (sopId) => (await db.query(`SELECT count(*)::int AS n FROM tasks WHERE sop_id = $1 AND step_index = 0`, [sopId]))[0].n;
     const waitForTasks = async (sopId, n) => {
       while ((await count(sopId)) < n) await new Promise((r) => setTimeout(r, 100));
     };
@@ -243,21 +456,12 @@ async function benchWorkflows(db, dbUrl, tenantId, log) {
       for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) if (execution.workflowId) n++;
       return n;
     };
+    const zones = (await db.query(`SELECT DISTINCT timezone FROM contacts WHERE tenant_id = $1`, [tenantId])).map((r) => r.timezone);
+    const entered = { plain: () => new Date(Date.now() - 60_000), realistic: realisticEntry(await loadCalendar(db, tenantId), zones) };
+    const definitions = { plain: (segmentId) => journey(segmentId), realistic: (segmentId) => realisticJourney(segmentId, exitTagId) };
+    log(`workflows: the realistic journey's contacts enter at ${entered.realistic.toISOString()} (day 0's window open in ${zones.join(', ')})`);
 
-    // The engine: one dispatcher workflow for the SOP, whatever the number of contacts.
-    const engineSop = await activeSop(db, tenantId, 'Engine 10k', segmentId);
-    await enrollEntrants(db, engineSop.id, new Date(Date.now() - 60_000));
     const engineWorker = await createEngineWorker({ connection, namespace: 'default', db, taskQueue: 'bench-engine' });
-    let engineOpen = 0;
-    const [engineMs] = await timed(() => engineWorker.runUntil(async () => {
-      await client.workflow.start('sopDispatcherWorkflow', { taskQueue: 'bench-engine', workflowId: `dispatch-${engineSop.id}`, args: [{ sopId: engineSop.id }] });
-      await waitForTasks(engineSop.id, PER_CONTACT);
-      engineOpen = await openWorkflows();
-    }));
-
-    // The rejected design: one workflow per enrollment, each creating its own task.
-    const perSop = await activeSop(db, tenantId, 'Per contact 10k', segmentId);
-    await enrollEntrants(db, perSop.id, new Date(Date.now() - 60_000));
     const render = compileTemplate(TEMPLATE);
     const createTask = async ({ enrollmentId }) => {
       const [row] = await db.query(
@@ -271,23 +475,81 @@ async function benchWorkflows(db, dbUrl, tenantId, log) {
       await db.query(`UPDATE enrollments SET next_step = 1 WHERE id = $1`, [row.id]);
     };
     const bundle = await bundleWorkflowCode({ workflowsPath: await writeTemp(PER_CONTACT_WORKFLOW), logger: quietLogger });
-    const perWorker = await Worker.create({ connection, taskQueue: 'bench-per-contact', workflowBundle: bundle, activities: { createTask } });
-    const ids = (await db.query(`SELECT id FROM enrollments WHERE sop_id = $1`, [perSop.id])).map((r) => r.id);
-    let perOpen = 0;
-    const [perMs] = await timed(() => perWorker.runUntil(async () => {
+    const perWorkers = {
+      plain: await Worker.create({ connection, taskQueue: 'bench-per-contact', workflowBundle: bundle, activities: { createTask } }),
+      realistic: await Worker.create({ connection, taskQueue: 'bench-per-contact-realistic', workflowBundle: bundle, activities: { createTask: realisticCreateTask(db) } }),
+    };
+    const queues = { plain: 'bench-per-contact', realistic: 'bench-per-contact-realistic' };
+    for (const w of [engineWorker, perWorkers.plain, perWorkers.realistic]) workers.push({ worker: w, running: w.run() });
+
+    let sops = 0;
+    const enrolledSop = async (kind, segmentId) => {
+      const sop = await activeSop(db, tenantId, `${kind} ${++sops}`, segmentId, definitions[kind](segmentId));
+      const n = await enrollEntrants(db, sop.id, kind === 'plain' ? entered.plain() : entered.realistic);
+      return { sop, n };
+    };
+    // One dispatcher workflow for the SOP, whatever the number of contacts.
+    const engineRun = async (kind, segmentId) => {
+      const { sop, n } = await enrolledSop(kind, segmentId);
+      const before = await openWorkflows();
+      const t = performance.now();
+      await client.workflow.start('sopDispatcherWorkflow', { taskQueue: 'bench-engine', workflowId: `dispatch-${sop.id}`, args: [{ sopId: sop.id }] });
+      await waitForTasks(sop.id, n);
+      const ms = performance.now() - t;
+      return { ms, n, open: (await openWorkflows()) - before };
+    };
+    // The rejected design: one workflow per enrollment, each creating its own task.
+    const perContactRun = async (kind, segmentId) => {
+      const { sop, n } = await enrolledSop(kind, segmentId);
+      const ids = (await db.query(`SELECT id FROM enrollments WHERE sop_id = $1`, [sop.id])).map((r) => r.id);
+      const before = await openWorkflows();
+      let open = 0;
+      let countingMs = 0; // the half-way count of open workflows, taken off the clock
+      const t = performance.now();
       const now = Date.now();
       for (let i = 0; i < ids.length; i += 100) {
         await Promise.all(ids.slice(i, i + 100).map((id) => client.workflow.start('perContactJourneyWorkflow', {
-          taskQueue: 'bench-per-contact', workflowId: `per-contact-${id}`, args: [{ enrollmentId: id, dueAt: now }],
+          taskQueue: queues[kind], workflowId: `per-contact-${id}`, args: [{ enrollmentId: id, dueAt: now }],
         })));
-        if (i === Math.floor(ids.length / 200) * 100) perOpen = await openWorkflows();
+        if (i === Math.floor(ids.length / 200) * 100) {
+          const c = performance.now();
+          open = (await openWorkflows()) - before;
+          countingMs += performance.now() - c;
+        }
       }
-      await waitForTasks(perSop.id, PER_CONTACT);
-    }));
-    log(`workflows: engine ${round(engineMs / 1000)} s for ${PER_CONTACT} enrollments with ${engineOpen} open workflow(s); `
-      + `one workflow per contact ${round(perMs / 1000)} s (${perOpen} open half-way through starting)`);
-    return { engineMs, perMs, engineOpen, perOpen };
+      await waitForTasks(sop.id, n);
+      return { ms: performance.now() - t - countingMs, n, open };
+    };
+
+    // Caps on for the realistic runs (3 a day, 10 a week; with BENCH_LIMITS they are on already).
+    const setCaps = (on) => db.query(`UPDATE tenants SET contact_cap_per_day = $2, contact_cap_per_week = $3 WHERE id = $1`,
+      [tenantId, on || LIMITS ? 3 : null, on || LIMITS ? 10 : null]);
+    const [warmMs] = await timed(async () => {
+      await engineRun('plain', warmSegments[0]);
+      await perContactRun('plain', warmSegments[0]);
+      await setCaps(true);
+      await perContactRun('realistic', warmSegments[1]);
+      await engineRun('realistic', warmSegments[1]);
+      await setCaps(false);
+    });
+    log(`workflows: warm-up of both designs, plain and realistic, ${WARMUP} enrollments each, in ${round(warmMs / 1000)} s`);
+    const plain = { engine: await engineRun('plain', plainSegment), perContact: await perContactRun('plain', plainSegment) };
+    await setCaps(true);
+    const realistic = { perContact: await perContactRun('realistic', realisticSegment) };
+    realistic.engine = await engineRun('realistic', realisticSegment);
+    await setCaps(false);
+    for (const [kind, r] of Object.entries({ plain, realistic })) {
+      if (r.engine.n !== PER_CONTACT || r.perContact.n !== PER_CONTACT) throw new Error(`${kind}: enrolled ${r.engine.n} and ${r.perContact.n}, not ${PER_CONTACT}`);
+      log(`workflows, ${kind}: engine ${round(r.engine.ms / 1000)} s for ${PER_CONTACT} enrollments with ${r.engine.open} open workflow(s); `
+        + `one workflow per contact ${round(r.perContact.ms / 1000)} s (${r.perContact.open} open half-way through starting): ${round(r.perContact.ms / r.engine.ms)}x`);
+    }
+    const [{ variants }] = await db.query(
+      `SELECT jsonb_object_agg(coalesce(variant, '-'), n) AS variants FROM (SELECT variant, count(*)::int AS n FROM tasks t JOIN sops s ON s.id = t.sop_id
+        WHERE s.tenant_id = $1 AND s.name LIKE 'realistic%' GROUP BY 1) x`, [tenantId]);
+    return { plain, realistic, variants };
   } finally {
+    for (const { worker } of workers) worker.shutdown();
+    await Promise.allSettled(workers.map((w) => w.running));
     await clientConnection.close();
     await connection.close();
     await temporal.stop();
@@ -338,7 +600,7 @@ export async function run({ databaseUrl, log }) {
     const enroll = await benchEnroll(db, tenantId, segmentId, log);
     const exits = await benchExits(db, enroll.sopId, segmentId, log);
     const materialize = await benchMaterialize(db, tenantId, log);
-    const workflows = await benchWorkflows(db, databaseUrl, tenantId, log);
+    const workflows = await benchWorkflows(db, tenantId, log);
     const figures = {
       bench: 'dispatch',
       limits: LIMITS,
@@ -346,6 +608,8 @@ export async function run({ databaseUrl, log }) {
       enroll_s: round(enroll.engineMs / 1000),
       enroll_vs_insert_ratio: round(enroll.engineMs / enroll.rawMs),
       enroll_vs_bare_insert_ratio: round(enroll.engineMs / enroll.bareMs),
+      enroll_samples_ms: enroll.samples,
+      enroll_cpu_s: enroll.cpu,
       exits_pass_idle_ms: round(exits.idleMs),
       exits_pass_1000_changed_ms: round(exits.changedMs),
       pass_no_due_1000_changed_ms: round(exits.passMs),
@@ -357,10 +621,20 @@ export async function run({ databaseUrl, log }) {
       materialize_s: round(materialize.engineMs / 1000),
       materialize_vs_insert_ratio: round(materialize.engineMs / materialize.rawMs),
       materialize_vs_bare_insert_ratio: round(materialize.engineMs / materialize.bareMs),
+      materialize_samples_ms: materialize.samples,
+      materialize_cpu_s: materialize.cpu,
       per_contact_workflows: PER_CONTACT,
-      per_contact_workflow_ratio: round(workflows.perMs / workflows.engineMs),
-      open_workflows: workflows.engineOpen,
-      per_contact_open_workflows: workflows.perOpen,
+      per_contact_workflow_ratio: round(workflows.plain.perContact.ms / workflows.plain.engine.ms),
+      per_contact_workflow_realistic_ratio: round(workflows.realistic.perContact.ms / workflows.realistic.engine.ms),
+      workflows_engine_s: round(workflows.plain.engine.ms / 1000),
+      workflows_per_contact_s: round(workflows.plain.perContact.ms / 1000),
+      workflows_engine_realistic_s: round(workflows.realistic.engine.ms / 1000),
+      workflows_per_contact_realistic_s: round(workflows.realistic.perContact.ms / 1000),
+      realistic_variants: workflows.variants,
+      open_workflows: workflows.plain.engine.open,
+      open_workflows_realistic: workflows.realistic.engine.open,
+      per_contact_open_workflows: workflows.plain.perContact.open,
+      load_avg_1m: round(loadavg()[0]),
       // the bench database at the end (contacts, memberships, enrollments, tasks, Temporal's own data aside)
       db_size_mb: await dbSizeMb(db),
       contacts: CONTACTS,
@@ -379,7 +653,16 @@ export async function run({ databaseUrl, log }) {
     if (exits.passWork !== 0) missed.push(`a pass with no due work enrolled or created ${exits.passWork}`);
     if (figures.pass_no_due_1000_changed_ms > 1000) missed.push(`a pass with no due work and 1,000 changed contacts ${figures.pass_no_due_1000_changed_ms} ms > 1 s`);
     if (figures.exits_pass_1000_changed_ms > 1000) missed.push(`exits pass with 1,000 changed contacts ${figures.exits_pass_1000_changed_ms} ms > 1 s`);
-    if (workflows.engineOpen > 1) missed.push(`${workflows.engineOpen} open workflows for one SOP`);
+    for (const kind of ['plain', 'realistic']) {
+      const { engine } = workflows[kind];
+      if (engine.open > 1) missed.push(`${engine.open} open workflows for one SOP (${kind})`);
+    }
+    if (!(figures.per_contact_workflow_ratio >= TARGET_PER_CONTACT_RATIO)) {
+      missed.push(`one workflow per contact only ${figures.per_contact_workflow_ratio}x the dispatcher (plain) < ${TARGET_PER_CONTACT_RATIO}x`);
+    }
+    if (!(figures.per_contact_workflow_realistic_ratio >= TARGET_PER_CONTACT_RATIO)) {
+      missed.push(`one workflow per contact only ${figures.per_contact_workflow_realistic_ratio}x the dispatcher (realistic) < ${TARGET_PER_CONTACT_RATIO}x`);
+    }
     return { figures, missed };
   } finally {
     await db.destroy();

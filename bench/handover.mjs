@@ -5,6 +5,9 @@
 // Targets: the handover of 100,000 contacts (with their groups, tasks, history rows, outbox events and
 // segment re-evaluation) within 10 s and within 2x plain UPDATEs of the same rows (timed in the same run);
 // the repeat answers without moving anything.
+// The floor (issue 14, "Honest baselines"): the same rows spread over the same team by the same hash as the
+// handover, without EXPLAIN, warm (an untimed run first), each timed run from the same state as the handover
+// (VACUUM ANALYZE and CHECKPOINT just before), rolled back.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -19,14 +22,15 @@ const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const { moveGroups, moveTasks, ownersChanged, reassignContacts } = require(join(ROOT, 'libs/engine/dist'));
 const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
-const { timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
+const { cpuMeter, postgresPids, postmasterOf, timed, waitFor } = await import(join(ROOT, 'bench/lib.mjs'));
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const OTHER_CONTACTS = Number(process.env.BENCH_OTHER_CONTACTS ?? 100_000);
 const GROUPS = 1000;
 const TEAM = 10;
-/** The issue sets no handover target; ours is relative, so a busy machine cannot fail it: the handover may
- * cost this much more than plain UPDATEs of the same rows (spread, history, outbox, segments). */
+/** The handover of 100,000 contacts over HTTP (issue 5's goal, checked again by issue 14). */
+const TARGET_S = 10;
+/** And relative to plain UPDATEs of the same rows over the same team (spread, history, outbox, segments on top). */
 const TARGET_RAW_RATIO = 2;
 
 const round = (x) => Math.round(x * 100) / 100;
@@ -57,6 +61,9 @@ async function seed(db, api, tenantId, log) {
       [tenantId, sop.id, version.id, leaver]);
   });
   log(`Seeded ${CONTACTS + OTHER_CONTACTS} contacts (${CONTACTS} the leaver's), ${GROUPS} groups, ${CONTACTS} pending tasks in ${round(ms / 1000)} s`);
+  // Statistics for the rows just written in bulk, as a tenant of this size has them: without them, whether saving the
+  // team segment below passes the segment cost budget (422 SEGMENT_TOO_EXPENSIVE) depended on autovacuum's timing.
+  await db.query('ANALYZE');
   // Saving a segment populates it (the API's own path): three follow owners, the rest look at other fields.
   const rules = [
     { owner: { users: [leaver] } }, { owner: { users: others.slice(0, 3) } }, { owner: { teams: [team.id] } },
@@ -75,32 +82,48 @@ async function seed(db, api, tenantId, log) {
   return { leaver, team: team.id, others };
 }
 
+/** The handover's recipient for a row (libs/engine/src/handover.ts): the team, sorted, picked by the key's hashtext. */
+const recipient = (key) => `($3::uuid[])[1 + mod(hashtext(${key})::bigint + 2147483648, cardinality($3::uuid[]))::int]`;
+const FLOOR = [
+  `UPDATE contacts c SET owner_id = ${recipient('c.id::text')}, updated_at = now() WHERE c.tenant_id = $1 AND c.owner_id = $2`,
+  `UPDATE customer_groups g SET owner_id = ${recipient('g.id::text')}, updated_at = now() WHERE g.tenant_id = $1 AND g.owner_id = $2`,
+  `UPDATE tasks t SET executor_id = ${recipient('coalesce(t.contact_id, t.group_id)::text')} WHERE t.tenant_id = $1 AND t.executor_id = $2 AND t.status = 'pending'`,
+];
+
 /**
- * The floor: the same rows moved by plain UPDATEs to one person (no spread, history, outbox or segments),
- * under EXPLAIN ANALYZE (whose trigger lines show the foreign-key checks), rolled back.
+ * The floor: the same rows moved by plain UPDATEs over the same team with the handover's spread (no history,
+ * outbox or segments), in one transaction, rolled back; milliseconds. With `explain`, under EXPLAIN ANALYZE (whose
+ * trigger lines show the foreign-key checks; plans to .data/bench-handover-plans.txt), for reading only: EXPLAIN's
+ * per-row timing makes it slower than the statements alone.
  */
-async function rawFloor(db, tenantId, leaver, to) {
+async function rawFloor(db, tenantId, leaver, team, explain = false) {
   const runner = db.createQueryRunner();
   await runner.connect();
   await runner.startTransaction();
   const plans = [];
+  const parts = [];
   try {
+    const [{ pid }] = await runner.query('SELECT pg_backend_pid() AS pid');
+    const cpu = cpuMeter(() => [pid]);
     const [ms] = await timed(async () => {
-      for (const sql of [
-        `UPDATE contacts SET owner_id = $3, updated_at = now() WHERE tenant_id = $1 AND owner_id = $2`,
-        `UPDATE customer_groups SET owner_id = $3, updated_at = now() WHERE tenant_id = $1 AND owner_id = $2`,
-        `UPDATE tasks SET executor_id = $3 WHERE tenant_id = $1 AND executor_id = $2 AND status = 'pending'`,
-      ]) {
-        const rows = await runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [tenantId, leaver, to]);
-        plans.push(`-- ${sql}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
+      for (const sql of FLOOR) {
+        const [partMs, rows] = await timed(() => runner.query(`${explain ? 'EXPLAIN (ANALYZE, BUFFERS) ' : ''}${sql}`, [tenantId, leaver, team]));
+        parts.push(round(partMs / 1000));
+        if (explain) plans.push(`-- ${sql}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
       }
     });
-    writeFileSync(join(ROOT, '.data/bench-handover-plans.txt'), plans.join('\n'));
-    return ms;
+    if (explain) writeFileSync(join(ROOT, '.data/bench-handover-plans.txt'), plans.join('\n'));
+    return { ms, parts, cpuS: cpu.stop() };
   } finally {
     await runner.rollbackTransaction();
     await runner.release();
   }
+}
+
+/** The state both timed sides start from: dead rows of the rolled-back runs gone, statistics fresh, no dirty pages. */
+async function settle(db) {
+  await db.query('VACUUM ANALYZE contacts, customer_groups, tasks, segment_memberships, task_events, domain_events');
+  await db.query('CHECKPOINT');
 }
 
 /** Where the time goes: the set-based moves on their own, in a transaction rolled back afterwards. */
@@ -144,21 +167,33 @@ export async function run({ databaseUrl, log }) {
     const me = (await api('GET', '/api/auth/me')).body;
     const { leaver, team, others } = await seed(db, api, me.tenantId, log);
 
-    const rawMs = await rawFloor(db, me.tenantId, leaver, others[0]);
-    log(`raw floor (plain UPDATEs of the same rows to one person, rolled back): ${round(rawMs / 1000)} s; plans in .data/bench-handover-plans.txt`);
-    await db.query('VACUUM ANALYZE contacts, customer_groups, tasks');
+    const members = [...others].sort(); // as the handover spreads: the team's active members but the leaver, by id
+    // Warm-up, untimed: the floor once (with EXPLAIN ANALYZE under BENCH_EXPLAIN=1), and the handover's moves
+    // (timed on their own: the breakdown), both rolled back.
+    const { ms: warmMs } = await rawFloor(db, me.tenantId, leaver, members, process.env.BENCH_EXPLAIN === '1');
+    await settle(db);
     const parts = await breakdown(db, me.tenantId, leaver, others);
-    log(`breakdown (rolled back): contacts with outbox ${round(parts.contactsMs / 1000)} s, computed tags and segments ${round(parts.segmentsMs / 1000)} s, `
-      + `groups ${round(parts.groupsMs / 1000)} s, `
-      + `tasks with history ${round(parts.tasksMs / 1000)} s`);
-    await db.query('VACUUM ANALYZE contacts, customer_groups, tasks, segment_memberships');
+    log(`warm-up: the floor ${round(warmMs / 1000)} s${process.env.BENCH_EXPLAIN === '1' ? ' (under EXPLAIN ANALYZE; plans in .data/bench-handover-plans.txt)' : ''}; `
+      + `breakdown (rolled back): contacts with outbox ${round(parts.contactsMs / 1000)} s, computed tags and segments ${round(parts.segmentsMs / 1000)} s, `
+      + `groups ${round(parts.groupsMs / 1000)} s, tasks with history ${round(parts.tasksMs / 1000)} s`);
+    await settle(db);
+    const floor = await rawFloor(db, me.tenantId, leaver, members);
+    const rawMs = floor.ms;
+    log(`floor (plain UPDATEs of the same rows over the same ${members.length} members, warm, rolled back): ${round(rawMs / 1000)} s `
+      + `(contacts, groups, tasks: ${floor.parts.join(', ')} s), ${floor.cpuS} s of CPU in its Postgres backend`);
+    await settle(db);
+    const [{ pid: anyBackend }] = await db.query('SELECT pg_backend_pid() AS pid');
+    const postmaster = postmasterOf(anyBackend);
+    const handoverCpu = cpuMeter(() => [child.pid, ...postgresPids(postmaster)]);
 
     const id = randomUUID();
     const request = { id, fromUserId: leaver, toTeamId: team, reason: 'Bench 交接' };
     const [handoverMs, first] = await timed(() => api('POST', '/api/handovers', request));
+    const handoverCpuS = handoverCpu.stop();
     if (first.status !== 201) throw new Error(`handover: ${first.status} ${JSON.stringify(first.body)}`);
     const [repeatMs, repeat] = await timed(() => api('POST', '/api/handovers', request));
-    log(`handover over HTTP: ${JSON.stringify(first.body.moved)} in ${round(handoverMs / 1000)} s; repeat ${repeat.status} in ${round(repeatMs)} ms`);
+    log(`handover over HTTP: ${JSON.stringify(first.body.moved)} in ${round(handoverMs / 1000)} s `
+      + `(${handoverCpuS} s of CPU in the API and Postgres meanwhile); repeat ${repeat.status} in ${round(repeatMs)} ms`);
 
     const [check] = await db.query(
       `SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1 AND owner_id = $2) AS left_with_leaver,
@@ -170,11 +205,12 @@ export async function run({ databaseUrl, log }) {
       `SELECT t.executor_id, count(*)::int AS n FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.detail->>'handoverId' = $1 GROUP BY 1 ORDER BY 2`, [id]);
     const figures = {
       bench: 'handover', contacts: first.body.moved.contacts, groups: first.body.moved.groups, tasks: first.body.moved.tasks,
-      raw_update_s: round(rawMs / 1000), handover_vs_raw_ratio: round(handoverMs / rawMs), team_members: others.length, other_contacts: OTHER_CONTACTS, segments: 20, handover_s: round(handoverMs / 1000), repeat_ms: round(repeatMs),
+      raw_update_s: round(rawMs / 1000), raw_update_warmup_s: round(warmMs / 1000), raw_update_parts_s: floor.parts, raw_update_cpu_s: floor.cpuS, handover_cpu_s: handoverCpuS, handover_vs_raw_ratio: round(handoverMs / rawMs), team_members: others.length, other_contacts: OTHER_CONTACTS, segments: 20, handover_s: round(handoverMs / 1000), repeat_ms: round(repeatMs),
       breakdown_contacts_s: round(parts.contactsMs / 1000), breakdown_segments_s: round(parts.segmentsMs / 1000), breakdown_groups_s: round(parts.groupsMs / 1000), breakdown_tasks_s: round(parts.tasksMs / 1000),
       history_rows: check.history_rows, load_avg_1m: round(loadavg()[0]), outbox_events: check.outbox_events, share_min: shares[0]?.n, share_max: shares[shares.length - 1]?.n,
     };
     const missed = [];
+    if (handoverMs > TARGET_S * 1000) missed.push(`handover ${round(handoverMs / 1000)} s > ${TARGET_S} s`);
     if (handoverMs / rawMs > TARGET_RAW_RATIO) missed.push(`handover ${round(handoverMs / rawMs)}x the raw UPDATEs > ${TARGET_RAW_RATIO}x`);
     if (check.left_with_leaver !== 0 || first.body.moved.contacts !== CONTACTS || first.body.moved.tasks !== CONTACTS) missed.push('not everything moved');
     if (repeat.status !== 200 || JSON.stringify(repeat.body) !== JSON.stringify(first.body)) missed.push('the repeat did not answer the first result');

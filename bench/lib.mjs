@@ -1,6 +1,7 @@
 // What the benchmarks share: timing, the percentile, and the API started as a process of its own.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +16,44 @@ export async function timed(fn) {
 
 /** The nearest-rank 95th percentile. */
 export const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.95) - 1)];
+
+/** CPU seconds (user + system) used so far by process `pid` (Linux /proc; clock ticks of 1/100 s), 0 when gone. */
+function cpuOfPid(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds used by the processes `pids()` between `cpuMeter(pids)` and its `stop()`, to set beside wall-clock
+ * times: on a shared machine, the difference is time spent waiting for a core. `pids` is asked at both ends: a
+ * process started meanwhile (a new pool connection's backend) counts whole; one that ended meanwhile is not counted.
+ */
+export function cpuMeter(pids) {
+  const start = new Map(pids().map((pid) => [String(pid), cpuOfPid(pid)]));
+  return {
+    stop: () => Math.round(pids().reduce((sum, pid) => sum + Math.max(0, cpuOfPid(pid) - (start.get(String(pid)) ?? 0)), 0) * 100) / 100,
+  };
+}
+
+/** Postgres's processes: the postmaster's children (backends, checkpointer, WAL writer, autovacuum…). */
+export function postgresPids(postmaster) {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The postmaster of Postgres backend `pid` (for postgresPids: read once, the backend may end before the postmaster). */
+export function postmasterOf(pid) {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
+}
 
 /** The size of the bench's database in MB (pg_database_size: tables, indexes, TOAST), one decimal. */
 export async function dbSizeMb(db) {
