@@ -3,6 +3,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { AppError, type ErrorDetail } from '@sop/domain';
 import { type CatalogEntry, COMMON_ERRORS } from './errors.catalog';
 import { type HttpReply, type HttpRequest, pathOf, requestId } from './http';
+import { isPoolExhausted } from './postgres-errors';
 
 export interface ErrorBody {
   code: string;
@@ -39,6 +40,7 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const [status, body] = this.toBody(exception, req);
     body.requestId = requestId(req);
+    if (body.code === COMMON_ERRORS.DATABASE_BUSY.code) reply.header('Retry-After', '1');
     if (status >= 500) this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');
     if (reply.sent) {
       // a streaming handler took the socket over (reply.hijack) and failed before its first byte: answer on it
@@ -51,6 +53,9 @@ export class ErrorFilter implements ExceptionFilter {
   private toBody(exception: unknown, req: HttpRequest): [number, ErrorBody] {
     if (exception instanceof AppError) {
       return [exception.status, { code: exception.code, message: exception.message, details: exception.details }];
+    }
+    if (isPoolExhausted(exception)) { // a load peak, not a fault: the client may ask again
+      return [503, { code: COMMON_ERRORS.DATABASE_BUSY.code, message: COMMON_ERRORS.DATABASE_BUSY.message }];
     }
     if (exception instanceof ThrottlerException) {
       return [429, { code: COMMON_ERRORS.RATE_LIMITED.code, message: COMMON_ERRORS.RATE_LIMITED.message }];

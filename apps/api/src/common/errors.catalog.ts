@@ -63,6 +63,7 @@ export const COMMON_ERRORS = defineErrors({
   // our side
   INTERNAL: { status: 500, message: 'Something went wrong on our side; the request id helps us find it.' },
   TEMPORAL_UNAVAILABLE: { status: 503, message: 'The workflow service could not be reached; nothing was changed. Try again shortly.' },
+  DATABASE_BUSY: { status: 503, message: 'The database is busy: no connection was free in time. Try again in a moment.' },
   // what a request names does not exist (in the caller's organization): 404 for the path's id, 422 for a field of the body
   API_KEY_NOT_FOUND: { status: 404, message: 'No API key with this id.' },
   COMPUTED_TAG_RULE_NOT_FOUND: { status: 404, message: 'No computed tag rule with this id.' },

@@ -2,6 +2,7 @@ import { type INestApplication, ParseUUIDPipe, type Type } from '@nestjs/common'
 import { GUARDS_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { DECORATORS } from '@nestjs/swagger/dist/constants';
 import { ApiParam, ApiProperty, ApiPropertyOptional, type ApiPropertyOptions, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES, type Role } from '@sop/domain';
@@ -84,7 +85,7 @@ export function ApiErrors(...refs: ErrorRef[]): MethodDecorator {
  * Documents on every route the errors it answers by what it is, read from the metadata that causes
  * them, so the two cannot drift: 401 unless @Public() and 403 unless every role may call it (the
  * access guard's rule), 400 for a validated body, query or path id, the body parser's errors for a
- * JSON body, 429 behind the login throttler, 500 anywhere. The errors of the route's own logic are
+ * JSON body, 429 behind the login throttler, 500 and 503 (no database connection free in time) anywhere. The errors of the route's own logic are
  * declared with @ApiErrors. Run before the document is built.
  */
 export function documentRouteErrors(app: INestApplication): void {
@@ -108,7 +109,9 @@ const isDto = (type: unknown) => typeof type === 'function' && ![String, Number,
 function routeErrors(reflector: Reflector, controller: Type, name: string): ErrorRef[] {
   const handler = controller.prototype[name];
   const targets = [handler, controller];
-  const errors: ErrorRef[] = ['INTERNAL'];
+  // 503 when no database connection was free in time, unless the route answers 503 its own way (readiness)
+  const own: Record<string, unknown> = Reflect.getMetadata(DECORATORS.API_RESPONSE, handler) ?? {};
+  const errors: ErrorRef[] = ['INTERNAL', ...('503' in own ? [] : ['DATABASE_BUSY' as const])];
   if (!reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) {
     const roles = reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
     errors.push('UNAUTHENTICATED', ...(ROLES.every((r) => roles.includes(r)) ? [] : ['ROLE_FORBIDDEN' as const]));

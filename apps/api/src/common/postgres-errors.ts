@@ -13,6 +13,11 @@ export function isForeignKeyViolation(err: unknown, constraint: string): boolean
   return (e?.code ?? e?.driverError?.code) === PG_FOREIGN_KEY_VIOLATION && (e?.constraint ?? e?.driverError?.constraint) === constraint;
 }
 
+/** The connection pool had no free connection within its timeout (pg-pool's own error: the statement never ran). */
+export function isPoolExhausted(err: unknown): boolean {
+  return err instanceof Error && err.message === 'timeout exceeded when trying to connect';
+}
+
 export function isQueryCanceled(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } };
   return (e?.code ?? e?.driverError?.code) === PG_QUERY_CANCELED;

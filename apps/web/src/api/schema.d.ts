@@ -2678,7 +2678,7 @@ export interface components {
          * @description Stable: clients branch on it and show its text, never the message. Every code, its statuses and meaning: x-error-catalog of ErrorCode.
          * @enum {string}
          */
-        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_CONTACT_WAY_REFUSED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_OAUTH_UNCONFIGURED" | "WECOM_PAYLOAD_INVALID" | "WECOM_QR_NOT_FOUND" | "WECOM_QR_UNAVAILABLE" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TAG_GROUP_EMPTY" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
+        ErrorCode: "API_KEY_NOT_FOUND" | "API_KEY_REQUIRED" | "API_KEY_REVOKED" | "BAD_REQUEST" | "BROADCAST_PUBLISHED" | "CANNOT_DEMOTE_SELF" | "COMPUTED_TAG_RULE_NOT_FOUND" | "CONTACT_EXISTS" | "CONTACT_NOT_FOUND" | "CSV_COLUMNS_INVALID" | "CUT_FILTER_INVALID" | "CUT_NOT_ALLOWED" | "DASHBOARD_NEEDS_A_USER" | "DASHBOARD_RANGE_INVALID" | "DATABASE_BUSY" | "EMAIL_TAKEN" | "EXECUTOR_NOT_FOUND" | "FORBIDDEN" | "GROUP_HAS_RULE" | "GROUP_NOT_EXCLUSIVE" | "GROUP_NOT_FOUND" | "HANDOVER_ID_REUSED" | "HANDOVER_ID_TAKEN" | "HANDOVER_NOT_FOUND" | "IMPORT_ID_TAKEN" | "IMPORT_NOT_FOUND" | "INBOX_NEEDS_A_USER" | "INTERNAL" | "INVALID_CREDENTIALS" | "INVALID_OUTCOME" | "LEAVE_ID_REUSED" | "LEAVE_ID_TAKEN" | "LEAVE_NOT_FOUND" | "LEAVE_OVERLAPS" | "LEAVE_PERIOD_INVALID" | "LINK_NOT_FOUND" | "MALFORMED_BODY" | "MALFORMED_JSON" | "MANAGER_NOT_FOUND" | "MATERIAL_ID_REUSED" | "MATERIAL_IN_USE" | "MATERIAL_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOTIFICATIONS_NEED_A_USER" | "NOTIFICATION_NOT_FOUND" | "NOTIFICATION_TARGET_NOT_FOUND" | "NOT_YOUR_TASKS" | "OUTSIDE_YOUR_TEAM" | "OWNER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PREFERENCES_INVALID" | "RATE_LIMITED" | "REASSIGN_NOT_ALLOWED" | "RESPONSE_RULE_INVALID" | "RESPONSE_RULE_NAME_TAKEN" | "RESPONSE_RULE_NOT_FOUND" | "ROLE_FORBIDDEN" | "ROLLUP_REBUILD_BUSY" | "ROUND_TRIP_NOT_FOUND" | "ROUTE_NOT_FOUND" | "SAME_USER" | "SEGMENT_IN_USE" | "SEGMENT_NAME_TAKEN" | "SEGMENT_NOT_FOUND" | "SEGMENT_TOO_EXPENSIVE" | "SIGNATURE_INVALID" | "SIGNATURE_MISSING" | "SIGNATURE_STALE" | "SIGNING_KEY_RETIRED" | "SNOOZE_IN_PAST" | "SOP_ARCHIVED" | "SOP_INVALID" | "SOP_IN_USE" | "SOP_NAME_TAKEN" | "SOP_NOT_FOUND" | "SOP_NOT_MIGRATABLE" | "SOP_PAUSED" | "SOP_PUBLISHED" | "SOP_STATUS_CONFLICT" | "SOP_VERSION_NOT_FOUND" | "SOURCE_CODE_NOT_FOUND" | "SOURCE_CODE_TAKEN" | "STEP_HAS_NO_VARIANTS" | "STEP_NOT_FOUND" | "TAG_CHANGE_INVALID" | "TAG_GROUP_NAME_TAKEN" | "TAG_GROUP_NOT_FOUND" | "TAG_IN_USE" | "TAG_NAME_TAKEN" | "TAG_NOT_FOUND" | "TARGET_DISABLED" | "TARGET_EXISTS" | "TARGET_INVALID" | "TASK_NOT_FOUND" | "TASK_NOT_PENDING" | "TASK_OUTSIDE_TEAM" | "TEAM_HAS_NO_ACTIVE_MEMBERS" | "TEAM_NAME_TAKEN" | "TEAM_NOT_FOUND" | "TEAM_NOT_MANAGED" | "TEMPORAL_UNAVAILABLE" | "TOO_MANY_TARGETS" | "UNAUTHENTICATED" | "UNSUPPORTED_ENCODING" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "VARIANT_NOT_FOUND" | "WECOM_CALLBACK_NOT_FOUND" | "WECOM_CHECK_FAILED" | "WECOM_CONTACT_WAY_REFUSED" | "WECOM_MEMBER_NOT_FOUND" | "WECOM_NOT_CONNECTED" | "WECOM_OAUTH_UNCONFIGURED" | "WECOM_PAYLOAD_INVALID" | "WECOM_QR_NOT_FOUND" | "WECOM_QR_UNAVAILABLE" | "WECOM_SECRETS_UNREADABLE" | "WECOM_SIGNATURE_INVALID" | "WECOM_TAG_GROUP_EMPTY" | "WECOM_TIMESTAMP_STALE" | "WECOM_UNREACHABLE" | "WECOM_USER_NOT_FOUND";
         ErrorDetailDto: {
             /**
              * @description The field, as a JSON path; empty for the request as a whole
@@ -4713,6 +4713,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ApiKeysController_create: {
@@ -4794,6 +4803,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ApiKeysController_revoke: {
@@ -4853,6 +4871,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4928,6 +4955,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5016,6 +5052,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     AuthController_me: {
@@ -5046,6 +5091,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5134,6 +5188,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     CalendarController_days: {
@@ -5177,6 +5240,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5267,6 +5339,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     CalendarController_unset: {
@@ -5324,6 +5405,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ComputedTagsController_list: {
@@ -5363,6 +5453,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5462,6 +5561,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5579,6 +5687,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ComputedTagsController_remove: {
@@ -5644,6 +5761,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ContactsController_list: {
@@ -5702,6 +5828,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5811,6 +5946,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ContactsController_get: {
@@ -5877,6 +6021,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ContactsController_remove: {
@@ -5935,6 +6088,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6052,6 +6214,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ContactsController_changeTags: {
@@ -6153,6 +6324,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ContactsController_timeline: {
@@ -6212,6 +6392,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6311,6 +6500,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6421,6 +6619,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     DashboardsController_cuts: {
@@ -6511,6 +6718,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6619,6 +6835,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     DashboardsController_employees: {
@@ -6700,6 +6925,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6799,6 +7033,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     DashboardsController_myWeek: {
@@ -6859,6 +7102,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6930,6 +7182,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7019,6 +7280,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     DashboardsController_sopExport: {
@@ -7100,6 +7370,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7314,6 +7593,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     DashboardsController_teams: {
@@ -7393,6 +7681,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7483,6 +7780,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7584,6 +7890,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     GroupsController_list: {
@@ -7636,6 +7951,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7733,6 +8057,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     GroupsController_get: {
@@ -7799,6 +8132,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     GroupsController_remove: {
@@ -7857,6 +8199,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7965,6 +8316,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     GroupsController_members: {
@@ -8066,6 +8426,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     HandoversController_list: {
@@ -8120,6 +8489,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8252,6 +8630,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     HandoversController_get: {
@@ -8321,6 +8708,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ImportsController_recent: {
@@ -8371,6 +8767,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8437,6 +8842,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8532,6 +8946,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     InboxController_counts: {
@@ -8594,6 +9017,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     InboxController_sops: {
@@ -8649,6 +9081,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8728,6 +9169,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     InboxController_detail: {
@@ -8782,6 +9232,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8903,6 +9362,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     InboxController_linkCopied: {
@@ -8969,6 +9437,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9091,6 +9568,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     InboxController_skip: {
@@ -9189,6 +9675,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9310,6 +9805,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     InboxController_bulkComplete: {
@@ -9382,6 +9886,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     MaterialsController_list: {
@@ -9430,6 +9943,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9549,6 +10071,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     MaterialsController_get: {
@@ -9599,6 +10130,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9710,6 +10250,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     MaterialsController_remove: {
@@ -9784,6 +10333,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     MaterialsController_folders: {
@@ -9814,6 +10372,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9869,6 +10436,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9975,6 +10551,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     PreferencesController_list: {
@@ -10014,6 +10599,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10123,6 +10717,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     PreferencesController_remove: {
@@ -10172,6 +10775,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10280,6 +10892,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     NotificationsController_list: {
@@ -10334,6 +10955,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10399,6 +11029,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     NotificationsController_readAll: {
@@ -10438,6 +11077,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10504,6 +11152,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     NotificationsController_ticket: {
@@ -10543,6 +11200,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10596,6 +11262,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ResponseRulesController_list: {
@@ -10635,6 +11310,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10741,6 +11425,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ResponseRulesController_get: {
@@ -10800,6 +11493,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10917,6 +11619,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     ResponseRulesController_remove: {
@@ -10975,6 +11686,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11148,6 +11868,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SegmentsController_list: {
@@ -11187,6 +11916,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11293,6 +12031,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SegmentsController_get: {
@@ -11352,6 +12099,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11426,6 +12182,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11543,6 +12308,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SegmentsController_export: {
@@ -11603,6 +12377,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11689,6 +12472,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SegmentsController_isMember: {
@@ -11752,6 +12544,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11849,6 +12650,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SettingsController_caps: {
@@ -11888,6 +12698,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11976,6 +12795,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SettingsController_materials: {
@@ -12015,6 +12843,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12103,6 +12940,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SettingsController_taskResults: {
@@ -12142,6 +12988,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12239,6 +13094,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_list: {
@@ -12290,6 +13154,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12396,6 +13269,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_get: {
@@ -12455,6 +13337,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12532,6 +13423,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12833,6 +13733,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_forecast: {
@@ -12892,6 +13801,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13000,6 +13918,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_pause: {
@@ -13075,6 +14002,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_progress: {
@@ -13134,6 +14070,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13295,6 +14240,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_check: {
@@ -13369,6 +14323,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13475,6 +14438,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SopsController_previewSchedule: {
@@ -13565,6 +14537,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     SourceCodesController_list: {
@@ -13604,6 +14585,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13786,6 +14776,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14212,6 +15211,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     TagsController_createGroup: {
@@ -14302,6 +15310,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     TagsController_deleteGroup: {
@@ -14369,6 +15386,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14480,6 +15506,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     TagsController_createTag: {
@@ -14579,6 +15614,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     TagsController_deleteTag: {
@@ -14646,6 +15690,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14754,6 +15807,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     TeamsController_list: {
@@ -14797,6 +15859,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14903,6 +15974,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     TeamsController_get: {
@@ -14953,6 +16033,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15018,6 +16107,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15135,6 +16233,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     UsersController_list: {
@@ -15184,6 +16291,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15290,6 +16406,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     UsersController_get: {
@@ -15340,6 +16465,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15415,6 +16549,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15535,6 +16678,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     LeavesController_list: {
@@ -15597,6 +16749,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15738,6 +16899,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     LeavesController_remove: {
@@ -15803,6 +16973,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16026,6 +17205,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     WecomConnectionController_connect: {
@@ -16169,6 +17357,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     WecomSyncController_members: {
@@ -16217,6 +17414,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16329,6 +17535,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     WecomOAuthController_start: {
@@ -16434,6 +17649,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16595,6 +17819,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     WecomSyncController_pushTagGroup: {
@@ -16673,6 +17906,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     HealthController_live: {
@@ -16694,6 +17936,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16780,6 +18031,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     JoinPageController_submit: {
@@ -16853,6 +18113,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
         };
     };
     MetricsController_scrape: {
@@ -16884,6 +18153,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16925,6 +18203,15 @@ export interface operations {
             };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description - `DATABASE_BUSY`: The database is busy: no connection was free in time. Try again in a moment. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,10 @@ export const ERROR_TEXTS: Record<string, { zh: string; en: string }> = {
     zh: '任务调度服务暂时不可用，本次操作未生效，请稍后重试。',
     en: 'The scheduling service is unavailable right now. Nothing was changed; try again shortly.',
   },
+  DATABASE_BUSY: {
+    zh: '系统正忙，请稍后再试一次。',
+    en: 'The system is busy right now. Try again in a moment.',
+  },
 
   // login and permissions
   UNAUTHENTICATED: { zh: '登录已失效或尚未登录，请重新登录。', en: 'You are not logged in or your session has expired. Log in again.' },
