@@ -178,4 +178,27 @@ describe('SOP enrollment plans (real Postgres)', () => {
       `SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts FROM enrollments WHERE sop_id = $1`, [j.sopId]);
     expect({ n, contacts }).toEqual({ n: 3022, contacts: 3022 });
   });
+
+  it('does not wait for writers that queue exit checks of the SOP (their foreign key shares the SOP row)', async () => {
+    const j = await journeyOn(100);
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]);
+    // A response's transaction queues an exit check and has not committed: its foreign key holds FOR KEY SHARE on
+    // the SOP's row (a stream of responses always has one open). A pass that locked the row FOR UPDATE waited for it.
+    const writer = wide.createQueryRunner();
+    await writer.connect();
+    try {
+      await writer.startTransaction();
+      await writer.query(`INSERT INTO sop_exit_checks (tenant_id, sop_id, contact_id) SELECT $1, $2, id FROM contacts WHERE tenant_id = $1 LIMIT 1`,
+        [tenantId, j.sopId]);
+      const pass = wide.transaction(async (m) => {
+        await m.query(`SET LOCAL lock_timeout = '3s'`); // before the fix: "canceling statement due to lock timeout"
+        const inTransaction: Transactional = { query: (sql, params) => m.query(sql, params), transaction: (run) => run(inTransaction) };
+        return enrollEntrants(inTransaction, j.sopId, new Date());
+      });
+      await expect(pass).resolves.toBe(100);
+    } finally {
+      await writer.rollbackTransaction();
+      await writer.release();
+    }
+  });
 });

@@ -148,7 +148,9 @@ export const enrollOnEventSql = (reentry: boolean) => `WITH sop AS (
  */
 export async function enrollEntrants(db: Transactional, sopId: string, now = new Date()): Promise<number> {
   return db.transaction(async (m) => {
-    const sop = await activeSop(m, sopId, 'FOR UPDATE OF s');
+    // NO KEY UPDATE: it serializes the SOP's passes and waits for an activation in flight as FOR UPDATE did, but
+    // not for the writers whose exit checks' foreign key holds FOR KEY SHARE on the row (a stream of responses).
+    const sop = await activeSop(m, sopId, 'FOR NO KEY UPDATE OF s');
     if (!sop || sop.definition.kind !== 'journey' || !('segmentId' in sop.definition.audience)) return 0;
     const reentry = sop.definition.entry.reentry === 'afterExit';
     if (sop.definition.entry.event) {
