@@ -109,11 +109,15 @@ export function recurrenceProblems(rule: string, zone: string, now: Date): strin
   return [];
 }
 
-/** The next `limit` occurrences strictly after `after`, as instants. */
+/**
+ * The next `limit` occurrences strictly after `after`'s minute, as instants (whole minutes). The rule's own
+ * occurrences carry the anchor's seconds, which the instants drop: a cursor at an instant given back (the next
+ * page of a preview) would find that same occurrence again, so the search starts at the end of the minute.
+ */
 export function nextOccurrences(rule: string, zone: string, after: Date, limit: number, anchor = after): Date[] {
   const r = parseRecurrence(rule, anchor, zone);
   const out: Date[] = [];
-  let cursor = toFloating(after, zone);
+  let cursor = new Date(Math.floor(toFloating(after, zone).getTime() / 60_000) * 60_000 + 59_999);
   for (let d = r.after(cursor, false); d && out.length < limit; d = r.after(cursor, false)) {
     out.push(toInstant(d, zone));
     cursor = d;

@@ -119,6 +119,14 @@ describe('recurring rules', () => {
     expect([iso(a), iso(b)]).toEqual(['2026-11-23T00:30:00.000Z', '2026-11-24T00:30:00.000Z']);
   });
 
+  it('pages on from an occurrence it gave, whatever the seconds of the anchor (the designer listed a day twice)', () => {
+    const anchor = new Date('2026-12-05T19:37:41.123Z'); // the rule's occurrences carry these seconds
+    const rule = 'FREQ=DAILY;BYHOUR=8;BYMINUTE=30';
+    const first = nextOccurrences(rule, 'Asia/Shanghai', anchor, 3, anchor);
+    const next = nextOccurrences(rule, 'Asia/Shanghai', first[2], 2, anchor);
+    expect([...first, ...next].map(iso)).toEqual(['06', '07', '08', '09', '10'].map((d) => `2026-12-${d}T00:30:00.000Z`));
+  });
+
   it.each([
     ['FREQ=SECONDLY', 'FREQ must be DAILY'],
     ['FREQ=DAILY', 'BYHOUR and BYMINUTE'],
