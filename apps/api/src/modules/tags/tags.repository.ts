@@ -73,6 +73,11 @@ export class TagsRepository {
         WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[])`, [tenantId, ids]);
   }
 
+  /** Which of the ids are still the organization's tags. */
+  async existingTagIds(m: Queryable, tenantId: string, ids: string[]): Promise<string[]> {
+    return (await m.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids])).map((t: { id: string }) => t.id);
+  }
+
   findTag(tenantId: string, id: string): Promise<Tag | null> {
     return this.tags.findOneBy({ tenantId, id });
   }
