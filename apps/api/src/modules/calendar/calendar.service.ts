@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { validationFailed } from '@sop/domain';
-import { loadCalendar } from '@sop/engine';
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import type { CalendarDayDto, SetCalendarDayDto } from './calendar.dto';
+import { CalendarRepository } from './calendar.repository';
 
 const MAX_RANGE_DAYS = 366;
 
 /** The tenant's business calendar: the shipped mainland-China schedule with the tenant's own corrections on top. */
 @Injectable()
 export class CalendarService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly calendars: CalendarRepository,
+  ) {}
 
   async days(tenantId: string, from: string, to: string): Promise<CalendarDayDto[]> {
     const start = this.date(from, 'from');
@@ -19,7 +22,7 @@ export class CalendarService {
     const span = end.diff(start, 'days').days;
     if (span < 0) throw validationFailed([{ path: 'to', problem: 'is before from' }]);
     if (span >= MAX_RANGE_DAYS) throw validationFailed([{ path: 'to', problem: `at most ${MAX_RANGE_DAYS} days after from` }]);
-    const calendar = await loadCalendar(this.db, tenantId);
+    const calendar = await this.calendars.calendar(tenantId);
     const out: CalendarDayDto[] = [];
     for (let d = start; d <= end; d = d.plus({ days: 1 })) out.push(calendar.day(d.toISODate()!));
     return out;
@@ -29,12 +32,8 @@ export class CalendarService {
   async set(tenantId: string, date: string, dto: SetCalendarDayDto): Promise<CalendarDayDto> {
     const iso = this.date(date, 'date').toISODate()!;
     return this.db.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO calendar_overrides (tenant_id, date, working, name) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, date) DO UPDATE SET working = EXCLUDED.working, name = EXCLUDED.name`,
-        [tenantId, iso, dto.working, dto.name ?? ''],
-      );
-      const calendar = await loadCalendar(m, tenantId);
+      await this.calendars.setOverride(m, tenantId, iso, dto.working, dto.name ?? '');
+      const calendar = await this.calendars.calendar(tenantId, m);
       try {
         calendar.onOrAfter(iso); // the engine moves due days forward to a working day: there must be one
       } catch {
@@ -47,8 +46,8 @@ export class CalendarService {
   /** Drops the tenant's entry: the shipped calendar applies again. */
   async unset(tenantId: string, date: string): Promise<CalendarDayDto> {
     const iso = this.date(date, 'date').toISODate()!;
-    await this.db.query(`DELETE FROM calendar_overrides WHERE tenant_id = $1 AND date = $2`, [tenantId, iso]);
-    return (await loadCalendar(this.db, tenantId)).day(iso);
+    await this.calendars.deleteOverride(tenantId, iso);
+    return (await this.calendars.calendar(tenantId)).day(iso);
   }
 
   private date(value: string, path: string): DateTime {

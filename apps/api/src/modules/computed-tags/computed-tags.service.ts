@@ -7,8 +7,9 @@ import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import { unlessTaken } from '../../common/postgres-errors';
 import type { ComputedTagRuleDto, CreateComputedTagRuleDto } from './computed-tags.dto';
 import { COMPUTED_TAGS_ERRORS } from './computed-tags.errors';
+import { type ComputedTagRuleRow as Row, ComputedTagsRepository } from './computed-tags.repository';
+import { TagsRepository } from '../tags/tags.repository';
 
-interface Row { id: string; name: string; group_id: string; cases: ComputedTagRuleDto['cases'] }
 const groupHasRule = () =>
   fail(COMPUTED_TAGS_ERRORS.GROUP_HAS_RULE, undefined, [{ path: 'groupId', problem: 'already has a rule' }]);
 const toDto = (r: Row, changedContacts?: number): ComputedTagRuleDto => ({ id: r.id, name: r.name, groupId: r.group_id, cases: r.cases, changedContacts });
@@ -16,10 +17,14 @@ const toDto = (r: Row, changedContacts?: number): ComputedTagRuleDto => ({ id: r
 /** Rules that keep a tag group in line with contacts' data: spend tiers, RFM scores, lifecycle. */
 @Injectable()
 export class ComputedTagsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly rules: ComputedTagsRepository,
+    private readonly tags: TagsRepository,
+  ) {}
 
   async list(tenantId: string): Promise<ComputedTagRuleDto[]> {
-    return (await this.db.query(`SELECT * FROM computed_tag_rules WHERE tenant_id = $1 ORDER BY name`, [tenantId])).map((r: Row) => toDto(r));
+    return (await this.rules.list(tenantId)).map((r) => toDto(r));
   }
 
   /** Saves the rule and applies it to every contact in the same transaction. */
@@ -35,37 +40,27 @@ export class ComputedTagsService {
 
   /** Deleting a rule stops recomputation; the tags it gave stay until changed. */
   async remove(tenantId: string, id: string): Promise<void> {
-    const [, count] = await this.db.query(`DELETE FROM computed_tag_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-    if (!count) throw notFound('computed tag rule', id);
+    if (!(await this.rules.delete(tenantId, id))) throw notFound('computed tag rule', id);
   }
 
   private async store(m: EntityManager, tenantId: string, dto: CreateComputedTagRuleDto, cases: { tagId: string; when: Rule }[], id?: string): Promise<Row> {
     // Every tag the rule gives or looks at: deleting any of them is refused while the rule exists.
     const tagIds = [...new Set(cases.flatMap((c) => [c.tagId, ...referencedTags(c.when)]))];
     return unlessTaken('computed_tag_rules_group_key', groupHasRule, async () => {
-      if (!id) {
-        const [row] = await m.query(
-          `INSERT INTO computed_tag_rules (tenant_id, name, group_id, cases, tag_ids) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-          [tenantId, dto.name.trim(), dto.groupId, JSON.stringify(cases), tagIds],
-        );
-        return row;
-      }
-      const [[row]] = await m.query(
-        `UPDATE computed_tag_rules SET name = $3, group_id = $4, cases = $5, tag_ids = $6, updated_at = now()
-          WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-        [tenantId, id, dto.name.trim(), dto.groupId, JSON.stringify(cases), tagIds],
-      );
+      const fields = { name: dto.name.trim(), groupId: dto.groupId, cases, tagIds };
+      if (!id) return this.rules.insert(m, tenantId, fields);
+      const row = await this.rules.update(m, tenantId, id, fields);
       if (!row) throw notFound('computed tag rule', id);
       return row;
     });
   }
 
   private async validate(tenantId: string, dto: CreateComputedTagRuleDto) {
-    const [group] = await this.db.query(`SELECT exclusive FROM tag_groups WHERE tenant_id = $1 AND id = $2`, [tenantId, dto.groupId]);
+    const exclusive = await this.tags.groupExclusive(tenantId, dto.groupId);
     const details: ErrorDetail[] = [];
-    if (!group) details.push({ path: 'groupId', problem: 'no such tag group' });
-    else if (!group.exclusive) details.push({ path: 'groupId', problem: 'must be an exclusive group (one computed tag per contact)' });
-    const tags: { id: string; num: number; group_id: string }[] = await this.db.query(`SELECT id, num, group_id FROM tags WHERE tenant_id = $1`, [tenantId]);
+    if (exclusive === undefined) details.push({ path: 'groupId', problem: 'no such tag group' });
+    else if (!exclusive) details.push({ path: 'groupId', problem: 'must be an exclusive group (one computed tag per contact)' });
+    const tags = await this.tags.tagNums(tenantId);
     const tagNums = new Map(tags.map((t) => [t.id, t.num]));
     const inGroup = new Set(tags.filter((t) => t.group_id === dto.groupId).map((t) => t.id));
     const cases: { tagId: string; when: Rule }[] = [];

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { TagsModule } from '../tags/tags.module';
 import { LinksController } from './links.controller';
+import { LinksRepository } from './links.repository';
 import { LinksService } from './links.service';
 
-@Module({ controllers: [LinksController], providers: [LinksService], exports: [LinksService] })
+@Module({ imports: [TagsModule], controllers: [LinksController], providers: [LinksService, LinksRepository], exports: [LinksService] })
 export class LinksModule {}

@@ -1,16 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { changeTags, notifyMaterialOpened, type Queryable, recordContactActivity, recordResponse } from '@sop/engine';
+import { changeTags, notifyMaterialOpened, recordContactActivity, recordResponse } from '@sop/engine';
 import { isbot } from 'isbot';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { TagsRepository } from '../tags/tags.repository';
+import { type LinkMaterial as Material, LinksRepository } from './links.repository';
 
 /** Rolls back the open's row: an open that does not count leaves no trace (the next real one is the first). */
 class NotCounted extends Error {}
 
-interface Material { title: string; url: string; tagIds: string[] }
 interface OpenedTask { tenant_id: string; contact_id: string | null; executor_id: string | null; sop_id: string; step_index: number }
 
 /** `<task>-<material>-<key id>.<signature>`; links sent before key ids have no `<key id>.` (signed with the JWT-derived key). */
@@ -49,6 +50,8 @@ export class LinksService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly links: LinksRepository,
+    private readonly tags: TagsRepository,
   ) {
     this.legacy = createHmac('sha256', config.jwt.secret).update('tracked-links').digest();
     // LINK_SIGNING_KEYS (required in production): links outlive a JWT_SECRET rotation; locally one key derived from JWT_SECRET
@@ -73,7 +76,7 @@ export class LinksService {
     if (!m) throw notFound('link', token);
     const [, taskId, index, keyId, signature] = m;
     const key = keyId === undefined ? this.legacy : this.keys.get(keyId);
-    const [task] = key ? await this.db.query(`SELECT tenant_id, contact_id, executor_id, sop_id, step_index, materials FROM tasks WHERE id = $1`, [taskId]) : [];
+    const task = key ? await this.links.taskForLink(taskId) : undefined;
     const expected = task ? Buffer.from(this.sign(key!, task.tenant_id, taskId, Number(index))) : Buffer.alloc(22);
     const material: Material | undefined = task?.materials?.[Number(index)];
     if (!task || !material || !timingSafeEqual(expected, Buffer.from(signature))) throw notFound('link', token);
@@ -91,78 +94,43 @@ export class LinksService {
    * response, tag or notification follows. 404 for a wrong secret, like any unknown link.
    */
   private async openBatch(token: string, [, rowId, index, secret]: RegExpExecArray, req: OpenRequest): Promise<string> {
-    const [row] = await this.db.query(
-      `SELECT w.tenant_id, w.link_token, t.id::text AS task_id, t.materials, c.timezone
-         FROM wecom_mass_sends w
-         CROSS JOIN LATERAL (SELECT id, materials, contact_id FROM tasks WHERE wecom_mass_send_id = w.id ORDER BY id LIMIT 1) t
-         LEFT JOIN contacts c ON c.id = t.contact_id
-        WHERE w.id = $1`, [rowId]);
+    const row = await this.links.batchForLink(rowId);
     const material: Material | undefined = row?.materials?.[Number(index)];
     const expected = Buffer.from(typeof row?.link_token === 'string' ? row.link_token : '');
     if (!material || expected.length !== 22 || !timingSafeEqual(expected, Buffer.from(secret))) throw notFound('link', token);
     if (isAutomatedOpen(req.method, req.userAgent)) return material.url;
-    await this.db.query(
-      `INSERT INTO link_opens (tenant_id, task_id, material_index, day, batch)
-       VALUES ($1, $2, $3, (now() AT TIME ZONE coalesce($4, 'Asia/Shanghai'))::date, true)
-       ON CONFLICT (task_id, material_index, day, batch) DO UPDATE SET opens = link_opens.opens + 1`,
-      [row.tenant_id, row.task_id, Number(index), row.timezone]).catch((err: Error) => this.log.warn(`open of mass-send ${rowId} not recorded: ${err.message}`));
+    await this.links.countBatchOpen(row!.tenant_id, row!.task_id, Number(index), row!.timezone).catch((err: Error) => this.log.warn(`open of mass-send ${rowId} not recorded: ${err.message}`));
     return material.url;
   }
 
   /** The executor copied the link (the console says so): opens in the next COPY_GRACE_SECONDS are the paste's preview. */
   async copied(tenantId: string, taskId: string, index: number): Promise<void> {
-    await this.db.query(
-      `INSERT INTO link_copies (tenant_id, task_id, material_index) VALUES ($1, $2, $3)
-       ON CONFLICT (task_id, material_index) DO UPDATE SET copied_at = now()`, [tenantId, taskId, index]);
+    await this.links.recordCopy(tenantId, taskId, index);
   }
 
   private async record(task: OpenedTask, taskId: string, index: number, material: Material): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const [row] = await tx.query(
-        `INSERT INTO link_opens (tenant_id, task_id, material_index, day)
-         SELECT $1, $2, $3, (now() AT TIME ZONE coalesce((SELECT timezone FROM contacts WHERE id = $4), 'Asia/Shanghai'))::date
-         ON CONFLICT (task_id, material_index, day, batch) DO UPDATE SET opens = link_opens.opens + 1
-         RETURNING opens, day::text AS day`,
-        [task.tenant_id, taskId, index, task.contact_id],
-      );
+      const row = await this.links.countOpen(tx, task.tenant_id, taskId, index, task.contact_id);
       if (row.opens !== 1 || !task.contact_id) return;
-      const [justCopied] = await tx.query(
-        `SELECT 1 FROM link_copies WHERE task_id = $1 AND material_index = $2 AND copied_at > now() - make_interval(secs => $3)`,
-        [taskId, index, COPY_GRACE_SECONDS]);
-      if (justCopied) throw new NotCounted();
-      if (await this.openedElsewhereToday(tx, task, taskId, index, material.url, row.day)) return;
+      if (await this.links.copiedWithin(tx, taskId, index, COPY_GRACE_SECONDS)) throw new NotCounted();
+      // An open counts once per contact, material and day: the same coupon sent by two SOPs and opened through
+      // both links tags and notifies once.
+      const open = { tenantId: task.tenant_id, contactId: task.contact_id, taskId, index, url: material.url, day: row.day };
+      if (await this.links.openedElsewhereToday(tx, open)) return;
       // A material's tag may have been deleted since the task was made (its SOP archived): give the ones that remain.
-      const tags: { id: string }[] = material.tagIds.length
-        ? await tx.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenant_id, material.tagIds]) : [];
+      const tags = material.tagIds.length ? await this.tags.existingTagIds(tx, task.tenant_id, material.tagIds) : [];
       if (tags.length) {
-        await changeTags(tx, task.tenant_id, [task.contact_id], { add: tags.map((t) => t.id), reason: `opened "${material.title}"` }, { type: 'response', id: null });
+        await changeTags(tx, task.tenant_id, [task.contact_id], { add: tags, reason: `opened "${material.title}"` }, { type: 'response', id: null });
       }
       await recordResponse(tx, task.tenant_id, {
         contactId: task.contact_id, kind: 'opened', source: 'link', taskId, sopId: task.sop_id, stepIndex: task.step_index,
         material: material.title, data: { materialIndex: index },
       });
-      await tx.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'material.opened', $2)`, [
-        task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title }]);
+      await this.links.recordOpened(tx, task.tenant_id, { contactIds: [task.contact_id], taskId, executorId: task.executor_id, material: material.title });
       await recordContactActivity(tx, task.tenant_id, task.contact_id, { contacted: false, responded: true });
       // the executor hears of it in the app as this commits (the trigger's NOTIFY); email follows with the next sweep
       await notifyMaterialOpened(tx, { tenantId: task.tenant_id, taskId, materialIndex: index, material: material.title, day: row.day });
     });
-  }
-
-  /**
-   * An open counts once per contact, material and day: the same coupon sent by two SOPs and opened through
-   * both links tags and notifies once. Opens of the same material by the same contact take turns (an
-   * advisory lock for the day), so two at once cannot both be first.
-   */
-  private async openedElsewhereToday(tx: Queryable, task: OpenedTask, taskId: string, index: number, url: string, day: string): Promise<boolean> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`link-open:${task.contact_id}:${day}:${url}`]);
-    const [earlier] = await tx.query(
-      `SELECT 1 FROM tasks t JOIN link_opens o ON o.task_id = t.id AND o.day = $3::date
-        WHERE t.tenant_id = $1 AND t.contact_id = $2 AND NOT (o.task_id = $4 AND o.material_index = $5) AND NOT o.batch
-          AND t.materials -> o.material_index ->> 'url' = $6
-        LIMIT 1`,
-      [task.tenant_id, task.contact_id, day, taskId, index, url]);
-    return Boolean(earlier);
   }
 
   private sign(key: Buffer, tenantId: string, taskId: string, index: number): string {

@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
 import type { HttpReply } from '../../common/http';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { pgClient, type PgClient } from '../../common/dedicated-connection';
-import { NOTIFICATION_COLUMNS, type NotificationRow, toNotificationDto } from './notifications.service';
+import { NotificationsRepository } from './notifications.repository';
+import { toNotificationDto } from './notifications.service';
 
 interface Subscriber {
   tenantId: string;
@@ -24,10 +25,10 @@ const RECONNECT_MS = 2_000;
 const PUSH_LIMIT = 100;
 /**
  * Ids are taken at INSERT, rows become visible at COMMIT: a long transaction (a reminder sweep) may commit
- * rows below an id already pushed. Rows created this recently are looked at again by id, beyond lastId; ids
- * seen are remembered twice as long (by this process's clock) so clock skew cannot resend one.
+ * rows below an id already pushed. Rows created in the last 5 minutes are looked at again by id, beyond lastId
+ * (NotificationsRepository); ids seen are remembered twice as long (by this process's clock) so clock skew cannot
+ * resend one.
  */
-const LATE_COMMIT = `interval '5 minutes'`;
 const SEEN_MS = 10 * 60_000;
 
 /**
@@ -45,7 +46,10 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
   private reconnect?: NodeJS.Timeout;
   private closing = false;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly notifications: NotificationsRepository,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listen();
@@ -66,11 +70,7 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
   async open(tenantId: string, userId: string, reply: HttpReply, lastEventId?: string): Promise<void> {
     // where to start, before the headers go out (a failure here still answers as JSON); what arrives
     // between this read and the subscription below is caught by the first pull
-    const [start]: { last: string; recent: string[] }[] = await this.db.query(
-      `SELECT x.last, ARRAY(SELECT id::text FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND id <= x.last::bigint
-                               AND created_at > now() - ${LATE_COMMIT}) AS recent
-         FROM (SELECT coalesce($3::bigint, (SELECT max(id) FROM notifications WHERE user_id = $2), 0)::text AS last) x`,
-      [tenantId, userId, lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null]);
+    const start = await this.notifications.streamStart(tenantId, userId, lastEventId && /^\d{1,18}$/.test(lastEventId) ? lastEventId : null);
     const lastId = start.last;
     const now = Date.now();
     const seen = new Map(start.recent.map((id) => [id, now]));
@@ -156,12 +156,7 @@ export class NotificationStream implements OnApplicationBootstrap, BeforeApplica
         sub.again = false;
         const forgetBefore = Date.now() - SEEN_MS;
         for (const [id, at] of sub.seen) if (at < forgetBefore) sub.seen.delete(id);
-        const rows: NotificationRow[] = await this.db.query(
-          `SELECT ${NOTIFICATION_COLUMNS} FROM notifications
-            WHERE tenant_id = $1 AND user_id = $2
-              AND (id > $3 OR (created_at > now() - ${LATE_COMMIT} AND NOT id = ANY($4::bigint[])))
-            ORDER BY id LIMIT ${PUSH_LIMIT}`,
-          [sub.tenantId, sub.userId, sub.lastId, [...sub.seen.keys()]]);
+        const rows = await this.notifications.streamNext(sub.tenantId, sub.userId, sub.lastId, [...sub.seen.keys()], PUSH_LIMIT);
         for (const row of rows) {
           sub.res.write(`id: ${row.id}\nevent: notification\ndata: ${JSON.stringify(toNotificationDto(row))}\n\n`);
           sub.seen.set(row.id, Date.now());

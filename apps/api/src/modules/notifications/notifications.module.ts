@@ -4,9 +4,12 @@ import { createHmac, createSecretKey } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { NotificationStream } from './notification-stream.service';
 import { NotificationsController } from './notifications.controller';
+import { NotificationsRepository } from './notifications.repository';
 import { NotificationsService } from './notifications.service';
 import { PreferencesController } from './preferences.controller';
+import { PreferencesRepository } from './preferences.repository';
 import { PreferencesService } from './preferences.service';
+import { StreamTicketsRepository } from './stream-tickets.repository';
 import { STREAM_TICKET_AUDIENCE, STREAM_TICKET_SECONDS, StreamTickets } from './stream-tickets.service';
 
 @Module({
@@ -23,6 +26,9 @@ import { STREAM_TICKET_AUDIENCE, STREAM_TICKET_SECONDS, StreamTickets } from './
     }),
   ],
   controllers: [NotificationsController, PreferencesController],
-  providers: [NotificationsService, NotificationStream, PreferencesService, StreamTickets],
+  providers: [
+    NotificationsService, NotificationStream, PreferencesService, StreamTickets,
+    NotificationsRepository, PreferencesRepository, StreamTicketsRepository,
+  ],
 })
 export class NotificationsModule {}

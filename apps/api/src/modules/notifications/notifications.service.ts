@@ -1,20 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { fail, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import type { NotificationDto, NotificationPageDto, NotificationsQuery } from './notifications.dto';
 import { NOTIFICATIONS_ERRORS } from './notifications.errors';
+import { type NotificationRow, NotificationsRepository } from './notifications.repository';
 
 const ID = /^[1-9]\d{0,17}$/;
-
-export interface NotificationRow {
-  id: string; kind: string; title: string; body: string; link: string | null; task_id: string | null; mandatory: boolean;
-  data: Record<string, unknown>; created_at: Date; read_at: Date | null;
-}
-
-export const NOTIFICATION_COLUMNS = `id::text AS id, kind, title, body, link, task_id::text AS task_id, mandatory, data, created_at, read_at`;
 
 export const toNotificationDto = (r: NotificationRow): NotificationDto => ({
   id: r.id, kind: r.kind, title: r.title, body: r.body, link: r.link, taskId: r.task_id, mandatory: r.mandatory, data: r.data,
@@ -24,44 +16,30 @@ export const toNotificationDto = (r: NotificationRow): NotificationDto => ({
 /** A person's notifications: each user sees and marks only their own (anyone else's answers 404). */
 @Injectable()
 export class NotificationsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly notifications: NotificationsRepository) {}
 
   async list(caller: Principal, q: NotificationsQuery): Promise<NotificationPageDto> {
     const userId = personOf(caller);
-    const params: unknown[] = [caller.tenantId, userId];
-    const where = ['tenant_id = $1', 'user_id = $2'];
-    if (q.unread) where.push('read_at IS NULL');
-    if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor, ID);
-      params.push(at, id);
-      where.push(`(created_at, id) < ($3::timestamptz, $4::bigint)`);
-    }
-    const rows: NotificationRow[] = await this.db.query(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${q.limit + 1}`, params);
+    const before = q.cursor ? decodeCursor(q.cursor, ID) : undefined;
+    const rows = await this.notifications.page(caller.tenantId, userId, { unread: q.unread, before, limit: q.limit + 1 });
     const last = rows.length > q.limit ? rows[q.limit - 1] : undefined;
     return { items: rows.slice(0, q.limit).map(toNotificationDto), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
   }
 
   async unreadCount(caller: Principal): Promise<number> {
-    const [row] = await this.db.query(
-      `SELECT count(*)::int AS n FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND read_at IS NULL`, [caller.tenantId, personOf(caller)]);
-    return row.n;
+    return this.notifications.unreadCount(caller.tenantId, personOf(caller));
   }
 
   /** Marks one read; repeating it keeps the first read time. */
   async markRead(caller: Principal, id: string): Promise<NotificationDto> {
     if (!ID.test(id)) throw notFound('notification', id);
-    const [rows] = await this.db.query(
-      `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE tenant_id = $1 AND user_id = $2 AND id = $3 RETURNING ${NOTIFICATION_COLUMNS}`,
-      [caller.tenantId, personOf(caller), id]);
-    if (!rows.length) throw notFound('notification', id);
-    return toNotificationDto(rows[0]);
+    const row = await this.notifications.markRead(caller.tenantId, personOf(caller), id);
+    if (!row) throw notFound('notification', id);
+    return toNotificationDto(row);
   }
 
   async markAllRead(caller: Principal): Promise<number> {
-    const [, updated] = await this.db.query(
-      `UPDATE notifications SET read_at = now() WHERE tenant_id = $1 AND user_id = $2 AND read_at IS NULL`, [caller.tenantId, personOf(caller)]);
-    return updated;
+    return this.notifications.markAllRead(caller.tenantId, personOf(caller));
   }
 }
 

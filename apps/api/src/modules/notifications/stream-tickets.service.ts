@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { JwtService } from '@nestjs/jwt';
 import { UUID_PATTERN } from '@sop/domain';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import { CredentialsService } from '../auth/credentials.service';
 import { personOf } from './notifications.service';
+import { StreamTicketsRepository } from './stream-tickets.repository';
 
 export const STREAM_TICKET_SECONDS = 60;
 export const STREAM_TICKET_AUDIENCE = 'notifications-stream';
@@ -23,7 +22,7 @@ export class StreamTickets {
   constructor(
     private readonly jwt: JwtService,
     private readonly credentials: CredentialsService,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly tickets: StreamTicketsRepository,
   ) {}
 
   issue(caller: Principal): { ticket: string; expiresAt: Date } {
@@ -47,17 +46,14 @@ export class StreamTickets {
     if (!claims.jti || !(await this.firstUse(claims.jti, claims.exp))) {
       throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'This stream ticket was used already: ask for a new one (POST /api/notifications/stream-tickets).');
     }
-    const [user] = await this.db.query(`SELECT 1 FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL`, [claims.sub, claims.tid]);
-    if (!user) throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'This account no longer exists or is disabled.');
+    if (!(await this.tickets.isActiveUser(claims.tid, claims.sub))) throw fail(COMMON_ERRORS.UNAUTHENTICATED, 'This account no longer exists or is disabled.');
     return { tenantId: claims.tid, userId: claims.sub };
   }
 
   /** Records the ticket's use; false when it was used before. Uses of expired tickets are forgotten as new ones come. */
   private async firstUse(jti: string, exp: number): Promise<boolean> {
     if (!UUID_PATTERN.test(jti)) return false;
-    await this.db.query(`DELETE FROM stream_ticket_uses WHERE expires_at < now() - interval '1 minute'`);
-    const rows = await this.db.query(
-      `INSERT INTO stream_ticket_uses (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT DO NOTHING RETURNING jti`, [jti, exp]);
-    return rows.length === 1;
+    await this.tickets.forgetExpiredUses();
+    return this.tickets.recordUse(jti, exp);
   }
 }

@@ -1,19 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type ErrorDetail, type SopDefinition } from '@sop/domain';
-import { DataSource } from 'typeorm';
+import { type ErrorDetail } from '@sop/domain';
 import { fail, notFound } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { ResponseRuleDto, ResponseRuleWhenDto, SaveResponseRuleDto } from './response-rules.dto';
+import { TagsRepository } from '../tags/tags.repository';
+import { type ResponseRuleRow, ResponseRulesRepository } from './response-rules.repository';
 import { RESPONSES_ERRORS } from './responses.errors';
 
-interface Row {
-  id: string; name: string; enabled: boolean; kind: string; outcome: string | null; sop_id: string | null; step_index: number | null;
-  material: string | null; event_name: string | null; min_amount: string | null; add_tag_ids: string[]; weight: string | null;
-  remove_tag_ids: string[]; created_at: Date; updated_at: Date;
-}
-
-const toDto = (r: Row): ResponseRuleDto => ({
+const toDto = (r: ResponseRuleRow): ResponseRuleDto => ({
   id: r.id, name: r.name, enabled: r.enabled,
   when: dropNulls({ kind: r.kind, outcome: r.outcome, sopId: r.sop_id, stepIndex: r.step_index, material: r.material,
     eventName: r.event_name, minAmount: r.min_amount === null ? null : Number(r.min_amount) }) as unknown as ResponseRuleWhenDto,
@@ -31,14 +25,17 @@ const nameTaken = (name: string) => () => taken(RESPONSES_ERRORS.RESPONSE_RULE_N
 /** Per-tenant rules that turn responses into behaviour tags (applied by libs/engine `recordResponse`). */
 @Injectable()
 export class ResponseRulesService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    private readonly rules: ResponseRulesRepository,
+    private readonly tags: TagsRepository,
+  ) {}
 
   async list(tenantId: string): Promise<ResponseRuleDto[]> {
-    return (await this.db.query(`SELECT * FROM response_rules WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId])).map(toDto);
+    return (await this.rules.list(tenantId)).map(toDto);
   }
 
   async get(tenantId: string, id: string): Promise<ResponseRuleDto> {
-    const [row] = await this.db.query(`SELECT * FROM response_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const row = await this.rules.find(tenantId, id);
     if (!row) throw notFound('response rule', id);
     return toDto(row);
   }
@@ -48,25 +45,19 @@ export class ResponseRulesService {
     const { when: w, then: t } = dto;
     const add = [...new Set(t.addTagIds ?? [])];
     const remove = [...new Set(t.removeTagIds ?? [])];
-    const values = [tenantId, dto.name.trim(), dto.enabled ?? true, w.kind, w.outcome ?? null, w.sopId ?? null, w.stepIndex ?? null,
-      w.material ?? null, w.eventName ?? null, w.minAmount ?? null, add, t.weight ?? null, remove, [...new Set([...add, ...remove])]];
-    const rows: Row[] | [Row[], number] = await unlessTaken('response_rules_tenant_name_key', nameTaken(dto.name.trim()), () => id
-      ? this.db.query(
-        `UPDATE response_rules SET name = $2, enabled = $3, kind = $4, outcome = $5, sop_id = $6, step_index = $7, material = $8,
-                event_name = $9, min_amount = $10, add_tag_ids = $11, weight = $12, remove_tag_ids = $13, tag_ids = $14, updated_at = now()
-          WHERE tenant_id = $1 AND id = $15 RETURNING *`, [...values, id])
-      : this.db.query(
-        `INSERT INTO response_rules (tenant_id, name, enabled, kind, outcome, sop_id, step_index, material, event_name, min_amount,
-                                     add_tag_ids, weight, remove_tag_ids, tag_ids)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`, values));
-    const row = id ? (rows as [Row[], number])[0][0] : (rows as Row[])[0];
+    const fields = {
+      name: dto.name.trim(), enabled: dto.enabled ?? true, kind: w.kind, outcome: w.outcome ?? null, sopId: w.sopId ?? null, stepIndex: w.stepIndex ?? null,
+      material: w.material ?? null, eventName: w.eventName ?? null, minAmount: w.minAmount ?? null, addTagIds: add, weight: t.weight ?? null,
+      removeTagIds: remove, tagIds: [...new Set([...add, ...remove])],
+    };
+    const row = await unlessTaken('response_rules_tenant_name_key', nameTaken(dto.name.trim()), () =>
+      id ? this.rules.update(tenantId, id, fields) : this.rules.insert(tenantId, fields));
     if (!row) throw notFound('response rule', id!);
     return toDto(row);
   }
 
   async remove(tenantId: string, id: string): Promise<void> {
-    const [, count] = await this.db.query(`DELETE FROM response_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-    if (!count) throw notFound('response rule', id);
+    if (!(await this.rules.delete(tenantId, id))) throw notFound('response rule', id);
   }
 
   /** 422 RESPONSE_RULE_INVALID naming every problem's path: unknown SOPs, steps and tags, conditions of another kind. */
@@ -85,17 +76,14 @@ export class ResponseRulesService {
   }
 
   private async sopProblems(tenantId: string, sopId: string, stepIndex?: number): Promise<ErrorDetail[]> {
-    const [sop]: { definition: SopDefinition }[] = await this.db.query(
-      `SELECT definition FROM sops WHERE tenant_id = $1 AND id = $2 AND status <> 'archived'`, [tenantId, sopId]);
-    if (!sop) return [{ path: 'when.sopId', problem: 'no such SOP (or it is archived)' }];
-    const steps = sop.definition.steps?.length ?? 0;
+    const definition = await this.rules.liveSopDefinition(tenantId, sopId);
+    if (!definition) return [{ path: 'when.sopId', problem: 'no such SOP (or it is archived)' }];
+    const steps = definition.steps?.length ?? 0;
     return stepIndex !== undefined && stepIndex >= steps ? [{ path: 'when.stepIndex', problem: `the SOP has ${steps} step(s): 0 to ${steps - 1}` }] : [];
   }
 
   private async tagProblems(tenantId: string, add: string[], remove: string[]): Promise<ErrorDetail[]> {
-    const tags: { id: string; group_id: string; group_name: string; exclusive: boolean }[] = await this.db.query(
-      `SELECT t.id, t.group_id, g.name AS group_name, g.exclusive FROM tags t JOIN tag_groups g ON g.id = t.group_id
-        WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[])`, [tenantId, [...add, ...remove]]);
+    const tags = await this.tags.tagsWithGroups(tenantId, [...add, ...remove]);
     const known = new Map(tags.map((x) => [x.id, x]));
     const details: ErrorDetail[] = [];
     const exclusive = new Set<string>();

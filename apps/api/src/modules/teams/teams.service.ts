@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { Team, User } from '@sop/db';
-import { DataSource, In, IsNull, Repository } from 'typeorm';
-import { fail } from '../../common/errors.catalog';
-import { type Page, type PageQuery, paginate } from '../../common/pagination';
+import type { Team } from '@sop/db';
+import { fail, notFound } from '../../common/errors.catalog';
+import type { Page, PageQuery } from '../../common/pagination';
 import { taken, unlessTaken } from '../../common/postgres-errors';
-import { findInTenant } from '../../common/tenant-scope';
 import type { CreateTeamDto, TeamDto, UpdateTeamDto } from './teams.dto';
 import { TEAMS_ERRORS } from './teams.errors';
+import { TeamsRepository } from './teams.repository';
 
 const toTeamDto = (t: Team, memberCount: number): TeamDto => ({ id: t.id, name: t.name, managerId: t.managerId, memberCount, createdAt: t.createdAt });
 
@@ -15,64 +13,51 @@ const nameTaken = (name: string) => () => taken(TEAMS_ERRORS.TEAM_NAME_TAKEN, `A
 
 @Injectable()
 export class TeamsService {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @InjectRepository(Team) private readonly teams: Repository<Team>,
-    @InjectRepository(User) private readonly users: Repository<User>,
-  ) {}
+  constructor(private readonly teams: TeamsRepository) {}
 
   async create(tenantId: string, dto: CreateTeamDto): Promise<TeamDto> {
     await this.assertManager(tenantId, dto.managerId);
     const team = await unlessTaken('teams_tenant_name_key', nameTaken(dto.name), () =>
-      this.teams.save(this.teams.create({ tenantId, name: dto.name.trim(), managerId: dto.managerId ?? null })),
+      this.teams.insert(tenantId, dto.name.trim(), dto.managerId ?? null),
     );
     return toTeamDto(team, 0);
   }
 
   async list(tenantId: string, page: PageQuery): Promise<Page<TeamDto>> {
-    const result = await paginate(this.teams.createQueryBuilder('t').where('t.tenant_id = :tenantId', { tenantId }), 't', page);
-    const counts = await this.memberCounts(tenantId, result.items.map((t) => t.id));
+    const result = await this.teams.page(tenantId, page);
+    const counts = await this.teams.memberCounts(tenantId, result.items.map((t) => t.id));
     return { ...result, items: result.items.map((t) => toTeamDto(t, counts.get(t.id) ?? 0)) };
   }
 
   async get(tenantId: string, id: string): Promise<TeamDto> {
-    const team = await findInTenant(this.teams, tenantId, id, 'team');
-    return toTeamDto(team, (await this.memberCounts(tenantId, [id])).get(id) ?? 0);
+    const team = await this.find(tenantId, id);
+    return toTeamDto(team, (await this.teams.memberCounts(tenantId, [id])).get(id) ?? 0);
   }
 
   async update(tenantId: string, id: string, dto: UpdateTeamDto): Promise<TeamDto> {
-    const team = await findInTenant(this.teams, tenantId, id, 'team');
+    const team = await this.find(tenantId, id);
     if (dto.managerId !== undefined) await this.assertManager(tenantId, dto.managerId);
     if (dto.name !== undefined) team.name = dto.name.trim();
     if (dto.managerId !== undefined) team.managerId = dto.managerId;
     const saved = await unlessTaken('teams_tenant_name_key', nameTaken(team.name), () => this.teams.save(team));
-    return toTeamDto(saved, (await this.memberCounts(tenantId, [id])).get(id) ?? 0);
+    return toTeamDto(saved, (await this.teams.memberCounts(tenantId, [id])).get(id) ?? 0);
   }
 
   /** Deleting a team leaves its members without a team. */
   async remove(tenantId: string, id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await findInTenant(tx.getRepository(Team), tenantId, id, 'team');
-      await tx.update(User, { tenantId, teamId: id }, { teamId: null });
-      await tx.delete(Team, { tenantId, id });
-    });
+    if (!(await this.teams.delete(tenantId, id))) throw notFound('team', id);
   }
 
-  /** Active members per team, one grouped query for a page of teams. */
-  private async memberCounts(tenantId: string, teamIds: string[]): Promise<Map<string, number>> {
-    if (!teamIds.length) return new Map();
-    const rows: { team_id: string; n: number }[] = await this.users.query(
-      `SELECT team_id, count(*)::int AS n FROM users
-        WHERE tenant_id = $1 AND team_id = ANY($2::uuid[]) AND disabled_at IS NULL GROUP BY team_id`,
-      [tenantId, teamIds],
-    );
-    return new Map(rows.map((r) => [r.team_id, r.n]));
+  /** The caller's team or 404: another tenant's id is indistinguishable from one that does not exist. */
+  private async find(tenantId: string, id: string): Promise<Team> {
+    const team = await this.teams.find(tenantId, id);
+    if (!team) throw notFound('team', id);
+    return team;
   }
 
   private async assertManager(tenantId: string, managerId: string | null | undefined): Promise<void> {
     if (!managerId) return;
-    const ok = await this.users.existsBy({ tenantId, id: managerId, role: In(['manager', 'admin']), disabledAt: IsNull() });
-    if (!ok) {
+    if (!(await this.teams.isActiveManager(tenantId, managerId))) {
       throw fail(TEAMS_ERRORS.MANAGER_NOT_FOUND, `No active manager or admin with id ${managerId}.`, [
         { path: 'managerId', problem: 'must be an active user with the role manager or admin' },
       ]);
