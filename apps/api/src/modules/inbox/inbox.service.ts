@@ -36,6 +36,9 @@ const TASK_NAMES = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS 
   FROM %TASKS% t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
   LEFT JOIN users u ON u.id = t.executor_id`;
 const SELECT_TASK = TASK_NAMES.replace('%TASKS%', 'tasks');
+/** What a list item shows: a page reads only these, as every column read is formatted by Postgres and parsed here. */
+const LIST_COLUMNS = `id, sop_id, step_index, contact_id, group_id, executor_id, channel, content, materials, due_at, due_until, status, outcome,
+  note, snoozed_until, finished_at, wecom_send_state`;
 
 /** How each list is ordered: today by the closing window (what must be done first), done newest first. */
 const LIST_ORDER: Record<InboxList, { at: 'due_at' | 'due_until' | 'finished_at'; dir: 'ASC' | 'DESC' }> = {
@@ -80,7 +83,7 @@ export class InboxService {
     // The page is cut from tasks alone, then named: joining first would look up names for every task the
     // list scans, not just the page's.
     const order = `ORDER BY t.${at} ${dir}, t.id ${dir}`;
-    const page = `(SELECT * FROM tasks t WHERE ${where.join(' AND ')} ${order} LIMIT ${q.limit + 1})`;
+    const page = `(SELECT ${LIST_COLUMNS} FROM tasks t WHERE ${where.join(' AND ')} ${order} LIMIT ${q.limit + 1})`;
     // a list runs hundreds of times a second: planned once per connection and shape, not on every request
     const rows = await preparedShape<TaskRow>(this.db, 'inbox.list', `${TASK_NAMES.replace('%TASKS%', page)} ${order}`, params);
     const items = rows.slice(0, q.limit).map(toDto);
