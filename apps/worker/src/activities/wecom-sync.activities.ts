@@ -637,14 +637,16 @@ async function dismissGroupsGone(m: EntityManager, tenantId: string, before: Dat
         AND ($3::text[] IS NULL OR NOT wecom_chat_id = ANY($3::text[]))
       RETURNING id`, [tenantId, before, listed]));
   if (!groups.length) return 0;
-  const left = returned<{ group_id: string; contact_id: string }>(await m.query(
-    `DELETE FROM group_members WHERE tenant_id = $1 AND group_id = ANY($2::uuid[]) RETURNING group_id, contact_id`, [tenantId, groups.map((g) => g.id)]));
-  const byGroup = new Map<string, string[]>();
-  for (const r of left) byGroup.set(r.group_id, [...(byGroup.get(r.group_id) ?? []), r.contact_id]);
-  for (const [groupId, contactIds] of byGroup) {
-    await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [tenantId, { groupId, contactIds }]);
-  }
-  await contactsChangedSet(m, tenantId, [...new Set(left.map((r) => r.contact_id))]);
+  // memberships ended and one group.members_changed per group that had members, in one statement
+  const [{ contacts }] = await m.query(
+    `WITH gone AS (DELETE FROM group_members WHERE tenant_id = $1 AND group_id = ANY($2::uuid[]) RETURNING group_id, contact_id),
+     events AS (
+       INSERT INTO domain_events (tenant_id, type, payload)
+       SELECT $1, 'group.members_changed', jsonb_build_object('groupId', group_id, 'contactIds', jsonb_agg(contact_id)) FROM gone GROUP BY group_id
+       RETURNING 1)
+     SELECT coalesce((SELECT array_agg(DISTINCT contact_id) FROM gone), '{}') AS contacts, (SELECT count(*) FROM events) AS _`,
+    [tenantId, groups.map((g) => g.id)]);
+  await contactsChangedSet(m, tenantId, contacts);
   return groups.length;
 }
 
