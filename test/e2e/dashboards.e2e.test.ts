@@ -2,7 +2,7 @@ import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
-import { checkPageInBothLanguages, pick, signIn as signInAt, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, choose, optionsOf, pick, signIn as signInAt, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { type Http, signupTenant } from '../support/http';
 
@@ -77,10 +77,9 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
     await switchLang(page, 'zh');
 
     // a manager cuts by team, employee or time only
-    await page.getByRole('combobox', { name: '分析维度' }).click();
-    await page.locator('.ant-select-item-option:visible', { hasText: '时间' }).waitFor();
-    expect(await page.locator('.ant-select-item-option:visible').allTextContents()).toEqual(['团队', '员工', '时间']);
-    await pick(page, '时间');
+    const dimension = page.getByRole('combobox', { name: '分析维度' });
+    expect(await optionsOf(page, dimension)).toEqual(['团队', '员工', '时间']);
+    await choose(page, dimension, '时间');
     await page.getByTestId('trend-chart').waitFor();
     const today = (await manager.client.get('/api/dashboards/cuts?by=day')).body.rows.at(-1);
     expect(today.created).toBe(8);

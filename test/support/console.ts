@@ -102,6 +102,22 @@ export async function choose(page: Page, select: Locator, text: string | RegExp)
   }, 20_000);
 }
 
+/**
+ * The options an Ant Design select offers, read while its list is open: the list can close under a re-render right
+ * after it opened, so it is opened again until the options can be read.
+ */
+export async function optionsOf(page: Page, select: Locator): Promise<string[]> {
+  const options = page.locator('.ant-select-item-option:visible');
+  let texts: string[] = [];
+  await eventually(async () => {
+    if (!(await options.first().isVisible())) await select.click();
+    await options.first().waitFor({ timeout: 2000 });
+    texts = await options.allTextContents();
+    if (texts.length === 0) throw new Error('the list closed while it was read');
+  }, 20_000);
+  return texts;
+}
+
 /** The dialog on top. */
 export const visibleModal = (page: Page) => page.locator('.ant-modal:visible').last();
 
