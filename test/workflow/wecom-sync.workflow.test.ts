@@ -140,6 +140,32 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     expect(log.at(-1)).toBe(`finish run-${tenantId} ok`);
   });
 
+  it('requests signalled while a run finishes belong to the next row: a full sync asked after it follows that run', async () => {
+    const { held, release } = gate();
+    const tenantId = `t4-${randomUUID()}`;
+    const { log, activities } = stubs({
+      // the full run's row is finished (the API makes a new row from now on) and its workflow has not ended yet
+      finishWecomSync: async (_tenant, runId, error) => { log.push(`finish ${runId} ${error ?? 'ok'}`); if (runId === `run-${tenantId}`) await held; },
+    });
+    const workflowId = wecomSyncWorkflowId(tenantId);
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await startSync(taskQueue, tenantId);
+      await waitFor(() => log.includes(`finish run-${tenantId} ok`));
+      // as the API signals them: the incremental row it made, a request that joined that row, a full one queued after it
+      await handle.signal(wecomSyncRequestSignal, { kind: 'incremental', runId: 'row-2' });
+      await handle.signal(wecomSyncRequestSignal, { kind: 'incremental' });
+      await handle.signal(wecomSyncRequestSignal, { kind: 'full' });
+      release();
+      expect(await env.client.workflow.getHandle(workflowId).result()).toEqual({ runId: `run-${tenantId}`, status: 'succeeded' });
+      if (process.env.RECORD_HISTORIES) saveHistory('wecomSyncWorkflow-next-row-queued', await env.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory());
+    });
+    expect(log.filter((l) => l.startsWith('open') || l.startsWith('finish'))).toEqual([
+      `open ${tenantId}`, `finish run-${tenantId} ok`,
+      `open ${tenantId} incremental`, `finish run-${tenantId}-incremental ok`,
+      `open ${tenantId}`, `finish run-${tenantId} ok`,
+    ]);
+  });
+
   it('the incremental Schedule\'s workflow starts an incremental sync of every organization, skipping one whose sync runs', async () => {
     const { busy, idle, log, started, idleResult, busyResult } = await startAllWhileOneRuns(wecomIncrementalSyncWorkflow, 'wecomIncrementalSyncWorkflow');
     expect(started).toEqual({ started: 1, running: 1 });

@@ -16,6 +16,12 @@ export const WECOM_SYNC_WORKFLOW_ID_PREFIX = 'wecom-sync/';
  * it runs may continue it as another run, and the nightly start asks a running incremental sync for a full one.
  */
 const KINDS_PATCH = 'wecom-sync-kinds';
+/**
+ * The patch that made requests signalled after a finishing run's next row belong to that row: a full sync asked
+ * after it is carried into the next run (`queued`) rather than dropped (or, after an incremental run, made the next
+ * row itself).
+ */
+const NEXT_ROW_PATCH = 'wecom-sync-next-row-requests';
 
 // Pages are written with their cursor in one transaction, so a retried activity resumes after the last page in.
 // A short heartbeat timeout moves the work to another worker within seconds when one dies; rate limits the
@@ -39,7 +45,11 @@ export interface WecomSyncResult {
 export interface WecomSyncInput {
   tenantId: string;
   kind?: WecomSyncKind;
+  /** A sync already asked to follow this one (a full sync asked while the run before was finishing). */
+  queued?: WecomSyncKind;
 }
+
+type SyncRequest = { kind: WecomSyncKind; runId?: string; late: boolean };
 
 /**
  * A sync of one tenant's WeCom corporation (workflow id `wecom-sync/<tenantId>`, so a tenant's syncs never
@@ -49,12 +59,12 @@ export interface WecomSyncInput {
  * workflow itself completes, or continues as the run asked of it meanwhile (a full sync asked during an incremental
  * one; a sync asked once this one was finishing).
  */
-export async function wecomSyncWorkflow({ tenantId, kind: asked = 'full' }: WecomSyncInput): Promise<WecomSyncResult> {
+export async function wecomSyncWorkflow({ tenantId, kind: asked = 'full', queued }: WecomSyncInput): Promise<WecomSyncResult> {
   let phase: WecomSyncPhase = 'starting';
   let runId: string | null = null;
   let kind: WecomSyncKind = asked;
   let closing = false;
-  const requests: { kind: WecomSyncKind; runId?: string; late: boolean }[] = [];
+  const requests: SyncRequest[] = queued ? [{ kind: queued, late: false }] : [];
   setHandler(wecomSyncStatusQuery, () => ({ runId, phase, kind }));
   setHandler(wecomSyncRequestSignal, (request) => { requests.push({ ...request, late: closing }); });
   if (patched(KINDS_PATCH)) ({ runId, kind } = await bookkeeping.openWecomSyncRun(tenantId, asked));
@@ -86,16 +96,26 @@ export async function wecomSyncWorkflow({ tenantId, kind: asked = 'full' }: Weco
     phase = 'succeeded';
   }
   const next = nextRun(requests, id, kind);
-  if (next && patched(KINDS_PATCH)) await continueAsNew<typeof wecomSyncWorkflow>({ tenantId, kind: next });
+  if (next && patched(KINDS_PATCH)) await continueAsNew<typeof wecomSyncWorkflow>({ tenantId, ...next });
   return { runId: id, status };
 }
 
 /**
- * What to run after this run, from the requests it received: a full sync asked during an incremental one; a run the
- * API made (its row) once this run had stopped taking requests (it found no running run to join). Any other
- * request was this run.
+ * What to run after this run, from the requests it received in order. Once this run stopped taking requests, the
+ * API may have made the next run's row (a request with a `runId` not this run's): that request and every one after
+ * it joined that row, so a full sync among them follows the next run (`queued`) when the next run is incremental.
+ * Before it, a full sync asked during an incremental run makes the next run full; any other request was this run.
  */
-function nextRun(requests: { kind: WecomSyncKind; runId?: string; late: boolean }[], runId: string, kind: WecomSyncKind): WecomSyncKind | null {
+function nextRun(requests: SyncRequest[], runId: string, kind: WecomSyncKind): Pick<WecomSyncInput, 'kind' | 'queued'> | null {
+  const at = requests.findIndex((r) => r.late && r.runId !== undefined && r.runId !== runId);
+  const legacy = legacyNextRun(requests, runId, kind);
+  if (at < 0 || !requests.slice(at + 1).some((r) => r.kind === 'full') || !patched(NEXT_ROW_PATCH)) return legacy && { kind: legacy };
+  const fullNext = (kind === 'incremental' && requests.slice(0, at).some((r) => r.kind === 'full')) || requests[at].kind === 'full';
+  return fullNext ? { kind: 'full' } : { kind: 'incremental', queued: 'full' };
+}
+
+/** `nextRun` before NEXT_ROW_PATCH: a request after the next row's one counted as asked of this run. */
+function legacyNextRun(requests: SyncRequest[], runId: string, kind: WecomSyncKind): WecomSyncKind | null {
   const wanted = requests.filter((r) => (r.kind === 'full' && kind === 'incremental') || (r.late && r.runId !== undefined && r.runId !== runId));
   if (!wanted.length) return null;
   return wanted.some((r) => r.kind === 'full') ? 'full' : 'incremental';
