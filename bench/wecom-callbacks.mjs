@@ -1,12 +1,14 @@
-// `npm run bench -- wecom-callbacks`: WeCom's callback under load (issue 16). The built API in its own process,
-// a Temporal dev server, a worker with WeCom access and a local WeCom (token, app check, externalcontact/get) in
-// this process, and WeCom's side sending from a thread of its own (bench/support/callback-sender.mjs). A connected organization receives `BENCH_WECOM_RATE` encrypted, signed callbacks a second
+// `npm run bench -- wecom-callbacks`: WeCom's callback under load (issue 16). The built API and the built worker
+// each in its own process as deployed (the worker at its WORKER_NICE; `BENCH_WORKER_NICE=0` runs it at the API's
+// priority), a Temporal dev server, a local WeCom (token, app check, externalcontact/get) in this process, and
+// WeCom's side sending from a thread of its own (bench/support/callback-sender.mjs). A connected organization receives `BENCH_WECOM_RATE` encrypted, signed callbacks a second
 // (official @wecom/crypto) for `BENCH_WECOM_SECONDS` seconds, each a customer added by an employee
 // (add_external_contact, so each one is fetched from WeCom and upserted). Measured: the answer's p95 and how long
 // after the last answer every event has been applied. Targets: p95 <= 100 ms, all applied within 10 s.
 import { createRequire } from 'node:module';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { URLSearchParams } from 'node:url';
@@ -62,14 +64,8 @@ export async function run({ databaseUrl, log }) {
   const seconds = Number(process.env.BENCH_WECOM_SECONDS ?? 5);
   const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
   const { startTemporal } = await import(join(ROOT, 'tools/lib/infra.mjs'));
-  const { createEngineWorker } = require(join(ROOT, 'apps/worker/dist'));
-  const { WecomAccess } = require(join(ROOT, 'libs/wecom/dist'));
   const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
   const { DataSource } = require('typeorm');
-  const { NativeConnection, Runtime, makeTelemetryFilterString } = require('@temporalio/worker');
-  try {
-    Runtime.install({ logger: quietLogger, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  } catch { /* installed already */ }
 
   const corp = {
     corpId: `ww${randomBytes(8).toString('hex')}`, agentId: '1000002', contactSecret: randomBytes(32).toString('base64url'),
@@ -86,11 +82,11 @@ export async function run({ databaseUrl, log }) {
     TEMPORAL_TASK_QUEUE: taskQueue, WECOM_SECRET_KEYS: `bench:${secretKeys[0].secret}`, WECOM_API_BASE: wecom.base,
   });
   const db = await new DataSource(dataSourceOptions(databaseUrl, { extra: { max: 6 } })).initialize();
-  const connection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await createEngineWorker({
-    connection, namespace: 'default', db, taskQueue, identity: 'bench-wecom', wecom: new WecomAccess({ secretKeys, apiBase: wecom.base }),
+  // the worker as deployed: its own process, at its own priority (WORKER_NICE; BENCH_WORKER_NICE overrides)
+  const worker = await startWorker({
+    DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue, WECOM_SECRET_KEYS: `bench:${secretKeys[0].secret}`,
+    WECOM_API_BASE: wecom.base, ...(process.env.BENCH_WORKER_NICE ? { WORKER_NICE: process.env.BENCH_WORKER_NICE } : {}),
   });
-  const running = worker.run();
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/health`);
@@ -139,9 +135,7 @@ export async function run({ databaseUrl, log }) {
     if (contacts !== total || errors) missed.push(`${contacts} contacts for ${total} events, ${errors} event errors`);
     return { figures, missed };
   } finally {
-    worker.shutdown();
-    await running;
-    await connection.close();
+    await stopWorker(worker);
     await db.destroy();
     api.kill('SIGTERM');
     wecom.server.close();
@@ -175,4 +169,31 @@ function sendFromAnotherThread(workerData) {
   });
 }
 
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m, a) => console.error(m, a ?? '') };
+/** The built worker (apps/worker/dist/main.js) with the namespace-wide Schedules left alone; resolves once it polls. */
+function startWorker(env) {
+  const child = spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
+    env: {
+      ...process.env, LOG_LEVEL: 'info', SILENCE_SWEEP_SCHEDULE: 'off', REMINDER_SWEEP_SCHEDULE: 'off', WECOM_SYNC_SCHEDULE: 'off',
+      WECOM_INCREMENTAL_SCHEDULE: 'off', WECOM_MASS_SEND_SCHEDULE: 'off', ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      seen = (seen + chunk).slice(-20_000);
+      if (seen.includes('"worker started"')) resolve(child);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code, signal) => reject(new Error(`the worker exited (${code ?? signal}) before polling:\n${seen}`)));
+  });
+}
+
+/** SIGTERM, as compose stops it: running activities finish first. */
+async function stopWorker(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}

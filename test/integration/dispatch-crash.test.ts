@@ -37,6 +37,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
         WECOM_SYNC_SCHEDULE: 'off', // likewise, left to wecom-sync.test.ts
         WECOM_INCREMENTAL_SCHEDULE: 'off',
         WECOM_MASS_SEND_SCHEDULE: 'off',
+        WORKER_NICE: '0', // its time limits were set for a worker at the test runner's priority
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

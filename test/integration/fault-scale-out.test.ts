@@ -3,7 +3,7 @@ import type { sopBroadcastWorkflow } from '@sop/workflows';
 import type { ChildProcess } from 'node:child_process';
 import { countTasks, expectBroadcastExact, expectJourneyExact, faultWorld, expectRepeatsWithin, finishReminders, runSweeps, useFaultStack, waitForOpenPage, waitForTasks } from '../support/fault-world';
 import { Http } from '../support/http';
-import { killHard } from '../support/processes';
+import { killHard, niceness } from '../support/processes';
 
 const CONTACTS = 100_000;
 const BROADCAST = 1_000;
@@ -27,7 +27,9 @@ describe('fault: two workers and two API processes serving one tenant, one worke
     const adminB = new Http(b.baseUrl, world.t.admin.headers);
     const tSeeded = Date.now();
     const workerEnv = { SMTP_URL: smtp.url, APP_URL: a.baseUrl };
-    const [w1, w2]: ChildProcess[] = await Promise.all([processes.worker('worker 1', workerEnv), processes.worker('worker 2', workerEnv)]);
+    // worker 1 (killed below) yields the CPU as deployed (WORKER_NICE, 10 by default); worker 2 does not
+    const [w1, w2]: ChildProcess[] = await Promise.all([processes.worker('worker 1', { ...workerEnv, WORKER_NICE: '10' }), processes.worker('worker 2', workerEnv)]);
+    expect([niceness(w1), niceness(w2)]).toEqual([10, 0]);
 
     expect((await adminB.post(`/api/sops/${world.journeyId}/activate`)).body).toMatchObject({ status: 'active' });
     const broadcastId = await world.createBroadcast(3000);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,12 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>, 
     if (Date.now() > until) throw new Error(`${what}: not ready after ${ms} ms`);
     await sleep(100);
   }
+}
+
+/** A process's Unix niceness, from /proc (field 19 of its stat line; the name in field 2 may hold spaces). */
+export function niceness(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
@@ -80,6 +86,7 @@ export class EngineProcesses {
       REMINDER_SWEEP_SCHEDULE: 'off',
       WECOM_SYNC_SCHEDULE: 'off',
       WECOM_INCREMENTAL_SCHEDULE: 'off',
+      WORKER_NICE: '0', // the fault tests' time limits were set for a worker at the test runner's priority
       ...env,
     });
     let seen = '';

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@sop/db';
 import { NativeConnection } from '@temporalio/worker';
@@ -25,11 +26,25 @@ function loadSettings(): WorkerSettings {
 }
 
 const settings = loadSettings();
+yieldCpu(settings.WORKER_NICE);
 // LOG_FORMAT=pretty (the run command): short coloured lines for people; JSON otherwise.
 const log = pino(
   { name: 'worker', level: settings.LOG_LEVEL },
   settings.LOG_FORMAT === 'pretty' ? pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : undefined,
 );
+
+/**
+ * Lowers this process's priority before it starts any thread (Linux applies niceness per thread, and threads
+ * inherit it from the thread that makes them). Lowering needs no privilege; a refusal is only logged.
+ */
+function yieldCpu(nice: number): void {
+  if (!nice) return;
+  try {
+    setPriority(nice);
+  } catch (err) {
+    console.warn(`WORKER_NICE=${nice} was not applied: ${(err as Error).message}`);
+  }
+}
 
 async function main(): Promise<void> {
   const { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue } = settings;

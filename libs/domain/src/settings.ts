@@ -81,6 +81,11 @@ export const WORKER_SETTINGS = z.object({
   /** the incremental WeCom sync of every connected organization: every 15 minutes by default */
   WECOM_INCREMENTAL_SCHEDULE: every('15m'),
   WECOM_MASS_SEND_SCHEDULE: onOff,
+  /**
+   * The worker's Unix niceness (0-19; 10 by default): where it shares CPUs with the API, the API's answers (WeCom's
+   * callbacks within WeCom's time limit, the inbox) go first and the worker's batch work takes the rest.
+   */
+  WORKER_NICE: z.coerce.number().int().min(0, 'must be 0 to 19').max(19, 'must be 0 to 19').default(10),
 });
 export type WorkerSettings = z.infer<typeof WORKER_SETTINGS>;
 

@@ -67,5 +67,7 @@ describe('the worker reads the same settings by the same rules', () => {
       expect(() => every(bad)).toThrow('WECOM_INCREMENTAL_SCHEDULE: must be on, off, or an interval of 1m to 24h such as 15m or 1h');
     }
     expect(parseSettings(WORKER_SETTINGS, { ...env, NOTIFY_INSECURE_TARGET_HOSTS: ' a, b ,' }).NOTIFY_INSECURE_TARGET_HOSTS).toEqual(['a', 'b']);
+    expect([parseSettings(WORKER_SETTINGS, env).WORKER_NICE, parseSettings(WORKER_SETTINGS, { ...env, WORKER_NICE: '0' }).WORKER_NICE]).toEqual([10, 0]);
+    expect(() => parseSettings(WORKER_SETTINGS, { ...env, WORKER_NICE: '20' })).toThrow('WORKER_NICE: must be 0 to 19');
   });
 });
