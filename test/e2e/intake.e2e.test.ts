@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
-import { checkPageInBothLanguages, screenshot, signIn, switchLang } from '../support/console';
+import { checkPageInBothLanguages, choose, screenshot, signIn, switchLang } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { Http, signupTenant, type TenantFixture } from '../support/http';
 import { Stack } from '../support/stack';
@@ -259,13 +259,11 @@ describe('import, channel codes, computed tags and response rules in a real brow
     await page.getByRole('button', { name: /新建响应规则/ }).first().click();
     const drawer = page.locator('.ant-drawer-section');
     await drawer.getByLabel('规则名称').fill('有意向客户打高意向');
-    await drawer.getByLabel('跟进结果').click();
-    await pick('有兴趣');
+    // each pick is checked to have taken (a click while a list still opens can miss under load)
+    await choose(page, drawer.getByLabel('跟进结果'), '有兴趣');
     const add = drawer.getByLabel('打上标签');
-    await add.click();
-    await pick('High 高');
-    await add.click();
-    await pick('Low 低');
+    await choose(page, add, 'High 高');
+    await choose(page, add, 'Low 低');
     await page.locator('.ant-drawer-title').click(); // closes the list
     await page.getByTestId('save-response-rule').click();
     const addField = drawer.locator('.ant-form-item', { has: page.getByText('打上标签', { exact: true }) });

@@ -1,29 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import {
   BUCKET_COLUMNS, type Counters, type Measures, addCounters, change, measures, probabilityBest, wilson, zeroCounters,
 } from '@sop/domain';
 import { DateTime } from 'luxon';
-import { DataSource } from 'typeorm';
-import { managedTeamIdsArraySql, teamManagedWhere } from '../../common/access/managed';
 import { seesWholeOrganization } from '../../common/access/roles';
 import { fail, failAt, notFound } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
 import type { SopDto } from '../sops/sops.dto';
 import { SopsService } from '../sops/sops.service';
 import type {
-  ChangeDto, Cut, CutDto, CutQuery, EmployeeRowDto, EmployeesDto, EmployeesQuery, ExitDto, FunnelStepDto, Granularity, Lang, MyWeekDto,
+  ChangeDto, Cut, CutDto, CutQuery, EmployeeRowDto, EmployeesDto, EmployeesQuery, FunnelStepDto, Granularity, Lang, MyWeekDto,
   RangeDto, RangeQuery, SopResultDto, SopResultsDto, StepVariantsDto, TeamDashboardDto, TeamQuery, TrendPointDto, WeekQuery,
 } from './dashboards.dto';
 import { DASHBOARDS_ERRORS } from './dashboards.errors';
-import { preparedQuery } from '@sop/db';
+import {
+  DashboardsRepository, type EmployeeSumRow, type Overdue, type OverdueCell, type PeriodBounds, type ScopeAsk, type SumRow, type TeamRow,
+} from './dashboards.repository';
 
-/** Rollup counter columns, summed (float8 so that node-pg answers numbers). */
-const COLUMNS = ['created', 'pending', 'done', 'done_on_time', 'skipped', 'expired', 'cancelled', 'responded', 'converted', 'responses',
-  'purchases', 'revenue', 'done_minutes', ...BUCKET_COLUMNS];
-const SUMS = COLUMNS.map((c) => `coalesce(sum(r.${c}), 0)::float8 AS ${c}`).join(', ');
-
-type SumRow = Record<string, number>;
 const countersOf = (r: SumRow): Counters => ({
   created: r.created, pending: r.pending, done: r.done, doneOnTime: r.done_on_time, skipped: r.skipped, expired: r.expired,
   cancelled: r.cancelled, responded: r.responded, converted: r.converted, responses: r.responses, purchases: r.purchases,
@@ -38,16 +31,8 @@ const changeOf = (now: Measures, before: Measures): ChangeDto => ({
 });
 
 /** The period asked for, in the organization's zone, and the one before it. */
-export interface Range {
-  zone: string;
-  from: string;
-  to: string;
-  prevFrom: string;
+export interface Range extends PeriodBounds {
   prevTo: string;
-  /** instants bounding the days: [fromTs, toTs) and [prevFromTs, fromTs) */
-  fromTs: Date;
-  toTs: Date;
-  prevFromTs: Date;
   granularity: Granularity;
 }
 
@@ -79,11 +64,6 @@ function rangeIn(zone: string, q: RangeQuery, maxDays = 366): Range {
 
 const rangeDto = (r: Range): RangeDto => ({ from: r.from, to: r.to, previousFrom: r.prevFrom, previousTo: r.prevTo, zone: r.zone, granularity: r.granularity });
 
-/** Pending tasks with the window closed, by key: `now` all of them, `cur` and `prev` those whose window opened in the period or the one before. */
-interface Overdue { now: number; cur: number; prev: number }
-
-interface OverdueCell { executor_id: string | null; team_id: string | null; day: string; n: number }
-
 /** now: every overdue task of the cells; cur and prev: those whose window opened in the period or the one before. */
 function perDay(cells: { day: string; n: number }[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -99,23 +79,6 @@ function fold(cells: OverdueCell[], range: Range): Overdue {
     else if (c.day >= range.prevFrom && c.day <= range.prevTo) out.prev += c.n;
   }
   return out;
-}
-
-/**
- * Overdue tasks (pending, window closed) per executor and day of their window, as a part of `scopedParts`: of
- * the scope's members, each read through the executor's open-window index (a team's count never walks the rest
- * of the tenant); or, for the whole tenant, every overdue task (executors without a team too). The set is small
- * because tasks expire.
- */
-function overdueOfScope(wholeTenant: boolean): string {
-  return wholeTenant
-    ? `SELECT t.executor_id, u.team_id, (t.due_at AT TIME ZONE rng.zone)::date::text AS day, count(*)::int AS n
-         FROM rng CROSS JOIN tasks t LEFT JOIN users u ON u.id = t.executor_id
-        WHERE t.tenant_id = $1 AND t.status = 'pending' AND t.due_until < now() GROUP BY 1, 2, 3`
-    : `SELECT u.id AS executor_id, u.team_id, o.day, o.n FROM rng CROSS JOIN users u CROSS JOIN LATERAL (
-         SELECT (t.due_at AT TIME ZONE rng.zone)::date::text AS day, count(*)::int AS n FROM tasks t
-          WHERE t.tenant_id = $1 AND t.executor_id = u.id AND t.status = 'pending' AND t.due_until < now() GROUP BY 1) o
-        WHERE u.tenant_id = $1 AND u.team_id IN (SELECT id FROM scope)`;
 }
 
 /**
@@ -144,19 +107,10 @@ const SOP_CUTS: Cut[] = ['sop', 'version', 'step', 'variant', 'channel'];
  */
 @Injectable()
 export class DashboardsService {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly sops: SopsService,
-  ) {}
-
-  /** A dashboard's statements sum some thirty columns: planning them on every request cost more than running them (measured by the bench). */
-  private prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    return preparedQuery<T>(this.db, `dashboards.${name}`, text, values);
-  }
+  constructor(private readonly dashboards: DashboardsRepository, private readonly sops: SopsService) {}
 
   async range(tenantId: string, q: RangeQuery): Promise<Range> {
-    const [{ timezone }] = await this.db.query(`SELECT timezone FROM tenants WHERE id = $1`, [tenantId]);
-    return rangeIn(timezone, q);
+    return rangeIn(await this.dashboards.timezone(tenantId), q);
   }
 
   /**
@@ -166,48 +120,27 @@ export class DashboardsService {
   private async scoped(caller: Principal, q: RangeQuery & { teamId?: string }): Promise<{ range: Range; scope: string[] | null }> {
     const manager = !seesWholeOrganization(caller); // scoped to the teams they manage
     if (manager && !caller.userId) throw fail(DASHBOARDS_ERRORS.DASHBOARD_NEEDS_A_USER);
-    const [row] = await this.prepared<{ timezone: string; managed: string[] | null; team_exists: boolean | null }>('scope',
-      `SELECT tn.timezone,
-              CASE WHEN $2::uuid IS NULL THEN NULL ELSE ${managedTeamIdsArraySql('$1', '$2')} END AS managed,
-              CASE WHEN $3::uuid IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM teams WHERE tenant_id = $1 AND id = $3) END AS team_exists
-         FROM tenants tn WHERE tn.id = $1`,
-      [caller.tenantId, manager ? caller.userId : null, q.teamId ?? null]);
+    const row = await this.dashboards.scope(caller.tenantId, manager ? caller.userId : null, q.teamId ?? null);
     return { range: rangeIn(row.timezone, q), scope: teamScope(manager, row, q.teamId) };
   }
 
   /**
-   * One statement for a team dashboard: the period in the organization's zone, the teams the caller may see and
-   * the data `parts` (named JSON arrays over the CTE `scope` of team ids and `rng`: from_d, to_d, prev_from, ok),
-   * in one round trip instead of a scope query and then the data queries (each round trip costs a loaded
-   * machine a wake-up of Postgres and of the API; measured by the bench). Checked as `scoped` does.
+   * Who asks for a team dashboard, checked as `scoped` checks (the days asked for are read by Postgres in the
+   * dashboard's one statement, so they are checked here first); the answer's scope is checked by `scopeOf`.
    */
-  private async scopedParts<P extends string>(
-    caller: Principal, q: RangeQuery & { teamId?: string }, name: string, partsOf: (wholeTenant: boolean) => Record<P, string>,
-  ): Promise<{ range: Range; scope: string[] | null; parts: Record<P, unknown[]> }> {
+  private ask(caller: Principal, q: RangeQuery & { teamId?: string }): ScopeAsk {
     const manager = !seesWholeOrganization(caller); // scoped to the teams they manage
-    const parts = partsOf(!manager && !q.teamId);
     if (manager && !caller.userId) throw fail(DASHBOARDS_ERRORS.DASHBOARD_NEEDS_A_USER);
     for (const field of ['from', 'to'] as const) if (q[field]) dayIn(q[field]!, undefined, field);
     if (q.from && q.to && DateTime.fromISO(q.to).diff(DateTime.fromISO(q.from), 'days').days + 1 > 366) {
       throw failAt(DASHBOARDS_ERRORS.DASHBOARD_RANGE_INVALID, 'to', 'must be at most 366 days after from');
     }
-    // one statement per shape (manager or not, one team or not): a generic plan must not hinge on an OR over parameters
-    const shape = `${manager ? 'manager' : 'all'}-${q.teamId ? 'team' : 'teams'}`;
-    const teams = [manager ? teamManagedWhere('t', '$1', '$2::uuid') : 't.tenant_id = $1 AND $2::uuid IS NULL', q.teamId ? 't.id = $3::uuid' : '$3::uuid IS NULL'].join(' AND ');
-    const [row] = await this.prepared<{ zone: string; from_d: string; to_d: string; managed: string[] | null; team_exists: boolean } & Record<P, unknown[]>>(
-      `${name}-${shape}`,
-      `WITH tn AS (SELECT timezone AS zone, (now() AT TIME ZONE timezone)::date AS today FROM tenants WHERE id = $1),
-            rng AS (SELECT tn.zone, f.d AS from_d, t.d AS to_d, f.d - (t.d - f.d + 1) AS prev_from, (t.d - f.d + 1) BETWEEN 1 AND 366 AS ok
-                      FROM tn CROSS JOIN LATERAL (SELECT coalesce($5::date, tn.today) AS d) t CROSS JOIN LATERAL (SELECT coalesce($4::date, t.d - 29) AS d) f),
-            scope AS (SELECT t.id FROM teams t WHERE ${teams})
-       SELECT rng.zone, rng.from_d::text AS from_d, rng.to_d::text AS to_d, EXISTS (SELECT 1 FROM scope) AS team_exists,
-              CASE WHEN $2::uuid IS NULL THEN NULL ELSE ${managedTeamIdsArraySql('$1', '$2')} END AS managed,
-              ${Object.entries(parts).map(([part, sql]) => `(SELECT coalesce(json_agg(x), '[]') FROM (${sql}) x) AS "${part}"`).join(',\n              ')}
-         FROM rng`,
-      [caller.tenantId, manager ? caller.userId : null, q.teamId ?? null, q.from ?? null, q.to ?? null]);
-    const range = rangeIn(row.zone, { ...q, from: row.from_d, to: row.to_d });
-    const out = Object.fromEntries(Object.keys(parts).map((part) => [part, row[part as P]])) as unknown as Record<P, unknown[]>;
-    return { range, scope: teamScope(manager, row, q.teamId), parts: out };
+    return { tenantId: caller.tenantId, managerId: manager ? caller.userId : null, teamId: q.teamId ?? null, from: q.from ?? null, to: q.to ?? null };
+  }
+
+  /** The period a scoped statement resolved and the teams the caller may see (403 / 404 as `teamScope`). */
+  private resolved(ask: ScopeAsk, q: RangeQuery, row: { zone: string; from_d: string; to_d: string; managed: string[] | null; team_exists: boolean }) {
+    return { range: rangeIn(row.zone, { ...q, from: row.from_d, to: row.to_d }), scope: teamScope(ask.managerId !== null, row, ask.teamId ?? undefined) };
   }
 
   /** Trend points for every day or week of the period, zeros where nothing happened. */
@@ -226,16 +159,10 @@ export class DashboardsService {
   }
 
   async teams(caller: Principal, q: TeamQuery): Promise<TeamDashboardDto> {
-    const { range, parts } = await this.scopedParts(caller, q, 'teams', (wholeTenant) => ({
-      teams: `SELECT t.id, t.name, t.manager_id, (SELECT count(*)::int FROM users u WHERE u.team_id = t.id AND u.disabled_at IS NULL) AS members
-                FROM teams t WHERE t.id IN (SELECT id FROM scope) ORDER BY t.name, t.id`,
-      rows: `SELECT u.team_id, r.day::text AS day, ${SUMS}
-               FROM rng CROSS JOIN users u JOIN task_rollups_executor r ON r.tenant_id = $1 AND r.executor_id = u.id AND r.day BETWEEN rng.prev_from AND rng.to_d
-              WHERE rng.ok AND u.tenant_id = $1 AND u.team_id IN (SELECT id FROM scope)
-              GROUP BY u.team_id, r.day`,
-      cells: overdueOfScope(wholeTenant),
-    }));
-    const teams = parts.teams as { id: string; name: string; manager_id: string | null; members: number }[];
+    const ask = this.ask(caller, q);
+    const parts = await this.dashboards.teamsDashboard(ask);
+    const { range } = this.resolved(ask, q, parts);
+    const teams = parts.teams as TeamRow[];
     const rows = parts.rows as (SumRow & { team_id: string; day: string })[];
     const cells = parts.cells as OverdueCell[];
     const shown = new Set(teams.map((t) => t.id));
@@ -258,16 +185,10 @@ export class DashboardsService {
   }
 
   async employees(caller: Principal, q: EmployeesQuery): Promise<EmployeesDto> {
-    const { range, parts } = await this.scopedParts(caller, q, 'employees', (wholeTenant) => ({
-      rows: `SELECT u.id, u.name, u.role, u.team_id, tm.name AS team_name, ${SUMS}
-               FROM rng CROSS JOIN users u LEFT JOIN teams tm ON tm.id = u.team_id
-               LEFT JOIN task_rollups_executor r ON rng.ok AND r.tenant_id = $1 AND r.executor_id = u.id AND r.day BETWEEN rng.from_d AND rng.to_d
-              WHERE u.tenant_id = $1 ${wholeTenant ? '' : 'AND u.team_id IN (SELECT id FROM scope)'}
-              GROUP BY u.id, tm.name
-             HAVING (u.role IN ('employee', 'manager') AND u.disabled_at IS NULL) OR count(r.day) > 0`,
-      overdue: overdueOfScope(wholeTenant),
-    }));
-    const rows = parts.rows as (SumRow & { id: string; name: string; role: string; team_id: string | null; team_name: string | null })[];
+    const ask = this.ask(caller, q);
+    const parts = await this.dashboards.employeesDashboard(ask);
+    const { range } = this.resolved(ask, q, parts);
+    const rows = parts.rows as EmployeeSumRow[];
     const overdue = parts.overdue as OverdueCell[];
     const cellsOf = new Map<string | null, OverdueCell[]>();
     for (const c of overdue) cellsOf.set(c.executor_id, [...(cellsOf.get(c.executor_id) ?? []), c]);
@@ -290,21 +211,11 @@ export class DashboardsService {
 
   async myWeek(caller: Principal, q: WeekQuery): Promise<MyWeekDto> {
     if (!caller.userId) throw fail(DASHBOARDS_ERRORS.DASHBOARD_NEEDS_A_USER);
-    const [{ timezone: zone }] = await this.db.query(`SELECT timezone FROM tenants WHERE id = $1`, [caller.tenantId]);
+    const zone = await this.dashboards.timezone(caller.tenantId);
     const day = q.week ? dayIn(q.week, zone, 'week') : DateTime.now().setZone(zone);
     const monday = day.startOf('week');
     const range = rangeIn(zone, { from: monday.toISODate()!, to: monday.plus({ days: 6 }).toISODate()!, granularity: 'day' });
-    const [rows, [o]] = await Promise.all([
-      this.db.query(
-        `SELECT r.day::text AS day, ${SUMS} FROM task_rollups_executor r
-          WHERE r.tenant_id = $1 AND r.executor_id = $2 AND r.day BETWEEN $3::date AND $4::date GROUP BY r.day`,
-        [caller.tenantId, caller.userId, range.prevFrom, range.to]) as Promise<(SumRow & { day: string })[]>,
-      this.db.query(
-        `SELECT count(*)::int AS now, count(*) FILTER (WHERE due_at >= $3 AND due_at < $4)::int AS cur,
-                count(*) FILTER (WHERE due_at >= $5 AND due_at < $3)::int AS prev
-           FROM tasks WHERE tenant_id = $1 AND executor_id = $2 AND status = 'pending' AND due_until < now()`,
-        [caller.tenantId, caller.userId, range.fromTs, range.toTs, range.prevFromTs]) as Promise<Overdue[]>,
-    ]);
+    const [rows, o] = await this.dashboards.week(caller.tenantId, caller.userId, range);
     const current = measures(sum(rows.filter((r) => r.day >= range.from)), o.cur, o.now);
     const previous = measures(sum(rows.filter((r) => r.day < range.from)), o.prev, null);
     const days = Array.from({ length: 7 }, (_, i) => {
@@ -317,17 +228,7 @@ export class DashboardsService {
 
   async sopResults(caller: Principal, q: RangeQuery): Promise<SopResultsDto> {
     const range = await this.range(caller.tenantId, q);
-    const [rows, overdue] = await Promise.all([
-      // one rollup row per SOP and day (not per version, step, variant and channel); summed per SOP first, named after
-      this.prepared<SumRow & { sop_id: string; name: string; kind: string; status: string }>('sop-list',
-        `WITH a AS (SELECT r.sop_id, ${SUMS} FROM task_rollups_sop_day r WHERE r.tenant_id = $1 AND r.day BETWEEN $2::date AND $3::date GROUP BY r.sop_id)
-         SELECT a.*, s.name, s.kind, s.status FROM a JOIN sops s ON s.id = a.sop_id`,
-        [caller.tenantId, range.from, range.to]),
-      this.db.query(
-        `SELECT sop_id, count(*)::int AS now, count(*) FILTER (WHERE due_at >= $2 AND due_at < $3)::int AS cur
-           FROM tasks WHERE tenant_id = $1 AND status = 'pending' AND due_until < now() GROUP BY sop_id`,
-        [caller.tenantId, range.fromTs, range.toTs]) as Promise<{ sop_id: string; now: number; cur: number }[]>,
-    ]);
+    const [rows, overdue] = await this.dashboards.sopList(caller.tenantId, range);
     const overdueOf = new Map(overdue.map((o) => [o.sop_id, o]));
     const items = rows.map((r) => {
       const o = overdueOf.get(r.sop_id);
@@ -339,32 +240,10 @@ export class DashboardsService {
 
   async sopResult(caller: Principal, sopId: string, q: RangeQuery): Promise<SopResultDto> {
     const range = await this.range(caller.tenantId, q);
-    const [sop] = await this.db.query(
-      `SELECT s.id, s.name, s.kind, s.status, s.current_version, coalesce(v.definition, s.definition) AS definition
-         FROM sops s LEFT JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
-        WHERE s.tenant_id = $1 AND s.id = $2`, [caller.tenantId, sopId]);
+    const sop = await this.dashboards.sopWithDefinition(caller.tenantId, sopId);
     if (!sop) throw notFound('sop', sopId);
     const steps: { name: string; content: { variants?: { name: string }[] } }[] = sop.definition.steps ?? [];
-    const [rows, [o], overdueDays, exitRows] = await Promise.all([
-      this.db.query(
-        `SELECT r.step_index, r.variant, r.day::text AS day, ${SUMS} FROM task_rollups_sop r
-          WHERE r.tenant_id = $1 AND r.sop_id = $2 AND r.day BETWEEN $3::date AND $4::date GROUP BY 1, 2, 3`,
-        [caller.tenantId, sopId, range.prevFrom, range.to]) as Promise<(SumRow & { step_index: number; variant: string | null; day: string })[]>,
-      this.db.query(
-        `SELECT count(*)::int AS now, count(*) FILTER (WHERE due_at >= $3 AND due_at < $4)::int AS cur,
-                count(*) FILTER (WHERE due_at >= $5 AND due_at < $3)::int AS prev
-           FROM tasks WHERE sop_id = $2 AND tenant_id = $1 AND status = 'pending' AND due_until < now()`,
-        [caller.tenantId, sopId, range.fromTs, range.toTs, range.prevFromTs]) as Promise<Overdue[]>,
-      this.db.query(
-        `SELECT (due_at AT TIME ZONE $5)::date::text AS day, count(*)::int AS n
-           FROM tasks WHERE sop_id = $2 AND tenant_id = $1 AND status = 'pending' AND due_until < now() AND due_at >= $3 AND due_at < $4 GROUP BY 1`,
-        [caller.tenantId, sopId, range.fromTs, range.toTs, range.zone]) as Promise<{ day: string; n: number }[]>,
-      this.db.query(
-        `SELECT coalesce(close_reason, 'unknown') AS reason, next_step AS "stepIndex", count(*)::int AS count
-           FROM enrollments WHERE sop_id = $2 AND tenant_id = $1 AND status = 'exited' AND closed_at >= $3 AND closed_at < $4
-          GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`,
-        [caller.tenantId, sopId, range.fromTs, range.toTs]) as Promise<ExitDto[]>,
-    ]);
+    const [rows, o, overdueDays, exitRows] = await this.dashboards.sopResult(caller.tenantId, sopId, range);
     const cur = rows.filter((r) => r.day >= range.from);
     const current = measures(sum(cur), o.cur, o.now);
     const previous = measures(sum(rows.filter((r) => r.day < range.from)), o.prev, null);
@@ -411,65 +290,9 @@ export class DashboardsService {
     if (q.sopId && TEAM_CUTS.includes(q.by)) throw failAt(DASHBOARDS_ERRORS.CUT_FILTER_INVALID, 'sopId', `not with a cut by ${q.by}`);
     if (q.teamId && q.sopId) throw failAt(DASHBOARDS_ERRORS.CUT_FILTER_INVALID, 'sopId', 'not with teamId');
     const { range, scope } = await this.scoped(caller, q);
-    if (q.sopId) {
-      const [sop] = await this.db.query(`SELECT 1 FROM sops WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, q.sopId]);
-      if (!sop) throw notFound('sop', q.sopId);
-    }
+    if (q.sopId && !(await this.dashboards.sopExists(caller.tenantId, q.sopId))) throw notFound('sop', q.sopId);
     const bySop = SOP_CUTS.includes(q.by) || Boolean(q.sopId);
-    const zone = range.zone;
-    // key and label of a rollup row, and the same key computed from a task (t) for the live overdue count
-    const keys: Record<Cut, { key: string; label: string; live: string }> = {
-      team: { key: `coalesce(u.team_id::text, '')`, label: `coalesce(min(tm.name), '')`, live: `coalesce(u.team_id::text, '')` },
-      employee: { key: `coalesce(r.executor_id::text, '')`, label: `coalesce(min(u.name), '')`, live: `coalesce(t.executor_id::text, '')` },
-      sop: { key: `r.sop_id::text`, label: `min(s.name)`, live: `t.sop_id::text` },
-      version: { key: `r.sop_version_id::text`, label: `min(s.name || ' v' || v.version)`, live: `t.sop_version_id::text` },
-      step: { key: `r.sop_id || ':' || r.step_index`, label: `min(s.name || ' · ' || coalesce(v.definition->'steps'->r.step_index->>'name', '#' || (r.step_index + 1)))`,
-        live: `t.sop_id || ':' || t.step_index` },
-      variant: { key: `r.sop_id || ':' || r.step_index || ':' || coalesce(r.variant, '')`,
-        label: `min(s.name || ' · ' || coalesce(v.definition->'steps'->r.step_index->>'name', '#' || (r.step_index + 1)) || ' · ' || coalesce(r.variant, '-'))`,
-        live: `t.sop_id || ':' || t.step_index || ':' || coalesce(t.variant, '')` },
-      channel: { key: `r.channel`, label: `r.channel`, live: `t.channel` },
-      day: { key: `r.day::text`, label: `r.day::text`, live: `(t.due_at AT TIME ZONE $5)::date::text` },
-      week: { key: `date_trunc('week', r.day)::date::text`, label: `date_trunc('week', r.day)::date::text`,
-        live: `date_trunc('week', (t.due_at AT TIME ZONE $5)::date)::date::text` },
-    };
-    const k = keys[q.by];
-    const grouped = `GROUP BY 1${q.by === 'channel' || q.by === 'day' || q.by === 'week' ? ', 2' : ''}`;
-    // by SOP, day or week: one rollup row per SOP and day is enough
-    const sopRows = q.by === 'sop' || q.by === 'day' || q.by === 'week'
-      ? 'task_rollups_sop_day r JOIN sops s ON s.id = r.sop_id'
-      : 'task_rollups_sop r JOIN sops s ON s.id = r.sop_id JOIN sop_versions v ON v.id = r.sop_version_id';
-    const rollups = bySop
-      ? this.db.query(
-        `SELECT ${k.key} AS key, ${k.label} AS label, ${SUMS}
-           FROM ${sopRows}
-          WHERE r.tenant_id = $1 AND r.day BETWEEN $2::date AND $3::date AND ($4::uuid IS NULL OR r.sop_id = $4::uuid)
-          ${grouped}`, [caller.tenantId, range.from, range.to, q.sopId ?? null])
-      : this.db.query(
-        `SELECT ${k.key} AS key, ${k.label} AS label, ${SUMS}
-           FROM task_rollups_executor r LEFT JOIN users u ON u.id = r.executor_id LEFT JOIN teams tm ON tm.id = u.team_id
-          WHERE r.tenant_id = $1 AND r.day BETWEEN $2::date AND $3::date AND ($4::uuid[] IS NULL OR u.team_id = ANY($4::uuid[]))
-          ${grouped}`, [caller.tenantId, range.from, range.to, scope]);
-    // The zone ($5) is read by day and week keys only; `$5::text IS NOT NULL` gives it a type in the other cuts.
-    const liveParams = [caller.tenantId, scope, range.fromTs, range.toTs, zone, q.sopId ?? null];
-    const live = scope
-      ? this.db.query( // a team's members, each through the executor's open-window index
-        `SELECT o.key, sum(o.now)::int AS now, sum(o.cur)::int AS cur
-           FROM users u CROSS JOIN LATERAL (
-             SELECT ${k.live} AS key, count(*) AS now, count(*) FILTER (WHERE t.due_at >= $3 AND t.due_at < $4) AS cur
-               FROM tasks t WHERE t.tenant_id = $1 AND t.executor_id = u.id AND t.status = 'pending' AND t.due_until < now()
-                AND ($6::uuid IS NULL OR t.sop_id = $6::uuid) AND $5::text IS NOT NULL GROUP BY 1) o
-          WHERE u.tenant_id = $1 AND u.team_id = ANY($2::uuid[])
-          GROUP BY 1`, liveParams)
-      : this.db.query(
-        `SELECT ${k.live} AS key, count(*)::int AS now, count(*) FILTER (WHERE t.due_at >= $3 AND t.due_at < $4)::int AS cur
-           FROM tasks t LEFT JOIN users u ON u.id = t.executor_id
-          WHERE t.tenant_id = $1 AND t.status = 'pending' AND t.due_until < now() AND $2::uuid[] IS NULL
-            AND ($6::uuid IS NULL OR t.sop_id = $6::uuid) AND $5::text IS NOT NULL
-          GROUP BY 1`, liveParams);
-    const [rows, overdue] = await Promise.all([
-      rollups as Promise<(SumRow & { key: string; label: string })[]>, live as Promise<{ key: string; now: number; cur: number }[]>,
-    ]);
+    const [rows, overdue] = await this.dashboards.cut(caller.tenantId, q.by, bySop, range, scope, q.sopId ?? null);
     const overdueOf = new Map(overdue.map((o) => [o.key, o]));
     const out = rows.map((r) => {
       const o = overdueOf.get(r.key);
@@ -481,9 +304,9 @@ export class DashboardsService {
 
   /** The winner becomes the step's only content: a new definition, published as a new version when the SOP is live. */
   async chooseVariant(caller: Principal, sopId: string, stepIndex: number, variant: string): Promise<SopDto> {
-    const [sop] = await this.db.query(`SELECT definition FROM sops WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, sopId]);
-    if (!sop) throw notFound('sop', sopId);
-    const definition = structuredClone(sop.definition) as { steps: { content: { template: string; variants?: { name: string; template: string }[] } }[] };
+    const saved = await this.dashboards.sopDefinition(caller.tenantId, sopId);
+    if (saved === undefined) throw notFound('sop', sopId);
+    const definition = structuredClone(saved) as { steps: { content: { template: string; variants?: { name: string; template: string }[] } }[] };
     const step = definition.steps?.[stepIndex];
     if (!step) throw fail(DASHBOARDS_ERRORS.STEP_NOT_FOUND, `This SOP has no step ${stepIndex} (it has ${definition.steps?.length ?? 0}).`);
     const winner = step.content.variants?.find((v) => v.name === variant);
@@ -500,8 +323,7 @@ export class DashboardsService {
   async language(caller: Principal, asked?: Lang): Promise<Lang> {
     if (asked) return asked;
     if (!caller.userId) return 'zh';
-    const [row] = await this.db.query(`SELECT locale FROM user_notification_settings WHERE tenant_id = $1 AND user_id = $2`, [caller.tenantId, caller.userId]);
-    return row?.locale === 'en' ? 'en' : 'zh';
+    return (await this.dashboards.locale(caller.tenantId, caller.userId)) === 'en' ? 'en' : 'zh';
   }
 }
 
