@@ -45,7 +45,7 @@ export class SourceCodesRepository {
   async saveWay(m: Queryable, tenantId: string, id: string, way: ContactWay | null): Promise<SourceCodeRow> {
     return (await m.query(
       `UPDATE source_codes SET wecom_config_id = $3, wecom_qr_code = $4, wecom_user_ids = $5, wecom_way_user_ids = $6, updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+      WHERE tenant_id = $1 AND id = $2 RETURNING *`,
       [tenantId, id, way?.configId ?? null, way?.qrCode ?? null, way?.wecomUserIds ?? null, way?.userIds ?? null]))[0][0];
   }
 
