@@ -7,6 +7,7 @@ import { ApiKey, Tenant, User } from '@sop/db';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { AccessGuard } from './access.guard';
 import { AuthController } from './auth.controller';
+import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 import { CredentialsService } from './credentials.service';
 import { createSecretKey } from 'node:crypto';
@@ -44,7 +45,7 @@ import { PostgresRateLimitStorage } from './rate-limit-storage';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, CredentialsService, { provide: APP_GUARD, useClass: AccessGuard }],
+  providers: [AuthService, AuthRepository, CredentialsService, { provide: APP_GUARD, useClass: AccessGuard }],
   exports: [CredentialsService],
 })
 export class AuthModule {}

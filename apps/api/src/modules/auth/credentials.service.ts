@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { InjectRepository } from '@nestjs/typeorm';
-import { ApiKey, User } from '@sop/db';
+import type { User } from '@sop/db';
 import { isRole, type Role, UUID_PATTERN as UUID } from '@sop/domain';
-import { IsNull, Repository } from 'typeorm';
 import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { Principal } from '../../common/principal';
 import { parseApiKey, secretMatches } from '../api-keys/api-key-secret';
+import { AuthRepository } from './auth.repository';
 
 interface TokenClaims {
   sub: string;
@@ -32,8 +31,7 @@ export class CredentialsService {
 
   constructor(
     private readonly jwt: JwtService,
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
+    private readonly auth: AuthRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -72,35 +70,27 @@ export class CredentialsService {
     const key = `${claims.sub}:${claims.tid}`;
     const cached = this.principals.get(key);
     if (cached && cached.until > Date.now()) return cached.role;
-    // plain SQL: this runs on most requests, and the query builder cost more than the query
-    const [user]: Array<{ role: string }> = UUID.test(claims.sub) && UUID.test(claims.tid)
-      ? await this.users.query(`SELECT role FROM users WHERE id = $1 AND tenant_id = $2 AND disabled_at IS NULL`, [claims.sub, claims.tid])
-      : [];
-    if (!user || !isRole(user.role)) {
+    const role = UUID.test(claims.sub) && UUID.test(claims.tid) ? await this.auth.activeUserRole(claims.tid, claims.sub) : undefined;
+    if (!role || !isRole(role)) {
       this.principals.delete(key);
       throw unauthenticated('This account no longer exists or is disabled.');
     }
     if (this.config.principalCacheMs > 0) {
       if (this.principals.size >= PRINCIPALS_KEPT) this.principals.delete(this.principals.keys().next().value!);
-      this.principals.set(key, { role: user.role, until: Date.now() + this.config.principalCacheMs });
+      this.principals.set(key, { role, until: Date.now() + this.config.principalCacheMs });
     }
-    return user.role;
+    return role;
   }
 
   private async fromApiKey(raw: string): Promise<Principal> {
     const parsed = parseApiKey(raw.trim());
-    const key = parsed
-      ? await this.apiKeys.findOne({
-          where: { prefix: parsed.prefix, revokedAt: IsNull() },
-          select: { id: true, tenantId: true, role: true, secretHash: true, lastUsedAt: true },
-        })
-      : null;
+    const key = parsed ? await this.auth.apiKeyByPrefix(parsed.prefix) : null;
     if (!parsed || !key || !secretMatches(parsed.secret, key.secretHash)) {
       throw unauthenticated('The API key is unknown, malformed or revoked.');
     }
     // Recording last use at minute precision keeps the write rate low on busy keys.
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
-      await this.apiKeys.update({ id: key.id }, { lastUsedAt: new Date() });
+      await this.auth.touchApiKey(key.id);
     }
     return { tenantId: key.tenantId, role: key.role, userId: null, apiKeyId: key.id };
   }

@@ -11,6 +11,7 @@ import { SourceCodesService } from '../source-codes/source-codes.service';
 import { eventsOf, type IngestedEvent, parseEvent } from './event-schema';
 import type { EventBatchResultDto, EventResultDto } from './events.dto';
 import { EVENTS_ERRORS } from './events.errors';
+import { EventsRepository } from './events.repository';
 
 export interface SignedRequest {
   timestamp?: string;
@@ -40,6 +41,7 @@ export class EventsService {
     private readonly signing: EventSigning,
     private readonly apiKeys: ApiKeysService,
     private readonly sourceCodes: SourceCodesService,
+    private readonly repo: EventsRepository,
   ) {}
 
   async ingest(caller: Principal, req: SignedRequest): Promise<EventBatchResultDto> {
@@ -67,10 +69,7 @@ export class EventsService {
 
   private async apply(m: EntityManager, caller: Principal, event: IngestedEvent): Promise<Outcome> {
     const tenantId = caller.tenantId;
-    const [fresh] = await m.query(
-      `INSERT INTO ingested_events (tenant_id, event_id, type, api_key_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
-      [tenantId, event.id, event.type, caller.apiKeyId]);
-    if (!fresh) return { status: 'duplicate', reason: 'this event id was received before' };
+    if (!(await this.repo.recordIngested(m, tenantId, event, caller.apiKeyId))) return { status: 'duplicate', reason: 'this event id was received before' };
     const occurredAt = event.occurredAt ? new Date(event.occurredAt) : new Date();
     const response = await this.effect(m, tenantId, event, occurredAt);
     if (!response) return { status: 'duplicate', reason: 'this order was recorded before' };
@@ -108,31 +107,21 @@ export class EventsService {
   }
 
   private async contactOf(m: EntityManager, tenantId: string, externalId: string): Promise<string> {
-    const [contact] = await m.query(`SELECT id FROM contacts WHERE tenant_id = $1 AND external_id = $2`, [tenantId, externalId]);
-    if (!contact) throw new Refused([{ path: 'externalId', problem: 'no contact with this external id (send contact.joined first)' }]);
-    return contact.id;
+    const contactId = await this.repo.contactIdByExternalId(m, tenantId, externalId);
+    if (!contactId) throw new Refused([{ path: 'externalId', problem: 'no contact with this external id (send contact.joined first)' }]);
+    return contactId;
   }
 
   private async changeGroup(m: EntityManager, tenantId: string, contactId: string, groupId: string, join: boolean): Promise<void> {
-    const [group] = await m.query(`SELECT id FROM customer_groups WHERE tenant_id = $1 AND id = $2`, [tenantId, groupId]);
-    if (!group) throw new Refused([{ path: 'data.groupId', problem: 'no such customer group' }]);
-    const changed: unknown[] = join
-      ? await m.query(`INSERT INTO group_members (tenant_id, group_id, contact_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`,
-        [tenantId, groupId, contactId])
-      : (await m.query(`DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND contact_id = $3 RETURNING 1`, [tenantId, groupId, contactId]))[0];
-    if (!changed.length) return;
-    await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'group.members_changed', $2)`, [
-      tenantId, { groupId, contactIds: [contactId] }]);
+    if (!(await this.repo.groupExists(m, tenantId, groupId))) throw new Refused([{ path: 'data.groupId', problem: 'no such customer group' }]);
+    if (!(await this.repo.changeMembership(m, tenantId, groupId, contactId, join))) return;
+    await this.repo.recordMembersChanged(m, tenantId, groupId, [contactId]);
     await contactsChanged(m, tenantId, [contactId]);
   }
 
   /** Unsubscribing is an attribute segments can exclude on: `unsubscribed: true` with the time it happened. */
   private async unsubscribe(m: EntityManager, tenantId: string, contactId: string, at: Date): Promise<void> {
-    await m.query(
-      `UPDATE contacts SET attributes = attributes || jsonb_build_object('unsubscribed', true, 'unsubscribedAt', $3::text), updated_at = now()
-        WHERE tenant_id = $1 AND id = $2`, [tenantId, contactId, at.toISOString()]);
-    await m.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`, [
-      tenantId, { contactIds: [contactId], fields: ['attributes'] }]);
+    await this.repo.markUnsubscribed(m, tenantId, contactId, at);
     await contactsChanged(m, tenantId, [contactId]);
   }
 }

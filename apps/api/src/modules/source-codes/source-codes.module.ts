@@ -5,7 +5,8 @@ import { WecomModule } from '../wecom/wecom.module';
 import { WecomContactWays } from './wecom-contact-way';
 import { JoinPageController } from './join-page.controller';
 import { SourceCodesController } from './source-codes.controller';
+import { SourceCodesRepository } from './source-codes.repository';
 import { SourceCodesService } from './source-codes.service';
 
-@Module({ imports: [TagsModule, ContactsModule, WecomModule], controllers: [SourceCodesController, JoinPageController], providers: [SourceCodesService, WecomContactWays], exports: [SourceCodesService] })
+@Module({ imports: [TagsModule, ContactsModule, WecomModule], controllers: [SourceCodesController, JoinPageController], providers: [SourceCodesService, SourceCodesRepository, WecomContactWays], exports: [SourceCodesService] })
 export class SourceCodesModule {}

@@ -8,22 +8,13 @@ import { taken, unlessTaken } from '../../common/postgres-errors';
 import { assertActiveUser } from '../../common/tenant-scope';
 import type { ContactDto } from '../contacts/contacts.dto';
 import { ContactsService } from '../contacts/contacts.service';
+import { TagsRepository } from '../tags/tags.repository';
 import type { CreateSourceCodeDto, JoinDto, SourceCodeRecord, UpdateSourceCodeDto } from './source-codes.dto';
 import { WECOM_ERRORS } from '../wecom/wecom.errors';
 import { SOURCE_CODES_ERRORS } from './source-codes.errors';
+import { type SourceCodeRow as Row, SourceCodesRepository } from './source-codes.repository';
 import { type ContactWay, WecomContactWays } from './wecom-contact-way';
 
-interface Row {
-  id: string; code: string; name: string; tag_ids: string[]; owner_id: string | null; created_at: Date;
-  wecom_config_id: string | null; wecom_qr_code: string | null; wecom_user_ids: string[] | null; wecom_way_user_ids: string[] | null;
-  /** read with the code (LEFTOVER), absent from rows an UPDATE returned */
-  wecom_leftover?: SourceCodeRecord['wecomLeftover'];
-}
-/** The code's WeCom leftovers (configs still to delete in WeCom), as one object or null; `c` is the code's alias. */
-const LEFTOVER = `(SELECT jsonb_build_object('configIds', jsonb_agg(l.config_id ORDER BY l.id), 'corpId', (array_agg(l.corp_id ORDER BY l.tried_at DESC))[1],
-    'reason', (array_agg(l.reason ORDER BY l.tried_at DESC))[1], 'error', (array_agg(l.last_error ORDER BY l.tried_at DESC))[1],
-    'since', min(l.created_at), 'triedAt', max(l.tried_at))
-  FROM wecom_contact_way_leftovers l WHERE l.tenant_id = c.tenant_id AND l.source_code_id = c.id HAVING count(*) > 0) AS wecom_leftover`;
 /** The bytes of a QR image read from WeCom's host, at most; its QR codes are a few kilobytes. */
 const QR_MAX_BYTES = 2 * 1024 * 1024;
 /** How long WeCom's image host has to answer the whole image. */
@@ -41,12 +32,6 @@ const toDto = (r: Row): SourceCodeRecord => ({
   id: r.id, code: r.code, name: r.name, tagIds: r.tag_ids, ownerId: r.owner_id, createdAt: r.created_at, wecomContactWay: wayOf(r),
   wecomLeftover: r.wecom_leftover ?? null,
 });
-/** Keeps a code's contact way (or its absence) on its row, in the caller's transaction. */
-const saveWay = async (m: EntityManager, tenantId: string, id: string, way: ContactWay | null): Promise<Row> =>
-  (await m.query(
-    `UPDATE source_codes SET wecom_config_id = $3, wecom_qr_code = $4, wecom_user_ids = $5, wecom_way_user_ids = $6, updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-    [tenantId, id, way?.configId ?? null, way?.qrCode ?? null, way?.wecomUserIds ?? null, way?.userIds ?? null]))[0][0];
 
 /** Channel and campaign codes: whoever arrives through one gets its tags and, if new, its owner. */
 @Injectable()
@@ -55,6 +40,8 @@ export class SourceCodesService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly contacts: ContactsService,
     private readonly ways: WecomContactWays,
+    private readonly codes: SourceCodesRepository,
+    private readonly tags: TagsRepository,
   ) {}
 
   /** With `wecomContactWay`, the QR code is created in WeCom in the row's transaction: WeCom refusing saves nothing. */
@@ -63,22 +50,20 @@ export class SourceCodesService {
     await assertActiveUser(this.db, tenantId, dto.ownerId);
     if (dto.wecomContactWay) WecomContactWays.checkState(dto.code);
     return this.db.transaction(async (m) => {
-      const [row] = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code), () =>
-        m.query(`INSERT INTO source_codes (tenant_id, code, name, tag_ids, owner_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
-          tenantId, dto.code, dto.name.trim(), dto.tagIds ?? [], dto.ownerId ?? null,
-        ]),
+      const row = await unlessTaken('source_codes_tenant_code_key', codeTaken(dto.code), () =>
+        this.codes.insert(m, tenantId, { code: dto.code, name: dto.name.trim(), tagIds: dto.tagIds ?? [], ownerId: dto.ownerId ?? null }),
       );
       if (!dto.wecomContactWay) return toDto(row);
-      return toDto(await saveWay(m, tenantId, row.id, await this.ways.create(m, tenantId, dto.code, dto.wecomContactWay.userIds)));
+      return toDto(await this.codes.saveWay(m, tenantId, row.id, await this.ways.create(m, tenantId, dto.code, dto.wecomContactWay.userIds)));
     });
   }
 
   async list(tenantId: string): Promise<SourceCodeRecord[]> {
-    return (await this.db.query(`SELECT c.*, ${LEFTOVER} FROM source_codes c WHERE c.tenant_id = $1 ORDER BY c.code`, [tenantId])).map(toDto);
+    return (await this.codes.list(tenantId)).map(toDto);
   }
 
   async get(tenantId: string, id: string, m?: EntityManager): Promise<SourceCodeRecord> {
-    const [row] = await (m ?? this.db).query(`SELECT c.*, ${LEFTOVER} FROM source_codes c WHERE c.tenant_id = $1 AND c.id = $2`, [tenantId, id]);
+    const row = await this.codes.findWithLeftover(tenantId, id, m);
     if (!row) throw notFound('source code', id);
     return toDto(row);
   }
@@ -98,17 +83,16 @@ export class SourceCodesService {
       const way = wayOf(current);
       if (dto.wecomContactWay || (way && dto.wecomContactWay === undefined && code !== current.code)) WecomContactWays.checkState(code);
       await unlessTaken('source_codes_tenant_code_key', codeTaken(code), () =>
-        m.query(
-          `UPDATE source_codes SET code = $3, name = $4, tag_ids = $5, owner_id = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-          [tenantId, id, code, dto.name?.trim() ?? current.name, dto.tagIds ?? current.tag_ids,
-            dto.ownerId === undefined ? current.owner_id : dto.ownerId],
-        ),
+        this.codes.update(m, tenantId, id, {
+          code, name: dto.name?.trim() ?? current.name, tagIds: dto.tagIds ?? current.tag_ids,
+          ownerId: dto.ownerId === undefined ? current.owner_id : dto.ownerId,
+        }),
       );
       if (dto.wecomContactWay === null) {
         if (way) {
           // WeCom failing to delete it does not keep it on the code: it is kept as the code's leftover
           await this.ways.removeOrLeave(m, tenantId, id, way.configId, 'removed');
-          await saveWay(m, tenantId, id, null);
+          await this.codes.saveWay(m, tenantId, id, null);
         }
         return this.get(tenantId, id, m);
       }
@@ -116,7 +100,7 @@ export class SourceCodesService {
         const next = way
           ? await this.ways.update(m, tenantId, id, way, code, dto.wecomContactWay.userIds)
           : await this.ways.create(m, tenantId, code, dto.wecomContactWay.userIds);
-        await saveWay(m, tenantId, id, next);
+        await this.codes.saveWay(m, tenantId, id, next);
         return this.get(tenantId, id, m);
       }
       if (way && code !== current.code) await this.ways.update(m, tenantId, id, way, code, way.userIds);
@@ -134,13 +118,13 @@ export class SourceCodesService {
     await this.db.transaction(async (m) => {
       // locked as an edit locks it: an edit under way finishes first, and its configuration is the one deleted
       const row = await this.row(tenantId, id, m);
-      const leftovers = await this.leftoversOf(m, tenantId, id);
+      const leftovers = await this.codes.leftovers(m, tenantId, id);
       if (leftovers.length) {
         const { refusal } = await this.ways.deleteLeftovers(tenantId, leftovers);
         if (refusal) throw refusal;
       }
       if (row.wecom_config_id) await this.ways.remove(tenantId, row.wecom_config_id);
-      await m.query(`DELETE FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      await this.codes.delete(m, tenantId, id);
     });
   }
 
@@ -152,23 +136,14 @@ export class SourceCodesService {
   async clearLeftover(tenantId: string, id: string, forget: boolean): Promise<void> {
     const leftovers = await this.db.transaction(async (m) => {
       await this.row(tenantId, id, m); // 404, and an edit of the code under way finishes first
-      const found = await this.leftoversOf(m, tenantId, id);
-      if (forget && found.length) {
-        await m.query(`DELETE FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND source_code_id = $2 AND id = ANY($3::bigint[])`,
-          [tenantId, id, found.map((l) => l.id)]);
-      }
+      const found = await this.codes.leftovers(m, tenantId, id);
+      if (forget && found.length) await this.codes.forgetLeftovers(m, tenantId, id, found.map((l) => l.id));
       return forget ? [] : found;
     });
     if (!leftovers.length) return;
     // WeCom is called outside a transaction; a retry racing this one finds the configs gone (40058: deleted)
     const { deleted, failed, refusal } = await this.ways.deleteLeftovers(tenantId, leftovers);
-    await this.db.transaction(async (m) => {
-      await m.query(`DELETE FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND source_code_id = $2 AND config_id = ANY($3::text[])`, [tenantId, id, deleted]);
-      await m.query(
-        `UPDATE wecom_contact_way_leftovers l SET last_error = x.e, attempts = l.attempts + 1, tried_at = now()
-           FROM unnest($3::text[], $4::text[]) AS x(c, e) WHERE l.tenant_id = $1 AND l.source_code_id = $2 AND l.config_id = x.c`,
-        [tenantId, id, [...failed.keys()], [...failed.values()]]);
-    });
+    await this.codes.settleLeftovers(tenantId, id, deleted, failed);
     if (refusal) throw refusal;
   }
 
@@ -216,10 +191,6 @@ export class SourceCodesService {
     return { bytes, contentType, filename: `${row.code}-wecom.${QR_TYPES[contentType]}` };
   }
 
-  private async leftoversOf(m: EntityManager, tenantId: string, id: string): Promise<{ id: string; config_id: string; corp_id: string }[]> {
-    return m.query(`SELECT id, config_id, corp_id FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND source_code_id = $2 ORDER BY id`, [tenantId, id]);
-  }
-
   /**
    * A contact arrives through a code: created or found by external id, given the code's tags and,
    * when it has no owner yet, the code's owner (an existing relationship is not taken away).
@@ -241,15 +212,8 @@ export class SourceCodesService {
   ): Promise<{ created: boolean; contactId: string; sourceCodeId: string }> {
     const code = await findSourceCode(m, tenantId, dto.code);
     if (!code) throw fail(COMMON_ERRORS.SOURCE_CODE_NOT_FOUND, `No source code "${dto.code}".`, [{ path: 'code', problem: 'no such source code' }], 422);
-    const [contact] = await m.query(
-      `INSERT INTO contacts (tenant_id, external_id, name, phone, email) VALUES ($1, $2, coalesce($3, ''), $4, $5)
-       ON CONFLICT (tenant_id, external_id) DO UPDATE SET
-         name = CASE WHEN $6 AND contacts.name <> '' THEN contacts.name ELSE coalesce(nullif(EXCLUDED.name, ''), contacts.name) END,
-         phone = coalesce(EXCLUDED.phone, contacts.phone),
-         email = coalesce(EXCLUDED.email, contacts.email), updated_at = now()
-       RETURNING id, (xmax = 0) AS created`,
-      [tenantId, dto.externalId.trim(), dto.name ?? null, dto.phone ?? null, dto.email ?? null, fromPublicForm],
-    );
+    const contact = await this.codes.upsertArrivingContact(
+      m, tenantId, { externalId: dto.externalId.trim(), name: dto.name ?? null, phone: dto.phone ?? null, email: dto.email ?? null }, fromPublicForm);
     // tags, the owner when it has none, and contact.joined: the same rule as a WeCom contact added through the code
     await arriveThroughCode(m, tenantId, code, contact);
     return { created: contact.created, contactId: contact.id, sourceCodeId: code.id };
@@ -258,8 +222,7 @@ export class SourceCodesService {
   /** What the public join page shows of a code: the organization it leads to (nothing internal). Null for an unknown id. */
   async joinPage(id: string): Promise<{ organization: string } | null> {
     if (!UUID_PATTERN.test(id)) return null;
-    const [row] = await this.db.query(`SELECT t.name AS organization FROM source_codes c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1`, [id]);
-    return row ?? null;
+    return (await this.codes.organizationOfCode(id)) ?? null;
   }
 
   /**
@@ -270,7 +233,7 @@ export class SourceCodesService {
    */
   async joinByPhone(id: string, phone: string, name?: string): Promise<{ created: boolean; contactId: string } | null> {
     if (!UUID_PATTERN.test(id)) return null;
-    const [code]: { tenant_id: string; code: string }[] = await this.db.query(`SELECT tenant_id, code FROM source_codes WHERE id = $1`, [id]);
+    const code = await this.codes.codeById(id);
     if (!code) return null;
     return this.db.transaction(async (m) => {
       const arrival = await this.joinIn(
@@ -285,17 +248,14 @@ export class SourceCodesService {
   }
 
   private async assertTags(tenantId: string, tagIds: string[]): Promise<void> {
-    const known = new Set<string>((await this.db.query(`SELECT id FROM tags WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, tagIds]))
-      .map((r: { id: string }) => r.id));
+    const known = new Set<string>(await this.tags.existingTagIds(this.db, tenantId, tagIds));
     const details = tagIds.map((id, i) => ({ id, path: `tagIds[${i}]` })).filter((t) => !known.has(t.id)).map(({ path }) => ({ path, problem: 'no such tag' }));
     if (details.length) throw fail(COMMON_ERRORS.TAG_NOT_FOUND, 'Some tags do not exist.', details, 422);
   }
 
   /** The code's row; inside a transaction (`m`) locked FOR UPDATE until it ends. */
   private async row(tenantId: string, id: string, m?: EntityManager): Promise<Row> {
-    const [row] = m
-      ? await m.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id])
-      : await this.db.query(`SELECT * FROM source_codes WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const row = m ? await this.codes.lock(m, tenantId, id) : await this.codes.find(tenantId, id);
     if (!row) throw notFound('source code', id);
     return row;
   }

@@ -7,6 +7,7 @@ import { deleteContactWay, deleteContactWays, failureText, keepLeftovers, type L
 import { WECOM_ERRORS } from '../wecom/wecom.errors';
 import { WecomService } from '../wecom/wecom.service';
 import { WECOM_STATE_MAX } from './source-codes.dto';
+import { SourceCodesRepository } from './source-codes.repository';
 
 /** A code's WeCom "contact me" configuration as kept on the code. */
 export interface ContactWay {
@@ -28,7 +29,7 @@ const USER_ERRORS = new Set([60111, 84074, 84075, 40003]);
  */
 @Injectable()
 export class WecomContactWays {
-  constructor(private readonly wecom: WecomService) {}
+  constructor(private readonly wecom: WecomService, private readonly codes: SourceCodesRepository) {}
 
   /** WeCom limits state to 30 characters: a 422 naming `code` before anything is asked of WeCom. */
   static checkState(code: string): void {
@@ -132,8 +133,7 @@ export class WecomContactWays {
 
   /** Our users → their WeCom members, in the order given; a user matched to no member is a 422 at its index. */
   private async members(m: EntityManager, tenantId: string, userIds: string[]): Promise<string[]> {
-    const rows: { user_id: string; wecom_user_id: string }[] = await m.query(
-      `SELECT user_id, wecom_user_id FROM wecom_users WHERE tenant_id = $1 AND user_id = ANY($2::uuid[]) AND active`, [tenantId, userIds]);
+    const rows = await this.codes.activeWecomMembers(m, tenantId, userIds);
     const byUser = new Map(rows.map((r) => [r.user_id, r.wecom_user_id]));
     const details = userIds.map((id, i) => ({ id, path: `wecomContactWay.userIds[${i}]` })).filter(({ id }) => !byUser.has(id))
       .map(({ path }) => ({ path, problem: 'is matched to no active WeCom member (match members on the WeCom page)' }));

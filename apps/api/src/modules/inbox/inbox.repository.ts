@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { preparedShape } from '@sop/db';
+import type { Queryable } from '@sop/engine';
+import { DataSource } from 'typeorm';
+import type { CountsDto, InboxList, InboxSopDto, MaterialDto, ResponseSummaryDto, TaskEventDto } from './inbox.dto';
+
+export interface TaskRow {
+  id: string; sop_id: string; sop_name: string; step_index: number; contact_id: string | null; contact_name: string | null;
+  group_id: string | null; group_name: string | null; executor_id: string | null; executor_name: string | null; channel: string; content: string; materials: MaterialDto[];
+  due_at: Date; due_until: Date; status: string; outcome: string | null; note: string | null; snoozed_until: Date | null;
+  finished_at: Date | null; tenant_id: string; wecom_send_state: string | null; wecom_mass_send_id?: string | null;
+}
+
+const TASK_NAMES = `SELECT t.*, t.id::text AS id, s.name AS sop_name, c.name AS contact_name, g.name AS group_name, u.name AS executor_name
+  FROM %TASKS% t JOIN sops s ON s.id = t.sop_id LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN customer_groups g ON g.id = t.group_id
+  LEFT JOIN users u ON u.id = t.executor_id`;
+const SELECT_TASK = TASK_NAMES.replace('%TASKS%', 'tasks');
+/** What a list item shows: a page reads only these, as every column read is formatted by Postgres and parsed here. */
+const LIST_COLUMNS = `id, sop_id, step_index, contact_id, group_id, executor_id, channel, content, materials, due_at, due_until, status, outcome,
+  note, snoozed_until, finished_at, wecom_send_state`;
+
+/** How each list is ordered: today by the closing window (what must be done first), done newest first. */
+export const LIST_ORDER: Record<InboxList, { at: 'due_at' | 'due_until' | 'finished_at'; dir: 'ASC' | 'DESC' }> = {
+  today: { at: 'due_until', dir: 'ASC' }, overdue: { at: 'due_at', dir: 'ASC' }, upcoming: { at: 'due_at', dir: 'ASC' }, done: { at: 'finished_at', dir: 'DESC' },
+};
+
+interface Bounds {
+  readonly now: string;
+  readonly end: string;
+}
+
+/** SQL per list; `now` and `end` (of the caller's today) are parameter references. Snoozed tasks wait in upcoming. */
+const LIST_WHERE: Record<'today' | 'overdue' | 'upcoming' | 'done', (b: Bounds) => string> = {
+  today: (b) => `t.status = 'pending' AND t.due_at < ${b.end} AND t.due_until >= ${b.now} AND (t.snoozed_until IS NULL OR t.snoozed_until <= ${b.now})`,
+  overdue: (b) => `t.status = 'pending' AND t.due_until < ${b.now}`,
+  upcoming: (b) => `t.status = 'pending' AND t.due_until >= ${b.now} AND (t.due_at >= ${b.end} OR t.snoozed_until > ${b.now})`,
+  done: () => `t.status IN ('done', 'skipped')`,
+};
+
+/** A list page's filters; `executors` null is every executor of the organization. */
+export interface TaskListFilter {
+  list: InboxList; now: Date; todayEnd: Date; executors: string[] | null;
+  sopId?: string; channel?: string; contactId?: string; groupId?: string;
+  /** the cursor's (time in the list's order column, task id) */
+  after?: [string, string];
+}
+
+/**
+ * The task inbox's SQL: `tasks` as an executor sees them (named with their SOP, contact, group and executor), their
+ * `task_events`, and what a task's detail shows of its contact (tags, last responses) and its mass-send. Every
+ * statement is keyed by the caller's organization, or by a task or contact already read under it; those that run in
+ * an action's transaction take its manager. The lists run hundreds of times a second: their text and prepared
+ * statement names (`inbox.list`) are what `npm run bench -- inbox` measured.
+ */
+@Injectable()
+export class InboxRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Up to `limit` tasks of a list, in its order (LIST_ORDER), after the cursor when there is one. */
+  page(tenantId: string, f: TaskListFilter, limit: number): Promise<TaskRow[]> {
+    const params: unknown[] = [tenantId];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    // Only the bounds a list uses become parameters (Postgres refuses parameters a statement does not use).
+    const refs: { now?: string; end?: string } = {};
+    const bounds: Bounds = { get now() { return (refs.now ??= p(f.now)); }, get end() { return (refs.end ??= p(f.todayEnd)); } };
+    const where = [`t.tenant_id = $1`, LIST_WHERE[f.list](bounds)];
+    const executors = f.executors;
+    // One person (an employee's own list) compares by equality, so the index's due-time order serves the
+    // ORDER BY and LIMIT directly; with ANY(...) Postgres reads all of the person's tasks and sorts them.
+    if (executors?.length === 1) where.push(`t.executor_id = ${p(executors[0])}`);
+    else if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
+    if (f.sopId) where.push(`t.sop_id = ${p(f.sopId)}`);
+    if (f.channel) where.push(`t.channel = ${p(f.channel)}`);
+    if (f.contactId) where.push(`t.contact_id = ${p(f.contactId)}`);
+    if (f.groupId) where.push(`t.group_id = ${p(f.groupId)}`);
+    const { at, dir } = LIST_ORDER[f.list];
+    if (f.after) {
+      const [after, id] = f.after;
+      where.push(`(t.${at}, t.id) ${dir === 'ASC' ? '>' : '<'} (${p(after)}::timestamptz, ${p(id)}::bigint)`);
+    }
+    // The page is cut from tasks alone, then named: joining first would look up names for every task the
+    // list scans, not just the page's.
+    const order = `ORDER BY t.${at} ${dir}, t.id ${dir}`;
+    const page = `(SELECT ${LIST_COLUMNS} FROM tasks t WHERE ${where.join(' AND ')} ${order} LIMIT ${limit})`;
+    // a list runs hundreds of times a second: planned once per connection and shape, not on every request
+    return preparedShape<TaskRow>(this.db, 'inbox.list', `${TASK_NAMES.replace('%TASKS%', page)} ${order}`, params);
+  }
+
+  /** How many tasks each list holds; `done` counts those finished since the start of the caller's today. */
+  async counts(tenantId: string, executors: string[] | null, at: { now: Date; todayEnd: Date; todayStart: Date }): Promise<CountsDto> {
+    const b: Bounds = { now: '$2', end: '$3' };
+    const [row] = await this.db.query(
+      `SELECT count(*) FILTER (WHERE ${LIST_WHERE.today(b)})::int AS today, count(*) FILTER (WHERE ${LIST_WHERE.overdue(b)})::int AS overdue,
+              count(*) FILTER (WHERE ${LIST_WHERE.upcoming(b)})::int AS upcoming,
+              count(*) FILTER (WHERE ${LIST_WHERE.done(b)} AND t.finished_at >= $5)::int AS done
+         FROM tasks t WHERE t.tenant_id = $1 AND ($4::uuid[] IS NULL OR t.executor_id = ANY($4::uuid[]))
+          AND (t.status = 'pending' OR t.finished_at >= $5)`,
+      [tenantId, at.now, at.todayEnd, executors, at.todayStart],
+    );
+    return row;
+  }
+
+  /** The SOPs with pending tasks for the executors, most pending first (at most 200). */
+  sopsWithPending(tenantId: string, executors: string[] | null): Promise<InboxSopDto[]> {
+    return this.db.query(
+      `SELECT s.id, s.name, t.pending FROM sops s
+         JOIN (SELECT sop_id, count(*)::int AS pending FROM tasks
+                WHERE tenant_id = $1 AND status = 'pending' AND ($2::uuid[] IS NULL OR executor_id = ANY($2::uuid[])) GROUP BY sop_id) t ON t.sop_id = s.id
+        WHERE s.tenant_id = $1 ORDER BY t.pending DESC, s.name LIMIT 200`,
+      [tenantId, executors],
+    );
+  }
+
+  /** The task, named; with `lock`, locked FOR UPDATE until the caller's transaction ends (actions on one task take turns). */
+  async find(m: Queryable, tenantId: string, id: string, lock = false): Promise<TaskRow | undefined> {
+    const [task]: TaskRow[] = await m.query(`${SELECT_TASK} WHERE t.tenant_id = $1 AND t.id = $2 ${lock ? 'FOR UPDATE OF t' : ''}`, [tenantId, id]);
+    return task;
+  }
+
+  /** The task as an action left it, by its id alone (read after the action, which checked the organization). */
+  async reread(m: Queryable, id: string): Promise<TaskRow> {
+    const [task]: TaskRow[] = await m.query(`${SELECT_TASK} WHERE t.id = $1`, [id]);
+    return task;
+  }
+
+  /** The names of the contact's tags, by name (a contact of a task read under the caller's organization). */
+  async contactTagNames(contactId: string): Promise<string[]> {
+    const rows: { name: string }[] = await this.db.query(
+      `SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 ORDER BY t.name`, [contactId]);
+    return rows.map((t) => t.name);
+  }
+
+  /** The task's events, oldest first (a task read under the caller's organization). */
+  history(taskId: string): Promise<TaskEventDto[]> {
+    return this.db.query(`SELECT action, actor_id AS "actorId", detail, created_at AS "at" FROM task_events WHERE task_id = $1 ORDER BY id`, [taskId]);
+  }
+
+  /** The contact's last five responses, newest first, each without its empty fields. */
+  async lastResponses(tenantId: string, contactId: string): Promise<ResponseSummaryDto[]> {
+    const rows: { r: ResponseSummaryDto }[] = await this.db.query(
+      `SELECT json_strip_nulls(json_build_object('kind', kind, 'source', source, 'outcome', outcome, 'name', name, 'material', material,
+                'at', occurred_at)) AS r
+           FROM responses WHERE tenant_id = $1 AND contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 5`,
+      [tenantId, contactId]);
+    return rows.map((x) => x.r);
+  }
+
+  /** The error WeCom gave the mass-send; undefined when there is no such mass-send. */
+  async massSendError(tenantId: string, massSendId: string): Promise<string | null | undefined> {
+    const rows: { error: string | null }[] = await this.db.query(`SELECT error FROM wecom_mass_sends WHERE tenant_id = $1 AND id = $2`, [tenantId, massSendId]);
+    return rows[0]?.error;
+  }
+
+  async markSkipped(m: Queryable, tenantId: string, id: string, reason: string): Promise<void> {
+    await m.query(`UPDATE tasks SET status = 'skipped', skip_reason = $2, finished_at = now(), snoozed_until = NULL WHERE id = $1 AND tenant_id = $3`,
+      [id, reason, tenantId]);
+  }
+
+  async snooze(m: Queryable, tenantId: string, id: string, until: Date): Promise<void> {
+    await m.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1 AND tenant_id = $3`, [id, until, tenantId]);
+  }
+
+  async setExecutor(m: Queryable, tenantId: string, id: string, executorId: string): Promise<void> {
+    await m.query(`UPDATE tasks SET executor_id = $2 WHERE id = $1 AND tenant_id = $3`, [id, executorId, tenantId]);
+  }
+
+  async recordEvent(m: Queryable, tenantId: string, e: { taskId: string; action: string; actorId: string | null; detail: Record<string, unknown> }): Promise<void> {
+    await m.query(`INSERT INTO task_events (tenant_id, task_id, action, actor_id, detail) VALUES ($1, $2, $3, $4, $5)`,
+      [tenantId, e.taskId, e.action, e.actorId, e.detail]);
+  }
+}
