@@ -1,4 +1,6 @@
-import type { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { preparedQuery } from '@sop/db';
 
 /** One decrypted callback event to keep: the row of `wecom_callback_events`. */
@@ -23,11 +25,12 @@ const MAX_BATCH = 500;
  * not the CPU, the limit (about 600 a second here). Nothing waits on a timer: a row is written at once when a
  * statement slot is free, and rows that arrive while every slot is busy go together in the next statement.
  */
+@Injectable()
 export class CallbackKeeper {
   private waiting: Waiting[] = [];
   private inFlight = 0;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** True when this event is new; false for a redelivery or a replay (its digest is kept already). */
   keep(row: CallbackEventRow): Promise<boolean> {

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { fail } from '../../common/errors.catalog';
 import { CredentialsService } from '../auth/credentials.service';
+import { WecomRepository } from './wecom.repository';
 import { WECOM_ERRORS } from './wecom.errors';
 
 /** A state lives as long as WeCom's code (5 minutes) and a little more for the page in between. */
@@ -59,6 +60,7 @@ export class WecomOAuthService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig, private readonly credentials: CredentialsService,
+    private readonly wecom: WecomRepository,
   ) {
     this.access = new WecomAccess(config.wecom);
     this.oauthBase = config.wecom.oauthBase;
@@ -98,10 +100,7 @@ export class WecomOAuthService {
       throw new OAuthRefused('wecom_failed', (err as Error).message);
     }
     if (!('userId' in identity)) throw new OAuthRefused('not_member', 'WeCom knows this person only as a WeChat user (openid), not a member');
-    const [user] = await this.db.query(
-      `SELECT u.id, u.tenant_id AS "tenantId", u.role FROM wecom_users wu
-         JOIN users u ON u.tenant_id = wu.tenant_id AND u.id = wu.user_id AND u.disabled_at IS NULL
-        WHERE wu.tenant_id = $1 AND wu.wecom_user_id = $2 AND wu.active`, [state.t, identity.userId]);
+    const user = await this.wecom.signInUser(state.t, identity.userId);
     if (!user) throw new OAuthRefused('not_matched', `member ${identity.userId} is matched to no enabled user`);
     return { accessToken: this.credentials.issueToken(user), next: state.p };
   }

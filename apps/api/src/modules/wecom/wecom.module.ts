@@ -5,10 +5,12 @@ import { WecomOAuthService } from './wecom-oauth.service';
 import { WecomSyncController } from './wecom-sync.controller';
 import { WecomService } from './wecom.service';
 import { WecomSyncService } from './wecom-sync.service';
+import { CallbackKeeper } from './callback-keeper';
+import { WecomRepository } from './wecom.repository';
 
 @Module({
   controllers: [WecomConnectionController, WecomCallbackController, WecomSyncController, WecomOAuthController],
-  providers: [WecomService, WecomSyncService, WecomOAuthService],
+  providers: [WecomService, WecomSyncService, WecomOAuthService, WecomRepository, CallbackKeeper],
   exports: [WecomService],
 })
 export class WecomModule {}

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { XMLParser } from 'fast-xml-parser';
 import { createHash, randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { fail } from '../../common/errors.catalog';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import {
@@ -15,9 +13,10 @@ import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { CallbackKeeper } from './callback-keeper';
-import { deleteContactWays, keepLeftovers, type LeftoverReason } from './contact-way-leftovers';
+import { deleteContactWays, keepLeftovers } from './contact-way-leftovers';
 import { WECOM_ERRORS } from './wecom.errors';
-import { latestSyncRun } from './wecom-sync.service';
+import { toRun } from './wecom-sync.service';
+import { SECRET_COLUMN, type SecretField, WecomRepository } from './wecom.repository';
 
 /**
  * What the console shows of a saved secret: the last 4 characters of a long app secret (to tell two apart),
@@ -35,11 +34,7 @@ const CALLBACK_CACHE_MS = 5000;
 
 /** How far WeCom's callback timestamp may be from our clock, either way. */
 export const CALLBACK_TOLERANCE_S = 300;
-const SECRET_FIELDS = ['contactSecret', 'agentSecret', 'callbackToken', 'encodingAesKey'] as const;
-type SecretField = (typeof SECRET_FIELDS)[number];
-const COLUMN: Record<SecretField, string> = {
-  contactSecret: 'contact_secret', agentSecret: 'agent_secret', callbackToken: 'callback_token', encodingAesKey: 'encoding_aes_key',
-};
+const SECRET_FIELDS = Object.keys(SECRET_COLUMN) as SecretField[];
 
 export interface CallbackQuery {
   msg_signature?: string;
@@ -71,35 +66,17 @@ export class WecomService {
   private readonly keeper: CallbackKeeper;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
+    private readonly wecom: WecomRepository, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
+    keeper: CallbackKeeper,
   ) {
     this.box = new SecretBox(config.wecom.secretKeys);
     this.apiBase = config.wecom.apiBase;
     this.client = wecomClients(config.wecom.apiBase);
-    this.keeper = new CallbackKeeper(db);
+    this.keeper = keeper;
   }
 
   async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
-    const [row] = await this.db.query(
-      `SELECT c.*, (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.received_at > now() - interval '1 day') AS events_last_day,
-              (SELECT count(*)::int FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at IS NULL) AS events_waiting,
-              (SELECT max(processed_at) FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.processed_at > now() - interval '30 days') AS last_processed_at,
-              (SELECT jsonb_build_object('at', e.processed_at, 'event', e.event, 'changeType', e.change_type, 'message', e.error)
-                 FROM wecom_callback_events e WHERE e.tenant_id = c.tenant_id AND e.error IS NOT NULL ORDER BY e.processed_at DESC LIMIT 1) AS last_event_error,
-              (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NULL)
-                + (SELECT count(*)::int FROM wecom_corp_tag_ops o WHERE o.tenant_id = c.tenant_id AND o.done_at IS NULL) AS tag_pushes_waiting,
-              (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL) AS tag_pushes_failed,
-              (SELECT count(*)::int FROM wecom_tag_pushes p WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL AND p.given_up) AS tag_pushes_given_up,
-              (SELECT jsonb_build_object('at', p.failed_at, 'kind', 'contact_tags', 'id', p.contact_id, 'message', p.error) FROM wecom_tag_pushes p
-                WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL AND p.given_up ORDER BY p.failed_at DESC LIMIT 1) AS last_tag_push_given_up,
-              (SELECT jsonb_build_object('at', x.at, 'kind', x.kind, 'id', x.id, 'message', x.error) FROM (
-                 (SELECT p.failed_at AS at, 'contact_tags' AS kind, p.contact_id AS id, p.error FROM wecom_tag_pushes p
-                   WHERE p.tenant_id = c.tenant_id AND p.error IS NOT NULL ORDER BY p.failed_at DESC LIMIT 1)
-                 UNION ALL
-                 (SELECT o.done_at, o.kind, coalesce(o.tag_id, o.group_id), o.error FROM wecom_corp_tag_ops o
-                   WHERE o.tenant_id = c.tenant_id AND o.error IS NOT NULL ORDER BY o.done_at DESC LIMIT 1)
-                 ORDER BY 1 DESC LIMIT 1) x) AS last_tag_push_error
-         FROM wecom_connections c WHERE c.tenant_id = $1`, [tenantId]);
+    const row = await this.wecom.connectionStatus(tenantId);
     if (!row) throw fail(WECOM_ERRORS.WECOM_NOT_CONNECTED);
     return {
       corpId: row.corp_id, agentId: row.agent_id, secrets: row.secrets_last4, callbackUrl: `${origin}/api/wecom/callback/${row.callback_id}`,
@@ -108,7 +85,7 @@ export class WecomService {
       eventsWaiting: row.events_waiting, lastProcessedAt: row.last_processed_at, lastEventError: row.last_event_error,
       tagPushesWaiting: row.tag_pushes_waiting, tagPushesFailed: row.tag_pushes_failed, lastTagPushError: row.last_tag_push_error,
       tagPushesGivenUp: row.tag_pushes_given_up, lastTagPushGivenUp: row.last_tag_push_given_up,
-      lastSync: await latestSyncRun(this.db, tenantId),
+      lastSync: await this.wecom.latestRun(tenantId).then((r) => (r ? toRun(r) : null)),
     };
   }
 
@@ -129,14 +106,7 @@ export class WecomService {
     await this.check(dto.corpId, dto.agentId, secrets);
     const sealed = SECRET_FIELDS.map((f) => this.box.seal(secrets[f]));
     const last4 = Object.fromEntries(SECRET_FIELDS.map((f) => [f, hint(f, secrets[f])]));
-    await this.db.query(
-      `INSERT INTO wecom_connections (tenant_id, corp_id, agent_id, contact_secret, agent_secret, callback_token, encoding_aes_key, secrets_last4, callback_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (tenant_id) DO UPDATE SET corp_id = excluded.corp_id, agent_id = excluded.agent_id, contact_secret = excluded.contact_secret,
-         agent_secret = excluded.agent_secret, callback_token = excluded.callback_token, encoding_aes_key = excluded.encoding_aes_key,
-         secrets_last4 = excluded.secrets_last4, updated_at = now(), last_error = NULL, last_error_at = NULL`,
-      [tenantId, dto.corpId, dto.agentId, ...sealed, JSON.stringify(last4), randomBytes(24).toString('base64url')],
-    );
+    await this.wecom.saveConnection(tenantId, dto.corpId, dto.agentId, sealed, last4, randomBytes(24).toString('base64url'));
     this.forgetCallbackConnection(tenantId);
     return this.connection(tenantId, origin);
   }
@@ -146,7 +116,7 @@ export class WecomService {
    * Secrets sealed with a key no longer configured answer 503 WECOM_SECRETS_UNREADABLE.
    */
   async contactsClient(tenantId: string): Promise<WecomClient | null> {
-    const [row] = await this.db.query(`SELECT corp_id, contact_secret FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+    const row = await this.wecom.contactSecret(tenantId);
     if (!row) return null;
     const secret = this.openOrNull(row.contact_secret);
     if (secret === null) throw fail(WECOM_ERRORS.WECOM_SECRETS_UNREADABLE);
@@ -161,22 +131,17 @@ export class WecomService {
    * shown on the code and retried or forgotten from there. Disconnecting itself never fails for WeCom.
    */
   async disconnect(tenantId: string): Promise<void> {
-    const [connection] = await this.db.query(`SELECT corp_id FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
-    if (connection) {
-      const corpId: string = connection.corp_id;
-      const codes: { id: string; config_id: string }[] = await this.db.query(
-        `SELECT id, wecom_config_id AS config_id FROM source_codes WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL`, [tenantId]);
-      const kept: { source_code_id: string; config_id: string; reason: LeftoverReason }[] = await this.db.query(
-        `SELECT source_code_id, config_id, reason FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND corp_id = $2`, [tenantId, corpId]);
+    const corpId = await this.wecom.corpId(tenantId);
+    if (corpId !== null) {
+      const [codes, kept] = await Promise.all([this.wecom.contactWayCodes(tenantId), this.wecom.leftovers(tenantId, corpId)]);
       const client = await this.contactsClient(tenantId).then(
         (c) => c ?? new Error('the organization has no WeCom connection'),
         (err: unknown) => { if (err instanceof AppError) return err; throw err; });
       const { failed } = await deleteContactWays(client, [...codes.map((c) => c.config_id), ...kept.map((k) => k.config_id)]);
       const tried = new Set(codes.map((c) => c.config_id));
-      await this.db.transaction(async (m) => {
+      await this.wecom.transaction(async (m) => {
         // the codes as they are now, locked: one given a QR code since the read above was not tried, and is kept too
-        const current: { id: string; config_id: string }[] = await m.query(
-          `SELECT id, wecom_config_id AS config_id FROM source_codes WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL ORDER BY id FOR UPDATE`, [tenantId]);
+        const current = await this.wecom.contactWayCodes(tenantId, m);
         await keepLeftovers(m, tenantId, corpId, [
           ...current.filter((c) => !tried.has(c.config_id) || failed.has(c.config_id)).map((c) => ({
             sourceCodeId: c.id, configId: c.config_id, reason: 'disconnected' as const,
@@ -184,14 +149,7 @@ export class WecomService {
           })),
           ...kept.filter((k) => failed.has(k.config_id)).map((k) => ({ sourceCodeId: k.source_code_id, configId: k.config_id, reason: k.reason, error: failed.get(k.config_id)! })),
         ]);
-        await m.query(`DELETE FROM wecom_contact_way_leftovers WHERE tenant_id = $1 AND corp_id = $2 AND config_id = ANY($3::text[])`,
-          [tenantId, corpId, kept.filter((k) => !failed.has(k.config_id)).map((k) => k.config_id)]);
-        // Channel codes forget their WeCom QR codes here: without the connection they could be neither changed nor
-        // deleted in WeCom, and a code still naming one could not be edited or deleted here.
-        await m.query(
-          `UPDATE source_codes SET wecom_config_id = NULL, wecom_qr_code = NULL, wecom_user_ids = NULL, wecom_way_user_ids = NULL, updated_at = now()
-            WHERE tenant_id = $1 AND wecom_config_id IS NOT NULL`, [tenantId]);
-        await m.query(`DELETE FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
+        await this.wecom.forgetConnection(m, tenantId, corpId, kept.filter((k) => !failed.has(k.config_id)).map((k) => k.config_id));
       });
     }
     this.forgetCallbackConnection(tenantId);
@@ -199,8 +157,7 @@ export class WecomService {
 
   /** The corporation the tenant is connected to, or null. */
   async connectedCorp(tenantId: string): Promise<string | null> {
-    const [row] = await this.db.query(`SELECT corp_id FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
-    return row?.corp_id ?? null;
+    return this.wecom.corpId(tenantId);
   }
 
   private forgetCallbackConnection(tenantId: string): void {
@@ -228,9 +185,9 @@ export class WecomService {
 
   /** The saved secrets asked for, opened; null for one sealed with a key no longer configured; null for all when none are saved. */
   private async savedSecrets(tenantId: string, fields: readonly SecretField[]): Promise<Record<SecretField, string | null> | null> {
-    const [row] = await this.db.query(`SELECT ${Object.values(COLUMN).join(', ')} FROM wecom_connections WHERE tenant_id = $1`, [tenantId]);
-    if (!row) return null;
-    return Object.fromEntries(fields.map((f) => [f, this.openOrNull(row[COLUMN[f]])])) as Record<SecretField, string | null>;
+    const sealed = await this.wecom.sealedSecrets(tenantId);
+    if (!sealed) return null;
+    return Object.fromEntries(fields.map((f) => [f, this.openOrNull(sealed[f])])) as Record<SecretField, string | null>;
   }
 
   private openOrNull(sealed: string): string | null {
@@ -310,9 +267,7 @@ export class WecomService {
   }
 
   private async loadCallbackConnection(callbackId: string): Promise<CallbackConnection> {
-    const [row] = /^[A-Za-z0-9_-]{32}$/.test(callbackId)
-      ? await this.db.query(`SELECT tenant_id, corp_id, callback_token, encoding_aes_key FROM wecom_connections WHERE callback_id = $1`, [callbackId])
-      : [];
+    const row = /^[A-Za-z0-9_-]{32}$/.test(callbackId) ? await this.wecom.byCallbackId(callbackId) : undefined;
     if (!row) throw fail(WECOM_ERRORS.WECOM_CALLBACK_NOT_FOUND);
     const [token, aesKey] = [this.openOrNull(row.callback_token), this.openOrNull(row.encoding_aes_key)];
     if (token === null || aesKey === null) throw fail(WECOM_ERRORS.WECOM_SECRETS_UNREADABLE);
