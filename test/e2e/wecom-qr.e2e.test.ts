@@ -100,7 +100,7 @@ describe('channel codes as WeCom QR codes (Chromium)', () => {
     await row.getByTestId('wecom-leftover-badge').getByText('企业微信待清理').waitFor();
     await row.getByText('门店海报').click();
     await leftover.getByText('企业微信中还有 1 个已不用的"联系我"配置未能删除').waitFor();
-    await leftover.getByText(/最近一次失败.*could not be reached/).waitFor();
+    await leftover.getByText(/最近一次失败.*无法连接企业微信（\/cgi-bin\/externalcontact\/del_contact_way）/).waitFor(); // in the viewer's words
     await page.waitForTimeout(500);
     await screenshot(page, 'channel-codes-wecom-leftover-zh');
     expect(dir.contactWays.has(code.wecomContactWay.configId)).toBe(true);

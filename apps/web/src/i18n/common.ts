@@ -36,6 +36,11 @@ export const common: Messages = {
       timeZone: '必须是 IANA 时区，例如 Asia/Shanghai', nul: '不能包含 NUL 字符', surrogate: '包含无效的 Unicode 字符',
       pattern: '格式不正确', wecomRefused: '企业微信拒绝了它（错误码 {{code}}：{{message}}）',
     },
+    wecomFailures: {
+      unreachable: '无法连接企业微信（{{path}}）', badAnswer: '企业微信返回了异常应答（HTTP {{status}}，{{path}}）',
+      refused: '企业微信拒绝了请求（{{path}}，错误码 {{code}}：{{message}}）', madeWhileDisconnecting: '在断开企业微信的同时创建，未在企业微信中删除',
+      notConnected: '本组织未连接企业微信', secretsUnreadable: '企业微信密钥无法解密（加密密钥已更换），请管理员重新填写',
+    },
     confirmDelete: '确定删除“{{name}}”吗？',
     yes: '是', no: '否', all: '全部', none: '无', total: '共 {{count}} 条', today: '今天', tomorrow: '明天',
   },
@@ -72,6 +77,11 @@ export const common: Messages = {
       arrayMin: 'at least {{n}} items', object: 'must be an object', unknownField: 'the field {{field}} is not supported', spaces: 'must not start or end with spaces',
       timeZone: 'must be an IANA time zone such as Asia/Shanghai', nul: 'must not contain the NUL character', surrogate: 'holds invalid Unicode text',
       pattern: 'is not in the expected format', wecomRefused: 'WeCom refused it (errcode {{code}}: {{message}})',
+    },
+    wecomFailures: {
+      unreachable: 'WeCom could not be reached ({{path}})', badAnswer: 'WeCom gave an unexpected answer (HTTP {{status}}, {{path}})',
+      refused: 'WeCom refused the request ({{path}}, errcode {{code}}: {{message}})', madeWhileDisconnecting: 'Made while WeCom was being disconnected: not deleted in WeCom',
+      notConnected: 'The organization has no WeCom connection', secretsUnreadable: 'The WeCom secrets cannot be opened (the sealing key changed): an admin must enter them again',
     },
     confirmDelete: 'Delete “{{name}}”?',
     yes: 'Yes', no: 'No', all: 'All', none: 'None', total: '{{count}} in all', today: 'today', tomorrow: 'tomorrow',

@@ -5,7 +5,9 @@ import {
 } from 'class-validator';
 import { flattenValidationErrors } from '../../../api/src/common/validation';
 import { common } from '../i18n/common';
-import { COMMON_PROBLEMS, problemText } from './problems';
+import { WecomApiError, WecomUnreachable } from '../../../../libs/wecom/src/client';
+import { failureText } from '../../../api/src/modules/wecom/contact-way-leftovers';
+import { COMMON_PROBLEMS, problemText, WECOM_FAILURES } from './problems';
 
 /** Every check class-validator words for the API's forms, failing at once. */
 class Everything {
@@ -53,5 +55,37 @@ describe('the API field problems in the viewer\'s words', () => {
     const zh = (common.zh as { problems: Record<string, string> }).problems;
     for (const [, key] of COMMON_PROBLEMS) expect(zh[key.replace('common:problems.', '')]).toBeTruthy();
     expect(problemText(words('zh'), COMMON_PROBLEMS, 'unknown tag 42')).toBe('unknown tag 42');
+  });
+});
+
+describe('WeCom failures in the viewer\'s words', () => {
+  const texts = (lang: 'zh' | 'en') => {
+    const failures = (common[lang] as { wecomFailures: Record<string, string> }).wecomFailures;
+    return ((key: string, values: Record<string, string>) =>
+      failures[key.replace('common:wecomFailures.', '')].replace(/\{\{(\w+)\}\}/g, (_, k) => values[k])) as never;
+  };
+  // as libs/wecom's client and the leftovers record them
+  const recorded = [
+    new WecomUnreachable('WeCom could not be reached (/cgi-bin/externalcontact/del_contact_way): fetch failed').message,
+    new WecomUnreachable('WeCom answered 502 without its JSON (/cgi-bin/externalcontact/get)').message,
+    new WecomApiError(60011, 'no privilege to access/modify contact/party/agent', '/cgi-bin/externalcontact/mark_tag').message,
+    failureText(new WecomApiError(41054, 'invalid config_id', '/cgi-bin/externalcontact/del_contact_way'))!,
+    'made while WeCom was being disconnected: not deleted in WeCom',
+    'the organization has no WeCom connection',
+  ];
+
+  it('words each in Chinese, keeping WeCom\'s own code and message', () => {
+    for (const message of recorded) {
+      const zh = problemText(texts('zh'), WECOM_FAILURES, message);
+      expect({ message, worded: zh !== message && /[\u4e00-\u9fff]/.test(zh) }).toEqual({ message, worded: true });
+      expect(problemText(texts('en'), WECOM_FAILURES, message)).not.toMatch(/\{\{/);
+    }
+    expect(problemText(texts('zh'), WECOM_FAILURES, recorded[2])).toBe(
+      '企业微信拒绝了请求（/cgi-bin/externalcontact/mark_tag，错误码 60011：no privilege to access/modify contact/party/agent）');
+    expect(problemText(texts('zh'), WECOM_FAILURES, recorded[0])).toBe('无法连接企业微信（/cgi-bin/externalcontact/del_contact_way）');
+  });
+
+  it('leaves a failure it does not know as recorded', () => {
+    expect(problemText(texts('zh'), WECOM_FAILURES, 'contact wmX not found')).toBe('contact wmX not found');
   });
 });

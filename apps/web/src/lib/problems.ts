@@ -48,3 +48,20 @@ export const COMMON_PROBLEMS: ProblemWords = [
   [/^must match .+ regular expression$/, 'common:problems.pattern'],
   [/^WeCom refused it(?: for this app secret)? \(errcode (?<code>\d+): (?<message>.*)\)$/, 'common:problems.wecomRefused'],
 ];
+
+/**
+ * WeCom failures as the API and the worker record them (libs/wecom's errors, the leftovers' reasons), worded for the
+ * console: ops read "could not reach WeCom" in their language, with WeCom's own code and message kept as WeCom gave them.
+ */
+export const WECOM_FAILURES: ProblemWords = [
+  [/^WeCom could not be reached \((?<path>[^)]+)\)/, 'common:wecomFailures.unreachable'],
+  [/^WeCom answered (?<status>\d+) without its JSON \((?<path>[^)]+)\)/, 'common:wecomFailures.badAnswer'],
+  [/^WeCom (?<path>\/\S+) answered errcode (?<code>-?\d+): (?<message>[\s\S]*)$/, 'common:wecomFailures.refused'],
+  [/^WeCom refused (?<path>\S+) \(errcode (?<code>-?\d+): (?<message>[\s\S]*)\)$/, 'common:wecomFailures.refused'],
+  [/^made while WeCom was being disconnected/, 'common:wecomFailures.madeWhileDisconnecting'],
+  [/^the organization has no WeCom connection/, 'common:wecomFailures.notConnected'],
+  [/^The connection's secrets were sealed with a key no longer in WECOM_SECRET_KEYS/, 'common:wecomFailures.secretsUnreadable'],
+];
+
+/** A recorded WeCom failure in the viewer's words; anything else as recorded. */
+export const wecomFailureText = (t: TFunction, message: string) => problemText(t, WECOM_FAILURES, message);

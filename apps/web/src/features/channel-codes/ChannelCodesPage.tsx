@@ -13,6 +13,7 @@ import { TagList, TagSelect } from '../../components/TagSelect';
 import { UserSelect } from '../../components/UserSelect';
 import { addMessages } from '../../i18n';
 import { downloadFromApi } from '../../lib/download';
+import { wecomFailureText } from '../../lib/problems';
 import { formatDateTime } from '../../lib/time';
 import { messages } from './messages';
 import { useMessage } from '../../app/feedback';
@@ -244,7 +245,7 @@ function WecomLeftover({ code, leftover }: { code: SourceCode; leftover: NonNull
       description={(
         <Space direction="vertical" size={4} style={{ width: '100%' }}>
           <span>{t(`leftover.reason.${leftover.reason}`)} {t('leftover.explain')}</span>
-          <Typography.Text type="secondary">{t('leftover.error', { error: leftover.error, at: formatDateTime(leftover.triedAt) })}</Typography.Text>
+          <Typography.Text type="secondary">{t('leftover.error', { error: wecomFailureText(t, leftover.error), at: formatDateTime(leftover.triedAt) })}</Typography.Text>
           <Space wrap>
             <Button size="small" type="primary" loading={clear.isPending && !clear.variables} onClick={() => clear.mutate(false)} data-testid="wecom-leftover-retry">
               {t('leftover.retry')}

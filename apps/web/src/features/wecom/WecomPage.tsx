@@ -7,6 +7,7 @@ import { api, ApiError, call, type Schemas } from '../../api/client';
 import { useMessage } from '../../app/feedback';
 import { Page } from '../../app/Page';
 import { addMessages } from '../../i18n';
+import { wecomFailureText } from '../../lib/problems';
 import { formatDateTime, formatRelative } from '../../lib/time';
 import { CopyField, fieldProblems, refusal } from '../admin/admin-shared';
 import { messages } from './messages';
@@ -85,7 +86,7 @@ function StatusCard({ connection }: { connection: Connection | null }) {
         {connection.lastEventError && (
           <Descriptions.Item label={t('status.lastEventError')}>
             <Typography.Text type="danger" title={formatDateTime(connection.lastEventError.at)}>
-              {connection.lastEventError.event}{connection.lastEventError.changeType ? ` / ${connection.lastEventError.changeType}` : ''}: {connection.lastEventError.message}
+              {connection.lastEventError.event}{connection.lastEventError.changeType ? ` / ${connection.lastEventError.changeType}` : ''}: {wecomFailureText(t, connection.lastEventError.message)}
             </Typography.Text>
           </Descriptions.Item>
         )}
@@ -95,7 +96,7 @@ function StatusCard({ connection }: { connection: Connection | null }) {
         {connection.lastTagPushError && (
           <Descriptions.Item label={t('status.lastTagPushError')}>
             <Typography.Text type="danger" title={formatDateTime(connection.lastTagPushError.at)}>
-              {t(`status.pushKind.${connection.lastTagPushError.kind}`)}: {connection.lastTagPushError.message}
+              {t(`status.pushKind.${connection.lastTagPushError.kind}`)}: {wecomFailureText(t, connection.lastTagPushError.message)}
             </Typography.Text>
           </Descriptions.Item>
         )}
@@ -105,13 +106,13 @@ function StatusCard({ connection }: { connection: Connection | null }) {
               <span>{t('status.tagPushesGivenUpCount', { count: connection.tagPushesGivenUp })}</span>
               {connection.lastTagPushGivenUp && (
                 <Typography.Text type="danger" title={formatDateTime(connection.lastTagPushGivenUp.at)}>
-                  {t('status.lastGivenUp', { at: formatDateTime(connection.lastTagPushGivenUp.at) })}: {connection.lastTagPushGivenUp.message}
+                  {t('status.lastGivenUp', { at: formatDateTime(connection.lastTagPushGivenUp.at) })}: {wecomFailureText(t, connection.lastTagPushGivenUp.message)}
                 </Typography.Text>
               )}
             </Space>
           </Descriptions.Item>
         )}
-        {connection.lastError && <Descriptions.Item label={t('status.lastError')}><Typography.Text type="danger">{connection.lastError}</Typography.Text></Descriptions.Item>}
+        {connection.lastError && <Descriptions.Item label={t('status.lastError')}><Typography.Text type="danger">{wecomFailureText(t, connection.lastError)}</Typography.Text></Descriptions.Item>}
       </Descriptions>
     </Card>
   );
