@@ -167,12 +167,18 @@ export class DashboardsRepository {
         `SELECT r.day::text AS day, ${SUMS} FROM task_rollups_executor r
           WHERE r.tenant_id = $1 AND r.executor_id = $2 AND r.day BETWEEN $3::date AND $4::date GROUP BY r.day`,
         [tenantId, userId, p.prevFrom, p.to]),
-      this.db.query(
-        `SELECT count(*)::int AS now, count(*) FILTER (WHERE due_at >= $3 AND due_at < $4)::int AS cur,
-                count(*) FILTER (WHERE due_at >= $5 AND due_at < $3)::int AS prev
-           FROM tasks WHERE tenant_id = $1 AND executor_id = $2 AND status = 'pending' AND due_until < now()`,
-        [tenantId, userId, p.fromTs, p.toTs, p.prevFromTs]).then((rows: Overdue[]) => rows[0]),
+      this.overdue(tenantId, 'executor_id', userId, p),
     ]);
+  }
+
+  /** One executor's or one SOP's overdue tasks: all of them, and those whose window opened in the period or the one before. */
+  private async overdue(tenantId: string, by: 'executor_id' | 'sop_id', id: string, p: PeriodBounds): Promise<Overdue> {
+    const [row] = await this.db.query(
+      `SELECT count(*)::int AS now, count(*) FILTER (WHERE due_at >= $3 AND due_at < $4)::int AS cur,
+              count(*) FILTER (WHERE due_at >= $5 AND due_at < $3)::int AS prev
+         FROM tasks WHERE tenant_id = $1 AND ${by} = $2 AND status = 'pending' AND due_until < now()`,
+      [tenantId, id, p.fromTs, p.toTs, p.prevFromTs]);
+    return row;
   }
 
   /** Every SOP's rollup sums of the period (one rollup row per SOP and day, summed per SOP first), and overdue tasks per SOP. */
@@ -207,11 +213,7 @@ export class DashboardsRepository {
         `SELECT r.step_index, r.variant, r.day::text AS day, ${SUMS} FROM task_rollups_sop r
           WHERE r.tenant_id = $1 AND r.sop_id = $2 AND r.day BETWEEN $3::date AND $4::date GROUP BY 1, 2, 3`,
         [tenantId, sopId, p.prevFrom, p.to]),
-      this.db.query(
-        `SELECT count(*)::int AS now, count(*) FILTER (WHERE due_at >= $3 AND due_at < $4)::int AS cur,
-                count(*) FILTER (WHERE due_at >= $5 AND due_at < $3)::int AS prev
-           FROM tasks WHERE sop_id = $2 AND tenant_id = $1 AND status = 'pending' AND due_until < now()`,
-        [tenantId, sopId, p.fromTs, p.toTs, p.prevFromTs]).then((rows: Overdue[]) => rows[0]),
+      this.overdue(tenantId, 'sop_id', sopId, p),
       this.db.query(
         `SELECT (due_at AT TIME ZONE $5)::date::text AS day, count(*)::int AS n
            FROM tasks WHERE sop_id = $2 AND tenant_id = $1 AND status = 'pending' AND due_until < now() AND due_at >= $3 AND due_at < $4 GROUP BY 1`,
