@@ -83,24 +83,24 @@ export class SopsRepository {
   /** The SOP's enrollments by status and its tasks by status. */
   async counts(sopId: string): Promise<{ enrollments: { active: number; completed: number; exited: number }; tasks: Record<string, number> }> {
     const [counts] = await this.db.query(
-        `SELECT (SELECT json_build_object(
+      `SELECT (SELECT json_build_object(
                    'active', count(*) FILTER (WHERE status = 'active'), 'completed', count(*) FILTER (WHERE status = 'completed'),
                    'exited', count(*) FILTER (WHERE status = 'exited')) FROM enrollments WHERE sop_id = $1) AS enrollments,
                 (SELECT coalesce(json_object_agg(status, n), '{}') FROM
                    (SELECT status, count(*) AS n FROM tasks WHERE sop_id = $1 GROUP BY status) t) AS tasks`,
-        [sopId],
-      );
+      [sopId],
+    );
     return counts;
   }
 
   /** Saves the working copy; the saved row. */
   async saveWorkingCopy(m: Queryable, tenantId: string, id: string, f: SopFields): Promise<SopRow> {
     const [[saved]]: SopRow[][] = await m.query(
-          `UPDATE sops SET name = $3, description = $4, kind = $5, definition = $6, tag_ids = $7, segment_ids = $8, updated_at = now()
+      `UPDATE sops SET name = $3, description = $4, kind = $5, definition = $6, tag_ids = $7, segment_ids = $8, updated_at = now()
             WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-          [tenantId, id, f.name, f.description, f.kind, f.definition,
-            f.tagIds, f.segmentIds],
-        );
+      [tenantId, id, f.name, f.description, f.kind, f.definition,
+        f.tagIds, f.segmentIds],
+    );
     return saved;
   }
 
@@ -125,14 +125,14 @@ export class SopsRepository {
   /** An archived SOP's open enrollments close and its pending tasks are cancelled, with the reason. */
   async closeOpenWork(m: Queryable, sopId: string): Promise<void> {
     await m.query(
-        `WITH closed AS (
+      `WITH closed AS (
            UPDATE enrollments SET status = 'exited', closed_at = now(), close_reason = 'SOP archived', next_due_at = NULL
             WHERE sop_id = $1 AND status = 'active' RETURNING id
          )
          UPDATE tasks SET status = 'cancelled', cancel_reason = 'SOP archived', finished_at = now()
           WHERE sop_id = $1 AND status = 'pending'`,
-        [sopId],
-      );
+      [sopId],
+    );
   }
 
   /**
@@ -141,12 +141,12 @@ export class SopsRepository {
    */
   async migrateEnrollments(m: Queryable, sopId: string, currentVersion: number | null, fromVersion: number | null): Promise<number> {
     const [, migrated] = await m.query(
-        `UPDATE enrollments e SET sop_version_id = cur.id, next_due_at = now()
+      `UPDATE enrollments e SET sop_version_id = cur.id, next_due_at = now()
            FROM sop_versions cur, sop_versions old
           WHERE cur.sop_id = $1 AND cur.version = $2 AND old.id = e.sop_version_id AND old.version <> $2
             AND ($3::int IS NULL OR old.version = $3) AND e.sop_id = $1 AND e.status = 'active'`,
-        [sopId, currentVersion, fromVersion],
-      );
+      [sopId, currentVersion, fromVersion],
+    );
     return migrated as number;
   }
 
@@ -262,8 +262,8 @@ export class SopsRepository {
   /** Where the SOP's contacts are: tasks and waiting enrollments by step, exits by step and reason, enrollments by status, held tasks. */
   progress(tenantId: string, id: string): Promise<[StepCounts[], { step: number; reason: string; contacts: number }[], { active: number; completed: number; exited: number }[], HeldCountDto[]]> {
     return Promise.all([
-        this.db.query(
-          `SELECT step, sum(waiting)::int AS waiting, sum(pending)::int AS pending, sum(done)::int AS done, sum(skipped)::int AS skipped,
+      this.db.query(
+        `SELECT step, sum(waiting)::int AS waiting, sum(pending)::int AS pending, sum(done)::int AS done, sum(skipped)::int AS skipped,
                   sum(expired)::int AS expired, sum(cancelled)::int AS cancelled
              FROM (SELECT step_index AS step, 0 AS waiting, count(*) FILTER (WHERE status = 'pending') AS pending,
                           count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'skipped') AS skipped,
@@ -273,25 +273,25 @@ export class SopsRepository {
                    SELECT next_step, count(*), 0, 0, 0, 0, 0 FROM enrollments
                     WHERE tenant_id = $1 AND sop_id = $2 AND status = 'active' GROUP BY next_step) x
             GROUP BY step ORDER BY step`,
-          [tenantId, id]),
-        this.db.query(
-          `SELECT next_step AS step, coalesce(close_reason, 'unknown') AS reason, count(*)::int AS contacts
+        [tenantId, id]),
+      this.db.query(
+        `SELECT next_step AS step, coalesce(close_reason, 'unknown') AS reason, count(*)::int AS contacts
              FROM enrollments WHERE tenant_id = $1 AND sop_id = $2 AND status = 'exited'
             GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2`,
-          [tenantId, id]),
-        this.db.query(
-          `SELECT count(*) FILTER (WHERE status = 'active')::int AS active, count(*) FILTER (WHERE status = 'completed')::int AS completed,
+        [tenantId, id]),
+      this.db.query(
+        `SELECT count(*) FILTER (WHERE status = 'active')::int AS active, count(*) FILTER (WHERE status = 'completed')::int AS completed,
                   count(*) FILTER (WHERE status = 'exited')::int AS exited
              FROM enrollments WHERE tenant_id = $1 AND sop_id = $2`,
-          [tenantId, id]),
-        // held tasks (tasks_held_idx): the content of their step could not be rendered
-        this.db.query(
-          `SELECT t.held_reason AS reason, v.version, count(*)::int AS tasks
+        [tenantId, id]),
+      // held tasks (tasks_held_idx): the content of their step could not be rendered
+      this.db.query(
+        `SELECT t.held_reason AS reason, v.version, count(*)::int AS tasks
              FROM tasks t LEFT JOIN sop_versions v ON v.id = t.sop_version_id
             WHERE t.tenant_id = $1 AND t.sop_id = $2 AND t.status = 'held'
             GROUP BY 1, 2 ORDER BY 3 DESC, 2 DESC, 1`,
-          [tenantId, id]),
-      ]);
+        [tenantId, id]),
+    ]);
   }
 
   // The forecast's reads.
@@ -305,18 +305,18 @@ export class SopsRepository {
   /** A segment's current members per contact owner. */
   segmentMembersByOwner(tenantId: string, segmentId: string): Promise<{ owner_id: string | null; n: number }[]> {
     return this.db.query(
-        `SELECT c.owner_id, count(*)::int AS n FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
+      `SELECT c.owner_id, count(*)::int AS n FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
           WHERE m.segment_id = $1 AND m.exited_at IS NULL AND c.tenant_id = $2 GROUP BY c.owner_id`,
-        [segmentId, tenantId]);
+      [segmentId, tenantId]);
   }
 
   /** Customer groups per owner, of the owners and teams named (all groups when neither is). */
   groupsByOwner(tenantId: string, ownerUserIds: string[] | null, ownerTeamIds: string[] | null): Promise<{ owner_id: string | null; n: number }[]> {
     return this.db.query(
-        `SELECT g.owner_id, count(*)::int AS n FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
+      `SELECT g.owner_id, count(*)::int AS n FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
           WHERE g.tenant_id = $1 AND (($2::uuid[] IS NULL AND $3::uuid[] IS NULL) OR g.owner_id = ANY($2) OR u.team_id = ANY($3))
           GROUP BY g.owner_id`,
-        [tenantId, ownerUserIds, ownerTeamIds]);
+      [tenantId, ownerUserIds, ownerTeamIds]);
   }
 
   private notEnrolledQuery = `FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
@@ -353,7 +353,7 @@ export class SopsRepository {
   /** The executors' pending tasks per day (in `zone`), from every SOP. */
   pendingByExecutorDay(tenantId: string, ids: string[], zone: string): Promise<{ executor_id: string; date: string; n: number }[]> {
     return this.db.query(
-        `SELECT executor_id, to_char(due_at AT TIME ZONE $3, 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
+      `SELECT executor_id, to_char(due_at AT TIME ZONE $3, 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
           WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids, zone]);
   }
 }
