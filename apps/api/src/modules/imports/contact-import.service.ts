@@ -87,8 +87,6 @@ async function flush(lane: Lane): Promise<void> {
   });
 }
 
-type Counts = ImportCounts;
-
 /** What the caller may say about an upload: the import's id (chosen by the client, so it can watch the import's progress while its upload is still streaming) and the file's name. */
 export interface ImportOptions {
   id?: string;
@@ -126,7 +124,7 @@ export class ContactImportService {
   async run(caller: Principal, csv: Readable, options: ImportOptions = {}): Promise<ImportDto> {
     const ctx = await this.context(caller.tenantId); // before piping: the parser must not run without a reader
     let importId: string | undefined;
-    const counts: Counts = { processed: 0, imported: 0, created: 0, errorRows: 0 };
+    const counts: ImportCounts = { processed: 0, imported: 0, created: 0, errorRows: 0 };
     const errors: RowError[] = [];
     let stage = 'stage';
     const started = Date.now();
@@ -345,7 +343,7 @@ export class ContactImportService {
     return unlessTaken('imports_pkey', taken, () => this.imports.insert(caller.tenantId, caller.userId, chosen ?? null, fileName ?? null));
   }
 
-  private progress(tenantId: string, id: string, c: Counts, errors: RowError[]): Promise<void> {
+  private progress(tenantId: string, id: string, c: ImportCounts, errors: RowError[]): Promise<void> {
     return this.imports.progress(tenantId, id, c, errors);
   }
 
