@@ -1,22 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { ApiKey } from '@sop/db';
-import { Repository } from 'typeorm';
-import { type Page, type PageQuery, paginate } from '../../common/pagination';
+import type { ApiKey } from '@sop/db';
+import type { Page, PageQuery } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
-import { findInTenant } from '../../common/tenant-scope';
 import { generateApiKey } from './api-key-secret';
 import { randomBytes } from 'node:crypto';
-import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
+import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, RotatedSigningSecretDto } from './api-keys.dto';
 import { API_KEYS_ERRORS } from './api-keys.errors';
+import { ApiKeysRepository } from './api-keys.repository';
 import { EventSigning, type SigningKeyRef } from './event-signing';
 
 
 @Injectable()
 export class ApiKeysService {
   constructor(
-    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly keys: ApiKeysRepository,
     private readonly signing: EventSigning,
   ) {}
 
@@ -29,10 +27,10 @@ export class ApiKeysService {
 
   async create(caller: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     const { key, prefix, secretHash } = generateApiKey();
-    const row = await this.keys.save(this.keys.create({
-      tenantId: caller.tenantId, name: dto.name.trim(), role: dto.role, prefix, secretHash, createdBy: caller.userId,
+    const row = await this.keys.insert(caller.tenantId, {
+      name: dto.name.trim(), role: dto.role, prefix, secretHash, createdBy: caller.userId,
       signingKeyId: this.signing.currentKeyId, signingNonce: null,
-    }));
+    });
     return { ...this.toDto(row), key, signingSecret: this.signing.secretFor(row) };
   }
 
@@ -42,33 +40,40 @@ export class ApiKeysService {
    * one the caller sees).
    */
   async rotateSigningSecret(tenantId: string, id: string): Promise<RotatedSigningSecretDto> {
-    const key = await findInTenant(this.keys, tenantId, id, 'API key');
+    const key = await this.find(tenantId, id);
     if (key.revokedAt) throw fail(API_KEYS_ERRORS.API_KEY_REVOKED);
     const rotated = { signingKeyId: this.signing.currentKeyId, signingNonce: randomBytes(16).toString('base64url') };
-    await this.keys.update({ tenantId, id }, rotated);
+    await this.keys.update(tenantId, id, rotated);
     Object.assign(key, rotated);
     return { ...this.toDto(key), signingSecret: this.signing.secretFor(key) };
   }
 
   /** The key as its events signature needs it (the caller's own key: tenant and id come from its credential). */
   async signingRef(tenantId: string, id: string): Promise<SigningKeyRef> {
-    const key = await this.keys.findOne({ where: { tenantId, id }, select: { id: true, signingKeyId: true, signingNonce: true } });
+    const key = await this.keys.signingRef(tenantId, id);
     if (!key) throw fail(COMMON_ERRORS.API_KEY_NOT_FOUND);
     return key;
   }
 
   async list(tenantId: string, page: PageQuery): Promise<Page<ApiKeyDto>> {
-    const result = await paginate(this.keys.createQueryBuilder('k').where('k.tenant_id = :tenantId', { tenantId }), 'k', page);
+    const result = await this.keys.page(tenantId, page);
     return { ...result, items: result.items.map((k) => this.toDto(k)) };
   }
 
   /** Revoking twice keeps the first revocation time. */
   async revoke(tenantId: string, id: string): Promise<ApiKeyDto> {
-    const key = await findInTenant(this.keys, tenantId, id, 'API key');
+    const key = await this.find(tenantId, id);
     if (!key.revokedAt) {
       key.revokedAt = new Date();
-      await this.keys.update({ tenantId, id }, { revokedAt: key.revokedAt });
+      await this.keys.update(tenantId, id, { revokedAt: key.revokedAt });
     }
     return this.toDto(key);
+  }
+
+  /** The caller's key or 404: another tenant's id is indistinguishable from one that does not exist. */
+  private async find(tenantId: string, id: string): Promise<ApiKey> {
+    const key = await this.keys.find(tenantId, id);
+    if (!key) throw notFound('API key', id);
+    return key;
   }
 }

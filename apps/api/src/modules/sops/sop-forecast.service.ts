@@ -5,6 +5,7 @@ import { DayLoad, leastLoaded, loadCalendar, loadPeople, type People, roundRobin
 import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import type { ForecastDayDto, ForecastDto } from './sops.dto';
+import { SopsRepository } from './sops.repository';
 import { SopsService } from './sops.service';
 
 export const FORECAST_DAYS = 30;
@@ -23,6 +24,7 @@ export class SopForecastService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly sops: SopsService,
+    private readonly repository: SopsRepository,
   ) {}
 
   async forecast(tenantId: string, id: string, now = new Date()): Promise<ForecastDto> {
@@ -54,7 +56,7 @@ export class SopForecastService {
       def.steps.forEach((step) => add(step, workday(today.plus({ days: step.offsetDays ?? 0 }).toISODate()!), newcomers));
       await this.openEnrollments(id, zone, calendar, def.policies.businessDaysOnly, assign, tally);
     } else if (def.kind === 'recurring' && def.schedule) {
-      const [{ anchor }] = await this.db.query(`SELECT min(published_at) AS anchor FROM sop_versions WHERE sop_id = $1`, [id]);
+      const anchor = await this.repository.firstPublished(id);
       const days = new Set(occurrencesBetween(def.schedule.rrule, zone, today.toJSDate(), today.plus({ days: FORECAST_DAYS }).toJSDate(), anchor ?? now)
         .map((d) => DateTime.fromJSDate(d, { zone }).toISODate()!)
         .filter((d) => !def.policies.businessDaysOnly || calendar.isWorkingDay(d)));
@@ -74,33 +76,20 @@ export class SopForecastService {
   }
 
   private async audience(tenantId: string, def: SopDefinition): Promise<OwnerCounts> {
-    const rows: { owner_id: string | null; n: number }[] = 'segmentId' in def.audience
-      ? await this.db.query(
-        `SELECT c.owner_id, count(*)::int AS n FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
-          WHERE m.segment_id = $1 AND m.exited_at IS NULL AND c.tenant_id = $2 GROUP BY c.owner_id`,
-        [def.audience.segmentId, tenantId])
-      : await this.db.query(
-        `SELECT g.owner_id, count(*)::int AS n FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
-          WHERE g.tenant_id = $1 AND (($2::uuid[] IS NULL AND $3::uuid[] IS NULL) OR g.owner_id = ANY($2) OR u.team_id = ANY($3))
-          GROUP BY g.owner_id`,
-        [tenantId, def.audience.groups.ownerUserIds ?? null, def.audience.groups.ownerTeamIds ?? null]);
+    const rows = 'segmentId' in def.audience
+      ? await this.repository.segmentMembersByOwner(tenantId, def.audience.segmentId)
+      : await this.repository.groupsByOwner(tenantId, def.audience.groups.ownerUserIds ?? null, def.audience.groups.ownerTeamIds ?? null);
     return new Map(rows.map((r) => [r.owner_id, r.n]));
   }
 
-  private notEnrolledQuery = `FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id
-     WHERE m.segment_id = $2 AND m.exited_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id AND e.status = 'active')`;
-
   private async notEnrolled(tenantId: string, sopId: string, def: SopDefinition): Promise<number> {
     if (!('segmentId' in def.audience)) return 0;
-    const [r] = await this.db.query(`SELECT count(*)::int AS n ${this.notEnrolledQuery} AND c.tenant_id = $3`, [sopId, def.audience.segmentId, tenantId]);
-    return r.n;
+    return this.repository.notEnrolled(tenantId, sopId, def.audience.segmentId);
   }
 
   private async notEnrolledByOwner(tenantId: string, sopId: string, def: SopDefinition): Promise<OwnerCounts> {
     if (!('segmentId' in def.audience)) return new Map();
-    const rows: { owner_id: string | null; n: number }[] = await this.db.query(
-      `SELECT c.owner_id, count(*)::int AS n ${this.notEnrolledQuery} AND c.tenant_id = $3 GROUP BY c.owner_id`, [sopId, def.audience.segmentId, tenantId]);
+    const rows = await this.repository.notEnrolledByOwner(tenantId, sopId, def.audience.segmentId);
     return new Map(rows.map((r) => [r.owner_id, r.n]));
   }
 
@@ -108,13 +97,7 @@ export class SopForecastService {
   private async openEnrollments(
     sopId: string, zone: string, calendar: BusinessCalendar, businessDays: boolean, assign: Assign, tally: Tally,
   ): Promise<void> {
-    const groups: { definition: SopDefinition; next_step: number; entered: string; owner_id: string | null; n: number }[] = await this.db.query(
-      `SELECT v.definition, e.next_step, to_char(e.entered_at AT TIME ZONE $2, 'YYYY-MM-DD') AS entered, c.owner_id, count(*)::int AS n
-         FROM enrollments e JOIN sop_versions v ON v.id = e.sop_version_id JOIN contacts c ON c.id = e.contact_id
-        WHERE e.sop_id = $1 AND e.status = 'active'
-        GROUP BY v.definition, e.next_step, entered, c.owner_id`,
-      [sopId, zone],
-    );
+    const groups = await this.repository.openEnrollmentGroups(sopId, zone);
     for (const g of groups) {
       g.definition.steps.slice(g.next_step).forEach((step) => {
         let date = DateTime.fromISO(g.entered, { zone }).plus({ days: step.offsetDays ?? 0 }).toISODate()!;
@@ -149,13 +132,9 @@ export class SopForecastService {
     tenantId: string, rows: { date: string; executorId: string | null; tasks: number }[], zone: string, capacity?: number,
   ): Promise<ForecastDayDto[]> {
     const ids = [...new Set(rows.map((r) => r.executorId).filter((x): x is string => !!x))];
-    const people: { id: string; name: string }[] = ids.length
-      ? await this.db.query(`SELECT id, name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]) : [];
+    const people = ids.length ? await this.repository.userNames(tenantId, ids) : [];
     const names = new Map(people.map((p) => [p.id, p.name]));
-    const scheduled: { executor_id: string; date: string; n: number }[] = ids.length && capacity
-      ? await this.db.query(
-        `SELECT executor_id, to_char(due_at AT TIME ZONE $3, 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
-          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids, zone]) : [];
+    const scheduled = ids.length && capacity ? await this.repository.pendingByExecutorDay(tenantId, ids, zone) : [];
     const already = new Map(scheduled.map((s) => [`${s.executor_id}|${s.date}`, s.n]));
     return rows.map((r) => ({
       ...r,

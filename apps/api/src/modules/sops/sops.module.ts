@@ -4,7 +4,8 @@ import { SopPreviewService } from './sop-preview.service';
 import { SopProgressService } from './sop-progress.service';
 import { SopRuntime } from './sop-runtime.service';
 import { SopsController } from './sops.controller';
+import { SopsRepository } from './sops.repository';
 import { SopsService } from './sops.service';
 
-@Module({ controllers: [SopsController], providers: [SopsService, SopForecastService, SopPreviewService, SopProgressService, SopRuntime], exports: [SopsService] })
+@Module({ controllers: [SopsController], providers: [SopsService, SopsRepository, SopForecastService, SopPreviewService, SopProgressService, SopRuntime], exports: [SopsService] })
 export class SopsModule {}

@@ -1,11 +1,10 @@
 import { type ErrorDetail, jsonPath, type SopDefinition, WECOM_ATTACHMENT_LIMITS, WECOM_MASS_SEND_CHANNELS } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { fetchImage } from '@sop/notify';
+import type { ImageFacts, SopsRepository } from './sops.repository';
 
 /** A save waits this long for an image's address; one that does not answer is left to the hand-over to judge. */
 const FETCH_TIMEOUT_MS = 5_000;
-
-interface ImageFacts { id: string; url: string; image_checked_url: string | null; image_bytes: number | null; image_type: string | null }
 
 /**
  * What WeCom would refuse of the images a step hands to it (`wecomMassSend`): over 10 MB, or not jpg or png
@@ -15,7 +14,7 @@ interface ImageFacts { id: string; url: string; image_checked_url: string | null
  * why, if it still cannot. Each problem names the material's path.
  */
 export async function wecomImageProblems(
-  db: Queryable, tenantId: string, def: SopDefinition, options: { allowHosts: readonly string[] },
+  sops: SopsRepository, db: Queryable, tenantId: string, def: SopDefinition, options: { allowHosts: readonly string[] },
 ): Promise<ErrorDetail[]> {
   const uses: { path: string; materialId: string }[] = [];
   def.steps.forEach((step, s) => {
@@ -25,10 +24,8 @@ export async function wecomImageProblems(
     });
   });
   if (!uses.length) return [];
-  const rows: ImageFacts[] = await db.query(
-    `SELECT id, url, image_checked_url, image_bytes, image_type FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-    [tenantId, [...new Set(uses.map((u) => u.materialId))]]);
-  const facts = new Map(await Promise.all(rows.map(async (r) => [r.id, await factsOf(db, tenantId, r, options.allowHosts)] as const)));
+  const rows = await sops.imageFacts(db, tenantId, [...new Set(uses.map((u) => u.materialId))], false);
+  const facts = new Map(await Promise.all(rows.map(async (r) => [r.id, await factsOf(sops, db, tenantId, r, options.allowHosts)] as const)));
   const problems: ErrorDetail[] = [];
   for (const use of uses) {
     const f = facts.get(use.materialId);
@@ -47,28 +44,25 @@ export async function wecomImageProblems(
  * the check inside it then finds them kept and holds no row lock while an image's address answers (up to 5 s).
  * Takes the definition as sent, valid or not: what it cannot read is left to the check.
  */
-export async function readImagesAhead(db: Queryable, tenantId: string, input: unknown, options: { allowHosts: readonly string[] }): Promise<void> {
+export async function readImagesAhead(sops: SopsRepository, db: Queryable, tenantId: string, input: unknown, options: { allowHosts: readonly string[] }): Promise<void> {
   const steps = (input as { steps?: unknown } | null)?.steps;
   if (!Array.isArray(steps)) return;
   const ids = steps.filter((s) => s?.wecomMassSend).flatMap((s) => (Array.isArray(s?.content?.materials) ? s.content.materials : []))
     .filter((m) => typeof m?.materialId === 'string' && UUID.test(m.materialId)).map((m) => m.materialId as string);
   if (!ids.length) return;
-  const rows: ImageFacts[] = await db.query(
-    `SELECT id, url, image_checked_url, image_bytes, image_type FROM materials WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND kind = 'image'`,
-    [tenantId, [...new Set(ids)]]);
-  await Promise.all(rows.map((r) => factsOf(db, tenantId, r, options.allowHosts)));
+  const rows = await sops.imageFacts(db, tenantId, [...new Set(ids)], true);
+  await Promise.all(rows.map((r) => factsOf(sops, db, tenantId, r, options.allowHosts)));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The image's size and type: kept ones while the URL is the same, else read now and kept. Undefined when unreadable. */
-async function factsOf(db: Queryable, tenantId: string, r: ImageFacts, allowHosts: readonly string[]): Promise<{ bytes: number; type: string } | undefined> {
+async function factsOf(sops: SopsRepository, db: Queryable, tenantId: string, r: ImageFacts, allowHosts: readonly string[]): Promise<{ bytes: number; type: string } | undefined> {
   if (r.image_checked_url === r.url && r.image_bytes !== null && r.image_type) return { bytes: r.image_bytes, type: r.image_type };
   const image = await fetchImage(r.url, { timeoutMs: FETCH_TIMEOUT_MS, maxBytes: WECOM_ATTACHMENT_LIMITS.imageBytes, publicOnly: { allowHosts } })
     .catch(() => undefined);
   if (!image) return undefined;
   const bytes = image.tooLarge ? WECOM_ATTACHMENT_LIMITS.imageBytes + 1 : image.bytes.length;
-  await db.query(`UPDATE materials SET image_checked_url = $3, image_bytes = $4, image_type = $5 WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, r.id, r.url, bytes, image.type]);
+  await sops.keepImageFacts(db, tenantId, r.id, r.url, bytes, image.type);
   return { bytes, type: image.type };
 }

@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Team, User } from '@sop/db';
-import { Repository } from 'typeorm';
-import { COMMON_ERRORS, fail } from '../../common/errors.catalog';
-import { type Page, type PageQuery, paginate } from '../../common/pagination';
+import type { User } from '@sop/db';
+import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
+import type { Page, PageQuery } from '../../common/pagination';
 import { isForeignKeyViolation, unlessTaken } from '../../common/postgres-errors';
 import type { Principal } from '../../common/principal';
-import { findInTenant } from '../../common/tenant-scope';
 import { emailTaken } from '../auth/auth.service';
 import { CredentialsService } from '../auth/credentials.service';
 import { hashPassword } from '../auth/passwords';
 import type { CreateUserDto, UpdateUserDto, UserDto, UserListQuery } from './users.dto';
 import { USERS_ERRORS } from './users.errors';
+import { UsersRepository } from './users.repository';
 
 export const toUserDto = (u: User): UserDto => ({
   id: u.id, email: u.email, name: u.name, role: u.role, teamId: u.teamId, disabled: u.disabledAt !== null, createdAt: u.createdAt,
@@ -20,8 +18,7 @@ export const toUserDto = (u: User): UserDto => ({
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectRepository(Team) private readonly teams: Repository<Team>,
+    private readonly users: UsersRepository,
     private readonly credentials: CredentialsService,
   ) {}
 
@@ -29,32 +26,22 @@ export class UsersService {
     await this.assertTeam(tenantId, dto.teamId);
     const passwordHash = await hashPassword(dto.password);
     const user = await unlessTaken('users_email_key', () => emailTaken(dto.email), () =>
-      this.users.save(this.users.create({
-        tenantId, email: dto.email, name: dto.name.trim(), role: dto.role, teamId: dto.teamId ?? null, passwordHash,
-      })),
+      this.users.insert(tenantId, { email: dto.email, name: dto.name.trim(), role: dto.role, teamId: dto.teamId ?? null, passwordHash }),
     );
     return toUserDto(user);
   }
 
   async list(tenantId: string, page: PageQuery, filter: Omit<UserListQuery, keyof PageQuery> = {}): Promise<Page<UserDto>> {
-    const qb = this.users.createQueryBuilder('u').where('u.tenant_id = :tenantId', { tenantId });
-    if (filter.teamId) qb.andWhere('u.team_id = :teamId', { teamId: filter.teamId });
-    if (filter.role) qb.andWhere('u.role = :role', { role: filter.role });
-    if (filter.active !== undefined) qb.andWhere(filter.active ? 'u.disabled_at IS NULL' : 'u.disabled_at IS NOT NULL');
-    if (filter.q) {
-      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb.andWhere('(u.name ILIKE :like OR u.email ILIKE :like)', { like });
-    }
-    const result = await paginate(qb, 'u', page);
+    const result = await this.users.page(tenantId, page, filter);
     return { ...result, items: result.items.map(toUserDto) };
   }
 
   async get(tenantId: string, id: string): Promise<UserDto> {
-    return toUserDto(await findInTenant(this.users, tenantId, id, 'user'));
+    return toUserDto(await this.find(tenantId, id));
   }
 
   async update(caller: Principal, id: string, dto: UpdateUserDto): Promise<UserDto> {
-    const user = await findInTenant(this.users, caller.tenantId, id, 'user');
+    const user = await this.find(caller.tenantId, id);
     if (id === caller.userId && (dto.disabled || (dto.role && dto.role !== 'admin'))) {
       throw fail(USERS_ERRORS.CANNOT_DEMOTE_SELF);
     }
@@ -83,7 +70,14 @@ export class UsersService {
 
   private async assertTeam(tenantId: string, teamId: string | null | undefined): Promise<void> {
     if (!teamId) return;
-    if (!(await this.teams.existsBy({ tenantId, id: teamId }))) throw this.teamNotFound(teamId);
+    if (!(await this.users.teamExists(tenantId, teamId))) throw this.teamNotFound(teamId);
+  }
+
+  /** The caller's user or 404: another tenant's id is indistinguishable from one that does not exist. */
+  private async find(tenantId: string, id: string): Promise<User> {
+    const user = await this.users.find(tenantId, id);
+    if (!user) throw notFound('user', id);
+    return user;
   }
 
   private teamNotFound(teamId: string) {
