@@ -8,7 +8,7 @@ import { managedUsersSql, teamManagedBySql, teamManagedWhere } from '../../commo
 export interface HandoverRow {
   id: string; idempotency_key: string | null; kind: string; leave_id: string | null; from_user_id: string; to_user_id: string | null; to_team_id: string | null;
   scope: string[]; reason: string; actor_id: string | null; api_key_id: string | null; contacts_moved: number; groups_moved: number;
-  tasks_moved: number; tasks_deferred: number; created_at: Date;
+  tasks_moved: number; tasks_deferred: number; segments_pending: boolean; created_at: Date;
 }
 
 /** A `leaves` row with its audit record (`handover`, as row_to_json gives it: times as text). */
@@ -88,12 +88,15 @@ export class HandoversRepository {
     return rows.length > 0;
   }
 
-  /** Writes what moved on the audit row and reads it back. */
-  async recordCounts(m: Queryable, tenantId: string, id: string, moved: MovedCounts): Promise<HandoverRow> {
+  /**
+   * Writes what moved on the audit row and reads it back; `segmentsPending`: the moved contacts' owner segments are
+   * still to be evaluated (libs/engine handover.ts followOwners clears it).
+   */
+  async recordCounts(m: Queryable, tenantId: string, id: string, moved: MovedCounts, segmentsPending = false): Promise<HandoverRow> {
     const [[row]] = await m.query(
-      `UPDATE handovers SET contacts_moved = $3, groups_moved = $4, tasks_moved = $5, tasks_deferred = $6
+      `UPDATE handovers SET contacts_moved = $3, groups_moved = $4, tasks_moved = $5, tasks_deferred = $6, segments_pending = $7
         WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-      [tenantId, id, moved.contacts ?? 0, moved.groups ?? 0, moved.tasks ?? 0, moved.tasksDeferred ?? 0]);
+      [tenantId, id, moved.contacts ?? 0, moved.groups ?? 0, moved.tasks ?? 0, moved.tasksDeferred ?? 0, segmentsPending]);
     return row;
   }
 

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type MoveContext, moveContacts, moveGroups, moveTasks, type Queryable } from '@sop/engine';
+import { followOwners, type MoveContext, moveGroups, moveTasks, type Queryable, reassignContacts } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { managesUser } from '../../common/access/managed';
@@ -16,13 +16,29 @@ import { type HandoverRow, HandoversRepository } from './handovers.repository';
 /**
  * Moves a user's contacts, customer groups and open tasks to another user or over a team, in one
  * transaction with one audit row. Each kind of row moves with one statement (see libs/engine handover.ts).
- * A repeated id or Idempotency-Key answers the first result and moves nothing.
+ * A repeated id or Idempotency-Key answers the first result and moves nothing. The moved contacts' owner-based
+ * segments and computed tags follow just after the commit (`followOwners`, started here without waiting for it;
+ * the audit row says `segments_pending` until it is done, and the worker's relay finishes any left over).
  */
 @Injectable()
 export class HandoversService {
+  private readonly log = new Logger(HandoversService.name);
+
   constructor(@InjectDataSource() private readonly db: DataSource, private readonly repo: HandoversRepository) {}
 
   async create(caller: Principal, dto: CreateHandoverDto, idempotencyKey?: string): Promise<{ created: boolean; handover: HandoverDto }> {
+    const done = await this.move(caller, dto, idempotencyKey);
+    if (done.created && done.handover.moved.contacts > 0) this.followOwnersSoon(done.handover.id);
+    return done;
+  }
+
+  /** Owner segments and computed tags of the moved contacts, after the commit; a failure leaves the flag for the worker's relay. */
+  private followOwnersSoon(handoverId: string): void {
+    followOwners(this.db, { handoverId }).catch((err: Error) =>
+      this.log.warn(`handover ${handoverId}: owner segments not evaluated yet (the worker's relay retries): ${err.message}`));
+  }
+
+  private async move(caller: Principal, dto: CreateHandoverDto, idempotencyKey?: string): Promise<{ created: boolean; handover: HandoverDto }> {
     const scope = HANDOVER_SCOPES.filter((s) => (dto.scope ?? HANDOVER_SCOPES).includes(s));
     const key = idempotencyKey?.trim() || null;
     return this.db.transaction(async (m) => {
@@ -38,11 +54,12 @@ export class HandoversService {
       if (!fresh) return this.raced(m, caller, dto, scope, id, key);
       const c: MoveContext = { tenantId: caller.tenantId, fromUserId: dto.fromUserId, toUserIds, handoverId: id, actorId: caller.userId };
       const moved = {
-        contacts: scope.includes('contacts') ? await moveContacts(m, c) : 0,
+        contacts: scope.includes('contacts') ? (await reassignContacts(m, c)).length : 0,
         groups: scope.includes('groups') ? await moveGroups(m, c) : 0,
         tasks: scope.includes('tasks') ? await moveTasks(m, c) : 0,
       };
-      return { created: true, handover: toHandoverDto(await this.repo.recordCounts(m, caller.tenantId, id, moved)) };
+      // owner segments follow after the commit (followOwnersSoon): marked pending in this transaction
+      return { created: true, handover: toHandoverDto(await this.repo.recordCounts(m, caller.tenantId, id, moved, moved.contacts > 0)) };
     });
   }
 
