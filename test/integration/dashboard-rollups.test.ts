@@ -103,9 +103,15 @@ describe('task rollups and expiry (real Postgres and Temporal)', () => {
     await agrees(w.tenantId);
     expect(await totals(w.tenantId)).toMatchObject({ responded: 2, converted: 1, purchases: 1, revenue: 99.5 });
 
-    // hand over: e2's contacts and open tasks to e1
+    // hand over: e2's contacts and open tasks to e1. A task moved to another executor is -1 and +1 of the same facts
+    // for the SOP rollups: their rows are not written at all (same row versions), only the executor rollup's.
+    const versions = async (table: string) => (await db().query(
+      `SELECT xmin::text AS v FROM ${table} WHERE tenant_id = $1 ORDER BY ctid`, [w.tenantId])).map((r: { v: string }) => r.v).join();
+    const [sopBefore, sopDayBefore, executorBefore] = [await versions('task_rollups_sop'), await versions('task_rollups_sop_day'), await versions('task_rollups_executor')];
     ok(await w.t.admin.post('/api/handovers', { id: randomUUID(), fromUserId: w.e2.id, toUserId: w.e1.id, reason: 'left' }));
     await agrees(w.tenantId);
+    expect([await versions('task_rollups_sop'), await versions('task_rollups_sop_day')]).toEqual([sopBefore, sopDayBefore]);
+    expect(await versions('task_rollups_executor')).not.toBe(executorBefore);
 
     // expiry: one window closed 30 h ago (past the 24 h grace), one closed 1 h ago (overdue, not yet expired)
     const c6 = await w.tasksOf('c6');

@@ -1,5 +1,5 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
-import { startWakeRelay } from '@sop/worker';
+import { startHandoverOwnersRelay, startWakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { testEnv } from '../support/env';
@@ -62,6 +62,10 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
     (await ctx.stack.db.query(`SELECT count(*)::int AS n FROM tasks WHERE executor_id = $1 AND status = 'pending'`, [executorId]))[0].n;
   const members = async (segmentId: string) =>
     (await ctx.stack.db.query(`SELECT count(*)::int AS n FROM segment_memberships WHERE segment_id = $1 AND exited_at IS NULL`, [segmentId]))[0].n;
+  const segmentsPending = async (handoverId: string) =>
+    (await ctx.stack.db.query(`SELECT segments_pending FROM handovers WHERE id = $1`, [handoverId]))[0].segments_pending as boolean;
+  /** Owner segments follow just after the handover's commit (the API starts that without waiting for it). */
+  const followed = (handoverId: string) => waitUntil(() => segmentsPending(handoverId), (p) => p === false, `owner segments of ${handoverId}`);
   const historyOf = async (handoverId: string) => ctx.stack.db.query(
     `SELECT task_id::text, action, actor_id, detail FROM task_events WHERE detail->>'handoverId' = $1 ORDER BY task_id`, [handoverId]);
 
@@ -97,7 +101,9 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
     const detail = (await w.e2.client.get(`/api/inbox/tasks/${history[0].task_id}`)).body;
     expect(detail.history.map((h: { action: string }) => h.action)).toEqual(['reassigned']);
 
-    // Owner-based segments follow, announced through the outbox: contact.updated for every moved contact, then entries and exits.
+    // Owner-based segments follow just after the commit, announced through the outbox: contact.updated for every moved
+    // contact, then entries and exits.
+    await followed(id);
     expect([await members(w.ofE1.id), await members(w.ofE2.id), await members(w.everyone.id)]).toEqual([0, CONTACTS, CONTACTS]);
     expect(await members(tagged.id)).toBe(CONTACTS);
     const [announced] = await ctx.stack.db.query(
@@ -109,6 +115,24 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
               count(*) FILTER (WHERE type = 'segment.exited' AND payload->>'segmentId' = $3)::int AS exited
          FROM domain_events WHERE tenant_id = $1`, [w.tenantId, w.ofE2.id, w.ofE1.id]);
     expect(segmentEvents).toEqual({ entered: 1, exited: 1 });
+
+    // Had the API stopped before evaluating them, the worker's relay would: the contacts come from the handover's
+    // outbox events. (Put back as the commit left it: the flag set, e2's memberships not yet entered.)
+    await ctx.stack.db.query(`UPDATE handovers SET segments_pending = true WHERE id = $1`, [id]);
+    await ctx.stack.db.query(`UPDATE segment_memberships SET exited_at = now() WHERE segment_id = ANY($1::uuid[]) AND exited_at IS NULL`, [[w.ofE2.id]]);
+    const young = await startHandoverOwnersRelay(ctx.stack.db, { intervalMs: 50 }); // within its grace: left to the API
+    await new Promise((r) => setTimeout(r, 300));
+    await young.stop();
+    expect([await segmentsPending(id), await members(w.ofE2.id)]).toEqual([true, 0]);
+    const seen: unknown[] = [];
+    const relay = await startHandoverOwnersRelay(ctx.stack.db, { intervalMs: 50, graceMs: 0, onFollowed: (d) => seen.push(d) });
+    try {
+      await followed(id);
+    } finally {
+      await relay.stop();
+    }
+    expect(seen).toEqual([{ handoverId: id, contacts: CONTACTS }]);
+    expect([await members(w.ofE1.id), await members(w.ofE2.id), await members(tagged.id)]).toEqual([0, CONTACTS, CONTACTS]);
 
     // The same id again: the first result, 200, and nothing moves or is recorded again.
     const events = async () => (await ctx.stack.db.query(`SELECT count(*)::int AS n FROM domain_events WHERE tenant_id = $1`, [w.tenantId]))[0].n;

@@ -12,6 +12,7 @@ import { parseSettings, WORKER_SETTINGS, type WorkerSettings } from '@sop/domain
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import { createEngineWorker } from './worker';
+import { startHandoverOwnersRelay } from './handover-owners-relay';
 import { startWakeRelay } from './wake-relay';
 import { startWecomPushRelay } from './wecom-push-relay';
 
@@ -92,11 +93,17 @@ async function main(): Promise<void> {
   const relay = await startWakeRelay(db, client, { onError: (err) => log.warn({ err }, 'wake relay') });
   // our tag changes to WeCom: wakes the tenant's WeCom workflow when pushes wait
   const pushRelay = wecom ? await startWecomPushRelay(db, client, worker.options.taskQueue, wecom, { onError: (err) => log.warn({ err }, 'WeCom push relay') }) : null;
+  // handovers whose owner segments the API did not get to evaluate after its commit (e.g. it restarted)
+  const handoverRelay = await startHandoverOwnersRelay(db, {
+    onError: (err) => log.warn({ err }, 'handover owners relay'),
+    onFollowed: (done) => log.info(done, 'handover owner segments followed by the relay'),
+  });
   log.info({ address, namespace, taskQueue: worker.options.taskQueue }, 'worker started');
 
   // The Temporal runtime shuts the worker down gracefully on SIGINT and SIGTERM.
   await worker.run();
   await relay.stop();
+  await handoverRelay.stop();
   await pushRelay?.stop();
   await notifier.close();
   await client.connection.close();

@@ -7,6 +7,7 @@
 import { readsOwner, type Rule } from '@sop/domain';
 import { applyComputedTags, type ComputedCase } from './computed-tags';
 import type { Queryable } from './queryable';
+import type { Transactional } from './sop-dispatch';
 import { coverLeave, type People } from './sop-people';
 import { evaluateMembershipsSet } from './segment-membership';
 
@@ -36,12 +37,50 @@ const recipient = (key: string) => `($3::uuid[])[1 + mod(hashtext(${key})::bigin
 
 /**
  * Moves the user's contacts, announces the owner change (`contact.updated`, at most 5,000 contacts per
- * event) and lets computed tags and segment memberships follow, in the caller's transaction.
+ * event) and lets computed tags and segment memberships follow, all in the caller's transaction. The API's
+ * handover moves the contacts with `reassignContacts` and lets them follow after its commit (`followOwners`).
  */
 export async function moveContacts(m: Queryable, c: MoveContext): Promise<number> {
   const ids = await reassignContacts(m, c);
   await ownersChanged(m, c.tenantId, ids);
   return ids.length;
+}
+
+/**
+ * After a handover committed with `segments_pending` (apps/api handovers): its moved contacts' computed tags
+ * and owner-based segments follow (`ownersChanged`), and the flag is cleared, in one transaction. Takes the given
+ * handover, or the oldest pending one created before `olderThan` (the worker's relay, for any left over); a
+ * handover another transaction is evaluating is skipped, so each is evaluated once. The moved contacts are read
+ * from the handover's own `contact.updated` events (written in its transaction, so with its `created_at`), and
+ * locked FOR SHARE first: an owner change committing meanwhile waits for this evaluation, or is seen by it.
+ * Returns the handover evaluated and its contacts, or null when there was none to do.
+ */
+export async function followOwners(
+  db: Transactional, pick: { handoverId: string } | { olderThan: Date }, now = new Date(),
+): Promise<{ handoverId: string; contacts: number } | null> {
+  return db.transaction(async (m) => {
+    const [h]: { id: string; tenant_id: string }[] = await m.query(
+      `SELECT id, tenant_id FROM handovers
+        WHERE segments_pending AND ($1::uuid IS NULL OR id = $1) AND ($2::timestamptz IS NULL OR created_at < $2)
+        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      ['handoverId' in pick ? pick.handoverId : null, 'olderThan' in pick ? pick.olderThan : null]);
+    if (!h) return null;
+    const [{ ids }]: { ids: string[] }[] = await m.query(
+      `WITH moved AS (
+         SELECT DISTINCT c.id::uuid AS id FROM handovers h
+           JOIN domain_events d ON d.tenant_id = h.tenant_id AND d.type = 'contact.updated' AND d.created_at = h.created_at
+                                AND d.payload->>'handoverId' = h.id::text
+          CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') AS c(id)
+          WHERE h.tenant_id = $1 AND h.id = $2
+       ), locked AS (
+         SELECT k.id FROM contacts k JOIN moved USING (id) WHERE k.tenant_id = $1 ORDER BY k.id FOR SHARE OF k
+       )
+       SELECT coalesce(array_agg(id), '{}') AS ids FROM locked`,
+      [h.tenant_id, h.id]);
+    await ownersChanged(m, h.tenant_id, ids, now);
+    await m.query(`UPDATE handovers SET segments_pending = false WHERE tenant_id = $1 AND id = $2`, [h.tenant_id, h.id]);
+    return { handoverId: h.id, contacts: ids.length };
+  });
 }
 
 /** The owner update and its outbox events, in one statement; returns the moved contacts' ids. */

@@ -6,14 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { failAt, notFound } from '../../common/errors.catalog';
 import type { Principal } from '../../common/principal';
-import { type HandoverRow, insertHandover, lockSubject, recipients, recordCounts, toHandoverDto } from './handover-rules';
+import { lockSubject, recipients, toHandoverDto } from './handover-rules';
 import type { CreateLeaveDto, LeaveDto } from './handovers.dto';
 import { HANDOVERS_ERRORS } from './handovers.errors';
-
-interface LeaveRow {
-  id: string; user_id: string; starts_at: Date; ends_at: Date; policy: string; to_user_id: string | null; to_team_id: string | null;
-  reason: string; created_at: Date; handover: HandoverRow | null;
-}
+import { HandoversRepository, type LeaveRow } from './handovers.repository';
 
 const toLeaveDto = (r: LeaveRow): LeaveDto => ({
   id: r.id, userId: r.user_id, startsAt: r.starts_at, endsAt: r.ends_at, policy: r.policy, toUserId: r.to_user_id, toTeamId: r.to_team_id,
@@ -26,8 +22,6 @@ const sameLeave = (l: LeaveDto, dto: CreateLeaveDto, p: { from: Date; until: Dat
   l.startsAt.getTime() === p.from.getTime() && l.endsAt.getTime() === p.until.getTime() && l.policy === dto.policy
   && l.toUserId === (dto.toUserId ?? null) && l.toTeamId === (dto.toTeamId ?? null);
 
-const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE h.tenant_id = l.tenant_id AND h.leave_id = l.id) AS handover FROM leaves l`;
-
 /**
  * A user's leaves. Recording one applies its policy at once to the user's pending tasks due during it
  * (reassigned or deferred to the return, audited as a handover of kind 'leave'); tasks the engine creates
@@ -35,14 +29,12 @@ const SELECT_LEAVE = `SELECT l.*, (SELECT row_to_json(h) FROM handovers h WHERE 
  */
 @Injectable()
 export class LeavesService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource, private readonly repo: HandoversRepository) {}
 
   async list(caller: Principal, userId: string): Promise<LeaveDto[]> {
     return this.db.transaction(async (m) => {
       await this.subject(m, caller, userId);
-      const rows: LeaveRow[] = await m.query(`${SELECT_LEAVE} WHERE l.tenant_id = $1 AND l.user_id = $2 ORDER BY l.starts_at, l.id`,
-        [caller.tenantId, userId]);
-      return rows.map(toLeaveDto);
+      return (await this.repo.leavesOf(m, caller.tenantId, userId)).map(toLeaveDto);
     });
   }
 
@@ -59,14 +51,14 @@ export class LeavesService {
       if (dto.policy === 'defer' && (dto.toUserId || dto.toTeamId)) {
         throw validationFailed([{ path: dto.toUserId ? 'toUserId' : 'toTeamId', problem: 'a deferring leave has no substitute; use policy reassign' }]);
       }
-      if (dto.policy === 'reassign') await recipients(m, caller, userId, dto); // refuses a substitute who cannot take work
+      if (dto.policy === 'reassign') await recipients(this.repo, m, caller, userId, dto); // refuses a substitute who cannot take work
       await this.assertNoOverlap(m, caller.tenantId, userId, period);
       const id = dto.id ?? randomUUID();
-      const rows = await m.query(
-        `INSERT INTO leaves (id, tenant_id, user_id, starts_at, ends_at, policy, to_user_id, to_team_id, reason, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
-        [id, caller.tenantId, userId, period.from, period.until, dto.policy, dto.toUserId ?? null, dto.toTeamId ?? null, dto.reason?.trim() ?? '', caller.userId]);
-      if (!rows.length) throw failAt(HANDOVERS_ERRORS.LEAVE_ID_TAKEN, 'id', 'already used for another leave; send a new one');
+      const inserted = await this.repo.insertLeave(m, caller.tenantId, {
+        id, userId, from: period.from, until: period.until, policy: dto.policy, toUserId: dto.toUserId ?? null, toTeamId: dto.toTeamId ?? null,
+        reason: dto.reason?.trim() ?? '', createdBy: caller.userId,
+      });
+      if (!inserted) throw failAt(HANDOVERS_ERRORS.LEAVE_ID_TAKEN, 'id', 'already used for another leave; send a new one');
       await this.applyToDueTasks(m, caller, userId, id, dto, period);
       return { created: true, leave: (await this.find(m, caller.tenantId, userId, id))! };
     });
@@ -76,16 +68,14 @@ export class LeavesService {
   async remove(caller: Principal, userId: string, leaveId: string): Promise<void> {
     await this.db.transaction(async (m) => {
       await this.subject(m, caller, userId);
-      const [, n] = await m.query(`DELETE FROM leaves WHERE tenant_id = $1 AND user_id = $2 AND id = $3`, [caller.tenantId, userId, leaveId]);
-      if (!n) throw notFound('leave', leaveId);
+      if (!(await this.repo.deleteLeave(m, caller.tenantId, userId, leaveId))) throw notFound('leave', leaveId);
     });
   }
 
   /** The user (404 when not in the caller's tenant), locked; managers only for their teams' members (403). */
   private async subject(m: Queryable, caller: Principal, userId: string): Promise<void> {
-    const [exists] = await m.query(`SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2`, [caller.tenantId, userId]);
-    if (!exists) throw notFound('user', userId);
-    await lockSubject(m, caller, userId, 'userId');
+    if (!(await this.repo.userExists(m, caller.tenantId, userId))) throw notFound('user', userId);
+    await lockSubject(this.repo, m, caller, userId, 'userId');
   }
 
   private period(dto: CreateLeaveDto): { from: Date; until: Date } {
@@ -97,9 +87,8 @@ export class LeavesService {
   }
 
   private async assertNoOverlap(m: Queryable, tenantId: string, userId: string, p: { from: Date; until: Date }): Promise<void> {
-    const [other] = await m.query(
-      `SELECT id FROM leaves WHERE tenant_id = $1 AND user_id = $2 AND starts_at < $4 AND ends_at > $3 LIMIT 1`, [tenantId, userId, p.from, p.until]);
-    if (other) throw failAt(HANDOVERS_ERRORS.LEAVE_OVERLAPS, 'startsAt', `overlaps leave ${other.id} of this user; change or delete that one first`);
+    const other = await this.repo.overlappingLeave(m, tenantId, userId, p);
+    if (other) throw failAt(HANDOVERS_ERRORS.LEAVE_OVERLAPS, 'startsAt', `overlaps leave ${other} of this user; change or delete that one first`);
   }
 
   /** The user's pending tasks due during the leave follow its policy now, audited as a handover of kind 'leave'. */
@@ -107,7 +96,7 @@ export class LeavesService {
     m: Queryable, caller: Principal, userId: string, leaveId: string, dto: CreateLeaveDto, period: { from: Date; until: Date },
   ): Promise<void> {
     const handoverId = randomUUID();
-    await insertHandover(m, caller, {
+    await this.repo.insertHandover(m, caller, {
       id: handoverId, key: null, kind: 'leave', leaveId, fromUserId: userId, toUserId: dto.toUserId ?? null, toTeamId: dto.toTeamId ?? null,
       scope: ['tasks'], reason: dto.reason?.trim() ?? '',
     });
@@ -115,11 +104,11 @@ export class LeavesService {
     const moved = dto.policy === 'defer'
       ? { tasksDeferred: await deferTasks(m, c, period) }
       : { tasks: await coverTasksOnLeave(m, c, period, await loadPeople(m, caller.tenantId, period.from)) };
-    await recordCounts(m, caller.tenantId, handoverId, moved);
+    await this.repo.recordCounts(m, caller.tenantId, handoverId, moved);
   }
 
   private async find(m: Queryable, tenantId: string, userId: string, id: string): Promise<LeaveDto | undefined> {
-    const [row]: LeaveRow[] = await m.query(`${SELECT_LEAVE} WHERE l.tenant_id = $1 AND l.user_id = $2 AND l.id = $3`, [tenantId, userId, id]);
+    const row = await this.repo.findLeave(m, tenantId, userId, id);
     return row && toLeaveDto(row);
   }
 }
