@@ -24,6 +24,9 @@ export interface Transactional extends Queryable {
 /** Segment entries this recent are looked at again, in case a slower transaction committed a lower id. */
 const LATE_COMMIT_WINDOW = '5 minutes';
 
+/** The outbox events that announce a change an exit may depend on (those the `sop_exit_checks` trigger reads). */
+const EXIT_EVENT_TYPES = ['contact.updated', 'contact.tags_changed', 'segment.exited'];
+
 interface ActiveSop {
   id: string;
   tenantId: string;
@@ -185,9 +188,19 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * segment, the tag added or removed since entering) and cancels their pending tasks, with the reason, in one
  * statement. Only the enrollments that may have changed are looked at: those of contacts with a queued exit
  * check (queued by the outbox trigger in the writer's transaction, see the `sop_exit_checks` migration) and
- * those entered within the late-commit window (a change that committed while the enrollment was being
- * written saw no enrollment to queue a check for). The statement deletes the checks it sees and evaluates
- * them in the same snapshot, so a check committed while it runs stays for the next pass.
+ * those entered within the late-commit window whose contact the outbox names in a change that began at most
+ * that window before the entry (a change whose trigger ran while the enrollment was being written saw no
+ * enrollment to queue a check for). Until issue 14's loop bench, every enrollment of the window was evaluated
+ * on every pass: right after an activation, every enrollment of the journey, on each response's pass. The
+ * statement deletes the checks it sees and evaluates them in the same snapshot, so a check committed while it
+ * runs stays for the next pass.
+ *
+ * Its plan must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
+ * activated, its enrollments, memberships and checks), which autovacuum has not analyzed yet. So the candidates
+ * are found by probing each changed contact's enrollments (a lateral index probe, never a join of two sets the
+ * planner may take for a row each: that compared 3,000 enrollments with every queued check, 4.8 M pairs), each
+ * condition is evaluated once per candidate (materialized; inlined, the CASE ran once in the UPDATE's filter
+ * and again in its SET and RETURNING), and the probes go by contact (see `probe` and `leftSegment`).
  *
  * Tag exits are transitions, read from the append-only `tag_events`: `tagAdded` holds when the tag was added
  * after the contact entered (a tag it had at entry does not count; removed and added again does), even if it
@@ -201,13 +214,16 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     if (!sop) return 0;
     const def = sop.definition;
     const conditions: string[] = [];
-    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW];
+    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW, sop.tenantId, EXIT_EVENT_TYPES];
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
         // Only segment entries can leave the segment: a contact handed over from another SOP entered without it.
-        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
-          AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`);
+        // Probed by contact (its few open memberships), the segment compared as text so that no index led by the
+        // segment can be taken: a segment the statistics do not know yet looks like a row or two, and its
+        // (segment, entered_at) index then tied with the right one and read the whole segment per enrollment.
+        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.contact_id = e.contact_id
+          AND sm.exited_at IS NULL AND sm.segment_id::text = ${param(def.audience.segmentId)}) THEN 'left the segment'`);
       } else if (exit.on === 'replied' || exit.on === 'bought') {
         // A response or a purchase after the contact entered: the times the responses and events update.
         const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
@@ -218,16 +234,28 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
           AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`);
       }
     }
+    // The enrollment probe, by contact: `enrollments_contact_idx` (a contact's few active enrollments), the SOP compared
+    // as text for the same reason as the segment above (a journey just activated is unknown to the statistics).
+    // `OFFSET 0` keeps it a lateral probe run once per changed contact: flattened into a join, the planner was free
+    // to read the SOP's enrollments first and compare each with every queued contact again.
+    const probe = (contact: string, more = '') => `SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+      WHERE e.contact_id = ${contact} AND e.status = 'active' AND e.sop_id::text = $1::text ${more} OFFSET 0`;
     const [{ n }] = await m.query(
       `WITH queued AS (
          DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
-       ), candidates AS (
-         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
-          WHERE e.sop_id = $1 AND e.status = 'active' AND e.contact_id IN (SELECT contact_id FROM queued)
+       ), announced AS MATERIALIZED (
+         SELECT x.id::uuid AS contact_id, max(d.created_at) AS at
+           FROM domain_events d CROSS JOIN LATERAL jsonb_array_elements_text(d.payload->'contactIds') AS x(id)
+          WHERE d.tenant_id = $3 AND d.type = ANY($4::text[]) AND d.payload ? 'contactIds'
+            AND d.created_at > (SELECT min(entered_at) FROM enrollments
+                                 WHERE sop_id = $1 AND status = 'active' AND entered_at > now() - $2::interval) - $2::interval
+          GROUP BY 1
+       ), candidates AS MATERIALIZED (
+         SELECT e.* FROM (SELECT DISTINCT contact_id FROM queued) q CROSS JOIN LATERAL (${probe('q.contact_id')}) e
          UNION
-         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
-          WHERE e.sop_id = $1 AND e.status = 'active' AND e.entered_at > now() - $2::interval
-       ), exiting AS (
+         SELECT e.* FROM announced a CROSS JOIN LATERAL (${probe('a.contact_id',
+           `AND e.entered_at > now() - $2::interval AND a.at > e.entered_at - $2::interval`)}) e
+       ), exiting AS MATERIALIZED (
          SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
        ), closed AS (
          UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = x.reason, next_due_at = NULL
