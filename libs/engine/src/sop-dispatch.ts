@@ -222,8 +222,9 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
         // Probed by contact (its few open memberships), the segment compared as text so that no index led by the
         // segment can be taken: a segment the statistics do not know yet looks like a row or two, and its
         // (segment, entered_at) index then tied with the right one and read the whole segment per enrollment.
+        // `OFFSET 0` keeps the probe per enrollment: without it the planner may hash every open membership instead.
         conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.contact_id = e.contact_id
-          AND sm.exited_at IS NULL AND sm.segment_id::text = ${param(def.audience.segmentId)}) THEN 'left the segment'`);
+          AND sm.exited_at IS NULL AND sm.segment_id::text = ${param(def.audience.segmentId)} OFFSET 0) THEN 'left the segment'`);
       } else if (exit.on === 'replied' || exit.on === 'bought') {
         // A response or a purchase after the contact entered: the times the responses and events update.
         const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
