@@ -214,7 +214,13 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     if (!sop) return 0;
     const def = sop.definition;
     const conditions: string[] = [];
-    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW, sop.tenantId, EXIT_EVENT_TYPES];
+    // The outbox is read from the earliest entry of the late-commit window back by that window again, a bound read
+    // first so that the statement is planned with it (inside, as a subquery, the planner could not see how recent it
+    // is). No recent entry (a journey's steady state): the outbox is not read at all.
+    const [{ since }] = await m.query(
+      `SELECT min(entered_at) - $2::interval AS since FROM enrollments WHERE sop_id = $1 AND status = 'active' AND entered_at > now() - $2::interval`,
+      [sopId, LATE_COMMIT_WINDOW]);
+    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW, sop.tenantId, EXIT_EVENT_TYPES, since];
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
@@ -247,9 +253,8 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
        ), announced AS MATERIALIZED (
          SELECT x.id::uuid AS contact_id, max(d.created_at) AS at
            FROM domain_events d CROSS JOIN LATERAL jsonb_array_elements_text(d.payload->'contactIds') AS x(id)
-          WHERE d.tenant_id = $3 AND d.type = ANY($4::text[]) AND d.payload ? 'contactIds'
-            AND d.created_at > (SELECT min(entered_at) FROM enrollments
-                                 WHERE sop_id = $1 AND status = 'active' AND entered_at > now() - $2::interval) - $2::interval
+          WHERE d.tenant_id = $3 AND d.type = ANY($4::text[]) AND d.payload ? 'contactIds' AND d.created_at > $5::timestamptz
+            AND $5::timestamptz IS NOT NULL
           GROUP BY 1
        ), candidates AS MATERIALIZED (
          SELECT e.* FROM (SELECT DISTINCT contact_id FROM queued) q CROSS JOIN LATERAL (${probe('q.contact_id')}) e
