@@ -107,7 +107,7 @@ describe('SOP exits (real Postgres)', () => {
     const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
     expect(n).toBe(0);
   });
-  it('a change whose trigger ran before the enrollment committed is still evaluated (the outbox names it)', async () => {
+  it('a change whose trigger ran before the enrollment committed is still evaluated (the late-commit window)', async () => {
     const j = await journey(() => [{ on: 'leftSegment' }], [{ name: 'early' }]);
     // A contact joins the segment after the first pass and leaves it while the next pass is enrolling it: the pass's
     // snapshot still has the membership open, and the change's outbox trigger ran before the enrollment committed,

@@ -24,8 +24,6 @@ export interface Transactional extends Queryable {
 /** Segment entries this recent are looked at again, in case a slower transaction committed a lower id. */
 const LATE_COMMIT_WINDOW = '5 minutes';
 
-/** The outbox events that announce a change an exit may depend on (those the `sop_exit_checks` trigger reads). */
-const EXIT_EVENT_TYPES = ['contact.updated', 'contact.tags_changed', 'segment.exited'];
 
 interface ActiveSop {
   id: string;
@@ -188,12 +186,13 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * segment, the tag added or removed since entering) and cancels their pending tasks, with the reason, in one
  * statement. Only the enrollments that may have changed are looked at: those of contacts with a queued exit
  * check (queued by the outbox trigger in the writer's transaction, see the `sop_exit_checks` migration) and
- * those entered within the late-commit window whose contact the outbox names in a change that began at most
- * that window before the entry (a change whose trigger ran while the enrollment was being written saw no
- * enrollment to queue a check for). Until issue 14's loop bench, every enrollment of the window was evaluated
- * on every pass: right after an activation, every enrollment of the journey, on each response's pass. The
- * statement deletes the checks it sees and evaluates them in the same snapshot, so a check committed while it
- * runs stays for the next pass.
+ * those entered within the late-commit window (a change that committed while the enrollment was being
+ * written saw no enrollment to queue a check for). The statement deletes the checks it sees and evaluates
+ * them in the same snapshot, so a check committed while it runs stays for the next pass.
+ * The window is not narrowed to the contacts the outbox names since their entry: the event that brought a contact
+ * into the segment (a tag added, a contact created) names it just before its entry, so a bound loose enough for a
+ * long transaction named every fresh entrant, and reading the outbox made the loop bench's pass 3 times dearer
+ * (docs/measurements.md, "The loop's exit pass"). An exact bound needs the enrollment's snapshot, not a time.
  *
  * Its plan must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
  * activated, its enrollments, memberships and checks), which autovacuum has not analyzed yet. So the candidates
@@ -214,13 +213,7 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     if (!sop) return 0;
     const def = sop.definition;
     const conditions: string[] = [];
-    // The outbox is read from the earliest entry of the late-commit window back by that window again, a bound read
-    // first so that the statement is planned with it (inside, as a subquery, the planner could not see how recent it
-    // is). No recent entry (a journey's steady state): the outbox is not read at all.
-    const [{ since }] = await m.query(
-      `SELECT min(entered_at) - $2::interval AS since FROM enrollments WHERE sop_id = $1 AND status = 'active' AND entered_at > now() - $2::interval`,
-      [sopId, LATE_COMMIT_WINDOW]);
-    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW, sop.tenantId, EXIT_EVENT_TYPES, since];
+    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW];
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
@@ -245,22 +238,16 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     // as text for the same reason as the segment above (a journey just activated is unknown to the statistics).
     // `OFFSET 0` keeps it a lateral probe run once per changed contact: flattened into a join, the planner was free
     // to read the SOP's enrollments first and compare each with every queued contact again.
-    const probe = (contact: string, more = '') => `SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
-      WHERE e.contact_id = ${contact} AND e.status = 'active' AND e.sop_id::text = $1::text ${more} OFFSET 0`;
+    const probe = (contact: string) => `SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+      WHERE e.contact_id = ${contact} AND e.status = 'active' AND e.sop_id::text = $1::text OFFSET 0`;
     const [{ n }] = await m.query(
       `WITH queued AS (
          DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
-       ), announced AS MATERIALIZED (
-         SELECT x.id::uuid AS contact_id, max(d.created_at) AS at
-           FROM domain_events d CROSS JOIN LATERAL jsonb_array_elements_text(d.payload->'contactIds') AS x(id)
-          WHERE d.tenant_id = $3 AND d.type = ANY($4::text[]) AND d.payload ? 'contactIds' AND d.created_at > $5::timestamptz
-            AND $5::timestamptz IS NOT NULL
-          GROUP BY 1
        ), candidates AS MATERIALIZED (
          SELECT e.* FROM (SELECT DISTINCT contact_id FROM queued) q CROSS JOIN LATERAL (${probe('q.contact_id')}) e
          UNION
-         SELECT e.* FROM announced a CROSS JOIN LATERAL (${probe('a.contact_id',
-           `AND e.entered_at > now() - $2::interval AND a.at > e.entered_at - $2::interval`)}) e
+         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+          WHERE e.sop_id = $1 AND e.status = 'active' AND e.entered_at > now() - $2::interval
        ), exiting AS MATERIALIZED (
          SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
        ), closed AS (
