@@ -24,7 +24,6 @@ export interface Transactional extends Queryable {
 /** Segment entries this recent are looked at again, in case a slower transaction committed a lower id. */
 const LATE_COMMIT_WINDOW = '5 minutes';
 
-
 interface ActiveSop {
   id: string;
   tenantId: string;
@@ -191,12 +190,12 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * them in the same snapshot, so a check committed while it runs stays for the next pass.
  * The window is not narrowed to the contacts the outbox names since their entry: the event that brought a contact
  * into the segment (a tag added, a contact created) names it just before its entry, so a bound loose enough for a
- * long transaction named every fresh entrant, and reading the outbox made the loop bench's pass 3 times dearer
+ * long transaction named every fresh entrant, and reading the outbox made the loop bench's pass 2-4 times dearer
  * (docs/measurements.md, "The loop's exit pass"). An exact bound needs the enrollment's snapshot, not a time.
  *
  * Its plan must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
- * activated, its enrollments, memberships and checks), which autovacuum has not analyzed yet. So the candidates
- * are found by probing each changed contact's enrollments (a lateral index probe, never a join of two sets the
+ * activated, its enrollments, memberships and checks), which autovacuum has not analyzed yet. So the queued
+ * contacts' enrollments are found by a probe per contact (a lateral index probe, never a join of two sets the
  * planner may take for a row each: that compared 3,000 enrollments with every queued check, 4.8 M pairs), each
  * condition is evaluated once per candidate (materialized; inlined, the CASE ran once in the UPDATE's filter
  * and again in its SET and RETURNING), and the probes go by contact (see `probe` and `leftSegment`).
