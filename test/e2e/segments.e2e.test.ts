@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { checkPageInBothLanguages, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, choose, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { Http, signupTenant } from '../support/http';
 import { eventually } from '../support/poll';
@@ -53,8 +53,7 @@ describe('the segment builder in a real browser (Chromium)', () => {
     await eventually(async () => expect(await count(page)).toBe('3')); // High or spend ≥ 100: 张伟, 李娜, 王芳
     await page.getByRole('button', { name: /添加条件组/ }).last().click();
     const group = page.locator('.rule-group .rule-group').first();
-    await group.locator('.rule-row .ant-select').nth(1).click();
-    await pick(page, 'Product A');
+    await choose(page, group.locator('.rule-row .ant-select').nth(1), 'Product A');
     await eventually(async () => expect(await count(page)).toBe('5'));
     expect(await preview({ any: [{ tag: tags.intentHigh.id }, { metric: { name: 'totalSpend', op: 'gte', value: 100 } }, { any: [{ tag: tags.productA.id }] }] })).toBe(5);
     await page.locator('.segment-preview .ant-table-row', { hasText: '张伟' }).waitFor();
@@ -66,11 +65,10 @@ describe('the segment builder in a real browser (Chromium)', () => {
     // A value the API refuses is shown at its predicate: an attribute compared with a number by "less than" text.
     await page.getByRole('button', { name: /添加条件$/ }).first().click();
     const attribute = page.locator('.rule-row').last();
-    await attribute.locator('.rule-kind').click();
-    await pick(page, '客户属性');
+    // each pick is checked to have taken (a click while a list still opens can miss under load)
+    await choose(page, attribute.locator('.rule-kind'), '客户属性');
     await attribute.getByLabel('属性名，如 city').fill('city');
-    await attribute.locator('.ant-select').nth(1).click();
-    await pick(page, /^小于$/);
+    await choose(page, attribute.locator('.ant-select').nth(1), /^小于$/);
     await attribute.getByLabel('值').fill('上海');
     await attribute.locator('.rule-problem').first().waitFor();
     await expect(attribute.locator('.rule-problem').first().textContent()).resolves.toMatch(/attribute\.value/);
