@@ -33,7 +33,9 @@ describe('a WeCom reminder card opens the inbox signed in (Chromium, phone)', ()
     const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM users WHERE id = $1`, [employee.id]);
     await ctx.stack.db.query(
       `INSERT INTO wecom_users (tenant_id, wecom_user_id, name, user_id, matched_by) VALUES ($1, 'wangfang', '王芳', $2, 'hand')`, [tenantId, employee.id]);
-    await employee.client.put('/api/me/notification-preferences', { locale: 'zh', timezone: 'Asia/Shanghai', channels: [] });
+    // the daily digest off: a run at the digest's own time of day (08:30 in Shanghai) would send it beside the card
+    expect((await employee.client.put('/api/me/notification-preferences', {
+      locale: 'zh', timezone: 'Asia/Shanghai', channels: [], kinds: { digest: false } })).status).toBe(200);
 
     const { tags } = await createTagSystem(t.admin);
     await t.admin.post('/api/contacts', { externalId: 'c1', name: '林小姐', ownerId: employee.id, tags: [tags.intentHigh.id] });

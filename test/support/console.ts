@@ -96,10 +96,19 @@ export async function choose(page: Page, select: Locator, text: string | RegExp)
   const chosen = root.filter({ hasText: text }).first(); // the list itself is in a portal, outside the select
   await eventually(async () => {
     if (await chosen.isVisible()) return;
-    if (!(await root.evaluate((el) => el.classList.contains('ant-select-open')))) await select.click();
+    if (!(await root.evaluate((el) => el.classList.contains('ant-select-open')))) await openSelect(select);
     await page.locator('.ant-select-item-option:visible', { hasText: text }).first().click({ timeout: 3000 });
     await chosen.waitFor({ timeout: 2000 });
   }, 20_000);
+}
+
+/**
+ * Opens a select from the middle of the window: at its bottom edge a sticky bar (the SOP editor's save bar) can lie
+ * over it, and a click that keeps landing on the bar would wait out the whole test.
+ */
+async function openSelect(select: Locator): Promise<void> {
+  await select.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  await select.click({ timeout: 3000 });
 }
 
 /**
@@ -110,7 +119,7 @@ export async function optionsOf(page: Page, select: Locator): Promise<string[]> 
   const options = page.locator('.ant-select-item-option:visible');
   let texts: string[] = [];
   await eventually(async () => {
-    if (!(await options.first().isVisible())) await select.click();
+    if (!(await options.first().isVisible())) await openSelect(select);
     await options.first().waitFor({ timeout: 2000 });
     texts = await options.allTextContents();
     if (texts.length === 0) throw new Error('the list closed while it was read');
