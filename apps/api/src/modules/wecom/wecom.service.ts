@@ -63,16 +63,14 @@ export class WecomService {
   /** tenants whose events workflow is being signalled: 'again' when more events were kept meanwhile */
   private readonly waking = new Map<string, 'sending' | 'again'>();
   private readonly callbackCache = new Map<string, { connection: CallbackConnection; until: number }>();
-  private readonly keeper: CallbackKeeper;
 
   constructor(
     private readonly wecom: WecomRepository, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
-    keeper: CallbackKeeper,
+    private readonly keeper: CallbackKeeper,
   ) {
     this.box = new SecretBox(config.wecom.secretKeys);
     this.apiBase = config.wecom.apiBase;
     this.client = wecomClients(config.wecom.apiBase);
-    this.keeper = keeper;
   }
 
   async connection(tenantId: string, origin: string): Promise<WecomConnectionDto> {
