@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError } from '@sop/domain';
 import { completeTaskWithOutcome, type Queryable } from '@sop/engine';
-import { DateTime } from 'luxon';
 import { DataSource } from 'typeorm';
 import { lacksPerson } from '../../common/access/roles';
 import { mayHandTaskTo, taskAccess, visibleExecutors } from '../../common/access/tasks';
@@ -16,6 +15,7 @@ import {
 } from './inbox.dto';
 import { INBOX_ERRORS } from './inbox.errors';
 import { InboxRepository, LIST_ORDER, type TaskRow } from './inbox.repository';
+import { ZoneDays } from './zone-days';
 
 const toDto = (r: TaskRow): TaskDto => ({
   id: r.id, sopId: r.sop_id, sopName: r.sop_name, stepIndex: r.step_index, contactId: r.contact_id, contactName: r.contact_name,
@@ -32,6 +32,8 @@ const toDto = (r: TaskRow): TaskDto => ({
  */
 @Injectable()
 export class InboxService {
+  private readonly days = new ZoneDays();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly links: LinksService,
@@ -197,7 +199,6 @@ export class InboxService {
 
   private bounds(tz: string): { now: Date; todayStart: Date; todayEnd: Date } {
     const now = new Date();
-    const today = DateTime.fromJSDate(now, { zone: tz }).startOf('day');
-    return { now, todayStart: today.toJSDate(), todayEnd: today.plus({ days: 1 }).toJSDate() };
+    return { now, ...this.days.dayOf(tz, now) };
   }
 }
