@@ -2,6 +2,7 @@ import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
+import { zoneWithOpenWindow } from '../support/clock';
 import { checkPageInBothLanguages, choose, optionsOf, pick, signIn as signInAt, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { type Http, signupTenant } from '../support/http';
@@ -33,7 +34,8 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
     const ops = await person(t.admin, 'ops', 'Ops Zhou 周运营');
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
-      await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id] });
+      await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() }); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     }
     const sop = (await t.admin.post('/api/sops', { name: 'New arrivals 新品', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },

@@ -1,6 +1,7 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
+import { zoneWithOpenWindow } from '../support/clock';
 import { checkPageInBothLanguages, screenshot, signIn as signInAt, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { AS_CUSTOMER, Http, signupTenant } from '../support/http';
@@ -39,7 +40,8 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     const contacts: { id: string; name: string }[] = [];
     for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
-      const c = await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id, tags.productA.id] });
+      const c = await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id, tags.productA.id],
+        timezone: zoneWithOpenWindow() }); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
       contacts.push(c.body);
     }
     const sop = (await t.admin.post('/api/sops', { name: 'New arrivals 新品', definition: {

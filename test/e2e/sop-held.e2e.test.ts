@@ -1,4 +1,5 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { accessibilityProblems, missingTranslations, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
@@ -19,7 +20,10 @@ describe("held tasks on the SOP's page in a real browser (Chromium)", () => {
         content: { template: '{{ contact.name }}{% for i in (1..5000000) %}x{% endfor %}' } }],
     } })).body;
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
-    for (const n of [1, 2]) await t.admin.post('/api/contacts', { externalId: `h${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id] });
+    for (const n of [1, 2]) {
+      await t.admin.post('/api/contacts', { externalId: `h${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() }); // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
+    }
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { checkPageInBothLanguages, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { eventually, waitUntil } from '../support/poll';
@@ -29,8 +30,13 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     const t = await signupTenant(ctx.http, 'Designer Org');
     const { tags } = await createTagSystem(t.admin);
     const employee = await addUser(t, ctx.http, 'employee', { name: '王芳' });
+    // Day 0's window below ends at 23:55: the customers live where that is hours away (Shanghai unless it is late
+    // there), so they enter while it is open and their day-0 tasks are made now, whatever the hour of the run.
+    const zone = zoneWithOpenWindow('23:55');
     for (const [i, name] of ['张伟', '李娜'].entries()) {
-      await t.admin.post('/api/contacts', { externalId: `w${i}`, name, ownerId: employee.id, tags: [tags.intentHigh.id], attributes: { city: '上海' } });
+      const created = await t.admin.post('/api/contacts', {
+        externalId: `w${i}`, name, ownerId: employee.id, tags: [tags.intentHigh.id], attributes: { city: '上海' }, timezone: zone });
+      expect(created.status).toBe(201);
     }
     await t.admin.post('/api/segments', { name: '高意向客户', rule: { tag: tags.intentHigh.id } });
     const page = await opsPage(t);
@@ -58,7 +64,8 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     await windowItem.locator('.ant-form-item-explain-error').filter({ hasText: 'ends (09:00) before it starts (18:00)' }).waitFor();
     await page.getByTestId('sop-check').filter({ hasText: '还有 1 处需要修改' }).waitFor();
     // Fixed to the whole day, with quiet hours cleared and every day a working day below: the day-0 tasks are
-    // due now whatever the hour and weekday the test runs at (the engine makes a task when its window opens).
+    // due now whatever the weekday the test runs on (the engine makes a task when its window opens), and whatever
+    // the hour, as the customers' zone was chosen for it above.
     await setWindow(['00', '00'], ['23', '55']);
     await page.getByTestId('sop-check').filter({ hasText: '检查通过' }).waitFor();
     await eventually(async () => expect(await windowItem.locator('.ant-form-item-explain-error').count()).toBe(0));

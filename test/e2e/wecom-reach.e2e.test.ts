@@ -3,6 +3,7 @@ import { enrollEntrants, materializeDuePage, planReminders } from '@sop/engine';
 import { deliverDueReminders } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
 import { randomBytes } from 'node:crypto';
+import { zoneWithOpenWindow } from '../support/clock';
 import { screenshot, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
@@ -38,7 +39,8 @@ describe('a WeCom reminder card opens the inbox signed in (Chromium, phone)', ()
       locale: 'zh', timezone: 'Asia/Shanghai', channels: [], kinds: { digest: false } })).status).toBe(200);
 
     const { tags } = await createTagSystem(t.admin);
-    await t.admin.post('/api/contacts', { externalId: 'c1', name: '林小姐', ownerId: employee.id, tags: [tags.intentHigh.id] });
+    // in a zone where the step's all-day window (00:00-23:59) is open for hours yet, so the task is made now
+    await t.admin.post('/api/contacts', { externalId: 'c1', name: '林小姐', ownerId: employee.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow() });
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     const sop = (await t.admin.post('/api/sops', { name: 'New arrivals 新品', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },

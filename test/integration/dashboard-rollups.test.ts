@@ -1,6 +1,7 @@
 import { compareRollups, enrollEntrants, lockTenantRollups, materializeDuePage, rebuildRollups } from '@sop/engine';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { eventKey, sendEvents } from '../support/events';
 import { saveHistory } from '../support/histories';
@@ -31,9 +32,9 @@ describe('task rollups and expiry (real Postgres and Temporal)', () => {
     const e2 = await addUser(t, ctx.http, 'employee', { teamId: team.id });
     const [{ tenant_id: tenantId }] = await db().query(`SELECT tenant_id FROM users WHERE id = $1`, [e1.id]);
     await db().query(
-      `INSERT INTO contacts (tenant_id, external_id, name, owner_id)
-       SELECT $1, 'c' || g, '客户' || g, CASE WHEN g <= 20 THEN $2::uuid ELSE $3::uuid END FROM generate_series(1, 30) g`,
-      [tenantId, e1.id, e2.id]);
+      `INSERT INTO contacts (tenant_id, external_id, name, owner_id, timezone)
+       SELECT $1, 'c' || g, '客户' || g, CASE WHEN g <= 20 THEN $2::uuid ELSE $3::uuid END, $4 FROM generate_series(1, 30) g`,
+      [tenantId, e1.id, e2.id, zoneWithOpenWindow()]); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const everyone = (await t.admin.post('/api/segments', { name: 'Everyone', rule: { metric: { name: 'orderCount', op: 'gte', value: 0 } } })).body;
     const step = (name: string) => ({
       name, offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat', executor: { rule: 'contactOwner' },

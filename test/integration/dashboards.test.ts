@@ -1,4 +1,5 @@
 import { compareRollups, enrollEntrants, materializeDuePage, materializeOccurrencePage, planReminders, snapshotBroadcast } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { eventKey, sendEvents } from '../support/events';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -29,9 +30,9 @@ describe('dashboards API (real Postgres)', () => {
     const ops = await addUser(t, ctx.http, 'ops');
     const [{ tenant_id: tenantId }] = await db().query(`SELECT tenant_id FROM users WHERE id = $1`, [e1.id]);
     await db().query(
-      `INSERT INTO contacts (tenant_id, external_id, name, owner_id)
-       SELECT $1, 'c' || g, '客户' || g, CASE WHEN g <= 10 THEN $2::uuid WHEN g <= 16 THEN $3::uuid ELSE $4::uuid END FROM generate_series(1, 20) g`,
-      [tenantId, e1.id, e2.id, e3.id]);
+      `INSERT INTO contacts (tenant_id, external_id, name, owner_id, timezone)
+       SELECT $1, 'c' || g, '客户' || g, CASE WHEN g <= 10 THEN $2::uuid WHEN g <= 16 THEN $3::uuid ELSE $4::uuid END, $5 FROM generate_series(1, 20) g`,
+      [tenantId, e1.id, e2.id, e3.id, zoneWithOpenWindow()]); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const everyone = (await t.admin.post('/api/segments', { name: 'Everyone', rule: { metric: { name: 'orderCount', op: 'gte', value: 0 } } })).body;
     const sop = ok(await ops.client.post('/api/sops', { name: 'Welcome 欢迎', definition: {
       kind: 'journey', audience: { segmentId: everyone.id }, entry: { includeExistingMembers: true },

@@ -2,6 +2,7 @@ import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { startHandoverOwnersRelay, startWakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -35,8 +36,8 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
     const x = await addUser(t, ctx.http, 'employee', { teamId: other.id });
     const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM users WHERE id = $1`, [e1.id]);
     const ids: string[] = (await ctx.stack.db.query(
-      `INSERT INTO contacts (tenant_id, external_id, name, owner_id) SELECT $1, 'c' || g, '客户' || g, $2 FROM generate_series(1, $3) g RETURNING id`,
-      [tenantId, e1.id, contacts])).map((r: { id: string }) => r.id);
+      `INSERT INTO contacts (tenant_id, external_id, name, owner_id, timezone) SELECT $1, 'c' || g, '客户' || g, $2, $4 FROM generate_series(1, $3) g RETURNING id`,
+      [tenantId, e1.id, contacts, zoneWithOpenWindow()])).map((r: { id: string }) => r.id); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const groups = [];
     for (const n of [1, 2, 3, 4]) groups.push((await t.admin.post('/api/groups', { name: `群 ${n}`, ownerId: e1.id })).body);
     // Saving a segment populates it: owner-based ones, and everyone (the journey's audience, which an owner change cannot leave).
@@ -234,7 +235,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
       expect((await w.t.admin.get('/api/handovers')).body.items).toMatchObject([{ kind: 'leave', leaveId: leave.body.id, moved: { tasks: 5 } }]);
 
       // A new customer of e1's enters the journey while e1 is away: the dispatcher gives the task to e2.
-      const han = (await w.t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: w.e1.id })).body;
+      const han = (await w.t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: w.e1.id, timezone: zoneWithOpenWindow() })).body;
       const [task] = await waitUntil(() => ctx.stack.db.query(`SELECT executor_id FROM tasks WHERE contact_id = $1`, [han.id]),
         (rows) => rows.length === 1, "the new customer's task");
       expect(task.executor_id).toBe(w.e2.id);
@@ -253,7 +254,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
       // Deleted: work created from now on is e1's again.
       expect((await w.manager.client.delete(`/api/users/${w.e1.id}/leaves/${leave.body.id}`)).status).toBe(204);
       expect((await w.manager.client.delete(`/api/users/${w.e1.id}/leaves/${leave.body.id}`)).status).toBe(404);
-      const lu = (await w.t.admin.post('/api/contacts', { externalId: 'lu', name: '路人', ownerId: w.e1.id })).body;
+      const lu = (await w.t.admin.post('/api/contacts', { externalId: 'lu', name: '路人', ownerId: w.e1.id, timezone: zoneWithOpenWindow() })).body;
       const [back] = await waitUntil(() => ctx.stack.db.query(`SELECT executor_id FROM tasks WHERE contact_id = $1`, [lu.id]),
         (rows) => rows.length === 1, "the next customer's task");
       expect(back.executor_id).toBe(w.e1.id);
@@ -279,7 +280,7 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
       expect(new Date(deferred.detail.to)).toEqual(endsAt);
 
       // A new customer of e1's enters during the leave: no task yet; the enrollment waits for the return.
-      const han = (await w.t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: w.e1.id })).body;
+      const han = (await w.t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: w.e1.id, timezone: zoneWithOpenWindow() })).body;
       const [enrollment] = await waitUntil(
         () => ctx.stack.db.query(`SELECT next_due_at FROM enrollments WHERE contact_id = $1`, [han.id]),
         (rows) => rows[0]?.next_due_at?.getTime() === endsAt.getTime(), 'the enrollment deferred to the return');

@@ -1,4 +1,5 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -21,7 +22,8 @@ describe('the employee inbox (real Postgres)', () => {
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     const contacts = [];
     for (const n of [1, 2, 3]) {
-      contacts.push((await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id] })).body);
+      contacts.push((await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() })).body); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     }
     const sop = (await t.admin.post('/api/sops', { name: 'Follow up 跟进', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },

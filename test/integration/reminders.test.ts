@@ -2,6 +2,7 @@ import { claimDeliveries, enrollEntrants, finishDeliveries, materializeDuePage, 
 import { ensureReminderSweepSchedule, REMINDER_SWEEP_SCHEDULE } from '@sop/temporal';
 import { deliverDueReminders } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { saveHistory } from '../support/histories';
@@ -37,7 +38,8 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     const e1 = await addUser(t, http, 'employee', { teamId: store.id });
     const e2 = await addUser(t, http, 'employee', { teamId: store.id });
     for (const n of [1, 2, 3]) {
-      await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id] });
+      // in a zone where the step's all-day window (00:00-23:59) is open for hours yet, so the tasks are made now
+      await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow() });
     }
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     /** an active journey for the three contacts, its tasks made */

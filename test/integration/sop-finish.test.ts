@@ -1,4 +1,5 @@
 import { enrollEntrants, journeysToWake, materializeDuePage, outboxEnd } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -24,6 +25,7 @@ describe('SOP on-finish actions (real Postgres)', () => {
     for (const sop of [followUp, welcome]) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     const contact = (await t.admin.post('/api/contacts', {
       externalId: 'zhang', name: '张伟', ownerId: owner.id, tags: [tags.intentHigh.id, tags.productA.id],
+      timezone: zoneWithOpenWindow(), // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     })).body;
     const cursor = await outboxEnd(ctx.stack.db);
 

@@ -1,4 +1,5 @@
 import { enrollEntrants, materializeDuePage, materializeOccurrencePage, snapshotBroadcast } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -24,7 +25,10 @@ describe('A failed render never reaches an employee (real Postgres)', () => {
     expect(created.status).toBe(201);
     const sop = created.body;
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
-    for (const n of [1, 2, 3]) await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id] });
+    for (const n of [1, 2, 3]) {
+      await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: employee.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() }); // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
+    }
 
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     // Pages of two: the held tasks come from several pages, and ops are still told once.

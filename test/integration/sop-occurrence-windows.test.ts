@@ -44,6 +44,19 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
     while (d.weekday !== weekday) d = d.plus({ days: 1 });
     return d.toJSDate();
   };
+  /**
+   * The tenant's own calendar for the days these tests place tasks on, from the day before `from` for two weeks:
+   * Monday to Friday work, Saturday and Sunday rest. The expectations name weekdays; the shipped calendar's public
+   * holidays and make-up working days would move the tasks to other days when the test runs in the days before one
+   * (a run in the first days of February 2027 fires on Monday 8 February, a Spring Festival holiday).
+   */
+  const plainWeeks = async (t: TenantFixture, from: Date) => {
+    const first = DateTime.fromJSDate(from, { zone: 'Asia/Shanghai' }).startOf('day').minus({ days: 1 });
+    for (let n = 0; n < 16; n++) {
+      const day = first.plus({ days: n });
+      expect((await t.admin.put(`/api/calendar/days/${day.toISODate()}`, { working: day.weekday <= 5, name: '' })).status).toBe(200);
+    }
+  };
   const fire = (sopId: string, occurrence: Date) => materializeOccurrencePage(db(), { sopId, occurrence, after: null, limit: 100 });
   const tasksOf = (sopId: string) => db().query(
     `SELECT t.id, t.contact_id, t.due_at, t.due_until, t.status, t.held_reason, c.timezone FROM tasks t JOIN contacts c ON c.id = t.contact_id
@@ -57,6 +70,7 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
     const sop = await activeSop(t, 'Morning', { ...recurring(segment.id, 'FREQ=DAILY;BYHOUR=8;BYMINUTE=0',
       { businessDaysOnly: true, quietHours: { start: '21:00', end: '09:00' } }), steps: [{ ...step, dueWithinMinutes: 180 }] });
     const occurrence = nextOn(1, 8);
+    await plainWeeks(t, occurrence);
     expect(await fire(sop, occurrence)).toMatchObject({ tasks: 3 });
     const due = (await tasksOf(sop)).map((r: { due_at: Date; timezone: string }) => local(r.due_at, r.timezone));
     // Shanghai and London wait for the quiet hours to end; New York's Sunday evening moves to Monday, same time.
@@ -79,6 +93,7 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
     const first = await activeSop(t, 'First', recurring(segment.id, rule, policies));
     const second = await activeSop(t, 'Second', recurring(segment.id, rule, policies));
     const friday = nextOn(5, 10);
+    await plainWeeks(t, friday);
     const broadcast = await activeSop(t, 'Announcement', {
       kind: 'broadcast', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, sendAt: friday.toISOString(), steps: [step], policies,
     });
@@ -115,6 +130,7 @@ describe('Recurring and broadcast tasks: windows and limits (real Postgres)', ()
     const filler = await activeSop(t, 'Filler', recurring(segment.id, rule, { businessDaysOnly: true, quietHours: quiet }));
     const main = await activeSop(t, 'Main', recurring(segment.id, rule, { businessDaysOnly: true, quietHours: quiet, executorDailyCapacity: 1, overflow: 'defer' }));
     const friday = nextOn(5, 8, 30);
+    await plainWeeks(t, friday);
     // The owner is away until 09:30 that Friday, inside the window: both tasks wait for the return.
     const back = DateTime.fromJSDate(friday, { zone: 'Asia/Shanghai' }).set({ hour: 9, minute: 30 });
     const leave = await t.admin.post(`/api/users/${owner.id}/leaves`, { startsAt: back.minus({ days: 1 }).toISO(), endsAt: back.toISO(), policy: 'defer' });

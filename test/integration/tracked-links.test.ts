@@ -1,4 +1,5 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, AS_CUSTOMER, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -16,7 +17,8 @@ describe('tracked links', () => {
     const { tags } = await createTagSystem(t.admin);
     const e1 = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
-    const contact = (await t.admin.post('/api/contacts', { externalId: 'c1', name: '客户1', ownerId: e1.id, tags: [tags.intentHigh.id] })).body;
+    const contact = (await t.admin.post('/api/contacts', { externalId: 'c1', name: '客户1', ownerId: e1.id, tags: [tags.intentHigh.id],
+      timezone: zoneWithOpenWindow() })).body; // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const sop = (await t.admin.post('/api/sops', { name: 'Coupon', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
       steps: [{ name: 'Send', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',

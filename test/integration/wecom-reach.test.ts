@@ -5,6 +5,7 @@ import { deliverDueReminders } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
@@ -44,7 +45,8 @@ describe('WeCom app messages and sign-in inside WeCom (real Postgres, a local We
       `INSERT INTO wecom_users (tenant_id, wecom_user_id, name, user_id, matched_by) VALUES ($1, $2, '张三', $3, 'hand')`, [tenantId, userid, e1.id]);
     expect((await e1.client.put('/api/me/notification-preferences', { locale, timezone: 'Asia/Shanghai', channels: [] })).status).toBe(200);
     const { tags } = await createTagSystem(t.admin);
-    await t.admin.post('/api/contacts', { externalId: 'c1', name: '王女士', ownerId: e1.id, tags: [tags.intentHigh.id] });
+    // in a zone where the step's all-day window (00:00-23:59) is open for hours yet, so the task is made now
+    await t.admin.post('/api/contacts', { externalId: 'c1', name: '王女士', ownerId: e1.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow() });
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     const sop = (await t.admin.post('/api/sops', { name: 'Follow up 跟进', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },

@@ -1,6 +1,7 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import { zoneWithOpenWindow } from './clock';
 import { testEnv } from './env';
 import { createTagSystem } from './fixtures';
 import { saveHistory } from './histories';
@@ -331,7 +332,8 @@ export async function massSendWorld(ctx: { stack: Stack; http: Http }, wecom: We
   };
   /** A customer in the segment, owned by `ownerId`; `wecomId` null: not a WeCom customer. */
   const contact = async (externalId: string, ownerId: string, wecomId: string | null = `wm${externalId}`) => {
-    const c = (await t.admin.post('/api/contacts', { externalId, name: externalId, ownerId, tags: [tags.intentHigh.id] })).body;
+    // in a zone where the journey's all-day window (00:00-23:59) is open for hours yet, so `materialize` makes the task now
+    const c = (await t.admin.post('/api/contacts', { externalId, name: externalId, ownerId, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow() })).body;
     if (wecomId) await db.query(`UPDATE contacts SET wecom_external_user_id = $2 WHERE id = $1`, [c.id, wecomId]);
     return c.id as string;
   };
