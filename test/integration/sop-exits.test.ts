@@ -107,6 +107,29 @@ describe('SOP exits (real Postgres)', () => {
     const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
     expect(n).toBe(0);
   });
+  it('a change whose trigger ran before the enrollment committed is still evaluated (the late-commit window)', async () => {
+    const j = await journey(() => [{ on: 'leftSegment' }], [{ name: 'early' }]);
+    // A contact joins the segment after the first pass and leaves it while the next pass is enrolling it: the pass's
+    // snapshot still has the membership open, and the change's outbox trigger ran before the enrollment committed,
+    // so it saw no enrollment and queued no check. Written here in that order: the change, then the enrollment.
+    const late = (await j.t.admin.post('/api/contacts', { externalId: 'late', name: 'late', tags: [j.tags.intentHigh.id] })).body.id;
+    const [membership] = await ctx.stack.db.query(
+      `SELECT m.id FROM segment_memberships m JOIN sops s ON s.id = $1 JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+        WHERE m.contact_id = $2 AND m.segment_id = (v.definition->'audience'->>'segmentId')::uuid`, [j.sop.id, late]);
+    expect(membership).toBeDefined();
+    await changeTags(ctx.stack.db, j.tenantId, [late], { remove: [j.tags.intentHigh.id] }, { type: 'system', id: null });
+    const [{ n: queued }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
+    expect(queued).toBe(0);
+    await ctx.stack.db.query(
+      `INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+       SELECT tenant_id, id, (SELECT v.id FROM sop_versions v WHERE v.sop_id = s.id AND v.version = s.current_version), $2, $3, now(), now()
+         FROM sops s WHERE s.id = $1`, [j.sop.id, late, membership.id]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, late]);
+    expect(row).toEqual({ status: 'exited', close_reason: 'left the segment' });
+    expect(await j.status()).toMatchObject({ early: 'active' });
+  });
+
   it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {
     const before = new Date(Date.now() - 86_400_000).toISOString();
     const j = await journey((tags) => [{ on: 'bought' }, { on: 'replied' }, { on: 'tagAdded', tagId: tags.productA.id }],

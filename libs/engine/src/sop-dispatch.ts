@@ -188,6 +188,17 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * those entered within the late-commit window (a change that committed while the enrollment was being
  * written saw no enrollment to queue a check for). The statement deletes the checks it sees and evaluates
  * them in the same snapshot, so a check committed while it runs stays for the next pass.
+ * The window is not narrowed to the contacts the outbox names since their entry: the event that brought a contact
+ * into the segment (a tag added, a contact created) names it just before its entry, so a bound loose enough for a
+ * long transaction named every fresh entrant, and reading the outbox made the loop bench's pass 2-4 times dearer
+ * (docs/measurements.md, "The loop's exit pass"). An exact bound needs the enrollment's snapshot, not a time.
+ *
+ * Its plan must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
+ * activated, its enrollments, memberships and checks), which autovacuum has not analyzed yet. So the queued
+ * contacts' enrollments are found by a probe per contact (a lateral index probe, never a join of two sets the
+ * planner may take for a row each: that compared 3,000 enrollments with every queued check, 4.8 M pairs), each
+ * condition is evaluated once per candidate (materialized; inlined, the CASE ran once in the UPDATE's filter
+ * and again in its SET and RETURNING), and the probes go by contact (see `probe` and `leftSegment`).
  *
  * Tag exits are transitions, read from the append-only `tag_events`: `tagAdded` holds when the tag was added
  * after the contact entered (a tag it had at entry does not count; removed and added again does), even if it
@@ -206,8 +217,12 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
         // Only segment entries can leave the segment: a contact handed over from another SOP entered without it.
-        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
-          AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`);
+        // Probed by contact (its few open memberships), the segment compared as text so that no index led by the
+        // segment can be taken: a segment the statistics do not know yet looks like a row or two, and its
+        // (segment, entered_at) index then tied with the right one and read the whole segment per enrollment.
+        // `OFFSET 0` keeps the probe per enrollment: without it the planner may hash every open membership instead.
+        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.contact_id = e.contact_id
+          AND sm.exited_at IS NULL AND sm.segment_id::text = ${param(def.audience.segmentId)} OFFSET 0) THEN 'left the segment'`);
       } else if (exit.on === 'replied' || exit.on === 'bought') {
         // A response or a purchase after the contact entered: the times the responses and events update.
         const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
@@ -218,16 +233,21 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
           AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`);
       }
     }
+    // The enrollment probe, by contact: `enrollments_contact_idx` (a contact's few active enrollments), the SOP compared
+    // as text for the same reason as the segment above (a journey just activated is unknown to the statistics).
+    // `OFFSET 0` keeps it a lateral probe run once per changed contact: flattened into a join, the planner was free
+    // to read the SOP's enrollments first and compare each with every queued contact again.
+    const probe = (contact: string) => `SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+      WHERE e.contact_id = ${contact} AND e.status = 'active' AND e.sop_id::text = $1::text OFFSET 0`;
     const [{ n }] = await m.query(
       `WITH queued AS (
          DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
-       ), candidates AS (
-         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
-          WHERE e.sop_id = $1 AND e.status = 'active' AND e.contact_id IN (SELECT contact_id FROM queued)
+       ), candidates AS MATERIALIZED (
+         SELECT e.* FROM (SELECT DISTINCT contact_id FROM queued) q CROSS JOIN LATERAL (${probe('q.contact_id')}) e
          UNION
          SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
           WHERE e.sop_id = $1 AND e.status = 'active' AND e.entered_at > now() - $2::interval
-       ), exiting AS (
+       ), exiting AS MATERIALIZED (
          SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
        ), closed AS (
          UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = x.reason, next_due_at = NULL
