@@ -2,20 +2,9 @@ import { dataSourceOptions } from '@sop/db';
 import { BULK_ENROLLMENT, enrollEntrants, type Queryable, type Transactional } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { addUser, signupTenant } from '../support/http';
+import { explained as explainedOn, rowsRead, type ExplainedPlan } from '../support/plans';
 import { testEnv } from '../support/env';
 import { useStack } from '../support/stack';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  'Shared Hit Blocks': number;
-  'Shared Read Blocks': number;
-  Plans?: PlanNode[];
-}
 
 /**
  * How the engine's enrollment statement reads the database as the segment grows (issue 14, "Ten times the
@@ -30,46 +19,8 @@ describe('SOP enrollment plans (real Postgres)', () => {
   });
   afterAll(() => wide?.destroy());
 
-  /** A connection whose statements' executed plans are collected (auto_explain, JSON, with buffers). */
-  async function explained(): Promise<{ db: Transactional; plans: { query: string; plan: PlanNode }[]; release: () => Promise<void> }> {
-    const runner = ctx.stack.db.createQueryRunner();
-    await runner.connect();
-    const plans: { query: string; plan: PlanNode }[] = [];
-    (runner as unknown as { databaseConnection: { on(e: 'notice', f: (m: { message: string }) => void): void } }).databaseConnection
-      .on('notice', (notice) => {
-        const at = notice.message.indexOf('{');
-        if (!notice.message.includes('plan:') || at < 0) return;
-        const json = JSON.parse(notice.message.slice(at));
-        plans.push({ query: json['Query Text'], plan: json.Plan });
-      });
-    // LOAD needs a superuser, as the test command's Postgres user is; anywhere else this fails saying so.
-    await runner.query(`LOAD 'auto_explain'`);
-    for (const setting of ['log_min_duration = 0', 'log_analyze = on', 'log_buffers = on', "log_format = 'json'", "log_level = 'notice'"]) {
-      await runner.query(`SET auto_explain.${setting}`);
-    }
-    const m: Queryable = { query: (sql: string, params?: unknown[]) => runner.query(sql, params) };
-    const db: Transactional = {
-      ...m,
-      async transaction(run) {
-        await runner.startTransaction();
-        try {
-          const result = await run(m);
-          await runner.commitTransaction();
-          return result;
-        } catch (err) {
-          await runner.rollbackTransaction();
-          throw err;
-        }
-      },
-    };
-    return { db, plans, release: () => runner.release() };
-  }
-
-  const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-  /** Rows the plan read from a table: returned and filtered out, in every loop. */
-  const rowsRead = (plan: PlanNode, table: string) => nodes(plan).filter((n) => n['Relation Name'] === table)
-    .reduce((sum, n) => sum + (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * n['Actual Loops'], 0);
-  const enrollmentPlan = (plans: { query: string; plan: PlanNode }[]) => {
+  const explained = () => explainedOn(ctx.stack.db);
+  const enrollmentPlan = (plans: ExplainedPlan[]) => {
     const found = plans.filter((p) => p.query.includes('INSERT INTO enrollments'));
     expect(found).toHaveLength(1);
     return found[0].plan;

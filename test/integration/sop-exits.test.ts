@@ -82,11 +82,28 @@ describe('SOP exits (real Postgres)', () => {
     expect(await j.status()).toEqual({ earlier: 'active', buyer: 'bought' });
   });
 
+  /**
+   * Exit passes (none may close anything) until the SOP's late-commit re-check bound has passed all of its
+   * enrollments: from then on, only a queued check brings one up. The bound waits for every transaction of the
+   * server that was running when a pass saw them, so this polls.
+   */
+  async function settle(sopId: string) {
+    for (const until = Date.now() + 30_000; ;) {
+      expect(await applyExits(ctx.stack.db, sopId)).toBe(0);
+      const [{ past }] = await ctx.stack.db.query(
+        `SELECT coalesce(s.exit_recheck_from > (SELECT max(e.entered_xid) FROM enrollments e WHERE e.sop_id = s.id), false) AS past
+           FROM sops s WHERE s.id = $1`, [sopId]);
+      if (past) return;
+      if (Date.now() > until) throw new Error('the re-check bound did not pass the enrollments in 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   it('looks only at contacts that changed, and a change committed while a pass runs is evaluated by the next pass', async () => {
     const j = await journey((tags) => [{ on: 'tagAdded', tagId: tags.productA.id }],
       [{ name: 'a' }, { name: 'b' }]);
-    // Entered long ago: out of the late-commit window, so only a queued check brings an enrollment up.
-    await ctx.stack.db.query(`UPDATE enrollments SET entered_at = entered_at - interval '1 hour' WHERE sop_id = $1`, [j.sop.id]);
+    // Past the late-commit re-check, so only a queued check brings an enrollment up.
+    await settle(j.sop.id);
     // A tag event written behind the outbox's back is not looked at: nothing announced a change.
     await ctx.stack.db.query(`INSERT INTO tag_events (tenant_id, contact_id, tag_id, action, actor_type) VALUES ($1, $2, $3, 'added', 'system')`,
       [j.tenantId, j.ids.b, j.tags.productA.id]);
@@ -107,12 +124,80 @@ describe('SOP exits (real Postgres)', () => {
     const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
     expect(n).toBe(0);
   });
+  it('a change whose trigger ran before the enrollment committed is still evaluated (the late-commit window)', async () => {
+    const j = await journey(() => [{ on: 'leftSegment' }], [{ name: 'early' }]);
+    // A contact joins the segment after the first pass and leaves it while the next pass is enrolling it: the pass's
+    // snapshot still has the membership open, and the change's outbox trigger ran before the enrollment committed,
+    // so it saw no enrollment and queued no check. Written here in that order: the change, then the enrollment.
+    const late = (await j.t.admin.post('/api/contacts', { externalId: 'late', name: 'late', tags: [j.tags.intentHigh.id] })).body.id;
+    const [membership] = await ctx.stack.db.query(
+      `SELECT m.id FROM segment_memberships m JOIN sops s ON s.id = $1 JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+        WHERE m.contact_id = $2 AND m.segment_id = (v.definition->'audience'->>'segmentId')::uuid`, [j.sop.id, late]);
+    expect(membership).toBeDefined();
+    await changeTags(ctx.stack.db, j.tenantId, [late], { remove: [j.tags.intentHigh.id] }, { type: 'system', id: null });
+    const [{ n: queued }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
+    expect(queued).toBe(0);
+    await ctx.stack.db.query(
+      `INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+       SELECT tenant_id, id, (SELECT v.id FROM sop_versions v WHERE v.sop_id = s.id AND v.version = s.current_version), $2, $3, now(), now()
+         FROM sops s WHERE s.id = $1`, [j.sop.id, late, membership.id]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, late]);
+    expect(row).toEqual({ status: 'exited', close_reason: 'left the segment' });
+    expect(await j.status()).toMatchObject({ early: 'active' });
+  });
+
+  it('the late-commit re-check is bounded: once every transaction that ran while an enrollment was written has ended and a pass has run, it is not re-read', async () => {
+    const j = await journey(() => [{ on: 'bought' }], [{ name: 'settled' }]);
+    await settle(j.sop.id);
+    // An order written behind the outbox's back (no event, no check): with the re-check bounded, no pass looks at it.
+    // The five-minute window re-read every enrollment entered in the last five minutes on every pass, and closed it.
+    await ctx.stack.db.query(`UPDATE contacts SET last_order_at = now() WHERE id = $1`, [j.ids.settled]);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+    expect(await j.status()).toEqual({ settled: 'active' });
+    // Announced, the same change closes it.
+    expect((await j.t.admin.patch(`/api/contacts/${j.ids.settled}`, { lastOrderAt: new Date().toISOString() })).status).toBe(200);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    expect(await j.status()).toEqual({ settled: 'bought' });
+  });
+
+  it('the bound waits for a transaction that began before the enrollment committed, however many passes run meanwhile', async () => {
+    const j = await journey(() => [{ on: 'bought' }], [{ name: 'early' }]);
+    await settle(j.sop.id);
+    const late = (await j.t.admin.post('/api/contacts', { externalId: 'late', name: 'late', tags: [j.tags.intentHigh.id] })).body.id;
+    // A writer has its transaction id, then the contact enters, then passes run while the writer is still open.
+    const writer = ctx.stack.db.createQueryRunner();
+    await writer.connect();
+    try {
+      await writer.startTransaction();
+      await writer.query(`SELECT pg_current_xact_id()`);
+      expect(await enrollEntrants(ctx.stack.db, j.sop.id, new Date())).toBe(1);
+      for (let i = 0; i < 5; i++) {
+        expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Its change: as if its outbox trigger had run before the enrollment committed (it queued no check).
+      await writer.query(`UPDATE contacts SET last_order_at = clock_timestamp() WHERE id = $1`, [late]);
+      await writer.commitTransaction();
+    } finally {
+      await writer.release();
+    }
+    const [{ n: queued }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [j.sop.id]);
+    expect(queued).toBe(0);
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, late]);
+    expect(row).toEqual({ status: 'exited', close_reason: 'bought' });
+    expect(await j.status()).toMatchObject({ early: 'active' });
+  });
+
   it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {
     const before = new Date(Date.now() - 86_400_000).toISOString();
     const j = await journey((tags) => [{ on: 'bought' }, { on: 'replied' }, { on: 'tagAdded', tagId: tags.productA.id }],
       [{ name: 'buyer' }, { name: 'replier' }, { name: 'tagged' }, { name: 'same', lastOrderAt: before }, { name: 'quiet' }]);
-    // Entered an hour ago: out of the late-commit window, so only an announced change brings an enrollment up.
+    // Entered an hour ago (the imported times are after entry), and past the late-commit re-check, so only an announced
+    // change brings an enrollment up.
     await ctx.stack.db.query(`UPDATE enrollments SET entered_at = entered_at - interval '1 hour' WHERE sop_id = $1`, [j.sop.id]);
+    await settle(j.sop.id);
     const cursor = await outboxEnd(ctx.stack.db);
     const recent = new Date(Date.now() - 10 * 60_000).toISOString();
     const upload = (csv: string) => j.t.admin.request('POST', '/api/imports/contacts', csv, { 'content-type': 'text/csv' });

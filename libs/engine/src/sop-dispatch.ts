@@ -21,7 +21,7 @@ export interface Transactional extends Queryable {
   transaction<T>(run: (m: Queryable) => Promise<T>): Promise<T>;
 }
 
-/** Segment entries this recent are looked at again, in case a slower transaction committed a lower id. */
+/** Segment entries this recent are looked at again by the enrollment pass, in case a slower transaction committed a lower id. */
 const LATE_COMMIT_WINDOW = '5 minutes';
 
 interface ActiveSop {
@@ -182,12 +182,40 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
 
 /**
  * Closes the active enrollments whose exit conditions hold (replied or bought since entering, left the
- * segment, the tag added or removed since entering) and cancels their pending tasks, with the reason, in one
- * statement. Only the enrollments that may have changed are looked at: those of contacts with a queued exit
- * check (queued by the outbox trigger in the writer's transaction, see the `sop_exit_checks` migration) and
- * those entered within the late-commit window (a change that committed while the enrollment was being
- * written saw no enrollment to queue a check for). The statement deletes the checks it sees and evaluates
- * them in the same snapshot, so a check committed while it runs stays for the next pass.
+ * segment, the tag added or removed since entering) and cancels their pending tasks, with the reason. Only the
+ * enrollments that may have changed are looked at: those of contacts with a queued exit check (queued by the outbox
+ * trigger in the writer's transaction, see the `sop_exit_checks` migration) and those written recently enough that a
+ * change could have committed while they were being written (it saw no enrollment to queue a check for). One
+ * statement deletes the checks it sees and evaluates them in the same snapshot, so a check committed while it runs
+ * stays for the next pass; then one statement per reason closes the exits.
+ *
+ * The late-commit re-check is bounded by transaction ids, not by time (the `exit_recheck_*` migration): a change that
+ * missed an enrollment had its transaction id before the enrollment committed, so before the xmax of the snapshot of
+ * any pass that saw the enrollment. The pass re-checks the SOP's enrollments whose `entered_xid` is at least
+ * `exit_recheck_from`. It keeps one earlier pass's snapshot bounds (`exit_recheck_next` = its xmin,
+ * `exit_recheck_after` = its xmax); once a pass's own snapshot has an xmin at or past that xmax, every transaction
+ * that could have missed an enrollment written below that xmin has ended and this pass saw its change, so after it the
+ * bound moves up to that xmin. An enrollment is so re-checked by about two passes, where the five-minute window
+ * re-checked it on every pass for five minutes (every entrant of a journey just activated, each pass).
+ *
+ * Its plans must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
+ * activated, its enrollments, memberships, tasks and checks), or the statistics were taken while the tables held
+ * something else (another tenant's journey, nothing at all). So nothing is left for the planner to choose between a
+ * probe and a scan (tests: `sop-exits-plan`, with the statistics in four states):
+ * - the candidates come from the changed contacts, each a lateral probe (`OFFSET 0`: never flattened into a join the
+ *   planner could turn around) of that contact's own active enrollments (`enrollments_contact_idx`); the SOP and the
+ *   segment are compared as text, so no index led by them can be taken instead (a SOP the statistics do not know
+ *   looks like a row or two in each, and a tie read the whole journey per probe);
+ *   the recent enrollments come from `enrollments_recheck_idx`, keyed by the SOP as text for the same reason;
+ * - each condition is evaluated once per candidate (a materialized CTE; inlined, the CASE ran in the UPDATE's filter,
+ *   SET and RETURNING);
+ * - the closing statements take the ids as an array, per reason: the enrollments by primary key, their tasks by
+ *   `tasks_journey_step_key`; no join to turn around, and the status tests are written so that no partial index on
+ *   the status applies (a partial index whose predicate a query implies may be read whole; with statistics that
+ *   thought active enrollments rare, such a read once per exiting enrollment read 4.5 M rows in a full test run);
+ * - sequential scans, hash and merge joins are off for the pass's own statements (`SET LOCAL`), so what is left is
+ *   index probes, whatever the estimates. The rollup trigger on the cancelled tasks keeps hash and merge joins (they
+ *   are reset before the closing statements): its joins read the statement's transition tables.
  *
  * Tag exits are transitions, read from the append-only `tag_events`: `tagAdded` holds when the tag was added
  * after the contact entered (a tag it had at entry does not count; removed and added again does), even if it
@@ -200,14 +228,20 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
     const sop = await activeSop(m, sopId);
     if (!sop) return 0;
     const def = sop.definition;
+    // Read before the evaluation's snapshot: the bound only moves up, so an older reading re-checks more, never less.
+    const [horizon]: { since: string; next: string | null; after: string | null }[] = await m.query(
+      `SELECT coalesce(exit_recheck_from, '0')::text AS since, exit_recheck_next::text AS next, exit_recheck_after::text AS after
+         FROM sops WHERE id = $1`, [sopId]);
     const conditions: string[] = [];
-    const params: unknown[] = [sopId, LATE_COMMIT_WINDOW];
+    const params: unknown[] = [sopId, horizon.since];
     const param = (v: unknown) => `$${params.push(v)}`;
     for (const exit of def.policies.exitOn) {
       if (exit.on === 'leftSegment' && 'segmentId' in def.audience) {
         // Only segment entries can leave the segment: a contact handed over from another SOP entered without it.
-        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${param(def.audience.segmentId)}
-          AND sm.contact_id = e.contact_id AND sm.exited_at IS NULL) THEN 'left the segment'`);
+        // Probed by contact (its few open memberships), the segment compared as text (see above); `OFFSET 0` keeps the
+        // probe per candidate.
+        conditions.push(`WHEN e.entry_no > 0 AND NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.contact_id = e.contact_id
+          AND sm.exited_at IS NULL AND sm.segment_id::text = ${param(def.audience.segmentId)} OFFSET 0) THEN 'left the segment'`);
       } else if (exit.on === 'replied' || exit.on === 'bought') {
         // A response or a purchase after the contact entered: the times the responses and events update.
         const column = exit.on === 'replied' ? 'last_responded_at' : 'last_order_at';
@@ -218,29 +252,65 @@ export async function applyExits(db: Transactional, sopId: string): Promise<numb
           AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`);
       }
     }
-    const [{ n }] = await m.query(
+    for (const method of PROBES_ONLY) await m.query(`SET LOCAL ${method} = off`);
+    const [row]: { xmin: string; xmax: string; ids: string[]; reasons: string[] }[] = await m.query(
       `WITH queued AS (
          DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
-       ), candidates AS (
-         SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
-          WHERE e.sop_id = $1 AND e.status = 'active' AND e.contact_id IN (SELECT contact_id FROM queued)
+       ), candidates AS MATERIALIZED (
+         SELECT e.* FROM (SELECT DISTINCT contact_id FROM queued) q CROSS JOIN LATERAL (
+           SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
+            WHERE e.contact_id = q.contact_id AND e.status = 'active' AND e.sop_id::text = $1::text OFFSET 0) e
          UNION
          SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
-          WHERE e.sop_id = $1 AND e.status = 'active' AND e.entered_at > now() - $2::interval
-       ), exiting AS (
+          WHERE e.sop_id::text = $1::text AND e.status = 'active' AND e.entered_xid >= $2::xid8
+       ), exiting AS MATERIALIZED (
          SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
-       ), closed AS (
-         UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = x.reason, next_due_at = NULL
-           FROM exiting x WHERE e.id = x.id AND x.reason IS NOT NULL AND e.status = 'active' RETURNING e.id, x.reason
-       ), cancelled AS (
-         UPDATE tasks t SET status = 'cancelled', cancel_reason = c.reason, finished_at = now()
-           FROM closed c WHERE t.enrollment_id = c.id AND t.status = 'pending' RETURNING 1
        )
-       SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _, (SELECT count(*) FROM queued) AS _q`,
+       SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
+              (SELECT count(*) FROM queued) AS _q,
+              (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM exiting WHERE reason IS NOT NULL) AS ids,
+              (SELECT coalesce(array_agg(reason ORDER BY id), '{}') FROM exiting WHERE reason IS NOT NULL) AS reasons`,
       params,
     );
-    return n;
+    await moveRecheckBound(m, sopId, horizon, row);
+    await m.query(`SET LOCAL enable_hashjoin TO DEFAULT`);
+    await m.query(`SET LOCAL enable_mergejoin TO DEFAULT`);
+    const byReason = new Map<string, string[]>();
+    row.ids.forEach((id, i) => byReason.set(row.reasons[i], [...(byReason.get(row.reasons[i]) ?? []), id]));
+    let closed = 0;
+    for (const [reason, ids] of byReason) {
+      const [{ n }] = await m.query(
+        `WITH closed AS (
+           UPDATE enrollments e SET status = 'exited', closed_at = now(), close_reason = $2, next_due_at = NULL
+            WHERE e.id = ANY($1::bigint[]) AND (e.status || '') = 'active' RETURNING e.id
+         ), cancelled AS (
+           UPDATE tasks t SET status = 'cancelled', cancel_reason = $2, finished_at = now()
+            WHERE t.enrollment_id = ANY(ARRAY(SELECT id FROM closed)) AND t.occurrence IS NULL AND (t.status || '') = 'pending' RETURNING 1
+         )
+         SELECT (SELECT count(*)::int FROM closed) AS n, (SELECT count(*) FROM cancelled) AS _`,
+        [ids, reason]);
+      closed += n;
+    }
+    return closed;
   });
+}
+
+/** Access methods the exit pass's own statements go without: what is left is index probes. */
+const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
+
+/**
+ * After an exit pass evaluated with snapshot `snap`: if the kept snapshot's xmax is behind `snap`'s xmin (every
+ * transaction running then has ended), the re-check bound moves up to the kept snapshot's xmin and `snap` is kept
+ * instead; the first pass only keeps its snapshot. `greatest`: a concurrent pass may have moved it further.
+ */
+async function moveRecheckBound(m: Queryable, sopId: string, kept: { next: string | null; after: string | null },
+  snap: { xmin: string; xmax: string }): Promise<void> {
+  if (kept.next !== null && kept.after !== null && BigInt(snap.xmin) < BigInt(kept.after)) return;
+  if (kept.next === snap.xmin && kept.after === snap.xmax) return; // nothing ran since the kept snapshot
+  await m.query(
+    `UPDATE sops SET exit_recheck_from = greatest(exit_recheck_from, $2::xid8), exit_recheck_next = $3::xid8, exit_recheck_after = $4::xid8
+      WHERE id = $1`,
+    [sopId, kept.next, snap.xmin, snap.xmax]);
 }
 
 export interface PageResult {
