@@ -63,7 +63,7 @@ describe('SOP enrollment plans (real Postgres)', () => {
     } finally {
       await x.release();
     }
-  });
+  }, 180_000); // 20,000 entrants: over a minute on a loaded 2-core machine (it timed out at the default 60 s)
 
   it('enrolls a freshly written segment (statistics that do not know it) in time linear in its size', async () => {
     const FRESH = 25_000;
@@ -128,7 +128,7 @@ describe('SOP enrollment plans (real Postgres)', () => {
     const [{ n, contacts }] = await ctx.stack.db.query(
       `SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts FROM enrollments WHERE sop_id = $1`, [j.sopId]);
     expect({ n, contacts }).toEqual({ n: 3022, contacts: 3022 });
-  });
+  }, 120_000);
 
   it('does not wait for writers that queue exit checks of the SOP (their foreign key shares the SOP row)', async () => {
     const j = await journeyOn(100);
