@@ -1,5 +1,6 @@
 import { applyExits, enrollEntrants, materializeDuePage } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, AS_CUSTOMER, signupTenant, type TenantFixture } from '../support/http';
 import { useStack } from '../support/stack';
@@ -129,7 +130,8 @@ describe('the material library (real Postgres and Temporal)', () => {
     const { tags } = await createTagSystem(t.admin);
     const e1 = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
-    const contact = (await t.admin.post('/api/contacts', { externalId: 'c1', name: '客户1', ownerId: e1.id, tags: [tags.intentHigh.id] })).body;
+    const contact = (await t.admin.post('/api/contacts', { externalId: 'c1', name: '客户1', ownerId: e1.id, tags: [tags.intentHigh.id],
+      timezone: zoneWithOpenWindow() })).body; // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const material = (await t.admin.post('/api/materials', coupon({ tagIds: [tags.productB.id] }))).body;
 
     const unknown = await journeyPicking(t, randomUUID(), segment.id, 'Unknown');
@@ -210,7 +212,10 @@ describe('the material library (real Postgres and Temporal)', () => {
     const { tags } = await createTagSystem(t.admin);
     const e1 = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
-    for (const n of [1, 2, 3]) await t.admin.post('/api/contacts', { externalId: `p${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id] });
+    for (const n of [1, 2, 3]) {
+      await t.admin.post('/api/contacts', { externalId: `p${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() }); // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
+    }
     const material = (await t.admin.post('/api/materials', coupon())).body;
     const sop = (await journeyPicking(t, material.id, segment.id)).body;
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);

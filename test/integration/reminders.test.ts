@@ -6,6 +6,7 @@ import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { saveHistory } from '../support/histories';
+import { withSchedule } from '../support/schedules';
 import { AS_CUSTOMER, addUser, Http, signupTenant } from '../support/http';
 import { SmtpSink } from '../support/smtp-sink';
 import { Stack } from '../support/stack';
@@ -447,12 +448,13 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
       expect(smtp.to(w.e1.email)).toHaveLength(3);
       if (process.env.RECORD_HISTORIES) saveHistory('reminderSweepWorkflow', await client.workflow.getHandle(workflowId).fetchHistory());
 
-      expect(await ensureReminderSweepSchedule(client, stack.taskQueue, '1h')).toBe('created');
-      expect(await ensureReminderSweepSchedule(client, stack.taskQueue, '1h')).toBe('exists');
-      const schedule = await client.schedule.getHandle(REMINDER_SWEEP_SCHEDULE).describe();
-      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reminderSweepWorkflow' });
-      expect(schedule.policies.overlap).toBe('SKIP');
-      await client.schedule.getHandle(REMINDER_SWEEP_SCHEDULE).delete();
+      await withSchedule(client, REMINDER_SWEEP_SCHEDULE, async () => {
+        expect(await ensureReminderSweepSchedule(client, stack.taskQueue, '1h')).toBe('created');
+        expect(await ensureReminderSweepSchedule(client, stack.taskQueue, '1h')).toBe('exists');
+        const schedule = await client.schedule.getHandle(REMINDER_SWEEP_SCHEDULE).describe();
+        expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reminderSweepWorkflow' });
+        expect(schedule.policies.overlap).toBe('SKIP');
+      });
     } finally {
       await connection.close();
     }

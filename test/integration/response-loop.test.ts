@@ -1,6 +1,7 @@
 import { journeysToWake, outboxEnd } from '@sop/engine';
 import { startWakeRelay, type WakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { eventKey, sendEvents } from '../support/events';
 import { createTagSystem } from '../support/fixtures';
@@ -47,8 +48,10 @@ describe('the loop closes: responses move contacts between SOPs within seconds (
     } })).body;
     await t.admin.post('/api/response-rules', { name: 'Opened the coupon 打开优惠券', when: { kind: 'opened', material: coupon.title },
       then: { addTagIds: [tags.intentHigh.id] } });
-    const replier = (await t.admin.post('/api/contacts', { externalId: 'wx_reply', name: '回复的客户', ownerId: owner.id, tags: [tags.productA.id] })).body;
-    const opener = (await t.admin.post('/api/contacts', { externalId: 'wx_open', name: '打开的客户', ownerId: owner.id, tags: [tags.productA.id] })).body;
+    // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts): both journeys' day-0 tasks are made at once
+    const timezone = zoneWithOpenWindow();
+    const replier = (await t.admin.post('/api/contacts', { externalId: 'wx_reply', name: '回复的客户', ownerId: owner.id, tags: [tags.productA.id], timezone })).body;
+    const opener = (await t.admin.post('/api/contacts', { externalId: 'wx_open', name: '打开的客户', ownerId: owner.id, tags: [tags.productA.id], timezone })).body;
     expect((await t.admin.post(`/api/sops/${nurtureSop.id}/activate`)).status).toBe(200);
     expect((await t.admin.post(`/api/sops/${highSop.id}/activate`)).status).toBe(200);
 

@@ -1,4 +1,5 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { eventKey, sendEvents } from '../support/events';
 import { createTagSystem } from '../support/fixtures';
 import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
@@ -14,7 +15,8 @@ describe('response rules turn responses into behaviour tags (real Postgres)', ()
     const employee = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'Product A fans', rule: { tag: tags.productA.id } })).body;
     const contact = (await t.admin.post('/api/contacts', {
-      externalId: 'wx_1', name: '王女士', ownerId: employee.id, tags: [tags.productA.id, tags.intentLow.id] })).body;
+      externalId: 'wx_1', name: '王女士', ownerId: employee.id, tags: [tags.productA.id, tags.intentLow.id],
+      timezone: zoneWithOpenWindow() })).body; // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const sop = (await t.admin.post('/api/sops', { name: 'Product B launch 新品B上市', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
       steps: [{ name: 'Introduce Product B', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',

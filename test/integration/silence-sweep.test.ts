@@ -3,6 +3,7 @@ import { ensureSilenceSweepSchedule, SILENCE_SWEEP_SCHEDULE } from '@sop/tempora
 import { Client, Connection } from '@temporalio/client';
 import { testEnv } from '../support/env';
 import { saveHistory } from '../support/histories';
+import { withSchedule } from '../support/schedules';
 import { signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
 
@@ -42,12 +43,13 @@ describe('silence sweep: time-based rules follow the clock (real Postgres and Te
       expect(result).toEqual({ tenants: expect.any(Number), contacts: expect.any(Number), agedSpend: expect.any(Number) });
       if (process.env.RECORD_HISTORIES) saveHistory('silenceSweepWorkflow', await client.workflow.getHandle(`sweep-${ctx.stack.taskQueue}`).fetchHistory());
 
-      expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('created');
-      expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('exists');
-      const schedule = await client.schedule.getHandle(SILENCE_SWEEP_SCHEDULE).describe();
-      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'silenceSweepWorkflow' });
-      expect(schedule.spec.intervals?.[0].every).toBe(3_600_000);
-      await client.schedule.getHandle(SILENCE_SWEEP_SCHEDULE).delete();
+      await withSchedule(client, SILENCE_SWEEP_SCHEDULE, async () => {
+        expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('created');
+        expect(await ensureSilenceSweepSchedule(client, ctx.stack.taskQueue, '1h')).toBe('exists');
+        const schedule = await client.schedule.getHandle(SILENCE_SWEEP_SCHEDULE).describe();
+        expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'silenceSweepWorkflow' });
+        expect(schedule.spec.intervals?.[0].every).toBe(3_600_000);
+      });
     } finally {
       await connection.close();
     }

@@ -1,6 +1,7 @@
 import { dataSourceOptions } from '@sop/db';
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { DataSource } from 'typeorm';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { testEnv } from '../support/env';
@@ -23,6 +24,8 @@ describe('SOP limits under concurrency (real Postgres)', () => {
   const PAGES_PER_SOP = 3;
   const CONTACTS = 30;
   const CAPACITY = 10;
+  /** The customers' zone: the step's all-day window (00:00-23:59) is open there now and for hours yet (test/support/clock.ts). */
+  const ZONE = zoneWithOpenWindow();
 
   const journey = (segmentId: string) => ({
     kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId }, entry: { includeExistingMembers: true },
@@ -37,7 +40,7 @@ describe('SOP limits under concurrency (real Postgres)', () => {
     const owner = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     for (let i = 0; i < CONTACTS; i++) {
-      await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `客户${i}`, ownerId: owner.id, tags: [tags.intentHigh.id] });
+      await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `客户${i}`, ownerId: owner.id, tags: [tags.intentHigh.id], timezone: ZONE });
     }
     expect((await t.admin.put('/api/settings/contact-caps', { perDay: 1, perWeek: 7 })).status).toBe(200);
     const sops: string[] = [];
@@ -75,11 +78,11 @@ describe('SOP limits under concurrency (real Postgres)', () => {
     // Seeded in SQL: 5,000 contacts through the API would take minutes. Memberships as populateSegment writes them.
     await ctx.stack.db.query(
       `WITH c AS (
-         INSERT INTO contacts (tenant_id, external_id, name, owner_id, attributes)
-         SELECT s.tenant_id, 'big-' || g, '客户 ' || g, ($2::uuid[])[1 + g % 5], '{"city": "上海"}' FROM segments s, generate_series(1, $3::int) g
+         INSERT INTO contacts (tenant_id, external_id, name, owner_id, attributes, timezone)
+         SELECT s.tenant_id, 'big-' || g, '客户 ' || g, ($2::uuid[])[1 + g % 5], '{"city": "上海"}', $4 FROM segments s, generate_series(1, $3::int) g
           WHERE s.id = $1 RETURNING id, tenant_id)
        INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at) SELECT tenant_id, $1, id, now() - interval '1 hour' FROM c`,
-      [segment.id, owners, BIG]);
+      [segment.id, owners, BIG, ZONE]);
     expect((await t.admin.put('/api/settings/contact-caps', { perDay: 1, perWeek: 7 })).status).toBe(200);
     const sops: string[] = [];
     for (let i = 0; i < SOPS; i++) {

@@ -79,8 +79,8 @@ describe('the SOP designer API (real Postgres)', () => {
     await ctx.stack.db.query(`UPDATE sops SET current_version = 1, status = 'active' WHERE id = $1`, [sop.id]);
     const { tenantId } = (await t.admin.get('/api/auth/me')).body;
     const contacts = await ctx.stack.db.query(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY external_id`, [tenantId]);
-    // one task overdue, one due today, one done
-    for (const [i, [due, until, status]] of ([['-3 hours', '-1 hour', 'pending'], ['-1 hour', '+1 minute', 'pending'], ['-1 hour', '+1 hour', 'done']] as const).entries()) {
+    // one task overdue, one due today (its window open for hours yet: a slow, loaded run cannot make it overdue before the list), one done
+    for (const [i, [due, until, status]] of ([['-3 hours', '-1 hour', 'pending'], ['-1 hour', '+3 hours', 'pending'], ['-1 hour', '+1 hour', 'done']] as const).entries()) {
       await ctx.stack.db.query(
         `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, enrollment_id, contact_id, channel, content, due_at, due_until, status)
          VALUES ($1, $2, $3, 0, $4, $5, 'wecom_chat', 'Hi', now() + $6::interval, now() + $7::interval, $8)`,

@@ -1,10 +1,16 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
 import { DateTime } from 'luxon';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { useStack } from '../support/stack';
 
 const DAY = 86_400_000;
+/**
+ * The customers' zone: one where the step's all-day window (00:00-23:59) is open now and for hours yet
+ * (test/support/clock.ts), so the tasks the tests expect today are made today whatever the hour of the run.
+ */
+const ZONE = zoneWithOpenWindow();
 
 /**
  * Contact caps across SOPs and executor capacity, on real Postgres. The engine functions are called
@@ -26,7 +32,7 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     const segment = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
     const ids: string[] = [];
     for (let i = 0; i < contacts; i++) {
-      ids.push((await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `客户${i}`, ownerId: owner.id, tags: [tags.intentHigh.id] })).body.id);
+      ids.push((await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `客户${i}`, ownerId: owner.id, tags: [tags.intentHigh.id], timezone: ZONE })).body.id);
     }
     return { owner, segment, ids, tags };
   }
@@ -54,7 +60,8 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     expect(await materializeDuePage(ctx.stack.db, vip, now, 100)).toMatchObject({ tasks: 1 });
     expect(await tasksOf(nurture)).toEqual([]); // yielded
     expect(await tasksOf(vip)).toHaveLength(1);
-    const tomorrow = DateTime.fromJSDate(now, { zone: 'Asia/Shanghai' }).plus({ days: 1 }).startOf('day').toJSDate();
+    // the next day in the contact's zone, where caps count days
+    const tomorrow = DateTime.fromJSDate(now, { zone: ZONE }).plus({ days: 1 }).startOf('day').toJSDate();
     const [rewound] = await ctx.stack.db.query(`SELECT next_step, next_due_at, status FROM enrollments WHERE sop_id = $1`, [nurture]);
     expect(rewound).toEqual({ next_step: 0, next_due_at: tomorrow, status: 'active' });
 
@@ -104,7 +111,7 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     const everyone = await activeSop(t, 'Everyone', journey(segment.id, {}));
     expect(await enrollEntrants(ctx.stack.db, newOnly, new Date())).toBe(0);
     expect(await enrollEntrants(ctx.stack.db, everyone, new Date())).toBe(2);
-    await t.admin.post('/api/contacts', { externalId: 'late', name: '新客', ownerId: owner.id, tags: [high.id] });
+    await t.admin.post('/api/contacts', { externalId: 'late', name: '新客', ownerId: owner.id, tags: [high.id], timezone: ZONE });
     expect(await enrollEntrants(ctx.stack.db, newOnly, new Date())).toBe(1);
     expect(await enrollEntrants(ctx.stack.db, everyone, new Date())).toBe(1);
   });

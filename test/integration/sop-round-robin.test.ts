@@ -1,10 +1,16 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
 
 const DAY = 86_400_000;
-const ZONE = 'UTC';
+/**
+ * The SOP's and the customers' zone: one where the steps' all-day window (00:00-23:59) is open now and for hours yet
+ * (test/support/clock.ts). In a fixed zone, a run in its last minute (23:59 UTC, when this was 'UTC') made today's
+ * tasks tomorrow, not as the forecast of today said, and a run across its midnight split the day.
+ */
+const ZONE = zoneWithOpenWindow();
 
 /**
  * Round robin gives each task to the team member with the fewest tasks that day (tasks of every SOP), and the

@@ -1,4 +1,5 @@
 import { materializeDuePage, materializeOccurrencePage } from '@sop/engine';
+import { zoneWithOpenWindow } from '../support/clock';
 import { addUser, signupTenant } from '../support/http';
 import { waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
@@ -40,15 +41,19 @@ describe('A/B variants on real tasks (real Postgres, real Temporal, worker)', ()
     return counts;
   };
 
-  async function world() {
+  /**
+   * `timezone`: the contacts' zone. The journey passes one where its all-day window (00:00-23:59) is open now and for
+   * hours yet (test/support/clock.ts), so the dispatcher makes the day-0 tasks at once whatever the hour of the run.
+   */
+  async function world(timezone = 'Asia/Shanghai') {
     const t = await signupTenant(ctx.http);
     const owners = [];
     for (let i = 0; i < 4; i++) owners.push((await addUser(t, ctx.http, 'employee')).id);
     const [{ tenant_id: tenantId }] = await db().query(`SELECT tenant_id FROM users WHERE id = $1`, [owners[0]]);
     // Seeded in SQL (3,000 through the API would take minutes); the segment, made after, takes them all in.
     await db().query(
-      `INSERT INTO contacts (tenant_id, external_id, name, owner_id)
-       SELECT $1, 'c' || g, '客户' || g, ($2::uuid[])[1 + g % 4] FROM generate_series(1, $3::int) g`, [tenantId, owners, CONTACTS]);
+      `INSERT INTO contacts (tenant_id, external_id, name, owner_id, timezone)
+       SELECT $1, 'c' || g, '客户' || g, ($2::uuid[])[1 + g % 4], $4 FROM generate_series(1, $3::int) g`, [tenantId, owners, CONTACTS, timezone]);
     const segment = (await t.admin.post('/api/segments', { name: 'Everyone', rule: { metric: { name: 'orderCount', op: 'gte', value: 0 } } })).body;
     const activate = async (name: string, definition: unknown): Promise<string> => {
       const res = await t.admin.post('/api/sops', { name, definition });
@@ -61,7 +66,7 @@ describe('A/B variants on real tasks (real Postgres, real Temporal, worker)', ()
   const taskCount = async (sopId: string): Promise<number> => (await db().query(`SELECT count(*)::int AS n FROM tasks WHERE sop_id = $1`, [sopId]))[0].n;
 
   it('splits a journey\'s tasks by the weights, and a re-run page keeps every contact\'s variant', async () => {
-    const { segment, activate } = await world();
+    const { segment, activate } = await world(zoneWithOpenWindow());
     const sop = await activate('Welcome A/B', {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
       steps: [{ ...step, offsetDays: 0, window: { start: '00:00', end: '23:59' } }], policies: { businessDaysOnly: false },

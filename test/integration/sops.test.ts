@@ -1,6 +1,7 @@
 import { workflowIds } from '@sop/temporal';
 import { startWakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { saveHistory } from '../support/histories';
@@ -95,7 +96,8 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
   it('activates a journey: existing members enroll, tasks are rendered for the contact owner, versions are immutable', async () => {
     const t = await signupTenant(ctx.http);
     const { tags, owner, segment } = await setup(t);
-    const wang = (await t.admin.post('/api/contacts', { externalId: 'wang', name: '王芳', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
+    const wang = (await t.admin.post('/api/contacts', { externalId: 'wang', name: '王芳', ownerId: owner.id, tags: [tags.intentHigh.id],
+      timezone: zoneWithOpenWindow() })).body; // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     const sop = (await t.admin.post('/api/sops', { name: 'Welcome journey 欢迎旅程', definition: journey(segment.id) })).body;
     expect(sop).toMatchObject({ status: 'draft', kind: 'journey', currentVersion: null });
 
@@ -153,7 +155,8 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
 
     try {
       const entered = Date.now();
-      const li = (await t.admin.post('/api/contacts', { externalId: 'li', name: '李雷', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
+      const li = (await t.admin.post('/api/contacts', { externalId: 'li', name: '李雷', ownerId: owner.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() })).body; // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
       await waitUntil(() => tasksOf(sop.id), (rows) => rows.length === 1, 'a task for the new entrant', 10_000);
       expect(Date.now() - entered).toBeLessThan(5000); // woken, not the 5-minute poll
 
@@ -168,7 +171,8 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
       expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
       expect((await t.admin.post(`/api/sops/${sop.id}/pause`)).body.status).toBe('paused');
       await waitUntil(() => handle.query<{ state: string }>('status'), (s) => s.state === 'paused', 'the paused dispatcher');
-      const han = (await t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: owner.id, tags: [tags.intentHigh.id] })).body;
+      const han = (await t.admin.post('/api/contacts', { externalId: 'han', name: '韩梅梅', ownerId: owner.id, tags: [tags.intentHigh.id],
+        timezone: zoneWithOpenWindow() })).body; // as Li
       await handle.signal('wake');
       await new Promise((r) => setTimeout(r, 1000));
       expect((await tasksOf(sop.id)).filter((r: { contact_id: string }) => r.contact_id === han.id)).toEqual([]);

@@ -10,6 +10,7 @@ import { msToNumber } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
 import { saveHistory } from '../support/histories';
+import { withSchedule } from '../support/schedules';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
@@ -302,15 +303,14 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
   });
 
   it('keeps one nightly Schedule for the full sync, at 03:00 China time', async () => {
-    await withClient(async (client) => {
+    await withClient((client) => withSchedule(client, WECOM_NIGHTLY_SYNC_SCHEDULE, async () => {
       expect(await ensureWecomNightlySyncSchedule(client, ctx.stack.taskQueue)).toBe('created');
       expect(await ensureWecomNightlySyncSchedule(client, ctx.stack.taskQueue)).toBe('exists');
       const schedule = await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).describe();
       expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'wecomNightlySyncWorkflow' });
       expect(schedule.spec.timezone).toBe('Asia/Shanghai');
       expect(schedule.spec.calendars?.[0].hour?.[0]).toMatchObject({ start: 3 });
-      await client.schedule.getHandle(WECOM_NIGHTLY_SYNC_SCHEDULE).delete();
-    });
+    }));
   });
 
   const followsOf = async (tenantId: string): Promise<Record<string, string[]>> => Object.fromEntries((await ctx.stack.db.query(
@@ -453,7 +453,7 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     dir.member({ userid: 's1', name: 'S1' });
     if (!workers.length) await startWorker('scheduled');
     expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded' });
-    await withClient(async (client) => {
+    await withClient((client) => withSchedule(client, WECOM_INCREMENTAL_SYNC_SCHEDULE, async () => {
       const handle = client.schedule.getHandle(WECOM_INCREMENTAL_SYNC_SCHEDULE);
       expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue)).toBe('created');
       expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue, '15m')).toBe('exists');
@@ -463,16 +463,12 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
       // WECOM_INCREMENTAL_SCHEDULE=5m at the next worker start
       expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue, '5m')).toBe('updated');
       expect(msToNumber((await handle.describe()).spec.intervals![0].every)).toBe(5 * 60_000);
-      try {
-        await handle.trigger();
-        const run = await waitUntil(
-          async () => (await ctx.stack.db.query(`SELECT kind, status FROM wecom_sync_runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, [tenantId]))[0],
-          (r: { kind: string; status: string }) => r.kind === 'incremental' && r.status !== 'running', 'the scheduled incremental sync', 60_000, 200,
-        );
-        expect(run).toEqual({ kind: 'incremental', status: 'succeeded' });
-      } finally {
-        await handle.delete();
-      }
-    });
+      await handle.trigger();
+      const run = await waitUntil(
+        async () => (await ctx.stack.db.query(`SELECT kind, status FROM wecom_sync_runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, [tenantId]))[0],
+        (r: { kind: string; status: string }) => r.kind === 'incremental' && r.status !== 'running', 'the scheduled incremental sync', 60_000, 200,
+      );
+      expect(run).toEqual({ kind: 'incremental', status: 'succeeded' });
+    }));
   });
 });
