@@ -3,6 +3,7 @@ import { applyExits, changeTags, enrollEntrants, materializeDuePage, recordConta
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { addUser, Http, signupTenant } from '../support/http';
+import { zoneWithOpenWindow } from '../support/clock';
 import { testEnv } from '../support/env';
 import { explained, nodes, pairsRejected, rowsRead, type ExplainedPlan, type PlanNode } from '../support/plans';
 import { Stack } from '../support/stack';
@@ -79,11 +80,12 @@ describe('SOP exit plans whatever the statistics say (real Postgres)', () => {
   async function enter(j: Awaited<ReturnType<typeof nurture>>, n: number): Promise<string[]> {
     const contacts: { id: string }[] = await ctx.wide.query(
       `WITH c AS (
-         INSERT INTO contacts (tenant_id, external_id, name, owner_id, attributes)
-         SELECT $4, $5 || g, '客户 ' || g, $2, '{"city": "上海"}' FROM generate_series(1, $3::int) g RETURNING id, tenant_id)
+         INSERT INTO contacts (tenant_id, external_id, name, owner_id, attributes, timezone)
+         SELECT $4, $5 || g, '客户 ' || g, $2, '{"city": "上海"}', $6 FROM generate_series(1, $3::int) g RETURNING id, tenant_id)
        INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at) SELECT tenant_id, $1, id, now() - interval '1 hour' FROM c
        RETURNING contact_id AS id`,
-      [j.segmentId, j.owner.id, n, j.tenantId, `${j.sopId.slice(0, 8)}-`]);
+      // where the all-day window is hours from closing: in its last minute the first tasks would be due tomorrow
+      [j.segmentId, j.owner.id, n, j.tenantId, `${j.sopId.slice(0, 8)}-`, zoneWithOpenWindow()]);
     expect(await enrollEntrants(ctx.wide, j.sopId, new Date())).toBe(n);
     expect((await materializeDuePage(ctx.wide, j.sopId, new Date(), n)).tasks).toBe(n);
     return contacts.map((c) => c.id);
