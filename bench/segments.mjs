@@ -202,6 +202,15 @@ async function importViaApi(base, headers, file) {
   return [ms, body];
 }
 
+/** A rule's exact count, straight from Postgres (not timed). */
+async function exactCount(db, tenantId, input) {
+  const tagNums = new Map((await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r) => [r.id, r.num]));
+  const params = new SqlParams(2);
+  const where = compileRule(validateRule(input, { tagNums }), { tagNums, now: new Date(), params });
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM contacts c WHERE c.tenant_id = $1 AND (${where})`, [tenantId, ...params.values]);
+  return n;
+}
+
 /** EXPLAIN ANALYZE of the preview counts, kept in .data for docs/segments.md. */
 async function explainPlans(db, tenantId, rules, log) {
   const tagNums = new Map((await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r) => [r.id, r.num]));
@@ -316,17 +325,32 @@ export async function run({ databaseUrl, log }) {
         { daysSince: { field: 'lastResponded', op: 'lt', days: 30 } },
       ],
     };
+    // Each preview's answer is kept: whether it was estimated (issue 14: a sample past SEGMENT_EXACT_COUNT_MS or
+    // SEGMENT_EXACT_COUNT_COST) and with what margin; the exact count to judge it by is taken after the timed runs.
     const previews = {};
     for (const [name, rule] of Object.entries({ classic, sixPredicates })) {
       const times = [];
-      let count;
+      const answers = [];
       for (let i = 0; i < 35; i++) {
         const [ms, res] = await timed(() => fetch(`${base}/api/segments/preview`, { method: 'POST', headers: auth, body: JSON.stringify({ rule }) }).then((r) => r.json()));
-        if (i >= 5) times.push(ms);
-        count = res.count;
+        if (i >= 5) {
+          times.push(ms);
+          answers.push(res);
+        }
       }
-      previews[name] = { p95: round(p95(times)), count };
-      log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${count} contacts`);
+      const last = answers[answers.length - 1];
+      const estimated = answers.filter((a) => a.estimated).length;
+      previews[name] = { p95: round(p95(times)), count: last.count, estimated, margin: last.margin, counts: [...new Set(answers.map((a) => a.count))] };
+      log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${last.count} contacts` +
+        (estimated ? ` (${estimated} of 30 estimated, last ± ${last.margin})` : ' (exact)'));
+    }
+    // outside the timed part: the exact counts the estimates are judged by
+    for (const [name, rule] of Object.entries({ classic, sixPredicates })) {
+      previews[name].exact = await exactCount(db, me.tenantId, rule);
+      const p = previews[name];
+      p.errorPct = round((100 * (p.count - p.exact)) / Math.max(p.exact, 1));
+      p.withinMargin = p.counts.every((c) => Math.abs(c - p.exact) <= (p.estimated ? p.margin : 0));
+      log(`preview ${name}: exact count ${p.exact}; answered ${p.counts.join(', ')}, error ${p.errorPct} %, ${p.withinMargin ? 'within' : 'OUTSIDE'} its margin`);
     }
 
     const costs = await explainPlans(db, me.tenantId, { classic, sixPredicates }, log);
@@ -368,13 +392,23 @@ export async function run({ databaseUrl, log }) {
       preview_p95_ms: previews[worse].p95, preview_rule: worse === 'classic' ? 'high intent AND product B AND silent >= 14 days' : '6 predicates with any and not',
       preview_classic_p95_ms: previews.classic.p95, preview_six_p95_ms: previews.sixPredicates.p95,
       preview_classic_cost: costs.classic, preview_six_cost: costs.sixPredicates,
+      preview_classic_estimated_runs: previews.classic.estimated, preview_six_estimated_runs: previews.sixPredicates.estimated,
+      preview_classic_count: previews.classic.count, preview_classic_exact: previews.classic.exact, preview_classic_margin: previews.classic.margin,
+      preview_classic_error_pct: previews.classic.errorPct,
+      preview_six_count: previews.sixPredicates.count, preview_six_exact: previews.sixPredicates.exact, preview_six_margin: previews.sixPredicates.margin,
+      preview_six_error_pct: previews.sixPredicates.errorPct,
       preview_100_contains_status: containsRes.status, preview_100_contains_ms: round(containsMs),
       incremental_p95_ms: round(p95(incremental)),
       ...io.figures,
       db_size_seeded_mb: seededDbMb, db_size_mb: await dbSizeMb(db),
     };
     const missed = [];
-    if (figures.preview_p95_ms > 100) missed.push(`preview p95 ${figures.preview_p95_ms} ms > 100`);
+    // issue 3's target at 1,000,000 contacts, issue 14's at 10,000,000
+    const previewTarget = CONTACTS >= 10_000_000 ? 200 : 100;
+    if (figures.preview_p95_ms > previewTarget) missed.push(`preview p95 ${figures.preview_p95_ms} ms > ${previewTarget}`);
+    for (const [name, p] of Object.entries(previews)) {
+      if (!p.withinMargin) missed.push(`preview ${name}: answered ${p.counts.join(', ')} ± ${p.margin}, exact ${p.exact}`);
+    }
     if (figures.incremental_p95_ms > 10) missed.push(`incremental p95 ${figures.incremental_p95_ms} ms > 10`);
     missed.push(...io.missed);
     return { figures, missed };
