@@ -85,7 +85,7 @@ export async function waitFor(url) {
 
 /**
  * The API in its own process on a free port (without Temporal: these benches need none), once it answers, and
- * the admin token of a fresh organization signed up on it. Kill `api` when done.
+ * the admin token of a fresh organization signed up on it; `env`: settings beside the bench's. Kill `api` when done.
  */
 export async function startApiWithTenant(databaseUrl, env = {}) {
   const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
