@@ -85,12 +85,12 @@ export async function waitFor(url) {
 
 /**
  * The API in its own process on a free port (without Temporal: these benches need none), once it answers, and
- * the admin token of a fresh organization signed up on it. Kill `api` when done.
+ * the admin token of a fresh organization signed up on it; `env`: settings beside the bench's. Kill `api` when done.
  */
-export async function startApiWithTenant(databaseUrl) {
+export async function startApiWithTenant(databaseUrl, env = {}) {
   const { freePort } = await import(join(ROOT, 'tools/lib/proc.mjs'));
   const port = await freePort();
-  const api = startApi({ DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const api = startApi({ DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: randomBytes(32).toString('hex'), TEMPORAL_ADDRESS: '127.0.0.1:1', ...env });
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitFor(`${base}/health`);

@@ -202,6 +202,39 @@ async function importViaApi(base, headers, file) {
   return [ms, body];
 }
 
+/** 30 timed previews of each rule (after 5 untimed), with the distinct answers. */
+async function timePreviews(base, auth, rules, log) {
+  const previews = {};
+  for (const [name, rule] of Object.entries(rules)) {
+    const times = [];
+    const answers = [];
+    for (let i = 0; i < 35; i++) {
+      const [ms, res] = await timed(() => fetch(`${base}/api/segments/preview`, { method: 'POST', headers: auth, body: JSON.stringify({ rule }) }).then((r) => r.json()));
+      if (i >= 5) {
+        times.push(ms);
+        answers.push(res);
+      }
+    }
+    const last = answers[answers.length - 1];
+    const estimated = answers.filter((a) => a.estimated).length;
+    // the distinct answers (an exact count past its budget on one run may be estimated on the next)
+    const distinct = [...new Map(answers.map((a) => [`${a.count}:${a.estimated}:${a.margin}`, a])).values()];
+    previews[name] = { p95: round(p95(times)), count: last.count, estimated, margin: last.margin, answers: distinct };
+    log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${last.count} contacts` +
+      (estimated ? ` (${estimated} of 30 estimated, last ± ${last.margin})` : ' (exact)'));
+  }
+  return previews;
+}
+
+/** A rule's exact count, straight from Postgres (not timed). */
+async function exactCount(db, tenantId, input) {
+  const tagNums = new Map((await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r) => [r.id, r.num]));
+  const params = new SqlParams(2);
+  const where = compileRule(validateRule(input, { tagNums }), { tagNums, now: new Date(), params });
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM contacts c WHERE c.tenant_id = $1 AND (${where})`, [tenantId, ...params.values]);
+  return n;
+}
+
 /** EXPLAIN ANALYZE of the preview counts, kept in .data for docs/segments.md. */
 async function explainPlans(db, tenantId, rules, log) {
   const tagNums = new Map((await db.query(`SELECT id, num FROM tags WHERE tenant_id = $1`, [tenantId])).map((r) => [r.id, r.num]));
@@ -316,17 +349,38 @@ export async function run({ databaseUrl, log }) {
         { daysSince: { field: 'lastResponded', op: 'lt', days: 30 } },
       ],
     };
-    const previews = {};
+    // Each preview's answer is kept: whether it was estimated (issue 14: a sample past SEGMENT_EXACT_COUNT_MS or
+    // SEGMENT_EXACT_COUNT_COST) and with what margin; the exact count to judge it by is taken after the timed runs.
+    const previews = await timePreviews(base, auth, { classic, sixPredicates }, log);
+    // outside the timed part: the exact counts the estimates are judged by
     for (const [name, rule] of Object.entries({ classic, sixPredicates })) {
-      const times = [];
-      let count;
-      for (let i = 0; i < 35; i++) {
-        const [ms, res] = await timed(() => fetch(`${base}/api/segments/preview`, { method: 'POST', headers: auth, body: JSON.stringify({ rule }) }).then((r) => r.json()));
-        if (i >= 5) times.push(ms);
-        count = res.count;
+      previews[name].exact = await exactCount(db, me.tenantId, rule);
+      const p = previews[name];
+      p.errorPct = round((100 * (p.count - p.exact)) / Math.max(p.exact, 1));
+      p.withinMargin = p.answers.every((a) => Math.abs(a.count - p.exact) <= (a.estimated ? a.margin : 0));
+      const said = p.answers.map((a) => (a.estimated ? `about ${a.count} ± ${a.margin}` : `${a.count}`)).join(', ');
+      log(`preview ${name}: exact count ${p.exact}; answered ${said}, error ${p.errorPct} %, ${p.withinMargin ? 'within' : 'OUTSIDE'} its margin`);
+    }
+
+    // BENCH_PREVIEW_VARIANTS="SEGMENT_SAMPLE_ROWS=50000;SEGMENT_EXACT_COUNT_MS=50": the same previews through a second
+    // API with those settings (one at a time, same data), to choose the defaults; reported, never held to a target.
+    const variants = {};
+    for (const variant of (process.env.BENCH_PREVIEW_VARIANTS ?? '').split(';').filter(Boolean)) {
+      const env = Object.fromEntries(variant.split(',').map((kv) => kv.split('=')));
+      const other = await startApiWithTenant(databaseUrl, env);
+      try {
+        const login = await (await fetch(`${other.base}/api/auth/login`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: me.email, password: 'bench-password' }),
+        })).json();
+        const otherAuth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
+        const answers = await timePreviews(other.base, otherAuth, { classic, sixPredicates }, (line) => log(`[${variant}] ${line}`));
+        variants[variant] = Object.fromEntries(Object.entries(answers).map(([name, p]) => [name, {
+          p95_ms: p.p95, estimated_runs: p.estimated, answers: p.answers.map(({ count, estimated, margin }) => ({ count, estimated, margin })),
+          error_pct: round((100 * (p.count - previews[name].exact)) / Math.max(previews[name].exact, 1)),
+        }]));
+      } finally {
+        other.api.kill('SIGTERM');
       }
-      previews[name] = { p95: round(p95(times)), count };
-      log(`preview ${name}: p95 ${previews[name].p95} ms over 30 runs, ${count} contacts`);
     }
 
     const costs = await explainPlans(db, me.tenantId, { classic, sixPredicates }, log);
@@ -368,13 +422,24 @@ export async function run({ databaseUrl, log }) {
       preview_p95_ms: previews[worse].p95, preview_rule: worse === 'classic' ? 'high intent AND product B AND silent >= 14 days' : '6 predicates with any and not',
       preview_classic_p95_ms: previews.classic.p95, preview_six_p95_ms: previews.sixPredicates.p95,
       preview_classic_cost: costs.classic, preview_six_cost: costs.sixPredicates,
+      preview_classic_estimated_runs: previews.classic.estimated, preview_six_estimated_runs: previews.sixPredicates.estimated,
+      preview_classic_count: previews.classic.count, preview_classic_exact: previews.classic.exact, preview_classic_margin: previews.classic.margin,
+      preview_classic_error_pct: previews.classic.errorPct,
+      preview_six_count: previews.sixPredicates.count, preview_six_exact: previews.sixPredicates.exact, preview_six_margin: previews.sixPredicates.margin,
+      preview_six_error_pct: previews.sixPredicates.errorPct,
+      ...(Object.keys(variants).length ? { preview_variants: variants } : {}),
       preview_100_contains_status: containsRes.status, preview_100_contains_ms: round(containsMs),
       incremental_p95_ms: round(p95(incremental)),
       ...io.figures,
       db_size_seeded_mb: seededDbMb, db_size_mb: await dbSizeMb(db),
     };
     const missed = [];
-    if (figures.preview_p95_ms > 100) missed.push(`preview p95 ${figures.preview_p95_ms} ms > 100`);
+    // issue 3's target at 1,000,000 contacts, issue 14's at 10,000,000
+    const previewTarget = CONTACTS >= 10_000_000 ? 200 : 100;
+    if (figures.preview_p95_ms > previewTarget) missed.push(`preview p95 ${figures.preview_p95_ms} ms > ${previewTarget}`);
+    for (const [name, p] of Object.entries(previews)) {
+      if (!p.withinMargin) missed.push(`preview ${name}: an answer outside its margin (exact ${p.exact}): ${JSON.stringify(p.answers.map(({ count, estimated, margin }) => ({ count, estimated, margin })))}`);
+    }
     if (figures.incremental_p95_ms > 10) missed.push(`incremental p95 ${figures.incremental_p95_ms} ms > 10`);
     missed.push(...io.missed);
     return { figures, missed };

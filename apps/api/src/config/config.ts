@@ -28,6 +28,12 @@ const schema = z.object({
   SEGMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Largest Postgres plan cost (EXPLAIN's total cost) a new or changed segment rule may have. */
   SEGMENT_COST_BUDGET: z.coerce.number().positive().default(1_000_000),
+  /** Longest a preview spends on an exact count before it answers an estimate from a sample instead. */
+  SEGMENT_EXACT_COUNT_MS: z.coerce.number().int().min(10).default(100),
+  /** Planned cost (EXPLAIN's units) above which a preview does not try the exact count and answers an estimate. */
+  SEGMENT_EXACT_COUNT_COST: z.coerce.number().positive().default(100_000),
+  /** About how many contacts (of every organization) a preview's estimate reads: the sample's size. */
+  SEGMENT_SAMPLE_ROWS: z.coerce.number().int().min(1000).default(100_000),
   // Empty means unset, so compose files can pass ${METRICS_TOKEN:-} through.
   METRICS_TOKEN: optionalSecret(16),
   /** Which proxies may set X-Forwarded-For (Express trust proxy): client addresses feed the login rate limit. */
@@ -61,7 +67,7 @@ export interface AppConfig {
   loginRateLimitPerAddressPerMinute: number;
   signupRateLimitPerAddressPerHour: number;
   joinRateLimitPerAddressPerMinute: number;
-  segments: { timeoutMs: number; costBudget: number };
+  segments: { timeoutMs: number; costBudget: number; exactCountMs: number; exactCountCost: number; sampleRows: number };
   logLevel: string;
   logFormat: LogFormat;
   metricsToken?: string;
@@ -92,7 +98,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     loginRateLimitPerAddressPerMinute: c.LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
     signupRateLimitPerAddressPerHour: c.SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR,
     joinRateLimitPerAddressPerMinute: c.JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
-    segments: { timeoutMs: c.SEGMENT_TIMEOUT_MS, costBudget: c.SEGMENT_COST_BUDGET },
+    segments: {
+      timeoutMs: c.SEGMENT_TIMEOUT_MS, costBudget: c.SEGMENT_COST_BUDGET,
+      exactCountMs: c.SEGMENT_EXACT_COUNT_MS, exactCountCost: c.SEGMENT_EXACT_COUNT_COST, sampleRows: c.SEGMENT_SAMPLE_ROWS,
+    },
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
     metricsToken: c.METRICS_TOKEN,

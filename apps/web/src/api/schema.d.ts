@@ -3351,9 +3351,13 @@ export interface components {
             name: string;
         };
         PreviewDto: {
-            /** @description How many contacts match now */
+            /** @description How many contacts match now; an estimate when `estimated` */
             count: number;
-            /** @description A first page of them */
+            /** @description Whether `count` is estimated from a sample of the contacts (a large organization whose exact count would be slow); a saved segment's members are always exact */
+            estimated: boolean;
+            /** @description With an estimate: the true count is within count ± margin with about 99% confidence; 0 when exact */
+            margin: number;
+            /** @description A first page of them (by id when exact; some the sample found when estimated) */
             sample: components["schemas"]["MemberDto"][];
         };
         PreviewMessageDto: {

@@ -40,8 +40,15 @@ export class MemberDto {
 }
 
 export class PreviewDto {
-  @ApiProperty({ description: 'How many contacts match now' }) count: number;
-  @ApiProperty({ type: [MemberDto], description: 'A first page of them' }) sample: MemberDto[];
+  @ApiProperty({ description: 'How many contacts match now; an estimate when `estimated`' }) count: number;
+  @ApiProperty({
+    description: 'Whether `count` is estimated from a sample of the contacts (a large organization whose exact count would be slow); ' +
+      'a saved segment\'s members are always exact',
+  })
+  estimated: boolean;
+  @ApiProperty({ description: 'With an estimate: the true count is within count ± margin with about 99% confidence; 0 when exact' })
+  margin: number;
+  @ApiProperty({ type: [MemberDto], description: 'A first page of them (by id when exact; some the sample found when estimated)' }) sample: MemberDto[];
 }
 
 export class SegmentDto {

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { discardConnection, pgClient } from '../../common/dedicated-connection';
+import { isQueryCanceled } from '../../common/postgres-errors';
 
 export interface SegmentRow { id: string; name: string; description: string; rule: unknown; created_at: Date; updated_at: Date }
 export interface MemberRow { id: string; external_id: string; name: string; owner_id: string | null }
@@ -18,13 +19,33 @@ export interface CompiledRule {
   params: unknown[];
 }
 
+/** An exact count and the first members by id. */
+export interface ExactCount { count: number; first: MemberRow[] }
+
+/**
+ * What a sample of `contacts` (TABLESAMPLE SYSTEM: each page taken with probability `fraction`) says about a rule:
+ * the caller's contacts read (`sampled`), those the rule holds for (`hits`), the sum over the sampled pages of the
+ * square of each page's hits (`hitsSquared`, for the variance), and a few of the members found (`first`).
+ */
+export interface SampleCount { fraction: number; sampled: number; hits: number; hitsSquared: number; first: MemberRow[] }
+
 /** Reads of a segment's members that run under one statement timeout (`SegmentsRepository.underTimeout`). */
 export interface TimedReads {
-  count(compiled: CompiledRule): Promise<number>;
-  /** The first `limit` members by id; `fetchAll`: take them from all members (few), not by walking the id index. */
-  sample(compiled: CompiledRule, limit: number, fetchAll: boolean): Promise<MemberRow[]>;
+  /**
+   * The members' exact count and the first `limit` of them by id, in one statement. With `budgetMs`, the count
+   * stops after that long and answers undefined (the transaction goes on, under its own timeout).
+   */
+  exactCount(compiled: CompiledRule, limit: number, budgetMs?: number): Promise<ExactCount | undefined>;
+  /** The rule over a sample of about `rows` contacts of the whole table (every organization's), in one statement. */
+  sampleCount(compiled: CompiledRule, rows: number, limit: number): Promise<SampleCount>;
   page(compiled: CompiledRule, limit: number, after?: string): Promise<MemberRow[]>;
 }
+
+/**
+ * TABLESAMPLE's seed: the same pages for every preview while the table keeps its size, so an estimate does not
+ * move while a rule is edited without changing what it selects.
+ */
+const SAMPLE_SEED = 14;
 
 const EXPORT_COLUMNS = ['id', 'external_id', 'name', 'phone', 'email', 'owner_id'];
 /** Excel reads a CSV without it as the local code page, which garbles Chinese names. */
@@ -67,7 +88,7 @@ export class SegmentsRepository {
     try {
       await qr.startTransaction();
       await qr.query(`SELECT set_config('statement_timeout', $1, true)`, [`${timeoutMs}ms`]);
-      const result = await read(this.reads(qr));
+      const result = await read(this.reads(qr, timeoutMs));
       await qr.commitTransaction();
       return result;
     } catch (err) {
@@ -78,17 +99,23 @@ export class SegmentsRepository {
     }
   }
 
-  private reads(q: Queryable): TimedReads {
-    const matching = (c: CompiledRule) => `SELECT ${MEMBER_COLUMNS} FROM contacts c WHERE c.tenant_id = $1 AND (${c.where})`;
+  private reads(q: Queryable, timeoutMs: number): TimedReads {
     return {
-      count: async (c) => (await q.query(`SELECT count(*)::int AS count FROM contacts c WHERE c.tenant_id = $1 AND (${c.where})`, c.params))[0].count,
-      // Few members: fetch them all and take the first (a plain ORDER BY id LIMIT would walk the tenant's whole id
-      // index looking for them: 2.3 s for a tag no one has among 1,000,000 contacts). Many: walk the id index, which
-      // meets `limit` members after about limit × contacts / count rows.
-      sample: (c, limit, fetchAll) => q.query(
-        fetchAll ? `WITH m AS MATERIALIZED (${matching(c)}) SELECT * FROM m ORDER BY id LIMIT ${Number(limit)}` : `${matching(c)} ORDER BY c.id LIMIT ${Number(limit)}`,
-        c.params,
-      ),
+      exactCount: async (c, limit, budgetMs) => {
+        if (budgetMs === undefined) return exactCount(q, c, limit);
+        // a savepoint, so that a count stopped by its budget leaves the transaction usable for the estimate
+        await q.query(`SAVEPOINT exact_count; SELECT set_config('statement_timeout', '${Math.round(budgetMs)}ms', true)`);
+        try {
+          const exact = await exactCount(q, c, limit);
+          await q.query(`RELEASE SAVEPOINT exact_count; SELECT set_config('statement_timeout', '${Math.round(timeoutMs)}ms', true)`);
+          return exact;
+        } catch (err) {
+          if (!isQueryCanceled(err)) throw err;
+          await q.query('ROLLBACK TO SAVEPOINT exact_count'); // and with it the budget's statement_timeout
+          return undefined;
+        }
+      },
+      sampleCount: (c, rows, limit) => sampleCount(q, c, rows, limit),
       page: (c, limit, after) => memberPage(q, c, limit, after),
     };
   }
@@ -193,4 +220,56 @@ function memberPage(q: Queryable, compiled: CompiledRule, limit: number, after?:
       ORDER BY c.id LIMIT $${n + 1}`,
     [...compiled.params, limit, ...(after ? [after] : [])],
   );
+}
+
+/** Member rows of a statement that answers its figures on every row and the members beside them (LEFT JOIN: none, one row). */
+const members = (rows: (MemberRow & { id: string | null })[]): MemberRow[] => rows.filter((r) => r.id !== null).map((r) => ({
+  id: r.id, external_id: r.external_id, name: r.name, owner_id: r.owner_id,
+}));
+
+/**
+ * One pass over the members: their ids are kept (a narrow tuple store), counted, and the first `limit` by id read
+ * back by key. Before, the preview counted and then ran the rule again for its first page.
+ */
+async function exactCount(q: Queryable, c: CompiledRule, limit: number): Promise<ExactCount> {
+  const rows = await q.query(
+    `WITH m AS MATERIALIZED (SELECT c.id FROM contacts c WHERE c.tenant_id = $1 AND (${c.where})),
+          f AS (SELECT id FROM m ORDER BY id LIMIT ${Number(limit)})
+     SELECT (SELECT count(*) FROM m)::int AS total, ${MEMBER_COLUMNS}
+       FROM (SELECT) one LEFT JOIN contacts c ON c.tenant_id = $1 AND c.id IN (SELECT id FROM f)
+      ORDER BY c.id`,
+    c.params,
+  );
+  return { count: rows[0].total, first: members(rows) };
+}
+
+/**
+ * The rule over a TABLESAMPLE SYSTEM sample sized to read about `rows` rows of the table (every organization's:
+ * the planner's estimate of its rows gives the percentage). Pages are the sampling units, so the hits are also
+ * summed per page (the page number from the row's ctid, only for hits) for the variance of the estimate.
+ */
+async function sampleCount(q: Queryable, c: CompiledRule, rows: number, limit: number): Promise<SampleCount> {
+  const [plan] = await q.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM contacts`);
+  const raw = plan['QUERY PLAN'];
+  const tableRows = Number((typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan['Plan Rows']);
+  // as Postgres reads it (TABLESAMPLE SYSTEM takes a real), so that the estimate divides by the fraction it used
+  const percent = Math.fround(Math.min(100, (100 * rows) / Math.max(tableRows, 1)));
+  const n = c.params.length;
+  const result = await q.query(
+    `WITH s AS MATERIALIZED (
+       SELECT c.id, CASE WHEN (${c.where}) THEN (c.ctid::text::point)[0] END AS page
+         FROM contacts c TABLESAMPLE SYSTEM ($${n + 1}::float4) REPEATABLE (${SAMPLE_SEED})
+        WHERE c.tenant_id = $1
+     ), pages AS (SELECT count(*) AS y FROM s WHERE page IS NOT NULL GROUP BY page),
+     f AS (SELECT id FROM s WHERE page IS NOT NULL LIMIT ${Number(limit)}),
+     t AS (
+       SELECT (SELECT count(*) FROM s)::int AS sampled, coalesce(sum(y), 0)::int AS hits, coalesce(sum(y * y), 0)::float8 AS hits_squared FROM pages
+     )
+     SELECT t.sampled, t.hits, t.hits_squared, ${MEMBER_COLUMNS}
+       FROM t LEFT JOIN contacts c ON c.tenant_id = $1 AND c.id IN (SELECT id FROM f)
+      ORDER BY c.id`,
+    [...c.params, percent],
+  );
+  const [first] = result;
+  return { fraction: percent / 100, sampled: first.sampled, hits: first.hits, hitsSquared: Number(first.hits_squared), first: members(result) };
 }

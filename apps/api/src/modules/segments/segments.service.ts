@@ -7,19 +7,40 @@ import type { Principal } from '../../common/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { CreateSegmentDto, MemberDto, MemberPageDto, PreviewDto, SegmentDto, UpdateSegmentDto } from './segments.dto';
 import { SEGMENTS_ERRORS } from './segments.errors';
-import { type CompiledRule, type MemberRow, type SegmentRow, SegmentsRepository, type TimedReads } from './segments.repository';
+import { type CompiledRule, type MemberRow, type SampleCount, type SegmentRow, SegmentsRepository, type TimedReads } from './segments.repository';
 
 const toSegmentDto = (r: SegmentRow): SegmentDto => ({
   id: r.id, name: r.name, description: r.description, rule: r.rule, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 const toMemberDto = (r: MemberRow): MemberDto => ({ id: r.id, externalId: r.external_id, name: r.name, ownerId: r.owner_id });
 
+const exactPreview = (count: number, first: MemberRow[]): PreviewDto => ({ count, estimated: false, margin: 0, sample: first.map(toMemberDto) });
+
 const nameTaken = (name: string) => () => taken(SEGMENTS_ERRORS.SEGMENT_NAME_TAKEN, `A segment named "${name}" already exists.`, 'name');
 
 const SAMPLE = 20;
-/** Up to this many members, a preview's sample is taken from all of them rather than by walking ids. */
-const FETCH_ALL_BELOW = 10_000;
 const ID_PAGE = 5000;
+/**
+ * Fewer of the caller's contacts than this in a preview's sample: the organization is small next to the table, its
+ * estimate would be coarse, and its exact count is quick (its contacts are few), so the preview counts exactly.
+ */
+export const MIN_SAMPLED_CONTACTS = 1000;
+/** The estimate's margin: this many standard errors, about 99% confidence (normal approximation). */
+const Z_99 = 2.576;
+
+/**
+ * The estimate of a count from a page sample (Horvitz-Thompson: every page is taken with probability p, so
+ * hits / p is unbiased), with its margin from the variance over pages, (1 - p) / p^2 * sum of squared hits per
+ * sampled page. At least three hits' worth of variance, so that no hit found still gives a margin (the rule of
+ * three). Both rounded to two significant figures of the margin: the figures below it mean nothing.
+ */
+export function estimateFromSample(s: Pick<SampleCount, 'fraction' | 'hits' | 'hitsSquared'>): { count: number; margin: number } {
+  const p = s.fraction;
+  const estimate = s.hits / p;
+  const margin = (Z_99 * Math.sqrt(Math.max(s.hitsSquared, 3) * (1 - p))) / p;
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(margin, 1))) - 1);
+  return { count: Math.round(estimate / unit) * unit, margin: Math.ceil(margin / unit) * unit };
+}
 
 @Injectable()
 export class SegmentsService {
@@ -34,24 +55,25 @@ export class SegmentsService {
    * or changed rule (`budget`) must also plan within the cost budget: the engine evaluates saved rules on
    * every change, and previews run as the user types.
    */
-  async compile(tenantId: string, input: unknown, { now = new Date(), budget = true } = {}): Promise<{ rule: Rule; compiled: CompiledRule }> {
+  async compile(tenantId: string, input: unknown, { now = new Date(), budget = true } = {}): Promise<{ rule: Rule; compiled: CompiledRule; cost?: number }> {
     const tagNums = await this.segments.tagNums(tenantId);
     const rule = validateRule(input, { tagNums, root: 'rule' });
     const params = new SqlParams(2);
     const where = compileRule(rule, { tagNums, now, params });
     const compiled = { where, params: [tenantId, ...params.values] };
-    if (budget) await this.withinBudget(compiled);
-    return { rule, compiled };
+    const cost = budget ? await this.withinBudget(compiled) : undefined;
+    return { rule, compiled, cost };
   }
 
-  /** Refuses a rule whose count Postgres plans above the cost budget (EXPLAIN's total cost, in its own units). */
-  private async withinBudget(compiled: CompiledRule): Promise<void> {
+  /** Refuses a rule whose count Postgres plans above the cost budget (EXPLAIN's total cost, in its own units); answers the cost. */
+  private async withinBudget(compiled: CompiledRule): Promise<number> {
     const cost = await this.segments.plannedCost(compiled);
     if (cost > this.limits.costBudget) {
       throw fail(SEGMENTS_ERRORS.SEGMENT_TOO_EXPENSIVE,
         `This rule is planned at cost ${Math.round(cost)}, over the budget of ${this.limits.costBudget}: ${SEGMENTS_ERRORS.SEGMENT_TOO_EXPENSIVE.message}`,
         [{ path: 'rule', problem: `planned cost ${Math.round(cost)} is over the budget of ${this.limits.costBudget}` }]);
     }
+    return cost;
   }
 
   /**
@@ -71,13 +93,29 @@ export class SegmentsService {
     }
   }
 
+  /**
+   * The rule's count and first members, exact when that is quick: the count runs under a short budget
+   * (SEGMENT_EXACT_COUNT_MS), or not at all when its planned cost is over SEGMENT_EXACT_COUNT_COST. Otherwise the
+   * count is estimated from a sample of about SEGMENT_SAMPLE_ROWS contacts, with its margin, and the members shown
+   * are some the sample found. An organization with few contacts in the sample (small next to the table) is
+   * counted exactly after all, under the preview's whole timeout: its count is quick. See docs/segments.md.
+   */
   async preview(tenantId: string, input: unknown): Promise<PreviewDto> {
-    const { compiled } = await this.compile(tenantId, input);
-    // each under the statement timeout (timed): a rule that runs too long answers 422 SEGMENT_TOO_EXPENSIVE
-    const count = await this.timed((r) => r.count(compiled));
-    if (count === 0) return { count, sample: [] };
-    const sample = await this.timed((r) => r.sample(compiled, SAMPLE, count <= FETCH_ALL_BELOW));
-    return { count, sample: sample.map(toMemberDto) };
+    const { compiled, cost } = await this.compile(tenantId, input);
+    const { exactCountMs, exactCountCost, sampleRows } = this.limits;
+    // all under the statement timeout (timed): a rule that runs too long answers 422 SEGMENT_TOO_EXPENSIVE
+    return this.timed(async (r) => {
+      const quick = cost !== undefined && cost <= exactCountCost ? await r.exactCount(compiled, SAMPLE, exactCountMs) : undefined;
+      if (quick) return exactPreview(quick.count, quick.first);
+      const sample = await r.sampleCount(compiled, sampleRows, SAMPLE);
+      if (sample.fraction >= 1) return exactPreview(sample.hits, sample.first); // the whole table was read
+      if (sample.sampled < MIN_SAMPLED_CONTACTS) {
+        const exact = (await r.exactCount(compiled, SAMPLE))!;
+        return exactPreview(exact.count, exact.first);
+      }
+      const { count, margin } = estimateFromSample(sample);
+      return { count, estimated: true, margin, sample: sample.first.map(toMemberDto) };
+    });
   }
 
   async create(caller: Principal, dto: CreateSegmentDto): Promise<SegmentDto> {

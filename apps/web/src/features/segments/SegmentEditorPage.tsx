@@ -1,6 +1,6 @@
 import { DownloadOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Empty, Form, Input, Row, Skeleton, Spin, Statistic, Table } from 'antd';
+import { Alert, Button, Card, Col, Empty, Form, Input, Row, Skeleton, Spin, Statistic, Table, Tooltip, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
@@ -104,6 +104,8 @@ interface PreviewState {
   complete: boolean;
   pending: boolean;
   count?: number;
+  /** the count is estimated from a sample (a large organization), within ± margin */
+  estimate?: { margin: number };
   sample?: Member[];
   problems: ErrorDetail[];
   error?: unknown;
@@ -139,6 +141,7 @@ function useLivePreview(rule: Rule): PreviewState {
     complete,
     pending: complete && (!settled || answer.isFetching),
     count: answer.data?.count,
+    estimate: answer.data?.estimated ? { margin: answer.data.margin } : undefined,
     sample: answer.data?.sample,
     problems,
     error: answer.error && !problems.length ? answer.error : undefined,
@@ -154,13 +157,21 @@ function PreviewCard({ state }: { state: PreviewState }) {
       ) : (
         <>
           <Spin spinning={state.pending} size="small">
-            <Statistic title={t('preview.count')} value={state.count ?? '—'} data-testid="segment-count" groupSeparator="," />
+            <Statistic title={t('preview.count')} value={state.count ?? '—'} data-testid="segment-count" groupSeparator=","
+              prefix={state.estimate && <span className="segment-count-about" data-testid="segment-count-about">{t('preview.about')}</span>} />
+            {state.estimate && (
+              <Tooltip title={t('preview.estimateHelp')}>
+                <Typography.Text type="secondary" data-testid="segment-count-estimate">
+                  {t('preview.estimate', { margin: state.estimate.margin.toLocaleString('en-US') })}
+                </Typography.Text>
+              </Tooltip>
+            )}
           </Spin>
           {state.problems.length > 0 && <Alert type="error" showIcon message={t('problems')} description={state.problems.map((p) => `${p.path}: ${p.problem}`).join('\n')} style={{ marginTop: 12, whiteSpace: 'pre-line' }} />}
           {state.error !== undefined && <Alert type="error" showIcon message={errorText(state.error)} style={{ marginTop: 12 }} />}
           {state.sample && (
             <Table<Member> size="small" rowKey="id" style={{ marginTop: 12 }} pagination={false} dataSource={state.sample.slice(0, 10)}
-              title={() => t('preview.first', { n: Math.min(10, state.sample!.length) })} locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('preview.none')} /> }}
+              title={() => t(state.estimate ? 'preview.some' : 'preview.first', { n: Math.min(10, state.sample!.length) })} locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('preview.none')} /> }}
               columns={[{ title: t('preview.name'), dataIndex: 'name' }, { title: t('preview.externalId'), dataIndex: 'externalId' }]} />
           )}
         </>

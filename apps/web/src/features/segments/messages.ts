@@ -18,6 +18,8 @@ export const messages: Messages = {
     ops: { eq: '等于', ne: '不等于', lt: '小于', lte: '小于等于', gt: '大于', gte: '大于等于', in: '属于', contains: '包含', exists: '存在' },
     preview: {
       title: '实时预览', count: '符合条件的客户', incomplete: '完善条件后显示人数', first: '前 {{n}} 位客户', none: '没有符合条件的客户',
+      about: '约', estimate: '抽样估算，误差 ±{{margin}}', some: '其中 {{n}} 位客户',
+      estimateHelp: '客户很多，精确计数较慢，预览按抽样估算人数：实际人数有 99% 的把握落在 ± 误差之内。保存后，分群成员按规则精确计算。',
       name: '姓名', externalId: '外部 ID',
     },
     members: { title: '分群成员', export: '导出 CSV', exporting: '正在导出…', loadMore: '加载更多' },
@@ -40,6 +42,8 @@ export const messages: Messages = {
     ops: { eq: 'equals', ne: 'is not', lt: 'less than', lte: 'at most', gt: 'more than', gte: 'at least', in: 'is one of', contains: 'contains', exists: 'exists' },
     preview: {
       title: 'Live preview', count: 'Matching customers', incomplete: 'Finish the conditions to see the count', first: 'First {{n}} customers', none: 'No customer matches',
+      about: 'about', estimate: 'estimated from a sample, ±{{margin}}', some: '{{n}} of them',
+      estimateHelp: 'With this many customers an exact count is slow, so the preview estimates it from a sample: the true count is within ± the margin with 99% confidence. Once saved, the segment\'s members are computed exactly from its rule.',
       name: 'Name', externalId: 'External id',
     },
     members: { title: 'Members', export: 'Export CSV', exporting: 'Exporting…', loadMore: 'Load more' },
