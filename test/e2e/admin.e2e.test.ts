@@ -154,8 +154,17 @@ describe('the console: organization screens (Chromium)', () => {
     expect((await t.admin.post('/api/users', { email, name: 'Li Na 李娜', role: 'manager', password: 'first-password-1' })).status).toBe(201);
     const page = await adminPage(t, 'en', '/admin/users');
     await row(page, email).getByRole('button', { name: 'Reset password' }).click();
-    await modal(page).locator('.ant-btn-primary').click();
-    await modal(page).getByText('This password is shown only once').waitFor();
+    // A click made while the dialog still opens can miss (a full run at load 6 waited 20 s for nothing): click the
+    // reset button again while nothing is pending and no refusal is shown, until the new password shows.
+    const shown = modal(page).getByText('This password is shown only once');
+    const resetButton = modal(page).locator('.ant-btn-primary.ant-btn-dangerous');
+    await eventually(async () => {
+      if (await shown.isVisible()) return;
+      expect(await modal(page).locator('.ant-alert-error').allTextContents()).toEqual([]);
+      const idle = await resetButton.evaluateAll((buttons) => buttons.some((b) => !b.classList.contains('ant-btn-loading')));
+      if (idle) await resetButton.click({ timeout: 3000 });
+      await shown.waitFor({ timeout: 3000 });
+    }, 20_000);
     const password = await page.getByTestId('new-password').inputValue();
     expect(password).toMatch(/^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$/);
     await settledShot(page, 'admin-users-reset-en');
