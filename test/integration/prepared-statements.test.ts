@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions, preparedQuery, preparedShape } from '@sop/db';
 import { testEnv } from '../support/env';
 
-/** Named prepared statements (the inbox's lists, WeCom's callbacks, the dashboards) across a migration (real Postgres). */
+/** Named prepared statements (the inbox's lists, WeCom's callbacks, the dashboards): across a migration, and how they are planned (real Postgres). */
 describe('prepared statements', () => {
   let db: DataSource;
   const table = `prepared_${randomUUID().replace(/-/g, '')}`;
@@ -32,5 +32,18 @@ describe('prepared statements', () => {
     expect([await byId(1), await byName('one'), await byId(2)]).toEqual([[{ name: 'one' }], [{ id: 1 }], []]);
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'test.shape.%'`);
     expect(n).toBe(2);
+  });
+
+  it('plans a generic statement once, and leaves other statements to Postgres', async () => {
+    // the statement reads its own counters, this run included: Postgres's own choice plans the first five runs for their values
+    const plans = (name: string, plan?: 'generic') => preparedQuery<{ generic_plans: string; custom_plans: string }>(
+      db, name, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE $1 || '#%'`, [name], plan);
+    for (let run = 0; run < 3; run++) await Promise.all([plans('test.generic', 'generic'), plans('test.auto')]);
+    expect(await plans('test.generic', 'generic')).toEqual([{ generic_plans: '4', custom_plans: '0' }]);
+    expect(await plans('test.auto')).toEqual([{ generic_plans: '0', custom_plans: '4' }]);
+    // the generic statements' connections are their own; the others' setting is Postgres's default
+    const [[generic], [other]] = await Promise.all([
+      preparedQuery<{ plan_cache_mode: string }>(db, 'test.mode', 'SHOW plan_cache_mode', [], 'generic'), db.query('SHOW plan_cache_mode')]);
+    expect([generic.plan_cache_mode, other.plan_cache_mode]).toEqual(['force_generic_plan', 'auto']);
   });
 });
