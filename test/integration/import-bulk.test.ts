@@ -165,6 +165,8 @@ describe('CSV import, staged and merged set-based (real Postgres)', () => {
     const { tags } = await createTagSystem(t.admin);
     const tenantId = (await t.admin.get('/api/auth/me')).body.tenantId;
     // Another session is deleting Product A and holds its row; the import must wait for it, then not refer to it.
+    // (Waiting seen among this file's API's sessions only: another test file's session waiting on a lock over some
+    // tags query would let the deletion commit before the import got to Product A.)
     const deleter = ctx.stack.db.createQueryRunner();
     await deleter.connect();
     try {
@@ -175,7 +177,8 @@ describe('CSV import, staged and merged set-based (real Postgres)', () => {
       for (let i = 0; i < 100 && !waiting; i++) {
         await new Promise((r) => setTimeout(r, 100));
         [{ n: waiting }] = await ctx.stack.db.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%tags%'`);
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+              AND wait_event_type = 'Lock' AND query LIKE '%tags%'`, [ctx.stack.applicationName]);
       }
       expect(waiting).toBeGreaterThan(0);
       await deleter.query(`DELETE FROM contact_tags WHERE tag_id = $1`, [tags.productA.id]);
@@ -217,9 +220,11 @@ describe('CSV import, staged and merged set-based (real Postgres)', () => {
     }
     expect(seen).toMatchObject({ status: 'failed', message: expect.stringContaining('stopped after row') });
     expect((await t.admin.get('/api/contacts')).body.items).toEqual([]);
-    // Both staging connections went back (or were closed): nothing of this import is left in Postgres.
+    // Both staging connections went back (or were closed): nothing of this import is left in Postgres. (This file's
+    // API's sessions: other test files' imports stage rows with the same COPY meanwhile.)
     const [{ n }] = await ctx.stack.db.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND query LIKE 'COPY import_rows%'`);
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+          AND state <> 'idle' AND query LIKE 'COPY import_rows%'`, [ctx.stack.applicationName]);
     expect(n).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { testEnv, WORKFLOW_BUNDLE } from './env';
+import { testEnv, withApplicationName, WORKFLOW_BUNDLE } from './env';
 import { Http } from './http';
 
 /**
@@ -23,6 +23,11 @@ export class Stack {
     readonly taskQueue: string,
     /** the worker's reminder notifier (email through `smtpUrl` when given) */
     readonly notifier: Notifier,
+    /**
+     * The name of this stack's Postgres sessions (its API's and `db`'s) in pg_stat_activity: the Postgres is every
+     * test file's, so a look at sessions by what they run is scoped to this stack by it.
+     */
+    readonly applicationName: string,
     private readonly worker?: { worker: Worker; running: Promise<void>; connection: NativeConnection; relay: WecomPushRelay; client: Connection },
   ) {}
 
@@ -30,8 +35,8 @@ export class Stack {
     { worker = false, env = {}, smtpUrl }: { worker?: boolean; env?: Record<string, string>; smtpUrl?: string } = {},
   ): Promise<Stack> {
     const taskQueue = `test-${randomUUID()}`;
+    const applicationName = `sop-${taskQueue}`;
     const config = loadConfig({
-      DATABASE_URL: testEnv('DATABASE_URL'),
       TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       JWT_SECRET: randomBytes(32).toString('hex'),
@@ -43,13 +48,14 @@ export class Stack {
       SIGNUP_RATE_LIMIT_PER_ADDRESS_PER_HOUR: '100000',
       JOIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
       ...env,
+      DATABASE_URL: withApplicationName(env.DATABASE_URL ?? testEnv('DATABASE_URL'), applicationName),
     });
     const app = await createApp(config);
     await app.listen(0, '127.0.0.1');
     const baseUrl = await app.getUrl();
     const db = await new DataSource(dataSourceOptions(config.databaseUrl, { extra: { max: 4 } })).initialize();
     const notifier = createNotifier(smtpUrl ? { smtp: { url: smtpUrl, from: 'SOP reminders <reminders@test.example>' } } : {});
-    if (!worker) return new Stack(app, baseUrl.replace('[::1]', '127.0.0.1'), db, taskQueue, notifier);
+    if (!worker) return new Stack(app, baseUrl.replace('[::1]', '127.0.0.1'), db, taskQueue, notifier, applicationName);
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const w = await createEngineWorker({
       connection, namespace: config.temporal.namespace, db, taskQueue, identity: `test-worker-${taskQueue}`,
@@ -60,7 +66,7 @@ export class Stack {
     // as the worker's main does: our tag changes wake the tenant's WeCom workflow (only tenants this stack's keys open)
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     const relay = await startWecomPushRelay(db, new Client({ connection: clientConnection, namespace: config.temporal.namespace }), taskQueue, new WecomAccess(config.wecom));
-    return new Stack(app, baseUrl, db, taskQueue, notifier, { worker: w, running, connection, relay, client: clientConnection });
+    return new Stack(app, baseUrl, db, taskQueue, notifier, applicationName, { worker: w, running, connection, relay, client: clientConnection });
   }
 
   async stop(): Promise<void> {
