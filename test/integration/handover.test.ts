@@ -125,14 +125,16 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
     await new Promise((r) => setTimeout(r, 300));
     await young.stop();
     expect([await segmentsPending(id), await members(w.ofE2.id)]).toEqual([true, 0]);
-    const seen: unknown[] = [];
+    const seen: { handoverId: string; contacts: number }[] = [];
     const relay = await startHandoverOwnersRelay(ctx.stack.db, { intervalMs: 50, graceMs: 0, onFollowed: (d) => seen.push(d) });
     try {
       await followed(id);
     } finally {
       await relay.stop();
     }
-    expect(seen).toEqual([{ handoverId: id, contacts: CONTACTS }]);
+    // The relay takes any organization's pending handover, and with no grace also another test file's between its
+    // commit and its API's own evaluation: among what it followed, this handover once, with every moved contact.
+    expect(seen.filter((d) => d.handoverId === id)).toEqual([{ handoverId: id, contacts: CONTACTS }]);
     expect([await members(w.ofE1.id), await members(w.ofE2.id), await members(tagged.id)]).toEqual([0, CONTACTS, CONTACTS]);
 
     // The same id again: the first result, 200, and nothing moves or is recorded again.
