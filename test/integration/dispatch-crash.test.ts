@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { workflowIds } from '@sop/temporal';
 import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
-import { ROOT, testEnv } from '../support/env';
+import { ROOT, testEnv, withApplicationName } from '../support/env';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -24,12 +24,18 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
   const workers: ChildProcess[] = [];
   const output: string[] = [];
 
+  /**
+   * The name of this test's worker processes' Postgres sessions: `sop-worker`, as the worker names them, with the task
+   * queue (other test files' worker processes run pages on the same Postgres at the same time).
+   */
+  const workerSessions = () => `sop-worker-${ctx.stack.taskQueue}`;
+
   /** The built worker (apps/worker/dist/main.js) polling the Stack's task queue; resolves once it polls. */
   async function startWorker(label: string): Promise<ChildProcess> {
     const child = spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
       env: {
         ...process.env,
-        DATABASE_URL: testEnv('DATABASE_URL'),
+        DATABASE_URL: withApplicationName(testEnv('DATABASE_URL'), workerSessions()),
         TEMPORAL_ADDRESS: testEnv('TEMPORAL_ADDRESS'),
         TEMPORAL_TASK_QUEUE: ctx.stack.taskQueue,
         SILENCE_SWEEP_SCHEDULE: 'off', // the Schedule is namespace-wide: leave it to silence-sweep.test.ts
@@ -133,7 +139,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
     const tSeeded = Date.now();
 
     // First worker: activate, let it dispatch part of the way, then kill it without warning while it
-    // holds a page's transaction open (its database sessions are named sop-worker).
+    // holds a page's transaction open (its database sessions are named by `workerSessions`).
     const first = await startWorker('worker 1');
     const tStarted = Date.now();
     expect((await t.admin.post(`/api/sops/${sopId}/activate`)).status).toBe(200);
@@ -146,9 +152,9 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
     for (;;) {
       const [row] = await ctx.stack.db.query(
         `SELECT (SELECT count(*)::int FROM tasks WHERE sop_id = $1) AS n,
-                EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sop-worker'
+                EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $2
                            AND xact_start IS NOT NULL) AS busy`,
-        [sopId],
+        [sopId, workerSessions()],
       );
       beforeKill = row.n;
       if (row.n && !tFirstTask) tFirstTask = Date.now();
@@ -161,7 +167,7 @@ describe('journey dispatch survives a killed worker (real Postgres, Temporal and
           .then((d) => JSON.stringify(d.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, state: a.state, failure: a.lastFailure?.message })) ?? []))
           .catch((e: Error) => `no dispatcher: ${e.message}`);
         const sessions = await ctx.stack.db.query(
-          `SELECT state, wait_event_type, wait_event, left(query, 120) AS query, now() - query_start AS running FROM pg_stat_activity WHERE application_name = 'sop-worker'`);
+          `SELECT state, wait_event_type, wait_event, left(query, 120) AS query, now() - query_start AS running FROM pg_stat_activity WHERE application_name = $1`, [workerSessions()]);
         throw new Error(`timed out waiting for ${KILL_AT} tasks; ${row.n} tasks, ${enrolled} enrollments; dispatcher activities ${pending}; `
           + `worker sessions ${JSON.stringify(sessions)}; the worker said:\n${output.join('').slice(-4000)}`);
       }

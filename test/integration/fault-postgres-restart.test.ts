@@ -29,7 +29,7 @@ describe('fault: Postgres stopped and restarted mid-dispatch', () => {
     const { http, world, tSeeded } = run;
 
     // Stop it while a page's transaction is open in the worker's session.
-    await waitForOpenPage(stack.db, world.journeyId, Math.floor(CONTACTS * 0.3), () => processes.tail());
+    await waitForOpenPage(stack.db, world.journeyId, Math.floor(CONTACTS * 0.3), processes);
     await pg.stop();
     const tStopped = Date.now();
     // While it is down the API says so, and stays up.

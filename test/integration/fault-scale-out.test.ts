@@ -37,7 +37,7 @@ describe('fault: two workers and two API processes serving one tenant, one worke
     const sweeps = runSweeps(client, stack.taskQueue, world.tenantId);
 
     // Kill worker 1 while a page's transaction is open in a worker session (either worker's: both run pages).
-    await waitForOpenPage(stack.db, world.journeyId, Math.floor(CONTACTS * 0.4), () => processes.tail());
+    await waitForOpenPage(stack.db, world.journeyId, Math.floor(CONTACTS * 0.4), processes);
     await killHard(w1);
     const tKilled = Date.now();
     const atKill = await countTasks(stack.db, world.journeyId);

@@ -37,8 +37,8 @@ describe('fault: the worker killed with SIGKILL ten times mid-dispatch, with a b
       for (;;) {
         const [row] = await stack.db.query(
           `SELECT (SELECT count(*)::int FROM tasks WHERE sop_id = $1) AS n, (SELECT count(*)::int FROM tasks WHERE sop_id = $2) AS b,
-                  EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sop-worker'
-                             AND xact_start IS NOT NULL) AS busy`, [world.journeyId, broadcastId]);
+                  EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $3
+                             AND xact_start IS NOT NULL) AS busy`, [world.journeyId, broadcastId, processes.workerSessions]);
         // one kill lands in the middle of the broadcast's pages when it can be caught there
         const midBroadcast = row.b > 0 && row.b < BROADCAST && !kills.some((kill) => kill.broadcastTasks > 0 && kill.broadcastTasks < BROADCAST);
         if (row.busy && (row.n >= target || midBroadcast)) break;

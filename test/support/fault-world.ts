@@ -101,16 +101,19 @@ export async function expectRestartExact(f: FaultStack, run: FaultRun, o: { jour
   return { late, emails };
 }
 
-/** Waits until the SOP has `target` tasks while a worker session holds a transaction open, so the fault cuts a page. */
-export async function waitForOpenPage(db: DataSource, sopId: string, target: number, tail: () => string): Promise<void> {
+/**
+ * Waits until the SOP has `target` tasks while a session of the test's worker processes holds a transaction open, so
+ * the fault cuts a page. (Their sessions by their name: other test files' workers run pages at the same time.)
+ */
+export async function waitForOpenPage(db: DataSource, sopId: string, target: number, processes: EngineProcesses): Promise<void> {
   const until = Date.now() + 180_000;
   for (;;) {
     const [row] = await db.query(
       `SELECT (SELECT count(*)::int FROM tasks WHERE sop_id = $1) AS n,
-              EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sop-worker'
-                         AND xact_start IS NOT NULL) AS busy`, [sopId]);
+              EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $2
+                         AND xact_start IS NOT NULL) AS busy`, [sopId, processes.workerSessions]);
     if (row.n >= target && row.busy) return;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${target} tasks (${row.n}); the workers said:\n${tail()}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${target} tasks (${row.n}); the workers said:\n${processes.tail()}`);
     await sleep(20);
   }
 }

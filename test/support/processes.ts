@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT } from './env';
+import { ROOT, withApplicationName } from './env';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,8 +64,15 @@ export class EngineProcesses {
   private readonly children: ChildProcess[] = [];
   /** one JWT secret for every API process of the test: a token from one is good at the other */
   private readonly jwtSecret = randomBytes(32).toString('hex');
+  /**
+   * The name of this test's worker processes' Postgres sessions (the worker's own name, `sop-worker`, with the task
+   * queue): other test files run worker processes on the same Postgres at the same time.
+   */
+  readonly workerSessions: string;
 
-  constructor(private readonly base: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string }) {}
+  constructor(private readonly base: { DATABASE_URL: string; TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string }) {
+    this.workerSessions = `sop-worker-${base.TEMPORAL_TASK_QUEUE}`;
+  }
 
   private spawn(label: string, script: string, env: Record<string, string>): ChildProcess {
     const child = spawn(process.execPath, [join(ROOT, script)], {
@@ -82,10 +89,12 @@ export class EngineProcesses {
   /** A worker polling the test's task queue; resolves once it polls. */
   async worker(label: string, env: Record<string, string> = {}): Promise<ChildProcess> {
     const child = this.spawn(label, 'apps/worker/dist/main.js', {
+      DATABASE_URL: withApplicationName(this.base.DATABASE_URL, this.workerSessions),
       SILENCE_SWEEP_SCHEDULE: 'off', // namespace-wide Schedules are left to their own tests
       REMINDER_SWEEP_SCHEDULE: 'off',
       WECOM_SYNC_SCHEDULE: 'off',
       WECOM_INCREMENTAL_SCHEDULE: 'off',
+      WECOM_MASS_SEND_SCHEDULE: 'off', // (a worker given WeCom keys would keep it otherwise)
       WORKER_NICE: '0', // the fault tests' time limits were set for a worker at the test runner's priority
       ...env,
     });
