@@ -122,19 +122,19 @@ describe('the events API (real Postgres)', () => {
     expect(await spendEvents()).toBe(3);
 
     // Thirty days on, the periodic sweep takes the purchases out of the 30-day spend (once) and the tier drops.
-    // The sweep ages every organization's purchases (it takes no tenant): run at a time 31 days ahead, it would take
-    // every purchase other test files are recording out of their contacts' 30-day spend. So this organization's
-    // purchases are made 31 days old instead, and the sweep runs at the real time.
+    // The sweep is given this organization only (unscoped, it ages every organization's purchases that are 30 days
+    // old, the other test files' too), and this organization's purchases are made 31 days old: the sweep runs at the
+    // real time.
     const age = (days: number) =>
       ctx.stack.db.query(`UPDATE purchases SET ordered_at = ordered_at - make_interval(days => $2) WHERE tenant_id = $1`, [tenantId, days]);
     await age(31);
-    await ageSpend30d(ctx.stack.db);
+    await ageSpend30d(ctx.stack.db, new Date(), [tenantId]);
     expect(await metrics()).toMatchObject({ order_count: 3, total: 1550.5, spend30: 0 });
     expect(await tags()).toEqual(['Regular 普通']);
     const announced = await spendEvents();
     expect(announced).toBeGreaterThan(3);
     await age(1);
-    await ageSpend30d(ctx.stack.db);
+    await ageSpend30d(ctx.stack.db, new Date(), [tenantId]);
     expect((await metrics()).spend30).toBe(0);
     expect(await spendEvents()).toBe(announced); // taken out once: nothing more to announce
     const timeline = (await t.admin.get(`/api/contacts/${contact.id}/timeline`)).body;

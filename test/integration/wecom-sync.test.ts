@@ -1,13 +1,14 @@
 import { loadConfig, localWecomKey } from '@sop/api';
 import { createEngineWorker } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
+import type { wecomIncrementalSyncWorkflow, WecomSyncAllInput } from '@sop/workflows';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import {
   ensureWecomIncrementalSyncSchedule, ensureWecomNightlySyncSchedule, WECOM_INCREMENTAL_SYNC_SCHEDULE, WECOM_NIGHTLY_SYNC_SCHEDULE, workflowIds,
 } from '@sop/temporal';
 import { msToNumber } from '@temporalio/common';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
 import { saveHistory } from '../support/histories';
 import { withSchedule } from '../support/schedules';
@@ -448,8 +449,10 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
     expect(last.map((r) => [r.kind, r.status])).toEqual([['full', 'succeeded'], ['full', 'succeeded'], ['incremental', 'succeeded'], ['full', 'succeeded']]);
   }, 240_000); // its waits add up to more than the default minute on a loaded machine (four syncs, two held 5 s by rate limits)
 
-  it('keeps one incremental Schedule (every 15 minutes unless set otherwise) whose firing syncs every connected organization incrementally', async () => {
+  it('keeps one incremental Schedule (every 15 minutes unless set otherwise) whose firing syncs the connected organizations incrementally', async () => {
     const { t, dir, tenantId } = await connect('WeCom Scheduled');
+    // connected too, but not among the organizations this test's firing is given
+    const other = await connect('WeCom Not Scheduled');
     dir.member({ userid: 's1', name: 'S1' });
     if (!workers.length) await startWorker('scheduled');
     expect(await syncAndWait(t)).toMatchObject({ kind: 'full', status: 'succeeded' });
@@ -458,17 +461,33 @@ describe('the WeCom full sync (real Postgres and Temporal, a local WeCom)', () =
       expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue)).toBe('created');
       expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue, '15m')).toBe('exists');
       const schedule = await handle.describe();
-      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'wecomIncrementalSyncWorkflow' });
+      // the production Schedule gives its workflow no input: every connected organization
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'wecomIncrementalSyncWorkflow', args: [] });
       expect(msToNumber(schedule.spec.intervals![0].every)).toBe(15 * 60_000);
-      // WECOM_INCREMENTAL_SCHEDULE=5m at the next worker start
+      // This test's firing syncs its own organization only: every connected organization of the namespace would take in
+      // the other test files' organizations too, whose secrets this file's worker cannot open (their runs would fail
+      // after minutes of retries, and their own sync requests would join those runs).
+      const input: WecomSyncAllInput = { tenantIds: [tenantId] };
+      await handle.update((previous) => ({ ...previous, action: { ...previous.action, args: [input] } }));
+      // WECOM_INCREMENTAL_SCHEDULE=5m at the next worker start (the interval changes, the input stays)
       expect(await ensureWecomIncrementalSyncSchedule(client, ctx.stack.taskQueue, '5m')).toBe('updated');
       expect(msToNumber((await handle.describe()).spec.intervals![0].every)).toBe(5 * 60_000);
+      expect((await handle.describe()).action.args).toEqual([input]);
       await handle.trigger();
+      const [fired] = await waitUntil(
+        async () => (await handle.describe()).info.recentActions, (actions) => actions.length > 0, 'the triggered firing', 30_000, 200,
+      );
+      const firing = client.workflow.getHandle<typeof wecomIncrementalSyncWorkflow>(fired.action.workflow.workflowId);
+      expect(await firing.result()).toEqual({ started: 1, running: 0 });
+      if (process.env.RECORD_HISTORIES) saveHistory('wecomIncrementalSyncWorkflow-scoped', await firing.fetchHistory());
       const run = await waitUntil(
         async () => (await ctx.stack.db.query(`SELECT kind, status FROM wecom_sync_runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, [tenantId]))[0],
         (r: { kind: string; status: string }) => r.kind === 'incremental' && r.status !== 'running', 'the scheduled incremental sync', 60_000, 200,
       );
       expect(run).toEqual({ kind: 'incremental', status: 'succeeded' });
+      // the organization left out was not synced: no sync workflow, no sync-run row
+      await expect(client.workflow.getHandle(workflowIds.wecomSync(other.tenantId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      expect(await ctx.stack.db.query(`SELECT id FROM wecom_sync_runs WHERE tenant_id = $1`, [other.tenantId])).toEqual([]);
     }));
   });
 });

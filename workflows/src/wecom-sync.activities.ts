@@ -31,6 +31,6 @@ export interface WecomSyncActivities {
 
 /** The nightly and incremental Schedules' one activity. */
 export interface WecomNightlyActivities {
-  /** Every organization with a WeCom connection. */
-  listWecomTenants(): Promise<string[]>;
+  /** Every organization with a WeCom connection; of `tenantIds` only, when given (a task scheduled by a run before it has no input). */
+  listWecomTenants(input?: { tenantIds?: string[] }): Promise<string[]>;
 }

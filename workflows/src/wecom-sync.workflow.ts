@@ -123,14 +123,20 @@ function legacyNextRun(requests: SyncRequest[], runId: string, kind: WecomSyncKi
 
 const nightly = proxyActivities<WecomNightlyActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
+/** The input of the nightly and incremental Schedules' workflows (their Schedules give none: every organization). */
+export interface WecomSyncAllInput {
+  /** only these tenants (tests); every connected organization when absent */
+  tenantIds?: string[];
+}
+
 /**
- * Started by the `wecom-nightly-sync` Schedule: a full sync of every connected organization, each its own
+ * Started by the `wecom-nightly-sync` Schedule: a full sync of every connected organization (or of `tenantIds`), each its own
  * workflow (abandoned by this one, so one organization's long sync delays no other). An organization whose sync
  * already runs counts as `running` and is asked for a full sync: a running full sync takes that as itself, a running
  * incremental one continues as a full sync when it ends. The full sync repairs whatever drift the callbacks missed.
  */
-export async function wecomNightlySyncWorkflow(): Promise<{ started: number; running: number }> {
-  const tenants = await nightly.listWecomTenants();
+export async function wecomNightlySyncWorkflow(input: WecomSyncAllInput = {}): Promise<{ started: number; running: number }> {
+  const tenants = await nightly.listWecomTenants({ tenantIds: input.tenantIds });
   let started = 0;
   let running = 0;
   for (const tenantId of tenants) {
@@ -156,11 +162,11 @@ export async function wecomNightlySyncWorkflow(): Promise<{ started: number; run
 
 /**
  * Started by the `wecom-incremental-sync` Schedule (every 15 minutes by default): an incremental sync of every
- * connected organization, each its own workflow; an organization whose sync (of either kind) runs is skipped, as
+ * connected organization (or of `tenantIds`), each its own workflow; an organization whose sync (of either kind) runs is skipped, as
  * that sync or the next incremental one covers what changed.
  */
-export async function wecomIncrementalSyncWorkflow(): Promise<{ started: number; running: number }> {
-  const tenants = await nightly.listWecomTenants();
+export async function wecomIncrementalSyncWorkflow(input: WecomSyncAllInput = {}): Promise<{ started: number; running: number }> {
+  const tenants = await nightly.listWecomTenants({ tenantIds: input.tenantIds });
   let started = 0;
   for (const tenantId of tenants) {
     if (await startSync(`${WECOM_SYNC_WORKFLOW_ID_PREFIX}${tenantId}`, { tenantId, kind: 'incremental' })) started++;

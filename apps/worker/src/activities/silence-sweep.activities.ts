@@ -6,10 +6,10 @@ export function silenceSweepActivities(db: DataSource): SilenceSweepActivities {
   return {
     // One periodic sweep for everything the clock alone changes: 30-day spend first, so computed tags and
     // segments then see it.
-    sweepSilence: async () => {
+    sweepSilence: async (input) => {
       const now = new Date();
-      const agedSpend = await ageSpend30d(db, now);
-      return { ...(await sweepSilence(db, now)), agedSpend };
+      const agedSpend = await ageSpend30d(db, now, input?.tenantIds);
+      return { ...(await sweepSilence(db, now, input?.tenantIds)), agedSpend };
     },
   };
 }

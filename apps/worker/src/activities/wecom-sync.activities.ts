@@ -167,7 +167,9 @@ export function wecomSyncActivities(db: DataSource, access?: WecomAccess): Wecom
   });
 
   return {
-    listWecomTenants: async () => (await db.query(`SELECT tenant_id FROM wecom_connections ORDER BY tenant_id`)).map((r: { tenant_id: string }) => r.tenant_id),
+    listWecomTenants: async (input) => (await db.query(
+      `SELECT tenant_id FROM wecom_connections WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[]) ORDER BY tenant_id`, [input?.tenantIds ?? null],
+    )).map((r: { tenant_id: string }) => r.tenant_id),
 
     openWecomSync: async (tenantId) => db.transaction(async (m) => {
       // One running run per tenant: the workflow id already makes syncs of a tenant one at a time, and the lock
