@@ -1,7 +1,7 @@
 import { workflowIds } from '@sop/temporal';
 import {
   wecomIncrementalSyncWorkflow, wecomNightlySyncWorkflow, wecomSyncRequestSignal, wecomSyncStatusQuery, wecomSyncWorkflow, type WecomNightlyActivities,
-  type WecomSyncActivities,
+  type WecomSyncActivities, type WecomSyncAllInput,
 } from '@sop/workflows';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -174,6 +174,25 @@ describe('wecomSyncWorkflow and wecomNightlySyncWorkflow (time-skipping server, 
     expect(busyResult).toEqual({ runId: `run-${busy}`, status: 'succeeded' });
     expect(log.filter((l) => l.startsWith(`open ${busy}`))).toEqual([`open ${busy}`]);
     expect(log).toContain(`open ${idle} incremental`);
+  });
+
+  it('the nightly and incremental starts ask for the organizations they are given (tests), or every one without input', async () => {
+    const tenantId = `scoped-${randomUUID()}`;
+    const asked: unknown[] = [];
+    const { log, activities } = stubs({
+      // the worker's listWecomTenants filters the connected organizations by the list; here, the list itself
+      listWecomTenants: async (input) => { asked.push(input); return input?.tenantIds ?? []; },
+    });
+    await withWorker(activities, async (taskQueue) => {
+      for (const starter of [wecomNightlySyncWorkflow, wecomIncrementalSyncWorkflow]) {
+        const input: WecomSyncAllInput = { tenantIds: [tenantId] };
+        expect(await env.client.workflow.execute(starter, { taskQueue, workflowId: `scoped-${randomUUID()}`, args: [input] })).toEqual({ started: 1, running: 0 });
+        await env.client.workflow.getHandle(wecomSyncWorkflowId(tenantId)).result();
+        expect(await env.client.workflow.execute(starter, { taskQueue, workflowId: `all-${randomUUID()}` })).toEqual({ started: 0, running: 0 });
+      }
+    });
+    expect(asked).toEqual([{ tenantIds: [tenantId] }, {}, { tenantIds: [tenantId] }, {}]);
+    expect(log.filter((l) => l.startsWith('open'))).toEqual([`open ${tenantId}`, `open ${tenantId} incremental`]);
   });
 
   it('the nightly start queues a full sync after an organization\'s running incremental sync', async () => {
