@@ -28,7 +28,7 @@ const ALWAYS: [string, string][] = [
  *
  * Why a writer still holds the lock whenever the condition skips it: the setting is set only by the function, after
  * `pg_advisory_xact_lock_shared` returned, with `set_config(…, true)`, which lasts until the end of the transaction and
- * is undone with a rolled-back savepoint, as the lock taken in it may be; a lock taken earlier in the transaction is kept
+ * is undone with a rolled-back savepoint, as the lock taken in it is (both checked); a lock taken earlier in the transaction is kept
  * to its end. So a rebuild (`pg_advisory_xact_lock`, exclusive) still waits for every writer of the organization, and
  * a writer for the rebuild, before its first row of that organization is written. The setting holds one organization:
  * a statement writing several calls the function again on each change (it asks for a lock it may hold: correct, as
