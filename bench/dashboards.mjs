@@ -213,8 +213,8 @@ async function loadTenant(base, token, sopId, log) {
   return out;
 }
 
-// the rollups' upkeep: the three statement triggers and the per-tenant lock each written row takes
-const TRIGGERS = ['tasks_rollup_insert', 'tasks_rollup_update', 'tasks_rollup_delete', 'lock_tenant_rollups'];
+// the rollups' upkeep: the three statement triggers and the per-tenant lock (taken by a row trigger, once per transaction)
+const TRIGGERS = ['tasks_rollup_insert', 'tasks_rollup_update', 'tasks_rollup_delete', 'lock_tenant_rollups', 'lock_tenant_rollups_delete'];
 const triggers = (db, on) => db.query(TRIGGERS.map((t) => `ALTER TABLE tasks ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`).join('; '));
 
 /** One 100,000-task materialization through the engine's pages, on a SOP of its own; the tasks are removed after (without rollups: unseen by them). */

@@ -165,6 +165,73 @@ describe('task rollups and expiry (real Postgres and Temporal)', () => {
     expect(await totals(w.tenantId)).toMatchObject({ created: 58, done: 1, responded: 1 });
   });
 
+  it("takes the organization's rollup lock once per transaction, still before the first row, after a rolled-back savepoint and in replica role", async () => {
+    const w = await world();
+    const tasks: string[] = (await db().query(`SELECT id::text FROM tasks WHERE tenant_id = $1 ORDER BY id`, [w.tenantId])).map((r: { id: string }) => r.id);
+    expect(tasks.length).toBe(60);
+    const writer = db().createQueryRunner();
+    const rebuild = db().createQueryRunner();
+    await writer.connect();
+    await rebuild.connect();
+    /** Whether a rebuild could take the organization's lock right now (asked from another connection, released at once). */
+    const rebuildMayLock = async () => {
+      await rebuild.startTransaction();
+      try {
+        return await lockTenantRollups(rebuild, w.tenantId, true);
+      } finally {
+        await rebuild.rollbackTransaction();
+      }
+    };
+    // calls of the lock function counted in this backend (Postgres may still hold an earlier transaction's count
+    // unflushed: each transaction compares with its own start)
+    const calls = async () => Number((await writer.query(`SELECT coalesce(pg_stat_get_xact_function_calls('rollups_tenant_share_lock'::regproc), 0) AS n`))[0].n);
+    try {
+      await writer.startTransaction();
+      await writer.query(`SET LOCAL track_functions = 'pl'`);
+      let before = await calls();
+      expect(await rebuildMayLock()).toBe(true);
+      // 60 rows in one statement, then 30 more in another: the lock function runs once (it ran once per row: 90 calls)
+      await writer.query(`UPDATE tasks SET note = 'a' WHERE tenant_id = $1`, [w.tenantId]);
+      await writer.query(`UPDATE tasks SET note = 'b' WHERE tenant_id = $1 AND id = ANY($2::bigint[])`, [w.tenantId, tasks.slice(0, 30)]);
+      expect(await calls() - before).toBe(1);
+      // and the lock is held: a rebuild cannot take it until the writer ends
+      expect(await rebuildMayLock()).toBe(false);
+      await writer.rollbackTransaction();
+      expect(await rebuildMayLock()).toBe(true);
+
+      // A savepoint rolled back gives its lock back: the next write takes it again before its row.
+      await writer.startTransaction();
+      await writer.query(`SET LOCAL track_functions = 'pl'`);
+      before = await calls();
+      await writer.query(`SAVEPOINT s`);
+      await writer.query(`UPDATE tasks SET note = 'c' WHERE id = $1`, [tasks[0]]);
+      expect(await rebuildMayLock()).toBe(false);
+      await writer.query(`ROLLBACK TO SAVEPOINT s`);
+      expect(await rebuildMayLock()).toBe(true);
+      await writer.query(`DELETE FROM task_events WHERE task_id = $1`, [tasks[1]]); // (not a task write: no lock)
+      expect(await rebuildMayLock()).toBe(true);
+      await writer.query(`UPDATE tasks SET note = 'd' WHERE id = $1`, [tasks[1]]);
+      expect(await rebuildMayLock()).toBe(false);
+      expect(await calls() - before).toBe(2);
+      await writer.rollbackTransaction();
+
+      // In replica role (per-row foreign-key checks off: the import's merge, the handover's moves) the lock and the
+      // rollups still follow every write (they were skipped there).
+      await writer.startTransaction();
+      await writer.query(`SET LOCAL session_replication_role = replica`);
+      await writer.query(`UPDATE tasks SET status = 'skipped', skip_reason = 'x', finished_at = now() WHERE id = $1`, [tasks[2]]);
+      expect(await rebuildMayLock()).toBe(false);
+      await writer.query(`DELETE FROM tasks WHERE id = $1`, [tasks[3]]);
+      await writer.commitTransaction();
+      await agrees(w.tenantId);
+      expect(await totals(w.tenantId)).toMatchObject({ created: 59, pending: 58, skipped: 1 });
+    } finally {
+      if (writer.isTransactionActive) await writer.rollbackTransaction();
+      await writer.release();
+      await rebuild.release();
+    }
+  });
+
   it("rebuilds one organization's rollups without holding back another organization's task and response writes", async () => {
     const [a, b] = [await world(), await world()];
     const [a1, b1, b2] = [await a.tasksOf('c1'), await b.tasksOf('c1'), await b.tasksOf('c2')];

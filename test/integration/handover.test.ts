@@ -1,4 +1,4 @@
-import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { enrollEntrants, holdRecipients, materializeDuePage, moveTasks } from '@sop/engine';
 import { startHandoverOwnersRelay, startWakeRelay } from '@sop/worker';
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -219,6 +219,37 @@ describe('handover and leaves (real Postgres and Temporal)', () => {
     expect((await post(w.manager.client, { ...from, toUserId: w.e3.id })).body.moved).toMatchObject({ contacts: 3, tasks: 3 });
     expect((await w.outsider.client.get(`/api/handovers`)).body.items).toEqual([]);
     expect((await w.manager.client.get(`/api/handovers`)).body.items).toHaveLength(1);
+  });
+
+  it("turns the moves' per-row foreign-key checks off only with every recipient held, and keeps them otherwise", async () => {
+    const w = await world({ contacts: 3 });
+    const other = await signupTenant(ctx.http); // a user of another organization is no recipient here
+    const [{ id: stranger }] = await ctx.stack.db.query(`SELECT id FROM users WHERE email = $1`, [other.email]);
+    const role = async (m: { query: (sql: string) => Promise<{ r: string }[]> }) => (await m.query(`SELECT current_setting('session_replication_role') AS r`))[0].r;
+    const m = ctx.stack.db.createQueryRunner();
+    const probe = ctx.stack.db.createQueryRunner();
+    await m.connect();
+    await probe.connect();
+    try {
+      // The recipients held: checks off, and their user rows locked as a foreign-key check locks them (no one may
+      // delete them or change their key until the handover ends).
+      await m.startTransaction();
+      expect(await holdRecipients(m, { tenantId: w.tenantId, toUserIds: [w.e2.id, w.e3.id] })).toBe(true);
+      expect(await role(m)).toBe('replica');
+      await expect(probe.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE NOWAIT`, [w.e3.id])).rejects.toThrow(/could not obtain lock/);
+      await m.rollbackTransaction();
+      // One of them not in the organization: nothing is turned off, and the per-row check refuses that move as before.
+      await m.startTransaction();
+      expect(await holdRecipients(m, { tenantId: w.tenantId, toUserIds: [w.e2.id, stranger] })).toBe(false);
+      expect(await role(m)).toBe('origin');
+      await expect(moveTasks(m, { tenantId: w.tenantId, fromUserId: w.e1.id, toUserIds: [stranger], handoverId: randomUUID(), actorId: null }))
+        .rejects.toThrow(/tasks_executor_fk/);
+      await m.rollbackTransaction();
+    } finally {
+      if (m.isTransactionActive) await m.rollbackTransaction();
+      await m.release();
+      await probe.release();
+    }
   });
 
   it('leave with reassign: tasks due during it go to the substitute now, and so does a task the engine creates during it', async () => {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { followOwners, type MoveContext, moveGroups, moveTasks, type Queryable, reassignContacts } from '@sop/engine';
+import { followOwners, holdRecipients, type MoveContext, moveGroups, moveTasks, type Queryable, reassignContacts, rowChecksBack } from '@sop/engine';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { managesUser } from '../../common/access/managed';
@@ -53,11 +53,14 @@ export class HandoversService {
       });
       if (!fresh) return this.raced(m, caller, dto, scope, id, key);
       const c: MoveContext = { tenantId: caller.tenantId, fromUserId: dto.fromUserId, toUserIds, handoverId: id, actorId: caller.userId };
+      // the recipients held once; per-row foreign-key checks off for the moves when they may be (holdRecipients)
+      const trusted = await holdRecipients(m, c);
       const moved = {
         contacts: scope.includes('contacts') ? (await reassignContacts(m, c)).length : 0,
         groups: scope.includes('groups') ? await moveGroups(m, c) : 0,
         tasks: scope.includes('tasks') ? await moveTasks(m, c) : 0,
       };
+      if (trusted) await rowChecksBack(m);
       // owner segments follow after the commit (followOwnersSoon): marked pending in this transaction
       return { created: true, handover: toHandoverDto(await this.repo.recordCounts(m, caller.tenantId, id, moved, moved.contacts > 0)) };
     });
