@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Page, Response as BrowserResponse } from 'playwright-core';
-import { checkPageInBothLanguages, pick, signIn, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, choose, pick, signIn, switchLang, useConsoleStack } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { Http, signupTenant, type TenantFixture } from '../support/http';
 import { eventually } from '../support/poll';
@@ -68,16 +68,14 @@ describe('the customer screens in a real browser (Chromium)', () => {
     await eventually(async () => expect(await names()).toEqual(['王芳']));
     await page.getByTestId('contact-search').locator('input').fill('');
     await page.getByTestId('contact-search').locator('input').press('Enter');
-    await page.getByTestId('contact-tag-filter').click();
-    await pick(page, 'Product A');
+    await choose(page, page.getByTestId('contact-tag-filter'), 'Product A');
     await page.keyboard.press('Escape');
     await eventually(async () => expect(await names()).toEqual(['李娜']));
     await page.getByTestId('contact-tag-filter').locator('.ant-select-clear').click({ force: true });
     await eventually(async () => expect((await names()).length).toBe(3));
     await page.getByRole('row', { name: /王芳/ }).getByRole('checkbox').check();
     await page.getByRole('row', { name: /张伟/ }).getByRole('checkbox').check();
-    await page.getByTestId('bulk-add').click();
-    await pick(page, 'Product B');
+    await choose(page, page.getByTestId('bulk-add'), 'Product B');
     await page.keyboard.press('Escape');
     await page.getByTestId('bulk-apply').click();
     await eventually(async () => {
@@ -91,8 +89,7 @@ describe('the customer screens in a real browser (Chromium)', () => {
     await page.getByRole('link', { name: '李娜' }).click();
     await page.getByRole('heading', { name: '李娜' }).waitFor();
     await page.getByRole('button', { name: '编辑标签' }).click();
-    await page.getByTestId('contact-tags-edit').click();
-    await pick(page, 'High 高');
+    await choose(page, page.getByTestId('contact-tags-edit'), 'High 高');
     await page.keyboard.press('Escape');
     await page.getByTestId('contact-tags-save').click();
     await page.getByTestId('contact-timeline').locator('.ant-timeline-item', { hasText: '打上标签 · High 高' }).waitFor();
@@ -133,10 +130,8 @@ describe('the customer screens in a real browser (Chromium)', () => {
     await page.getByRole('button', { name: /新建计算规则/ }).first().click();
     const drawer = page.locator('.ant-drawer-section');
     await drawer.getByLabel('规则名称').fill('消费分层');
-    await drawer.getByLabel('标签分组').click();
-    await pick(page, '客户价值');
-    await drawer.getByLabel('打标签').click();
-    await pick(page, '高价值');
+    await choose(page, drawer.getByLabel('标签分组'), '客户价值');
+    await choose(page, drawer.getByLabel('打标签'), '高价值');
     await drawer.getByTestId('case-0').getByLabel('值').fill('0'); // spend (30 days) ≥ 0: everyone
     await page.getByTestId('save-computed').click();
     await page.getByRole('cell', { name: '消费分层' }).waitFor();
@@ -151,10 +146,8 @@ describe('the customer screens in a real browser (Chromium)', () => {
     await page.getByTestId('save-response-rule').click();
     await ruleDrawer.locator('.ant-form-item-explain-error', { hasText: '请输入规则名称' }).waitFor();
     await ruleDrawer.getByLabel('规则名称').fill('有兴趣 → 高意向');
-    await ruleDrawer.getByLabel('跟进结果').click();
-    await pick(page, '有兴趣');
-    await ruleDrawer.getByLabel('打上标签').click();
-    await pick(page, 'High 高');
+    await choose(page, ruleDrawer.getByLabel('跟进结果'), '有兴趣');
+    await choose(page, ruleDrawer.getByLabel('打上标签'), 'High 高');
     await ruleDrawer.locator('.ant-drawer-title').click(); // closes the list
     await page.getByTestId('save-response-rule').click();
     await page.getByRole('cell', { name: '有兴趣 → 高意向', exact: true }).waitFor();
