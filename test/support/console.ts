@@ -63,9 +63,13 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.join(', ')}`);
 }
 
-/** Saves .data/screenshots/<name>.png (full page). */
+/**
+ * Saves .data/screenshots/<name>.png (full page), from the top: a page left scrolled by an earlier action would show
+ * its sticky header in the middle of the shot and its own top cut off.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
