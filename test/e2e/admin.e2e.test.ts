@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
-import { checkPageInBothLanguages, choose, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, choose, confirmPopconfirm, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { Http, signupTenant, type TenantFixture } from '../support/http';
 import { sendEvents } from '../support/events';
 import { eventually } from '../support/poll';
@@ -13,8 +13,6 @@ describe('the console: organization screens (Chromium)', () => {
   const ctx = useConsoleStack({ env: { LOGIN_RATE_LIMIT_PER_MINUTE: '1000' } });
 
   const modal = (page: Page) => page.locator('.ant-modal:visible').last();
-  /** Confirms the open Popconfirm whose question is `title`. */
-  const popconfirmOk = (page: Page, title: string) => page.locator('.ant-popconfirm', { hasText: title }).locator('.ant-popconfirm-buttons .ant-btn-primary').click();
   /** The Form.Item (label, control and its error) holding the control with this label. */
   const formItem = (page: Page, label: string, scope: Page | Locator = page) =>
     scope.locator('.ant-form-item').filter({ has: page.getByLabel(label, { exact: true }) }).last();
@@ -121,14 +119,11 @@ describe('the console: organization screens (Chromium)', () => {
     // Disabling yourself is refused in words; disabling the employee locks them out.
     await page.getByRole('navigation').first().getByText('Users', { exact: true }).click();
     await switchLang(page, 'zh');
-    await row(page, 'Test Admin').getByRole('button', { name: /停\s?用/ }).click();
-    await popconfirmOk(page, '停用 Test Admin？');
+    await confirmPopconfirm(page, row(page, 'Test Admin').getByRole('button', { name: /停\s?用/ }), '停用 Test Admin？');
     await page.locator('.ant-message').getByText('不能停用自己的账号，也不能取消自己的管理员角色。请让其他管理员操作。').waitFor();
     expect((await t.admin.get(`/api/users/${me.userId}`)).body.disabled).toBe(false);
 
-    await page.locator('.ant-popconfirm', { hasText: '停用 Test Admin？' }).waitFor({ state: 'hidden' });
-    await row(page, email).getByRole('button', { name: /停\s?用/ }).click();
-    await popconfirmOk(page, '停用 王芳？');
+    await confirmPopconfirm(page, row(page, email).getByRole('button', { name: /停\s?用/ }), '停用 王芳？');
     await row(page, email).getByText('已停用').waitFor();
     expect((await t.admin.get(`/api/users/${created[0].id}`)).body.disabled).toBe(true);
     // Filtered to disabled people, only the employee is listed.
@@ -214,8 +209,7 @@ describe('the console: organization screens (Chromium)', () => {
     await switchLang(page, 'zh');
 
     // Rotating the events signing secret shows the new one once; the old stops, the key stays.
-    await row(page, 'CRM order sync').getByRole('button', { name: '轮换签名密钥' }).click();
-    await popconfirmOk(page, '轮换“CRM order sync”的事件签名密钥？');
+    await confirmPopconfirm(page, row(page, 'CRM order sync').getByRole('button', { name: '轮换签名密钥' }), '轮换“CRM order sync”的事件签名密钥？');
     const rotated = modal(page);
     await rotated.getByText('新的签名密钥只显示这一次').waitFor();
     expect(await rotated.getByTestId('created-key').count()).toBe(0);
@@ -227,8 +221,7 @@ describe('the console: organization screens (Chromium)', () => {
     expect((await sendEvents(http, { id: keyId, key, signingSecret }, events)).body.code).toBe('SIGNATURE_INVALID');
     expect((await sendEvents(http, { id: keyId, key, signingSecret: newSecret }, events)).status).toBe(200);
 
-    await row(page, 'CRM order sync').getByRole('button', { name: /吊\s?销/ }).click();
-    await popconfirmOk(page, '吊销密钥“CRM order sync”？');
+    await confirmPopconfirm(page, row(page, 'CRM order sync').getByRole('button', { name: /吊\s?销/ }), '吊销密钥“CRM order sync”？');
     await page.getByText('还没有 API 密钥').waitFor(); // revoked keys are hidden until asked for
     expect((await t.admin.get('/api/api-keys')).body.items[0].revokedAt).not.toBeNull();
     expect((await http.withApiKey(key).get('/api/auth/me')).status).toBe(401);
@@ -311,8 +304,7 @@ describe('the console: organization screens (Chromium)', () => {
 
     // Removing it brings the national calendar back.
     await cell('2026-09-18').click();
-    await modal(page).getByRole('button', { name: '删除本企业设置' }).click();
-    await popconfirmOk(page, '删除后这一天恢复为国家日历的安排。');
+    await confirmPopconfirm(page, modal(page).getByRole('button', { name: '删除本企业设置' }), '删除后这一天恢复为国家日历的安排。');
     await eventually(async () => expect(await cell('2026-09-18').getAttribute('data-kind')).toBe('workday'));
     expect(await stored()).toEqual({ date: '2026-09-18', working: true, name: '', source: 'cn' });
   });

@@ -4,7 +4,7 @@ import { WecomAccess } from '@sop/wecom';
 import { NativeConnection } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { testEnv, WORKFLOW_BUNDLE } from '../support/env';
-import { checkPageInBothLanguages, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, confirmPopconfirm, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { addUser, signupTenant } from '../support/http';
 import { eventually } from '../support/poll';
 import { serveDirectory, WecomDirectory } from '../support/wecom-directory';
@@ -135,18 +135,8 @@ describe('the WeCom connection page (Chromium)', () => {
     await givenUp.getByText('1 contact(s) whose tags failed to send 5 times in a row: not retried until their tags change again').waitFor();
     await page.getByTestId('wecom-sync').locator('.ant-table-row').first().locator('.ant-tag', { hasText: 'Incremental' }).waitFor();
     await page.getByTestId('wecom-sync-incremental').getByText('Incremental sync').waitFor();
-    // the confirmation's own button (a closed popconfirm's may linger hidden), and the DELETE it sends, seen to answer;
-    // a click that missed the opening confirmation (once in a full run: no DELETE in 20 s) is made again, as a person would
-    const disconnected = page.waitForResponse((r) => r.url().endsWith('/api/wecom/connection') && r.request().method() === 'DELETE', { timeout: 40_000 });
-    let sent = false;
-    void disconnected.then(() => { sent = true; }, () => undefined);
-    const confirm = page.locator('.ant-popconfirm:visible .ant-btn-primary');
-    await eventually(async () => {
-      if (sent) return;
-      if (!(await confirm.isVisible())) await page.getByRole('button', { name: 'Disconnect' }).click({ timeout: 3000 });
-      await confirm.click({ timeout: 3000 });
-      await Promise.race([disconnected, new Promise((_, late) => setTimeout(() => late(new Error('no DELETE answered yet')), 8000))]);
-    }, 35_000);
+    const disconnected = page.waitForResponse((r) => r.url().endsWith('/api/wecom/connection') && r.request().method() === 'DELETE', { timeout: 70_000 });
+    await confirmPopconfirm(page, page.getByRole('button', { name: 'Disconnect' }), 'Disconnect WeCom?');
     expect((await disconnected).ok()).toBe(true);
     await page.getByTestId('wecom-not-connected').waitFor();
     expect((await t.admin.get('/api/wecom/connection')).status).toBe(404);

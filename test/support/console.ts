@@ -50,10 +50,7 @@ export async function missingTranslations(page: Page): Promise<string[]> {
 export async function accessibilityProblems(page: Page): Promise<string[]> {
   // the page at rest: a fading popover or message mid-transition has colours of neither end (a contrast finding
   // that comes and goes with the machine's load); spinners, which never end, are left running
-  await page.evaluate(() => Promise.race([
-    Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))),
-    new Promise((resolve) => setTimeout(resolve, 3000)),
-  ]));
+  await animationsDone(page, 3000);
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
   const found = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
@@ -129,6 +126,40 @@ export async function optionsOf(page: Page, select: Locator): Promise<string[]> 
     if (texts.length === 0) throw new Error('the list closed while it was read');
   }, 20_000);
   return texts;
+}
+
+/** Waits (at most `ms`) until the page's finite animations have ended; spinners, which never end, are left running. */
+async function animationsDone(page: Page, ms: number): Promise<void> {
+  await page.evaluate((wait) => Promise.race([
+    Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))),
+    new Promise((resolve) => setTimeout(resolve, wait)),
+  ]), ms);
+}
+
+/**
+ * Opens the Popconfirm that `trigger` opens, whose question is `title`, and answers yes, as a person would: on a
+ * loaded machine a click that lands while the dialog around the trigger or the confirmation itself still zooms in can
+ * be lost (seen in full runs, for both clicks), so a click that did nothing is made again. Its "yes" is clicked again
+ * only when, 15 s later, the confirmation is still open and not busy with the first answer.
+ */
+export async function confirmPopconfirm(page: Page, trigger: Locator, title: string | RegExp): Promise<void> {
+  const confirmation = page.locator('.ant-popconfirm:visible', { hasText: title });
+  const yes = confirmation.locator('.ant-popconfirm-buttons .ant-btn-primary');
+  let answered = false;
+  await eventually(async () => {
+    if (!(await confirmation.isVisible())) {
+      if (answered) return;
+      await animationsDone(page, 5000);
+      await trigger.click({ timeout: 3000 });
+      await confirmation.waitFor({ timeout: 5000 });
+    }
+    if (!(await yes.getAttribute('class', { timeout: 3000 }))?.includes('ant-btn-loading')) {
+      await animationsDone(page, 5000);
+      await yes.click({ timeout: 3000 });
+      answered = true;
+    }
+    await confirmation.waitFor({ state: 'hidden', timeout: 15_000 });
+  }, 60_000);
 }
 
 /** The dialog on top. */

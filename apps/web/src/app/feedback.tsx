@@ -1,8 +1,16 @@
 import { message } from 'antd';
-import type { MessageInstance } from 'antd/es/message/interface';
-import { createContext, useContext, type ReactNode } from 'react';
+import type { JointContent } from 'antd/es/message/interface';
+import { createContext, useContext, useMemo, type ReactNode } from 'react';
 
-const MessageContext = createContext<MessageInstance | null>(null);
+type Show = (content: JointContent, duration?: number) => void;
+/**
+ * The toasts a page shows. Unlike Ant Design's, they return nothing: its toast is a promise that settles when the
+ * toast closes, and a mutation's `onSuccess`/`onError` that returned it kept the mutation pending (its button
+ * spinning, a confirmation open) for the toast's 3 to 8 seconds.
+ */
+export interface Toasts { success: Show; error: Show; info: Show; warning: Show }
+
+const MessageContext = createContext<Toasts | null>(null);
 
 /**
  * Toasts ("saved", "copied") that follow the theme and language. Ant Design's `App` would also bring its
@@ -10,7 +18,13 @@ const MessageContext = createContext<MessageInstance | null>(null);
  * load their own Modal.
  */
 export function FeedbackProvider({ children }: { children: ReactNode }) {
-  const [api, holder] = message.useMessage();
+  const [antMessages, holder] = message.useMessage();
+  const api = useMemo<Toasts>(() => ({
+    success: (content, duration) => { void antMessages.success(content, duration); },
+    error: (content, duration) => { void antMessages.error(content, duration); },
+    info: (content, duration) => { void antMessages.info(content, duration); },
+    warning: (content, duration) => { void antMessages.warning(content, duration); },
+  }), [antMessages]);
   return (
     <MessageContext.Provider value={api}>
       {holder}
@@ -19,7 +33,7 @@ export function FeedbackProvider({ children }: { children: ReactNode }) {
   );
 }
 
-export function useMessage(): MessageInstance {
+export function useMessage(): Toasts {
   const api = useContext(MessageContext);
   if (!api) throw new Error('useMessage() is used outside <FeedbackProvider>.');
   return api;
