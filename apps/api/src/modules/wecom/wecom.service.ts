@@ -13,6 +13,7 @@ import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { CallbackKeeper } from './callback-keeper';
+import { envelopeCiphertext } from './callback-envelope';
 import { RefreshingCache } from './refreshing-cache';
 import { deleteContactWays, keepLeftovers } from './contact-way-leftovers';
 import { WECOM_ERRORS } from './wecom.errors';
@@ -214,7 +215,7 @@ export class WecomService {
    */
   async receive(callbackId: string, q: CallbackQuery, body: string): Promise<{ duplicate: boolean }> {
     const c = await this.callbackConnection(callbackId);
-    const encrypted = this.field(body, 'Encrypt');
+    const encrypted = this.ciphertext(body);
     const { message } = this.open(c, q, encrypted);
     const event = this.parse(message);
     const unstorable = jsonTextProblems(event);
@@ -287,8 +288,11 @@ export class WecomService {
     }
   }
 
-  private field(body: string, name: string): string | undefined {
-    const value = this.parse(body)[name];
+  /** The body's ciphertext: read from WeCom's plain envelope directly, any other body parsed whole. */
+  private ciphertext(body: string): string | undefined {
+    const direct = envelopeCiphertext(body);
+    if (direct !== null) return direct;
+    const value = this.parse(body).Encrypt;
     return typeof value === 'string' ? value : undefined;
   }
 
