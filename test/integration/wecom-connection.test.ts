@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
 import { Stack, useStack } from '../support/stack';
 import { newCorp, useWecomServer, WecomServer, type WecomCorp } from '../support/wecom-server';
+import { WecomRepository } from '../../apps/api/src/modules/wecom/wecom.repository';
 
 /**
  * Issue 16, the connection and the callback, against a local WeCom (its server API answering with WeCom's
@@ -160,5 +161,64 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
     expect((await deliver(callbackPath, corp, first)).status).toBe(404);
+  });
+
+  it('reads a callback address\'s connection once for callbacks arriving together, and never keeps one read before its secrets changed', async () => {
+    const { t, corp, callbackPath } = await connected();
+    // the real repository (real Postgres), watched: how many times the callback path reads the connection
+    const repo = ctx.stack.app.get(WecomRepository);
+    const read = repo.byCallbackId.bind(repo);
+    let gate: Promise<void> | null = null;
+    const reads = jest.spyOn(repo, 'byCallbackId').mockImplementation(async (id: string) => {
+      const row = await read(id);
+      if (gate) await gate; // holds a read that has seen the row, to change the secrets meanwhile
+      return row;
+    });
+    try {
+      // a burst at an address not read yet: one read, not one per callback
+      const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => deliver(callbackPath, corp, contactAdded(corp, `wmONCE${i}`))));
+      expect(burst.map((a) => a.body)).toEqual(Array(30).fill('success'));
+      expect(reads).toHaveBeenCalledTimes(1);
+
+      // the connection's row locked elsewhere (a save, a status write) when last_callback_at is due to move: the
+      // callback is kept and answered without waiting for that lock (the timestamp moves with a later callback)
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const runner = ctx.stack.db.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.startTransaction();
+        await runner.query(`SELECT 1 FROM wecom_connections WHERE corp_id = $1 FOR UPDATE`, [corp.corpId]);
+        const answer = await Promise.race([
+          deliver(callbackPath, corp, contactAdded(corp, 'wmLOCKED')).then((a) => a.body),
+          new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000)),
+        ]);
+        expect(answer).toBe('success');
+      } finally {
+        await runner.rollbackTransaction().catch(() => undefined);
+        await runner.release();
+      }
+
+      // the callback token changes while a read of the old one is in flight (a callback after the cached entry was
+      // forgotten): that read answers its own callback, but the new token is what the next callback is checked with
+      await t.admin.put('/api/wecom/connection', { corpId: corp.corpId, agentId: corp.agentId }); // forgets the entry
+      let open!: () => void;
+      gate = new Promise((resolve) => (open = resolve));
+      const before = deliver(callbackPath, corp, contactAdded(corp, 'wmBEFORE'));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the read has seen the old token and waits
+      const changed = { ...corp, callbackToken: randomBytes(12).toString('hex') };
+      expect((await t.admin.put('/api/wecom/connection', { corpId: corp.corpId, agentId: corp.agentId, callbackToken: changed.callbackToken })).status).toBe(200);
+      open();
+      gate = null;
+      expect((await before).body).toBe('success');
+      const after = await deliver(callbackPath, changed, contactAdded(changed, 'wmAFTER'));
+      expect([after.status, after.body]).toEqual([200, 'success']);
+      expect((await deliver(callbackPath, corp, contactAdded(corp, 'wmOLDTOKEN'))).body.code).toBe('WECOM_SIGNATURE_INVALID');
+
+      // disconnected: forgotten at once, the address answers nothing
+      expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
+      expect((await deliver(callbackPath, changed, contactAdded(changed, 'wmGONE'))).status).toBe(404);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

@@ -70,16 +70,20 @@ export class CallbackKeeper {
   /** The keys (tenant and digest) of the rows that were new. */
   private async insert(rows: CallbackEventRow[]): Promise<Set<string>> {
     const column = <K extends keyof CallbackEventRow>(k: K) => rows.map((r) => r[k]);
-    // last_callback_at moves at most once a second: every callback updating the one row would queue them all on its lock
+    // last_callback_at moves at most once a second: every callback updating the one row would queue them all on its
+    // lock; and a statement never waits for another one's (or a connection save's) lock on the row: the next second's does it
     const kept = await preparedQuery<{ tenant_id: string; digest: string }>(this.db, 'wecom.keep-callbacks',
       `WITH kept AS (
          INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload)
          SELECT t, d, e, c, p FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS r(t, d, e, c, p, n)
           ORDER BY n
          ON CONFLICT (tenant_id, digest) DO NOTHING RETURNING tenant_id, digest),
+       due AS (
+         SELECT tenant_id FROM wecom_connections
+          WHERE tenant_id = ANY($1::uuid[]) AND (last_callback_at IS NULL OR last_callback_at < now() - interval '1 second')
+            FOR NO KEY UPDATE SKIP LOCKED),
        touched AS (
-         UPDATE wecom_connections SET last_callback_at = now()
-          WHERE tenant_id = ANY($1::uuid[]) AND (last_callback_at IS NULL OR last_callback_at < now() - interval '1 second'))
+         UPDATE wecom_connections c SET last_callback_at = now() FROM due WHERE c.tenant_id = due.tenant_id)
        SELECT tenant_id, digest FROM kept`,
       [column('tenantId'), column('digest'), column('event'), column('changeType'), column('payload')],
     );

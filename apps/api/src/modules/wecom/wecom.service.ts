@@ -13,6 +13,8 @@ import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { CallbackKeeper } from './callback-keeper';
+import { envelopeCiphertext } from './callback-envelope';
+import { RefreshingCache } from './refreshing-cache';
 import { deleteContactWays, keepLeftovers } from './contact-way-leftovers';
 import { WECOM_ERRORS } from './wecom.errors';
 import { toRun } from './wecom-sync.service';
@@ -31,6 +33,8 @@ const BAD_CORP_ID = new Set([40013]);
 interface CallbackConnection { tenantId: string; corpId: string; token: string; aesKey: string }
 /** How long an API process keeps a callback address's connection (see callbackConnection). */
 const CALLBACK_CACHE_MS = 5000;
+/** A connection in use this close to its expiry is read again in the background while it is still served. */
+const CALLBACK_REFRESH_AHEAD_MS = 1000;
 
 /** How far WeCom's callback timestamp may be from our clock, either way. */
 export const CALLBACK_TOLERANCE_S = 300;
@@ -62,7 +66,8 @@ export class WecomService {
   private readonly log = new Logger(WecomService.name);
   /** tenants whose events workflow is being signalled: 'again' when more events were kept meanwhile */
   private readonly waking = new Map<string, 'sending' | 'again'>();
-  private readonly callbackCache = new Map<string, { connection: CallbackConnection; until: number }>();
+  private readonly callbackConnections = new RefreshingCache<CallbackConnection>(
+    (callbackId) => this.loadCallbackConnection(callbackId), CALLBACK_CACHE_MS, CALLBACK_REFRESH_AHEAD_MS);
 
   constructor(
     private readonly wecom: WecomRepository, @Inject(APP_CONFIG) config: AppConfig, private readonly temporal: TemporalService,
@@ -159,7 +164,7 @@ export class WecomService {
   }
 
   private forgetCallbackConnection(tenantId: string): void {
-    for (const [id, { connection }] of this.callbackCache) if (connection.tenantId === tenantId) this.callbackCache.delete(id);
+    this.callbackConnections.forget((connection) => connection.tenantId === tenantId);
   }
 
   /** Each secret gets a token from WeCom (no cache: this checks the secrets as typed), and the app reads itself. */
@@ -210,7 +215,7 @@ export class WecomService {
    */
   async receive(callbackId: string, q: CallbackQuery, body: string): Promise<{ duplicate: boolean }> {
     const c = await this.callbackConnection(callbackId);
-    const encrypted = this.field(body, 'Encrypt');
+    const encrypted = this.ciphertext(body);
     const { message } = this.open(c, q, encrypted);
     const event = this.parse(message);
     const unstorable = jsonTextProblems(event);
@@ -251,17 +256,13 @@ export class WecomService {
   }
 
   /**
-   * The connection behind a callback address, its secrets opened, kept for a few seconds: under a burst of
-   * callbacks each would otherwise read the row and open two sealed secrets. A change or disconnect made
-   * through another API process is seen within CALLBACK_CACHE_MS.
+   * The connection behind a callback address, its secrets opened, kept for a few seconds (RefreshingCache: one
+   * read at a time, read again ahead of expiry while in use): under a burst of callbacks each would otherwise read
+   * the row and open two sealed secrets. A change or disconnect made through another API process is seen within
+   * CALLBACK_CACHE_MS; through this one, at once.
    */
-  private async callbackConnection(callbackId: string): Promise<CallbackConnection> {
-    const cached = this.callbackCache.get(callbackId);
-    if (cached && cached.until > Date.now()) return cached.connection;
-    const connection = await this.loadCallbackConnection(callbackId);
-    if (this.callbackCache.size >= 1000) this.callbackCache.clear();
-    this.callbackCache.set(callbackId, { connection, until: Date.now() + CALLBACK_CACHE_MS });
-    return connection;
+  private callbackConnection(callbackId: string): Promise<CallbackConnection> {
+    return this.callbackConnections.get(callbackId);
   }
 
   private async loadCallbackConnection(callbackId: string): Promise<CallbackConnection> {
@@ -287,8 +288,11 @@ export class WecomService {
     }
   }
 
-  private field(body: string, name: string): string | undefined {
-    const value = this.parse(body)[name];
+  /** The body's ciphertext: read from WeCom's plain envelope directly, any other body parsed whole. */
+  private ciphertext(body: string): string | undefined {
+    const direct = envelopeCiphertext(body);
+    if (direct !== null) return direct;
+    const value = this.parse(body).Encrypt;
     return typeof value === 'string' ? value : undefined;
   }
 
