@@ -140,9 +140,14 @@ export class SegmentsRepository {
   async exportCsv(compiled: CompiledRule, out: Writable): Promise<void> {
     const qr = this.db.createQueryRunner();
     await qr.connect();
+    // A client that leaves ends the session at once, whatever it is doing (the members' snapshot or the COPY), and
+    // Postgres, checking the socket every second, stops a long snapshot too instead of finishing it for nobody.
+    const left = () => { if (!out.writableFinished) void discardConnection(qr, new Error('the client left the export')); };
+    out.once('close', left);
     try {
       await qr.startTransaction('REPEATABLE READ');
-      await qr.query(`CREATE TEMP TABLE export_members ON COMMIT DROP AS SELECT ${EXPORT_COLUMNS.join(', ')} FROM contacts WITH NO DATA`);
+      await qr.query(`SET LOCAL client_connection_check_interval = 1000;
+        CREATE TEMP TABLE export_members ON COMMIT DROP AS SELECT ${EXPORT_COLUMNS.join(', ')} FROM contacts WITH NO DATA`);
       await qr.query(
         `INSERT INTO export_members SELECT ${EXPORT_COLUMNS.map((col) => `c.${col}`).join(', ')}
            FROM contacts c WHERE c.tenant_id = $1 AND (${compiled.where}) ORDER BY c.id`,
@@ -158,6 +163,8 @@ export class SegmentsRepository {
     } catch (err) {
       await discardConnection(qr, err);
       throw err;
+    } finally {
+      out.off('close', left);
     }
   }
 
