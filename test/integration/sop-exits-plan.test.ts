@@ -182,7 +182,7 @@ describe('SOP exit plans whatever the statistics say (real Postgres)', () => {
         within('pairs compared and rejected', pairsRejected(pass), 10 * CONTACTS, what);
         // Each candidate's own rows are probed: its enrollments, its open memberships (one or none here), its tasks;
         // never a whole segment, journey or table (the other tenant's 20,000 rows would show).
-        for (const table of ['enrollments', 'segment_memberships', 'tasks', 'contacts', 'sop_exit_checks']) {
+        for (const table of ['enrollments', 'segment_memberships', 'tasks', 'contacts', 'sop_exit_checks', 'domain_events']) {
           within(`${table} rows read`, rowsRead(pass, table), 5 * CONTACTS, what);
         }
         for (const n of nodes(pass).filter((n) => n['Relation Name'] === 'segment_memberships')) {

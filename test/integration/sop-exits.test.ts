@@ -1,4 +1,4 @@
-import { applyExits, changeTags, enrollEntrants, journeysToWake, outboxEnd } from '@sop/engine';
+import { applyExits, changeTags, enrollEntrants, exitPass, journeysToWake, outboxEnd } from '@sop/engine';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -170,13 +170,14 @@ describe('SOP exits (real Postgres)', () => {
     await writer.connect();
     try {
       await writer.startTransaction();
-      await writer.query(`SELECT pg_current_xact_id()`);
+      // Its change is announced before the contact enters: the outbox trigger sees no enrollment and queues no check.
+      await writer.query(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`,
+        [j.tenantId, { contactIds: [late], fields: ['lastOrderAt'] }]);
       expect(await enrollEntrants(ctx.stack.db, j.sop.id, new Date())).toBe(1);
       for (let i = 0; i < 5; i++) {
         expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
         await new Promise((r) => setTimeout(r, 50));
       }
-      // Its change: as if its outbox trigger had run before the enrollment committed (it queued no check).
       await writer.query(`UPDATE contacts SET last_order_at = clock_timestamp() WHERE id = $1`, [late]);
       await writer.commitTransaction();
     } finally {
@@ -188,6 +189,41 @@ describe('SOP exits (real Postgres)', () => {
     const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, late]);
     expect(row).toEqual({ status: 'exited', close_reason: 'bought' });
     expect(await j.status()).toMatchObject({ early: 'active' });
+  });
+
+  it('a journey just activated is not re-read whole: its first passes evaluate only the entrants whose change could have missed them', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      ids.push((await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `c${i}`, tags: [tags.intentHigh.id] })).body.id);
+    }
+    // The customers were there before the journey: every transaction that ran with their changes has ended before
+    // it is created (another test file's open transaction would otherwise keep them in the journey's change bound).
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM contacts WHERE id = $1`, [ids[0]]);
+    for (const until = Date.now() + 30_000; ;) {
+      const [{ ended }] = await ctx.stack.db.query(`SELECT pg_snapshot_xmin(pg_current_snapshot()) > max(written_xid) AS ended
+        FROM domain_events WHERE tenant_id = $1`, [tenantId]);
+      if (ended) break;
+      if (Date.now() > until) throw new Error('the transactions running with the contacts\' changes did not end in 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
+    const sop = (await t.admin.post('/api/sops', { name: 'Fresh', definition: {
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      steps: [{ name: 'Call', offsetDays: 3, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+        content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
+      policies: { businessDaysOnly: false, exitOn: [{ on: 'tagAdded', tagId: tags.productA.id }] },
+    } })).body;
+    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    expect(await enrollEntrants(ctx.stack.db, sop.id, new Date())).toBe(30);
+    await pause();
+    // Before the re-check bound has moved: one entrant takes the tag, another an unrelated one; nobody else changed.
+    expect((await t.admin.post(`/api/contacts/${ids[0]}/tags`, { add: [tags.productA.id], remove: [] })).status).toBe(200);
+    expect((await t.admin.post(`/api/contacts/${ids[1]}/tags`, { add: [tags.productB.id], remove: [] })).status).toBe(200);
+    // Evaluated: those two, not the 30 entrants (before: every enrollment written since the bound, each pass).
+    expect(await exitPass(ctx.stack.db, sop.id)).toEqual({ closed: 1, evaluated: 2 });
+    expect(await exitPass(ctx.stack.db, sop.id)).toEqual({ closed: 0, evaluated: 1 });
   });
 
   it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {
