@@ -44,7 +44,12 @@ describe('the customer screens in a real browser (Chromium)', () => {
     const refused = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes('/api/tags/'), { timeout: 70_000 });
     await confirmPopconfirm(page, page.locator('[data-tag="High 高"]').getByRole('button'), '删除标签“High 高”？');
     expect((await refused).status()).toBe(409);
-    await page.locator('.ant-message', { hasText: '高意向客户' }).waitFor();
+    // the refusal in the console's language only: the segment by its Chinese kind word and name, no API English
+    const refusal = page.locator('.ant-message-notice', { hasText: '高意向客户' });
+    await refusal.waitFor();
+    expect((await refusal.innerText()).trim()).toBe('不能删除：分群「高意向客户」正在使用它');
+    // gone before the page is shown in both languages, so the English screenshot holds no Chinese toast
+    await refusal.waitFor({ state: 'detached', timeout: 15_000 });
     await checkPageInBothLanguages(page, 'tags', async () => { await lifecycle.waitFor(); });
     await switchLang(page, 'zh');
 

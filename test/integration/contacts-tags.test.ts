@@ -117,15 +117,27 @@ describe('contacts and tags (real Postgres)', () => {
 
   it('refuses to delete a tag a segment uses, naming the segment; deletes an unused one from every contact', async () => {
     const t = await signupTenant(ctx.http);
-    const { tags } = await createTagSystem(t.admin);
+    const { groups, tags } = await createTagSystem(t.admin);
     const c = await newContact(t, { tags: [tags.productA.id, tags.productB.id] });
     const [{ tenant_id }] = await ctx.stack.db.query('SELECT tenant_id FROM contacts WHERE id = $1', [c.id]);
-    await ctx.stack.db.query(`INSERT INTO segments (tenant_id, name, rule, tag_ids) VALUES ($1, 'Wants B', $2, $3)`, [
+    const [segment] = await ctx.stack.db.query(`INSERT INTO segments (tenant_id, name, rule, tag_ids) VALUES ($1, 'Wants B 想要B', $2, $3) RETURNING id`, [
       tenant_id, { tag: tags.productB.id }, [tags.productB.id],
     ]);
+    const code = await t.admin.post('/api/source-codes', { code: 'XHS-B', name: 'Xiaohongshu', tagIds: [tags.productB.id] });
+    expect(code.status).toBe(201);
     const refused = await t.admin.delete(`/api/tags/${tags.productB.id}`);
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ code: 'TAG_IN_USE', message: expect.stringContaining('Wants B') });
+    // each user of the tag: its path and an English problem for people, its kind and name for a client to word itself
+    expect(refused.body).toMatchObject({
+      code: 'TAG_IN_USE', message: 'In use by segment "Wants B 想要B", source code "XHS-B". Change them first.',
+      details: [
+        { path: `segments/${segment.id}`, problem: 'segment "Wants B 想要B" uses it', kind: 'segment', name: 'Wants B 想要B' },
+        { path: `source-codes/${code.body.id}`, problem: 'source code "XHS-B" uses it', kind: 'sourceCode', name: 'XHS-B' },
+      ],
+    });
+    // the group's delete names the users of any of its tags the same way
+    expect((await t.admin.delete(`/api/tag-groups/${groups.product.id}`)).body.details.map((d: { kind: string; name: string }) => [d.kind, d.name]))
+      .toEqual([['segment', 'Wants B 想要B'], ['sourceCode', 'XHS-B']]);
     expect((await t.admin.delete(`/api/tags/${tags.productA.id}`)).status).toBe(204);
     expect((await t.admin.get(`/api/contacts/${c.id}`)).body.tags.map((x: { name: string }) => x.name)).toEqual(['Product B']);
   });

@@ -69,7 +69,8 @@ describe('response rules turn responses into behaviour tags (real Postgres)', ()
 
     const deleteTag = await t.admin.delete(`/api/tags/${tags.productB.id}`);
     expect(deleteTag.status).toBe(409);
-    expect(deleteTag.body.details).toEqual([{ path: `response-rules/${created.body.id}`, problem: 'response rule "Interested in B 对B感兴趣" uses it' }]);
+    expect(deleteTag.body.details).toEqual([{ path: `response-rules/${created.body.id}`, problem: 'response rule "Interested in B 对B感兴趣" uses it',
+      kind: 'responseRule', name: 'Interested in B 对B感兴趣' }]);
     const draft = (await t.admin.post('/api/sops', { name: 'Draft', definition: { kind: 'journey', audience: { segmentId: segment.id },
       steps: [{ name: 's', offsetDays: 0, window: { start: '09:00', end: '18:00' }, channel: 'sms', content: { template: 'hi' }, executor: { rule: 'contactOwner' } }] } })).body;
     const onDraft = (await t.admin.post('/api/response-rules', { name: 'On draft', when: { kind: 'opened', sopId: draft.id }, then: { removeTagIds: [tags.productA.id] } })).body;

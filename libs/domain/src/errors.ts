@@ -4,10 +4,21 @@
  */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
+/**
+ * What can use another resource and so keep it from being deleted (TAG_IN_USE names them): a stable code a client
+ * words in its reader's language.
+ */
+export const DEPENDENT_KINDS = ['segment', 'sourceCode', 'computedTag', 'sop', 'responseRule', 'material'] as const;
+export type DependentKind = (typeof DEPENDENT_KINDS)[number];
+
 export interface ErrorDetail {
   /** Path of the offending field, e.g. `members[2].email`; empty for the body as a whole. */
   path: string;
   problem: string;
+  /** In a refusal because something uses the resource: what kind of thing it is (the path gives its id). */
+  kind?: DependentKind;
+  /** With `kind`: its name as its owner gave it (a source code's code, a material's title). */
+  name?: string;
 }
 
 export class AppError extends Error {

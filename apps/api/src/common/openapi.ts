@@ -5,7 +5,7 @@ import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '
 import { DECORATORS } from '@nestjs/swagger/dist/constants';
 import { ApiParam, ApiProperty, ApiPropertyOptional, type ApiPropertyOptions, ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ROLES, type Role } from '@sop/domain';
+import { DEPENDENT_KINDS, type DependentKind, ROLES, type Role } from '@sop/domain';
 import { API_ERRORS, ERROR_CODES, type ErrorCode } from './api-errors';
 import { type ApiErrorStatus, statusesOf } from './errors.catalog';
 import { PUBLIC_KEY, ROLES_KEY } from './principal';
@@ -28,7 +28,14 @@ export const ApiTextResponse = (mediaType: string, description: string, status =
 
 export class ErrorDetailDto {
   @ApiProperty({ example: 'members[2].email', description: 'The field, as a JSON path; empty for the request as a whole' }) path: string;
-  @ApiProperty({ example: 'must be an email' }) problem: string;
+  @ApiProperty({ example: 'must be an email', description: 'In English, for a person' }) problem: string;
+  @ApiPropertyOptional({
+    enum: DEPENDENT_KINDS, enumName: 'DependentKind',
+    description: 'What uses the resource and so keeps it from being deleted (TAG_IN_USE gives one detail per user, its path naming it): '
+      + 'a stable code to word in the reader\'s language',
+  })
+  kind?: DependentKind;
+  @ApiPropertyOptional({ example: '高意向客户', description: 'With kind: its name (a source code\'s code, a material\'s title)' }) name?: string;
 }
 
 /** What every error answers (common/error.filter.ts). */

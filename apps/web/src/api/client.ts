@@ -32,10 +32,8 @@ export async function takeTokenFromFragment(): Promise<void> {
   if (hex === cookie) tokenStore.set(token);
 }
 
-export interface ErrorDetail {
-  path: string;
-  problem: string;
-}
+/** One problem of a refusal: its path and English problem; for TAG_IN_USE also what uses the tag (kind and name). */
+export type ErrorDetail = Schemas['ErrorDetailDto'];
 
 /** An answer the API refused: its stable code, readable message and per-field details. */
 export class ApiError extends Error {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Tag, TagGroup } from '@sop/db';
+import type { DependentKind } from '@sop/domain';
 import type { Queryable } from '@sop/engine';
 import { DataSource, Repository } from 'typeorm';
 
-export interface TagUser { kind: string; id: string; name: string }
+export interface TagUser { kind: DependentKind; id: string; name: string }
 
 /**
  * The tag aggregate: `tag_groups`, their `tags` and the tags' `contact_tags` rows, the API's one home for that SQL
@@ -104,11 +105,11 @@ export class TagsRepository {
   tagUsers(m: Queryable, tenantId: string, tagIds: string[]): Promise<TagUser[]> {
     return m.query(
       `SELECT 'segment' AS kind, id, name FROM segments WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
-       UNION ALL SELECT 'source code', id, code FROM source_codes WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
-       UNION ALL SELECT 'computed tag rule', id, name FROM computed_tag_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
-       UNION ALL SELECT 'response rule', id, name FROM response_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       UNION ALL SELECT 'sourceCode', id, code FROM source_codes WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       UNION ALL SELECT 'computedTag', id, name FROM computed_tag_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
+       UNION ALL SELECT 'responseRule', id, name FROM response_rules WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
        UNION ALL SELECT 'material', id, title FROM materials WHERE tenant_id = $1 AND tag_ids && $2::uuid[]
-       UNION ALL SELECT 'SOP', s.id, s.name FROM sops s WHERE s.tenant_id = $1 AND s.status <> 'archived' AND (s.tag_ids && $2::uuid[]
+       UNION ALL SELECT 'sop', s.id, s.name FROM sops s WHERE s.tenant_id = $1 AND s.status <> 'archived' AND (s.tag_ids && $2::uuid[]
          OR EXISTS (SELECT 1 FROM sop_versions v WHERE v.sop_id = s.id AND v.tag_ids && $2::uuid[]))
        ORDER BY 1, 3`,
       [tenantId, tagIds],

@@ -1,18 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Tag, TagGroup } from '@sop/db';
+import type { DependentKind } from '@sop/domain';
 import { DataSource, type EntityManager } from 'typeorm';
 import { COMMON_ERRORS, fail, notFound } from '../../common/errors.catalog';
 import { taken, unlessTaken } from '../../common/postgres-errors';
 import type { CreateTagDto, CreateTagGroupDto, TagDto, TagGroupDto, UpdateTagDto, UpdateTagGroupDto } from './tags.dto';
 import { TagWriter } from './tag-writer.service';
 import { TAGS_ERRORS } from './tags.errors';
-import { TagsRepository } from './tags.repository';
+import { type TagUser, TagsRepository } from './tags.repository';
 
-/** Where each kind of tag user lives in the API, for the paths in a refusal. */
-const USER_PATHS: Record<string, string> = {
-  segment: 'segments', 'source code': 'source-codes', 'computed tag rule': 'computed-tags', SOP: 'sops', 'response rule': 'response-rules', material: 'materials',
+/** Each kind of tag user: where it lives in the API (the paths in a refusal) and its English word (the messages). */
+const USERS: Record<DependentKind, { path: string; word: string }> = {
+  segment: { path: 'segments', word: 'segment' },
+  sourceCode: { path: 'source-codes', word: 'source code' },
+  computedTag: { path: 'computed-tags', word: 'computed tag rule' },
+  sop: { path: 'sops', word: 'SOP' },
+  responseRule: { path: 'response-rules', word: 'response rule' },
+  material: { path: 'materials', word: 'material' },
 };
+const userText = ({ kind, name }: TagUser) => `${USERS[kind].word} "${name}"`;
 
 const toTagDto = ({ id, groupId, name, color, kind, weight }: Tag): TagDto => ({ id, groupId, name, color, kind, weight });
 
@@ -86,12 +93,13 @@ export class TagsService {
     });
   }
 
+  /** Refuses (409) while anything uses the tags: one detail per user, with its kind and name for clients to word. */
   private async assertUnused(m: EntityManager, tenantId: string, tagIds: string[]): Promise<void> {
     const users = await this.tags.tagUsers(m, tenantId, tagIds);
     if (users.length) {
       throw fail(
-        TAGS_ERRORS.TAG_IN_USE, `In use by ${users.map((u) => `${u.kind} "${u.name}"`).join(', ')}. Change them first.`,
-        users.map((u) => ({ path: `${USER_PATHS[u.kind]}/${u.id}`, problem: `${u.kind} "${u.name}" uses it` })),
+        TAGS_ERRORS.TAG_IN_USE, `In use by ${users.map(userText).join(', ')}. Change them first.`,
+        users.map((u) => ({ path: `${USERS[u.kind].path}/${u.id}`, problem: `${userText(u)} uses it`, kind: u.kind, name: u.name })),
       );
     }
   }

@@ -8,8 +8,9 @@ import { useTagGroups } from '../../api/directory';
 import type { Tag as TagModel, TagGroup, TagKind } from '../../api/models';
 import { Page } from '../../app/Page';
 import { tagStyle } from '../../components/TagSelect';
-import { addMessages } from '../../i18n';
+import { addMessages, type Lang } from '../../i18n';
 import { applyFieldErrors, errorText } from '../../lib/errors';
+import { tagUsersText } from './in-use';
 import { messages } from './messages';
 import { useMessage } from '../../app/feedback';
 
@@ -20,7 +21,8 @@ const PALETTE = ['#1677ff', '#13c2c2', '#52c41a', '#faad14', '#fa541c', '#f5222d
 
 /** The tag system: groups (exclusive or not) with their tags, kinds, colours and weights. */
 export default function TagsPage() {
-  const { t } = useTranslation('tags');
+  const { t, i18n } = useTranslation('tags');
+  const lang: Lang = i18n.language === 'en' ? 'en' : 'zh';
   const message = useMessage();
   const queries = useQueryClient();
   const groups = useTagGroups();
@@ -33,9 +35,9 @@ export default function TagsPage() {
       message.success(t('deleted'));
       refresh();
     } catch (e) {
-      // A 409 names what still uses the tag (segments, SOPs, rules): say it in words.
-      const what = e instanceof ApiError ? e.details.map((d) => d.problem).join('; ') || e.message : '';
-      message.error(e instanceof ApiError && e.status === 409 ? t('usedBy', { what }) : errorText(e), 6);
+      // TAG_IN_USE names what still uses the tag (segments, SOPs, rules…): say which, in the viewer's language.
+      const users = e instanceof ApiError && e.code === 'TAG_IN_USE' ? tagUsersText(t, lang, e.details) : null;
+      message.error(users ?? errorText(e), 6);
     }
   };
   return (

@@ -7,7 +7,9 @@ export const messages: Messages = {
     tagName: '标签名称', kind: '类型', color: '颜色', weight: '权重', weightHelp: '0–100，表示兴趣或意向的强弱；分群可以按权重筛选。',
     kinds: { manual: '手动', source: '来源', behaviour: '行为', computed: '计算' },
     deleteGroup: '删除标签组“{{name}}”？组内的标签会一起删除；与企业微信关联的标签组也会在企业微信中删除。', deleteTag: '删除标签“{{name}}”？客户身上的这个标签会被移除；与企业微信关联的标签也会在企业微信中删除。',
-    usedBy: '不能删除：{{what}}', saved: '已保存', deleted: '已删除', nameRequired: '请输入名称', tagsCount: '{{n}} 个标签',
+    usedBy: '不能删除：{{what}}正在使用它', user: '{{kind}}「{{name}}」', userNamed: '「{{name}}」',
+    users: { segment: '分群', sourceCode: '渠道码', computedTag: '计算标签规则', sop: 'SOP', responseRule: '响应规则', material: '素材' },
+    saved: '已保存', deleted: '已删除', nameRequired: '请输入名称', tagsCount: '{{n}} 个标签',
     empty: '还没有标签。先建标签组（如“购买意向”“来源渠道”），再在组里添加标签。', noTags: '这个组还没有标签',
   },
   en: {
@@ -16,7 +18,9 @@ export const messages: Messages = {
     tagName: 'Tag name', kind: 'Kind', color: 'Colour', weight: 'Weight', weightHelp: '0–100: how strong an interest or intent is; segments can filter by it.',
     kinds: { manual: 'Manual', source: 'Source', behaviour: 'Behaviour', computed: 'Computed' },
     deleteGroup: 'Delete the tag group “{{name}}” and its tags? One linked to WeCom is deleted in WeCom too.', deleteTag: 'Delete the tag “{{name}}”? Customers lose it; a tag linked to WeCom is deleted in WeCom too.',
-    usedBy: 'Cannot delete: {{what}}', saved: 'Saved', deleted: 'Deleted', nameRequired: 'Enter a name', tagsCount: '{{n}} tags',
+    usedBy: 'Cannot delete: used by {{what}}', user: '{{kind}} "{{name}}"', userNamed: '"{{name}}"',
+    users: { segment: 'segment', sourceCode: 'channel code', computedTag: 'computed tag rule', sop: 'SOP', responseRule: 'response rule', material: 'material' },
+    saved: 'Saved', deleted: 'Deleted', nameRequired: 'Enter a name', tagsCount: '{{n}} tags',
     empty: 'No tags yet. Create a group first (e.g. "Purchase intent", "Source channel"), then add tags to it.', noTags: 'No tags in this group yet',
   },
 };
