@@ -46,7 +46,7 @@ export default function TagsPage() {
       <Flex vertical gap="middle">
         {(groups.data ?? []).map((group) => (
           <Card key={group.id} size="small" data-tag-group={group.name}
-            title={<Flex gap="small" align="center">{group.name}{group.exclusive && <Tooltip title={t('exclusiveHelp')}><Tag color="purple">{t('exclusive')} <QuestionCircleOutlined /></Tag></Tooltip>}<Typography.Text type="secondary" style={{ fontWeight: 'normal' }}>{t('tagsCount', { n: group.tags.length })}</Typography.Text></Flex>}
+            title={<Flex gap="small" align="center">{group.name}{group.exclusive && <Tooltip title={t('exclusiveHelp')}><Tag color="purple">{t('exclusive')} <QuestionCircleOutlined /></Tag></Tooltip>}<Typography.Text type="secondary" style={{ fontWeight: 'normal' }}>{t('tagsCount', { count: group.tags.length })}</Typography.Text></Flex>}
             extra={<Flex gap={4}>
               <Button size="small" icon={<PlusOutlined />} onClick={() => setTagForm({ group })}>{t('addTag')}</Button>
               <Button size="small" type="link" onClick={() => setGroupForm(group)}>{t('common:actions.edit')}</Button>

@@ -9,7 +9,7 @@ export const messages: Messages = {
     deleteGroup: '删除标签组“{{name}}”？组内的标签会一起删除；与企业微信关联的标签组也会在企业微信中删除。', deleteTag: '删除标签“{{name}}”？客户身上的这个标签会被移除；与企业微信关联的标签也会在企业微信中删除。',
     usedBy: '不能删除：{{what}}正在使用它', user: '{{kind}}「{{name}}」', userNamed: '「{{name}}」',
     users: { segment: '分群', sourceCode: '渠道码', computedTag: '计算标签规则', sop: 'SOP', responseRule: '响应规则', material: '素材' },
-    saved: '已保存', deleted: '已删除', nameRequired: '请输入名称', tagsCount: '{{n}} 个标签',
+    saved: '已保存', deleted: '已删除', nameRequired: '请输入名称', tagsCount_one: '{{count}} 个标签', tagsCount_other: '{{count}} 个标签',
     empty: '还没有标签。先建标签组（如“购买意向”“来源渠道”），再在组里添加标签。', noTags: '这个组还没有标签',
   },
   en: {
@@ -20,7 +20,7 @@ export const messages: Messages = {
     deleteGroup: 'Delete the tag group “{{name}}” and its tags? One linked to WeCom is deleted in WeCom too.', deleteTag: 'Delete the tag “{{name}}”? Customers lose it; a tag linked to WeCom is deleted in WeCom too.',
     usedBy: 'Cannot delete: used by {{what}}', user: '{{kind}} "{{name}}"', userNamed: '"{{name}}"',
     users: { segment: 'segment', sourceCode: 'channel code', computedTag: 'computed tag rule', sop: 'SOP', responseRule: 'response rule', material: 'material' },
-    saved: 'Saved', deleted: 'Deleted', nameRequired: 'Enter a name', tagsCount: '{{n}} tags',
+    saved: 'Saved', deleted: 'Deleted', nameRequired: 'Enter a name', tagsCount_one: '{{count}} tag', tagsCount_other: '{{count}} tags',
     empty: 'No tags yet. Create a group first (e.g. "Purchase intent", "Source channel"), then add tags to it.', noTags: 'No tags in this group yet',
   },
 };
