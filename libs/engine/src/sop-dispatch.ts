@@ -204,9 +204,9 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * - `exit_recheck_changes_from` is the value `exit_recheck_from` had before its last move (at first, the xmin when
  *   the SOP was created). An enrollment at or past the current bound got its transaction id after the snapshot whose
  *   xmin is the current bound was taken, which was after the snapshot whose xmin is the previous bound (each move
- *   waits for a snapshot whose xmin has passed the kept one's xmax). The enrollment's own snapshot came later still,
- *   since every enrollment writer locks the SOP's row first, which gives it its id. So that snapshot's xmin, and the
- *   id of any change it missed, is at least the previous bound.
+ *   waits for a snapshot whose xmin has passed the kept one's xmax). The enrollment's own snapshot came later still:
+ *   every enrollment writer locks a SOP's row first (its own, or for a hand-over the finishing SOP's), which gives it
+ *   its id. So that snapshot's xmin, and the id of any change it missed, is at least the previous bound.
  *
  * Its plans must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
  * activated, its enrollments, memberships, tasks and checks), or the statistics were taken while the tables held
