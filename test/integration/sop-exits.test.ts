@@ -226,6 +226,12 @@ describe('SOP exits (real Postgres)', () => {
     expect(await exitPass(ctx.stack.db, sop.id)).toEqual({ closed: 0, evaluated: 1 });
   });
 
+  it('a journey without exit conditions reads no changes', async () => {
+    const j = await journey(() => [], [{ name: 'a' }, { name: 'b' }]);
+    expect((await j.tag('a', { add: ['productA'] })).status).toBe(200);
+    expect(await exitPass(ctx.stack.db, j.sop.id)).toEqual({ closed: 0, evaluated: 0 });
+  });
+
   it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {
     const before = new Date(Date.now() - 86_400_000).toISOString();
     const j = await journey((tags) => [{ on: 'bought' }, { on: 'replied' }, { on: 'tagAdded', tagId: tags.productA.id }],

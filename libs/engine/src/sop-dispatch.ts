@@ -274,6 +274,8 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
           AND te.action = '${action}' AND te.at > e.entered_at) THEN 'tag ${action}'`);
       }
     }
+    // Without exit conditions nothing can close: the recent changes are not read (a constant false), the queued
+    // checks (of an earlier version's conditions) are still cleared and the bounds still move.
     for (const method of PROBES_ONLY) await m.query(`SET LOCAL ${method} = off`);
     const [row]: { xmin: string; xmax: string; evaluated: number; ids: string[]; reasons: string[] }[] = await m.query(
       `WITH queued AS (
@@ -285,7 +287,7 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
          UNION
          SELECT e.* FROM (
            SELECT DISTINCT c.id::uuid AS contact_id FROM domain_events d CROSS JOIN jsonb_array_elements_text(d.payload->'contactIds') AS c(id)
-            WHERE d.tenant_id = $3 AND d.written_xid >= $4::xid8
+            WHERE ${conditions.length > 0} AND d.tenant_id = $3 AND d.written_xid >= $4::xid8
               AND d.type IN (${EXIT_CHANGE_TYPES}) AND d.payload ? 'contactIds'
          ) r CROSS JOIN LATERAL (
            SELECT e.id, e.contact_id, e.entered_at, e.entry_no FROM enrollments e
