@@ -193,10 +193,12 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * misses an enrollment when its outbox trigger runs before the enrollment commits. If the enrollment's snapshot did
  * not see the change either, the change's transaction id is at least that snapshot's xmin. If it did, the contact
  * entered with the change made; its time can still be after `entered_at` only when it began after the dispatcher
- * took its `now`, which is after the previous pass, so its id is past that pass's snapshot and past the bounds. The pass re-checks the enrollments written since `exit_recheck_from` (by `entered_xid`) whose
- * contacts have an exit-relevant outbox event written since `exit_recheck_changes_from` (by `written_xid`); it starts
- * from those events, so a bulk enrollment costs it nothing until its contacts change (it re-checked every enrollment
- * written since the bound: 284 s after 10,000,000 entrants).
+ * took its `now`, which is after the previous pass, so its id is past that pass's snapshot and past the bounds (a
+ * hand-over's `now` is the finishing SOP's: a change made in that moment counts only if a later check reads it).
+ * The pass re-checks the enrollments written since `exit_recheck_from` (by `entered_xid`) whose contacts have an
+ * exit-relevant outbox event written since `exit_recheck_changes_from` (by `written_xid`). It starts from those
+ * events, so a bulk enrollment costs it nothing until its contacts change (it re-checked every enrollment written
+ * since the bound: 284 s after 10,000,000 entrants).
  * - `exit_recheck_from` moves: the pass keeps one earlier pass's snapshot bounds (`exit_recheck_next` = its xmin,
  *   `exit_recheck_after` = its xmax); once a pass's own snapshot has an xmin at or past that xmax, every transaction
  *   that could have missed an enrollment written below that xmin has ended and this pass saw its change, so after it
