@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { join } from 'node:path';
-import { checkPageInBothLanguages, choose, screenshot, SHOTS, signIn, switchLang, useConsoleStack, visibleModal } from '../support/console';
+import { checkPageInBothLanguages, choose, confirmModal, screenshot, SHOTS, signIn, switchLang, useConsoleStack, visibleModal } from '../support/console';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, Http, signupTenant, type TenantFixture } from '../support/http';
 import { eventually } from '../support/poll';
@@ -104,9 +104,9 @@ describe('the material library in a real browser (Chromium)', () => {
     await page.getByTestId('material-edit').click();
     await page.getByTestId('material-url').fill('https://shop.example/coupon-2');
     await page.getByTestId('material-save').click();
-    await page.getByTestId('republish-question').filter({ hasText: '新客欢迎' }).waitFor();
-    await visibleModal(page).locator('.ant-btn-primary').click();
-    await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.currentVersion).toBe(2));
+    await confirmModal(page, page.getByTestId('republish-question').filter({ hasText: '新客欢迎' }));
+    // the republication goes through Temporal (the running SOP takes its new version): seconds on a busy machine
+    await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.currentVersion).toBe(2), 30_000);
     const v2 = (await t.admin.get(`/api/sops/${sopId}/versions/2`)).body.definition.steps[0].content.materials[0];
     expect(v2.url).toBe('https://shop.example/coupon-2');
     await page.getByTestId('material-row-新品券').click();

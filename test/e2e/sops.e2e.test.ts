@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { checkPageInBothLanguages, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
+import { checkPageInBothLanguages, confirmModal, pick, screenshot, signIn, switchLang, useConsoleStack } from '../support/console';
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
@@ -107,8 +107,8 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     await page.getByTestId('sop-activate').click();
     await page.getByTestId('lifecycle-confirm').filter({ hasText: '将触达 2 位客户' }).waitFor();
     await screenshot(page, 'sop-activate-zh');
-    await page.locator('.ant-modal-confirm-btns .ant-btn-primary').click();
-    await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe('active'));
+    await confirmModal(page, page.getByTestId('lifecycle-confirm'));
+    await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe('active'), 30_000);
 
     // The engine does what the designer said: day 0's task for each customer, in the employee's inbox (today, or the next working day).
     const tasks = await waitUntil(() => ctx.stack.db.query(`SELECT content FROM tasks WHERE sop_id = $1 AND step_index = 0 ORDER BY content`, [sopId]),
@@ -178,13 +178,7 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     const lifecycle = async (steps: readonly (readonly [string, string, string])[]) => {
       for (const [action, words, status] of steps) {
         await page.getByTestId(`sop-${action}`).click();
-        await page.getByTestId('lifecycle-confirm').filter({ hasText: words }).waitFor();
-        // a click made while the dialog still opens can miss: click until the dialog closes (a loading button takes no second click)
-        const ok = page.locator('.ant-modal-confirm-btns .ant-btn-primary');
-        await eventually(async () => {
-          if (await ok.isVisible()) await ok.click({ timeout: 2000 });
-          await page.locator('.ant-modal-confirm').waitFor({ state: 'detached', timeout: 5000 });
-        }, 30_000);
+        await confirmModal(page, page.getByTestId('lifecycle-confirm').filter({ hasText: words }));
         // the change goes through Temporal (signals, cancellations): seconds on a busy machine
         await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe(status), 30_000);
       }

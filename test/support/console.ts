@@ -162,6 +162,24 @@ export async function confirmPopconfirm(page: Page, trigger: Locator, title: str
   }, 60_000);
 }
 
+/**
+ * Answers yes in the confirmation dialog (`Modal.confirm`) that shows `question`, as a person would: a click that
+ * lands while the dialog still zooms in can be lost on a loaded machine (seen in full runs), so it is made again until
+ * the dialog has gone. A button busy with the first answer (loading) is not clicked again.
+ */
+export async function confirmModal(page: Page, question: Locator): Promise<void> {
+  await question.waitFor();
+  const dialog = page.locator('.ant-modal-confirm', { has: question });
+  const yes = dialog.locator('.ant-modal-confirm-btns .ant-btn-primary');
+  await eventually(async () => {
+    if ((await yes.isVisible()) && !(await yes.getAttribute('class', { timeout: 2000 }))?.includes('ant-btn-loading')) {
+      await animationsDone(page, 5000);
+      await yes.click({ timeout: 2000 });
+    }
+    await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+  }, 30_000);
+}
+
 /** The dialog on top. */
 export const visibleModal = (page: Page) => page.locator('.ant-modal:visible').last();
 
