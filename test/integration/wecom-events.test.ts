@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createActivities } from '@sop/worker';
 import { WecomAccess } from '@sop/wecom';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DataSource, type Logger } from 'typeorm';
 import { addUser, signupTenant, type TenantFixture } from '../support/http';
 import { waitUntil } from '../support/poll';
 import { useStack } from '../support/stack';
@@ -223,6 +224,52 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     expect(await contact(tenantId, 'wmF1')).toMatchObject({ owner_id: employee.id });
     expect(await contact(tenantId, 'wmF2')).toMatchObject({ owner_id: employee.id });
     expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM tag_groups WHERE tenant_id = $1 AND name = '意向'`, [tenantId]))[0].n).toBe(1);
+  });
+
+  it('applies a batch of contacts added and edited in a few statements, each contact\'s events in their order', async () => {
+    const { t, tenantId, data } = await connected();
+    const [first, second] = [await addUser(t, ctx.http, 'employee'), await addUser(t, ctx.http, 'employee')];
+    await member(tenantId, 'qianba', first.id);
+    await member(tenantId, 'zhoujiu', second.id);
+    const keep = (n: number, changeType: string, userId: string, externalUserId: string) => ctx.stack.db.query(
+      `INSERT INTO wecom_callback_events (tenant_id, digest, event, change_type, payload) VALUES ($1, $2, 'change_external_contact', $3, $4)`,
+      [tenantId, `set-${n}`, changeType, { Event: 'change_external_contact', ChangeType: changeType, UserID: userId, ExternalUserID: externalUserId }]);
+    // 40 new contacts; then wmS0 edited (its new name), wmS1 deleted by its owner and added by another employee
+    for (let i = 0; i < 40; i++) data.contacts.set(`wmS${i}`, person(`wmS${i}`, `客户${i}`, [{ userid: 'qianba' }]));
+    for (let i = 0; i < 40; i++) {
+      if (i === 20) await keep(100, 'add_external_contact', 'qianba', 'wmGONE'); // WeCom: no such relationship, recorded as its error
+      await keep(i, 'add_external_contact', 'qianba', `wmS${i}`);
+    }
+    await keep(40, 'edit_external_contact', 'qianba', 'wmS0');
+    await keep(41, 'del_external_contact', 'qianba', 'wmS1');
+    await keep(42, 'add_external_contact', 'zhoujiu', 'wmS1');
+    data.contacts.set('wmS0', person('wmS0', '客户零', [{ userid: 'qianba' }]));
+    data.contacts.set('wmS1', person('wmS1', '客户一', [{ userid: 'qianba' }, { userid: 'zhoujiu' }]));
+    // the statements the batch sends, counted on a data source of its own
+    let statements = 0;
+    const counting: Logger = { logQuery: () => void statements++, logQueryError: () => {}, logQuerySlow: () => {}, logSchemaBuild: () => {}, logMigration: () => {}, log: () => {} };
+    const db = await new DataSource({ ...ctx.stack.db.options, logger: counting }).initialize();
+    try {
+      const activities = createActivities(db, 'set-test', undefined, new WecomAccess({ secretKeys: [sealing], apiBase: local().baseUrl }));
+      const result = await new MockActivityEnvironment().run(activities.applyWecomEvents, { tenantId, batchSize: 50 });
+      expect(result).toMatchObject({ applied: 43, failed: 1 });
+    } finally {
+      await db.destroy();
+    }
+    // one at a time, 44 events took two statements or more each
+    expect(statements).toBeLessThan(30);
+    const rows = await processed(tenantId);
+    expect(rows.map((r: { error: string | null }) => r.error)).toEqual([...Array(20).fill(null), expect.stringMatching(/84061/), ...Array(23).fill(null)]);
+    expect(rows.slice(0, 41).filter((r: { outcome: string | null }) => /created/.test(r.outcome ?? ''))).toHaveLength(40);
+    expect(rows[41].outcome).toMatch(/updated/);
+    expect(rows[42].outcome).toMatch(/owner cleared/);
+    expect(rows[43].outcome).toMatch(/updated/);
+    expect(await contact(tenantId, 'wmS0')).toMatchObject({ name: '客户零', owner_id: first.id });
+    expect(await contact(tenantId, 'wmS1')).toMatchObject({ name: '客户一', owner_id: second.id });
+    expect(await contact(tenantId, 'wmS39')).toMatchObject({ name: '客户39', owner_id: first.id });
+    expect((await ctx.stack.db.query(`SELECT count(*)::int AS n FROM contacts WHERE tenant_id = $1`, [tenantId]))[0].n).toBe(40);
+    expect((await ctx.stack.db.query(
+      `SELECT count(*)::int AS n FROM wecom_follows WHERE tenant_id = $1 AND external_user_id = 'wmS1'`, [tenantId]))[0].n).toBe(2);
   });
 
   it('applies each event once when two attempts race, and goes on after WeCom rate-limits mid-batch', async () => {

@@ -250,6 +250,7 @@ export async function startTemporalDevServer({ cli, port, uiPort, dbFile, logFil
     address: `127.0.0.1:${port}`,
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
     version,
+    pid: child.pid,
     stop: () => stopChild(child),
   };
 }

@@ -1,4 +1,4 @@
-import { arriveThroughCode, changeTags, contactsChanged, findSourceCode, type Queryable, recordResponse } from '@sop/engine';
+import { arriveThroughCode, changeTags, contactsChanged, findSourceCode, type Queryable, recordResponse, type SourceCodeRow } from '@sop/engine';
 import { WecomApiError, type WecomAccess, type WecomAnswer, type WecomClient } from '@sop/wecom';
 import type { WecomEventsActivities } from '@sop/workflows';
 import type { DataSource } from 'typeorm';
@@ -180,14 +180,31 @@ async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], is
   if (!prepared.length) return counts;
   // WeCom's own changes to tag definitions: the triggers queue nothing to send back (no echo)
   await asWecomOrigin(m);
-  const batch: Batch = { touched: new Set(), members: new Map() };
+  const batch: Batch = { touched: new Set(), members: new Map(), codes: new Map() };
   // Locked and re-read: an attempt that committed this batch already (a retry after a lost answer) leaves nothing to do.
   const open = new Set<string>((await m.query(
     `SELECT e.id::text FROM wecom_callback_events e WHERE e.tenant_id = $1 AND e.id = ANY($2::bigint[]) AND e.processed_at IS NULL ORDER BY e.id FOR UPDATE`,
     [tenantId, prepared.map((p) => p.row.id)])).map((r: { id: string }) => r.id));
   const done: { id: string; outcome: string | null; error: string | null }[] = [];
-  for (const p of prepared) {
+  for (let i = 0; i < prepared.length; i++) {
+    const p = prepared[i];
     if (!open.has(p.row.id)) continue;
+    // contacts added or edited one after another: together, a few statements for the run (contactRun)
+    const run = isolated || p.error ? null : contactRun(prepared, i, open);
+    if (run && run.events.length > 1) {
+      let outcomes: string[];
+      try {
+        outcomes = await contactsFromWecom(m, tenantId, run.events.map((e) => e.event), batch);
+      } catch (err) {
+        throw new EventFailed((err as Error).message);
+      }
+      for (const [k, e] of run.events.entries()) done.push({ id: e.row.id, outcome: outcomes[k], error: null });
+      for (const e of run.failed) done.push({ id: e.row.id, outcome: null, error: e.error! });
+      counts.applied += run.events.length;
+      counts.failed += run.failed.length;
+      i = run.end - 1;
+      continue;
+    }
     let outcome: string | null = null;
     let error = p.error ?? null;
     if (!error) {
@@ -213,6 +230,46 @@ async function applyAll(m: Queryable, tenantId: string, prepared: Prepared[], is
   return counts;
 }
 
+/** A contact added or edited, as contactsFromWecom takes it. */
+interface ContactEvent { wecomUserId: string; answer: WecomAnswer; added: boolean }
+
+const CONTACT_UPSERTS = new Set(['add_external_contact', 'add_half_external_contact', 'edit_external_contact']);
+
+/** The contact event `p` is, when it is one and WeCom's answer names the contact; else null. */
+function contactEvent(p: Prepared): (ContactEvent & { externalUserId: string }) | null {
+  if (p.row.event !== 'change_external_contact' || !CONTACT_UPSERTS.has(p.row.change_type ?? '') || !p.fetched) return null;
+  const externalUserId = (p.fetched.external_contact as { external_userid?: unknown } | undefined)?.external_userid;
+  if (typeof externalUserId !== 'string') return null;
+  return { wecomUserId: text(p.row.payload.UserID), answer: p.fetched, added: p.row.change_type !== 'edit_external_contact', externalUserId };
+}
+
+/**
+ * The events from `start` on that are contacts added or edited, each for another contact, up to the first event
+ * of another kind or for a contact already in the run (its second event must see the first one's result). Events
+ * already recorded as failed (`error`, nothing to apply) and ones another attempt committed (not `open`) do not end
+ * it. Applied together they change the same rows as one at a time in id order: each event's statements touch only
+ * its own contact (and its follows), so only one contact's events need their order, and they are never in one run.
+ */
+function contactRun(prepared: Prepared[], start: number, open: Set<string>) {
+  const events: (Prepared & { event: ContactEvent })[] = [];
+  const failed: Prepared[] = [];
+  const contacts = new Set<string>();
+  let end = start;
+  for (; end < prepared.length; end++) {
+    const p = prepared[end];
+    if (!open.has(p.row.id)) continue;
+    if (p.error) {
+      failed.push(p);
+      continue;
+    }
+    const event = contactEvent(p);
+    if (!event || contacts.has(event.externalUserId)) break;
+    contacts.add(event.externalUserId);
+    events.push({ ...p, event });
+  }
+  return { events, failed, end };
+}
+
 interface Member { userId: string | null; known: boolean }
 
 /** What the events of one batch's transaction share; a new one for each transaction (the isolated re-run too). */
@@ -221,6 +278,8 @@ interface Batch {
   touched: Set<string>;
   /** members read, by WeCom user id, once each: no event changes wecom_users, and most name the same few */
   members: Map<string, Promise<Member>>;
+  /** source codes read, by code, once each: no event changes source_codes */
+  codes: Map<string, Promise<SourceCodeRow | null>>;
 }
 
 /** Applies one event in the caller's transaction; says what it did. */
@@ -232,7 +291,7 @@ async function applyEvent(m: Queryable, tenantId: string, row: EventRow, fetched
         case 'add_external_contact':
         case 'add_half_external_contact':
         case 'edit_external_contact':
-          return contactFromWecom(m, tenantId, text(p.UserID), fetched!, row.change_type !== 'edit_external_contact', batch);
+          return (await contactsFromWecom(m, tenantId, [{ wecomUserId: text(p.UserID), answer: fetched!, added: row.change_type !== 'edit_external_contact' }], batch))[0];
         case 'del_external_contact':
           return employeeDeletedContact(m, tenantId, text(p.UserID), text(p.ExternalUserID), batch);
         case 'del_follow_user':
@@ -277,22 +336,36 @@ const ownerNote = (wecomUserId: string, member: Member) =>
  * Added or edited: the contact upserted by its external_userid (name; owner = our user matched to the
  * employee, when it has none), the corp tags of all its follow users mapped to ours (an edit also removes
  * WeCom-linked tags WeCom no longer shows); an add whose State is one of the tenant's source codes arrives
- * through that code (its tags, its owner when none, a 'joined' response).
+ * through that code (its tags, its owner when none, a 'joined' response). Several events, each for another
+ * contact (contactRun), share the upsert and the follows' statement; the rest follows per event, in their order.
+ * Says what each did.
  */
-async function contactFromWecom(
-  m: Queryable, tenantId: string, wecomUserId: string, answer: WecomAnswer, added: boolean, batch: Batch,
-): Promise<string> {
-  const ec = answer.external_contact as { external_userid: string; name?: string };
-  const follows = (answer.follow_user ?? []) as FollowUser[];
-  const member = await memberUser(m, tenantId, wecomUserId, batch);
-  const [contact] = await m.query(
-    `INSERT INTO contacts (tenant_id, external_id, name, owner_id, wecom_external_user_id) VALUES ($1, 'wecom:' || $2, $3, $4, $2)
+async function contactsFromWecom(m: Queryable, tenantId: string, events: ContactEvent[], batch: Batch): Promise<string[]> {
+  const members: Member[] = [];
+  for (const e of events) members.push(await memberUser(m, tenantId, e.wecomUserId, batch));
+  const ecs = events.map((e) => e.answer.external_contact as { external_userid: string; name?: string });
+  const upserted: { id: string; u: string; created: boolean }[] = await m.query(
+    `INSERT INTO contacts (tenant_id, external_id, name, owner_id, wecom_external_user_id)
+     SELECT $1, 'wecom:' || x.u, x.n, x.o, x.u FROM unnest($2::text[], $3::text[], $4::uuid[]) WITH ORDINALITY AS x(u, n, o, i) ORDER BY x.i
      ON CONFLICT (tenant_id, wecom_external_user_id) WHERE wecom_external_user_id IS NOT NULL DO UPDATE SET
        name = coalesce(nullif(EXCLUDED.name, ''), contacts.name), owner_id = coalesce(contacts.owner_id, EXCLUDED.owner_id), updated_at = now()
-     RETURNING id, (xmax = 0) AS created`,
-    [tenantId, ec.external_userid, ec.name ?? '', member.userId]);
+     RETURNING id, wecom_external_user_id AS u, (xmax = 0) AS created`,
+    [tenantId, ecs.map((ec) => ec.external_userid), ecs.map((ec) => ec.name ?? ''), members.map((member) => member.userId)]);
+  const byExternalId = new Map(upserted.map((r) => [r.u, { id: r.id, created: r.created }]));
+  await keepFollows(m, tenantId, events.map((e, i) => ({ externalUserId: ecs[i].external_userid, follows: (e.answer.follow_user ?? []) as FollowUser[] })));
+  const outcomes: string[] = [];
+  for (const [i, e] of events.entries()) {
+    outcomes.push(await contactTagsAndCode(m, tenantId, e, members[i], byExternalId.get(ecs[i].external_userid)!, batch));
+  }
+  return outcomes;
+}
+
+/** An added or edited contact, upserted: WeCom's corp tags, then the source code of its State; what the event did. */
+async function contactTagsAndCode(
+  m: Queryable, tenantId: string, { wecomUserId, answer, added }: ContactEvent, member: Member, contact: { id: string; created: boolean }, batch: Batch,
+): Promise<string> {
+  const follows = (answer.follow_user ?? []) as FollowUser[];
   const wecomTagIds = [...new Set(follows.flatMap((f) => (f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))];
-  await keepFollows(m, tenantId, ec.external_userid, follows);
   // While our own tag change for this contact waits to be marked in WeCom, WeCom's answer predates it: its tags are
   // not applied at all, so they neither remove ours nor bring back one we removed. The push makes WeCom agree (the
   // follows kept above are what it compares with); a later event or the sync brings WeCom's later changes.
@@ -310,7 +383,7 @@ async function contactFromWecom(
   }
   let via = '';
   const state = follows.find((f) => f.userid === wecomUserId)?.state;
-  const code = added && state ? await findSourceCode(m, tenantId, state) : null;
+  const code = added && state ? await sourceCode(m, tenantId, state, batch) : null;
   if (code) {
     await arriveThroughCode(m, tenantId, code, contact);
     await recordResponse(m, tenantId, { contactId: contact.id, kind: 'joined', source: 'event', data: { code: code.code, created: contact.created, via: 'wecom' } });
@@ -324,15 +397,27 @@ async function contactFromWecom(
     + `${pending ? '; tags left as they are: our change waits to be sent to WeCom' : ''}`;
 }
 
-/** The follows as WeCom answered them (member, when added, corp tags), so our tag pushes compare with WeCom's state. */
-async function keepFollows(m: Queryable, tenantId: string, externalUserId: string, follows: FollowUser[]): Promise<void> {
+/** A source code by its code, read once per batch. */
+function sourceCode(m: Queryable, tenantId: string, code: string, batch: Batch): Promise<SourceCodeRow | null> {
+  let row = batch.codes.get(code);
+  if (!row) {
+    row = findSourceCode(m, tenantId, code);
+    batch.codes.set(code, row);
+  }
+  return row;
+}
+
+/** The follows as WeCom answered them (member, when added, corp tags), so our tag pushes compare with WeCom's state; one statement for all the contacts given. */
+async function keepFollows(m: Queryable, tenantId: string, contacts: { externalUserId: string; follows: FollowUser[] }[]): Promise<void> {
+  const rows = contacts.flatMap(({ externalUserId, follows }) => follows.map((f) => ({ externalUserId, f })));
+  if (!rows.length) return;
   await m.query(
     `INSERT INTO wecom_follows (tenant_id, external_user_id, wecom_user_id, followed_at, tag_ids)
-     SELECT $1, $2, x.u, to_timestamp(x.t), coalesce((SELECT array_agg(v) FROM jsonb_array_elements_text(x.tags) v), '{}')
-       FROM unnest($3::text[], $4::float8[], $5::jsonb[]) AS x(u, t, tags)
+     SELECT $1, x.e, x.u, to_timestamp(x.t), coalesce((SELECT array_agg(v) FROM jsonb_array_elements_text(x.tags) v), '{}')
+       FROM unnest($2::text[], $3::text[], $4::float8[], $5::jsonb[]) AS x(e, u, t, tags)
      ON CONFLICT (tenant_id, external_user_id, wecom_user_id) DO UPDATE SET tag_ids = EXCLUDED.tag_ids`,
-    [tenantId, externalUserId, follows.map((f) => f.userid), follows.map((f) => f.createtime ?? 0),
-      follows.map((f) => JSON.stringify((f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))]);
+    [tenantId, rows.map((r) => r.externalUserId), rows.map((r) => r.f.userid), rows.map((r) => r.f.createtime ?? 0),
+      rows.map((r) => JSON.stringify((r.f.tags ?? []).filter((t) => t.type === 1).map((t) => t.tag_id)))]);
 }
 
 async function contactByExternalUserId(m: Queryable, tenantId: string, externalUserId: string): Promise<{ id: string; owner_id: string | null } | null> {

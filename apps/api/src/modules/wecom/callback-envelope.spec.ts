@@ -1,7 +1,7 @@
 import { encrypt } from '@wecom/crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { randomBytes } from 'node:crypto';
-import { envelopeCiphertext } from './callback-envelope';
+import { envelopeCiphertext, flatMessage } from './callback-envelope';
 
 /** The full parse the callback falls back to (wecom.service.ts): what the envelope's reading must agree with. */
 const parsed = (body: string): unknown => {
@@ -43,6 +43,44 @@ describe('reading the ciphertext from WeCom\'s callback envelope', () => {
       '<xml><Encrypt></Encrypt></xml>',
     ]) {
       expect(envelopeCiphertext(body)).toBeNull();
+    }
+  });
+});
+
+describe('reading a flat decrypted message without the parser', () => {
+  /** The whole parse the service falls back to: what flatMessage must give for every message it reads. */
+  const whole = (message: string): unknown => (new XMLParser({ parseTagValue: false, trimValues: true, processEntities: false }).parse(message) as { xml?: unknown }).xml;
+
+  it('gives what the parser gives for WeCom\'s flat events', () => {
+    for (const message of [
+      '<xml><ToUserName><![CDATA[wwcorp]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1700000000</CreateTime>'
+        + '<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>'
+        + '<UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[wmABC]]></ExternalUserID><State><![CDATA[spring-fair]]></State><WelcomeCode><![CDATA[W1]]></WelcomeCode></xml>',
+      '\n<xml>\n  <ToUserName><![CDATA[wwcorp]]></ToUserName>\n  <CreateTime> 1700000000 </CreateTime>\n  <Empty></Empty>\n  <Blank><![CDATA[]]></Blank>\n</xml>\n',
+      '<xml><Name><![CDATA[ 陈静 ]]></Name><Odd><![CDATA[a]b]]c > d]]></Odd><Text>x > y ] z</Text><Line>\n</Line><Kept><![CDATA[\n]]></Kept></xml>',
+    ]) {
+      expect(flatMessage(message)).toEqual(whole(message));
+    }
+  });
+
+  it('leaves every other message to the whole parse (null)', () => {
+    for (const message of [
+      'not xml',
+      '',
+      '<xml></xml>',
+      '<?xml version="1.0"?><xml><Event>x</Event></xml>',
+      '<xml><Event>x</Event><Event>y</Event></xml>',
+      '<xml><MemChangeList><Item><![CDATA[wmA]]></Item><Item><![CDATA[wmB]]></Item></MemChangeList></xml>',
+      '<xml><Event a="1">x</Event></xml>',
+      '<xml><Event/></xml>',
+      '<xml><Event>a &amp; b</Event></xml>',
+      '<xml><Event><![CDATA[x]]> y</Event></xml>',
+      '<xml><__proto__>x</__proto__></xml>',
+      '<xml><Event>x</Event>',
+      '<xml><Event>x</Event></xml><xml><Event>y</Event></xml>',
+      '<xml><a:b>x</a:b></xml>',
+    ]) {
+      expect(flatMessage(message)).toBeNull();
     }
   });
 });

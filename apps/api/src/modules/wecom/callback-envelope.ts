@@ -26,3 +26,31 @@ export function envelopeCiphertext(body: string): string | null {
   }
   return /^\s*<\/xml>\s*$/.test(body.slice(at)) ? ciphertext : null;
 }
+
+/** One element of a flat message: `<Name>text</Name>` (no markup or entity in the text) or `<Name><![CDATA[text]]></Name>`. */
+const MESSAGE_ELEMENT = /\s*<([A-Za-z_]\w*)>(?:<!\[CDATA\[((?:[^\]]|\](?!\]>))*)\]\]>|([^<&]*))<\/\1>/y;
+
+/**
+ * A decrypted message that is flat (one `<xml>` root whose elements each hold text or one CDATA section, no name
+ * twice), read without the XML parser into what the parser gives for it: the elements by name, in order, their
+ * text trimmed and CDATA as it is. Null for anything else (nested lists such as a group's MemChangeList, repeated
+ * names, entities, attributes, a declaration), which the caller parses whole as before.
+ */
+export function flatMessage(message: string): Record<string, string> | null {
+  const root = /^\s*<xml>/.exec(message);
+  if (!root) return null;
+  const fields: Record<string, string> = {};
+  let at = root[0].length;
+  let count = 0;
+  for (;;) {
+    MESSAGE_ELEMENT.lastIndex = at;
+    const element = MESSAGE_ELEMENT.exec(message);
+    if (!element) break;
+    const name = element[1];
+    if (name === '__proto__' || Object.hasOwn(fields, name)) return null;
+    fields[name] = element[2] ?? element[3].trim();
+    count++;
+    at = MESSAGE_ELEMENT.lastIndex;
+  }
+  return count && /^\s*<\/xml>\s*$/.test(message.slice(at)) ? fields : null;
+}

@@ -13,7 +13,7 @@ import { wakeSignal, wecomEventsWorkflow } from '@sop/workflows';
 import { TemporalService } from '../../temporal/temporal.module';
 import type { ConnectWecomDto, WecomConnectionDto } from './wecom.dto';
 import { CallbackKeeper } from './callback-keeper';
-import { envelopeCiphertext } from './callback-envelope';
+import { envelopeCiphertext, flatMessage } from './callback-envelope';
 import { RefreshingCache } from './refreshing-cache';
 import { deleteContactWays, keepLeftovers } from './contact-way-leftovers';
 import { WECOM_ERRORS } from './wecom.errors';
@@ -49,6 +49,7 @@ export interface CallbackQuery {
 
 // WeCom's XML carries its text in CDATA: no entities to expand, and a DOCTYPE is refused before parsing.
 const xml = new XMLParser({ parseTagValue: false, trimValues: true, processEntities: false });
+const DECLARATION = /<!(DOCTYPE|ENTITY)/i;
 
 /**
  * A tenant's WeCom connection (secrets sealed at rest, checked with WeCom on save, never returned) and the
@@ -217,7 +218,7 @@ export class WecomService {
     const c = await this.callbackConnection(callbackId);
     const encrypted = this.ciphertext(body);
     const { message } = this.open(c, q, encrypted);
-    const event = this.parse(message);
+    const event = this.message(message);
     const unstorable = jsonTextProblems(event);
     if (unstorable.length) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, `The event holds text that cannot be kept: ${unstorable.map((d) => `${d.path}: ${d.problem}`).join('; ')}.`);
     const digest = createHash('sha256').update(message).digest('hex');
@@ -296,8 +297,13 @@ export class WecomService {
     return typeof value === 'string' ? value : undefined;
   }
 
+  /** The decrypted message: a flat one read directly (flatMessage, most events), any other parsed whole. */
+  private message(text: string): Record<string, unknown> {
+    return (!DECLARATION.test(text) && flatMessage(text)) || this.parse(text);
+  }
+
   private parse(text: string): Record<string, unknown> {
-    if (/<!(DOCTYPE|ENTITY)/i.test(text)) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, 'A DOCTYPE or entity declaration is not WeCom\'s XML.');
+    if (DECLARATION.test(text)) throw fail(WECOM_ERRORS.WECOM_PAYLOAD_INVALID, 'A DOCTYPE or entity declaration is not WeCom\'s XML.');
     let doc: unknown;
     try {
       doc = xml.parse(text);
