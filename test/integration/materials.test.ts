@@ -180,7 +180,7 @@ describe('the material library (real Postgres and Temporal)', () => {
 
     const inUse = await t.admin.delete(`/api/materials/${material.id}`);
     expect(inUse.status).toBe(409);
-    expect(inUse.body).toMatchObject({ code: 'MATERIAL_IN_USE', details: [{ path: `sops/${sop.id}` }] });
+    expect(inUse.body).toMatchObject({ code: 'MATERIAL_IN_USE', details: [{ path: `sops/${sop.id}`, kind: 'sop', name: sop.name }] });
     expect((await t.admin.post(`/api/sops/${sop.id}/archive`)).status).toBe(200);
     expect((await t.admin.delete(`/api/materials/${material.id}`)).status).toBe(204);
     expect((await t.admin.get(`/api/sops/${sop.id}/versions/2`)).body.definition.steps[0].content.materials[0].title).toBe(material.title);

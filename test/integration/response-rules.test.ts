@@ -74,7 +74,7 @@ describe('response rules turn responses into behaviour tags (real Postgres)', ()
     const draft = (await t.admin.post('/api/sops', { name: 'Draft', definition: { kind: 'journey', audience: { segmentId: segment.id },
       steps: [{ name: 's', offsetDays: 0, window: { start: '09:00', end: '18:00' }, channel: 'sms', content: { template: 'hi' }, executor: { rule: 'contactOwner' } }] } })).body;
     const onDraft = (await t.admin.post('/api/response-rules', { name: 'On draft', when: { kind: 'opened', sopId: draft.id }, then: { removeTagIds: [tags.productA.id] } })).body;
-    expect((await t.admin.delete(`/api/sops/${draft.id}`)).body).toMatchObject({ code: 'SOP_IN_USE', details: [{ path: `response-rules/${onDraft.id}` }] });
+    expect((await t.admin.delete(`/api/sops/${draft.id}`)).body).toMatchObject({ code: 'SOP_IN_USE', details: [{ path: `response-rules/${onDraft.id}`, kind: 'responseRule', name: 'On draft' }] });
     expect((await t.admin.put(`/api/response-rules/${onDraft.id}`, { name: 'On draft', enabled: false, when: { kind: 'opened' }, then: { removeTagIds: [tags.productA.id] } })).body)
       .toMatchObject({ enabled: false, when: { kind: 'opened' } });
     expect((await t.admin.delete(`/api/sops/${draft.id}`)).status).toBe(204);

@@ -141,7 +141,8 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     expect(migratedTo).toBe(2);
 
     // What a published SOP refers to cannot be deleted; a published SOP cannot be deleted either.
-    expect((await t.admin.delete(`/api/segments/${segment.id}`)).body).toMatchObject({ code: 'SEGMENT_IN_USE' });
+    expect((await t.admin.delete(`/api/segments/${segment.id}`)).body)
+      .toMatchObject({ code: 'SEGMENT_IN_USE', details: [{ path: `sops/${sop.id}`, kind: 'sop', name: sop.name }] });
     expect((await t.admin.delete(`/api/sops/${sop.id}`)).body).toMatchObject({ code: 'SOP_PUBLISHED' });
   });
 

@@ -31,7 +31,7 @@ export class ErrorDetailDto {
   @ApiProperty({ example: 'must be an email', description: 'In English, for a person' }) problem: string;
   @ApiPropertyOptional({
     enum: DEPENDENT_KINDS, enumName: 'DependentKind',
-    description: 'What uses the resource and so keeps it from being deleted (TAG_IN_USE gives one detail per user, its path naming it): '
+    description: 'What uses the resource and so keeps it from being deleted (each …_IN_USE refusal gives one detail per user, its path naming it): '
       + 'a stable code to word in the reader\'s language',
   })
   kind?: DependentKind;

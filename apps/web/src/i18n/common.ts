@@ -27,6 +27,10 @@ export const common: Messages = {
       forbidden: '你没有权限查看此页面。', notFound: '页面不存在。', offline: '无法连接服务器，请检查网络后重试。',
     },
     error: { requestId: '请求编号：{{id}}', unknown: '出了点问题（{{code}}）：{{message}}' },
+    inUse: {
+      refused: '不能删除：{{what}}正在使用它', user: '{{kind}}「{{name}}」', userNamed: '「{{name}}」',
+      kinds: { segment: '分群', sourceCode: '渠道码', computedTag: '计算标签规则', sop: 'SOP', responseRule: '响应规则', material: '素材' },
+    },
     problems: {
       string: '必须是文本', empty: '不能为空', maxLength: '最多 {{n}} 个字符', minLength: '至少 {{n}} 个字符', uuid: '必须是有效的 ID',
       eachUuid: '每一项都必须是有效的 ID', email: '必须是有效的邮箱地址', oneOf: '只能是以下之一：{{values}}', integer: '必须是整数',
@@ -69,6 +73,10 @@ export const common: Messages = {
       forbidden: 'You do not have access to this page.', notFound: 'This page does not exist.', offline: 'Cannot reach the server: check the network and retry.',
     },
     error: { requestId: 'Request id: {{id}}', unknown: 'Something went wrong ({{code}}): {{message}}' },
+    inUse: {
+      refused: 'Cannot delete: used by {{what}}', user: '{{kind}} "{{name}}"', userNamed: '"{{name}}"',
+      kinds: { segment: 'segment', sourceCode: 'channel code', computedTag: 'computed tag rule', sop: 'SOP', responseRule: 'response rule', material: 'material' },
+    },
     problems: {
       string: 'must be text', empty: 'must not be empty', maxLength: 'at most {{n}} characters', minLength: 'at least {{n}} characters', uuid: 'must be a valid id',
       eachUuid: 'each item must be a valid id', email: 'must be a valid email address', oneOf: 'must be one of: {{values}}', integer: 'must be a whole number',

@@ -1,18 +1,33 @@
 import type { FormInstance } from 'antd';
 import type { TFunction } from 'i18next';
 import { COMMON_PROBLEMS, problemText, type ProblemWords } from './problems';
-import { ApiError } from '../api/client';
+import { ApiError, type ErrorDetail } from '../api/client';
 import { i18n, type Lang } from '../i18n';
 import { ERROR_TEXTS } from '../i18n/error-texts';
 
-/** A refusal in the viewer's language: the catalog's text for its code, else the API's own message. */
+/**
+ * A refusal in the viewer's language: what keeps a resource from being deleted, named (an `…_IN_USE` whose details
+ * give each user's kind and name), else the catalog's text for its code, else the API's own message.
+ */
 export function errorText(error: unknown): string {
   const lang = (i18n.language === 'en' ? 'en' : 'zh') as Lang;
   if (error instanceof ApiError) {
     if (error.status === 0) return i18n.t('state.offline');
-    return ERROR_TEXTS[error.code]?.[lang] ?? i18n.t('error.unknown', { code: error.code, message: error.message });
+    return usersText(error.details, lang) ?? ERROR_TEXTS[error.code]?.[lang] ?? i18n.t('error.unknown', { code: error.code, message: error.message });
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The users of a resource a refusal names, each by its kind and name (分群「高意向客户」, segment "High intent"), joined
+ * as the language joins a list; a kind the console has no word for shows the name alone. Null unless every detail
+ * names one.
+ */
+function usersText(details: ErrorDetail[], lang: Lang): string | null {
+  if (!details.length || details.some((d) => !d.kind || !d.name)) return null;
+  const kinds = i18n.t('inUse.kinds', { returnObjects: true }) as Record<string, string>;
+  const users = details.map(({ kind, name }) => (kinds[kind!] ? i18n.t('inUse.user', { kind: kinds[kind!], name }) : i18n.t('inUse.userNamed', { name })));
+  return i18n.t('inUse.refused', { what: new Intl.ListFormat(lang === 'zh' ? 'zh-CN' : 'en', { type: 'conjunction' }).format(users) });
 }
 
 export { problemText, type ProblemWords };

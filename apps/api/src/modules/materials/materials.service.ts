@@ -91,7 +91,7 @@ export class MaterialsService {
     const users = await this.materials.sopsPicking(tenantId, id);
     if (users.length) {
       throw fail(MATERIALS_ERRORS.MATERIAL_IN_USE, `Picked by ${users.map((u) => `SOP "${u.name}"`).join(', ')}. Take it out of their steps first.`,
-        users.map((u) => ({ path: `sops/${u.id}`, problem: `SOP "${u.name}" picks it` })));
+        users.map((u) => ({ path: `sops/${u.id}`, problem: `SOP "${u.name}" picks it`, kind: 'sop' as const, name: u.name })));
     }
     await this.materials.delete(tenantId, id);
   }

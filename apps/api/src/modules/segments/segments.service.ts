@@ -148,7 +148,7 @@ export class SegmentsService {
     const sops = await this.segments.sopsUsing(tenantId, id);
     if (sops.length) {
       throw fail(SEGMENTS_ERRORS.SEGMENT_IN_USE, `In use by ${sops.map((s) => `SOP "${s.name}"`).join(', ')}. Change or archive them first.`,
-        sops.map((s) => ({ path: `sops/${s.id}`, problem: `SOP "${s.name}" targets it` })));
+        sops.map((s) => ({ path: `sops/${s.id}`, problem: `SOP "${s.name}" targets it`, kind: 'sop' as const, name: s.name })));
     }
     if (!(await this.segments.delete(tenantId, id))) throw notFound('segment', id);
   }

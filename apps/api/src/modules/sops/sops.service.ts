@@ -164,7 +164,7 @@ export class SopsService {
     const rules = await this.sops.rulesUsing(tenantId, id);
     if (rules.length) {
       throw fail(SOPS_ERRORS.SOP_IN_USE, `In use by ${rules.map((r) => `response rule "${r.name}"`).join(', ')}. Change them first.`,
-        rules.map((r) => ({ path: `response-rules/${r.id}`, problem: `response rule "${r.name}" uses it` })));
+        rules.map((r) => ({ path: `response-rules/${r.id}`, problem: `response rule "${r.name}" uses it`, kind: 'responseRule' as const, name: r.name })));
     }
     await this.sops.deleteDraft(tenantId, id);
   }

@@ -26,7 +26,7 @@ export default function SegmentsPage() {
   const remove = useMutation({
     mutationFn: (id: string) => call(api.DELETE('/api/segments/{id}', { params: { path: { id } } })),
     onSuccess: () => { message.success(t('deleted')); void queries.invalidateQueries({ queryKey: ['segments'] }); },
-    onError: (e) => message.error(`${errorText(e)} ${(e as { details?: { problem: string }[] }).details?.map((d) => d.problem).join('; ') ?? ''}`),
+    onError: (e) => message.error(errorText(e), 6), // a refusal names the SOPs that still target it
   });
   return (
     <Page title={t('title')} extra={<Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/segments/new')}>{t('newSegment')}</Button>}>

@@ -3,14 +3,13 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, ColorPicker, Empty, Flex, Form, Input, InputNumber, Modal, Popconfirm, Select, Switch, Tag, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, api, call } from '../../api/client';
+import { api, call } from '../../api/client';
 import { useTagGroups } from '../../api/directory';
 import type { Tag as TagModel, TagGroup, TagKind } from '../../api/models';
 import { Page } from '../../app/Page';
 import { tagStyle } from '../../components/TagSelect';
-import { addMessages, type Lang } from '../../i18n';
+import { addMessages } from '../../i18n';
 import { applyFieldErrors, errorText } from '../../lib/errors';
-import { tagUsersText } from './in-use';
 import { messages } from './messages';
 import { useMessage } from '../../app/feedback';
 
@@ -21,8 +20,7 @@ const PALETTE = ['#1677ff', '#13c2c2', '#52c41a', '#faad14', '#fa541c', '#f5222d
 
 /** The tag system: groups (exclusive or not) with their tags, kinds, colours and weights. */
 export default function TagsPage() {
-  const { t, i18n } = useTranslation('tags');
-  const lang: Lang = i18n.language === 'en' ? 'en' : 'zh';
+  const { t } = useTranslation('tags');
   const message = useMessage();
   const queries = useQueryClient();
   const groups = useTagGroups();
@@ -35,9 +33,7 @@ export default function TagsPage() {
       message.success(t('deleted'));
       refresh();
     } catch (e) {
-      // TAG_IN_USE names what still uses the tag (segments, SOPs, rules…): say which, in the viewer's language.
-      const users = e instanceof ApiError && e.code === 'TAG_IN_USE' ? tagUsersText(t, lang, e.details) : null;
-      message.error(users ?? errorText(e), 6);
+      message.error(errorText(e), 6); // a refusal names what still uses the tag (segments, SOPs, rules…)
     }
   };
   return (
