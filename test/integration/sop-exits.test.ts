@@ -1,4 +1,6 @@
-import { applyExits, changeTags, enrollEntrants, exitPass, journeysToWake, outboxEnd } from '@sop/engine';
+import { applyExits, changeTags, enrollEntrants, exitPass, journeysToWake, materializeDuePage, outboxEnd } from '@sop/engine';
+import { MIGRATIONS } from '@sop/db';
+import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
@@ -191,6 +193,39 @@ describe('SOP exits (real Postgres)', () => {
     expect(await j.status()).toMatchObject({ early: 'active' });
   });
 
+  it('a pass that another pass overtook moves no bound: the kept snapshot is compared and set', async () => {
+    const j = await journey(() => [{ on: 'bought' }], [{ name: 'a' }]);
+    const bounds = async () => (await ctx.stack.db.query(
+      `SELECT exit_recheck_from::text AS "from", exit_recheck_changes_from::text AS "changesFrom", exit_recheck_next::text AS next,
+              exit_recheck_after::text AS after FROM sops WHERE id = $1`, [j.sop.id]))[0];
+    const before = await bounds();
+    expect(before.next).toBeNull(); // no pass yet: this one reads nothing kept, and keeps its own snapshot
+    // The other pass: holds the SOP's row while this one evaluates, then keeps its snapshot and commits first.
+    const other = ctx.stack.db.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      await other.query(`SELECT 1 FROM sops WHERE id = $1 FOR UPDATE`, [j.sop.id]);
+      const pass = applyExits(ctx.stack.db, j.sop.id);
+      for (const until = Date.now() + 30_000; ;) {
+        const [{ waiting }] = await ctx.stack.db.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE sops SET exit_recheck_changes_from%' AND datname = current_database()`);
+        if (waiting) break;
+        if (Date.now() > until) throw new Error('the pass did not reach its bound update in 30 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (let i = 0; i < 3; i++) await ctx.stack.db.query(`SELECT pg_current_xact_id()`); // the other pass's snapshot is later
+      await other.query(`UPDATE sops SET exit_recheck_next = pg_snapshot_xmin(pg_current_snapshot()),
+        exit_recheck_after = pg_snapshot_xmax(pg_current_snapshot()) WHERE id = $1`, [j.sop.id]);
+      const kept = await other.query(`SELECT exit_recheck_next::text AS next, exit_recheck_after::text AS after FROM sops WHERE id = $1`, [j.sop.id]);
+      await other.commitTransaction();
+      expect(await pass).toBe(0);
+      expect(await bounds()).toEqual({ ...before, ...kept[0] });
+    } finally {
+      await other.release();
+    }
+  });
+
   it('a journey just activated is not re-read whole: its first passes evaluate only the entrants whose change could have missed them', async () => {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
@@ -230,6 +265,69 @@ describe('SOP exits (real Postgres)', () => {
     const j = await journey(() => [], [{ name: 'a' }, { name: 'b' }]);
     expect((await j.tag('a', { add: ['productA'] })).status).toBe(200);
     expect(await exitPass(ctx.stack.db, j.sop.id)).toEqual({ closed: 0, evaluated: 0 });
+  });
+
+  it('a contact handed over is checked against the new journey\'s exits: a reply made after the finishing pass took its time counts', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const step = (offsetDays: number) => ({ name: 'Call', offsetDays, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+      content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } });
+    const segment = async (name: string, tagId: string) => (await t.admin.post('/api/segments', { name, rule: { tag: tagId } })).body;
+    const followUp = (await t.admin.post('/api/sops', { name: 'Follow-up', definition: {
+      kind: 'journey', audience: { segmentId: (await segment('B', tags.productB.id)).id }, steps: [step(3)],
+      policies: { businessDaysOnly: false, exitOn: [{ on: 'replied' }] },
+    } })).body;
+    const welcome = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
+      kind: 'journey', audience: { segmentId: (await segment('High', tags.intentHigh.id)).id }, entry: { includeExistingMembers: true },
+      steps: [step(0)], policies: { businessDaysOnly: false, onFinish: { handoverSopId: followUp.id } },
+    } })).body;
+    for (const sop of [followUp, welcome]) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    const contact = (await t.admin.post('/api/contacts', {
+      externalId: 'zhang', name: 'zhang', ownerId: owner.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow(),
+    })).body;
+    // The finishing dispatcher's time, taken before the reply: a loop of pages and retries can keep it for minutes.
+    const then = new Date();
+    expect(await enrollEntrants(ctx.stack.db, welcome.id, then)).toBe(1);
+    await pause();
+    expect((await t.admin.patch(`/api/contacts/${contact.id}`, { lastRespondedAt: new Date().toISOString() })).status).toBe(200);
+    // The follow-up's passes run on until its change bound is past the reply (its trigger saw no follow-up enrollment).
+    for (const until = Date.now() + 30_000; ;) {
+      expect(await applyExits(ctx.stack.db, followUp.id)).toBe(0);
+      const [{ past }] = await ctx.stack.db.query(
+        `SELECT s.exit_recheck_changes_from > (SELECT max(d.written_xid) FROM domain_events d WHERE d.tenant_id = s.tenant_id) AS past
+           FROM sops s WHERE s.id = $1`, [followUp.id]);
+      if (past) break;
+      if (Date.now() > until) throw new Error('the change bound did not pass the reply in 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await materializeDuePage(ctx.stack.db, welcome.id, then, 100)).toMatchObject({ tasks: 1, completed: 1 });
+    const [handed] = await ctx.stack.db.query(`SELECT status, entered_at FROM enrollments WHERE sop_id = $1`, [followUp.id]);
+    expect(handed).toEqual({ status: 'active', entered_at: then });
+    expect(await exitPass(ctx.stack.db, followUp.id)).toEqual({ closed: 1, evaluated: 1 });
+    const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [followUp.id]);
+    expect(row).toEqual({ status: 'exited', close_reason: 'replied' });
+  });
+
+  it('deploying the re-check by changes loses none: the enrollments the old re-check still read get a queued check', async () => {
+    const j = await journey(() => [{ on: 'bought' }], [{ name: 'recent' }, { name: 'settled' }]);
+    const none = await journey(() => [], [{ name: 'no exits' }]);
+    // 'settled' entered below its SOP's re-check bound; 'recent' at or past it, with no pass since.
+    await ctx.stack.db.query(`UPDATE sops SET exit_recheck_from = (SELECT entered_xid FROM enrollments WHERE sop_id = $1 AND contact_id = $2)
+      WHERE id = $1`, [j.sop.id, j.ids.recent]);
+    await ctx.stack.db.query(`UPDATE enrollments SET entered_xid = '1' WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, j.ids.settled]);
+    const runner = ctx.stack.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction(); // rolled back: the shared database keeps no checks for other files' journeys
+      const migration = MIGRATIONS.find((m) => m.name === 'ExitRecheckQueueAtDeploy1765810000000')!;
+      await new migration().up(runner);
+      const queued = await runner.query(`SELECT sop_id, contact_id FROM sop_exit_checks WHERE sop_id = ANY($1::uuid[])`, [[j.sop.id, none.sop.id]]);
+      expect(queued).toEqual([{ sop_id: j.sop.id, contact_id: j.ids.recent }]);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 
   it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {

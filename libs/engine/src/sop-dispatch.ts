@@ -194,7 +194,8 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * not see the change either, the change's transaction id is at least that snapshot's xmin. If it did, the contact
  * entered with the change made; its time can still be after `entered_at` only when it began after the dispatcher
  * took its `now`, which is after the previous pass, so its id is past that pass's snapshot and past the bounds (a
- * hand-over's `now` is the finishing SOP's: a change made in that moment counts only if a later check reads it).
+ * hand-over's `now` is the finishing SOP's and can be minutes old: `handOver` queues a check for each contact it
+ * enrolls).
  * The pass re-checks the enrollments written since `exit_recheck_from` (by `entered_xid`) whose contacts have an
  * exit-relevant outbox event written since `exit_recheck_changes_from` (by `written_xid`). It starts from those
  * events, so a bulk enrollment costs it nothing until its contacts change (it re-checked every enrollment written
@@ -204,11 +205,16 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  *   that could have missed an enrollment written below that xmin has ended and this pass saw its change, so after it
  *   the bound moves up to that xmin.
  * - `exit_recheck_changes_from` is the value `exit_recheck_from` had before its last move (at first, the xmin when
- *   the SOP was created). An enrollment at or past the current bound got its transaction id after the snapshot whose
- *   xmin is the current bound was taken, which was after the snapshot whose xmin is the previous bound (each move
- *   waits for a snapshot whose xmin has passed the kept one's xmax). The enrollment's own snapshot came later still:
- *   every enrollment writer locks a SOP's row first (its own, or for a hand-over the finishing SOP's), which gives it
- *   its id. So that snapshot's xmin, and the id of any change it missed, is at least the previous bound.
+ *   the SOP was created, a snapshot every enrollment's follows). A snapshot is kept only by a pass whose xmin is at
+ *   or past the xmax of the snapshot kept before it, whose xmin became the previous bound. So an enrollment at or
+ *   past the current bound has an id at or past that earlier snapshot's xmax: its id was assigned after that
+ *   snapshot was taken. Every enrollment writer has its id before the statement that enrolls (it locks a SOP's row
+ *   first: its own, or for a hand-over the finishing SOP's), so that statement's snapshot is later too, and its xmin
+ *   is at least the previous bound (a transaction running then was running at the earlier snapshot or began after
+ *   it). A change it missed was running then or began later: its id is at least the previous bound.
+ * - Two passes of one SOP can overlap (an activity attempt that timed out is still running): the bounds move by
+ *   compare-and-set on the kept snapshot, so a pass that finds another's snapshot kept since it read them moves
+ *   nothing, and the chain of kept snapshots above holds.
  *
  * Its plans must not depend on statistics: the rows it reads were mostly written minutes ago (a journey just
  * activated, its enrollments, memberships, tasks and checks), or the statistics were taken while the tables held
@@ -331,17 +337,20 @@ const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
 
 /**
  * After an exit pass evaluated with snapshot `snap`: if the kept snapshot's xmax is behind `snap`'s xmin (every
- * transaction running then has ended), the re-check bound moves up to the kept snapshot's xmin and `snap` is kept
- * instead; the first pass only keeps its snapshot. `greatest`: a concurrent pass may have moved it further.
+ * transaction running then has ended), the re-check bound moves up to the kept snapshot's xmin, the change bound to
+ * where the re-check bound was, and `snap` is kept instead; the first pass only keeps its snapshot (the change bound
+ * stays at the SOP's creation). Only if the row still keeps the snapshot this pass read: a concurrent pass that moved
+ * them first wins, and this one changes nothing.
  */
 async function moveRecheckBound(m: Queryable, sopId: string, kept: RecheckHorizon, snap: { xmin: string; xmax: string }): Promise<void> {
   if (kept.next !== null && kept.after !== null && BigInt(snap.xmin) < BigInt(kept.after)) return;
   if (kept.next === snap.xmin && kept.after === snap.xmax) return; // nothing ran since the kept snapshot
   await m.query(
-    `UPDATE sops SET exit_recheck_changes_from = greatest(exit_recheck_changes_from, $5::xid8),
-                     exit_recheck_from = greatest(exit_recheck_from, $2::xid8), exit_recheck_next = $3::xid8, exit_recheck_after = $4::xid8
-      WHERE id = $1`,
-    [sopId, kept.next, snap.xmin, snap.xmax, kept.next === null ? null : kept.since]);
+    `UPDATE sops SET exit_recheck_changes_from = CASE WHEN $2::xid8 IS NULL THEN exit_recheck_changes_from
+                                                      ELSE coalesce(exit_recheck_from, exit_recheck_changes_from) END,
+                     exit_recheck_from = coalesce($2::xid8, exit_recheck_from), exit_recheck_next = $3::xid8, exit_recheck_after = $4::xid8
+      WHERE id = $1 AND exit_recheck_next IS NOT DISTINCT FROM $2::xid8 AND exit_recheck_after IS NOT DISTINCT FROM $5::xid8`,
+    [sopId, kept.next, snap.xmin, snap.xmax, kept.after]);
 }
 
 /** The exit pass's re-check bounds as read before its snapshot (see `applyExits`). */
@@ -646,6 +655,11 @@ export async function outboxEnd(db: Queryable): Promise<string> {
  * Enrolls finishing contacts in the hand-over journey (when it is active): entry number is the negated
  * finishing enrollment id, so it never meets a segment entry's and a retry adds nothing. An outbox
  * event wakes that journey's dispatcher.
+ *
+ * Each enrollment also queues an exit check: it enters at the finishing pass's `now`, which can be minutes old by
+ * the time this commits, and a change the contact made in between (a reply) ran its outbox trigger before the
+ * enrollment existed and may already be below the target's change bound (see `applyExits`). The next pass of the
+ * target evaluates it against everything committed by then.
  */
 async function handOver(m: Queryable, tenantId: string, sopId: string, done: { enrollmentId: string; contactId: string }[], now: Date): Promise<void> {
   await m.query(
@@ -659,7 +673,9 @@ async function handOver(m: Queryable, tenantId: string, sopId: string, done: { e
        SELECT $1, t.id, t.version_id, x.contact_id, -x.enrollment_id, $5, $5
          FROM target t, unnest($3::uuid[], $4::bigint[]) AS x(contact_id, enrollment_id)
         WHERE t.reentry = 'afterExit' OR NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = t.id AND e.contact_id = x.contact_id)
-       ON CONFLICT DO NOTHING RETURNING 1
+       ON CONFLICT DO NOTHING RETURNING contact_id
+     ), checks AS (
+       INSERT INTO sop_exit_checks (tenant_id, sop_id, contact_id) SELECT $1, $2, contact_id FROM entered
      )
      INSERT INTO domain_events (tenant_id, type, payload)
      SELECT $1, 'sop.handover', json_build_object('sopId', $2::uuid, 'contacts', count(*)) FROM entered HAVING count(*) > 0`,
