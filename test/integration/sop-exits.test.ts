@@ -1,8 +1,9 @@
 import { applyExits, changeTags, enrollEntrants, exitPass, journeysToWake, materializeDuePage, outboxEnd } from '@sop/engine';
-import { MIGRATIONS } from '@sop/db';
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
+import { waitUntil } from '../support/poll';
+import { heldUp, inSession } from '../support/sessions';
 import { useStack } from '../support/stack';
 
 /** Exit conditions are transitions after entry, evaluated for the contacts that changed. */
@@ -101,6 +102,16 @@ describe('SOP exits (real Postgres)', () => {
     }
   }
 
+  /** Exit passes (none may close anything) until the SOP's change bound is past every change of its tenant so far. */
+  async function settleChanges(sopId: string) {
+    await waitUntil(async () => {
+      expect(await applyExits(ctx.stack.db, sopId)).toBe(0);
+      return (await ctx.stack.db.query(
+        `SELECT s.exit_recheck_changes_from > (SELECT max(d.written_xid) FROM domain_events d WHERE d.tenant_id = s.tenant_id) AS past
+           FROM sops s WHERE s.id = $1`, [sopId]))[0].past;
+    }, (past) => past, 'the change bound to pass the changes so far', 30_000);
+  }
+
   it('looks only at contacts that changed, and a change committed while a pass runs is evaluated by the next pass', async () => {
     const j = await journey((tags) => [{ on: 'tagAdded', tagId: tags.productA.id }],
       [{ name: 'a' }, { name: 'b' }]);
@@ -193,37 +204,64 @@ describe('SOP exits (real Postgres)', () => {
     expect(await j.status()).toMatchObject({ early: 'active' });
   });
 
-  it('a pass that another pass overtook moves no bound: the kept snapshot is compared and set', async () => {
+  it('a pass that another pass overtook moves no bound: what it read is compared and set', async () => {
     const j = await journey(() => [{ on: 'bought' }], [{ name: 'a' }]);
     const bounds = async () => (await ctx.stack.db.query(
       `SELECT exit_recheck_from::text AS "from", exit_recheck_changes_from::text AS "changesFrom", exit_recheck_next::text AS next,
               exit_recheck_after::text AS after FROM sops WHERE id = $1`, [j.sop.id]))[0];
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0); // keeps its snapshot
+    // Until a pass may move the bounds: every transaction that had an id when the first pass kept its snapshot has ended.
+    await waitUntil(async () => (await ctx.stack.db.query(
+      `SELECT pg_snapshot_xmin(pg_current_snapshot()) > exit_recheck_after AS ended FROM sops WHERE id = $1`, [j.sop.id]))[0].ended,
+    (ended) => ended, 'the transactions running at the first pass to end', 30_000);
     const before = await bounds();
-    expect(before.next).toBeNull(); // no pass yet: this one reads nothing kept, and keeps its own snapshot
-    // The other pass: holds the SOP's row while this one evaluates, then keeps its snapshot and commits first.
-    const other = ctx.stack.db.createQueryRunner();
-    await other.connect();
-    try {
-      await other.startTransaction();
-      await other.query(`SELECT 1 FROM sops WHERE id = $1 FOR UPDATE`, [j.sop.id]);
+    // The other pass holds the SOP's row while this one evaluates, then moves the bounds and commits first.
+    const moved = await inSession(ctx.stack.db, async (q, pid) => {
+      await q(`SELECT 1 FROM sops WHERE id = $1 FOR UPDATE`, [j.sop.id]);
       const pass = applyExits(ctx.stack.db, j.sop.id);
-      for (const until = Date.now() + 30_000; ;) {
-        const [{ waiting }] = await ctx.stack.db.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE sops SET exit_recheck_changes_from%' AND datname = current_database()`);
-        if (waiting) break;
-        if (Date.now() > until) throw new Error('the pass did not reach its bound update in 30 s');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      for (let i = 0; i < 3; i++) await ctx.stack.db.query(`SELECT pg_current_xact_id()`); // the other pass's snapshot is later
-      await other.query(`UPDATE sops SET exit_recheck_next = pg_snapshot_xmin(pg_current_snapshot()),
-        exit_recheck_after = pg_snapshot_xmax(pg_current_snapshot()) WHERE id = $1`, [j.sop.id]);
-      const kept = await other.query(`SELECT exit_recheck_next::text AS next, exit_recheck_after::text AS after FROM sops WHERE id = $1`, [j.sop.id]);
-      await other.commitTransaction();
+      await heldUp(ctx.stack.db, pid, 'the pass');
+      const [[row]] = await q(`UPDATE sops SET exit_recheck_changes_from = coalesce(exit_recheck_from, exit_recheck_changes_from),
+          exit_recheck_from = exit_recheck_next, exit_recheck_next = pg_snapshot_xmin(pg_current_snapshot()), exit_recheck_after = pg_current_xact_id()
+        WHERE id = $1 RETURNING exit_recheck_from::text AS "from", exit_recheck_changes_from::text AS "changesFrom",
+          exit_recheck_next::text AS next, exit_recheck_after::text AS after`, [j.sop.id]);
+      await q('COMMIT');
       expect(await pass).toBe(0);
-      expect(await bounds()).toEqual({ ...before, ...kept[0] });
-    } finally {
-      await other.release();
-    }
+      return row;
+    });
+    expect(moved).toMatchObject({ from: before.next, changesFrom: before.changesFrom });
+    expect(await bounds()).toEqual(moved);
+  });
+
+  it('the bound waits for a change begun after the enrollment took its id, still open while passes run', async () => {
+    const j = await journey(() => [{ on: 'bought' }], [{ name: 'early' }]);
+    await settle(j.sop.id);
+    const late = (await j.t.admin.post('/api/contacts', { externalId: 'late', name: 'late', tags: [j.tags.intentHigh.id] })).body.id;
+    const [membership] = await ctx.stack.db.query(
+      `SELECT m.id FROM segment_memberships m JOIN sops s ON s.id = $1 JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+        WHERE m.contact_id = $2 AND m.segment_id = (v.definition->'audience'->>'segmentId')::uuid AND m.exited_at IS NULL`, [j.sop.id, late]);
+    await inSession(ctx.stack.db, async (blocker, blockerPid) => {
+      // The same entry, uncommitted: the enrollment, holding its id (the SOP's row lock), waits for it.
+      await blocker(`INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
+        SELECT tenant_id, sop_id, sop_version_id, $2, $3, now(), now() FROM enrollments WHERE sop_id = $1 LIMIT 1`, [j.sop.id, late, membership.id]);
+      const enrolled = enrollEntrants(ctx.stack.db, j.sop.id, new Date());
+      await heldUp(ctx.stack.db, blockerPid, 'the enrollment');
+      await inSession(ctx.stack.db, async (writer) => {
+        // The writer takes its id after the enrollment's and announces its change before the enrollment commits.
+        await writer(`INSERT INTO domain_events (tenant_id, type, payload) VALUES ($1, 'contact.updated', $2)`,
+          [j.tenantId, { contactIds: [late], fields: ['lastOrderAt'] }]);
+        await blocker('ROLLBACK');
+        expect(await enrolled).toBe(1);
+        for (let i = 0; i < 5; i++) {
+          expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(0);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await writer(`UPDATE contacts SET last_order_at = clock_timestamp() WHERE id = $1`, [late]);
+        await writer('COMMIT');
+      });
+    });
+    expect(await applyExits(ctx.stack.db, j.sop.id)).toBe(1);
+    const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, late]);
+    expect(row).toEqual({ status: 'exited', close_reason: 'bought' });
   });
 
   it('a journey just activated is not re-read whole: its first passes evaluate only the entrants whose change could have missed them', async () => {
@@ -292,15 +330,7 @@ describe('SOP exits (real Postgres)', () => {
     await pause();
     expect((await t.admin.patch(`/api/contacts/${contact.id}`, { lastRespondedAt: new Date().toISOString() })).status).toBe(200);
     // The follow-up's passes run on until its change bound is past the reply (its trigger saw no follow-up enrollment).
-    for (const until = Date.now() + 30_000; ;) {
-      expect(await applyExits(ctx.stack.db, followUp.id)).toBe(0);
-      const [{ past }] = await ctx.stack.db.query(
-        `SELECT s.exit_recheck_changes_from > (SELECT max(d.written_xid) FROM domain_events d WHERE d.tenant_id = s.tenant_id) AS past
-           FROM sops s WHERE s.id = $1`, [followUp.id]);
-      if (past) break;
-      if (Date.now() > until) throw new Error('the change bound did not pass the reply in 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await settleChanges(followUp.id);
     expect(await materializeDuePage(ctx.stack.db, welcome.id, then, 100)).toMatchObject({ tasks: 1, completed: 1 });
     const [handed] = await ctx.stack.db.query(`SELECT status, entered_at FROM enrollments WHERE sop_id = $1`, [followUp.id]);
     expect(handed).toEqual({ status: 'active', entered_at: then });
@@ -309,25 +339,42 @@ describe('SOP exits (real Postgres)', () => {
     expect(row).toEqual({ status: 'exited', close_reason: 'replied' });
   });
 
-  it('deploying the re-check by changes loses none: the enrollments the old re-check still read get a queued check', async () => {
-    const j = await journey(() => [{ on: 'bought' }], [{ name: 'recent' }, { name: 'settled' }]);
-    const none = await journey(() => [], [{ name: 'no exits' }]);
-    // 'settled' entered below its SOP's re-check bound; 'recent' at or past it, with no pass since.
-    await ctx.stack.db.query(`UPDATE sops SET exit_recheck_from = (SELECT entered_xid FROM enrollments WHERE sop_id = $1 AND contact_id = $2)
-      WHERE id = $1`, [j.sop.id, j.ids.recent]);
-    await ctx.stack.db.query(`UPDATE enrollments SET entered_xid = '1' WHERE sop_id = $1 AND contact_id = $2`, [j.sop.id, j.ids.settled]);
-    const runner = ctx.stack.db.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction(); // rolled back: the shared database keeps no checks for other files' journeys
-      const migration = MIGRATIONS.find((m) => m.name === 'ExitRecheckQueueAtDeploy1765810000000')!;
-      await new migration().up(runner);
-      const queued = await runner.query(`SELECT sop_id, contact_id FROM sop_exit_checks WHERE sop_id = ANY($1::uuid[])`, [[j.sop.id, none.sop.id]]);
-      expect(queued).toEqual([{ sop_id: j.sop.id, contact_id: j.ids.recent }]);
-    } finally {
-      await runner.rollbackTransaction();
-      await runner.release();
-    }
+  it('a finished enrollment a cap reopens is checked for the exits the contact reached meanwhile', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    expect((await t.admin.put('/api/settings/contact-caps', { perDay: 1, perWeek: 3 })).status).toBe(200);
+    const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
+    const sop = async (name: string, policies: Record<string, unknown>) => {
+      const created = (await t.admin.post('/api/sops', { name, definition: {
+        kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+        steps: [{ name: 'Call', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+          content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
+        policies: { businessDaysOnly: false, ...policies },
+      } })).body;
+      expect((await t.admin.post(`/api/sops/${created.id}/activate`)).status).toBe(200);
+      return created.id as string;
+    };
+    const nurture = await sop('Nurture', { priority: 30, exitOn: [{ on: 'replied' }] });
+    const vip = await sop('VIP', { priority: 80 });
+    const contact = (await t.admin.post('/api/contacts', {
+      externalId: 'wang', name: 'wang', ownerId: owner.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow(),
+    })).body;
+    const now = new Date();
+    expect(await enrollEntrants(ctx.stack.db, nurture, now)).toBe(1);
+    expect(await materializeDuePage(ctx.stack.db, nurture, now, 100)).toMatchObject({ tasks: 1, completed: 1 });
+    await pause();
+    // A reply while the enrollment is finished queues no check; the nurture's passes carry its bounds past it.
+    expect((await t.admin.patch(`/api/contacts/${contact.id}`, { lastRespondedAt: new Date().toISOString() })).status).toBe(200);
+    await settleChanges(nurture);
+    // The VIP journey takes the capped day: the nurture's last task goes, and its finished enrollment reopens.
+    expect(await enrollEntrants(ctx.stack.db, vip, now)).toBe(1);
+    expect(await materializeDuePage(ctx.stack.db, vip, now, 100)).toMatchObject({ tasks: 1 });
+    const [reopened] = await ctx.stack.db.query(`SELECT status, next_step FROM enrollments WHERE sop_id = $1`, [nurture]);
+    expect(reopened).toEqual({ status: 'active', next_step: 0 });
+    expect(await exitPass(ctx.stack.db, nurture)).toEqual({ closed: 1, evaluated: 1 });
+    const [row] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [nurture]);
+    expect(row).toEqual({ status: 'exited', close_reason: 'replied' });
   });
 
   it('bought, replied and tagAdded from a CSV import: the import announces what changed, so the exits hold at once', async () => {

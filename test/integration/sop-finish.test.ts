@@ -2,6 +2,7 @@ import { enrollEntrants, journeysToWake, materializeDuePage, outboxEnd } from '@
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
+import { heldUp, inSession } from '../support/sessions';
 import { useStack } from '../support/stack';
 
 describe('SOP on-finish actions (real Postgres)', () => {
@@ -63,5 +64,43 @@ describe('SOP on-finish actions (real Postgres)', () => {
     await enrollEntrants(ctx.stack.db, followUp.id, now);
     const [{ count }] = await ctx.stack.db.query(`SELECT count(*)::int AS count FROM enrollments WHERE sop_id = $1`, [followUp.id]);
     expect(count).toBe(1);
+  });
+
+  it('hands over to the version published while the hand-over waited for the journey', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    const highIntent = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
+    const productB = (await t.admin.post('/api/segments', { name: 'Product B', rule: { tag: tags.productB.id } })).body;
+    const step = { name: 'Call', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
+      content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } };
+    const followUp = (await t.admin.post('/api/sops', { name: 'Follow-up', definition: {
+      kind: 'journey', audience: { segmentId: productB.id }, steps: [step], policies: { businessDaysOnly: false },
+    } })).body;
+    const welcome = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
+      kind: 'journey', audience: { segmentId: highIntent.id }, entry: { includeExistingMembers: true }, steps: [step],
+      policies: { businessDaysOnly: false, onFinish: { handoverSopId: followUp.id } },
+    } })).body;
+    for (const sop of [followUp, welcome]) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    const contact = (await t.admin.post('/api/contacts', {
+      externalId: 'li', name: 'li', ownerId: owner.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow(),
+    })).body;
+    const now = new Date();
+    expect(await enrollEntrants(ctx.stack.db, welcome.id, now)).toBe(1);
+    // A second version of the follow-up is being published (its row held) while the welcome's last page hands over.
+    const published = await inSession(ctx.stack.db, async (sql, pid) => {
+      await sql(`SELECT 1 FROM sops WHERE id = $1 FOR UPDATE`, [followUp.id]);
+      const [version] = await sql(`INSERT INTO sop_versions (tenant_id, sop_id, version, definition, tag_ids, segment_ids)
+        SELECT tenant_id, sop_id, version + 1, definition, tag_ids, segment_ids FROM sop_versions WHERE sop_id = $1
+         ORDER BY version DESC LIMIT 1 RETURNING id`, [followUp.id]);
+      await sql(`UPDATE sops SET current_version = current_version + 1 WHERE id = $1`, [followUp.id]);
+      const page = materializeDuePage(ctx.stack.db, welcome.id, now, 100);
+      await heldUp(ctx.stack.db, pid, 'the hand-over');
+      await sql('COMMIT');
+      expect(await page).toMatchObject({ tasks: 1, completed: 1 });
+      return version.id;
+    });
+    const handed = await ctx.stack.db.query(`SELECT contact_id, sop_version_id, status FROM enrollments WHERE sop_id = $1`, [followUp.id]);
+    expect(handed).toEqual([{ contact_id: contact.id, sop_version_id: published, status: 'active' }]);
   });
 });

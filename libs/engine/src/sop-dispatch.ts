@@ -200,18 +200,23 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  * exit-relevant outbox event written since `exit_recheck_changes_from` (by `written_xid`). It starts from those
  * events, so a bulk enrollment costs it nothing until its contacts change (it re-checked every enrollment written
  * since the bound: 284 s after 10,000,000 entrants).
- * - `exit_recheck_from` moves: the pass keeps one earlier pass's snapshot bounds (`exit_recheck_next` = its xmin,
- *   `exit_recheck_after` = its xmax); once a pass's own snapshot has an xmin at or past that xmax, every transaction
- *   that could have missed an enrollment written below that xmin has ended and this pass saw its change, so after it
- *   the bound moves up to that xmin.
+ * - `exit_recheck_from` moves: the pass keeps one earlier pass's snapshot (`exit_recheck_next` = its xmin) and that
+ *   pass's own transaction id (`exit_recheck_after`), assigned after the snapshot was taken. Not the snapshot's
+ *   xmax: Postgres sets it from the last transaction that ended, so a transaction that has its id but whose id is
+ *   above every ended one is neither below it nor in the snapshot's running list (a change begun after an
+ *   enrollment took its id, and still open). Once a pass's own snapshot has an xmin past that id, every transaction
+ *   that had an id when the kept snapshot was taken has ended, so every change that could have missed an
+ *   enrollment below the kept xmin (it had its id before that enrollment committed) has committed, and this pass
+ *   saw it; after it the bound moves up to the kept xmin.
  * - `exit_recheck_changes_from` is the value `exit_recheck_from` had before its last move (at first, the xmin when
- *   the SOP was created, a snapshot every enrollment's follows). A snapshot is kept only by a pass whose xmin is at
- *   or past the xmax of the snapshot kept before it, whose xmin became the previous bound. So an enrollment at or
- *   past the current bound has an id at or past that earlier snapshot's xmax: its id was assigned after that
- *   snapshot was taken. Every enrollment writer has its id before the statement that enrolls (it locks a SOP's row
- *   first: its own, or for a hand-over the finishing SOP's), so that statement's snapshot is later too, and its xmin
- *   is at least the previous bound (a transaction running then was running at the earlier snapshot or began after
- *   it). A change it missed was running then or began later: its id is at least the previous bound.
+ *   the SOP was created, a snapshot every enrollment's follows). A snapshot is kept only by a pass whose xmin is past
+ *   the id of the pass that kept the snapshot before it, whose xmin became the previous bound. So an enrollment at or
+ *   past the current bound has an id past that earlier pass's id: it was assigned after that earlier snapshot was
+ *   taken. Every enrollment writer has its id before the statement that enrolls (it locks a SOP's row first: its
+ *   own, or for a hand-over the finishing SOP's), so that statement's snapshot is later too, and its xmin is at least
+ *   the previous bound (a transaction running then was running at the earlier snapshot or began after it). A change
+ *   it missed was running then or began later: its id is at least the previous bound. A cap that takes a finished
+ *   journey's last task reopens its enrollment (`writeBumps`) as a new entry would: a new `entered_xid` and a check.
  * - Two passes of one SOP can overlap (an activity attempt that timed out is still running): the bounds move by
  *   compare-and-set on the kept snapshot, so a pass that finds another's snapshot kept since it read them moves
  *   nothing, and the chain of kept snapshots above holds.
@@ -285,7 +290,7 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
     // Without exit conditions nothing can close: the recent changes are not read (a constant false), the queued
     // checks (of an earlier version's conditions) are still cleared and the bounds still move.
     for (const method of PROBES_ONLY) await m.query(`SET LOCAL ${method} = off`);
-    const [row]: { xmin: string; xmax: string; evaluated: number; ids: string[]; reasons: string[] }[] = await m.query(
+    const [row]: { xmin: string; evaluated: number; ids: string[]; reasons: string[] }[] = await m.query(
       `WITH queued AS (
          DELETE FROM sop_exit_checks q WHERE q.sop_id = $1 RETURNING q.contact_id
        ), candidates AS MATERIALIZED (
@@ -303,7 +308,7 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
        ), exiting AS MATERIALIZED (
          SELECT e.id, ${conditions.length ? `CASE ${conditions.join(' ')} END` : 'NULL::text'} AS reason FROM candidates e
        )
-       SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
+       SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
               (SELECT count(*) FROM queued) AS _q, (SELECT count(*)::int FROM exiting) AS evaluated,
               (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM exiting WHERE reason IS NOT NULL) AS ids,
               (SELECT coalesce(array_agg(reason ORDER BY id), '{}') FROM exiting WHERE reason IS NOT NULL) AS reasons`,
@@ -336,21 +341,22 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
 const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
 
 /**
- * After an exit pass evaluated with snapshot `snap`: if the kept snapshot's xmax is behind `snap`'s xmin (every
- * transaction running then has ended), the re-check bound moves up to the kept snapshot's xmin, the change bound to
- * where the re-check bound was, and `snap` is kept instead; the first pass only keeps its snapshot (the change bound
- * stays at the SOP's creation). Only if the row still keeps the snapshot this pass read: a concurrent pass that moved
- * them first wins, and this one changes nothing.
+ * After an exit pass evaluated with snapshot `snap`: if `snap`'s xmin is past the id of the pass that kept the kept
+ * snapshot (every transaction that had an id then has ended), the re-check bound moves up to the kept snapshot's xmin,
+ * the change bound to where the re-check bound was, and `snap` is kept instead, with this pass's id (taken here if the
+ * pass wrote nothing yet: after its snapshot either way); the first pass only keeps its snapshot (the change bound
+ * stays at the SOP's creation). Only if the row still keeps what this pass read: a concurrent pass that moved them
+ * first wins, and this one changes nothing.
  */
-async function moveRecheckBound(m: Queryable, sopId: string, kept: RecheckHorizon, snap: { xmin: string; xmax: string }): Promise<void> {
-  if (kept.next !== null && kept.after !== null && BigInt(snap.xmin) < BigInt(kept.after)) return;
-  if (kept.next === snap.xmin && kept.after === snap.xmax) return; // nothing ran since the kept snapshot
+async function moveRecheckBound(m: Queryable, sopId: string, kept: RecheckHorizon, snap: { xmin: string }): Promise<void> {
+  if (kept.next !== null && kept.after !== null && BigInt(snap.xmin) <= BigInt(kept.after)) return;
   await m.query(
     `UPDATE sops SET exit_recheck_changes_from = CASE WHEN $2::xid8 IS NULL THEN exit_recheck_changes_from
                                                       ELSE coalesce(exit_recheck_from, exit_recheck_changes_from) END,
-                     exit_recheck_from = coalesce($2::xid8, exit_recheck_from), exit_recheck_next = $3::xid8, exit_recheck_after = $4::xid8
-      WHERE id = $1 AND exit_recheck_next IS NOT DISTINCT FROM $2::xid8 AND exit_recheck_after IS NOT DISTINCT FROM $5::xid8`,
-    [sopId, kept.next, snap.xmin, snap.xmax, kept.after]);
+                     exit_recheck_from = coalesce($2::xid8, exit_recheck_from), exit_recheck_next = $3::xid8,
+                     exit_recheck_after = pg_current_xact_id()
+      WHERE id = $1 AND exit_recheck_next IS NOT DISTINCT FROM $2::xid8 AND exit_recheck_after IS NOT DISTINCT FROM $4::xid8`,
+    [sopId, kept.next, snap.xmin, kept.after]);
 }
 
 /** The exit pass's re-check bounds as read before its snapshot (see `applyExits`). */
@@ -656,18 +662,21 @@ export async function outboxEnd(db: Queryable): Promise<string> {
  * finishing enrollment id, so it never meets a segment entry's and a retry adds nothing. An outbox
  * event wakes that journey's dispatcher.
  *
- * Each enrollment also queues an exit check: it enters at the finishing pass's `now`, which can be minutes old by
- * the time this commits, and a change the contact made in between (a reply) ran its outbox trigger before the
- * enrollment existed and may already be below the target's change bound (see `applyExits`). The next pass of the
- * target evaluates it against everything committed by then.
+ * Each enrollment also queues an exit check (when the journey has exit conditions): it enters at the finishing
+ * pass's `now`, which can be minutes old by the time this commits, and a change the contact made in between (a reply)
+ * ran its outbox trigger before the enrollment existed and may already be below the target's change bound (see
+ * `applyExits`). The next pass of the target evaluates it against everything committed by then.
  */
 async function handOver(m: Queryable, tenantId: string, sopId: string, done: { enrollmentId: string; contactId: string }[], now: Date): Promise<void> {
+  // The lock alone first (see `activeSop`): taken in the statement, a version published meanwhile would be re-read on
+  // the locked row but joined to the statement's older versions, and the contact silently not handed over.
+  await m.query(`SELECT 1 FROM sops WHERE tenant_id = $1 AND id = $2 FOR SHARE`, [tenantId, sopId]);
   await m.query(
     `WITH target AS (
-       SELECT s.id, v.id AS version_id, coalesce(v.definition->'entry'->>'reentry', 'never') AS reentry
+       SELECT s.id, v.id AS version_id, coalesce(v.definition->'entry'->>'reentry', 'never') AS reentry,
+              jsonb_array_length(coalesce(v.definition->'policies'->'exitOn', '[]'::jsonb)) > 0 AS has_exits
          FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
         WHERE s.tenant_id = $1 AND s.id = $2 AND s.status = 'active' AND s.kind = 'journey'
-          FOR SHARE OF s
      ), entered AS (
        INSERT INTO enrollments (tenant_id, sop_id, sop_version_id, contact_id, entry_no, next_due_at, entered_at)
        SELECT $1, t.id, t.version_id, x.contact_id, -x.enrollment_id, $5, $5
@@ -675,7 +684,7 @@ async function handOver(m: Queryable, tenantId: string, sopId: string, done: { e
         WHERE t.reentry = 'afterExit' OR NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = t.id AND e.contact_id = x.contact_id)
        ON CONFLICT DO NOTHING RETURNING contact_id
      ), checks AS (
-       INSERT INTO sop_exit_checks (tenant_id, sop_id, contact_id) SELECT $1, $2, contact_id FROM entered
+       INSERT INTO sop_exit_checks (tenant_id, sop_id, contact_id) SELECT $1, $2, e.contact_id FROM entered e, target t WHERE t.has_exits
      )
      INSERT INTO domain_events (tenant_id, type, payload)
      SELECT $1, 'sop.handover', json_build_object('sopId', $2::uuid, 'contacts', count(*)) FROM entered HAVING count(*) > 0`,

@@ -201,18 +201,27 @@ export class PageLimits {
     // meanwhile, or an enrollment that moved on, stays.
     await m.query(
       // A completed enrollment reopens at its last step (its on-finish actions, already run, do not run again),
-      // unless the contact has entered the SOP again since.
+      // unless the contact has entered the SOP again since. It reopens as an entry would for its exits: a change
+      // made while it was closed queued no check (the trigger looks at active enrollments), so it gets one, and a
+      // change racing this transaction is re-checked by transaction id (`applyExits`).
       `WITH gone AS (
          DELETE FROM tasks t USING enrollments e
           WHERE t.id = ANY($1::bigint[]) AND t.status = 'pending' AND e.id = t.enrollment_id
             AND ((e.status = 'active' AND e.next_step > t.step_index)
               OR (e.status = 'completed' AND e.close_reason = 'finished' AND e.next_step = t.step_index + 1
                   AND NOT EXISTS (SELECT 1 FROM enrollments o WHERE o.sop_id = e.sop_id AND o.contact_id = e.contact_id AND o.status = 'active')))
-         RETURNING t.id, t.enrollment_id, t.step_index
+         RETURNING t.id, t.enrollment_id, t.step_index, e.status = 'completed' AS reopens, e.tenant_id, e.sop_id, e.contact_id
+       ), rewound AS (
+         UPDATE enrollments e SET next_step = g.step_index, next_due_at = x.retry, status = 'active', closed_at = NULL, close_reason = NULL,
+                entered_xid = CASE WHEN g.reopens THEN pg_current_xact_id() ELSE e.entered_xid END
+           FROM gone g JOIN unnest($1::bigint[], $2::timestamptz[]) AS x(task_id, retry) ON x.task_id = g.id
+          WHERE e.id = g.enrollment_id
+         RETURNING 1
        )
-       UPDATE enrollments e SET next_step = g.step_index, next_due_at = x.retry, status = 'active', closed_at = NULL, close_reason = NULL
-         FROM gone g JOIN unnest($1::bigint[], $2::timestamptz[]) AS x(task_id, retry) ON x.task_id = g.id
-        WHERE e.id = g.enrollment_id`,
+       INSERT INTO sop_exit_checks (tenant_id, sop_id, contact_id)
+       SELECT g.tenant_id, g.sop_id, g.contact_id FROM gone g
+         JOIN sops s ON s.id = g.sop_id JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
+        WHERE g.reopens AND jsonb_array_length(coalesce(v.definition->'policies'->'exitOn', '[]'::jsonb)) > 0`,
       [this.bumps.map((b) => b.taskId), this.bumps.map((b) => b.retryAt)],
     );
   }
