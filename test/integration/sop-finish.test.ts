@@ -102,5 +102,8 @@ describe('SOP on-finish actions (real Postgres)', () => {
     });
     const handed = await ctx.stack.db.query(`SELECT contact_id, sop_version_id, status FROM enrollments WHERE sop_id = $1`, [followUp.id]);
     expect(handed).toEqual([{ contact_id: contact.id, sop_version_id: published, status: 'active' }]);
+    // A journey without exit conditions gets no exit check for it.
+    const [{ n }] = await ctx.stack.db.query(`SELECT count(*)::int AS n FROM sop_exit_checks WHERE sop_id = $1`, [followUp.id]);
+    expect(n).toBe(0);
   });
 });

@@ -213,7 +213,7 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
  *   the id of the pass that kept the snapshot before it, whose xmin became the previous bound. So an enrollment at or
  *   past the current bound has an id past that earlier pass's id: it was assigned after that earlier snapshot was
  *   taken. Every enrollment writer has its id before the statement that enrolls (it locks a SOP's row first: its
- *   own, or for a hand-over the finishing SOP's), so that statement's snapshot is later too, and its xmin is at least
+ *   own, or for a hand-over or a reopening the page's SOP), so that statement's snapshot is later too, and its xmin is at least
  *   the previous bound (a transaction running then was running at the earlier snapshot or began after it). A change
  *   it missed was running then or began later: its id is at least the previous bound. A cap that takes a finished
  *   journey's last task reopens its enrollment (`writeBumps`) as a new entry would: a new `entered_xid` and a check.
@@ -346,7 +346,9 @@ const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
  * the change bound to where the re-check bound was, and `snap` is kept instead, with this pass's id (taken here if the
  * pass wrote nothing yet: after its snapshot either way); the first pass only keeps its snapshot (the change bound
  * stays at the SOP's creation). Only if the row still keeps what this pass read: a concurrent pass that moved them
- * first wins, and this one changes nothing.
+ * first wins, and this one changes nothing. Nor when the row is locked (a page of a journey handing over to this one
+ * holds it): the pass does not wait, since it goes on to lock tasks' rollup rows that such a page may hold, and a
+ * later pass moves the bounds as well.
  */
 async function moveRecheckBound(m: Queryable, sopId: string, kept: RecheckHorizon, snap: { xmin: string }): Promise<void> {
   if (kept.next !== null && kept.after !== null && BigInt(snap.xmin) <= BigInt(kept.after)) return;
@@ -355,7 +357,8 @@ async function moveRecheckBound(m: Queryable, sopId: string, kept: RecheckHorizo
                                                       ELSE coalesce(exit_recheck_from, exit_recheck_changes_from) END,
                      exit_recheck_from = coalesce($2::xid8, exit_recheck_from), exit_recheck_next = $3::xid8,
                      exit_recheck_after = pg_current_xact_id()
-      WHERE id = $1 AND exit_recheck_next IS NOT DISTINCT FROM $2::xid8 AND exit_recheck_after IS NOT DISTINCT FROM $4::xid8`,
+      WHERE id = (SELECT id FROM sops WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED)
+        AND exit_recheck_next IS NOT DISTINCT FROM $2::xid8 AND exit_recheck_after IS NOT DISTINCT FROM $4::xid8`,
     [sopId, kept.next, snap.xmin, kept.after]);
 }
 
@@ -411,7 +414,9 @@ export async function materializeDuePage(db: Transactional, sopId: string, now: 
       [sopId, now, limit],
     );
     if (!due.length) return { tasks: 0, rescheduled: 0, completed: 0, deferred: 0, more: false };
-    const plan = new PagePlanner(sop, await pageContext(m, sop, due[0].next_due_at), now); // rows come earliest first
+    const ctx = await pageContext(m, sop, due[0].next_due_at); // rows come earliest first
+    await lockHandoverTargets(m, sop.tenantId, ctx.versions);
+    const plan = new PagePlanner(sop, ctx, now);
     due.forEach((row) => plan.add(row));
     await plan.admit(m);
     await plan.write(m);
@@ -438,6 +443,17 @@ interface PageContext extends People {
 }
 
 /** `earliestDue`: leaves that ended before it cannot cover any of the page's tasks. */
+/**
+ * The journeys this SOP hands contacts over to, locked (FOR SHARE, in id order) before the page takes any other lock.
+ * Taken at the hand-over, after the page's tasks, their rollup rows and its contacts, it closed cycles with that
+ * journey's exit pass, archive or enrollment, which lock the journey first and such rows after. Held to the end, it
+ * also keeps the journey's version as the hand-over's statement reads it.
+ */
+async function lockHandoverTargets(m: Queryable, tenantId: string, versions: Map<string, SopDefinition>): Promise<void> {
+  const ids = [...new Set([...versions.values()].map((d) => d.policies.onFinish?.handoverSopId).filter((id): id is string => !!id))].sort();
+  if (ids.length) await m.query(`SELECT 1 FROM sops WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR SHARE`, [tenantId, ids]);
+}
+
 async function pageContext(db: Queryable, sop: ActiveSop, earliestDue: Date): Promise<PageContext> {
   // One after another: `db` is the page's transaction, a single connection that runs one query at a time.
   const versions: { id: string; definition: SopDefinition }[] = await db.query(`SELECT id, definition FROM sop_versions WHERE sop_id = $1`, [sop.id]);
@@ -668,9 +684,9 @@ export async function outboxEnd(db: Queryable): Promise<string> {
  * `applyExits`). The next pass of the target evaluates it against everything committed by then.
  */
 async function handOver(m: Queryable, tenantId: string, sopId: string, done: { enrollmentId: string; contactId: string }[], now: Date): Promise<void> {
-  // The lock alone first (see `activeSop`): taken in the statement, a version published meanwhile would be re-read on
+  // The page locked the journey before anything else (`lockHandoverTargets`), so a version published before is the
+  // one this statement's snapshot reads. Locked in the statement itself, a version published meanwhile was re-read on
   // the locked row but joined to the statement's older versions, and the contact silently not handed over.
-  await m.query(`SELECT 1 FROM sops WHERE tenant_id = $1 AND id = $2 FOR SHARE`, [tenantId, sopId]);
   await m.query(
     `WITH target AS (
        SELECT s.id, v.id AS version_id, coalesce(v.definition->'entry'->>'reentry', 'never') AS reentry,

@@ -12,10 +12,12 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * and the events written before it carry no writer id (only the last five minutes' got one). An enrollment that raced
  * a change before the deploy, in a journey that ran no pass since (paused, or its dispatcher between wakes), would
  * never be re-checked. So each active enrollment the old re-check would still read gets one queued exit check, as does
- * each hand-over entry (it entered at the finishing pass's time, which can be minutes before the change it missed):
- * the next pass evaluates it against everything committed by then, and a later change queues its own check.
- * This holds when both migrations run in one deploy, before any exit pass of the new code (every database that had
- * not yet run `ExitRecheckByChanges`); one that ran passes in between may have moved its bounds past such a pair.
+ * each hand-over entry (it entered at the finishing pass's time, which can be minutes before the change it missed)
+ * and each finished enrollment a cap reopened (changes made while it was closed queued nothing): the next pass
+ * evaluates it against everything committed by then, and a later change queues its own check.
+ * This holds when both migrations run in one deploy with the workers stopped from the first migration until the new
+ * code runs (an old worker would keep xmax bounds again), as the run command and compose do (migrate, then start);
+ * a database that ran passes in between may have moved its bounds past such a pair.
  * A no-op on a new database; on a live one, one read of the active enrollments, and one queued check per enrollment
  * a journey entered since its bound (after a bulk enrollment, its next pass evaluates them all, once).
  */
@@ -30,7 +32,7 @@ export class ExitRecheckQueueAtDeploy1765810000000 implements MigrationInterface
         FROM enrollments e
         JOIN sops s ON s.id = e.sop_id
         JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
-       WHERE e.status = 'active' AND (e.entered_xid >= coalesce(s.exit_recheck_from, '0'::xid8) OR e.entry_no < 0)
+       WHERE e.status = 'active' AND (e.entered_xid >= coalesce(s.exit_recheck_from, '0'::xid8) OR e.entry_no < 0 OR e.finished_at IS NOT NULL)
          AND jsonb_array_length(coalesce(v.definition->'policies'->'exitOn', '[]'::jsonb)) > 0;
     `);
   }
