@@ -119,9 +119,12 @@ export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: s
   const [sop] = await m.query(
     `SELECT tenant_id, enroll_cursor, greatest($2::timestamptz - $3::interval, enroll_from) AS since FROM sops WHERE id = $1`,
     [sopId, now, LATE_COMMIT_WINDOW]);
+  // In the segment's id index order, which no other index gives (the segment bounded, not equal: see enrollSql). As
+  // `segment_id = $1 ... ORDER BY id`, the primary key gave the order too, and with statistics that took this
+  // segment for most of the table it was walked from the cursor on, past every other segment's newer memberships.
   const [{ n }] = await m.query(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM segment_memberships
-      WHERE segment_id = $1 AND exited_at IS NULL AND id > $2 ORDER BY id LIMIT $3) x`,
+      WHERE (segment_id, id) > ($1, $2::bigint) AND segment_id <= $1 AND exited_at IS NULL ORDER BY segment_id, id LIMIT $3) x`,
     [segmentId, sop.enroll_cursor, BULK_ENROLLMENT]);
   return { tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, since: sop.since as Date, bulk: n >= BULK_ENROLLMENT };
 }
