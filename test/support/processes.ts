@@ -9,14 +9,36 @@ import { ROOT, withApplicationName } from './env';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A port nobody listens on now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port nobody listens on now, for a server started next: from below the kernel's ephemeral range, as the run and
+ * test commands choose theirs (`freePort` in tools/lib/proc.mjs says why: a port in that range can be given to an
+ * outgoing connection between choosing it and binding it). Where there is no room below it, the kernel picks.
+ */
+export async function freePort(): Promise<number> {
+  let low = 49152;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux
+  }
+  const [from, to] = [Math.max(1024, Math.min(20_000, low - 4096)), low];
+  for (let tries = 0; to - from >= 1000 && tries < 50; tries++) {
+    const port = await listensOn(from + Math.floor(Math.random() * (to - from)));
+    if (port) return port;
+  }
+  const port = await listensOn(0);
+  if (!port) throw new Error('no port could be listened on');
+  return port;
+}
+
+/** Listens on `port` (0: one the kernel picks) of 127.0.0.1 and closes at once: the port, or null when it is taken. */
+function listensOn(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
+      const { port: bound } = srv.address() as { port: number };
+      srv.close(() => resolve(bound));
     });
   });
 }
@@ -141,7 +163,7 @@ export class EngineProcesses {
 }
 
 /** The Temporal CLI the test command found or built (it passes TEMPORAL_CLI); a clear failure otherwise, never a skip. */
-function temporalCli(): string {
+export function temporalCli(): string {
   const cli = process.env.TEMPORAL_CLI;
   if (!cli || !existsSync(cli)) {
     throw new Error('TEMPORAL_CLI is not set: run the tests with "npm test", which finds or builds the Temporal CLI (this test starts a dev server of its own).');

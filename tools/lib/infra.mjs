@@ -3,11 +3,11 @@
 // until ensureDependencies() has run.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { capture, elapsed, log, run, stopChild, waitForPort, warn } from './proc.mjs';
+import { capture, elapsed, freePort, log, portOpen, run, stopChild, waitForPort, warn } from './proc.mjs';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -233,17 +233,61 @@ export async function findOrBuildTemporalCli() {
 /**
  * Starts `temporal server start-dev`. With `dbFile` its state survives restarts; without, it is
  * in memory (tests). Returns the gRPC address, the UI URL and a stop function.
+ *
+ * A port can be taken between choosing it and the server binding it (another listener, or the local port of an
+ * outgoing connection): the server then exits at once saying "address already in use", and it is started again
+ * on a fresh port (the one it named; its internal ports it picks itself each start), up to three times. A start
+ * that fails otherwise fails with the server's own last words (its output goes to `logFile`, which the clone of a
+ * test run deletes with it).
  */
 export async function startTemporalDevServer({ cli, port, uiPort, dbFile, logFile }) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTemporalDevServerOn({ cli, port, uiPort, dbFile, logFile });
+    } catch (err) {
+      const taken = err.portTaken;
+      if (!taken || attempt >= DEV_SERVER_STARTS) throw err;
+      if (taken === 'frontend') port = await freePort();
+      if (taken === 'UI') uiPort = await freePort();
+      warn(`The Temporal dev server could not bind a port (${err.reason}): starting it again${taken === 'frontend' ? ` on ${port}`
+        : taken === 'UI' ? ` with its UI on ${uiPort}` : ''}.`);
+    }
+  }
+}
+
+/** Starts of the dev server tried when its ports are taken under it. */
+const DEV_SERVER_STARTS = 3;
+
+async function startTemporalDevServerOn({ cli, port, uiPort, dbFile, logFile }) {
+  // A port something listens on already would look ready to waitForPort: not even tried.
+  if (await portOpen(port)) throw Object.assign(new Error(`Port ${port} is taken`), { portTaken: 'frontend', reason: `${port} is taken` });
+  if (uiPort && (await portOpen(uiPort))) throw Object.assign(new Error(`Port ${uiPort} is taken`), { portTaken: 'UI', reason: `${uiPort} is taken` });
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--log-format', 'json'];
   if (uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (dbFile) args.push('--db-filename', dbFile);
   const start = Date.now();
-  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  // Its output goes to the log file (it keeps writing there whatever becomes of this process) or, without one, is
+  // kept here; either way its tail is what a failed start reports.
+  const from = logFile && existsSync(logFile) ? statSync(logFile).size : 0;
+  let kept = '';
+  const out = logFile ? openSync(logFile, 'a') : 'pipe';
   // Own process group: Ctrl-C reaches the run command, which stops services in order.
   const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: true });
-  await waitForPort(port, { timeoutMs: 60_000, what: 'Temporal dev server', child });
+  if (logFile) closeSync(out);
+  const keep = (chunk) => (kept = (kept + chunk).slice(-OUTPUT_KEPT));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const output = () => (logFile ? tailOf(logFile, from) : kept);
+  try {
+    await waitForPort(port, { timeoutMs: 60_000, what: 'Temporal dev server', child, output });
+  } catch (err) {
+    await stopChild(child);
+    const said = output();
+    const bind = /can't set (frontend|UI) port[^"]*address already in use|listen tcp [^"]*address already in use/.exec(said);
+    if (bind) Object.assign(err, { portTaken: bind[1] ?? 'internal', reason: bind[0] });
+    throw err;
+  }
   const version = (await capture(cli, ['--version'])) ?? 'unknown version';
   log(`Temporal dev server (${version}) ready on 127.0.0.1:${port} in ${elapsed(start)}`);
   return {
@@ -253,6 +297,18 @@ export async function startTemporalDevServer({ cli, port, uiPort, dbFile, logFil
     pid: child.pid,
     stop: () => stopChild(child),
   };
+}
+
+/** How much of a server's output a failed start reports. */
+const OUTPUT_KEPT = 4000;
+
+/** The last OUTPUT_KEPT characters written to `file` from byte `from` on. */
+function tailOf(file, from) {
+  try {
+    return readFileSync(file).subarray(from).toString('utf8').slice(-OUTPUT_KEPT);
+  } catch {
+    return '';
+  }
 }
 
 /** Last resort where the machine has internet: the SDK downloads its own dev server. */

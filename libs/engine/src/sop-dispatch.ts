@@ -62,26 +62,34 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
  * the statement (a subquery on `sops`), they were known only while executing, and every pass scanned the whole
  * segment: 1,992 ms against 37 ms at 10,000,000 contacts (docs/measurements.md, "Ten times the data"). The two
  * ranges are two arms that do not overlap, each with the segment in its condition: the memberships past the cursor
- * (`segment_memberships_segment_idx`, segment and id; or the primary key, where the planner expects this segment's
- * rows to be most of the newer ones) and, at or below the cursor, the recent ones
- * (`segment_memberships_entered_idx`). With the cursor at 0 (existing members enroll) the second arm is left out
- * at planning, so a first enrollment reads the segment once. With `reentry: never` a contact ever enrolled is left
- * out by an anti-join. The candidates are sorted by contact, which feeds the unique index in key order.
+ * and, at or below the cursor, the recent ones (`segment_memberships_entered_idx`). With the cursor at 0 (existing
+ * members enroll) the second arm is left out at planning, so a first enrollment reads the segment once. With
+ * `reentry: never` a contact ever enrolled is left out by an anti-join. The candidates are sorted by contact, which
+ * feeds the unique index in key order.
  *
- * The new cursor is this segment's highest open membership, read backwards on its id index (one entry; the old
- * `max(id)` over all of its memberships walked the primary key back past other segments' newer rows). Memberships
- * are never reopened (re-entry writes a new row), so a closed one past it has nothing to enroll. Not the highest id
- * of every segment, which would read less when the planner takes the id range from the primary key: a membership
- * of this segment still being written under a lower id would then depend on the late-commit window whenever any
- * segment committed meanwhile, not only this one.
+ * The id bounds are written so that only the segment's id index (`segment_memberships_segment_idx`, segment and
+ * id) can serve them, whatever the statistics say: the range past the cursor as a row comparison `(segment_id, id)`,
+ * which no other index can bound, and the plain id comparisons as `IS TRUE` tests, which no index serves but which
+ * the planner estimates as the comparisons themselves. Written plainly, the primary key could take the id range:
+ * with statistics that took this segment for most of the table (a test database; a large tenant beside small
+ * ones), a pass read every other segment's memberships past the cursor to find none of this one's (10,001 rows for
+ * 5,000 written by another tenant, in sop-enroll-plan).
+ *
+ * The new cursor is this segment's highest open membership past the cursor (none: it stays), read backwards on the
+ * segment's id index (one entry). The order by segment and id is one that only this index gives (the segment is
+ * bounded, not equal, so the planner keeps it in the order): as `max(id)` the primary key walked back from the
+ * table's end, past every other segment's newer rows. Memberships are never reopened (re-entry writes a new row),
+ * so a closed one past it has nothing to enroll. Not the highest id of every segment, which would read less when
+ * the planner takes the id range from the primary key: a membership of this segment still being written under a
+ * lower id would then depend on the late-commit window whenever any segment committed meanwhile, not only this one.
  */
 export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED (
    SELECT m.tenant_id, m.contact_id, m.id
      FROM (SELECT tenant_id, contact_id, id FROM segment_memberships
-            WHERE segment_id = $3 AND exited_at IS NULL AND id > $6
+            WHERE segment_id = $3 AND exited_at IS NULL AND (segment_id, id) > ($3, $6::bigint) AND (id > $6) IS TRUE
            UNION ALL
            SELECT tenant_id, contact_id, id FROM segment_memberships
-            WHERE segment_id = $3 AND exited_at IS NULL AND id <= $6 AND entered_at > $7 AND $6::bigint > 0) m
+            WHERE segment_id = $3 AND exited_at IS NULL AND (id <= $6) IS TRUE AND entered_at > $7 AND $6::bigint > 0) m
     WHERE m.tenant_id = $5
       ${reentry ? '' : 'AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id)'}
     ORDER BY m.contact_id
@@ -91,7 +99,8 @@ export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED 
    ON CONFLICT DO NOTHING
    RETURNING 1
  )
- SELECT (SELECT max(id) FROM segment_memberships WHERE segment_id = $3 AND exited_at IS NULL) AS max,
+ SELECT (SELECT id FROM segment_memberships WHERE (segment_id, id) > ($3, $6::bigint) AND segment_id <= $3 AND exited_at IS NULL
+          ORDER BY segment_id DESC, id DESC LIMIT 1) AS max,
         (SELECT count(*)::int FROM entrants) AS n`;
 
 /**
@@ -110,9 +119,12 @@ export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: s
   const [sop] = await m.query(
     `SELECT tenant_id, enroll_cursor, greatest($2::timestamptz - $3::interval, enroll_from) AS since FROM sops WHERE id = $1`,
     [sopId, now, LATE_COMMIT_WINDOW]);
+  // In the segment's id index order, which no other index gives (the segment bounded, not equal: see enrollSql). As
+  // `segment_id = $1 ... ORDER BY id`, the primary key gave the order too, and with statistics that took this
+  // segment for most of the table it was walked from the cursor on, past every other segment's newer memberships.
   const [{ n }] = await m.query(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM segment_memberships
-      WHERE segment_id = $1 AND exited_at IS NULL AND id > $2 ORDER BY id LIMIT $3) x`,
+      WHERE (segment_id, id) > ($1, $2::bigint) AND segment_id <= $1 AND exited_at IS NULL ORDER BY segment_id, id LIMIT $3) x`,
     [segmentId, sop.enroll_cursor, BULK_ENROLLMENT]);
   return { tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, since: sop.since as Date, bulk: n >= BULK_ENROLLMENT };
 }
@@ -168,13 +180,15 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
     // enrollments once, as they were before the statement, whatever the estimate. Not an ANALYZE instead: the
     // memberships come from several writers (saving a segment, re-evaluating changed contacts, imports, the silence
     // sweep), an ANALYZE of 10,000,000 rows takes seconds, and the SOP's own enrollments may be as unknown to the
-    // statistics as the memberships. Small passes keep the planner's choice: a nested loop probing the SOP's
-    // enrollments by contact is what their few candidates want (a hash would read every enrollment of the SOP);
-    // with fewer than BULK_ENROLLMENT candidates, the quadratic plan would walk at most about 500,000 entries.
-    if (bounds.bulk) await m.query('SET LOCAL enable_nestloop = off');
+    // statistics as the memberships. Small passes are held to index probes (PROBES_ONLY, as the exit pass): a nested
+    // loop probing the SOP's enrollments by contact is what their few candidates want. Left to the planner, statistics
+    // that took this segment for most of the table chose a hash anti-join that read all of the SOP's 20,000
+    // enrollments for 3 new members (sop-enroll-plan). The recent members of the late-commit window are probed alike.
+    const methods = bounds.bulk ? ['enable_nestloop'] : PROBES_ONLY;
+    await m.query(`SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = ANY($1)`, [methods]);
     const rows: { max: string | null; n: number }[] = await m.query(enrollSql(reentry),
       [sopId, sop.versionId, segmentId, now, bounds.tenantId, bounds.cursor, bounds.since]);
-    if (bounds.bulk) await m.query('SET LOCAL enable_nestloop TO DEFAULT');
+    await m.query(`SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY($1)`, [methods]); // as TO DEFAULT
     if (rows[0].max) await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, $2) WHERE id = $1`, [sopId, rows[0].max]);
     return rows[0].n;
   });
