@@ -1,35 +1,22 @@
-import { dataSourceOptions, MIGRATIONS, runMigrations } from '@sop/db';
+import { MIGRATIONS } from '@sop/db';
 import { enrollEntrants } from '@sop/engine';
-import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { testEnv } from '../support/env';
+import type { DataSource } from 'typeorm';
 import { createTagSystem } from '../support/fixtures';
-import { Http, signupTenant } from '../support/http';
-import { Stack } from '../support/stack';
+import { type Http, signupTenant } from '../support/http';
+import { privateStack } from '../support/private-database';
 
 /**
  * Deploying the exit re-check by changes (`ExitRecheckQueueAtDeploy`, see its comment), in a database of this file's
  * own: the migration reads and updates every SOP, which in the suites' shared database would hold other files' SOPs.
  */
 describe('the exit re-check at deploy (real Postgres)', () => {
-  const ctx = {} as { stack: Stack; http: Http; db: DataSource; server: DataSource; database: string };
+  const ctx = {} as { http: Http; db: DataSource; close: () => Promise<void> };
 
   beforeAll(async () => {
-    ctx.server = await new DataSource(dataSourceOptions(testEnv('DATABASE_URL'), { extra: { max: 1 } })).initialize();
-    ctx.database = `exit_recheck_deploy_${randomBytes(4).toString('hex')}`;
-    await ctx.server.query(`CREATE DATABASE ${ctx.database}`);
-    const url = new URL(testEnv('DATABASE_URL'));
-    url.pathname = `/${ctx.database}`;
-    await runMigrations(url.toString());
-    ctx.stack = await Stack.start({ env: { DATABASE_URL: url.toString() } });
-    ctx.http = new Http(ctx.stack.baseUrl);
-    ctx.db = ctx.stack.db;
+    const own = await privateStack('exit_recheck_deploy');
+    Object.assign(ctx, { http: own.http, db: own.stack.db, close: own.close });
   }, 120_000);
-  afterAll(async () => {
-    await ctx.stack?.stop();
-    if (ctx.database) await ctx.server.query(`DROP DATABASE IF EXISTS ${ctx.database} WITH (FORCE)`);
-    await ctx.server?.destroy();
-  });
+  afterAll(() => ctx.close?.());
 
   async function journey(name: string, exitOn: unknown[], contacts: string[]) {
     const t = await signupTenant(ctx.http);

@@ -1,12 +1,11 @@
-import { dataSourceOptions, runMigrations } from '@sop/db';
+import { dataSourceOptions } from '@sop/db';
 import { applyExits, changeTags, enrollEntrants, materializeDuePage, recordContactActivity } from '@sop/engine';
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { addUser, Http, signupTenant } from '../support/http';
+import { addUser, type Http, signupTenant } from '../support/http';
 import { zoneWithOpenWindow } from '../support/clock';
-import { testEnv } from '../support/env';
 import { explained, nodes, pairsRejected, rowsRead, type ExplainedPlan, type PlanNode } from '../support/plans';
-import { Stack } from '../support/stack';
+import { privateStack } from '../support/private-database';
+import type { Stack } from '../support/stack';
 
 /**
  * The exit pass under a stream of responses (issue 14, the loop at 50 responses a second): a journey of 3,000
@@ -21,26 +20,18 @@ import { Stack } from '../support/stack';
  * games away from every other suite's plans.
  */
 describe('SOP exit plans whatever the statistics say (real Postgres)', () => {
-  const ctx = {} as { stack: Stack; http: Http; wide: DataSource; server: DataSource; database: string };
+  const ctx = {} as { stack: Stack; http: Http; wide: DataSource; close: () => Promise<void> };
   const TABLES = ['contacts', 'segment_memberships', 'enrollments', 'tasks', 'sop_exit_checks', 'domain_events', 'tag_events'];
 
   beforeAll(async () => {
-    ctx.server = await new DataSource(dataSourceOptions(testEnv('DATABASE_URL'), { extra: { max: 1 } })).initialize();
-    ctx.database = `sop_exits_plan_${randomBytes(4).toString('hex')}`;
-    await ctx.server.query(`CREATE DATABASE ${ctx.database}`);
-    const url = new URL(testEnv('DATABASE_URL'));
-    url.pathname = `/${ctx.database}`;
-    await runMigrations(url.toString());
-    ctx.stack = await Stack.start({ env: { DATABASE_URL: url.toString() } });
-    ctx.http = new Http(ctx.stack.baseUrl);
-    ctx.wide = await new DataSource(dataSourceOptions(url.toString(), { extra: { max: 8 } })).initialize();
+    const own = await privateStack('sop_exits_plan');
+    Object.assign(ctx, { stack: own.stack, http: own.http, close: own.close });
+    ctx.wide = await new DataSource(dataSourceOptions(own.url, { extra: { max: 8 } })).initialize();
     for (const table of TABLES) await ctx.wide.query(`ALTER TABLE ${table} SET (autovacuum_enabled = off)`);
   }, 120_000);
   afterAll(async () => {
     await ctx.wide?.destroy();
-    await ctx.stack?.stop();
-    if (ctx.database) await ctx.server.query(`DROP DATABASE IF EXISTS ${ctx.database} WITH (FORCE)`);
-    await ctx.server?.destroy();
+    await ctx.close?.();
   });
 
   const CONTACTS = 3000;

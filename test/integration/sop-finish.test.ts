@@ -8,7 +8,11 @@ import { useStack } from '../support/stack';
 describe('SOP on-finish actions (real Postgres)', () => {
   const ctx = useStack();
 
-  it('tags the contact as the SOP and hands it over to another journey, once', async () => {
+  /**
+   * A welcome journey (one step, due now) whose finish runs `onFinish` (tags given by key) and hands over to a
+   * follow-up journey on the Product B segment, both active, and one contact in the welcome's segment.
+   */
+  async function world(onFinish: (tags: Record<string, { id: string }>) => Record<string, unknown>, contactTags: string[] = []) {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const owner = await addUser(t, ctx.http, 'employee');
@@ -21,13 +25,19 @@ describe('SOP on-finish actions (real Postgres)', () => {
     } })).body;
     const welcome = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
       kind: 'journey', audience: { segmentId: highIntent.id }, entry: { includeExistingMembers: true }, steps: [step],
-      policies: { businessDaysOnly: false, onFinish: { addTagIds: [tags.productB.id], removeTagIds: [tags.productA.id], handoverSopId: followUp.id } },
+      policies: { businessDaysOnly: false, onFinish: { ...onFinish(tags), handoverSopId: followUp.id } },
     } })).body;
     for (const sop of [followUp, welcome]) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     const contact = (await t.admin.post('/api/contacts', {
-      externalId: 'zhang', name: '张伟', ownerId: owner.id, tags: [tags.intentHigh.id, tags.productA.id],
+      externalId: 'zhang', name: '张伟', ownerId: owner.id, tags: [tags.intentHigh.id, ...contactTags.map((k) => (tags as Record<string, { id: string }>)[k].id)],
       timezone: zoneWithOpenWindow(), // in a zone where the all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     })).body;
+    return { t, tags, productB, followUp, welcome, contact };
+  }
+
+  it('tags the contact as the SOP and hands it over to another journey, once', async () => {
+    const { t, productB, followUp, welcome, contact } = await world(
+      (tags) => ({ addTagIds: [tags.productB.id], removeTagIds: [tags.productA.id] }), ['productA']);
     const cursor = await outboxEnd(ctx.stack.db);
 
     const now = new Date();
@@ -67,24 +77,7 @@ describe('SOP on-finish actions (real Postgres)', () => {
   });
 
   it('hands over to the version published while the hand-over waited for the journey', async () => {
-    const t = await signupTenant(ctx.http);
-    const { tags } = await createTagSystem(t.admin);
-    const owner = await addUser(t, ctx.http, 'employee');
-    const highIntent = (await t.admin.post('/api/segments', { name: 'High intent', rule: { tag: tags.intentHigh.id } })).body;
-    const productB = (await t.admin.post('/api/segments', { name: 'Product B', rule: { tag: tags.productB.id } })).body;
-    const step = { name: 'Call', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
-      content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } };
-    const followUp = (await t.admin.post('/api/sops', { name: 'Follow-up', definition: {
-      kind: 'journey', audience: { segmentId: productB.id }, steps: [step], policies: { businessDaysOnly: false },
-    } })).body;
-    const welcome = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
-      kind: 'journey', audience: { segmentId: highIntent.id }, entry: { includeExistingMembers: true }, steps: [step],
-      policies: { businessDaysOnly: false, onFinish: { handoverSopId: followUp.id } },
-    } })).body;
-    for (const sop of [followUp, welcome]) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
-    const contact = (await t.admin.post('/api/contacts', {
-      externalId: 'li', name: 'li', ownerId: owner.id, tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow(),
-    })).body;
+    const { followUp, welcome, contact } = await world(() => ({}));
     const now = new Date();
     expect(await enrollEntrants(ctx.stack.db, welcome.id, now)).toBe(1);
     // A second version of the follow-up is being published (its row held) while the welcome's last page hands over.
