@@ -91,15 +91,12 @@ describe('SOP exits (real Postgres)', () => {
    * server that was running when a pass saw them, so this polls.
    */
   async function settle(sopId: string) {
-    for (const until = Date.now() + 30_000; ;) {
+    await waitUntil(async () => {
       expect(await applyExits(ctx.stack.db, sopId)).toBe(0);
-      const [{ past }] = await ctx.stack.db.query(
+      return (await ctx.stack.db.query(
         `SELECT coalesce(s.exit_recheck_from > (SELECT max(e.entered_xid) FROM enrollments e WHERE e.sop_id = s.id), false) AS past
-           FROM sops s WHERE s.id = $1`, [sopId]);
-      if (past) return;
-      if (Date.now() > until) throw new Error('the re-check bound did not pass the enrollments in 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+           FROM sops s WHERE s.id = $1`, [sopId]))[0].past;
+    }, (past) => past, 'the re-check bound to pass the enrollments', 60_000);
   }
 
   /** Exit passes (none may close anything) until the SOP's change bound is past every change of its tenant so far. */

@@ -14,6 +14,7 @@ import { PageLimits } from './sop-limits';
 import {
   CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor, roundRobinPool,
 } from './sop-people';
+import { hasExitConditions } from './exit-conditions';
 import { notifyHeldByVersion } from './held-tasks';
 import { changeTags } from './tag-changes';
 
@@ -704,7 +705,7 @@ async function handOver(m: Queryable, tenantId: string, sopId: string, done: { e
   await m.query(
     `WITH target AS (
        SELECT s.id, v.id AS version_id, coalesce(v.definition->'entry'->>'reentry', 'never') AS reentry,
-              jsonb_array_length(coalesce(v.definition->'policies'->'exitOn', '[]'::jsonb)) > 0 AS has_exits
+              ${hasExitConditions('v')} AS has_exits
          FROM sops s JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
         WHERE s.tenant_id = $1 AND s.id = $2 AND s.status = 'active' AND s.kind = 'journey'
      ), entered AS (

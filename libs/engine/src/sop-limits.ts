@@ -14,6 +14,7 @@
  * UPDATE does not conflict with the FOR KEY SHARE that the foreign keys of task inserts take.
  */
 import { DateTime } from 'luxon';
+import { hasExitConditions } from './exit-conditions';
 import { COUNTED, DayLoad, dayOf, leastLoaded } from './executor-load';
 import type { Queryable } from './queryable';
 
@@ -221,7 +222,7 @@ export class PageLimits {
        INSERT INTO sop_exit_checks (tenant_id, sop_id, contact_id)
        SELECT g.tenant_id, g.sop_id, g.contact_id FROM gone g
          JOIN sops s ON s.id = g.sop_id JOIN sop_versions v ON v.sop_id = s.id AND v.version = s.current_version
-        WHERE g.reopens AND jsonb_array_length(coalesce(v.definition->'policies'->'exitOn', '[]'::jsonb)) > 0`,
+        WHERE g.reopens AND ${hasExitConditions('v')}`,
       [this.bumps.map((b) => b.taskId), this.bumps.map((b) => b.retryAt)],
     );
   }
