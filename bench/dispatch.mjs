@@ -22,7 +22,7 @@ const require = createRequire(import.meta.url);
 const { DataSource } = require('typeorm');
 const { dataSourceOptions } = require(join(ROOT, 'libs/db/dist'));
 const {
-  applyExits, CONTACT_SCOPE_COLUMNS, contactScope, enrollmentBounds, enrollSql, enrollEntrants, loadCalendar, materializeDuePage, nextDueAt, PageLimits,
+  applyExits, CONTACT_SCOPE_COLUMNS, contactScope, enrollmentBounds, enrollmentStatement, enrollEntrants, loadCalendar, materializeDuePage, nextDueAt, PageLimits,
   pickVariant,
 } = require(join(ROOT, 'libs/engine/dist'));
 const { compileTaskTemplate, compileTemplate, journeyDueWindow } = require(join(ROOT, 'libs/domain/dist'));
@@ -566,8 +566,8 @@ async function benchWorkflows(db, tenantId, log) {
 async function explainEnrollment(db, sopId, versionId, segmentId) {
   const now = new Date();
   const bounds = await enrollmentBounds(db, sopId, segmentId, now);
-  await explain(db, enrollSql(false), [sopId, versionId, segmentId, now, bounds.tenantId, bounds.cursor, bounds.since],
-    bounds.bulk ? ['SET LOCAL enable_nestloop = off'] : []);
+  const { sql, params, settingsOff } = enrollmentStatement({ sopId, versionId, segmentId, now, reentry: false }, bounds);
+  await explain(db, sql, params, settingsOff.map((name) => `SET LOCAL ${name} = off`));
 }
 
 /** EXPLAIN ANALYZE inside a rolled-back transaction (after `setup`), appended to .data/bench-dispatch-plans.txt. */

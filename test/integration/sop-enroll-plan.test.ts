@@ -26,8 +26,11 @@ describe('SOP enrollment plans (real Postgres)', () => {
     return found[0].plan;
   };
 
-  /** A tenant, a segment with `members` contacts written in SQL (as populateSegment writes them), an active journey. */
-  async function journeyOn(members: number) {
+  /**
+   * A tenant, a segment with `members` contacts written in SQL (as populateSegment writes them), an active journey.
+   * The memberships entered an hour ago, or `justNow` (a segment saved a moment before the journey's activation).
+   */
+  async function journeyOn(members: number, { justNow = false } = {}) {
     const t = await signupTenant(ctx.http);
     const owner = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'Everyone', rule: { attribute: { key: 'city', op: 'exists' } } })).body;
@@ -36,8 +39,9 @@ describe('SOP enrollment plans (real Postgres)', () => {
          INSERT INTO contacts (tenant_id, external_id, name, owner_id, attributes)
          SELECT s.tenant_id, 'plan-' || g, '客户 ' || g, $2, '{"city": "上海"}' FROM segments s, generate_series(1, $3::int) g
           WHERE s.id = $1 RETURNING id, tenant_id)
-       INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at) SELECT tenant_id, $1, id, now() - interval '1 hour' FROM c`,
-      [segment.id, owner.id, members]);
+       INSERT INTO segment_memberships (tenant_id, segment_id, contact_id, entered_at)
+       SELECT tenant_id, $1, id, now() - CASE WHEN $4 THEN interval '0' ELSE interval '1 hour' END FROM c`,
+      [segment.id, owner.id, members, justNow]);
     const sop = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
       kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true, reentry: 'never' },
       steps: [{ name: 'Say hello', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',
@@ -92,6 +96,28 @@ describe('SOP enrollment plans (real Postgres)', () => {
     expect(Object.entries(reads).filter(([, r]) => r.memberships >= 50 || r.enrollments >= 50)).toEqual([]);
   }, 180_000); // 20,000 entrants: over a minute on a loaded 2-core machine (it timed out at the default 60 s)
 
+  it('reads none of a bulk enrollment\'s members again on the passes after it, though they entered a moment ago', async () => {
+    const SEGMENT = 20_000;
+    // Statistics from before the segment and its enrollments, as autovacuum leaves them right after a bulk enrollment.
+    await ctx.stack.db.query('ANALYZE segment_memberships, enrollments');
+    const j = await journeyOn(SEGMENT, { justNow: true });
+    expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(SEGMENT);
+    const reads: { memberships: number; enrollments: number }[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      const x = await explained();
+      try {
+        expect(await enrollEntrants(x.db, j.sopId, new Date())).toBe(0);
+        const read = (table: string) => x.plans.reduce((sum, p) => sum + rowsRead(p.plan, table), 0);
+        reads.push({ memberships: read('segment_memberships'), enrollments: read('enrollments') });
+      } finally {
+        await x.release();
+      }
+    }
+    // Before: every pass in the five minutes after the memberships were written read all 20,000 again and probed
+    // each among the SOP's enrollments (the fault tests' 100,000: past the activity's timeout, with these statistics).
+    expect(reads.filter((r) => r.memberships >= 50 || r.enrollments >= 50)).toEqual([]);
+  }, 180_000);
+
   it('enrolls a freshly written segment (statistics that do not know it) in time linear in its size', async () => {
     const FRESH = 25_000;
     // What autovacuum leaves: statistics from before the segment was written. They take the new segment for a
@@ -135,12 +161,14 @@ describe('SOP enrollment plans (real Postgres)', () => {
     expect(passes.reduce((a, b) => a + b, 0) + afterArrivals).toBe(3020);
 
     // A writer that took its id first and commits after a later writer and a pass: the pass moves the cursor past
-    // its id; the next pass finds it in the late-commit window.
+    // its id; the next pass finds it by its transaction, which that pass's snapshot did not see. Its transaction
+    // began ten minutes before (it entered then): before, only the last five minutes' entries were looked at again.
     const slow = wide.createQueryRunner();
     await slow.connect();
     try {
       await slow.startTransaction();
       const [{ id: slowId }] = await newMember('slow', slow);
+      await slow.query(`UPDATE segment_memberships SET entered_at = now() - interval '10 minutes' WHERE id = $1`, [slowId]);
       const [{ id: fastId }] = await newMember('fast');
       expect(Number(slowId)).toBeLessThan(Number(fastId));
       expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
@@ -152,9 +180,20 @@ describe('SOP enrollment plans (real Postgres)', () => {
     }
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(0);
+
+    // A SOP from before the deploy that added the snapshots keeps none, and the memberships written before it have no
+    // writer id: its first pass looks at the last five minutes' entries under the cursor, then keeps its snapshot.
+    const [{ id: unstamped }] = await newMember('written before the deploy');
+    await ctx.stack.db.query(`UPDATE segment_memberships SET written_xid = NULL WHERE id = $1`, [unstamped]);
+    // as if it had committed late: a pass moved the cursor past it first
+    await ctx.stack.db.query(`UPDATE sops SET enroll_snapshot = NULL, enroll_cursor = $2 WHERE id = $1`, [j.sopId, unstamped]);
+    expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
+    const [{ kept }] = await ctx.stack.db.query(`SELECT enroll_snapshot IS NOT NULL AS kept FROM sops WHERE id = $1`, [j.sopId]);
+    expect(kept).toBe(true);
+    expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(0);
     const [{ n, contacts }] = await ctx.stack.db.query(
       `SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts FROM enrollments WHERE sop_id = $1`, [j.sopId]);
-    expect({ n, contacts }).toEqual({ n: 3022, contacts: 3022 });
+    expect({ n, contacts }).toEqual({ n: 3023, contacts: 3023 });
   }, 120_000);
 
   it('does not wait for writers that queue exit checks of the SOP (their foreign key shares the SOP row)', async () => {

@@ -58,15 +58,30 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
 
 /**
  * $1 SOP, $2 version, $3 segment, $4 now, $5 tenant, $6 the SOP's enrollment cursor (the highest membership id
- * already looked at), $7 the start of the late-commit window (never before `enroll_from`). The cursor and the window
- * come in as values, read by `enrollEntrants` under the SOP's row lock: the planner then sees constants. Read inside
- * the statement (a subquery on `sops`), they were known only while executing, and every pass scanned the whole
- * segment: 1,992 ms against 37 ms at 10,000,000 contacts (docs/measurements.md, "Ten times the data"). The two
- * ranges are two arms that do not overlap, each with the segment in its condition: the memberships past the cursor
- * and, at or below the cursor, the recent ones (`segment_memberships_entered_idx`). With the cursor at 0 (existing
- * members enroll) the second arm is left out at planning, so a first enrollment reads the segment once. With
- * `reentry: never` a contact ever enrolled is left out by an anti-join. The candidates are sorted by contact, which
- * feeds the unique index in key order.
+ * already looked at); with `lateBy: 'snapshot'`, $7 and $8 what the SOP's last enrollment statement's snapshot did
+ * not see (transaction ids from its xmax on, and the ids running then), else $7 the start of the late-commit window
+ * (never before `enroll_from`). The cursor and the snapshot come in as values, read by `enrollEntrants` under the
+ * SOP's row lock: the planner then sees constants. Read inside the
+ * statement (a subquery on `sops`), they were known only while executing, and every pass scanned the whole segment:
+ * 1,992 ms against 37 ms at 10,000,000 contacts (docs/measurements.md, "Ten times the data"). The candidates are two
+ * arms that do not overlap, each with the segment in its condition: the memberships past the cursor and, at or below
+ * it, those that committed late (under a lower id, after a pass had moved the cursor past it). With the cursor at 0
+ * (existing members enroll) the second arm is left out at planning, so a first enrollment reads the segment once.
+ * With `reentry: never` a contact ever enrolled is left out by an anti-join. The candidates are sorted by contact,
+ * which feeds the unique index in key order.
+ *
+ * Late commits are found by transaction id: a membership the last statement's snapshot did not see, because its
+ * writer (`written_xid`) was running then or began later (`segment_memberships_written_idx`: a range from the
+ * snapshot's xmax, and a probe per running id; not a range from its xmin, which one long transaction anywhere holds
+ * back past every membership since). Every membership that snapshot saw at or below the new cursor was a candidate of that statement or of an earlier one (by
+ * induction over the passes, which the SOP's row lock serializes: past the cursor it read, the first arm; below, it
+ * was unseen by the snapshot before and in the second arm, or seen and earlier's). So the arm holds only what
+ * committed since, whatever the time. It was the memberships entered in the last five minutes: in the five minutes
+ * after a segment was saved, every pass re-read and re-probed each new member (100,000 probes a pass), and with
+ * statistics from before those enrollments the planner scanned the SOP's enrollments once per member, past the
+ * activity's timeout. That window is left only for a SOP's first pass after the deploy that added the snapshot
+ * (memberships written before it have no writer id): it reads the segment once. An activation that enrolls only new
+ * members keeps the snapshot its cursor was read in (`startEnrollment`).
  *
  * The id bounds are written so that only the segment's id index (`segment_memberships_segment_idx`, segment and
  * id) can serve them, whatever the statistics say: the range past the cursor as a row comparison `(segment_id, id)`,
@@ -74,23 +89,30 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
  * the planner estimates as the comparisons themselves. Written plainly, the primary key could take the id range:
  * with statistics that took this segment for most of the table (a test database; a large tenant beside small
  * ones), a pass read every other segment's memberships past the cursor to find none of this one's (10,001 rows for
- * 5,000 written by another tenant, in sop-enroll-plan).
+ * 5,000 written by another tenant, in sop-enroll-plan). The late arm's range leads its own index
+ * (`segment_memberships_written_idx`, writer id first), whose actual end the planner reads when the range is past its
+ * statistics, so it is estimated at its real size.
  *
  * The new cursor is this segment's highest open membership past the cursor (none: it stays), read backwards on the
  * segment's id index (one entry). The order by segment and id is one that only this index gives (the segment is
  * bounded, not equal, so the planner keeps it in the order): as `max(id)` the primary key walked back from the
  * table's end, past every other segment's newer rows. Memberships are never reopened (re-entry writes a new row),
- * so a closed one past it has nothing to enroll. Not the highest id of every segment, which would read less when
- * the planner takes the id range from the primary key: a membership of this segment still being written under a
- * lower id would then depend on the late-commit window whenever any segment committed meanwhile, not only this one.
+ * so a closed one past it has nothing to enroll. The statement returns its snapshot, which the caller keeps with
+ * the cursor in the same transaction.
  */
-export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED (
+/** enrollSql's arms at or below the cursor: what the last snapshot did not see (two ranges of writer ids), or the window. */
+const lateArms = (lateBy: 'snapshot' | 'window') => (lateBy === 'snapshot'
+  ? ['written_xid >= $7::xid8', 'written_xid = ANY($8::xid8[])']
+  : ['entered_at > $7::timestamptz']
+).map((late) => `SELECT tenant_id, contact_id, id FROM segment_memberships
+   WHERE ${late} AND segment_id = $3 AND exited_at IS NULL AND (id <= $6) IS TRUE AND $6::bigint > 0`);
+
+export const enrollSql = (reentry: boolean, lateBy: 'snapshot' | 'window') => `WITH candidates AS MATERIALIZED (
    SELECT m.tenant_id, m.contact_id, m.id
      FROM (SELECT tenant_id, contact_id, id FROM segment_memberships
             WHERE segment_id = $3 AND exited_at IS NULL AND (segment_id, id) > ($3, $6::bigint) AND (id > $6) IS TRUE
            UNION ALL
-           SELECT tenant_id, contact_id, id FROM segment_memberships
-            WHERE segment_id = $3 AND exited_at IS NULL AND (id <= $6) IS TRUE AND entered_at > $7 AND $6::bigint > 0) m
+           ${lateArms(lateBy).join(' UNION ALL ')}) m
     WHERE m.tenant_id = $5
       ${reentry ? '' : 'AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.sop_id = $1 AND e.contact_id = m.contact_id)'}
     ORDER BY m.contact_id
@@ -102,7 +124,8 @@ export const enrollSql = (reentry: boolean) => `WITH candidates AS MATERIALIZED 
  )
  SELECT (SELECT id FROM segment_memberships WHERE (segment_id, id) > ($3, $6::bigint) AND segment_id <= $3 AND exited_at IS NULL
           ORDER BY segment_id DESC, id DESC LIMIT 1) AS max,
-        (SELECT count(*)::int FROM entrants) AS n`;
+        (SELECT count(*)::int FROM entrants) AS n,
+        pg_current_snapshot()::text AS snapshot`;
 
 /**
  * From this many memberships past the cursor on, a pass is a bulk enrollment (a journey activated on a large
@@ -118,7 +141,9 @@ export const BULK_ENROLLMENT = 1000;
  */
 export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: string, now: Date) {
   const [sop] = await m.query(
-    `SELECT tenant_id, enroll_cursor, greatest($2::timestamptz - $3::interval, enroll_from) AS since FROM sops WHERE id = $1`,
+    `SELECT tenant_id, enroll_cursor, pg_snapshot_xmax(enroll_snapshot)::text AS xmax,
+            ARRAY(SELECT pg_snapshot_xip(enroll_snapshot)::text) AS xip, greatest($2::timestamptz - $3::interval, enroll_from) AS since
+       FROM sops WHERE id = $1`,
     [sopId, now, LATE_COMMIT_WINDOW]);
   // In the segment's id index order, which no other index gives (the segment bounded, not equal: see enrollSql). As
   // `segment_id = $1 ... ORDER BY id`, the primary key gave the order too, and with statistics that took this
@@ -127,7 +152,37 @@ export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: s
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM segment_memberships
       WHERE (segment_id, id) > ($1, $2::bigint) AND segment_id <= $1 AND exited_at IS NULL ORDER BY segment_id, id LIMIT $3) x`,
     [segmentId, sop.enroll_cursor, BULK_ENROLLMENT]);
-  return { tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, since: sop.since as Date, bulk: n >= BULK_ENROLLMENT };
+  return {
+    tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, bulk: n >= BULK_ENROLLMENT,
+    /** what the last enrollment statement's snapshot did not see: ids from its xmax on, and those running then */
+    unseen: sop.xmax ? { xmax: sop.xmax as string, running: sop.xip as string[] } : null,
+    since: sop.since as Date,
+  };
+}
+
+/** The enrollment statement `enrollEntrants` runs (the bench explains it too), and the planner settings it runs with. */
+export function enrollmentStatement(
+  e: { sopId: string; versionId: string; segmentId: string; now: Date; reentry: boolean },
+  bounds: Awaited<ReturnType<typeof enrollmentBounds>>,
+) {
+  // A bulk enrollment keeps its anti-join off nested loops, whatever the statistics say. Memberships just written
+  // (a segment saved, an import) are unknown to them until autovacuum analyzes the table, which at 1,000,000 rows
+  // waits for 100,000 changes: the planner took a fresh segment of 100,000 for one row and joined each candidate
+  // to a scan of this SOP's enrollments, rows this statement was inserting included, so the enrollment turned
+  // quadratic (7 minutes at 1,000,000 contacts, docs/measurements.md). A hash or merge anti-join reads the SOP's
+  // enrollments once, as they were before the statement, whatever the estimate. Not an ANALYZE instead: the
+  // memberships come from several writers (saving a segment, re-evaluating changed contacts, imports, the silence
+  // sweep), an ANALYZE of 10,000,000 rows takes seconds, and the SOP's own enrollments may be as unknown to the
+  // statistics as the memberships. Small passes are held to index probes (PROBES_ONLY, as the exit pass): a nested
+  // loop probing the SOP's enrollments by contact is what their few candidates want. Left to the planner, statistics
+  // that took this segment for most of the table chose a hash anti-join that read all of the SOP's 20,000
+  // enrollments for 3 new members (sop-enroll-plan). The late commits are probed alike.
+  const { unseen } = bounds;
+  return {
+    sql: enrollSql(e.reentry, unseen ? 'snapshot' : 'window'),
+    params: [e.sopId, e.versionId, e.segmentId, e.now, bounds.tenantId, bounds.cursor, ...(unseen ? [unseen.xmax, unseen.running] : [bounds.since])],
+    settingsOff: bounds.bulk ? ['enable_nestloop'] : PROBES_ONLY,
+  };
 }
 
 /**
@@ -173,24 +228,12 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
     }
     const segmentId = sop.definition.audience.segmentId;
     const bounds = await enrollmentBounds(m, sopId, segmentId, now);
-    // A bulk enrollment keeps its anti-join off nested loops, whatever the statistics say. Memberships just written
-    // (a segment saved, an import) are unknown to them until autovacuum analyzes the table, which at 1,000,000 rows
-    // waits for 100,000 changes: the planner took a fresh segment of 100,000 for one row and joined each candidate
-    // to a scan of this SOP's enrollments, rows this statement was inserting included, so the enrollment turned
-    // quadratic (7 minutes at 1,000,000 contacts, docs/measurements.md). A hash or merge anti-join reads the SOP's
-    // enrollments once, as they were before the statement, whatever the estimate. Not an ANALYZE instead: the
-    // memberships come from several writers (saving a segment, re-evaluating changed contacts, imports, the silence
-    // sweep), an ANALYZE of 10,000,000 rows takes seconds, and the SOP's own enrollments may be as unknown to the
-    // statistics as the memberships. Small passes are held to index probes (PROBES_ONLY, as the exit pass): a nested
-    // loop probing the SOP's enrollments by contact is what their few candidates want. Left to the planner, statistics
-    // that took this segment for most of the table chose a hash anti-join that read all of the SOP's 20,000
-    // enrollments for 3 new members (sop-enroll-plan). The recent members of the late-commit window are probed alike.
-    const methods = bounds.bulk ? ['enable_nestloop'] : PROBES_ONLY;
-    await m.query(`SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = ANY($1)`, [methods]);
-    const rows: { max: string | null; n: number }[] = await m.query(enrollSql(reentry),
-      [sopId, sop.versionId, segmentId, now, bounds.tenantId, bounds.cursor, bounds.since]);
-    await m.query(`SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY($1)`, [methods]); // as TO DEFAULT
-    if (rows[0].max) await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, $2) WHERE id = $1`, [sopId, rows[0].max]);
+    const { sql, params, settingsOff } = enrollmentStatement({ sopId, versionId: sop.versionId, segmentId, now, reentry }, bounds);
+    await m.query(`SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = ANY($1)`, [settingsOff]);
+    const rows: { max: string | null; n: number; snapshot: string }[] = await m.query(sql, params);
+    await m.query(`SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY($1)`, [settingsOff]); // as TO DEFAULT
+    await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, coalesce($2, 0)), enroll_snapshot = $3 WHERE id = $1`,
+      [sopId, rows[0].max, rows[0].snapshot]);
     return rows[0].n;
   });
 }
@@ -352,8 +395,12 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
   });
 }
 
-/** Access methods the exit pass's own statements go without: what is left is index probes. */
-const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
+/**
+ * Access methods the exit pass's and small enrollment passes' statements go without: what is left is index probes.
+ * Not a materialized inner side either: with statistics that took the SOP's enrollments for a row or so (taken
+ * before a bulk enrollment), a nested loop rescanned all of them from memory once per candidate.
+ */
+const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin', 'enable_material'];
 
 /**
  * After an exit pass evaluated with snapshot `snap`: if `snap`'s xmin is past the id of the pass that kept the kept

@@ -224,11 +224,13 @@ export class SopsRepository {
 
   /**
    * Where the SOP's enrollment starts in the segment: from its current members (`existing`) or only from those who
-   * enter from now on (the segment's membership cursor now).
+   * enter from now on (the segment's membership cursor now, with the snapshot it was read in: a membership under
+   * it that this snapshot does not see commits later, and is new).
    */
   async startEnrollment(m: Queryable, sopId: string, segmentId: string, existing: boolean): Promise<void> {
     await m.query(
       `UPDATE sops SET enroll_from = CASE WHEN $3 THEN NULL ELSE now() END, events_seen_at = NULL,
+              enroll_snapshot = CASE WHEN $3 THEN NULL ELSE pg_current_snapshot() END,
               enroll_cursor = CASE WHEN $3 THEN 0 ELSE (SELECT coalesce(max(id), 0) FROM segment_memberships WHERE segment_id = $2) END
         WHERE id = $1`,
       [sopId, segmentId, existing],
