@@ -30,7 +30,7 @@ describe('SOP enrollment plans (real Postgres)', () => {
    * A tenant, a segment with `members` contacts written in SQL (as populateSegment writes them), an active journey.
    * The memberships entered an hour ago, or `justNow` (a segment saved a moment before the journey's activation).
    */
-  async function journeyOn(members: number, { justNow = false } = {}) {
+  async function journeyOn(members: number, { justNow = false, existing = true, activate = true } = {}) {
     const t = await signupTenant(ctx.http);
     const owner = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'Everyone', rule: { attribute: { key: 'city', op: 'exists' } } })).body;
@@ -43,12 +43,12 @@ describe('SOP enrollment plans (real Postgres)', () => {
        SELECT tenant_id, $1, id, now() - CASE WHEN $4 THEN interval '0' ELSE interval '1 hour' END FROM c`,
       [segment.id, owner.id, members, justNow]);
     const sop = (await t.admin.post('/api/sops', { name: 'Welcome', definition: {
-      kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true, reentry: 'never' },
+      kind: 'journey', timezone: 'Asia/Shanghai', audience: { segmentId: segment.id }, entry: { includeExistingMembers: existing, reentry: 'never' },
       steps: [{ name: 'Say hello', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'wecom_chat',
         content: { template: 'Hi {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
       policies: { businessDaysOnly: false },
     } })).body;
-    expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+    if (activate) expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     return { t, owner, segmentId: segment.id as string, sopId: sop.id as string };
   }
 
@@ -102,8 +102,14 @@ describe('SOP enrollment plans (real Postgres)', () => {
     await ctx.stack.db.query('ANALYZE segment_memberships, enrollments');
     const j = await journeyOn(SEGMENT, { justNow: true });
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(SEGMENT);
+    const elsewhere = await journeyOn(1);
     const reads: { memberships: number; enrollments: number }[] = [];
     for (let pass = 0; pass < 2; pass++) {
+      // memberships keep being written elsewhere between passes, past what the statistics know
+      await ctx.stack.db.query(
+        `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) SELECT tenant_id, $2, $2, $3 FROM segments WHERE id = $1 RETURNING id, tenant_id)
+         INSERT INTO segment_memberships (tenant_id, segment_id, contact_id) SELECT tenant_id, $1, id FROM c`,
+        [elsewhere.segmentId, `elsewhere-${pass}`, elsewhere.owner.id]);
       const x = await explained();
       try {
         expect(await enrollEntrants(x.db, j.sopId, new Date())).toBe(0);
@@ -195,6 +201,43 @@ describe('SOP enrollment plans (real Postgres)', () => {
       `SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts FROM enrollments WHERE sop_id = $1`, [j.sopId]);
     expect({ n, contacts }).toEqual({ n: 3023, contacts: 3023 });
   }, 120_000);
+
+  it('enrolls, after an activation for new members only, one that commits after it under a lower id (in a savepoint), and one written later under a lower id', async () => {
+    const j = await journeyOn(0, { existing: false, activate: false });
+    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]);
+    const member = (name: string, q: { query: Queryable['query'] } = ctx.stack.db, id?: string) => q.query(
+      `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) VALUES ($1, $2, $2, $3) RETURNING id)
+       INSERT INTO segment_memberships (tenant_id, segment_id, contact_id${id ? ', id' : ''}) ${id ? 'OVERRIDING SYSTEM VALUE' : ''}
+       SELECT $1, $4, id${id ? ', $5::bigint' : ''} FROM c RETURNING id`,
+      id ? [tenantId, name, j.owner.id, j.segmentId, id] : [tenantId, name, j.owner.id, j.segmentId]);
+    const slow = wide.createQueryRunner();
+    await slow.connect();
+    let fastId: string;
+    try {
+      await slow.startTransaction();
+      await slow.query('SAVEPOINT writing');
+      await member('slow', slow);
+      await slow.query('RELEASE SAVEPOINT writing');
+      [{ id: fastId }] = await member('existing');
+      // activated while the slow writer is open: its cursor passes the slow membership's id
+      expect((await j.t.admin.post(`/api/sops/${j.sopId}/activate`)).status).toBe(200);
+      const [{ enroll_cursor: cursor }] = await ctx.stack.db.query(`SELECT enroll_cursor FROM sops WHERE id = $1`, [j.sopId]);
+      expect(cursor).toBe(String(fastId));
+      await slow.commitTransaction();
+    } finally {
+      await slow.release();
+    }
+    // Before: the window started at the activation, and the slow writer's membership had entered before it: lost.
+    expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
+    const enrolledNames = async () => (await ctx.stack.db.query(
+      `SELECT c.name FROM enrollments e JOIN contacts c ON c.id = e.contact_id WHERE e.sop_id = $1 ORDER BY c.name`, [j.sopId])).map((r: { name: string }) => r.name);
+    expect(await enrolledNames()).toEqual(['slow']);
+    // Written after that pass under an id below its cursor: the writer began after its snapshot.
+    await member('later, lower id', ctx.stack.db, String(-Number(fastId)));
+    expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
+    expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(0);
+    expect(await enrolledNames()).toEqual(['later, lower id', 'slow']);
+  });
 
   it('does not wait for writers that queue exit checks of the SOP (their foreign key shares the SOP row)', async () => {
     const j = await journeyOn(100);

@@ -84,14 +84,14 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
  * members keeps the snapshot its cursor was read in (`startEnrollment`).
  *
  * The id bounds are written so that only the segment's id index (`segment_memberships_segment_idx`, segment and
- * id) can serve them, whatever the statistics say: the range past the cursor as a row comparison `(segment_id, id)`,
- * which no other index can bound, and the plain id comparisons as `IS TRUE` tests, which no index serves but which
- * the planner estimates as the comparisons themselves. Written plainly, the primary key could take the id range:
+ * id) can serve them, whatever the statistics say: its predicate is `(exited_at IS NULL) IS TRUE`, which only these
+ * statements state and which implies no other index's (with statistics that did not know a fresh segment, every
+ * index led by the segment looked as good, and the open-membership key served the bounded look and read all 20,000
+ * of its entries), the range past the cursor is a row comparison `(segment_id, id)`, and the plain id comparisons
+ * are `IS TRUE` tests, which no index serves but which the planner estimates as the comparisons themselves. Written plainly, the primary key could take the id range:
  * with statistics that took this segment for most of the table (a test database; a large tenant beside small
  * ones), a pass read every other segment's memberships past the cursor to find none of this one's (10,001 rows for
- * 5,000 written by another tenant, in sop-enroll-plan). The late arm's range leads its own index
- * (`segment_memberships_written_idx`, writer id first), whose actual end the planner reads when the range is past its
- * statistics, so it is estimated at its real size.
+ * 5,000 written by another tenant, in sop-enroll-plan). The late arms have an index of their own (`lateArms`).
  *
  * The new cursor is this segment's highest open membership past the cursor (none: it stays), read backwards on the
  * segment's id index (one entry). The order by segment and id is one that only this index gives (the segment is
@@ -100,17 +100,22 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
  * so a closed one past it has nothing to enroll. The statement returns its snapshot, which the caller keeps with
  * the cursor in the same transaction.
  */
-/** enrollSql's arms at or below the cursor: what the last snapshot did not see (two ranges of writer ids), or the window. */
+/**
+ * enrollSql's arms at or below the cursor: what the last snapshot did not see (writer ids from its xmax on, and those
+ * running then), or the window. Open memberships tested as `(exited_at IS NULL) IS NOT FALSE`, which implies no
+ * index's predicate, so `segment_memberships_written_idx` is the one index that can serve the snapshot's arms.
+ */
 const lateArms = (lateBy: 'snapshot' | 'window') => (lateBy === 'snapshot'
-  ? ['written_xid >= $7::xid8', 'written_xid = ANY($8::xid8[])']
-  : ['entered_at > $7::timestamptz']
+  ? ['written_xid >= $7::xid8 AND written_xid IS NOT NULL', 'written_xid = ANY($8::xid8[]) AND written_xid IS NOT NULL']
+    .map((late) => `${late} AND (exited_at IS NULL) IS NOT FALSE`)
+  : ['entered_at > $7::timestamptz AND exited_at IS NULL'] // once per SOP: the segment read on its open-membership key
 ).map((late) => `SELECT tenant_id, contact_id, id FROM segment_memberships
-   WHERE ${late} AND segment_id = $3 AND exited_at IS NULL AND (id <= $6) IS TRUE AND $6::bigint > 0`);
+   WHERE segment_id = $3 AND ${late} AND (id <= $6) IS TRUE AND $6::bigint > 0`);
 
 export const enrollSql = (reentry: boolean, lateBy: 'snapshot' | 'window') => `WITH candidates AS MATERIALIZED (
    SELECT m.tenant_id, m.contact_id, m.id
      FROM (SELECT tenant_id, contact_id, id FROM segment_memberships
-            WHERE segment_id = $3 AND exited_at IS NULL AND (segment_id, id) > ($3, $6::bigint) AND (id > $6) IS TRUE
+            WHERE segment_id = $3 AND (exited_at IS NULL) IS TRUE AND (segment_id, id) > ($3, $6::bigint) AND (id > $6) IS TRUE
            UNION ALL
            ${lateArms(lateBy).join(' UNION ALL ')}) m
     WHERE m.tenant_id = $5
@@ -122,7 +127,7 @@ export const enrollSql = (reentry: boolean, lateBy: 'snapshot' | 'window') => `W
    ON CONFLICT DO NOTHING
    RETURNING 1
  )
- SELECT (SELECT id FROM segment_memberships WHERE (segment_id, id) > ($3, $6::bigint) AND segment_id <= $3 AND exited_at IS NULL
+ SELECT (SELECT id FROM segment_memberships WHERE (segment_id, id) > ($3, $6::bigint) AND segment_id <= $3 AND (exited_at IS NULL) IS TRUE
           ORDER BY segment_id DESC, id DESC LIMIT 1) AS max,
         (SELECT count(*)::int FROM entrants) AS n,
         pg_current_snapshot()::text AS snapshot`;
@@ -150,7 +155,7 @@ export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: s
   // segment for most of the table it was walked from the cursor on, past every other segment's newer memberships.
   const [{ n }] = await m.query(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM segment_memberships
-      WHERE (segment_id, id) > ($1, $2::bigint) AND segment_id <= $1 AND exited_at IS NULL ORDER BY segment_id, id LIMIT $3) x`,
+      WHERE (segment_id, id) > ($1, $2::bigint) AND segment_id <= $1 AND (exited_at IS NULL) IS TRUE ORDER BY segment_id, id LIMIT $3) x`,
     [segmentId, sop.enroll_cursor, BULK_ENROLLMENT]);
   return {
     tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, bulk: n >= BULK_ENROLLMENT,
@@ -232,7 +237,7 @@ export async function enrollEntrants(db: Transactional, sopId: string, now = new
     await m.query(`SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = ANY($1)`, [settingsOff]);
     const rows: { max: string | null; n: number; snapshot: string }[] = await m.query(sql, params);
     await m.query(`SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY($1)`, [settingsOff]); // as TO DEFAULT
-    await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, coalesce($2, 0)), enroll_snapshot = $3 WHERE id = $1`,
+    await m.query(`UPDATE sops SET enroll_cursor = greatest(enroll_cursor, coalesce($2::bigint, 0)), enroll_snapshot = $3 WHERE id = $1`,
       [sopId, rows[0].max, rows[0].snapshot]);
     return rows[0].n;
   });
@@ -373,8 +378,7 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
       params,
     );
     await moveRecheckBound(m, sopId, horizon, row);
-    await m.query(`SET LOCAL enable_hashjoin TO DEFAULT`);
-    await m.query(`SET LOCAL enable_mergejoin TO DEFAULT`);
+    for (const method of ['enable_hashjoin', 'enable_mergejoin', 'enable_material']) await m.query(`SET LOCAL ${method} TO DEFAULT`);
     const byReason = new Map<string, string[]>();
     row.ids.forEach((id, i) => byReason.set(row.reasons[i], [...(byReason.get(row.reasons[i]) ?? []), id]));
     let closed = 0;

@@ -11,11 +11,14 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * transaction that wrote it (`written_xid`), and each SOP the snapshot of its last enrollment statement
  * (`enroll_snapshot`): a membership under the cursor is looked at again only when that snapshot did not see it.
  *
- * The index leads with the writer's id and covers the whole table: the planner then reads the actual highest id from
- * it when it estimates a range past its statistics (as it does for the memberships just written, which no statistics
- * know yet), and the range is estimated at its real size, not at whatever the segment is taken for. The window's
- * index (`segment_memberships_entered_idx`) had no other reader and is dropped: with statistics that did not know the
- * segment, the planner served the segment's id ranges from it and read the whole segment.
+ * Each of the pass's reads has an index only it can use, whatever the statistics say. With statistics that did not
+ * know a fresh segment, every index led by `segment_id` looked as good as another for it, and the planner read the
+ * segment's id ranges (the cursor's, the bounded look at what lies past it, the new cursor) from the window's index
+ * or the open-membership key, all 20,000 entries of the segment where a handful were wanted (sop-enroll-plan). So
+ * the id index is rebuilt with the predicate `(exited_at IS NULL) IS TRUE`, which those statements state and which
+ * implies no other index's `exited_at IS NULL`; the late arms test `(exited_at IS NULL) IS NOT FALSE`, which implies
+ * neither, so the writer index is theirs alone. It holds closed memberships too (a few: those written since a pass).
+ * The window's index (`segment_memberships_entered_idx`) has no other reader and is dropped.
  *
  * The column gets its default without a rewrite; rows written before it keep NULL. A SOP starts without a snapshot,
  * so its first pass after the deploy looks at the last five minutes once more, as before (reading the segment once).
@@ -27,8 +30,9 @@ export class EnrollLateCommitsBySnapshot1765820000000 implements MigrationInterf
     await db.query(`
       ALTER TABLE segment_memberships ADD COLUMN written_xid xid8;
       ALTER TABLE segment_memberships ALTER COLUMN written_xid SET DEFAULT pg_current_xact_id();
-      CREATE INDEX segment_memberships_written_idx ON segment_memberships (written_xid, segment_id);
-      DROP INDEX segment_memberships_entered_idx;
+      CREATE INDEX segment_memberships_written_idx ON segment_memberships (segment_id, written_xid) WHERE written_xid IS NOT NULL;
+      DROP INDEX segment_memberships_entered_idx, segment_memberships_segment_idx;
+      CREATE INDEX segment_memberships_segment_idx ON segment_memberships (segment_id, id) WHERE (exited_at IS NULL) IS TRUE;
       ALTER TABLE sops ADD COLUMN enroll_snapshot pg_snapshot;
     `);
   }
@@ -36,7 +40,8 @@ export class EnrollLateCommitsBySnapshot1765820000000 implements MigrationInterf
   async down(db: QueryRunner): Promise<void> {
     await db.query(`
       ALTER TABLE sops DROP COLUMN enroll_snapshot;
-      DROP INDEX segment_memberships_written_idx;
+      DROP INDEX segment_memberships_written_idx, segment_memberships_segment_idx;
+      CREATE INDEX segment_memberships_segment_idx ON segment_memberships (segment_id, id) WHERE exited_at IS NULL;
       CREATE INDEX segment_memberships_entered_idx ON segment_memberships (segment_id, entered_at) WHERE exited_at IS NULL;
       ALTER TABLE segment_memberships DROP COLUMN written_xid;
     `);
