@@ -1,4 +1,6 @@
 import { applyExits, changeTags, enrollEntrants, exitPass, journeysToWake, materializeDuePage, outboxEnd } from '@sop/engine';
+import { createActivities } from '@sop/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
@@ -13,13 +15,15 @@ describe('SOP exits (real Postgres)', () => {
 
   type Tags = Record<string, { id: string }>;
 
-  async function journey(exitOn: (tags: Tags) => unknown[], contacts: { name: string; tags?: string[]; lastOrderAt?: string }[]) {
+  async function journey(
+    exitOn: (tags: Tags) => unknown[], contacts: { name: string; tags?: string[]; lastOrderAt?: string }[], reentry: 'never' | 'afterExit' = 'never',
+  ) {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const owner = await addUser(t, ctx.http, 'employee');
     const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
     const sop = (await t.admin.post('/api/sops', { name: 'Exits', definition: {
-      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true, reentry },
       steps: [{ name: 'Call', offsetDays: 3, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
         content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
       policies: { businessDaysOnly: false, exitOn: exitOn(tags) },
@@ -45,8 +49,26 @@ describe('SOP exits (real Postgres)', () => {
       remove: (change.remove ?? []).map((k) => (tags as Tags)[k].id),
     });
     const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [sop.id]);
-    return { t, sop, tenantId: tenantId as string, ids, tags, status, tag };
+    return { t, sop, segmentId: segment.id as string, tenantId: tenantId as string, ids, tags, status, tag };
   }
+
+  it('re-entry after exit: a contact whose exit is due, and who left and entered the segment again, enters anew in the same pass', async () => {
+    const j = await journey((tags) => [{ on: 'tagAdded', tagId: tags.productA.id }], [{ name: 'back' }], 'afterExit');
+    const open = async () => (await ctx.stack.db.query(
+      `SELECT count(*)::int AS n FROM segment_memberships WHERE segment_id = $1 AND contact_id = $2 AND exited_at IS NULL`,
+      [j.segmentId, j.ids.back]))[0].n;
+    expect((await j.tag('back', { add: ['productA'], remove: ['intentHigh'] })).status).toBe(200);
+    await waitUntil(open, (n) => n === 0, 'the contact left the segment');
+    expect((await j.tag('back', { add: ['intentHigh'] })).status).toBe(200);
+    await waitUntil(open, (n) => n === 1, 'the contact entered the segment again');
+    const activities = createActivities(ctx.stack.db, 'reentry-test');
+    // Before, the enrollment ran first: the new entry met the active enrollment and enrolled nothing, and the exit
+    // closed that enrollment after it (within five minutes the window retried the entry; since, nothing did).
+    const pass = await new MockActivityEnvironment().run(activities.prepareDispatch, { sopId: j.sop.id, now: Date.now() });
+    expect(pass).toMatchObject({ exited: 1, enrolled: 1 });
+    const rows = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1 ORDER BY id`, [j.sop.id]);
+    expect(rows).toEqual([{ status: 'exited', close_reason: 'tag added' }, { status: 'active', close_reason: null }]);
+  });
 
   it('tagAdded: a tag had at entry is no exit; adding it after entry is, also removed and added again', async () => {
     const j = await journey((tags) => [{ on: 'tagAdded', tagId: tags.productA.id }],
@@ -297,7 +319,7 @@ describe('SOP exits (real Postgres)', () => {
     }
     const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
     const sop = (await t.admin.post('/api/sops', { name: 'Fresh', definition: {
-      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true, reentry },
       steps: [{ name: 'Call', offsetDays: 3, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
         content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
       policies: { businessDaysOnly: false, exitOn: [{ on: 'tagAdded', tagId: tags.productA.id }] },
