@@ -52,6 +52,31 @@ describe('SOP enrollment plans (real Postgres)', () => {
     return { t, owner, segmentId: segment.id as string, sopId: sop.id as string };
   }
 
+  type Journey = Awaited<ReturnType<typeof journeyOn>>;
+  const tenantOf = async (j: Journey): Promise<string> =>
+    (await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]))[0].tenant_id;
+
+  /** A contact and its open membership of the journey's segment, written on `q` (a test's own transaction), under `id` if given. */
+  const addMember = (j: Journey, tenantId: string, name: string, q: { query: Queryable['query'] } = ctx.stack.db, id?: string) => q.query(
+    `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) VALUES ($1, $2, $2, $3) RETURNING id)
+     INSERT INTO segment_memberships (tenant_id, segment_id, contact_id${id ? ', id' : ''}) ${id ? 'OVERRIDING SYSTEM VALUE' : ''}
+     SELECT $1, $4, id${id ? ', $5::bigint' : ''} FROM c RETURNING id`,
+    [tenantId, name, j.owner.id, j.segmentId, ...(id ? [id] : [])]) as Promise<{ id: string }[]>;
+
+  /** `write` in a transaction that commits only after `meanwhile` ran: a writer that took its ids first and commits late. */
+  async function slowWriter(write: (q: { query: Queryable['query'] }) => Promise<void>, meanwhile: () => Promise<void>) {
+    const slow = wide.createQueryRunner();
+    await slow.connect();
+    try {
+      await slow.startTransaction();
+      await write(slow);
+      await meanwhile();
+      await slow.commitTransaction();
+    } finally {
+      await slow.release();
+    }
+  }
+
   it('reads none of the segment on a pass with the cursor at its end (the cursor is a bound the planner sees), whatever the statistics say', async () => {
     const SEGMENT = 20_000;
     const j = await journeyOn(SEGMENT);
@@ -86,7 +111,7 @@ describe('SOP enrollment plans (real Postgres)', () => {
     await pass('statistics that know the other segment too', 0);
 
     // A few new members: each is probed for among the SOP's enrollments. Before: a hash anti-join read all 20,000.
-    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]);
+    const tenantId = await tenantOf(j);
     await ctx.stack.db.query(
       `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) SELECT $1, 'late-' || g, 'late-' || g, $2 FROM generate_series(1, 3) g RETURNING id)
        INSERT INTO segment_memberships (tenant_id, segment_id, contact_id) SELECT $1, $3, id FROM c`, [tenantId, j.owner.id, j.segmentId]);
@@ -103,13 +128,11 @@ describe('SOP enrollment plans (real Postgres)', () => {
     const j = await journeyOn(SEGMENT, { justNow: true });
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(SEGMENT);
     const elsewhere = await journeyOn(1);
+    const elsewhereTenant = await tenantOf(elsewhere);
     const reads: { memberships: number; enrollments: number }[] = [];
     for (let pass = 0; pass < 2; pass++) {
       // memberships keep being written elsewhere between passes, past what the statistics know
-      await ctx.stack.db.query(
-        `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) SELECT tenant_id, $2, $2, $3 FROM segments WHERE id = $1 RETURNING id, tenant_id)
-         INSERT INTO segment_memberships (tenant_id, segment_id, contact_id) SELECT tenant_id, $1, id FROM c`,
-        [elsewhere.segmentId, `elsewhere-${pass}`, elsewhere.owner.id]);
+      await addMember(elsewhere, elsewhereTenant, `elsewhere-${pass}`);
       const x = await explained();
       try {
         expect(await enrollEntrants(x.db, j.sopId, new Date())).toBe(0);
@@ -151,12 +174,9 @@ describe('SOP enrollment plans (real Postgres)', () => {
 
   it('enrolls each member once under concurrent passes, and a membership that commits late under a lower id', async () => {
     const j = await journeyOn(3000);
-    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]);
+    const tenantId = await tenantOf(j);
     // Passes of one SOP at once, each on its own connection, while members keep arriving.
-    const newMember = (name: string, q: { query: Queryable['query'] } = ctx.stack.db) => q.query(
-      `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) VALUES ($1, $2, $2, $3) RETURNING id)
-       INSERT INTO segment_memberships (tenant_id, segment_id, contact_id) SELECT $1, $4, id FROM c RETURNING id`,
-      [tenantId, name, j.owner.id, j.segmentId]);
+    const newMember = (name: string) => addMember(j, tenantId, name);
     await Promise.all(Array.from({ length: 8 }, () => wide.query('SELECT 1')));
     const passes = await Promise.all([
       ...Array.from({ length: 4 }, () => enrollEntrants(wide, j.sopId, new Date())),
@@ -169,21 +189,17 @@ describe('SOP enrollment plans (real Postgres)', () => {
     // A writer that took its id first and commits after a later writer and a pass: the pass moves the cursor past
     // its id; the next pass finds it by its transaction, which that pass's snapshot did not see. Its transaction
     // began ten minutes before (it entered then): before, only the last five minutes' entries were looked at again.
-    const slow = wide.createQueryRunner();
-    await slow.connect();
-    try {
-      await slow.startTransaction();
-      const [{ id: slowId }] = await newMember('slow', slow);
+    let slowId = '';
+    await slowWriter(async (slow) => {
+      [{ id: slowId }] = await addMember(j, tenantId, 'slow', slow);
       await slow.query(`UPDATE segment_memberships SET entered_at = now() - interval '10 minutes' WHERE id = $1`, [slowId]);
+    }, async () => {
       const [{ id: fastId }] = await newMember('fast');
       expect(Number(slowId)).toBeLessThan(Number(fastId));
       expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
       const [{ enroll_cursor: cursor }] = await ctx.stack.db.query(`SELECT enroll_cursor FROM sops WHERE id = $1`, [j.sopId]);
       expect(cursor).toBe(String(fastId));
-      await slow.commitTransaction();
-    } finally {
-      await slow.release();
-    }
+    });
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(0);
 
@@ -204,36 +220,26 @@ describe('SOP enrollment plans (real Postgres)', () => {
 
   it('enrolls, after an activation for new members only, one that commits after it under a lower id (in a savepoint), and one written later under a lower id', async () => {
     const j = await journeyOn(0, { existing: false, activate: false });
-    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]);
-    const member = (name: string, q: { query: Queryable['query'] } = ctx.stack.db, id?: string) => q.query(
-      `WITH c AS (INSERT INTO contacts (tenant_id, external_id, name, owner_id) VALUES ($1, $2, $2, $3) RETURNING id)
-       INSERT INTO segment_memberships (tenant_id, segment_id, contact_id${id ? ', id' : ''}) ${id ? 'OVERRIDING SYSTEM VALUE' : ''}
-       SELECT $1, $4, id${id ? ', $5::bigint' : ''} FROM c RETURNING id`,
-      id ? [tenantId, name, j.owner.id, j.segmentId, id] : [tenantId, name, j.owner.id, j.segmentId]);
-    const slow = wide.createQueryRunner();
-    await slow.connect();
-    let fastId: string;
-    try {
-      await slow.startTransaction();
+    const tenantId = await tenantOf(j);
+    let fastId = '';
+    await slowWriter(async (slow) => {
       await slow.query('SAVEPOINT writing');
-      await member('slow', slow);
+      await addMember(j, tenantId, 'slow', slow);
       await slow.query('RELEASE SAVEPOINT writing');
-      [{ id: fastId }] = await member('existing');
+    }, async () => {
+      [{ id: fastId }] = await addMember(j, tenantId, 'existing');
       // activated while the slow writer is open: its cursor passes the slow membership's id
       expect((await j.t.admin.post(`/api/sops/${j.sopId}/activate`)).status).toBe(200);
       const [{ enroll_cursor: cursor }] = await ctx.stack.db.query(`SELECT enroll_cursor FROM sops WHERE id = $1`, [j.sopId]);
       expect(cursor).toBe(String(fastId));
-      await slow.commitTransaction();
-    } finally {
-      await slow.release();
-    }
+    });
     // Before: the window started at the activation, and the slow writer's membership had entered before it: lost.
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
     const enrolledNames = async () => (await ctx.stack.db.query(
       `SELECT c.name FROM enrollments e JOIN contacts c ON c.id = e.contact_id WHERE e.sop_id = $1 ORDER BY c.name`, [j.sopId])).map((r: { name: string }) => r.name);
     expect(await enrolledNames()).toEqual(['slow']);
     // Written after that pass under an id below its cursor: the writer began after its snapshot.
-    await member('later, lower id', ctx.stack.db, String(-Number(fastId)));
+    await addMember(j, tenantId, 'later, lower id', ctx.stack.db, String(-Number(fastId)));
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(1);
     expect(await enrollEntrants(wide, j.sopId, new Date())).toBe(0);
     expect(await enrolledNames()).toEqual(['later, lower id', 'slow']);
@@ -241,7 +247,7 @@ describe('SOP enrollment plans (real Postgres)', () => {
 
   it('does not wait for writers that queue exit checks of the SOP (their foreign key shares the SOP row)', async () => {
     const j = await journeyOn(100);
-    const [{ tenant_id: tenantId }] = await ctx.stack.db.query(`SELECT tenant_id FROM sops WHERE id = $1`, [j.sopId]);
+    const tenantId = await tenantOf(j);
     // A response's transaction queues an exit check and has not committed: its foreign key holds FOR KEY SHARE on
     // the SOP's row (a stream of responses always has one open). A pass that locked the row FOR UPDATE waited for it.
     const writer = wide.createQueryRunner();
