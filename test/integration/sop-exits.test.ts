@@ -319,7 +319,7 @@ describe('SOP exits (real Postgres)', () => {
     }
     const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
     const sop = (await t.admin.post('/api/sops', { name: 'Fresh', definition: {
-      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true, reentry },
+      kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
       steps: [{ name: 'Call', offsetDays: 3, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
         content: { template: 'Call {{ contact.name }}' }, executor: { rule: 'contactOwner' } }],
       policies: { businessDaysOnly: false, exitOn: [{ on: 'tagAdded', tagId: tags.productA.id }] },
