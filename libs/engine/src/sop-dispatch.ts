@@ -93,13 +93,25 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
  * ones), a pass read every other segment's memberships past the cursor to find none of this one's (10,001 rows for
  * 5,000 written by another tenant, in sop-enroll-plan). The late arms have an index of their own (`lateArms`).
  *
- * The new cursor is this segment's highest open membership past the cursor (none: it stays), read backwards on the
- * segment's id index (one entry). The order by segment and id is one that only this index gives (the segment is
- * bounded, not equal, so the planner keeps it in the order): as `max(id)` the primary key walked back from the
- * table's end, past every other segment's newer rows. Memberships are never reopened (re-entry writes a new row),
+ * The new cursor is this segment's highest open membership past the cursor (none: it stays), an aggregate over the
+ * same forward range: `max(id + 0)`, so that the planner does not turn it into a backward walk, which in Postgres 17
+ * does not stop at the row comparison's lower end and read the whole segment each pass (a bulk pass reads the range
+ * twice instead). As `max(id)` over a plain id range, the primary key walked back from the table's end, past every
+ * other segment's newer rows. Memberships are never reopened (re-entry writes a new row),
  * so a closed one past it has nothing to enroll. The statement returns its snapshot, which the caller keeps with
  * the cursor in the same transaction.
  */
+/**
+ * The segment's open memberships past the cursor, on the id index alone (its predicate: see enrollSql): a range
+ * both of whose ends are row comparisons on `(segment_id, id)`. With `segment_id = $s` beside one comparison, Postgres
+ * 17 started the scan at the segment's first entry and read the whole segment to find none past the cursor (495
+ * index pages a pass at 100,000 members, the steady pass's cost growing with its segment); bounded at both ends it
+ * starts at the cursor (3 pages).
+ */
+const pastCursor = (segment: string, cursor: string) =>
+  `(segment_id, id) > (${segment}, ${cursor}::bigint) AND (segment_id, id) <= (${segment}, ${LAST_ID}) AND (exited_at IS NULL) IS TRUE`;
+const LAST_ID = "'9223372036854775807'::bigint";
+
 /**
  * enrollSql's arms at or below the cursor: what the last snapshot did not see (writer ids from its xmax on, and those
  * running then), or the window. Open memberships tested as `(exited_at IS NULL) IS NOT FALSE`, which implies no
@@ -115,7 +127,7 @@ const lateArms = (lateBy: 'snapshot' | 'window') => (lateBy === 'snapshot'
 export const enrollSql = (reentry: boolean, lateBy: 'snapshot' | 'window') => `WITH candidates AS MATERIALIZED (
    SELECT m.tenant_id, m.contact_id, m.id
      FROM (SELECT tenant_id, contact_id, id FROM segment_memberships
-            WHERE segment_id = $3 AND (exited_at IS NULL) IS TRUE AND (segment_id, id) > ($3, $6::bigint) AND (id > $6) IS TRUE
+            WHERE ${pastCursor('$3', '$6')} AND (id > $6) IS TRUE
            UNION ALL
            ${lateArms(lateBy).join(' UNION ALL ')}) m
     WHERE m.tenant_id = $5
@@ -127,8 +139,7 @@ export const enrollSql = (reentry: boolean, lateBy: 'snapshot' | 'window') => `W
    ON CONFLICT DO NOTHING
    RETURNING 1
  )
- SELECT (SELECT id FROM segment_memberships WHERE (segment_id, id) > ($3, $6::bigint) AND segment_id <= $3 AND (exited_at IS NULL) IS TRUE
-          ORDER BY segment_id DESC, id DESC LIMIT 1) AS max,
+ SELECT (SELECT max(id + 0) FROM segment_memberships WHERE ${pastCursor('$3', '$6')}) AS max,
         (SELECT count(*)::int FROM entrants) AS n,
         pg_current_snapshot()::text AS snapshot`;
 
@@ -155,7 +166,7 @@ export async function enrollmentBounds(m: Queryable, sopId: string, segmentId: s
   // segment for most of the table it was walked from the cursor on, past every other segment's newer memberships.
   const [{ n }] = await m.query(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM segment_memberships
-      WHERE (segment_id, id) > ($1, $2::bigint) AND segment_id <= $1 AND (exited_at IS NULL) IS TRUE ORDER BY segment_id, id LIMIT $3) x`,
+      WHERE ${pastCursor('$1', '$2')} ORDER BY segment_id, id LIMIT $3) x`,
     [segmentId, sop.enroll_cursor, BULK_ENROLLMENT]);
   return {
     tenantId: sop.tenant_id as string, cursor: sop.enroll_cursor as string, bulk: n >= BULK_ENROLLMENT,
