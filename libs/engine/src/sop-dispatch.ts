@@ -57,51 +57,6 @@ export async function loadCalendar(db: Queryable, tenantId: string): Promise<Bus
 }
 
 /**
- * $1 SOP, $2 version, $3 segment, $4 now, $5 tenant, $6 the SOP's enrollment cursor (the highest membership id
- * already looked at); with `lateBy: 'snapshot'`, $7 and $8 what the SOP's last enrollment statement's snapshot did
- * not see (transaction ids from its xmax on, and the ids running then), else $7 the start of the late-commit window
- * (never before `enroll_from`). The cursor and the snapshot come in as values, read by `enrollEntrants` under the
- * SOP's row lock: the planner then sees constants. Read inside the
- * statement (a subquery on `sops`), they were known only while executing, and every pass scanned the whole segment:
- * 1,992 ms against 37 ms at 10,000,000 contacts (docs/measurements.md, "Ten times the data"). The candidates are two
- * arms that do not overlap, each with the segment in its condition: the memberships past the cursor and, at or below
- * it, those that committed late (under a lower id, after a pass had moved the cursor past it). With the cursor at 0
- * (existing members enroll) the second arm is left out at planning, so a first enrollment reads the segment once.
- * With `reentry: never` a contact ever enrolled is left out by an anti-join. The candidates are sorted by contact,
- * which feeds the unique index in key order.
- *
- * Late commits are found by transaction id: a membership the last statement's snapshot did not see, because its
- * writer (`written_xid`) was running then or began later (`segment_memberships_written_idx`: a range from the
- * snapshot's xmax, and a probe per running id; not a range from its xmin, which one long transaction anywhere holds
- * back past every membership since). Every membership that snapshot saw at or below the new cursor was a candidate of that statement or of an earlier one (by
- * induction over the passes, which the SOP's row lock serializes: past the cursor it read, the first arm; below, it
- * was unseen by the snapshot before and in the second arm, or seen and earlier's). So the arm holds only what
- * committed since, whatever the time. It was the memberships entered in the last five minutes: in the five minutes
- * after a segment was saved, every pass re-read and re-probed each new member (100,000 probes a pass), and with
- * statistics from before those enrollments the planner scanned the SOP's enrollments once per member, past the
- * activity's timeout. That window is left only for a SOP's first pass after the deploy that added the snapshot
- * (memberships written before it have no writer id): it reads the segment once. An activation that enrolls only new
- * members keeps the snapshot its cursor was read in (`startEnrollment`).
- *
- * The id bounds are written so that only the segment's id index (`segment_memberships_segment_idx`, segment and
- * id) can serve them, whatever the statistics say: its predicate is `(exited_at IS NULL) IS TRUE`, which only these
- * statements state and which implies no other index's (with statistics that did not know a fresh segment, every
- * index led by the segment looked as good, and the open-membership key served the bounded look and read all 20,000
- * of its entries), the range past the cursor is a row comparison `(segment_id, id)`, and the plain id comparisons
- * are `IS TRUE` tests, which no index serves but which the planner estimates as the comparisons themselves. Written plainly, the primary key could take the id range:
- * with statistics that took this segment for most of the table (a test database; a large tenant beside small
- * ones), a pass read every other segment's memberships past the cursor to find none of this one's (10,001 rows for
- * 5,000 written by another tenant, in sop-enroll-plan). The late arms have an index of their own (`lateArms`).
- *
- * The new cursor is this segment's highest open membership past the cursor (none: it stays), an aggregate over the
- * same forward range: `max(id + 0)`, so that the planner does not turn it into a backward walk, which in Postgres 17
- * does not stop at the row comparison's lower end and read the whole segment each pass (a bulk pass reads the range
- * twice instead). As `max(id)` over a plain id range, the primary key walked back from the table's end, past every
- * other segment's newer rows. Memberships are never reopened (re-entry writes a new row),
- * so a closed one past it has nothing to enroll. The statement returns its snapshot, which the caller keeps with
- * the cursor in the same transaction.
- */
-/**
  * The segment's open memberships past the cursor, on the id index alone (its predicate: see enrollSql): a range
  * both of whose ends are row comparisons on `(segment_id, id)`. With `segment_id = $s` beside one comparison, Postgres
  * 17 started the scan at the segment's first entry and read the whole segment to find none past the cursor (495
@@ -124,6 +79,52 @@ const lateArms = (lateBy: 'snapshot' | 'window') => (lateBy === 'snapshot'
 ).map((late) => `SELECT tenant_id, contact_id, id FROM segment_memberships
    WHERE segment_id = $3 AND ${late} AND (id <= $6) IS TRUE AND $6::bigint > 0`);
 
+/**
+ * $1 SOP, $2 version, $3 segment, $4 now, $5 tenant, $6 the SOP's enrollment cursor (the highest membership id
+ * already looked at); with `lateBy: 'snapshot'`, $7 and $8 what the SOP's last enrollment statement's snapshot did
+ * not see (transaction ids from its xmax on, and the ids running then), else $7 the start of the late-commit window
+ * (never before `enroll_from`). The cursor and the snapshot come in as values, read by `enrollEntrants` under the
+ * SOP's row lock: the planner then sees constants. Read inside the statement (a subquery on `sops`), they were known
+ * only while executing, and every pass scanned the whole segment: 1,992 ms against 37 ms at 10,000,000 contacts
+ * (docs/measurements.md, "Ten times the data"). The candidates are two
+ * arms that do not overlap, each with the segment in its condition: the memberships past the cursor and, at or below
+ * it, those that committed late (under a lower id, after a pass had moved the cursor past it). With the cursor at 0
+ * (existing members enroll) the second arm is left out at planning, so a first enrollment reads the segment once.
+ * With `reentry: never` a contact ever enrolled is left out by an anti-join. The candidates are sorted by contact,
+ * which feeds the unique index in key order.
+ *
+ * Late commits are found by transaction id: a membership the last statement's snapshot did not see, because its
+ * writer (`written_xid`) was running then or began later (`segment_memberships_written_idx`: a range from the
+ * snapshot's xmax, and a probe per running id; not a range from its xmin, which one long transaction anywhere holds
+ * back past every membership since). Every membership that snapshot saw at or below the new cursor was a candidate
+ * of that statement or of an earlier one (by induction over the passes, which the SOP's row lock serializes: past the
+ * cursor it read, the first arm; below, it was unseen by the snapshot before and in the second arm, or seen and
+ * earlier's). So the arm holds only what committed since, whatever the time. It was the memberships entered in the
+ * last five minutes: in the five minutes after a segment was saved, every pass re-read and re-probed each new member
+ * (100,000 probes a pass), and with statistics from before those enrollments the pass ran past the activity's timeout.
+ * That window is left only for a SOP's first pass after the deploy that added the snapshot (memberships written before
+ * it have no writer id): it reads the segment once. An activation that enrolls only new members keeps the snapshot its
+ * cursor was read in (`startEnrollment`).
+ *
+ * The id bounds are written so that only the segment's id index (`segment_memberships_segment_idx`, segment and
+ * id) can serve them, whatever the statistics say: its predicate is `(exited_at IS NULL) IS TRUE`, which only these
+ * statements state and which implies no other index's (with statistics that did not know a fresh segment, every
+ * index led by the segment looked as good, and the open-membership key served the bounded look and read all 20,000
+ * of its entries), the range past the cursor is bounded by row comparisons on `(segment_id, id)` (`pastCursor`), and
+ * the plain id comparisons are `IS TRUE` tests, which no index serves but which the planner estimates as the
+ * comparisons themselves. Written plainly, the primary key could take the id range: with statistics that took this
+ * segment for most of the table (a test database; a large tenant beside small ones), a pass read every other
+ * segment's memberships past the cursor to find none of this one's (10,001 rows for 5,000 written by another tenant,
+ * in sop-enroll-plan). The late arms have an index of their own (`lateArms`).
+ *
+ * The new cursor is this segment's highest open membership past the cursor (none: it stays), an aggregate over the
+ * same forward range: `max(id + 0)`, so that the planner does not turn it into a backward walk, which in Postgres 17
+ * does not stop at the row comparison's lower end and read the whole segment each pass (a bulk pass reads the range
+ * twice instead). As `max(id)` over a plain id range, the primary key walked back from the table's end, past every
+ * other segment's newer rows. Memberships are never reopened (re-entry writes a new row), so a closed one past it
+ * has nothing to enroll. The statement returns its snapshot, which the caller keeps with the cursor in the same
+ * transaction.
+ */
 export const enrollSql = (reentry: boolean, lateBy: 'snapshot' | 'window') => `WITH candidates AS MATERIALIZED (
    SELECT m.tenant_id, m.contact_id, m.id
      FROM (SELECT tenant_id, contact_id, id FROM segment_memberships
@@ -196,7 +197,10 @@ export function enrollmentStatement(
   const { unseen } = bounds;
   return {
     sql: enrollSql(e.reentry, unseen ? 'snapshot' : 'window'),
-    params: [e.sopId, e.versionId, e.segmentId, e.now, bounds.tenantId, bounds.cursor, ...(unseen ? [unseen.xmax, unseen.running] : [bounds.since])],
+    params: [
+      e.sopId, e.versionId, e.segmentId, e.now, bounds.tenantId, bounds.cursor,
+      ...(unseen ? [unseen.xmax, unseen.running] : [bounds.since]),
+    ],
     settingsOff: bounds.bulk ? ['enable_nestloop'] : PROBES_ONLY,
   };
 }
@@ -413,7 +417,7 @@ export async function exitPass(db: Transactional, sopId: string): Promise<ExitPa
 /**
  * Access methods the exit pass's and small enrollment passes' statements go without: what is left is index probes.
  * Not a materialized inner side either: with statistics that took the SOP's enrollments for a row or so (taken
- * before a bulk enrollment), a nested loop rescanned all of them from memory once per candidate.
+ * before a bulk enrollment), a nested loop could rescan all of them from memory once per candidate.
  */
 const PROBES_ONLY = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin', 'enable_material'];
 
