@@ -22,7 +22,11 @@ export interface Transactional extends Queryable {
   transaction<T>(run: (m: Queryable) => Promise<T>): Promise<T>;
 }
 
-/** Segment entries this recent are looked at again by the enrollment pass, in case a slower transaction committed a lower id. */
+/**
+ * Entries this recent are looked at again in case a slower transaction committed them late: the outbox events of a
+ * journey that starts on an event, and a segment's memberships on a SOP's first pass without a kept snapshot (after
+ * the deploy that added them; every later pass finds late commits by transaction id, see enrollSql).
+ */
 const LATE_COMMIT_WINDOW = '5 minutes';
 
 interface ActiveSop {
