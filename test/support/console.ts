@@ -113,6 +113,30 @@ async function openSelect(select: Locator): Promise<void> {
 }
 
 /**
+ * Sets an Ant Design time range picker to `start`–`end` (`HH:mm`) through its panel, as a person would, and waits
+ * until both inputs show them. Under load a click made while the panel still opens, or while it moves from the start
+ * to the end, can land on the other end's panel: the range is picked again until both inputs read right, and a
+ * failure says what they read.
+ */
+export async function pickTimeRange(page: Page, picker: Locator, start: string, end: string): Promise<void> {
+  const inputs = picker.locator('input');
+  const panel = page.locator('.ant-picker-dropdown:visible');
+  const cell = (column: number, text: string) =>
+    panel.locator('.ant-picker-time-panel-column').nth(column).locator('.ant-picker-time-panel-cell-inner', { hasText: new RegExp(`^${text}$`) });
+  await eventually(async () => {
+    if (await panel.count()) await page.keyboard.press('Escape'); // a half-made pick of the try before
+    await inputs.first().click({ timeout: 5000 });
+    for (const [hh, mm] of [start.split(':'), end.split(':')]) {
+      await cell(0, hh).click({ timeout: 5000 });
+      await cell(1, mm).click({ timeout: 5000 });
+      await panel.locator('.ant-picker-ok button').click({ timeout: 5000 });
+    }
+    await panel.waitFor({ state: 'hidden', timeout: 5000 });
+    expect(await inputs.evaluateAll((els) => els.map((el) => (el as HTMLInputElement).value))).toEqual([start, end]);
+  }, 30_000);
+}
+
+/**
  * The options an Ant Design select offers, read while its list is open: the list can close under a re-render right
  * after it opened, so it is opened again until the options can be read.
  */

@@ -31,7 +31,7 @@ export function useLiveCheck(form: FormInstance, definition: unknown, sopId: str
       setChecking(true);
       try {
         const answer = await call(api.POST('/api/sops/check', { body: { definition: definition as never, ...(sopId ? { sopId } : {}) }, signal: controller.signal }));
-        setProblems(answer.problems);
+        if (!controller.signal.aborted) setProblems(answer.problems); // an answer for a draft edited since is stale
       } catch {
         // offline or refused: the save answers for itself
       } finally {
