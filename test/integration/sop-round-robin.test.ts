@@ -30,7 +30,7 @@ describe('SOP round robin: fair, and as forecast (real Postgres)', () => {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const team = (await t.admin.post('/api/teams', { name: 'Round robin' })).body;
-    const members = [];
+    const members: string[] = [];
     for (let i = 0; i < 3; i++) members.push((await addUser(t, ctx.http, 'employee', { teamId: team.id })).id);
     const owner = await addUser(t, ctx.http, 'employee');
     const contact = async (externalId: string, tag: string) => (await t.admin.post('/api/contacts',
@@ -77,7 +77,7 @@ describe('SOP round robin: fair, and as forecast (real Postgres)', () => {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const team = (await t.admin.post('/api/teams', { name: 'Round robin' })).body;
-    const members = [];
+    const members: string[] = [];
     for (let i = 0; i < 4; i++) members.push((await addUser(t, ctx.http, 'employee', { teamId: team.id })).id);
     for (let i = 0; i < 10; i++) await t.admin.post('/api/contacts', { externalId: `c${i}`, name: `c${i}`, timezone: ZONE, tags: [tags.intentHigh.id] });
     const segment = (await t.admin.post('/api/segments', { name: 'RR', rule: { tag: tags.intentHigh.id } })).body.id;

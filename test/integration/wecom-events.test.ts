@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createActivities } from '@sop/worker';
+import type { WecomEventsActivities } from '@sop/workflows';
 import { WecomAccess } from '@sop/wecom';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DataSource, type Logger } from 'typeorm';
@@ -25,6 +26,8 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     customers = serveCustomerRoutes(local());
   });
 
+  type WecomEventsApplied = Awaited<ReturnType<WecomEventsActivities['applyWecomEvents']>>;
+
   interface Connected { t: TenantFixture; tenantId: string; corp: WecomCorp; data: WecomCustomers; deliver: (xml: string) => Promise<number> }
   const connected = async (): Promise<Connected> => {
     const t = await signupTenant(ctx.http, 'WeCom Events');
@@ -41,9 +44,12 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     };
     return { t, tenantId, corp, data: customers(corp), deliver };
   };
+  /** A row of wecom_callback_events as `processed` reads it, once applied. */
+  interface AppliedEvent { id: string; change_type: string | null; processed_at: Date; outcome: string | null; error: string | null }
   const processed = (tenantId: string, what = 'every event applied') => waitUntil(
     () => ctx.stack.db.query(`SELECT id::text, change_type, processed_at, outcome, error FROM wecom_callback_events e WHERE e.tenant_id = $1 ORDER BY e.id`, [tenantId]),
-    (rows: { processed_at: Date | null }[]) => rows.length > 0 && rows.every((r) => r.processed_at), what, 15_000);
+    (rows: (Omit<AppliedEvent, 'processed_at'> & { processed_at: Date | null })[]): rows is AppliedEvent[] =>
+      rows.length > 0 && rows.every((r) => r.processed_at), what, 15_000);
   const contact = async (tenantId: string, externalUserId: string) => {
     const [row] = await ctx.stack.db.query(
       `SELECT c.id, c.name, c.owner_id, c.external_id, coalesce(array_agg(t.name ORDER BY t.name) FILTER (WHERE t.id IS NOT NULL), '{}') AS tags
@@ -111,7 +117,7 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     const added = contactEvent(corp, 'add_external_contact', 'zhangsan', 'wmCUST1', { State: 'spring-fair', WelcomeCode: 'WELCOME1' });
     const ackAt = await deliver(added);
     const rows = await processed(tenantId);
-    const latency = new Date(rows.at(-1).processed_at).getTime() - ackAt;
+    const latency = new Date(rows[rows.length - 1].processed_at).getTime() - ackAt;
     expect(latency).toBeLessThan(5000);
     const c = await contact(tenantId, 'wmCUST1');
     expect(c).toMatchObject({ name: '陈静', owner_id: employee.id, external_id: 'wecom:wmCUST1', tags: ['Spring fair', '老客', '高意向'] });
@@ -285,7 +291,7 @@ describe('WeCom callback events applied (real Postgres, Temporal and a local WeC
     for (const i of [1, 2, 3]) await keep('add_external_contact', `wmR${i}`, `race-add-${i}`);
     await keep('del_follow_user', 'wmR1', 'race-del');
     const activities = createActivities(ctx.stack.db, 'race-test', undefined, new WecomAccess({ secretKeys: [sealing], apiBase: local().baseUrl }));
-    const attempt = () => new MockActivityEnvironment().run(activities.applyWecomEvents, { tenantId, batchSize: 2 });
+    const attempt = (): Promise<WecomEventsApplied> => new MockActivityEnvironment().run(activities.applyWecomEvents, { tenantId, batchSize: 2 });
     const results = await Promise.all([attempt(), attempt()]);
     await Promise.all([attempt(), attempt()]);
     expect(results.reduce((n, r) => n + r.applied, 0)).toBeGreaterThanOrEqual(2);

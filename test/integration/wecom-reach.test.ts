@@ -273,7 +273,7 @@ describe('WeCom app messages and sign-in inside WeCom (real Postgres, a local We
       for (const tenant of [me.body.tenantId, 'not-a-uuid']) {
         const res = await get(`/api/wecom/oauth/${tenant}`);
         expect(res.status).toBe(404);
-        expect((await res.json()).code).toBe('WECOM_NOT_CONNECTED');
+        expect(((await res.json()) as { code: string }).code).toBe('WECOM_NOT_CONNECTED');
         expect(res.headers.get('set-cookie')).toBeNull();
       }
       // disconnected between the start and WeCom's return: refused on the way back

@@ -164,7 +164,7 @@ describe('our tags to WeCom (real Postgres and Temporal, a local WeCom)', () => 
     // a contact tagged before WeCom has it: marked once the tag is created and linked
     expect((await t.admin.post(`/api/contacts/${contactId}/tags`, { add: [created.body.id] })).status).toBe(200);
     const wecomId = (await waitUntil(() => ctx.stack.db.query(`SELECT wecom_tag_id FROM tags WHERE id = $1`, [created.body.id]),
-      (rows: { wecom_tag_id: string | null }[]) => Boolean(rows[0].wecom_tag_id), 'the tag linked', 15_000, 100))[0].wecom_tag_id;
+      (rows: { wecom_tag_id: string | null }[]): rows is [{ wecom_tag_id: string }] => Boolean(rows[0].wecom_tag_id), 'the tag linked', 15_000, 100))[0].wecom_tag_id;
     expect(dir.tagGroups[0].tags.find((x) => x.id === wecomId)?.name).toBe('中意向');
     await eventually(async () => expect(follows(dir).zhangsan).toEqual(['etHigh', wecomId].sort()), 10_000);
 
@@ -276,7 +276,7 @@ describe('our tags to WeCom (real Postgres and Temporal, a local WeCom)', () => 
       await eventually(async () => expect(follows(dir).zhangsan).toEqual(['etHigh', 'etLow']), 30_000);
       const [push] = await waitUntil(
         () => ctx.stack.db.query(`SELECT attempts, error, last_error, given_up FROM wecom_tag_pushes WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, other.id]),
-        (rows: { given_up: boolean }[]) => Boolean(rows[0]?.given_up), 'the push given up', 90_000, 200);
+        (rows: { attempts: number; error: string | null; last_error: string | null; given_up: boolean }[]) => Boolean(rows[0]?.given_up), 'the push given up', 90_000, 200);
       expect(push.attempts).toBe(5);
       expect(push.last_error).toMatch(/no usable follow_user/);
       expect(push.error).toMatch(/no usable follow_user.*gave up after 5 attempts/);
@@ -312,7 +312,7 @@ describe('our tags to WeCom (real Postgres and Temporal, a local WeCom)', () => 
       await eventually(async () => expect(follows(dir).zhangsan).toEqual(['etHigh', 'etLow']), 60_000);
       const [op] = await waitUntil(
         () => ctx.stack.db.query(`SELECT kind, done_at, error, attempts FROM wecom_corp_tag_ops WHERE tenant_id = $1 AND kind = 'create_tag'`, [tenantId]),
-        (rows: { done_at: Date | null }[]) => Boolean(rows[0]?.done_at), 'the operation given up', 90_000, 200);
+        (rows: { kind: string; done_at: Date | null; error: string | null; attempts: number }[]) => Boolean(rows[0]?.done_at), 'the operation given up', 90_000, 200);
       expect(op.error).toMatch(/answered no tag/);
       expect(op.attempts).toBeGreaterThanOrEqual(3); // retried, in case it was passing
       expect(op.attempts).toBeLessThanOrEqual(6);

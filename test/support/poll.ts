@@ -2,8 +2,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Polls until `read` returns something `done` accepts (workers, relays and pages run on their own schedule);
- * the timeout names what was awaited and the last value seen.
+ * the timeout names what was awaited and the last value seen. When `done` is a type guard, the value returned
+ * has the type it guards (e.g. rows whose awaited column is no longer null).
  */
+export async function waitUntil<T, S extends T>(read: () => Promise<T>, done: (v: T) => v is S, what: string, ms?: number, every?: number): Promise<S>;
+export async function waitUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms?: number, every?: number): Promise<T>;
 export async function waitUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 20_000, every = 50): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {

@@ -19,7 +19,7 @@ const featureMessages = readdirSync(featureDir, { recursive: true, encoding: 'ut
   .map((f) => [f, join(featureDir, f)] as const);
 
 describe('console texts', () => {
-  it.each([['common', ''], ...featureMessages])('%s has the same keys in Chinese and English', async (_name, file) => {
+  it.each<readonly [string, string]>([['common', ''], ...featureMessages])('%s has the same keys in Chinese and English', async (_name, file) => {
     const messages = file ? (await import(file)).messages : common;
     expect(keys(messages.en).sort()).toEqual(keys(messages.zh).sort());
   });

@@ -3,7 +3,7 @@ import { isInternalHost, mergePreferences, type NotificationPreferences, targetU
 
 const DEFAULTS: NotificationPreferences = {
   locale: 'zh', timezone: 'Asia/Shanghai', channels: ['in_app', 'email'], digestTime: '08:30', quietHours: null, dueSoonMinutes: 30,
-  kinds: { digest: true, due_soon: true, escalation: true, material_opened: true },
+  kinds: { digest: true, due_soon: true, escalation: true, material_opened: true, manager_digest: true },
 };
 
 function problems(change: unknown): Record<string, string> {
