@@ -92,6 +92,23 @@ describe('users and teams CRUD (admin only, real Postgres)', () => {
     expect((await t.admin.delete(`/api/teams/${team.id}`)).status).toBe(404);
   });
 
+  it('an edit writes only what it changes: a member edited while their team is deleted keeps no team, and the edit lands', async () => {
+    // The API fuzz pass found disabling a user answering 422 "No team with id undefined": the edit wrote back the
+    // whole user as read before, team included, after the team's deletion had set it to NULL. A new password is
+    // hashed between the read and the write (about 50 ms), so a deletion made meanwhile lands in that gap.
+    const t = await signupTenant(ctx.http);
+    for (const delayMs of [0, 10, 25, 50]) {
+      const team = (await t.admin.post('/api/teams', { name: `Gap ${delayMs}` })).body;
+      const member = await addUser(t, ctx.http, 'employee', { teamId: team.id });
+      const edit = t.admin.patch(`/api/users/${member.id}`, { password: 'a-new-password-1', name: `Edited ${delayMs}` });
+      await new Promise((r) => setTimeout(r, delayMs));
+      expect((await t.admin.delete(`/api/teams/${team.id}`)).status).toBe(204);
+      const edited = await edit;
+      expect({ delayMs, status: edited.status, body: edited.body }).toMatchObject({ delayMs, status: 200, body: { name: `Edited ${delayMs}` } });
+      expect((await t.admin.get(`/api/users/${member.id}`)).body).toMatchObject({ name: `Edited ${delayMs}`, teamId: null });
+    }
+  });
+
   it('validates ids, roles and emails at the edge with the field named', async () => {
     const t = await signupTenant(ctx.http);
     expect((await t.admin.get('/api/users/42')).body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'id', problem: 'must be a UUID' }] });

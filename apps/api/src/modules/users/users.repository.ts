@@ -2,8 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Team, User } from '@sop/db';
 import { Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { type Page, type PageQuery, paginate } from '../../common/pagination';
 import type { UserListQuery } from './users.dto';
+
+/** What an edit of a user may change; `disabled` sets or clears the time they were disabled. */
+export type UserChanges = Partial<Pick<User, 'name' | 'email' | 'role' | 'teamId' | 'passwordHash'>> & { disabled?: boolean };
 
 /**
  * The organization's `users` as the directory manages them, with the one read of `teams` it checks a team by:
@@ -38,8 +42,17 @@ export class UsersRepository {
     return this.users.findOneBy({ tenantId, id });
   }
 
-  save(user: User): Promise<User> {
-    return this.users.save(user);
+  /**
+   * Writes only the columns in `changes` and returns the row. Saving the whole entity read before would write back
+   * what it read of the others: a team deleted meanwhile (its members' `team_id` set to NULL by the foreign key) came
+   * back as a foreign-key violation on disabling one of them, and a concurrent edit of another field was undone.
+   */
+  async patch(tenantId: string, id: string, { disabled, ...columns }: UserChanges): Promise<User | null> {
+    const changes: QueryDeepPartialEntity<User> = columns;
+    // disabling a disabled user keeps the first time: repeatable
+    if (disabled !== undefined) changes.disabledAt = disabled ? () => 'coalesce(disabled_at, now())' : null;
+    if (Object.keys(changes).length) await this.users.update({ tenantId, id }, changes);
+    return this.find(tenantId, id);
   }
 
   teamExists(tenantId: string, teamId: string): Promise<boolean> {

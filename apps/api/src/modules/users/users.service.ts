@@ -9,7 +9,7 @@ import { CredentialsService } from '../auth/credentials.service';
 import { hashPassword } from '../auth/passwords';
 import type { CreateUserDto, UpdateUserDto, UserDto, UserListQuery } from './users.dto';
 import { USERS_ERRORS } from './users.errors';
-import { UsersRepository } from './users.repository';
+import { type UserChanges, UsersRepository } from './users.repository';
 
 export const toUserDto = (u: User): UserDto => ({
   id: u.id, email: u.email, name: u.name, role: u.role, teamId: u.teamId, disabled: u.disabledAt !== null, createdAt: u.createdAt,
@@ -47,18 +47,20 @@ export class UsersService {
     }
     if (dto.teamId !== undefined) await this.assertTeam(caller.tenantId, dto.teamId);
     // null is "not given" (class-validator's IsOptional lets it through), except teamId: null takes the person out of their team
-    if (dto.name != null) user.name = dto.name.trim();
-    if (dto.email != null) user.email = dto.email;
-    if (dto.role != null) user.role = dto.role;
-    if (dto.teamId !== undefined) user.teamId = dto.teamId;
-    if (dto.disabled != null) user.disabledAt = dto.disabled ? (user.disabledAt ?? new Date()) : null;
-    if (dto.password != null) user.passwordHash = await hashPassword(dto.password);
+    const changes: UserChanges = {};
+    if (dto.name != null) changes.name = dto.name.trim();
+    if (dto.email != null) changes.email = dto.email;
+    if (dto.role != null) changes.role = dto.role;
+    if (dto.teamId !== undefined) changes.teamId = dto.teamId;
+    if (dto.disabled != null) changes.disabled = dto.disabled;
+    if (dto.password != null) changes.passwordHash = await hashPassword(dto.password);
     try {
-      const saved = await unlessTaken('users_email_key', () => emailTaken(user.email), () => this.users.save(user));
+      const saved = await unlessTaken('users_email_key', () => emailTaken(dto.email ?? user.email), () => this.users.patch(caller.tenantId, id, changes));
       this.credentials.forget(id); // a new role or a disabled account applies to the next request
+      if (!saved) throw notFound('user', id);
       return toUserDto(saved);
     } catch (e) {
-      if (isForeignKeyViolation(e, 'users_team_fk')) throw this.teamNotFound(dto.teamId!); // the team was deleted meanwhile
+      if (isForeignKeyViolation(e, 'users_team_fk')) throw this.teamNotFound(dto.teamId!); // the team given was deleted meanwhile
       throw e;
     }
   }
