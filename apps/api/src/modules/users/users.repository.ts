@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Team, User } from '@sop/db';
-import { Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { type QueryDeepPartialEntity, Repository } from 'typeorm';
 import { type Page, type PageQuery, paginate } from '../../common/pagination';
 import type { UserListQuery } from './users.dto';
 

@@ -25,6 +25,7 @@ export function useLiveCheck(form: FormInstance, definition: unknown, sopId: str
     const timer = setTimeout(async () => {
       const shape = definitionSchema.safeParse(definition);
       if (!shape.success) {
+        setChecking(false); // a check still asking for the draft before (aborted) did not clear it
         setProblems(shape.error.issues.map((i) => ({ path: apiPath(i.path), problem: i.message })));
         return;
       }
