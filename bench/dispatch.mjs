@@ -609,18 +609,7 @@ async function explainCalls(db, call) {
     await runner.query(`LOAD 'auto_explain'`);
     for (const setting of ['track_io_timing = on', 'auto_explain.log_min_duration = 0', 'auto_explain.log_analyze = on',
       'auto_explain.log_buffers = on', 'auto_explain.log_timing = on', "auto_explain.log_level = 'notice'"]) await runner.query(`SET ${setting}`);
-    const m = { query: (sql, params) => runner.query(sql, params) };
-    await call({ ...m, async transaction(run) {
-      await runner.startTransaction();
-      try {
-        const result = await run(m);
-        await runner.commitTransaction();
-        return result;
-      } catch (err) {
-        await runner.rollbackTransaction();
-        throw err;
-      }
-    } });
+    await call(runner.manager); // its query and transaction run on this runner's connection
     appendFileSync(join(ROOT, '.data/bench-dispatch-plans.txt'), `${plans.join('\n\n')}\n\n`);
   } finally {
     await runner.release();
