@@ -83,19 +83,23 @@ async function main() {
 
 /**
  * Jest only transpiles (ts-jest, isolatedModules): a test's type errors (an undefined name, a column its row type
- * lacks) would show only when that test runs, or never. tsconfig.test.json holds the tests (test/ and every
+ * lacks) would show only when that test runs, or never. tsconfig.test.json holds the tests (test/ and the server's
  * *.spec.ts); the code they import is read as the declarations the build just wrote (project references), so this
- * checks the tests, not again the code `tsc -b` checked. Incremental: a later run rechecks only what changed since.
+ * checks the tests, not again the code `tsc -b` checked. The console's specs are checked with the console's own
+ * settings (apps/web/tsconfig.spec.json: JSX, Vite's types, bundler resolution), as its code is. Incremental: a
+ * later run rechecks only what changed since.
  */
 async function typeCheckTests() {
   log('Type-checking the tests…');
   const start = Date.now();
-  await run(process.execPath, [
-    join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.test.json'), '--noEmit',
-    '--incremental', '--tsBuildInfoFile', join(dataDir, 'tsconfig.test.tsbuildinfo'),
-  ], { cwd: ROOT }).catch(() => {
-    throw new Error('The tests do not type-check: see the errors above (npx tsc -p tsconfig.test.json --noEmit)');
-  });
+  for (const [config, buildInfo] of [['tsconfig.test.json', 'tsconfig.test'], ['apps/web/tsconfig.spec.json', 'tsconfig.web-spec']]) {
+    await run(process.execPath, [
+      join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, config), '--noEmit',
+      '--incremental', '--tsBuildInfoFile', join(dataDir, `${buildInfo}.tsbuildinfo`),
+    ], { cwd: ROOT }).catch(() => {
+      throw new Error(`The tests do not type-check: see the errors above (npx tsc -p ${config} --noEmit)`);
+    });
+  }
   log(`Tests type-checked in ${elapsed(start)}`);
 }
 
