@@ -69,8 +69,8 @@ export class SopsRepository {
     );
   }
 
-  /** The SOP's row, locked when the caller's transaction changes it; undefined when the organization has none. */
-  async find(m: Queryable, tenantId: string, id: string, lock: '' | 'FOR NO KEY UPDATE' = ''): Promise<SopRow | undefined> {
+  /** The SOP's row, `FOR UPDATE` when the caller's transaction changes it; undefined when the organization has none. */
+  async find(m: Queryable, tenantId: string, id: string, lock = ''): Promise<SopRow | undefined> {
     const [row] = await m.query(`SELECT * FROM sops WHERE tenant_id = $1 AND id = $2 ${lock}`, [tenantId, id]);
     return row;
   }

@@ -71,7 +71,7 @@ export class SopsService {
     if (dto.definition !== undefined) await this.readImagesAhead(caller.tenantId, dto.definition);
     const { row, published } = await unlessTaken('sops_tenant_name_key', nameTaken(dto.name ?? ''), () =>
       this.db.transaction(async (m) => {
-        const current = await this.row(m, caller.tenantId, id, 'FOR NO KEY UPDATE');
+        const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
         if (current.status === 'archived') throw fail(SOPS_ERRORS.SOP_ARCHIVED, 'An archived SOP cannot be edited; copy it into a new SOP.');
         if (current.kind === 'broadcast' && current.current_version !== null && dto.definition !== undefined) {
           throw fail(SOPS_ERRORS.BROADCAST_PUBLISHED, 'A broadcast cannot change once activated: archive it (which cancels what is left) and create a new one.');
@@ -101,7 +101,7 @@ export class SopsService {
   async activate(caller: Principal, id: string): Promise<SopDto> {
     await this.readImagesAhead(caller.tenantId, (await this.row(this.db, caller.tenantId, id)).definition);
     const row = await this.db.transaction(async (m) => {
-      const current = await this.row(m, caller.tenantId, id, 'FOR NO KEY UPDATE');
+      const current = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
       if (current.status === 'active') return current;
       if (current.status === 'archived') throw fail(SOPS_ERRORS.SOP_ARCHIVED, 'An archived SOP cannot be activated again.');
       if (current.status === 'paused') throw fail(SOPS_ERRORS.SOP_PAUSED);
@@ -147,7 +147,7 @@ export class SopsService {
    */
   async migrateEnrollments(caller: Principal, id: string, fromVersion?: number): Promise<{ migrated: number; toVersion: number }> {
     const { sop, migrated } = await this.db.transaction(async (m) => {
-      const sop = await this.row(m, caller.tenantId, id, 'FOR NO KEY UPDATE');
+      const sop = await this.row(m, caller.tenantId, id, 'FOR UPDATE');
       if (sop.kind !== 'journey' || sop.current_version === null || sop.status === 'archived') {
         throw fail(SOPS_ERRORS.SOP_NOT_MIGRATABLE);
       }
@@ -169,12 +169,8 @@ export class SopsService {
     await this.sops.deleteDraft(tenantId, id);
   }
 
-  /**
-   * The SOP or 404, read with `db` (the caller's transaction, locked when it changes the SOP, or the pool). The lock is
-   * `FOR NO KEY UPDATE`, as the engine's: edits and passes of one SOP take turns, while rows that only reference it
-   * (a page's tasks, a hand-over's enrollments, their foreign-key checks) are written meanwhile.
-   */
-  async row(db: Queryable, tenantId: string, id: string, lock: '' | 'FOR NO KEY UPDATE' = ''): Promise<SopRow> {
+  /** The SOP or 404, read with `db` (the caller's transaction, `FOR UPDATE` when it changes the SOP, or the pool). */
+  async row(db: Queryable, tenantId: string, id: string, lock: '' | 'FOR UPDATE' = ''): Promise<SopRow> {
     const row = await this.sops.find(db, tenantId, id, lock);
     if (!row) throw notFound('SOP', id);
     return row;
@@ -265,7 +261,7 @@ export class SopsService {
 
   /** Moves the status; repeating a transition answers the same SOP (idempotent); a wrong one is 409 naming the status. */
   private async transitionIn(m: Queryable, tenantId: string, id: string, to: SopStatus, from: SopStatus[]): Promise<SopRow> {
-    const current = await this.row(m, tenantId, id, 'FOR NO KEY UPDATE');
+    const current = await this.row(m, tenantId, id, 'FOR UPDATE');
     if (current.status === to) return current;
     if (!from.includes(current.status)) {
       throw fail(SOPS_ERRORS.SOP_STATUS_CONFLICT, `This SOP is ${current.status}; it can become ${to} only from ${from.join(' or ')}.`);
