@@ -604,7 +604,8 @@ async function explainCalls(db, call) {
   const runner = db.createQueryRunner();
   await runner.connect();
   const plans = [];
-  runner.databaseConnection.on('notice', (notice) => { if (notice.message.includes('plan:')) plans.push(notice.message); });
+  const collect = (notice) => { if (notice.message.includes('plan:')) plans.push(notice.message); };
+  runner.databaseConnection.on('notice', collect);
   try {
     await runner.query(`LOAD 'auto_explain'`);
     for (const setting of ['track_io_timing = on', 'auto_explain.log_min_duration = 0', 'auto_explain.log_analyze = on',
@@ -612,6 +613,9 @@ async function explainCalls(db, call) {
     await call(runner.manager); // its query and transaction run on this runner's connection
     appendFileSync(join(ROOT, '.data/bench-dispatch-plans.txt'), `${plans.join('\n\n')}\n\n`);
   } finally {
+    // the connection goes back to the pool: later statements on it must not be explained (auto_explain stays loaded, off)
+    await runner.query('RESET ALL');
+    runner.databaseConnection.off('notice', collect);
     await runner.release();
   }
 }
