@@ -1,5 +1,5 @@
 import { dataSourceOptions } from '@sop/db';
-import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { enrollEntrants, materializeDuePage, type Transactional } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
@@ -100,5 +100,53 @@ describe('SOP limits under concurrency (real Postgres)', () => {
     const [{ n }] = await ctx.stack.db.query(
       `SELECT count(*)::int AS n FROM (SELECT contact_id FROM tasks WHERE sop_id = ANY($1::uuid[]) GROUP BY 1 HAVING count(*) > 1) x`, [sops]);
     expect(n).toBe(0);
+  });
+
+  it('an archive racing a page that reopens its finished enrollment (a cap\'s bump) leaves no active enrollment', async () => {
+    const t = await signupTenant(ctx.http);
+    const { tags } = await createTagSystem(t.admin);
+    const owner = await addUser(t, ctx.http, 'employee');
+    expect((await t.admin.put('/api/settings/contact-caps', { perDay: 1, perWeek: 7 })).status).toBe(200);
+    const segment = (await t.admin.post('/api/segments', { name: 'High', rule: { tag: tags.intentHigh.id } })).body;
+    // No exit conditions on the nurture: its reopening then writes no exit check, whose foreign key would lock its SOP.
+    const activated = async (name: string, priority: number) => {
+      const sop = (await t.admin.post('/api/sops', { name, definition: { ...journey(segment.id), policies: { businessDaysOnly: false, priority } } })).body;
+      expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
+      return sop.id as string;
+    };
+    const nurture = await activated('Nurture', 30);
+    const vip = await activated('VIP', 80);
+    await t.admin.post('/api/contacts', { externalId: 'wang', name: 'wang', ownerId: owner.id, tags: [tags.intentHigh.id], timezone: ZONE });
+    const now = new Date();
+    expect(await enrollEntrants(wide, nurture, now)).toBe(1);
+    expect(await materializeDuePage(wide, nurture, now, 10)).toMatchObject({ tasks: 1, completed: 1 });
+    expect(await enrollEntrants(wide, vip, now)).toBe(1);
+
+    // The VIP page bumps the nurture's task and reopens its finished enrollment, then holds its transaction open
+    // until the nurture's archive waits on a lock.
+    let written!: () => void;
+    let release!: () => void;
+    const pageWritten = new Promise<void>((r) => { written = r; });
+    const held = new Promise<void>((r) => { release = r; });
+    const gated: Transactional = {
+      query: (sql, params) => wide.query(sql, params),
+      transaction: (run) => wide.transaction(async (m) => { const out = await run(m); written(); await held; return out; }),
+    };
+    const page = materializeDuePage(gated, vip, now, 10);
+    await pageWritten;
+    const archive = t.admin.post(`/api/sops/${nurture}/archive`);
+    let waiting = 0;
+    for (let i = 0; i < 200 && !waiting; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      [{ n: waiting }] = await wide.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+        [ctx.stack.applicationName]);
+    }
+    expect(waiting).toBeGreaterThan(0);
+    release();
+    expect(await page).toMatchObject({ tasks: 1 });
+    expect((await archive).status).toBe(200);
+    const open = await wide.query(`SELECT id FROM enrollments WHERE sop_id = $1 AND status = 'active'`, [nurture]);
+    expect(open).toEqual([]);
   });
 });

@@ -75,12 +75,17 @@ async function lockCounted(m: Queryable, tenantId: string, contactIds: string[],
 /**
  * A bump rewinds another SOP's enrollment, whose row a page of that SOP in flight may hold while it waits for
  * this page's contacts: waiting for it would deadlock. Such a task is counted but does not give way.
+ * The SOP is held too (FOR SHARE, as its own pages hold it), and must be running or paused: a bump may reopen a
+ * finished enrollment, which an archive closing the SOP's active ones would otherwise miss. An archive in
+ * progress holds the SOP, so its tasks do not give way either.
  */
 async function keepOnlyLockableBumps(m: Queryable, held: Held[]): Promise<void> {
   const wanted = held.filter((h) => h.bumpable && h.enrollment_id).map((h) => h.enrollment_id!);
   if (!wanted.length) return;
   const locked: { id: string }[] = await m.query(
-    `SELECT id FROM enrollments WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`, [wanted]);
+    `SELECT e.id FROM enrollments e JOIN sops s ON s.id = e.sop_id
+      WHERE e.id = ANY($1::bigint[]) AND s.status IN ('active', 'paused')
+      ORDER BY e.id FOR NO KEY UPDATE OF e SKIP LOCKED FOR SHARE OF s SKIP LOCKED`, [wanted]);
   const lockedIds = new Set(locked.map((r) => String(r.id)));
   for (const h of held) if (h.bumpable && !lockedIds.has(String(h.enrollment_id))) h.bumpable = false;
 }
