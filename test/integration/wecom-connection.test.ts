@@ -199,7 +199,7 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
         ['warn', expect.stringMatching(/^POST \/api\/wecom\/callback\/[\w-]{32} 413 \d+ms$/)],
       ]);
       expect(lines[0].fields).toMatchObject({ req: expect.objectContaining({ id: ok.headers.get('x-request-id') }), responseTime: expect.any(Number) });
-      expect(lines[0].fields.req).not.toHaveProperty('log'); // pino-http's middleware skipped it (it would write a second line)
+      expect(lines[0].fields.req).not.toHaveProperty('allLogs'); // pino-http's middleware skipped it (it would write a second line)
       // the request-duration metric under the route's pattern
       const metrics = (await ctx.http.get('/metrics')).body as string;
       const counted = metrics.split('\n').filter((l) => l.startsWith('sop_api_http_request_duration_seconds_count{')
