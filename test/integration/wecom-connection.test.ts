@@ -3,6 +3,8 @@ import { addUser, Http, signupTenant, type TenantFixture } from '../support/http
 import { Stack, useStack } from '../support/stack';
 import { newCorp, useWecomServer, WecomServer, type WecomCorp } from '../support/wecom-server';
 import { WecomRepository } from '../../apps/api/src/modules/wecom/wecom.repository';
+import { AccessGuard } from '../../apps/api/src/modules/auth/access.guard';
+import { PinoLogger } from 'nestjs-pino';
 
 /**
  * Issue 16, the connection and the callback, against a local WeCom (its server API answering with WeCom's
@@ -161,6 +163,52 @@ describe('the WeCom connection and its callback (real Postgres, a local WeCom)',
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
     expect((await t.admin.delete('/api/wecom/connection')).status).toBe(204);
     expect((await deliver(callbackPath, corp, first)).status).toBe(404);
+  });
+
+  it('serves a delivery outside Nest\'s guards, pipes and logging middleware, with the same answers, request id, metric and access line', async () => {
+    const { corp, callbackPath } = await connected();
+    const guard = jest.spyOn(AccessGuard.prototype, 'canActivate');
+    // the access lines, as if the log level were on (the tests log nothing)
+    const root = PinoLogger.root;
+    const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+    const spies = [
+      jest.spyOn(root, 'isLevelEnabled').mockReturnValue(true),
+      ...(['info', 'warn', 'error'] as const).map((level) => jest.spyOn(root, level).mockImplementation(((fields: Record<string, unknown>, msg: string) => {
+        if (typeof msg === 'string' && msg.startsWith('POST /api/wecom/callback/')) lines.push({ level, msg, fields });
+      }) as never)),
+    ];
+    try {
+      const ok = await deliver(callbackPath, corp, contactAdded(corp, 'wmDIRECT'));
+      expect([ok.status, ok.body, ok.headers.get('content-type')]).toEqual([200, 'success', 'text/plain']);
+      expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const refused = await deliver(callbackPath, { ...corp, callbackToken: 'wrongtoken' }, contactAdded(corp, 'wmDIRECT2'), undefined);
+      expect([refused.status, refused.body.code, refused.body.message]).toEqual([401, 'WECOM_SIGNATURE_INVALID', expect.stringContaining('msg_signature')]);
+      expect(refused.body.requestId).toBe(refused.headers.get('x-request-id'));
+      const unknown = await deliver('/api/wecom/callback/nosuchcallbackaddressatallxxxxxx', corp, contactAdded(corp, 'wmDIRECT3'));
+      expect([unknown.status, unknown.body.code]).toEqual([404, 'WECOM_CALLBACK_NOT_FOUND']);
+      const tooLarge = await ctx.http.request('POST', `${callbackPath}?${WecomServer.delivery(corp, 'x').query}`, 'x'.repeat(65 * 1024), { 'content-type': 'text/xml' });
+      expect([tooLarge.status, tooLarge.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+
+      // none of Nest's per-request work: the global guard never ran for them
+      expect(guard).not.toHaveBeenCalled();
+      // the access line other routes get from pino-http, once each, at the level of the answer
+      expect(lines.map((l) => [l.level, l.msg.replace(/\?.*? /, ' ')])).toEqual([
+        ['info', expect.stringMatching(/^POST \/api\/wecom\/callback\/[\w-]{32} 200 \d+ms$/)],
+        ['warn', expect.stringMatching(/^POST \/api\/wecom\/callback\/[\w-]{32} 401 \d+ms$/)],
+        ['warn', expect.stringMatching(/^POST \/api\/wecom\/callback\/nosuch\w+ 404 \d+ms$/)],
+        ['warn', expect.stringMatching(/^POST \/api\/wecom\/callback\/[\w-]{32} 413 \d+ms$/)],
+      ]);
+      expect(lines[0].fields).toMatchObject({ req: expect.objectContaining({ id: ok.headers.get('x-request-id') }), responseTime: expect.any(Number) });
+      expect(lines[0].fields.req).not.toHaveProperty('allLogs'); // pino-http's middleware skipped it (it would write a second line)
+      // the request-duration metric under the route's pattern
+      const metrics = (await ctx.http.get('/metrics')).body as string;
+      const counted = metrics.split('\n').filter((l) => l.startsWith('sop_api_http_request_duration_seconds_count{')
+        && ['method="POST"', 'route="/api/wecom/callback/:callbackId"', 'status="200"'].every((label) => l.includes(label)));
+      expect(counted).toEqual([expect.stringMatching(/ [1-9]\d*$/)]);
+    } finally {
+      guard.mockRestore();
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('reads a callback address\'s connection once for callbacks arriving together, and never keeps one read before its secrets changed', async () => {

@@ -27,6 +27,7 @@ import { SettingsModule } from './modules/settings/settings.module';
 import { SopsModule } from './modules/sops/sops.module';
 import { SourceCodesModule } from './modules/source-codes/source-codes.module';
 import { WecomModule } from './modules/wecom/wecom.module';
+import { CALLBACK_ROUTE_UNPREFIXED } from './modules/wecom/callback-route';
 import { TagsModule } from './modules/tags/tags.module';
 import { TeamsModule } from './modules/teams/teams.module';
 import { UsersModule } from './modules/users/users.module';
@@ -54,6 +55,8 @@ export class AppModule {
           }, logStream(config.logFormat)],
           // Express 5's path syntax for "every route" (the default '*' warns at start-up)
           forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          // WeCom's callbacks are served outside Nest's pipeline and write their own access line (callback-route.ts)
+          exclude: [CALLBACK_ROUTE_UNPREFIXED],
         }),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         TemporalModule,

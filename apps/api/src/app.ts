@@ -17,6 +17,7 @@ import { documentRouteErrors, withErrorCatalog, withSchemas } from './common/ope
 import { validationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { METRICS, type Metrics } from './modules/metrics/metrics';
+import { serveCallbackOnFastify } from './modules/wecom/callback-route';
 
 /** The console's built files (`vite build` in apps/web, run by the build step of both commands). */
 export const WEB_ROOT = resolve(__dirname, '../../web/dist');
@@ -49,6 +50,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerBodyParsers(server);
   recordDurations(server, app.get<Metrics>(METRICS));
   setRoutePrefix(app);
+  serveCallbackOnFastify(app); // WeCom's callbacks outside Nest's per-request pipeline (before init registers the routes)
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   await serveWebApp(app);

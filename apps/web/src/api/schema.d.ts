@@ -17151,6 +17151,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description - `INTERNAL`: Something went wrong on our side; the request id helps us find it. */
             500: {
                 headers: {

@@ -77,7 +77,7 @@ export class WecomCallbackController {
   @ApiConsumes('text/xml')
   @ApiBody({ schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
   @ApiTextResponse('text/plain', '"success", as WeCom expects (also for a delivery it already made)')
-  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE')
+  @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE', 'PAYLOAD_TOO_LARGE')
   async receive(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Body() body: unknown, @Res() res: HttpReply): Promise<void> {
     await this.wecom.receive(id, q, typeof body === 'string' ? body : '');
     res.type('text/plain').send('success');
