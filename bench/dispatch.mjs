@@ -288,12 +288,12 @@ async function benchExits(db, sopId, segmentId, log) {
   return { firstPassesMs, idleMs, changedMs, passMs, parts, passWork: pass.enrolled + pass.tasks, exited: idleExited + changedExited + pass.exited };
 }
 
-/** 1,000 of the segment's contacts (from `offset` on) changed, announced in the outbox as every writer does. */
+/** 1,000 of the segment's contacts (from `offset` on, in a stable order, so calls never overlap) changed, announced in the outbox as every writer does. */
 async function changeContacts(db, tenantId, segmentId, offset) {
   await db.query(
     `INSERT INTO domain_events (tenant_id, type, payload)
      SELECT $1, 'contact.updated', jsonb_build_object('contactIds', jsonb_agg(contact_id), 'fields', '[]'::jsonb)
-       FROM (SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL OFFSET $3 LIMIT 1000) x`,
+       FROM (SELECT contact_id FROM segment_memberships WHERE segment_id = $2 AND exited_at IS NULL ORDER BY contact_id OFFSET $3 LIMIT 1000) x`,
     [tenantId, segmentId, offset]);
 }
 
