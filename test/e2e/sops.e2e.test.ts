@@ -165,6 +165,8 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     expect((await t.admin.get(`/api/sops/${sopId}`)).body.definition.schedule.rrule).toBe('FREQ=WEEKLY;BYDAY=TU;BYHOUR=8;BYMINUTE=30');
     await switchLang(page, 'en');
     await page.getByTestId('next-occurrences').locator('li').first().filter({ hasText: 'Tue' }).waitFor();
+    // the save's toast was said in Chinese, before the switch: the English screenshot waits for it to go
+    await page.waitForFunction(() => !document.querySelector('.ant-message-notice'), undefined, { timeout: 15_000 });
     await screenshot(page, 'sop-schedule-en');
     await switchLang(page, 'zh');
 
