@@ -123,30 +123,40 @@ describe('SOP limits under concurrency (real Postgres)', () => {
     expect(await enrollEntrants(wide, vip, now)).toBe(1);
 
     // The VIP page bumps the nurture's task and reopens its finished enrollment, then holds its transaction open
-    // until the nurture's archive waits on a lock.
-    let written!: () => void;
+    // until the nurture's archive waits for it.
+    let written!: (pid: number) => void;
     let release!: () => void;
-    const pageWritten = new Promise<void>((r) => { written = r; });
+    const pageWritten = new Promise<number>((r) => { written = r; });
     const held = new Promise<void>((r) => { release = r; });
     const gated: Transactional = {
       query: (sql, params) => wide.query(sql, params),
-      transaction: (run) => wide.transaction(async (m) => { const out = await run(m); written(); await held; return out; }),
+      transaction: (run) => wide.transaction(async (m) => {
+        const out = await run(m);
+        written((await m.query('SELECT pg_backend_pid() AS pid'))[0].pid);
+        await held;
+        return out;
+      }),
     };
     const page = materializeDuePage(gated, vip, now, 10);
-    await pageWritten;
-    const archive = t.admin.post(`/api/sops/${nurture}/archive`);
-    let waiting = 0;
-    for (let i = 0; i < 200 && !waiting; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      [{ n: waiting }] = await wide.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
-        [ctx.stack.applicationName]);
+    try {
+      const pagePid = await Promise.race([pageWritten, page.then((): never => { throw new Error('the page ended before it held its transaction'); })]);
+      const archive = t.admin.post(`/api/sops/${nurture}/archive`);
+      let waiting = 0;
+      for (let i = 0; i < 600 && !waiting; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        [{ n: waiting }] = await wide.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pagePid]);
+      }
+      expect(waiting).toBeGreaterThan(0);
+      release();
+      expect(await page).toMatchObject({ tasks: 1, deferred: 0 });
+      expect((await archive).status).toBe(200);
+    } finally {
+      release();
     }
-    expect(waiting).toBeGreaterThan(0);
-    release();
-    expect(await page).toMatchObject({ tasks: 1 });
-    expect((await archive).status).toBe(200);
-    const open = await wide.query(`SELECT id FROM enrollments WHERE sop_id = $1 AND status = 'active'`, [nurture]);
-    expect(open).toEqual([]);
+    const enrollments = await wide.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [nurture]);
+    expect(enrollments).toEqual([{ status: 'exited', close_reason: 'SOP archived' }]);
+    const [{ n: nurtureTasks }] = await wide.query(`SELECT count(*)::int AS n FROM tasks WHERE sop_id = $1`, [nurture]);
+    expect(nurtureTasks).toBe(0); // the bumped task went with the page
   });
 });

@@ -75,9 +75,10 @@ async function lockCounted(m: Queryable, tenantId: string, contactIds: string[],
 /**
  * A bump rewinds another SOP's enrollment, whose row a page of that SOP in flight may hold while it waits for
  * this page's contacts: waiting for it would deadlock. Such a task is counted but does not give way.
- * The SOP is held too (FOR SHARE, as its own pages hold it), and must be running or paused: a bump may reopen a
- * finished enrollment, which an archive closing the SOP's active ones would otherwise miss. An archive in
- * progress holds the SOP, so its tasks do not give way either.
+ * The SOP is held too, and must be running or paused: a bump may reopen a finished enrollment, which an archive
+ * closing the SOP's active ones would otherwise miss. KEY SHARE is the least lock that every status change (the
+ * API's FOR UPDATE) waits for; the SOP's own enrollment and exit passes (NO KEY UPDATE) do not stop a bump. While a
+ * status change holds the SOP, its tasks do not give way.
  */
 async function keepOnlyLockableBumps(m: Queryable, held: Held[]): Promise<void> {
   const wanted = held.filter((h) => h.bumpable && h.enrollment_id).map((h) => h.enrollment_id!);
@@ -85,7 +86,7 @@ async function keepOnlyLockableBumps(m: Queryable, held: Held[]): Promise<void> 
   const locked: { id: string }[] = await m.query(
     `SELECT e.id FROM enrollments e JOIN sops s ON s.id = e.sop_id
       WHERE e.id = ANY($1::bigint[]) AND s.status IN ('active', 'paused')
-      ORDER BY e.id FOR NO KEY UPDATE OF e SKIP LOCKED FOR SHARE OF s SKIP LOCKED`, [wanted]);
+      ORDER BY e.id FOR NO KEY UPDATE OF e SKIP LOCKED FOR KEY SHARE OF s SKIP LOCKED`, [wanted]);
   const lockedIds = new Set(locked.map((r) => String(r.id)));
   for (const h of held) if (h.bumpable && !lockedIds.has(String(h.enrollment_id))) h.bumpable = false;
 }
