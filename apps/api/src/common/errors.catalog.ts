@@ -50,7 +50,7 @@ export const COMMON_ERRORS = defineErrors({
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
   MALFORMED_BODY: { status: 400, message: 'The request body could not be read: its bytes do not match its Content-Encoding (gzip, deflate, br).' },
   BAD_REQUEST: { status: 400, message: 'The request cannot be understood.' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than 1 MB.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than this route takes (1 MB, unless its body says less).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has a Content-Type this route does not take.' },
   UNSUPPORTED_ENCODING: { status: 415, message: 'The request body encoding or charset is not supported: send UTF-8.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route: check the method and the path.' },

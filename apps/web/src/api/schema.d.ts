@@ -4795,7 +4795,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5035,7 +5035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5171,7 +5171,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5331,7 +5331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5551,7 +5551,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5670,7 +5670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5926,7 +5926,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6197,7 +6197,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6307,7 +6307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6490,7 +6490,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6599,7 +6599,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7489,7 +7489,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7882,7 +7882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8040,7 +8040,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8299,7 +8299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8409,7 +8409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8607,7 +8607,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9345,7 +9345,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9551,7 +9551,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9674,7 +9674,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9788,7 +9788,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -9878,7 +9878,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -10054,7 +10054,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -10233,7 +10233,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -10534,7 +10534,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -10700,7 +10700,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -10875,7 +10875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -11408,7 +11408,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -11602,7 +11602,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -11785,7 +11785,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -12014,7 +12014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -12291,7 +12291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -12633,7 +12633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -12787,7 +12787,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -12932,7 +12932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -13086,7 +13086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -13252,7 +13252,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -13536,7 +13536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -13910,7 +13910,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -14322,7 +14322,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -14421,7 +14421,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -14520,7 +14520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -14683,7 +14683,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -14971,7 +14971,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -15302,7 +15302,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -15498,7 +15498,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -15597,7 +15597,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -15799,7 +15799,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -15957,7 +15957,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -16216,7 +16216,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -16389,7 +16389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -16661,7 +16661,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -16875,7 +16875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -17103,6 +17103,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description At most 64 KB (a larger body is answered 413) */
         requestBody: {
             content: {
                 "text/xml": string;
@@ -17151,7 +17152,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -17296,7 +17297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -17527,7 +17528,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -17756,7 +17757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than 1 MB. */
+            /** @description - `PAYLOAD_TOO_LARGE`: The request body is larger than this route takes (1 MB, unless its body says less). */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -42,10 +42,17 @@ export function serveCallbackOnFastify(app: NestFastifyApplication): void {
     }
     return reply;
   };
-  app.getHttpAdapter().getInstance().addHook('onRoute', (route: RouteOptions) => {
+  const fastify = app.getHttpAdapter().getInstance();
+  let served = 0;
+  fastify.addHook('onRoute', (route: RouteOptions) => {
     if (route.url !== CALLBACK_ROUTE || route.method !== 'POST') return;
     route.handler = handler;
     route.onResponse = [...asList(route.onResponse), accessLine];
+    served++;
+  });
+  // A route renamed without this file would go back through Nest unseen, and without an access line: refuse to start.
+  fastify.addHook('onReady', async () => {
+    if (served !== 1) throw new Error(`WeCom's callback route ${CALLBACK_ROUTE} (POST) was registered ${served} times, not once`);
   });
 }
 

@@ -75,7 +75,7 @@ export class WecomCallbackController {
   @ApiOperation({ summary: 'WeCom delivers an event (encrypted XML); kept once, applied after the answer' })
   @ApiParam({ name: 'callbackId', description: 'From the connection\'s callbackUrl', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{32}$' } })
   @ApiConsumes('text/xml')
-  @ApiBody({ schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
+  @ApiBody({ description: 'At most 64 KB (a larger body is answered 413)', schema: { type: 'string', example: '<xml><ToUserName><![CDATA[ww1a2b3c]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>' } })
   @ApiTextResponse('text/plain', '"success", as WeCom expects (also for a delivery it already made)')
   @ApiErrors('WECOM_CALLBACK_NOT_FOUND', 'WECOM_SIGNATURE_INVALID', 'WECOM_TIMESTAMP_STALE', 'WECOM_PAYLOAD_INVALID', 'WECOM_SECRETS_UNREADABLE', 'PAYLOAD_TOO_LARGE')
   async receive(@Param('callbackId') id: string, @Query() q: CallbackQuery, @Body() body: unknown, @Res() res: HttpReply): Promise<void> {
