@@ -29,8 +29,11 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<HttpRequest>();
-    const reply = ctx.getResponse<HttpReply>();
+    this.answer(exception, ctx.getRequest<HttpRequest>(), ctx.getResponse<HttpReply>());
+  }
+
+  /** Answers `exception` on `reply`; also called by routes served outside Nest's pipeline (WeCom's callback). */
+  answer(exception: unknown, req: HttpRequest, reply: HttpReply): void {
     if (reply.raw.headersSent) {
       // A stream (a CSV export) failed after its first bytes, or its client left: cut the connection, so
       // that no one takes a partial file for a whole one.

@@ -1,5 +1,4 @@
 import { RequestMethod } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, onResponseHookHandler, RouteOptions } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
@@ -38,7 +37,7 @@ export function serveCallbackOnFastify(app: NestFastifyApplication): void {
       const { callbackId } = req.params as { callbackId: string };
       await controller.receive(callbackId, req.query as CallbackQuery, req.body, reply);
     } catch (err) {
-      filter.catch(err, new ExecutionContextHost([req, reply]));
+      filter.answer(err, req, reply);
     }
     return reply;
   };
