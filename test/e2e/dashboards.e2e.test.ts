@@ -47,6 +47,11 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
     expect((await t.admin.post(`/api/sops/${sop.id}/activate`)).status).toBe(200);
     await enrollEntrants(ctx.stack.db, sop.id, new Date());
     await materializeDuePage(ctx.stack.db, sop.id, new Date(), 100);
+    // odd contacts see A, even ones B: the engine's pick is a hash of the enrollment, so eight contacts all drew
+    // one variant now and then (1 run in 128), and the cut by variant had one row
+    await ctx.stack.db.query(
+      `UPDATE tasks t SET variant = CASE WHEN substr(c.external_id, 2)::int % 2 = 1 THEN 'A' ELSE 'B' END FROM contacts c
+        WHERE c.id = t.contact_id AND t.sop_id = $1`, [sop.id]);
     const tasks = await ctx.stack.db.query(`SELECT t.id::text FROM tasks t WHERE t.sop_id = $1 ORDER BY t.id LIMIT 3`, [sop.id]);
     for (const task of tasks) expect((await employee.client.post(`/api/inbox/tasks/${task.id}/complete`, { outcome: 'sent' })).status).toBe(200);
     return { t, team, manager, employee, ops, sop };
