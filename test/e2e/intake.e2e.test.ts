@@ -227,7 +227,7 @@ describe('import, channel codes, computed tags and response rules in a real brow
     await attribute.getByLabel('值').fill('上海');
     await page.getByTestId('save-computed').click();
     await attribute.locator('.rule-problem').first().waitFor();
-    await expect(attribute.locator('.rule-problem').first().textContent()).resolves.toBe('attribute.value: 必须是数字');
+    await expect(attribute.locator('.rule-problem').first().textContent()).resolves.toBe('必须是数字');
     expect((await t.admin.get('/api/computed-tags')).body).toEqual([]);
     await screenshot(page, 'computed-tags-refused-zh');
 

@@ -71,7 +71,7 @@ describe('the segment builder in a real browser (Chromium)', () => {
     await choose(page, attribute.locator('.ant-select').nth(1), /^小于$/);
     await attribute.getByLabel('值').fill('上海');
     await attribute.locator('.rule-problem').first().waitFor();
-    await expect(attribute.locator('.rule-problem').first().textContent()).resolves.toMatch(/attribute\.value/);
+    await expect(attribute.locator('.rule-problem').first().textContent()).resolves.toBe('必须是数字'); // in the viewer's words, at its row
     await attribute.getByRole('button', { name: '删除' }).click();
     await eventually(async () => expect(await count(page)).toBe('4'));
 

@@ -67,7 +67,7 @@ function UserMenu({ me, compact }: { me: Me; compact: boolean }) {
   return (
     <Popover trigger="click" placement="bottomRight" content={card}>
       <Button type="text" className="shell-header-button" data-testid="user-menu">
-        {compact ? name.slice(0, 6) : `${name} · ${t(`roles.${me.role}`)}`}
+        {compact ? <span className="shell-user-name">{name}</span> : `${name} · ${t(`roles.${me.role}`)}`}
       </Button>
     </Popover>
   );

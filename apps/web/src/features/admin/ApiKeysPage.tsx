@@ -60,11 +60,11 @@ export default function ApiKeysPage() {
         loading={list.isPending}
         dataSource={rows}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
-        scroll={{ x: 900 }}
+        scroll={{ x: 'max-content' }}
         rowClassName={(k) => (k.revokedAt ? 'admin-row-disabled' : '')}
         locale={{ emptyText: <Empty description={t('apiKeys.empty')} /> }}
         columns={[
-          { title: t('apiKeys.columns.name'), dataIndex: 'name', sorter: (a, b) => a.name.localeCompare(b.name), render: (name: string) => <Typography.Text strong>{name}</Typography.Text> },
+          { title: t('apiKeys.columns.name'), dataIndex: 'name', width: 180, fixed: 'left', sorter: (a, b) => a.name.localeCompare(b.name), render: (name: string) => <Typography.Text strong>{name}</Typography.Text> },
           { title: t('apiKeys.columns.role'), dataIndex: 'role', width: 110, render: (r: Role) => <RoleTag role={r} /> },
           { title: t('apiKeys.columns.prefix'), dataIndex: 'prefix', width: 200, render: (p: string) => <Typography.Text code>{`sop_${p}_…`}</Typography.Text> },
           { title: t('apiKeys.columns.created'), dataIndex: 'createdAt', width: 160, sorter: (a, b) => a.createdAt.localeCompare(b.createdAt), render: formatDateTime },
@@ -85,7 +85,7 @@ export default function ApiKeysPage() {
             ),
           },
           {
-            title: t('apiKeys.columns.status'), dataIndex: 'revokedAt', width: 190,
+            title: t('apiKeys.columns.status'), dataIndex: 'revokedAt', width: 150,
             render: (at: string | null) => (at
               ? <Badge status="default" text={t('apiKeys.revokedAt', { at: formatDateTime(at) })} />
               : <Badge status="success" text={t('apiKeys.active')} />),

@@ -120,12 +120,12 @@ export default function UsersPage() {
         loading={list.isPending || (list.isFetching && !list.isFetchingNextPage)}
         dataSource={list.rows}
         pagination={false}
-        scroll={{ x: 1100 }}
+        scroll={{ x: 'max-content' }}
         locale={{ emptyText: <Empty description={t('users.empty')} /> }}
         rowClassName={(u) => (u.disabled ? 'admin-row-disabled' : '')}
         columns={[
           {
-            title: t('users.columns.name'), dataIndex: 'name', sorter: (a, b) => a.name.localeCompare(b.name),
+            title: t('users.columns.name'), dataIndex: 'name', width: 170, sorter: (a, b) => a.name.localeCompare(b.name),
             render: (name: string, u) => (
               <Space size={4}>
                 <Typography.Text strong>{name}</Typography.Text>
@@ -133,10 +133,10 @@ export default function UsersPage() {
               </Space>
             ),
           },
-          { title: t('users.columns.email'), dataIndex: 'email', width: 240, ellipsis: { showTitle: true }, sorter: (a, b) => a.email.localeCompare(b.email) },
-          { title: t('users.columns.role'), dataIndex: 'role', width: 110, render: (r: Role) => <RoleTag role={r} /> },
+          { title: t('users.columns.email'), dataIndex: 'email', width: 220, ellipsis: { showTitle: true }, sorter: (a, b) => a.email.localeCompare(b.email) },
+          { title: t('users.columns.role'), dataIndex: 'role', width: 100, render: (r: Role) => <RoleTag role={r} /> },
           {
-            title: t('users.columns.team'), dataIndex: 'teamId', width: 150,
+            title: t('users.columns.team'), dataIndex: 'teamId', width: 140,
             render: (id: string | null) => (id ? teamName.get(id) ?? '…' : <Typography.Text type="secondary">{t('users.noTeam')}</Typography.Text>),
           },
           {
@@ -145,9 +145,9 @@ export default function UsersPage() {
               ? <Badge status="default" text={t('users.status.disabled')} />
               : <Badge status="success" text={t('users.status.active')} />),
           },
-          { title: t('users.columns.created'), dataIndex: 'createdAt', width: 110, sorter: (a, b) => a.createdAt.localeCompare(b.createdAt), render: formatDate },
+          { title: t('users.columns.created'), dataIndex: 'createdAt', width: 110, responsive: ['xxl'], sorter: (a, b) => a.createdAt.localeCompare(b.createdAt), render: formatDate },
           {
-            title: t('users.columns.actions'), key: 'actions', width: 290, fixed: 'right',
+            title: t('users.columns.actions'), key: 'actions', width: 280, fixed: 'right',
             render: (_, u) => (
               <Space size={0}>
                 <Button type="link" size="small" icon={<EditOutlined />} onClick={() => setEditing(u)}>{t('common:actions.edit')}</Button>

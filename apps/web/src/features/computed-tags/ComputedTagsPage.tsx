@@ -8,7 +8,7 @@ import { useTagGroups, useTagIndex } from '../../api/directory';
 import type { TagGroup } from '../../api/models';
 import { Page } from '../../app/Page';
 import { DeleteAction, EditAction } from '../../components/RowActions';
-import { applyWordedFieldErrors, problemText, refusalText, type ProblemWords } from '../../components/intake-refusals';
+import { applyWordedFieldErrors, refusalText, type ProblemWords } from '../../components/intake-refusals';
 import { tagStyle } from '../../components/TagSelect';
 import { addMessages } from '../../i18n';
 import { messages as segmentTexts } from '../segments/messages';
@@ -33,18 +33,6 @@ const PROBLEMS: ProblemWords = [
   [/^must be a tag of the rule's group$/, 'problems.notInGroup'],
   [/^already has a rule$/, 'problems.hasRule'],
 ];
-/** The rule checker's most common problems (libs/domain segments validate.ts), shown at the condition. */
-const RULE_PROBLEMS: ProblemWords = [
-  [/^must be a number$/, 'ruleProblems.number'],
-  [/^unknown tag$/, 'ruleProblems.unknownTag'],
-  [/^is required$/, 'ruleProblems.required'],
-  [/^must be a non-empty string( of at most \d+ characters)?$/, 'ruleProblems.required'],
-  [/^must be a non-empty list of rules$/, 'ruleProblems.emptyGroup'],
-  [/^must be 1 to 64 letters, digits, _ \. or -$/, 'ruleProblems.key'],
-  [/^must be a whole number of days from 0 to (?<max>\d+)$/, 'ruleProblems.days'],
-  [/^must be a list of (?<min>\d+) to \d+ ids$/, 'ruleProblems.ids'],
-];
-
 const metric = (name: string, op: string, value: number): Rule => ({ metric: { name, op, value } });
 const since = (op: string, days: number): Rule => ({ daysSince: { field: 'lastOrder', op, days } });
 /** Conditions for a group's tags in their order: the first that holds wins, so the strictest comes first. */
@@ -150,7 +138,7 @@ function RuleForm({ rule, taken, groups, onClose }: { rule: ComputedRule | null;
     },
     onError: (e) => {
       const inRules = e instanceof ApiError ? e.details.filter((d) => /^cases\[\d+\]\.when\./.test(d.path)) : [];
-      setRuleProblems(inRules.map((d) => ({ ...d, problem: problemText(t, RULE_PROBLEMS, d.problem) })));
+      setRuleProblems(inRules);
       const others = applyWordedFieldErrors(form, e, t, PROBLEMS).filter((p) => !/^cases\[\d+\]\.when\./.test(p));
       setRest(others);
       message.error(refusalText(t, 'computed-tags', e));

@@ -57,10 +57,6 @@ export const messages: Messages = {
       notInGroup: '必须是所选分组里的标签',
       hasRule: '这个分组已有计算规则，请修改那条规则',
     },
-    ruleProblems: {
-      number: '必须是数字', unknownTag: '标签不存在（可能已被删除）', required: '请填写', emptyGroup: '至少需要一个条件',
-      key: '属性名只能用字母、数字、_ . -，最多 64 个字符', days: '天数必须是 0 到 {{max}} 的整数', ids: '至少选择 {{min}} 项',
-    },
     apiErrors: {
       GROUP_HAS_RULE: '这个标签分组已经有一条计算规则，请直接修改那条规则。',
       RULE_INVALID: '条件有问题，请检查标红的条件。',
@@ -123,10 +119,6 @@ export const messages: Messages = {
       noGroup: 'no such tag group (it may have been deleted)',
       notInGroup: 'must be a tag of the chosen group',
       hasRule: 'this group already has a computed rule: change that one',
-    },
-    ruleProblems: {
-      number: 'must be a number', unknownTag: 'no such tag (it may have been deleted)', required: 'is required', emptyGroup: 'add at least one condition',
-      key: 'use letters, digits, _ . or - only, up to 64', days: 'must be a whole number of days from 0 to {{max}}', ids: 'choose at least {{min}}',
     },
     apiErrors: {
       GROUP_HAS_RULE: 'This tag group already has a computed rule: change that rule instead.',

@@ -9,7 +9,7 @@ import { useUsers } from '../../api/directory';
 import { Page } from '../../app/Page';
 import { TagSelect, tagStyle } from '../../components/TagSelect';
 import { addMessages } from '../../i18n';
-import { errorText } from '../../lib/errors';
+import { errorText, problemText, type ProblemWords } from '../../lib/errors';
 import { formatDateTime } from '../../lib/time';
 import { messages } from './messages';
 import { useMessage } from '../../app/feedback';
@@ -81,6 +81,21 @@ export default function ContactPage() {
   );
 }
 
+/** The reasons the engine and the API store on tag changes (in English), in the viewer's words; others as stored. */
+const TAG_REASONS: ProblemWords = [
+  [/^set at creation$/, 'detail.reasons.created'],
+  [/^CSV import$/, 'detail.reasons.csvImport'],
+  [/^import$/, 'detail.reasons.import'],
+  [/^computed tag rule$/, 'detail.reasons.computed'],
+  [/^WeCom corp tags$/, 'detail.reasons.wecomTags'],
+  [/^WeCom sync$/, 'detail.reasons.wecomSync'],
+  [/^deleted WeCom member (?<member>.+)$/, 'detail.reasons.deletedMember'],
+  [/^opened "(?<title>.*)"$/, 'detail.reasons.opened'],
+  [/^joined via (?<code>.+)$/, 'detail.reasons.joinedVia'],
+  [/^finished SOP "(?<name>.*)"$/, 'detail.reasons.finishedSop'],
+  [/^response rule "(?<name>.*)"$/, 'detail.reasons.responseRule'],
+];
+
 function TimelineItem({ entry }: { entry: Schemas['TimelineEntryDto'] }) {
   const { t } = useTranslation('contacts');
   const d = entry.detail as Record<string, string | number | undefined>;
@@ -89,7 +104,7 @@ function TimelineItem({ entry }: { entry: Schemas['TimelineEntryDto'] }) {
     <>
       <Typography.Text>{t(`detail.events.${entry.type}`, { defaultValue: entry.type })}{what ? ` · ${what}` : ''}</Typography.Text>
       {d.by && <Typography.Text type="secondary"> {t(`detail.by.${d.by}`, { defaultValue: String(d.by) })}</Typography.Text>}
-      {d.reason && <Typography.Text type="secondary"> · {d.reason}</Typography.Text>}
+      {d.reason && <Typography.Text type="secondary"> · {problemText(t, TAG_REASONS, String(d.reason))}</Typography.Text>}
       <br />
       <Typography.Text type="secondary" style={{ fontSize: 12 }}>{formatDateTime(entry.at)}</Typography.Text>
     </>

@@ -19,6 +19,11 @@ export const messages: Messages = {
         'response.outcome': '员工记录结果', 'response.joined': '加入', 'response.joined_group': '加入了群', 'response.left_group': '退出了群',
         'response.unsubscribed': '退订了', 'response.custom': '事件',
       },
+      reasons: {
+        created: '创建时设置', csvImport: 'CSV 导入', import: '导入', computed: '计算标签规则', wecomTags: '企业微信企业标签',
+        wecomSync: '企业微信同步', deletedMember: '删除了企业微信成员 {{member}}', opened: '打开了「{{title}}」',
+        joinedVia: '通过渠道码 {{code}} 加入', finishedSop: '完成了 SOP「{{name}}」', responseRule: '响应规则「{{name}}」',
+      },
       by: { user: '由员工', api_key: '由 API', rule: '由规则', import: '由导入', response: '由客户响应', computed: '由计算规则', source_code: '由渠道码', handover: '由交接', system: '由系统' },
     },
   },
@@ -39,6 +44,11 @@ export const messages: Messages = {
         'tag.added': 'Tag added', 'tag.removed': 'Tag removed', 'response.replied': 'Replied', 'response.opened': 'Opened a material', 'response.bought': 'Bought',
         'response.outcome': 'Outcome recorded', 'response.joined': 'Joined', 'response.joined_group': 'Joined a group', 'response.left_group': 'Left a group',
         'response.unsubscribed': 'Unsubscribed', 'response.custom': 'Event',
+      },
+      reasons: {
+        created: 'set at creation', csvImport: 'CSV import', import: 'import', computed: 'computed tag rule', wecomTags: 'WeCom corp tags',
+        wecomSync: 'WeCom sync', deletedMember: 'deleted WeCom member {{member}}', opened: 'opened "{{title}}"',
+        joinedVia: 'joined via {{code}}', finishedSop: 'finished SOP "{{name}}"', responseRule: 'response rule "{{name}}"',
       },
       by: { user: 'by an employee', api_key: 'by the API', rule: 'by a rule', import: 'by an import', response: 'by a response', computed: 'by a computed rule', source_code: 'by a channel code', handover: 'by a handover', system: 'by the system' },
     },

@@ -6,6 +6,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../../api/client';
+import { followElementSize } from '../../lib/chart-size';
 
 echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -29,9 +30,8 @@ export default function CutsChart({ rows }: { rows: Schemas['CutRowDto'][] }) {
       yAxis: { type: 'category', data: shown.map((r) => (r.label.length > 24 ? `${r.label.slice(0, 23)}…` : r.label)) },
       series: RATES.map((m) => ({ name: t(`measures.${m}`), type: 'bar', data: shown.map((r) => pct(r[m])) })),
     });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => { window.removeEventListener('resize', resize); chart.dispose(); };
+    const unfollow = followElementSize(chart, el.current);
+    return () => { unfollow(); chart.dispose(); };
   }, [shown, t]);
   if (!shown.length) return <Empty description={t('empty')} />;
   return <div ref={el} role="img" aria-label={t('cuts.chart')} style={{ height: Math.max(220, 40 + shown.length * 44), width: '100%' }} data-testid="cuts-chart" />;

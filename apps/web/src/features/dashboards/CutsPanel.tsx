@@ -6,6 +6,7 @@ import { api, call, type Schemas } from '../../api/client';
 import { errorText } from '../../lib/errors';
 import { ExportMenu } from './ExportMenu';
 import { percent } from './format';
+import { MeasureTitle } from './MeasureTitle';
 
 const TrendChart = lazy(() => import('./TrendChart'));
 const CutsChart = lazy(() => import('./CutsChart'));
@@ -79,7 +80,7 @@ function CutsTable({ rows, dimension }: { rows: Row[]; dimension: Dimension }) {
     sorter: (a: Row, b: Row) => (a[key] ?? 0) - (b[key] ?? 0), render: (v: number | null) => (v === null ? '—' : v.toLocaleString()),
   });
   const rate = (key: (typeof RATES)[number]) => ({
-    key, title: t(`measures.${key}`), dataIndex: key, width: 124, align: 'right' as const,
+    key, title: <MeasureTitle measure={key} />, dataIndex: key, width: 124, align: 'right' as const,
     sorter: (a: Row, b: Row) => (a[key] ?? -1) - (b[key] ?? -1), render: (v: number | null) => percent(v),
   });
   return (
@@ -90,7 +91,7 @@ function CutsTable({ rows, dimension }: { rows: Row[]; dimension: Dimension }) {
       columns={[
         { key: 'label', title: t(`cuts.dimensions.${dimension}`), dataIndex: 'label', fixed: 'left', width: 220,
           sorter: (a, b) => a.label.localeCompare(b.label), render: (v: string) => v || '—' },
-        number('created'), number('done'), ...RATES.map(rate), number('expired'), number('overdueNow'),
+        number('created'), number('done'), ...RATES.map(rate), number('expired'), { ...number('overdueNow'), title: <MeasureTitle measure="overdueNow" label={t('cuts.columns.overdueNow')} />, width: 110 },
         { key: 'median', title: t('cuts.columns.medianMinutesToDone'), dataIndex: 'medianMinutesToDone', width: 110, align: 'right' as const,
           sorter: (a, b) => (a.medianMinutesToDone ?? -1) - (b.medianMinutesToDone ?? -1), render: (v: number | null) => (v === null ? '—' : Math.round(v)) },
         number('purchases'), number('revenue'),

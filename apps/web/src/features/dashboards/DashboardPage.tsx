@@ -14,6 +14,7 @@ import { addMessages } from '../../i18n';
 import { downloadFromApi } from '../../lib/download';
 import { errorText } from '../../lib/errors';
 import { percent, points } from './format';
+import { MeasureTitle } from './MeasureTitle';
 import { messages } from './messages';
 
 addMessages('dashboards', messages);
@@ -131,7 +132,7 @@ function MeasureCard({ name, current, change, bare = false }: { name: (typeof RA
   const up = (delta ?? 0) >= 0;
   const body = (
     <Statistic
-      title={t(`measures.${name}`)}
+      title={<MeasureTitle measure={name} />}
       value={rate ? percent(current[name]) : current.overdueNow ?? 0}
       valueStyle={name === 'overdueNow' && current.overdueNow ? { color: '#cf1322' } : undefined}
       suffix={delta !== null && delta !== undefined && (
@@ -147,7 +148,7 @@ function MeasureCard({ name, current, change, bare = false }: { name: (typeof RA
 function EmployeesTable({ rows, loading }: { rows: Employee[]; loading: boolean }) {
   const { t } = useTranslation('dashboards');
   const rate = (key: 'completionRate' | 'onTimeRate' | 'responseRate') => ({
-    title: t(`columns.${key}`), dataIndex: key, width: 110, align: 'right' as const,
+    title: <MeasureTitle measure={key} label={t(`columns.${key}`)} />, dataIndex: key, width: 110, align: 'right' as const,
     sorter: (a: Employee, b: Employee) => (a[key] ?? -1) - (b[key] ?? -1), render: (v: number | null) => percent(v),
   });
   return (
@@ -169,7 +170,7 @@ function EmployeesTable({ rows, loading }: { rows: Employee[]; loading: boolean 
         rate('responseRate'),
         { title: t('columns.expired'), dataIndex: 'expired', width: 80, align: 'right', sorter: (a, b) => a.expired - b.expired },
         {
-          title: t('columns.overdueNow'), dataIndex: 'overdueNow', width: 120, align: 'right', defaultSortOrder: 'descend',
+          title: <MeasureTitle measure="overdueNow" label={t('columns.overdueNow')} />, dataIndex: 'overdueNow', width: 120, align: 'right', defaultSortOrder: 'descend',
           sorter: (a, b) => (a.overdueNow ?? 0) - (b.overdueNow ?? 0),
           render: (v: number | null, row) => (v ? <Link to={`/team?executor=${row.userId}&list=overdue`} data-testid="drill-overdue" aria-label={`${t('drill')}: ${row.name}`}><Typography.Text type="danger" strong>{v}</Typography.Text></Link> : 0),
         },

@@ -6,6 +6,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../../api/client';
+import { followElementSize } from '../../lib/chart-size';
 
 echarts.use([LineChart, BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -30,9 +31,8 @@ export default function TrendChart({ points }: { points: Schemas['TrendPointDto'
         })),
       ],
     });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => { window.removeEventListener('resize', resize); chart.dispose(); };
+    const unfollow = followElementSize(chart, el.current);
+    return () => { unfollow(); chart.dispose(); };
   }, [points, t]);
   if (!points.length) return <Empty description={t('empty')} />;
   return <div ref={el} role="img" aria-label={t('trend')} style={{ height: 280, width: '100%' }} data-testid="trend-chart" />;

@@ -16,9 +16,16 @@ export const messages: Messages = {
       completionRate: '完成率', onTimeRate: '准时率', overdueNow: '当前逾期', responseRate: '响应率', conversionRate: '转化率',
       done: '已完成', created: '任务数', expired: '已过期', skipped: '已跳过', medianMinutesToDone: '完成用时中位数（分钟）', revenue: '归因收入',
     },
+    hints: {
+      completionRate: '已完成 ÷ 已到截止时间的任务（已完成、已跳过、已过期和逾期未完成）；还在时间窗口内的任务不计入。',
+      onTimeRate: '在时间窗口内完成的任务 ÷ 已完成的任务。',
+      responseRate: '有归因响应的已完成任务 ÷ 已完成的任务。',
+      conversionRate: '有归因购买的已完成任务 ÷ 已完成的任务。',
+      overdueNow: '此刻窗口已结束、仍未完成的任务，不受所选时间范围影响。',
+    },
     vsPrevious: '较上期 {{change}}', noPrevious: '上期无数据',
     teams: '各团队', members: '{{count}} 人', trend: '趋势', employees: '员工',
-    columns: { name: '员工', team: '团队', created: '任务', done: '完成', completionRate: '完成率', onTimeRate: '准时率', overdueNow: '当前逾期', responseRate: '响应率', expired: '过期' },
+    columns: { name: '员工', team: '团队', created: '任务数', done: '已完成', completionRate: '完成率', onTimeRate: '准时率', overdueNow: '当前逾期', responseRate: '响应率', expired: '已过期' },
     drill: '查看逾期任务', export: { label: '导出', csv: '导出 CSV', xlsx: '导出 Excel' },
     empty: '这段时间没有任务。', noTeams: '你还没有管理的团队。',
     results: {
@@ -42,6 +49,13 @@ export const messages: Messages = {
     measures: {
       completionRate: 'Completion', onTimeRate: 'On time', overdueNow: 'Overdue now', responseRate: 'Response rate', conversionRate: 'Conversion',
       done: 'Done', created: 'Tasks', expired: 'Expired', skipped: 'Skipped', medianMinutesToDone: 'Median minutes to done', revenue: 'Attributed revenue',
+    },
+    hints: {
+      completionRate: 'Done ÷ tasks whose window has closed (done, skipped, expired and overdue); tasks still inside their window are not counted yet.',
+      onTimeRate: 'Tasks done inside their window ÷ tasks done.',
+      responseRate: 'Done tasks with an attributed response ÷ tasks done.',
+      conversionRate: 'Done tasks with an attributed purchase ÷ tasks done.',
+      overdueNow: 'Tasks whose window has ended and that are still not done, right now, whatever the period chosen.',
     },
     vsPrevious: '{{change}} vs previous period', noPrevious: 'No previous data',
     teams: 'Teams', members: '{{count}} people', trend: 'Trend', employees: 'Employees',

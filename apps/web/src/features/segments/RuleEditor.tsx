@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { api, call, type ErrorDetail } from '../../api/client';
 import { useTeams, useUsers } from '../../api/directory';
 import { TagSelect } from '../../components/TagSelect';
+import { ruleProblemText } from './rule-problems';
 import {
   ATTRIBUTE_OPS, COMPARISONS, formatAttributeValue, isGroup, kindOf, METRICS, newPredicate, parseAttributeValue, PREDICATE_KINDS,
   TIME_FIELDS, type Json, type PredicateKind, type Rule,
@@ -53,11 +54,13 @@ function RuleNode({ rule, path, problems, onChange, onRemove }: NodeProps) {
           className="rule-kind"
         />
         <PredicateFields rule={inner} onChange={wrap} />
-        <span style={{ flex: 1 }} />
-        {exclude}
-        {onRemove && <Button type="text" danger aria-label={t('group.remove')} icon={<DeleteOutlined />} onClick={onRemove} />}
+        {/* together at the row's end: when the row wraps, the delete button never goes to a line of its own */}
+        <Flex gap="small" align="center" style={{ marginInlineStart: 'auto' }}>
+          {exclude}
+          {onRemove && <Button type="text" danger aria-label={t('group.remove')} icon={<DeleteOutlined />} onClick={onRemove} />}
+        </Flex>
       </Flex>
-      {mine.map((p) => <Typography.Text key={`${p.path}:${p.problem}`} type="danger" className="rule-problem">{p.path.replace(`${path}.`, '')}: {p.problem}</Typography.Text>)}
+      {mine.map((p) => <Typography.Text key={`${p.path}:${p.problem}`} type="danger" className="rule-problem">{ruleProblemText(t, p.problem)}</Typography.Text>)}
     </div>
   );
 }
@@ -83,7 +86,7 @@ function RuleGroupBox({ rule, path, problems, onChange, onRemove, extra, negated
             onChange={(r) => set(children.map((c, j) => (j === i ? r : c)))} onRemove={() => set(children.filter((_, j) => j !== i))} />
         ))}
       </div>
-      {own.map((p) => <Typography.Text key={p.problem} type="danger" className="rule-problem">{p.problem}</Typography.Text>)}
+      {own.map((p) => <Typography.Text key={p.problem} type="danger" className="rule-problem">{ruleProblemText(t, p.problem)}</Typography.Text>)}
       <Flex gap="small">
         <Button size="small" icon={<PlusOutlined />} onClick={() => set([...children, newPredicate('tag')])}>{t('group.addPredicate')}</Button>
         <Button size="small" icon={<PlusOutlined />} onClick={() => set([...children, { any: [newPredicate('tag')] }])}>{t('group.addGroup')}</Button>

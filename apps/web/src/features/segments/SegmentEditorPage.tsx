@@ -10,6 +10,7 @@ import { addMessages } from '../../i18n';
 import { applyFieldErrors, errorText } from '../../lib/errors';
 import { messages } from './messages';
 import { RuleEditor } from './RuleEditor';
+import { ruleProblemText } from './rule-problems';
 import { isComplete, newPredicate, type Rule } from './rule-model';
 import './segments.css';
 import { useMessage } from '../../app/feedback';
@@ -167,7 +168,7 @@ function PreviewCard({ state }: { state: PreviewState }) {
               </Tooltip>
             )}
           </Spin>
-          {state.problems.length > 0 && <Alert type="error" showIcon message={t('problems')} description={state.problems.map((p) => `${p.path}: ${p.problem}`).join('\n')} style={{ marginTop: 12, whiteSpace: 'pre-line' }} />}
+          {state.problems.length > 0 && <Alert type="error" showIcon message={t('problems')} description={state.problems.map((p) => ruleProblemText(t, p.problem)).join('\n')} style={{ marginTop: 12, whiteSpace: 'pre-line' }} />}
           {state.error !== undefined && <Alert type="error" showIcon message={errorText(state.error)} style={{ marginTop: 12 }} />}
           {state.sample && (
             <Table<Member> size="small" rowKey="id" style={{ marginTop: 12 }} pagination={false} dataSource={state.sample.slice(0, 10)}

@@ -24,6 +24,10 @@ export const messages: Messages = {
     },
     members: { title: '分群成员', export: '导出 CSV', exporting: '正在导出…', loadMore: '加载更多' },
     problems: '条件有问题：',
+    ruleProblems: {
+      number: '必须是数字', unknownTag: '标签不存在（可能已被删除）', required: '请填写', emptyGroup: '至少需要一个条件',
+      key: '属性名只能用字母、数字、_ . -，最多 64 个字符', days: '天数必须是 0 到 {{max}} 的整数', ids: '至少选择 {{min}} 项',
+    },
   },
   en: {
     title: 'Segments', newSegment: 'New segment', editTitle: 'Edit segment', newTitle: 'New segment',
@@ -48,5 +52,9 @@ export const messages: Messages = {
     },
     members: { title: 'Members', export: 'Export CSV', exporting: 'Exporting…', loadMore: 'Load more' },
     problems: 'The rule has problems:',
+    ruleProblems: {
+      number: 'must be a number', unknownTag: 'no such tag (it may have been deleted)', required: 'is required', emptyGroup: 'add at least one condition',
+      key: 'use letters, digits, _ . or - only, up to 64', days: 'must be a whole number of days from 0 to {{max}}', ids: 'choose at least {{min}}',
+    },
   },
 };

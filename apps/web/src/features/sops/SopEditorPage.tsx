@@ -556,8 +556,11 @@ function MaterialRow({ step, name, onRemove }: { step: number; name: number; onR
       )}
       <Form.Item name={[name, 'title']} noStyle hidden={fromLibrary} rules={[{ required: true }]}><Input placeholder={t('editor.materialTitle')} style={{ width: 200 }} /></Form.Item>
       <Form.Item name={[name, 'url']} noStyle hidden={fromLibrary} rules={[{ required: true }]}><Input placeholder="https://" style={{ width: 280 }} /></Form.Item>
-      <Form.Item name={[name, 'tagIds']} noStyle><TagSelect placeholder={t('editor.materialTags')} aria-label={t('editor.materialTags')} style={{ minWidth: 200 }} disabled={fromLibrary} /></Form.Item>
-      <Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} onClick={onRemove} />
+      {/* the tags and the delete button wrap together: the button never goes to a line of its own */}
+      <Flex gap="small" align="baseline">
+        <Form.Item name={[name, 'tagIds']} noStyle><TagSelect placeholder={t('editor.materialTags')} aria-label={t('editor.materialTags')} style={{ minWidth: 200 }} disabled={fromLibrary} /></Form.Item>
+        <Button type="text" danger icon={<DeleteOutlined />} aria-label={t('common:actions.delete')} onClick={onRemove} />
+      </Flex>
     </Flex>
   );
 }

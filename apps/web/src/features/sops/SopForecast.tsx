@@ -6,6 +6,7 @@ import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
+import { followElementSize } from '../../lib/chart-size';
 import { api, call, type Schemas } from '../../api/client';
 import { errorText } from '../../lib/errors';
 
@@ -46,12 +47,11 @@ export default function SopForecast({ sopId, version }: { sopId: string; version
       grid: { left: 120, right: 16, top: 8, bottom: 64 },
       xAxis: { type: 'category', data: data.days.map((d) => d.slice(5)), splitArea: { show: true } },
       yAxis: { type: 'category', data: data.rows, splitArea: { show: true } },
-      visualMap: { min: 0, max: data.max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, inRange: { color: ['#e6f4ff', '#0958d9'] } },
+      visualMap: { min: 0, max: data.max, text: [String(data.max), '0'], calculable: false, orient: 'horizontal', left: 'center', bottom: 0, inRange: { color: ['#e6f4ff', '#0958d9'] } },
       series: [{ type: 'heatmap', data: data.cells, label: { show: true }, emphasis: { itemStyle: { shadowBlur: 6 } } }],
     });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => { window.removeEventListener('resize', resize); chart.dispose(); };
+    const unfollow = followElementSize(chart, el.current);
+    return () => { unfollow(); chart.dispose(); };
   }, [data]);
   if (forecast.isPending) return <Skeleton active />;
   if (forecast.error) return <Alert type="error" showIcon message={errorText(forecast.error)} />;

@@ -81,7 +81,7 @@ function StatusCard({ connection }: { connection: Connection | null }) {
         </Descriptions.Item>
         <Descriptions.Item label={t('status.connectedAt')}>{formatDateTime(connection.connectedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('status.lastSync')}>
-          {connection.lastSyncAt ? <span title={formatDateTime(connection.lastSyncAt)}>{formatRelative(connection.lastSyncAt)}</span> : t('status.never')}
+          {connection.lastSyncAt ? <span title={formatDateTime(connection.lastSyncAt)}>{formatRelative(connection.lastSyncAt)}</span> : t('status.neverSynced')}
         </Descriptions.Item>
         {connection.lastEventError && (
           <Descriptions.Item label={t('status.lastEventError')}>

@@ -12,7 +12,7 @@ export const messages: Messages = {
     },
     status: {
       title: '连接状态', callbackUrl: '回调地址', callbackHelp: '把此地址填入自建应用和“客户联系”的接收事件服务器配置。',
-      copy: '复制回调地址', lastSync: '最近一次成功同步', lastCallback: '最近一次回调', never: '尚未收到', events: '近 24 小时事件', lastError: '最近错误',
+      copy: '复制回调地址', lastSync: '最近一次成功同步', lastCallback: '最近一次回调', never: '尚未收到', neverSynced: '尚未同步', events: '近 24 小时事件', lastError: '最近错误',
       waiting: '待处理事件', lastProcessed: '最近处理', notProcessed: '尚未处理', lastEventError: '最近事件错误',
       tagPushes: '标签同步到企业微信', tagPushesCount: '待同步 {{waiting}}，失败 {{failed}}', lastTagPushError: '最近标签同步错误',
       tagPushesGivenUp: '多次出错后放弃', tagPushesGivenUpCount: '{{count}} 位客户的标签连续 5 次同步出错，已停止重试，直到其标签再次变化', lastGivenUp: '最近一次（{{at}}）',
@@ -53,7 +53,7 @@ export const messages: Messages = {
     },
     status: {
       title: 'Status', callbackUrl: 'Callback URL', callbackHelp: 'Paste this address into the event server settings of the self-built app and of Customer Contact.',
-      copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', events: 'Events in the last 24 hours', lastError: 'Last error',
+      copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', neverSynced: 'Not yet', events: 'Events in the last 24 hours', lastError: 'Last error',
       waiting: 'Events waiting', lastProcessed: 'Last applied', notProcessed: 'None yet', lastEventError: 'Last event error',
       tagPushes: 'Tags sent to WeCom', tagPushesCount: '{{waiting}} waiting, {{failed}} failed', lastTagPushError: 'Last tag push error',
       tagPushesGivenUp: 'Given up', tagPushesGivenUpCount: '{{count}} contact(s) whose tags failed to send 5 times in a row: not retried until their tags change again', lastGivenUp: 'Last ({{at}})',
