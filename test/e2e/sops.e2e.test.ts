@@ -55,13 +55,21 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     await pickTimeRange(page, windowItem.locator('.ant-picker'), '18:00', '09:00');
     // the check answers through the API: the failure names what the field and the check line showed instead
     await eventually(async () => expect(`${await windowErrors()} / ${await page.getByTestId('sop-check').textContent()}`)
-      .toMatch(/ends \(09:00\) before it starts \(18:00\).* \/ 还有 1 处需要修改/), 30_000);
+      .toMatch(/^结束时间（09:00）必须晚于开始时间（18:00） \/ 还有 1 处需要修改$/), 30_000);
     // Fixed to the whole day, with quiet hours cleared and every day a working day below: the day-0 tasks are
     // due now whatever the weekday the test runs on (the engine makes a task when its window opens), and whatever
     // the hour, as the customers' zone was chosen for it above.
     await pickTimeRange(page, windowItem.locator('.ant-picker'), '00:00', '23:55');
     await page.getByTestId('sop-check').filter({ hasText: '检查通过' }).waitFor();
     await eventually(async () => expect(await windowItem.locator('.ant-form-item-explain-error').count()).toBe(0));
+
+    // A template that parses but cannot render for a customer (Liquid's memory limit): the preview says only why, in Chinese.
+    const content = step(page, 0).locator('textarea[id$="_content_template"]');
+    const template = await content.inputValue();
+    await content.fill(`${template}{% for i in (1..5000000) %}x{% endfor %}`);
+    await step(page, 0).getByTestId('message-preview').filter({ hasText: /^无法为该客户生成预览：模板超出内存限制（第 1 行第 \d+ 列）$/ }).waitFor();
+    await screenshot(page, 'sop-preview-error-zh');
+    await content.fill(template);
 
     // The day-0 message for a real customer of the audience, rendered by the engine's code.
     await step(page, 0).getByTestId('message-preview').filter({ hasText: /^(张伟|李娜)，您好！我是您的专属顾问王芳，有任何问题随时找我。$/ }).waitFor();

@@ -22,6 +22,7 @@ import { messages as materialMessages } from '../materials/messages';
 import { RuleInput, WindowInput } from './inputs';
 import { useLiveCheck } from './live-check';
 import { messages } from './messages';
+import { refusalProblems, sopProblemWords } from './problem-words';
 import { ACTIONS_BY_STATUS, useLifecycle } from './sop-actions';
 import { type Definition, templateDefinition, type TemplateKey, TEMPLATE_KEYS } from './templates';
 import { ZonedTime, ZoneNote, zonesDiffer } from './ZonedTime';
@@ -125,7 +126,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
       if (!sop) navigate(`/sops/${saved.id}`, { replace: true });
     },
     onError: (e) => {
-      const left = applyFieldErrors(form, e);
+      const left = applyFieldErrors(form, e, sopProblemWords(t));
       setRest(left);
       message.error(errorText(e));
     },
@@ -335,7 +336,7 @@ function NextOccurrences({ rrule, zone, businessDaysOnly }: { rrule?: string; zo
   });
   const names = t('editor.weekdayNames', { returnObjects: true }) as string[];
   if (!rrule) return <Typography.Text type="secondary">{t('editor.noRule')}</Typography.Text>;
-  if (plan.error) return <Alert type="warning" showIcon message={errorText(plan.error)} />;
+  if (plan.error) return <Alert type="warning" showIcon message={refusalProblems(t, plan.error) || errorText(plan.error)} />;
   return (
     <div>
       <Typography.Text strong>{t('editor.nextOccurrences')}</Typography.Text> <ZoneNote zone={zone} />
@@ -470,7 +471,8 @@ function MessagePreview({ path, segmentId, sopName }: { path: (string | number)[
         <Select style={{ maxWidth: 320 }} aria-label={t('editor.previewFor')} placeholder={t('editor.previewPick')} value={chosen} onChange={setContactId}
           options={(audience.data?.sample ?? []).map((c) => ({ value: c.id, label: c.name }))} data-testid="preview-contact" />
         <div className="sop-preview" data-testid="message-preview">
-          {preview.error ? <Typography.Text type="danger">{errorText(preview.error)} {(preview.error as { details?: { problem: string }[] }).details?.map((d) => d.problem).join('; ')}</Typography.Text>
+          {/* what keeps the template from rendering for this customer, in words; the refusal's own text only when it names nothing */}
+          {preview.error ? <Typography.Text type="danger">{refusalProblems(t, preview.error) || errorText(preview.error)}</Typography.Text>
             : preview.data?.text ?? <Typography.Text type="secondary">{t('editor.previewEmpty')}</Typography.Text>}
         </div>
       </Flex>

@@ -1,8 +1,10 @@
 import { definitionSchema } from '@sop/domain/sops/definition';
 import type { FormInstance } from 'antd';
 import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, call, type ErrorDetail } from '../../api/client';
 import { namePath } from '../../lib/errors';
+import { sopProblemText } from './problem-words';
 
 /** zod's issue path as the API names it: `definition.steps[0].window`. */
 const apiPath = (parts: readonly PropertyKey[]) =>
@@ -11,9 +13,11 @@ const apiPath = (parts: readonly PropertyKey[]) =>
 /**
  * The draft's problems as the user types: first the shape, in the browser, with the same zod schema the API
  * checks with (instant); when the shape is right, everything a save checks (the tenant's segments, people,
- * tags, windows against quiet hours …) by asking the API without saving. Shown at their fields once touched.
+ * tags, windows against quiet hours …) by asking the API without saving. Shown at their fields once touched, in the
+ * viewer's words (the check says them in English).
  */
 export function useLiveCheck(form: FormInstance, definition: unknown, sopId: string | undefined, showAll: boolean) {
+  const { t } = useTranslation('sops'); // a new t when the language changes: the problems are worded again
   const [problems, setProblems] = useState<ErrorDetail[]>([]);
   const [checking, setChecking] = useState(false);
   const shown = useRef<string[]>([]);
@@ -50,14 +54,14 @@ export function useLiveCheck(form: FormInstance, definition: unknown, sopId: str
       const k = JSON.stringify(name);
       if (!known.has(k) || !(showAll || form.isFieldTouched(name))) continue;
       const entry = byField.get(k) ?? { name, errors: [] };
-      entry.errors.push(p.problem);
+      entry.errors.push(sopProblemText(t, p.problem));
       byField.set(k, entry);
     }
     // Clear what was shown before and is fixed now, then show what is wrong now.
     const cleared = shown.current.filter((k) => !byField.has(k)).map((k) => ({ name: JSON.parse(k) as (string | number)[], errors: [] }));
     form.setFields([...cleared, ...byField.values()]);
     shown.current = [...byField.keys()];
-  }, [problems, showAll, form]);
+  }, [problems, showAll, form, t]);
 
   return { problems, checking };
 }
