@@ -120,7 +120,9 @@ export default function UsersPage() {
         loading={list.isPending || (list.isFetching && !list.isFetchingNextPage)}
         dataSource={list.rows}
         pagination={false}
-        scroll={{ x: 'max-content' }}
+        // the columns' widths without Created, which shows only on screens of 1600 px and more: at 1280 px the fixed
+        // actions column covered it
+        scroll={{ x: 1010 }}
         locale={{ emptyText: <Empty description={t('users.empty')} /> }}
         rowClassName={(u) => (u.disabled ? 'admin-row-disabled' : '')}
         columns={[
