@@ -91,7 +91,7 @@ describe('channel codes as WeCom QR codes (Chromium)', () => {
     await row.getByTestId('wecom-leftover-badge').getByText('WeCom cleanup pending').waitFor();
     await row.getByText('门店海报').click();
     const leftover = page.getByTestId('qr-modal').getByTestId('wecom-leftover');
-    await leftover.getByText('1 unused WeCom "contact me" configuration(s) could not be deleted in WeCom').waitFor();
+    await leftover.getByText('1 unused WeCom "contact me" configuration could not be deleted in WeCom').waitFor();
     await leftover.getByText('It could not be deleted when this code\'s WeCom QR code was turned off.', { exact: false }).waitFor();
     await page.waitForTimeout(500); // the dialog's opening animation
     await screenshot(page, 'channel-codes-wecom-leftover-en');

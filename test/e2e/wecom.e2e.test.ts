@@ -132,7 +132,7 @@ describe('the WeCom connection page (Chromium)', () => {
     await page.getByTestId('wecom-tag-pushes').getByText('待同步 0，失败 1').waitFor();
 
     await switchLang(page, 'en');
-    await givenUp.getByText('1 contact(s) whose tags failed to send 5 times in a row: not retried until their tags change again').waitFor();
+    await givenUp.getByText('1 contact whose tags failed to send 5 times in a row: not retried until their tags change again').waitFor();
     await page.getByTestId('wecom-sync').locator('.ant-table-row').first().locator('.ant-tag', { hasText: 'Incremental' }).waitFor();
     await page.getByTestId('wecom-sync-incremental').getByText('Incremental sync').waitFor();
     const disconnected = page.waitForResponse((r) => r.url().endsWith('/api/wecom/connection') && r.request().method() === 'DELETE', { timeout: 70_000 });

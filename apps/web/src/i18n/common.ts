@@ -6,6 +6,7 @@ export const common: Messages = {
     appName: 'SOP 触达引擎',
     tagline: '为运营、员工和主管设计的私域 SOP 触达平台',
     language: '语言',
+    labelled: '{{label}}：{{value}}',
     nav: {
       inbox: '我的任务', team: '团队任务', dashboard: '团队看板', sops: 'SOP 管理', materials: '素材库', customers: '客户', contacts: '客户列表', segments: '客户分群', tags: '标签体系',
       imports: '导入客户', channelCodes: '渠道活码', computedTags: '计算标签', responseRules: '响应规则', groups: '客户群',
@@ -52,6 +53,7 @@ export const common: Messages = {
     appName: 'SOP Engine',
     tagline: 'Private-domain SOP outreach for ops, employees and managers',
     language: 'Language',
+    labelled: '{{label}}: {{value}}',
     nav: {
       inbox: 'My tasks', team: 'Team tasks', dashboard: 'Dashboard', sops: 'SOPs', materials: 'Materials', customers: 'Customers', contacts: 'Contacts', segments: 'Segments', tags: 'Tags',
       imports: 'Import', channelCodes: 'Channel codes', computedTags: 'Computed tags', responseRules: 'Response rules', groups: 'Customer groups',

@@ -67,7 +67,7 @@ export const messages: Messages = {
     },
     leftover: {
       badge: '企业微信待清理',
-      title: '企业微信中还有 {{count}} 个已不用的"联系我"配置未能删除',
+      title_one: '企业微信中还有 {{count}} 个已不用的"联系我"配置未能删除', title_other: '企业微信中还有 {{count}} 个已不用的"联系我"配置未能删除',
       reason: {
         disconnected: '断开企业微信时没能删除它。',
         removed: '关闭这个渠道码的企业微信二维码时没能删除它。',
@@ -159,7 +159,7 @@ export const messages: Messages = {
     },
     leftover: {
       badge: 'WeCom cleanup pending',
-      title: '{{count}} unused WeCom "contact me" configuration(s) could not be deleted in WeCom',
+      title_one: '{{count}} unused WeCom "contact me" configuration could not be deleted in WeCom', title_other: '{{count}} unused WeCom "contact me" configurations could not be deleted in WeCom',
       reason: {
         disconnected: 'It could not be deleted when WeCom was disconnected.',
         removed: 'It could not be deleted when this code\'s WeCom QR code was turned off.',

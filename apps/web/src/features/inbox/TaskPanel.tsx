@@ -61,11 +61,11 @@ export default function TaskPanel({ taskId, preview, onClose, onDone }: Props) {
       {task.wecomSendState && (
         <Alert type={task.wecomSendState === 'handed' || task.wecomSendState === 'sent' ? 'info' : 'warning'} showIcon style={{ marginBottom: 8 }}
           message={t(`wecomSend.${task.wecomSendState}`)} data-testid="wecom-send-state"
-          description={detail.data?.wecomSendError ? `${t('wecomSend.reason')}: ${detail.data.wecomSendError}` : undefined} />
+          description={detail.data?.wecomSendError ? t('common:labelled', { label: t('wecomSend.reason'), value: detail.data.wecomSendError }) : undefined} />
       )}
       <Typography.Paragraph type="secondary" style={{ marginBottom: 8 }}>
-        {t('panel.window')}: {windowText(task, t)}
-        {task.executorName && <> · {t('panel.executor')}: {task.executorName}</>}
+        {t('common:labelled', { label: t('panel.window'), value: windowText(task, t) })}
+        {task.executorName && <> · {t('common:labelled', { label: t('panel.executor'), value: task.executorName })}</>}
       </Typography.Paragraph>
 
       <section aria-label={t('panel.message')} className="task-message">

@@ -45,10 +45,10 @@ export default function SopProgress({ sopId, version }: { sopId: string; version
           { title: t('progress.tasksCreated'), dataIndex: 'tasksCreated', align: 'right', width: 100 },
           { title: t('progress.pending'), key: 'pending', align: 'right', width: 80, render: (_, s) => s.tasks.pending },
           { title: t('progress.done'), key: 'done', align: 'right', width: 80, render: (_, s) => <span data-testid={`progress-done-${s.index}`}>{s.tasks.done}</span> },
-          { title: t('progress.skippedExpired'), key: 'other', align: 'right', width: 120, render: (_, s) => `${s.tasks.skipped} / ${s.tasks.expired} / ${s.tasks.cancelled}` },
+          { title: t('progress.skippedExpired'), key: 'other', align: 'right', width: 140, render: (_, s) => `${s.tasks.skipped} / ${s.tasks.expired} / ${s.tasks.cancelled}` },
           ...(journey ? [{
             title: t('progress.exited'), key: 'exited', width: 200,
-            render: (_: unknown, s: StepProgress) => s.exited.map((e) => <Tag key={e.reason}>{reason(e.reason)} {e.contacts}</Tag>),
+            render: (_: unknown, s: StepProgress) => (s.exited.length ? s.exited.map((e) => <Tag key={e.reason}>{reason(e.reason)} {e.contacts}</Tag>) : '—'),
           }] : []),
         ]}
       />

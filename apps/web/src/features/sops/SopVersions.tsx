@@ -35,6 +35,8 @@ export default function SopVersions({ sop }: { sop: Schemas['SopDetailDto'] }) {
   return (
     <Flex vertical gap="middle" data-testid="sop-versions">
       {holder}
+      {numbers.length < 2 && <Typography.Text type="secondary">{t('versions.onlyOne', { version: numbers[0] })}</Typography.Text>}
+      {numbers.length > 1 && <>
       <Flex gap="small" align="center" wrap>
         <Typography.Text>{t('versions.compare')}</Typography.Text>
         <Select aria-label={t('versions.from')} value={pair[0]} options={options} onChange={(v) => setPair([v, pair[1]])} style={{ width: 90 }} data-testid="version-a" />
@@ -60,9 +62,10 @@ export default function SopVersions({ sop }: { sop: Schemas['SopDetailDto'] }) {
           { title: `v${pair[1]}`, dataIndex: 'after', render: (v: unknown) => <Typography.Text strong>{show(v)}</Typography.Text> },
         ]}
       />
+      </>}
       <Flex vertical gap={2} data-testid="version-times">
         {sop.versions.map((v) => (
-          <Typography.Text key={v.version} type="secondary">v{v.version} · <ZonedTime at={v.publishedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Text>
+          <Typography.Text key={v.version} type="secondary">v{v.version} · {t('versions.publishedAt')} <ZonedTime at={v.publishedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Text>
         ))}
       </Flex>
     </Flex>

@@ -26,7 +26,7 @@ export function ZoneNote({ zone }: { zone: string }) {
   const { t } = useTranslation('sops');
   return (
     <Typography.Text type="secondary" data-testid="zone-note">
-      {t('zone.sop')}: {zone}{zonesDiffer(zone) && ` · ${t('zone.yours')}: ${getViewerZone()}`}
+      {t('common:labelled', { label: t('zone.sop'), value: zone })}{zonesDiffer(zone) && ` · ${t('common:labelled', { label: t('zone.yours'), value: getViewerZone() })}`}
     </Typography.Text>
   );
 }

@@ -60,7 +60,7 @@ export const messages: Messages = {
       results: '效果（近 30 天）', forecast: '未来 30 天预测', forecastHint: '按员工和日期统计预计任务数，红框为超出每日上限。',
     },
     versions: {
-      title: '版本', compare: '对比', from: '旧版本', to: '新版本', field: '字段', same: '选择两个不同的版本', noChange: '两个版本内容相同',
+      title: '版本', onlyOne: '目前只有 v{{version}}：发布新版本后可以在这里对比两个版本。', publishedAt: '发布于', compare: '对比', from: '旧版本', to: '新版本', field: '字段', same: '选择两个不同的版本', noChange: '两个版本内容相同',
       migrate: '把进行中的客户移到当前版本', migrateConfirm: '进行中的客户将按 v{{version}} 继续后面的步骤。', migrated: '已移动 {{count}} 位客户到 v{{version}}',
     },
     forecast: { total: '合计', reach: '受众 {{reach}} 人 · 启动时进入 {{entering}} 人', none: '未来 30 天没有预计任务', unassigned: '未分配' },
@@ -179,7 +179,7 @@ export const messages: Messages = {
       results: 'Results (last 30 days)', forecast: 'Next 30 days', forecastHint: 'Expected tasks per person per day; a red border marks days over capacity.',
     },
     versions: {
-      title: 'Versions', compare: 'Compare', from: 'Older version', to: 'Newer version', field: 'Field', same: 'Choose two different versions', noChange: 'The two versions are the same',
+      title: 'Versions', onlyOne: 'Only v{{version}} so far: once a new version is published, you can compare two here.', publishedAt: 'published', compare: 'Compare', from: 'Older version', to: 'Newer version', field: 'Field', same: 'Choose two different versions', noChange: 'The two versions are the same',
       migrate: 'Move customers in progress to the current version', migrateConfirm: 'Customers in progress continue their next steps on v{{version}}.', migrated: 'Moved {{count}} customers to v{{version}}',
     },
     forecast: { total: 'Total', reach: 'Audience {{reach}} · {{entering}} enter on activation', none: 'No tasks expected in the next 30 days', unassigned: 'Unassigned' },

@@ -96,7 +96,7 @@ function StatusCard({ connection }: { connection: Connection | null }) {
         {connection.lastTagPushError && (
           <Descriptions.Item label={t('status.lastTagPushError')}>
             <Typography.Text type="danger" title={formatDateTime(connection.lastTagPushError.at)}>
-              {t(`status.pushKind.${connection.lastTagPushError.kind}`)}: {wecomFailureText(t, connection.lastTagPushError.message)}
+              {t('common:labelled', { label: t(`status.pushKind.${connection.lastTagPushError.kind}`), value: wecomFailureText(t, connection.lastTagPushError.message) })}
             </Typography.Text>
           </Descriptions.Item>
         )}
@@ -106,7 +106,7 @@ function StatusCard({ connection }: { connection: Connection | null }) {
               <span>{t('status.tagPushesGivenUpCount', { count: connection.tagPushesGivenUp })}</span>
               {connection.lastTagPushGivenUp && (
                 <Typography.Text type="danger" title={formatDateTime(connection.lastTagPushGivenUp.at)}>
-                  {t('status.lastGivenUp', { at: formatDateTime(connection.lastTagPushGivenUp.at) })}: {wecomFailureText(t, connection.lastTagPushGivenUp.message)}
+                  {t('common:labelled', { label: t('status.lastGivenUp', { at: formatDateTime(connection.lastTagPushGivenUp.at) }), value: wecomFailureText(t, connection.lastTagPushGivenUp.message) })}
                 </Typography.Text>
               )}
             </Space>

@@ -15,7 +15,7 @@ export const messages: Messages = {
       copy: '复制回调地址', lastSync: '最近一次成功同步', lastCallback: '最近一次回调', never: '尚未收到', neverSynced: '尚未同步', events: '近 24 小时事件', lastError: '最近错误',
       waiting: '待处理事件', lastProcessed: '最近处理', notProcessed: '尚未处理', lastEventError: '最近事件错误',
       tagPushes: '标签同步到企业微信', tagPushesCount: '待同步 {{waiting}}，失败 {{failed}}', lastTagPushError: '最近标签同步错误',
-      tagPushesGivenUp: '多次出错后放弃', tagPushesGivenUpCount: '{{count}} 位客户的标签连续 5 次同步出错，已停止重试，直到其标签再次变化', lastGivenUp: '最近一次（{{at}}）',
+      tagPushesGivenUp: '多次出错后放弃', tagPushesGivenUpCount_one: '{{count}} 位客户的标签连续 5 次同步出错，已停止重试，直到其标签再次变化', tagPushesGivenUpCount_other: '{{count}} 位客户的标签连续 5 次同步出错，已停止重试，直到其标签再次变化', lastGivenUp: '最近一次（{{at}}）',
       pushKind: {
         contact_tags: '客户打标签', create_tag: '创建标签', rename_tag: '重命名标签', delete_tag: '删除标签',
         create_group: '创建标签组', rename_group: '重命名标签组', delete_group: '删除标签组',
@@ -56,7 +56,7 @@ export const messages: Messages = {
       copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', neverSynced: 'Not yet', events: 'Events in the last 24 hours', lastError: 'Last error',
       waiting: 'Events waiting', lastProcessed: 'Last applied', notProcessed: 'None yet', lastEventError: 'Last event error',
       tagPushes: 'Tags sent to WeCom', tagPushesCount: '{{waiting}} waiting, {{failed}} failed', lastTagPushError: 'Last tag push error',
-      tagPushesGivenUp: 'Given up', tagPushesGivenUpCount: '{{count}} contact(s) whose tags failed to send 5 times in a row: not retried until their tags change again', lastGivenUp: 'Last ({{at}})',
+      tagPushesGivenUp: 'Given up', tagPushesGivenUpCount_one: '{{count}} contact whose tags failed to send 5 times in a row: not retried until their tags change again', tagPushesGivenUpCount_other: '{{count}} contacts whose tags failed to send 5 times in a row: not retried until they change again', lastGivenUp: 'Last ({{at}})',
       pushKind: {
         contact_tags: 'Marking a contact', create_tag: 'Creating a tag', rename_tag: 'Renaming a tag', delete_tag: 'Deleting a tag',
         create_group: 'Creating a tag group', rename_group: 'Renaming a tag group', delete_group: 'Deleting a tag group',
