@@ -46,10 +46,10 @@ export function namePath(path: string): (string | number)[] {
 }
 
 /**
- * Shows each of a 422's details at the field its path names, in the viewer's words (a feature's `words` first, then
- * the common ones). Returns the details no field of the form took, so the caller can show them beside the form.
+ * Shows each of a 422's details at the field its path names. Returns the details no field of the form took,
+ * so the caller can show them beside the form.
  */
-export function applyFieldErrors(form: FormInstance, error: unknown, words: ProblemWords = []): string[] {
+export function applyFieldErrors(form: FormInstance, error: unknown): string[] {
   if (!(error instanceof ApiError) || error.details.length === 0) return [];
   const known = new Set(fieldKeys(form));
   const byField = new Map<string, { name: (string | number)[]; errors: string[] }>();
@@ -58,11 +58,11 @@ export function applyFieldErrors(form: FormInstance, error: unknown, words: Prob
     const name = namePath(d.path);
     const key = JSON.stringify(name);
     if (!d.path || !known.has(key)) {
-      rest.push(d.path ? `${d.path}: ${fieldProblemText(d.problem, words)}` : fieldProblemText(d.problem, words));
+      rest.push(d.path ? `${d.path}: ${fieldProblemText(d.problem)}` : fieldProblemText(d.problem));
       continue;
     }
     const entry = byField.get(key) ?? { name, errors: [] };
-    entry.errors.push(fieldProblemText(d.problem, words));
+    entry.errors.push(fieldProblemText(d.problem));
     byField.set(key, entry);
   }
   form.setFields([...byField.values()]);

@@ -60,7 +60,7 @@ export default function ApiKeysPage() {
         loading={list.isPending}
         dataSource={rows}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
-        scroll={{ x: 'max-content' }}
+        scroll={{ x: 1360 }}
         rowClassName={(k) => (k.revokedAt ? 'admin-row-disabled' : '')}
         locale={{ emptyText: <Empty description={t('apiKeys.empty')} /> }}
         columns={[

@@ -25,11 +25,11 @@ export default function SopResultsTable({ from, to }: { from: string; to: string
     <Table<Row>
       rowKey="sopId" size="small" loading={list.isPending} dataSource={list.data?.items ?? []} data-testid="sop-results-table"
       title={() => <ExportMenu path="/api/dashboards/sops/export" query={query} name="sop-results" testId="export-sops" />}
-      pagination={{ pageSize: 50, hideOnSinglePage: true }} scroll={{ x: 'max-content' }}
+      pagination={{ pageSize: 50, hideOnSinglePage: true }} scroll={{ x: 1064 }}
       locale={{ emptyText: <Empty description={t('empty')} /> }}
       columns={[
         {
-          key: 'name', title: t('sopTable.name'), dataIndex: 'name', fixed: 'left', width: 200, sorter: (a, b) => a.name.localeCompare(b.name),
+          key: 'name', title: t('sopTable.name'), dataIndex: 'name', fixed: 'left', width: 200, ellipsis: true, sorter: (a, b) => a.name.localeCompare(b.name),
           render: (name: string, row) => (
             <Link to={`/sops/${row.sopId}#sop-results`} data-testid="sop-results-link">{name}</Link>
           ),

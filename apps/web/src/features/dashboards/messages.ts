@@ -17,7 +17,7 @@ export const messages: Messages = {
       done: '已完成', created: '任务数', expired: '已过期', skipped: '已跳过', medianMinutesToDone: '完成用时中位数（分钟）', revenue: '归因收入',
     },
     hints: {
-      completionRate: '已完成 ÷ 已到截止时间的任务（已完成、已跳过、已过期和逾期未完成）；还在时间窗口内的任务不计入。',
+      completionRate: '已完成 ÷ 已到截止时间的任务（已完成、已跳过、已过期和逾期未完成）；还在时间窗口内、未完成的任务暂不计入。',
       onTimeRate: '在时间窗口内完成的任务 ÷ 已完成的任务。',
       responseRate: '有归因响应的已完成任务 ÷ 已完成的任务。',
       conversionRate: '有归因购买的已完成任务 ÷ 已完成的任务。',
@@ -51,7 +51,7 @@ export const messages: Messages = {
       done: 'Done', created: 'Tasks', expired: 'Expired', skipped: 'Skipped', medianMinutesToDone: 'Median minutes to done', revenue: 'Attributed revenue',
     },
     hints: {
-      completionRate: 'Done ÷ tasks whose window has closed (done, skipped, expired and overdue); tasks still inside their window are not counted yet.',
+      completionRate: 'Done ÷ tasks whose window has closed (done, skipped, expired and overdue); pending tasks still inside their window are not counted yet.',
       onTimeRate: 'Tasks done inside their window ÷ tasks done.',
       responseRate: 'Done tasks with an attributed response ÷ tasks done.',
       conversionRate: 'Done tasks with an attributed purchase ÷ tasks done.',

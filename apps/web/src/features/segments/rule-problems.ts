@@ -1,4 +1,5 @@
 import type { TFunction } from 'i18next';
+import { COMMON_PROBLEMS } from '../../lib/problems';
 import { problemText, type ProblemWords } from '../../lib/errors';
 
 /**
@@ -16,4 +17,4 @@ const RULE_PROBLEMS: ProblemWords = [
   [/^must be a list of (?<min>\d+) to \d+ ids$/, 'segments:ruleProblems.ids'],
 ];
 
-export const ruleProblemText = (t: TFunction, problem: string): string => problemText(t, RULE_PROBLEMS, problem);
+export const ruleProblemText = (t: TFunction, problem: string): string => problemText(t, [...RULE_PROBLEMS, ...COMMON_PROBLEMS], problem);

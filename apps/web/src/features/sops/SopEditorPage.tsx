@@ -14,7 +14,8 @@ import { Page } from '../../app/Page';
 import { TagSelect } from '../../components/TagSelect';
 import { TeamSelect, UserSelect } from '../../components/UserSelect';
 import { addMessages } from '../../i18n';
-import { applyFieldErrors, errorText } from '../../lib/errors';
+import { applyWordedFieldErrors } from '../../components/intake-refusals';
+import { errorText } from '../../lib/errors';
 import { formatDateTime } from '../../lib/time';
 import { CHANNELS } from '../inbox/inbox-data';
 import { messages as inboxMessages } from '../inbox/messages';
@@ -126,7 +127,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
       if (!sop) navigate(`/sops/${saved.id}`, { replace: true });
     },
     onError: (e) => {
-      const left = applyFieldErrors(form, e, sopProblemWords(t));
+      const left = applyWordedFieldErrors(form, e, t, sopProblemWords(t));
       setRest(left);
       message.error(errorText(e));
     },

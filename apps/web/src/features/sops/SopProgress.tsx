@@ -26,7 +26,7 @@ export default function SopProgress({ sopId, version }: { sopId: string; version
         <Alert type="error" showIcon data-testid="sop-held"
           message={t('progress.held', { count: data.held.reduce((n, h) => n + h.tasks, 0) })}
           description={<ul style={{ margin: 0, paddingInlineStart: 20 }}>
-            {data.held.map((h) => <li key={`${h.version}:${h.reason}`}>{t('progress.heldReason', { version: h.version ?? '?', reason: heldReasonText(t, h.reason), tasks: h.tasks })}</li>)}
+            {data.held.map((h) => <li key={`${h.version}:${h.reason}`}>{t('progress.heldReason', { version: h.version ?? '?', reason: heldReasonText(t, h.reason), count: h.tasks })}</li>)}
           </ul>} />
       )}
       {journey && <Typography.Text type="secondary">{t('progress.totals', data.enrollments)}</Typography.Text>}

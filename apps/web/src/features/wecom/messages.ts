@@ -56,7 +56,7 @@ export const messages: Messages = {
       copy: 'Copy the callback URL', lastSync: 'Last successful sync', lastCallback: 'Last callback', never: 'None yet', neverSynced: 'Not yet', events: 'Events in the last 24 hours', lastError: 'Last error',
       waiting: 'Events waiting', lastProcessed: 'Last applied', notProcessed: 'None yet', lastEventError: 'Last event error',
       tagPushes: 'Tags sent to WeCom', tagPushesCount: '{{waiting}} waiting, {{failed}} failed', lastTagPushError: 'Last tag push error',
-      tagPushesGivenUp: 'Given up', tagPushesGivenUpCount_one: '{{count}} contact whose tags failed to send 5 times in a row: not retried until their tags change again', tagPushesGivenUpCount_other: '{{count}} contacts whose tags failed to send 5 times in a row: not retried until they change again', lastGivenUp: 'Last ({{at}})',
+      tagPushesGivenUp: 'Given up', tagPushesGivenUpCount_one: '{{count}} contact whose tags failed to send 5 times in a row: not retried until their tags change again', tagPushesGivenUpCount_other: '{{count}} contacts whose tags failed to send 5 times in a row: not retried until their tags change again', lastGivenUp: 'Last ({{at}})',
       pushKind: {
         contact_tags: 'Marking a contact', create_tag: 'Creating a tag', rename_tag: 'Renaming a tag', delete_tag: 'Deleting a tag',
         create_group: 'Creating a tag group', rename_group: 'Renaming a tag group', delete_group: 'Deleting a tag group',
