@@ -227,7 +227,7 @@ function Editor({ sop, start }: { sop?: Schemas['SopDetailDto']; start: FormValu
           </div>
         )}
       </Form>
-      {sop && <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}><ZonedTime at={sop.updatedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Paragraph>}
+      {sop && <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>{t('editor.updatedAt')} <ZonedTime at={sop.updatedAt} zone={sop.definition.timezone ?? 'Asia/Shanghai'} /></Typography.Paragraph>}
     </Page>
   );
 }

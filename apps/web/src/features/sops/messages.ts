@@ -56,7 +56,7 @@ export const messages: Messages = {
       overflowDefer: '顺延', overflowReassign: '转给同队同事', exits: '退出条件', addExit: '添加退出条件',
       exitOn: { replied: '客户回复', bought: '客户购买', tagAdded: '被打上标签', tagRemoved: '被移除标签', leftSegment: '离开分群' },
       onFinish: '完成后', addTags: '打标签', removeTags: '移除标签', handover: '转入旅程',
-      save: '保存', saving: '保存中…', checking: '检查中…', problems: '还有 {{count}} 处需要修改', ok: '检查通过',
+      updatedAt: '最后保存于', save: '保存', saving: '保存中…', checking: '检查中…', problems: '还有 {{count}} 处需要修改', ok: '检查通过',
       results: '效果（近 30 天）', forecast: '未来 30 天预测', forecastHint: '按员工和日期统计预计任务数，红框为超出每日上限。',
     },
     versions: {
@@ -175,7 +175,7 @@ export const messages: Messages = {
       overflowDefer: 'Move to the next day', overflowReassign: 'Give to a teammate', exits: 'Exits', addExit: 'Add an exit',
       exitOn: { replied: 'Replied', bought: 'Bought', tagAdded: 'Tag added', tagRemoved: 'Tag removed', leftSegment: 'Left the segment' },
       onFinish: 'When finished', addTags: 'Add tags', removeTags: 'Remove tags', handover: 'Hand over to journey',
-      save: 'Save', saving: 'Saving…', checking: 'Checking…', problems: '{{count}} things to fix', ok: 'All checks pass',
+      updatedAt: 'Last saved', save: 'Save', saving: 'Saving…', checking: 'Checking…', problems: '{{count}} things to fix', ok: 'All checks pass',
       results: 'Results (last 30 days)', forecast: 'Next 30 days', forecastHint: 'Expected tasks per person per day; a red border marks days over capacity.',
     },
     versions: {
