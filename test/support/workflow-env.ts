@@ -22,6 +22,18 @@ export async function workflowTestEnv(): Promise<{ env: TestWorkflowEnvironment 
   }
 }
 
+/**
+ * Skips `ms` of server time in steps of at most `step`, one short call each. A week skipped in one call is one gRPC
+ * call that sends nothing back until the skipped passes are done: minutes on a loaded machine. The client pings its
+ * connection every 30 s (the SDK's keepalive, not configurable for this environment: sdk-typescript#2185) and the
+ * Java test server counts pings over a quiet call as strikes and answers GOAWAY ("rejected by server because of excess
+ * pings" in the log). Both full runs whose log showed it, at loads of 10 and more, had sop-dispatcher-continue hang to
+ * its 600 s timeout inside such a sleep. Each step's answer is data on the connection, which resets the server's count.
+ */
+export async function sleepInSteps(env: TestWorkflowEnvironment, ms: number, step = 6 * 3_600_000): Promise<void> {
+  for (let left = ms; left > 0; left -= step) await env.sleep(Math.min(step, left));
+}
+
 /** Tests that need skipped time (a week in seconds); kept as a name so such tests read as what they are. */
 export const itWithTimeSkipping: jest.It = it;
 

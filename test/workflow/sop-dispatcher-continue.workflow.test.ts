@@ -5,7 +5,7 @@ import { createTagSystem } from '../support/fixtures';
 import { saveHistory } from '../support/histories';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
-import { itWithTimeSkipping, useWorkflowEnv } from '../support/workflow-env';
+import { itWithTimeSkipping, sleepInSteps, useWorkflowEnv } from '../support/workflow-env';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -51,7 +51,7 @@ describe('sopDispatcherWorkflow across continue-as-new (time-skipping server, re
       });
       const firstRun = env.client.workflow.getHandle(workflowId, first.firstExecutionRunId);
       // Day 4: the late contacts enter the segment, so at the continue-as-new the two groups are at different steps.
-      await env.sleep(4 * DAY);
+      await sleepInSteps(env, 4 * DAY);
       for (const id of late) expect((await t.admin.post(`/api/contacts/${id}/tags`, { add: [tags.intentHigh.id] })).status).toBe(200);
       let days = 4;
       while ((await firstRun.describe()).status.name !== 'CONTINUED_AS_NEW') {
@@ -71,7 +71,7 @@ describe('sopDispatcherWorkflow across continue-as-new (time-skipping server, re
       const tasksAtContinue = (await tasks()).length;
 
       // The next run finishes every journey: each enrollment's four steps, once each, on its own schedule.
-      await env.sleep(14 * DAY);
+      await sleepInSteps(env, 14 * DAY);
       const all = await tasks();
       expect(all.length).toBeGreaterThan(tasksAtContinue);
       expect(all).toHaveLength(4 * OFFSETS.length);
@@ -122,7 +122,7 @@ describe('sopDispatcherWorkflow across continue-as-new (time-skipping server, re
       const handle = await env.client.workflow.start(sopDispatcherWorkflow, {
         taskQueue, workflowId: `dispatcher-${randomUUID()}`, args: [{ sopId: sop.id, idlePollMs: DAY, pageSize: 2 }],
       });
-      await env.sleep(3 * DAY);
+      await sleepInSteps(env, 3 * DAY);
       const rows = await ctx.stack.db.query(
         `SELECT step_index, status, count(*)::int AS n FROM tasks WHERE sop_id = $1 GROUP BY 1, 2 ORDER BY 1`, [sop.id]);
       expect(rows).toEqual([{ step_index: 0, status: 'held', n: 3 }, { step_index: 1, status: 'pending', n: 3 }]);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createTagSystem } from '../support/fixtures';
 import { addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
-import { itWithTimeSkipping, useWorkflowEnv } from '../support/workflow-env';
+import { itWithTimeSkipping, sleepInSteps, useWorkflowEnv } from '../support/workflow-env';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -135,7 +135,7 @@ describe('sopDispatcherWorkflow: a journey across a week (time-skipping server, 
       await handle.signal('wake');
       await env.sleep(HOUR);
       expect(await tasks()).toEqual([{ step_index: 0, status: 'cancelled', cancel_reason: 'replied' }]);
-      await env.sleep(6 * DAY);
+      await sleepInSteps(env, 6 * DAY);
       expect(await tasks()).toHaveLength(1);
       const [enrollment] = await ctx.stack.db.query(`SELECT status, close_reason FROM enrollments WHERE sop_id = $1`, [sop.id]);
       expect(enrollment).toEqual({ status: 'exited', close_reason: 'replied' });
