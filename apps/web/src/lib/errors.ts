@@ -1,6 +1,6 @@
 import type { FormInstance } from 'antd';
 import type { TFunction } from 'i18next';
-import { COMMON_PROBLEMS, problemText, type ProblemWords } from './problems';
+import { featureProblemText, problemText, type ProblemWords } from './problems';
 import { ApiError, type ErrorDetail } from '../api/client';
 import { i18n, type Lang } from '../i18n';
 import { ERROR_TEXTS } from '../i18n/error-texts';
@@ -34,7 +34,7 @@ export { problemText, type ProblemWords };
 
 /** A field problem in the viewer's words: a feature's own first, then the common ones, else as the API said it. */
 export const fieldProblemText = (problem: string, words: ProblemWords = []): string =>
-  problemText(i18n.t.bind(i18n) as TFunction, [...words, ...COMMON_PROBLEMS], problem);
+  featureProblemText(i18n.t.bind(i18n) as TFunction, words, problem);
 
 /** `steps[0].content.template` or `$.steps[0].name` → ['steps', 0, 'content', 'template'] (antd's name path). */
 export function namePath(path: string): (string | number)[] {

@@ -65,3 +65,7 @@ export const WECOM_FAILURES: ProblemWords = [
 
 /** A recorded WeCom failure in the viewer's words; anything else as recorded. */
 export const wecomFailureText = (t: TFunction, message: string) => problemText(t, WECOM_FAILURES, message);
+
+/** A problem in a feature's words first, then the common ones; unknown ones as the API said them. */
+export const featureProblemText = (t: TFunction, words: ProblemWords, problem: string): string =>
+  problemText(t, [...words, ...COMMON_PROBLEMS], problem);

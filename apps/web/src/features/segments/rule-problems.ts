@@ -1,6 +1,5 @@
 import type { TFunction } from 'i18next';
-import { COMMON_PROBLEMS } from '../../lib/problems';
-import { problemText, type ProblemWords } from '../../lib/errors';
+import { featureProblemText, type ProblemWords } from '../../lib/problems';
 
 /**
  * The segment rule checker's problems (libs/domain segments validate.ts) in the viewer's words, for every rule
@@ -17,4 +16,4 @@ const RULE_PROBLEMS: ProblemWords = [
   [/^must be a list of (?<min>\d+) to \d+ ids$/, 'segments:ruleProblems.ids'],
 ];
 
-export const ruleProblemText = (t: TFunction, problem: string): string => problemText(t, [...RULE_PROBLEMS, ...COMMON_PROBLEMS], problem);
+export const ruleProblemText = (t: TFunction, problem: string): string => featureProblemText(t, RULE_PROBLEMS, problem);

@@ -1,5 +1,5 @@
 import type { TFunction } from 'i18next';
-import { COMMON_PROBLEMS, problemText, type ProblemWords } from '../../lib/problems';
+import { featureProblemText, problemText, type ProblemWords } from '../../lib/problems';
 
 /**
  * The SOP check's problems in the viewer's words. The check (libs/domain/src/sops: the zod schema in definition.ts,
@@ -156,7 +156,7 @@ const RRULE: ProblemWords = [
 
 /** An SOP check's problem in the viewer's words (the common ones too); one not known as the API said it. */
 export const sopProblemText = (t: TFunction, problem: string): string =>
-  problemText(t, [...sopProblemWords(t), ...COMMON_PROBLEMS], problem);
+  featureProblemText(t, sopProblemWords(t), problem);
 
 /**
  * The problems a refusal of the SOP check names (a 422's details), each in words and joined; '' when it names none
