@@ -10,7 +10,7 @@ import { migrate } from './migrate.mjs';
 const name = process.argv[2];
 const script = join(ROOT, 'bench', `${name}.mjs`);
 if (!name || name === 'lib' || !existsSync(script)) {
-  console.error(`Usage: npm run bench -- <name>; benchmarks: segments, import-orders, dispatch, inbox, handover, loop, console, dashboards, materials, wecom, wecom-callbacks`);
+  console.error(`Usage: npm run bench -- <name>; benchmarks: segments, import-orders, dispatch, inbox, handover, loop, console, dashboards, materials, wecom, wecom-callbacks, migrations`);
   process.exit(64);
 }
 
@@ -19,8 +19,9 @@ try {
   await ensureDependencies();
   await build();
   mkdirSync(join(ROOT, '.data'), { recursive: true });
-  const pg = await startEmbeddedPostgres({ dataDir: join(ROOT, '.data/bench-postgres'), port: await freePort(), database: `bench_${name}`,
-    // BENCH_KEEP_DB=1: keep the database of the last run (a bench may reuse its seeded data, e.g. dashboards)
+  const pg = await startEmbeddedPostgres({ dataDir: join(ROOT, '.data/bench-postgres'), port: await freePort(), database: process.env.BENCH_DATABASE ?? `bench_${name}`,
+    // BENCH_KEEP_DB=1: keep the database of the last run (a bench may reuse its seeded data, e.g. dashboards);
+    // BENCH_DATABASE: another bench's database (the migrations bench times migrations on the dispatch bench's data)
     fresh: !process.env.BENCH_KEEP_DB,
     // Sized like a production server's Postgres (about a quarter of RAM for 1M contacts and their indexes),
     // not the 128 MB default of a development instance. BENCH_MAX_WAL_SIZE (default: Postgres's 1GB) spaces
