@@ -21,8 +21,9 @@ try {
   mkdirSync(join(ROOT, '.data'), { recursive: true });
   const pg = await startEmbeddedPostgres({ dataDir: join(ROOT, '.data/bench-postgres'), port: await freePort(), database: process.env.BENCH_DATABASE ?? `bench_${name}`,
     // BENCH_KEEP_DB=1: keep the database of the last run (a bench may reuse its seeded data, e.g. dashboards);
-    // BENCH_DATABASE: another bench's database (the migrations bench times migrations on the dispatch bench's data)
-    fresh: !process.env.BENCH_KEEP_DB,
+    // BENCH_DATABASE: another bench's database, always kept (the migrations bench times migrations on the dispatch
+    // bench's data, which took half an hour to seed at 10M)
+    fresh: !process.env.BENCH_KEEP_DB && !process.env.BENCH_DATABASE,
     // Sized like a production server's Postgres (about a quarter of RAM for 1M contacts and their indexes),
     // not the 128 MB default of a development instance. BENCH_MAX_WAL_SIZE (default: Postgres's 1GB) spaces
     // checkpoints: after each one, every index page a write touches first is logged whole.
@@ -30,7 +31,7 @@ try {
       ...(process.env.BENCH_MAX_WAL_SIZE ? { max_wal_size: process.env.BENCH_MAX_WAL_SIZE } : {}) } });
   stopPg = pg.stop;
   await migrate(pg.url);
-  log(`Running bench/${name}.mjs on ${process.env.BENCH_KEEP_DB ? 'the kept' : 'a fresh'} database…`);
+  log(`Running bench/${name}.mjs on ${process.env.BENCH_KEEP_DB || process.env.BENCH_DATABASE ? 'the kept' : 'a fresh'} database…`);
   const { run } = await import(script);
   const result = await run({ databaseUrl: pg.url, log });
   if (result.missed.length) warn(`Missed targets: ${result.missed.join('; ')}`);
