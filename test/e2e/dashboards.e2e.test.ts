@@ -136,7 +136,11 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
     // still sorted by tasks alone, as the page opened
     expect(await table.locator('th[aria-sort]').count()).toBe(1);
     expect(await table.locator('th[aria-sort="descending"]', { hasText: 'Tasks' }).count()).toBe(1);
-    await header.click({ position: { x: 4, y: 4 } }); // the header itself, off the icon, still sorts
+    // the definition closed (it would cover the header), the header itself, off the icon, still sorts
+    await hint.evaluate((el) => (el as HTMLElement).blur());
+    await page.mouse.move(0, 0);
+    await page.getByRole('tooltip').filter({ hasText: definition }).waitFor({ state: 'hidden' });
+    await header.click({ position: { x: 4, y: 4 } });
     await table.locator('th[aria-sort="ascending"]', { hasText: 'Completion' }).waitFor();
 
     // cuts by A/B variant: one row per variant, their tasks adding up to the SOP's
