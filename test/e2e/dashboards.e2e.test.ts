@@ -121,6 +121,28 @@ describe('dashboard cuts and SOP results in a real browser (Chromium)', () => {
     });
     await switchLang(page, 'en');
 
+    // a rate's definition: reached with Tab from its sortable header, shown on focus; a click on it does not sort
+    const table = page.getByTestId('sop-results-table');
+    const header = table.locator('th', { hasText: 'Completion' });
+    const hint = header.getByTestId('measure-hint');
+    const definition = 'Done ÷ tasks whose window has closed';
+    await header.focus();
+    await page.keyboard.press('Tab');
+    expect(await hint.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await hint.getAttribute('aria-label')).toContain(definition);
+    await page.getByRole('tooltip').filter({ hasText: definition }).waitFor();
+    await page.keyboard.press('Enter');
+    await hint.click();
+    // still sorted by tasks alone, as the page opened
+    expect(await table.locator('th[aria-sort]').count()).toBe(1);
+    expect(await table.locator('th[aria-sort="descending"]', { hasText: 'Tasks' }).count()).toBe(1);
+    // the definition closed (it would cover the header), the header itself, off the icon, still sorts
+    await hint.evaluate((el) => (el as HTMLElement).blur());
+    await page.mouse.move(0, 0);
+    await page.getByRole('tooltip').filter({ hasText: definition }).waitFor({ state: 'hidden' });
+    await header.click({ position: { x: 4, y: 4 } });
+    await table.locator('th[aria-sort="ascending"]', { hasText: 'Completion' }).waitFor();
+
     // cuts by A/B variant: one row per variant, their tasks adding up to the SOP's
     await page.getByRole('tab', { name: 'Cuts' }).click();
     await page.getByRole('combobox', { name: 'Cut by' }).click();

@@ -186,7 +186,12 @@ describe('the SOP designer in a real browser (Chromium)', () => {
         await eventually(async () => expect((await t.admin.get(`/api/sops/${sopId}`)).body.status).toBe(status), 30_000);
       }
     };
+    // with v1 alone the versions card shows a note, and fetches no version for a comparison it does not show
+    const versionFetches: string[] = [];
+    page.on('request', (r) => { if (/\/api\/sops\/[0-9a-f-]{36}\/versions\/\d+/.test(r.url())) versionFetches.push(r.url()); });
     await lifecycle([['activate', '将触达', 'active'], ['pause', '暂停后不再生成新任务', 'paused'], ['resume', '恢复后按当前版本继续生成任务', 'active']]);
+    await page.getByTestId('sop-versions').filter({ hasText: '目前只有 v1' }).waitFor();
+    expect(versionFetches).toEqual([]);
 
     // An edit of the running SOP publishes v2; the versions card shows what changed.
     await page.locator('.ant-form-item', { hasText: '只在工作日' }).locator('.ant-switch').click();
@@ -195,6 +200,7 @@ describe('the SOP designer in a real browser (Chromium)', () => {
     const diff = page.getByTestId('version-diff');
     await diff.locator('.ant-table-row', { hasText: 'policies.businessDaysOnly' }).filter({ hasText: 'true' }).filter({ hasText: 'false' }).waitFor();
     expect(await diff.locator('.ant-table-row').count()).toBe(1);
+    expect(versionFetches.length).toBeGreaterThan(0); // two versions: the comparison fetches them
 
     await lifecycle([['archive', '条待办任务将被取消', 'archived']]);
     await page.context().close();

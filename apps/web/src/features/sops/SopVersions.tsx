@@ -23,6 +23,7 @@ export default function SopVersions({ sop }: { sop: Schemas['SopDetailDto'] }) {
       queryKey: ['sops', 'version', sop.id, version],
       queryFn: () => call(api.GET('/api/sops/{id}/versions/{version}', { params: { path: { id: sop.id, version } } })),
       staleTime: Infinity, // a published version never changes
+      enabled: numbers.length > 1, // a single version shows a note, not a comparison: nothing to fetch
     })),
   });
   const migrate = useMutation({
