@@ -38,6 +38,9 @@ describe("held tasks on the SOP's page in a real browser (Chromium)", () => {
       // the engine's reason (Liquid's memory limit at the loop) in the viewer's words, not as the engine recorded it
       await held.filter({ hasText: lang === 'zh' ? '2 个任务（v1）：模板超出内存限制（第 1 行第 19 列）' : '2 tasks (v1): the template ran out of memory (line 1, column 19)' }).waitFor();
       expect(await held.textContent()).not.toMatch(/could not be rendered: |memory alloc|line:1/);
+      // the step's row counts them, so the table shows who reached it
+      expect(await page.getByTestId('progress-held-0').textContent()).toBe('2');
+      expect(await page.getByTestId('progress-step-0').locator('td').nth(1).textContent()).toBe('2');
       expect(await missingTranslations(page)).toEqual([]);
       expect(await accessibilityProblems(page)).toEqual([]);
       await screenshot(page, `sop-held-${lang}`);

@@ -231,8 +231,8 @@ describe('the material library (real Postgres and Temporal)', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ kind: 'journey', status: 'active', currentVersion: 1, enrollments: { active: 2, completed: 0, exited: 1 } });
     expect(res.body.steps).toEqual([
-      { index: 0, name: 'Send the coupon', entered: 3, waiting: 0, tasksCreated: 3, tasks: { pending: 1, done: 2, skipped: 0, expired: 0, cancelled: 0 }, exited: [] },
-      { index: 1, name: 'Follow up', entered: 2, waiting: 2, tasksCreated: 0, tasks: { pending: 0, done: 0, skipped: 0, expired: 0, cancelled: 0 },
+      { index: 0, name: 'Send the coupon', entered: 3, waiting: 0, tasksCreated: 3, tasks: { pending: 1, done: 2, skipped: 0, expired: 0, cancelled: 0, held: 0 }, exited: [] },
+      { index: 1, name: 'Follow up', entered: 2, waiting: 2, tasksCreated: 0, tasks: { pending: 0, done: 0, skipped: 0, expired: 0, cancelled: 0, held: 0 },
         exited: [{ reason: 'replied', contacts: 1 }] },
     ]);
     const employee = await addUser(t, ctx.http, 'employee');

@@ -55,6 +55,9 @@ describe('A failed render never reaches an employee (real Postgres)', () => {
     // The SOP's page: held by version and reason.
     const progress = (await t.admin.get(`/api/sops/${sop.id}/progress`)).body;
     expect(progress.held).toEqual([{ reason: tasks[0].held_reason, version: 1, tasks: 3 }]);
+    // Counted in its step as the dashboard's funnel counts it: all three reached the first step, whose tasks are held.
+    expect(progress.steps[0]).toMatchObject({ entered: 3, tasksCreated: 3, tasks: { pending: 0, held: 3 } });
+    expect((await ops.client.get(`/api/dashboards/sops/${sop.id}`)).body.funnel[0]).toMatchObject({ stepIndex: 0, entered: 3, created: 3 });
 
     // Ops and admins told once (one version, one reason), employees not.
     for (const [who, n] of [[t.admin, 1], [ops.client, 1], [employee.client, 0]] as const) {

@@ -4018,6 +4018,8 @@ export interface components {
             cancelled: number;
             done: number;
             expired: number;
+            /** @description Held back from every executor: its content could not be rendered (see held) */
+            held: number;
             pending: number;
             skipped: number;
         };

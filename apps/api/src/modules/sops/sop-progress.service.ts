@@ -24,8 +24,9 @@ export class SopProgressService {
     const named = sop.definition.steps.length;
     const last = Math.max(named - 1, ...counts.map((c) => c.step), ...exits.filter((e) => e.step < named).map((e) => e.step));
     const steps: StepProgressDto[] = Array.from({ length: last + 1 }, (_, index) => {
-      const c = counts.find((r) => r.step === index) ?? { waiting: 0, pending: 0, done: 0, skipped: 0, expired: 0, cancelled: 0 };
-      const tasks = { pending: c.pending, done: c.done, skipped: c.skipped, expired: c.expired, cancelled: c.cancelled };
+      const c = counts.find((r) => r.step === index) ?? { waiting: 0, pending: 0, done: 0, skipped: 0, expired: 0, cancelled: 0, held: 0 };
+      // a held task counts as made: its contact moved on to the next step (the funnel counts it the same way)
+      const tasks = { pending: c.pending, done: c.done, skipped: c.skipped, expired: c.expired, cancelled: c.cancelled, held: c.held };
       const created = Object.values(tasks).reduce((a, b) => a + b, 0);
       return {
         index, name: sop.definition.steps[index]?.name ?? null,

@@ -216,6 +216,7 @@ export class StepTaskCountsDto {
   @ApiProperty() skipped: number;
   @ApiProperty() expired: number;
   @ApiProperty() cancelled: number;
+  @ApiProperty({ description: 'Held back from every executor: its content could not be rendered (see held)' }) held: number;
 }
 
 export class ExitCountDto {

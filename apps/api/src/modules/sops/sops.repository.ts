@@ -18,7 +18,7 @@ export interface SopCheckContextRow {
 
 export interface ImageFacts { id: string; url: string; image_checked_url: string | null; image_bytes: number | null; image_type: string | null }
 
-export interface StepCounts { step: number; waiting: number; pending: number; done: number; skipped: number; expired: number; cancelled: number }
+export interface StepCounts { step: number; waiting: number; pending: number; done: number; skipped: number; expired: number; cancelled: number; held: number }
 
 /** A SOP's fields its working copy saves (`tagIds`, `segmentIds`: what the definition refers to, indexed). */
 export interface SopFields { name: string; description: string; kind: string; definition: SopDefinition; tagIds: string[]; segmentIds: string[] }
@@ -266,13 +266,14 @@ export class SopsRepository {
     return Promise.all([
       this.db.query(
         `SELECT step, sum(waiting)::int AS waiting, sum(pending)::int AS pending, sum(done)::int AS done, sum(skipped)::int AS skipped,
-                  sum(expired)::int AS expired, sum(cancelled)::int AS cancelled
+                  sum(expired)::int AS expired, sum(cancelled)::int AS cancelled, sum(held)::int AS held
              FROM (SELECT step_index AS step, 0 AS waiting, count(*) FILTER (WHERE status = 'pending') AS pending,
                           count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'skipped') AS skipped,
-                          count(*) FILTER (WHERE status = 'expired') AS expired, count(*) FILTER (WHERE status = 'cancelled') AS cancelled
+                          count(*) FILTER (WHERE status = 'expired') AS expired, count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                          count(*) FILTER (WHERE status = 'held') AS held
                      FROM tasks WHERE tenant_id = $1 AND sop_id = $2 GROUP BY step_index
                    UNION ALL
-                   SELECT next_step, count(*), 0, 0, 0, 0, 0 FROM enrollments
+                   SELECT next_step, count(*), 0, 0, 0, 0, 0, 0 FROM enrollments
                     WHERE tenant_id = $1 AND sop_id = $2 AND status = 'active' GROUP BY next_step) x
             GROUP BY step ORDER BY step`,
         [tenantId, id]),

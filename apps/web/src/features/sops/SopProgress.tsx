@@ -46,6 +46,11 @@ export default function SopProgress({ sopId, version }: { sopId: string; version
           { title: t('progress.pending'), key: 'pending', align: 'right', width: 80, render: (_, s) => s.tasks.pending },
           { title: t('progress.done'), key: 'done', align: 'right', width: 80, render: (_, s) => <span data-testid={`progress-done-${s.index}`}>{s.tasks.done}</span> },
           { title: t('progress.skippedExpired'), key: 'other', align: 'right', width: 140, render: (_, s) => `${s.tasks.skipped} / ${s.tasks.expired} / ${s.tasks.cancelled}` },
+          // only while something is held: the alert above says why
+          ...(data.held.length ? [{
+            title: t('progress.heldColumn'), key: 'held', align: 'right' as const, width: 80,
+            render: (_: unknown, s: StepProgress) => <Typography.Text type={s.tasks.held ? 'danger' : undefined} data-testid={`progress-held-${s.index}`}>{s.tasks.held}</Typography.Text>,
+          }] : []),
           ...(journey ? [{
             title: t('progress.exited'), key: 'exited', width: 200,
             render: (_: unknown, s: StepProgress) => (s.exited.length ? s.exited.map((e) => <Tag key={e.reason}>{reason(e.reason)} {e.contacts}</Tag>) : '—'),

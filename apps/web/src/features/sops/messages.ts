@@ -67,7 +67,7 @@ export const messages: Messages = {
     progress: {
       title: '客户在哪一步', step: '步骤', entered: '到达', waiting: '等待中', tasksCreated: '已生成任务', pending: '待办', done: '已完成',
       skippedExpired: '跳过 / 过期 / 取消', exited: '在此步前退出', none: '还没有客户进入。', totals: '进行中 {{active}} · 已完成 {{completed}} · 已退出 {{exited}}',
-      olderStep: '（旧版本的步骤）',
+      olderStep: '（旧版本的步骤）', heldColumn: '已暂扣',
       held_one: '{{count}} 个任务已暂扣，没有派给任何员工。按下面的原因修改（内容模板出错时请修改并发布新版本）。', held_other: '{{count}} 个任务已暂扣，没有派给任何员工。按下面的原因修改（内容模板出错时请修改并发布新版本）。', heldReason_one: '{{count}} 个任务（v{{version}}）：{{reason}}', heldReason_other: '{{count}} 个任务（v{{version}}）：{{reason}}',
       reasons: { replied: '已回复', bought: '已购买', 'tag added': '获得标签', 'tag removed': '失去标签', 'left segment': '离开分群', 'SOP archived': 'SOP 已归档' },
     },
@@ -186,7 +186,7 @@ export const messages: Messages = {
     progress: {
       title: 'Where contacts are', step: 'Step', entered: 'Reached', waiting: 'Waiting', tasksCreated: 'Tasks made', pending: 'Pending', done: 'Done',
       skippedExpired: 'Skipped / expired / cancelled', exited: 'Left before this step', none: 'No contact has entered yet.', totals: '{{active}} in progress · {{completed}} finished · {{exited}} left',
-      olderStep: '(a step of an older version)',
+      olderStep: '(a step of an older version)', heldColumn: 'Held',
       held_one: '{{count}} task is held and given to nobody. See why below (a template that fails: fix it and publish a new version).', held_other: '{{count}} tasks are held and given to nobody. See why below (a template that fails: fix it and publish a new version).', heldReason_one: '{{count}} task (v{{version}}): {{reason}}', heldReason_other: '{{count}} tasks (v{{version}}): {{reason}}',
       reasons: { replied: 'Replied', bought: 'Bought', 'tag added': 'Tag added', 'tag removed': 'Tag removed', 'left segment': 'Left the segment', 'SOP archived': 'SOP archived' },
     },
