@@ -25,3 +25,4 @@ export * from './held-tasks';
 export * from './task-completion';
 export * from './managed-teams';
 export * from './group-audience';
+export * from './today-list';
