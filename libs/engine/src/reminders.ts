@@ -203,6 +203,8 @@ const DIGEST_CANDIDATES = `
  * of each member of the teams they manage, from the executor rollups (yesterday: the day before the manager's
  * today, as a day of the rollups, which are in the organization's zone). Completion is done / (done + skipped +
  * expired + still pending), docs/dashboards.md's completion rate with yesterday's still-pending tasks as overdue.
+ * The members are those the team dashboard it links to counts: every user of the team, the manager too when they
+ * are one (they were left out, with no reason given, so the digest's team total was not the dashboard's).
  * Only for managers whose teams had tasks that day.
  */
 const MANAGER_DIGEST = `
@@ -217,7 +219,7 @@ const MANAGER_DIGEST = `
     SELECT u.user_id, u.day, ex.id AS executor_id, ex.name, sum(r.done)::int AS done,
            sum(r.done + r.skipped + r.expired + r.pending)::int AS closed, sum(r.pending)::int AS pending
       FROM mdue u JOIN (${MANAGED_PAIRS_SQL}) mp ON mp.tenant_id = u.tenant_id AND mp.manager_id = u.user_id
-      JOIN users ex ON ex.id = mp.user_id AND ex.id <> u.user_id
+      JOIN users ex ON ex.id = mp.user_id
       JOIN task_rollups_executor r ON r.tenant_id = u.tenant_id AND r.executor_id = ex.id AND r.day = u.day - 1
      GROUP BY u.user_id, u.day, ex.id, ex.name
     HAVING sum(r.done + r.skipped + r.expired + r.pending) > 0),
