@@ -352,11 +352,4 @@ export class SopsRepository {
   userNames(tenantId: string, ids: string[]): Promise<{ id: string; name: string }[]> {
     return this.db.query(`SELECT id, name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]);
   }
-
-  /** The executors' pending tasks per day (in `zone`), from every SOP. */
-  pendingByExecutorDay(tenantId: string, ids: string[], zone: string): Promise<{ executor_id: string; date: string; n: number }[]> {
-    return this.db.query(
-      `SELECT executor_id, to_char(due_at AT TIME ZONE $3, 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
-          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids, zone]);
-  }
 }
