@@ -134,7 +134,7 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     // 2030-03-05 in New York (UTC-5): the tasks are e2's, due 09:00 to 17:00 local
     await w.window(at('2030-03-05T14:00:00Z'), at('2030-03-05T22:00:00Z'), w.e2.id);
     // The digest counts the inbox's Today list at 07:00: a task snoozed until 10:00 is not in it yet (it waits in
-    // Upcoming), one snoozed until 06:30 is back. Before, the digest counted every snooze ending that day: 3.
+    // Upcoming), one snoozed until 06:30 is back.
     const [later, earlier] = (await stack.db.query(`SELECT id FROM tasks WHERE sop_id = $1 ORDER BY id`, [w.sop.id])).map((r: { id: string }) => r.id);
     await stack.db.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1`, [later, at('2030-03-05T15:00:00Z')]);
     await stack.db.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1`, [earlier, at('2030-03-05T11:30:00Z')]);

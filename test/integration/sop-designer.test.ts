@@ -122,7 +122,7 @@ describe('the SOP designer API (real Postgres)', () => {
     for (const [what, , expected] of cases) {
       const id = ids.get(what)!;
       const reach = (await t.admin.get(`/api/sops/${id}/forecast`)).body.reach;
-      // before: the list counted only named owners and teams, so `{ groups: {} }` showed an audience of 0
+      // `{ groups: {} }` is every group, for the list as for the forecast
       expect({ what, listed: list.find((s) => s.id === id)?.summary.audience, reach }).toEqual({ what, listed: expected, reach: expected });
     }
   });

@@ -107,7 +107,7 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     }
     const sop = await activeSop(t, 'Capacity 3', journey(segment.id, { executorDailyCapacity: 3, overflow: 'defer' }));
     const forecast = (await t.admin.get(`/api/sops/${sop}/forecast`)).body;
-    // two tasks today on top of the two that keep their place: 4 > 3 (counting only pending tasks it said 2, not over)
+    // two tasks today on top of the two that keep their place (done and expired; not the cancelled one): 4 > 3
     expect(forecast.days).toEqual([expect.objectContaining({ date: forecast.from, executorId: owner.id, tasks: 2, overCapacity: true })]);
     expect(forecast.overCapacityDays).toEqual([forecast.from]);
     // dispatch counts the day the same way: room for one task, the other waits

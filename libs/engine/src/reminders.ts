@@ -204,7 +204,7 @@ const DIGEST_CANDIDATES = `
  * today, as a day of the rollups, which are in the organization's zone). Completion is done / (done + skipped +
  * expired + still pending), docs/dashboards.md's completion rate with yesterday's still-pending tasks as overdue.
  * The members are those the team dashboard it links to counts: every user of the team, the manager too when they
- * are one (they were left out, with no reason given, so the digest's team total was not the dashboard's).
+ * are one, so the digest's team total is the dashboard's.
  * Only for managers whose teams had tasks that day.
  */
 const MANAGER_DIGEST = `
