@@ -229,15 +229,22 @@ describe('dashboards API (real Postgres)', () => {
     await db().query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE tenant_id = $1 AND executor_id = ANY($4::uuid[])`,
       [w.tenantId, yesterday, new Date(yesterday.getTime() + 2 * HOUR), [w.e1.id, w.e2.id]]);
     for (const c of ['c1', 'c2']) ok(await w.e1.client.post(`/api/inbox/tasks/${(await w.taskOf(c)).id}/complete`, { outcome: 'sent' }));
+    // the manager is a member of team A and did one of its tasks yesterday: the team dashboard counts them, so does the digest
+    await db().query(`UPDATE tasks SET executor_id = $2, status = 'done', finished_at = now() WHERE id = $1`, [(await w.taskOf('c10')).id, w.mA.id]);
     const hhmm = now.toISOString().slice(11, 16);
     ok(await w.mA.client.put('/api/me/notification-preferences', { timezone: 'UTC', digestTime: hhmm }));
     ok(await w.mB.client.put('/api/me/notification-preferences', { timezone: 'UTC', digestTime: hhmm }));
     expect(await planReminders(db(), now, [w.tenantId])).toMatchObject({ managerDigests: 1 });
     const [digest] = await db().query(`SELECT title, body, link, data FROM notifications WHERE user_id = $1 AND kind = 'manager_digest'`, [w.mA.id]);
-    expect(digest.title).toBe('昨日团队完成：2/16 项（13%）');
-    expect(digest.body.split('\n')).toEqual(['Test employee：完成 0/6（0%），未完成 6', 'Test employee：完成 2/10（20%），未完成 8']);
+    expect(digest.title).toBe('昨日团队完成：3/16 项（19%）');
+    expect(digest.body.split('\n')).toEqual(['Test employee：完成 0/6（0%），未完成 6', 'Test employee：完成 2/9（22%），未完成 7', 'Test manager：完成 1/1（100%），未完成 0']);
     expect(digest.link).toBe('/dashboards/team');
-    expect(digest.data).toMatchObject({ day: yesterday.toISOString().slice(0, 10), done: 2, closed: 16 });
+    const day = yesterday.toISOString().slice(0, 10);
+    expect(digest.data).toMatchObject({ day, done: 3, closed: 16 });
+    expect(digest.data.employees.map((e: { userId: string }) => e.userId)).toEqual(expect.arrayContaining([w.e1.id, w.e2.id, w.mA.id]));
+    // the same figures as the team dashboard it links to, for that day
+    const card = ok(await w.mA.client.get(`/api/dashboards/teams?from=${day}&to=${day}`)).body.teams[0];
+    expect(card).toMatchObject({ teamId: w.teamA.id, members: 3, current: { done: 3, closed: 16 } });
     expect(await db().query(`SELECT 1 FROM notifications WHERE user_id = $1 AND kind = 'manager_digest'`, [w.mB.id])).toEqual([]);
     // the in-app list shows it; a second sweep plans nothing again
     const listed = ok(await w.mA.client.get('/api/notifications')).body.items;

@@ -133,13 +133,18 @@ describe('reminders: planning, delivery, in-app API and live stream (real Postgr
     expect((await w.e2.client.put('/api/me/notification-preferences', { locale: 'en', timezone: 'America/New_York', digestTime: '07:00' })).status).toBe(200);
     // 2030-03-05 in New York (UTC-5): the tasks are e2's, due 09:00 to 17:00 local
     await w.window(at('2030-03-05T14:00:00Z'), at('2030-03-05T22:00:00Z'), w.e2.id);
+    // The digest counts the inbox's Today list at 07:00: a task snoozed until 10:00 is not in it yet (it waits in
+    // Upcoming), one snoozed until 06:30 is back.
+    const [later, earlier] = (await stack.db.query(`SELECT id FROM tasks WHERE sop_id = $1 ORDER BY id`, [w.sop.id])).map((r: { id: string }) => r.id);
+    await stack.db.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1`, [later, at('2030-03-05T15:00:00Z')]);
+    await stack.db.query(`UPDATE tasks SET snoozed_until = $2 WHERE id = $1`, [earlier, at('2030-03-05T11:30:00Z')]);
     expect(await w.plan(at('2030-03-05T11:50:00Z'))).toMatchObject({ digests: 0 }); // 06:50 in New York
     // the next sweep comes 20 minutes late (07:10): it plans from 06:50 and finds 07:00
     expect(await w.plan(at('2030-03-05T12:10:00Z'))).toMatchObject({ digests: 1 });
     expect(await w.plan(at('2030-03-05T12:11:00Z'))).toMatchObject({ digests: 0 });
     const [digest] = await w.rows(w.e2.id, 'digest');
-    expect(digest).toMatchObject({ title: 'Today: 3 tasks', dedupe_key: 'digest:2030-03-05', link: '/inbox?list=today' });
-    expect(digest.body).toMatch(/^Follow up 跟进: 3 \(客户\d, 客户\d, 客户\d\)$/);
+    expect(digest).toMatchObject({ title: 'Today: 2 tasks', dedupe_key: 'digest:2030-03-05', link: '/inbox?list=today' });
+    expect(digest.body).toMatch(/^Follow up 跟进: 2 \(客户\d, 客户\d\)$/);
     // e1 (08:30 in Shanghai, the default) has no tasks that day: no digest
     expect(await w.plan(at('2030-03-06T00:31:00Z'))).toMatchObject({ digests: 0 });
     expect(await w.rows(w.e1.id, 'digest')).toEqual([]);

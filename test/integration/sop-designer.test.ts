@@ -94,6 +94,39 @@ describe('the SOP designer API (real Postgres)', () => {
     expect((await t.admin.get('/api/sops?kind=sometimes')).status).toBe(400);
   });
 
+  it('counts a group audience in the list as the forecast (and dispatch) do: every group when no owner or team is named', async () => {
+    const t = await signupTenant(ctx.http);
+    const team = (await t.admin.post('/api/teams', { name: 'Store 门店' })).body;
+    const inTeam = await addUser(t, ctx.http, 'employee', { teamId: team.id });
+    const alone = await addUser(t, ctx.http, 'employee');
+    // two groups of a team member, one of an employee without team, one without owner
+    for (const [name, ownerId] of [['群 1', inTeam.id], ['群 2', inTeam.id], ['群 3', alone.id], ['群 4', null]] as const) {
+      expect((await t.admin.post('/api/groups', { name, ownerId })).status).toBe(201);
+    }
+    const step = { name: 'Report', dueWithinMinutes: 60, channel: 'group_chat', content: { template: 'Hi' }, executor: { rule: 'groupOwner' } };
+    const cases: [string, Record<string, unknown>, number][] = [
+      ['every group (the built-in templates)', {}, 4],
+      ['one owner', { ownerUserIds: [alone.id] }, 1],
+      ['one team', { ownerTeamIds: [team.id] }, 2],
+      ['an owner and a team', { ownerUserIds: [alone.id], ownerTeamIds: [team.id] }, 3],
+      ['an empty owner list', { ownerUserIds: [] }, 0],
+    ];
+    const ids = new Map<string, string>();
+    for (const [what, groups] of cases) {
+      const created = await t.admin.post('/api/sops', { name: what, definition: {
+        kind: 'recurring', audience: { groups }, schedule: { rrule: 'FREQ=DAILY;BYHOUR=8;BYMINUTE=30' }, steps: [step] } });
+      expect(created.status).toBe(201);
+      ids.set(what, created.body.id);
+    }
+    const list: { id: string; summary: { audience: number } }[] = (await t.admin.get('/api/sops')).body;
+    for (const [what, , expected] of cases) {
+      const id = ids.get(what)!;
+      const reach = (await t.admin.get(`/api/sops/${id}/forecast`)).body.reach;
+      // `{ groups: {} }` is every group, for the list as for the forecast
+      expect({ what, listed: list.find((s) => s.id === id)?.summary.audience, reach }).toEqual({ what, listed: expected, reach: expected });
+    }
+  });
+
   it('checks a draft as a save would, without saving: each problem at its JSON path', async () => {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);

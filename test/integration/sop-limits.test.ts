@@ -90,6 +90,31 @@ describe('SOP limits: contact caps across SOPs and executor capacity (real Postg
     expect(await materializeDuePage(ctx.stack.db, sop, new Date(now.getTime() + DAY), 100)).toMatchObject({ tasks: 1 });
   });
 
+  it("flags the forecast's day over capacity as dispatch counts it: done and expired tasks keep their place, cancelled ones free it", async () => {
+    const t = await signupTenant(ctx.http);
+    const { segment, owner, ids } = await world(t, 2);
+    // the owner's day already holds three tasks of another SOP: one done, one expired, one cancelled
+    const other = (await t.admin.post('/api/sops', { name: 'Other', definition: journey(segment.id, {}) })).body;
+    const [version] = await ctx.stack.db.query(
+      `INSERT INTO sop_versions (tenant_id, sop_id, version, definition, segment_ids) SELECT tenant_id, id, 1, definition, segment_ids FROM sops WHERE id = $1
+       RETURNING id, tenant_id`, [other.id]);
+    const now = new Date();
+    for (const status of ['done', 'expired', 'cancelled']) {
+      await ctx.stack.db.query(
+        `INSERT INTO tasks (tenant_id, sop_id, sop_version_id, step_index, contact_id, executor_id, channel, content, due_at, due_until, status, finished_at)
+         VALUES ($1, $2, $3, 0, $4, $5, 'wecom_chat', 'Hi', $6, $7, $8, $6)`,
+        [version.tenant_id, other.id, version.id, ids[0], owner.id, now, new Date(now.getTime() + 3_600_000), status]);
+    }
+    const sop = await activeSop(t, 'Capacity 3', journey(segment.id, { executorDailyCapacity: 3, overflow: 'defer' }));
+    const forecast = (await t.admin.get(`/api/sops/${sop}/forecast`)).body;
+    // two tasks today on top of the two that keep their place (done and expired; not the cancelled one): 4 > 3
+    expect(forecast.days).toEqual([expect.objectContaining({ date: forecast.from, executorId: owner.id, tasks: 2, overCapacity: true })]);
+    expect(forecast.overCapacityDays).toEqual([forecast.from]);
+    // dispatch counts the day the same way: room for one task, the other waits
+    await enrollEntrants(ctx.stack.db, sop, now);
+    expect(await materializeDuePage(ctx.stack.db, sop, now, 100)).toMatchObject({ tasks: 1, deferred: 1 });
+  });
+
   it('reassigns what exceeds capacity to the teammate with most room', async () => {
     const t = await signupTenant(ctx.http);
     const team = (await t.admin.post('/api/teams', { name: 'Store 门店' })).body;

@@ -231,6 +231,9 @@ describe('SOPs: define, activate and dispatch journeys (real Postgres and Tempor
     } })).body;
     const forecast = (await t.admin.get(`/api/sops/${report.id}/forecast`)).body;
     expect(forecast.reach).toBe(2);
+    // the SOP list counts the same audience (`{ groups: {} }`: every group), and the firing below makes 2 tasks
+    const listed = (await t.admin.get('/api/sops')).body.find((s: { id: string }) => s.id === report.id);
+    expect(listed.summary.audience).toBe(2);
     expect(forecast.days.length).toBeGreaterThanOrEqual(29);
     expect(forecast.days[1]).toMatchObject({ executorId: owner.id, tasks: 2, overCapacity: true });
 

@@ -24,3 +24,5 @@ export * from './source-code-arrival';
 export * from './held-tasks';
 export * from './task-completion';
 export * from './managed-teams';
+export * from './group-audience';
+export * from './today-list';

@@ -2,6 +2,7 @@ import { APP_LINKS, MESSAGES } from '@sop/domain';
 import type { Queryable } from './queryable';
 import { MANAGED_PAIRS_SQL, teamManagedWhere } from './managed-teams';
 import type { TransactionalDb } from './silence-sweep';
+import { todayListWhere } from './today-list';
 
 /**
  * Reminder planning: set-based statements that turn tasks into notifications for every tenant at once.
@@ -161,7 +162,9 @@ const ESCALATION_CANDIDATES = `
 
 /**
  * The morning digest: when the user's digest time (in their zone) fell in the window, one notification listing
- * the day's pending tasks (count per SOP, the first contacts), only for users who have some.
+ * the tasks of the inbox's Today list at the digest's time (count per SOP, the first contacts), only for users who
+ * have some: a task snoozed until later that day is not counted, as the Today badge does not count it yet
+ * (today-list.ts, the one condition for both).
  */
 const DIGEST = `
   due AS (
@@ -174,9 +177,8 @@ const DIGEST = `
   per_sop AS (
     SELECT u.user_id, u.day, t.sop_id, count(*) AS n, (array_agg(t.id ORDER BY t.due_at, t.id))[1:${DIGEST_NAMES}] AS first_ids
       FROM due u
-      JOIN tasks t ON t.tenant_id = u.tenant_id AND t.executor_id = u.user_id AND t.status = 'pending'
-       AND t.due_at < ((u.day + 1)::timestamp AT TIME ZONE u.timezone) AND t.due_until >= u.at
-       AND (t.snoozed_until IS NULL OR t.snoozed_until < ((u.day + 1)::timestamp AT TIME ZONE u.timezone))
+      JOIN tasks t ON t.tenant_id = u.tenant_id AND t.executor_id = u.user_id
+       AND ${todayListWhere('t', { now: 'u.at', end: '((u.day + 1)::timestamp AT TIME ZONE u.timezone)' })}
      GROUP BY u.user_id, u.day, t.sop_id),
   lines AS (
     SELECT p.*, so.name AS sop_name,
@@ -201,6 +203,8 @@ const DIGEST_CANDIDATES = `
  * of each member of the teams they manage, from the executor rollups (yesterday: the day before the manager's
  * today, as a day of the rollups, which are in the organization's zone). Completion is done / (done + skipped +
  * expired + still pending), docs/dashboards.md's completion rate with yesterday's still-pending tasks as overdue.
+ * The members are those the team dashboard it links to counts: every user of the team, the manager too when they
+ * are one, so the digest's team total is the dashboard's.
  * Only for managers whose teams had tasks that day.
  */
 const MANAGER_DIGEST = `
@@ -215,7 +219,7 @@ const MANAGER_DIGEST = `
     SELECT u.user_id, u.day, ex.id AS executor_id, ex.name, sum(r.done)::int AS done,
            sum(r.done + r.skipped + r.expired + r.pending)::int AS closed, sum(r.pending)::int AS pending
       FROM mdue u JOIN (${MANAGED_PAIRS_SQL}) mp ON mp.tenant_id = u.tenant_id AND mp.manager_id = u.user_id
-      JOIN users ex ON ex.id = mp.user_id AND ex.id <> u.user_id
+      JOIN users ex ON ex.id = mp.user_id
       JOIN task_rollups_executor r ON r.tenant_id = u.tenant_id AND r.executor_id = ex.id AND r.day = u.day - 1
      GROUP BY u.user_id, u.day, ex.id, ex.name
     HAVING sum(r.done + r.skipped + r.expired + r.pending) > 0),

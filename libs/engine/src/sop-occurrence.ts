@@ -6,6 +6,7 @@
 import { type BusinessCalendar, compileTaskTemplate, isOccurrence, occurrenceDueAt, occurrenceDueUntil, type SopDefinition, type SopStep, type TemplateScope, type Window } from '@sop/domain';
 import { DateTime } from 'luxon';
 import { loadCalendar, type Transactional } from './sop-dispatch';
+import { groupInAudienceSql } from './group-audience';
 import { NO_ROOM, notifyHeld } from './held-tasks';
 import { type Candidate, PageLimits, type Refusal } from './sop-limits';
 import { CONTACT_SCOPE_COLUMNS, contactScope, type ContactScopeRow, coverLeave, loadPeople, type People, pickVariant, resolveExecutor, roundRobinPool } from './sop-people';
@@ -82,7 +83,7 @@ async function audiencePage(m: Queryable, sop: OccurrenceSop, after: string | nu
     return m.query(
       `SELECT g.id, g.owner_id, g.name, NULL AS contact FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
         WHERE g.tenant_id = $1 AND ($2::uuid IS NULL OR g.id > $2)
-          AND (($3::uuid[] IS NULL AND $4::uuid[] IS NULL) OR g.owner_id = ANY($3) OR u.team_id = ANY($4))
+          AND ${groupInAudienceSql('g', 'u', '$3::uuid[]', '$4::uuid[]')}
         ORDER BY g.id LIMIT $5`,
       [sop.tenant_id, after, a.groups.ownerUserIds ?? null, a.groups.ownerTeamIds ?? null, limit],
     );

@@ -5,7 +5,8 @@ import type { Locale, NotificationKind } from './preferences';
  * thousands of rows in the statement that inserts them, each in its user's locale. Arguments:
  * - due_soon, escalation: %1$s who (contact or group), %2$s SOP, %3$s step, %4$s window end (local), %5$s executor
  * - material_opened: %1$s who, %2$s material, %3$s SOP
- * - digest title: %1$s task count; digest line: %1$s SOP, %2$s count, %3$s first contacts
+ * - digest title: %1$s tasks in the inbox's Today list at the digest's time (what its badge shows then, snoozed tasks
+ *   not yet back left out); digest line: %1$s SOP, %2$s count, %3$s first contacts
  * - manager_digest (yesterday's completion of the manager's teams, docs/dashboards.md measures) title: %1$s done,
  *   %2$s closed, %3$s completion percent; line: %1$s employee, %2$s done, %3$s closed, %4$s percent, %5$s still pending
  */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { preparedShape } from '@sop/db';
-import type { Queryable } from '@sop/engine';
+import { type Queryable, todayListWhere } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import type { CountsDto, InboxList, InboxSopDto, MaterialDto, ResponseSummaryDto, TaskEventDto } from './inbox.dto';
 
@@ -32,7 +32,7 @@ interface Bounds {
 
 /** SQL per list; `now` and `end` (of the caller's today) are parameter references. Snoozed tasks wait in upcoming. */
 const LIST_WHERE: Record<'today' | 'overdue' | 'upcoming' | 'done', (b: Bounds) => string> = {
-  today: (b) => `t.status = 'pending' AND t.due_at < ${b.end} AND t.due_until >= ${b.now} AND (t.snoozed_until IS NULL OR t.snoozed_until <= ${b.now})`,
+  today: (b) => todayListWhere('t', b), // the morning digest counts the same (libs/engine today-list.ts)
   overdue: (b) => `t.status = 'pending' AND t.due_until < ${b.now}`,
   upcoming: (b) => `t.status = 'pending' AND t.due_until >= ${b.now} AND (t.due_at >= ${b.end} OR t.snoozed_until > ${b.now})`,
   done: () => `t.status IN ('done', 'skipped')`,

@@ -66,12 +66,13 @@ export class SopForecastService {
       def.steps.forEach((step) => add(step, date, audience));
     }
 
-    const days = await this.withCapacity(tenantId, tally.rows(), zone, def.policies.executorDailyCapacity);
+    const days = await this.withCapacity(tenantId, tally.rows(), { zone, from: today, capacity: def.policies.executorDailyCapacity });
     return {
       reach, entering, from, to, days,
       overCapacityDays: [...new Set(days.filter((d) => d.overCapacity).map((d) => d.date))].sort(),
       basis: 'Current audience and open enrollments with their remaining steps, on the business calendar, in the SOP time zone. '
-        + 'Contacts who enter the segment later are not counted. Capacity counts tasks already scheduled for the executor by any SOP.',
+        + 'Contacts who enter the segment later are not counted. Capacity counts the tasks the executor already has that day from any SOP, '
+        + 'as dispatch counts them: pending, done or expired (cancelled tasks free their place).',
     };
   }
 
@@ -127,19 +128,26 @@ export class SopForecastService {
     return out;
   }
 
-  /** Names executors and flags days where this SOP plus what is already scheduled exceeds the capacity. */
+  /**
+   * Names executors and flags days where this SOP plus what the executor already has that day exceeds the capacity.
+   * What they already have is read as dispatch reads it against the capacity (DayLoad, executor-load.ts: pending,
+   * done and expired tasks of every SOP; cancelled ones free their place), over the forecast's 30 days.
+   */
   private async withCapacity(
-    tenantId: string, rows: { date: string; executorId: string | null; tasks: number }[], zone: string, capacity?: number,
+    tenantId: string, rows: { date: string; executorId: string | null; tasks: number }[],
+    at: { zone: string; from: DateTime; capacity?: number },
   ): Promise<ForecastDayDto[]> {
+    const { zone, from, capacity } = at;
     const ids = [...new Set(rows.map((r) => r.executorId).filter((x): x is string => !!x))];
     const people = ids.length ? await this.repository.userNames(tenantId, ids) : [];
     const names = new Map(people.map((p) => [p.id, p.name]));
-    const scheduled = ids.length && capacity ? await this.repository.pendingByExecutorDay(tenantId, ids, zone) : [];
-    const already = new Map(scheduled.map((s) => [`${s.executor_id}|${s.date}`, s.n]));
+    const already = ids.length && capacity
+      ? await DayLoad.read(this.db, tenantId, ids, zone, from.toJSDate(), from.plus({ days: FORECAST_DAYS }).toJSDate())
+      : new DayLoad();
     return rows.map((r) => ({
       ...r,
       executorName: r.executorId ? names.get(r.executorId) ?? null : null,
-      overCapacity: capacity !== undefined && r.executorId !== null && r.tasks + (already.get(`${r.executorId}|${r.date}`) ?? 0) > capacity,
+      overCapacity: capacity !== undefined && r.executorId !== null && r.tasks + already.get(r.executorId, r.date) > capacity,
     }));
   }
 }

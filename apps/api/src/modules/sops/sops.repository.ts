@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { LibraryMaterial, SopDefinition } from '@sop/domain';
-import type { Queryable } from '@sop/engine';
+import { groupInAudienceSql, groupInDefinitionAudienceSql, type Queryable } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import type { HeldCountDto, SopListSummaryDto, SopStatus } from './sops.dto';
 
@@ -44,17 +44,18 @@ export class SopsRepository {
     return row;
   }
 
-  /** The organization's SOPs by name with what a list shows of each: audience size, open enrollments, tasks today and overdue. */
+  /**
+   * The organization's SOPs by name with what a list shows of each: audience size, open enrollments, tasks today and
+   * overdue. A group audience is counted by the condition dispatch and the forecast use (group-audience.ts in the engine).
+   */
   list(tenantId: string, status: SopStatus | null, kind: string | null): Promise<(SopRow & { summary: SopListSummaryDto })[]> {
     return this.db.query(
       `SELECT s.*, json_build_object(
                 'audience', CASE WHEN s.definition -> 'audience' ? 'segmentId'
                   THEN (SELECT count(*) FROM segment_memberships sm
                          WHERE sm.tenant_id = s.tenant_id AND sm.segment_id = (s.definition -> 'audience' ->> 'segmentId')::uuid AND sm.exited_at IS NULL)
-                  ELSE (SELECT count(*) FROM customer_groups g
-                         WHERE g.tenant_id = s.tenant_id AND (g.owner_id::text IN (SELECT jsonb_array_elements_text(s.definition -> 'audience' -> 'groups' -> 'ownerUserIds'))
-                            OR g.owner_id IN (SELECT u.id FROM users u WHERE u.tenant_id = s.tenant_id
-                                               AND u.team_id::text IN (SELECT jsonb_array_elements_text(s.definition -> 'audience' -> 'groups' -> 'ownerTeamIds')))))
+                  ELSE (SELECT count(*) FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
+                         WHERE g.tenant_id = s.tenant_id AND ${groupInDefinitionAudienceSql('g', 'u', 's.definition')})
                 END,
                 'openEnrollments', (SELECT count(*) FROM enrollments e WHERE e.sop_id = s.id AND e.status = 'active'),
                 'tasksToday', t.today, 'tasksOverdue', t.overdue) AS summary
@@ -313,11 +314,11 @@ export class SopsRepository {
       [segmentId, tenantId]);
   }
 
-  /** Customer groups per owner, of the owners and teams named (all groups when neither is). */
+  /** Customer groups per owner, of the owners and teams named (all groups when neither is), as dispatch reads them. */
   groupsByOwner(tenantId: string, ownerUserIds: string[] | null, ownerTeamIds: string[] | null): Promise<{ owner_id: string | null; n: number }[]> {
     return this.db.query(
       `SELECT g.owner_id, count(*)::int AS n FROM customer_groups g LEFT JOIN users u ON u.id = g.owner_id
-          WHERE g.tenant_id = $1 AND (($2::uuid[] IS NULL AND $3::uuid[] IS NULL) OR g.owner_id = ANY($2) OR u.team_id = ANY($3))
+          WHERE g.tenant_id = $1 AND ${groupInAudienceSql('g', 'u', '$2::uuid[]', '$3::uuid[]')}
           GROUP BY g.owner_id`,
       [tenantId, ownerUserIds, ownerTeamIds]);
   }
@@ -351,12 +352,5 @@ export class SopsRepository {
 
   userNames(tenantId: string, ids: string[]): Promise<{ id: string; name: string }[]> {
     return this.db.query(`SELECT id, name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]);
-  }
-
-  /** The executors' pending tasks per day (in `zone`), from every SOP. */
-  pendingByExecutorDay(tenantId: string, ids: string[], zone: string): Promise<{ executor_id: string; date: string; n: number }[]> {
-    return this.db.query(
-      `SELECT executor_id, to_char(due_at AT TIME ZONE $3, 'YYYY-MM-DD') AS date, count(*)::int AS n FROM tasks
-          WHERE tenant_id = $1 AND executor_id = ANY($2::uuid[]) AND status = 'pending' GROUP BY 1, 2`, [tenantId, ids, zone]);
   }
 }
