@@ -1,8 +1,11 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { randomUUID } from 'node:crypto';
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
 import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
+
+const HOUR = 3_600_000;
 
 describe('the employee inbox (real Postgres)', () => {
   const ctx = useStack();
@@ -67,6 +70,54 @@ describe('the employee inbox (real Postgres)', () => {
     expect((await t.admin.get('/api/inbox/tasks/999999999')).status).toBe(404);
     expect((await e1.client.get('/api/inbox/tasks/not-a-task')).status).toBe(404);
     expect((await (await signupTenant(ctx.http)).admin.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(404);
+  });
+
+  it("counts what each list shows under the list's filters (SOP, channel, contact, group), checked like the list's", async () => {
+    const { t, e1, e2, contacts, sop } = await world();
+    const coupon = (await t.admin.post('/api/sops', { name: 'Coupon 优惠券', definition: {
+      ...sop.definition, steps: [{ ...sop.definition.steps[0], name: 'Send the coupon', channel: 'wecom_chat' }],
+    } })).body;
+    await t.admin.post(`/api/sops/${coupon.id}/activate`);
+    await enrollEntrants(ctx.stack.db, coupon.id, new Date());
+    await materializeDuePage(ctx.stack.db, coupon.id, new Date(), 100);
+    // e1's three follow-up calls overdue and three coupons upcoming, whatever the hour the test runs.
+    const now = Date.now();
+    await ctx.stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE sop_id = $1`, [sop.id, new Date(now - 26 * HOUR), new Date(now - 2 * HOUR)]);
+    await ctx.stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE sop_id = $1`, [coupon.id, new Date(now + 48 * HOUR), new Date(now + 50 * HOUR)]);
+    const counts = async (query = '') => (await e1.client.get(`/api/inbox/counts?tz=Asia/Shanghai${query}`)).body;
+    const listed = async (list: string, query: string) => (await e1.client.get(`/api/inbox/tasks?list=${list}&tz=Asia/Shanghai${query}`)).body.items.length;
+    expect(await counts()).toEqual({ today: 0, overdue: 3, upcoming: 3, done: 0 });
+
+    const filtered: [string, { today: number; overdue: number; upcoming: number; done: number }][] = [
+      [`&sopId=${sop.id}`, { today: 0, overdue: 3, upcoming: 0, done: 0 }],
+      [`&sopId=${coupon.id.toUpperCase()}`, { today: 0, overdue: 0, upcoming: 3, done: 0 }],
+      ['&channel=phone_call', { today: 0, overdue: 3, upcoming: 0, done: 0 }],
+      ['&channel=wecom_chat', { today: 0, overdue: 0, upcoming: 3, done: 0 }],
+      [`&contactId=${contacts[0].id}`, { today: 0, overdue: 1, upcoming: 1, done: 0 }],
+      [`&contactId=${contacts[0].id}&channel=wecom_chat`, { today: 0, overdue: 0, upcoming: 1, done: 0 }],
+      [`&groupId=${randomUUID()}`, { today: 0, overdue: 0, upcoming: 0, done: 0 }], // these tasks are for contacts, not groups
+      [`&executorId=${e1.id}&sopId=${sop.id}`, { today: 0, overdue: 3, upcoming: 0, done: 0 }],
+    ];
+    for (const [query, expected] of filtered) {
+      expect([query, await counts(query)]).toEqual([query, expected]);
+      // each badge is the length of the list it stands above, under the same filters
+      for (const list of ['today', 'overdue', 'upcoming'] as const) expect([query, list, await listed(list, query)]).toEqual([query, list, expected[list]]);
+    }
+
+    // Done today follows the filters too.
+    const [{ id: called }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, contacts[0].id]);
+    expect((await e1.client.post(`/api/inbox/tasks/${called}/complete`, { outcome: 'sent' })).status).toBe(200);
+    expect(await counts(`&sopId=${sop.id}`)).toEqual({ today: 0, overdue: 2, upcoming: 0, done: 1 });
+    expect(await counts(`&sopId=${coupon.id}`)).toEqual({ today: 0, overdue: 0, upcoming: 3, done: 0 });
+    expect(await counts('&channel=phone_call')).toEqual({ today: 0, overdue: 2, upcoming: 0, done: 1 });
+
+    // Checked at the edge as the list's filters are; whose tasks, as before.
+    for (const bad of ['&sopId=not-a-uuid', '&contactId=42', '&groupId=x', `&channel=${'x'.repeat(41)}`, '&colour=red']) {
+      const res = await e1.client.get(`/api/inbox/counts?tz=Asia/Shanghai${bad}`);
+      expect([bad, res.status, res.body.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+    }
+    expect((await e2.client.get(`/api/inbox/counts?sopId=${sop.id}`)).body).toEqual({ today: 0, overdue: 0, upcoming: 0, done: 0 });
+    expect((await e2.client.get(`/api/inbox/counts?executorId=${e1.id}&sopId=${sop.id}`)).body.code).toBe('NOT_YOUR_TASKS');
   });
 
   it('completes, skips, snoozes and reassigns idempotently; a reply updates the contact times and announces them', async () => {

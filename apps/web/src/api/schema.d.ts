@@ -655,7 +655,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How many tasks are in each list */
+        /** How many tasks are in each list, under the same filters as the list */
         get: operations["InboxController_counts"];
         put?: never;
         post?: never;
@@ -8979,7 +8979,17 @@ export interface operations {
     InboxController_counts: {
         parameters: {
             query?: {
+                /** @description Only the tasks on this channel (wecom_chat, phone_call, …) */
+                channel?: string;
+                /** @description Only this contact's tasks */
+                contactId?: string;
+                /** @description Whose tasks: yourself by default; a manager may name a member of a team they manage */
                 executorId?: string;
+                /** @description Only this customer group's tasks */
+                groupId?: string;
+                /** @description Only this SOP's tasks */
+                sopId?: string;
+                /** @description Where "today" is */
                 tz?: string;
             };
             header?: never;
@@ -9121,15 +9131,19 @@ export interface operations {
     InboxController_list: {
         parameters: {
             query?: {
+                /** @description Only the tasks on this channel (wecom_chat, phone_call, …) */
                 channel?: string;
+                /** @description Only this contact's tasks */
                 contactId?: string;
                 /** @description The nextCursor of the previous page */
                 cursor?: string;
                 /** @description Whose tasks: yourself by default; a manager may name a member of a team they manage */
                 executorId?: string;
+                /** @description Only this customer group's tasks */
                 groupId?: string;
                 limit?: number;
                 list?: "today" | "overdue" | "upcoming" | "done";
+                /** @description Only this SOP's tasks */
                 sopId?: string;
                 /** @description Where "today" is */
                 tz?: string;

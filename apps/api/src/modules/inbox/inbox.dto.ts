@@ -16,26 +16,41 @@ export const OUTCOMES = TASK_OUTCOMES;
 export type Outcome = (typeof OUTCOMES)[number];
 const TASK_ID = /^[1-9]\d{0,17}$/;
 
+/** What the list's and the counts' query parameters say (the counts take the list's filters, so a badge counts what its list shows). */
+const SCOPE_DOCS = {
+  executorId: 'Whose tasks: yourself by default; a manager may name a member of a team they manage',
+  sopId: "Only this SOP's tasks",
+  channel: 'Only the tasks on this channel (wecom_chat, phone_call, …)',
+  contactId: "Only this contact's tasks",
+  groupId: "Only this customer group's tasks",
+  tz: 'Where "today" is',
+};
+
 export class InboxQuery extends PageQuery {
   @ApiPropertyOptional({ enum: LISTS, default: 'today' }) @IsOptional() @IsIn(LISTS)
   list: InboxList = 'today';
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Whose tasks: yourself by default; a manager may name a member of a team they manage' })
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.executorId })
   @IsOptional() @IsUUID() @Lower()
   executorId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() sopId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) channel?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() contactId?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() groupId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.sopId }) @IsOptional() @IsUUID() @Lower() sopId?: string;
+  @ApiPropertyOptional({ description: SCOPE_DOCS.channel }) @IsOptional() @IsString() @MaxLength(40) channel?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.contactId }) @IsOptional() @IsUUID() @Lower() contactId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.groupId }) @IsOptional() @IsUUID() @Lower() groupId?: string;
 
-  @ApiPropertyOptional({ default: 'Asia/Shanghai', description: 'Where "today" is' }) @IsOptional() @IsTimeZone()
+  @ApiPropertyOptional({ default: 'Asia/Shanghai', description: SCOPE_DOCS.tz }) @IsOptional() @IsTimeZone()
   tz: string = 'Asia/Shanghai';
 }
 
+/** The list's scope and filters, without the list and the page: what each list would hold under them. */
 export class CountsQuery {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() executorId?: string;
-  @ApiPropertyOptional({ default: 'Asia/Shanghai' }) @IsOptional() @IsTimeZone() tz: string = 'Asia/Shanghai';
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.executorId }) @IsOptional() @IsUUID() @Lower() executorId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.sopId }) @IsOptional() @IsUUID() @Lower() sopId?: string;
+  @ApiPropertyOptional({ description: SCOPE_DOCS.channel }) @IsOptional() @IsString() @MaxLength(40) channel?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.contactId }) @IsOptional() @IsUUID() @Lower() contactId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.groupId }) @IsOptional() @IsUUID() @Lower() groupId?: string;
+  @ApiPropertyOptional({ default: 'Asia/Shanghai', description: SCOPE_DOCS.tz }) @IsOptional() @IsTimeZone() tz: string = 'Asia/Shanghai';
 }
 
 export class SopsQuery {

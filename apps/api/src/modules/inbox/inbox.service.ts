@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { LinksService } from '../links/links.service';
 import {
-  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxSopDto, type InboxQuery, type ReassignDto, type SkipDto,
+  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type CountsQuery, type InboxSopDto, type InboxQuery, type ReassignDto, type SkipDto,
   OUTCOMES, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
 import { INBOX_ERRORS } from './inbox.errors';
@@ -53,15 +53,17 @@ export class InboxService {
     return { items, nextCursor: last ? encodeCursor(last[at]!, last.id) : null };
   }
 
-  async counts(caller: Principal, executorId: string | undefined, tz: string): Promise<CountsDto> {
-    const executors = await this.visibleExecutors(caller, executorId);
-    const { now, todayEnd, todayStart } = this.bounds(tz);
-    return this.tasks.counts(caller.tenantId, executors, { now, todayEnd, todayStart });
+  /** What each list holds under the same scope and filters as the list (GET /api/inbox/tasks). */
+  async counts(caller: Principal, q: CountsQuery): Promise<CountsDto> {
+    const executors = await this.visibleExecutors(caller, q.executorId);
+    const { now, todayEnd, todayStart } = this.bounds(q.tz);
+    return this.tasks.counts(caller.tenantId, { executors, sopId: q.sopId, channel: q.channel, contactId: q.contactId, groupId: q.groupId },
+      { now, todayEnd, todayStart });
   }
 
   async sops(caller: Principal, executorId: string | undefined): Promise<InboxSopDto[]> {
     const executors = await this.visibleExecutors(caller, executorId);
-    return this.tasks.sopsWithPending(caller.tenantId, executors);
+    return this.tasks.sopsWithPending(caller.tenantId, { executors });
   }
 
   async detail(caller: Principal, id: string): Promise<TaskDetailDto> {

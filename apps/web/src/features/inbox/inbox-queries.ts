@@ -17,9 +17,10 @@ export interface Scope {
 
 const clean = (scope: Scope) => Object.fromEntries(Object.entries(scope).filter(([, v]) => v)) as Scope;
 
-export const countsQuery = (executorId?: string) => queryOptions({
-  queryKey: ['inbox', 'counts', executorId ?? null],
-  queryFn: () => call(api.GET('/api/inbox/counts', { params: { query: { tz: getViewerZone(), ...(executorId ? { executorId } : {}) } } })),
+/** How many tasks each list holds under the same scope and filters as the lists (a badge counts what its list shows). */
+export const countsQuery = (scope: Scope) => queryOptions({
+  queryKey: ['inbox', 'counts', clean(scope)],
+  queryFn: () => call(api.GET('/api/inbox/counts', { params: { query: { tz: getViewerZone(), ...clean(scope) } } })),
   refetchInterval: 60_000,
 });
 
@@ -37,5 +38,5 @@ export const taskListQuery = (list: InboxList, scope: Scope) => infiniteQueryOpt
 /** What the inbox asks first: today's tasks and the counts of the person's own inbox. */
 export function prefetchMyInbox(queries: QueryClient, userId: string): void {
   void queries.prefetchInfiniteQuery(taskListQuery('today', { executorId: userId }));
-  void queries.prefetchQuery(countsQuery(userId));
+  void queries.prefetchQuery(countsQuery({ executorId: userId }));
 }
