@@ -4103,7 +4103,7 @@ export interface components {
             dueUntil: string;
             /** Format: uuid */
             executorId: string | null;
-            /** @description Who does it (a manager's team list shows it) */
+            /** @description Who does it (a manager's team list shows it); null with executorId null: nobody could be found for it, a manager assigns it */
             executorName: string | null;
             /** Format: date-time */
             finishedAt: string | null;
@@ -4152,7 +4152,7 @@ export interface components {
             dueUntil: string;
             /** Format: uuid */
             executorId: string | null;
-            /** @description Who does it (a manager's team list shows it) */
+            /** @description Who does it (a manager's team list shows it); null with executorId null: nobody could be found for it, a manager assigns it */
             executorName: string | null;
             /** Format: date-time */
             finishedAt: string | null;
@@ -8983,7 +8983,7 @@ export interface operations {
                 channel?: string;
                 /** @description Only this contact's tasks */
                 contactId?: string;
-                /** @description Whose tasks: yourself by default; a manager may name a member of a team they manage */
+                /** @description Whose tasks: one person's (employees: only themselves; managers: themselves or a member of a team they manage). Without it: an employee's own; a manager's own, their teams' and the unassigned ones (nobody could be found for them; managers assign them); an admin's or ops's whole organization's */
                 executorId?: string;
                 /** @description Only this customer group's tasks */
                 groupId?: string;
@@ -9060,7 +9060,7 @@ export interface operations {
     InboxController_sops: {
         parameters: {
             query?: {
-                /** @description One person's SOPs (default: everyone whose tasks the caller may see) */
+                /** @description One person's SOPs (default: every task the caller may see, a manager's unassigned ones included) */
                 executorId?: string;
             };
             header?: never;
@@ -9137,7 +9137,7 @@ export interface operations {
                 contactId?: string;
                 /** @description The nextCursor of the previous page */
                 cursor?: string;
-                /** @description Whose tasks: yourself by default; a manager may name a member of a team they manage */
+                /** @description Whose tasks: one person's (employees: only themselves; managers: themselves or a member of a team they manage). Without it: an employee's own; a manager's own, their teams' and the unassigned ones (nobody could be found for them; managers assign them); an admin's or ops's whole organization's */
                 executorId?: string;
                 /** @description Only this customer group's tasks */
                 groupId?: string;

@@ -18,7 +18,7 @@ const TASK_ID = /^[1-9]\d{0,17}$/;
 
 /** What the list's and the counts' query parameters say (the counts take the list's filters, so a badge counts what its list shows). */
 const SCOPE_DOCS = {
-  executorId: 'Whose tasks: yourself by default; a manager may name a member of a team they manage',
+  executorId: "Whose tasks: one person's (employees: only themselves; managers: themselves or a member of a team they manage). Without it: an employee's own; a manager's own, their teams' and the unassigned ones (nobody could be found for them; managers assign them); an admin's or ops's whole organization's",
   sopId: "Only this SOP's tasks",
   channel: 'Only the tasks on this channel (wecom_chat, phone_call, …)',
   contactId: "Only this contact's tasks",
@@ -54,7 +54,7 @@ export class CountsQuery {
 }
 
 export class SopsQuery {
-  @ApiPropertyOptional({ format: 'uuid', description: "One person's SOPs (default: everyone whose tasks the caller may see)" }) @IsOptional() @IsUUID() @Lower() executorId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: "One person's SOPs (default: every task the caller may see, a manager's unassigned ones included)" }) @IsOptional() @IsUUID() @Lower() executorId?: string;
 }
 
 export class InboxSopDto {
@@ -106,7 +106,7 @@ export class TaskDto {
   @ApiUuid({ nullable: true }) groupId: string | null;
   @ApiProperty({ nullable: true, type: String }) groupName: string | null;
   @ApiUuid({ nullable: true }) executorId: string | null;
-  @ApiProperty({ nullable: true, type: String, description: "Who does it (a manager's team list shows it)" }) executorName: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "Who does it (a manager's team list shows it); null with executorId null: nobody could be found for it, a manager assigns it" }) executorName: string | null;
   @ApiProperty() channel: string;
   @ApiProperty({ description: 'Rendered, ready to copy' }) content: string;
   @ApiProperty({ type: [MaterialDto] }) materials: MaterialDto[];

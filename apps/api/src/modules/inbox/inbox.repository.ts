@@ -38,9 +38,13 @@ const LIST_WHERE: Record<'today' | 'overdue' | 'upcoming' | 'done', (b: Bounds) 
   done: () => `t.status IN ('done', 'skipped')`,
 };
 
-/** Whose tasks a list or its counts read, and the filters that narrow both alike; `executors` null is every executor of the organization. */
+/**
+ * Whose tasks a list or its counts read, and the filters that narrow both alike; `executors` null is every task of
+ * the organization, and `unassigned` adds the tasks nobody could be found for to the executors' (a manager's team).
+ */
 export interface TaskScope {
   executors: string[] | null;
+  unassigned?: boolean;
   sopId?: string; channel?: string; contactId?: string; groupId?: string;
 }
 
@@ -57,8 +61,10 @@ function scopeWhere(s: TaskScope, p: (v: unknown) => string): string[] {
   const executors = s.executors;
   // One person (an employee's own list) compares by equality, so the index's due-time order serves the
   // ORDER BY and LIMIT directly; with ANY(...) Postgres reads all of the person's tasks and sorts them.
-  if (executors?.length === 1) where.push(`t.executor_id = ${p(executors[0])}`);
-  else if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
+  if (executors) {
+    const whose = executors.length === 1 ? `t.executor_id = ${p(executors[0])}` : `t.executor_id = ANY(${p(executors)}::uuid[])`;
+    where.push(s.unassigned ? `(${whose} OR t.executor_id IS NULL)` : whose);
+  }
   if (s.sopId) where.push(`t.sop_id = ${p(s.sopId)}`);
   if (s.channel) where.push(`t.channel = ${p(s.channel)}`);
   if (s.contactId) where.push(`t.contact_id = ${p(s.contactId)}`);
@@ -119,7 +125,7 @@ export class InboxRepository {
   }
 
   /** The SOPs with pending tasks in the scope (whose tasks only: the SOP filter's choices), most pending first (at most 200). */
-  sopsWithPending(tenantId: string, s: Pick<TaskScope, 'executors'>): Promise<InboxSopDto[]> {
+  sopsWithPending(tenantId: string, s: Pick<TaskScope, 'executors' | 'unassigned'>): Promise<InboxSopDto[]> {
     const params: unknown[] = [tenantId];
     const p = (v: unknown) => `$${params.push(v)}`;
     const where = [`t.tenant_id = $1`, `t.status = 'pending'`, ...scopeWhere(s, p)];
