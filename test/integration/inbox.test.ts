@@ -113,7 +113,7 @@ describe('the employee inbox (real Postgres)', () => {
     expect(await counts(`&sopId=${coupon.id}`)).toEqual({ today: 0, overdue: 0, upcoming: 3, done: 0 });
     expect(await counts('&channel=phone_call')).toEqual({ today: 0, overdue: 2, upcoming: 0, done: 1 });
 
-    // Checked at the edge as the list's filters are; whose tasks, as before.
+    // Checked at the edge as the list's filters are.
     for (const bad of ['&sopId=not-a-uuid', '&contactId=42', '&groupId=x', `&channel=${'x'.repeat(41)}`, '&colour=red']) {
       const res = await e1.client.get(`/api/inbox/counts?tz=Asia/Shanghai${bad}`);
       expect([bad, res.status, res.body.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
@@ -153,7 +153,7 @@ describe('the employee inbox (real Postgres)', () => {
     // Any manager of the organization may assign it (taskAccess): the other team's manager sees it, and no task of e1's.
     expect(await counts(outsider)).toEqual(OVERDUE(1));
     expect(await overdue(outsider)).toEqual([[unassigned, null]]);
-    // Employees as before: their own tasks only. Admins: the whole organization, as before.
+    // Employees: their own tasks only. Admins: the whole organization.
     expect(await counts(e1)).toEqual(OVERDUE(3));
     expect(await counts(e2)).toEqual(OVERDUE(0));
     expect(await overdue(e2)).toEqual([]);

@@ -1,4 +1,4 @@
-import { infiniteQueryOptions, queryOptions, type QueryClient } from '@tanstack/react-query';
+import { infiniteQueryOptions, keepPreviousData, queryOptions, type QueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
 import { getViewerZone } from '../../lib/time';
 
@@ -22,6 +22,7 @@ export const countsQuery = (scope: Scope) => queryOptions({
   queryKey: ['inbox', 'counts', clean(scope)],
   queryFn: () => call(api.GET('/api/inbox/counts', { params: { query: { tz: getViewerZone(), ...clean(scope) } } })),
   refetchInterval: 60_000,
+  placeholderData: keepPreviousData, // a filter change keeps the badges until their new counts arrive
 });
 
 /** A list's tasks in keyset pages of 50 ("load more" fetches the next). */
