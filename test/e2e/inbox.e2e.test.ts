@@ -277,6 +277,14 @@ describe('the employee inbox in a real browser (Chromium)', () => {
     await page.getByRole('button', { name: /Clear filters|清除筛选/ }).click();
     await row(page, '客户7').waitFor();
 
+    // Filter by channel: none of the team's tasks is a phone call, and the counts above the lists say so too.
+    await page.locator('#filter-channel').click();
+    await page.locator('.ant-select-item-option:visible', { hasText: /^(Phone call|电话)$/ }).click();
+    await page.getByTestId('inbox-empty').waitFor();
+    await eventually(async () => expect(await counts(page)).toEqual({ today: 0, overdue: 0, upcoming: 0 }));
+    await page.getByRole('button', { name: /Clear filters|清除筛选/ }).click();
+    await row(page, '客户7').waitFor();
+
     // Filter by SOP: its choices are the SOPs with pending tasks here, which an employee may ask for too.
     const theirs = (await employee.client.get('/api/inbox/sops')).body;
     expect(theirs).toEqual([{ id: sop.id, name: sop.name, pending: 8 }]);

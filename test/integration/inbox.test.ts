@@ -1,13 +1,17 @@
 import { enrollEntrants, materializeDuePage } from '@sop/engine';
+import { randomUUID } from 'node:crypto';
 import { zoneWithOpenWindow } from '../support/clock';
 import { createTagSystem } from '../support/fixtures';
-import { AS_CUSTOMER, addUser, signupTenant } from '../support/http';
+import { AS_CUSTOMER, addUser, type Http, signupTenant } from '../support/http';
 import { useStack } from '../support/stack';
+
+const HOUR = 3_600_000;
 
 describe('the employee inbox (real Postgres)', () => {
   const ctx = useStack();
 
-  async function world() {
+  /** `ownerless`: a fourth contact, owned by nobody, whose follow-up nobody could be found for (an unassigned task). */
+  async function world({ ownerless = false } = {}) {
     const t = await signupTenant(ctx.http);
     const { tags } = await createTagSystem(t.admin);
     const store = (await t.admin.post('/api/teams', { name: 'Store 门店' })).body;
@@ -25,6 +29,7 @@ describe('the employee inbox (real Postgres)', () => {
       contacts.push((await t.admin.post('/api/contacts', { externalId: `c${n}`, name: `客户${n}`, ownerId: e1.id, tags: [tags.intentHigh.id],
         timezone: zoneWithOpenWindow() })).body); // in a zone where the step's all-day window (00:00-23:59) is open for hours yet (test/support/clock.ts)
     }
+    if (ownerless) await t.admin.post('/api/contacts', { externalId: 'c0', name: '无人跟进', tags: [tags.intentHigh.id], timezone: zoneWithOpenWindow() });
     const sop = (await t.admin.post('/api/sops', { name: 'Follow up 跟进', definition: {
       kind: 'journey', audience: { segmentId: segment.id }, entry: { includeExistingMembers: true },
       steps: [{ name: 'Call', offsetDays: 0, window: { start: '00:00', end: '23:59' }, channel: 'phone_call',
@@ -67,6 +72,103 @@ describe('the employee inbox (real Postgres)', () => {
     expect((await t.admin.get('/api/inbox/tasks/999999999')).status).toBe(404);
     expect((await e1.client.get('/api/inbox/tasks/not-a-task')).status).toBe(404);
     expect((await (await signupTenant(ctx.http)).admin.get(`/api/inbox/tasks/${all[0].id}`)).status).toBe(404);
+  });
+
+  it("counts what each list shows under the list's filters (SOP, channel, contact, group), checked like the list's", async () => {
+    const { t, e1, e2, contacts, sop } = await world();
+    const coupon = (await t.admin.post('/api/sops', { name: 'Coupon 优惠券', definition: {
+      ...sop.definition, steps: [{ ...sop.definition.steps[0], name: 'Send the coupon', channel: 'wecom_chat' }],
+    } })).body;
+    await t.admin.post(`/api/sops/${coupon.id}/activate`);
+    await enrollEntrants(ctx.stack.db, coupon.id, new Date());
+    await materializeDuePage(ctx.stack.db, coupon.id, new Date(), 100);
+    // e1's three follow-up calls overdue and three coupons upcoming, whatever the hour the test runs.
+    const now = Date.now();
+    await ctx.stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE sop_id = $1`, [sop.id, new Date(now - 26 * HOUR), new Date(now - 2 * HOUR)]);
+    await ctx.stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE sop_id = $1`, [coupon.id, new Date(now + 48 * HOUR), new Date(now + 50 * HOUR)]);
+    const counts = async (query = '') => (await e1.client.get(`/api/inbox/counts?tz=Asia/Shanghai${query}`)).body;
+    const listed = async (list: string, query: string) => (await e1.client.get(`/api/inbox/tasks?list=${list}&tz=Asia/Shanghai${query}`)).body.items.length;
+    expect(await counts()).toEqual({ today: 0, overdue: 3, upcoming: 3, done: 0 });
+
+    const filtered: [string, { today: number; overdue: number; upcoming: number; done: number }][] = [
+      [`&sopId=${sop.id}`, { today: 0, overdue: 3, upcoming: 0, done: 0 }],
+      [`&sopId=${coupon.id.toUpperCase()}`, { today: 0, overdue: 0, upcoming: 3, done: 0 }],
+      ['&channel=phone_call', { today: 0, overdue: 3, upcoming: 0, done: 0 }],
+      ['&channel=wecom_chat', { today: 0, overdue: 0, upcoming: 3, done: 0 }],
+      [`&contactId=${contacts[0].id}`, { today: 0, overdue: 1, upcoming: 1, done: 0 }],
+      [`&contactId=${contacts[0].id}&channel=wecom_chat`, { today: 0, overdue: 0, upcoming: 1, done: 0 }],
+      [`&groupId=${randomUUID()}`, { today: 0, overdue: 0, upcoming: 0, done: 0 }], // these tasks are for contacts, not groups
+      [`&executorId=${e1.id}&sopId=${sop.id}`, { today: 0, overdue: 3, upcoming: 0, done: 0 }],
+    ];
+    for (const [query, expected] of filtered) {
+      expect([query, await counts(query)]).toEqual([query, expected]);
+      // each badge is the length of the list it stands above, under the same filters
+      for (const list of ['today', 'overdue', 'upcoming'] as const) expect([query, list, await listed(list, query)]).toEqual([query, list, expected[list]]);
+    }
+
+    // Done today follows the filters too.
+    const [{ id: called }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND contact_id = $2`, [sop.id, contacts[0].id]);
+    expect((await e1.client.post(`/api/inbox/tasks/${called}/complete`, { outcome: 'sent' })).status).toBe(200);
+    expect(await counts(`&sopId=${sop.id}`)).toEqual({ today: 0, overdue: 2, upcoming: 0, done: 1 });
+    expect(await counts(`&sopId=${coupon.id}`)).toEqual({ today: 0, overdue: 0, upcoming: 3, done: 0 });
+    expect(await counts('&channel=phone_call')).toEqual({ today: 0, overdue: 2, upcoming: 0, done: 1 });
+
+    // Checked at the edge as the list's filters are.
+    for (const bad of ['&sopId=not-a-uuid', '&contactId=42', '&groupId=x', `&channel=${'x'.repeat(41)}`, '&colour=red']) {
+      const res = await e1.client.get(`/api/inbox/counts?tz=Asia/Shanghai${bad}`);
+      expect([bad, res.status, res.body.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+    }
+    expect((await e2.client.get(`/api/inbox/counts?sopId=${sop.id}`)).body).toEqual({ today: 0, overdue: 0, upcoming: 0, done: 0 });
+    expect((await e2.client.get(`/api/inbox/counts?executorId=${e1.id}&sopId=${sop.id}`)).body.code).toBe('NOT_YOUR_TASKS');
+  });
+
+  it("gives a manager's team inbox the tasks nobody could be found for (lists, counts, SOP choices), not one person's inbox", async () => {
+    const { t, manager, outsider, e1, e2, sop } = await world({ ownerless: true });
+    const elsewhere = await world({ ownerless: true }); // another organization, with an unassigned task of its own
+    const [{ id: unassigned }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND executor_id IS NULL`, [sop.id]);
+    const [{ id: theirs }] = await ctx.stack.db.query(`SELECT id::text FROM tasks WHERE sop_id = $1 AND executor_id IS NULL`, [elsewhere.sop.id]);
+    // All overdue (e1's three follow-ups and the unassigned one, in both organizations), whatever the hour the test runs.
+    const now = Date.now();
+    await ctx.stack.db.query(`UPDATE tasks SET due_at = $2, due_until = $3 WHERE sop_id = ANY($1::uuid[])`,
+      [[sop.id, elsewhere.sop.id], new Date(now - 26 * HOUR), new Date(now - 2 * HOUR)]);
+    const counts = async (who: { client: Http } | Http, query = '') =>
+      (await ('client' in who ? who.client : who).get(`/api/inbox/counts?tz=Asia/Shanghai${query}`)).body;
+    const overdue = async (who: { client: Http }, query = '') =>
+      (await who.client.get(`/api/inbox/tasks?list=overdue${query}`)).body.items.map((x: { id: string; executorId: string | null }) => [x.id, x.executorId]);
+    const OVERDUE = (n: number) => ({ today: 0, overdue: n, upcoming: 0, done: 0 });
+
+    // The team inbox: e1's three and the unassigned one, in the list, its counts and its SOP choices.
+    expect(await counts(manager)).toEqual(OVERDUE(4));
+    const listed = await overdue(manager);
+    expect(listed).toHaveLength(4);
+    expect(listed.filter(([, executorId]: [string, string | null]) => executorId === null)).toEqual([[unassigned, null]]);
+    expect(await counts(manager, `&sopId=${sop.id}&channel=phone_call`)).toEqual(OVERDUE(4));
+    expect((await manager.client.get('/api/inbox/sops')).body).toEqual([{ id: sop.id, name: sop.name, pending: 4 }]);
+    // One person's inbox, the manager's own included ("My tasks"): not the unassigned task.
+    expect(await counts(manager, `&executorId=${e1.id}`)).toEqual(OVERDUE(3));
+    expect((await overdue(manager, `&executorId=${e1.id}`)).map(([id]: [string]) => id)).not.toContain(unassigned);
+    expect(await counts(manager, `&executorId=${manager.id}`)).toEqual(OVERDUE(0));
+    expect(await overdue(manager, `&executorId=${manager.id}`)).toEqual([]);
+    expect((await manager.client.get(`/api/inbox/sops?executorId=${e1.id}`)).body).toEqual([{ id: sop.id, name: sop.name, pending: 3 }]);
+    // Any manager of the organization may assign it (taskAccess): the other team's manager sees it, and no task of e1's.
+    expect(await counts(outsider)).toEqual(OVERDUE(1));
+    expect(await overdue(outsider)).toEqual([[unassigned, null]]);
+    // Employees: their own tasks only. Admins: the whole organization.
+    expect(await counts(e1)).toEqual(OVERDUE(3));
+    expect(await counts(e2)).toEqual(OVERDUE(0));
+    expect(await overdue(e2)).toEqual([]);
+    expect((await e2.client.get('/api/inbox/sops')).body).toEqual([]);
+    expect(await counts(t.admin)).toEqual(OVERDUE(4));
+    // Each organization's manager sees only its own unassigned task.
+    expect(await counts(elsewhere.manager)).toEqual(OVERDUE(4));
+    expect((await overdue(elsewhere.manager)).map(([id]: [string]) => id)).toContain(theirs);
+    expect((await overdue(elsewhere.manager)).map(([id]: [string]) => id)).not.toContain(unassigned);
+
+    // Assigned by the manager to e2, it is no longer unassigned: e2's, still in the team's, gone from the other team's.
+    expect((await manager.client.post(`/api/inbox/tasks/${unassigned}/reassign`, { executorId: e2.id })).body).toMatchObject({ executorId: e2.id });
+    expect(await counts(manager)).toEqual(OVERDUE(4));
+    expect(await counts(e2)).toEqual(OVERDUE(1));
+    expect(await counts(outsider)).toEqual(OVERDUE(0));
   });
 
   it('completes, skips, snoozes and reassigns idempotently; a reply updates the contact times and announces them', async () => {

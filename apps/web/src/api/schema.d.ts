@@ -655,7 +655,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How many tasks are in each list */
+        /** How many tasks are in each list, under the same filters as the list */
         get: operations["InboxController_counts"];
         put?: never;
         post?: never;
@@ -4105,7 +4105,7 @@ export interface components {
             dueUntil: string;
             /** Format: uuid */
             executorId: string | null;
-            /** @description Who does it (a manager's team list shows it) */
+            /** @description Who does it (a manager's team list shows it); null with executorId null: nobody could be found for it, a manager assigns it */
             executorName: string | null;
             /** Format: date-time */
             finishedAt: string | null;
@@ -4154,7 +4154,7 @@ export interface components {
             dueUntil: string;
             /** Format: uuid */
             executorId: string | null;
-            /** @description Who does it (a manager's team list shows it) */
+            /** @description Who does it (a manager's team list shows it); null with executorId null: nobody could be found for it, a manager assigns it */
             executorName: string | null;
             /** Format: date-time */
             finishedAt: string | null;
@@ -8981,7 +8981,17 @@ export interface operations {
     InboxController_counts: {
         parameters: {
             query?: {
+                /** @description Only the tasks on this channel (wecom_chat, phone_call, …) */
+                channel?: string;
+                /** @description Only this contact's tasks */
+                contactId?: string;
+                /** @description Whose tasks: one person's (employees: only themselves; managers: themselves or a member of a team they manage). Without it: an employee's own; a manager's own, their teams' and the unassigned ones (nobody could be found for them; managers assign them); an admin's or ops's whole organization's */
                 executorId?: string;
+                /** @description Only this customer group's tasks */
+                groupId?: string;
+                /** @description Only this SOP's tasks */
+                sopId?: string;
+                /** @description Where "today" is */
                 tz?: string;
             };
             header?: never;
@@ -9052,7 +9062,7 @@ export interface operations {
     InboxController_sops: {
         parameters: {
             query?: {
-                /** @description One person's SOPs (default: everyone whose tasks the caller may see) */
+                /** @description One person's SOPs (default: every task the caller may see, a manager's unassigned ones included) */
                 executorId?: string;
             };
             header?: never;
@@ -9123,15 +9133,19 @@ export interface operations {
     InboxController_list: {
         parameters: {
             query?: {
+                /** @description Only the tasks on this channel (wecom_chat, phone_call, …) */
                 channel?: string;
+                /** @description Only this contact's tasks */
                 contactId?: string;
                 /** @description The nextCursor of the previous page */
                 cursor?: string;
-                /** @description Whose tasks: yourself by default; a manager may name a member of a team they manage */
+                /** @description Whose tasks: one person's (employees: only themselves; managers: themselves or a member of a team they manage). Without it: an employee's own; a manager's own, their teams' and the unassigned ones (nobody could be found for them; managers assign them); an admin's or ops's whole organization's */
                 executorId?: string;
+                /** @description Only this customer group's tasks */
                 groupId?: string;
                 limit?: number;
                 list?: "today" | "overdue" | "upcoming" | "done";
+                /** @description Only this SOP's tasks */
                 sopId?: string;
                 /** @description Where "today" is */
                 tz?: string;

@@ -37,11 +37,19 @@ describe('access by role alone', () => {
   });
 
   it('lists an employee\'s own executors only, and everyone\'s for admins and ops', async () => {
-    expect(await visibleExecutors(noDatabase, person('employee'))).toEqual({ executors: ['u-1'] });
-    expect(await visibleExecutors(noDatabase, person('employee'), 'u-1')).toEqual({ executors: ['u-1'] });
+    expect(await visibleExecutors(noDatabase, person('employee'))).toEqual({ executors: ['u-1'], unassigned: false });
+    expect(await visibleExecutors(noDatabase, person('employee'), 'u-1')).toEqual({ executors: ['u-1'], unassigned: false });
     expect(await visibleExecutors(noDatabase, person('employee'), 'u-9')).toEqual({ refused: 'not-yours' });
     expect(await visibleExecutors(noDatabase, person('manager', null))).toEqual({ refused: 'needs-a-user' });
-    expect(await visibleExecutors(noDatabase, person('admin'))).toEqual({ executors: null });
-    expect(await visibleExecutors(noDatabase, person('admin'), 'u-9')).toEqual({ executors: ['u-9'] });
+    expect(await visibleExecutors(noDatabase, person('admin'))).toEqual({ executors: null, unassigned: true });
+    expect(await visibleExecutors(noDatabase, person('admin'), 'u-9')).toEqual({ executors: ['u-9'], unassigned: false });
+  });
+
+  it('gives a manager\'s team scope the unassigned tasks (theirs to assign), and one person\'s without them', async () => {
+    const team = { query: () => Promise.resolve([{ id: 'u-2' }, { id: 'u-3' }]) } as unknown as Queryable; // the members they manage
+    expect(await visibleExecutors(team, person('manager'))).toEqual({ executors: ['u-1', 'u-2', 'u-3'], unassigned: true });
+    expect(await visibleExecutors(team, person('manager'), 'u-2')).toEqual({ executors: ['u-2'], unassigned: false });
+    expect(await visibleExecutors(team, person('manager'), 'u-1')).toEqual({ executors: ['u-1'], unassigned: false });
+    expect(await visibleExecutors(team, person('manager'), 'u-9')).toEqual({ refused: 'outside-team' });
   });
 });

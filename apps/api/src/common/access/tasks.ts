@@ -21,21 +21,31 @@ export async function taskAccess(q: Queryable, caller: Principal, executorId: st
 }
 
 /**
- * The executors whose tasks the caller may list, optionally narrowed to one (`executorId`): null means every
- * executor of the organization. Refused: `needs-a-user` (an employee's or manager's API key), `not-yours` (an
- * employee asking for someone else's), `outside-team` (a manager asking for someone outside their teams).
+ * Whose tasks the caller may list: `executors` null means every task of the organization; otherwise those
+ * executors' tasks, and with `unassigned` also the tasks nobody could be found for (executor NULL).
+ */
+export interface ExecutorScope {
+  executors: string[] | null;
+  unassigned: boolean;
+}
+
+/**
+ * Whose tasks the caller may list, optionally narrowed to one executor (`executorId`, which never takes the
+ * unassigned tasks): a manager's team scope holds the unassigned tasks, as they are the manager's to assign
+ * (`taskAccess`); an employee's never does. Refused: `needs-a-user` (an employee's or manager's API key),
+ * `not-yours` (an employee asking for someone else's), `outside-team` (a manager asking for someone outside their teams).
  */
 export async function visibleExecutors(
   q: Queryable, caller: Principal, executorId?: string,
-): Promise<{ executors: string[] | null } | { refused: 'needs-a-user' | 'not-yours' | 'outside-team' }> {
+): Promise<ExecutorScope | { refused: 'needs-a-user' | 'not-yours' | 'outside-team' }> {
   if (lacksPerson(caller)) return { refused: 'needs-a-user' };
-  if (seesWholeOrganization(caller)) return { executors: executorId ? [executorId] : null };
+  if (seesWholeOrganization(caller)) return executorId ? { executors: [executorId], unassigned: false } : { executors: null, unassigned: true };
   if (caller.role === 'employee') {
-    return executorId && executorId !== caller.userId ? { refused: 'not-yours' } : { executors: [caller.userId!] };
+    return executorId && executorId !== caller.userId ? { refused: 'not-yours' } : { executors: [caller.userId!], unassigned: false };
   }
   const visible = [caller.userId!, ...await managedUserIds(q, caller)];
-  if (!executorId) return { executors: visible };
-  return visible.includes(executorId) ? { executors: [executorId] } : { refused: 'outside-team' };
+  if (!executorId) return { executors: visible, unassigned: true };
+  return visible.includes(executorId) ? { executors: [executorId], unassigned: false } : { refused: 'outside-team' };
 }
 
 /**

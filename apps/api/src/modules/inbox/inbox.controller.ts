@@ -31,11 +31,11 @@ export class InboxController {
   }
 
   @Get('counts')
-  @ApiOperation({ summary: 'How many tasks are in each list' })
+  @ApiOperation({ summary: 'How many tasks are in each list, under the same filters as the list' })
   @ApiOkResponse({ type: CountsDto })
   @ApiErrors(...WHOSE_TASKS)
   counts(@CurrentPrincipal() p: Principal, @Query() q: CountsQuery): Promise<CountsDto> {
-    return this.inbox.counts(p, q.executorId, q.tz);
+    return this.inbox.counts(p, q);
   }
 
   @Get('sops')

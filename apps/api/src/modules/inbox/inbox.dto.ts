@@ -16,30 +16,45 @@ export const OUTCOMES = TASK_OUTCOMES;
 export type Outcome = (typeof OUTCOMES)[number];
 const TASK_ID = /^[1-9]\d{0,17}$/;
 
+/** What the list's and the counts' query parameters say (the counts take the list's filters, so a badge counts what its list shows). */
+const SCOPE_DOCS = {
+  executorId: "Whose tasks: one person's (employees: only themselves; managers: themselves or a member of a team they manage). Without it: an employee's own; a manager's own, their teams' and the unassigned ones (nobody could be found for them; managers assign them); an admin's or ops's whole organization's",
+  sopId: "Only this SOP's tasks",
+  channel: 'Only the tasks on this channel (wecom_chat, phone_call, …)',
+  contactId: "Only this contact's tasks",
+  groupId: "Only this customer group's tasks",
+  tz: 'Where "today" is',
+};
+
 export class InboxQuery extends PageQuery {
   @ApiPropertyOptional({ enum: LISTS, default: 'today' }) @IsOptional() @IsIn(LISTS)
   list: InboxList = 'today';
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Whose tasks: yourself by default; a manager may name a member of a team they manage' })
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.executorId })
   @IsOptional() @IsUUID() @Lower()
   executorId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() sopId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(40) channel?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() contactId?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() groupId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.sopId }) @IsOptional() @IsUUID() @Lower() sopId?: string;
+  @ApiPropertyOptional({ description: SCOPE_DOCS.channel }) @IsOptional() @IsString() @MaxLength(40) channel?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.contactId }) @IsOptional() @IsUUID() @Lower() contactId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.groupId }) @IsOptional() @IsUUID() @Lower() groupId?: string;
 
-  @ApiPropertyOptional({ default: 'Asia/Shanghai', description: 'Where "today" is' }) @IsOptional() @IsTimeZone()
+  @ApiPropertyOptional({ default: 'Asia/Shanghai', description: SCOPE_DOCS.tz }) @IsOptional() @IsTimeZone()
   tz: string = 'Asia/Shanghai';
 }
 
+/** The list's scope and filters, without the list and the page: what each list would hold under them. */
 export class CountsQuery {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() @Lower() executorId?: string;
-  @ApiPropertyOptional({ default: 'Asia/Shanghai' }) @IsOptional() @IsTimeZone() tz: string = 'Asia/Shanghai';
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.executorId }) @IsOptional() @IsUUID() @Lower() executorId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.sopId }) @IsOptional() @IsUUID() @Lower() sopId?: string;
+  @ApiPropertyOptional({ description: SCOPE_DOCS.channel }) @IsOptional() @IsString() @MaxLength(40) channel?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.contactId }) @IsOptional() @IsUUID() @Lower() contactId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: SCOPE_DOCS.groupId }) @IsOptional() @IsUUID() @Lower() groupId?: string;
+  @ApiPropertyOptional({ default: 'Asia/Shanghai', description: SCOPE_DOCS.tz }) @IsOptional() @IsTimeZone() tz: string = 'Asia/Shanghai';
 }
 
 export class SopsQuery {
-  @ApiPropertyOptional({ format: 'uuid', description: "One person's SOPs (default: everyone whose tasks the caller may see)" }) @IsOptional() @IsUUID() @Lower() executorId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: "One person's SOPs (default: every task the caller may see, a manager's unassigned ones included)" }) @IsOptional() @IsUUID() @Lower() executorId?: string;
 }
 
 export class InboxSopDto {
@@ -91,7 +106,7 @@ export class TaskDto {
   @ApiUuid({ nullable: true }) groupId: string | null;
   @ApiProperty({ nullable: true, type: String }) groupName: string | null;
   @ApiUuid({ nullable: true }) executorId: string | null;
-  @ApiProperty({ nullable: true, type: String, description: "Who does it (a manager's team list shows it)" }) executorName: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "Who does it (a manager's team list shows it); null with executorId null: nobody could be found for it, a manager assigns it" }) executorName: string | null;
   @ApiProperty() channel: string;
   @ApiProperty({ description: 'Rendered, ready to copy' }) content: string;
   @ApiProperty({ type: [MaterialDto] }) materials: MaterialDto[];

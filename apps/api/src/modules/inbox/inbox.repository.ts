@@ -38,12 +38,38 @@ const LIST_WHERE: Record<'today' | 'overdue' | 'upcoming' | 'done', (b: Bounds) 
   done: () => `t.status IN ('done', 'skipped')`,
 };
 
-/** A list page's filters; `executors` null is every executor of the organization. */
-export interface TaskListFilter {
-  list: InboxList; now: Date; todayEnd: Date; executors: string[] | null;
+/**
+ * Whose tasks a list or its counts read, and the filters that narrow both alike; `executors` null is every task of
+ * the organization, and `unassigned` adds the tasks nobody could be found for to the executors' (a manager's team).
+ */
+export interface TaskScope {
+  executors: string[] | null;
+  unassigned?: boolean;
   sopId?: string; channel?: string; contactId?: string; groupId?: string;
+}
+
+/** A list page's scope and filters. */
+export interface TaskListFilter extends TaskScope {
+  list: InboxList; now: Date; todayEnd: Date;
   /** the cursor's (time in the list's order column, task id) */
   after?: [string, string];
+}
+
+/** The scope's conditions on `tasks t`; `p` makes a value a parameter and answers its reference. */
+function scopeWhere(s: TaskScope, p: (v: unknown) => string): string[] {
+  const where: string[] = [];
+  const executors = s.executors;
+  // One person (an employee's own list) compares by equality, so the index's due-time order serves the
+  // ORDER BY and LIMIT directly; with ANY(...) Postgres reads all of the person's tasks and sorts them.
+  if (executors) {
+    const whose = executors.length === 1 ? `t.executor_id = ${p(executors[0])}` : `t.executor_id = ANY(${p(executors)}::uuid[])`;
+    where.push(s.unassigned ? `(${whose} OR t.executor_id IS NULL)` : whose);
+  }
+  if (s.sopId) where.push(`t.sop_id = ${p(s.sopId)}`);
+  if (s.channel) where.push(`t.channel = ${p(s.channel)}`);
+  if (s.contactId) where.push(`t.contact_id = ${p(s.contactId)}`);
+  if (s.groupId) where.push(`t.group_id = ${p(s.groupId)}`);
+  return where;
 }
 
 /**
@@ -64,16 +90,7 @@ export class InboxRepository {
     // Only the bounds a list uses become parameters (Postgres refuses parameters a statement does not use).
     const refs: { now?: string; end?: string } = {};
     const bounds: Bounds = { get now() { return (refs.now ??= p(f.now)); }, get end() { return (refs.end ??= p(f.todayEnd)); } };
-    const where = [`t.tenant_id = $1`, LIST_WHERE[f.list](bounds)];
-    const executors = f.executors;
-    // One person (an employee's own list) compares by equality, so the index's due-time order serves the
-    // ORDER BY and LIMIT directly; with ANY(...) Postgres reads all of the person's tasks and sorts them.
-    if (executors?.length === 1) where.push(`t.executor_id = ${p(executors[0])}`);
-    else if (executors) where.push(`t.executor_id = ANY(${p(executors)}::uuid[])`);
-    if (f.sopId) where.push(`t.sop_id = ${p(f.sopId)}`);
-    if (f.channel) where.push(`t.channel = ${p(f.channel)}`);
-    if (f.contactId) where.push(`t.contact_id = ${p(f.contactId)}`);
-    if (f.groupId) where.push(`t.group_id = ${p(f.groupId)}`);
+    const where = [`t.tenant_id = $1`, LIST_WHERE[f.list](bounds), ...scopeWhere(f, p)];
     const { at, dir } = LIST_ORDER[f.list];
     if (f.after) {
       const [after, id] = f.after;
@@ -88,28 +105,35 @@ export class InboxRepository {
     return preparedShape<TaskRow>(this.db, 'inbox.list', `${TASK_NAMES.replace('%TASKS%', page)} ${order}`, params, 'generic');
   }
 
-  /** How many tasks each list holds; `done` counts those finished since the start of the caller's today. */
-  async counts(tenantId: string, executors: string[] | null, at: { now: Date; todayEnd: Date; todayStart: Date }): Promise<CountsDto> {
+  /**
+   * How many tasks each list holds, in the same scope and filters as the lists (a badge never counts what its list
+   * does not show); `done` counts those finished since the start of the caller's today.
+   */
+  async counts(tenantId: string, s: TaskScope, at: { now: Date; todayEnd: Date; todayStart: Date }): Promise<CountsDto> {
+    const params: unknown[] = [tenantId, at.now, at.todayEnd, at.todayStart];
+    const p = (v: unknown) => `$${params.push(v)}`;
     const b: Bounds = { now: '$2', end: '$3' };
+    const where = [`t.tenant_id = $1`, ...scopeWhere(s, p), `(t.status = 'pending' OR t.finished_at >= $4)`];
     const [row] = await this.db.query(
       `SELECT count(*) FILTER (WHERE ${LIST_WHERE.today(b)})::int AS today, count(*) FILTER (WHERE ${LIST_WHERE.overdue(b)})::int AS overdue,
               count(*) FILTER (WHERE ${LIST_WHERE.upcoming(b)})::int AS upcoming,
-              count(*) FILTER (WHERE ${LIST_WHERE.done(b)} AND t.finished_at >= $5)::int AS done
-         FROM tasks t WHERE t.tenant_id = $1 AND ($4::uuid[] IS NULL OR t.executor_id = ANY($4::uuid[]))
-          AND (t.status = 'pending' OR t.finished_at >= $5)`,
-      [tenantId, at.now, at.todayEnd, executors, at.todayStart],
+              count(*) FILTER (WHERE ${LIST_WHERE.done(b)} AND t.finished_at >= $4)::int AS done
+         FROM tasks t WHERE ${where.join(' AND ')}`,
+      params,
     );
     return row;
   }
 
-  /** The SOPs with pending tasks for the executors, most pending first (at most 200). */
-  sopsWithPending(tenantId: string, executors: string[] | null): Promise<InboxSopDto[]> {
+  /** The SOPs with pending tasks in the scope (whose tasks only: the SOP filter's choices), most pending first (at most 200). */
+  sopsWithPending(tenantId: string, s: Pick<TaskScope, 'executors' | 'unassigned'>): Promise<InboxSopDto[]> {
+    const params: unknown[] = [tenantId];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = [`t.tenant_id = $1`, `t.status = 'pending'`, ...scopeWhere(s, p)];
     return this.db.query(
       `SELECT s.id, s.name, t.pending FROM sops s
-         JOIN (SELECT sop_id, count(*)::int AS pending FROM tasks
-                WHERE tenant_id = $1 AND status = 'pending' AND ($2::uuid[] IS NULL OR executor_id = ANY($2::uuid[])) GROUP BY sop_id) t ON t.sop_id = s.id
+         JOIN (SELECT t.sop_id, count(*)::int AS pending FROM tasks t WHERE ${where.join(' AND ')} GROUP BY t.sop_id) t ON t.sop_id = s.id
         WHERE s.tenant_id = $1 ORDER BY t.pending DESC, s.name LIMIT 200`,
-      [tenantId, executors],
+      params,
     );
   }
 

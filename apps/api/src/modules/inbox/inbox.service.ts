@@ -4,13 +4,13 @@ import { AppError } from '@sop/domain';
 import { completeTaskWithOutcome, type Queryable } from '@sop/engine';
 import { DataSource } from 'typeorm';
 import { lacksPerson } from '../../common/access/roles';
-import { mayHandTaskTo, taskAccess, visibleExecutors } from '../../common/access/tasks';
+import { type ExecutorScope, mayHandTaskTo, taskAccess, visibleExecutors } from '../../common/access/tasks';
 import { fail, failAt, notFound } from '../../common/errors.catalog';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { LinksService } from '../links/links.service';
 import {
-  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type InboxSopDto, type InboxQuery, type ReassignDto, type SkipDto,
+  type BulkCompleteDto, type BulkResultDto, type CompleteDto, type CountsDto, type CountsQuery, type InboxSopDto, type InboxQuery, type ReassignDto, type SkipDto,
   OUTCOMES, type SnoozeDto, TASK_ID, type TaskDetailDto, type TaskDto, type TaskPageDto,
 } from './inbox.dto';
 import { INBOX_ERRORS } from './inbox.errors';
@@ -41,10 +41,10 @@ export class InboxService {
   ) {}
 
   async list(caller: Principal, q: InboxQuery): Promise<TaskPageDto> {
-    const executors = await this.visibleExecutors(caller, q.executorId);
+    const whose = await this.visibleExecutors(caller, q.executorId);
     const { now, todayEnd } = this.bounds(q.tz);
     const rows = await this.tasks.page(caller.tenantId, {
-      list: q.list, now, todayEnd, executors, sopId: q.sopId, channel: q.channel, contactId: q.contactId, groupId: q.groupId,
+      list: q.list, now, todayEnd, ...whose, sopId: q.sopId, channel: q.channel, contactId: q.contactId, groupId: q.groupId,
       after: q.cursor ? decodeCursor(q.cursor, TASK_ID) : undefined,
     }, q.limit + 1);
     const { at } = LIST_ORDER[q.list];
@@ -53,15 +53,16 @@ export class InboxService {
     return { items, nextCursor: last ? encodeCursor(last[at]!, last.id) : null };
   }
 
-  async counts(caller: Principal, executorId: string | undefined, tz: string): Promise<CountsDto> {
-    const executors = await this.visibleExecutors(caller, executorId);
-    const { now, todayEnd, todayStart } = this.bounds(tz);
-    return this.tasks.counts(caller.tenantId, executors, { now, todayEnd, todayStart });
+  /** What each list holds under the same scope and filters as the list (GET /api/inbox/tasks). */
+  async counts(caller: Principal, q: CountsQuery): Promise<CountsDto> {
+    const whose = await this.visibleExecutors(caller, q.executorId);
+    const { now, todayEnd, todayStart } = this.bounds(q.tz);
+    return this.tasks.counts(caller.tenantId, { ...whose, sopId: q.sopId, channel: q.channel, contactId: q.contactId, groupId: q.groupId },
+      { now, todayEnd, todayStart });
   }
 
   async sops(caller: Principal, executorId: string | undefined): Promise<InboxSopDto[]> {
-    const executors = await this.visibleExecutors(caller, executorId);
-    return this.tasks.sopsWithPending(caller.tenantId, executors);
+    return this.tasks.sopsWithPending(caller.tenantId, await this.visibleExecutors(caller, executorId));
   }
 
   async detail(caller: Principal, id: string): Promise<TaskDetailDto> {
@@ -188,10 +189,10 @@ export class InboxService {
     if (lacksPerson(caller)) throw fail(INBOX_ERRORS.INBOX_NEEDS_A_USER);
   }
 
-  /** null: every executor in the tenant (admin, ops); otherwise the executors whose tasks the caller may list. */
-  private async visibleExecutors(caller: Principal, executorId?: string): Promise<string[] | null> {
+  /** Whose tasks the caller may list (common/access/tasks.ts): a manager's team scope holds the unassigned tasks too. */
+  private async visibleExecutors(caller: Principal, executorId?: string): Promise<ExecutorScope> {
     const scope = await visibleExecutors(this.db, caller, executorId);
-    if ('executors' in scope) return scope.executors;
+    if ('executors' in scope) return scope;
     if (scope.refused === 'needs-a-user') throw fail(INBOX_ERRORS.INBOX_NEEDS_A_USER);
     if (scope.refused === 'not-yours') throw fail(INBOX_ERRORS.NOT_YOUR_TASKS);
     throw fail(INBOX_ERRORS.TASK_OUTSIDE_TEAM, 'That person is outside the teams you manage.');

@@ -37,7 +37,7 @@ export function InboxView({ title, executorId, team = false, initialList = 'toda
   const [list, setList] = useState<InboxList>(initialList);
   const [filters, setFilters] = useState<Scope>({});
   const scope = useMemo(() => ({ ...filters, executorId: executorId ?? filters.executorId }), [filters, executorId]);
-  const counts = useCounts({ executorId: scope.executorId });
+  const counts = useCounts(scope);
   const pages = useTaskList(list, scope);
   const tasks = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
   const [active, setActive] = useState(0);

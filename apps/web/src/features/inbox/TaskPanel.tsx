@@ -65,7 +65,7 @@ export default function TaskPanel({ taskId, preview, onClose, onDone }: Props) {
       )}
       <Typography.Paragraph type="secondary" style={{ marginBottom: 8 }}>
         {t('common:labelled', { label: t('panel.window'), value: windowText(task, t) })}
-        {task.executorName && <> · {t('common:labelled', { label: t('panel.executor'), value: task.executorName })}</>}
+        {(task.executorName || task.executorId === null) && <> · {t('common:labelled', { label: t('panel.executor'), value: task.executorName ?? t('row.unassigned') })}</>}
       </Typography.Paragraph>
 
       <section aria-label={t('panel.message')} className="task-message">

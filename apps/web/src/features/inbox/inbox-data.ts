@@ -14,8 +14,9 @@ export const LISTS: InboxList[] = ['today', 'overdue', 'upcoming', 'done'];
 export const OUTCOMES: Outcome[] = ['sent', 'replied', 'interested', 'not_interested', 'bought', 'wrong_contact', 'other'];
 export const CHANNELS = ['wecom_chat', 'group_chat', 'moments', 'official_account', 'mini_program', 'video_channel', 'sms', 'email', 'phone_call', 'offline_visit', 'other'];
 
+/** The lists' counts, under the same scope and filters as the list shown. */
 export function useCounts(scope: Scope) {
-  return useQuery(countsQuery(scope.executorId));
+  return useQuery(countsQuery(scope));
 }
 
 /** A list's tasks in keyset pages of 50 ("load more" fetches the next). */

@@ -1,4 +1,4 @@
-import { infiniteQueryOptions, queryOptions, type QueryClient } from '@tanstack/react-query';
+import { infiniteQueryOptions, keepPreviousData, queryOptions, type QueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
 import { getViewerZone } from '../../lib/time';
 
@@ -17,10 +17,12 @@ export interface Scope {
 
 const clean = (scope: Scope) => Object.fromEntries(Object.entries(scope).filter(([, v]) => v)) as Scope;
 
-export const countsQuery = (executorId?: string) => queryOptions({
-  queryKey: ['inbox', 'counts', executorId ?? null],
-  queryFn: () => call(api.GET('/api/inbox/counts', { params: { query: { tz: getViewerZone(), ...(executorId ? { executorId } : {}) } } })),
+/** How many tasks each list holds under the same scope and filters as the lists (a badge counts what its list shows). */
+export const countsQuery = (scope: Scope) => queryOptions({
+  queryKey: ['inbox', 'counts', clean(scope)],
+  queryFn: () => call(api.GET('/api/inbox/counts', { params: { query: { tz: getViewerZone(), ...clean(scope) } } })),
   refetchInterval: 60_000,
+  placeholderData: keepPreviousData, // a filter change keeps the badges until their new counts arrive
 });
 
 /** A list's tasks in keyset pages of 50 ("load more" fetches the next). */
@@ -37,5 +39,5 @@ export const taskListQuery = (list: InboxList, scope: Scope) => infiniteQueryOpt
 /** What the inbox asks first: today's tasks and the counts of the person's own inbox. */
 export function prefetchMyInbox(queries: QueryClient, userId: string): void {
   void queries.prefetchInfiniteQuery(taskListQuery('today', { executorId: userId }));
-  void queries.prefetchQuery(countsQuery(userId));
+  void queries.prefetchQuery(countsQuery({ executorId: userId }));
 }
